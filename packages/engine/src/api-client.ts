@@ -1,0 +1,77 @@
+import { ApiError as ApiErrorBody } from '@commonroom/protocol';
+import type { z } from 'zod';
+
+/** An HTTP API failure, with the server's code and its sentence for people. */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The request never reached the server (offline, DNS, refused). */
+export class NetworkError extends Error {
+  override name = 'NetworkError';
+}
+
+export type ApiClientOptions = {
+  baseUrl: string;
+  fetch: typeof fetch;
+  /**
+   * Outside a browser there is no cookie jar: the engine keeps the session cookie itself and sends it. In
+   * a browser the cookie is HttpOnly and the browser sends it; leave this unset.
+   */
+  manualCookies: boolean;
+};
+
+export type ApiClient = ReturnType<typeof createApiClient>;
+
+export function createApiClient(opts: ApiClientOptions) {
+  let cookie: string | null = null;
+  const request = async <S extends z.ZodType>(method: string, path: string, schema: S, body?: unknown, contentType = 'application/json'): Promise<z.infer<S>> => {
+    const headers: Record<string, string> = { 'content-type': contentType };
+    if (opts.manualCookies && cookie) headers.cookie = cookie;
+    let res: Response;
+    try {
+      res = await opts.fetch(`${opts.baseUrl}${path}`, {
+        method,
+        headers,
+        credentials: 'same-origin',
+        ...(body === undefined ? (method === 'GET' ? {} : { body: '{}' }) : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+    } catch (e) {
+      throw new NetworkError(e instanceof Error ? e.message : 'network error');
+    }
+    if (opts.manualCookies) {
+      for (const c of res.headers.getSetCookie?.() ?? []) {
+        const pair = c.split(';')[0] ?? '';
+        if (pair.startsWith('cr_session=')) cookie = pair.length > 'cr_session='.length ? pair : null;
+      }
+    }
+    const text = await res.text();
+    let json: unknown = null;
+    try {
+      json = text.length > 0 ? JSON.parse(text) : null;
+    } catch {
+      json = null;
+    }
+    if (!res.ok) {
+      const err = ApiErrorBody.safeParse(json);
+      throw new ApiError(res.status, err.success ? err.data.error : 'http-error', err.success ? err.data.message : `The server answered ${res.status}.`);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) throw new ApiError(res.status, 'bad-response', 'The server sent an answer this app does not understand.');
+    return parsed.data;
+  };
+  return {
+    request,
+    cookie: (): string | null => cookie,
+    setCookie: (c: string | null): void => {
+      cookie = c;
+    },
+  };
+}

@@ -1,0 +1,684 @@
+import {
+  authorRoots,
+  idxRoots,
+  messageKey,
+  readConversation,
+  readSeqOf,
+  unreadCount,
+  type ConversationState,
+  type MessageKey,
+  type MessageView,
+} from '@commonroom/model';
+import {
+  Conversation,
+  Me,
+  PublicUser,
+  SYNC_STEP1,
+  SYNC_STEP2,
+  SYNC_UPDATE,
+  authorDoc,
+  idxDoc,
+  isAdminRole,
+  modDoc,
+  type ConversationId,
+  type Frame,
+  type UserId,
+} from '@commonroom/protocol';
+import * as Y from 'yjs';
+import { z } from 'zod';
+import { applyAction, type ActionPayloads } from './actions.ts';
+import { createApiClient } from './api-client.ts';
+import { createConnection, type ConnectionState, type SocketFactory, type Timers } from './connection.ts';
+import { createReplicas, type Replica } from './replicas.ts';
+import type { ActionKind, EngineStorage, OutboxEntry } from './storage.ts';
+
+/**
+ * The sync engine: the same code in the browser and in Node (tests, benchmarks, bots). It owns the device's
+ * replicas, the outbox of actions the server has not yet acknowledged, and the one socket.
+ */
+
+export type EngineOptions = {
+  baseUrl: string;
+  storage: EngineStorage;
+  socketFactory: SocketFactory;
+  fetch?: typeof fetch;
+  /** Node has no cookie jar: keep the session cookie in the engine and send it. */
+  manualCookies?: boolean;
+  /** Node: the Origin header to send on the socket (a browser sends its own). */
+  origin?: string;
+  now?: () => number;
+  random?: () => number;
+  timers?: Timers;
+  clientName?: string;
+  backoff?: { minMs: number; maxMs: number };
+};
+
+export type MessageStatus = 'sent' | 'waiting' | 'rejected';
+export type EngineMessage = MessageView & { status: MessageStatus; error: string | null };
+export type ConversationView = {
+  conversation: Conversation | null;
+  messages: EngineMessage[];
+  state: ConversationState;
+  unread: number;
+  readSeq: number;
+};
+export type PresenceInfo = { status: string; text: string; lastSeen: number };
+export type SyncStatus = { connection: ConnectionState; waiting: number; rejected: number; lastSyncedAt: number | null };
+
+const Ok = z.object({ ok: z.literal(true) });
+const MeReply = z.object({ user: Me });
+const ConversationsReply = z.object({ conversations: z.array(Conversation) });
+const ConversationReply = z.object({ conversation: Conversation });
+const UsersReply = z.object({ users: z.array(PublicUser) });
+
+function randomId(random: () => number): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
+  let s = '';
+  for (let i = 0; i < 16; i++) s += alphabet[Math.floor(random() * 64)] ?? 'x';
+  return s;
+}
+
+export type Engine = ReturnType<typeof createEngine>;
+
+export function createEngine(opts: EngineOptions) {
+  const now = opts.now ?? Date.now;
+  const random = opts.random ?? Math.random;
+  const timers: Timers = opts.timers ?? { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (t) => clearTimeout(t as ReturnType<typeof setTimeout>) };
+  const storage = opts.storage;
+  const api = createApiClient({ baseUrl: opts.baseUrl, fetch: opts.fetch ?? fetch, manualCookies: opts.manualCookies === true });
+
+  let me: Me | null = null;
+  let deviceId = '';
+  let order = 0;
+  let lastSyncedAt: number | null = null;
+  const conversations = new Map<string, Conversation>();
+  const outbox = new Map<string, OutboxEntry>();
+  const inflight = new Map<number, string>();
+  let nextRef = 1;
+  const presence = new Map<string, PresenceInfo>();
+  const typing = new Map<string, Map<string, number>>();
+  const listeners = new Set<() => void>();
+  const errorListeners = new Set<(e: { code: string; message: string }) => void>();
+  let emitScheduled = false;
+  let version = 0;
+  const settledWaiters: (() => void)[] = [];
+
+  const emit = (): void => {
+    version++;
+    if (emitScheduled) return;
+    emitScheduled = true;
+    queueMicrotask(() => {
+      emitScheduled = false;
+      for (const l of listeners) l();
+      checkSettled();
+    });
+  };
+  const reportError = (code: string, message: string): void => {
+    for (const l of errorListeners) l({ code, message });
+  };
+
+  const replicas = createReplicas({
+    storage,
+    onChange: (r) => {
+      if (r.parsed.kind === 'idx') void followAuthors(r);
+      emit();
+    },
+    onError: (err) => reportError('storage', err instanceof Error ? err.message : 'could not save on this device'),
+  });
+
+  const conn = createConnection({
+    url: `${opts.baseUrl.replace(/^http/, 'ws')}/sync`,
+    socketFactory: opts.socketFactory,
+    headers: () => {
+      const h: Record<string, string> = {};
+      const c = api.cookie();
+      if (c) h.cookie = c;
+      if (opts.origin) h.origin = opts.origin;
+      return h;
+    },
+    timers,
+    random,
+    clientName: opts.clientName ?? 'commonroom-engine',
+    minBackoffMs: opts.backoff?.minMs ?? 500,
+    maxBackoffMs: opts.backoff?.maxMs ?? 30_000,
+    onWelcome: () => void onWelcome(),
+    onFrames: (frames) => {
+      for (const f of frames) handleFrame(f);
+    },
+    onState: (s) => {
+      if (s !== 'online') {
+        inflight.clear();
+        for (const r of replicas.all()) {
+          r.subscribed = false;
+          r.synced = false;
+        }
+        presence.clear();
+        typing.clear();
+      }
+      emit();
+    },
+  });
+
+  // ——— documents of a conversation ———
+
+  const docsOf = (c: Conversation): string[] => {
+    const id = c.id as ConversationId;
+    const names = [idxDoc(id, c.segment), modDoc(id, c.segment)];
+    if (me) names.push(authorDoc(id, me.id as UserId, c.segment));
+    return names;
+  };
+
+  const subscribe = (replicasToSync: Replica[]): void => {
+    const frames: Frame[] = [];
+    for (const r of replicasToSync) {
+      if (r.subscribed) continue;
+      r.subscribed = true;
+      frames.push({ type: 'sync', doc: r.name, ref: 0, syncType: SYNC_STEP1, payload: Y.encodeStateVector(r.doc) });
+    }
+    if (frames.length > 0) conn.send(frames);
+  };
+
+  /** Subscribes to every author who has written in a conversation, as the index reveals them. */
+  const followAuthors = async (idx: Replica): Promise<void> => {
+    const { conversationId, segment } = idx.parsed;
+    const names = [...idxRoots(idx.doc).authors.keys()].map((a) => authorDoc(conversationId, a as UserId, segment));
+    const fresh: Replica[] = [];
+    for (const n of names) {
+      const r = replicas.get(n) ?? (await replicas.open(n));
+      if (!r.subscribed) fresh.push(r);
+    }
+    if (conn.isOnline()) subscribe(fresh);
+  };
+
+  const openConversationDocs = async (c: Conversation): Promise<Replica[]> => {
+    const rs = await Promise.all(docsOf(c).map((n) => replicas.open(n)));
+    const idx = rs[0];
+    if (idx) {
+      await followAuthors(idx);
+      const { conversationId, segment } = idx.parsed;
+      for (const a of idxRoots(idx.doc).authors.keys()) {
+        const r = replicas.get(authorDoc(conversationId, a as UserId, segment));
+        if (r) rs.push(r);
+      }
+    }
+    return rs;
+  };
+
+  const readable = (c: Conversation): boolean => c.isMember || c.kind === 'public' || c.kind === 'announcement';
+
+  const onWelcome = async (): Promise<void> => {
+    const all: Replica[] = [];
+    for (const c of conversations.values()) if (c.isMember) all.push(...(await openConversationDocs(c)));
+    // Also anything opened for reading (a public channel previewed without joining).
+    for (const r of replicas.all()) if (!all.includes(r)) all.push(r);
+    // One round: every document's state vector in as few socket messages as fit (P3).
+    subscribe(all);
+  };
+
+  // ——— the outbox ———
+
+  const canWrite = (r: Replica): boolean => r.parsed.kind === 'mod' || (r.parsed.kind === 'author' && r.parsed.userId === me?.id);
+
+  const sendEntry = (e: OutboxEntry): void => {
+    if (e.status !== 'pending' || !e.update) return;
+    if ([...inflight.values()].includes(e.id)) return;
+    const r = replicas.get(e.doc);
+    if (!r || !r.synced || r.rebuilding || !conn.isOnline()) return;
+    const ref = nextRef++;
+    inflight.set(ref, e.id);
+    if (!conn.send([{ type: 'sync', doc: e.doc, ref, syncType: SYNC_UPDATE, payload: e.update }])) inflight.delete(ref);
+  };
+
+  const sendPendingFor = (doc: string): void => {
+    for (const e of [...outbox.values()].sort((a, b) => a.order - b.order)) if (e.doc === doc) sendEntry(e);
+  };
+
+  const act = async <K extends ActionKind>(conversationId: string, doc: string, kind: K, payload: ActionPayloads[K]): Promise<OutboxEntry | null> => {
+    const r = await replicas.open(doc);
+    const token = {};
+    let update: Uint8Array | null = null;
+    const capture = (u: Uint8Array, origin: unknown): void => {
+      if (origin === token) update = u;
+    };
+    r.doc.on('update', capture);
+    try {
+      r.doc.transact(() => applyAction(r.doc, kind, payload as Record<string, unknown>), token);
+    } finally {
+      r.doc.off('update', capture);
+    }
+    if (update === null) return null;
+    const entry: OutboxEntry = {
+      id: randomId(random),
+      order: ++order,
+      conversationId,
+      doc,
+      kind,
+      payload: payload as Record<string, unknown>,
+      createdAt: now(),
+      update,
+      status: 'pending',
+      error: null,
+    };
+    // Durable on the device before the caller hears "saved" (the UI then shows "waiting to send").
+    await storage.commitLocal(doc, update, entry);
+    await storage.setMeta('order', order);
+    outbox.set(entry.id, entry);
+    emit();
+    sendEntry(entry);
+    return entry;
+  };
+
+  /**
+   * After a refusal the replica holds a change the server will never have. Throw the replica away, take the
+   * server's copy, and apply the remaining actions again, each sent on its own (T3).
+   */
+  const rebuild = async (doc: string): Promise<void> => {
+    const r = replicas.get(doc);
+    if (!r || r.rebuilding) return;
+    r.rebuilding = true;
+    r.synced = false;
+    await replicas.reset(r);
+    r.subscribed = true;
+    conn.send([{ type: 'sync', doc, ref: 0, syncType: SYNC_STEP1, payload: Y.encodeStateVector(r.doc) }]);
+  };
+
+  const replay = async (r: Replica): Promise<void> => {
+    for (const e of [...outbox.values()].sort((a, b) => a.order - b.order)) {
+      if (e.doc !== r.name || e.status !== 'pending') continue;
+      const token = {};
+      let update: Uint8Array | null = null;
+      const capture = (u: Uint8Array, origin: unknown): void => {
+        if (origin === token) update = u;
+      };
+      r.doc.on('update', capture);
+      r.doc.transact(() => applyAction(r.doc, e.kind, e.payload), token);
+      r.doc.off('update', capture);
+      if (update === null) {
+        // The server already has it.
+        outbox.delete(e.id);
+        await storage.deleteOutbox(e.id);
+      } else {
+        e.update = update;
+        await storage.commitLocal(r.name, update, e);
+      }
+    }
+    r.rebuilding = false;
+    emit();
+    sendPendingFor(r.name);
+  };
+
+  const settle = async (ref: number, rejected: { code: string; message: string } | null, doc: string): Promise<void> => {
+    const id = inflight.get(ref);
+    inflight.delete(ref);
+    const e = id ? outbox.get(id) : undefined;
+    if (!rejected) {
+      if (e) {
+        outbox.delete(e.id);
+        await storage.deleteOutbox(e.id);
+        lastSyncedAt = now();
+      }
+      emit();
+      return;
+    }
+    if (rejected.code === 'storage-failed') {
+      timers.setTimeout(() => sendPendingFor(doc), 2_000);
+      return;
+    }
+    if (e && rejected.code !== 'missing-history' && rejected.code !== 'duplicate-id') {
+      e.status = 'rejected';
+      e.error = rejected;
+      await storage.putOutbox(e);
+      reportError(rejected.code, rejected.message);
+    }
+    emit();
+    await rebuild(doc);
+  };
+
+  // ——— frames from the server ———
+
+  const handleFrame = (f: Frame): void => {
+    switch (f.type) {
+      case 'sync': {
+        const r = replicas.get(f.doc);
+        if (!r) return;
+        if (f.syncType === SYNC_STEP1) {
+          // The server's state vector: it is ready for our changes to this document.
+          if (canWrite(r)) sendPendingFor(r.name);
+          return;
+        }
+        try {
+          replicas.applyRemote(r, f.payload);
+        } catch {
+          reportError('bad-update', 'received a change this device could not read');
+          return;
+        }
+        if (f.syncType === SYNC_STEP2) {
+          r.synced = true;
+          lastSyncedAt = now();
+          if (r.rebuilding) void replay(r);
+          emit();
+        }
+        return;
+      }
+      case 'ack':
+        void settle(f.ref, null, '');
+        return;
+      case 'reject':
+        void settle(f.ref, { code: f.code, message: f.message }, f.doc);
+        return;
+      case 'revoked': {
+        const r = replicas.get(f.doc);
+        if (r) {
+          r.subscribed = false;
+          r.synced = false;
+        }
+        void refreshConversations().catch(() => undefined);
+        return;
+      }
+      case 'presence':
+        presence.set(f.userId, { status: f.status, text: f.text, lastSeen: f.lastSeen });
+        emit();
+        return;
+      case 'typing': {
+        let m = typing.get(f.conversationId);
+        if (!m) typing.set(f.conversationId, (m = new Map()));
+        m.set(f.userId, now());
+        emit();
+        return;
+      }
+      case 'notice':
+        if (f.kind === 'conversations-changed' || f.kind === 'conversation-changed') void refreshConversations().catch(() => undefined);
+        return;
+      case 'error':
+        reportError(f.code, f.message);
+        return;
+      default:
+        return;
+    }
+  };
+
+  // ——— reading ———
+
+  const view = (conversationId: string): ConversationView => {
+    const c = conversations.get(conversationId) ?? null;
+    const segment = c?.segment ?? 0;
+    const id = conversationId as ConversationId;
+    const idx = replicas.get(idxDoc(id, segment))?.doc ?? null;
+    const mod = replicas.get(modDoc(id, segment))?.doc ?? null;
+    const authors = new Map<string, Y.Doc>();
+    const prefix = `c/${conversationId}/${segment}/u/`;
+    for (const r of replicas.all()) if (r.name.startsWith(prefix) && r.parsed.kind === 'author') authors.set(r.parsed.userId, r.doc);
+    const state = readConversation({ idx, mod, authors });
+    const pending = new Map<string, OutboxEntry>();
+    for (const e of outbox.values()) {
+      if (e.conversationId !== conversationId) continue;
+      const local = e.kind === 'send' ? (e.payload.id as string) : e.kind === 'edit' || e.kind === 'delete' ? (e.payload.localId as string) : null;
+      if (local && me) pending.set(messageKey(me.id, local), e);
+    }
+    const decorate = (m: MessageView): EngineMessage => {
+      const e = pending.get(m.key);
+      return { ...m, status: e ? (e.status === 'rejected' ? 'rejected' : 'waiting') : 'sent', error: e?.error?.message ?? null };
+    };
+    const messages = state.messages.map(decorate);
+    // A refused message is no longer in the document; show it where the person left it, marked as refused.
+    for (const e of outbox.values()) {
+      if (e.conversationId !== conversationId || e.kind !== 'send' || e.status !== 'rejected' || !me) continue;
+      const p = e.payload as ActionPayloads['send'];
+      const key = messageKey(me.id, p.id);
+      if (state.byKey.has(key)) continue;
+      messages.push({
+        key,
+        authorId: me.id,
+        localId: p.id,
+        seq: null,
+        text: p.text,
+        ts: p.ts,
+        editedAt: null,
+        deleted: false,
+        removed: null,
+        pinned: null,
+        parent: p.parent ?? null,
+        alsoChannel: p.alsoChannel === true,
+        replyCount: 0,
+        lastReplyTs: null,
+        replyAuthors: [],
+        reactions: [],
+        status: 'rejected',
+        error: e.error?.message ?? 'not accepted',
+      });
+    }
+    const readSeq = me ? (state.readSeqs.get(me.id) ?? 0) : 0;
+    return { conversation: c, messages, state, unread: me ? unreadCount(state, me.id) : 0, readSeq };
+  };
+
+  const checkSettled = (): void => {
+    if (settledWaiters.length === 0 || !isSettled()) return;
+    settledWaiters.splice(0).forEach((f) => f());
+  };
+  const isSettled = (): boolean => {
+    if (!conn.isOnline() || inflight.size > 0) return false;
+    for (const e of outbox.values()) if (e.status === 'pending') return false;
+    for (const r of replicas.all()) if (!r.synced || r.rebuilding) return false;
+    return true;
+  };
+
+  const refreshConversations = async (): Promise<Conversation[]> => {
+    const { conversations: list } = await api.request('GET', '/api/conversations', ConversationsReply);
+    const before = new Set(conversations.keys());
+    conversations.clear();
+    for (const c of list) conversations.set(c.id, c);
+    await storage.setMeta('conversations', list);
+    // Lost access (removed from a private channel): forget its documents on this device.
+    for (const id of before) {
+      const c = conversations.get(id);
+      if (!c || !readable(c)) {
+        for (const r of [...replicas.all()]) if (r.parsed.conversationId === id) await replicas.forget(r.name);
+      }
+    }
+    if (conn.isOnline()) {
+      const fresh: Replica[] = [];
+      for (const c of list) if (c.isMember) fresh.push(...(await openConversationDocs(c)));
+      subscribe(fresh);
+    }
+    emit();
+    return list;
+  };
+
+  const ensureDeviceId = async (): Promise<void> => {
+    const stored = await storage.getMeta('deviceId');
+    deviceId = typeof stored === 'string' ? stored : randomId(random);
+    if (typeof stored !== 'string') await storage.setMeta('deviceId', deviceId);
+  };
+
+  const requireMe = (): Me => {
+    if (!me) throw new Error('not logged in');
+    return me;
+  };
+  const conversationOf = (id: string): Conversation => {
+    const c = conversations.get(id);
+    if (!c) throw new Error(`unknown conversation ${id}`);
+    return c;
+  };
+  const ownDoc = (conversationId: string): string => authorDoc(conversationId as ConversationId, requireMe().id as UserId, conversationOf(conversationId).segment);
+  const theModDoc = (conversationId: string): string => modDoc(conversationId as ConversationId, conversationOf(conversationId).segment);
+
+  return {
+    /** Loads what this device already has: account, conversations, outbox. Works offline. */
+    async init(): Promise<Me | null> {
+      await ensureDeviceId();
+      const storedMe = Me.safeParse(await storage.getMeta('me'));
+      me = storedMe.success ? storedMe.data : null;
+      const cookie = await storage.getMeta('cookie');
+      if (typeof cookie === 'string') api.setCookie(cookie);
+      const list = z.array(Conversation).safeParse(await storage.getMeta('conversations'));
+      if (list.success) for (const c of list.data) conversations.set(c.id, c);
+      const storedOrder = await storage.getMeta('order');
+      order = typeof storedOrder === 'number' ? storedOrder : 0;
+      for (const e of await storage.listOutbox()) {
+        outbox.set(e.id, e);
+        order = Math.max(order, e.order);
+      }
+      for (const c of conversations.values()) if (c.isMember) await openConversationDocs(c);
+      emit();
+      return me;
+    },
+    async login(login: string, password: string): Promise<Me> {
+      await ensureDeviceId();
+      const { user } = await api.request('POST', '/api/auth/login', MeReply, { login, password });
+      me = user;
+      await storage.setMeta('me', user);
+      if (opts.manualCookies) await storage.setMeta('cookie', api.cookie());
+      await refreshConversations();
+      return user;
+    },
+    /** Logs out here and forgets this device's copy. `force` drops unsent actions too. */
+    async logout(force = false): Promise<void> {
+      const waiting = [...outbox.values()].filter((e) => e.status === 'pending').length;
+      if (waiting > 0 && !force) throw new Error(`${waiting} action(s) are still waiting to send`);
+      try {
+        await api.request('POST', '/api/auth/logout', Ok);
+      } catch {
+        // Offline: the session still ends here; the server expires it.
+      }
+      conn.stop();
+      replicas.clear();
+      outbox.clear();
+      conversations.clear();
+      me = null;
+      api.setCookie(null);
+      await storage.clear();
+      emit();
+    },
+    connect(): void {
+      conn.start();
+    },
+    disconnect(): void {
+      conn.stop();
+    },
+    /** Simulates losing the network (tests): the socket drops and reconnects with backoff. */
+    dropConnection(): void {
+      conn.drop();
+    },
+    retryNow(): void {
+      conn.retryNow();
+    },
+    me: (): Me | null => me,
+    deviceId: (): string => deviceId,
+    refreshConversations,
+    conversations: (): Conversation[] => [...conversations.values()],
+    conversation: (id: string): Conversation | undefined => conversations.get(id),
+    async users(): Promise<PublicUser[]> {
+      return (await api.request('GET', '/api/users', UsersReply)).users;
+    },
+    async join(id: string): Promise<Conversation> {
+      const { conversation } = await api.request('POST', `/api/conversations/${id}/join`, ConversationReply);
+      await refreshConversations();
+      return conversation;
+    },
+    async leave(id: string): Promise<void> {
+      await api.request('POST', `/api/conversations/${id}/leave`, Ok);
+      await refreshConversations();
+    },
+    async openDm(userIds: string[]): Promise<Conversation> {
+      const { conversation } = await api.request('POST', '/api/dms', ConversationReply, { userIds });
+      await refreshConversations();
+      return conversation;
+    },
+    async createChannel(name: string, kind: 'public' | 'private' | 'announcement', description = ''): Promise<Conversation> {
+      const { conversation } = await api.request('POST', '/api/conversations', ConversationReply, { name, kind, description });
+      await refreshConversations();
+      return conversation;
+    },
+    /** Opens a conversation's documents for reading (and subscribes, when online). */
+    async open(conversationId: string): Promise<void> {
+      const rs = await openConversationDocs(conversationOf(conversationId));
+      if (conn.isOnline()) subscribe(rs);
+    },
+
+    async send(conversationId: string, text: string, opt: { parent?: string; alsoChannel?: boolean } = {}): Promise<string> {
+      const id = randomId(random);
+      const payload: ActionPayloads['send'] = { id, text, ts: now(), ...(opt.parent ? { parent: opt.parent } : {}), ...(opt.alsoChannel ? { alsoChannel: true } : {}) };
+      await act(conversationId, ownDoc(conversationId), 'send', payload);
+      return messageKey(requireMe().id, id);
+    },
+    async edit(conversationId: string, localId: string, text: string): Promise<void> {
+      await act(conversationId, ownDoc(conversationId), 'edit', { localId, text, ts: now() });
+    },
+    async delete(conversationId: string, localId: string): Promise<void> {
+      await act(conversationId, ownDoc(conversationId), 'delete', { localId, ts: now() });
+    },
+    async react(conversationId: string, key: MessageKey, emoji: string, on: boolean): Promise<void> {
+      await act(conversationId, ownDoc(conversationId), 'react', { key, emoji, on, ts: now() });
+    },
+    async pin(conversationId: string, key: MessageKey, on: boolean): Promise<void> {
+      await act(conversationId, theModDoc(conversationId), 'pin', { key, by: requireMe().id, ts: now(), on });
+    },
+    async remove(conversationId: string, key: MessageKey, reason?: string): Promise<void> {
+      await act(conversationId, theModDoc(conversationId), 'remove', { key, by: requireMe().id, ts: now(), ...(reason ? { reason } : {}) });
+    },
+    /** Marks everything that has arrived so far as read (by arrival order, so late messages stay unread). */
+    async markRead(conversationId: string): Promise<void> {
+      const v = view(conversationId);
+      const mine = replicas.get(ownDoc(conversationId));
+      if (v.state.lastSeq > (mine ? readSeqOf(mine.doc) : 0)) await act(conversationId, ownDoc(conversationId), 'read', { deviceId, seq: v.state.lastSeq });
+    },
+    /** Forgets a refused action (the person has seen it). */
+    async dismiss(entryOrMessageKey: string): Promise<void> {
+      for (const e of [...outbox.values()]) {
+        const key = me && e.kind === 'send' ? messageKey(me.id, e.payload.id as string) : null;
+        if (e.status === 'rejected' && (e.id === entryOrMessageKey || key === entryOrMessageKey)) {
+          outbox.delete(e.id);
+          await storage.deleteOutbox(e.id);
+        }
+      }
+      emit();
+    },
+    setPresence(status: 'online' | 'away' | 'busy', text = ''): boolean {
+      return conn.send([{ type: 'presenceSet', status, text }]);
+    },
+    typing(conversationId: string): boolean {
+      return conn.send([{ type: 'typingSet', conversationId }]);
+    },
+    presenceOf: (userId: string): PresenceInfo | undefined => presence.get(userId),
+    typingIn(conversationId: string, withinMs = 5_000): string[] {
+      const m = typing.get(conversationId);
+      if (!m) return [];
+      const t = now();
+      return [...m].filter(([, at]) => t - at < withinMs).map(([u]) => u);
+    },
+
+    view,
+    outbox: (): OutboxEntry[] => [...outbox.values()].sort((a, b) => a.order - b.order),
+    status: (): SyncStatus => ({
+      connection: conn.state(),
+      waiting: [...outbox.values()].filter((e) => e.status === 'pending').length,
+      rejected: [...outbox.values()].filter((e) => e.status === 'rejected').length,
+      lastSyncedAt,
+    }),
+    isAdmin: (): boolean => (me ? isAdminRole(me.role) : false),
+    /** Resolves when online with every document synced and nothing waiting to send. */
+    settled(): Promise<void> {
+      if (isSettled()) return Promise.resolve();
+      return new Promise((resolve) => settledWaiters.push(resolve));
+    },
+    isSettled,
+    /** Waits for device writes to finish (before closing the app in tests). */
+    flushStorage: (): Promise<void> => replicas.flushWrites(),
+    subscribe(listener: () => void): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    onError(listener: (e: { code: string; message: string }) => void): () => void {
+      errorListeners.add(listener);
+      return () => errorListeners.delete(listener);
+    },
+    version: (): number => version,
+    /** Raw access for tests of the server's defences. */
+    api,
+    ownDocName: ownDoc,
+    authorRootsOf: (doc: string) => {
+      const r = replicas.get(doc);
+      return r ? authorRoots(r.doc) : null;
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import { parseDocName, type DocName } from '@commonroom/protocol';
+import * as Y from 'yjs';
+import type { EngineStorage } from './storage.ts';
+
+/**
+ * The device's copies of documents: loaded from storage on first use, every change written back, compacted
+ * when the update list grows. Knows nothing of the network.
+ */
+
+export type Replica = {
+  name: string;
+  parsed: DocName;
+  doc: Y.Doc;
+  /** Step 1 sent on the current connection. */
+  subscribed: boolean;
+  /** The server's answer (step 2) arrived on the current connection. */
+  synced: boolean;
+  /** Being rebuilt from the server after a refused change. */
+  rebuilding: boolean;
+  storedUpdates: number;
+};
+
+export const REMOTE = Symbol('remote');
+const COMPACT_AFTER = 200;
+
+export type Replicas = ReturnType<typeof createReplicas>;
+
+export function createReplicas(deps: {
+  storage: EngineStorage;
+  onChange: (r: Replica) => void;
+  onError: (err: unknown) => void;
+}) {
+  const replicas = new Map<string, Replica>();
+  const loading = new Map<string, Promise<Replica>>();
+  /** Storage writes run one after another, in the order changes happened. */
+  let writes: Promise<void> = Promise.resolve();
+
+  const persist = (r: Replica, update: Uint8Array): void => {
+    r.storedUpdates++;
+    const compact = r.storedUpdates > COMPACT_AFTER;
+    if (compact) r.storedUpdates = 1;
+    const doc = r.doc;
+    writes = writes
+      .then(() => (compact ? deps.storage.replaceDoc(r.name, Y.encodeStateAsUpdate(doc)) : deps.storage.appendDocUpdate(r.name, update)))
+      .catch(deps.onError);
+  };
+
+  const attach = (r: Replica): void => {
+    r.doc.on('update', (update: Uint8Array, origin: unknown) => {
+      // Local actions are stored with their outbox entry (commitLocal); only remote changes are stored here.
+      if (origin === REMOTE) persist(r, update);
+    });
+    r.doc.on('afterTransaction', () => deps.onChange(r));
+  };
+
+  const load = async (name: string): Promise<Replica> => {
+    const parsed = parseDocName(name);
+    if (!parsed) throw new Error(`not a document name: ${name}`);
+    const updates = await deps.storage.loadDoc(name);
+    const existing = replicas.get(name);
+    if (existing) return existing;
+    const doc = new Y.Doc();
+    for (const u of updates) Y.applyUpdate(doc, u, 'storage');
+    const r: Replica = { name, parsed, doc, subscribed: false, synced: false, rebuilding: false, storedUpdates: updates.length };
+    attach(r);
+    replicas.set(name, r);
+    return r;
+  };
+
+  return {
+    get: (name: string): Replica | undefined => replicas.get(name),
+    async open(name: string): Promise<Replica> {
+      const r = replicas.get(name);
+      if (r) return r;
+      let p = loading.get(name);
+      if (!p) {
+        p = load(name).finally(() => loading.delete(name));
+        loading.set(name, p);
+      }
+      return p;
+    },
+    all: (): IterableIterator<Replica> => replicas.values(),
+    applyRemote(r: Replica, update: Uint8Array): void {
+      Y.applyUpdate(r.doc, update, REMOTE);
+    },
+    /** Replaces the document with an empty one and forgets what was stored; the server's copy comes next. */
+    async reset(r: Replica): Promise<void> {
+      r.doc.destroy();
+      r.doc = new Y.Doc();
+      attach(r);
+      r.storedUpdates = 0;
+      await (writes = writes.then(() => deps.storage.deleteDoc(r.name)).catch(deps.onError));
+    },
+    async forget(name: string): Promise<void> {
+      const r = replicas.get(name);
+      replicas.delete(name);
+      r?.doc.destroy();
+      await (writes = writes.then(() => deps.storage.deleteDoc(name)).catch(deps.onError));
+    },
+    flushWrites: (): Promise<void> => writes,
+    clear(): void {
+      for (const r of replicas.values()) r.doc.destroy();
+      replicas.clear();
+    },
+  };
+}

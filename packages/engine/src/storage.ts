@@ -1,0 +1,91 @@
+/**
+ * Where the engine keeps what must survive the app closing: document updates, the outbox, and small
+ * metadata. Memory in Node; IndexedDB (Dexie) in the browser. Every implementation passes the shared suite
+ * in `test/storage-suite.ts`.
+ */
+
+export type ActionKind = 'send' | 'edit' | 'delete' | 'react' | 'pin' | 'remove' | 'read';
+
+export type OutboxEntry = {
+  id: string;
+  /** Monotonic within a device: the order actions were taken. */
+  order: number;
+  conversationId: string;
+  doc: string;
+  kind: ActionKind;
+  payload: Record<string, unknown>;
+  createdAt: number;
+  /** The Yjs update this action produced, sent until the server acknowledges it. */
+  update: Uint8Array | null;
+  status: 'pending' | 'rejected';
+  error: { code: string; message: string } | null;
+};
+
+export interface EngineStorage {
+  loadDoc(name: string): Promise<Uint8Array[]>;
+  appendDocUpdate(name: string, update: Uint8Array): Promise<void>;
+  /** Replaces every stored update of `name` by one state update (compaction). */
+  replaceDoc(name: string, state: Uint8Array): Promise<void>;
+  deleteDoc(name: string): Promise<void>;
+  listDocs(): Promise<string[]>;
+  /** Stores a local change and its outbox entry atomically: both or neither survive a crash. */
+  commitLocal(name: string, update: Uint8Array, entry: OutboxEntry): Promise<void>;
+  listOutbox(): Promise<OutboxEntry[]>;
+  putOutbox(entry: OutboxEntry): Promise<void>;
+  deleteOutbox(id: string): Promise<void>;
+  getMeta(key: string): Promise<unknown>;
+  setMeta(key: string, value: unknown): Promise<void>;
+  /** Forgets everything (logout). */
+  clear(): Promise<void>;
+}
+
+const copy = (u: Uint8Array): Uint8Array => u.slice();
+const copyEntry = (e: OutboxEntry): OutboxEntry => ({
+  ...e,
+  payload: structuredClone(e.payload),
+  update: e.update ? copy(e.update) : null,
+  error: e.error ? { ...e.error } : null,
+});
+
+export function createMemoryStorage(): EngineStorage {
+  const docs = new Map<string, Uint8Array[]>();
+  const outbox = new Map<string, OutboxEntry>();
+  const meta = new Map<string, unknown>();
+  return {
+    loadDoc: async (name) => (docs.get(name) ?? []).map(copy),
+    appendDocUpdate: async (name, update) => {
+      const list = docs.get(name) ?? [];
+      list.push(copy(update));
+      docs.set(name, list);
+    },
+    replaceDoc: async (name, state) => {
+      docs.set(name, [copy(state)]);
+    },
+    deleteDoc: async (name) => {
+      docs.delete(name);
+    },
+    listDocs: async () => [...docs.keys()],
+    commitLocal: async (name, update, entry) => {
+      const list = docs.get(name) ?? [];
+      list.push(copy(update));
+      docs.set(name, list);
+      outbox.set(entry.id, copyEntry(entry));
+    },
+    listOutbox: async () => [...outbox.values()].sort((a, b) => a.order - b.order).map(copyEntry),
+    putOutbox: async (entry) => {
+      outbox.set(entry.id, copyEntry(entry));
+    },
+    deleteOutbox: async (id) => {
+      outbox.delete(id);
+    },
+    getMeta: async (key) => structuredClone(meta.get(key)),
+    setMeta: async (key, value) => {
+      meta.set(key, structuredClone(value));
+    },
+    clear: async () => {
+      docs.clear();
+      outbox.clear();
+      meta.clear();
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import type { Changes } from './inspect.ts';
+import {
+  DeviceId,
+  EditRecord,
+  Emoji,
+  LocalId,
+  MessageKey,
+  MessageRecord,
+  ModRecord,
+  ReadSeq,
+  Timestamp,
+  splitReactionKey,
+} from './records.ts';
+
+/**
+ * Shape rules for each document kind (docs/THREAT_MODEL.md T4–T6). They see only what an update changed and
+ * say what it means; who may make the change is the server's policy, decided by document name.
+ */
+
+export type Refusal = { ok: false; code: string; message: string };
+const refuse = (code: string, message: string): Refusal => ({ ok: false, code, message });
+
+export type AuthorSummary = {
+  ok: true;
+  messages: MessageRecord[];
+  edits: { localId: string; text: string; ts: number }[];
+  deletes: { localId: string; ts: number }[];
+  reactions: { key: string; emoji: string; on: boolean }[];
+  readMarks: number;
+};
+
+function plain(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+export function summariseAuthorChanges(changes: Changes): AuthorSummary | Refusal {
+  const out: AuthorSummary = { ok: true, messages: [], edits: [], deletes: [], reactions: [], readMarks: 0 };
+  for (const ins of changes.inserts) {
+    switch (ins.root) {
+      case 'msgs': {
+        if (ins.key !== null) return refuse('bad-shape', 'messages are a list, not a map');
+        for (const v of ins.values) {
+          const m = MessageRecord.safeParse(v);
+          if (!m.success) return refuse('bad-message', m.error.issues[0]?.message ?? 'invalid message');
+          if (!ins.deleted) out.messages.push(m.data);
+        }
+        break;
+      }
+      case 'edits':
+      case 'del':
+      case 'react':
+      case 'read': {
+        if (ins.key === null || ins.values.length !== 1) return refuse('bad-shape', `${ins.root} holds keyed values`);
+        const value = ins.values[0];
+        if (ins.root === 'edits') {
+          if (!LocalId.safeParse(ins.key).success) return refuse('bad-shape', 'edit of an invalid message id');
+          const e = EditRecord.safeParse(value);
+          if (!e.success) return refuse('bad-edit', e.error.issues[0]?.message ?? 'invalid edit');
+          if (e.data.text.trim().length === 0) return refuse('bad-edit', 'an edit cannot empty a message; delete it');
+          if (!ins.deleted) out.edits.push({ localId: ins.key, ...e.data });
+        } else if (ins.root === 'del') {
+          if (!LocalId.safeParse(ins.key).success) return refuse('bad-shape', 'delete of an invalid message id');
+          if (!Timestamp.safeParse(value).success) return refuse('bad-shape', 'delete needs a time');
+          if (!ins.deleted) out.deletes.push({ localId: ins.key, ts: value as number });
+        } else if (ins.root === 'react') {
+          const r = splitReactionKey(ins.key);
+          if (!r || !MessageKey.safeParse(r.key).success || !Emoji.safeParse(r.emoji).success)
+            return refuse('bad-reaction', `invalid reaction "${plain(ins.key)}"`);
+          if (!Timestamp.safeParse(value).success) return refuse('bad-reaction', 'reaction needs a time');
+          if (!ins.deleted) out.reactions.push({ key: r.key, emoji: r.emoji, on: true });
+        } else {
+          if (!DeviceId.safeParse(ins.key).success || !ReadSeq.safeParse(value).success)
+            return refuse('bad-read', 'invalid read mark');
+          out.readMarks++;
+        }
+        break;
+      }
+      default:
+        return refuse('bad-shape', `unknown part "${ins.root}" in an author document`);
+    }
+  }
+  for (const r of changes.removals) {
+    // Messages are never removed from the list: deletion is a mark in `del`, so the server keeps the record.
+    if (r.root === 'msgs') return refuse('bad-shape', 'messages are deleted with a mark, not removed');
+    if (r.root === 'react' && r.key !== null) {
+      const k = splitReactionKey(r.key);
+      if (k) out.reactions.push({ key: k.key, emoji: k.emoji, on: false });
+    }
+  }
+  return out;
+}
+
+export type ModSummary = {
+  ok: true;
+  pins: { key: string; on: boolean; by: string | null }[];
+  removals: { key: string; by: string; reason: string | undefined }[];
+};
+
+export function summariseModChanges(changes: Changes): ModSummary | Refusal {
+  const out: ModSummary = { ok: true, pins: [], removals: [] };
+  for (const ins of changes.inserts) {
+    if (ins.root !== 'pins' && ins.root !== 'removed')
+      return refuse('bad-shape', `unknown part "${ins.root}" in a moderation document`);
+    if (ins.key === null || ins.values.length !== 1 || !MessageKey.safeParse(ins.key).success)
+      return refuse('bad-shape', 'moderation entries are keyed by message');
+    const rec = ModRecord.safeParse(ins.values[0]);
+    if (!rec.success) return refuse('bad-moderation', rec.error.issues[0]?.message ?? 'invalid entry');
+    if (ins.deleted) continue;
+    if (ins.root === 'pins') out.pins.push({ key: ins.key, on: true, by: rec.data.by });
+    else out.removals.push({ key: ins.key, by: rec.data.by, reason: rec.data.reason });
+  }
+  for (const r of changes.removals) {
+    // A moderator removal stands: undoing it would let a later moderator silently restore a hidden message.
+    if (r.root === 'removed') return refuse('bad-moderation', 'a moderator removal cannot be undone by an update');
+    if (r.root === 'pins' && r.key !== null) out.pins.push({ key: r.key, on: false, by: null });
+  }
+  return out;
+}

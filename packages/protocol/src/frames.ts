@@ -1,0 +1,224 @@
+import * as encoding from 'lib0/encoding';
+import { ByteReader, DecodeError } from './byte-reader.ts';
+import { LIMITS } from './limits.ts';
+
+/** y-protocols/sync message types, carried per document inside SYNC frames. */
+export const SYNC_STEP1 = 0;
+export const SYNC_STEP2 = 1;
+export const SYNC_UPDATE = 2;
+export type SyncType = typeof SYNC_STEP1 | typeof SYNC_STEP2 | typeof SYNC_UPDATE;
+
+export const FRAME = {
+  hello: 1,
+  welcome: 2,
+  sync: 3,
+  ack: 4,
+  reject: 5,
+  unsubscribe: 6,
+  revoked: 7,
+  presenceSet: 8,
+  presence: 9,
+  typingSet: 10,
+  typing: 11,
+  notice: 12,
+  error: 13,
+} as const;
+
+export type Frame =
+  | { type: 'hello'; version: number; client: string }
+  | { type: 'welcome'; version: number; userId: string; serverTime: number }
+  /** ref 0 asks for no acknowledgement; any other ref is answered by ACK or REJECT once durable. */
+  | { type: 'sync'; doc: string; ref: number; syncType: SyncType; payload: Uint8Array }
+  | { type: 'ack'; ref: number }
+  | { type: 'reject'; ref: number; doc: string; code: string; message: string }
+  | { type: 'unsubscribe'; doc: string }
+  | { type: 'revoked'; doc: string; reason: string }
+  | { type: 'presenceSet'; status: string; text: string }
+  | { type: 'presence'; userId: string; status: string; text: string; lastSeen: number }
+  | { type: 'typingSet'; conversationId: string }
+  | { type: 'typing'; conversationId: string; userId: string }
+  | { type: 'notice'; kind: string; json: string }
+  | { type: 'error'; code: string; message: string };
+
+export type FrameOf<T extends Frame['type']> = Extract<Frame, { type: T }>;
+
+const SHORT = 200;
+
+function writeFrame(e: encoding.Encoder, f: Frame): void {
+  encoding.writeVarUint(e, FRAME[f.type]);
+  switch (f.type) {
+    case 'hello':
+      encoding.writeVarUint(e, f.version);
+      encoding.writeVarString(e, f.client);
+      return;
+    case 'welcome':
+      encoding.writeVarUint(e, f.version);
+      encoding.writeVarString(e, f.userId);
+      encoding.writeVarUint(e, f.serverTime);
+      return;
+    case 'sync':
+      encoding.writeVarString(e, f.doc);
+      encoding.writeVarUint(e, f.ref);
+      encoding.writeVarUint(e, f.syncType);
+      encoding.writeVarUint8Array(e, f.payload);
+      return;
+    case 'ack':
+      encoding.writeVarUint(e, f.ref);
+      return;
+    case 'reject':
+      encoding.writeVarUint(e, f.ref);
+      encoding.writeVarString(e, f.doc);
+      encoding.writeVarString(e, f.code);
+      encoding.writeVarString(e, f.message);
+      return;
+    case 'unsubscribe':
+      encoding.writeVarString(e, f.doc);
+      return;
+    case 'revoked':
+      encoding.writeVarString(e, f.doc);
+      encoding.writeVarString(e, f.reason);
+      return;
+    case 'presenceSet':
+      encoding.writeVarString(e, f.status);
+      encoding.writeVarString(e, f.text);
+      return;
+    case 'presence':
+      encoding.writeVarString(e, f.userId);
+      encoding.writeVarString(e, f.status);
+      encoding.writeVarString(e, f.text);
+      encoding.writeVarUint(e, f.lastSeen);
+      return;
+    case 'typingSet':
+      encoding.writeVarString(e, f.conversationId);
+      return;
+    case 'typing':
+      encoding.writeVarString(e, f.conversationId);
+      encoding.writeVarString(e, f.userId);
+      return;
+    case 'notice':
+      encoding.writeVarString(e, f.kind);
+      encoding.writeVarString(e, f.json);
+      return;
+    case 'error':
+      encoding.writeVarString(e, f.code);
+      encoding.writeVarString(e, f.message);
+      return;
+  }
+}
+
+/** Encodes frames as one WebSocket message: a count, then each frame. */
+export function encodeMessage(frames: readonly Frame[]): Uint8Array {
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, frames.length);
+  for (const f of frames) writeFrame(e, f);
+  return encoding.toUint8Array(e);
+}
+
+/** Size of a frame on the wire, for packing frames into messages below the frame limit. */
+export function frameSize(f: Frame): number {
+  const e = encoding.createEncoder();
+  writeFrame(e, f);
+  return encoding.length(e);
+}
+
+/**
+ * Packs frames into as few messages as fit under `maxBytes` each. A single frame larger than the limit is
+ * returned alone; the caller must split its content first (see `splitUpdate` in the engine).
+ */
+export function packMessages(frames: readonly Frame[], maxBytes: number = LIMITS.maxFrameBytes): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let batch: Frame[] = [];
+  let size = 8;
+  for (const f of frames) {
+    const s = frameSize(f);
+    if (batch.length > 0 && (size + s > maxBytes || batch.length >= LIMITS.maxFramesPerMessage)) {
+      out.push(encodeMessage(batch));
+      batch = [];
+      size = 8;
+    }
+    batch.push(f);
+    size += s;
+  }
+  if (batch.length > 0) out.push(encodeMessage(batch));
+  return out;
+}
+
+function readSyncType(r: ByteReader): SyncType {
+  const t = r.varUint();
+  if (t !== SYNC_STEP1 && t !== SYNC_STEP2 && t !== SYNC_UPDATE) throw new DecodeError(`unknown sync type ${t}`);
+  return t;
+}
+
+function readFrame(r: ByteReader): Frame {
+  const t = r.varUint();
+  switch (t) {
+    case FRAME.hello:
+      return { type: 'hello', version: r.varUint(), client: r.varString(SHORT) };
+    case FRAME.welcome:
+      return { type: 'welcome', version: r.varUint(), userId: r.varString(SHORT), serverTime: r.varUint() };
+    case FRAME.sync:
+      return {
+        type: 'sync',
+        doc: r.varString(LIMITS.maxDocNameLength),
+        ref: r.varUint(),
+        syncType: readSyncType(r),
+        payload: r.varBytes(),
+      };
+    case FRAME.ack:
+      return { type: 'ack', ref: r.varUint() };
+    case FRAME.reject:
+      return {
+        type: 'reject',
+        ref: r.varUint(),
+        doc: r.varString(LIMITS.maxDocNameLength),
+        code: r.varString(SHORT),
+        message: r.varString(2000),
+      };
+    case FRAME.unsubscribe:
+      return { type: 'unsubscribe', doc: r.varString(LIMITS.maxDocNameLength) };
+    case FRAME.revoked:
+      return { type: 'revoked', doc: r.varString(LIMITS.maxDocNameLength), reason: r.varString(2000) };
+    case FRAME.presenceSet:
+      return { type: 'presenceSet', status: r.varString(SHORT), text: r.varString(LIMITS.maxStatusTextLength) };
+    case FRAME.presence:
+      return {
+        type: 'presence',
+        userId: r.varString(SHORT),
+        status: r.varString(SHORT),
+        text: r.varString(LIMITS.maxStatusTextLength),
+        lastSeen: r.varUint(),
+      };
+    case FRAME.typingSet:
+      return { type: 'typingSet', conversationId: r.varString(SHORT) };
+    case FRAME.typing:
+      return { type: 'typing', conversationId: r.varString(SHORT), userId: r.varString(SHORT) };
+    case FRAME.notice:
+      return { type: 'notice', kind: r.varString(SHORT), json: r.varString(LIMITS.maxFrameBytes) };
+    case FRAME.error:
+      return { type: 'error', code: r.varString(SHORT), message: r.varString(2000) };
+    default:
+      throw new DecodeError(`unknown frame type ${t}`);
+  }
+}
+
+export type DecodeResult = { ok: true; frames: Frame[] } | { ok: false; error: string };
+
+/** Decodes one WebSocket message. Never throws: hostile bytes come back as `{ ok: false }`. */
+export function decodeMessage(bytes: Uint8Array): DecodeResult {
+  if (bytes.length > LIMITS.maxFrameBytes) return { ok: false, error: 'message too large' };
+  try {
+    const r = new ByteReader(bytes);
+    const count = r.varUint();
+    if (count === 0) return { ok: false, error: 'empty message' };
+    if (count > LIMITS.maxFramesPerMessage) return { ok: false, error: 'too many frames in one message' };
+    // Each frame takes at least one byte, so a count larger than the input is a lie.
+    if (count > r.remaining) return { ok: false, error: 'frame count exceeds input' };
+    const frames: Frame[] = [];
+    for (let i = 0; i < count; i++) frames.push(readFrame(r));
+    if (r.remaining !== 0) return { ok: false, error: 'trailing bytes after frames' };
+    return { ok: true, frames };
+  } catch (e) {
+    if (e instanceof DecodeError) return { ok: false, error: e.message };
+    return { ok: false, error: 'undecodable message' };
+  }
+}

@@ -1,0 +1,53 @@
+export { PROTOCOL_VERSION } from './version.ts';
+export { LIMITS } from './limits.ts';
+export { CLOSE, isTerminalClose, type CloseCode } from './close-codes.ts';
+export { ByteReader, DecodeError } from './byte-reader.ts';
+export {
+  FRAME,
+  SYNC_STEP1,
+  SYNC_STEP2,
+  SYNC_UPDATE,
+  decodeMessage,
+  encodeMessage,
+  frameSize,
+  packMessages,
+  type DecodeResult,
+  type Frame,
+  type FrameOf,
+  type SyncType,
+} from './frames.ts';
+export { scanStateVector, scanUpdate, type ScanLimits, type ScanResult } from './update-scan.ts';
+export {
+  asConversationId,
+  asUserId,
+  authorDoc,
+  formatDocName,
+  idxDoc,
+  isId,
+  modDoc,
+  parseDocName,
+  type ConversationId,
+  type DocName,
+  type UserId,
+} from './doc-names.ts';
+export { ROLES, ROLE_LABELS, Role, isAdminRole, isStaffRole } from './roles.ts';
+export {
+  ApiError,
+  ChangePasswordRequest,
+  ChangeRoleRequest,
+  Conversation,
+  ConversationKind,
+  CreateChannelRequest,
+  CreateUserRequest,
+  DmPolicy,
+  ImportResult,
+  LoginRequest,
+  Me,
+  MembersRequest,
+  OpenDmRequest,
+  PublicUser,
+  ResetPasswordRequest,
+  SetupRequest,
+  UpdateChannelRequest,
+  WorkspaceSettings,
+} from './http.ts';

@@ -1,0 +1,24 @@
+/**
+ * Limits on everything a client may send. The server enforces them; the engine respects them so that an
+ * honest client never trips one (an offline backlog is split across several frames).
+ */
+export const LIMITS = {
+  /** One WebSocket message. ws closes larger ones with 1009 before we see them. */
+  maxFrameBytes: 64 * 1024,
+  /** Frames batched in one WebSocket message (a reconnect sends many sync-step-1s in one round). */
+  maxFramesPerMessage: 512,
+  /** Structs (items, deletions, GC ranges) in one Yjs update: bounds decoder work (yjs#687). */
+  maxStructsPerUpdate: 20_000,
+  /** The clock span one update may claim, so a tiny GC/Skip struct cannot declare a trillion items. */
+  maxClockSpanPerUpdate: 1_000_000,
+  /** Nesting of plain values inside a message record. */
+  maxValueDepth: 8,
+  /** Characters in one message's text. */
+  maxMessageChars: 8_000,
+  maxDocNameLength: 160,
+  maxDisplayNameLength: 80,
+  maxStatusTextLength: 100,
+  /** Milliseconds a fresh socket has to send HELLO. */
+  helloDeadlineMs: 5_000,
+  maxSocketsPerUser: 10,
+} as const;

@@ -1,0 +1,183 @@
+import { ByteReader, DecodeError } from './byte-reader.ts';
+import { LIMITS } from './limits.ts';
+
+/**
+ * Reads a Yjs v1 update without applying it, enforcing limits before Yjs ever sees the bytes.
+ *
+ * Why: Yjs trusts the counts an update declares. A 30-byte update can claim trillions of structs and hang or
+ * exhaust the decoder (yjs#687, yjs#479); a tiny GC struct can claim a huge clock range. Walking the format
+ * ourselves bounds the work by the bytes actually received, and lets us refuse content kinds our documents
+ * never use (nested types, text, XML, subdocuments) before anything is integrated.
+ */
+
+export type ScanLimits = {
+  maxStructs: number;
+  maxClockSpan: number;
+  maxValueDepth: number;
+  /** Root type names an update may attach items to. */
+  allowedRoots: ReadonlySet<string>;
+};
+
+export type ScanResult =
+  | { ok: true; structs: number; deletes: number; roots: string[] }
+  | { ok: false; reason: string };
+
+const CONTENT_GC = 0;
+const CONTENT_DELETED = 1;
+const CONTENT_ANY = 8;
+const CONTENT_SKIP = 10;
+const CONTENT_NAMES = ['gc', 'deleted', 'json', 'binary', 'string', 'embed', 'format', 'type', 'any', 'doc', 'skip'];
+
+const MAX_CLIENT_ID = 0xffffffff;
+
+function skipAny(r: ByteReader, depth: number, maxDepth: number): void {
+  if (depth > maxDepth) throw new DecodeError('value nested too deeply');
+  const t = r.byte();
+  switch (t) {
+    case 127: // undefined
+    case 126: // null
+    case 121: // false
+    case 120: // true
+      return;
+    case 125:
+      r.varInt();
+      return;
+    case 124:
+      r.skip(4);
+      return;
+    case 123:
+    case 122:
+      r.skip(8);
+      return;
+    case 119:
+      r.skip(r.varUint());
+      return;
+    case 118: {
+      const n = r.varUint();
+      if (n > r.remaining) throw new DecodeError('object length exceeds input');
+      for (let i = 0; i < n; i++) {
+        r.skip(r.varUint());
+        skipAny(r, depth + 1, maxDepth);
+      }
+      return;
+    }
+    case 117: {
+      const n = r.varUint();
+      if (n > r.remaining) throw new DecodeError('array length exceeds input');
+      for (let i = 0; i < n; i++) skipAny(r, depth + 1, maxDepth);
+      return;
+    }
+    case 116:
+      r.skip(r.varUint());
+      return;
+    default:
+      throw new DecodeError(`unknown value type ${t}`);
+  }
+}
+
+export function scanUpdate(update: Uint8Array, limits: ScanLimits): ScanResult {
+  const r = new ByteReader(update);
+  let structs = 0;
+  let deletes = 0;
+  let span = 0;
+  const roots = new Set<string>();
+  const count = (n: number): void => {
+    structs += n;
+    if (structs > limits.maxStructs) throw new DecodeError('too many structs in one update');
+  };
+  const addSpan = (n: number): void => {
+    span += n;
+    if (span > limits.maxClockSpan) throw new DecodeError('update claims too large a clock range');
+  };
+  try {
+    const clients = r.varUint();
+    if (clients > r.remaining) throw new DecodeError('client count exceeds input');
+    for (let c = 0; c < clients; c++) {
+      const n = r.varUint();
+      // Every struct costs at least one byte, so a count beyond the input is a lie (the yjs#687 shape).
+      if (n > r.remaining) throw new DecodeError('struct count exceeds input');
+      count(n);
+      const client = r.varUint();
+      if (client > MAX_CLIENT_ID) throw new DecodeError('client id out of range');
+      r.varUint(); // first clock
+      for (let s = 0; s < n; s++) {
+        const info = r.byte();
+        const ref = info & 0x1f;
+        if (ref === CONTENT_GC || ref === CONTENT_SKIP) {
+          const len = r.varUint();
+          if (len === 0) throw new DecodeError('empty range');
+          addSpan(len);
+          continue;
+        }
+        const hasOrigin = (info & 0x80) !== 0;
+        const hasRightOrigin = (info & 0x40) !== 0;
+        if (hasOrigin) {
+          r.varUint();
+          r.varUint();
+        }
+        if (hasRightOrigin) {
+          r.varUint();
+          r.varUint();
+        }
+        if (!hasOrigin && !hasRightOrigin) {
+          if (r.varUint() !== 1) throw new DecodeError('items inside nested types are not allowed');
+          const root = r.varString(LIMITS.maxDocNameLength);
+          if (!limits.allowedRoots.has(root)) throw new DecodeError(`unknown root "${root}"`);
+          roots.add(root);
+          if ((info & 0x20) !== 0) r.varString(LIMITS.maxDocNameLength); // map key
+        }
+        if (ref === CONTENT_DELETED) {
+          const len = r.varUint();
+          if (len === 0) throw new DecodeError('empty range');
+          addSpan(len);
+        } else if (ref === CONTENT_ANY) {
+          const len = r.varUint();
+          if (len === 0 || len > r.remaining) throw new DecodeError('value count exceeds input');
+          count(len - 1);
+          addSpan(len);
+          for (let i = 0; i < len; i++) skipAny(r, 0, limits.maxValueDepth);
+        } else {
+          throw new DecodeError(`content kind "${CONTENT_NAMES[ref] ?? ref}" is not allowed`);
+        }
+      }
+    }
+    const dsClients = r.varUint();
+    if (dsClients > r.remaining) throw new DecodeError('delete-set client count exceeds input');
+    for (let c = 0; c < dsClients; c++) {
+      const client = r.varUint();
+      if (client > MAX_CLIENT_ID) throw new DecodeError('client id out of range');
+      const n = r.varUint();
+      if (n > r.remaining) throw new DecodeError('delete count exceeds input');
+      deletes += n;
+      count(n);
+      for (let d = 0; d < n; d++) {
+        r.varUint();
+        const len = r.varUint();
+        if (len === 0) throw new DecodeError('empty range');
+        addSpan(len);
+      }
+    }
+    if (r.remaining !== 0) throw new DecodeError('trailing bytes after update');
+    return { ok: true, structs, deletes, roots: [...roots] };
+  } catch (e) {
+    if (e instanceof DecodeError) return { ok: false, reason: e.message };
+    return { ok: false, reason: 'undecodable update' };
+  }
+}
+
+/** Reads a Yjs state vector with the same care: client → clock pairs, bounded by the input. */
+export function scanStateVector(sv: Uint8Array): { ok: true } | { ok: false; reason: string } {
+  try {
+    const r = new ByteReader(sv);
+    const n = r.varUint();
+    if (n > r.remaining) throw new DecodeError('state vector length exceeds input');
+    for (let i = 0; i < n; i++) {
+      if (r.varUint() > MAX_CLIENT_ID) throw new DecodeError('client id out of range');
+      r.varUint();
+    }
+    if (r.remaining !== 0) throw new DecodeError('trailing bytes after state vector');
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, reason: e instanceof DecodeError ? e.message : 'undecodable state vector' };
+  }
+}

@@ -1,0 +1,111 @@
+import { z } from 'zod';
+
+/** Configuration, from environment variables, parsed by one schema. A bad value stops start-up by name. */
+
+const csv = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x.length > 0),
+  );
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  HOST: z.string().default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  /** The address people use to reach Commonroom; cookies are Secure when it is https. */
+  PUBLIC_URL: z.string().url().optional(),
+  /** Extra origins allowed to open the sync socket and make state-changing requests. */
+  ALLOWED_ORIGINS: csv.default([]),
+  ADMIN_EMAIL: z.string().email().optional(),
+  ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').optional(),
+  ADMIN_NAME: z.string().min(1).default('Administrator'),
+  WORKSPACE_NAME: z.string().min(1).max(80).default('Commonroom'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 14),
+  /** scrypt cost as log2(N). 17 is OWASP's recommendation (N=2^17, r=8, p=1); tests may lower it. */
+  SCRYPT_LOG_N: z.coerce.number().int().min(10).max(20).default(17),
+  /** Where the built PWA lives; served when present. */
+  CLIENT_DIST: z.string().default('client/dist'),
+});
+
+export type Config = {
+  port: number;
+  host: string;
+  dataDir: string;
+  publicUrl: string;
+  allowedOrigins: string[];
+  secureCookies: boolean;
+  admin: { email: string; password: string; name: string } | null;
+  workspaceName: string;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  sessionTtlMs: number;
+  scryptLogN: number;
+  clientDist: string;
+  /** Tuning that tests shorten; not read from the environment. */
+  limits: ServerLimits;
+};
+
+export type ServerLimits = {
+  helloDeadlineMs: number;
+  idleDocMs: number;
+  /** Frames a user may send per second, summed over their sockets, before the socket is closed. */
+  framesPerSecond: number;
+  frameBurst: number;
+  compactAfterUpdates: number;
+  loginFailuresPerAccount: number;
+  loginFailuresPerAddress: number;
+  loginWindowMs: number;
+};
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  helloDeadlineMs: 5_000,
+  idleDocMs: 60_000,
+  framesPerSecond: 50,
+  frameBurst: 200,
+  compactAfterUpdates: 500,
+  loginFailuresPerAccount: 5,
+  loginFailuresPerAddress: 30,
+  loginWindowMs: 15 * 60_000,
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if ((e.ADMIN_EMAIL === undefined) !== (e.ADMIN_PASSWORD === undefined))
+    throw new ConfigError('Invalid configuration:\n  ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
+  const origins = new Set([new URL(publicUrl).origin, ...e.ALLOWED_ORIGINS]);
+  if (e.PUBLIC_URL === undefined) {
+    origins.add(`http://127.0.0.1:${e.PORT}`);
+    origins.add(`http://localhost:${e.PORT}`);
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: e.DATA_DIR,
+    publicUrl,
+    allowedOrigins: [...origins],
+    secureCookies: publicUrl.startsWith('https:'),
+    admin:
+      e.ADMIN_EMAIL !== undefined && e.ADMIN_PASSWORD !== undefined
+        ? { email: e.ADMIN_EMAIL.toLowerCase(), password: e.ADMIN_PASSWORD, name: e.ADMIN_NAME }
+        : null,
+    workspaceName: e.WORKSPACE_NAME,
+    logLevel: e.LOG_LEVEL,
+    sessionTtlMs: e.SESSION_TTL_HOURS * 3_600_000,
+    scryptLogN: e.SCRYPT_LOG_N,
+    clientDist: e.CLIENT_DIST,
+    limits: DEFAULT_LIMITS,
+  };
+}

@@ -1,0 +1,60 @@
+import { ChangeRoleRequest, CreateUserRequest, ResetPasswordRequest, WorkspaceSettings } from '@commonroom/protocol';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Accounts } from '../services/accounts.ts';
+import { AppError } from '../services/errors.ts';
+import type { AuditLog } from '../storage/audit.ts';
+import type { SettingsStore } from '../storage/settings.ts';
+import type { UserStore } from '../storage/users.ts';
+import { toMe } from './auth-routes.ts';
+import { readJson } from './body.ts';
+import type { HonoEnv } from './env.ts';
+import { requireAdmin } from './guards.ts';
+
+/** Admin API: accounts, CSV import, roles, deactivation, password resets, workspace settings, audit. */
+export function adminRoutes(d: { accounts: Accounts; users: UserStore; audit: AuditLog; settings: SettingsStore }) {
+  const app = new Hono<HonoEnv>();
+  app.use('*', requireAdmin);
+
+  app.get('/users', (c) => c.json({ users: d.users.list().map(toMe) }));
+
+  app.post('/users', async (c) => {
+    const body = await readJson(c, CreateUserRequest);
+    const u = await d.accounts.create(c.get('user'), body);
+    return c.json({ user: toMe(u) }, 201);
+  });
+
+  app.post('/users/import', bodyLimit({ maxSize: 2 * 1024 * 1024, onError: () => { throw new AppError(413, 'too-large', 'Import files are limited to 2 MB.'); } }), async (c) => {
+    const text = await c.req.text();
+    return c.json(await d.accounts.importCsv(c.get('user'), text));
+  });
+
+  app.patch('/users/:id/role', async (c) => {
+    const { role } = await readJson(c, ChangeRoleRequest);
+    return c.json({ user: toMe(d.accounts.changeRole(c.get('user'), c.req.param('id'), role)) });
+  });
+
+  app.post('/users/:id/deactivate', (c) => c.json({ user: toMe(d.accounts.setActive(c.get('user'), c.req.param('id'), false)) }));
+  app.post('/users/:id/reactivate', (c) => c.json({ user: toMe(d.accounts.setActive(c.get('user'), c.req.param('id'), true)) }));
+
+  app.post('/users/:id/password', async (c) => {
+    const { password } = await readJson(c, ResetPasswordRequest);
+    await d.accounts.resetPassword(c.get('user'), c.req.param('id'), password);
+    return c.json({ ok: true });
+  });
+
+  app.get('/settings', (c) => c.json(d.settings.read()));
+  app.patch('/settings', async (c) => {
+    const patch = await readJson(c, WorkspaceSettings.partial());
+    d.settings.write(patch);
+    d.audit.record(c.get('user').id, 'settings.changed', null, patch);
+    return c.json(d.settings.read());
+  });
+
+  app.get('/audit', (c) => {
+    const limit = Math.min(1000, Math.max(1, Number(c.req.query('limit') ?? 200) || 200));
+    return c.json({ entries: d.audit.list(limit, c.req.query('action')) });
+  });
+
+  return app;
+}

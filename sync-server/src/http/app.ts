@@ -1,0 +1,98 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
+import type { Logger } from 'pino';
+import { AppError } from '../services/errors.ts';
+import type { HonoEnv } from './env.ts';
+import { requireSession, sameOriginWrites } from './guards.ts';
+import type { SessionStore } from '../storage/sessions.ts';
+import type { UserStore } from '../storage/users.ts';
+
+/**
+ * The HTTP application: security headers, the API under /api, the sync socket at /sync, /healthz, and the
+ * built PWA (or, until it exists, the holding pages in public/).
+ */
+export function createHttpApp(d: {
+  log: Logger;
+  allowedOrigins: readonly string[];
+  sessions: SessionStore;
+  users: UserStore;
+  health: () => { ok: boolean; detail: Record<string, unknown> };
+  routes: {
+    auth: Hono<HonoEnv>;
+    admin: Hono<HonoEnv>;
+    conversations: Hono<HonoEnv>;
+    workspace: Hono<HonoEnv>;
+    sync: readonly [MiddlewareHandler<HonoEnv>, MiddlewareHandler<HonoEnv>];
+  };
+  clientDist: string;
+  publicDir: string;
+}) {
+  const app = new Hono<HonoEnv>();
+  app.use(
+    '*',
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+      referrerPolicy: 'same-origin',
+    }),
+  );
+
+  app.onError((err, c) => {
+    if (err instanceof AppError) {
+      if (err.retryAfterSeconds !== undefined) c.header('Retry-After', String(err.retryAfterSeconds));
+      return c.json({ error: err.code, message: err.message }, err.status);
+    }
+    d.log.error({ err, path: c.req.path }, 'request failed');
+    return c.json({ error: 'internal', message: 'Something went wrong on the server. Please try again.' }, 500);
+  });
+  app.notFound((c) =>
+    c.req.path.startsWith('/api/') ? c.json({ error: 'not-found', message: 'No such API endpoint.' }, 404) : c.text('Not found', 404),
+  );
+
+  app.get('/healthz', (c) => {
+    const h = d.health();
+    return c.json({ ok: h.ok, ...h.detail }, h.ok ? 200 : 503);
+  });
+
+  const [syncGuard, syncUpgrade] = d.routes.sync;
+  app.get('/sync', syncGuard, syncUpgrade);
+
+  const api = new Hono<HonoEnv>();
+  api.use(
+    '*',
+    bodyLimit({
+      maxSize: 4 * 1024 * 1024,
+      onError: () => {
+        throw new AppError(413, 'too-large', 'That request is too large.');
+      },
+    }),
+  );
+  api.use('*', sameOriginWrites(d.allowedOrigins));
+  api.route('/auth', d.routes.auth);
+  api.use('*', requireSession(d.sessions, d.users));
+  api.route('/admin', d.routes.admin);
+  api.route('/', d.routes.workspace);
+  api.route('/', d.routes.conversations);
+  app.route('/api', api);
+
+  const dist = existsSync(join(d.clientDist, 'index.html')) ? d.clientDist : null;
+  const root = dist ?? d.publicDir;
+  app.use('/*', serveStatic({ root }));
+  const index = join(root, 'index.html');
+  // Single-page app: unknown paths get the shell, so deep links and /setup work.
+  app.get('*', (c) => (existsSync(index) ? c.html(readFileSync(index, 'utf8')) : c.text('Commonroom is running.')));
+  return app;
+}

@@ -1,0 +1,48 @@
+import { isAdminRole } from '@commonroom/protocol';
+import type { MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
+import { AppError } from '../services/errors.ts';
+import type { SessionStore } from '../storage/sessions.ts';
+import type { UserStore } from '../storage/users.ts';
+import type { HonoEnv } from './env.ts';
+
+export const SESSION_COOKIE = 'cr_session';
+
+/**
+ * Cross-site request forgery: a state-changing request must come from an allowed origin (when the browser
+ * says where it comes from) and carry a JSON or CSV body type, which a cross-site form cannot send without
+ * a CORS preflight that this server never grants.
+ */
+export function sameOriginWrites(allowedOrigins: readonly string[]): MiddlewareHandler<HonoEnv> {
+  const allowed = new Set(allowedOrigins);
+  return async (c, next) => {
+    const m = c.req.method;
+    if (m === 'GET' || m === 'HEAD' || m === 'OPTIONS') return next();
+    const origin = c.req.header('origin');
+    if (origin !== undefined && !allowed.has(origin))
+      throw new AppError(403, 'bad-origin', 'This request came from a site that is not allowed.');
+    if (c.req.header('sec-fetch-site') === 'cross-site')
+      throw new AppError(403, 'bad-origin', 'Cross-site requests are not allowed.');
+    const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+    if (type !== 'application/json' && type !== 'text/csv')
+      throw new AppError(415, 'bad-content-type', 'Send requests as application/json.');
+    return next();
+  };
+}
+
+export function requireSession(sessions: SessionStore, users: UserStore): MiddlewareHandler<HonoEnv> {
+  return async (c, next) => {
+    const token = getCookie(c, SESSION_COOKIE);
+    const s = token ? sessions.lookup(token) : null;
+    if (!s) throw new AppError(401, 'not-logged-in', 'Your session has ended. Please log in again.');
+    const u = users.get(s.userId);
+    if (!u || !u.active) throw new AppError(401, 'not-logged-in', 'Your session has ended. Please log in again.');
+    c.set('user', { id: u.id, role: u.role, tokenHash: s.tokenHash, expiresAt: s.expiresAt });
+    return next();
+  };
+}
+
+export const requireAdmin: MiddlewareHandler<HonoEnv> = async (c, next) => {
+  if (!isAdminRole(c.get('user').role)) throw new AppError(403, 'admin-only', 'Only admins can do that.');
+  return next();
+};

@@ -1,0 +1,52 @@
+import { upgradeWebSocket } from '@hono/node-server';
+import type { MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
+import type { SessionStore } from '../storage/sessions.ts';
+import type { UserStore } from '../storage/users.ts';
+import type { Connection, SocketHub } from '../ws/socket-hub.ts';
+import type { HonoEnv } from './env.ts';
+import { SESSION_COOKIE } from './guards.ts';
+
+/**
+ * GET /sync: the one WebSocket per client. Refused before the upgrade when the Origin is not allowed
+ * (cross-site WebSocket hijacking; browsers always send Origin) or there is no live session (T10, T11).
+ */
+export function syncRoute(d: { allowedOrigins: readonly string[]; sessions: SessionStore; users: UserStore; hub: SocketHub }) {
+  const allowed = new Set(d.allowedOrigins);
+  const guard: MiddlewareHandler<HonoEnv> = async (c, next) => {
+    const origin = c.req.header('origin');
+    if (origin !== undefined && !allowed.has(origin)) return c.json({ error: 'bad-origin', message: 'This site may not connect.' }, 403);
+    const token = getCookie(c, 'cr_session' satisfies typeof SESSION_COOKIE);
+    const s = token ? d.sessions.lookup(token) : null;
+    const u = s ? d.users.get(s.userId) : null;
+    if (!s || !u || !u.active) return c.json({ error: 'not-logged-in', message: 'Log in to connect.' }, 401);
+    c.set('user', { id: u.id, role: u.role, tokenHash: s.tokenHash, expiresAt: s.expiresAt });
+    return next();
+  };
+  const upgrade = upgradeWebSocket((c) => {
+    const user = (c.get as (k: 'user') => HonoEnv['Variables']['user'])('user');
+    let conn: Connection | null = null;
+    return {
+      onOpen(_evt, ws) {
+        const raw = ws.raw as { bufferedAmount?: number } | undefined;
+        conn = d.hub.open(
+          {
+            send: (data) => ws.send(data as Uint8Array<ArrayBuffer>),
+            close: (code, reason) => ws.close(code, reason),
+            get bufferedAmount() {
+              return raw?.bufferedAmount ?? 0;
+            },
+          },
+          { userId: user.id, tokenHash: user.tokenHash, expiresAt: user.expiresAt },
+        );
+      },
+      onMessage(evt) {
+        conn?.message(evt.data);
+      },
+      onClose() {
+        conn?.closed();
+      },
+    };
+  });
+  return [guard, upgrade as MiddlewareHandler<HonoEnv>] as const;
+}

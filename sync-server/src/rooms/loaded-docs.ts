@@ -1,0 +1,130 @@
+import type { DocName } from '@commonroom/protocol';
+import { parseDocName } from '@commonroom/protocol';
+import * as Y from 'yjs';
+import type { DocStore } from '../storage/doc-store.ts';
+import type { Session } from './session.ts';
+
+/**
+ * Documents held in memory while someone uses them. Loading replays the stored updates; a document with many
+ * updates is compacted right after loading, one document at a time, off the request path. Idle documents
+ * leave memory.
+ */
+export type LoadedDoc = {
+  name: string;
+  parsed: DocName;
+  doc: Y.Doc;
+  subscribers: Set<Session>;
+  /** Updates applied in memory whose commit has not finished. While > 0 the document stays loaded. */
+  inFlight: number;
+  /** Updates applied but not yet durable, so a reload after a refused update can put them back. */
+  uncommitted: Uint8Array[];
+  idleTimer: ReturnType<typeof setTimeout> | null;
+};
+
+export type Timers = {
+  setTimeout: (fn: () => void, ms: number) => ReturnType<typeof setTimeout>;
+  clearTimeout: (t: ReturnType<typeof setTimeout>) => void;
+};
+
+export type LoadedDocs = ReturnType<typeof createLoadedDocs>;
+
+export function createLoadedDocs(deps: {
+  store: DocStore;
+  idleMs: number;
+  compactAfter: number;
+  timers: Timers;
+  onError: (err: unknown, doc: string) => void;
+}) {
+  const docs = new Map<string, LoadedDoc>();
+  const compactQueue: string[] = [];
+  let compacting = false;
+
+  const readStored = (name: string): { doc: Y.Doc; count: number; lastId: number } => {
+    const { updates, lastId } = deps.store.load(name);
+    const doc = new Y.Doc({ gc: true });
+    doc.transact(() => {
+      for (const u of updates) Y.applyUpdate(doc, u);
+    });
+    return { doc, count: updates.length, lastId };
+  };
+
+  const compactNext = (): void => {
+    const name = compactQueue.shift();
+    if (name === undefined) {
+      compacting = false;
+      return;
+    }
+    try {
+      const { doc, count, lastId } = readStored(name);
+      if (count > 1) deps.store.compact(name, lastId, Y.encodeStateAsUpdate(doc));
+      doc.destroy();
+    } catch (err) {
+      deps.onError(err, name);
+    }
+    setImmediate(compactNext);
+  };
+
+  const scheduleCompaction = (name: string): void => {
+    if (compactQueue.includes(name)) return;
+    compactQueue.push(name);
+    if (!compacting) {
+      compacting = true;
+      setImmediate(compactNext);
+    }
+  };
+
+  const get = (name: string): LoadedDoc => {
+    const existing = docs.get(name);
+    if (existing) {
+      if (existing.idleTimer) deps.timers.clearTimeout(existing.idleTimer);
+      existing.idleTimer = null;
+      return existing;
+    }
+    const parsed = parseDocName(name);
+    if (!parsed) throw new Error(`not a document name: ${name}`);
+    const { doc, count } = readStored(name);
+    const loaded: LoadedDoc = { name, parsed, doc, subscribers: new Set(), inFlight: 0, uncommitted: [], idleTimer: null };
+    docs.set(name, loaded);
+    if (count > deps.compactAfter) scheduleCompaction(name);
+    return loaded;
+  };
+
+  const maybeIdle = (l: LoadedDoc): void => {
+    if (l.subscribers.size > 0 || l.inFlight > 0 || l.idleTimer) return;
+    l.idleTimer = deps.timers.setTimeout(() => {
+      l.idleTimer = null;
+      if (l.subscribers.size === 0 && l.inFlight === 0 && docs.get(l.name) === l) {
+        docs.delete(l.name);
+        l.doc.destroy();
+      }
+    }, deps.idleMs);
+  };
+
+  /**
+   * Throws away the in-memory document and reads it again: durable state plus updates still committing.
+   * Used after an update was refused, because Yjs cannot un-apply one (docs/THREAT_MODEL.md T3).
+   */
+  const reload = (l: LoadedDoc): void => {
+    const { doc } = readStored(l.name);
+    for (const u of l.uncommitted) Y.applyUpdate(doc, u);
+    l.doc.destroy();
+    l.doc = doc;
+  };
+
+  return {
+    get,
+    peek: (name: string) => docs.get(name),
+    maybeIdle,
+    reload,
+    loadedCount: () => docs.size,
+    all: () => docs.values(),
+    dispose(): void {
+      for (const l of docs.values()) {
+        if (l.idleTimer) deps.timers.clearTimeout(l.idleTimer);
+        l.doc.destroy();
+      }
+      docs.clear();
+      compactQueue.length = 0;
+    },
+  };
+}

@@ -1,0 +1,377 @@
+import {
+  AUTHOR_ROOTS,
+  BROADCAST_MENTION,
+  IDX_ROOTS,
+  MOD_ROOTS,
+  appendToIndex,
+  applyAndInspect,
+  splitMessageKey,
+  summariseAuthorChanges,
+  summariseModChanges,
+  type Changes,
+  type IndexTuple,
+} from '@commonroom/model';
+import {
+  LIMITS,
+  SYNC_STEP1,
+  SYNC_STEP2,
+  SYNC_UPDATE,
+  encodeMessage,
+  idxDoc,
+  parseDocName,
+  scanStateVector,
+  scanUpdate,
+  type DocName,
+  type Frame,
+} from '@commonroom/protocol';
+import type { Logger } from 'pino';
+import * as Y from 'yjs';
+import type { AuditLog } from '../storage/audit.ts';
+import type { ConversationRow, ConversationStore } from '../storage/conversations.ts';
+import type { DocStore } from '../storage/doc-store.ts';
+import type { MessageStore } from '../storage/messages.ts';
+import type { CommitQueue } from './commit-queue.ts';
+import { createCommitQueue } from './commit-queue.ts';
+import type { LoadedDoc, Timers } from './loaded-docs.ts';
+import { createLoadedDocs } from './loaded-docs.ts';
+import type { Actor, Policy } from './policy.ts';
+import type { Session } from './session.ts';
+
+/**
+ * The live documents and who is subscribed to them: subscribe (sync step 1), write (step 2 / update),
+ * validate, group-commit, acknowledge, relay (docs/PROTOCOL.md P2–P8, docs/THREAT_MODEL.md T1–T9).
+ */
+
+const ROOTS: Record<DocName['kind'], ReadonlySet<string>> = { author: AUTHOR_ROOTS, mod: MOD_ROOTS, idx: IDX_ROOTS };
+
+export type SyncRooms = ReturnType<typeof createSyncRooms>;
+
+export type WriteOutcome = 'queued' | 'rejected' | 'closed';
+
+export function createSyncRooms(deps: {
+  store: DocStore;
+  conversations: ConversationStore;
+  messages: MessageStore;
+  audit: AuditLog;
+  policy: Policy;
+  log: Logger;
+  now: () => number;
+  timers: Timers;
+  idleDocMs: number;
+  compactAfter: number;
+}) {
+  const { conversations, messages, audit, policy, log, now } = deps;
+  const docs = createLoadedDocs({
+    store: deps.store,
+    idleMs: deps.idleDocMs,
+    compactAfter: deps.compactAfter,
+    timers: deps.timers,
+    onError: (err, doc) => log.error({ err, doc }, 'compaction failed'),
+  });
+  const queue: CommitQueue = createCommitQueue((entries, alongside) => deps.store.appendBatch(entries, alongside));
+  /** Message ids accepted but still committing: a second send of the same id in that window is a duplicate. */
+  const committingIds = new Set<string>();
+  /** conversation id → sessions subscribed to any of its documents (typing indicators, revocation). */
+  const byConversation = new Map<string, Set<Session>>();
+
+  const reject = (s: Session, ref: number, doc: string, code: string, message: string): WriteOutcome => {
+    if (ref !== 0) s.send([{ type: 'reject', ref, doc, code, message }]);
+    else s.send([{ type: 'error', code, message: `${doc}: ${message}` }]);
+    return 'rejected';
+  };
+
+  const refuseAndAudit = (s: Session, ref: number, doc: string, code: string, message: string): WriteOutcome => {
+    log.warn({ user: s.actor.id, doc, code }, `refused write: ${message}`);
+    audit.record(s.actor.id, 'write.refused', doc, { code, message });
+    return reject(s, ref, doc, code, message);
+  };
+
+  const closeMalformed = (s: Session, doc: string, reason: string): WriteOutcome => {
+    log.warn({ user: s.actor.id, doc, reason }, 'malformed update; closing socket');
+    audit.record(s.actor.id, 'socket.malformed', doc, { reason });
+    s.close(4003, `malformed update: ${reason}`.slice(0, 120));
+    return 'closed';
+  };
+
+  const lookup = (name: string): { parsed: DocName; conv: ConversationRow } | null => {
+    const parsed = parseDocName(name);
+    if (!parsed) return null;
+    const conv = conversations.get(parsed.conversationId);
+    if (!conv || parsed.segment > conv.segment) return null;
+    return { parsed, conv };
+  };
+
+  const addSubscriber = (s: Session, l: LoadedDoc): void => {
+    l.subscribers.add(s);
+    s.subscriptions.add(l.name);
+    const c = l.parsed.conversationId;
+    let set = byConversation.get(c);
+    if (!set) byConversation.set(c, (set = new Set()));
+    set.add(s);
+  };
+
+  const removeSubscriber = (s: Session, name: string): void => {
+    s.subscriptions.delete(name);
+    const l = docs.peek(name);
+    if (!l) return;
+    l.subscribers.delete(s);
+    docs.maybeIdle(l);
+    const c = l.parsed.conversationId;
+    const stillInConversation = [...s.subscriptions].some((n) => parseDocName(n)?.conversationId === c);
+    if (!stillInConversation) byConversation.get(c)?.delete(s);
+  };
+
+  const relay = (l: LoadedDoc, update: Uint8Array, except: Session | null): void => {
+    if (l.subscribers.size === 0) return;
+    // Encoded once, the same bytes to every socket (writing per socket is ~20× slower).
+    const bytes = encodeMessage([{ type: 'sync', doc: l.name, ref: 0, syncType: SYNC_UPDATE, payload: update }]);
+    for (const s of l.subscribers) if (s !== except) s.sendEncoded(bytes);
+  };
+
+  /** Step 1 from a client: subscribe and answer with what it lacks plus our state vector (P2, P3). */
+  const subscribe = (s: Session, name: string, sv: Uint8Array): void => {
+    const found = lookup(name);
+    if (!found) {
+      reject(s, 0, name, 'not-found', 'no such document');
+      return;
+    }
+    const read = policy.canRead(s.actor, found.conv);
+    if (!read.ok) {
+      log.info({ user: s.actor.id, doc: name }, 'refused subscribe');
+      s.send([{ type: 'revoked', doc: name, reason: read.message }]);
+      return;
+    }
+    const svOk = scanStateVector(sv);
+    if (!svOk.ok) {
+      closeMalformed(s, name, svOk.reason);
+      return;
+    }
+    const l = docs.get(name);
+    addSubscriber(s, l);
+    // Answer after anything still committing is durable: nothing leaves the server before it is stored.
+    queue.afterPending(() => {
+      if (!l.subscribers.has(s)) return;
+      let diff: Uint8Array;
+      try {
+        diff = Y.encodeStateAsUpdate(l.doc, sv);
+      } catch {
+        closeMalformed(s, name, 'unusable state vector');
+        return;
+      }
+      s.send([
+        { type: 'sync', doc: name, ref: 0, syncType: SYNC_STEP2, payload: diff },
+        { type: 'sync', doc: name, ref: 0, syncType: SYNC_STEP1, payload: Y.encodeStateVector(l.doc) },
+      ]);
+    });
+  };
+
+  const unsubscribe = (s: Session, name: string): void => removeSubscriber(s, name);
+
+  /**
+   * Checks what an applied update did against the document's rules. Returns a refusal, or the messages to
+   * index and the projection rows to write (given the sequence numbers the index assigned).
+   */
+  const judge = (
+    s: Session,
+    parsed: DocName,
+    conv: ConversationRow,
+    changes: Changes,
+  ): { ok: false; code: string; message: string } | { ok: true; index: IndexTuple[]; project: (seqs: number[]) => void } => {
+    const at = now();
+    if (parsed.kind === 'author') {
+      const sum = summariseAuthorChanges(changes);
+      if (!sum.ok) return sum;
+      if (sum.messages.length > 0 || sum.edits.length > 0 || sum.deletes.length > 0) {
+        const post = policy.canPost(s.actor, conv);
+        if (!post.ok) return post;
+      }
+      const seen = new Set<string>();
+      const broadcastOk = policy.mayBroadcastMention(s.actor);
+      for (const m of sum.messages) {
+        if (seen.has(m.id) || committingIds.has(`${conv.id}/${s.actor.id}/${m.id}`) || messages.exists(conv.id, s.actor.id, m.id))
+          return { ok: false, code: 'duplicate-id', message: `message id ${m.id} is already used` };
+        seen.add(m.id);
+      }
+      for (const text of [...sum.messages.map((m) => m.text), ...sum.edits.map((e) => e.text)])
+        if (!broadcastOk && BROADCAST_MENTION.test(text))
+          return { ok: false, code: 'broadcast-mention', message: 'only staff can notify everyone with @channel or @here' };
+      return {
+        ok: true,
+        index: sum.messages.map((m) => [s.actor.id, m.id]),
+        project: (seqs) => {
+          sum.messages.forEach((m, i) =>
+            messages.insert({
+              conversationId: conv.id,
+              authorId: s.actor.id,
+              localId: m.id,
+              seq: seqs[i] ?? 0,
+              parentKey: m.parent ?? null,
+              text: m.text,
+              clientTs: m.ts,
+              receivedAt: at,
+            }),
+          );
+          for (const e of sum.edits) messages.recordEdit(conv.id, s.actor.id, e.localId, e.text, at);
+          for (const d of sum.deletes) messages.recordDelete(conv.id, s.actor.id, d.localId, at);
+        },
+      };
+    }
+    if (parsed.kind === 'mod') {
+      const sum = summariseModChanges(changes);
+      if (!sum.ok) return sum;
+      const named = [...sum.pins.map((p) => p.by), ...sum.removals.map((r) => r.by)];
+      if (named.some((by) => by !== null && by !== s.actor.id))
+        return { ok: false, code: 'forged-moderator', message: 'moderation entries must name their author' };
+      return {
+        ok: true,
+        index: [],
+        project: () => {
+          for (const r of sum.removals) {
+            const { authorId, localId } = splitMessageKey(r.key);
+            messages.recordRemoval(conv.id, authorId, localId, s.actor.id, at);
+            audit.record(s.actor.id, 'message.removed', `${conv.id}/${r.key}`, { reason: r.reason ?? '' });
+          }
+        },
+      };
+    }
+    return { ok: false, code: 'server-only', message: 'the index is written by the server only' };
+  };
+
+  /** Step 2 or update from a client: authorise by document, scan, apply, judge, then commit (T1–T8). */
+  const write = (s: Session, name: string, ref: number, update: Uint8Array): WriteOutcome => {
+    const found = lookup(name);
+    if (!found) return refuseAndAudit(s, ref, name, 'not-found', 'no such document');
+    const { parsed, conv } = found;
+    const read = policy.canRead(s.actor, conv);
+    if (!read.ok) return refuseAndAudit(s, ref, name, read.code, read.message);
+    if (parsed.kind === 'idx') return refuseAndAudit(s, ref, name, 'server-only', 'the index is written by the server only');
+    if (parsed.kind === 'author' && parsed.userId !== s.actor.id)
+      return refuseAndAudit(s, ref, name, 'not-your-document', "you cannot write another person's messages");
+    if (parsed.kind === 'author') {
+      const own = policy.canWriteOwn(s.actor, conv);
+      if (!own.ok) return refuseAndAudit(s, ref, name, own.code, own.message);
+    }
+    if (parsed.kind === 'mod' && !policy.canModerate(s.actor, conv))
+      return refuseAndAudit(s, ref, name, 'not-a-moderator', 'only moderators pin or remove messages here');
+
+    const scan = scanUpdate(update, {
+      maxStructs: LIMITS.maxStructsPerUpdate,
+      maxClockSpan: LIMITS.maxClockSpanPerUpdate,
+      maxValueDepth: LIMITS.maxValueDepth,
+      allowedRoots: ROOTS[parsed.kind],
+    });
+    if (!scan.ok) return closeMalformed(s, name, scan.reason);
+
+    const l = docs.get(name);
+    let changes: Changes;
+    try {
+      changes = applyAndInspect(l.doc, update, s);
+    } catch (err) {
+      docs.reload(l);
+      log.warn({ err, user: s.actor.id, doc: name }, 'update failed to apply');
+      return closeMalformed(s, name, 'update could not be applied');
+    }
+    if (changes.pending) {
+      docs.reload(l);
+      return reject(s, ref, name, 'missing-history', 'this update depends on changes the server does not have; resync');
+    }
+    const verdict = judge(s, parsed, conv, changes);
+    if (!verdict.ok) {
+      docs.reload(l);
+      return refuseAndAudit(s, ref, name, verdict.code, verdict.message);
+    }
+
+    const batch = queue.current();
+    l.inFlight++;
+    l.uncommitted.push(update);
+    batch.entries.push({ doc: name, data: update });
+    let idx: LoadedDoc | null = null;
+    let idxUpdate: Uint8Array | null = null;
+    let seqs: number[] = [];
+    if (verdict.index.length > 0) {
+      idx = docs.get(idxDoc(parsed.conversationId, parsed.segment));
+      const before = Y.encodeStateVector(idx.doc);
+      seqs = appendToIndex(idx.doc, verdict.index);
+      idxUpdate = Y.encodeStateAsUpdate(idx.doc, before);
+      idx.inFlight++;
+      idx.uncommitted.push(idxUpdate);
+      batch.entries.push({ doc: idx.name, data: idxUpdate });
+    }
+    batch.alongside.push(() => verdict.project(seqs));
+    const ids = verdict.index.map(([a, m]) => `${conv.id}/${a}/${m}`);
+    ids.forEach((k) => committingIds.add(k));
+    const release = (): void => ids.forEach((k) => committingIds.delete(k));
+    const settle = (d: LoadedDoc, u: Uint8Array): void => {
+      d.inFlight--;
+      d.uncommitted.splice(d.uncommitted.indexOf(u), 1);
+    };
+    batch.after.push(() => {
+      release();
+      settle(l, update);
+      if (ref !== 0) s.send([{ type: 'ack', ref }]);
+      relay(l, update, s);
+      if (idx && idxUpdate) {
+        settle(idx, idxUpdate);
+        relay(idx, idxUpdate, null);
+        docs.maybeIdle(idx);
+      }
+      docs.maybeIdle(l);
+    });
+    batch.failed.push((err) => {
+      log.error({ err, doc: name }, 'commit failed');
+      release();
+      settle(l, update);
+      docs.reload(l);
+      if (idx && idxUpdate) {
+        settle(idx, idxUpdate);
+        docs.reload(idx);
+      }
+      reject(s, ref, name, 'storage-failed', 'the server could not store this; it will be retried');
+    });
+    return 'queued';
+  };
+
+  /** Answers once everything already queued is durable, for writes with nothing new (a resend). */
+  const ackAfterPending = (s: Session, ref: number): void => {
+    queue.afterPending(() => s.send([{ type: 'ack', ref }]));
+  };
+
+  const handleSync = (s: Session, f: Extract<Frame, { type: 'sync' }>): WriteOutcome | 'subscribed' => {
+    if (f.syncType === SYNC_STEP1) {
+      subscribe(s, f.doc, f.payload);
+      return 'subscribed';
+    }
+    return write(s, f.doc, f.ref, f.payload);
+  };
+
+  return {
+    handleSync,
+    subscribe,
+    unsubscribe,
+    write,
+    ackAfterPending,
+    /** Drops every subscription of a closing socket. */
+    dropSession(s: Session): void {
+      for (const name of [...s.subscriptions]) removeSubscriber(s, name);
+    },
+    /** Stops delivery of a conversation to one user at once: membership removed, or access lost (T9). */
+    revokeConversation(conversationId: string, userId: string, sessions: Iterable<Session>, reason: string): void {
+      for (const s of sessions) {
+        if (s.actor.id !== userId) continue;
+        const names = [...s.subscriptions].filter((n) => parseDocName(n)?.conversationId === conversationId);
+        for (const n of names) removeSubscriber(s, n);
+        if (names.length > 0) s.send(names.map((doc) => ({ type: 'revoked' as const, doc, reason })));
+      }
+    },
+    sessionsIn(conversationId: string): ReadonlySet<Session> {
+      return byConversation.get(conversationId) ?? new Set();
+    },
+    canRead(actor: Actor, conversationId: string): boolean {
+      const c = conversations.get(conversationId);
+      return c !== null && policy.canRead(actor, c).ok;
+    },
+    drain: () => queue.drain(),
+    loadedCount: () => docs.loadedCount(),
+    dispose: () => docs.dispose(),
+  };
+}

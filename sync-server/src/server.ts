@@ -1,0 +1,197 @@
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CLOSE, LIMITS } from '@commonroom/protocol';
+import { createAdaptorServer, type WebSocketServerLike } from '@hono/node-server';
+import type { Server as HttpServer } from 'node:http';
+import { Hono } from 'hono';
+import pino, { type Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import { createThrottle } from './auth/throttle.ts';
+import type { Config } from './config.ts';
+import { adminRoutes } from './http/admin-routes.ts';
+import { createHttpApp } from './http/app.ts';
+import { authRoutes } from './http/auth-routes.ts';
+import { conversationRoutes } from './http/conversation-routes.ts';
+import type { HonoEnv } from './http/env.ts';
+import { syncRoute } from './http/sync-route.ts';
+import type { Timers } from './rooms/loaded-docs.ts';
+import { createPolicy } from './rooms/policy.ts';
+import { createPresence } from './rooms/presence.ts';
+import { createSyncRooms } from './rooms/sync-rooms.ts';
+import { seed } from './seed.ts';
+import { createAccounts } from './services/accounts.ts';
+import { createConversationService } from './services/conversations.ts';
+import { createAuditLog } from './storage/audit.ts';
+import { createConversationStore } from './storage/conversations.ts';
+import { openDatabase } from './storage/db.ts';
+import { createSqliteDocStore } from './storage/doc-store.ts';
+import { createMessageStore } from './storage/messages.ts';
+import { createSessionStore } from './storage/sessions.ts';
+import { createSettingsStore } from './storage/settings.ts';
+import { createUserStore } from './storage/users.ts';
+import { createSocketHub } from './ws/socket-hub.ts';
+
+export type ServerDeps = {
+  now?: () => number;
+  timers?: Timers;
+  log?: Logger;
+  /** Where the one-time setup link goes (the console in production). */
+  print?: (line: string) => void;
+};
+
+const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+
+/**
+ * Builds the whole server from configuration without side effects; `start()` opens the database and
+ * listens, `stop()` shuts down gracefully (stop accepting, flush commits, close sockets, close the database).
+ */
+export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
+  const now = deps.now ?? Date.now;
+  const timers: Timers = deps.timers ?? { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (t) => clearTimeout(t) };
+  const log = deps.log ?? pino({ level: config.logLevel });
+  const print = deps.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+
+  const db = openDatabase(join(config.dataDir, 'commonroom.sqlite'));
+  const users = createUserStore(db, now);
+  const sessions = createSessionStore(db, now);
+  const conversations = createConversationStore(db, now);
+  const messages = createMessageStore(db);
+  const audit = createAuditLog(db, now);
+  const settings = createSettingsStore(db, { workspaceName: config.workspaceName, studentDmPolicy: 'anyone' });
+  const store = createSqliteDocStore(db, now);
+  const policy = createPolicy(conversations);
+  const presence = createPresence(now);
+  const rooms = createSyncRooms({
+    store,
+    conversations,
+    messages,
+    audit,
+    policy,
+    log,
+    now,
+    timers,
+    idleDocMs: config.limits.idleDocMs,
+    compactAfter: config.limits.compactAfterUpdates,
+  });
+  const hub = createSocketHub({
+    rooms,
+    presence,
+    log,
+    now,
+    timers,
+    limits: config.limits,
+    currentActor: (id) => {
+      const u = users.get(id);
+      return u && u.active ? { id: u.id, role: u.role } : null;
+    },
+  });
+  const revokeConversation = (conversationId: string, userId: string, reason: string): void =>
+    rooms.revokeConversation(conversationId, userId, hub.sessionsOf(userId), reason);
+  const accounts = createAccounts({
+    db,
+    users,
+    sessions,
+    conversations,
+    audit,
+    scryptLogN: config.scryptLogN,
+    closeSockets: hub.closeUser,
+    revokeConversation,
+    notify: hub.notify,
+  });
+  const service = createConversationService({
+    db,
+    conversations,
+    users,
+    policy,
+    audit,
+    dmPolicy: () => settings.read().studentDmPolicy,
+    revokeConversation,
+    notify: hub.notify,
+  });
+
+  const workspace = new Hono<HonoEnv>();
+  workspace.get('/workspace', (c) => c.json(settings.read()));
+
+  let stopping = false;
+  const app = createHttpApp({
+    log,
+    allowedOrigins: config.allowedOrigins,
+    sessions,
+    users,
+    health: () => {
+      try {
+        db.prepare('SELECT 1').get();
+        return { ok: !stopping, detail: { sockets: hub.socketCount(), loadedDocs: rooms.loadedCount() } };
+      } catch {
+        return { ok: false, detail: { database: 'unavailable' } };
+      }
+    },
+    routes: {
+      auth: authRoutes({
+        db,
+        users,
+        sessions,
+        accounts,
+        audit,
+        perAccount: createThrottle({ max: config.limits.loginFailuresPerAccount, windowMs: config.limits.loginWindowMs, now }),
+        perAddress: createThrottle({ max: config.limits.loginFailuresPerAddress, windowMs: config.limits.loginWindowMs, now }),
+        sessionTtlMs: config.sessionTtlMs,
+        secureCookies: config.secureCookies,
+        scryptLogN: config.scryptLogN,
+        now,
+        closeSession: hub.closeSession,
+      }),
+      admin: adminRoutes({ accounts, users, audit, settings }),
+      conversations: conversationRoutes({ service, users }),
+      workspace,
+      sync: syncRoute({ allowedOrigins: config.allowedOrigins, sessions, users, hub }),
+    },
+    clientDist: resolve(repoRoot, config.clientDist),
+    publicDir: resolve(repoRoot, 'public'),
+  });
+
+  // ws enforces the frame limit itself: a larger message closes the socket with 1009 before we parse it.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxFrameBytes });
+  // ws's option types mark noServer optional; node-server wants it present, and it is (noServer: true).
+  const server = createAdaptorServer({ fetch: app.fetch, websocket: { server: wss as unknown as WebSocketServerLike } }) as HttpServer;
+  const purge = setInterval(() => sessions.purgeExpired(), 3_600_000);
+  purge.unref();
+
+  return {
+    app,
+    db,
+    log,
+    internals: { users, sessions, conversations, messages, audit, rooms, hub, store, accounts, service, settings },
+    async start(): Promise<{ port: number; url: string }> {
+      await seed({ db, config, conversations, users, accounts, log, now, print });
+      await new Promise<void>((res, rej) => {
+        server.once('error', rej);
+        server.listen(config.port, config.host, () => res());
+      });
+      const port = (server.address() as AddressInfo).port;
+      log.info({ port, host: config.host, dataDir: config.dataDir }, 'Commonroom is listening');
+      return { port, url: `http://${config.host}:${port}` };
+    },
+    async stop(): Promise<void> {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(purge);
+      await new Promise<void>((res) => {
+        server.close(() => res());
+        // Stop accepting now; sockets are told to come back shortly, after commits are flushed.
+        void rooms.drain().then(() => {
+          hub.closeAll(CLOSE.serverShutdown, 'server restarting');
+          server.closeAllConnections();
+        });
+      });
+      await rooms.drain();
+      rooms.dispose();
+      wss.close();
+      db.close();
+      log.info('Commonroom stopped');
+    },
+  };
+}
+
+export type CommonroomServer = ReturnType<typeof createCommonroomServer>;

@@ -1,0 +1,164 @@
+import { isAdminRole, isStaffRole, type Conversation, type DmPolicy } from '@commonroom/protocol';
+import type { Actor, Policy } from '../rooms/policy.ts';
+import type { AuditLog } from '../storage/audit.ts';
+import type { ConversationRow, ConversationStore } from '../storage/conversations.ts';
+import type { Db } from '../storage/db.ts';
+import { newId } from '../storage/ids.ts';
+import type { UserStore } from '../storage/users.ts';
+import { AppError } from './errors.ts';
+
+/** Channels and DMs: listing what a person may see, joining, leaving, membership, DMs under the DM policy. */
+
+export type ConversationService = ReturnType<typeof createConversationService>;
+
+export function createConversationService(d: {
+  db: Db;
+  conversations: ConversationStore;
+  users: UserStore;
+  policy: Policy;
+  audit: AuditLog;
+  dmPolicy: () => DmPolicy;
+  revokeConversation: (conversationId: string, userId: string, reason: string) => void;
+  notify: (userIds: string[], kind: string, payload: unknown) => void;
+}) {
+  const { conversations, users, policy } = d;
+
+  const describe = (a: Actor, c: ConversationRow): Conversation => {
+    const member = conversations.isMember(c.id, a.id);
+    const memberIds = c.kind === 'dm' ? conversations.members(c.id) : [];
+    return {
+      id: c.id,
+      kind: c.kind,
+      name: c.name,
+      description: c.description,
+      topic: c.topic,
+      archived: c.archived,
+      memberCount: conversations.memberCount(c.id),
+      isMember: member,
+      canPost: policy.canPost(a, c).ok,
+      canModerate: policy.canModerate(a, c),
+      dmMembers: memberIds.flatMap((id) => {
+        const u = users.get(id);
+        return u ? [{ id: u.id, displayName: u.displayName, username: u.username, role: u.role, active: u.active }] : [];
+      }),
+      segment: c.segment,
+    };
+  };
+
+  /** Visible means readable: a private channel or DM one is not in answers 404, as if it did not exist. */
+  const visible = (a: Actor, id: string): ConversationRow => {
+    const c = conversations.get(id);
+    if (!c || !policy.canRead(a, c).ok) throw new AppError(404, 'no-such-conversation', 'That conversation does not exist.');
+    return c;
+  };
+
+  const mustModerate = (a: Actor, c: ConversationRow): void => {
+    if (!policy.canModerate(a, c)) throw new AppError(403, 'not-a-moderator', 'Only moderators of this channel can do that.');
+  };
+
+  return {
+    describe,
+    list: (a: Actor): Conversation[] => conversations.visibleTo(a.id).map((c) => describe(a, c)),
+    get: (a: Actor, id: string): Conversation => describe(a, visible(a, id)),
+
+    create(a: Actor, req: { name: string; kind: 'public' | 'private' | 'announcement'; description: string }): Conversation {
+      if (!isStaffRole(a.role)) throw new AppError(403, 'staff-only', 'Only tutors, teachers, staff and admins can create channels.');
+      if (req.kind === 'announcement' && !isAdminRole(a.role))
+        throw new AppError(403, 'admin-only', 'Only admins can create announcement channels.');
+      if (conversations.byName(req.name)) throw new AppError(409, 'name-taken', `#${req.name} already exists.`);
+      const id = newId();
+      d.db.transaction(() => {
+        conversations.create({ id, kind: req.kind, name: req.name, description: req.description, createdBy: a.id });
+        conversations.addMember(id, a.id);
+        d.audit.record(a.id, 'channel.created', id, { name: req.name, kind: req.kind });
+      })();
+      return describe(a, visible(a, id));
+    },
+
+    update(a: Actor, id: string, patch: { description?: string; topic?: string; archived?: boolean }): Conversation {
+      const c = visible(a, id);
+      mustModerate(a, c);
+      conversations.update(id, patch);
+      d.audit.record(a.id, 'channel.updated', id, patch);
+      d.notify(conversations.members(id), 'conversation-changed', { id });
+      return describe(a, visible(a, id));
+    },
+
+    join(a: Actor, id: string): Conversation {
+      const c = visible(a, id);
+      if (c.kind !== 'public' && c.kind !== 'announcement')
+        throw new AppError(403, 'invite-only', 'This conversation is invite only: ask a member to add you.');
+      conversations.addMember(id, a.id);
+      return describe(a, c);
+    },
+
+    leave(a: Actor, id: string): void {
+      const c = visible(a, id);
+      if (c.kind === 'dm') throw new AppError(400, 'cannot-leave-dm', 'You cannot leave a direct message; close it instead.');
+      if (c.name === 'announcements') throw new AppError(400, 'cannot-leave', 'Everyone stays in #announcements.');
+      if (conversations.removeMember(id, a.id) && c.kind === 'private') d.revokeConversation(id, a.id, 'you left this channel');
+    },
+
+    members(a: Actor, id: string) {
+      visible(a, id);
+      return conversations.members(id).flatMap((uid) => {
+        const u = users.get(uid);
+        return u ? [{ id: u.id, displayName: u.displayName, username: u.username, role: u.role, active: u.active }] : [];
+      });
+    },
+
+    addMembers(a: Actor, id: string, userIds: string[]): void {
+      const c = visible(a, id);
+      if (c.kind === 'dm') throw new AppError(400, 'dm-fixed', 'Start a new conversation to include more people.');
+      mustModerate(a, c);
+      d.db.transaction(() => {
+        for (const uid of userIds) {
+          const u = users.get(uid);
+          if (!u || !u.active) throw new AppError(400, 'no-such-user', `There is no active account ${uid}.`);
+          conversations.addMember(id, uid);
+        }
+        d.audit.record(a.id, 'channel.members-added', id, { userIds });
+      })();
+      d.notify(userIds, 'conversations-changed', {});
+    },
+
+    removeMember(a: Actor, id: string, userId: string): void {
+      const c = visible(a, id);
+      if (c.kind === 'dm') throw new AppError(400, 'dm-fixed', 'People cannot be removed from a direct message.');
+      if (userId !== a.id) mustModerate(a, c);
+      if (conversations.removeMember(id, userId)) {
+        d.audit.record(a.id, 'channel.member-removed', id, { userId });
+        if (c.kind === 'private') d.revokeConversation(id, userId, 'you were removed from this channel');
+        d.notify([userId], 'conversations-changed', {});
+      }
+    },
+
+    /** Opens (or finds) the DM between the caller and `userIds`, under the students' DM policy. */
+    openDm(a: Actor, userIds: string[]): Conversation {
+      const everyone = [...new Set([a.id, ...userIds])].sort();
+      if (everyone.length < 2) throw new AppError(400, 'dm-self', 'Choose someone to message.');
+      const people = everyone.map((id) => {
+        const u = users.get(id);
+        if (!u || !u.active) throw new AppError(404, 'no-such-user', 'That person does not have an active account.');
+        return u;
+      });
+      if (d.dmPolicy() === 'staff_only') {
+        // Safeguarding: students may message staff, and staff students, but students not each other.
+        const students = people.filter((u) => !isStaffRole(u.role));
+        if (students.length > 1 || (students.length === 1 && people.length > 2))
+          throw new AppError(403, 'dm-policy', 'Students can only send direct messages to staff at this college.');
+      }
+      const key = everyone.join(',');
+      const existing = conversations.byDmKey(key);
+      if (existing) return describe(a, existing);
+      const id = newId();
+      d.db.transaction(() => {
+        conversations.create({ id, kind: 'dm', name: null, dmKey: key, createdBy: a.id });
+        for (const u of everyone) conversations.addMember(id, u);
+        d.audit.record(a.id, 'dm.opened', id, { members: everyone });
+      })();
+      d.notify(everyone.filter((u) => u !== a.id), 'conversations-changed', {});
+      return describe(a, visible(a, id));
+    },
+  };
+}

@@ -1,0 +1,140 @@
+import type { ConversationKind } from '@commonroom/protocol';
+import type { Db } from './db.ts';
+
+export type ConversationRow = {
+  id: string;
+  kind: ConversationKind;
+  name: string | null;
+  description: string;
+  topic: string;
+  icon: string;
+  archived: boolean;
+  dmKey: string | null;
+  /** Default membership: tutors, teachers, staff and admins join it on account creation. */
+  staffOnly: boolean;
+  /** Default membership: admins join it on account creation. */
+  adminOnly: boolean;
+  segment: number;
+};
+
+type Raw = Omit<ConversationRow, 'archived' | 'dmKey' | 'staffOnly' | 'adminOnly'> & {
+  archived: number;
+  dm_key: string | null;
+  staff_only: number;
+  admin_only: number;
+};
+
+const fromRaw = (r: Raw): ConversationRow => ({
+  id: r.id,
+  kind: r.kind,
+  name: r.name,
+  description: r.description,
+  topic: r.topic,
+  icon: r.icon,
+  archived: r.archived === 1,
+  dmKey: r.dm_key,
+  staffOnly: r.staff_only === 1,
+  adminOnly: r.admin_only === 1,
+  segment: r.segment,
+});
+
+export type ConversationStore = ReturnType<typeof createConversationStore>;
+
+export function createConversationStore(db: Db, now: () => number) {
+  const byId = db.prepare<[string], Raw>('SELECT * FROM conversations WHERE id = ?');
+  const byName = db.prepare<[string], Raw>('SELECT * FROM conversations WHERE name = ?');
+  const byDmKey = db.prepare<[string], Raw>('SELECT * FROM conversations WHERE dm_key = ?');
+  const visible = db.prepare<[string], Raw>(
+    `SELECT c.* FROM conversations c
+     WHERE c.kind IN ('public','announcement')
+        OR EXISTS (SELECT 1 FROM members m WHERE m.conversation_id = c.id AND m.user_id = ?)
+     ORDER BY c.kind = 'dm', c.name`,
+  );
+  const memberOf = db.prepare<[string, string], { n: number }>(
+    'SELECT COUNT(*) AS n FROM members WHERE conversation_id = ? AND user_id = ?',
+  );
+  const membersOf = db.prepare<[string], { user_id: string }>(
+    'SELECT user_id FROM members WHERE conversation_id = ? ORDER BY joined_at, user_id',
+  );
+  const countMembers = db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM members WHERE conversation_id = ?');
+  const insert = db.prepare(
+    `INSERT INTO conversations (id, kind, name, description, topic, icon, dm_key, staff_only, admin_only, created_by, created_at)
+     VALUES (@id, @kind, @name, @description, @topic, @icon, @dmKey, @staffOnly, @adminOnly, @createdBy, @t)`,
+  );
+  const addMember = db.prepare('INSERT OR IGNORE INTO members (conversation_id, user_id, joined_at) VALUES (?, ?, ?)');
+  const removeMember = db.prepare('DELETE FROM members WHERE conversation_id = ? AND user_id = ?');
+  const all = db.prepare<[], Raw>("SELECT * FROM conversations WHERE kind != 'dm' ORDER BY name");
+  const ofUser = db.prepare<[string], { conversation_id: string }>('SELECT conversation_id FROM members WHERE user_id = ?');
+
+  return {
+    get(id: string): ConversationRow | null {
+      const r = byId.get(id);
+      return r ? fromRaw(r) : null;
+    },
+    byName(name: string): ConversationRow | null {
+      const r = byName.get(name);
+      return r ? fromRaw(r) : null;
+    },
+    byDmKey(key: string): ConversationRow | null {
+      const r = byDmKey.get(key);
+      return r ? fromRaw(r) : null;
+    },
+    visibleTo(userId: string): ConversationRow[] {
+      return visible.all(userId).map(fromRaw);
+    },
+    channels(): ConversationRow[] {
+      return all.all().map(fromRaw);
+    },
+    conversationsOf(userId: string): string[] {
+      return ofUser.all(userId).map((r) => r.conversation_id);
+    },
+    create(c: {
+      id: string;
+      kind: ConversationKind;
+      name: string | null;
+      description?: string;
+      topic?: string;
+      icon?: string;
+      dmKey?: string | null;
+      staffOnly?: boolean;
+      adminOnly?: boolean;
+      createdBy: string | null;
+    }): void {
+      insert.run({
+        id: c.id,
+        kind: c.kind,
+        name: c.name,
+        description: c.description ?? '',
+        topic: c.topic ?? '',
+        icon: c.icon ?? '',
+        dmKey: c.dmKey ?? null,
+        staffOnly: c.staffOnly === true ? 1 : 0,
+        adminOnly: c.adminOnly === true ? 1 : 0,
+        createdBy: c.createdBy,
+        t: now(),
+      });
+    },
+    update(id: string, patch: { description?: string; topic?: string; archived?: boolean }): void {
+      if (patch.description !== undefined)
+        db.prepare('UPDATE conversations SET description = ? WHERE id = ?').run(patch.description, id);
+      if (patch.topic !== undefined) db.prepare('UPDATE conversations SET topic = ? WHERE id = ?').run(patch.topic, id);
+      if (patch.archived !== undefined)
+        db.prepare('UPDATE conversations SET archived = ? WHERE id = ?').run(patch.archived ? 1 : 0, id);
+    },
+    isMember(conversationId: string, userId: string): boolean {
+      return (memberOf.get(conversationId, userId)?.n ?? 0) > 0;
+    },
+    members(conversationId: string): string[] {
+      return membersOf.all(conversationId).map((r) => r.user_id);
+    },
+    memberCount(conversationId: string): number {
+      return countMembers.get(conversationId)?.n ?? 0;
+    },
+    addMember(conversationId: string, userId: string): boolean {
+      return addMember.run(conversationId, userId, now()).changes > 0;
+    },
+    removeMember(conversationId: string, userId: string): boolean {
+      return removeMember.run(conversationId, userId).changes > 0;
+    },
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * Numbered migrations: append only. Each runs once, in its own transaction. Never edit one that has shipped;
+ * add the next. `schema.test.ts` loads a database made by the first version and migrates it.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: accounts, sessions, conversations, documents, the message projection, audit.
+  `
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    email TEXT UNIQUE COLLATE NOCASE,
+    username TEXT UNIQUE COLLATE NOCASE,
+    display_name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('student','tutor','teacher','staff','admin','super_admin')),
+    password_hash TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1,
+    cohort TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    CHECK (email IS NOT NULL OR username IS NOT NULL)
+  );
+  CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX sessions_user ON sessions(user_id);
+  CREATE TABLE setup_tokens (
+    token_hash TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+  );
+  CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE conversations (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('public','private','announcement','dm')),
+    name TEXT UNIQUE,
+    description TEXT NOT NULL DEFAULT '',
+    topic TEXT NOT NULL DEFAULT '',
+    icon TEXT NOT NULL DEFAULT '',
+    archived INTEGER NOT NULL DEFAULT 0,
+    dm_key TEXT UNIQUE,
+    staff_only INTEGER NOT NULL DEFAULT 0,
+    admin_only INTEGER NOT NULL DEFAULT 0,
+    segment INTEGER NOT NULL DEFAULT 0,
+    created_by TEXT,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE members (
+    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    joined_at INTEGER NOT NULL,
+    PRIMARY KEY (conversation_id, user_id)
+  );
+  CREATE INDEX members_user ON members(user_id);
+  CREATE TABLE doc_updates (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc TEXT NOT NULL,
+    data BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX doc_updates_doc ON doc_updates(doc, id);
+  CREATE TABLE messages (
+    conversation_id TEXT NOT NULL,
+    author_id TEXT NOT NULL,
+    local_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    parent_key TEXT,
+    text TEXT NOT NULL,
+    client_ts INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    edited_at INTEGER,
+    deleted_at INTEGER,
+    removed_by TEXT,
+    PRIMARY KEY (conversation_id, author_id, local_id)
+  );
+  CREATE UNIQUE INDEX messages_seq ON messages(conversation_id, seq);
+  CREATE TABLE message_revisions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT NOT NULL,
+    author_id TEXT NOT NULL,
+    local_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('edit','delete','removal')),
+    previous_text TEXT NOT NULL,
+    new_text TEXT,
+    by_user TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX message_revisions_msg ON message_revisions(conversation_id, author_id, local_id);
+  CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    actor_id TEXT,
+    action TEXT NOT NULL,
+    target TEXT,
+    detail TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX audit_log_at ON audit_log(at);
+  `,
+];

@@ -1,0 +1,77 @@
+import type { Role } from '@commonroom/protocol';
+import type { Db } from './db.ts';
+
+export type UserRow = {
+  id: string;
+  email: string | null;
+  username: string | null;
+  displayName: string;
+  role: Role;
+  passwordHash: string;
+  active: boolean;
+  cohort: string | null;
+};
+
+type Raw = {
+  id: string;
+  email: string | null;
+  username: string | null;
+  display_name: string;
+  role: Role;
+  password_hash: string;
+  active: number;
+  cohort: string | null;
+};
+
+const fromRaw = (r: Raw): UserRow => ({
+  id: r.id,
+  email: r.email,
+  username: r.username,
+  displayName: r.display_name,
+  role: r.role,
+  passwordHash: r.password_hash,
+  active: r.active === 1,
+  cohort: r.cohort,
+});
+
+export type UserStore = ReturnType<typeof createUserStore>;
+
+export function createUserStore(db: Db, now: () => number) {
+  const byId = db.prepare<[string], Raw>('SELECT * FROM users WHERE id = ?');
+  const byLogin = db.prepare<[string, string], Raw>('SELECT * FROM users WHERE email = ? OR username = ?');
+  const all = db.prepare<[], Raw>('SELECT * FROM users ORDER BY display_name COLLATE NOCASE');
+  const insert = db.prepare(
+    `INSERT INTO users (id, email, username, display_name, role, password_hash, active, cohort, created_at, updated_at)
+     VALUES (@id, @email, @username, @displayName, @role, @passwordHash, 1, @cohort, @t, @t)`,
+  );
+  const count = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM users');
+  return {
+    get(id: string): UserRow | null {
+      const r = byId.get(id);
+      return r ? fromRaw(r) : null;
+    },
+    findByLogin(login: string): UserRow | null {
+      const l = login.trim().toLowerCase();
+      const r = byLogin.get(l, l);
+      return r ? fromRaw(r) : null;
+    },
+    list(): UserRow[] {
+      return all.all().map(fromRaw);
+    },
+    count(): number {
+      return count.get()?.n ?? 0;
+    },
+    insert(u: Omit<UserRow, 'active'>): void {
+      insert.run({ ...u, t: now() });
+    },
+    setRole(id: string, role: Role): void {
+      db.prepare('UPDATE users SET role = ?, updated_at = ? WHERE id = ?').run(role, now(), id);
+    },
+    setActive(id: string, active: boolean): void {
+      db.prepare('UPDATE users SET active = ?, updated_at = ? WHERE id = ?').run(active ? 1 : 0, now(), id);
+    },
+    setPasswordHash(id: string, hash: string): void {
+      db.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?').run(hash, now(), id);
+    },
+  };
+}

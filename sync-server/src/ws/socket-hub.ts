@@ -1,0 +1,250 @@
+import { CLOSE, LIMITS, PROTOCOL_VERSION, decodeMessage, encodeMessage, type Frame } from '@commonroom/protocol';
+import type { Logger } from 'pino';
+import type { ServerLimits } from '../config.ts';
+import type { Timers } from '../rooms/loaded-docs.ts';
+import type { Actor } from '../rooms/policy.ts';
+import { PRESENCE_STATUSES, type Presence } from '../rooms/presence.ts';
+import type { Session } from '../rooms/session.ts';
+import type { SyncRooms } from '../rooms/sync-rooms.ts';
+import { createTokenBucket } from './rate-limit.ts';
+
+/**
+ * The socket edge. Every byte from the network is decoded here with limits; every failure closes only the
+ * offending socket with a specific code (docs/PROTOCOL.md P1, P10); nothing thrown escapes a callback.
+ */
+
+/** What the hub needs of a socket: hono's WSContext fits. */
+export type RawSocket = {
+  send(data: Uint8Array): void;
+  close(code: number, reason: string): void;
+  readonly bufferedAmount?: number;
+};
+
+/** A socket that keeps more than this unsent is too slow to keep up; it is closed and will catch up later. */
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export type Connection = {
+  message(data: unknown): void;
+  closed(): void;
+};
+
+export type SocketHub = ReturnType<typeof createSocketHub>;
+
+export function createSocketHub(deps: {
+  rooms: SyncRooms;
+  presence: Presence;
+  log: Logger;
+  now: () => number;
+  timers: Timers;
+  limits: ServerLimits;
+  /** Looks the account up fresh: role changes and deactivation apply to open sockets. */
+  currentActor: (userId: string) => Actor | null;
+}) {
+  const { rooms, presence, log, now, timers } = deps;
+  const byUser = new Map<string, Set<HubSession>>();
+  const buckets = new Map<string, ReturnType<typeof createTokenBucket>>();
+  let nextId = 1;
+
+  type HubSession = Session & { tokenHash: string; helloed: boolean; isOpen: boolean };
+
+  const broadcastAll = (frames: Frame[]): void => {
+    const bytes = encodeMessage(frames);
+    for (const set of byUser.values()) for (const s of set) if (s.helloed) s.sendEncoded(bytes);
+  };
+
+  const open = (raw: RawSocket, auth: { userId: string; tokenHash: string; expiresAt: number }): Connection => {
+    const actor = deps.currentActor(auth.userId);
+    let closedByUs = false;
+    const session: HubSession = {
+      id: nextId++,
+      get actor(): Actor {
+        return deps.currentActor(auth.userId) ?? actor ?? { id: auth.userId, role: 'student' };
+      },
+      subscriptions: new Set(),
+      tokenHash: auth.tokenHash,
+      helloed: false,
+      isOpen: true,
+      send(frames) {
+        if (frames.length > 0) this.sendEncoded(encodeMessage(frames));
+      },
+      sendEncoded(bytes) {
+        if (!session.isOpen) return;
+        if ((raw.bufferedAmount ?? 0) > MAX_BUFFERED_BYTES) {
+          session.close(CLOSE.rateLimited, 'too far behind; reconnect to catch up');
+          return;
+        }
+        try {
+          raw.send(bytes);
+        } catch (err) {
+          log.debug({ err }, 'send failed');
+        }
+      },
+      close(code, reason) {
+        if (!session.isOpen) return;
+        closedByUs = true;
+        try {
+          raw.close(code, reason);
+        } catch (err) {
+          log.debug({ err }, 'close failed');
+        }
+        finish();
+      },
+    };
+    const timersToClear: ReturnType<typeof setTimeout>[] = [];
+    const finish = (): void => {
+      if (!session.isOpen) return;
+      session.isOpen = false;
+      timersToClear.forEach((t) => timers.clearTimeout(t));
+      rooms.dropSession(session);
+      const set = byUser.get(auth.userId);
+      set?.delete(session);
+      if (set && set.size === 0) byUser.delete(auth.userId);
+      if (session.helloed && presence.disconnect(auth.userId)) {
+        const f = presence.frameFor(auth.userId);
+        if (f) broadcastAll([f]);
+      }
+    };
+
+    if (!actor) {
+      session.close(CLOSE.sessionRevoked, 'account is not active');
+      return { message: () => undefined, closed: finish };
+    }
+    const mine = byUser.get(auth.userId) ?? new Set<HubSession>();
+    if (mine.size >= LIMITS.maxSocketsPerUser) {
+      log.warn({ user: auth.userId }, 'too many sockets');
+      session.close(CLOSE.tooManySockets, `at most ${LIMITS.maxSocketsPerUser} connections per person`);
+      return { message: () => undefined, closed: finish };
+    }
+    mine.add(session);
+    byUser.set(auth.userId, mine);
+    let bucket = buckets.get(auth.userId);
+    if (!bucket) buckets.set(auth.userId, (bucket = createTokenBucket(deps.limits.framesPerSecond, deps.limits.frameBurst, now)));
+    const userBucket = bucket;
+
+    timersToClear.push(
+      timers.setTimeout(() => {
+        if (!session.helloed) session.close(CLOSE.helloTimeout, 'no hello in time');
+      }, deps.limits.helloDeadlineMs),
+    );
+    timersToClear.push(
+      timers.setTimeout(() => session.close(CLOSE.unauthenticated, 'session expired'), Math.min(MAX_TIMER_MS, Math.max(0, auth.expiresAt - now()))),
+    );
+
+    const handleFrame = (f: Frame): void => {
+      if (!session.helloed) {
+        if (f.type !== 'hello') {
+          session.close(CLOSE.malformedFrame, 'expected hello first');
+          return;
+        }
+        if (f.version !== PROTOCOL_VERSION) {
+          session.send([{ type: 'error', code: 'version-mismatch', message: `server speaks protocol ${PROTOCOL_VERSION}` }]);
+          session.close(CLOSE.versionMismatch, `server speaks protocol ${PROTOCOL_VERSION}`);
+          return;
+        }
+        session.helloed = true;
+        const cameOnline = presence.connect(auth.userId);
+        session.send([{ type: 'welcome', version: PROTOCOL_VERSION, userId: auth.userId, serverTime: now() }, ...presence.snapshot()]);
+        if (cameOnline) {
+          const pf = presence.frameFor(auth.userId);
+          if (pf) broadcastAll([pf]);
+        }
+        return;
+      }
+      switch (f.type) {
+        case 'sync':
+          rooms.handleSync(session, f);
+          return;
+        case 'unsubscribe':
+          rooms.unsubscribe(session, f.doc);
+          return;
+        case 'presenceSet': {
+          if (!PRESENCE_STATUSES.has(f.status)) {
+            session.send([{ type: 'error', code: 'bad-status', message: 'status is online, away or busy' }]);
+            return;
+          }
+          presence.set(auth.userId, f.status, f.text);
+          const pf = presence.frameFor(auth.userId);
+          if (pf) broadcastAll([pf]);
+          return;
+        }
+        case 'typingSet': {
+          const others = rooms.sessionsIn(f.conversationId);
+          if (!others.has(session)) return;
+          const bytes = encodeMessage([{ type: 'typing', conversationId: f.conversationId, userId: auth.userId }]);
+          for (const o of others) if (o !== session) o.sendEncoded(bytes);
+          return;
+        }
+        case 'hello':
+          session.close(CLOSE.malformedFrame, 'hello sent twice');
+          return;
+        default:
+          session.close(CLOSE.malformedFrame, `a client may not send ${f.type}`);
+      }
+    };
+
+    return {
+      message(data) {
+        try {
+          if (!session.isOpen) return;
+          if (!(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) {
+            session.close(CLOSE.malformedFrame, 'binary frames only');
+            return;
+          }
+          const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+          const decoded = decodeMessage(bytes);
+          if (!decoded.ok) {
+            log.warn({ user: auth.userId, reason: decoded.error }, 'malformed message; closing socket');
+            session.close(CLOSE.malformedFrame, decoded.error.slice(0, 120));
+            return;
+          }
+          if (session.helloed && !userBucket.take(decoded.frames.length)) {
+            log.warn({ user: auth.userId }, 'rate limited; closing socket');
+            session.close(CLOSE.rateLimited, 'too many messages; slow down');
+            return;
+          }
+          for (const f of decoded.frames) {
+            if (!session.isOpen) return;
+            handleFrame(f);
+          }
+        } catch (err) {
+          log.error({ err, user: auth.userId }, 'socket handler failed');
+          session.close(1011, 'internal error');
+        }
+      },
+      closed() {
+        if (!closedByUs) log.debug({ user: auth.userId }, 'socket closed by peer');
+        finish();
+      },
+    };
+  };
+
+  const sessionsOf = (userId: string): HubSession[] => [...(byUser.get(userId) ?? [])];
+
+  return {
+    open,
+    sessionsOf,
+    /** Closes every socket of a user within the call (logout everywhere, deactivation). */
+    closeUser(userId: string, code: number, reason: string): void {
+      for (const s of sessionsOf(userId)) s.close(code, reason);
+    },
+    closeSession(tokenHash: string, code: number, reason: string): void {
+      for (const set of byUser.values()) for (const s of [...set]) if (s.tokenHash === tokenHash) s.close(code, reason);
+    },
+    notify(userIds: Iterable<string>, kind: string, payload: unknown): void {
+      const bytes = encodeMessage([{ type: 'notice', kind, json: JSON.stringify(payload) }]);
+      for (const id of userIds) for (const s of sessionsOf(id)) if (s.helloed) s.sendEncoded(bytes);
+    },
+    notifyAll(kind: string, payload: unknown): void {
+      broadcastAll([{ type: 'notice', kind, json: JSON.stringify(payload) }]);
+    },
+    closeAll(code: number, reason: string): void {
+      for (const set of [...byUser.values()]) for (const s of [...set]) s.close(code, reason);
+    },
+    socketCount(): number {
+      let n = 0;
+      for (const set of byUser.values()) n += set.size;
+      return n;
+    },
+  };
+}

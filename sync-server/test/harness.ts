@@ -1,0 +1,159 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEngine, createMemoryStorage, type Engine, type EngineStorage, type SocketLike } from '@commonroom/engine';
+import { PublicUser, type Role } from '@commonroom/protocol';
+import pino from 'pino';
+import WebSocket from 'ws';
+import { z } from 'zod';
+import { parseConfig, type Config } from '../src/config.ts';
+import { createCommonroomServer, type CommonroomServer } from '../src/server.ts';
+
+/** Real server on loopback with a temp SQLite file, and real engine clients over real WebSockets. */
+
+export const ADMIN = { email: 'admin@college.test', password: 'admin-password-1' };
+
+export type TestServer = {
+  server: CommonroomServer;
+  url: string;
+  port: number;
+  dataDir: string;
+  config: Config;
+  logs: Record<string, unknown>[];
+  stop(): Promise<void>;
+  /** Stops and deletes the data directory. */
+  destroy(): Promise<void>;
+};
+
+export async function startServer(opts: { dataDir?: string; env?: Record<string, string>; limits?: Partial<Config['limits']>; port?: number } = {}): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'commonroom-test-'));
+  const config = parseConfig({
+    DATA_DIR: dataDir,
+    PORT: String(opts.port ?? 0),
+    SCRYPT_LOG_N: '10',
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    LOG_LEVEL: 'info',
+    ...opts.env,
+  });
+  config.limits = { ...config.limits, ...opts.limits };
+  const logs: Record<string, unknown>[] = [];
+  const log = pino(
+    { level: 'info' },
+    {
+      write: (line: string) => {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      },
+    },
+  );
+  const server = createCommonroomServer(config, { log, print: () => undefined });
+  const { port } = await server.start();
+  const url = `http://127.0.0.1:${port}`;
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await server.stop();
+  };
+  return {
+    server,
+    url,
+    port,
+    dataDir,
+    config,
+    logs,
+    stop,
+    async destroy() {
+      await stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const nodeSocket = (url: string, headers: Record<string, string>): SocketLike => new WebSocket(url, { headers }) as unknown as SocketLike;
+
+/** A seeded generator (mulberry32), so runs repeat exactly. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function makeEngine(url: string, opts: { storage?: EngineStorage; seed?: number } = {}): Engine {
+  return createEngine({
+    baseUrl: url,
+    storage: opts.storage ?? createMemoryStorage(),
+    socketFactory: nodeSocket,
+    manualCookies: true,
+    ...(opts.seed !== undefined ? { random: seeded(opts.seed) } : {}),
+    backoff: { minMs: 20, maxMs: 200 },
+  });
+}
+
+const UserReply = z.object({ user: PublicUser.extend({ email: z.string().nullable() }) });
+
+let counter = 0;
+/** Creates an account through the admin API and returns a logged-in, connected engine for it. */
+export async function addUser(
+  ts: TestServer,
+  admin: Engine,
+  role: Role,
+  opts: { name?: string; channels?: string[]; connect?: boolean; seed?: number } = {},
+): Promise<{ engine: Engine; id: string; email: string; password: string }> {
+  counter++;
+  const email = `${role}${counter}-${Date.now() % 100000}@college.test`;
+  const password = `password-${counter}-long`;
+  const { user } = await admin.api.request('POST', '/api/admin/users', UserReply, {
+    displayName: opts.name ?? `${role} ${counter}`,
+    email,
+    role,
+    password,
+    ...(opts.channels ? { channels: opts.channels } : {}),
+  });
+  const engine = makeEngine(ts.url, opts.seed !== undefined ? { seed: opts.seed } : {});
+  await engine.init();
+  await engine.login(email, password);
+  if (opts.connect !== false) {
+    engine.connect();
+    await engine.settled();
+  }
+  return { engine, id: user.id, email, password };
+}
+
+export async function loginAdmin(ts: TestServer): Promise<Engine> {
+  const admin = makeEngine(ts.url);
+  await admin.init();
+  await admin.login(ADMIN.email, ADMIN.password);
+  admin.connect();
+  await admin.settled();
+  return admin;
+}
+
+export function channel(engine: Engine, name: string): string {
+  const c = engine.conversations().find((x) => x.name === name);
+  if (!c) throw new Error(`no channel #${name} visible`);
+  return c.id;
+}
+
+/** Polls until `check` passes; fails with the last error after `ms`. Only for waiting on the network. */
+export async function eventually(check: () => void | Promise<void>, ms = 10_000): Promise<void> {
+  const start = Date.now();
+  let last: unknown;
+  while (Date.now() - start < ms) {
+    try {
+      await check();
+      return;
+    } catch (e) {
+      last = e;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  throw last;
+}
+
+export const texts = (e: Engine, conversationId: string): string[] => e.view(conversationId).messages.map((m) => m.text);

@@ -1,0 +1,36 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addUser, channel, eventually, loginAdmin, startServer, texts, type TestServer } from './harness.ts';
+import type { Engine } from '@commonroom/engine';
+
+describe('live sync through the real server (P2–P7)', () => {
+  let ts: TestServer;
+  let admin: Engine;
+  beforeAll(async () => {
+    ts = await startServer();
+    admin = await loginAdmin(ts);
+  });
+  afterAll(async () => {
+    await ts.destroy();
+  });
+
+  it('P5: a message sent by one client reaches the others live, and is acknowledged only after commit', async () => {
+    const a = await addUser(ts, admin, 'student');
+    const b = await addUser(ts, admin, 'student');
+    const c = await addUser(ts, admin, 'tutor');
+    const general = channel(a.engine, 'general');
+    await a.engine.open(general);
+    await b.engine.open(general);
+    await c.engine.open(general);
+    await a.engine.send(general, 'hello from a');
+    expect(a.engine.view(general).messages.at(-1)?.status).toBe('waiting');
+    await a.engine.settled();
+    expect(a.engine.view(general).messages.at(-1)?.status).toBe('sent');
+    const row = ts.server.internals.messages.get(general, a.id, a.engine.view(general).messages.at(-1)?.localId ?? '');
+    expect(row?.text).toBe('hello from a');
+    await eventually(() => expect(texts(b.engine, general)).toContain('hello from a'));
+    await eventually(() => expect(texts(c.engine, general)).toContain('hello from a'));
+    await b.engine.send(general, 'hi a, from b');
+    await eventually(() => expect(texts(a.engine, general)).toEqual(['hello from a', 'hi a, from b']));
+    await eventually(() => expect(texts(c.engine, general)).toEqual(['hello from a', 'hi a, from b']));
+  });
+});
