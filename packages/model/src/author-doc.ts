@@ -80,6 +80,14 @@ export function removeMessage(doc: Y.Doc, key: MessageKey, by: string, ts: numbe
   modRoots(doc).removed.set(key, reason === undefined ? { by, ts } : { by, ts, reason });
 }
 
+/** Server only: lists an author whose document readers should load (someone who reacted but never posted). */
+export function registerAuthor(doc: Y.Doc, author: string): boolean {
+  const { order, authors } = idxRoots(doc);
+  if (authors.has(author)) return false;
+  authors.set(author, order.length + 1);
+  return true;
+}
+
 /** Server only: records arrival order. Returns the sequence numbers given, in order. */
 export function appendToIndex(doc: Y.Doc, entries: readonly IndexTuple[]): number[] {
   const { order, authors } = idxRoots(doc);

@@ -24,6 +24,7 @@ export {
   markRead,
   modRoots,
   readSeqOf,
+  registerAuthor,
   removeMessage,
   sendMessage,
   setPin,

@@ -4,6 +4,8 @@ import {
   IDX_ROOTS,
   MOD_ROOTS,
   appendToIndex,
+  hasMessage,
+  registerAuthor,
   applyAndInspect,
   splitMessageKey,
   summariseAuthorChanges,
@@ -176,7 +178,10 @@ export function createSyncRooms(deps: {
     parsed: DocName,
     conv: ConversationRow,
     changes: Changes,
-  ): { ok: false; code: string; message: string } | { ok: true; index: IndexTuple[]; project: (seqs: number[]) => void } => {
+    doc: Y.Doc,
+  ):
+    | { ok: false; code: string; message: string }
+    | { ok: true; index: IndexTuple[]; listAuthor: boolean; project: (seqs: number[]) => void } => {
     const at = now();
     if (parsed.kind === 'author') {
       const sum = summariseAuthorChanges(changes);
@@ -185,6 +190,9 @@ export function createSyncRooms(deps: {
         const post = policy.canPost(s.actor, conv);
         if (!post.ok) return post;
       }
+      // Edits and deletes name a message by its id in this same document: one's own, by construction (T2).
+      for (const t of [...sum.edits, ...sum.deletes])
+        if (!hasMessage(doc, t.localId)) return { ok: false, code: 'not-your-message', message: 'you can only change your own messages' };
       const seen = new Set<string>();
       const broadcastOk = policy.mayBroadcastMention(s.actor);
       for (const m of sum.messages) {
@@ -198,6 +206,7 @@ export function createSyncRooms(deps: {
       return {
         ok: true,
         index: sum.messages.map((m) => [s.actor.id, m.id]),
+        listAuthor: sum.reactions.some((r) => r.on),
         project: (seqs) => {
           sum.messages.forEach((m, i) =>
             messages.insert({
@@ -225,6 +234,7 @@ export function createSyncRooms(deps: {
       return {
         ok: true,
         index: [],
+        listAuthor: false,
         project: () => {
           for (const r of sum.removals) {
             const { authorId, localId } = splitMessageKey(r.key);
@@ -275,7 +285,7 @@ export function createSyncRooms(deps: {
       docs.reload(l);
       return reject(s, ref, name, 'missing-history', 'this update depends on changes the server does not have; resync');
     }
-    const verdict = judge(s, parsed, conv, changes);
+    const verdict = judge(s, parsed, conv, changes, l.doc);
     if (!verdict.ok) {
       docs.reload(l);
       return refuseAndAudit(s, ref, name, verdict.code, verdict.message);
@@ -288,14 +298,17 @@ export function createSyncRooms(deps: {
     let idx: LoadedDoc | null = null;
     let idxUpdate: Uint8Array | null = null;
     let seqs: number[] = [];
-    if (verdict.index.length > 0) {
-      idx = docs.get(idxDoc(parsed.conversationId, parsed.segment));
-      const before = Y.encodeStateVector(idx.doc);
-      seqs = appendToIndex(idx.doc, verdict.index);
-      idxUpdate = Y.encodeStateAsUpdate(idx.doc, before);
-      idx.inFlight++;
-      idx.uncommitted.push(idxUpdate);
-      batch.entries.push({ doc: idx.name, data: idxUpdate });
+    if (verdict.index.length > 0 || verdict.listAuthor) {
+      const target = docs.get(idxDoc(parsed.conversationId, parsed.segment));
+      const before = Y.encodeStateVector(target.doc);
+      if (verdict.index.length > 0) seqs = appendToIndex(target.doc, verdict.index);
+      if (verdict.index.length > 0 || registerAuthor(target.doc, s.actor.id)) {
+        idx = target;
+        idxUpdate = Y.encodeStateAsUpdate(target.doc, before);
+        target.inFlight++;
+        target.uncommitted.push(idxUpdate);
+        batch.entries.push({ doc: target.name, data: idxUpdate });
+      } else docs.maybeIdle(target);
     }
     batch.alongside.push(() => verdict.project(seqs));
     const ids = verdict.index.map(([a, m]) => `${conv.id}/${a}/${m}`);

@@ -1,0 +1,158 @@
+import type { Engine } from '@commonroom/engine';
+import { threadReplies } from '@commonroom/model';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addUser, channel, eventually, loginAdmin, startServer, texts, type TestServer } from './harness.ts';
+
+describe('conversation features through three engines on a real server', () => {
+  let ts: TestServer;
+  let admin: Engine;
+  let a: Awaited<ReturnType<typeof addUser>>;
+  let b: Awaited<ReturnType<typeof addUser>>;
+  let tutor: Awaited<ReturnType<typeof addUser>>;
+  let general: string;
+
+  beforeAll(async () => {
+    ts = await startServer();
+    admin = await loginAdmin(ts);
+    a = await addUser(ts, admin, 'student', { name: 'Amy' });
+    b = await addUser(ts, admin, 'student', { name: 'Ben' });
+    tutor = await addUser(ts, admin, 'tutor', { name: 'Sarah' });
+    general = channel(a.engine, 'general');
+  });
+  afterAll(async () => {
+    await ts.destroy();
+  });
+
+  const last = (e: Engine) => e.view(general).messages.at(-1);
+
+  it('P6: edit, delete, react and reply reach every client; the server keeps earlier text for review', async () => {
+    await a.engine.send(general, 'Unit 3 is due friday');
+    await a.engine.settled();
+    const msg = last(a.engine);
+    if (!msg) throw new Error('no message');
+    await a.engine.edit(general, msg.localId, 'Unit 3 is due Friday at 5pm');
+    await eventually(() => {
+      const seen = b.engine.view(general).state.byKey.get(msg.key);
+      expect(seen?.text).toBe('Unit 3 is due Friday at 5pm');
+      expect(seen?.editedAt).not.toBeNull();
+    });
+
+    await b.engine.react(general, msg.key, '👍', true);
+    await tutor.engine.react(general, msg.key, '👍', true);
+    await tutor.engine.react(general, msg.key, '🎉', true);
+    await eventually(() => {
+      const r = a.engine.view(general).state.byKey.get(msg.key)?.reactions;
+      expect(r).toEqual([
+        { emoji: '🎉', userIds: [tutor.id] },
+        { emoji: '👍', userIds: [b.id, tutor.id].sort() },
+      ]);
+    });
+    await tutor.engine.react(general, msg.key, '🎉', false);
+    await eventually(() => expect(a.engine.view(general).state.byKey.get(msg.key)?.reactions.map((r) => r.emoji)).toEqual(['👍']));
+
+    const replyKey = await tutor.engine.send(general, 'Yes, 5pm is right', { parent: msg.key });
+    await eventually(() => {
+      const v = b.engine.view(general);
+      expect(v.state.byKey.get(msg.key)?.replyCount).toBe(1);
+      expect(v.state.byKey.get(msg.key)?.replyAuthors).toEqual([tutor.id]);
+      expect(threadReplies(v.state, msg.key).map((m) => m.key)).toEqual([replyKey]);
+      // A thread reply stays out of the channel unless sent to the channel too.
+      expect(v.messages.some((m) => m.key === replyKey)).toBe(false);
+    });
+
+    await a.engine.delete(general, msg.localId);
+    await eventually(() => {
+      // Deleted with replies: stays as "message deleted".
+      const seen = b.engine.view(general).messages.find((m) => m.key === msg.key);
+      expect(seen?.deleted).toBe(true);
+    });
+    await a.engine.settled();
+    const revisions = ts.server.internals.messages.revisions(general, a.id, msg.localId);
+    expect(revisions.map((r) => [r.kind, r.previousText])).toEqual([
+      ['edit', 'Unit 3 is due friday'],
+      ['delete', 'Unit 3 is due Friday at 5pm'],
+    ]);
+  });
+
+  it('P6: a deleted message without replies disappears for everyone', async () => {
+    const key = await b.engine.send(general, 'oops wrong channel');
+    await eventually(() => expect(a.engine.view(general).state.byKey.has(key)).toBe(true));
+    await b.engine.delete(general, key.split(':')[1] ?? '');
+    await eventually(() => expect(a.engine.view(general).messages.some((m) => m.key === key)).toBe(false));
+  });
+
+  it('T6: a tutor pins and removes messages in a channel they moderate; everyone sees it; removal is audited', async () => {
+    const key = await a.engine.send(general, 'Pin me please');
+    const bad = await b.engine.send(general, 'something unkind');
+    await eventually(() => expect(tutor.engine.view(general).state.byKey.has(bad)).toBe(true));
+    await tutor.engine.pin(general, key as never, true);
+    await tutor.engine.remove(general, bad as never, 'unkind');
+    await eventually(() => {
+      const v = a.engine.view(general);
+      expect(v.state.byKey.get(key)?.pinned?.by).toBe(tutor.id);
+      expect(v.messages.some((m) => m.key === bad)).toBe(false);
+    });
+    await tutor.engine.settled();
+    expect(ts.server.internals.messages.get(general, b.id, bad.split(':')[1] ?? '')?.removedBy).toBe(tutor.id);
+    expect(ts.server.internals.audit.list(50, 'message.removed').some((e) => e.actorId === tutor.id)).toBe(true);
+    await tutor.engine.pin(general, key as never, false);
+    await eventually(() => expect(a.engine.view(general).state.byKey.get(key)?.pinned).toBeNull());
+  });
+
+  it('P7: every client shows the same messages in the same order', async () => {
+    await Promise.all([a.engine.send(general, 'race 1'), b.engine.send(general, 'race 2'), tutor.engine.send(general, 'race 3')]);
+    await Promise.all([a.engine.settled(), b.engine.settled(), tutor.engine.settled()]);
+    await eventually(() => {
+      const order = texts(a.engine, general);
+      expect(texts(b.engine, general)).toEqual(order);
+      expect(texts(tutor.engine, general)).toEqual(order);
+      expect(order.slice(-3).sort()).toEqual(['race 1', 'race 2', 'race 3']);
+    });
+  });
+
+  it('P8: a message written offline and delivered later is unread for someone who read past its time', async () => {
+    a.engine.disconnect();
+    await a.engine.send(general, 'written on the train');
+    expect(a.engine.status()).toMatchObject({ connection: 'offline', waiting: 1 });
+    await b.engine.send(general, 'meanwhile, online');
+    await eventually(() => expect(texts(b.engine, general)).toContain('meanwhile, online'));
+    await b.engine.markRead(general);
+    await b.engine.settled();
+    expect(b.engine.view(general).unread).toBe(0);
+    a.engine.connect();
+    await a.engine.settled();
+    await eventually(() => {
+      const v = b.engine.view(general);
+      expect(v.messages.at(-1)?.text).toBe('written on the train');
+      expect(v.unread).toBe(1);
+    });
+  });
+
+  it('P8: read marks from two devices of one person merge by maximum', async () => {
+    const phone = a.engine;
+    const { makeEngine } = await import('./harness.ts');
+    const desktop = makeEngine(ts.url);
+    await desktop.init();
+    await desktop.login(a.email, a.password);
+    desktop.connect();
+    await desktop.open(general);
+    await desktop.settled();
+    await b.engine.send(general, 'one more');
+    await eventually(() => expect(texts(phone, general)).toContain('one more'));
+    await eventually(() => expect(texts(desktop, general)).toContain('one more'));
+    await phone.markRead(general);
+    await phone.settled();
+    await eventually(() => expect(desktop.view(general).unread).toBe(0));
+    desktop.disconnect();
+  });
+
+  it('typing indicators and presence reach others and are not stored', async () => {
+    await eventually(() => expect(b.engine.presenceOf(a.id)?.status).toBe('online'));
+    a.engine.setPresence('busy', 'In a lesson');
+    await eventually(() => expect(b.engine.presenceOf(a.id)).toMatchObject({ status: 'busy', text: 'In a lesson' }));
+    a.engine.typing(general);
+    await eventually(() => expect(b.engine.typingIn(general)).toContain(a.id));
+    const stored = ts.server.db.prepare("SELECT COUNT(*) AS n FROM doc_updates WHERE doc NOT LIKE 'c/%'").get() as { n: number };
+    expect(stored.n).toBe(0);
+  });
+});
