@@ -51,9 +51,15 @@ export type Config = {
 export type ServerLimits = {
   helloDeadlineMs: number;
   idleDocMs: number;
-  /** Frames a user may send per second, summed over their sockets, before the socket is closed. */
-  framesPerSecond: number;
-  frameBurst: number;
+  /**
+   * Socket messages and bytes a user may send per second, summed over their sockets, before the offending
+   * socket is closed. The engine batches frames (a reconnect subscribes everything in one message; a
+   * backlog goes merged), so honest clients stay far below these.
+   */
+  messagesPerSecond: number;
+  messageBurst: number;
+  bytesPerSecond: number;
+  byteBurst: number;
   compactAfterUpdates: number;
   loginFailuresPerAccount: number;
   loginFailuresPerAddress: number;
@@ -63,8 +69,10 @@ export type ServerLimits = {
 export const DEFAULT_LIMITS: ServerLimits = {
   helloDeadlineMs: 5_000,
   idleDocMs: 60_000,
-  framesPerSecond: 50,
-  frameBurst: 200,
+  messagesPerSecond: 50,
+  messageBurst: 200,
+  bytesPerSecond: 1024 * 1024,
+  byteBurst: 4 * 1024 * 1024,
   compactAfterUpdates: 500,
   loginFailuresPerAccount: 5,
   loginFailuresPerAddress: 30,

@@ -71,6 +71,12 @@ const ConversationsReply = z.object({ conversations: z.array(Conversation) });
 const ConversationReply = z.object({ conversation: Conversation });
 const UsersReply = z.object({ users: z.array(PublicUser) });
 
+/** Unacknowledged frames per document before further actions wait and are merged. */
+const WINDOW = 4;
+const MAX_ACTIONS_PER_FRAME = 256;
+/** Leaves room under the 64 KiB frame limit for the frame header and merge overhead. */
+const MAX_FRAME_PAYLOAD = 48 * 1024;
+
 function randomId(random: () => number): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
   let s = '';
@@ -93,7 +99,10 @@ export function createEngine(opts: EngineOptions) {
   let lastSyncedAt: number | null = null;
   const conversations = new Map<string, Conversation>();
   const outbox = new Map<string, OutboxEntry>();
-  const inflight = new Map<number, string>();
+  /** ref → the outbox entries one frame carried. */
+  const inflight = new Map<number, { doc: string; ids: string[] }>();
+  /** Documents whose next sends go one action per frame, to find which one the server refuses. */
+  const isolate = new Set<string>();
   let nextRef = 1;
   const presence = new Map<string, PresenceInfo>();
   const typing = new Map<string, Map<string, number>>();
@@ -219,18 +228,48 @@ export function createEngine(opts: EngineOptions) {
 
   const canWrite = (r: Replica): boolean => r.parsed.kind === 'mod' || (r.parsed.kind === 'author' && r.parsed.userId === me?.id);
 
-  const sendEntry = (e: OutboxEntry): void => {
-    if (e.status !== 'pending' || !e.update) return;
-    if ([...inflight.values()].includes(e.id)) return;
-    const r = replicas.get(e.doc);
-    if (!r || !r.synced || r.rebuilding || !conn.isOnline()) return;
-    const ref = nextRef++;
-    inflight.set(ref, e.id);
-    if (!conn.send([{ type: 'sync', doc: e.doc, ref, syncType: SYNC_UPDATE, payload: e.update }])) inflight.delete(ref);
+  const inflightIds = (): Set<string> => new Set([...inflight.values()].flatMap((f) => f.ids));
+  const inflightFramesFor = (doc: string): number => {
+    let n = 0;
+    for (const f of inflight.values()) if (f.doc === doc) n++;
+    return n;
   };
 
+  /**
+   * Sends what waits for `doc`, keeping at most WINDOW frames unacknowledged. Whatever piles up meanwhile
+   * (a fast writer, an offline backlog) goes merged into few frames, each under the frame limit (P10).
+   */
   const sendPendingFor = (doc: string): void => {
-    for (const e of [...outbox.values()].sort((a, b) => a.order - b.order)) if (e.doc === doc) sendEntry(e);
+    const r = replicas.get(doc);
+    if (!r || !r.synced || r.rebuilding || !conn.isOnline()) return;
+    const flying = inflightIds();
+    const waiting = [...outbox.values()]
+      .filter((e) => e.doc === doc && e.status === 'pending' && e.update !== null && !flying.has(e.id))
+      .sort((a, b) => a.order - b.order);
+    let frames = inflightFramesFor(doc);
+    const perFrame = isolate.has(doc) ? 1 : MAX_ACTIONS_PER_FRAME;
+    let i = 0;
+    while (i < waiting.length && frames < WINDOW) {
+      const chunk: OutboxEntry[] = [];
+      let bytes = 0;
+      while (i < waiting.length && chunk.length < perFrame) {
+        const e = waiting[i] as OutboxEntry;
+        const size = e.update?.length ?? 0;
+        if (chunk.length > 0 && bytes + size > MAX_FRAME_PAYLOAD) break;
+        chunk.push(e);
+        bytes += size;
+        i++;
+      }
+      const updates = chunk.map((e) => e.update as Uint8Array);
+      const payload = updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates(updates);
+      const ref = nextRef++;
+      inflight.set(ref, { doc, ids: chunk.map((e) => e.id) });
+      if (!conn.send([{ type: 'sync', doc, ref, syncType: SYNC_UPDATE, payload }])) {
+        inflight.delete(ref);
+        return;
+      }
+      frames++;
+    }
   };
 
   const act = async <K extends ActionKind>(conversationId: string, doc: string, kind: K, payload: ActionPayloads[K]): Promise<OutboxEntry | null> => {
@@ -264,7 +303,7 @@ export function createEngine(opts: EngineOptions) {
     await storage.setMeta('order', order);
     outbox.set(entry.id, entry);
     emit();
-    sendEntry(entry);
+    sendPendingFor(doc);
     return entry;
   };
 
@@ -308,14 +347,18 @@ export function createEngine(opts: EngineOptions) {
   };
 
   const settle = async (ref: number, rejected: { code: string; message: string } | null, doc: string): Promise<void> => {
-    const id = inflight.get(ref);
+    const frame = inflight.get(ref);
     inflight.delete(ref);
-    const e = id ? outbox.get(id) : undefined;
+    const entries = (frame?.ids ?? []).flatMap((id) => outbox.get(id) ?? []);
     if (!rejected) {
-      if (e) {
+      for (const e of entries) {
         outbox.delete(e.id);
         await storage.deleteOutbox(e.id);
-        lastSyncedAt = now();
+      }
+      if (entries.length > 0) lastSyncedAt = now();
+      if (frame) {
+        if (![...outbox.values()].some((e) => e.doc === frame.doc && e.status === 'pending')) isolate.delete(frame.doc);
+        sendPendingFor(frame.doc);
       }
       emit();
       return;
@@ -324,11 +367,15 @@ export function createEngine(opts: EngineOptions) {
       timers.setTimeout(() => sendPendingFor(doc), 2_000);
       return;
     }
-    if (e && rejected.code !== 'missing-history' && rejected.code !== 'duplicate-id') {
-      e.status = 'rejected';
-      e.error = rejected;
-      await storage.putOutbox(e);
+    const single = entries.length === 1 ? entries[0] : undefined;
+    if (single && rejected.code !== 'missing-history' && rejected.code !== 'duplicate-id') {
+      single.status = 'rejected';
+      single.error = rejected;
+      await storage.putOutbox(single);
       reportError(rejected.code, rejected.message);
+    } else if (entries.length > 1) {
+      // Several actions in one refused frame: resend them one by one to find the one the server refuses.
+      isolate.add(doc);
     }
     emit();
     await rebuild(doc);

@@ -52,12 +52,15 @@ export function readConversation(docs: ConversationDocs): ConversationState {
   const removed = docs.mod ? modRoots(docs.mod).removed : null;
   const pins = docs.mod ? modRoots(docs.mod).pins : null;
 
+  /** Position in its author's list: the order that author wrote in. */
+  const written = new Map<string, number>();
   for (const [authorId, doc] of docs.authors) {
     const { msgs, edits, del, react, read } = authorRoots(doc);
     for (const m of msgs.toArray() as MessageRecord[]) {
       const key = messageKey(authorId, m.id);
       if (byKey.has(key)) continue;
       const edit = edits.get(m.id);
+      written.set(key, written.size);
       byKey.set(key, {
         key,
         authorId,
@@ -105,7 +108,9 @@ export function readConversation(docs: ConversationDocs): ConversationState {
     });
   }
   // Not yet indexed (own messages waiting for the server): after everything indexed, in writing order.
-  const unindexed = [...byKey.values()].filter((v) => v.seq === null).sort((a, b) => a.ts - b.ts || (a.key < b.key ? -1 : 1));
+  const unindexed = [...byKey.values()]
+    .filter((v) => v.seq === null)
+    .sort((a, b) => a.ts - b.ts || (a.authorId < b.authorId ? -1 : a.authorId > b.authorId ? 1 : (written.get(a.key) ?? 0) - (written.get(b.key) ?? 0)));
   ordered.push(...unindexed);
 
   for (const [key, perEmoji] of reactions) {

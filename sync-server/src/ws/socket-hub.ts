@@ -43,7 +43,7 @@ export function createSocketHub(deps: {
 }) {
   const { rooms, presence, log, now, timers } = deps;
   const byUser = new Map<string, Set<HubSession>>();
-  const buckets = new Map<string, ReturnType<typeof createTokenBucket>>();
+  const buckets = new Map<string, { messages: ReturnType<typeof createTokenBucket>; bytes: ReturnType<typeof createTokenBucket> }>();
   let nextId = 1;
 
   type HubSession = Session & { tokenHash: string; helloed: boolean; isOpen: boolean };
@@ -119,7 +119,13 @@ export function createSocketHub(deps: {
     mine.add(session);
     byUser.set(auth.userId, mine);
     let bucket = buckets.get(auth.userId);
-    if (!bucket) buckets.set(auth.userId, (bucket = createTokenBucket(deps.limits.framesPerSecond, deps.limits.frameBurst, now)));
+    if (!bucket) {
+      bucket = {
+        messages: createTokenBucket(deps.limits.messagesPerSecond, deps.limits.messageBurst, now),
+        bytes: createTokenBucket(deps.limits.bytesPerSecond, deps.limits.byteBurst, now),
+      };
+      buckets.set(auth.userId, bucket);
+    }
     const userBucket = bucket;
 
     timersToClear.push(
@@ -198,7 +204,7 @@ export function createSocketHub(deps: {
             session.close(CLOSE.malformedFrame, decoded.error.slice(0, 120));
             return;
           }
-          if (session.helloed && !userBucket.take(decoded.frames.length)) {
+          if (session.helloed && (!userBucket.messages.take(1) || !userBucket.bytes.take(bytes.length))) {
             log.warn({ user: auth.userId }, 'rate limited; closing socket');
             session.close(CLOSE.rateLimited, 'too many messages; slow down');
             return;
