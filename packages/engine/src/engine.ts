@@ -309,7 +309,7 @@ export function createEngine(opts: EngineOptions) {
 
   /**
    * After a refusal the replica holds a change the server will never have. Throw the replica away, take the
-   * server's copy, and apply the remaining actions again, each sent on its own (T3).
+   * server's copy, and apply the remaining actions again (P12).
    */
   const rebuild = async (doc: string): Promise<void> => {
     const r = replicas.get(doc);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 /**
  * The plain values stored in each document's root types, as runtime schemas. The server parses every value
- * a client inserts with these before the update is stored (docs/THREAT_MODEL.md T4).
+ * a client inserts with these before the update is stored (docs/THREAT_MODEL.md T3).
  */
 
 export const LocalId = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/);

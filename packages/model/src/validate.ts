@@ -13,7 +13,7 @@ import {
 } from './records.ts';
 
 /**
- * Shape rules for each document kind (docs/THREAT_MODEL.md T4–T6). They see only what an update changed and
+ * Shape rules for each document kind (docs/THREAT_MODEL.md T2–T5). They see only what an update changed and
  * say what it means; who may make the change is the server's policy, decided by document name.
  */
 

@@ -102,7 +102,7 @@ export function createLoadedDocs(deps: {
 
   /**
    * Throws away the in-memory document and reads it again: durable state plus updates still committing.
-   * Used after an update was refused, because Yjs cannot un-apply one (docs/THREAT_MODEL.md T3).
+   * Used after an update was refused, because Yjs cannot un-apply one (docs/THREAT_MODEL.md T12).
    */
   const reload = (l: LoadedDoc): void => {
     const { doc } = readStored(l.name);

@@ -41,7 +41,7 @@ import type { Session } from './session.ts';
 
 /**
  * The live documents and who is subscribed to them: subscribe (sync step 1), write (step 2 / update),
- * validate, group-commit, acknowledge, relay (docs/PROTOCOL.md P2–P8, docs/THREAT_MODEL.md T1–T9).
+ * validate, group-commit, acknowledge, relay (docs/PROTOCOL.md P2–P12, docs/THREAT_MODEL.md T1–T12).
  */
 
 const ROOTS: Record<DocName['kind'], ReadonlySet<string>> = { author: AUTHOR_ROOTS, mod: MOD_ROOTS, idx: IDX_ROOTS };

@@ -1,0 +1,4 @@
+import { createMemoryStorage } from '../src/storage.ts';
+import { engineStorageSuite } from './storage-suite.ts';
+
+engineStorageSuite('memory', async () => createMemoryStorage());

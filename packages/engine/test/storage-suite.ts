@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import type { EngineStorage, OutboxEntry } from '../src/storage.ts';
+
+/** The one conformance suite for device storage: memory here, IndexedDB (Dexie) in the client. */
+export function engineStorageSuite(name: string, make: () => Promise<EngineStorage>): void {
+  const entry = (id: string, order: number): OutboxEntry => ({
+    id,
+    order,
+    conversationId: 'c1',
+    doc: 'c/c1/0/u/u1',
+    kind: 'send',
+    payload: { id, text: `text ${id}`, ts: order },
+    createdAt: order,
+    update: new Uint8Array([order, 1, 2]),
+    status: 'pending',
+    error: null,
+  });
+
+  describe(`EngineStorage conformance: ${name}`, () => {
+    it('stores document updates in order and forgets them on delete', async () => {
+      const s = await make();
+      await s.appendDocUpdate('d1', new Uint8Array([1]));
+      await s.appendDocUpdate('d1', new Uint8Array([2]));
+      await s.appendDocUpdate('d2', new Uint8Array([9]));
+      expect((await s.loadDoc('d1')).map((u) => [...u])).toEqual([[1], [2]]);
+      expect((await s.listDocs()).sort()).toEqual(['d1', 'd2']);
+      await s.replaceDoc('d1', new Uint8Array([3]));
+      expect((await s.loadDoc('d1')).map((u) => [...u])).toEqual([[3]]);
+      await s.deleteDoc('d1');
+      expect(await s.loadDoc('d1')).toEqual([]);
+    });
+
+    it('commits a local change and its outbox entry together; lists the outbox in action order', async () => {
+      const s = await make();
+      await s.commitLocal('c/c1/0/u/u1', new Uint8Array([7]), entry('b', 2));
+      await s.commitLocal('c/c1/0/u/u1', new Uint8Array([8]), entry('a', 1));
+      expect((await s.loadDoc('c/c1/0/u/u1')).map((u) => [...u])).toEqual([[7], [8]]);
+      const out = await s.listOutbox();
+      expect(out.map((e) => e.id)).toEqual(['a', 'b']);
+      expect([...(out[0]?.update ?? [])]).toEqual([1, 1, 2]);
+      await s.putOutbox({ ...entry('a', 1), status: 'rejected', error: { code: 'x', message: 'no' } });
+      expect((await s.listOutbox())[0]).toMatchObject({ id: 'a', status: 'rejected', error: { code: 'x', message: 'no' } });
+      await s.deleteOutbox('a');
+      expect((await s.listOutbox()).map((e) => e.id)).toEqual(['b']);
+    });
+
+    it('keeps metadata and clears everything on logout', async () => {
+      const s = await make();
+      await s.setMeta('me', { id: 'u1', nested: [1, 2] });
+      expect(await s.getMeta('me')).toEqual({ id: 'u1', nested: [1, 2] });
+      expect(await s.getMeta('missing')).toBeUndefined();
+      await s.appendDocUpdate('d', new Uint8Array([1]));
+      await s.commitLocal('d', new Uint8Array([2]), entry('z', 1));
+      await s.clear();
+      expect(await s.getMeta('me')).toBeUndefined();
+      expect(await s.listDocs()).toEqual([]);
+      expect(await s.listOutbox()).toEqual([]);
+    });
+
+    it('returns copies, not live references', async () => {
+      const s = await make();
+      const u = new Uint8Array([5, 5]);
+      await s.appendDocUpdate('d', u);
+      u[0] = 0;
+      expect([...((await s.loadDoc('d'))[0] ?? [])]).toEqual([5, 5]);
+      const meta = { a: 1 };
+      await s.setMeta('m', meta);
+      meta.a = 2;
+      expect(await s.getMeta('m')).toEqual({ a: 1 });
+    });
+  });
+}

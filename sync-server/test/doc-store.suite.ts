@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import type { DocStore } from '../src/storage/doc-store.ts';
+
+/** The one conformance suite every DocStore implementation passes (memory, SQLite; PostgreSQL later). */
+export function docStoreSuite(name: string, make: () => { store: DocStore; close?: () => void }): void {
+  describe(`DocStore conformance: ${name}`, () => {
+    const update = (text: string, base?: Y.Doc): { u: Uint8Array; doc: Y.Doc } => {
+      const doc = base ?? new Y.Doc();
+      const before = Y.encodeStateVector(doc);
+      doc.getArray('msgs').push([{ text }]);
+      return { u: Y.encodeStateAsUpdate(doc, before), doc };
+    };
+
+    it('returns nothing for an unknown document', () => {
+      const { store, close } = make();
+      expect(store.load('c/x/0/idx')).toEqual({ updates: [], lastId: 0 });
+      expect(store.count('c/x/0/idx')).toBe(0);
+      close?.();
+    });
+
+    it('appends in order and keeps documents apart', () => {
+      const { store, close } = make();
+      const a1 = update('a1');
+      const a2 = update('a2', a1.doc);
+      const b1 = update('b1');
+      store.appendBatch([
+        { doc: 'A', data: a1.u },
+        { doc: 'B', data: b1.u },
+      ]);
+      store.appendBatch([{ doc: 'A', data: a2.u }]);
+      const loaded = store.load('A');
+      expect(loaded.updates.map((u) => [...u])).toEqual([[...a1.u], [...a2.u]]);
+      expect(loaded.lastId).toBeGreaterThan(0);
+      expect(store.count('B')).toBe(1);
+      close?.();
+    });
+
+    it('runs the side effects inside the batch and stores nothing when they throw', () => {
+      const { store, close } = make();
+      let ran = false;
+      store.appendBatch([{ doc: 'A', data: update('x').u }], () => {
+        ran = true;
+      });
+      expect(ran).toBe(true);
+      expect(() =>
+        store.appendBatch([{ doc: 'A', data: update('y').u }], () => {
+          throw new Error('projection failed');
+        }),
+      ).toThrow('projection failed');
+      expect(store.count('A')).toBe(1);
+      close?.();
+    });
+
+    it('compaction replaces earlier updates with one state and keeps later ones', () => {
+      const { store, close } = make();
+      const doc = new Y.Doc();
+      for (let i = 0; i < 5; i++) store.appendBatch([{ doc: 'A', data: update(`m${i}`, doc).u }]);
+      const { lastId } = store.load('A');
+      store.compact('A', lastId, Y.encodeStateAsUpdate(doc));
+      const later = update('after', doc);
+      store.appendBatch([{ doc: 'A', data: later.u }]);
+      expect(store.count('A')).toBe(2);
+      const replay = new Y.Doc();
+      for (const u of store.load('A').updates) Y.applyUpdate(replay, u);
+      expect(replay.getArray('msgs').toJSON()).toEqual(doc.getArray('msgs').toJSON());
+      close?.();
+    });
+
+    it('returns copies: changing what was passed in or loaded changes nothing stored', () => {
+      const { store, close } = make();
+      const { u } = update('x');
+      const kept = [...u];
+      store.appendBatch([{ doc: 'A', data: u }]);
+      u.fill(0);
+      expect([...(store.load('A').updates[0] ?? [])]).toEqual(kept);
+      close?.();
+    });
+  });
+}
