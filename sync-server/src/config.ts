@@ -61,6 +61,8 @@ export type ServerLimits = {
   bytesPerSecond: number;
   byteBurst: number;
   compactAfterUpdates: number;
+  /** Messages per conversation segment before it rolls over (bounds what opening a channel loads). */
+  segmentSize: number;
   loginFailuresPerAccount: number;
   loginFailuresPerAddress: number;
   loginWindowMs: number;
@@ -74,6 +76,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   bytesPerSecond: 1024 * 1024,
   byteBurst: 4 * 1024 * 1024,
   compactAfterUpdates: 500,
+  segmentSize: 1_000,
   loginFailuresPerAccount: 5,
   loginFailuresPerAddress: 30,
   loginWindowMs: 15 * 60_000,

@@ -73,6 +73,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     timers,
     idleDocMs: config.limits.idleDocMs,
     compactAfter: config.limits.compactAfterUpdates,
+    segmentSize: config.limits.segmentSize,
   });
   const hub = createSocketHub({
     rooms,

@@ -8,6 +8,7 @@ import {
   type ConversationState,
   type MessageKey,
   type MessageView,
+  type SegmentDocs,
 } from '@commonroom/model';
 import {
   Conversation,
@@ -21,6 +22,7 @@ import {
   isAdminRole,
   modDoc,
   type ConversationId,
+  parseDocName,
   type Frame,
   type UserId,
 } from '@commonroom/protocol';
@@ -188,15 +190,23 @@ export function createEngine(opts: EngineOptions) {
   };
 
   /** Subscribes to every author who has written in a conversation, as the index reveals them. */
+  let following = 0;
   const followAuthors = async (idx: Replica): Promise<void> => {
     const { conversationId, segment } = idx.parsed;
     const names = [...idxRoots(idx.doc).authors.keys()].map((a) => authorDoc(conversationId, a as UserId, segment));
     const fresh: Replica[] = [];
-    for (const n of names) {
-      const r = replicas.get(n) ?? (await replicas.open(n));
-      if (!r.subscribed) fresh.push(r);
+    // Counted so that `settled()` does not resolve between the index arriving and its authors' documents.
+    following++;
+    try {
+      for (const n of names) {
+        const r = replicas.get(n) ?? (await replicas.open(n));
+        if (!r.subscribed) fresh.push(r);
+      }
+      if (conn.isOnline()) subscribe(fresh);
+    } finally {
+      following--;
+      emit();
     }
-    if (conn.isOnline()) subscribe(fresh);
   };
 
   const openConversationDocs = async (c: Conversation): Promise<Replica[]> => {
@@ -274,17 +284,9 @@ export function createEngine(opts: EngineOptions) {
 
   const act = async <K extends ActionKind>(conversationId: string, doc: string, kind: K, payload: ActionPayloads[K]): Promise<OutboxEntry | null> => {
     const r = await replicas.open(doc);
-    const token = {};
-    let update: Uint8Array | null = null;
-    const capture = (u: Uint8Array, origin: unknown): void => {
-      if (origin === token) update = u;
-    };
-    r.doc.on('update', capture);
-    try {
-      r.doc.transact(() => applyAction(r.doc, kind, payload as Record<string, unknown>), token);
-    } finally {
-      r.doc.off('update', capture);
-    }
+    // Writing to a document not yet followed (one's own in an older segment): follow it to send.
+    if (!r.subscribed && conn.isOnline()) subscribe([r]);
+    const update = applyCaptured(r, kind, payload as Record<string, unknown>);
     if (update === null) return null;
     const entry: OutboxEntry = {
       id: randomId(random),
@@ -321,19 +323,31 @@ export function createEngine(opts: EngineOptions) {
     conn.send([{ type: 'sync', doc, ref: 0, syncType: SYNC_STEP1, payload: Y.encodeStateVector(r.doc) }]);
   };
 
-  const replay = async (r: Replica): Promise<void> => {
-    for (const e of [...outbox.values()].sort((a, b) => a.order - b.order)) {
-      if (e.doc !== r.name || e.status !== 'pending') continue;
-      const token = {};
-      let update: Uint8Array | null = null;
-      const capture = (u: Uint8Array, origin: unknown): void => {
-        if (origin === token) update = u;
-      };
-      r.doc.on('update', capture);
-      r.doc.transact(() => applyAction(r.doc, e.kind, e.payload), token);
+  /** Applies an action to a replica and returns the update it made (null: nothing new, already there). */
+  const applyCaptured = (r: Replica, kind: ActionKind, payload: Record<string, unknown>): Uint8Array | null => {
+    const token = {};
+    let update: Uint8Array | null = null;
+    const capture = (u: Uint8Array, origin: unknown): void => {
+      if (origin === token) update = u;
+    };
+    r.doc.on('update', capture);
+    try {
+      r.doc.transact(() => applyAction(r.doc, kind, payload), token);
+    } finally {
       r.doc.off('update', capture);
+    }
+    return update;
+  };
+
+  /**
+   * Applies waiting actions to a replica again: all of them after a rebuild, or only those not yet applied
+   * (moved here from a closed segment). An action that changes nothing is already on the server.
+   */
+  const replay = async (r: Replica, onlyUnapplied = false): Promise<void> => {
+    for (const e of [...outbox.values()].sort((a, b) => a.order - b.order)) {
+      if (e.doc !== r.name || e.status !== 'pending' || (onlyUnapplied && e.update !== null)) continue;
+      const update = applyCaptured(r, e.kind, e.payload);
       if (update === null) {
-        // The server already has it.
         outbox.delete(e.id);
         await storage.deleteOutbox(e.id);
       } else {
@@ -344,6 +358,21 @@ export function createEngine(opts: EngineOptions) {
     r.rebuilding = false;
     emit();
     sendPendingFor(r.name);
+  };
+
+  /** The conversation rolled over to a new segment while these messages waited: move them there (P13). */
+  const moveToNewestSegment = async (doc: string, entries: OutboxEntry[]): Promise<void> => {
+    await refreshConversations();
+    const targets = new Set<string>();
+    for (const e of entries) {
+      if (e.kind !== 'send') continue;
+      e.doc = ownDoc(e.conversationId);
+      e.update = null;
+      await storage.putOutbox(e);
+      targets.add(e.doc);
+    }
+    await rebuild(doc);
+    for (const t of targets) await replay(await replicas.open(t), true);
   };
 
   const settle = async (ref: number, rejected: { code: string; message: string } | null, doc: string): Promise<void> => {
@@ -365,6 +394,10 @@ export function createEngine(opts: EngineOptions) {
     }
     if (rejected.code === 'storage-failed') {
       timers.setTimeout(() => sendPendingFor(doc), 2_000);
+      return;
+    }
+    if (rejected.code === 'segment-closed') {
+      await moveToNewestSegment(doc, entries);
       return;
     }
     const single = entries.length === 1 ? entries[0] : undefined;
@@ -446,16 +479,23 @@ export function createEngine(opts: EngineOptions) {
 
   // ——— reading ———
 
+  /** Every loaded segment of a conversation, as the model's merge wants them. */
+  const segmentsOf = (conversationId: string): SegmentDocs[] => {
+    const bySegment = new Map<number, { idx: Y.Doc | null; mod: Y.Doc | null; authors: Map<string, Y.Doc> }>();
+    for (const r of replicas.all()) {
+      if (r.parsed.conversationId !== conversationId) continue;
+      let seg = bySegment.get(r.parsed.segment);
+      if (!seg) bySegment.set(r.parsed.segment, (seg = { idx: null, mod: null, authors: new Map() }));
+      if (r.parsed.kind === 'idx') seg.idx = r.doc;
+      else if (r.parsed.kind === 'mod') seg.mod = r.doc;
+      else seg.authors.set(r.parsed.userId, r.doc);
+    }
+    return [...bySegment].map(([segment, d]) => ({ segment, ...d }));
+  };
+
   const view = (conversationId: string): ConversationView => {
     const c = conversations.get(conversationId) ?? null;
-    const segment = c?.segment ?? 0;
-    const id = conversationId as ConversationId;
-    const idx = replicas.get(idxDoc(id, segment))?.doc ?? null;
-    const mod = replicas.get(modDoc(id, segment))?.doc ?? null;
-    const authors = new Map<string, Y.Doc>();
-    const prefix = `c/${conversationId}/${segment}/u/`;
-    for (const r of replicas.all()) if (r.name.startsWith(prefix) && r.parsed.kind === 'author') authors.set(r.parsed.userId, r.doc);
-    const state = readConversation({ idx, mod, authors });
+    const state = readConversation(segmentsOf(conversationId));
     const pending = new Map<string, OutboxEntry>();
     for (const e of outbox.values()) {
       if (e.conversationId !== conversationId) continue;
@@ -477,6 +517,7 @@ export function createEngine(opts: EngineOptions) {
         key,
         authorId: me.id,
         localId: p.id,
+        segment: parseDocName(e.doc)?.segment ?? 0,
         seq: null,
         text: p.text,
         ts: p.ts,
@@ -503,7 +544,7 @@ export function createEngine(opts: EngineOptions) {
     settledWaiters.splice(0).forEach((f) => f());
   };
   const isSettled = (): boolean => {
-    if (!conn.isOnline() || inflight.size > 0) return false;
+    if (!conn.isOnline() || inflight.size > 0 || following > 0) return false;
     for (const e of outbox.values()) if (e.status === 'pending') return false;
     for (const r of replicas.all()) if (!r.synced || r.rebuilding) return false;
     return true;
@@ -546,8 +587,13 @@ export function createEngine(opts: EngineOptions) {
     if (!c) throw new Error(`unknown conversation ${id}`);
     return c;
   };
-  const ownDoc = (conversationId: string): string => authorDoc(conversationId as ConversationId, requireMe().id as UserId, conversationOf(conversationId).segment);
-  const theModDoc = (conversationId: string): string => modDoc(conversationId as ConversationId, conversationOf(conversationId).segment);
+  const ownDoc = (conversationId: string, segment = conversationOf(conversationId).segment): string =>
+    authorDoc(conversationId as ConversationId, requireMe().id as UserId, segment);
+  const theModDoc = (conversationId: string, segment = conversationOf(conversationId).segment): string =>
+    modDoc(conversationId as ConversationId, segment);
+  /** Everything about a message lives in the segment that holds it (P13). */
+  const segmentOfMessage = (conversationId: string, key: string): number =>
+    view(conversationId).state.byKey.get(key)?.segment ?? conversationOf(conversationId).segment;
 
   return {
     /** Loads what this device already has: account, conversations, outbox. Works offline. */
@@ -649,19 +695,21 @@ export function createEngine(opts: EngineOptions) {
       return messageKey(requireMe().id, id);
     },
     async edit(conversationId: string, localId: string, text: string): Promise<void> {
-      await act(conversationId, ownDoc(conversationId), 'edit', { localId, text, ts: now() });
+      const segment = segmentOfMessage(conversationId, messageKey(requireMe().id, localId));
+      await act(conversationId, ownDoc(conversationId, segment), 'edit', { localId, text, ts: now() });
     },
     async delete(conversationId: string, localId: string): Promise<void> {
-      await act(conversationId, ownDoc(conversationId), 'delete', { localId, ts: now() });
+      const segment = segmentOfMessage(conversationId, messageKey(requireMe().id, localId));
+      await act(conversationId, ownDoc(conversationId, segment), 'delete', { localId, ts: now() });
     },
     async react(conversationId: string, key: MessageKey, emoji: string, on: boolean): Promise<void> {
-      await act(conversationId, ownDoc(conversationId), 'react', { key, emoji, on, ts: now() });
+      await act(conversationId, ownDoc(conversationId, segmentOfMessage(conversationId, key)), 'react', { key, emoji, on, ts: now() });
     },
     async pin(conversationId: string, key: MessageKey, on: boolean): Promise<void> {
-      await act(conversationId, theModDoc(conversationId), 'pin', { key, by: requireMe().id, ts: now(), on });
+      await act(conversationId, theModDoc(conversationId, segmentOfMessage(conversationId, key)), 'pin', { key, by: requireMe().id, ts: now(), on });
     },
     async remove(conversationId: string, key: MessageKey, reason?: string): Promise<void> {
-      await act(conversationId, theModDoc(conversationId), 'remove', { key, by: requireMe().id, ts: now(), ...(reason ? { reason } : {}) });
+      await act(conversationId, theModDoc(conversationId, segmentOfMessage(conversationId, key)), 'remove', { key, by: requireMe().id, ts: now(), ...(reason ? { reason } : {}) });
     },
     /** Marks everything that has arrived so far as read (by arrival order, so late messages stay unread). */
     async markRead(conversationId: string): Promise<void> {
@@ -722,7 +770,18 @@ export function createEngine(opts: EngineOptions) {
     version: (): number => version,
     /** Raw access for tests of the server's defences. */
     api,
-    ownDocName: ownDoc,
+    ownDocName: (conversationId: string) => ownDoc(conversationId),
+    /** Loads the segment before the oldest one on this device (scrolling back); false when there is none. */
+    async loadOlder(conversationId: string): Promise<boolean> {
+      const oldest = Math.min(conversationOf(conversationId).segment, ...segmentsOf(conversationId).map((x) => x.segment));
+      if (oldest <= 0) return false;
+      const id = conversationId as ConversationId;
+      const rs = await Promise.all([idxDoc(id, oldest - 1), modDoc(id, oldest - 1)].map((n) => replicas.open(n)));
+      if (conn.isOnline()) subscribe(rs);
+      const idx = rs[0];
+      if (idx) await followAuthors(idx);
+      return true;
+    },
     authorRootsOf: (doc: string) => {
       const r = replicas.get(doc);
       return r ? authorRoots(r.doc) : null;

@@ -88,7 +88,7 @@ export function registerAuthor(doc: Y.Doc, author: string): boolean {
   return true;
 }
 
-/** Server only: records arrival order. Returns the sequence numbers given, in order. */
+/** Server only: records arrival order. Returns each entry's place in this segment (1-based), in order. */
 export function appendToIndex(doc: Y.Doc, entries: readonly IndexTuple[]): number[] {
   const { order, authors } = idxRoots(doc);
   const start = order.length;

@@ -39,6 +39,12 @@ export const DeviceId = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/);
 export const ReadSeq = z.number().int().nonnegative();
 export { Timestamp };
 
+/**
+ * A message's arrival position is `segment · SEGMENT_STRIDE + place in that segment's index`, so positions
+ * keep growing across segments. Segments roll over long before a million messages.
+ */
+export const SEGMENT_STRIDE = 1_000_000;
+
 /** Root type names per document kind. Anything else in an update is refused (see scanUpdate). */
 export const AUTHOR_ROOTS = new Set(['msgs', 'edits', 'del', 'react', 'read']);
 export const MOD_ROOTS = new Set(['pins', 'removed']);

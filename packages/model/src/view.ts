@@ -1,11 +1,11 @@
 import type * as Y from 'yjs';
 import { authorRoots, idxRoots, modRoots } from './author-doc.ts';
-import { messageKey, splitReactionKey, type MessageRecord, type ModRecord } from './records.ts';
+import { SEGMENT_STRIDE, messageKey, splitReactionKey, type MessageRecord, type ModRecord } from './records.ts';
 
 /**
- * The merged read of one conversation: the server's arrival order (idx), every author's document and the
- * moderation document. Pure function of the documents, so every replica with the same documents shows the
- * same list in the same order (docs/PROTOCOL.md P7).
+ * The merged read of one conversation: per loaded segment, the server's arrival order (idx), every author's
+ * document and the moderation document. A pure function of the documents, so every replica holding the same
+ * documents shows the same list in the same order (docs/PROTOCOL.md P7).
  */
 
 export type Reaction = { emoji: string; userIds: string[] };
@@ -14,7 +14,9 @@ export type MessageView = {
   key: string;
   authorId: string;
   localId: string;
-  /** Arrival order assigned by the server; null until the server has indexed it. */
+  /** The segment whose documents hold this message (edits, reactions, pins go there too). */
+  segment: number;
+  /** Arrival order assigned by the server (segment · stride + place); null until indexed. */
   seq: number | null;
   text: string;
   ts: number;
@@ -30,7 +32,8 @@ export type MessageView = {
   reactions: Reaction[];
 };
 
-export type ConversationDocs = {
+export type SegmentDocs = {
+  segment: number;
   idx: Y.Doc | null;
   mod: Y.Doc | null;
   authors: ReadonlyMap<string, Y.Doc>;
@@ -41,82 +44,100 @@ export type ConversationState = {
   messages: MessageView[];
   /** Every message by key, replies included. */
   byKey: Map<string, MessageView>;
+  /** The newest arrival position known. */
   lastSeq: number;
+  /** Each author's read mark (the maximum over their devices and segments). */
   readSeqs: Map<string, number>;
+  /** The oldest segment loaded; older history exists when it is above 0. */
+  oldestSegment: number;
 };
 
-export function readConversation(docs: ConversationDocs): ConversationState {
+export function readConversation(segments: readonly SegmentDocs[]): ConversationState {
   const byKey = new Map<string, MessageView>();
   const reactions = new Map<string, Map<string, string[]>>();
   const readSeqs = new Map<string, number>();
-  const removed = docs.mod ? modRoots(docs.mod).removed : null;
-  const pins = docs.mod ? modRoots(docs.mod).pins : null;
-
   /** Position in its author's list: the order that author wrote in. */
   const written = new Map<string, number>();
-  for (const [authorId, doc] of docs.authors) {
-    const { msgs, edits, del, react, read } = authorRoots(doc);
-    for (const m of msgs.toArray() as MessageRecord[]) {
-      const key = messageKey(authorId, m.id);
-      if (byKey.has(key)) continue;
-      const edit = edits.get(m.id);
-      written.set(key, written.size);
-      byKey.set(key, {
-        key,
-        authorId,
-        localId: m.id,
-        seq: null,
-        text: edit?.text ?? m.text,
-        ts: m.ts,
-        editedAt: edit?.ts ?? null,
-        deleted: del.has(m.id),
-        removed: removed?.get(key) ?? null,
-        pinned: pins?.get(key) ?? null,
-        parent: m.parent ?? null,
-        alsoChannel: m.alsoChannel === true,
-        replyCount: 0,
-        lastReplyTs: null,
-        replyAuthors: [],
-        reactions: [],
-      });
+  const sorted = [...segments].sort((a, b) => a.segment - b.segment);
+
+  for (const seg of sorted) {
+    const removed = seg.mod ? modRoots(seg.mod).removed : null;
+    const pins = seg.mod ? modRoots(seg.mod).pins : null;
+    for (const [authorId, doc] of seg.authors) {
+      const { msgs, edits, del, react, read } = authorRoots(doc);
+      for (const m of msgs.toArray() as MessageRecord[]) {
+        const key = messageKey(authorId, m.id);
+        if (byKey.has(key)) continue;
+        const edit = edits.get(m.id);
+        written.set(key, written.size);
+        byKey.set(key, {
+          key,
+          authorId,
+          localId: m.id,
+          segment: seg.segment,
+          seq: null,
+          text: edit?.text ?? m.text,
+          ts: m.ts,
+          editedAt: edit?.ts ?? null,
+          deleted: del.has(m.id),
+          removed: removed?.get(key) ?? null,
+          pinned: pins?.get(key) ?? null,
+          parent: m.parent ?? null,
+          alsoChannel: m.alsoChannel === true,
+          replyCount: 0,
+          lastReplyTs: null,
+          replyAuthors: [],
+          reactions: [],
+        });
+      }
+      for (const k of react.keys()) {
+        const r = splitReactionKey(k);
+        if (!r) continue;
+        let perEmoji = reactions.get(r.key);
+        if (!perEmoji) reactions.set(r.key, (perEmoji = new Map()));
+        const users = perEmoji.get(r.emoji) ?? [];
+        if (!users.includes(authorId)) users.push(authorId);
+        perEmoji.set(r.emoji, users);
+      }
+      let mark = readSeqs.get(authorId) ?? 0;
+      for (const v of read.values()) if (v > mark) mark = v;
+      readSeqs.set(authorId, mark);
     }
-    for (const k of react.keys()) {
-      const r = splitReactionKey(k);
-      if (!r) continue;
-      let perEmoji = reactions.get(r.key);
-      if (!perEmoji) reactions.set(r.key, (perEmoji = new Map()));
-      const users = perEmoji.get(r.emoji) ?? [];
-      users.push(authorId);
-      perEmoji.set(r.emoji, users);
-    }
-    let mark = 0;
-    for (const v of read.values()) if (v > mark) mark = v;
-    readSeqs.set(authorId, mark);
   }
 
   let lastSeq = 0;
   const ordered: MessageView[] = [];
-  if (docs.idx) {
-    const order = idxRoots(docs.idx).order.toArray();
-    order.forEach(([authorId, localId], i) => {
-      const v = byKey.get(messageKey(authorId, localId));
-      lastSeq = i + 1;
-      if (v) {
-        v.seq = i + 1;
-        ordered.push(v);
-      }
-    });
+  for (const seg of sorted) {
+    if (!seg.idx) continue;
+    const base = seg.segment * SEGMENT_STRIDE;
+    idxRoots(seg.idx)
+      .order.toArray()
+      .forEach(([authorId, localId], i) => {
+        const seq = base + i + 1;
+        lastSeq = Math.max(lastSeq, seq);
+        const v = byKey.get(messageKey(authorId, localId));
+        if (v && v.seq === null) {
+          v.seq = seq;
+          ordered.push(v);
+        }
+      });
   }
   // Not yet indexed (own messages waiting for the server): after everything indexed, in writing order.
   const unindexed = [...byKey.values()]
     .filter((v) => v.seq === null)
-    .sort((a, b) => a.ts - b.ts || (a.authorId < b.authorId ? -1 : a.authorId > b.authorId ? 1 : (written.get(a.key) ?? 0) - (written.get(b.key) ?? 0)));
+    .sort(
+      (a, b) =>
+        a.ts - b.ts ||
+        (a.authorId < b.authorId ? -1 : a.authorId > b.authorId ? 1 : (written.get(a.key) ?? 0) - (written.get(b.key) ?? 0)),
+    );
   ordered.push(...unindexed);
 
   for (const [key, perEmoji] of reactions) {
     const v = byKey.get(key);
     if (!v) continue;
-    v.reactions = [...perEmoji].map(([emoji, userIds]) => ({ emoji, userIds: userIds.sort() })).sort((a, b) => (a.emoji < b.emoji ? -1 : 1));
+    v.reactions = [...perEmoji]
+      .map(([emoji, userIds]) => ({ emoji, userIds: userIds.sort() }))
+      .sort((a, b) => (a.emoji < b.emoji ? -1 : 1));
   }
   for (const v of ordered) {
     if (v.parent === null) continue;
@@ -127,7 +148,8 @@ export function readConversation(docs: ConversationDocs): ConversationState {
     if (!p.replyAuthors.includes(v.authorId)) p.replyAuthors.push(v.authorId);
   }
   const messages = ordered.filter((v) => (v.parent === null || v.alsoChannel) && isVisible(v));
-  return { messages, byKey, lastSeq, readSeqs };
+  const oldestSegment = sorted[0]?.segment ?? 0;
+  return { messages, byKey, lastSeq, readSeqs, oldestSegment };
 }
 
 /** A deleted message stays as "message deleted" while it has replies; otherwise it is gone. */
@@ -146,6 +168,7 @@ export function threadReplies(state: ConversationState, parentKey: string): Mess
 export function unreadCount(state: ConversationState, me: string): number {
   const mine = state.readSeqs.get(me) ?? 0;
   let n = 0;
-  for (const v of state.messages) if (v.seq !== null && v.seq > mine && v.authorId !== me && !v.deleted && !v.removed) n++;
+  for (const v of state.messages)
+    if (v.seq !== null && v.seq > mine && v.authorId !== me && !v.deleted && !v.removed) n++;
   return n;
 }

@@ -3,7 +3,9 @@ import {
   BROADCAST_MENTION,
   IDX_ROOTS,
   MOD_ROOTS,
+  SEGMENT_STRIDE,
   appendToIndex,
+  idxRoots,
   hasMessage,
   registerAuthor,
   applyAndInspect,
@@ -61,6 +63,7 @@ export function createSyncRooms(deps: {
   timers: Timers;
   idleDocMs: number;
   compactAfter: number;
+  segmentSize: number;
 }) {
   const { conversations, messages, audit, policy, log, now } = deps;
   const docs = createLoadedDocs({
@@ -71,6 +74,8 @@ export function createSyncRooms(deps: {
     onError: (err, doc) => log.error({ err, doc }, 'compaction failed'),
   });
   const queue: CommitQueue = createCommitQueue((entries, alongside) => deps.store.appendBatch(entries, alongside));
+  /** Conversations whose current segment filled up in the commit being prepared. */
+  const rollovers = new Set<string>();
   /** Message ids accepted but still committing: a second send of the same id in that window is a duplicate. */
   const committingIds = new Set<string>();
   /** conversation id → sessions subscribed to any of its documents (typing indicators, revocation). */
@@ -193,6 +198,9 @@ export function createSyncRooms(deps: {
       // Edits and deletes name a message by its id in this same document: one's own, by construction (T2).
       for (const t of [...sum.edits, ...sum.deletes])
         if (!hasMessage(doc, t.localId)) return { ok: false, code: 'not-your-message', message: 'you can only change your own messages' };
+      // New messages go to the newest segment only; a device that missed a rollover resends there (P13).
+      if (sum.messages.length > 0 && parsed.segment !== conv.segment)
+        return { ok: false, code: 'segment-closed', message: 'this conversation moved on to a new part; resend there' };
       const seen = new Set<string>();
       const broadcastOk = policy.mayBroadcastMention(s.actor);
       for (const m of sum.messages) {
@@ -301,7 +309,12 @@ export function createSyncRooms(deps: {
     if (verdict.index.length > 0 || verdict.listAuthor) {
       const target = docs.get(idxDoc(parsed.conversationId, parsed.segment));
       const before = Y.encodeStateVector(target.doc);
-      if (verdict.index.length > 0) seqs = appendToIndex(target.doc, verdict.index);
+      if (verdict.index.length > 0) {
+        const base = parsed.segment * SEGMENT_STRIDE;
+        seqs = appendToIndex(target.doc, verdict.index).map((place) => base + place);
+        // A full segment rolls over in the same commit: later messages start the next one (P13).
+        if (idxRoots(target.doc).order.length >= deps.segmentSize) rollovers.add(conv.id);
+      }
       if (verdict.index.length > 0 || registerAuthor(target.doc, s.actor.id)) {
         idx = target;
         idxUpdate = Y.encodeStateAsUpdate(target.doc, before);
@@ -311,6 +324,16 @@ export function createSyncRooms(deps: {
       } else docs.maybeIdle(target);
     }
     batch.alongside.push(() => verdict.project(seqs));
+    if (rollovers.has(conv.id)) {
+      const next = parsed.segment + 1;
+      batch.alongside.push(() => conversations.advanceSegment(conv.id, parsed.segment, next));
+      batch.after.push(() => {
+        rollovers.delete(conv.id);
+        const notice = encodeMessage([{ type: 'notice', kind: 'conversation-changed', json: JSON.stringify({ id: conv.id, segment: next }) }]);
+        for (const other of byConversation.get(conv.id) ?? []) other.sendEncoded(notice);
+      });
+      batch.failed.push(() => rollovers.delete(conv.id));
+    }
     const ids = verdict.index.map(([a, m]) => `${conv.id}/${a}/${m}`);
     ids.forEach((k) => committingIds.add(k));
     const release = (): void => ids.forEach((k) => committingIds.delete(k));

@@ -121,6 +121,10 @@ export function createConversationStore(db: Db, now: () => number) {
       if (patch.archived !== undefined)
         db.prepare('UPDATE conversations SET archived = ? WHERE id = ?').run(patch.archived ? 1 : 0, id);
     },
+    /** Moves to the next segment; a no-op when another commit already did. */
+    advanceSegment(conversationId: string, from: number, to: number): void {
+      db.prepare('UPDATE conversations SET segment = ? WHERE id = ? AND segment = ?').run(to, conversationId, from);
+    },
     isMember(conversationId: string, userId: string): boolean {
       return (memberOf.get(conversationId, userId)?.n ?? 0) > 0;
     },
