@@ -16,6 +16,9 @@ export type ScanLimits = {
   maxValueDepth: number;
   /** Root type names an update may attach items to. */
   allowedRoots: ReadonlySet<string>;
+  /** Give up (and refuse) after this long, whatever the counts say: a last guard on decoder time. */
+  deadlineMs?: number;
+  now?: () => number;
 };
 
 export type ScanResult =
@@ -81,9 +84,12 @@ export function scanUpdate(update: Uint8Array, limits: ScanLimits): ScanResult {
   let deletes = 0;
   let span = 0;
   const roots = new Set<string>();
+  const clock = limits.now ?? (() => performance.now());
+  const deadline = limits.deadlineMs === undefined ? Infinity : clock() + limits.deadlineMs;
   const count = (n: number): void => {
     structs += n;
     if (structs > limits.maxStructs) throw new DecodeError('too many structs in one update');
+    if (deadline !== Infinity && clock() > deadline) throw new DecodeError('update took too long to read');
   };
   const addSpan = (n: number): void => {
     span += n;

@@ -46,6 +46,11 @@ import type { Session } from './session.ts';
  * validate, group-commit, acknowledge, relay (docs/PROTOCOL.md P2–P12, docs/THREAT_MODEL.md T1–T12).
  */
 
+/** Reading a 64 KiB update takes well under a millisecond; anything slower is refused, not waited for. */
+const SCAN_DEADLINE_MS = 50;
+/** Applying an update this slow is logged: it points at a document that needs a look. */
+const SLOW_APPLY_MS = 100;
+
 const ROOTS: Record<DocName['kind'], ReadonlySet<string>> = { author: AUTHOR_ROOTS, mod: MOD_ROOTS, idx: IDX_ROOTS };
 
 export type SyncRooms = ReturnType<typeof createSyncRooms>;
@@ -277,13 +282,17 @@ export function createSyncRooms(deps: {
       maxClockSpan: LIMITS.maxClockSpanPerUpdate,
       maxValueDepth: LIMITS.maxValueDepth,
       allowedRoots: ROOTS[parsed.kind],
+      deadlineMs: SCAN_DEADLINE_MS,
     });
     if (!scan.ok) return closeMalformed(s, name, scan.reason);
 
     const l = docs.get(name);
     let changes: Changes;
+    const started = performance.now();
     try {
       changes = applyAndInspect(l.doc, update, s);
+      const took = performance.now() - started;
+      if (took > SLOW_APPLY_MS) log.warn({ doc: name, ms: Math.round(took), bytes: update.length }, 'slow update');
     } catch (err) {
       docs.reload(l);
       log.warn({ err, user: s.actor.id, doc: name }, 'update failed to apply');
