@@ -219,3 +219,23 @@ describe('privacy: private channels and DMs (T9)', () => {
     raw.close();
   });
 });
+
+describe('subscription limits (P10)', () => {
+  it('P10: one socket follows at most 5,000 documents', async () => {
+    const ts = await startServer();
+    try {
+      const admin = await loginAdmin(ts);
+      const s = await addUser(ts, admin, 'student', { connect: false });
+      const general = channel(s.engine, 'general') as ConversationId;
+      const raw = await connectRaw(ts.url, await login(ts.url, s.email, s.password));
+      const empty = Y.encodeStateVector(new Y.Doc());
+      for (let batch = 0; batch < 11; batch++)
+        raw.send(Array.from({ length: 460 }, (_, i) => ({ type: 'sync' as const, doc: authorDoc(general, `u${batch}x${i}` as UserId), ref: 0, syncType: 0 as const, payload: empty })));
+      await eventually(() => expect(raw.frames.some((f) => f.type === 'error' && f.code === 'too-many-documents')).toBe(true));
+      expect(raw.closed).toBeNull();
+      raw.close();
+    } finally {
+      await ts.destroy();
+    }
+  });
+});

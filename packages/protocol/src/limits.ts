@@ -21,4 +21,6 @@ export const LIMITS = {
   /** Milliseconds a fresh socket has to send HELLO. */
   helloDeadlineMs: 5_000,
   maxSocketsPerUser: 10,
+  /** Documents one socket may follow at once (a student in 50 channels needs a few hundred). */
+  maxSubscriptionsPerSocket: 5_000,
 } as const;

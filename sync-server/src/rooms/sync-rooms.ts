@@ -153,6 +153,10 @@ export function createSyncRooms(deps: {
       s.send([{ type: 'revoked', doc: name, reason: read.message }]);
       return;
     }
+    if (!s.subscriptions.has(name) && s.subscriptions.size >= LIMITS.maxSubscriptionsPerSocket) {
+      reject(s, 0, name, 'too-many-documents', `one connection follows at most ${LIMITS.maxSubscriptionsPerSocket} documents`);
+      return;
+    }
     const svOk = scanStateVector(sv);
     if (!svOk.ok) {
       closeMalformed(s, name, svOk.reason);
