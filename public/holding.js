@@ -15,6 +15,8 @@ if (token && section) {
       body: JSON.stringify({ ...data, token }),
     });
     const body = await res.json().catch(() => ({}));
-    status.textContent = res.ok ? 'Done. You are signed in as the first super admin.' : body.message || 'That did not work.';
+    status.textContent = res.ok
+      ? 'Done. You are signed in as the first super admin.'
+      : body.message || 'That did not work.';
   });
 }

@@ -2,14 +2,12 @@ import { z } from 'zod';
 
 /** Configuration, from environment variables, parsed by one schema. A bad value stops start-up by name. */
 
-const csv = z
-  .string()
-  .transform((s) =>
-    s
-      .split(',')
-      .map((x) => x.trim())
-      .filter((x) => x.length > 0),
-  );
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0),
+);
 
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
@@ -24,7 +22,10 @@ const EnvSchema = z.object({
   ADMIN_NAME: z.string().min(1).default('Administrator'),
   WORKSPACE_NAME: z.string().min(1).max(80).default('Commonroom'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 14),
+  SESSION_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .default(24 * 14),
   /** scrypt cost as log2(N). 17 is OWASP's recommendation (N=2^17, r=8, p=1); tests may lower it. */
   SCRYPT_LOG_N: z.coerce.number().int().min(10).max(20).default(17),
   /** Where the built PWA lives; served when present. */

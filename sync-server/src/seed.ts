@@ -9,18 +9,41 @@ import { newId } from './storage/ids.ts';
 import { hashToken } from './storage/sessions.ts';
 import type { UserStore } from './storage/users.ts';
 
-type Default = { name: string; kind: Exclude<ConversationKind, 'dm'>; icon: string; description: string; staffOnly?: true; adminOnly?: true };
+type Default = {
+  name: string;
+  kind: Exclude<ConversationKind, 'dm'>;
+  icon: string;
+  description: string;
+  staffOnly?: true;
+  adminOnly?: true;
+};
 
 /** The channels every new Commonroom starts with (mission). */
 export const DEFAULT_CHANNELS: readonly Default[] = [
   { name: 'announcements', kind: 'announcement', icon: '📢', description: 'College-wide announcements from staff.' },
   { name: 'general', kind: 'public', icon: '💬', description: 'General discussion for everyone.' },
-  { name: 'it-support', kind: 'public', icon: '🆘', description: 'Ask for help with accounts, Wi-Fi, devices and this app.' },
-  { name: 'tutors-only', kind: 'private', icon: '👨‍🏫', description: 'Tutors, teachers and staff working together.', staffOnly: true },
+  {
+    name: 'it-support',
+    kind: 'public',
+    icon: '🆘',
+    description: 'Ask for help with accounts, Wi-Fi, devices and this app.',
+  },
+  {
+    name: 'tutors-only',
+    kind: 'private',
+    icon: '👨‍🏫',
+    description: 'Tutors, teachers and staff working together.',
+    staffOnly: true,
+  },
   { name: 'admin-team', kind: 'private', icon: '⚙️', description: 'The admin team.', adminOnly: true },
   { name: 'level3-adult-care', kind: 'public', icon: '🎓', description: 'Level 3 Adult Care students and tutors.' },
   { name: 'level2-it-skills', kind: 'public', icon: '💻', description: 'Level 2 IT Skills students and tutors.' },
-  { name: 'level2-customer-service', kind: 'public', icon: '🤝', description: 'Level 2 Customer Service students and tutors.' },
+  {
+    name: 'level2-customer-service',
+    kind: 'public',
+    icon: '🤝',
+    description: 'Level 2 Customer Service students and tutors.',
+  },
 ];
 
 const SETUP_TOKEN_TTL_MS = 24 * 3_600_000;

@@ -48,7 +48,10 @@ const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
  */
 export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
   const now = deps.now ?? Date.now;
-  const timers: Timers = deps.timers ?? { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (t) => clearTimeout(t) };
+  const timers: Timers = deps.timers ?? {
+    setTimeout: (f, ms) => setTimeout(f, ms),
+    clearTimeout: (t) => clearTimeout(t),
+  };
   const log = deps.log ?? pino({ level: config.logLevel });
   const print = deps.print ?? ((line: string) => process.stdout.write(`${line}\n`));
 
@@ -96,9 +99,9 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     conversations,
     audit,
     scryptLogN: config.scryptLogN,
-    closeSockets: hub.closeUser,
+    closeSockets: (id, code, reason) => hub.closeUser(id, code, reason),
     revokeConversation,
-    notify: hub.notify,
+    notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
   });
   const service = createConversationService({
     db,
@@ -108,7 +111,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     audit,
     dmPolicy: () => settings.read().studentDmPolicy,
     revokeConversation,
-    notify: hub.notify,
+    notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
   });
 
   const workspace = new Hono<HonoEnv>();
@@ -135,13 +138,21 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
         sessions,
         accounts,
         audit,
-        perAccount: createThrottle({ max: config.limits.loginFailuresPerAccount, windowMs: config.limits.loginWindowMs, now }),
-        perAddress: createThrottle({ max: config.limits.loginFailuresPerAddress, windowMs: config.limits.loginWindowMs, now }),
+        perAccount: createThrottle({
+          max: config.limits.loginFailuresPerAccount,
+          windowMs: config.limits.loginWindowMs,
+          now,
+        }),
+        perAddress: createThrottle({
+          max: config.limits.loginFailuresPerAddress,
+          windowMs: config.limits.loginWindowMs,
+          now,
+        }),
         sessionTtlMs: config.sessionTtlMs,
         secureCookies: config.secureCookies,
         scryptLogN: config.scryptLogN,
         now,
-        closeSession: hub.closeSession,
+        closeSession: (hash, code, reason) => hub.closeSession(hash, code, reason),
       }),
       admin: adminRoutes({ accounts, users, audit, settings }),
       conversations: conversationRoutes({ service, users }),
@@ -155,7 +166,10 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
   // ws enforces the frame limit itself: a larger message closes the socket with 1009 before we parse it.
   const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxFrameBytes });
   // ws's option types mark noServer optional; node-server wants it present, and it is (noServer: true).
-  const server = createAdaptorServer({ fetch: app.fetch, websocket: { server: wss as unknown as WebSocketServerLike } }) as HttpServer;
+  const server = createAdaptorServer({
+    fetch: app.fetch,
+    websocket: { server: wss as unknown as WebSocketServerLike },
+  }) as HttpServer;
   const purge = setInterval(() => sessions.purgeExpired(), 3_600_000);
   purge.unref();
 

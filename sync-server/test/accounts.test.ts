@@ -7,7 +7,11 @@ import { addUser, ADMIN, eventually, loginAdmin, startServer, type TestServer } 
 import { connectRaw, login } from './raw-client.ts';
 
 const post = (url: string, path: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 
 describe('accounts, sessions and the admin API', () => {
   let ts: TestServer;
@@ -22,7 +26,11 @@ describe('accounts, sessions and the admin API', () => {
 
   it('the first super admin comes from ADMIN_EMAIL, with the default channels joined', async () => {
     expect(admin.me()).toMatchObject({ email: ADMIN.email, role: 'super_admin' });
-    const names = admin.conversations().filter((c) => c.isMember).map((c) => c.name).sort();
+    const names = admin
+      .conversations()
+      .filter((c) => c.isMember)
+      .map((c) => c.name)
+      .sort();
     expect(names).toEqual(['admin-team', 'announcements', 'general', 'it-support', 'tutors-only']);
     const all = admin.conversations().map((c) => c.name);
     for (const n of ['level3-adult-care', 'level2-it-skills', 'level2-customer-service']) expect(all).toContain(n);
@@ -40,7 +48,10 @@ describe('accounts, sessions and the admin API', () => {
     for (let i = 0; i < 3; i++) {
       const res = await post(ts.url, '/api/auth/login', { login: s.email, password: 'nope nope nope' });
       expect(res.status).toBe(401);
-      expect(await res.json()).toEqual({ error: 'invalid-credentials', message: 'That email or username and password do not match.' });
+      expect(await res.json()).toEqual({
+        error: 'invalid-credentials',
+        message: 'That email or username and password do not match.',
+      });
     }
     const blocked = await post(ts.url, '/api/auth/login', { login: s.email, password: s.password });
     expect(blocked.status).toBe(429);
@@ -49,18 +60,45 @@ describe('accounts, sessions and the admin API', () => {
   });
 
   it('state-changing requests from another site are refused (CSRF)', async () => {
-    const evil = await post(ts.url, '/api/auth/login', { login: ADMIN.email, password: ADMIN.password }, { origin: 'https://evil.example' });
+    const evil = await post(
+      ts.url,
+      '/api/auth/login',
+      { login: ADMIN.email, password: ADMIN.password },
+      { origin: 'https://evil.example' },
+    );
     expect(evil.status).toBe(403);
-    const form = await fetch(`${ts.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'login=a&password=b' });
+    const form = await fetch(`${ts.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'login=a&password=b',
+    });
     expect(form.status).toBe(415);
   });
 
   it('bad input gets a clear error naming the field', async () => {
-    const res = await admin.api.request('POST', '/api/admin/users', z.unknown(), { displayName: 'X', email: 'not-an-email', role: 'student', password: 'long enough password' }).catch((e: unknown) => e);
+    const res = await admin.api
+      .request('POST', '/api/admin/users', z.unknown(), {
+        displayName: 'X',
+        email: 'not-an-email',
+        role: 'student',
+        password: 'long enough password',
+      })
+      .catch((e: unknown) => e);
     expect(res).toMatchObject({ status: 400, code: 'invalid-request', message: 'email: not a valid email address' });
-    const weak = await admin.api.request('POST', '/api/admin/users', z.unknown(), { displayName: 'X', email: 'x@y.test', role: 'student', password: 'short' }).catch((e: unknown) => e);
+    const weak = await admin.api
+      .request('POST', '/api/admin/users', z.unknown(), {
+        displayName: 'X',
+        email: 'x@y.test',
+        role: 'student',
+        password: 'short',
+      })
+      .catch((e: unknown) => e);
     expect(weak).toMatchObject({ status: 400, message: 'password: passwords need at least 10 characters' });
-    const bad = await fetch(`${ts.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' });
+    const bad = await fetch(`${ts.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{not json',
+    });
     expect(bad.status).toBe(400);
   });
 
@@ -93,17 +131,21 @@ describe('accounts, sessions and the admin API', () => {
 
   it('a role change adjusts default memberships; only a super admin manages super admins', async () => {
     const s = await addUser(ts, admin, 'student', { connect: false });
-    const { user } = await admin.api.request('PATCH', `/api/admin/users/${s.id}/role`, z.object({ user: Me }), { role: 'teacher' });
+    const { user } = await admin.api.request('PATCH', `/api/admin/users/${s.id}/role`, z.object({ user: Me }), {
+      role: 'teacher',
+    });
     expect(user.role).toBe('teacher');
     await s.engine.refreshConversations();
     expect(s.engine.conversations().some((c) => c.name === 'tutors-only' && c.isMember)).toBe(true);
     const plainAdmin = await addUser(ts, admin, 'admin', { connect: false });
-    const res = await plainAdmin.engine.api.request('PATCH', `/api/admin/users/${s.id}/role`, z.unknown(), { role: 'super_admin' }).catch((e: unknown) => e);
+    const res = await plainAdmin.engine.api
+      .request('PATCH', `/api/admin/users/${s.id}/role`, z.unknown(), { role: 'super_admin' })
+      .catch((e: unknown) => e);
     expect(res).toMatchObject({ status: 403, code: 'super-admin-only' });
     expect(ts.server.internals.audit.list(100, 'user.role-changed').length).toBeGreaterThan(0);
   });
 
-  it('T10: deactivation closes that user\'s sockets within a second and refuses new logins', async () => {
+  it("T10: deactivation closes that user's sockets within a second and refuses new logins", async () => {
     const s = await addUser(ts, admin, 'student');
     const raw = await connectRaw(ts.url, await login(ts.url, s.email, s.password));
     const t0 = Date.now();
@@ -119,7 +161,7 @@ describe('accounts, sessions and the admin API', () => {
     expect(ts.server.internals.audit.list(50, 'user.deactivated').some((e) => e.target === s.id)).toBe(true);
   });
 
-  it('T10: logout closes that session\'s sockets within a second; the cookie stops working', async () => {
+  it("T10: logout closes that session's sockets within a second; the cookie stops working", async () => {
     const s = await addUser(ts, admin, 'student', { connect: false });
     const cookie = await login(ts.url, s.email, s.password);
     const raw = await connectRaw(ts.url, cookie);

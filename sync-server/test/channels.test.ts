@@ -18,8 +18,14 @@ describe('channels and direct messages', () => {
   it('staff create channels; students cannot; announcement channels are for admins to create', async () => {
     const student = await addUser(ts, admin, 'student', { connect: false });
     const tutor = await addUser(ts, admin, 'tutor', { connect: false });
-    await expect(student.engine.createChannel('my-club', 'public')).rejects.toMatchObject({ status: 403, code: 'staff-only' });
-    await expect(tutor.engine.createChannel('news', 'announcement')).rejects.toMatchObject({ status: 403, code: 'admin-only' });
+    await expect(student.engine.createChannel('my-club', 'public')).rejects.toMatchObject({
+      status: 403,
+      code: 'staff-only',
+    });
+    await expect(tutor.engine.createChannel('news', 'announcement')).rejects.toMatchObject({
+      status: 403,
+      code: 'admin-only',
+    });
     const c = await tutor.engine.createChannel('level2-study-group', 'public', 'Revision');
     expect(c).toMatchObject({ kind: 'public', name: 'level2-study-group', isMember: true, canModerate: true });
     await expect(tutor.engine.createChannel('level2-study-group', 'public')).rejects.toMatchObject({ status: 409 });
@@ -37,7 +43,10 @@ describe('channels and direct messages', () => {
     expect(student.engine.conversation(course)?.isMember).toBe(false);
     await expect(student.engine.leave(channel(student.engine, 'announcements'))).rejects.toMatchObject({ status: 400 });
     const tutor = await addUser(ts, admin, 'tutor', { connect: false });
-    await expect(tutor.engine.join(channel(tutor.engine, 'tutors-only'))).rejects.toMatchObject({ status: 403, code: 'invite-only' });
+    await expect(tutor.engine.join(channel(tutor.engine, 'tutors-only'))).rejects.toMatchObject({
+      status: 403,
+      code: 'invite-only',
+    });
   });
 
   it('a moderator sets the topic and archives a channel; an archived channel takes no new messages', async () => {
@@ -45,17 +54,29 @@ describe('channels and direct messages', () => {
     const student = await addUser(ts, admin, 'student');
     const c = await tutor.engine.createChannel('trip-2026', 'public', 'The trip');
     await student.engine.join(c.id);
-    await expect(student.engine.api.request('PATCH', `/api/conversations/${c.id}`, z.unknown(), { topic: 'mine now' })).rejects.toMatchObject({ status: 403 });
-    const { conversation } = await tutor.engine.api.request('PATCH', `/api/conversations/${c.id}`, z.object({ conversation: z.object({ topic: z.string(), archived: z.boolean() }) }), {
-      topic: 'Coach leaves 8am',
-      archived: true,
-    });
+    await expect(
+      student.engine.api.request('PATCH', `/api/conversations/${c.id}`, z.unknown(), { topic: 'mine now' }),
+    ).rejects.toMatchObject({ status: 403 });
+    const { conversation } = await tutor.engine.api.request(
+      'PATCH',
+      `/api/conversations/${c.id}`,
+      z.object({ conversation: z.object({ topic: z.string(), archived: z.boolean() }) }),
+      {
+        topic: 'Coach leaves 8am',
+        archived: true,
+      },
+    );
     expect(conversation).toEqual({ topic: 'Coach leaves 8am', archived: true });
     await student.engine.refreshConversations();
     expect(student.engine.conversation(c.id)).toMatchObject({ archived: true, canPost: false });
     await student.engine.open(c.id);
     await student.engine.send(c.id, 'too late?');
-    await eventually(() => expect(student.engine.view(c.id).messages.at(-1)).toMatchObject({ status: 'rejected', error: 'this conversation is archived' }));
+    await eventually(() =>
+      expect(student.engine.view(c.id).messages.at(-1)).toMatchObject({
+        status: 'rejected',
+        error: 'this conversation is archived',
+      }),
+    );
   });
 
   it('group DMs: up to nine people, found again by the same set, visible only to them', async () => {
@@ -79,7 +100,9 @@ describe('channels and direct messages', () => {
 
   it('an admin resets a password: old sessions end, the new password works, it is audited', async () => {
     const s = await addUser(ts, admin, 'student');
-    await admin.api.request('POST', `/api/admin/users/${s.id}/password`, z.unknown(), { password: 'a brand new password' });
+    await admin.api.request('POST', `/api/admin/users/${s.id}/password`, z.unknown(), {
+      password: 'a brand new password',
+    });
     await eventually(() => expect(s.engine.status().connection).toBe('signed-out'), 1000);
     await expect(login(ts.url, s.email, s.password)).rejects.toThrow(/401/);
     await expect(login(ts.url, s.email, 'a brand new password')).resolves.toMatch(/^cr_session=/);

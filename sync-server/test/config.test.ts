@@ -4,21 +4,37 @@ import { ConfigError, parseConfig } from '../src/config.ts';
 describe('configuration from the environment', () => {
   it('has working defaults', () => {
     const c = parseConfig({});
-    expect(c).toMatchObject({ port: 8787, dataDir: './data', publicUrl: 'http://localhost:8787', secureCookies: false, admin: null, scryptLogN: 17 });
+    expect(c).toMatchObject({
+      port: 8787,
+      dataDir: './data',
+      publicUrl: 'http://localhost:8787',
+      secureCookies: false,
+      admin: null,
+      scryptLogN: 17,
+    });
     expect(c.allowedOrigins).toContain('http://127.0.0.1:8787');
   });
 
   it('names the variable that is wrong', () => {
     expect(() => parseConfig({ PORT: 'eighty' })).toThrow(ConfigError);
     expect(() => parseConfig({ PORT: 'eighty' })).toThrow(/PORT/);
-    expect(() => parseConfig({ ADMIN_EMAIL: 'not-an-email', ADMIN_PASSWORD: 'long enough password' })).toThrow(/ADMIN_EMAIL/);
-    expect(() => parseConfig({ ADMIN_EMAIL: 'a@b.test' })).toThrow(/ADMIN_EMAIL and ADMIN_PASSWORD must be set together/);
-    expect(() => parseConfig({ ADMIN_EMAIL: 'a@b.test', ADMIN_PASSWORD: 'short' })).toThrow(/ADMIN_PASSWORD: must be at least 10 characters/);
+    expect(() => parseConfig({ ADMIN_EMAIL: 'not-an-email', ADMIN_PASSWORD: 'long enough password' })).toThrow(
+      /ADMIN_EMAIL/,
+    );
+    expect(() => parseConfig({ ADMIN_EMAIL: 'a@b.test' })).toThrow(
+      /ADMIN_EMAIL and ADMIN_PASSWORD must be set together/,
+    );
+    expect(() => parseConfig({ ADMIN_EMAIL: 'a@b.test', ADMIN_PASSWORD: 'short' })).toThrow(
+      /ADMIN_PASSWORD: must be at least 10 characters/,
+    );
     expect(() => parseConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
   });
 
   it('uses Secure cookies and the public origin behind HTTPS', () => {
-    const c = parseConfig({ PUBLIC_URL: 'https://chat.college.ac.uk/', ALLOWED_ORIGINS: 'https://other.college.ac.uk' });
+    const c = parseConfig({
+      PUBLIC_URL: 'https://chat.college.ac.uk/',
+      ALLOWED_ORIGINS: 'https://other.college.ac.uk',
+    });
     expect(c.secureCookies).toBe(true);
     expect(c.publicUrl).toBe('https://chat.college.ac.uk');
     expect(c.allowedOrigins).toEqual(['https://chat.college.ac.uk', 'https://other.college.ac.uk']);

@@ -48,7 +48,14 @@ describe('conversation features through three engines on a real server', () => {
       ]);
     });
     await tutor.engine.react(general, msg.key, '🎉', false);
-    await eventually(() => expect(a.engine.view(general).state.byKey.get(msg.key)?.reactions.map((r) => r.emoji)).toEqual(['👍']));
+    await eventually(() =>
+      expect(
+        a.engine
+          .view(general)
+          .state.byKey.get(msg.key)
+          ?.reactions.map((r) => r.emoji),
+      ).toEqual(['👍']),
+    );
 
     const replyKey = await tutor.engine.send(general, 'Yes, 5pm is right', { parent: msg.key });
     await eventually(() => {
@@ -85,8 +92,8 @@ describe('conversation features through three engines on a real server', () => {
     const key = await a.engine.send(general, 'Pin me please');
     const bad = await b.engine.send(general, 'something unkind');
     await eventually(() => expect(tutor.engine.view(general).state.byKey.has(bad)).toBe(true));
-    await tutor.engine.pin(general, key as never, true);
-    await tutor.engine.remove(general, bad as never, 'unkind');
+    await tutor.engine.pin(general, key, true);
+    await tutor.engine.remove(general, bad, 'unkind');
     await eventually(() => {
       const v = a.engine.view(general);
       expect(v.state.byKey.get(key)?.pinned?.by).toBe(tutor.id);
@@ -95,12 +102,16 @@ describe('conversation features through three engines on a real server', () => {
     await tutor.engine.settled();
     expect(ts.server.internals.messages.get(general, b.id, bad.split(':')[1] ?? '')?.removedBy).toBe(tutor.id);
     expect(ts.server.internals.audit.list(50, 'message.removed').some((e) => e.actorId === tutor.id)).toBe(true);
-    await tutor.engine.pin(general, key as never, false);
+    await tutor.engine.pin(general, key, false);
     await eventually(() => expect(a.engine.view(general).state.byKey.get(key)?.pinned).toBeNull());
   });
 
   it('P7: every client shows the same messages in the same order', async () => {
-    await Promise.all([a.engine.send(general, 'race 1'), b.engine.send(general, 'race 2'), tutor.engine.send(general, 'race 3')]);
+    await Promise.all([
+      a.engine.send(general, 'race 1'),
+      b.engine.send(general, 'race 2'),
+      tutor.engine.send(general, 'race 3'),
+    ]);
     await Promise.all([a.engine.settled(), b.engine.settled(), tutor.engine.settled()]);
     await eventually(() => {
       const order = texts(a.engine, general);
@@ -152,7 +163,9 @@ describe('conversation features through three engines on a real server', () => {
     await eventually(() => expect(b.engine.presenceOf(a.id)).toMatchObject({ status: 'busy', text: 'In a lesson' }));
     a.engine.typing(general);
     await eventually(() => expect(b.engine.typingIn(general)).toContain(a.id));
-    const stored = ts.server.db.prepare("SELECT COUNT(*) AS n FROM doc_updates WHERE doc NOT LIKE 'c/%'").get() as { n: number };
+    const stored = ts.server.db.prepare("SELECT COUNT(*) AS n FROM doc_updates WHERE doc NOT LIKE 'c/%'").get() as {
+      n: number;
+    };
     expect(stored.n).toBe(0);
   });
 });

@@ -23,7 +23,9 @@ describe('golden fixtures', () => {
       const general = channel(student, 'general');
       await student.open(general);
       await student.settled();
-      await eventually(() => expect(texts(student, general)).toEqual(['first message in v1 (edited)', 'second message in v1']));
+      await eventually(() =>
+        expect(texts(student, general)).toEqual(['first message in v1 (edited)', 'second message in v1']),
+      );
       const [first, second] = student.view(general).messages;
       expect(first?.editedAt).not.toBeNull();
       expect(second?.reactions.map((r) => r.emoji)).toEqual(['👍']);

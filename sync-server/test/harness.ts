@@ -1,8 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEngine, createMemoryStorage, type Engine, type EngineStorage, type SocketLike } from '@commonroom/engine';
+import {
+  createEngine,
+  createMemoryStorage,
+  type Engine,
+  type EngineStorage,
+  type SocketLike,
+} from '@commonroom/engine';
 import { PublicUser, type Role } from '@commonroom/protocol';
+import { eventually, seeded } from '@commonroom/testkit';
 import pino from 'pino';
 import WebSocket from 'ws';
 import { z } from 'zod';
@@ -25,7 +32,9 @@ export type TestServer = {
   destroy(): Promise<void>;
 };
 
-export async function startServer(opts: { dataDir?: string; env?: Record<string, string>; limits?: Partial<Config['limits']>; port?: number } = {}): Promise<TestServer> {
+export async function startServer(
+  opts: { dataDir?: string; env?: Record<string, string>; limits?: Partial<Config['limits']>; port?: number } = {},
+): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'commonroom-test-'));
   const config = parseConfig({
     DATA_DIR: dataDir,
@@ -70,19 +79,10 @@ export async function startServer(opts: { dataDir?: string; env?: Record<string,
   };
 }
 
-export const nodeSocket = (url: string, headers: Record<string, string>): SocketLike => new WebSocket(url, { headers }) as unknown as SocketLike;
+export const nodeSocket = (url: string, headers: Record<string, string>): SocketLike =>
+  new WebSocket(url, { headers }) as unknown as SocketLike;
 
-/** A seeded generator (mulberry32), so runs repeat exactly. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seeded, eventually };
 
 export function makeEngine(url: string, opts: { storage?: EngineStorage; seed?: number } = {}): Engine {
   return createEngine({
@@ -140,20 +140,5 @@ export function channel(engine: Engine, name: string): string {
   return c.id;
 }
 
-/** Polls until `check` passes; fails with the last error after `ms`. Only for waiting on the network. */
-export async function eventually(check: () => void | Promise<void>, ms = 10_000): Promise<void> {
-  const start = Date.now();
-  let last: unknown;
-  while (Date.now() - start < ms) {
-    try {
-      await check();
-      return;
-    } catch (e) {
-      last = e;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-  throw last;
-}
-
-export const texts = (e: Engine, conversationId: string): string[] => e.view(conversationId).messages.map((m) => m.text);
+export const texts = (e: Engine, conversationId: string): string[] =>
+  e.view(conversationId).messages.map((m) => m.text);

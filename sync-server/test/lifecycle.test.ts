@@ -11,7 +11,12 @@ describe('server lifecycle', () => {
   it('without ADMIN_EMAIL, prints a one-time setup link that creates the first super admin once', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'commonroom-setup-'));
     const printed: string[] = [];
-    const config = parseConfig({ DATA_DIR: dataDir, PORT: '0', SCRYPT_LOG_N: '10', PUBLIC_URL: 'http://localhost:9999' });
+    const config = parseConfig({
+      DATA_DIR: dataDir,
+      PORT: '0',
+      SCRYPT_LOG_N: '10',
+      PUBLIC_URL: 'http://localhost:9999',
+    });
     const server = createCommonroomServer(config, { log: pino({ level: 'silent' }), print: (l) => printed.push(l) });
     const { url } = await server.start();
     try {
@@ -19,13 +24,22 @@ describe('server lifecycle', () => {
       expect(link).not.toBeNull();
       const token = link?.[1] ?? '';
       const body = { token, email: 'head@college.test', displayName: 'Head of IT', password: 'a long setup password' };
-      const post = (b: unknown) => fetch(`${url}/api/auth/setup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(b) });
+      const post = (b: unknown) =>
+        fetch(`${url}/api/auth/setup`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(b),
+        });
       const bad = await post({ ...body, token: 'not-the-token-at-all' });
       expect(bad.status).toBe(403);
       const ok = await post(body);
       expect(ok.status).toBe(200);
       expect(((await ok.json()) as { user: { role: string } }).user.role).toBe('super_admin');
-      expect(ok.headers.getSetCookie().some((c) => c.startsWith('cr_session=') && /HttpOnly/i.test(c) && /SameSite=Lax/i.test(c))).toBe(true);
+      expect(
+        ok.headers
+          .getSetCookie()
+          .some((c) => c.startsWith('cr_session=') && /HttpOnly/i.test(c) && /SameSite=Lax/i.test(c)),
+      ).toBe(true);
       const again = await post({ ...body, email: 'second@college.test' });
       expect(again.status).toBe(403);
       expect(((await again.json()) as { message: string }).message).toMatch(/not valid any more/);

@@ -1,4 +1,11 @@
-import { PROTOCOL_VERSION, SYNC_STEP1, SYNC_UPDATE, decodeMessage, encodeMessage, type Frame } from '@commonroom/protocol';
+import {
+  PROTOCOL_VERSION,
+  SYNC_STEP1,
+  SYNC_UPDATE,
+  decodeMessage,
+  encodeMessage,
+  type Frame,
+} from '@commonroom/protocol';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 
@@ -12,7 +19,10 @@ export type RawClient = {
   send(frames: Frame[]): void;
   sendBytes(bytes: Uint8Array): void;
   /** Sends an update with a ref and resolves with the server's answer to that ref (or the close). */
-  write(doc: string, update: Uint8Array): Promise<{ kind: 'ack' } | { kind: 'reject'; code: string } | { kind: 'closed'; code: number }>;
+  write(
+    doc: string,
+    update: Uint8Array,
+  ): Promise<{ kind: 'ack' } | { kind: 'reject'; code: string } | { kind: 'closed'; code: number }>;
   /** Subscribes and resolves with the server's copy of the document. */
   fetchDoc(doc: string): Promise<Y.Doc | { revoked: string }>;
   close(): void;
@@ -30,8 +40,14 @@ export async function login(url: string, login: string, password: string): Promi
   return c.split(';')[0] ?? '';
 }
 
-export async function connectRaw(url: string, cookie: string, opts: { hello?: boolean; origin?: string } = {}): Promise<RawClient> {
-  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/sync`, { headers: { cookie, ...(opts.origin ? { origin: opts.origin } : {}) } });
+export async function connectRaw(
+  url: string,
+  cookie: string,
+  opts: { hello?: boolean; origin?: string } = {},
+): Promise<RawClient> {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/sync`, {
+    headers: { cookie, ...(opts.origin ? { origin: opts.origin } : {}) },
+  });
   ws.binaryType = 'arraybuffer';
   let ref = 1000;
   const waiters = new Map<number, (r: Awaited<ReturnType<RawClient['write']>>) => void>();
@@ -92,7 +108,8 @@ export async function connectRaw(url: string, cookie: string, opts: { hello?: bo
   if (opts.hello !== false) {
     client.send([{ type: 'hello', version: PROTOCOL_VERSION, client: 'raw-test' }]);
     await new Promise<void>((resolve) => {
-      const check = (): void => (client.frames.some((f) => f.type === 'welcome') || client.closed ? resolve() : void setTimeout(check, 5));
+      const check = (): void =>
+        client.frames.some((f) => f.type === 'welcome') || client.closed ? resolve() : void setTimeout(check, 5);
       check();
     });
   }

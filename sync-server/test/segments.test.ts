@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '@commonroom/engine';
-import { addUser, channel, eventually, loginAdmin, makeEngine, startServer, texts, type TestServer } from './harness.ts';
+import {
+  addUser,
+  channel,
+  eventually,
+  loginAdmin,
+  makeEngine,
+  startServer,
+  texts,
+  type TestServer,
+} from './harness.ts';
 
 /** History stays small to open: conversations roll over into bounded segments (P13). */
 describe('segments (P13)', () => {
@@ -34,7 +43,9 @@ describe('segments (P13)', () => {
     expect(reader.engine.view(general).state.oldestSegment).toBe(2);
     expect(await reader.engine.loadOlder(general)).toBe(true);
     await reader.engine.settled();
-    await eventually(() => expect(texts(reader.engine, general)).toEqual(['m6', 'm7', 'm8', 'm9', 'm10', 'm11', 'm12']));
+    await eventually(() =>
+      expect(texts(reader.engine, general)).toEqual(['m6', 'm7', 'm8', 'm9', 'm10', 'm11', 'm12']),
+    );
     expect(await reader.engine.loadOlder(general)).toBe(true);
     await reader.engine.settled();
     await eventually(() => expect(texts(reader.engine, general)).toHaveLength(12));
@@ -45,7 +56,7 @@ describe('segments (P13)', () => {
     if (!first) throw new Error('no first message');
     expect(first.segment).toBe(0);
     await writer.engine.edit(general, first.localId, 'm1 (edited)');
-    await reader.engine.react(general, first.key as never, '👍', true);
+    await reader.engine.react(general, first.key, '👍', true);
     await eventually(() => {
       expect(reader.engine.view(general).messages[0]?.text).toBe('m1 (edited)');
       expect(writer.engine.view(general).messages[0]?.reactions).toEqual([{ emoji: '👍', userIds: [reader.id] }]);

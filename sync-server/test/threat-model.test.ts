@@ -20,8 +20,10 @@ describe('forged updates are refused before storage or relay (T1–T8)', () => {
   let general: ConversationId;
   let victimKey: string;
 
-  const storedRows = (): number => (ts.server.db.prepare('SELECT COUNT(*) AS n FROM doc_updates').get() as { n: number }).n;
-  const refusedLogged = (code: string): boolean => ts.server.internals.audit.list(500, 'write.refused').some((e) => (e.detail as { code?: string }).code === code);
+  const storedRows = (): number =>
+    (ts.server.db.prepare('SELECT COUNT(*) AS n FROM doc_updates').get() as { n: number }).n;
+  const refusedLogged = (code: string): boolean =>
+    ts.server.internals.audit.list(500, 'write.refused').some((e) => (e.detail as { code?: string }).code === code);
 
   /** Every forged write: refused with `code`, nothing stored, nothing relayed to the victim. */
   const expectRefused = async (doc: string, update: Uint8Array, code: string): Promise<void> => {
@@ -55,26 +57,44 @@ describe('forged updates are refused before storage or relay (T1–T8)', () => {
     await ts.destroy();
   });
 
-  it('T1: writing a message into another user\'s document is refused', async () => {
+  it("T1: writing a message into another user's document is refused", async () => {
     const doc = authorDoc(general, victim.id as UserId);
     const update = craftUpdate((d) => authorRoots(d).msgs.push([{ id: 'forged1', text: 'forged words', ts: 1 }]));
     await expectRefused(doc, update, 'not-your-document');
   });
 
-  it('T2: editing or deleting another user\'s message is refused, in their document or in one\'s own', async () => {
+  it("T2: editing or deleting another user's message is refused, in their document or in one's own", async () => {
     const victimLocal = victimKey.split(':')[1] ?? '';
     const theirs = authorDoc(general, victim.id as UserId);
-    await expectRefused(theirs, craftUpdate((d) => authorRoots(d).edits.set(victimLocal, { text: 'forged edit', ts: 2 })), 'not-your-document');
-    await expectRefused(theirs, craftUpdate((d) => authorRoots(d).del.set(victimLocal, 3)), 'not-your-document');
+    await expectRefused(
+      theirs,
+      craftUpdate((d) => authorRoots(d).edits.set(victimLocal, { text: 'forged edit', ts: 2 })),
+      'not-your-document',
+    );
+    await expectRefused(
+      theirs,
+      craftUpdate((d) => authorRoots(d).del.set(victimLocal, 3)),
+      'not-your-document',
+    );
     const mine = authorDoc(general, attacker.id as UserId);
-    await expectRefused(mine, craftUpdate((d) => authorRoots(d).edits.set(victimLocal, { text: 'forged edit', ts: 2 })), 'not-your-message');
-    await expectRefused(mine, craftUpdate((d) => authorRoots(d).del.set(victimLocal, 3)), 'not-your-message');
+    await expectRefused(
+      mine,
+      craftUpdate((d) => authorRoots(d).edits.set(victimLocal, { text: 'forged edit', ts: 2 })),
+      'not-your-message',
+    );
+    await expectRefused(
+      mine,
+      craftUpdate((d) => authorRoots(d).del.set(victimLocal, 3)),
+      'not-your-message',
+    );
     expect(victim.engine.view(general).state.byKey.get(victimKey)?.text).toBe('my own words');
   });
 
   it('T3: a message record cannot name another author', async () => {
     const mine = authorDoc(general, attacker.id as UserId);
-    const update = craftUpdate((d) => authorRoots(d).msgs.push([{ id: 'x1', text: 'forged author', ts: 1, author: victim.id } as never]));
+    const update = craftUpdate((d) =>
+      authorRoots(d).msgs.push([{ id: 'x1', text: 'forged author', ts: 1, author: victim.id } as never]),
+    );
     await expectRefused(mine, update, 'bad-message');
   });
 
@@ -83,22 +103,38 @@ describe('forged updates are refused before storage or relay (T1–T8)', () => {
     await expectRefused(modDoc(general), update, 'not-a-moderator');
   });
 
-  it('T5: a moderator cannot sign a pin or removal with another moderator\'s name', async () => {
+  it("T5: a moderator cannot sign a pin or removal with another moderator's name", async () => {
     const tutorRaw = await connectRaw(ts.url, await login(ts.url, tutor.email, tutor.password));
-    const answer = await tutorRaw.write(modDoc(general), craftUpdate((d) => modRoots(d).removed.set(victimKey, { by: admin.me()?.id ?? 'x', ts: 1 })));
+    const answer = await tutorRaw.write(
+      modDoc(general),
+      craftUpdate((d) => modRoots(d).removed.set(victimKey, { by: admin.me()?.id ?? 'x', ts: 1 })),
+    );
     expect(answer).toEqual({ kind: 'reject', code: 'forged-moderator' });
     tutorRaw.close();
   });
 
-  it('T6: the server\'s index cannot be written by anyone else', async () => {
-    await expectRefused(idxDoc(general), craftUpdate((d) => d.getArray('order').push([['x', 'y']])), 'server-only');
+  it("T6: the server's index cannot be written by anyone else", async () => {
+    await expectRefused(
+      idxDoc(general),
+      craftUpdate((d) => d.getArray('order').push([['x', 'y']])),
+      'server-only',
+    );
   });
 
   it('T7: a student cannot post in #announcements, but may keep read marks there', async () => {
     const ann = channel(attacker.engine, 'announcements') as ConversationId;
     const doc = authorDoc(ann, attacker.id as UserId);
-    await expectRefused(doc, craftUpdate((d) => authorRoots(d).msgs.push([{ id: 'ann1', text: 'forged announcement', ts: 1 }])), 'announcement-only');
-    expect(await raw.write(doc, craftUpdate((d) => authorRoots(d).read.set('dev1', 0)))).toEqual({ kind: 'ack' });
+    await expectRefused(
+      doc,
+      craftUpdate((d) => authorRoots(d).msgs.push([{ id: 'ann1', text: 'forged announcement', ts: 1 }])),
+      'announcement-only',
+    );
+    expect(
+      await raw.write(
+        doc,
+        craftUpdate((d) => authorRoots(d).read.set('dev1', 0)),
+      ),
+    ).toEqual({ kind: 'ack' });
     // Through the engine too: the refusal comes back as a rejected message with the reason in words.
     await attacker.engine.send(ann, 'please can I post here');
     await eventually(() => {
@@ -110,7 +146,11 @@ describe('forged updates are refused before storage or relay (T1–T8)', () => {
 
   it('T7: a student cannot @channel or @here; staff can', async () => {
     const mine = authorDoc(general, attacker.id as UserId);
-    await expectRefused(mine, craftUpdate((d) => authorRoots(d).msgs.push([{ id: 'm1', text: 'forged @channel wake up', ts: 1 }])), 'broadcast-mention');
+    await expectRefused(
+      mine,
+      craftUpdate((d) => authorRoots(d).msgs.push([{ id: 'm1', text: 'forged @channel wake up', ts: 1 }])),
+      'broadcast-mention',
+    );
     await tutor.engine.send(general, '@channel class is cancelled');
     await tutor.engine.settled();
     expect(tutor.engine.view(general).messages.at(-1)?.status).toBe('sent');
@@ -125,7 +165,10 @@ describe('forged updates are refused before storage or relay (T1–T8)', () => {
     expect(storedRows()).toBe(before);
     const nested = await connectRaw(ts.url, await login(ts.url, attacker.email, attacker.password));
     const nestedUpdate = craftUpdate((d) => authorRoots(d).edits.set('x', new Y.Map() as never));
-    expect(await nested.write(authorDoc(general, attacker.id as UserId), nestedUpdate)).toEqual({ kind: 'closed', code: CLOSE.malformedFrame });
+    expect(await nested.write(authorDoc(general, attacker.id as UserId), nestedUpdate)).toEqual({
+      kind: 'closed',
+      code: CLOSE.malformedFrame,
+    });
     expect(storedRows()).toBe(before);
     // The honest clients noticed nothing.
     expect(victim.engine.status().connection).toBe('online');
@@ -154,12 +197,17 @@ describe('privacy: private channels and DMs (T9)', () => {
     await tutor.engine.send(tutorsOnly, 'staff room chat');
     await tutor.engine.settled();
 
-    const res = await student.engine.api.request('GET', `/api/conversations/${tutorsOnly}`, (await import('zod')).z.unknown()).catch((e: unknown) => e);
+    const res = await student.engine.api
+      .request('GET', `/api/conversations/${tutorsOnly}`, (await import('zod')).z.unknown())
+      .catch((e: unknown) => e);
     expect(res).toMatchObject({ status: 404 });
     const raw = await connectRaw(ts.url, await login(ts.url, student.email, student.password));
     expect(await raw.fetchDoc(idxDoc(tutorsOnly))).toEqual({ revoked: 'no such conversation' });
     expect(await raw.fetchDoc(authorDoc(tutorsOnly, tutor.id as UserId))).toEqual({ revoked: 'no such conversation' });
-    const answer = await raw.write(authorDoc(tutorsOnly, student.id as UserId), craftUpdate((d) => authorRoots(d).msgs.push([{ id: 'p1', text: 'let me in', ts: 1 }])));
+    const answer = await raw.write(
+      authorDoc(tutorsOnly, student.id as UserId),
+      craftUpdate((d) => authorRoots(d).msgs.push([{ id: 'p1', text: 'let me in', ts: 1 }])),
+    );
     expect(answer).toEqual({ kind: 'reject', code: 'not-found' });
     raw.close();
   });
@@ -178,7 +226,9 @@ describe('privacy: private channels and DMs (T9)', () => {
     await c.engine.refreshConversations();
     expect(c.engine.conversations().some((x) => x.id === dm.id)).toBe(false);
     const raw = await connectRaw(ts.url, await login(ts.url, c.email, c.password));
-    expect(await raw.fetchDoc(authorDoc(dm.id as ConversationId, a.id as UserId))).toEqual({ revoked: 'no such conversation' });
+    expect(await raw.fetchDoc(authorDoc(dm.id as ConversationId, a.id as UserId))).toEqual({
+      revoked: 'no such conversation',
+    });
     raw.close();
   });
 
@@ -199,7 +249,9 @@ describe('privacy: private channels and DMs (T9)', () => {
     const other = await addUser(ts, admin, 'teacher');
     const priv = await tutor.engine.createChannel(`study-${Date.now() % 100000}`, 'private', 'a study group');
     const { z } = await import('zod');
-    await tutor.engine.api.request('POST', `/api/conversations/${priv.id}/members`, z.unknown(), { userIds: [other.id] });
+    await tutor.engine.api.request('POST', `/api/conversations/${priv.id}/members`, z.unknown(), {
+      userIds: [other.id],
+    });
     await other.engine.refreshConversations();
     await other.engine.open(priv.id);
     await tutor.engine.open(priv.id);
@@ -230,8 +282,18 @@ describe('subscription limits (P10)', () => {
       const raw = await connectRaw(ts.url, await login(ts.url, s.email, s.password));
       const empty = Y.encodeStateVector(new Y.Doc());
       for (let batch = 0; batch < 11; batch++)
-        raw.send(Array.from({ length: 460 }, (_, i) => ({ type: 'sync' as const, doc: authorDoc(general, `u${batch}x${i}` as UserId), ref: 0, syncType: 0 as const, payload: empty })));
-      await eventually(() => expect(raw.frames.some((f) => f.type === 'error' && f.code === 'too-many-documents')).toBe(true));
+        raw.send(
+          Array.from({ length: 460 }, (_, i) => ({
+            type: 'sync' as const,
+            doc: authorDoc(general, `u${batch}x${i}` as UserId),
+            ref: 0,
+            syncType: 0 as const,
+            payload: empty,
+          })),
+        );
+      await eventually(() =>
+        expect(raw.frames.some((f) => f.type === 'error' && f.code === 'too-many-documents')).toBe(true),
+      );
       expect(raw.closed).toBeNull();
       raw.close();
     } finally {

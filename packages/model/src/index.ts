@@ -33,7 +33,13 @@ export {
   type IndexTuple,
 } from './author-doc.ts';
 export { applyAndInspect, type Changes, type Insert, type Removal } from './inspect.ts';
-export { summariseAuthorChanges, summariseModChanges, type AuthorSummary, type ModSummary, type Refusal } from './validate.ts';
+export {
+  summariseAuthorChanges,
+  summariseModChanges,
+  type AuthorSummary,
+  type ModSummary,
+  type Refusal,
+} from './validate.ts';
 export {
   readConversation,
   threadReplies,

@@ -1,6 +1,6 @@
 import type * as Y from 'yjs';
 import { authorRoots, idxRoots, modRoots } from './author-doc.ts';
-import { SEGMENT_STRIDE, messageKey, splitReactionKey, type MessageRecord, type ModRecord } from './records.ts';
+import { SEGMENT_STRIDE, messageKey, splitReactionKey, type ModRecord } from './records.ts';
 
 /**
  * The merged read of one conversation: per loaded segment, the server's arrival order (idx), every author's
@@ -65,7 +65,7 @@ export function readConversation(segments: readonly SegmentDocs[]): Conversation
     const pins = seg.mod ? modRoots(seg.mod).pins : null;
     for (const [authorId, doc] of seg.authors) {
       const { msgs, edits, del, react, read } = authorRoots(doc);
-      for (const m of msgs.toArray() as MessageRecord[]) {
+      for (const m of msgs.toArray()) {
         const key = messageKey(authorId, m.id);
         if (byKey.has(key)) continue;
         const edit = edits.get(m.id);
@@ -128,7 +128,11 @@ export function readConversation(segments: readonly SegmentDocs[]): Conversation
     .sort(
       (a, b) =>
         a.ts - b.ts ||
-        (a.authorId < b.authorId ? -1 : a.authorId > b.authorId ? 1 : (written.get(a.key) ?? 0) - (written.get(b.key) ?? 0)),
+        (a.authorId < b.authorId
+          ? -1
+          : a.authorId > b.authorId
+            ? 1
+            : (written.get(a.key) ?? 0) - (written.get(b.key) ?? 0)),
     );
   ordered.push(...unindexed);
 

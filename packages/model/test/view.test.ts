@@ -20,7 +20,15 @@ import {
 } from '../src/index.ts';
 
 const plain = (s: ReturnType<typeof readConversation>) =>
-  s.messages.map((m) => ({ key: m.key, seq: m.seq, text: m.text, deleted: m.deleted, reactions: m.reactions, replies: m.replyCount, pinned: m.pinned }));
+  s.messages.map((m) => ({
+    key: m.key,
+    seq: m.seq,
+    text: m.text,
+    deleted: m.deleted,
+    reactions: m.reactions,
+    replies: m.replyCount,
+    pinned: m.pinned,
+  }));
 
 describe('readConversation (P6–P8)', () => {
   const build = () => {
@@ -47,17 +55,42 @@ describe('readConversation (P6–P8)', () => {
 
   it('P7: orders by arrival, not by timestamp; threads stay out of the channel', () => {
     const { alice, bob, idx, mod } = build();
-    const s = readConversation([{ segment: 0, idx, mod, authors: new Map([['alice', alice], ['bob', bob]]) }]);
+    const s = readConversation([
+      {
+        segment: 0,
+        idx,
+        mod,
+        authors: new Map([
+          ['alice', alice],
+          ['bob', bob],
+        ]),
+      },
+    ]);
     expect(s.messages.map((m) => m.key)).toEqual(['alice:a1', 'bob:b1']);
-    expect(s.byKey.get('alice:a1')).toMatchObject({ text: 'hello all', editedAt: 40, replyCount: 1, replyAuthors: ['bob'] });
+    expect(s.byKey.get('alice:a1')).toMatchObject({
+      text: 'hello all',
+      editedAt: 40,
+      replyCount: 1,
+      replyAuthors: ['bob'],
+    });
     expect(s.byKey.get('alice:a1')?.reactions).toEqual([{ emoji: '👍', userIds: ['alice', 'bob'] }]);
     expect(s.byKey.get('bob:b1')?.pinned).toEqual({ by: 'tutor', ts: 50 });
     expect(threadReplies(s, 'alice:a1').map((m) => m.key)).toEqual(['bob:b2']);
   });
 
-  it('P8: read marks merge by maximum over devices; unread counts others\' messages after the mark', () => {
+  it("P8: read marks merge by maximum over devices; unread counts others' messages after the mark", () => {
     const { alice, bob, idx, mod } = build();
-    const s = readConversation([{ segment: 0, idx, mod, authors: new Map([['alice', alice], ['bob', bob]]) }]);
+    const s = readConversation([
+      {
+        segment: 0,
+        idx,
+        mod,
+        authors: new Map([
+          ['alice', alice],
+          ['bob', bob],
+        ]),
+      },
+    ]);
     expect(s.readSeqs.get('bob')).toBe(3);
     expect(unreadCount(s, 'bob')).toBe(0);
     expect(unreadCount(s, 'alice')).toBe(1);
@@ -67,25 +100,42 @@ describe('readConversation (P6–P8)', () => {
     const { alice, bob, idx, mod } = build();
     deleteMessage(alice, 'a1', 60);
     removeMessage(mod, 'bob:b1', 'tutor', 61, 'unkind');
-    const s = readConversation([{ segment: 0, idx, mod, authors: new Map([['alice', alice], ['bob', bob]]) }]);
+    const s = readConversation([
+      {
+        segment: 0,
+        idx,
+        mod,
+        authors: new Map([
+          ['alice', alice],
+          ['bob', bob],
+        ]),
+      },
+    ]);
     expect(s.messages.map((m) => [m.key, m.deleted])).toEqual([['alice:a1', true]]);
   });
 
   it('P7: the same documents give the same list whatever order they are handed over in (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 4 }), fc.string({ minLength: 1, maxLength: 5 }), fc.nat(100)), { minLength: 1, maxLength: 30 }), fc.boolean(), (ops, reverse) => {
-        const authors = ['u0', 'u1', 'u2', 'u3', 'u4'];
-        const docs = new Map(authors.map((a) => [a, new Y.Doc()]));
-        const idx = new Y.Doc();
-        ops.forEach(([who, text, ts], i) => {
-          const a = authors[who] as string;
-          sendMessage(docs.get(a) as Y.Doc, { id: `m${i}`, text: text.trim() || 'x', ts });
-          if (i % 3 !== 2) appendToIndex(idx, [[a, `m${i}`]]);
-        });
-        const forward: SegmentDocs = { segment: 0, idx, mod: null, authors: docs };
-        const backward: SegmentDocs = { segment: 0, idx, mod: null, authors: new Map([...docs].reverse()) };
-        expect(plain(readConversation([reverse ? backward : forward]))).toEqual(plain(readConversation([forward])));
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 4 }), fc.string({ minLength: 1, maxLength: 5 }), fc.nat(100)), {
+          minLength: 1,
+          maxLength: 30,
+        }),
+        fc.boolean(),
+        (ops, reverse) => {
+          const authors = ['u0', 'u1', 'u2', 'u3', 'u4'];
+          const docs = new Map(authors.map((a) => [a, new Y.Doc()]));
+          const idx = new Y.Doc();
+          ops.forEach(([who, text, ts], i) => {
+            const a = authors[who] as string;
+            sendMessage(docs.get(a) as Y.Doc, { id: `m${i}`, text: text.trim() || 'x', ts });
+            if (i % 3 !== 2) appendToIndex(idx, [[a, `m${i}`]]);
+          });
+          const forward: SegmentDocs = { segment: 0, idx, mod: null, authors: docs };
+          const backward: SegmentDocs = { segment: 0, idx, mod: null, authors: new Map([...docs].reverse()) };
+          expect(plain(readConversation([reverse ? backward : forward]))).toEqual(plain(readConversation([forward])));
+        },
+      ),
       { seed: 7, numRuns: 200 },
     );
   });
@@ -129,9 +179,13 @@ describe('validation of what an update changed (T2–T5)', () => {
   it('refuses extra fields, empty text, removal of list items and unknown parts', () => {
     const base = new Y.Doc();
     sendMessage(base, { id: 'a1', text: 'hello', ts: 1 });
-    const extra = summariseAuthorChanges(changesOf(base, (d) => d.getArray('msgs').push([{ id: 'x', text: 'hi', ts: 1, author: 'bob' }])));
+    const extra = summariseAuthorChanges(
+      changesOf(base, (d) => d.getArray('msgs').push([{ id: 'x', text: 'hi', ts: 1, author: 'bob' }])),
+    );
     expect(extra).toMatchObject({ ok: false, code: 'bad-message' });
-    const empty = summariseAuthorChanges(changesOf(base, (d) => d.getArray('msgs').push([{ id: 'x', text: '   ', ts: 1 }])));
+    const empty = summariseAuthorChanges(
+      changesOf(base, (d) => d.getArray('msgs').push([{ id: 'x', text: '   ', ts: 1 }])),
+    );
     expect(empty).toMatchObject({ ok: false, code: 'bad-message' });
     const removal = summariseAuthorChanges(changesOf(base, (d) => d.getArray('msgs').delete(0, 1)));
     expect(removal).toMatchObject({ ok: false, code: 'bad-shape' });
@@ -142,8 +196,16 @@ describe('validation of what an update changed (T2–T5)', () => {
   it('moderation entries are keyed by message, name their writer, and removals stand', () => {
     const base = new Y.Doc();
     removeMessage(base, 'bob:b1', 'tutor', 1);
-    expect(summariseModChanges(changesOf(base, (d) => setPin(d, 'bob:b1', 'tutor', 2, true)))).toMatchObject({ ok: true, pins: [{ key: 'bob:b1', on: true, by: 'tutor' }] });
-    expect(summariseModChanges(changesOf(base, (d) => d.getMap('removed').delete('bob:b1')))).toMatchObject({ ok: false, code: 'bad-moderation' });
-    expect(summariseModChanges(changesOf(base, (d) => d.getMap('pins').set('not a key', { by: 't', ts: 1 })))).toMatchObject({ ok: false, code: 'bad-shape' });
+    expect(summariseModChanges(changesOf(base, (d) => setPin(d, 'bob:b1', 'tutor', 2, true)))).toMatchObject({
+      ok: true,
+      pins: [{ key: 'bob:b1', on: true, by: 'tutor' }],
+    });
+    expect(summariseModChanges(changesOf(base, (d) => d.getMap('removed').delete('bob:b1')))).toMatchObject({
+      ok: false,
+      code: 'bad-moderation',
+    });
+    expect(
+      summariseModChanges(changesOf(base, (d) => d.getMap('pins').set('not a key', { by: 't', ts: 1 }))),
+    ).toMatchObject({ ok: false, code: 'bad-shape' });
   });
 });

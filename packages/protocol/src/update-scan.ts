@@ -22,8 +22,7 @@ export type ScanLimits = {
 };
 
 export type ScanResult =
-  | { ok: true; structs: number; deletes: number; roots: string[] }
-  | { ok: false; reason: string };
+  { ok: true; structs: number; deletes: number; roots: string[] } | { ok: false; reason: string };
 
 const CONTENT_GC = 0;
 const CONTENT_DELETED = 1;

@@ -24,18 +24,31 @@ export function adminRoutes(d: { accounts: Accounts; users: UserStore; audit: Au
     return c.json({ user: toMe(u) }, 201);
   });
 
-  app.post('/users/import', bodyLimit({ maxSize: 2 * 1024 * 1024, onError: () => { throw new AppError(413, 'too-large', 'Import files are limited to 2 MB.'); } }), async (c) => {
-    const text = await c.req.text();
-    return c.json(await d.accounts.importCsv(c.get('user'), text));
-  });
+  app.post(
+    '/users/import',
+    bodyLimit({
+      maxSize: 2 * 1024 * 1024,
+      onError: () => {
+        throw new AppError(413, 'too-large', 'Import files are limited to 2 MB.');
+      },
+    }),
+    async (c) => {
+      const text = await c.req.text();
+      return c.json(await d.accounts.importCsv(c.get('user'), text));
+    },
+  );
 
   app.patch('/users/:id/role', async (c) => {
     const { role } = await readJson(c, ChangeRoleRequest);
     return c.json({ user: toMe(d.accounts.changeRole(c.get('user'), c.req.param('id'), role)) });
   });
 
-  app.post('/users/:id/deactivate', (c) => c.json({ user: toMe(d.accounts.setActive(c.get('user'), c.req.param('id'), false)) }));
-  app.post('/users/:id/reactivate', (c) => c.json({ user: toMe(d.accounts.setActive(c.get('user'), c.req.param('id'), true)) }));
+  app.post('/users/:id/deactivate', (c) =>
+    c.json({ user: toMe(d.accounts.setActive(c.get('user'), c.req.param('id'), false)) }),
+  );
+  app.post('/users/:id/reactivate', (c) =>
+    c.json({ user: toMe(d.accounts.setActive(c.get('user'), c.req.param('id'), true)) }),
+  );
 
   app.post('/users/:id/password', async (c) => {
     const { password } = await readJson(c, ResetPasswordRequest);

@@ -59,7 +59,9 @@ export function createHttpApp(d: {
     return c.json({ error: 'internal', message: 'Something went wrong on the server. Please try again.' }, 500);
   });
   app.notFound((c) =>
-    c.req.path.startsWith('/api/') ? c.json({ error: 'not-found', message: 'No such API endpoint.' }, 404) : c.text('Not found', 404),
+    c.req.path.startsWith('/api/')
+      ? c.json({ error: 'not-found', message: 'No such API endpoint.' }, 404)
+      : c.text('Not found', 404),
   );
 
   app.get('/healthz', (c) => {

@@ -59,18 +59,26 @@ export function authRoutes(d: {
     const wait = Math.max(d.perAccount.blockedFor(account), d.perAddress.blockedFor(address));
     if (wait > 0) {
       const seconds = Math.ceil(wait / 1000);
-      throw new AppError(429, 'too-many-attempts', `Too many failed logins. Try again in ${Math.ceil(seconds / 60)} minute(s).`, seconds);
+      throw new AppError(
+        429,
+        'too-many-attempts',
+        `Too many failed logins. Try again in ${Math.ceil(seconds / 60)} minute(s).`,
+        seconds,
+      );
     }
     const u = d.users.findByLogin(body.login);
     // Always hash, so response time does not tell which accounts exist.
-    const ok = u ? await verifyPassword(body.password, u.passwordHash) : await verifyPassword(body.password, await (dummy ??= dummyHash(d.scryptLogN)));
+    const ok = u
+      ? await verifyPassword(body.password, u.passwordHash)
+      : await verifyPassword(body.password, await (dummy ??= dummyHash(d.scryptLogN)));
     if (!u || !ok) {
       d.perAccount.fail(account);
       d.perAddress.fail(address);
       d.audit.record(u?.id ?? null, 'login.failed', account, { address });
       throw new AppError(401, 'invalid-credentials', 'That email or username and password do not match.');
     }
-    if (!u.active) throw new AppError(403, 'deactivated', 'This account has been deactivated. Ask an admin at your college.');
+    if (!u.active)
+      throw new AppError(403, 'deactivated', 'This account has been deactivated. Ask an admin at your college.');
     d.perAccount.reset(account);
     startSession(c, u);
     d.audit.record(u.id, 'login', null, { address });
@@ -80,8 +88,17 @@ export function authRoutes(d: {
   app.post('/setup', async (c) => {
     const body = await readJson(c, SetupRequest);
     if (d.users.count() > 0 || !consumeSetupToken(d.db, body.token, d.now()))
-      throw new AppError(403, 'setup-closed', 'This setup link is not valid any more. Ask the person who runs the server.');
-    const u = await d.accounts.createFirstAdmin({ displayName: body.displayName, email: body.email, role: 'super_admin', password: body.password });
+      throw new AppError(
+        403,
+        'setup-closed',
+        'This setup link is not valid any more. Ask the person who runs the server.',
+      );
+    const u = await d.accounts.createFirstAdmin({
+      displayName: body.displayName,
+      email: body.email,
+      role: 'super_admin',
+      password: body.password,
+    });
     startSession(c, u);
     return c.json({ user: toMe(u) });
   });

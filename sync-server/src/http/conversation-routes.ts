@@ -10,7 +10,9 @@ export function conversationRoutes(d: { service: ConversationService; users: Use
   const s = d.service;
 
   app.get('/conversations', (c) => c.json({ conversations: s.list(c.get('user')) }));
-  app.post('/conversations', async (c) => c.json({ conversation: s.create(c.get('user'), await readJson(c, CreateChannelRequest)) }, 201));
+  app.post('/conversations', async (c) =>
+    c.json({ conversation: s.create(c.get('user'), await readJson(c, CreateChannelRequest)) }, 201),
+  );
   app.get('/conversations/:id', (c) => c.json({ conversation: s.get(c.get('user'), c.req.param('id')) }));
   app.patch('/conversations/:id', async (c) => {
     const patch = await readJson(c, UpdateChannelRequest);

@@ -5,17 +5,23 @@ import type { SessionStore } from '../storage/sessions.ts';
 import type { UserStore } from '../storage/users.ts';
 import type { Connection, SocketHub } from '../ws/socket-hub.ts';
 import type { HonoEnv } from './env.ts';
-import { SESSION_COOKIE } from './guards.ts';
+import { type SESSION_COOKIE } from './guards.ts';
 
 /**
  * GET /sync: the one WebSocket per client. Refused before the upgrade when the Origin is not allowed
  * (cross-site WebSocket hijacking; browsers always send Origin) or there is no live session (T10, T11).
  */
-export function syncRoute(d: { allowedOrigins: readonly string[]; sessions: SessionStore; users: UserStore; hub: SocketHub }) {
+export function syncRoute(d: {
+  allowedOrigins: readonly string[];
+  sessions: SessionStore;
+  users: UserStore;
+  hub: SocketHub;
+}) {
   const allowed = new Set(d.allowedOrigins);
   const guard: MiddlewareHandler<HonoEnv> = async (c, next) => {
     const origin = c.req.header('origin');
-    if (origin !== undefined && !allowed.has(origin)) return c.json({ error: 'bad-origin', message: 'This site may not connect.' }, 403);
+    if (origin !== undefined && !allowed.has(origin))
+      return c.json({ error: 'bad-origin', message: 'This site may not connect.' }, 403);
     const token = getCookie(c, 'cr_session' satisfies typeof SESSION_COOKIE);
     const s = token ? d.sessions.lookup(token) : null;
     const u = s ? d.users.get(s.userId) : null;

@@ -83,7 +83,15 @@ export function createLoadedDocs(deps: {
     const parsed = parseDocName(name);
     if (!parsed) throw new Error(`not a document name: ${name}`);
     const { doc, count } = readStored(name);
-    const loaded: LoadedDoc = { name, parsed, doc, subscribers: new Set(), inFlight: 0, uncommitted: [], idleTimer: null };
+    const loaded: LoadedDoc = {
+      name,
+      parsed,
+      doc,
+      subscribers: new Set(),
+      inFlight: 0,
+      uncommitted: [],
+      idleTimer: null,
+    };
     docs.set(name, loaded);
     if (count > deps.compactAfter) scheduleCompaction(name);
     return loaded;

@@ -154,7 +154,13 @@ export function createSyncRooms(deps: {
       return;
     }
     if (!s.subscriptions.has(name) && s.subscriptions.size >= LIMITS.maxSubscriptionsPerSocket) {
-      reject(s, 0, name, 'too-many-documents', `one connection follows at most ${LIMITS.maxSubscriptionsPerSocket} documents`);
+      reject(
+        s,
+        0,
+        name,
+        'too-many-documents',
+        `one connection follows at most ${LIMITS.maxSubscriptionsPerSocket} documents`,
+      );
       return;
     }
     const svOk = scanStateVector(sv);
@@ -206,20 +212,29 @@ export function createSyncRooms(deps: {
       }
       // Edits and deletes name a message by its id in this same document: one's own, by construction (T2).
       for (const t of [...sum.edits, ...sum.deletes])
-        if (!hasMessage(doc, t.localId)) return { ok: false, code: 'not-your-message', message: 'you can only change your own messages' };
+        if (!hasMessage(doc, t.localId))
+          return { ok: false, code: 'not-your-message', message: 'you can only change your own messages' };
       // New messages go to the newest segment only; a device that missed a rollover resends there (P13).
       if (sum.messages.length > 0 && parsed.segment !== conv.segment)
         return { ok: false, code: 'segment-closed', message: 'this conversation moved on to a new part; resend there' };
       const seen = new Set<string>();
       const broadcastOk = policy.mayBroadcastMention(s.actor);
       for (const m of sum.messages) {
-        if (seen.has(m.id) || committingIds.has(`${conv.id}/${s.actor.id}/${m.id}`) || messages.exists(conv.id, s.actor.id, m.id))
+        if (
+          seen.has(m.id) ||
+          committingIds.has(`${conv.id}/${s.actor.id}/${m.id}`) ||
+          messages.exists(conv.id, s.actor.id, m.id)
+        )
           return { ok: false, code: 'duplicate-id', message: `message id ${m.id} is already used` };
         seen.add(m.id);
       }
       for (const text of [...sum.messages.map((m) => m.text), ...sum.edits.map((e) => e.text)])
         if (!broadcastOk && BROADCAST_MENTION.test(text))
-          return { ok: false, code: 'broadcast-mention', message: 'only staff can notify everyone with @channel or @here' };
+          return {
+            ok: false,
+            code: 'broadcast-mention',
+            message: 'only staff can notify everyone with @channel or @here',
+          };
       return {
         ok: true,
         index: sum.messages.map((m) => [s.actor.id, m.id]),
@@ -271,7 +286,8 @@ export function createSyncRooms(deps: {
     const { parsed, conv } = found;
     const read = policy.canRead(s.actor, conv);
     if (!read.ok) return refuseAndAudit(s, ref, name, read.code, read.message);
-    if (parsed.kind === 'idx') return refuseAndAudit(s, ref, name, 'server-only', 'the index is written by the server only');
+    if (parsed.kind === 'idx')
+      return refuseAndAudit(s, ref, name, 'server-only', 'the index is written by the server only');
     if (parsed.kind === 'author' && parsed.userId !== s.actor.id)
       return refuseAndAudit(s, ref, name, 'not-your-document', "you cannot write another person's messages");
     if (parsed.kind === 'author') {
@@ -342,7 +358,9 @@ export function createSyncRooms(deps: {
       batch.alongside.push(() => conversations.advanceSegment(conv.id, parsed.segment, next));
       batch.after.push(() => {
         rollovers.delete(conv.id);
-        const notice = encodeMessage([{ type: 'notice', kind: 'conversation-changed', json: JSON.stringify({ id: conv.id, segment: next }) }]);
+        const notice = encodeMessage([
+          { type: 'notice', kind: 'conversation-changed', json: JSON.stringify({ id: conv.id, segment: next }) },
+        ]);
         for (const other of byConversation.get(conv.id) ?? []) other.sendEncoded(notice);
       });
       batch.failed.push(() => rollovers.delete(conv.id));

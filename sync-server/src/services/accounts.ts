@@ -33,7 +33,14 @@ export function createAccounts(d: AccountDeps) {
   const defaultChannels = (role: Role): string[] =>
     d.conversations
       .channels()
-      .filter((c) => c.name === 'announcements' || c.name === 'general' || c.name === 'it-support' || (c.staffOnly && isStaffRole(role)) || (c.adminOnly && isAdminRole(role)))
+      .filter(
+        (c) =>
+          c.name === 'announcements' ||
+          c.name === 'general' ||
+          c.name === 'it-support' ||
+          (c.staffOnly && isStaffRole(role)) ||
+          (c.adminOnly && isAdminRole(role)),
+      )
       .map((c) => c.id);
 
   const create = async (actorId: string | null, req: CreateUserRequest): Promise<UserRow> => {
@@ -41,12 +48,16 @@ export function createAccounts(d: AccountDeps) {
     for (const name of req.channels ?? []) {
       const c = d.conversations.byName(name);
       if (!c || c.kind === 'dm') throw new AppError(400, 'unknown-channel', `There is no channel called #${name}.`);
-      if (c.adminOnly && !isAdminRole(req.role)) throw new AppError(400, 'channel-not-allowed', `#${name} is for admins only.`);
-      if (c.staffOnly && !isStaffRole(req.role)) throw new AppError(400, 'channel-not-allowed', `#${name} is for staff only.`);
+      if (c.adminOnly && !isAdminRole(req.role))
+        throw new AppError(400, 'channel-not-allowed', `#${name} is for admins only.`);
+      if (c.staffOnly && !isStaffRole(req.role))
+        throw new AppError(400, 'channel-not-allowed', `#${name} is for staff only.`);
       courseIds.push(c.id);
     }
-    if (req.email && d.users.findByLogin(req.email)) throw new AppError(409, 'email-taken', `${req.email} already has an account.`);
-    if (req.username && d.users.findByLogin(req.username)) throw new AppError(409, 'username-taken', `The username ${req.username} is taken.`);
+    if (req.email && d.users.findByLogin(req.email))
+      throw new AppError(409, 'email-taken', `${req.email} already has an account.`);
+    if (req.username && d.users.findByLogin(req.username))
+      throw new AppError(409, 'username-taken', `The username ${req.username} is taken.`);
     const hash = await hashPassword(req.password, d.scryptLogN);
     const id = newId();
     const user: Omit<UserRow, 'active'> = {
@@ -89,11 +100,18 @@ export function createAccounts(d: AccountDeps) {
     async importCsv(actor: { id: string; role: Role }, text: string) {
       let rows: Record<string, string>[];
       try {
-        rows = parseCsv(text, { columns: (h: string[]) => h.map((x) => x.trim().toLowerCase()), skip_empty_lines: true, trim: true, bom: true, relax_column_count: true });
+        rows = parseCsv(text, {
+          columns: (h: string[]) => h.map((x) => x.trim().toLowerCase()),
+          skip_empty_lines: true,
+          trim: true,
+          bom: true,
+          relax_column_count: true,
+        });
       } catch (e) {
         throw new AppError(400, 'bad-csv', `The file is not valid CSV: ${(e as Error).message}`);
       }
-      if (rows.length > CSV_MAX_ROWS) throw new AppError(413, 'csv-too-large', `Import at most ${CSV_MAX_ROWS} people at a time.`);
+      if (rows.length > CSV_MAX_ROWS)
+        throw new AppError(413, 'csv-too-large', `Import at most ${CSV_MAX_ROWS} people at a time.`);
       const created: { line: number; id: string; displayName: string }[] = [];
       const errors: { line: number; message: string }[] = [];
       for (const [i, row] of rows.entries()) {
@@ -150,7 +168,8 @@ export function createAccounts(d: AccountDeps) {
     setActive(actor: { id: string; role: Role }, id: string, active: boolean): UserRow {
       const u = mustGet(id);
       assertMayManage(actor.role, u.role);
-      if (u.id === actor.id && !active) throw new AppError(400, 'own-account', 'You cannot deactivate your own account.');
+      if (u.id === actor.id && !active)
+        throw new AppError(400, 'own-account', 'You cannot deactivate your own account.');
       d.db.transaction(() => {
         d.users.setActive(id, active);
         if (!active) d.sessions.revokeAllFor(id);

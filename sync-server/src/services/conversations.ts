@@ -39,7 +39,9 @@ export function createConversationService(d: {
       canModerate: policy.canModerate(a, c),
       dmMembers: memberIds.flatMap((id) => {
         const u = users.get(id);
-        return u ? [{ id: u.id, displayName: u.displayName, username: u.username, role: u.role, active: u.active }] : [];
+        return u
+          ? [{ id: u.id, displayName: u.displayName, username: u.username, role: u.role, active: u.active }]
+          : [];
       }),
       segment: c.segment,
     };
@@ -48,12 +50,14 @@ export function createConversationService(d: {
   /** Visible means readable: a private channel or DM one is not in answers 404, as if it did not exist. */
   const visible = (a: Actor, id: string): ConversationRow => {
     const c = conversations.get(id);
-    if (!c || !policy.canRead(a, c).ok) throw new AppError(404, 'no-such-conversation', 'That conversation does not exist.');
+    if (!c || !policy.canRead(a, c).ok)
+      throw new AppError(404, 'no-such-conversation', 'That conversation does not exist.');
     return c;
   };
 
   const mustModerate = (a: Actor, c: ConversationRow): void => {
-    if (!policy.canModerate(a, c)) throw new AppError(403, 'not-a-moderator', 'Only moderators of this channel can do that.');
+    if (!policy.canModerate(a, c))
+      throw new AppError(403, 'not-a-moderator', 'Only moderators of this channel can do that.');
   };
 
   return {
@@ -61,8 +65,12 @@ export function createConversationService(d: {
     list: (a: Actor): Conversation[] => conversations.visibleTo(a.id).map((c) => describe(a, c)),
     get: (a: Actor, id: string): Conversation => describe(a, visible(a, id)),
 
-    create(a: Actor, req: { name: string; kind: 'public' | 'private' | 'announcement'; description: string }): Conversation {
-      if (!isStaffRole(a.role)) throw new AppError(403, 'staff-only', 'Only tutors, teachers, staff and admins can create channels.');
+    create(
+      a: Actor,
+      req: { name: string; kind: 'public' | 'private' | 'announcement'; description: string },
+    ): Conversation {
+      if (!isStaffRole(a.role))
+        throw new AppError(403, 'staff-only', 'Only tutors, teachers, staff and admins can create channels.');
       if (req.kind === 'announcement' && !isAdminRole(a.role))
         throw new AppError(403, 'admin-only', 'Only admins can create announcement channels.');
       if (conversations.byName(req.name)) throw new AppError(409, 'name-taken', `#${req.name} already exists.`);
@@ -94,16 +102,20 @@ export function createConversationService(d: {
 
     leave(a: Actor, id: string): void {
       const c = visible(a, id);
-      if (c.kind === 'dm') throw new AppError(400, 'cannot-leave-dm', 'You cannot leave a direct message; close it instead.');
+      if (c.kind === 'dm')
+        throw new AppError(400, 'cannot-leave-dm', 'You cannot leave a direct message; close it instead.');
       if (c.name === 'announcements') throw new AppError(400, 'cannot-leave', 'Everyone stays in #announcements.');
-      if (conversations.removeMember(id, a.id) && c.kind === 'private') d.revokeConversation(id, a.id, 'you left this channel');
+      if (conversations.removeMember(id, a.id) && c.kind === 'private')
+        d.revokeConversation(id, a.id, 'you left this channel');
     },
 
     members(a: Actor, id: string) {
       visible(a, id);
       return conversations.members(id).flatMap((uid) => {
         const u = users.get(uid);
-        return u ? [{ id: u.id, displayName: u.displayName, username: u.username, role: u.role, active: u.active }] : [];
+        return u
+          ? [{ id: u.id, displayName: u.displayName, username: u.username, role: u.role, active: u.active }]
+          : [];
       });
     },
 
@@ -157,7 +169,11 @@ export function createConversationService(d: {
         for (const u of everyone) conversations.addMember(id, u);
         d.audit.record(a.id, 'dm.opened', id, { members: everyone });
       })();
-      d.notify(everyone.filter((u) => u !== a.id), 'conversations-changed', {});
+      d.notify(
+        everyone.filter((u) => u !== a.id),
+        'conversations-changed',
+        {},
+      );
       return describe(a, visible(a, id));
     },
   };

@@ -56,7 +56,9 @@ export function createConversationStore(db: Db, now: () => number) {
   const membersOf = db.prepare<[string], { user_id: string }>(
     'SELECT user_id FROM members WHERE conversation_id = ? ORDER BY joined_at, user_id',
   );
-  const countMembers = db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM members WHERE conversation_id = ?');
+  const countMembers = db.prepare<[string], { n: number }>(
+    'SELECT COUNT(*) AS n FROM members WHERE conversation_id = ?',
+  );
   const insert = db.prepare(
     `INSERT INTO conversations (id, kind, name, description, topic, icon, dm_key, staff_only, admin_only, created_by, created_at)
      VALUES (@id, @kind, @name, @description, @topic, @icon, @dmKey, @staffOnly, @adminOnly, @createdBy, @t)`,
@@ -64,7 +66,9 @@ export function createConversationStore(db: Db, now: () => number) {
   const addMember = db.prepare('INSERT OR IGNORE INTO members (conversation_id, user_id, joined_at) VALUES (?, ?, ?)');
   const removeMember = db.prepare('DELETE FROM members WHERE conversation_id = ? AND user_id = ?');
   const all = db.prepare<[], Raw>("SELECT * FROM conversations WHERE kind != 'dm' ORDER BY name");
-  const ofUser = db.prepare<[string], { conversation_id: string }>('SELECT conversation_id FROM members WHERE user_id = ?');
+  const ofUser = db.prepare<[string], { conversation_id: string }>(
+    'SELECT conversation_id FROM members WHERE user_id = ?',
+  );
 
   return {
     get(id: string): ConversationRow | null {

@@ -22,7 +22,9 @@ export function createMessageStore(db: Db) {
     `INSERT INTO message_revisions (conversation_id, author_id, local_id, kind, previous_text, new_text, by_user, at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const maxSeq = db.prepare<[string], { s: number | null }>('SELECT MAX(seq) AS s FROM messages WHERE conversation_id = ?');
+  const maxSeq = db.prepare<[string], { s: number | null }>(
+    'SELECT MAX(seq) AS s FROM messages WHERE conversation_id = ?',
+  );
   return {
     exists(conversationId: string, authorId: string, localId: string): boolean {
       return (exists.get(conversationId, authorId, localId)?.n ?? 0) > 0;
@@ -46,13 +48,9 @@ export function createMessageStore(db: Db) {
       const prev = textOf.get(conversationId, authorId, localId);
       if (!prev) return;
       revision.run(conversationId, authorId, localId, 'edit', prev.text, text, authorId, at);
-      db.prepare('UPDATE messages SET text = ?, edited_at = ? WHERE conversation_id = ? AND author_id = ? AND local_id = ?').run(
-        text,
-        at,
-        conversationId,
-        authorId,
-        localId,
-      );
+      db.prepare(
+        'UPDATE messages SET text = ?, edited_at = ? WHERE conversation_id = ? AND author_id = ? AND local_id = ?',
+      ).run(text, at, conversationId, authorId, localId);
     },
     recordDelete(conversationId: string, authorId: string, localId: string, at: number): void {
       const prev = textOf.get(conversationId, authorId, localId);
@@ -95,7 +93,14 @@ export function createMessageStore(db: Db) {
           'SELECT seq, text, parent_key AS parentKey, edited_at AS editedAt, deleted_at AS deletedAt, removed_by AS removedBy FROM messages WHERE conversation_id = ? AND author_id = ? AND local_id = ?',
         )
         .get(conversationId, authorId, localId) as
-        | { seq: number; text: string; parentKey: string | null; editedAt: number | null; deletedAt: number | null; removedBy: string | null }
+        | {
+            seq: number;
+            text: string;
+            parentKey: string | null;
+            editedAt: number | null;
+            deletedAt: number | null;
+            removedBy: string | null;
+          }
         | undefined;
     },
   };

@@ -43,7 +43,10 @@ export function createSocketHub(deps: {
 }) {
   const { rooms, presence, log, now, timers } = deps;
   const byUser = new Map<string, Set<HubSession>>();
-  const buckets = new Map<string, { messages: ReturnType<typeof createTokenBucket>; bytes: ReturnType<typeof createTokenBucket> }>();
+  const buckets = new Map<
+    string,
+    { messages: ReturnType<typeof createTokenBucket>; bytes: ReturnType<typeof createTokenBucket> }
+  >();
   let nextId = 1;
 
   type HubSession = Session & { tokenHash: string; helloed: boolean; isOpen: boolean };
@@ -134,7 +137,10 @@ export function createSocketHub(deps: {
       }, deps.limits.helloDeadlineMs),
     );
     timersToClear.push(
-      timers.setTimeout(() => session.close(CLOSE.unauthenticated, 'session expired'), Math.min(MAX_TIMER_MS, Math.max(0, auth.expiresAt - now()))),
+      timers.setTimeout(
+        () => session.close(CLOSE.unauthenticated, 'session expired'),
+        Math.min(MAX_TIMER_MS, Math.max(0, auth.expiresAt - now())),
+      ),
     );
 
     const handleFrame = (f: Frame): void => {
@@ -144,13 +150,18 @@ export function createSocketHub(deps: {
           return;
         }
         if (f.version !== PROTOCOL_VERSION) {
-          session.send([{ type: 'error', code: 'version-mismatch', message: `server speaks protocol ${PROTOCOL_VERSION}` }]);
+          session.send([
+            { type: 'error', code: 'version-mismatch', message: `server speaks protocol ${PROTOCOL_VERSION}` },
+          ]);
           session.close(CLOSE.versionMismatch, `server speaks protocol ${PROTOCOL_VERSION}`);
           return;
         }
         session.helloed = true;
         const cameOnline = presence.connect(auth.userId);
-        session.send([{ type: 'welcome', version: PROTOCOL_VERSION, userId: auth.userId, serverTime: now() }, ...presence.snapshot()]);
+        session.send([
+          { type: 'welcome', version: PROTOCOL_VERSION, userId: auth.userId, serverTime: now() },
+          ...presence.snapshot(),
+        ]);
         if (cameOnline) {
           const pf = presence.frameFor(auth.userId);
           if (pf) broadcastAll([pf]);
@@ -197,7 +208,10 @@ export function createSocketHub(deps: {
             session.close(CLOSE.malformedFrame, 'binary frames only');
             return;
           }
-          const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+          const bytes =
+            data instanceof ArrayBuffer
+              ? new Uint8Array(data)
+              : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
           const decoded = decodeMessage(bytes);
           if (!decoded.ok) {
             log.warn({ user: auth.userId, reason: decoded.error }, 'malformed message; closing socket');

@@ -1,0 +1,32 @@
+/** Test helpers shared by every package's tests. No DOM, no Node APIs. */
+
+/** A seeded generator (mulberry32): the same seed gives the same run, so a failing seed can be replayed. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Polls until `check` passes and fails with its last error after `ms`. Only for waiting on a network or a
+ * process, never to assert how fast something is.
+ */
+export async function eventually(check: () => void | Promise<void>, ms = 10_000): Promise<void> {
+  const start = Date.now();
+  let last: unknown;
+  while (Date.now() - start < ms) {
+    try {
+      await check();
+      return;
+    } catch (e) {
+      last = e;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  throw last;
+}
