@@ -32,7 +32,13 @@ export type ApiClient = ReturnType<typeof createApiClient>;
 
 export function createApiClient(opts: ApiClientOptions) {
   let cookie: string | null = null;
-  const request = async <S extends z.ZodType>(method: string, path: string, schema: S, body?: unknown, contentType = 'application/json'): Promise<z.infer<S>> => {
+  const request = async <S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S,
+    body?: unknown,
+    contentType = 'application/json',
+  ): Promise<z.infer<S>> => {
     const headers: Record<string, string> = { 'content-type': contentType };
     if (opts.manualCookies && cookie) headers.cookie = cookie;
     let res: Response;
@@ -41,7 +47,11 @@ export function createApiClient(opts: ApiClientOptions) {
         method,
         headers,
         credentials: 'same-origin',
-        ...(body === undefined ? (method === 'GET' ? {} : { body: '{}' }) : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+        ...(body === undefined
+          ? method === 'GET'
+            ? {}
+            : { body: '{}' }
+          : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
       });
     } catch (e) {
       throw new NetworkError(e instanceof Error ? e.message : 'network error');
@@ -61,10 +71,15 @@ export function createApiClient(opts: ApiClientOptions) {
     }
     if (!res.ok) {
       const err = ApiErrorBody.safeParse(json);
-      throw new ApiError(res.status, err.success ? err.data.error : 'http-error', err.success ? err.data.message : `The server answered ${res.status}.`);
+      throw new ApiError(
+        res.status,
+        err.success ? err.data.error : 'http-error',
+        err.success ? err.data.message : `The server answered ${res.status}.`,
+      );
     }
     const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new ApiError(res.status, 'bad-response', 'The server sent an answer this app does not understand.');
+    if (!parsed.success)
+      throw new ApiError(res.status, 'bad-response', 'The server sent an answer this app does not understand.');
     return parsed.data;
   };
   return {

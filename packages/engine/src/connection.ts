@@ -1,4 +1,11 @@
-import { CLOSE, PROTOCOL_VERSION, decodeMessage, isTerminalClose, packMessages, type Frame } from '@commonroom/protocol';
+import {
+  CLOSE,
+  PROTOCOL_VERSION,
+  decodeMessage,
+  isTerminalClose,
+  packMessages,
+  type Frame,
+} from '@commonroom/protocol';
 
 /**
  * One WebSocket to the server, reconnecting with jittered exponential backoff so that a whole college
@@ -89,7 +96,10 @@ export function createConnection(o: ConnectionOptions) {
     s.onmessage = (ev) => {
       const data = ev.data;
       if (!(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) return;
-      const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      const bytes =
+        data instanceof ArrayBuffer
+          ? new Uint8Array(data)
+          : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       const decoded = decodeMessage(bytes);
       if (!decoded.ok) {
         s.close(CLOSE.malformedFrame, 'client could not decode a server message');

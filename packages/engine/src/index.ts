@@ -1,4 +1,13 @@
-export { createEngine, type Engine, type EngineMessage, type EngineOptions, type ConversationView, type MessageStatus, type PresenceInfo, type SyncStatus } from './engine.ts';
+export {
+  createEngine,
+  type Engine,
+  type EngineMessage,
+  type EngineOptions,
+  type ConversationView,
+  type MessageStatus,
+  type PresenceInfo,
+  type SyncStatus,
+} from './engine.ts';
 export { createMemoryStorage, type ActionKind, type EngineStorage, type OutboxEntry } from './storage.ts';
 export { ApiError, NetworkError } from './api-client.ts';
 export { type ConnectionState, type SocketFactory, type SocketLike, type Timers } from './connection.ts';

@@ -41,7 +41,11 @@ export function createReplicas(deps: {
     if (compact) r.storedUpdates = 1;
     const doc = r.doc;
     writes = writes
-      .then(() => (compact ? deps.storage.replaceDoc(r.name, Y.encodeStateAsUpdate(doc)) : deps.storage.appendDocUpdate(r.name, update)))
+      .then(() =>
+        compact
+          ? deps.storage.replaceDoc(r.name, Y.encodeStateAsUpdate(doc))
+          : deps.storage.appendDocUpdate(r.name, update),
+      )
       .catch(deps.onError);
   };
 
@@ -61,7 +65,15 @@ export function createReplicas(deps: {
     if (existing) return existing;
     const doc = new Y.Doc();
     for (const u of updates) Y.applyUpdate(doc, u, 'storage');
-    const r: Replica = { name, parsed, doc, subscribed: false, synced: false, rebuilding: false, storedUpdates: updates.length };
+    const r: Replica = {
+      name,
+      parsed,
+      doc,
+      subscribed: false,
+      synced: false,
+      rebuilding: false,
+      storedUpdates: updates.length,
+    };
     attach(r);
     replicas.set(name, r);
     return r;

@@ -39,7 +39,11 @@ export function engineStorageSuite(name: string, make: () => Promise<EngineStora
       expect(out.map((e) => e.id)).toEqual(['a', 'b']);
       expect([...(out[0]?.update ?? [])]).toEqual([1, 1, 2]);
       await s.putOutbox({ ...entry('a', 1), status: 'rejected', error: { code: 'x', message: 'no' } });
-      expect((await s.listOutbox())[0]).toMatchObject({ id: 'a', status: 'rejected', error: { code: 'x', message: 'no' } });
+      expect((await s.listOutbox())[0]).toMatchObject({
+        id: 'a',
+        status: 'rejected',
+        error: { code: 'x', message: 'no' },
+      });
       await s.deleteOutbox('a');
       expect((await s.listOutbox()).map((e) => e.id)).toEqual(['b']);
     });
