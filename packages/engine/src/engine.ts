@@ -105,6 +105,10 @@ export function createEngine(opts: EngineOptions) {
   const inflight = new Map<number, { doc: string; ids: string[] }>();
   /** Documents whose next sends go one action per frame, to find which one the server refuses. */
   const isolate = new Set<string>();
+  /** doc → the last action order taken before its rebuild emptied it; later actions were applied to the rebuilt copy. */
+  const rebuiltAfter = new Map<string, number>();
+  /** Replicas whose post-rebuild replay is running: a second step 2 (a duplicate) must not start another. */
+  const replaying = new Set<Replica>();
   let nextRef = 1;
   const presence = new Map<string, PresenceInfo>();
   const typing = new Map<string, Map<string, number>>();
@@ -286,24 +290,29 @@ export function createEngine(opts: EngineOptions) {
     const r = await replicas.open(doc);
     // Writing to a document not yet followed (one's own in an older segment): follow it to send.
     if (!r.subscribed && conn.isOnline()) subscribe([r]);
-    const update = applyCaptured(r, kind, payload as Record<string, unknown>);
-    if (update === null) return null;
+    // The entry is in the outbox before the change is visible, so no one ever sees it as "sent" early.
     const entry: OutboxEntry = {
       id: randomId(random),
       order: ++order,
       conversationId,
       doc,
       kind,
-      payload: payload as Record<string, unknown>,
+      payload,
       createdAt: now(),
-      update,
+      update: null,
       status: 'pending',
       error: null,
     };
-    // Durable on the device before the caller hears "saved" (the UI then shows "waiting to send").
-    await storage.commitLocal(doc, update, entry);
-    await storage.setMeta('order', order);
     outbox.set(entry.id, entry);
+    const update = applyCaptured(r, kind, payload);
+    if (update === null) {
+      outbox.delete(entry.id);
+      return null;
+    }
+    // Durable on the device before the caller hears "saved" (the UI then shows "waiting to send").
+    await storage.commitLocal(doc, update, { ...entry, update });
+    await storage.setMeta('order', order);
+    entry.update = update;
     emit();
     sendPendingFor(doc);
     return entry;
@@ -318,6 +327,7 @@ export function createEngine(opts: EngineOptions) {
     if (!r || r.rebuilding) return;
     r.rebuilding = true;
     r.synced = false;
+    rebuiltAfter.set(doc, order);
     await replicas.reset(r);
     r.subscribed = true;
     conn.send([{ type: 'sync', doc, ref: 0, syncType: SYNC_STEP1, payload: Y.encodeStateVector(r.doc) }]);
@@ -347,7 +357,10 @@ export function createEngine(opts: EngineOptions) {
     for (const e of [...outbox.values()].sort((a, b) => a.order - b.order)) {
       if (e.doc !== r.name || e.status !== 'pending' || (onlyUnapplied && e.update !== null)) continue;
       const update = applyCaptured(r, e.kind, e.payload);
-      if (update === null) {
+      if (update === null && e.update !== null && e.order > (rebuiltAfter.get(r.name) ?? Infinity)) {
+        // Taken during the rebuild: already in the rebuilt copy, never sent (sending waits for the replay).
+        continue;
+      } else if (update === null) {
         outbox.delete(e.id);
         await storage.deleteOutbox(e.id);
       } else {
@@ -435,7 +448,11 @@ export function createEngine(opts: EngineOptions) {
         if (f.syncType === SYNC_STEP2) {
           r.synced = true;
           lastSyncedAt = now();
-          if (r.rebuilding) void replay(r);
+          if (r.rebuilding && !replaying.has(r)) {
+            // Two replays at once would each take the other's re-applied actions for ones the server has.
+            replaying.add(r);
+            void replay(r).finally(() => replaying.delete(r));
+          }
           emit();
         }
         return;
