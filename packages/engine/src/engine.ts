@@ -100,6 +100,8 @@ export function createEngine(opts: EngineOptions) {
   let order = 0;
   let lastSyncedAt: number | null = null;
   const conversations = new Map<string, Conversation>();
+  /** The people directory, kept on the device so names and roles show offline. */
+  const directory = new Map<string, PublicUser>();
   const outbox = new Map<string, OutboxEntry>();
   /** ref → the outbox entries one frame carried. */
   const inflight = new Map<number, { doc: string; ids: string[] }>();
@@ -236,6 +238,9 @@ export function createEngine(opts: EngineOptions) {
     for (const r of replicas.all()) if (!all.includes(r)) all.push(r);
     // One round: every document's state vector in as few socket messages as fit (P3).
     subscribe(all);
+    // What changed while away (added to a channel, new people) arrives over HTTP alongside.
+    void refreshConversations().catch(() => undefined);
+    void refreshDirectory().catch(() => undefined);
   };
 
   // ——— the outbox ———
@@ -589,6 +594,15 @@ export function createEngine(opts: EngineOptions) {
     return list;
   };
 
+  const refreshDirectory = async (): Promise<PublicUser[]> => {
+    const { users } = await api.request('GET', '/api/users', UsersReply);
+    directory.clear();
+    for (const u of users) directory.set(u.id, u);
+    await storage.setMeta('users', users);
+    emit();
+    return users;
+  };
+
   const ensureDeviceId = async (): Promise<void> => {
     const stored = await storage.getMeta('deviceId');
     deviceId = typeof stored === 'string' ? stored : randomId(random);
@@ -620,6 +634,8 @@ export function createEngine(opts: EngineOptions) {
       me = storedMe.success ? storedMe.data : null;
       const cookie = await storage.getMeta('cookie');
       if (typeof cookie === 'string') api.setCookie(cookie);
+      const people = z.array(PublicUser).safeParse(await storage.getMeta('users'));
+      if (people.success) for (const u of people.data) directory.set(u.id, u);
       const list = z.array(Conversation).safeParse(await storage.getMeta('conversations'));
       if (list.success) for (const c of list.data) conversations.set(c.id, c);
       const storedOrder = await storage.getMeta('order');
@@ -654,6 +670,7 @@ export function createEngine(opts: EngineOptions) {
       replicas.clear();
       outbox.clear();
       conversations.clear();
+      directory.clear();
       me = null;
       api.setCookie(null);
       await storage.clear();
@@ -677,9 +694,10 @@ export function createEngine(opts: EngineOptions) {
     refreshConversations,
     conversations: (): Conversation[] => [...conversations.values()],
     conversation: (id: string): Conversation | undefined => conversations.get(id),
-    async users(): Promise<PublicUser[]> {
-      return (await api.request('GET', '/api/users', UsersReply)).users;
-    },
+    users: refreshDirectory,
+    /** A person from the directory on this device (names and roles work offline). */
+    user: (id: string): PublicUser | undefined => directory.get(id),
+    directory: (): PublicUser[] => [...directory.values()],
     async join(id: string): Promise<Conversation> {
       const { conversation } = await api.request('POST', `/api/conversations/${id}/join`, ConversationReply);
       await refreshConversations();
