@@ -37,7 +37,10 @@ export type Config = {
   host: string;
   dataDir: string;
   publicUrl: string;
+  /** Read live: when PORT is 0 the server adds its loopback origins once it knows its port. */
   allowedOrigins: string[];
+  /** PUBLIC_URL was given (otherwise the public address is derived from the port). */
+  publicUrlFixed: boolean;
   secureCookies: boolean;
   admin: { email: string; password: string; name: string } | null;
   workspaceName: string;
@@ -108,6 +111,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     dataDir: e.DATA_DIR,
     publicUrl,
     allowedOrigins: [...origins],
+    publicUrlFixed: e.PUBLIC_URL !== undefined,
     secureCookies: publicUrl.startsWith('https:'),
     admin:
       e.ADMIN_EMAIL !== undefined && e.ADMIN_PASSWORD !== undefined

@@ -185,6 +185,8 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
         server.listen(config.port, config.host, () => res());
       });
       const port = (server.address() as AddressInfo).port;
+      if (!config.publicUrlFixed && config.port !== port)
+        config.allowedOrigins.push(`http://127.0.0.1:${port}`, `http://localhost:${port}`);
       log.info({ port, host: config.host, dataDir: config.dataDir }, 'Commonroom is listening');
       return { port, url: `http://${config.host}:${port}` };
     },

@@ -32,6 +32,8 @@ export type ApiClient = ReturnType<typeof createApiClient>;
 
 export function createApiClient(opts: ApiClientOptions) {
   let cookie: string | null = null;
+  // Called unbound: a browser's fetch throws "Illegal invocation" when called as a method of another object.
+  const fetchFn = opts.fetch;
   const request = async <S extends z.ZodType>(
     method: string,
     path: string,
@@ -43,7 +45,7 @@ export function createApiClient(opts: ApiClientOptions) {
     if (opts.manualCookies && cookie) headers.cookie = cookie;
     let res: Response;
     try {
-      res = await opts.fetch(`${opts.baseUrl}${path}`, {
+      res = await fetchFn(`${opts.baseUrl}${path}`, {
         method,
         headers,
         credentials: 'same-origin',

@@ -14,12 +14,11 @@ export const SESSION_COOKIE = 'cr_session';
  * a CORS preflight that this server never grants.
  */
 export function sameOriginWrites(allowedOrigins: readonly string[]): MiddlewareHandler<HonoEnv> {
-  const allowed = new Set(allowedOrigins);
   return async (c, next) => {
     const m = c.req.method;
     if (m === 'GET' || m === 'HEAD' || m === 'OPTIONS') return next();
     const origin = c.req.header('origin');
-    if (origin !== undefined && !allowed.has(origin))
+    if (origin !== undefined && !allowedOrigins.includes(origin))
       throw new AppError(403, 'bad-origin', 'This request came from a site that is not allowed.');
     if (c.req.header('sec-fetch-site') === 'cross-site')
       throw new AppError(403, 'bad-origin', 'Cross-site requests are not allowed.');

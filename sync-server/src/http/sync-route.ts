@@ -17,10 +17,9 @@ export function syncRoute(d: {
   users: UserStore;
   hub: SocketHub;
 }) {
-  const allowed = new Set(d.allowedOrigins);
   const guard: MiddlewareHandler<HonoEnv> = async (c, next) => {
     const origin = c.req.header('origin');
-    if (origin !== undefined && !allowed.has(origin))
+    if (origin !== undefined && !d.allowedOrigins.includes(origin))
       return c.json({ error: 'bad-origin', message: 'This site may not connect.' }, 403);
     const token = getCookie(c, 'cr_session' satisfies typeof SESSION_COOKIE);
     const s = token ? d.sessions.lookup(token) : null;

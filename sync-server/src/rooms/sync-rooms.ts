@@ -85,6 +85,17 @@ export function createSyncRooms(deps: {
   const committingIds = new Set<string>();
   /** conversation id → sessions subscribed to any of its documents (typing indicators, revocation). */
   const byConversation = new Map<string, Set<Session>>();
+  /** Refs each socket has written with. A repeated frame is dropped, so a ref never gets two answers (P11). */
+  const seenRefs = new WeakMap<Session, Set<number>>();
+  const isRepeatedRef = (s: Session, ref: number): boolean => {
+    if (ref === 0) return false;
+    let seen = seenRefs.get(s);
+    if (!seen) seenRefs.set(s, (seen = new Set()));
+    if (seen.has(ref)) return true;
+    seen.add(ref);
+    if (seen.size > 10_000) seen.delete(seen.values().next().value as number);
+    return false;
+  };
 
   const reject = (s: Session, ref: number, doc: string, code: string, message: string): WriteOutcome => {
     if (ref !== 0) s.send([{ type: 'reject', ref, doc, code, message }]);
@@ -281,6 +292,8 @@ export function createSyncRooms(deps: {
 
   /** Step 2 or update from a client: authorise by document, scan, apply, judge, then commit (T1–T8). */
   const write = (s: Session, name: string, ref: number, update: Uint8Array): WriteOutcome => {
+    // A copy of a write already answered: refused then applied, the client would hold the wrong verdict.
+    if (isRepeatedRef(s, ref)) return 'rejected';
     const found = lookup(name);
     if (!found) return refuseAndAudit(s, ref, name, 'not-found', 'no such document');
     const { parsed, conv } = found;

@@ -32,6 +32,7 @@ export function createConversationService(d: {
       name: c.name,
       description: c.description,
       topic: c.topic,
+      icon: c.icon,
       archived: c.archived,
       memberCount: conversations.memberCount(c.id),
       isMember: member,

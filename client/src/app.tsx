@@ -1,0 +1,158 @@
+import type { Engine } from '@commonroom/engine';
+import { useCallback, useEffect, useState } from 'react';
+import { requestPersistentStorage } from './sync/boot.ts';
+import { EngineProvider, useEngine, useEngineVersion } from './hooks/engine-context.tsx';
+import { ChannelBrowser } from './features/channel-browser.tsx';
+import { ConversationPane } from './features/conversation-pane.tsx';
+import { LoginPage } from './features/login-page.tsx';
+import { NewMessage } from './features/new-message.tsx';
+import { Sidebar } from './features/sidebar.tsx';
+
+type Phase = { kind: 'loading' } | { kind: 'signed-out'; notice?: string } | { kind: 'in' };
+
+export function App({ engine }: { engine: Engine }) {
+  const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
+  useEffect(() => {
+    let alive = true;
+    void engine.init().then((me) => {
+      if (!alive) return;
+      if (me) {
+        engine.connect();
+        setPhase({ kind: 'in' });
+      } else setPhase({ kind: 'signed-out' });
+    });
+    return () => {
+      alive = false;
+    };
+  }, [engine]);
+
+  return (
+    <EngineProvider engine={engine}>
+      {phase.kind === 'loading' ? (
+        <main className="login" id="main" aria-busy="true">
+          <p>Opening Commonroom…</p>
+        </main>
+      ) : phase.kind === 'signed-out' ? (
+        <LoginPage
+          {...(phase.notice ? { notice: phase.notice } : {})}
+          onSignedIn={() => {
+            void requestPersistentStorage();
+            engine.connect();
+            setPhase({ kind: 'in' });
+          }}
+        />
+      ) : (
+        <Shell onSignedOut={(notice) => setPhase({ kind: 'signed-out', ...(notice ? { notice } : {}) })} />
+      )}
+    </EngineProvider>
+  );
+}
+
+const conversationFromHash = (): string | null => /^#\/c\/([A-Za-z0-9_-]+)$/.exec(location.hash)?.[1] ?? null;
+
+function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
+  const engine = useEngine();
+  useEngineVersion();
+  const [selected, setSelected] = useState<string | null>(conversationFromHash);
+  const [dialog, setDialog] = useState<'browse' | 'new' | null>(null);
+  const [workspace, setWorkspace] = useState('Commonroom');
+  const status = engine.status();
+
+  const select = useCallback((id: string | null) => {
+    setSelected(id);
+    history.replaceState(null, '', id ? `#/c/${id}` : '#');
+  }, []);
+
+  useEffect(() => {
+    if (status.connection === 'signed-out') onSignedOut('Your session has ended. Please sign in again.');
+  }, [status.connection, onSignedOut]);
+
+  useEffect(() => {
+    void fetch('/api/workspace', { credentials: 'same-origin' })
+      .then((r) => (r.ok ? (r.json() as Promise<{ workspaceName: string }>) : null))
+      .then((w) => w && setWorkspace(w.workspaceName))
+      .catch(() => undefined);
+  }, []);
+
+  // Desktop opens #general by default; a phone starts on the list.
+  useEffect(() => {
+    if (selected === null && matchMedia('(min-width: 700px)').matches) {
+      const general = engine.conversations().find((c) => c.name === 'general' && c.isMember);
+      if (general) select(general.id);
+    }
+  });
+
+  // Alt+↑ / Alt+↓ move between conversations.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (!e.altKey || (e.key !== 'ArrowUp' && e.key !== 'ArrowDown')) return;
+      const list = [...document.querySelectorAll<HTMLButtonElement>('.sidebar .conv')];
+      const i = list.findIndex((b) => b.classList.contains('selected'));
+      const next = list[Math.max(0, Math.min(list.length - 1, i + (e.key === 'ArrowDown' ? 1 : -1)))];
+      if (next) {
+        e.preventDefault();
+        next.click();
+        next.focus();
+      }
+    };
+    addEventListener('keydown', onKey);
+    return () => removeEventListener('keydown', onKey);
+  }, []);
+
+  // The page title carries the total unread count.
+  const total = engine
+    .conversations()
+    .filter((c) => c.isMember)
+    .reduce((n, c) => n + engine.view(c.id).unread, 0);
+  useEffect(() => {
+    document.title = total > 0 ? `(${total}) Commonroom` : 'Commonroom';
+  }, [total]);
+
+  const signOut = async () => {
+    const waiting = engine.status().waiting;
+    if (waiting > 0 && !confirm(`${waiting} message(s) have not been sent yet. Sign out and lose them?`)) return;
+    await engine.logout(true);
+    onSignedOut();
+  };
+
+  return (
+    <div className={`shell${selected ? ' has-selection' : ''}`}>
+      <a className="skip-link" href="#main">
+        Skip to conversation
+      </a>
+      <Sidebar
+        workspaceName={workspace}
+        selected={selected}
+        onSelect={select}
+        onBrowse={() => setDialog('browse')}
+        onNewMessage={() => setDialog('new')}
+        onSignOut={() => void signOut()}
+      />
+      {selected ? (
+        <ConversationPane conversationId={selected} onBack={() => select(null)} />
+      ) : (
+        <main className="pane pane-empty" id="main">
+          <p className="muted">Choose a conversation.</p>
+        </main>
+      )}
+      {dialog === 'browse' && (
+        <ChannelBrowser
+          onClose={() => setDialog(null)}
+          onOpen={(id) => {
+            setDialog(null);
+            select(id);
+          }}
+        />
+      )}
+      {dialog === 'new' && (
+        <NewMessage
+          onClose={() => setDialog(null)}
+          onOpen={(id) => {
+            setDialog(null);
+            select(id);
+          }}
+        />
+      )}
+    </div>
+  );
+}

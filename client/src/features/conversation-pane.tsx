@@ -1,0 +1,110 @@
+import { useEffect, useRef, useState } from 'react';
+import { useConversationView, useEngine } from '../hooks/engine-context.tsx';
+import { Composer } from './composer.tsx';
+import { MessageList } from './message-list.tsx';
+import { conversationTitle } from './people.tsx';
+import { channelGlyph } from './sidebar.tsx';
+
+/** The open conversation: header, messages, and the composer, or why one cannot post here. */
+export function ConversationPane({ conversationId, onBack }: { conversationId: string; onBack: () => void }) {
+  const engine = useEngine();
+  const view = useConversationView(conversationId);
+  const c = view?.conversation ?? null;
+  const [readSeqAtOpen, setReadSeqAtOpen] = useState(0);
+  const [problem, setProblem] = useState<string | null>(null);
+  const opened = useRef<string | null>(null);
+  const typing = engine.typingIn(conversationId).filter((id) => id !== engine.me()?.id);
+
+  useEffect(() => {
+    void engine.open(conversationId).catch(() => undefined);
+    opened.current = conversationId;
+    setReadSeqAtOpen(engine.view(conversationId).readSeq);
+  }, [conversationId, engine]);
+
+  // Reading is marking read: when the conversation is on screen and the page is visible.
+  const lastSeq = view?.state.lastSeq ?? 0;
+  useEffect(() => {
+    if (c?.isMember && document.visibilityState === 'visible' && lastSeq > (view?.readSeq ?? 0))
+      void engine.markRead(conversationId).catch(() => undefined);
+  }, [lastSeq, c?.isMember, conversationId, engine, view?.readSeq]);
+
+  if (!c || !view) return <main className="pane" id="main" />;
+  const title = conversationTitle(engine, c);
+
+  const join = async () => {
+    try {
+      await engine.join(c.id);
+      setProblem(null);
+    } catch {
+      setProblem('You need to be online to join a channel.');
+    }
+  };
+
+  let blocked: string | null = null;
+  if (!c.isMember) blocked = `You are reading #${c.name ?? ''}. Join it to post.`;
+  else if (c.archived) blocked = 'This channel is archived: it keeps its history but takes no new messages.';
+  else if (!c.canPost && c.kind === 'announcement')
+    blocked = `Only tutors, teachers, staff and admins post in #${c.name ?? ''}. You can read and react here.`;
+  else if (!c.canPost) blocked = 'You cannot post here.';
+
+  return (
+    <main className="pane" id="main" aria-labelledby="pane-title">
+      <header className="pane-head">
+        <button type="button" className="back icon-button" onClick={onBack} aria-label="Back to conversations">
+          ←
+        </button>
+        <div className="pane-title">
+          <h2 id="pane-title">
+            {c.kind !== 'dm' && (
+              <span className="glyph" aria-hidden="true">
+                {channelGlyph(c)}
+              </span>
+            )}
+            {title}
+          </h2>
+          {(c.topic || c.description) && <p className="muted topic">{c.topic || c.description}</p>}
+        </div>
+        <span className="muted members">
+          {c.memberCount} {c.memberCount === 1 ? 'member' : 'members'}
+        </span>
+        {c.isMember && c.kind !== 'dm' && c.name !== 'announcements' && (
+          <button
+            type="button"
+            className="link-button"
+            onClick={() => void engine.leave(c.id).catch(() => setProblem('You need to be online to leave.'))}
+          >
+            Leave
+          </button>
+        )}
+      </header>
+      <MessageList
+        conversationId={c.id}
+        messages={view.messages}
+        readSeqAtOpen={readSeqAtOpen}
+        hasOlder={view.state.oldestSegment > 0}
+        onLoadOlder={() => void engine.loadOlder(c.id)}
+      />
+      <p className="typing" aria-live="polite">
+        {typing.length > 0 &&
+          `${typing.map((id) => engine.user(id)?.displayName ?? 'Someone').join(', ')} ${typing.length === 1 ? 'is' : 'are'} typing…`}
+      </p>
+      {problem && (
+        <p className="error" role="alert">
+          {problem}
+        </p>
+      )}
+      {blocked ? (
+        <div className="cannot-post" role="note">
+          <p>{blocked}</p>
+          {!c.isMember && (
+            <button type="button" className="primary" onClick={() => void join()}>
+              Join #{c.name}
+            </button>
+          )}
+        </div>
+      ) : (
+        <Composer conversationId={c.id} placeholder={`Message ${c.kind === 'dm' ? title : `#${c.name ?? ''}`}`} />
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,86 @@
+import type { Conversation } from '@commonroom/protocol';
+import { useEngine, useEngineVersion } from '../hooks/engine-context.tsx';
+import { SyncIndicator } from './sync-indicator.tsx';
+import { conversationTitle, PresenceDot } from './people.tsx';
+
+export function channelGlyph(c: Conversation): string {
+  if (c.icon) return c.icon;
+  if (c.kind === 'announcement') return '📢';
+  if (c.kind === 'private') return '🔒';
+  return '#';
+}
+
+/** Channels with unread badges, direct messages with presence, and the ways to find more. */
+export function Sidebar(props: {
+  workspaceName: string;
+  selected: string | null;
+  onSelect: (id: string) => void;
+  onBrowse: () => void;
+  onNewMessage: () => void;
+  onSignOut: () => void;
+}) {
+  const engine = useEngine();
+  useEngineVersion();
+  const me = engine.me();
+  const mine = engine.conversations().filter((c) => c.isMember);
+  const channels = mine.filter((c) => c.kind !== 'dm').sort((a, b) => (a.name ?? '').localeCompare(b.name ?? ''));
+  const dms = mine.filter((c) => c.kind === 'dm');
+
+  const item = (c: Conversation) => {
+    const v = engine.view(c.id);
+    const title = conversationTitle(engine, c);
+    const other = c.kind === 'dm' ? c.dmMembers.find((m) => m.id !== me?.id) : undefined;
+    return (
+      <li key={c.id}>
+        <button
+          type="button"
+          className={`conv${props.selected === c.id ? ' selected' : ''}${v.unread > 0 ? ' unread' : ''}`}
+          aria-current={props.selected === c.id ? 'page' : undefined}
+          onClick={() => props.onSelect(c.id)}
+          data-conversation={c.name ?? c.id}
+        >
+          {other ? (
+            <PresenceDot userId={other.id} />
+          ) : (
+            <span className="glyph" aria-hidden="true">
+              {channelGlyph(c)}
+            </span>
+          )}
+          <span className="conv-name">{title}</span>
+          {v.unread > 0 && (
+            <span className="badge" aria-label={`${v.unread} unread`}>
+              {v.unread > 99 ? '99+' : v.unread}
+            </span>
+          )}
+        </button>
+      </li>
+    );
+  };
+
+  return (
+    <nav className="sidebar" aria-label="Conversations">
+      <header className="sidebar-head">
+        <h1 className="workspace">{props.workspaceName}</h1>
+        <SyncIndicator />
+      </header>
+      <div className="sidebar-scroll">
+        <h2 className="section">Channels</h2>
+        <ul className="conv-list">{channels.map(item)}</ul>
+        <button type="button" className="link-button" onClick={props.onBrowse}>
+          Browse channels
+        </button>
+        <h2 className="section">Direct messages</h2>
+        <ul className="conv-list">{dms.map(item)}</ul>
+        <button type="button" className="link-button" onClick={props.onNewMessage}>
+          + New message
+        </button>
+      </div>
+      <footer className="sidebar-foot">
+        <span className="me">{me?.displayName}</span>
+        <button type="button" className="link-button" onClick={props.onSignOut}>
+          Sign out
+        </button>
+      </footer>
+    </nav>
+  );
+}

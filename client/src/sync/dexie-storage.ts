@@ -1,0 +1,75 @@
+import type { EngineStorage, OutboxEntry } from '@commonroom/engine';
+import { Dexie, type Table } from 'dexie';
+
+/**
+ * The engine's device storage in IndexedDB. Writes use strict durability, so "saved" means on disk, not in
+ * a browser buffer; a local change and its outbox entry commit in one transaction. Passes the shared
+ * EngineStorage suite (packages/engine/test/storage-suite.ts) in the browser tests.
+ */
+
+type DocRow = { id?: number; name: string; update: Uint8Array };
+type MetaRow = { key: string; value: unknown };
+
+class CommonroomDb extends Dexie {
+  docs!: Table<DocRow, number>;
+  outbox!: Table<OutboxEntry, string>;
+  meta!: Table<MetaRow, string>;
+  constructor(name: string) {
+    super(name, { chromeTransactionDurability: 'strict' });
+    this.version(1).stores({ docs: '++id, name', outbox: 'id, order', meta: 'key' });
+  }
+}
+
+export function createDexieStorage(name = 'commonroom'): EngineStorage & { close(): void } {
+  const db = new CommonroomDb(name);
+  return {
+    async loadDoc(doc) {
+      const rows = await db.docs.where('name').equals(doc).sortBy('id');
+      return rows.map((r) => r.update);
+    },
+    async appendDocUpdate(doc, update) {
+      await db.docs.add({ name: doc, update });
+    },
+    async replaceDoc(doc, state) {
+      await db.transaction('rw', db.docs, async () => {
+        await db.docs.where('name').equals(doc).delete();
+        await db.docs.add({ name: doc, update: state });
+      });
+    },
+    async deleteDoc(doc) {
+      await db.docs.where('name').equals(doc).delete();
+    },
+    async listDocs() {
+      return (await db.docs.orderBy('name').uniqueKeys()).map(String);
+    },
+    async commitLocal(doc, update, entry) {
+      await db.transaction('rw', db.docs, db.outbox, async () => {
+        await db.docs.add({ name: doc, update });
+        await db.outbox.put(entry);
+      });
+    },
+    async listOutbox() {
+      return db.outbox.orderBy('order').toArray();
+    },
+    async putOutbox(entry) {
+      await db.outbox.put(entry);
+    },
+    async deleteOutbox(id) {
+      await db.outbox.delete(id);
+    },
+    async getMeta(key) {
+      return (await db.meta.get(key))?.value;
+    },
+    async setMeta(key, value) {
+      await db.meta.put({ key, value });
+    },
+    async clear() {
+      await db.transaction('rw', db.docs, db.outbox, db.meta, async () => {
+        await Promise.all([db.docs.clear(), db.outbox.clear(), db.meta.clear()]);
+      });
+    },
+    close() {
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import { ROLE_LABELS, type Role } from '@commonroom/protocol';
+
+/** Words and times as people read them. Pure functions, given "now", so tests and screenshots are stable. */
+
+export function relativeTime(ts: number, now: number): string {
+  const s = Math.round((now - ts) / 1000);
+  if (s < 45) return 'just now';
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min ago`;
+  const h = Math.round(m / 60);
+  if (h < 24) return `${h} h ago`;
+  return new Date(ts).toLocaleDateString(undefined, { day: 'numeric', month: 'short' });
+}
+
+export function clockTime(ts: number): string {
+  return new Date(ts).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+}
+
+export function dayLabel(ts: number, now: number): string {
+  const d = new Date(ts);
+  const today = new Date(now);
+  const yesterday = new Date(now - 86_400_000);
+  const same = (a: Date, b: Date) => a.toDateString() === b.toDateString();
+  if (same(d, today)) return 'Today';
+  if (same(d, yesterday)) return 'Yesterday';
+  return d.toLocaleDateString(undefined, { weekday: 'long', day: 'numeric', month: 'long' });
+}
+
+export const roleLabel = (r: Role): string => ROLE_LABELS[r];
+
+export function initials(name: string): string {
+  return (
+    name
+      .split(/\s+/)
+      .filter(Boolean)
+      .slice(0, 2)
+      .map((w) => w[0]?.toUpperCase() ?? '')
+      .join('') || '?'
+  );
+}

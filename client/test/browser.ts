@@ -1,0 +1,51 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type LaunchOptions, type Page } from 'playwright-core';
+import { CHROMIUM } from './global-setup.ts';
+
+/** Real Debian Chromium, headless, with the flags this closed network needs. */
+const LAUNCH: LaunchOptions = {
+  executablePath: CHROMIUM,
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+};
+
+export const launch = (): Promise<Browser> => chromium.launch(LAUNCH);
+export const launchProfile = (dir: string): Promise<BrowserContext> =>
+  chromium.launchPersistentContext(dir, { ...LAUNCH, viewport: { width: 1280, height: 800 } });
+
+export const SCREENSHOTS = join(import.meta.dirname, '..', '..', '.test-artifacts', 'screenshots');
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+}
+
+export async function signIn(page: Page, url: string, login: string, password: string): Promise<void> {
+  await page.goto(url);
+  await page.getByLabel('Email or username').fill(login);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('navigation', { name: 'Conversations' }).waitFor();
+}
+
+export async function openConversation(page: Page, name: string): Promise<void> {
+  await page.locator(`.sidebar .conv[data-conversation="${name}"]`).click();
+  await page.locator('#pane-title').filter({ hasText: name }).waitFor();
+}
+
+export async function sendMessage(page: Page, text: string): Promise<void> {
+  const box = page.getByLabel('Message', { exact: true });
+  await box.fill(text);
+  await box.press('Enter');
+}
+
+export const messageTexts = (page: Page): Promise<string[]> => page.locator('.messages .msg .text').allInnerTexts();

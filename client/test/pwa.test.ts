@@ -1,0 +1,168 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Engine } from '@commonroom/engine';
+import {
+  addUser,
+  channel,
+  eventually,
+  loginAdmin,
+  startServer,
+  texts,
+  type TestServer,
+} from '../../sync-server/test/harness.ts';
+import { launch, launchProfile, messageTexts, openConversation, screenshot, sendMessage, signIn } from './browser.ts';
+
+/** The PWA in real Chromium against the real server (issue 3). */
+describe('the PWA in Chromium', () => {
+  let ts: TestServer;
+  let admin: Engine;
+  let browser: Browser;
+  beforeAll(async () => {
+    ts = await startServer();
+    admin = await loginAdmin(ts);
+    browser = await launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await ts?.destroy();
+  });
+
+  it('two people: live messages in #general, a DM, a private channel hidden, #announcements read-only for students', async () => {
+    const amy = await addUser(ts, admin, 'student', { name: 'Amy Student', connect: false });
+    const sam = await addUser(ts, admin, 'tutor', { name: 'Sam Tutor', connect: false });
+    const a = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const b = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const pa = await a.newPage();
+    const pb = await b.newPage();
+    await signIn(pa, ts.url, amy.email, amy.password);
+    await signIn(pb, ts.url, sam.email, sam.password);
+    await openConversation(pa, 'general');
+    await openConversation(pb, 'general');
+
+    await sendMessage(pa, 'Hello from Amy');
+    await eventually(async () => expect(await messageTexts(pb)).toContain('Hello from Amy'));
+    await eventually(async () => expect(await pa.locator('[data-status="sent"]').count()).toBeGreaterThan(0));
+    await sendMessage(pb, 'Welcome Amy! See https://example.com');
+    await eventually(async () => expect(await messageTexts(pa)).toContain('Welcome Amy! See https://example.com'));
+    expect(await pa.getByRole('link', { name: 'https://example.com' }).getAttribute('rel')).toContain('noopener');
+
+    // A direct message, started from the people picker.
+    await pa.getByRole('button', { name: '+ New message' }).click();
+    await pa.getByRole('dialog').getByLabel('To').fill('Sam');
+    await pa.getByRole('dialog').getByRole('button', { name: 'Message' }).first().click();
+    await pa.locator('#pane-title').filter({ hasText: 'Sam Tutor' }).waitFor();
+    await sendMessage(pa, 'Can I ask about my assignment?');
+    await pb.locator('.sidebar .conv', { hasText: 'Amy Student' }).click();
+    await eventually(async () => expect(await messageTexts(pb)).toContain('Can I ask about my assignment?'));
+
+    // The private staff channel is invisible to the student, even when browsing.
+    await expect(pb.locator('.sidebar .conv[data-conversation="tutors-only"]').count()).resolves.toBe(1);
+    await expect(pa.locator('.sidebar .conv[data-conversation="tutors-only"]').count()).resolves.toBe(0);
+    await pa.getByRole('button', { name: 'Browse channels' }).click();
+    await expect(pa.getByRole('dialog').getByText('#tutors-only').count()).resolves.toBe(0);
+    await expect(pa.getByRole('dialog').getByText('#level2-it-skills').count()).resolves.toBe(1);
+    await pa.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
+
+    // In #announcements a student is told why they cannot post, instead of a composer that fails.
+    await openConversation(pa, 'announcements');
+    await expect(pa.getByRole('note').innerText()).resolves.toMatch(
+      /Only tutors, teachers, staff and admins post in #announcements/,
+    );
+    await expect(pa.getByLabel('Message', { exact: true }).count()).resolves.toBe(0);
+    await openConversation(pb, 'announcements');
+    await sendMessage(pb, 'College closes at 4pm on Friday');
+    await eventually(async () => expect(await messageTexts(pa)).toContain('College closes at 4pm on Friday'));
+
+    await openConversation(pa, 'general');
+    await screenshot(pa, 'desktop-general');
+    await pa.setViewportSize({ width: 390, height: 844 });
+    await screenshot(pa, 'phone-conversation');
+    await pa.getByRole('button', { name: 'Back to conversations' }).click();
+    await pa.getByRole('navigation', { name: 'Conversations' }).waitFor();
+    await screenshot(pa, 'phone-sidebar');
+    await a.close();
+    await b.close();
+  });
+
+  it('offline: three messages survive a reload and a browser restart, then arrive once each, in order', async () => {
+    const amy = await addUser(ts, admin, 'student', { name: 'Offline Amy', connect: false });
+    const watcher = await addUser(ts, admin, 'tutor', { name: 'Watcher' });
+    const general = channel(watcher.engine, 'general');
+    await watcher.engine.open(general);
+    const profile = mkdtempSync(join(tmpdir(), 'commonroom-profile-'));
+    try {
+      let ctx = await launchProfile(profile);
+      let page = ctx.pages()[0] ?? (await ctx.newPage());
+      await signIn(page, ts.url, amy.email, amy.password);
+      await openConversation(page, 'general');
+      // The service worker takes control of the page after the first visit.
+      await eventually(async () => {
+        await page.reload();
+        expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+      }, 20_000);
+      await openConversation(page, 'general');
+
+      await ctx.setOffline(true);
+      await eventually(async () => expect(await page.getByTestId('sync-status').innerText()).toMatch(/Offline/));
+      for (const t of ['offline one', 'offline two', 'offline three']) await sendMessage(page, t);
+      await eventually(async () => expect(await page.locator('[data-status="waiting"]').count()).toBe(3));
+      await expect(page.getByTestId('sync-status').innerText()).resolves.toMatch(/3 waiting/);
+
+      await page.reload();
+      await openConversation(page, 'general');
+      await eventually(async () => expect(await page.locator('[data-status="waiting"]').count()).toBe(3));
+      await screenshot(page, 'offline-waiting');
+
+      await ctx.close();
+      ctx = await launchProfile(profile);
+      await ctx.setOffline(true);
+      page = ctx.pages()[0] ?? (await ctx.newPage());
+      await page.goto(ts.url);
+      await openConversation(page, 'general');
+      await eventually(async () => expect(await page.locator('[data-status="waiting"]').count()).toBe(3));
+      expect((await messageTexts(page)).slice(-3)).toEqual(['offline one', 'offline two', 'offline three']);
+      expect(texts(watcher.engine, general)).not.toContain('offline one');
+
+      await ctx.setOffline(false);
+      await eventually(async () => expect(await page.locator('[data-status="waiting"]').count()).toBe(0), 20_000);
+      await eventually(() => {
+        const seen = texts(watcher.engine, general).filter((t) => t.startsWith('offline '));
+        expect(seen).toEqual(['offline one', 'offline two', 'offline three']);
+      });
+      await ctx.close();
+    } finally {
+      rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    }
+  });
+
+  it('the web manifest is valid and the service worker controls the page', async () => {
+    const res = await fetch(`${ts.url}/manifest.webmanifest`);
+    expect(res.status).toBe(200);
+    const m = (await res.json()) as Record<string, unknown> & { icons: { sizes: string; purpose?: string }[] };
+    expect(m).toMatchObject({
+      name: 'Commonroom',
+      short_name: 'Commonroom',
+      start_url: '/',
+      display: 'standalone',
+      theme_color: '#4a154b',
+    });
+    expect(m.icons.map((i) => i.sizes)).toEqual(expect.arrayContaining(['192x192', '512x512']));
+    expect(m.icons.some((i) => i.purpose === 'maskable')).toBe(true);
+    for (const icon of ['icon-192.png', 'icon-512.png', 'icon-maskable-512.png'])
+      expect((await fetch(`${ts.url}/icons/${icon}`)).status).toBe(200);
+    const page = await browser.newPage();
+    await page.goto(ts.url);
+    expect(await page.locator('link[rel="manifest"]').count()).toBe(1);
+    await eventually(async () => {
+      await page.reload();
+      expect(await page.evaluate(() => navigator.serviceWorker.controller?.scriptURL ?? null)).toBe(`${ts.url}/sw.js`);
+    }, 20_000);
+    const csp = (await fetch(ts.url)).headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    await page.close();
+  });
+});

@@ -1,0 +1,42 @@
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+import { VitePWA } from 'vite-plugin-pwa';
+
+// The PWA: the app shell is precached by a generated service worker, so after one visit the app opens with
+// no network at all. API, sync and health requests never come from the cache.
+export default defineConfig({
+  plugins: [
+    react(),
+    VitePWA({
+      registerType: 'autoUpdate',
+      injectRegister: null,
+      strategies: 'generateSW',
+      filename: 'sw.js',
+      manifest: {
+        name: 'Commonroom',
+        short_name: 'Commonroom',
+        description: 'Messages for your college, online or off.',
+        start_url: '/',
+        scope: '/',
+        display: 'standalone',
+        background_color: '#ffffff',
+        theme_color: '#4a154b',
+        icons: [
+          { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: '/icons/icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
+      },
+      workbox: {
+        globPatterns: ['**/*.{js,css,html,png,svg,webmanifest}'],
+        navigateFallback: '/index.html',
+        navigateFallbackDenylist: [/^\/api\//, /^\/sync/, /^\/healthz/],
+        cleanupOutdatedCaches: true,
+      },
+    }),
+  ],
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: false, chunkSizeWarningLimit: 400 },
+  server: {
+    proxy: { '/api': 'http://127.0.0.1:8787', '/sync': { target: 'ws://127.0.0.1:8787', ws: true } },
+  },
+});
