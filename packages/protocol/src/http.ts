@@ -82,6 +82,8 @@ export const Conversation = z.object({
   name: z.string().nullable(),
   description: z.string(),
   topic: z.string(),
+  /** An emoji shown beside the name (the default channels have one). */
+  icon: z.string(),
   archived: z.boolean(),
   memberCount: z.number(),
   isMember: z.boolean(),
