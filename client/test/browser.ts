@@ -48,4 +48,5 @@ export async function sendMessage(page: Page, text: string): Promise<void> {
   await box.press('Enter');
 }
 
-export const messageTexts = (page: Page): Promise<string[]> => page.locator('.messages .msg .text').allInnerTexts();
+export const messageTexts = (page: Page): Promise<string[]> =>
+  page.locator('.messages .msg .text').allInnerTexts();

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -13,7 +14,17 @@ import {
   texts,
   type TestServer,
 } from '../../sync-server/test/harness.ts';
-import { launch, launchProfile, messageTexts, openConversation, screenshot, sendMessage, signIn } from './browser.ts';
+import {
+  launch,
+  launchProfile,
+  messageTexts,
+  openConversation,
+  screenshot,
+  sendMessage,
+  signIn,
+} from './browser.ts';
+
+const require = createRequire(import.meta.url);
 
 /** The PWA in real Chromium against the real server (issue 3). */
 describe('the PWA in Chromium', () => {
@@ -46,8 +57,12 @@ describe('the PWA in Chromium', () => {
     await eventually(async () => expect(await messageTexts(pb)).toContain('Hello from Amy'));
     await eventually(async () => expect(await pa.locator('[data-status="sent"]').count()).toBeGreaterThan(0));
     await sendMessage(pb, 'Welcome Amy! See https://example.com');
-    await eventually(async () => expect(await messageTexts(pa)).toContain('Welcome Amy! See https://example.com'));
-    expect(await pa.getByRole('link', { name: 'https://example.com' }).getAttribute('rel')).toContain('noopener');
+    await eventually(async () =>
+      expect(await messageTexts(pa)).toContain('Welcome Amy! See https://example.com'),
+    );
+    expect(await pa.getByRole('link', { name: 'https://example.com' }).getAttribute('rel')).toContain(
+      'noopener',
+    );
 
     // A direct message, started from the people picker.
     await pa.getByRole('button', { name: '+ New message' }).click();
@@ -106,7 +121,9 @@ describe('the PWA in Chromium', () => {
       await openConversation(page, 'general');
 
       await ctx.setOffline(true);
-      await eventually(async () => expect(await page.getByTestId('sync-status').innerText()).toMatch(/Offline/));
+      await eventually(async () =>
+        expect(await page.getByTestId('sync-status').innerText()).toMatch(/Offline/),
+      );
       for (const t of ['offline one', 'offline two', 'offline three']) await sendMessage(page, t);
       await eventually(async () => expect(await page.locator('[data-status="waiting"]').count()).toBe(3));
       await expect(page.getByTestId('sync-status').innerText()).resolves.toMatch(/3 waiting/);
@@ -127,7 +144,10 @@ describe('the PWA in Chromium', () => {
       expect(texts(watcher.engine, general)).not.toContain('offline one');
 
       await ctx.setOffline(false);
-      await eventually(async () => expect(await page.locator('[data-status="waiting"]').count()).toBe(0), 20_000);
+      await eventually(
+        async () => expect(await page.locator('[data-status="waiting"]').count()).toBe(0),
+        20_000,
+      );
       await eventually(() => {
         const seen = texts(watcher.engine, general).filter((t) => t.startsWith('offline '));
         expect(seen).toEqual(['offline one', 'offline two', 'offline three']);
@@ -138,10 +158,93 @@ describe('the PWA in Chromium', () => {
     }
   });
 
+  it('an automated accessibility check (axe) finds nothing serious, on the login page and the app', async () => {
+    const user = await addUser(ts, admin, 'student', { name: 'Axe Checker', connect: false });
+    // bypassCSP only lets the test inject axe; the app itself runs under the real policy in every other test.
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
+    const page = await ctx.newPage();
+    const audit = async (where: string) => {
+      await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+      const result = await page.evaluate(async () => {
+        const r = await (
+          window as unknown as {
+            axe: {
+              run: () => Promise<{
+                violations: { id: string; impact: string; help: string; nodes: unknown[] }[];
+              }>;
+            };
+          }
+        ).axe.run();
+        return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, count: v.nodes.length }));
+      });
+      const serious = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      expect(serious, `${where}: ${JSON.stringify(serious)}`).toEqual([]);
+    };
+    await page.goto(ts.url);
+    await page.getByLabel('Email or username').waitFor();
+    await audit('login page');
+    await signIn(page, ts.url, user.email, user.password);
+    await openConversation(page, 'general');
+    await sendMessage(page, 'Checking accessibility with a link https://example.com and @channel');
+    await audit('conversation');
+    await ctx.close();
+  });
+
+  it('signing out with messages waiting asks first, and signing out clears this device', async () => {
+    const user = await addUser(ts, admin, 'student', { name: 'Leaving Lee', connect: false });
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await ctx.newPage();
+    await signIn(page, ts.url, user.email, user.password);
+    await openConversation(page, 'general');
+    await ctx.setOffline(true);
+    await sendMessage(page, 'not sent yet');
+    await eventually(async () => expect(await page.locator('[data-status="waiting"]').count()).toBe(1));
+    const questions: string[] = [];
+    page.once('dialog', (d) => {
+      questions.push(d.message());
+      void d.dismiss();
+    });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await eventually(() =>
+      expect(questions).toEqual(['1 message(s) have not been sent yet. Sign out and lose them?']),
+    );
+    await expect(page.getByRole('navigation', { name: 'Conversations' }).count()).resolves.toBe(1);
+    await ctx.setOffline(false);
+    await eventually(
+      async () => expect(await page.locator('[data-status="waiting"]').count()).toBe(0),
+      20_000,
+    );
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Email or username').waitFor();
+    const left = await page.evaluate(
+      () =>
+        new Promise<number>((resolve) => {
+          const req = indexedDB.open('commonroom');
+          req.onsuccess = () => {
+            const db = req.result;
+            const tx = db.transaction(['docs', 'outbox', 'meta'], 'readonly');
+            let n = 0;
+            let pending = 3;
+            for (const name of ['docs', 'outbox', 'meta']) {
+              const c = tx.objectStore(name).count();
+              c.onsuccess = () => {
+                n += c.result;
+                if (--pending === 0) resolve(n);
+              };
+            }
+          };
+        }),
+    );
+    expect(left).toBe(0);
+    await ctx.close();
+  });
+
   it('the web manifest is valid and the service worker controls the page', async () => {
     const res = await fetch(`${ts.url}/manifest.webmanifest`);
     expect(res.status).toBe(200);
-    const m = (await res.json()) as Record<string, unknown> & { icons: { sizes: string; purpose?: string }[] };
+    const m = (await res.json()) as Record<string, unknown> & {
+      icons: { sizes: string; purpose?: string }[];
+    };
     expect(m).toMatchObject({
       name: 'Commonroom',
       short_name: 'Commonroom',
@@ -158,7 +261,9 @@ describe('the PWA in Chromium', () => {
     expect(await page.locator('link[rel="manifest"]').count()).toBe(1);
     await eventually(async () => {
       await page.reload();
-      expect(await page.evaluate(() => navigator.serviceWorker.controller?.scriptURL ?? null)).toBe(`${ts.url}/sw.js`);
+      expect(await page.evaluate(() => navigator.serviceWorker.controller?.scriptURL ?? null)).toBe(
+        `${ts.url}/sw.js`,
+      );
     }, 20_000);
     const csp = (await fetch(ts.url)).headers.get('content-security-policy') ?? '';
     expect(csp).toContain("script-src 'self'");
