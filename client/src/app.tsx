@@ -110,7 +110,8 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
 
   const signOut = async () => {
     const waiting = engine.status().waiting;
-    if (waiting > 0 && !confirm(`${waiting} message(s) have not been sent yet. Sign out and lose them?`)) return;
+    if (waiting > 0 && !confirm(`${waiting} message(s) have not been sent yet. Sign out and lose them?`))
+      return;
     await engine.logout(true);
     onSignedOut();
   };

@@ -19,7 +19,8 @@ export function ChannelBrowser({ onClose, onOpen }: { onClose: () => void; onOpe
     .filter((c) => c.kind !== 'dm' && (c.name ?? '').includes(filter.toLowerCase()))
     .sort((a, b) => (a.name ?? '').localeCompare(b.name ?? ''));
 
-  const explain = (e: unknown) => setError(e instanceof ApiError ? e.message : 'You need to be online to do that.');
+  const explain = (e: unknown) =>
+    setError(e instanceof ApiError ? e.message : 'You need to be online to do that.');
 
   const create = async (e: FormEvent) => {
     e.preventDefault();
@@ -78,11 +79,19 @@ export function ChannelBrowser({ onClose, onOpen }: { onClose: () => void; onOpe
           <h3>Create a channel</h3>
           <label>
             Name
-            <input value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. level2-revision" required />
+            <input
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+              placeholder="e.g. level2-revision"
+              required
+            />
           </label>
           <label>
             Who can find it
-            <select value={kind} onChange={(e) => setKind(e.target.value === 'private' ? 'private' : 'public')}>
+            <select
+              value={kind}
+              onChange={(e) => setKind(e.target.value === 'private' ? 'private' : 'public')}
+            >
               <option value="public">Everyone (public)</option>
               <option value="private">Invited people only (private)</option>
             </select>

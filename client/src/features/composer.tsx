@@ -2,7 +2,24 @@ import { LIMITS } from '@commonroom/protocol';
 import { useRef, useState, type KeyboardEvent } from 'react';
 import { useEngine, useEngineVersion } from '../hooks/engine-context.tsx';
 
-const COMMON_EMOJI = ['👍', '❤️', '😂', '🎉', '👏', '🙏', '😊', '🤔', '👀', '✅', '🔥', '💯', '😢', '😮', '🙌', '📚'];
+const COMMON_EMOJI = [
+  '👍',
+  '❤️',
+  '😂',
+  '🎉',
+  '👏',
+  '🙏',
+  '😊',
+  '🤔',
+  '👀',
+  '✅',
+  '🔥',
+  '💯',
+  '😢',
+  '😮',
+  '🙌',
+  '📚',
+];
 
 /**
  * Multi-line; Enter sends, Shift+Enter starts a new line. The text is saved on this device before the box
@@ -120,7 +137,12 @@ export function Composer({ conversationId, placeholder }: { conversationId: stri
         >
           😊
         </button>
-        <button type="button" className="icon-button" aria-label="Mention someone" onClick={() => insert('@')}>
+        <button
+          type="button"
+          className="icon-button"
+          aria-label="Mention someone"
+          onClick={() => insert('@')}
+        >
           @
         </button>
         <button type="submit" className="primary send" disabled={text.trim().length === 0}>

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { useConversationView, useEngine } from '../hooks/engine-context.tsx';
+import { ChannelDetails } from './channel-details.tsx';
 import { Composer } from './composer.tsx';
 import { MessageList } from './message-list.tsx';
 import { conversationTitle } from './people.tsx';
@@ -12,6 +13,7 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
   const c = view?.conversation ?? null;
   const [readSeqAtOpen, setReadSeqAtOpen] = useState(0);
   const [problem, setProblem] = useState<string | null>(null);
+  const [details, setDetails] = useState(false);
   const opened = useRef<string | null>(null);
   const typing = engine.typingIn(conversationId).filter((id) => id !== engine.me()?.id);
 
@@ -50,7 +52,12 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
   return (
     <main className="pane" id="main" aria-labelledby="pane-title">
       <header className="pane-head">
-        <button type="button" className="back icon-button" onClick={onBack} aria-label="Back to conversations">
+        <button
+          type="button"
+          className="back icon-button"
+          onClick={onBack}
+          aria-label="Back to conversations"
+        >
           ←
         </button>
         <div className="pane-title">
@@ -64,9 +71,14 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
           </h2>
           {(c.topic || c.description) && <p className="muted topic">{c.topic || c.description}</p>}
         </div>
-        <span className="muted members">
+        <button
+          type="button"
+          className="link-button members"
+          onClick={() => setDetails(true)}
+          aria-haspopup="dialog"
+        >
           {c.memberCount} {c.memberCount === 1 ? 'member' : 'members'}
-        </span>
+        </button>
         {c.isMember && c.kind !== 'dm' && c.name !== 'announcements' && (
           <button
             type="button"
@@ -93,6 +105,7 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
           {problem}
         </p>
       )}
+      {details && <ChannelDetails conversationId={c.id} onClose={() => setDetails(false)} />}
       {blocked ? (
         <div className="cannot-post" role="note">
           <p>{blocked}</p>
@@ -103,7 +116,10 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
           )}
         </div>
       ) : (
-        <Composer conversationId={c.id} placeholder={`Message ${c.kind === 'dm' ? title : `#${c.name ?? ''}`}`} />
+        <Composer
+          conversationId={c.id}
+          placeholder={`Message ${c.kind === 'dm' ? title : `#${c.name ?? ''}`}`}
+        />
       )}
     </main>
   );

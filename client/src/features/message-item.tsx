@@ -32,7 +32,9 @@ export function MessageItem({
       <div className="msg-body">
         <header className="msg-head">
           <span className="author">{name}</span>
-          {role && <span className={`role role-${isStaffRole(role) ? 'staff' : 'student'}`}>{roleLabel(role)}</span>}
+          {role && (
+            <span className={`role role-${isStaffRole(role) ? 'staff' : 'student'}`}>{roleLabel(role)}</span>
+          )}
           <time dateTime={new Date(m.ts).toISOString()} title={new Date(m.ts).toLocaleString()}>
             {relativeTime(m.ts, now)}
           </time>
@@ -55,7 +57,10 @@ export function MessageItem({
         {m.reactions.length > 0 && (
           <ul className="reactions" aria-label="Reactions">
             {m.reactions.map((r) => (
-              <li key={r.emoji} title={r.userIds.map((id) => engine.user(id)?.displayName ?? 'someone').join(', ')}>
+              <li
+                key={r.emoji}
+                title={r.userIds.map((id) => engine.user(id)?.displayName ?? 'someone').join(', ')}
+              >
                 {r.emoji} {r.userIds.length}
               </li>
             ))}

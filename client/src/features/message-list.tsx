@@ -23,6 +23,7 @@ export function MessageList(props: {
   const [now, setNow] = useState(() => Date.now());
   const [announcement, setAnnouncement] = useState('');
   const lastKey = useRef<string | null>(null);
+  const lastOlder = useRef(0);
 
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 30_000);
@@ -69,6 +70,11 @@ export function MessageList(props: {
       onScroll={(e) => {
         const el = e.currentTarget;
         atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+        // Scrolling to the top brings the previous part of the history.
+        if (el.scrollTop < 40 && props.hasOlder && Date.now() - lastOlder.current > 1000) {
+          lastOlder.current = Date.now();
+          props.onLoadOlder();
+        }
       }}
     >
       {props.hasOlder && (

@@ -33,7 +33,12 @@ export function NewMessage({ onClose, onOpen }: { onClose: () => void; onOpen: (
     <Dialog title="New message" onClose={onClose}>
       <label>
         To
-        <input value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="Type a name" autoFocus />
+        <input
+          value={filter}
+          onChange={(e) => setFilter(e.target.value)}
+          placeholder="Type a name"
+          autoFocus
+        />
       </label>
       {error && (
         <p className="error" role="alert">

@@ -14,5 +14,7 @@ export function PresenceDot({ userId }: { userId: string }) {
   const p = engine.presenceOf(userId);
   const status = p?.status ?? 'offline';
   const label = status === 'offline' ? 'offline' : status;
-  return <span className={`presence presence-${status}`} role="img" aria-label={label} title={p?.text || label} />;
+  return (
+    <span className={`presence presence-${status}`} role="img" aria-label={label} title={p?.text || label} />
+  );
 }

@@ -23,7 +23,9 @@ export function Sidebar(props: {
   useEngineVersion();
   const me = engine.me();
   const mine = engine.conversations().filter((c) => c.isMember);
-  const channels = mine.filter((c) => c.kind !== 'dm').sort((a, b) => (a.name ?? '').localeCompare(b.name ?? ''));
+  const channels = mine
+    .filter((c) => c.kind !== 'dm')
+    .sort((a, b) => (a.name ?? '').localeCompare(b.name ?? ''));
   const dms = mine.filter((c) => c.kind === 'dm');
 
   const item = (c: Conversation) => {

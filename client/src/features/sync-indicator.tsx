@@ -18,7 +18,8 @@ export function SyncIndicator() {
   }
   if (s.waiting > 0) parts.push(`${s.waiting} waiting`);
   if (s.rejected > 0) parts.push(`${s.rejected} not sent`);
-  if (s.connection !== 'online' && s.lastSyncedAt !== null) parts.push(`last synced ${clockTime(s.lastSyncedAt)}`);
+  if (s.connection !== 'online' && s.lastSyncedAt !== null)
+    parts.push(`last synced ${clockTime(s.lastSyncedAt)}`);
   return (
     <p className={`sync sync-${tone}`} role="status" aria-live="polite" data-testid="sync-status">
       <span className="dot" aria-hidden="true" />

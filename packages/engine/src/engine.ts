@@ -72,6 +72,7 @@ const MeReply = z.object({ user: Me });
 const ConversationsReply = z.object({ conversations: z.array(Conversation) });
 const ConversationReply = z.object({ conversation: Conversation });
 const UsersReply = z.object({ users: z.array(PublicUser) });
+const MembersReply = z.object({ members: z.array(PublicUser) });
 
 /** Unacknowledged frames per document before further actions wait and are merged. */
 const WINDOW = 4;
@@ -362,7 +363,7 @@ export function createEngine(opts: EngineOptions) {
     for (const e of [...outbox.values()].sort((a, b) => a.order - b.order)) {
       if (e.doc !== r.name || e.status !== 'pending' || (onlyUnapplied && e.update !== null)) continue;
       const update = applyCaptured(r, e.kind, e.payload);
-      if (update === null && e.update !== null && e.order > (rebuiltAfter.get(r.name) ?? Infinity)) {
+      if (update === null && !onlyUnapplied && e.order > (rebuiltAfter.get(r.name) ?? Infinity)) {
         // Taken during the rebuild: already in the rebuilt copy, never sent (sending waits for the replay).
         continue;
       } else if (update === null) {
@@ -695,6 +696,9 @@ export function createEngine(opts: EngineOptions) {
     conversations: (): Conversation[] => [...conversations.values()],
     conversation: (id: string): Conversation | undefined => conversations.get(id),
     users: refreshDirectory,
+    async members(conversationId: string): Promise<PublicUser[]> {
+      return (await api.request('GET', `/api/conversations/${conversationId}/members`, MembersReply)).members;
+    },
     /** A person from the directory on this device (names and roles work offline). */
     user: (id: string): PublicUser | undefined => directory.get(id),
     directory: (): PublicUser[] => [...directory.values()],
