@@ -6,9 +6,10 @@ import { ChannelBrowser } from './features/channel-browser.tsx';
 import { ConversationPane } from './features/conversation-pane.tsx';
 import { LoginPage } from './features/login-page.tsx';
 import { NewMessage } from './features/new-message.tsx';
+import { SetupPage } from './features/setup-page.tsx';
 import { Sidebar } from './features/sidebar.tsx';
 
-type Phase = { kind: 'loading' } | { kind: 'signed-out'; notice?: string } | { kind: 'in' };
+type Phase = { kind: 'loading' } | { kind: 'setup'; token: string } | { kind: 'signed-out'; notice?: string } | { kind: 'in' };
 
 export function App({ engine }: { engine: Engine }) {
   const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
@@ -16,10 +17,12 @@ export function App({ engine }: { engine: Engine }) {
     let alive = true;
     void engine.init().then((me) => {
       if (!alive) return;
+      const setupToken = location.pathname === '/setup' ? location.hash.slice(1) : '';
       if (me) {
         engine.connect();
         setPhase({ kind: 'in' });
-      } else setPhase({ kind: 'signed-out' });
+      } else if (setupToken) setPhase({ kind: 'setup', token: setupToken });
+      else setPhase({ kind: 'signed-out' });
     });
     return () => {
       alive = false;
@@ -32,6 +35,15 @@ export function App({ engine }: { engine: Engine }) {
         <main className="login" id="main" aria-busy="true">
           <p>Opening Commonroom…</p>
         </main>
+      ) : phase.kind === 'setup' ? (
+        <SetupPage
+          token={phase.token}
+          onDone={() => {
+            void requestPersistentStorage();
+            engine.connect();
+            setPhase({ kind: 'in' });
+          }}
+        />
       ) : phase.kind === 'signed-out' ? (
         <LoginPage
           {...(phase.notice ? { notice: phase.notice } : {})}

@@ -239,6 +239,36 @@ describe('the PWA in Chromium', () => {
     await ctx.close();
   });
 
+  it('first start: the one-time setup link creates the first super admin in the browser', async () => {
+    const { mkdtempSync: mk } = await import('node:fs');
+    const dataDir = mk(join(tmpdir(), 'commonroom-setup-ui-'));
+    const printed: string[] = [];
+    const { parseConfig } = await import('../../sync-server/src/config.ts');
+    const { createCommonroomServer } = await import('../../sync-server/src/server.ts');
+    const pino = (await import('pino')).default;
+    const server = createCommonroomServer(parseConfig({ DATA_DIR: dataDir, PORT: '0', SCRYPT_LOG_N: '10' }), {
+      log: pino({ level: 'silent' }),
+      print: (l) => printed.push(l),
+    });
+    const { port } = await server.start();
+    try {
+      const token = /\/setup#([A-Za-z0-9_-]+)/.exec(printed.join('\n'))?.[1];
+      expect(token).toBeDefined();
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${port}/setup#${token ?? ''}`);
+      await page.getByLabel('Your name').fill('Head of IT');
+      await page.getByLabel('Email').fill('head@college.test');
+      await page.getByLabel('Password (at least 10 characters)').fill('a long setup password');
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await page.getByRole('navigation', { name: 'Conversations' }).waitFor();
+      await expect(page.locator('.sidebar .conv[data-conversation="admin-team"]').count()).resolves.toBe(1);
+      await page.close();
+    } finally {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('the web manifest is valid and the service worker controls the page', async () => {
     const res = await fetch(`${ts.url}/manifest.webmanifest`);
     expect(res.status).toBe(200);

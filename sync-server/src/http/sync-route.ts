@@ -5,7 +5,7 @@ import type { SessionStore } from '../storage/sessions.ts';
 import type { UserStore } from '../storage/users.ts';
 import type { Connection, SocketHub } from '../ws/socket-hub.ts';
 import type { HonoEnv } from './env.ts';
-import { type SESSION_COOKIE } from './guards.ts';
+import type { SESSION_COOKIE } from './guards.ts';
 
 /**
  * GET /sync: the one WebSocket per client. Refused before the upgrade when the Origin is not allowed
