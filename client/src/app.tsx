@@ -1,6 +1,7 @@
 import type { Engine } from '@commonroom/engine';
 import { useCallback, useEffect, useState } from 'react';
 import { requestPersistentStorage } from './sync/boot.ts';
+import { connectTabs } from './sync/tabs.ts';
 import { EngineProvider, useEngine, useEngineVersion } from './hooks/engine-context.tsx';
 import { ChannelBrowser } from './features/channel-browser.tsx';
 import { ConversationPane } from './features/conversation-pane.tsx';
@@ -19,7 +20,7 @@ export function App({ engine }: { engine: Engine }) {
       if (!alive) return;
       const setupToken = location.pathname === '/setup' ? location.hash.slice(1) : '';
       if (me) {
-        engine.connect();
+        connectTabs(engine);
         setPhase({ kind: 'in' });
       } else if (setupToken) setPhase({ kind: 'setup', token: setupToken });
       else setPhase({ kind: 'signed-out' });
@@ -40,7 +41,7 @@ export function App({ engine }: { engine: Engine }) {
           token={phase.token}
           onDone={() => {
             void requestPersistentStorage();
-            engine.connect();
+            connectTabs(engine);
             setPhase({ kind: 'in' });
           }}
         />
@@ -49,7 +50,7 @@ export function App({ engine }: { engine: Engine }) {
           {...(phase.notice ? { notice: phase.notice } : {})}
           onSignedIn={() => {
             void requestPersistentStorage();
-            engine.connect();
+            connectTabs(engine);
             setPhase({ kind: 'in' });
           }}
         />

@@ -269,6 +269,41 @@ describe('the PWA in Chromium', () => {
     }
   });
 
+  it('several tabs share one connection and stay in sync; another tab takes over when the first closes', async () => {
+    const user = await addUser(ts, admin, 'student', { name: 'Tabby', connect: false });
+    const watcher = await addUser(ts, admin, 'tutor', { name: 'Tab Watcher' });
+    const general = channel(watcher.engine, 'general');
+    await watcher.engine.open(general);
+    const sockets = () => ts.server.internals.hub.sessionsOf(user.id).length;
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const first = await ctx.newPage();
+    await signIn(first, ts.url, user.email, user.password);
+    await openConversation(first, 'general');
+    const second = await ctx.newPage();
+    await second.goto(ts.url);
+    await second.getByRole('navigation', { name: 'Conversations' }).waitFor();
+    await openConversation(second, 'general');
+    await eventually(async () => expect(await second.getByTestId('sync-status').innerText()).toMatch(/Online/));
+    expect(sockets()).toBe(1);
+
+    await sendMessage(second, 'from the second tab');
+    await eventually(() => expect(texts(watcher.engine, general)).toContain('from the second tab'));
+    await eventually(async () => expect(await messageTexts(first)).toContain('from the second tab'));
+    await eventually(async () => expect(await second.locator('[data-status="waiting"]').count()).toBe(0));
+    await watcher.engine.send(general, 'to both tabs');
+    await eventually(async () => {
+      expect(await messageTexts(first)).toContain('to both tabs');
+      expect(await messageTexts(second)).toContain('to both tabs');
+    });
+    expect(sockets()).toBe(1);
+
+    await first.close();
+    await sendMessage(second, 'after the first tab closed');
+    await eventually(() => expect(texts(watcher.engine, general)).toContain('after the first tab closed'));
+    await eventually(() => expect(sockets()).toBe(1));
+    await ctx.close();
+  });
+
   it('the web manifest is valid and the service worker controls the page', async () => {
     const res = await fetch(`${ts.url}/manifest.webmanifest`);
     expect(res.status).toBe(200);

@@ -31,6 +31,7 @@ import { z } from 'zod';
 import { applyAction, type ActionPayloads } from './actions.ts';
 import { createApiClient } from './api-client.ts';
 import { createConnection, type ConnectionState, type SocketFactory, type Timers } from './connection.ts';
+import type { PeerEvent } from './peers.ts';
 import { createReplicas, type Replica } from './replicas.ts';
 import type { ActionKind, EngineStorage, OutboxEntry } from './storage.ts';
 
@@ -135,8 +136,16 @@ export function createEngine(opts: EngineOptions) {
     for (const l of errorListeners) l({ code, message });
   };
 
+  /** Other tabs of this browser (see peers.ts); a follower tab shows the leader's connection. */
+  const peerListeners = new Set<(e: PeerEvent) => void>();
+  const toPeers = (e: PeerEvent): void => {
+    for (const l of peerListeners) l(e);
+  };
+  let leaderStatus: { connection: ConnectionState; lastSyncedAt: number | null } | null = null;
+
   const replicas = createReplicas({
     storage,
+    onStored: (r, update) => toPeers({ t: 'doc', doc: r.name, update }),
     onChange: (r) => {
       if (r.parsed.kind === 'idx') void followAuthors(r);
       emit();
@@ -173,6 +182,7 @@ export function createEngine(opts: EngineOptions) {
         presence.clear();
         typing.clear();
       }
+      toPeers({ t: 'status', connection: s, lastSyncedAt });
       emit();
     },
   });
@@ -299,7 +309,8 @@ export function createEngine(opts: EngineOptions) {
     // The entry is in the outbox before the change is visible, so no one ever sees it as "sent" early.
     const entry: OutboxEntry = {
       id: randomId(random),
-      order: ++order,
+      // Roughly time-ordered, so actions taken in two tabs of one browser interleave in the order taken.
+      order: (order = Math.max(order + 1, now() * 1000)),
       conversationId,
       doc,
       kind,
@@ -319,6 +330,8 @@ export function createEngine(opts: EngineOptions) {
     await storage.commitLocal(doc, update, { ...entry, update });
     await storage.setMeta('order', order);
     entry.update = update;
+    toPeers({ t: 'doc', doc, update });
+    toPeers({ t: 'outbox-put', entry });
     emit();
     sendPendingFor(doc);
     return entry;
@@ -335,8 +348,10 @@ export function createEngine(opts: EngineOptions) {
     r.synced = false;
     rebuiltAfter.set(doc, order);
     await replicas.reset(r);
-    r.subscribed = true;
-    conn.send([{ type: 'sync', doc, ref: 0, syncType: SYNC_STEP1, payload: Y.encodeStateVector(r.doc) }]);
+    // Offline now (the socket may have dropped while the copy was cleared): the next WELCOME subscribes it.
+    r.subscribed = conn.send([
+      { type: 'sync', doc, ref: 0, syncType: SYNC_STEP1, payload: Y.encodeStateVector(r.doc) },
+    ]);
   };
 
   /** Applies an action to a replica and returns the update it made (null: nothing new, already there). */
@@ -369,12 +384,15 @@ export function createEngine(opts: EngineOptions) {
       } else if (update === null) {
         outbox.delete(e.id);
         await storage.deleteOutbox(e.id);
+        toPeers({ t: 'outbox-del', ids: [e.id] });
       } else {
         e.update = update;
         await storage.commitLocal(r.name, update, e);
+        toPeers({ t: 'outbox-put', entry: e });
       }
     }
     r.rebuilding = false;
+    toPeers({ t: 'replace', doc: r.name, state: Y.encodeStateAsUpdate(r.doc) });
     emit();
     sendPendingFor(r.name);
   };
@@ -388,6 +406,7 @@ export function createEngine(opts: EngineOptions) {
       e.doc = ownDoc(e.conversationId);
       e.update = null;
       await storage.putOutbox(e);
+      toPeers({ t: 'outbox-put', entry: e });
       targets.add(e.doc);
     }
     await rebuild(doc);
@@ -403,6 +422,7 @@ export function createEngine(opts: EngineOptions) {
         outbox.delete(e.id);
         await storage.deleteOutbox(e.id);
       }
+      if (entries.length > 0) toPeers({ t: 'outbox-del', ids: entries.map((e) => e.id) });
       if (entries.length > 0) lastSyncedAt = now();
       if (frame) {
         if (![...outbox.values()].some((e) => e.doc === frame.doc && e.status === 'pending')) isolate.delete(frame.doc);
@@ -424,6 +444,7 @@ export function createEngine(opts: EngineOptions) {
       single.status = 'rejected';
       single.error = rejected;
       await storage.putOutbox(single);
+      toPeers({ t: 'outbox-put', entry: single });
       reportError(rejected.code, rejected.message);
     } else if (entries.length > 1) {
       // Several actions in one refused frame: resend them one by one to find the one the server refuses.
@@ -480,12 +501,14 @@ export function createEngine(opts: EngineOptions) {
       }
       case 'presence':
         presence.set(f.userId, { status: f.status, text: f.text, lastSeen: f.lastSeen });
+        toPeers({ t: 'presence', userId: f.userId, status: f.status, text: f.text, lastSeen: f.lastSeen });
         emit();
         return;
       case 'typing': {
         let m = typing.get(f.conversationId);
         if (!m) typing.set(f.conversationId, (m = new Map()));
         m.set(f.userId, now());
+        toPeers({ t: 'typing', conversationId: f.conversationId, userId: f.userId });
         emit();
         return;
       }
@@ -579,6 +602,7 @@ export function createEngine(opts: EngineOptions) {
     conversations.clear();
     for (const c of list) conversations.set(c.id, c);
     await storage.setMeta('conversations', list);
+    toPeers({ t: 'conversations', list });
     // Lost access (removed from a private channel): forget its documents on this device.
     for (const id of before) {
       const c = conversations.get(id);
@@ -725,6 +749,74 @@ export function createEngine(opts: EngineOptions) {
     async open(conversationId: string): Promise<void> {
       const rs = await openConversationDocs(conversationOf(conversationId));
       if (conn.isOnline()) subscribe(rs);
+      else toPeers({ t: 'open', conversationId });
+    },
+
+    /** Listens for what this tab stored, to tell the other tabs (see peers.ts). */
+    onPeerEvent(listener: (e: PeerEvent) => void): () => void {
+      peerListeners.add(listener);
+      return () => peerListeners.delete(listener);
+    },
+    /** Applies what another tab stored. The leader tab also sends other tabs' waiting actions. */
+    async applyPeerEvent(e: PeerEvent): Promise<void> {
+      switch (e.t) {
+        case 'doc': {
+          const r = await replicas.open(e.doc);
+          replicas.applyPeer(r, e.update);
+          return;
+        }
+        case 'replace': {
+          const r = replicas.get(e.doc);
+          if (r && !r.rebuilding) replicas.replaceFromPeer(r, e.state);
+          emit();
+          return;
+        }
+        case 'outbox-put':
+          outbox.set(e.entry.id, e.entry);
+          order = Math.max(order, e.entry.order);
+          emit();
+          sendPendingFor(e.entry.doc);
+          return;
+        case 'outbox-del':
+          for (const id of e.ids) outbox.delete(id);
+          emit();
+          return;
+        case 'status':
+          leaderStatus = { connection: e.connection, lastSyncedAt: e.lastSyncedAt };
+          emit();
+          return;
+        case 'presence':
+          presence.set(e.userId, { status: e.status, text: e.text, lastSeen: e.lastSeen });
+          emit();
+          return;
+        case 'typing': {
+          let m = typing.get(e.conversationId);
+          if (!m) typing.set(e.conversationId, (m = new Map()));
+          m.set(e.userId, now());
+          emit();
+          return;
+        }
+        case 'conversations': {
+          conversations.clear();
+          for (const c of e.list) conversations.set(c.id, c);
+          const fresh: Replica[] = [];
+          for (const c of e.list) if (c.isMember) fresh.push(...(await openConversationDocs(c)));
+          if (conn.isOnline()) subscribe(fresh);
+          emit();
+          return;
+        }
+        case 'open': {
+          const c = conversations.get(e.conversationId);
+          if (c && conn.isOnline()) subscribe(await openConversationDocs(c));
+          return;
+        }
+      }
+    },
+    /** This tab has become the leader: pick up what other tabs left waiting, then connect. */
+    async takeOverConnection(): Promise<void> {
+      leaderStatus = null;
+      for (const e of await storage.listOutbox()) if (!outbox.has(e.id)) outbox.set(e.id, e);
+      conn.start();
     },
 
     async send(conversationId: string, text: string, opt: { parent?: string; alsoChannel?: boolean } = {}): Promise<string> {
@@ -763,6 +855,7 @@ export function createEngine(opts: EngineOptions) {
         if (e.status === 'rejected' && (e.id === entryOrMessageKey || key === entryOrMessageKey)) {
           outbox.delete(e.id);
           await storage.deleteOutbox(e.id);
+          toPeers({ t: 'outbox-del', ids: [e.id] });
         }
       }
       emit();
@@ -784,10 +877,11 @@ export function createEngine(opts: EngineOptions) {
     view,
     outbox: (): OutboxEntry[] => [...outbox.values()].sort((a, b) => a.order - b.order),
     status: (): SyncStatus => ({
-      connection: conn.state(),
+      // A follower tab has no socket of its own: it reports the leader tab's.
+      connection: leaderStatus && conn.state() === 'offline' ? leaderStatus.connection : conn.state(),
       waiting: [...outbox.values()].filter((e) => e.status === 'pending').length,
       rejected: [...outbox.values()].filter((e) => e.status === 'rejected').length,
-      lastSyncedAt,
+      lastSyncedAt: leaderStatus && conn.state() === 'offline' ? leaderStatus.lastSyncedAt : lastSyncedAt,
     }),
     isAdmin: (): boolean => (me ? isAdminRole(me.role) : false),
     /** Resolves when online with every document synced and nothing waiting to send. */

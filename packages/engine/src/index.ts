@@ -12,3 +12,4 @@ export { createMemoryStorage, type ActionKind, type EngineStorage, type OutboxEn
 export { ApiError, NetworkError } from './api-client.ts';
 export { type ConnectionState, type SocketFactory, type SocketLike, type Timers } from './connection.ts';
 export { applyAction, type ActionPayloads } from './actions.ts';
+export type { PeerEvent } from './peers.ts';

@@ -21,6 +21,8 @@ export type Replica = {
 };
 
 export const REMOTE = Symbol('remote');
+/** A change another tab already stored: applied here, neither stored again nor passed on. */
+export const PEER = Symbol('peer');
 const COMPACT_AFTER = 200;
 
 export type Replicas = ReturnType<typeof createReplicas>;
@@ -29,6 +31,8 @@ export function createReplicas(deps: {
   storage: EngineStorage;
   onChange: (r: Replica) => void;
   onError: (err: unknown) => void;
+  /** A change from the server was stored (other tabs apply the same bytes). */
+  onStored?: (r: Replica, update: Uint8Array) => void;
 }) {
   const replicas = new Map<string, Replica>();
   const loading = new Map<string, Promise<Replica>>();
@@ -52,7 +56,10 @@ export function createReplicas(deps: {
   const attach = (r: Replica): void => {
     r.doc.on('update', (update: Uint8Array, origin: unknown) => {
       // Local actions are stored with their outbox entry (commitLocal); only remote changes are stored here.
-      if (origin === REMOTE) persist(r, update);
+      if (origin === REMOTE) {
+        persist(r, update);
+        deps.onStored?.(r, update);
+      }
     });
     r.doc.on('afterTransaction', () => deps.onChange(r));
   };
@@ -94,6 +101,16 @@ export function createReplicas(deps: {
     all: (): IterableIterator<Replica> => replicas.values(),
     applyRemote(r: Replica, update: Uint8Array): void {
       Y.applyUpdate(r.doc, update, REMOTE);
+    },
+    applyPeer(r: Replica, update: Uint8Array): void {
+      Y.applyUpdate(r.doc, update, PEER);
+    },
+    /** Another tab rebuilt this document: take its state, in memory only (that tab stored it). */
+    replaceFromPeer(r: Replica, state: Uint8Array): void {
+      r.doc.destroy();
+      r.doc = new Y.Doc();
+      attach(r);
+      Y.applyUpdate(r.doc, state, PEER);
     },
     /** Replaces the document with an empty one and forgets what was stored; the server's copy comes next. */
     async reset(r: Replica): Promise<void> {
