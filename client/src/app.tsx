@@ -1,16 +1,24 @@
 import type { Engine } from '@commonroom/engine';
-import { useCallback, useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { requestPersistentStorage } from './sync/boot.ts';
 import { connectTabs } from './sync/tabs.ts';
 import { EngineProvider, useEngine, useEngineVersion } from './hooks/engine-context.tsx';
-import { ChannelBrowser } from './features/channel-browser.tsx';
 import { ConversationPane } from './features/conversation-pane.tsx';
 import { LoginPage } from './features/login-page.tsx';
-import { NewMessage } from './features/new-message.tsx';
-import { SetupPage } from './features/setup-page.tsx';
 import { Sidebar } from './features/sidebar.tsx';
 
-type Phase = { kind: 'loading' } | { kind: 'setup'; token: string } | { kind: 'signed-out'; notice?: string } | { kind: 'in' };
+// Loaded when first used, to keep the first screen's JavaScript small.
+const ChannelBrowser = lazy(async () => ({
+  default: (await import('./features/channel-browser.tsx')).ChannelBrowser,
+}));
+const NewMessage = lazy(async () => ({ default: (await import('./features/new-message.tsx')).NewMessage }));
+const SetupPage = lazy(async () => ({ default: (await import('./features/setup-page.tsx')).SetupPage }));
+
+type Phase =
+  | { kind: 'loading' }
+  | { kind: 'setup'; token: string }
+  | { kind: 'signed-out'; notice?: string }
+  | { kind: 'in' };
 
 export function App({ engine }: { engine: Engine }) {
   const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
@@ -37,14 +45,16 @@ export function App({ engine }: { engine: Engine }) {
           <p>Opening Commonroom…</p>
         </main>
       ) : phase.kind === 'setup' ? (
-        <SetupPage
-          token={phase.token}
-          onDone={() => {
-            void requestPersistentStorage();
-            connectTabs(engine);
-            setPhase({ kind: 'in' });
-          }}
-        />
+        <Suspense fallback={null}>
+          <SetupPage
+            token={phase.token}
+            onDone={() => {
+              void requestPersistentStorage();
+              connectTabs(engine);
+              setPhase({ kind: 'in' });
+            }}
+          />
+        </Suspense>
       ) : phase.kind === 'signed-out' ? (
         <LoginPage
           {...(phase.notice ? { notice: phase.notice } : {})}
@@ -149,24 +159,26 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
           <p className="muted">Choose a conversation.</p>
         </main>
       )}
-      {dialog === 'browse' && (
-        <ChannelBrowser
-          onClose={() => setDialog(null)}
-          onOpen={(id) => {
-            setDialog(null);
-            select(id);
-          }}
-        />
-      )}
-      {dialog === 'new' && (
-        <NewMessage
-          onClose={() => setDialog(null)}
-          onOpen={(id) => {
-            setDialog(null);
-            select(id);
-          }}
-        />
-      )}
+      <Suspense fallback={null}>
+        {dialog === 'browse' && (
+          <ChannelBrowser
+            onClose={() => setDialog(null)}
+            onOpen={(id) => {
+              setDialog(null);
+              select(id);
+            }}
+          />
+        )}
+        {dialog === 'new' && (
+          <NewMessage
+            onClose={() => setDialog(null)}
+            onOpen={(id) => {
+              setDialog(null);
+              select(id);
+            }}
+          />
+        )}
+      </Suspense>
     </div>
   );
 }

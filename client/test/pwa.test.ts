@@ -77,6 +77,7 @@ describe('the PWA in Chromium', () => {
     await expect(pb.locator('.sidebar .conv[data-conversation="tutors-only"]').count()).resolves.toBe(1);
     await expect(pa.locator('.sidebar .conv[data-conversation="tutors-only"]').count()).resolves.toBe(0);
     await pa.getByRole('button', { name: 'Browse channels' }).click();
+    await pa.getByRole('dialog').getByText('#level2-it-skills').waitFor();
     await expect(pa.getByRole('dialog').getByText('#tutors-only').count()).resolves.toBe(0);
     await expect(pa.getByRole('dialog').getByText('#level2-it-skills').count()).resolves.toBe(1);
     await pa.getByRole('dialog').getByRole('button', { name: 'Close' }).click();

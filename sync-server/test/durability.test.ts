@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Engine } from '@commonroom/engine';
-import { PublicUser } from '@commonroom/protocol';
+import { Me } from '@commonroom/protocol';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -125,7 +125,7 @@ class ServerProcess {
 type Sent = { conv: string; localId: string; text: string };
 type Client = { name: string; engine: Engine; id: string; convs: string[]; sent: Sent[]; acked: Set<string> };
 
-const UserReply = z.object({ user: PublicUser.extend({ email: z.string().nullable() }) });
+const UserReply = z.object({ user: Me });
 
 /** What the database file holds now, read beside (or after) the server: integrity, and the message rows. */
 function inspectDatabase(file: string): { integrity: unknown; rows: Set<string>; count: number } {

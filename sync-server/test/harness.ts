@@ -12,7 +12,7 @@ import { PublicUser, type Role } from '@commonroom/protocol';
 import { eventually, seeded } from '@commonroom/testkit';
 import pino from 'pino';
 import WebSocket from 'ws';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { parseConfig, type Config } from '../src/config.ts';
 import { createCommonroomServer, type CommonroomServer } from '../src/server.ts';
 
@@ -95,7 +95,7 @@ export function makeEngine(url: string, opts: { storage?: EngineStorage; seed?: 
   });
 }
 
-const UserReply = z.object({ user: PublicUser.extend({ email: z.string().nullable() }) });
+const UserReply = z.object({ user: z.extend(PublicUser, { email: z.nullable(z.string()) }) });
 
 let counter = 0;
 /** Creates an account through the admin API and returns a logged-in, connected engine for it. */

@@ -1,10 +1,13 @@
-import { useEffect, useRef, useState } from 'react';
+import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { useConversationView, useEngine } from '../hooks/engine-context.tsx';
-import { ChannelDetails } from './channel-details.tsx';
 import { Composer } from './composer.tsx';
 import { MessageList } from './message-list.tsx';
 import { conversationTitle } from './people.tsx';
 import { channelGlyph } from './sidebar.tsx';
+
+const ChannelDetails = lazy(async () => ({
+  default: (await import('./channel-details.tsx')).ChannelDetails,
+}));
 
 /** The open conversation: header, messages, and the composer, or why one cannot post here. */
 export function ConversationPane({ conversationId, onBack }: { conversationId: string; onBack: () => void }) {
@@ -105,7 +108,11 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
           {problem}
         </p>
       )}
-      {details && <ChannelDetails conversationId={c.id} onClose={() => setDetails(false)} />}
+      {details && (
+        <Suspense fallback={null}>
+          <ChannelDetails conversationId={c.id} onClose={() => setDetails(false)} />
+        </Suspense>
+      )}
       {blocked ? (
         <div className="cannot-post" role="note">
           <p>{blocked}</p>

@@ -44,11 +44,22 @@ export function SetupPage({ token, onDone }: { token: string; onDone: () => void
         <p className="muted">This account can add everyone else, manage channels and keep students safe.</p>
         <label>
           Your name
-          <input value={displayName} onChange={(e) => setDisplayName(e.target.value)} autoComplete="name" required />
+          <input
+            value={displayName}
+            onChange={(e) => setDisplayName(e.target.value)}
+            autoComplete="name"
+            required
+          />
         </label>
         <label>
           Email
-          <input type="email" value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="email" required />
+          <input
+            type="email"
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+            autoComplete="email"
+            required
+          />
         </label>
         <label>
           Password (at least 10 characters)

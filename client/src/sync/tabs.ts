@@ -24,7 +24,9 @@ export function connectTabs(engine: Engine): void {
     if ('whoLeads' in msg) {
       if (leader) {
         const s = engine.status();
-        channel.postMessage({ peer: { t: 'status', connection: s.connection, lastSyncedAt: s.lastSyncedAt } } satisfies Wire);
+        channel.postMessage({
+          peer: { t: 'status', connection: s.connection, lastSyncedAt: s.lastSyncedAt },
+        } satisfies Wire);
       }
       return;
     }

@@ -1,5 +1,5 @@
 import { ApiError as ApiErrorBody } from '@commonroom/protocol';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 
 /** An HTTP API failure, with the server's code and its sentence for people. */
 export class ApiError extends Error {
@@ -34,7 +34,7 @@ export function createApiClient(opts: ApiClientOptions) {
   let cookie: string | null = null;
   // Called unbound: a browser's fetch throws "Illegal invocation" when called as a method of another object.
   const fetchFn = opts.fetch;
-  const request = async <S extends z.ZodType>(
+  const request = async <S extends z.ZodMiniType>(
     method: string,
     path: string,
     schema: S,

@@ -27,7 +27,7 @@ import {
   type UserId,
 } from '@commonroom/protocol';
 import * as Y from 'yjs';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { applyAction, type ActionPayloads } from './actions.ts';
 import { createApiClient } from './api-client.ts';
 import { createConnection, type ConnectionState, type SocketFactory, type Timers } from './connection.ts';

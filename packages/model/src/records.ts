@@ -1,42 +1,47 @@
 import { LIMITS } from '@commonroom/protocol';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * The plain values stored in each document's root types, as runtime schemas. The server parses every value
  * a client inserts with these before the update is stored (docs/THREAT_MODEL.md T3).
  */
 
-export const LocalId = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/);
+const ID = /^[A-Za-z0-9_-]{1,40}$/;
+export const LocalId = z.string().check(z.regex(ID, 'not a valid id'));
 /** A message's key within a conversation: `${authorId}:${localId}`. The author part comes from the document. */
-export const MessageKey = z.string().regex(/^[A-Za-z0-9_-]{1,40}:[A-Za-z0-9_-]{1,40}$/);
+export const MessageKey = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,40}:[A-Za-z0-9_-]{1,40}$/, 'not a message key'));
 export type MessageKey = z.infer<typeof MessageKey>;
-const Timestamp = z.number().int().nonnegative().max(8_640_000_000_000_000);
-export const Emoji = z.string().min(1).max(32).regex(/^\S+$/);
+const Timestamp = z.number().check(z.int('a time is a whole number'), z.minimum(0, 'a time is not negative'), z.maximum(8_640_000_000_000_000, 'that time is out of range'));
+export const Emoji = z.string().check(z.minLength(1, 'no emoji'), z.maxLength(32, 'that emoji is too long'), z.regex(/^\S+$/, 'an emoji has no spaces'));
+const Text = z.string().check(z.maxLength(LIMITS.maxMessageChars, `messages are at most ${LIMITS.maxMessageChars} characters`));
 
 export const MessageRecord = z
-  .object({
+  .strictObject({
     id: LocalId,
-    text: z.string().max(LIMITS.maxMessageChars),
+    text: Text,
     ts: Timestamp,
     /** Thread parent, by message key. */
-    parent: MessageKey.optional(),
+    parent: z.optional(MessageKey),
     /** A thread reply also shown in the channel. */
-    alsoChannel: z.boolean().optional(),
+    alsoChannel: z.optional(z.boolean()),
   })
-  .strict()
-  .refine((m) => m.text.trim().length > 0, { message: 'message text is empty' });
+  .check(z.refine((m) => m.text.trim().length > 0, 'message text is empty'));
 export type MessageRecord = z.infer<typeof MessageRecord>;
 
-export const EditRecord = z.object({ text: z.string().max(LIMITS.maxMessageChars), ts: Timestamp }).strict();
+export const EditRecord = z.strictObject({ text: Text, ts: Timestamp });
 export type EditRecord = z.infer<typeof EditRecord>;
 
-export const ModRecord = z.object({ by: LocalId, ts: Timestamp, reason: z.string().max(500).optional() }).strict();
+export const ModRecord = z.strictObject({
+  by: LocalId,
+  ts: Timestamp,
+  reason: z.optional(z.string().check(z.maxLength(500, 'a reason is at most 500 characters'))),
+});
 export type ModRecord = z.infer<typeof ModRecord>;
 
 export const IndexEntry = z.tuple([LocalId, LocalId]);
 
-export const DeviceId = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/);
-export const ReadSeq = z.number().int().nonnegative();
+export const DeviceId = z.string().check(z.regex(ID, 'not a valid device id'));
+export const ReadSeq = z.number().check(z.int('a read mark is a whole number'), z.minimum(0, 'a read mark is not negative'));
 export { Timestamp };
 
 /**

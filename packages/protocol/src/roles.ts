@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 export const ROLES = ['student', 'tutor', 'teacher', 'staff', 'admin', 'super_admin'] as const;
 export const Role = z.enum(ROLES);

@@ -32,6 +32,10 @@ const CONTENT_NAMES = ['gc', 'deleted', 'json', 'binary', 'string', 'embed', 'fo
 
 const MAX_CLIENT_ID = 0xffffffff;
 
+const PROTO_KEY = new TextEncoder().encode('__proto__');
+const isProtoKey = (key: Uint8Array): boolean =>
+  key.length === PROTO_KEY.length && key.every((b, i) => b === PROTO_KEY[i]);
+
 function skipAny(r: ByteReader, depth: number, maxDepth: number): void {
   if (depth > maxDepth) throw new DecodeError('value nested too deeply');
   const t = r.byte();
@@ -58,7 +62,10 @@ function skipAny(r: ByteReader, depth: number, maxDepth: number): void {
       const n = r.varUint();
       if (n > r.remaining) throw new DecodeError('object length exceeds input');
       for (let i = 0; i < n; i++) {
-        r.skip(r.varUint());
+        // lib0's readAny assigns `obj[key] = value`: a "__proto__" key sets the object's prototype, so the
+        // record the server validates (through inheritance) is not the one clients see or re-encode.
+        if (isProtoKey(r.bytesOf(r.varUint())))
+          throw new DecodeError('object key "__proto__" is not allowed');
         skipAny(r, depth + 1, maxDepth);
       }
       return;

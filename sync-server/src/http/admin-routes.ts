@@ -1,5 +1,6 @@
 import { ChangeRoleRequest, CreateUserRequest, ResetPasswordRequest, WorkspaceSettings } from '@commonroom/protocol';
 import { Hono } from 'hono';
+import * as z from 'zod/mini';
 import { bodyLimit } from 'hono/body-limit';
 import type { Accounts } from '../services/accounts.ts';
 import { AppError } from '../services/errors.ts';
@@ -58,7 +59,7 @@ export function adminRoutes(d: { accounts: Accounts; users: UserStore; audit: Au
 
   app.get('/settings', (c) => c.json(d.settings.read()));
   app.patch('/settings', async (c) => {
-    const patch = await readJson(c, WorkspaceSettings.partial());
+    const patch = await readJson(c, z.partial(WorkspaceSettings));
     d.settings.write(patch);
     d.audit.record(c.get('user').id, 'settings.changed', null, patch);
     return c.json(d.settings.read());

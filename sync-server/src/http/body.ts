@@ -1,9 +1,9 @@
 import type { Context } from 'hono';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { AppError } from '../services/errors.ts';
 
 /** Parses a JSON body with a schema; the first problem becomes a sentence a person can act on. */
-export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+export async function readJson<S extends z.ZodMiniType>(c: Context, schema: S): Promise<z.infer<S>> {
   let raw: unknown;
   try {
     raw = await c.req.json();
