@@ -1,4 +1,5 @@
 import type { SocketFactory, SocketLike } from '@commonroom/engine';
+import { decodeMessage } from '@commonroom/protocol';
 import WebSocket from 'ws';
 
 /**
@@ -17,6 +18,10 @@ export type FaultOptions = {
   dropMeanMs: number;
   /** Chance, per outgoing message, that the connection drops within a few ms of sending it. */
   dropAfterSendRate: number;
+  /** Chance, per incoming message, that the connection drops within a few ms of receiving it. */
+  dropAfterReceiveRate: number;
+  /** Chance the connection drops within a few ms of receiving a REJECT, while the engine rebuilds. */
+  dropAfterRefusalRate: number;
   /** Chance an outgoing message is sent twice. */
   duplicateRate: number;
   /** Chance an outgoing message is held back and sent after the next one. */
@@ -32,6 +37,8 @@ export type FaultOptions = {
 export const DEFAULT_FAULTS: FaultOptions = {
   dropMeanMs: 1_500,
   dropAfterSendRate: 0.02,
+  dropAfterReceiveRate: 0.01,
+  dropAfterRefusalRate: 0.2,
   duplicateRate: 0.1,
   reorderRate: 0.15,
   holdMs: 40,
@@ -62,6 +69,11 @@ export type FaultController = {
 
 type Queued = { data: Uint8Array; due: number };
 
+const carriesReject = (bytes: Uint8Array): boolean => {
+  const m = decodeMessage(bytes);
+  return m.ok && m.frames.some((f) => f.type === 'reject');
+};
+
 const OPEN = 1;
 
 export function createFaultController(
@@ -71,7 +83,15 @@ export function createFaultController(
 ): FaultController {
   const o: FaultOptions = { ...DEFAULT_FAULTS, ...options };
   let on = true;
-  const stats: FaultStats = { sockets: 0, drops: 0, duplicates: 0, reorders: 0, sent: 0, received: 0, lost: 0 };
+  const stats: FaultStats = {
+    sockets: 0,
+    drops: 0,
+    duplicates: 0,
+    reorders: 0,
+    sent: 0,
+    received: 0,
+    lost: 0,
+  };
   const live = new Set<FaultySocket>();
 
   class FaultySocket implements SocketLike {
@@ -153,7 +173,7 @@ export function createFaultController(
         this.enqueue(bytes, this.delay(o.maxSendDelayMs));
       }
       if (random() < o.dropAfterSendRate) {
-        const t = setTimeout(() => this.drop(), Math.floor(random() * 10));
+        const t = setTimeout(() => on && this.drop(), Math.floor(random() * 10));
         t.unref?.();
       }
     }
@@ -240,6 +260,14 @@ export function createFaultController(
         stats.received++;
         if (trace && m?.data instanceof ArrayBuffer) trace('in', new Uint8Array(m.data));
         this.onmessage?.({ data: m?.data });
+        const refused =
+          o.dropAfterRefusalRate > 0 &&
+          m?.data instanceof ArrayBuffer &&
+          carriesReject(new Uint8Array(m.data));
+        if (on && (random() < o.dropAfterReceiveRate || (refused && random() < o.dropAfterRefusalRate))) {
+          const t = setTimeout(() => on && this.drop(), Math.floor(random() * 5));
+          t.unref?.();
+        }
       }
       const head = this.inQueue[0];
       if (head && !this.closed) {
@@ -274,7 +302,8 @@ export function createFaultController(
       if (this.closed) return;
       this.closed = true;
       live.delete(this);
-      for (const t of [this.outTimer, this.inTimer, this.holdTimer, this.dropTimer]) if (t !== null) clearTimeout(t);
+      for (const t of [this.outTimer, this.inTimer, this.holdTimer, this.dropTimer])
+        if (t !== null) clearTimeout(t);
       this.outTimer = this.inTimer = this.holdTimer = this.dropTimer = null;
       stats.lost += this.outQueue.length + (this.held ? 1 : 0);
       this.outQueue.length = 0;

@@ -1,13 +1,20 @@
 import type { EngineMessage } from '@commonroom/engine';
-import { Fragment, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useEngine } from '../hooks/engine-context.tsx';
 import { dayLabel } from '../ui/format.ts';
 import { MessageItem } from './message-item.tsx';
 
+type Row =
+  | { kind: 'day'; key: string; label: string }
+  | { kind: 'new'; key: string }
+  | { kind: 'message'; key: string; m: EngineMessage };
+
 /**
  * The conversation's messages, oldest first, with day dividers and a "New messages" line where the person
- * left off. Sticks to the bottom while they are at the bottom. New messages from others are announced
- * politely to screen readers.
+ * left off. Virtualised (only the rows on screen are in the DOM), so a channel with thousands of messages
+ * scrolls smoothly on a cheap phone. Sticks to the bottom while the reader is at the bottom; scrolling to
+ * the top loads the previous segment. New messages from others are announced politely to screen readers.
  */
 export function MessageList(props: {
   conversationId: string;
@@ -37,10 +44,37 @@ export function MessageList(props: {
     return names;
   }, [me]);
 
-  useLayoutEffect(() => {
-    const el = ref.current;
-    if (el && atBottom.current) el.scrollTop = el.scrollHeight;
+  const firstUnread = props.messages.find(
+    (m) => m.seq !== null && m.seq > props.readSeqAtOpen && m.authorId !== me?.id,
+  )?.key;
+
+  const rows = useMemo(() => {
+    const out: Row[] = [];
+    let prevDay = '';
+    for (const m of props.messages) {
+      const day = new Date(m.ts).toDateString();
+      if (day !== prevDay) out.push({ kind: 'day', key: `day-${day}`, label: dayLabel(m.ts, now) });
+      prevDay = day;
+      if (m.key === firstUnread) out.push({ kind: 'new', key: 'new-messages' });
+      out.push({ kind: 'message', key: m.key, m });
+    }
+    return out;
+  }, [props.messages, firstUnread, now]);
+
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => ref.current,
+    estimateSize: (i) => (rows[i]?.kind === 'message' ? 72 : 36),
+    getItemKey: (i) => rows[i]?.key ?? i,
+    overscan: 8,
   });
+
+  // Stay at the bottom while the reader is there: new messages, their own sends, first open, and rows
+  // growing as they are measured (a phone wraps long messages onto more lines).
+  const totalSize = virtualizer.getTotalSize();
+  useLayoutEffect(() => {
+    if (atBottom.current && rows.length > 0) virtualizer.scrollToIndex(rows.length - 1, { align: 'end' });
+  }, [rows.length, totalSize, virtualizer]);
 
   useEffect(() => {
     atBottom.current = true;
@@ -56,10 +90,6 @@ export function MessageList(props: {
     }
     lastKey.current = last.key;
   }, [props.messages, engine, me]);
-
-  const firstUnread = props.messages.find(
-    (m) => m.seq !== null && m.seq > props.readSeqAtOpen && m.authorId !== me?.id,
-  )?.key;
 
   return (
     <div
@@ -83,25 +113,29 @@ export function MessageList(props: {
         </button>
       )}
       {props.messages.length === 0 && <p className="empty">No messages yet. Say hello!</p>}
-      {props.messages.map((m, i) => {
-        const prev = props.messages[i - 1];
-        const newDay = !prev || new Date(prev.ts).toDateString() !== new Date(m.ts).toDateString();
-        return (
-          <Fragment key={m.key}>
-            {newDay && (
-              <div className="divider" role="separator">
-                <span>{dayLabel(m.ts, now)}</span>
-              </div>
-            )}
-            {m.key === firstUnread && (
-              <div className="divider divider-new" role="separator">
-                <span>New messages</span>
-              </div>
-            )}
-            <MessageItem m={m} now={now} mentionNames={mentionNames} />
-          </Fragment>
-        );
-      })}
+      <div className="rows" style={{ height: virtualizer.getTotalSize() }}>
+        {virtualizer.getVirtualItems().map((v) => {
+          const row = rows[v.index];
+          if (!row) return null;
+          return (
+            <div
+              key={v.key}
+              data-index={v.index}
+              ref={virtualizer.measureElement}
+              className="row"
+              style={{ transform: `translateY(${v.start}px)` }}
+            >
+              {row.kind === 'message' ? (
+                <MessageItem m={row.m} now={now} mentionNames={mentionNames} />
+              ) : (
+                <div className={row.kind === 'new' ? 'divider divider-new' : 'divider'} role="separator">
+                  <span>{row.kind === 'new' ? 'New messages' : row.label}</span>
+                </div>
+              )}
+            </div>
+          );
+        })}
+      </div>
       <p className="visually-hidden" aria-live="polite">
         {announcement}
       </p>
