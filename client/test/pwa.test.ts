@@ -284,7 +284,9 @@ describe('the PWA in Chromium', () => {
     await second.goto(ts.url);
     await second.getByRole('navigation', { name: 'Conversations' }).waitFor();
     await openConversation(second, 'general');
-    await eventually(async () => expect(await second.getByTestId('sync-status').innerText()).toMatch(/Online/));
+    await eventually(async () =>
+      expect(await second.getByTestId('sync-status').innerText()).toMatch(/Online/),
+    );
     expect(sockets()).toBe(1);
 
     await sendMessage(second, 'from the second tab');

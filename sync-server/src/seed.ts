@@ -20,7 +20,12 @@ type Default = {
 
 /** The channels every new Commonroom starts with (mission). */
 export const DEFAULT_CHANNELS: readonly Default[] = [
-  { name: 'announcements', kind: 'announcement', icon: '📢', description: 'College-wide announcements from staff.' },
+  {
+    name: 'announcements',
+    kind: 'announcement',
+    icon: '📢',
+    description: 'College-wide announcements from staff.',
+  },
   { name: 'general', kind: 'public', icon: '💬', description: 'General discussion for everyone.' },
   {
     name: 'it-support',
@@ -36,8 +41,18 @@ export const DEFAULT_CHANNELS: readonly Default[] = [
     staffOnly: true,
   },
   { name: 'admin-team', kind: 'private', icon: '⚙️', description: 'The admin team.', adminOnly: true },
-  { name: 'level3-adult-care', kind: 'public', icon: '🎓', description: 'Level 3 Adult Care students and tutors.' },
-  { name: 'level2-it-skills', kind: 'public', icon: '💻', description: 'Level 2 IT Skills students and tutors.' },
+  {
+    name: 'level3-adult-care',
+    kind: 'public',
+    icon: '🎓',
+    description: 'Level 3 Adult Care students and tutors.',
+  },
+  {
+    name: 'level2-it-skills',
+    kind: 'public',
+    icon: '💻',
+    description: 'Level 2 IT Skills students and tutors.',
+  },
   {
     name: 'level2-customer-service',
     kind: 'public',
@@ -97,7 +112,9 @@ export async function seed(d: {
 /** Uses a setup token once. True when it was valid and unused. */
 export function consumeSetupToken(db: Db, token: string, now: number): boolean {
   const r = db
-    .prepare('UPDATE setup_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?')
+    .prepare(
+      'UPDATE setup_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?',
+    )
     .run(now, hashToken(token), now);
   return r.changes === 1;
 }

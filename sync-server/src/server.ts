@@ -61,7 +61,10 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
   const conversations = createConversationStore(db, now);
   const messages = createMessageStore(db);
   const audit = createAuditLog(db, now);
-  const settings = createSettingsStore(db, { workspaceName: config.workspaceName, studentDmPolicy: 'anyone' });
+  const settings = createSettingsStore(db, {
+    workspaceName: config.workspaceName,
+    studentDmPolicy: 'anyone',
+  });
   const store = createSqliteDocStore(db, now);
   const policy = createPolicy(conversations);
   const presence = createPresence(now);
@@ -177,7 +180,19 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     app,
     db,
     log,
-    internals: { users, sessions, conversations, messages, audit, rooms, hub, store, accounts, service, settings },
+    internals: {
+      users,
+      sessions,
+      conversations,
+      messages,
+      audit,
+      rooms,
+      hub,
+      store,
+      accounts,
+      service,
+      settings,
+    },
     async start(): Promise<{ port: number; url: string }> {
       await seed({ db, config, conversations, users, accounts, log, now, print });
       await new Promise<void>((res, rej) => {

@@ -33,7 +33,8 @@ describe('accounts, sessions and the admin API', () => {
       .sort();
     expect(names).toEqual(['admin-team', 'announcements', 'general', 'it-support', 'tutors-only']);
     const all = admin.conversations().map((c) => c.name);
-    for (const n of ['level3-adult-care', 'level2-it-skills', 'level2-customer-service']) expect(all).toContain(n);
+    for (const n of ['level3-adult-care', 'level2-it-skills', 'level2-customer-service'])
+      expect(all).toContain(n);
   });
 
   it('passwords are scrypt hashes, never stored in clear', async () => {
@@ -84,7 +85,11 @@ describe('accounts, sessions and the admin API', () => {
         password: 'long enough password',
       })
       .catch((e: unknown) => e);
-    expect(res).toMatchObject({ status: 400, code: 'invalid-request', message: 'email: not a valid email address' });
+    expect(res).toMatchObject({
+      status: 400,
+      code: 'invalid-request',
+      message: 'email: not a valid email address',
+    });
     const weak = await admin.api
       .request('POST', '/api/admin/users', z.unknown(), {
         displayName: 'X',
@@ -104,7 +109,9 @@ describe('accounts, sessions and the admin API', () => {
 
   it('students cannot use the admin API', async () => {
     const s = await addUser(ts, admin, 'student', { connect: false });
-    await expect(s.engine.api.request('GET', '/api/admin/users', z.unknown())).rejects.toMatchObject({ status: 403 });
+    await expect(s.engine.api.request('GET', '/api/admin/users', z.unknown())).rejects.toMatchObject({
+      status: 403,
+    });
   });
 
   it('CSV import creates accounts with course channels and reports bad lines by number', async () => {
@@ -131,9 +138,14 @@ describe('accounts, sessions and the admin API', () => {
 
   it('a role change adjusts default memberships; only a super admin manages super admins', async () => {
     const s = await addUser(ts, admin, 'student', { connect: false });
-    const { user } = await admin.api.request('PATCH', `/api/admin/users/${s.id}/role`, z.object({ user: Me }), {
-      role: 'teacher',
-    });
+    const { user } = await admin.api.request(
+      'PATCH',
+      `/api/admin/users/${s.id}/role`,
+      z.object({ user: Me }),
+      {
+        role: 'teacher',
+      },
+    );
     expect(user.role).toBe('teacher');
     await s.engine.refreshConversations();
     expect(s.engine.conversations().some((c) => c.name === 'tutors-only' && c.isMember)).toBe(true);

@@ -27,8 +27,15 @@ describe('channels and direct messages', () => {
       code: 'admin-only',
     });
     const c = await tutor.engine.createChannel('level2-study-group', 'public', 'Revision');
-    expect(c).toMatchObject({ kind: 'public', name: 'level2-study-group', isMember: true, canModerate: true });
-    await expect(tutor.engine.createChannel('level2-study-group', 'public')).rejects.toMatchObject({ status: 409 });
+    expect(c).toMatchObject({
+      kind: 'public',
+      name: 'level2-study-group',
+      isMember: true,
+      canModerate: true,
+    });
+    await expect(tutor.engine.createChannel('level2-study-group', 'public')).rejects.toMatchObject({
+      status: 409,
+    });
     await expect(tutor.engine.createChannel('Bad Name!', 'public')).rejects.toMatchObject({ status: 400 });
   });
 
@@ -38,10 +45,16 @@ describe('channels and direct messages', () => {
     expect(student.engine.conversation(course)?.isMember).toBe(false);
     expect(student.engine.conversation(course)?.canPost).toBe(false);
     await student.engine.join(course);
-    expect(student.engine.conversation(course)).toMatchObject({ isMember: true, canPost: true, canModerate: false });
+    expect(student.engine.conversation(course)).toMatchObject({
+      isMember: true,
+      canPost: true,
+      canModerate: false,
+    });
     await student.engine.leave(course);
     expect(student.engine.conversation(course)?.isMember).toBe(false);
-    await expect(student.engine.leave(channel(student.engine, 'announcements'))).rejects.toMatchObject({ status: 400 });
+    await expect(student.engine.leave(channel(student.engine, 'announcements'))).rejects.toMatchObject({
+      status: 400,
+    });
     const tutor = await addUser(ts, admin, 'tutor', { connect: false });
     await expect(tutor.engine.join(channel(tutor.engine, 'tutors-only'))).rejects.toMatchObject({
       status: 403,
@@ -106,7 +119,9 @@ describe('channels and direct messages', () => {
     await eventually(() => expect(s.engine.status().connection).toBe('signed-out'), 1000);
     await expect(login(ts.url, s.email, s.password)).rejects.toThrow(/401/);
     await expect(login(ts.url, s.email, 'a brand new password')).resolves.toMatch(/^cr_session=/);
-    expect(ts.server.internals.audit.list(50, 'user.password-reset').some((e) => e.target === s.id)).toBe(true);
+    expect(ts.server.internals.audit.list(50, 'user.password-reset').some((e) => e.target === s.id)).toBe(
+      true,
+    );
   });
 
   it('the directory lists active people without their email addresses', async () => {

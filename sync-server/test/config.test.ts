@@ -18,9 +18,9 @@ describe('configuration from the environment', () => {
   it('names the variable that is wrong', () => {
     expect(() => parseConfig({ PORT: 'eighty' })).toThrow(ConfigError);
     expect(() => parseConfig({ PORT: 'eighty' })).toThrow(/PORT/);
-    expect(() => parseConfig({ ADMIN_EMAIL: 'not-an-email', ADMIN_PASSWORD: 'long enough password' })).toThrow(
-      /ADMIN_EMAIL/,
-    );
+    expect(() =>
+      parseConfig({ ADMIN_EMAIL: 'not-an-email', ADMIN_PASSWORD: 'long enough password' }),
+    ).toThrow(/ADMIN_EMAIL/);
     expect(() => parseConfig({ ADMIN_EMAIL: 'a@b.test' })).toThrow(
       /ADMIN_EMAIL and ADMIN_PASSWORD must be set together/,
     );

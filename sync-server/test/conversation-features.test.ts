@@ -100,8 +100,12 @@ describe('conversation features through three engines on a real server', () => {
       expect(v.messages.some((m) => m.key === bad)).toBe(false);
     });
     await tutor.engine.settled();
-    expect(ts.server.internals.messages.get(general, b.id, bad.split(':')[1] ?? '')?.removedBy).toBe(tutor.id);
-    expect(ts.server.internals.audit.list(50, 'message.removed').some((e) => e.actorId === tutor.id)).toBe(true);
+    expect(ts.server.internals.messages.get(general, b.id, bad.split(':')[1] ?? '')?.removedBy).toBe(
+      tutor.id,
+    );
+    expect(ts.server.internals.audit.list(50, 'message.removed').some((e) => e.actorId === tutor.id)).toBe(
+      true,
+    );
     await tutor.engine.pin(general, key, false);
     await eventually(() => expect(a.engine.view(general).state.byKey.get(key)?.pinned).toBeNull());
   });
@@ -160,10 +164,14 @@ describe('conversation features through three engines on a real server', () => {
   it('typing indicators and presence reach others and are not stored', async () => {
     await eventually(() => expect(b.engine.presenceOf(a.id)?.status).toBe('online'));
     a.engine.setPresence('busy', 'In a lesson');
-    await eventually(() => expect(b.engine.presenceOf(a.id)).toMatchObject({ status: 'busy', text: 'In a lesson' }));
+    await eventually(() =>
+      expect(b.engine.presenceOf(a.id)).toMatchObject({ status: 'busy', text: 'In a lesson' }),
+    );
     a.engine.typing(general);
     await eventually(() => expect(b.engine.typingIn(general)).toContain(a.id));
-    const stored = ts.server.db.prepare("SELECT COUNT(*) AS n FROM doc_updates WHERE doc NOT LIKE 'c/%'").get() as {
+    const stored = ts.server.db
+      .prepare("SELECT COUNT(*) AS n FROM doc_updates WHERE doc NOT LIKE 'c/%'")
+      .get() as {
       n: number;
     };
     expect(stored.n).toBe(0);

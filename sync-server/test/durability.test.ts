@@ -100,7 +100,8 @@ class ServerProcess {
     const deadline = Date.now() + 30_000;
     for (;;) {
       if (status.exited !== null) throw new Error(`server start ${start} ${status.exited}:\n${this.output}`);
-      if (Date.now() > deadline) throw new Error(`server start ${start} did not answer /healthz:\n${this.output}`);
+      if (Date.now() > deadline)
+        throw new Error(`server start ${start} did not answer /healthz:\n${this.output}`);
       try {
         const res = await fetch(`${this.url}/healthz`);
         if (res.ok) return;
@@ -152,7 +153,9 @@ const rowKey = (conv: string, author: string, localId: string, text: string): st
 
 /** Every message the client sent whose outbox entry is gone: the server acknowledged it (after its commit). */
 function recordAcks(c: Client): void {
-  const waiting = new Set(c.engine.outbox().flatMap((e) => (e.kind === 'send' ? [e.payload.id as string] : [])));
+  const waiting = new Set(
+    c.engine.outbox().flatMap((e) => (e.kind === 'send' ? [e.payload.id as string] : [])),
+  );
   for (const m of c.sent) if (!waiting.has(m.localId)) c.acked.add(m.localId);
 }
 
@@ -227,7 +230,12 @@ describe('durability: kill -9 while clients send (P4)', () => {
       const observer = accounts[0] as (typeof accounts)[number];
 
       const rnd = seeded(SEED);
-      const sendBurst = async (c: Client, cycle: number, gaps: number[], dmChoices: boolean[]): Promise<void> => {
+      const sendBurst = async (
+        c: Client,
+        cycle: number,
+        gaps: number[],
+        dmChoices: boolean[],
+      ): Promise<void> => {
         for (const [i, gap] of gaps.entries()) {
           const conv = c.convs.length > 1 && dmChoices[i] ? dm : general;
           const text = `${c.name} cycle ${cycle} message ${i}`;
@@ -251,13 +259,18 @@ describe('durability: kill -9 while clients send (P4)', () => {
         }));
         const killAfterMs = Math.floor(rnd() * 160);
 
-        const bursts = clients.map((c, i) => sendBurst(c, cycle, plans[i]?.gaps ?? [], plans[i]?.dmChoices ?? []));
+        const bursts = clients.map((c, i) =>
+          sendBurst(c, cycle, plans[i]?.gaps ?? [], plans[i]?.dmChoices ?? []),
+        );
         await sleep(killAfterMs);
         await srv.kill();
         await Promise.all(bursts);
         // Acknowledgements already on the wire may still arrive; take the record once every socket is closed.
         await eventually(
-          () => expect(clients.map((c) => c.engine.status().connection).filter((s) => s === 'online')).toEqual([]),
+          () =>
+            expect(clients.map((c) => c.engine.status().connection).filter((s) => s === 'online')).toEqual(
+              [],
+            ),
           10_000,
         );
         await sleep(20);
@@ -296,13 +309,18 @@ describe('durability: kill -9 while clients send (P4)', () => {
               restarted.rows.has(rowKey(m.conv, c.id, m.localId, m.text)),
               `restart ${cycle}: "${m.text}" missing from messages`,
             ).toBe(true);
-            expect(seen.get(m.conv)?.has(m.text), `restart ${cycle}: a new device does not see "${m.text}"`).toBe(true);
+            expect(
+              seen.get(m.conv)?.has(m.text),
+              `restart ${cycle}: a new device does not see "${m.text}"`,
+            ).toBe(true);
           }
         fresh.disconnect();
       }
 
       // Every client delivers what it still holds; nothing is refused.
-      await Promise.all(clients.map((c) => within(c.engine.settled(), 30_000, `${c.name} delivering its outbox`)));
+      await Promise.all(
+        clients.map((c) => within(c.engine.settled(), 30_000, `${c.name} delivering its outbox`)),
+      );
       for (const c of clients) {
         expect(c.engine.status().rejected, `${c.name} has refused actions`).toBe(0);
         expect(c.engine.outbox()).toEqual([]);
@@ -317,9 +335,10 @@ describe('durability: kill -9 while clients send (P4)', () => {
       expect(final.count).toBe(all.length);
       expect(final.rows.size).toBe(all.length);
       for (const m of all)
-        expect(final.rows.has(rowKey(m.conv, m.author, m.localId, m.text)), `"${m.text}" missing at the end`).toBe(
-          true,
-        );
+        expect(
+          final.rows.has(rowKey(m.conv, m.author, m.localId, m.text)),
+          `"${m.text}" missing at the end`,
+        ).toBe(true);
 
       // Exactly once, as a new device reads the conversations.
       const fresh = await freshDevice(observer.email, observer.password, [general, dm]);

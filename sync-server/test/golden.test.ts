@@ -12,7 +12,10 @@ import { channel, eventually, makeEngine, startServer, texts } from './harness.t
 describe('golden fixtures', () => {
   it('a version-1 database migrates and reads the same', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'commonroom-golden-'));
-    copyFileSync(join(import.meta.dirname, 'fixtures', 'schema-v1.sqlite'), join(dataDir, 'commonroom.sqlite'));
+    copyFileSync(
+      join(import.meta.dirname, 'fixtures', 'schema-v1.sqlite'),
+      join(dataDir, 'commonroom.sqlite'),
+    );
     const ts = await startServer({ dataDir });
     try {
       expect(ts.server.internals.conversations.channels()).toHaveLength(8);

@@ -33,7 +33,12 @@ export type TestServer = {
 };
 
 export async function startServer(
-  opts: { dataDir?: string; env?: Record<string, string>; limits?: Partial<Config['limits']>; port?: number } = {},
+  opts: {
+    dataDir?: string;
+    env?: Record<string, string>;
+    limits?: Partial<Config['limits']>;
+    port?: number;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'commonroom-test-'));
   const config = parseConfig({

@@ -17,13 +17,21 @@ describe('server lifecycle', () => {
       SCRYPT_LOG_N: '10',
       PUBLIC_URL: 'http://localhost:9999',
     });
-    const server = createCommonroomServer(config, { log: pino({ level: 'silent' }), print: (l) => printed.push(l) });
+    const server = createCommonroomServer(config, {
+      log: pino({ level: 'silent' }),
+      print: (l) => printed.push(l),
+    });
     const { url } = await server.start();
     try {
       const link = /http:\/\/localhost:9999\/setup#([A-Za-z0-9_-]+)/.exec(printed.join('\n'));
       expect(link).not.toBeNull();
       const token = link?.[1] ?? '';
-      const body = { token, email: 'head@college.test', displayName: 'Head of IT', password: 'a long setup password' };
+      const body = {
+        token,
+        email: 'head@college.test',
+        displayName: 'Head of IT',
+        password: 'a long setup password',
+      };
       const post = (b: unknown) =>
         fetch(`${url}/api/auth/setup`, {
           method: 'POST',
@@ -68,7 +76,9 @@ describe('server lifecycle', () => {
     admin.disconnect();
     const { default: Database } = await import('better-sqlite3');
     const db = new Database(join(ts.dataDir, 'commonroom.sqlite'), { readonly: true });
-    const stored = new Set((db.prepare('SELECT text FROM messages').all() as { text: string }[]).map((r) => r.text));
+    const stored = new Set(
+      (db.prepare('SELECT text FROM messages').all() as { text: string }[]).map((r) => r.text),
+    );
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     db.close();
     const views = admin.view(general).messages;

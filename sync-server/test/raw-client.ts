@@ -78,13 +78,15 @@ export async function connectRaw(
           if ((f.type === 'reject' || f.type === 'error') && 'code' in f) return resolve({ revoked: f.code });
           frameWaiters.push(listener);
         });
-        client.send([{ type: 'sync', doc, ref: 0, syncType: SYNC_STEP1, payload: Y.encodeStateVector(ydoc) }]);
+        client.send([
+          { type: 'sync', doc, ref: 0, syncType: SYNC_STEP1, payload: Y.encodeStateVector(ydoc) },
+        ]);
       });
     },
     close: () => ws.close(),
   };
   ws.on('message', (data: ArrayBuffer) => {
-    const d = decodeMessage(new Uint8Array(data));
+    const d = decodeMessage(new Uint8Array(data), Number.POSITIVE_INFINITY);
     if (!d.ok) throw new Error(`server sent undecodable bytes: ${d.error}`);
     for (const f of d.frames) {
       client.frames.push(f);
@@ -109,7 +111,9 @@ export async function connectRaw(
     client.send([{ type: 'hello', version: PROTOCOL_VERSION, client: 'raw-test' }]);
     await new Promise<void>((resolve) => {
       const check = (): void =>
-        client.frames.some((f) => f.type === 'welcome') || client.closed ? resolve() : void setTimeout(check, 5);
+        client.frames.some((f) => f.type === 'welcome') || client.closed
+          ? resolve()
+          : void setTimeout(check, 5);
       check();
     });
   }

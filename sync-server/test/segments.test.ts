@@ -59,7 +59,9 @@ describe('segments (P13)', () => {
     await reader.engine.react(general, first.key, '👍', true);
     await eventually(() => {
       expect(reader.engine.view(general).messages[0]?.text).toBe('m1 (edited)');
-      expect(writer.engine.view(general).messages[0]?.reactions).toEqual([{ emoji: '👍', userIds: [reader.id] }]);
+      expect(writer.engine.view(general).messages[0]?.reactions).toEqual([
+        { emoji: '👍', userIds: [reader.id] },
+      ]);
     });
   });
 

@@ -41,7 +41,11 @@ describe('live sync through the real server (P2–P7)', () => {
     expect(sentBeforeStored).toEqual([]);
     expect(seen[0]).not.toBe('sent');
     expect(seen).toContain('waiting');
-    const row = ts.server.internals.messages.get(general, a.id, a.engine.view(general).messages.at(-1)?.localId ?? '');
+    const row = ts.server.internals.messages.get(
+      general,
+      a.id,
+      a.engine.view(general).messages.at(-1)?.localId ?? '',
+    );
     expect(row?.text).toBe('hello from a');
     await eventually(() => expect(texts(b.engine, general)).toContain('hello from a'));
     await eventually(() => expect(texts(c.engine, general)).toContain('hello from a'));

@@ -23,7 +23,9 @@ describe('forged updates are refused before storage or relay (T1–T8)', () => {
   const storedRows = (): number =>
     (ts.server.db.prepare('SELECT COUNT(*) AS n FROM doc_updates').get() as { n: number }).n;
   const refusedLogged = (code: string): boolean =>
-    ts.server.internals.audit.list(500, 'write.refused').some((e) => (e.detail as { code?: string }).code === code);
+    ts.server.internals.audit
+      .list(500, 'write.refused')
+      .some((e) => (e.detail as { code?: string }).code === code);
 
   /** Every forged write: refused with `code`, nothing stored, nothing relayed to the victim. */
   const expectRefused = async (doc: string, update: Uint8Array, code: string): Promise<void> => {
@@ -59,7 +61,9 @@ describe('forged updates are refused before storage or relay (T1–T8)', () => {
 
   it("T1: writing a message into another user's document is refused", async () => {
     const doc = authorDoc(general, victim.id as UserId);
-    const update = craftUpdate((d) => authorRoots(d).msgs.push([{ id: 'forged1', text: 'forged words', ts: 1 }]));
+    const update = craftUpdate((d) =>
+      authorRoots(d).msgs.push([{ id: 'forged1', text: 'forged words', ts: 1 }]),
+    );
     await expectRefused(doc, update, 'not-your-document');
   });
 
@@ -203,7 +207,9 @@ describe('privacy: private channels and DMs (T9)', () => {
     expect(res).toMatchObject({ status: 404 });
     const raw = await connectRaw(ts.url, await login(ts.url, student.email, student.password));
     expect(await raw.fetchDoc(idxDoc(tutorsOnly))).toEqual({ revoked: 'no such conversation' });
-    expect(await raw.fetchDoc(authorDoc(tutorsOnly, tutor.id as UserId))).toEqual({ revoked: 'no such conversation' });
+    expect(await raw.fetchDoc(authorDoc(tutorsOnly, tutor.id as UserId))).toEqual({
+      revoked: 'no such conversation',
+    });
     const answer = await raw.write(
       authorDoc(tutorsOnly, student.id as UserId),
       craftUpdate((d) => authorRoots(d).msgs.push([{ id: 'p1', text: 'let me in', ts: 1 }])),
@@ -258,8 +264,14 @@ describe('privacy: private channels and DMs (T9)', () => {
     await tutor.engine.send(priv.id, 'before removal');
     await eventually(() => expect(texts(other.engine, priv.id)).toEqual(['before removal']));
     const raw = await connectRaw(ts.url, await login(ts.url, other.email, other.password));
-    expect(await raw.fetchDoc(authorDoc(priv.id as ConversationId, tutor.id as UserId))).toBeInstanceOf(Y.Doc);
-    await tutor.engine.api.request('DELETE', `/api/conversations/${priv.id}/members/${other.id}`, z.unknown());
+    expect(await raw.fetchDoc(authorDoc(priv.id as ConversationId, tutor.id as UserId))).toBeInstanceOf(
+      Y.Doc,
+    );
+    await tutor.engine.api.request(
+      'DELETE',
+      `/api/conversations/${priv.id}/members/${other.id}`,
+      z.unknown(),
+    );
     await eventually(() => expect(raw.frames.some((f) => f.type === 'revoked')).toBe(true), 1000);
     const framesBefore = raw.frames.length;
     await tutor.engine.send(priv.id, 'after removal');

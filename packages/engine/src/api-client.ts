@@ -81,7 +81,11 @@ export function createApiClient(opts: ApiClientOptions) {
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success)
-      throw new ApiError(res.status, 'bad-response', 'The server sent an answer this app does not understand.');
+      throw new ApiError(
+        res.status,
+        'bad-response',
+        'The server sent an answer this app does not understand.',
+      );
     return parsed.data;
   };
   return {

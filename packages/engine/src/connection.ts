@@ -91,7 +91,9 @@ export function createConnection(o: ConnectionOptions) {
     socket = s;
     s.binaryType = 'arraybuffer';
     s.onopen = () => {
-      s.send(packMessages([{ type: 'hello', version: PROTOCOL_VERSION, client: o.clientName }])[0] as Uint8Array);
+      s.send(
+        packMessages([{ type: 'hello', version: PROTOCOL_VERSION, client: o.clientName }])[0] as Uint8Array,
+      );
     };
     s.onmessage = (ev) => {
       const data = ev.data;
@@ -100,7 +102,8 @@ export function createConnection(o: ConnectionOptions) {
         data instanceof ArrayBuffer
           ? new Uint8Array(data)
           : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-      const decoded = decodeMessage(bytes);
+      // Not held to the 64 KiB a client may send: the server's SYNC step 2 carries a whole document.
+      const decoded = decodeMessage(bytes, Number.POSITIVE_INFINITY);
       if (!decoded.ok) {
         s.close(CLOSE.malformedFrame, 'client could not decode a server message');
         return;

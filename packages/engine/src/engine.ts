@@ -66,7 +66,12 @@ export type ConversationView = {
   readSeq: number;
 };
 export type PresenceInfo = { status: string; text: string; lastSeen: number };
-export type SyncStatus = { connection: ConnectionState; waiting: number; rejected: number; lastSyncedAt: number | null };
+export type SyncStatus = {
+  connection: ConnectionState;
+  waiting: number;
+  rejected: number;
+  lastSyncedAt: number | null;
+};
 
 const Ok = z.object({ ok: z.literal(true) });
 const MeReply = z.object({ user: Me });
@@ -93,9 +98,16 @@ export type Engine = ReturnType<typeof createEngine>;
 export function createEngine(opts: EngineOptions) {
   const now = opts.now ?? Date.now;
   const random = opts.random ?? Math.random;
-  const timers: Timers = opts.timers ?? { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (t) => clearTimeout(t as ReturnType<typeof setTimeout>) };
+  const timers: Timers = opts.timers ?? {
+    setTimeout: (f, ms) => setTimeout(f, ms),
+    clearTimeout: (t) => clearTimeout(t as ReturnType<typeof setTimeout>),
+  };
   const storage = opts.storage;
-  const api = createApiClient({ baseUrl: opts.baseUrl, fetch: opts.fetch ?? fetch, manualCookies: opts.manualCookies === true });
+  const api = createApiClient({
+    baseUrl: opts.baseUrl,
+    fetch: opts.fetch ?? fetch,
+    manualCookies: opts.manualCookies === true,
+  });
 
   let me: Me | null = null;
   let deviceId = '';
@@ -150,7 +162,8 @@ export function createEngine(opts: EngineOptions) {
       if (r.parsed.kind === 'idx') void followAuthors(r);
       emit();
     },
-    onError: (err) => reportError('storage', err instanceof Error ? err.message : 'could not save on this device'),
+    onError: (err) =>
+      reportError('storage', err instanceof Error ? err.message : 'could not save on this device'),
   });
 
   const conn = createConnection({
@@ -201,7 +214,13 @@ export function createEngine(opts: EngineOptions) {
     for (const r of replicasToSync) {
       if (r.subscribed) continue;
       r.subscribed = true;
-      frames.push({ type: 'sync', doc: r.name, ref: 0, syncType: SYNC_STEP1, payload: Y.encodeStateVector(r.doc) });
+      frames.push({
+        type: 'sync',
+        doc: r.name,
+        ref: 0,
+        syncType: SYNC_STEP1,
+        payload: Y.encodeStateVector(r.doc),
+      });
     }
     if (frames.length > 0) conn.send(frames);
   };
@@ -210,7 +229,9 @@ export function createEngine(opts: EngineOptions) {
   let following = 0;
   const followAuthors = async (idx: Replica): Promise<void> => {
     const { conversationId, segment } = idx.parsed;
-    const names = [...idxRoots(idx.doc).authors.keys()].map((a) => authorDoc(conversationId, a as UserId, segment));
+    const names = [...idxRoots(idx.doc).authors.keys()].map((a) =>
+      authorDoc(conversationId, a as UserId, segment),
+    );
     const fresh: Replica[] = [];
     // Counted so that `settled()` does not resolve between the index arriving and its authors' documents.
     following++;
@@ -240,7 +261,8 @@ export function createEngine(opts: EngineOptions) {
     return rs;
   };
 
-  const readable = (c: Conversation): boolean => c.isMember || c.kind === 'public' || c.kind === 'announcement';
+  const readable = (c: Conversation): boolean =>
+    c.isMember || c.kind === 'public' || c.kind === 'announcement';
 
   const onWelcome = async (): Promise<void> => {
     const all: Replica[] = [];
@@ -256,7 +278,8 @@ export function createEngine(opts: EngineOptions) {
 
   // ——— the outbox ———
 
-  const canWrite = (r: Replica): boolean => r.parsed.kind === 'mod' || (r.parsed.kind === 'author' && r.parsed.userId === me?.id);
+  const canWrite = (r: Replica): boolean =>
+    r.parsed.kind === 'mod' || (r.parsed.kind === 'author' && r.parsed.userId === me?.id);
 
   const inflightIds = (): Set<string> => new Set([...inflight.values()].flatMap((f) => f.ids));
   const inflightFramesFor = (doc: string): number => {
@@ -302,7 +325,12 @@ export function createEngine(opts: EngineOptions) {
     }
   };
 
-  const act = async <K extends ActionKind>(conversationId: string, doc: string, kind: K, payload: ActionPayloads[K]): Promise<OutboxEntry | null> => {
+  const act = async <K extends ActionKind>(
+    conversationId: string,
+    doc: string,
+    kind: K,
+    payload: ActionPayloads[K],
+  ): Promise<OutboxEntry | null> => {
     const r = await replicas.open(doc);
     // Writing to a document not yet followed (one's own in an older segment): follow it to send.
     if (!r.subscribed && conn.isOnline()) subscribe([r]);
@@ -355,7 +383,11 @@ export function createEngine(opts: EngineOptions) {
   };
 
   /** Applies an action to a replica and returns the update it made (null: nothing new, already there). */
-  const applyCaptured = (r: Replica, kind: ActionKind, payload: Record<string, unknown>): Uint8Array | null => {
+  const applyCaptured = (
+    r: Replica,
+    kind: ActionKind,
+    payload: Record<string, unknown>,
+  ): Uint8Array | null => {
     const token = {};
     let update: Uint8Array | null = null;
     const capture = (u: Uint8Array, origin: unknown): void => {
@@ -413,7 +445,11 @@ export function createEngine(opts: EngineOptions) {
     for (const t of targets) await replay(await replicas.open(t), true);
   };
 
-  const settle = async (ref: number, rejected: { code: string; message: string } | null, doc: string): Promise<void> => {
+  const settle = async (
+    ref: number,
+    rejected: { code: string; message: string } | null,
+    doc: string,
+  ): Promise<void> => {
     const frame = inflight.get(ref);
     inflight.delete(ref);
     const entries = (frame?.ids ?? []).flatMap((id) => outbox.get(id) ?? []);
@@ -425,7 +461,8 @@ export function createEngine(opts: EngineOptions) {
       if (entries.length > 0) toPeers({ t: 'outbox-del', ids: entries.map((e) => e.id) });
       if (entries.length > 0) lastSyncedAt = now();
       if (frame) {
-        if (![...outbox.values()].some((e) => e.doc === frame.doc && e.status === 'pending')) isolate.delete(frame.doc);
+        if (![...outbox.values()].some((e) => e.doc === frame.doc && e.status === 'pending'))
+          isolate.delete(frame.doc);
         sendPendingFor(frame.doc);
       }
       emit();
@@ -513,7 +550,8 @@ export function createEngine(opts: EngineOptions) {
         return;
       }
       case 'notice':
-        if (f.kind === 'conversations-changed' || f.kind === 'conversation-changed') void refreshConversations().catch(() => undefined);
+        if (f.kind === 'conversations-changed' || f.kind === 'conversation-changed')
+          void refreshConversations().catch(() => undefined);
         return;
       case 'error':
         reportError(f.code, f.message);
@@ -527,7 +565,10 @@ export function createEngine(opts: EngineOptions) {
 
   /** Every loaded segment of a conversation, as the model's merge wants them. */
   const segmentsOf = (conversationId: string): SegmentDocs[] => {
-    const bySegment = new Map<number, { idx: Y.Doc | null; mod: Y.Doc | null; authors: Map<string, Y.Doc> }>();
+    const bySegment = new Map<
+      number,
+      { idx: Y.Doc | null; mod: Y.Doc | null; authors: Map<string, Y.Doc> }
+    >();
     for (const r of replicas.all()) {
       if (r.parsed.conversationId !== conversationId) continue;
       let seg = bySegment.get(r.parsed.segment);
@@ -545,17 +586,27 @@ export function createEngine(opts: EngineOptions) {
     const pending = new Map<string, OutboxEntry>();
     for (const e of outbox.values()) {
       if (e.conversationId !== conversationId) continue;
-      const local = e.kind === 'send' ? (e.payload.id as string) : e.kind === 'edit' || e.kind === 'delete' ? (e.payload.localId as string) : null;
+      const local =
+        e.kind === 'send'
+          ? (e.payload.id as string)
+          : e.kind === 'edit' || e.kind === 'delete'
+            ? (e.payload.localId as string)
+            : null;
       if (local && me) pending.set(messageKey(me.id, local), e);
     }
     const decorate = (m: MessageView): EngineMessage => {
       const e = pending.get(m.key);
-      return { ...m, status: e ? (e.status === 'rejected' ? 'rejected' : 'waiting') : 'sent', error: e?.error?.message ?? null };
+      return {
+        ...m,
+        status: e ? (e.status === 'rejected' ? 'rejected' : 'waiting') : 'sent',
+        error: e?.error?.message ?? null,
+      };
     };
     const messages = state.messages.map(decorate);
     // A refused message is no longer in the document; show it where the person left it, marked as refused.
     for (const e of outbox.values()) {
-      if (e.conversationId !== conversationId || e.kind !== 'send' || e.status !== 'rejected' || !me) continue;
+      if (e.conversationId !== conversationId || e.kind !== 'send' || e.status !== 'rejected' || !me)
+        continue;
       const p = e.payload as ActionPayloads['send'];
       const key = messageKey(me.id, p.id);
       if (state.byKey.has(key)) continue;
@@ -607,7 +658,8 @@ export function createEngine(opts: EngineOptions) {
     for (const id of before) {
       const c = conversations.get(id);
       if (!c || !readable(c)) {
-        for (const r of [...replicas.all()]) if (r.parsed.conversationId === id) await replicas.forget(r.name);
+        for (const r of [...replicas.all()])
+          if (r.parsed.conversationId === id) await replicas.forget(r.name);
       }
     }
     if (conn.isOnline()) {
@@ -740,8 +792,16 @@ export function createEngine(opts: EngineOptions) {
       await refreshConversations();
       return conversation;
     },
-    async createChannel(name: string, kind: 'public' | 'private' | 'announcement', description = ''): Promise<Conversation> {
-      const { conversation } = await api.request('POST', '/api/conversations', ConversationReply, { name, kind, description });
+    async createChannel(
+      name: string,
+      kind: 'public' | 'private' | 'announcement',
+      description = '',
+    ): Promise<Conversation> {
+      const { conversation } = await api.request('POST', '/api/conversations', ConversationReply, {
+        name,
+        kind,
+        description,
+      });
       await refreshConversations();
       return conversation;
     },
@@ -819,9 +879,19 @@ export function createEngine(opts: EngineOptions) {
       conn.start();
     },
 
-    async send(conversationId: string, text: string, opt: { parent?: string; alsoChannel?: boolean } = {}): Promise<string> {
+    async send(
+      conversationId: string,
+      text: string,
+      opt: { parent?: string; alsoChannel?: boolean } = {},
+    ): Promise<string> {
       const id = randomId(random);
-      const payload: ActionPayloads['send'] = { id, text, ts: now(), ...(opt.parent ? { parent: opt.parent } : {}), ...(opt.alsoChannel ? { alsoChannel: true } : {}) };
+      const payload: ActionPayloads['send'] = {
+        id,
+        text,
+        ts: now(),
+        ...(opt.parent ? { parent: opt.parent } : {}),
+        ...(opt.alsoChannel ? { alsoChannel: true } : {}),
+      };
       await act(conversationId, ownDoc(conversationId), 'send', payload);
       return messageKey(requireMe().id, id);
     },
@@ -834,19 +904,35 @@ export function createEngine(opts: EngineOptions) {
       await act(conversationId, ownDoc(conversationId, segment), 'delete', { localId, ts: now() });
     },
     async react(conversationId: string, key: MessageKey, emoji: string, on: boolean): Promise<void> {
-      await act(conversationId, ownDoc(conversationId, segmentOfMessage(conversationId, key)), 'react', { key, emoji, on, ts: now() });
+      await act(conversationId, ownDoc(conversationId, segmentOfMessage(conversationId, key)), 'react', {
+        key,
+        emoji,
+        on,
+        ts: now(),
+      });
     },
     async pin(conversationId: string, key: MessageKey, on: boolean): Promise<void> {
-      await act(conversationId, theModDoc(conversationId, segmentOfMessage(conversationId, key)), 'pin', { key, by: requireMe().id, ts: now(), on });
+      await act(conversationId, theModDoc(conversationId, segmentOfMessage(conversationId, key)), 'pin', {
+        key,
+        by: requireMe().id,
+        ts: now(),
+        on,
+      });
     },
     async remove(conversationId: string, key: MessageKey, reason?: string): Promise<void> {
-      await act(conversationId, theModDoc(conversationId, segmentOfMessage(conversationId, key)), 'remove', { key, by: requireMe().id, ts: now(), ...(reason ? { reason } : {}) });
+      await act(conversationId, theModDoc(conversationId, segmentOfMessage(conversationId, key)), 'remove', {
+        key,
+        by: requireMe().id,
+        ts: now(),
+        ...(reason ? { reason } : {}),
+      });
     },
     /** Marks everything that has arrived so far as read (by arrival order, so late messages stay unread). */
     async markRead(conversationId: string): Promise<void> {
       const v = view(conversationId);
       const mine = replicas.get(ownDoc(conversationId));
-      if (v.state.lastSeq > (mine ? readSeqOf(mine.doc) : 0)) await act(conversationId, ownDoc(conversationId), 'read', { deviceId, seq: v.state.lastSeq });
+      if (v.state.lastSeq > (mine ? readSeqOf(mine.doc) : 0))
+        await act(conversationId, ownDoc(conversationId), 'read', { deviceId, seq: v.state.lastSeq });
     },
     /** Forgets a refused action (the person has seen it). */
     async dismiss(entryOrMessageKey: string): Promise<void> {
@@ -906,10 +992,15 @@ export function createEngine(opts: EngineOptions) {
     ownDocName: (conversationId: string) => ownDoc(conversationId),
     /** Loads the segment before the oldest one on this device (scrolling back); false when there is none. */
     async loadOlder(conversationId: string): Promise<boolean> {
-      const oldest = Math.min(conversationOf(conversationId).segment, ...segmentsOf(conversationId).map((x) => x.segment));
+      const oldest = Math.min(
+        conversationOf(conversationId).segment,
+        ...segmentsOf(conversationId).map((x) => x.segment),
+      );
       if (oldest <= 0) return false;
       const id = conversationId as ConversationId;
-      const rs = await Promise.all([idxDoc(id, oldest - 1), modDoc(id, oldest - 1)].map((n) => replicas.open(n)));
+      const rs = await Promise.all(
+        [idxDoc(id, oldest - 1), modDoc(id, oldest - 1)].map((n) => replicas.open(n)),
+      );
       if (conn.isOnline()) subscribe(rs);
       const idx = rs[0];
       if (idx) await followAuthors(idx);

@@ -38,7 +38,8 @@ function collect(doc: Y.Doc, tr: Y.Transaction): Changes {
     }
   });
   Y.iterateDeletedStructs(tr, tr.deleteSet, (s) => {
-    if (s instanceof Y.Item && s.id.clock < (tr.beforeState.get(s.id.client) ?? 0)) removals.push(describe(doc, s));
+    if (s instanceof Y.Item && s.id.clock < (tr.beforeState.get(s.id.client) ?? 0))
+      removals.push(describe(doc, s));
   });
   return { inserts, removals, pending: doc.store.pendingStructs !== null || doc.store.pendingDs !== null };
 }

@@ -9,11 +9,27 @@ import * as z from 'zod/mini';
 const ID = /^[A-Za-z0-9_-]{1,40}$/;
 export const LocalId = z.string().check(z.regex(ID, 'not a valid id'));
 /** A message's key within a conversation: `${authorId}:${localId}`. The author part comes from the document. */
-export const MessageKey = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,40}:[A-Za-z0-9_-]{1,40}$/, 'not a message key'));
+export const MessageKey = z
+  .string()
+  .check(z.regex(/^[A-Za-z0-9_-]{1,40}:[A-Za-z0-9_-]{1,40}$/, 'not a message key'));
 export type MessageKey = z.infer<typeof MessageKey>;
-const Timestamp = z.number().check(z.int('a time is a whole number'), z.minimum(0, 'a time is not negative'), z.maximum(8_640_000_000_000_000, 'that time is out of range'));
-export const Emoji = z.string().check(z.minLength(1, 'no emoji'), z.maxLength(32, 'that emoji is too long'), z.regex(/^\S+$/, 'an emoji has no spaces'));
-const Text = z.string().check(z.maxLength(LIMITS.maxMessageChars, `messages are at most ${LIMITS.maxMessageChars} characters`));
+const Timestamp = z
+  .number()
+  .check(
+    z.int('a time is a whole number'),
+    z.minimum(0, 'a time is not negative'),
+    z.maximum(8_640_000_000_000_000, 'that time is out of range'),
+  );
+export const Emoji = z
+  .string()
+  .check(
+    z.minLength(1, 'no emoji'),
+    z.maxLength(32, 'that emoji is too long'),
+    z.regex(/^\S+$/, 'an emoji has no spaces'),
+  );
+const Text = z
+  .string()
+  .check(z.maxLength(LIMITS.maxMessageChars, `messages are at most ${LIMITS.maxMessageChars} characters`));
 
 export const MessageRecord = z
   .strictObject({
@@ -41,7 +57,9 @@ export type ModRecord = z.infer<typeof ModRecord>;
 export const IndexEntry = z.tuple([LocalId, LocalId]);
 
 export const DeviceId = z.string().check(z.regex(ID, 'not a valid device id'));
-export const ReadSeq = z.number().check(z.int('a read mark is a whole number'), z.minimum(0, 'a read mark is not negative'));
+export const ReadSeq = z
+  .number()
+  .check(z.int('a read mark is a whole number'), z.minimum(0, 'a read mark is not negative'));
 export { Timestamp };
 
 /**

@@ -50,16 +50,20 @@ export function summariseAuthorChanges(changes: Changes): AuthorSummary | Refusa
       case 'del':
       case 'react':
       case 'read': {
-        if (ins.key === null || ins.values.length !== 1) return refuse('bad-shape', `${ins.root} holds keyed values`);
+        if (ins.key === null || ins.values.length !== 1)
+          return refuse('bad-shape', `${ins.root} holds keyed values`);
         const value = ins.values[0];
         if (ins.root === 'edits') {
-          if (!LocalId.safeParse(ins.key).success) return refuse('bad-shape', 'edit of an invalid message id');
+          if (!LocalId.safeParse(ins.key).success)
+            return refuse('bad-shape', 'edit of an invalid message id');
           const e = EditRecord.safeParse(value);
           if (!e.success) return refuse('bad-edit', e.error.issues[0]?.message ?? 'invalid edit');
-          if (e.data.text.trim().length === 0) return refuse('bad-edit', 'an edit cannot empty a message; delete it');
+          if (e.data.text.trim().length === 0)
+            return refuse('bad-edit', 'an edit cannot empty a message; delete it');
           if (!ins.deleted) out.edits.push({ localId: ins.key, ...e.data });
         } else if (ins.root === 'del') {
-          if (!LocalId.safeParse(ins.key).success) return refuse('bad-shape', 'delete of an invalid message id');
+          if (!LocalId.safeParse(ins.key).success)
+            return refuse('bad-shape', 'delete of an invalid message id');
           if (!Timestamp.safeParse(value).success) return refuse('bad-shape', 'delete needs a time');
           if (!ins.deleted) out.deletes.push({ localId: ins.key, ts: value as number });
         } else if (ins.root === 'react') {
@@ -111,7 +115,8 @@ export function summariseModChanges(changes: Changes): ModSummary | Refusal {
   }
   for (const r of changes.removals) {
     // A moderator removal stands: undoing it would let a later moderator silently restore a hidden message.
-    if (r.root === 'removed') return refuse('bad-moderation', 'a moderator removal cannot be undone by an update');
+    if (r.root === 'removed')
+      return refuse('bad-moderation', 'a moderator removal cannot be undone by an update');
     if (r.root === 'pins' && r.key !== null) out.pins.push({ key: r.key, on: false, by: null });
   }
   return out;

@@ -117,10 +117,13 @@ describe('readConversation (P6–P8)', () => {
   it('P7: the same documents give the same list whatever order they are handed over in (property)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 4 }), fc.string({ minLength: 1, maxLength: 5 }), fc.nat(100)), {
-          minLength: 1,
-          maxLength: 30,
-        }),
+        fc.array(
+          fc.tuple(fc.integer({ min: 0, max: 4 }), fc.string({ minLength: 1, maxLength: 5 }), fc.nat(100)),
+          {
+            minLength: 1,
+            maxLength: 30,
+          },
+        ),
         fc.boolean(),
         (ops, reverse) => {
           const authors = ['u0', 'u1', 'u2', 'u3', 'u4'];
@@ -133,7 +136,9 @@ describe('readConversation (P6–P8)', () => {
           });
           const forward: SegmentDocs = { segment: 0, idx, mod: null, authors: docs };
           const backward: SegmentDocs = { segment: 0, idx, mod: null, authors: new Map([...docs].reverse()) };
-          expect(plain(readConversation([reverse ? backward : forward]))).toEqual(plain(readConversation([forward])));
+          expect(plain(readConversation([reverse ? backward : forward]))).toEqual(
+            plain(readConversation([forward])),
+          );
         },
       ),
       { seed: 7, numRuns: 200 },

@@ -125,7 +125,10 @@ export function frameSize(f: Frame): number {
  * Packs frames into as few messages as fit under `maxBytes` each. A single frame larger than the limit is
  * returned alone; the caller must split its content first (see `splitUpdate` in the engine).
  */
-export function packMessages(frames: readonly Frame[], maxBytes: number = LIMITS.maxFrameBytes): Uint8Array[] {
+export function packMessages(
+  frames: readonly Frame[],
+  maxBytes: number = LIMITS.maxFrameBytes,
+): Uint8Array[] {
   const out: Uint8Array[] = [];
   let batch: Frame[] = [];
   let size = 8;
@@ -145,7 +148,8 @@ export function packMessages(frames: readonly Frame[], maxBytes: number = LIMITS
 
 function readSyncType(r: ByteReader): SyncType {
   const t = r.varUint();
-  if (t !== SYNC_STEP1 && t !== SYNC_STEP2 && t !== SYNC_UPDATE) throw new DecodeError(`unknown sync type ${t}`);
+  if (t !== SYNC_STEP1 && t !== SYNC_STEP2 && t !== SYNC_UPDATE)
+    throw new DecodeError(`unknown sync type ${t}`);
   return t;
 }
 
@@ -179,7 +183,11 @@ function readFrame(r: ByteReader): Frame {
     case FRAME.revoked:
       return { type: 'revoked', doc: r.varString(LIMITS.maxDocNameLength), reason: r.varString(2000) };
     case FRAME.presenceSet:
-      return { type: 'presenceSet', status: r.varString(SHORT), text: r.varString(LIMITS.maxStatusTextLength) };
+      return {
+        type: 'presenceSet',
+        status: r.varString(SHORT),
+        text: r.varString(LIMITS.maxStatusTextLength),
+      };
     case FRAME.presence:
       return {
         type: 'presence',
@@ -203,9 +211,13 @@ function readFrame(r: ByteReader): Frame {
 
 export type DecodeResult = { ok: true; frames: Frame[] } | { ok: false; error: string };
 
-/** Decodes one WebSocket message. Never throws: hostile bytes come back as `{ ok: false }`. */
-export function decodeMessage(bytes: Uint8Array): DecodeResult {
-  if (bytes.length > LIMITS.maxFrameBytes) return { ok: false, error: 'message too large' };
+/**
+ * Decodes one WebSocket message. Never throws: hostile bytes come back as `{ ok: false }`. `maxBytes` is the
+ * limit on what a client sends (P10); a client reading the server passes a larger one, because the answer to
+ * a subscribe carries a whole document, which can outgrow 64 KiB.
+ */
+export function decodeMessage(bytes: Uint8Array, maxBytes: number = LIMITS.maxFrameBytes): DecodeResult {
+  if (bytes.length > maxBytes) return { ok: false, error: 'message too large' };
   try {
     const r = new ByteReader(bytes);
     const count = r.varUint();

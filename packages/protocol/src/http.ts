@@ -8,7 +8,12 @@ import { Role } from './roles.ts';
 const Id = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,40}$/, 'not a valid id'));
 const Email = z
   .string()
-  .check(z.trim(), z.toLowerCase(), z.email('not a valid email address'), z.maxLength(254, 'email addresses are at most 254 characters'));
+  .check(
+    z.trim(),
+    z.toLowerCase(),
+    z.email('not a valid email address'),
+    z.maxLength(254, 'email addresses are at most 254 characters'),
+  );
 const Username = z
   .string()
   .check(
@@ -18,23 +23,38 @@ const Username = z
   );
 const DisplayName = z
   .string()
-  .check(z.trim(), z.minLength(1, 'a name is required'), z.maxLength(LIMITS.maxDisplayNameLength, 'that name is too long'));
+  .check(
+    z.trim(),
+    z.minLength(1, 'a name is required'),
+    z.maxLength(LIMITS.maxDisplayNameLength, 'that name is too long'),
+  );
 const Password = z
   .string()
-  .check(z.minLength(10, 'passwords need at least 10 characters'), z.maxLength(256, 'passwords are at most 256 characters'));
+  .check(
+    z.minLength(10, 'passwords need at least 10 characters'),
+    z.maxLength(256, 'passwords are at most 256 characters'),
+  );
 const ChannelName = z
   .string()
   .check(
     z.trim(),
     z.toLowerCase(),
-    z.regex(/^[a-z0-9][a-z0-9_-]{0,59}$/, 'channel names are lowercase letters, digits, dashes or underscores'),
+    z.regex(
+      /^[a-z0-9][a-z0-9_-]{0,59}$/,
+      'channel names are lowercase letters, digits, dashes or underscores',
+    ),
   );
-const Text = (max: number, what: string) => z.string().check(z.trim(), z.maxLength(max, `${what} is at most ${max} characters`));
+const Text = (max: number, what: string) =>
+  z.string().check(z.trim(), z.maxLength(max, `${what} is at most ${max} characters`));
 
 export const LoginRequest = z.object({
   /** Email address or username. */
-  login: z.string().check(z.trim(), z.minLength(1, 'enter your email or username'), z.maxLength(254, 'that is too long')),
-  password: z.string().check(z.minLength(1, 'enter your password'), z.maxLength(256, 'that password is too long')),
+  login: z
+    .string()
+    .check(z.trim(), z.minLength(1, 'enter your email or username'), z.maxLength(254, 'that is too long')),
+  password: z
+    .string()
+    .check(z.minLength(1, 'enter your password'), z.maxLength(256, 'that password is too long')),
 });
 export type LoginRequest = z.infer<typeof LoginRequest>;
 
@@ -128,7 +148,9 @@ export const MembersRequest = z.object({ userIds: UserIds(500) });
 export const DmPolicy = z.enum(['anyone', 'staff_only']);
 export type DmPolicy = z.infer<typeof DmPolicy>;
 export const WorkspaceSettings = z.object({
-  workspaceName: z.string().check(z.minLength(1, 'a name is required'), z.maxLength(80, 'at most 80 characters')),
+  workspaceName: z
+    .string()
+    .check(z.minLength(1, 'a name is required'), z.maxLength(80, 'at most 80 characters')),
   studentDmPolicy: DmPolicy,
 });
 export type WorkspaceSettings = z.infer<typeof WorkspaceSettings>;

@@ -28,7 +28,19 @@ const CONTENT_GC = 0;
 const CONTENT_DELETED = 1;
 const CONTENT_ANY = 8;
 const CONTENT_SKIP = 10;
-const CONTENT_NAMES = ['gc', 'deleted', 'json', 'binary', 'string', 'embed', 'format', 'type', 'any', 'doc', 'skip'];
+const CONTENT_NAMES = [
+  'gc',
+  'deleted',
+  'json',
+  'binary',
+  'string',
+  'embed',
+  'format',
+  'type',
+  'any',
+  'doc',
+  'skip',
+];
 
 const MAX_CLIENT_ID = 0xffffffff;
 

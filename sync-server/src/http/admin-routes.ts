@@ -1,4 +1,9 @@
-import { ChangeRoleRequest, CreateUserRequest, ResetPasswordRequest, WorkspaceSettings } from '@commonroom/protocol';
+import {
+  ChangeRoleRequest,
+  CreateUserRequest,
+  ResetPasswordRequest,
+  WorkspaceSettings,
+} from '@commonroom/protocol';
 import { Hono } from 'hono';
 import * as z from 'zod/mini';
 import { bodyLimit } from 'hono/body-limit';
@@ -13,7 +18,12 @@ import type { HonoEnv } from './env.ts';
 import { requireAdmin } from './guards.ts';
 
 /** Admin API: accounts, CSV import, roles, deactivation, password resets, workspace settings, audit. */
-export function adminRoutes(d: { accounts: Accounts; users: UserStore; audit: AuditLog; settings: SettingsStore }) {
+export function adminRoutes(d: {
+  accounts: Accounts;
+  users: UserStore;
+  audit: AuditLog;
+  settings: SettingsStore;
+}) {
   const app = new Hono<HonoEnv>();
   app.use('*', requireAdmin);
 

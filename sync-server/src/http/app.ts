@@ -56,7 +56,10 @@ export function createHttpApp(d: {
       return c.json({ error: err.code, message: err.message }, err.status);
     }
     d.log.error({ err, path: c.req.path }, 'request failed');
-    return c.json({ error: 'internal', message: 'Something went wrong on the server. Please try again.' }, 500);
+    return c.json(
+      { error: 'internal', message: 'Something went wrong on the server. Please try again.' },
+      500,
+    );
   });
   app.notFound((c) =>
     c.req.path.startsWith('/api/')
@@ -95,6 +98,8 @@ export function createHttpApp(d: {
   app.use('/*', serveStatic({ root }));
   const index = join(root, 'index.html');
   // Single-page app: unknown paths get the shell, so deep links and /setup work.
-  app.get('*', (c) => (existsSync(index) ? c.html(readFileSync(index, 'utf8')) : c.text('Commonroom is running.')));
+  app.get('*', (c) =>
+    existsSync(index) ? c.html(readFileSync(index, 'utf8')) : c.text('Commonroom is running.'),
+  );
   return app;
 }

@@ -78,7 +78,11 @@ export function authRoutes(d: {
       throw new AppError(401, 'invalid-credentials', 'That email or username and password do not match.');
     }
     if (!u.active)
-      throw new AppError(403, 'deactivated', 'This account has been deactivated. Ask an admin at your college.');
+      throw new AppError(
+        403,
+        'deactivated',
+        'This account has been deactivated. Ask an admin at your college.',
+      );
     d.perAccount.reset(account);
     startSession(c, u);
     d.audit.record(u.id, 'login', null, { address });

@@ -1,4 +1,9 @@
-import { CreateChannelRequest, MembersRequest, OpenDmRequest, UpdateChannelRequest } from '@commonroom/protocol';
+import {
+  CreateChannelRequest,
+  MembersRequest,
+  OpenDmRequest,
+  UpdateChannelRequest,
+} from '@commonroom/protocol';
 import { Hono } from 'hono';
 import type { ConversationService } from '../services/conversations.ts';
 import type { UserStore } from '../storage/users.ts';
@@ -19,12 +24,16 @@ export function conversationRoutes(d: { service: ConversationService; users: Use
     const clean = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
     return c.json({ conversation: s.update(c.get('user'), c.req.param('id'), clean) });
   });
-  app.post('/conversations/:id/join', (c) => c.json({ conversation: s.join(c.get('user'), c.req.param('id')) }));
+  app.post('/conversations/:id/join', (c) =>
+    c.json({ conversation: s.join(c.get('user'), c.req.param('id')) }),
+  );
   app.post('/conversations/:id/leave', (c) => {
     s.leave(c.get('user'), c.req.param('id'));
     return c.json({ ok: true });
   });
-  app.get('/conversations/:id/members', (c) => c.json({ members: s.members(c.get('user'), c.req.param('id')) }));
+  app.get('/conversations/:id/members', (c) =>
+    c.json({ members: s.members(c.get('user'), c.req.param('id')) }),
+  );
   app.post('/conversations/:id/members', async (c) => {
     const { userIds } = await readJson(c, MembersRequest);
     s.addMembers(c.get('user'), c.req.param('id'), userIds);
@@ -44,7 +53,13 @@ export function conversationRoutes(d: { service: ConversationService; users: Use
       users: d.users
         .list()
         .filter((u) => u.active)
-        .map((u) => ({ id: u.id, displayName: u.displayName, username: u.username, role: u.role, active: u.active })),
+        .map((u) => ({
+          id: u.id,
+          displayName: u.displayName,
+          username: u.username,
+          role: u.role,
+          active: u.active,
+        })),
     }),
   );
   return app;

@@ -35,7 +35,8 @@ export function requireSession(sessions: SessionStore, users: UserStore): Middle
     const s = token ? sessions.lookup(token) : null;
     if (!s) throw new AppError(401, 'not-logged-in', 'Your session has ended. Please log in again.');
     const u = users.get(s.userId);
-    if (!u || !u.active) throw new AppError(401, 'not-logged-in', 'Your session has ended. Please log in again.');
+    if (!u || !u.active)
+      throw new AppError(401, 'not-logged-in', 'Your session has ended. Please log in again.');
     c.set('user', { id: u.id, role: u.role, tokenHash: s.tokenHash, expiresAt: s.expiresAt });
     return next();
   };

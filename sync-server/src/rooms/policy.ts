@@ -34,7 +34,10 @@ export function createPolicy(conversations: ConversationStore) {
     if (!isMember(c, a)) return deny('not-a-member', 'join the conversation to post in it');
     if (c.archived) return deny('archived', 'this conversation is archived');
     if (c.kind === 'announcement' && !isStaffRole(a.role))
-      return deny('announcement-only', 'only tutors, teachers, staff and admins post in announcement channels');
+      return deny(
+        'announcement-only',
+        'only tutors, teachers, staff and admins post in announcement channels',
+      );
     return allow;
   };
 
@@ -42,5 +45,11 @@ export function createPolicy(conversations: ConversationStore) {
   const canWriteOwn = (a: Actor, c: ConversationRow): Decision =>
     isMember(c, a) ? allow : deny('not-a-member', 'join the conversation first');
 
-  return { canRead, canModerate, canPost, canWriteOwn, mayBroadcastMention: (a: Actor) => isStaffRole(a.role) };
+  return {
+    canRead,
+    canModerate,
+    canPost,
+    canWriteOwn,
+    mayBroadcastMention: (a: Actor) => isStaffRole(a.role),
+  };
 }

@@ -51,7 +51,11 @@ const SCAN_DEADLINE_MS = 50;
 /** Applying an update this slow is logged: it points at a document that needs a look. */
 const SLOW_APPLY_MS = 100;
 
-const ROOTS: Record<DocName['kind'], ReadonlySet<string>> = { author: AUTHOR_ROOTS, mod: MOD_ROOTS, idx: IDX_ROOTS };
+const ROOTS: Record<DocName['kind'], ReadonlySet<string>> = {
+  author: AUTHOR_ROOTS,
+  mod: MOD_ROOTS,
+  idx: IDX_ROOTS,
+};
 
 export type SyncRooms = ReturnType<typeof createSyncRooms>;
 
@@ -78,7 +82,9 @@ export function createSyncRooms(deps: {
     timers: deps.timers,
     onError: (err, doc) => log.error({ err, doc }, 'compaction failed'),
   });
-  const queue: CommitQueue = createCommitQueue((entries, alongside) => deps.store.appendBatch(entries, alongside));
+  const queue: CommitQueue = createCommitQueue((entries, alongside) =>
+    deps.store.appendBatch(entries, alongside),
+  );
   /** Conversations whose current segment filled up in the commit being prepared. */
   const rollovers = new Set<string>();
   /** Message ids accepted but still committing: a second send of the same id in that window is a duplicate. */
@@ -103,7 +109,13 @@ export function createSyncRooms(deps: {
     return 'rejected';
   };
 
-  const refuseAndAudit = (s: Session, ref: number, doc: string, code: string, message: string): WriteOutcome => {
+  const refuseAndAudit = (
+    s: Session,
+    ref: number,
+    doc: string,
+    code: string,
+    message: string,
+  ): WriteOutcome => {
     log.warn({ user: s.actor.id, doc, code }, `refused write: ${message}`);
     audit.record(s.actor.id, 'write.refused', doc, { code, message });
     return reject(s, ref, doc, code, message);
@@ -147,7 +159,9 @@ export function createSyncRooms(deps: {
   const relay = (l: LoadedDoc, update: Uint8Array, except: Session | null): void => {
     if (l.subscribers.size === 0) return;
     // Encoded once, the same bytes to every socket (writing per socket is ~20× slower).
-    const bytes = encodeMessage([{ type: 'sync', doc: l.name, ref: 0, syncType: SYNC_UPDATE, payload: update }]);
+    const bytes = encodeMessage([
+      { type: 'sync', doc: l.name, ref: 0, syncType: SYNC_UPDATE, payload: update },
+    ]);
     for (const s of l.subscribers) if (s !== except) s.sendEncoded(bytes);
   };
 
@@ -227,7 +241,11 @@ export function createSyncRooms(deps: {
           return { ok: false, code: 'not-your-message', message: 'you can only change your own messages' };
       // New messages go to the newest segment only; a device that missed a rollover resends there (P13).
       if (sum.messages.length > 0 && parsed.segment !== conv.segment)
-        return { ok: false, code: 'segment-closed', message: 'this conversation moved on to a new part; resend there' };
+        return {
+          ok: false,
+          code: 'segment-closed',
+          message: 'this conversation moved on to a new part; resend there',
+        };
       const seen = new Set<string>();
       const broadcastOk = policy.mayBroadcastMention(s.actor);
       for (const m of sum.messages) {
@@ -325,7 +343,8 @@ export function createSyncRooms(deps: {
     try {
       changes = applyAndInspect(l.doc, update, s);
       const took = performance.now() - started;
-      if (took > SLOW_APPLY_MS) log.warn({ doc: name, ms: Math.round(took), bytes: update.length }, 'slow update');
+      if (took > SLOW_APPLY_MS)
+        log.warn({ doc: name, ms: Math.round(took), bytes: update.length }, 'slow update');
     } catch (err) {
       docs.reload(l);
       log.warn({ err, user: s.actor.id, doc: name }, 'update failed to apply');
@@ -333,7 +352,13 @@ export function createSyncRooms(deps: {
     }
     if (changes.pending) {
       docs.reload(l);
-      return reject(s, ref, name, 'missing-history', 'this update depends on changes the server does not have; resync');
+      return reject(
+        s,
+        ref,
+        name,
+        'missing-history',
+        'this update depends on changes the server does not have; resync',
+      );
     }
     const verdict = judge(s, parsed, conv, changes, l.doc);
     if (!verdict.ok) {
@@ -372,7 +397,11 @@ export function createSyncRooms(deps: {
       batch.after.push(() => {
         rollovers.delete(conv.id);
         const notice = encodeMessage([
-          { type: 'notice', kind: 'conversation-changed', json: JSON.stringify({ id: conv.id, segment: next }) },
+          {
+            type: 'notice',
+            kind: 'conversation-changed',
+            json: JSON.stringify({ id: conv.id, segment: next }),
+          },
         ]);
         for (const other of byConversation.get(conv.id) ?? []) other.sendEncoded(notice);
       });
@@ -435,7 +464,12 @@ export function createSyncRooms(deps: {
       for (const name of [...s.subscriptions]) removeSubscriber(s, name);
     },
     /** Stops delivery of a conversation to one user at once: membership removed, or access lost (T9). */
-    revokeConversation(conversationId: string, userId: string, sessions: Iterable<Session>, reason: string): void {
+    revokeConversation(
+      conversationId: string,
+      userId: string,
+      sessions: Iterable<Session>,
+      reason: string,
+    ): void {
       for (const s of sessions) {
         if (s.actor.id !== userId) continue;
         const names = [...s.subscriptions].filter((n) => parseDocName(n)?.conversationId === conversationId);

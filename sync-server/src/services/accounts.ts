@@ -47,7 +47,8 @@ export function createAccounts(d: AccountDeps) {
     const courseIds: string[] = [];
     for (const name of req.channels ?? []) {
       const c = d.conversations.byName(name);
-      if (!c || c.kind === 'dm') throw new AppError(400, 'unknown-channel', `There is no channel called #${name}.`);
+      if (!c || c.kind === 'dm')
+        throw new AppError(400, 'unknown-channel', `There is no channel called #${name}.`);
       if (c.adminOnly && !isAdminRole(req.role))
         throw new AppError(400, 'channel-not-allowed', `#${name} is for admins only.`);
       if (c.staffOnly && !isStaffRole(req.role))
@@ -71,7 +72,8 @@ export function createAccounts(d: AccountDeps) {
     };
     d.db.transaction(() => {
       d.users.insert(user);
-      for (const cid of new Set([...defaultChannels(req.role), ...courseIds])) d.conversations.addMember(cid, id);
+      for (const cid of new Set([...defaultChannels(req.role), ...courseIds]))
+        d.conversations.addMember(cid, id);
       d.audit.record(actorId, 'user.created', id, { role: req.role, channels: req.channels ?? [] });
     })();
     return { ...user, active: true };

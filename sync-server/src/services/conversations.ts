@@ -74,17 +74,28 @@ export function createConversationService(d: {
         throw new AppError(403, 'staff-only', 'Only tutors, teachers, staff and admins can create channels.');
       if (req.kind === 'announcement' && !isAdminRole(a.role))
         throw new AppError(403, 'admin-only', 'Only admins can create announcement channels.');
-      if (conversations.byName(req.name)) throw new AppError(409, 'name-taken', `#${req.name} already exists.`);
+      if (conversations.byName(req.name))
+        throw new AppError(409, 'name-taken', `#${req.name} already exists.`);
       const id = newId();
       d.db.transaction(() => {
-        conversations.create({ id, kind: req.kind, name: req.name, description: req.description, createdBy: a.id });
+        conversations.create({
+          id,
+          kind: req.kind,
+          name: req.name,
+          description: req.description,
+          createdBy: a.id,
+        });
         conversations.addMember(id, a.id);
         d.audit.record(a.id, 'channel.created', id, { name: req.name, kind: req.kind });
       })();
       return describe(a, visible(a, id));
     },
 
-    update(a: Actor, id: string, patch: { description?: string; topic?: string; archived?: boolean }): Conversation {
+    update(
+      a: Actor,
+      id: string,
+      patch: { description?: string; topic?: string; archived?: boolean },
+    ): Conversation {
       const c = visible(a, id);
       mustModerate(a, c);
       conversations.update(id, patch);
@@ -105,7 +116,8 @@ export function createConversationService(d: {
       const c = visible(a, id);
       if (c.kind === 'dm')
         throw new AppError(400, 'cannot-leave-dm', 'You cannot leave a direct message; close it instead.');
-      if (c.name === 'announcements') throw new AppError(400, 'cannot-leave', 'Everyone stays in #announcements.');
+      if (c.name === 'announcements')
+        throw new AppError(400, 'cannot-leave', 'Everyone stays in #announcements.');
       if (conversations.removeMember(id, a.id) && c.kind === 'private')
         d.revokeConversation(id, a.id, 'you left this channel');
     },
@@ -122,7 +134,8 @@ export function createConversationService(d: {
 
     addMembers(a: Actor, id: string, userIds: string[]): void {
       const c = visible(a, id);
-      if (c.kind === 'dm') throw new AppError(400, 'dm-fixed', 'Start a new conversation to include more people.');
+      if (c.kind === 'dm')
+        throw new AppError(400, 'dm-fixed', 'Start a new conversation to include more people.');
       mustModerate(a, c);
       d.db.transaction(() => {
         for (const uid of userIds) {
@@ -137,7 +150,8 @@ export function createConversationService(d: {
 
     removeMember(a: Actor, id: string, userId: string): void {
       const c = visible(a, id);
-      if (c.kind === 'dm') throw new AppError(400, 'dm-fixed', 'People cannot be removed from a direct message.');
+      if (c.kind === 'dm')
+        throw new AppError(400, 'dm-fixed', 'People cannot be removed from a direct message.');
       if (userId !== a.id) mustModerate(a, c);
       if (conversations.removeMember(id, userId)) {
         d.audit.record(a.id, 'channel.member-removed', id, { userId });
@@ -152,14 +166,19 @@ export function createConversationService(d: {
       if (everyone.length < 2) throw new AppError(400, 'dm-self', 'Choose someone to message.');
       const people = everyone.map((id) => {
         const u = users.get(id);
-        if (!u || !u.active) throw new AppError(404, 'no-such-user', 'That person does not have an active account.');
+        if (!u || !u.active)
+          throw new AppError(404, 'no-such-user', 'That person does not have an active account.');
         return u;
       });
       if (d.dmPolicy() === 'staff_only') {
         // Safeguarding: students may message staff, and staff students, but students not each other.
         const students = people.filter((u) => !isStaffRole(u.role));
         if (students.length > 1 || (students.length === 1 && people.length > 2))
-          throw new AppError(403, 'dm-policy', 'Students can only send direct messages to staff at this college.');
+          throw new AppError(
+            403,
+            'dm-policy',
+            'Students can only send direct messages to staff at this college.',
+          );
       }
       const key = everyone.join(',');
       const existing = conversations.byDmKey(key);

@@ -3,12 +3,25 @@ import type { Db } from './db.ts';
 /** The safeguarding trail: admin actions, moderation, refused writes. Append only. */
 export type AuditLog = ReturnType<typeof createAuditLog>;
 
-export type AuditEntry = { at: number; actorId: string | null; action: string; target: string | null; detail: unknown };
+export type AuditEntry = {
+  at: number;
+  actorId: string | null;
+  action: string;
+  target: string | null;
+  detail: unknown;
+};
 
 export function createAuditLog(db: Db, now: () => number) {
-  const insert = db.prepare('INSERT INTO audit_log (at, actor_id, action, target, detail) VALUES (?, ?, ?, ?, ?)');
+  const insert = db.prepare(
+    'INSERT INTO audit_log (at, actor_id, action, target, detail) VALUES (?, ?, ?, ?, ?)',
+  );
   return {
-    record(actorId: string | null, action: string, target: string | null, detail: Record<string, unknown> = {}): void {
+    record(
+      actorId: string | null,
+      action: string,
+      target: string | null,
+      detail: Record<string, unknown> = {},
+    ): void {
       insert.run(now(), actorId, action, target, JSON.stringify(detail));
     },
     list(limit = 200, action?: string): AuditEntry[] {

@@ -63,7 +63,9 @@ export function createConversationStore(db: Db, now: () => number) {
     `INSERT INTO conversations (id, kind, name, description, topic, icon, dm_key, staff_only, admin_only, created_by, created_at)
      VALUES (@id, @kind, @name, @description, @topic, @icon, @dmKey, @staffOnly, @adminOnly, @createdBy, @t)`,
   );
-  const addMember = db.prepare('INSERT OR IGNORE INTO members (conversation_id, user_id, joined_at) VALUES (?, ?, ?)');
+  const addMember = db.prepare(
+    'INSERT OR IGNORE INTO members (conversation_id, user_id, joined_at) VALUES (?, ?, ?)',
+  );
   const removeMember = db.prepare('DELETE FROM members WHERE conversation_id = ? AND user_id = ?');
   const all = db.prepare<[], Raw>("SELECT * FROM conversations WHERE kind != 'dm' ORDER BY name");
   const ofUser = db.prepare<[string], { conversation_id: string }>(
@@ -121,13 +123,18 @@ export function createConversationStore(db: Db, now: () => number) {
     update(id: string, patch: { description?: string; topic?: string; archived?: boolean }): void {
       if (patch.description !== undefined)
         db.prepare('UPDATE conversations SET description = ? WHERE id = ?').run(patch.description, id);
-      if (patch.topic !== undefined) db.prepare('UPDATE conversations SET topic = ? WHERE id = ?').run(patch.topic, id);
+      if (patch.topic !== undefined)
+        db.prepare('UPDATE conversations SET topic = ? WHERE id = ?').run(patch.topic, id);
       if (patch.archived !== undefined)
         db.prepare('UPDATE conversations SET archived = ? WHERE id = ?').run(patch.archived ? 1 : 0, id);
     },
     /** Moves to the next segment; a no-op when another commit already did. */
     advanceSegment(conversationId: string, from: number, to: number): void {
-      db.prepare('UPDATE conversations SET segment = ? WHERE id = ? AND segment = ?').run(to, conversationId, from);
+      db.prepare('UPDATE conversations SET segment = ? WHERE id = ? AND segment = ?').run(
+        to,
+        conversationId,
+        from,
+      );
     },
     isMember(conversationId: string, userId: string): boolean {
       return (memberOf.get(conversationId, userId)?.n ?? 0) > 0;

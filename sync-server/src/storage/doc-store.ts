@@ -28,11 +28,14 @@ export function createSqliteDocStore(db: Db, now: () => number = Date.now): DocS
   const deleteUpTo = db.prepare('DELETE FROM doc_updates WHERE doc = ? AND id <= ?');
   const insertWithId = db.prepare('INSERT INTO doc_updates (id, doc, data, created_at) VALUES (?, ?, ?, ?)');
 
-  const append = db.transaction((entries: readonly { doc: string; data: Uint8Array }[], alongside?: () => void) => {
-    const t = now();
-    for (const e of entries) insert.run(e.doc, Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength), t);
-    alongside?.();
-  });
+  const append = db.transaction(
+    (entries: readonly { doc: string; data: Uint8Array }[], alongside?: () => void) => {
+      const t = now();
+      for (const e of entries)
+        insert.run(e.doc, Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength), t);
+      alongside?.();
+    },
+  );
   // The merged state takes the id of the newest update it replaces, so order with later updates is kept.
   const compact = db.transaction((doc: string, upToId: number, state: Uint8Array) => {
     deleteUpTo.run(doc, upToId);

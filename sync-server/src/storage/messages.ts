@@ -42,7 +42,16 @@ export function createMessageStore(db: Db) {
       clientTs: number;
       receivedAt: number;
     }): void {
-      insert.run(m.conversationId, m.authorId, m.localId, m.seq, m.parentKey, m.text, m.clientTs, m.receivedAt);
+      insert.run(
+        m.conversationId,
+        m.authorId,
+        m.localId,
+        m.seq,
+        m.parentKey,
+        m.text,
+        m.clientTs,
+        m.receivedAt,
+      );
     },
     recordEdit(conversationId: string, authorId: string, localId: string, text: string, at: number): void {
       const prev = textOf.get(conversationId, authorId, localId);
@@ -56,23 +65,17 @@ export function createMessageStore(db: Db) {
       const prev = textOf.get(conversationId, authorId, localId);
       if (!prev) return;
       revision.run(conversationId, authorId, localId, 'delete', prev.text, null, authorId, at);
-      db.prepare('UPDATE messages SET deleted_at = ? WHERE conversation_id = ? AND author_id = ? AND local_id = ?').run(
-        at,
-        conversationId,
-        authorId,
-        localId,
-      );
+      db.prepare(
+        'UPDATE messages SET deleted_at = ? WHERE conversation_id = ? AND author_id = ? AND local_id = ?',
+      ).run(at, conversationId, authorId, localId);
     },
     recordRemoval(conversationId: string, authorId: string, localId: string, by: string, at: number): void {
       const prev = textOf.get(conversationId, authorId, localId);
       if (!prev) return;
       revision.run(conversationId, authorId, localId, 'removal', prev.text, null, by, at);
-      db.prepare('UPDATE messages SET removed_by = ? WHERE conversation_id = ? AND author_id = ? AND local_id = ?').run(
-        by,
-        conversationId,
-        authorId,
-        localId,
-      );
+      db.prepare(
+        'UPDATE messages SET removed_by = ? WHERE conversation_id = ? AND author_id = ? AND local_id = ?',
+      ).run(by, conversationId, authorId, localId);
     },
     revisions(conversationId: string, authorId: string, localId: string) {
       return db

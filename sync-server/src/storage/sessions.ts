@@ -7,7 +7,9 @@ export const hashToken = (token: string): string => createHash('sha256').update(
 export type SessionStore = ReturnType<typeof createSessionStore>;
 
 export function createSessionStore(db: Db, now: () => number) {
-  const insert = db.prepare('INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)');
+  const insert = db.prepare(
+    'INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)',
+  );
   const get = db.prepare<[string], { user_id: string; expires_at: number }>(
     'SELECT user_id, expires_at FROM sessions WHERE token_hash = ?',
   );

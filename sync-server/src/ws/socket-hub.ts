@@ -1,4 +1,11 @@
-import { CLOSE, LIMITS, PROTOCOL_VERSION, decodeMessage, encodeMessage, type Frame } from '@commonroom/protocol';
+import {
+  CLOSE,
+  LIMITS,
+  PROTOCOL_VERSION,
+  decodeMessage,
+  encodeMessage,
+  type Frame,
+} from '@commonroom/protocol';
 import type { Logger } from 'pino';
 import type { ServerLimits } from '../config.ts';
 import type { Timers } from '../rooms/loaded-docs.ts';
@@ -56,7 +63,10 @@ export function createSocketHub(deps: {
     for (const set of byUser.values()) for (const s of set) if (s.helloed) s.sendEncoded(bytes);
   };
 
-  const open = (raw: RawSocket, auth: { userId: string; tokenHash: string; expiresAt: number }): Connection => {
+  const open = (
+    raw: RawSocket,
+    auth: { userId: string; tokenHash: string; expiresAt: number },
+  ): Connection => {
     const actor = deps.currentActor(auth.userId);
     let closedByUs = false;
     const session: HubSession = {
@@ -151,7 +161,11 @@ export function createSocketHub(deps: {
         }
         if (f.version !== PROTOCOL_VERSION) {
           session.send([
-            { type: 'error', code: 'version-mismatch', message: `server speaks protocol ${PROTOCOL_VERSION}` },
+            {
+              type: 'error',
+              code: 'version-mismatch',
+              message: `server speaks protocol ${PROTOCOL_VERSION}`,
+            },
           ]);
           session.close(CLOSE.versionMismatch, `server speaks protocol ${PROTOCOL_VERSION}`);
           return;
@@ -188,7 +202,9 @@ export function createSocketHub(deps: {
         case 'typingSet': {
           const others = rooms.sessionsIn(f.conversationId);
           if (!others.has(session)) return;
-          const bytes = encodeMessage([{ type: 'typing', conversationId: f.conversationId, userId: auth.userId }]);
+          const bytes = encodeMessage([
+            { type: 'typing', conversationId: f.conversationId, userId: auth.userId },
+          ]);
           for (const o of others) if (o !== session) o.sendEncoded(bytes);
           return;
         }
@@ -249,7 +265,8 @@ export function createSocketHub(deps: {
       for (const s of sessionsOf(userId)) s.close(code, reason);
     },
     closeSession(tokenHash: string, code: number, reason: string): void {
-      for (const set of byUser.values()) for (const s of [...set]) if (s.tokenHash === tokenHash) s.close(code, reason);
+      for (const set of byUser.values())
+        for (const s of [...set]) if (s.tokenHash === tokenHash) s.close(code, reason);
     },
     notify(userIds: Iterable<string>, kind: string, payload: unknown): void {
       const bytes = encodeMessage([{ type: 'notice', kind, json: JSON.stringify(payload) }]);

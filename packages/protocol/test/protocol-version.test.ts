@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  FRAME,
+  PROTOCOL_VERSION,
+  SYNC_STEP1,
+  SYNC_STEP2,
+  SYNC_UPDATE,
+  decodeMessage,
+  encodeMessage,
+} from '../src/index.ts';
+import type { Frame } from '../src/index.ts';
+
+/**
+ * A golden test of the wire encoding, in the spirit of Replicache's protocol-version test: one frame of every
+ * type with fixed values is encoded and hashed. When the bytes change, the protocol changed, and clients in
+ * the field (an installed PWA keeps its old code until it updates) would misread the new server.
+ *
+ * If this test fails and the change is intended:
+ *   1. bump PROTOCOL_VERSION in packages/protocol/src/version.ts,
+ *   2. add a line to the history in that file saying what changed on the wire,
+ *   3. set GOLDEN below to the new version and hash (the failure message prints both).
+ */
+
+const GOLDEN = {
+  version: 1,
+  sha256: '6f1bdaed7d3934e67e140e483c0a014e1b904a9b6597a266b31e4c8c0864d956',
+};
+
+/** One frame of every type. Values exercise multi-byte varints, multi-byte UTF-8 and empty fields. */
+const FRAMES: Frame[] = [
+  { type: 'hello', version: 1, client: 'commonroom-pwa/0.1.0' },
+  { type: 'welcome', version: 1, userId: 'u_7Kq2', serverTime: 1_760_000_000_123 },
+  { type: 'sync', doc: 'c/general/0/u/u_7Kq2', ref: 0, syncType: SYNC_STEP1, payload: Uint8Array.of(0) },
+  {
+    type: 'sync',
+    doc: 'c/general/0/idx',
+    ref: 300,
+    syncType: SYNC_STEP2,
+    payload: Uint8Array.from({ length: 200 }, (_, i) => (i * 37) & 0xff),
+  },
+  {
+    type: 'sync',
+    doc: 'c/general/3/mod',
+    ref: 2 ** 40 + 5,
+    syncType: SYNC_UPDATE,
+    payload: Uint8Array.of(1, 1, 0xa7, 0xe1, 0x8b, 0x09, 0, 0x08),
+  },
+  { type: 'ack', ref: 16_384 },
+  {
+    type: 'reject',
+    ref: 127,
+    doc: 'c/dm_x/0/u/u_1',
+    code: 'not-your-document',
+    message: 'vous ne pouvez pas ✋',
+  },
+  { type: 'unsubscribe', doc: 'c/general/0/u/u_7Kq2' },
+  { type: 'revoked', doc: 'c/private/1/idx', reason: '' },
+  { type: 'presenceSet', status: 'busy', text: 'In a lesson 📚 until 3' },
+  { type: 'presence', userId: 'u_9', status: 'away', text: 'Ünterwegs', lastSeen: 1_760_000_999_999 },
+  { type: 'typingSet', conversationId: 'general' },
+  { type: 'typing', conversationId: 'general', userId: 'u_9' },
+  { type: 'notice', kind: 'conversation-changed', json: '{"id":"general","segment":1}' },
+  { type: 'error', code: 'bad-status', message: 'status is online, away or busy' },
+];
+
+const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+describe('protocol version', () => {
+  it('the golden list holds one frame of every type', () => {
+    expect([...new Set(FRAMES.map((f) => f.type))].sort()).toEqual(Object.keys(FRAME).sort());
+  });
+
+  it('the golden bytes decode to the golden frames', () => {
+    expect(decodeMessage(encodeMessage(FRAMES))).toEqual({ ok: true, frames: FRAMES });
+  });
+
+  it('the wire encoding has not changed without a PROTOCOL_VERSION bump', () => {
+    const actual = { version: PROTOCOL_VERSION, sha256: sha256(encodeMessage(FRAMES)) };
+    if (actual.version === GOLDEN.version && actual.sha256 !== GOLDEN.sha256)
+      expect.fail(
+        `The wire encoding changed (sha256 ${actual.sha256}, expected ${GOLDEN.sha256}) but PROTOCOL_VERSION ` +
+          `is still ${PROTOCOL_VERSION}. Bump PROTOCOL_VERSION in packages/protocol/src/version.ts, add a ` +
+          `history line there saying what changed on the wire, then set GOLDEN in this test to ` +
+          `{ version: ${PROTOCOL_VERSION + 1}, sha256: '<the new hash>' }.`,
+      );
+    if (actual.version !== GOLDEN.version)
+      expect.fail(
+        `PROTOCOL_VERSION is ${actual.version} but this test's GOLDEN is for version ${GOLDEN.version}. If the ` +
+          `bump is intended, make sure packages/protocol/src/version.ts has a history line for it, then set ` +
+          `GOLDEN to { version: ${actual.version}, sha256: '${actual.sha256}' }.`,
+      );
+    expect(actual).toEqual(GOLDEN);
+  });
+
+  it('the version history in version.ts has a line for the current version', () => {
+    const src = readFileSync(new URL('../src/version.ts', import.meta.url), 'utf8');
+    expect(src, `add a history line "${PROTOCOL_VERSION} — …" to packages/protocol/src/version.ts`).toMatch(
+      new RegExp(`^\\s*\\*\\s*${PROTOCOL_VERSION}\\s+—`, 'm'),
+    );
+  });
+});
