@@ -2,12 +2,8 @@ import {
   authorRoots,
   idxRoots,
   messageKey,
-  readConversation,
   readSeqOf,
-  unreadCount,
-  type ConversationState,
   type MessageKey,
-  type MessageView,
   type SegmentDocs,
 } from '@commonroom/model';
 import {
@@ -22,7 +18,6 @@ import {
   isAdminRole,
   modDoc,
   type ConversationId,
-  parseDocName,
   type Frame,
   type UserId,
 } from '@commonroom/protocol';
@@ -31,7 +26,10 @@ import * as z from 'zod/mini';
 import { applyAction, type ActionPayloads } from './actions.ts';
 import { createApiClient } from './api-client.ts';
 import { createConnection, type ConnectionState, type SocketFactory, type Timers } from './connection.ts';
+import { buildView, segmentDocs, type ConversationView } from './engine-view.ts';
 import type { PeerEvent } from './peers.ts';
+
+export type { ConversationView, EngineMessage, MessageStatus } from './engine-view.ts';
 import { createReplicas, type Replica } from './replicas.ts';
 import type { ActionKind, EngineStorage, OutboxEntry } from './storage.ts';
 
@@ -56,15 +54,6 @@ export type EngineOptions = {
   backoff?: { minMs: number; maxMs: number };
 };
 
-export type MessageStatus = 'sent' | 'waiting' | 'rejected';
-export type EngineMessage = MessageView & { status: MessageStatus; error: string | null };
-export type ConversationView = {
-  conversation: Conversation | null;
-  messages: EngineMessage[];
-  state: ConversationState;
-  unread: number;
-  readSeq: number;
-};
 export type PresenceInfo = { status: string; text: string; lastSeen: number };
 export type SyncStatus = {
   connection: ConnectionState;
@@ -563,78 +552,15 @@ export function createEngine(opts: EngineOptions) {
 
   // ——— reading ———
 
-  /** Every loaded segment of a conversation, as the model's merge wants them. */
-  const segmentsOf = (conversationId: string): SegmentDocs[] => {
-    const bySegment = new Map<
-      number,
-      { idx: Y.Doc | null; mod: Y.Doc | null; authors: Map<string, Y.Doc> }
-    >();
-    for (const r of replicas.all()) {
-      if (r.parsed.conversationId !== conversationId) continue;
-      let seg = bySegment.get(r.parsed.segment);
-      if (!seg) bySegment.set(r.parsed.segment, (seg = { idx: null, mod: null, authors: new Map() }));
-      if (r.parsed.kind === 'idx') seg.idx = r.doc;
-      else if (r.parsed.kind === 'mod') seg.mod = r.doc;
-      else seg.authors.set(r.parsed.userId, r.doc);
-    }
-    return [...bySegment].map(([segment, d]) => ({ segment, ...d }));
-  };
-
-  const view = (conversationId: string): ConversationView => {
-    const c = conversations.get(conversationId) ?? null;
-    const state = readConversation(segmentsOf(conversationId));
-    const pending = new Map<string, OutboxEntry>();
-    for (const e of outbox.values()) {
-      if (e.conversationId !== conversationId) continue;
-      const local =
-        e.kind === 'send'
-          ? (e.payload.id as string)
-          : e.kind === 'edit' || e.kind === 'delete'
-            ? (e.payload.localId as string)
-            : null;
-      if (local && me) pending.set(messageKey(me.id, local), e);
-    }
-    const decorate = (m: MessageView): EngineMessage => {
-      const e = pending.get(m.key);
-      return {
-        ...m,
-        status: e ? (e.status === 'rejected' ? 'rejected' : 'waiting') : 'sent',
-        error: e?.error?.message ?? null,
-      };
-    };
-    const messages = state.messages.map(decorate);
-    // A refused message is no longer in the document; show it where the person left it, marked as refused.
-    for (const e of outbox.values()) {
-      if (e.conversationId !== conversationId || e.kind !== 'send' || e.status !== 'rejected' || !me)
-        continue;
-      const p = e.payload as ActionPayloads['send'];
-      const key = messageKey(me.id, p.id);
-      if (state.byKey.has(key)) continue;
-      messages.push({
-        key,
-        authorId: me.id,
-        localId: p.id,
-        segment: parseDocName(e.doc)?.segment ?? 0,
-        seq: null,
-        text: p.text,
-        ts: p.ts,
-        editedAt: null,
-        deleted: false,
-        removed: null,
-        pinned: null,
-        parent: p.parent ?? null,
-        alsoChannel: p.alsoChannel === true,
-        replyCount: 0,
-        lastReplyTs: null,
-        replyAuthors: [],
-        reactions: [],
-        status: 'rejected',
-        error: e.error?.message ?? 'not accepted',
-      });
-    }
-    const readSeq = me ? (state.readSeqs.get(me.id) ?? 0) : 0;
-    return { conversation: c, messages, state, unread: me ? unreadCount(state, me.id) : 0, readSeq };
-  };
+  const segmentsOf = (conversationId: string): SegmentDocs[] => segmentDocs(replicas.all(), conversationId);
+  const view = (conversationId: string): ConversationView =>
+    buildView({
+      conversation: conversations.get(conversationId) ?? null,
+      conversationId,
+      segments: segmentsOf(conversationId),
+      outbox: outbox.values(),
+      me,
+    });
 
   const checkSettled = (): void => {
     if (settledWaiters.length === 0 || !isSettled()) return;

@@ -1,0 +1,107 @@
+import {
+  messageKey,
+  readConversation,
+  unreadCount,
+  type ConversationState,
+  type MessageView,
+  type SegmentDocs,
+} from '@commonroom/model';
+import { parseDocName, type Conversation, type Me } from '@commonroom/protocol';
+import type * as Y from 'yjs';
+import type { ActionPayloads } from './actions.ts';
+import type { Replica } from './replicas.ts';
+import type { OutboxEntry } from './storage.ts';
+
+/** What a person sees of a conversation: the merged documents plus the honest state of their own actions. */
+
+export type MessageStatus = 'sent' | 'waiting' | 'rejected';
+export type EngineMessage = MessageView & { status: MessageStatus; error: string | null };
+export type ConversationView = {
+  conversation: Conversation | null;
+  messages: EngineMessage[];
+  state: ConversationState;
+  unread: number;
+  readSeq: number;
+};
+
+/** Every loaded segment of a conversation, as the model's merge wants them. */
+export function segmentDocs(replicas: Iterable<Replica>, conversationId: string): SegmentDocs[] {
+  const bySegment = new Map<number, { idx: Y.Doc | null; mod: Y.Doc | null; authors: Map<string, Y.Doc> }>();
+  for (const r of replicas) {
+    if (r.parsed.conversationId !== conversationId) continue;
+    let seg = bySegment.get(r.parsed.segment);
+    if (!seg) bySegment.set(r.parsed.segment, (seg = { idx: null, mod: null, authors: new Map() }));
+    if (r.parsed.kind === 'idx') seg.idx = r.doc;
+    else if (r.parsed.kind === 'mod') seg.mod = r.doc;
+    else seg.authors.set(r.parsed.userId, r.doc);
+  }
+  return [...bySegment].map(([segment, d]) => ({ segment, ...d }));
+}
+
+/** The message an outbox entry is about, when it is about one of the person's own messages. */
+function ownMessageOf(e: OutboxEntry): string | null {
+  if (e.kind === 'send') return e.payload.id as string;
+  if (e.kind === 'edit' || e.kind === 'delete') return e.payload.localId as string;
+  return null;
+}
+
+export function buildView(args: {
+  conversation: Conversation | null;
+  conversationId: string;
+  segments: SegmentDocs[];
+  outbox: Iterable<OutboxEntry>;
+  me: Me | null;
+}): ConversationView {
+  const { conversationId, me } = args;
+  const state = readConversation(args.segments);
+  const entries = [...args.outbox].filter((e) => e.conversationId === conversationId);
+  const pending = new Map<string, OutboxEntry>();
+  for (const e of entries) {
+    const local = ownMessageOf(e);
+    if (local && me) pending.set(messageKey(me.id, local), e);
+  }
+  const messages: EngineMessage[] = state.messages.map((m) => {
+    const e = pending.get(m.key);
+    return {
+      ...m,
+      status: e ? (e.status === 'rejected' ? 'rejected' : 'waiting') : 'sent',
+      error: e?.error?.message ?? null,
+    };
+  });
+  // A refused message is no longer in the document; show it where the person left it, marked as refused.
+  for (const e of entries) {
+    if (e.kind !== 'send' || e.status !== 'rejected' || !me) continue;
+    const p = e.payload as ActionPayloads['send'];
+    const key = messageKey(me.id, p.id);
+    if (state.byKey.has(key)) continue;
+    messages.push({
+      key,
+      authorId: me.id,
+      localId: p.id,
+      segment: parseDocName(e.doc)?.segment ?? 0,
+      seq: null,
+      text: p.text,
+      ts: p.ts,
+      editedAt: null,
+      deleted: false,
+      removed: null,
+      pinned: null,
+      parent: p.parent ?? null,
+      alsoChannel: p.alsoChannel === true,
+      replyCount: 0,
+      lastReplyTs: null,
+      replyAuthors: [],
+      reactions: [],
+      status: 'rejected',
+      error: e.error?.message ?? 'not accepted',
+    });
+  }
+  const readSeq = me ? (state.readSeqs.get(me.id) ?? 0) : 0;
+  return {
+    conversation: args.conversation,
+    messages,
+    state,
+    unread: me ? unreadCount(state, me.id) : 0,
+    readSeq,
+  };
+}
