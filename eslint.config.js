@@ -34,7 +34,8 @@ const noRelativeCrossPackage = [
     message: 'import another workspace package by name (@commonroom/…), not through its src/',
   },
   {
-    group: ['@commonroom/*/**'],
+    // Except a package's shared test suites, a declared export (e.g. @commonroom/engine/test/storage-suite).
+    regex: String.raw`^@commonroom/[^/]+/(?!test/)`,
     message: 'import a workspace package through its entry point (@commonroom/name), not its files',
   },
 ];

@@ -198,7 +198,9 @@ describe('the PWA in Chromium', () => {
     await signIn(page, ts.url, user.email, user.password);
     await openConversation(page, 'general');
     await ctx.setOffline(true);
-    await eventually(async () => expect(await page.getByTestId('sync-status').innerText()).toMatch(/Offline/));
+    await eventually(async () =>
+      expect(await page.getByTestId('sync-status').innerText()).toMatch(/Offline/),
+    );
     await sendMessage(page, 'not sent yet');
     await eventually(async () => expect(await page.locator('[data-status="waiting"]').count()).toBe(1));
     const questions: string[] = [];
