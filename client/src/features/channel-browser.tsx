@@ -4,6 +4,7 @@ import { useState, type FormEvent } from 'react';
 import { useEngine, useEngineVersion } from '../hooks/engine-context.tsx';
 import { Dialog } from '../ui/dialog.tsx';
 import { channelGlyph } from './sidebar.tsx';
+import { ErrorText } from '../ui/error-text.tsx';
 
 /** Find and join public channels; staff create new ones. */
 export function ChannelBrowser({ onClose, onOpen }: { onClose: () => void; onOpen: (id: string) => void }) {
@@ -38,11 +39,7 @@ export function ChannelBrowser({ onClose, onOpen }: { onClose: () => void; onOpe
         Find a channel
         <input value={filter} onChange={(e) => setFilter(e.target.value)} autoFocus />
       </label>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText message={error} />
       <ul className="browser-list">
         {channels.map((c) => (
           <li key={c.id}>

@@ -1,6 +1,7 @@
 import { LIMITS } from '@commonroom/protocol';
 import { useRef, useState, type KeyboardEvent } from 'react';
 import { useEngine, useEngineVersion } from '../hooks/engine-context.tsx';
+import { ErrorText } from '../ui/error-text.tsx';
 
 const COMMON_EMOJI = [
   '👍',
@@ -165,11 +166,7 @@ export function Composer({ conversationId, placeholder }: { conversationId: stri
           ))}
         </div>
       )}
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText message={error} />
     </form>
   );
 }

@@ -4,6 +4,7 @@ import { Composer } from './composer.tsx';
 import { MessageList } from './message-list.tsx';
 import { conversationTitle } from './people.tsx';
 import { channelGlyph } from './sidebar.tsx';
+import { ErrorText } from '../ui/error-text.tsx';
 
 const ChannelDetails = lazy(async () => ({
   default: (await import('./channel-details.tsx')).ChannelDetails,
@@ -103,11 +104,7 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
         {typing.length > 0 &&
           `${typing.map((id) => engine.user(id)?.displayName ?? 'Someone').join(', ')} ${typing.length === 1 ? 'is' : 'are'} typing…`}
       </p>
-      {problem && (
-        <p className="error" role="alert">
-          {problem}
-        </p>
-      )}
+      <ErrorText message={problem} />
       {details && (
         <Suspense fallback={null}>
           <ChannelDetails conversationId={c.id} onClose={() => setDetails(false)} />

@@ -1,6 +1,7 @@
 import { ApiError, NetworkError } from '@commonroom/engine';
 import { useState, type FormEvent } from 'react';
 import { useEngine } from '../hooks/engine-context.tsx';
+import { ErrorText } from '../ui/error-text.tsx';
 
 /** Sign in with email or username. Errors in plain words; the button says what is happening. */
 export function LoginPage({ notice, onSignedIn }: { notice?: string; onSignedIn: () => void }) {
@@ -59,11 +60,7 @@ export function LoginPage({ notice, onSignedIn }: { notice?: string; onSignedIn:
             required
           />
         </label>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorText message={error} />
         <button type="submit" className="primary" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>

@@ -4,6 +4,7 @@ import { useEngine, useEngineVersion } from '../hooks/engine-context.tsx';
 import { Dialog } from '../ui/dialog.tsx';
 import { roleLabel } from '../ui/format.ts';
 import { PresenceDot } from './people.tsx';
+import { ErrorText } from '../ui/error-text.tsx';
 
 /** Start a direct message: pick a person from the directory. */
 export function NewMessage({ onClose, onOpen }: { onClose: () => void; onOpen: (id: string) => void }) {
@@ -40,11 +41,7 @@ export function NewMessage({ onClose, onOpen }: { onClose: () => void; onOpen: (
           autoFocus
         />
       </label>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText message={error} />
       <ul className="browser-list">
         {people.map((u) => (
           <li key={u.id}>

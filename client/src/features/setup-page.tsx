@@ -1,6 +1,7 @@
 import { ApiError } from '@commonroom/engine';
 import { useState, type FormEvent } from 'react';
 import { useEngine } from '../hooks/engine-context.tsx';
+import { ErrorText } from '../ui/error-text.tsx';
 
 /**
  * First start: the one-time link printed by the server (/setup#token) creates the first super admin. The
@@ -72,11 +73,7 @@ export function SetupPage({ token, onDone }: { token: string; onDone: () => void
             required
           />
         </label>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorText message={error} />
         <button type="submit" className="primary" disabled={busy}>
           {busy ? 'Creating…' : 'Create account'}
         </button>
