@@ -3,6 +3,7 @@ import {
   editMessage,
   hasMessage,
   markRead,
+  markUnreadFrom,
   modRoots,
   removeMessage,
   sendMessage,
@@ -23,7 +24,8 @@ export type ActionPayloads = {
   edit: { localId: string; text: string; ts: number };
   delete: { localId: string; ts: number };
   react: { key: MessageKey; emoji: string; on: boolean; ts: number };
-  read: { deviceId: string; seq: number };
+  read: { deviceId: string; seq: number; ts?: number };
+  unread: { deviceId: string; seq: number };
   pin: { key: MessageKey; by: string; ts: number; on: boolean };
   remove: { key: MessageKey; by: string; ts: number; reason?: string };
 };
@@ -59,7 +61,12 @@ export function applyAction(doc: Y.Doc, kind: ActionKind, payload: Record<string
     }
     case 'read': {
       const p = payload as ActionPayloads['read'];
-      markRead(doc, p.deviceId, p.seq);
+      markRead(doc, p.deviceId, p.seq, p.ts);
+      return;
+    }
+    case 'unread': {
+      const p = payload as ActionPayloads['unread'];
+      markUnreadFrom(doc, p.deviceId, p.seq);
       return;
     }
     case 'pin': {

@@ -1,4 +1,5 @@
 import {
+  mentionCount,
   messageKey,
   readConversation,
   unreadCount,
@@ -21,6 +22,8 @@ export type ConversationView = {
   messages: EngineMessage[];
   state: ConversationState;
   unread: number;
+  /** Unread messages that mention this person (or @channel / @here). */
+  mentions: number;
   readSeq: number;
 };
 
@@ -102,6 +105,7 @@ export function buildView(args: {
     messages,
     state,
     unread: me ? unreadCount(state, me.id) : 0,
+    mentions: me ? mentionCount(state, me) : 0,
     readSeq,
   };
 }

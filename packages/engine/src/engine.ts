@@ -858,7 +858,25 @@ export function createEngine(opts: EngineOptions) {
       const v = view(conversationId);
       const mine = replicas.get(ownDoc(conversationId));
       if (v.state.lastSeq > (mine ? readSeqOf(mine.doc) : 0))
-        await act(conversationId, ownDoc(conversationId), 'read', { deviceId, seq: v.state.lastSeq });
+        await act(conversationId, ownDoc(conversationId), 'read', {
+          deviceId,
+          seq: v.state.lastSeq,
+          ts: now(),
+        });
+    },
+    /**
+     * Marks a message and everything after it unread, on every device of this person. Read marks live in
+     * each segment's own document, so every loaded one that reaches past the message moves back.
+     */
+    async markUnread(conversationId: string, key: MessageKey): Promise<void> {
+      const m = view(conversationId).state.byKey.get(key);
+      if (!m || m.seq === null) return;
+      const seq = m.seq;
+      for (const seg of segmentsOf(conversationId)) {
+        const doc = ownDoc(conversationId, seg.segment);
+        const r = replicas.get(doc);
+        if (r && readSeqOf(r.doc) >= seq) await act(conversationId, doc, 'unread', { deviceId, seq });
+      }
     },
     /** Forgets a refused action (the person has seen it). */
     async dismiss(entryOrMessageKey: string): Promise<void> {

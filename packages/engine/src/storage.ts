@@ -4,7 +4,7 @@
  * in `test/storage-suite.ts`.
  */
 
-export type ActionKind = 'send' | 'edit' | 'delete' | 'react' | 'pin' | 'remove' | 'read';
+export type ActionKind = 'send' | 'edit' | 'delete' | 'react' | 'pin' | 'remove' | 'read' | 'unread';
 
 export type OutboxEntry = {
   id: string;

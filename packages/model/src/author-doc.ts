@@ -20,6 +20,8 @@ export function authorRoots(doc: Y.Doc) {
     del: doc.getMap<number>('del'),
     react: doc.getMap<number>('react'),
     read: doc.getMap<number>('read'),
+    /** When each device last moved its read mark, for "Seen" receipts. */
+    readAt: doc.getMap<number>('readAt'),
   };
 }
 
@@ -59,9 +61,26 @@ export function setReaction(doc: Y.Doc, key: MessageKey, emoji: string, on: bool
 }
 
 /** Read marks are kept per device and merged by max, so a phone and a desktop never move each other back. */
-export function markRead(doc: Y.Doc, deviceId: string, seq: number): void {
+export function markRead(doc: Y.Doc, deviceId: string, seq: number, ts?: number): void {
+  const { read, readAt } = authorRoots(doc);
+  if ((read.get(deviceId) ?? 0) >= seq) return;
+  doc.transact(() => {
+    read.set(deviceId, seq);
+    if (ts !== undefined) readAt.set(deviceId, ts);
+  });
+}
+
+/**
+ * "Mark unread from here": every device's mark that reaches `seq` moves back to just before it. The one
+ * place a mark goes down; a device reading on concurrently may win its own key, and all replicas agree.
+ */
+export function markUnreadFrom(doc: Y.Doc, deviceId: string, seq: number): void {
   const read = authorRoots(doc).read;
-  if ((read.get(deviceId) ?? 0) < seq) read.set(deviceId, seq);
+  const to = Math.max(0, seq - 1);
+  doc.transact(() => {
+    for (const [k, v] of read.entries()) if (typeof v === 'number' && v > to) read.set(k, to);
+    if ((read.get(deviceId) ?? 0) > to) read.set(deviceId, to);
+  });
 }
 
 export function readSeqOf(doc: Y.Doc): number {

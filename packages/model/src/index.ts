@@ -1,6 +1,5 @@
 export {
   AUTHOR_ROOTS,
-  BROADCAST_MENTION,
   EditRecord,
   Emoji,
   IDX_ROOTS,
@@ -23,6 +22,7 @@ export {
   hasMessage,
   idxRoots,
   markRead,
+  markUnreadFrom,
   modRoots,
   readSeqOf,
   registerAuthor,
@@ -41,7 +41,9 @@ export {
   type Refusal,
 } from './validate.ts';
 export {
+  mentionCount,
   readConversation,
+  seenBy,
   threadReplies,
   unreadCount,
   type SegmentDocs,
@@ -49,3 +51,11 @@ export {
   type MessageView,
   type Reaction,
 } from './view.ts';
+export {
+  findMentions,
+  hasBroadcastMention,
+  isBroadcastHandle,
+  mentionHandle,
+  mentionsPerson,
+  type Mentionable,
+} from './mentions.ts';

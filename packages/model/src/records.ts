@@ -69,7 +69,7 @@ export { Timestamp };
 export const SEGMENT_STRIDE = 1_000_000;
 
 /** Root type names per document kind. Anything else in an update is refused (see scanUpdate). */
-export const AUTHOR_ROOTS = new Set(['msgs', 'edits', 'del', 'react', 'read']);
+export const AUTHOR_ROOTS = new Set(['msgs', 'edits', 'del', 'react', 'read', 'readAt']);
 export const MOD_ROOTS = new Set(['pins', 'removed']);
 export const IDX_ROOTS = new Set(['order', 'authors']);
 
@@ -92,6 +92,3 @@ export function splitReactionKey(k: string): { key: string; emoji: string } | nu
   if (i < 0) return null;
   return { key: k.slice(0, i), emoji: k.slice(i + 1) };
 }
-
-/** @channel and @here, as written in message text. */
-export const BROADCAST_MENTION = /(^|[^\w@])@(channel|here|everyone)\b/i;

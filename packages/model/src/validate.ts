@@ -49,7 +49,8 @@ export function summariseAuthorChanges(changes: Changes): AuthorSummary | Refusa
       case 'edits':
       case 'del':
       case 'react':
-      case 'read': {
+      case 'read':
+      case 'readAt': {
         if (ins.key === null || ins.values.length !== 1)
           return refuse('bad-shape', `${ins.root} holds keyed values`);
         const value = ins.values[0];
@@ -72,10 +73,13 @@ export function summariseAuthorChanges(changes: Changes): AuthorSummary | Refusa
             return refuse('bad-reaction', `invalid reaction "${plain(ins.key)}"`);
           if (!Timestamp.safeParse(value).success) return refuse('bad-reaction', 'reaction needs a time');
           if (!ins.deleted) out.reactions.push({ key: r.key, emoji: r.emoji, on: true });
-        } else {
+        } else if (ins.root === 'read') {
           if (!DeviceId.safeParse(ins.key).success || !ReadSeq.safeParse(value).success)
             return refuse('bad-read', 'invalid read mark');
           out.readMarks++;
+        } else {
+          if (!DeviceId.safeParse(ins.key).success || !Timestamp.safeParse(value).success)
+            return refuse('bad-read', 'invalid read time');
         }
         break;
       }

@@ -1,5 +1,6 @@
 import type * as Y from 'yjs';
 import { authorRoots, idxRoots, modRoots } from './author-doc.ts';
+import { mentionsPerson, type Mentionable } from './mentions.ts';
 import { SEGMENT_STRIDE, messageKey, splitReactionKey, type ModRecord } from './records.ts';
 
 /**
@@ -48,6 +49,8 @@ export type ConversationState = {
   lastSeq: number;
   /** Each author's read mark (the maximum over their devices and segments). */
   readSeqs: Map<string, number>;
+  /** When each author's read mark last moved (0 when not known), for "Seen" receipts. */
+  readTimes: Map<string, number>;
   /** The oldest segment loaded; older history exists when it is above 0. */
   oldestSegment: number;
 };
@@ -56,6 +59,7 @@ export function readConversation(segments: readonly SegmentDocs[]): Conversation
   const byKey = new Map<string, MessageView>();
   const reactions = new Map<string, Map<string, string[]>>();
   const readSeqs = new Map<string, number>();
+  const readTimes = new Map<string, number>();
   /** Position in its author's list: the order that author wrote in. */
   const written = new Map<string, number>();
   const sorted = [...segments].sort((a, b) => a.segment - b.segment);
@@ -64,7 +68,7 @@ export function readConversation(segments: readonly SegmentDocs[]): Conversation
     const removed = seg.mod ? modRoots(seg.mod).removed : null;
     const pins = seg.mod ? modRoots(seg.mod).pins : null;
     for (const [authorId, doc] of seg.authors) {
-      const { msgs, edits, del, react, read } = authorRoots(doc);
+      const { msgs, edits, del, react, read, readAt } = authorRoots(doc);
       for (const m of msgs.toArray()) {
         const key = messageKey(authorId, m.id);
         if (byKey.has(key)) continue;
@@ -100,8 +104,15 @@ export function readConversation(segments: readonly SegmentDocs[]): Conversation
         perEmoji.set(r.emoji, users);
       }
       let mark = readSeqs.get(authorId) ?? 0;
-      for (const v of read.values()) if (v > mark) mark = v;
+      let at = readTimes.get(authorId) ?? 0;
+      for (const [device, v] of read.entries()) {
+        if (v < mark) continue;
+        const t = readAt.get(device) ?? 0;
+        at = v > mark ? t : Math.max(at, t);
+        mark = v;
+      }
       readSeqs.set(authorId, mark);
+      readTimes.set(authorId, at);
     }
   }
 
@@ -153,7 +164,7 @@ export function readConversation(segments: readonly SegmentDocs[]): Conversation
   }
   const messages = ordered.filter((v) => (v.parent === null || v.alsoChannel) && isVisible(v));
   const oldestSegment = sorted[0]?.segment ?? 0;
-  return { messages, byKey, lastSeq, readSeqs, oldestSegment };
+  return { messages, byKey, lastSeq, readSeqs, readTimes, oldestSegment };
 }
 
 /** A deleted message stays as "message deleted" while it has replies; otherwise it is gone. */
@@ -175,4 +186,30 @@ export function unreadCount(state: ConversationState, me: string): number {
   for (const v of state.messages)
     if (v.seq !== null && v.seq > mine && v.authorId !== me && !v.deleted && !v.removed) n++;
   return n;
+}
+
+/** Unread messages that notify this person (their @handle, @channel, @here), thread replies included. */
+export function mentionCount(state: ConversationState, me: Mentionable & { id: string }): number {
+  const mine = state.readSeqs.get(me.id) ?? 0;
+  let n = 0;
+  for (const v of state.byKey.values())
+    if (
+      v.seq !== null &&
+      v.seq > mine &&
+      v.authorId !== me.id &&
+      !v.deleted &&
+      !v.removed &&
+      mentionsPerson(v.text, me)
+    )
+      n++;
+  return n;
+}
+
+/** Who (other than its author) has read up to this message, with when their mark last moved. */
+export function seenBy(state: ConversationState, m: MessageView): { userId: string; at: number }[] {
+  if (m.seq === null) return [];
+  const out: { userId: string; at: number }[] = [];
+  for (const [userId, seq] of state.readSeqs)
+    if (userId !== m.authorId && seq >= m.seq) out.push({ userId, at: state.readTimes.get(userId) ?? 0 });
+  return out.sort((a, b) => a.at - b.at || (a.userId < b.userId ? -1 : 1));
 }

@@ -1,6 +1,6 @@
 import {
   AUTHOR_ROOTS,
-  BROADCAST_MENTION,
+  hasBroadcastMention,
   IDX_ROOTS,
   MOD_ROOTS,
   SEGMENT_STRIDE,
@@ -258,7 +258,7 @@ export function createSyncRooms(deps: {
         seen.add(m.id);
       }
       for (const text of [...sum.messages.map((m) => m.text), ...sum.edits.map((e) => e.text)])
-        if (!broadcastOk && BROADCAST_MENTION.test(text))
+        if (!broadcastOk && hasBroadcastMention(text))
           return {
             ok: false,
             code: 'broadcast-mention',
@@ -289,6 +289,13 @@ export function createSyncRooms(deps: {
     if (parsed.kind === 'mod') {
       const sum = summariseModChanges(changes);
       if (!sum.ok) return sum;
+      // Both people in a DM may pin; removing someone else's words there is not theirs to do.
+      if (sum.removals.length > 0 && conv.kind === 'dm')
+        return {
+          ok: false,
+          code: 'not-a-moderator',
+          message: 'messages in a direct message are deleted by their author',
+        };
       const named = [...sum.pins.map((p) => p.by), ...sum.removals.map((r) => r.by)];
       if (named.some((by) => by !== null && by !== s.actor.id))
         return { ok: false, code: 'forged-moderator', message: 'moderation entries must name their author' };
