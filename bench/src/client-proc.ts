@@ -1,0 +1,296 @@
+import type * as Y from 'yjs';
+import { connectClient, type BenchClient, type ClientSpec } from './clients/wire.ts';
+import { findMarkers, messageText, nowNs } from './clients/marker.ts';
+import { encodeHistogram, newHistogram } from './hist.ts';
+import { serveParent, type Msg } from './proc.ts';
+import type { ServerKind } from './servers/types.ts';
+
+/**
+ * A load process: holds a batch of benchmark clients (sockets) and runs what the parent asks, timed by
+ * CLOCK_MONOTONIC shared with the other processes. Every run is bounded by its duration plus a drain limit.
+ */
+
+type Held = { spec: ClientSpec; client: BenchClient; seen: Set<number> };
+let held: Held[] = [];
+let kind: ServerKind = 'commonroom';
+
+const key = (writer: number, seq: number): number => writer * 10_000_000 + seq;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Connects `specs`, at most `parallel` handshakes at a time. */
+async function connectAll(
+  port: number,
+  specs: ClientSpec[],
+  apply: boolean,
+  parallel: number,
+): Promise<number> {
+  let failed = 0;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < specs.length) {
+      const spec = specs[next++];
+      if (!spec) break;
+      const client = connectClient(kind, port, spec, { apply });
+      const h: Held = { spec, client, seen: new Set() };
+      try {
+        await client.ready;
+        held.push(h);
+      } catch (e) {
+        failed++;
+        if (failed <= 3)
+          process.stderr.write(`client ${spec.index}: ${e instanceof Error ? e.message : String(e)}\n`);
+        client.close();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, () => worker()));
+  return failed;
+}
+
+type RunResult = {
+  latency: string;
+  ack: string;
+  sent: number;
+  delivered: number;
+  acked: number;
+  firstSendNs: string;
+  lastDeliveryNs: string;
+  bytesIn: number;
+};
+
+/**
+ * Open loop: each writer sends `rate` messages per second on a fixed schedule (random phase) for
+ * `durationMs`; every other client of the channel records send → receive for each message. Then waits
+ * until nothing has arrived for a second (at most `drainMs`).
+ */
+async function openLoop(m: Msg): Promise<RunResult> {
+  const startNs = BigInt(m.startNs as string);
+  const durationMs = m.durationMs as number;
+  const rate = m.rate as number;
+  const drainMs = m.drainMs as number;
+  const writers = new Set(m.writers as number[]);
+  const latency = newHistogram();
+  const ack = newHistogram();
+  let sent = 0;
+  let delivered = 0;
+  let acked = 0;
+  let firstSend = 0n;
+  let lastDelivery = 0n;
+  const bytesBefore = held.reduce((n, h) => n + h.client.bytesIn(), 0);
+  for (const h of held) {
+    const me = h.spec.index;
+    h.client.onUpdate = (payload) => {
+      const at = nowNs();
+      for (const mk of findMarkers(payload)) {
+        if (mk.writer === me) {
+          // y-websocket sends a writer's own update back: that echo is its only acknowledgement.
+          if (kind === 'y-websocket' && !h.seen.has(key(mk.writer, mk.seq))) {
+            h.seen.add(key(mk.writer, mk.seq));
+            acked++;
+            ack.recordValue(Math.max(1, Number((at - mk.sentNs) / 1000n)));
+          }
+          continue;
+        }
+        const k = key(mk.writer, mk.seq);
+        if (h.seen.has(k)) continue;
+        h.seen.add(k);
+        delivered++;
+        lastDelivery = at;
+        latency.recordValue(Math.max(1, Number((at - mk.sentNs) / 1000n)));
+      }
+    };
+    h.client.onAck = (text) => {
+      const at = nowNs();
+      const mk = text ? findMarkers(Buffer.from(text, 'utf8'))[0] : undefined;
+      acked++;
+      if (mk) ack.recordValue(Math.max(1, Number((at - mk.sentNs) / 1000n)));
+    };
+  }
+  const wait = Number(startNs - nowNs()) / 1e6;
+  if (wait > 0) await sleep(wait);
+  const intervalMs = 1000 / rate;
+  const endNs = startNs + BigInt(durationMs) * 1_000_000n;
+  const loops = held
+    .filter((h) => writers.has(h.spec.index))
+    .map(async (h) => {
+      let seq = 0;
+      const phase = Math.random() * intervalMs;
+      for (;;) {
+        const due = startNs + BigInt(Math.round((phase + seq * intervalMs) * 1e6));
+        if (due >= endNs) return;
+        const ahead = Number(due - nowNs()) / 1e6;
+        if (ahead > 0) await sleep(ahead);
+        const t = nowNs();
+        if (firstSend === 0n || t < firstSend) firstSend = t;
+        if (h.client.send(messageText(h.spec.index, seq, t), `w${h.spec.index}s${seq}`)) sent++;
+        seq++;
+      }
+    });
+  await Promise.all(loops);
+  // Drain: until nothing arrived for a second, bounded by drainMs.
+  const drainEnd = Date.now() + drainMs;
+  let last = -1;
+  let quietSince = Date.now();
+  while (Date.now() < drainEnd && Date.now() - quietSince < 1000) {
+    await sleep(50);
+    if (delivered + acked !== last) {
+      last = delivered + acked;
+      quietSince = Date.now();
+    }
+  }
+  const result: RunResult = {
+    latency: encodeHistogram(latency),
+    ack: encodeHistogram(ack),
+    sent,
+    delivered,
+    acked,
+    firstSendNs: String(firstSend),
+    lastDeliveryNs: String(lastDelivery),
+    bytesIn: held.reduce((n, h) => n + h.client.bytesIn(), 0) - bytesBefore,
+  };
+  latency.destroy();
+  ack.destroy();
+  return result;
+}
+
+/**
+ * Closed loop: every writer keeps `window` writes unacknowledged and sends the next as soon as one is
+ * acknowledged, for `durationMs`. Counts acknowledgements inside the window of time.
+ */
+async function closedLoop(m: Msg): Promise<Record<string, unknown>> {
+  const startNs = BigInt(m.startNs as string);
+  const durationMs = m.durationMs as number;
+  const window = m.window as number;
+  const endNs = startNs + BigInt(durationMs) * 1_000_000n;
+  const ack = newHistogram();
+  let acked = 0;
+  let sent = 0;
+  let running = true;
+  const wait = Number(startNs - nowNs()) / 1e6;
+  if (wait > 0) await sleep(wait);
+  for (const h of held) {
+    let seq = 0;
+    const me = h.spec.index;
+    const sendOne = (): void => {
+      if (!running) return;
+      const t = nowNs();
+      if (h.client.send(messageText(me, seq, t), `w${me}s${seq}`)) sent++;
+      seq++;
+    };
+    const onAcked = (sentNs: bigint): void => {
+      const at = nowNs();
+      if (at <= endNs) {
+        acked++;
+        ack.recordValue(Math.max(1, Number((at - sentNs) / 1000n)));
+      }
+      sendOne();
+    };
+    h.client.onAck = (text) => {
+      const mk = text ? findMarkers(Buffer.from(text, 'utf8'))[0] : undefined;
+      onAcked(mk?.sentNs ?? nowNs());
+    };
+    h.client.onUpdate = (payload) => {
+      if (kind !== 'y-websocket') return;
+      for (const mk of findMarkers(payload)) if (mk.writer === me) onAcked(mk.sentNs);
+    };
+    for (let i = 0; i < window; i++) sendOne();
+  }
+  await sleep(Math.max(0, Number(endNs - nowNs()) / 1e6));
+  running = false;
+  await sleep(200);
+  const result = { ack: encodeHistogram(ack), acked, sent };
+  ack.destroy();
+  return result;
+}
+
+/**
+ * Each held client writes `perClient` messages, `window` unacknowledged at a time, and resolves when all
+ * are acknowledged (Commonroom ACK, Hocuspocus SyncStatus, y-websocket echo).
+ */
+async function burst(m: Msg): Promise<Record<string, unknown>> {
+  const perClient = m.perClient as number;
+  const window = (m.window as number | undefined) ?? 4;
+  await Promise.all(
+    held.map(
+      (h) =>
+        new Promise<void>((resolve) => {
+          const me = h.spec.index;
+          let seq = (m.firstSeq as number | undefined) ?? 0;
+          const last = seq + perClient;
+          let done = 0;
+          const sendOne = (): void => {
+            if (seq < last) h.client.send(messageText(me, seq, nowNs()), `w${me}s${seq}`);
+            seq++;
+          };
+          const acked = (): void => {
+            if (++done === perClient) resolve();
+            else sendOne();
+          };
+          h.client.onAck = () => acked();
+          h.client.onUpdate = (payload) => {
+            if (kind === 'y-websocket') for (const mk of findMarkers(payload)) if (mk.writer === me) acked();
+          };
+          for (let i = 0; i < window; i++) sendOne();
+        }),
+    ),
+  );
+  return {};
+}
+
+let detached: { spec: ClientSpec; docs: Map<string, Y.Doc> }[] = [];
+
+serveParent({
+  burst,
+  /** Closes the sockets but keeps the replicas, as a device going offline. */
+  async detach() {
+    detached = held.map((h) => ({ spec: h.spec, docs: h.client.docs }));
+    for (const h of held) h.client.close();
+    held = [];
+    await sleep(200);
+    return {};
+  },
+  /** Reconnects the detached clients with their replicas; time and bytes until every document is caught up. */
+  async reattach(m) {
+    const out: { ms: number; bytes: number }[] = [];
+    for (const d of detached) {
+      const spec = {
+        ...d.spec,
+        channel: { ...d.spec.channel, ...((m.channel as object | undefined) ?? {}) },
+      };
+      const t0 = performance.now();
+      const client = connectClient(kind, m.port as number, spec, { apply: true, docs: d.docs });
+      await client.ready;
+      out.push({ ms: performance.now() - t0, bytes: client.bytesIn() });
+      held.push({ spec, client, seen: new Set() });
+    }
+    detached = [];
+    return { results: out };
+  },
+  /** Counts the messages each held client's replicas hold (to check catch-up was complete). */
+  count() {
+    return {
+      counts: held.map((h) => [...h.client.docs.values()].reduce((n, d) => n + d.getArray('msgs').length, 0)),
+    };
+  },
+  async connect(m) {
+    kind = m.kind as ServerKind;
+    const t0 = performance.now();
+    const failed = await connectAll(
+      m.port as number,
+      m.clients as ClientSpec[],
+      m.apply === true,
+      (m.parallel as number) ?? 20,
+    );
+    return { connected: held.length, failed, ms: performance.now() - t0 };
+  },
+  openLoop,
+  closedLoop,
+  /** Catch-up: every held client reconnects... (not used for idle sockets, which only stay connected). */
+  bytes: () => ({ bytesIn: held.reduce((n, h) => n + h.client.bytesIn(), 0) }),
+  async close() {
+    for (const h of held) h.client.close();
+    held = [];
+    await sleep(100);
+    return {};
+  },
+});

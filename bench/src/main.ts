@@ -1,0 +1,91 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { format } from 'prettier';
+import { machine } from './machine.ts';
+import { writeReport, type Results } from './report.ts';
+import type { Options } from './run-context.ts';
+import { catchUpRun } from './scenarios/catch-up.ts';
+import { idleRun } from './scenarios/idle.ts';
+import { relayRun, throughputRun } from './scenarios/relay.ts';
+import { SERVER_KINDS, type ServerKind } from './servers/types.ts';
+
+/**
+ * `npm run bench` runs every figure against the three servers and rewrites BENCHMARKS.md and
+ * bench/results/latest.json. `--quick` is the CI smoke run: small sizes, short runs, results printed and
+ * written to bench/results/quick.json only (BENCHMARKS.md keeps the full figures). `--only=a,b` runs some
+ * figures; `--servers=commonroom` some servers; `--profile` writes server CPU profiles to bench/results/prof.
+ */
+
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined =>
+  args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`))?.split('=')[1] ??
+  (args.includes(`--${name}`) ? '' : undefined);
+const quick = flag('quick') !== undefined;
+const only = flag('only')?.split(',').filter(Boolean);
+const servers = (flag('servers')?.split(',').filter(Boolean) ?? [...SERVER_KINDS]) as ServerKind[];
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const resultsDir = join(root, 'bench', 'results');
+mkdirSync(resultsDir, { recursive: true });
+const opts: Options = { quick, profile: flag('profile') !== undefined ? join(resultsDir, 'prof') : null };
+
+const wanted = (id: string): boolean => !only || only.includes(id);
+const results: Results = { machine: machine(), quick, figures: {} };
+const t0 = Date.now();
+
+async function each<T>(id: string, title: string, f: (k: ServerKind) => Promise<T>): Promise<void> {
+  if (!wanted(id)) return;
+  const byServer: Partial<Record<ServerKind, T | { error: string }>> = {};
+  for (const k of servers) {
+    process.stdout.write(`${title} · ${k} … `);
+    const started = Date.now();
+    try {
+      byServer[k] = await f(k);
+      process.stdout.write(
+        `${((Date.now() - started) / 1000).toFixed(1)} s\n  ${JSON.stringify(byServer[k])}\n`,
+      );
+    } catch (e) {
+      byServer[k] = { error: e instanceof Error ? e.message : String(e) };
+      process.stdout.write(`failed: ${byServer[k].error}\n`);
+    }
+  }
+  results.figures[id] = byServer;
+}
+
+const procs = 2;
+await each('latency', 'latency at 100 msg/s', (k) =>
+  relayRun(
+    k,
+    { clients: 20, writers: 10, rate: 10, durationMs: quick ? 2_000 : 20_000, apply: true, procs },
+    opts,
+  ),
+);
+await each('fanout', 'fan-out, 200 msg/s into a 100-member channel', (k) =>
+  relayRun(
+    k,
+    { clients: 100, writers: 20, rate: 10, durationMs: quick ? 2_000 : 20_000, apply: false, procs },
+    opts,
+  ),
+);
+await each('throughput', 'acknowledged messages per second', (k) =>
+  throughputRun(
+    k,
+    { clients: 100, channels: 10, window: 4, durationMs: quick ? 2_000 : 10_000, procs },
+    opts,
+  ),
+);
+await each('idle', 'idle sockets', (k) =>
+  idleRun(k, { sockets: quick ? 200 : 10_000, channels: 10, procs: quick ? 1 : 4 }, opts),
+);
+await each('catchup', 'catch-up after 1,000 missed messages', (k) =>
+  catchUpRun(k, { writers: 10, warm: 50, missed: 1000 }, opts),
+);
+
+const file = join(resultsDir, quick ? 'quick.json' : 'latest.json');
+// Formatted as the repository's Prettier would, so `npm run format:check` passes on the committed file.
+writeFileSync(file, await format(JSON.stringify(results), { parser: 'json', printWidth: 110 }));
+console.log(`\nwrote ${file} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+if (!quick && !only) {
+  writeReport(join(root, 'BENCHMARKS.md'), results);
+  console.log('wrote BENCHMARKS.md');
+}

@@ -1,0 +1,133 @@
+import type { ServerLimits } from '@commonroom/sync-server';
+import type { ClientSpec } from './clients/wire.ts';
+import { spawnChild, type Child } from './proc.ts';
+import type { ServerKind } from './servers/types.ts';
+import { setupCommonroom, type CommonroomSetup } from './setup.ts';
+
+/** Starting a server process, its accounts (Commonroom) and the load processes, the same way for every figure. */
+
+export type Options = { quick: boolean; profile: string | null };
+
+export type StartedServer = {
+  child: Child;
+  port: number;
+  dataDir: string;
+  startMs: number;
+  cpuUs(): Promise<number>;
+  memory(): Promise<{ rss: number; heapUsed: number; external: number; arrayBuffers: number }>;
+  stop(keep?: boolean): Promise<void>;
+};
+
+export async function startServer(
+  kind: ServerKind,
+  opts: Options,
+  extra: { limits?: Partial<ServerLimits>; dataDir?: string; label?: string } = {},
+): Promise<StartedServer> {
+  const child = spawnChild('./server-proc.ts', [kind], {
+    exposeGc: true,
+    ...(opts.profile ? { cpuProf: opts.profile } : {}),
+  });
+  const r = await child.request<{ port: number; dataDir: string; startMs: number }>('start', {
+    kind,
+    ...(extra.limits ? { limits: extra.limits } : {}),
+    ...(extra.dataDir ? { dataDir: extra.dataDir } : {}),
+  });
+  return {
+    child,
+    port: r.port,
+    dataDir: r.dataDir,
+    startMs: r.startMs,
+    async cpuUs() {
+      const c = await child.request<{ userUs: number; systemUs: number }>('cpu');
+      return c.userUs + c.systemUs;
+    },
+    memory: () => child.request('memory'),
+    async stop(keep = false) {
+      try {
+        await child.request('stop', { keep }, 60_000);
+      } finally {
+        await child.kill();
+      }
+    },
+  };
+}
+
+/**
+ * Client specs for `n` clients in `channels` channels (client i in channel i % channels). `authorsOf`
+ * decides whose author documents a Commonroom client follows in its channel (the peers share one
+ * document per channel, so they always see every writer).
+ */
+export async function clientSpecs(
+  kind: ServerKind,
+  port: number,
+  n: number,
+  channels: number,
+  authorsOf: (channel: number, setup: CommonroomSetup) => string[],
+  prefix = 'b',
+): Promise<{ specs: ClientSpec[]; setup: CommonroomSetup | null }> {
+  if (kind !== 'commonroom') {
+    const specs = Array.from({ length: n }, (_, i): ClientSpec => ({
+      index: i,
+      channel: { kind: 'peer', doc: `${prefix}-bench-${i % channels}` },
+    }));
+    return { specs, setup: null };
+  }
+  const setup = await setupCommonroom(port, { channels, users: n, prefix });
+  const specs = setup.users.map((u, i): ClientSpec => {
+    const c = setup.channels[u.channel];
+    if (!c) throw new Error('channel missing');
+    return {
+      index: i,
+      cookie: u.cookie,
+      userId: u.id,
+      channel: {
+        kind: 'commonroom',
+        conversationId: c.id,
+        segment: c.segment,
+        authors: authorsOf(u.channel, setup),
+      },
+    };
+  });
+  return { specs, setup };
+}
+
+export type LoadProcs = { procs: Child[]; connectMs: number; failed: number; close(): Promise<void> };
+
+/** Spreads `specs` over `count` load processes (round robin) and connects them all. */
+export async function connectLoad(
+  kind: ServerKind,
+  port: number,
+  specs: ClientSpec[],
+  count: number,
+  opts: { apply: boolean; parallel?: number },
+): Promise<LoadProcs> {
+  const procs = Array.from({ length: count }, () => spawnChild('./client-proc.ts', []));
+  const t0 = performance.now();
+  const results = await Promise.all(
+    procs.map((p, i) =>
+      p.request<{ connected: number; failed: number }>(
+        'connect',
+        {
+          kind,
+          port,
+          clients: specs.filter((_, j) => j % count === i),
+          apply: opts.apply,
+          parallel: opts.parallel ?? 20,
+        },
+        600_000,
+      ),
+    ),
+  );
+  const connectMs = performance.now() - t0;
+  return {
+    procs,
+    connectMs,
+    failed: results.reduce((n, r) => n + r.failed, 0),
+    async close() {
+      await Promise.all(procs.map((p) => p.request('close').catch(() => undefined)));
+      await Promise.all(procs.map((p) => p.kill()));
+    },
+  };
+}
+
+export const nowNs = (): bigint => process.hrtime.bigint();

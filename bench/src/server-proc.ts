@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serveParent, type Msg } from './proc.ts';
+import type { RunningServer, ServerKind } from './servers/types.ts';
+
+/**
+ * One server under test, alone in this process. The parent asks it to start, for its memory (after a full
+ * GC), for CPU time used, and to stop. The data directory is a fresh temp dir unless one is given (restart
+ * with stored data).
+ */
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+
+let running: RunningServer | null = null;
+let dataDir = '';
+let ownDir = false;
+
+const memory = (): Record<string, number> => {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) {
+    gc();
+    gc();
+  }
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
+};
+
+serveParent({
+  async start(m: Msg) {
+    const kind = m.kind as ServerKind;
+    ownDir = typeof m.dataDir !== 'string';
+    dataDir = typeof m.dataDir === 'string' ? m.dataDir : mkdtempSync(join(tmpdir(), `bench-${kind}-`));
+    const t0 = performance.now();
+    // Only the server under test is loaded: y-websocket's CommonJS server must not share the process
+    // with an ES-module copy of yjs.
+    if (kind === 'commonroom') {
+      const { startCommonroom } = await import('./servers/commonroom.ts');
+      running = await startCommonroom(dataDir, m.limits ?? {});
+    } else if (kind === 'hocuspocus') {
+      const { startHocuspocus } = await import('./servers/hocuspocus.ts');
+      running = await startHocuspocus(dataDir, await freePort());
+    } else {
+      const { startYWebsocket } = await import('./servers/y-websocket.ts');
+      running = await startYWebsocket(await freePort());
+    }
+    const startMs = performance.now() - t0;
+    return { port: running.port, dataDir, startMs, info: running.info(), pid: process.pid };
+  },
+  memory: () => memory(),
+  cpu: () => {
+    const u = process.cpuUsage();
+    return { userUs: u.user, systemUs: u.system };
+  },
+  async stop(m: Msg) {
+    await running?.stop();
+    running = null;
+    if (ownDir && m.keep !== true) rmSync(dataDir, { recursive: true, force: true });
+    return {};
+  },
+});

@@ -1,0 +1,36 @@
+import { join } from 'node:path';
+import { createCommonroomServer, parseConfig, type ServerLimits } from '@commonroom/sync-server';
+import pino from 'pino';
+import type { RunningServer } from './types.ts';
+
+export const ADMIN = { email: 'admin@bench.test', password: 'bench-admin-password' };
+
+/**
+ * Commonroom's own server, built by its factory exactly as main.ts does: a real SQLite file (WAL,
+ * synchronous=FULL, group commit), acknowledgements after commit, permission checks on every write.
+ * Logs go to a file in the data directory at the production default level (info), asynchronously.
+ */
+export async function startCommonroom(
+  dataDir: string,
+  limits: Partial<ServerLimits>,
+): Promise<RunningServer> {
+  const config = parseConfig({
+    DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    // Account creation is setup, not what is measured; the default 2^17 would make 1,000 accounts take minutes.
+    SCRYPT_LOG_N: '10',
+    LOG_LEVEL: 'info',
+  });
+  config.limits = { ...config.limits, ...limits };
+  const log = pino({ level: 'info' }, pino.destination({ dest: join(dataDir, 'server.log'), sync: false }));
+  const server = createCommonroomServer(config, { log, print: () => undefined });
+  const { port } = await server.start();
+  return {
+    port,
+    stop: () => server.stop(),
+    info: () => ({ synchronous: server.db.pragma('synchronous', { simple: true }) }),
+  };
+}
