@@ -1,6 +1,8 @@
-import { lazy, Suspense, useEffect, useRef, useState } from 'react';
+import { pinnedMessages } from '@commonroom/model';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useConversationView, useEngine } from '../hooks/engine-context.tsx';
 import { Composer } from './composer.tsx';
+import { ConversationControlsProvider, type ConversationControls } from './conversation-context.tsx';
 import { MessageList } from './message-list.tsx';
 import { conversationTitle } from './people.tsx';
 import { channelGlyph } from './sidebar.tsx';
@@ -9,8 +11,10 @@ import { ErrorText } from '../ui/error-text.tsx';
 const ChannelDetails = lazy(async () => ({
   default: (await import('./channel-details.tsx')).ChannelDetails,
 }));
+const ThreadPanel = lazy(async () => ({ default: (await import('./thread-panel.tsx')).ThreadPanel }));
+const PinnedList = lazy(async () => ({ default: (await import('./pinned-list.tsx')).PinnedList }));
 
-/** The open conversation: header, messages, and the composer, or why one cannot post here. */
+/** The open conversation: header, messages, the composer (or why one cannot post here), and its thread. */
 export function ConversationPane({ conversationId, onBack }: { conversationId: string; onBack: () => void }) {
   const engine = useEngine();
   const view = useConversationView(conversationId);
@@ -18,24 +22,60 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
   const [readSeqAtOpen, setReadSeqAtOpen] = useState(0);
   const [problem, setProblem] = useState<string | null>(null);
   const [details, setDetails] = useState(false);
-  const opened = useRef<string | null>(null);
+  const [pins, setPins] = useState(false);
+  const [thread, setThread] = useState<string | null>(null);
+  const [jumpTo, setJumpTo] = useState<{ key: string; n: number } | null>(null);
+  // After "mark unread" the conversation stays unread until it is opened again, as in Slack.
+  const holdUnread = useRef(false);
   const typing = engine.typingIn(conversationId).filter((id) => id !== engine.me()?.id);
 
   useEffect(() => {
     void engine.open(conversationId).catch(() => undefined);
-    opened.current = conversationId;
+    holdUnread.current = false;
+    setThread(null);
+    setJumpTo(null);
     setReadSeqAtOpen(engine.view(conversationId).readSeq);
   }, [conversationId, engine]);
 
   // Reading is marking read: when the conversation is on screen and the page is visible.
   const lastSeq = view?.state.lastSeq ?? 0;
   useEffect(() => {
+    if (holdUnread.current) return;
     if (c?.isMember && document.visibilityState === 'visible' && lastSeq > (view?.readSeq ?? 0))
       void engine.markRead(conversationId).catch(() => undefined);
   }, [lastSeq, c?.isMember, conversationId, engine, view?.readSeq]);
 
-  if (!c || !view) return <main className="pane" id="main" />;
+  const markUnread = useCallback(
+    (key: string) => {
+      const seq = engine.view(conversationId).state.byKey.get(key)?.seq;
+      if (seq === null || seq === undefined) return;
+      holdUnread.current = true;
+      setReadSeqAtOpen(seq - 1);
+      void engine
+        .markUnread(conversationId, key)
+        .catch(() => setProblem('That could not be saved on this device. Please try again.'));
+    },
+    [conversationId, engine],
+  );
+
+  const controls = useMemo<ConversationControls | null>(
+    () => (c ? { conversation: c, openThread: setThread, markUnread, inThread: false } : null),
+    [c, markUnread],
+  );
+
+  useEffect(() => {
+    if (!thread) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape' && !e.defaultPrevented && !document.querySelector('dialog[open]'))
+        setThread(null);
+    };
+    addEventListener('keydown', onKey);
+    return () => removeEventListener('keydown', onKey);
+  }, [thread]);
+
+  if (!c || !view || !controls) return <main className="pane" id="main" />;
   const title = conversationTitle(engine, c);
+  const pinnedCount = pinnedMessages(view.state).length;
 
   const join = async () => {
     try {
@@ -46,6 +86,13 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
     }
   };
 
+  const jump = (key: string) => {
+    setPins(false);
+    const m = view.state.byKey.get(key);
+    if (m?.parent && !m.alsoChannel) setThread(m.parent);
+    else setJumpTo((j) => ({ key, n: (j?.n ?? 0) + 1 }));
+  };
+
   let blocked: string | null = null;
   if (!c.isMember) blocked = `You are reading #${c.name ?? ''}. Join it to post.`;
   else if (c.archived) blocked = 'This channel is archived: it keeps its history but takes no new messages.';
@@ -54,77 +101,100 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
   else if (!c.canPost) blocked = 'You cannot post here.';
 
   return (
-    <main className="pane" id="main" aria-labelledby="pane-title">
-      <header className="pane-head">
-        <button
-          type="button"
-          className="back icon-button"
-          onClick={onBack}
-          aria-label="Back to conversations"
-        >
-          ←
-        </button>
-        <div className="pane-title">
-          <h2 id="pane-title">
-            {c.kind !== 'dm' && (
-              <span className="glyph" aria-hidden="true">
-                {channelGlyph(c)}
-              </span>
-            )}
-            {title}
-          </h2>
-          {(c.topic || c.description) && <p className="muted topic">{c.topic || c.description}</p>}
-        </div>
-        <button
-          type="button"
-          className="link-button members"
-          onClick={() => setDetails(true)}
-          aria-haspopup="dialog"
-        >
-          {c.memberCount} {c.memberCount === 1 ? 'member' : 'members'}
-        </button>
-        {c.isMember && c.kind !== 'dm' && c.name !== 'announcements' && (
-          <button
-            type="button"
-            className="link-button"
-            onClick={() => void engine.leave(c.id).catch(() => setProblem('You need to be online to leave.'))}
-          >
-            Leave
-          </button>
-        )}
-      </header>
-      <MessageList
-        conversationId={c.id}
-        messages={view.messages}
-        readSeqAtOpen={readSeqAtOpen}
-        hasOlder={view.state.oldestSegment > 0}
-        onLoadOlder={() => void engine.loadOlder(c.id)}
-      />
-      <p className="typing" aria-live="polite">
-        {typing.length > 0 &&
-          `${typing.map((id) => engine.user(id)?.displayName ?? 'Someone').join(', ')} ${typing.length === 1 ? 'is' : 'are'} typing…`}
-      </p>
-      <ErrorText message={problem} />
-      {details && (
-        <Suspense fallback={null}>
-          <ChannelDetails conversationId={c.id} onClose={() => setDetails(false)} />
-        </Suspense>
-      )}
-      {blocked ? (
-        <div className="cannot-post" role="note">
-          <p>{blocked}</p>
-          {!c.isMember && (
-            <button type="button" className="primary" onClick={() => void join()}>
-              Join #{c.name}
+    <ConversationControlsProvider value={controls}>
+      <div className={`pane-wrap${thread ? ' has-thread' : ''}`}>
+        <main className="pane" id="main" aria-labelledby="pane-title">
+          <header className="pane-head">
+            <button
+              type="button"
+              className="back icon-button"
+              onClick={onBack}
+              aria-label="Back to conversations"
+            >
+              ←
             </button>
+            <div className="pane-title">
+              <h2 id="pane-title">
+                {c.kind !== 'dm' && (
+                  <span className="glyph" aria-hidden="true">
+                    {channelGlyph(c)}
+                  </span>
+                )}
+                {title}
+              </h2>
+              {(c.topic || c.description) && <p className="muted topic">{c.topic || c.description}</p>}
+            </div>
+            <button
+              type="button"
+              className="link-button pins-button"
+              onClick={() => setPins(true)}
+              aria-haspopup="dialog"
+              aria-label={`Pinned messages: ${pinnedCount}`}
+            >
+              📌 {pinnedCount}
+            </button>
+            <button
+              type="button"
+              className="link-button members"
+              onClick={() => setDetails(true)}
+              aria-haspopup="dialog"
+            >
+              {c.memberCount} {c.memberCount === 1 ? 'member' : 'members'}
+            </button>
+            {c.isMember && c.kind !== 'dm' && c.name !== 'announcements' && (
+              <button
+                type="button"
+                className="link-button"
+                onClick={() =>
+                  void engine.leave(c.id).catch(() => setProblem('You need to be online to leave.'))
+                }
+              >
+                Leave
+              </button>
+            )}
+          </header>
+          <MessageList
+            conversationId={c.id}
+            messages={view.messages}
+            readSeqAtOpen={readSeqAtOpen}
+            hasOlder={view.state.oldestSegment > 0}
+            onLoadOlder={() => void engine.loadOlder(c.id)}
+            jumpTo={jumpTo}
+          />
+          <p className="typing" aria-live="polite">
+            {typing.length > 0 &&
+              `${typing.map((id) => engine.user(id)?.displayName ?? 'Someone').join(', ')} ${typing.length === 1 ? 'is' : 'are'} typing…`}
+          </p>
+          <ErrorText message={problem} />
+          {blocked ? (
+            <div className="cannot-post" role="note">
+              <p>{blocked}</p>
+              {!c.isMember && (
+                <button type="button" className="primary" onClick={() => void join()}>
+                  Join #{c.name}
+                </button>
+              )}
+            </div>
+          ) : (
+            <Composer
+              conversationId={c.id}
+              placeholder={`Message ${c.kind === 'dm' ? title : `#${c.name ?? ''}`}`}
+            />
           )}
-        </div>
-      ) : (
-        <Composer
-          conversationId={c.id}
-          placeholder={`Message ${c.kind === 'dm' ? title : `#${c.name ?? ''}`}`}
-        />
-      )}
-    </main>
+        </main>
+        <Suspense fallback={null}>
+          {thread && (
+            <ThreadPanel
+              conversationId={c.id}
+              parentKey={thread}
+              canPost={blocked === null}
+              onClose={() => setThread(null)}
+            />
+          )}
+          {details && <ChannelDetails conversationId={c.id} onClose={() => setDetails(false)} />}
+          {pins && <PinnedList conversationId={c.id} onJump={jump} onClose={() => setPins(false)} />}
+        </Suspense>
+      </div>
+    </ConversationControlsProvider>
   );
 }

@@ -1,10 +1,15 @@
 import type { EngineMessage } from '@commonroom/engine';
-import { isStaffRole } from '@commonroom/protocol';
+import { isStaffRole, LIMITS } from '@commonroom/protocol';
+import { useId, useState, type KeyboardEvent } from 'react';
 import { useEngine } from '../hooks/engine-context.tsx';
+import { ErrorText } from '../ui/error-text.tsx';
 import { clockTime, initials, relativeTime, roleLabel } from '../ui/format.ts';
 import { LinkifiedText } from '../ui/linkified-text.tsx';
+import { useConversationControls } from './conversation-context.tsx';
+import { MessageActions } from './message-actions.tsx';
+import { ReactionChips } from './reaction-chips.tsx';
 
-/** One message: who, their role, when, the text, and an honest delivery state for one's own. */
+/** One message: who, their role, when, the text, reactions, thread summary, and its delivery state. */
 export function MessageItem({
   m,
   now,
@@ -15,16 +20,24 @@ export function MessageItem({
   mentionNames: ReadonlySet<string>;
 }) {
   const engine = useEngine();
+  const controls = useConversationControls();
+  const [editing, setEditing] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
   const author = engine.user(m.authorId);
   const mine = m.authorId === engine.me()?.id;
   const name = author?.displayName ?? (mine ? (engine.me()?.displayName ?? 'You') : 'Someone');
   const role = author?.role ?? (mine ? engine.me()?.role : undefined);
   const gone = m.deleted || m.removed !== null;
+  const c = controls?.conversation;
+  const replyNames = m.replyAuthors
+    .slice(0, 3)
+    .map((id) => engine.user(id)?.displayName ?? (id === engine.me()?.id ? 'You' : 'someone'));
   return (
     <article
-      className={`msg${mine ? ' mine' : ''}${m.status !== 'sent' ? ` msg-${m.status}` : ''}`}
+      className={`msg${mine ? ' mine' : ''}${m.status !== 'sent' ? ` msg-${m.status}` : ''}${m.pinned ? ' msg-pinned' : ''}`}
       aria-label={`${name}, ${relativeTime(m.ts, now)}`}
       data-key={m.key}
+      tabIndex={-1}
     >
       <span className="avatar" aria-hidden="true">
         {initials(name)}
@@ -43,34 +56,58 @@ export function MessageItem({
               (edited)
             </span>
           )}
-          {m.pinned && <span className="pinned">📌 Pinned</span>}
+          {m.pinned && !gone && <span className="pinned">📌 Pinned</span>}
+          {m.parent !== null && m.alsoChannel && !controls?.inThread && (
+            <button
+              type="button"
+              className="link-button small"
+              onClick={() => controls?.openThread(m.parent ?? '')}
+            >
+              replied to a thread
+            </button>
+          )}
         </header>
         {gone ? (
           <p className="text deleted">
             {m.removed ? 'This message was removed by a moderator.' : 'This message was deleted.'}
           </p>
+        ) : editing ? (
+          <EditBox
+            initial={m.text}
+            onCancel={() => setEditing(false)}
+            onSave={(text) => {
+              setEditing(false);
+              if (text !== m.text && c)
+                void engine
+                  .edit(c.id, m.localId, text)
+                  .catch(() => setProblem('The edit could not be saved on this device. Please try again.'));
+            }}
+          />
         ) : (
           <p className="text">
             <LinkifiedText text={m.text} mentionNames={mentionNames} />
           </p>
         )}
-        {m.reactions.length > 0 && (
-          <ul className="reactions" aria-label="Reactions">
-            {m.reactions.map((r) => (
-              <li
-                key={r.emoji}
-                title={r.userIds.map((id) => engine.user(id)?.displayName ?? 'someone').join(', ')}
-              >
-                {r.emoji} {r.userIds.length}
-              </li>
-            ))}
-          </ul>
-        )}
-        {m.replyCount > 0 && (
-          <p className="replies">
+        {c && !gone && <ReactionChips m={m} conversationId={c.id} canReact={c.isMember} />}
+        {m.replyCount > 0 && !controls?.inThread && (
+          <button
+            type="button"
+            className="replies link-button"
+            onClick={() => controls?.openThread(m.key)}
+            aria-label={`${m.replyCount} ${m.replyCount === 1 ? 'reply' : 'replies'} from ${replyNames.join(', ')}. Open thread`}
+          >
+            <span className="reply-avatars" aria-hidden="true">
+              {replyNames.map((n, i) => (
+                <span key={i} className="avatar tiny">
+                  {initials(n)}
+                </span>
+              ))}
+            </span>
             {m.replyCount} {m.replyCount === 1 ? 'reply' : 'replies'}
-            {m.lastReplyTs !== null && ` · last ${relativeTime(m.lastReplyTs, now)}`}
-          </p>
+            {m.lastReplyTs !== null && (
+              <span className="muted"> · last {relativeTime(m.lastReplyTs, now)}</span>
+            )}
+          </button>
         )}
         {mine && m.status === 'waiting' && (
           <p className="delivery" data-status="waiting">
@@ -90,7 +127,72 @@ export function MessageItem({
             Sent {clockTime(m.ts)}
           </span>
         )}
+        <ErrorText message={problem} />
       </div>
+      {!editing && <MessageActions m={m} onEdit={() => setEditing(true)} onProblem={setProblem} />}
     </article>
+  );
+}
+
+/** Editing in place: Enter saves, Shift+Enter adds a line, Escape cancels. An edit cannot empty a message. */
+function EditBox({
+  initial,
+  onSave,
+  onCancel,
+}: {
+  initial: string;
+  onSave: (text: string) => void;
+  onCancel: () => void;
+}) {
+  const [text, setText] = useState(initial);
+  const id = useId();
+  const body = text.trim();
+  const tooLong = body.length > LIMITS.maxMessageChars;
+  const save = () => {
+    if (body && !tooLong) onSave(body);
+  };
+  const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      onCancel();
+    } else if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      save();
+    }
+  };
+  return (
+    <form
+      className="edit-box"
+      onSubmit={(e) => {
+        e.preventDefault();
+        save();
+      }}
+    >
+      <label className="visually-hidden" htmlFor={id}>
+        Edit message
+      </label>
+      <textarea
+        id={id}
+        value={text}
+        rows={Math.min(6, text.split('\n').length + 1)}
+        autoFocus
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={onKey}
+      />
+      <div className="edit-buttons">
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="primary" disabled={!body || tooLong}>
+          Save
+        </button>
+        {!body && <span className="muted">An edit cannot empty a message; delete it instead.</span>}
+        {tooLong && (
+          <span className="error">
+            Messages can be up to {LIMITS.maxMessageChars.toLocaleString()} characters.
+          </span>
+        )}
+      </div>
+    </form>
   );
 }

@@ -25,6 +25,10 @@ export type ConversationView = {
   /** Unread messages that mention this person (or @channel / @here). */
   mentions: number;
   readSeq: number;
+  /** Any message's delivery state, thread replies included (the list above holds top-level ones). */
+  statusOf: (key: string) => { status: MessageStatus; error: string | null };
+  /** Refused thread replies, shown in their thread where the person left them. */
+  rejectedReplies: EngineMessage[];
 };
 
 /** Every loaded segment of a conversation, as the model's merge wants them. */
@@ -63,21 +67,22 @@ export function buildView(args: {
     const local = ownMessageOf(e);
     if (local && me) pending.set(messageKey(me.id, local), e);
   }
-  const messages: EngineMessage[] = state.messages.map((m) => {
-    const e = pending.get(m.key);
+  const statusOf = (key: string): { status: MessageStatus; error: string | null } => {
+    const e = pending.get(key);
     return {
-      ...m,
       status: e ? (e.status === 'rejected' ? 'rejected' : 'waiting') : 'sent',
       error: e?.error?.message ?? null,
     };
-  });
+  };
+  const messages: EngineMessage[] = state.messages.map((m) => ({ ...m, ...statusOf(m.key) }));
+  const rejectedReplies: EngineMessage[] = [];
   // A refused message is no longer in the document; show it where the person left it, marked as refused.
   for (const e of entries) {
     if (e.kind !== 'send' || e.status !== 'rejected' || !me) continue;
     const p = e.payload as ActionPayloads['send'];
     const key = messageKey(me.id, p.id);
     if (state.byKey.has(key)) continue;
-    messages.push({
+    (p.parent !== undefined && p.alsoChannel !== true ? rejectedReplies : messages).push({
       key,
       authorId: me.id,
       localId: p.id,
@@ -107,5 +112,7 @@ export function buildView(args: {
     unread: me ? unreadCount(state, me.id) : 0,
     mentions: me ? mentionCount(state, me) : 0,
     readSeq,
+    statusOf,
+    rejectedReplies,
   };
 }

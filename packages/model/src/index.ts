@@ -42,6 +42,7 @@ export {
 } from './validate.ts';
 export {
   mentionCount,
+  pinnedMessages,
   readConversation,
   seenBy,
   threadReplies,

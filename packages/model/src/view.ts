@@ -213,3 +213,10 @@ export function seenBy(state: ConversationState, m: MessageView): { userId: stri
     if (userId !== m.authorId && seq >= m.seq) out.push({ userId, at: state.readTimes.get(userId) ?? 0 });
   return out.sort((a, b) => a.at - b.at || (a.userId < b.userId ? -1 : 1));
 }
+
+/** Pinned messages that are still there, newest pin first. */
+export function pinnedMessages(state: ConversationState): MessageView[] {
+  return [...state.byKey.values()]
+    .filter((m) => m.pinned && !m.deleted && !m.removed)
+    .sort((a, b) => (b.pinned?.ts ?? 0) - (a.pinned?.ts ?? 0));
+}

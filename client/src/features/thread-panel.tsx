@@ -1,0 +1,84 @@
+import { threadReplies } from '@commonroom/model';
+import { useEffect, useMemo, useRef } from 'react';
+import { useConversationView } from '../hooks/engine-context.tsx';
+import { Composer } from './composer.tsx';
+import { ConversationControlsProvider, useConversationControls } from './conversation-context.tsx';
+import { MessageItem } from './message-item.tsx';
+
+/**
+ * A thread: the parent message, its replies in arrival order, and a composer that replies (optionally also
+ * to the channel). Beside the channel on a desktop, over it on a phone. Loaded when first opened.
+ */
+export function ThreadPanel({
+  conversationId,
+  parentKey,
+  canPost,
+  onClose,
+}: {
+  conversationId: string;
+  parentKey: string;
+  canPost: boolean;
+  onClose: () => void;
+}) {
+  const view = useConversationView(conversationId);
+  const controls = useConversationControls();
+  const heading = useRef<HTMLHeadingElement>(null);
+  const end = useRef<HTMLDivElement>(null);
+  const state = view?.state;
+  const replies = useMemo(() => (state ? threadReplies(state, parentKey) : []), [state, parentKey]);
+  const parent = view?.messages.find((m) => m.key === parentKey) ?? null;
+  const parentView = state?.byKey.get(parentKey) ?? null;
+
+  useEffect(() => heading.current?.focus(), [parentKey]);
+  useEffect(() => end.current?.scrollIntoView({ block: 'end' }), [replies.length]);
+
+  const names = useMemo(() => new Set<string>(), []);
+  if (!view || !controls) return null;
+  const shown = [
+    ...replies.map((r) => ({ ...r, ...view.statusOf(r.key) })),
+    ...view.rejectedReplies.filter((r) => r.parent === parentKey),
+  ];
+  return (
+    <ConversationControlsProvider value={{ ...controls, inThread: true }}>
+      <aside className="thread-panel" aria-labelledby="thread-title">
+        <header className="thread-head">
+          <h2 id="thread-title" tabIndex={-1} ref={heading}>
+            Thread
+          </h2>
+          <button type="button" className="icon-button" aria-label="Close thread" onClick={onClose}>
+            ✕
+          </button>
+        </header>
+        <div className="thread-scroll">
+          {parent ? (
+            <MessageItem m={parent} now={Date.now()} mentionNames={names} />
+          ) : parentView ? (
+            <MessageItem
+              m={{ ...parentView, ...view.statusOf(parentKey) }}
+              now={Date.now()}
+              mentionNames={names}
+            />
+          ) : (
+            <p className="muted">This message is not on this device yet.</p>
+          )}
+          <p className="thread-count" role="status">
+            {replies.length === 0
+              ? 'No replies yet.'
+              : `${replies.length} ${replies.length === 1 ? 'reply' : 'replies'}`}
+          </p>
+          <ol className="thread-replies" aria-label="Replies">
+            {shown.map((r) => (
+              <li key={r.key}>
+                <MessageItem m={r} now={Date.now()} mentionNames={names} />
+              </li>
+            ))}
+          </ol>
+          <div ref={end} />
+        </div>
+        {canPost && (parent || parentView) && (
+          <Composer conversationId={conversationId} parent={parentKey} placeholder="Reply…" autoFocus />
+        )}
+      </aside>
+    </ConversationControlsProvider>
+  );
+}

@@ -1,0 +1,249 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Engine } from '@commonroom/engine';
+import {
+  addUser,
+  channel,
+  eventually,
+  loginAdmin,
+  startServer,
+  type TestServer,
+} from '../../sync-server/test/harness.ts';
+import {
+  launch,
+  launchProfile,
+  messageTexts,
+  openConversation,
+  screenshot,
+  sendMessage,
+  signIn,
+} from './browser.ts';
+
+/** A message in the channel list, found by its text. */
+const msg = (page: Page, text: string) => page.locator('.messages .msg', { hasText: text }).first();
+
+/** Opens the "More actions" menu of a message and picks an item. */
+async function moreAction(page: Page, text: string, item: string): Promise<void> {
+  const m = msg(page, text);
+  await m.hover();
+  await m.getByRole('button', { name: 'More actions' }).click();
+  await page.getByRole('menuitem', { name: item }).click();
+}
+
+async function react(page: Page, text: string, emojiName: string): Promise<void> {
+  const m = msg(page, text);
+  await m.hover();
+  await m.getByRole('button', { name: 'Add reaction' }).click();
+  await page
+    .getByRole('dialog', { name: 'Choose an emoji' })
+    .getByRole('button', { name: emojiName })
+    .click();
+}
+
+const chips = (page: Page, text: string): Promise<string[]> =>
+  msg(page, text).locator('.reactions .chip').allInnerTexts();
+
+/** Threads, edits, deletes, reactions and pins between two people in real Chromium (issue 4). */
+describe('conversation features in the PWA', () => {
+  let ts: TestServer;
+  let admin: Engine;
+  let browser: Browser;
+  beforeAll(async () => {
+    ts = await startServer();
+    admin = await loginAdmin(ts);
+    browser = await launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await ts?.destroy();
+  });
+
+  const twoPeople = async (roleB: 'student' | 'tutor' = 'student') => {
+    const amy = await addUser(ts, admin, 'student', { name: 'Amy Student', connect: false });
+    const ben = await addUser(ts, admin, roleB, {
+      name: `Ben ${roleB === 'tutor' ? 'Tutor' : 'Student'}`,
+      connect: false,
+    });
+    const a = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const b = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const pa = await a.newPage();
+    const pb = await b.newPage();
+    await signIn(pa, ts.url, amy.email, amy.password);
+    await signIn(pb, ts.url, ben.email, ben.password);
+    await openConversation(pa, 'general');
+    await openConversation(pb, 'general');
+    return { pa, pb, close: () => Promise.all([a.close(), b.close()]) };
+  };
+
+  it('a reply in a thread updates the count on the other side; "also send to channel" shows it in the channel', async () => {
+    const { pa, pb, close } = await twoPeople();
+    await sendMessage(pa, 'Who has the notes for unit 4?');
+    await eventually(async () => expect(await messageTexts(pb)).toContain('Who has the notes for unit 4?'));
+
+    const parent = msg(pb, 'Who has the notes for unit 4?');
+    await parent.hover();
+    await parent.getByRole('button', { name: 'Reply in thread' }).click();
+    const thread = pb.locator('.thread-panel');
+    await thread.getByRole('heading', { name: 'Thread' }).waitFor();
+    await thread.getByRole('textbox').fill('I do, sending them now');
+    await thread.getByRole('textbox').press('Enter');
+    await eventually(async () =>
+      expect(await thread.locator('.thread-replies .text').allInnerTexts()).toEqual([
+        'I do, sending them now',
+      ]),
+    );
+    // Amy sees the thread summary on her message, live, and the reply in the thread.
+    await eventually(async () =>
+      expect(await msg(pa, 'Who has the notes for unit 4?').locator('.replies').innerText()).toMatch(
+        /1 reply/,
+      ),
+    );
+    expect(await messageTexts(pa)).not.toContain('I do, sending them now');
+    await msg(pa, 'Who has the notes for unit 4?').locator('.replies').click();
+    await eventually(async () =>
+      expect(await pa.locator('.thread-panel .thread-replies .text').allInnerTexts()).toEqual([
+        'I do, sending them now',
+      ]),
+    );
+
+    // A reply also sent to the channel appears in both places.
+    await thread.getByLabel('Also send to channel').check();
+    await thread.getByRole('textbox').fill('Everyone: notes are on the drive');
+    await thread.getByRole('textbox').press('Enter');
+    await eventually(async () =>
+      expect(await messageTexts(pa)).toContain('Everyone: notes are on the drive'),
+    );
+    await eventually(async () =>
+      expect(await msg(pa, 'Who has the notes for unit 4?').locator('.replies').innerText()).toMatch(
+        /2 replies/,
+      ),
+    );
+    await screenshot(pa, 'thread-desktop');
+    await pa.setViewportSize({ width: 390, height: 844 });
+    await screenshot(pa, 'thread-phone');
+    await close();
+  });
+
+  it('edit and delete: the other person sees both live; reactions toggle for both people', async () => {
+    const { pa, pb, close } = await twoPeople();
+    await sendMessage(pa, 'The deadline is Thursday');
+    await sendMessage(pa, 'Oops, wrong channel');
+    await eventually(async () => expect(await messageTexts(pb)).toContain('Oops, wrong channel'));
+
+    await moreAction(pa, 'The deadline is Thursday', 'Edit message');
+    const edit = pa.getByLabel('Edit message', { exact: true });
+    await edit.fill('The deadline is Friday');
+    await edit.press('Enter');
+    await eventually(async () => expect(await messageTexts(pb)).toContain('The deadline is Friday'));
+    await expect(msg(pb, 'The deadline is Friday').locator('.edited').innerText()).resolves.toBe('(edited)');
+
+    await moreAction(pa, 'Oops, wrong channel', 'Delete message');
+    await pa.getByRole('dialog', { name: 'Delete message?' }).getByRole('button', { name: 'Delete' }).click();
+    await eventually(async () => expect(await messageTexts(pb)).not.toContain('Oops, wrong channel'));
+    expect(await messageTexts(pa)).not.toContain('Oops, wrong channel');
+
+    // Reactions: Amy adds 👍, Ben adds his by the chip, Amy takes hers back.
+    await react(pa, 'The deadline is Friday', 'thumbs up');
+    await eventually(async () => expect(await chips(pb, 'The deadline is Friday')).toEqual(['👍 1']));
+    await msg(pb, 'The deadline is Friday').locator('.reactions .chip').click();
+    await eventually(async () => expect(await chips(pa, 'The deadline is Friday')).toEqual(['👍 2']));
+    await expect(
+      msg(pa, 'The deadline is Friday').locator('.reactions .chip').getAttribute('aria-label'),
+    ).resolves.toMatch(/you, Ben Student|Ben Student, you/);
+    await msg(pa, 'The deadline is Friday').locator('.reactions .chip').click();
+    await eventually(async () => expect(await chips(pb, 'The deadline is Friday')).toEqual(['👍 1']));
+    await expect(
+      msg(pb, 'The deadline is Friday').locator('.reactions .chip').getAttribute('aria-pressed'),
+    ).resolves.toBe('true');
+    await close();
+  });
+
+  it('a tutor pins a message; the student sees it marked and in the pinned list, and can jump to it', async () => {
+    const { pa, pb, close } = await twoPeople('tutor');
+    await sendMessage(pb, 'Exam timetable: room 12, 9am');
+    await eventually(async () => expect(await messageTexts(pa)).toContain('Exam timetable: room 12, 9am'));
+    // A student has no pin action in a channel.
+    const m = msg(pa, 'Exam timetable: room 12, 9am');
+    await m.hover();
+    await m.getByRole('button', { name: 'More actions' }).click();
+    await expect(pa.getByRole('menuitem', { name: 'Pin to conversation' }).count()).resolves.toBe(0);
+    await pa.keyboard.press('Escape');
+
+    await moreAction(pb, 'Exam timetable: room 12, 9am', 'Pin to conversation');
+    await eventually(async () =>
+      expect(await msg(pa, 'Exam timetable: room 12, 9am').locator('.pinned').count()).toBe(1),
+    );
+    await pa.getByRole('button', { name: 'Pinned messages: 1' }).click();
+    const list = pa.getByRole('dialog', { name: /Pinned in #general/ });
+    await list.getByText('Exam timetable: room 12, 9am').waitFor();
+    await list.getByRole('button', { name: 'Jump to message' }).click();
+    await eventually(async () =>
+      expect(await pa.evaluate(() => document.activeElement?.textContent ?? '')).toContain(
+        'Exam timetable: room 12, 9am',
+      ),
+    );
+    await close();
+  });
+
+  it('offline: an edit and a reaction survive a reload, and reach the other person once back online', async () => {
+    const amy = await addUser(ts, admin, 'student', { name: 'Offline Olive', connect: false });
+    const watcher = await addUser(ts, admin, 'tutor', { name: 'Watching Will' });
+    const general = channel(watcher.engine, 'general');
+    await watcher.engine.open(general);
+    await watcher.engine.send(general, 'Please react when you have read this');
+    await watcher.engine.settled();
+    const profile = mkdtempSync(join(tmpdir(), 'commonroom-profile-'));
+    try {
+      const ctx = await launchProfile(profile);
+      const page = ctx.pages()[0] ?? (await ctx.newPage());
+      await signIn(page, ts.url, amy.email, amy.password);
+      await openConversation(page, 'general');
+      await sendMessage(page, 'My answer is 42');
+      await eventually(async () =>
+        expect(await msg(page, 'My answer is 42').getAttribute('class')).not.toMatch(/waiting/),
+      );
+      await eventually(async () => {
+        await page.reload();
+        expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+      }, 20_000);
+      await openConversation(page, 'general');
+
+      await ctx.setOffline(true);
+      await eventually(async () =>
+        expect(await page.getByTestId('sync-status').innerText()).toMatch(/Offline/),
+      );
+      await moreAction(page, 'My answer is 42', 'Edit message');
+      const edit = page.getByLabel('Edit message', { exact: true });
+      await edit.fill('My answer is 43');
+      await edit.press('Enter');
+      await react(page, 'Please react when you have read this', 'done');
+      await eventually(async () =>
+        expect(await page.getByTestId('sync-status').innerText()).toMatch(/waiting/),
+      );
+
+      await page.reload();
+      await openConversation(page, 'general');
+      await eventually(async () => expect(await messageTexts(page)).toContain('My answer is 43'));
+      await eventually(async () =>
+        expect(await chips(page, 'Please react when you have read this')).toEqual(['✅ 1']),
+      );
+      const watched = () => watcher.engine.view(general).messages;
+      expect(watched().find((x) => x.text.startsWith('My answer'))?.text).toBe('My answer is 42');
+
+      await ctx.setOffline(false);
+      await eventually(() => {
+        const v = watched();
+        expect(v.find((x) => x.text.startsWith('My answer'))?.text).toBe('My answer is 43');
+        expect(v.find((x) => x.text === 'Please react when you have read this')?.reactions).toEqual([
+          { emoji: '✅', userIds: [amy.id] },
+        ]);
+      }, 20_000);
+      await ctx.close();
+    } finally {
+      rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    }
+  });
+});
