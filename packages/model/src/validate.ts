@@ -117,9 +117,14 @@ export function summariseModChanges(changes: Changes): ModSummary | Refusal {
     if (ins.root === 'pins') out.pins.push({ key: ins.key, on: true, by: rec.data.by });
     else out.removals.push({ key: ins.key, by: rec.data.by, reason: rec.data.reason });
   }
+  /** Messages this update (still) marks removed: a concurrent removal replacing another one is no undo. */
+  const stillRemoved = new Set(
+    changes.inserts.filter((i) => i.root === 'removed' && !i.deleted && i.key !== null).map((i) => i.key),
+  );
   for (const r of changes.removals) {
     // A moderator removal stands: undoing it would let a later moderator silently restore a hidden message.
-    if (r.root === 'removed')
+    // Two moderators removing the same message at once is fine: the map keeps one of the two records.
+    if (r.root === 'removed' && (r.key === null || !stillRemoved.has(r.key)))
       return refuse('bad-moderation', 'a moderator removal cannot be undone by an update');
     if (r.root === 'pins' && r.key !== null) out.pins.push({ key: r.key, on: false, by: null });
   }
