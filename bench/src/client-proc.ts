@@ -237,10 +237,40 @@ async function burst(m: Msg): Promise<Record<string, unknown>> {
   return {};
 }
 
+/** Fills the database: every held client writes `updates` updates of `perUpdate` messages, 2 in flight. */
+async function fill(m: Msg): Promise<Record<string, unknown>> {
+  const updates = m.updates as number;
+  const perUpdate = m.perUpdate as number;
+  await Promise.all(
+    held.map(
+      (h) =>
+        new Promise<void>((resolve) => {
+          const me = h.spec.index;
+          let seq = 0;
+          let done = 0;
+          const sendOne = (): void => {
+            if (seq < updates) h.client.send(messageText(me, seq, nowNs()), `f${me}s${seq}`, perUpdate - 1);
+            seq++;
+          };
+          h.client.onAck = () => {
+            if (++done === updates) resolve();
+            else sendOne();
+          };
+          h.client.onUpdate = () => undefined;
+          sendOne();
+          sendOne();
+        }),
+    ),
+  );
+  return {};
+}
+
 let detached: { spec: ClientSpec; docs: Map<string, Y.Doc> }[] = [];
 
 serveParent({
+  ping: () => ({}),
   burst,
+  fill,
   /** Closes the sockets but keeps the replicas, as a device going offline. */
   async detach() {
     detached = held.map((h) => ({ spec: h.spec, docs: h.client.docs }));

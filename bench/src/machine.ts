@@ -9,6 +9,8 @@ export type Machine = {
   date: string;
   commit: string;
   dirty: boolean;
+  /** 1-minute load average when the run started: other work on the machine skews every figure. */
+  loadAverage: number;
 };
 
 export function machine(): Machine {

@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format } from 'prettier';
@@ -8,6 +9,7 @@ import type { Options } from './run-context.ts';
 import { catchUpRun } from './scenarios/catch-up.ts';
 import { idleRun } from './scenarios/idle.ts';
 import { relayRun, throughputRun } from './scenarios/relay.ts';
+import { startupRun } from './scenarios/startup.ts';
 import { SERVER_KINDS, type ServerKind } from './servers/types.ts';
 
 /**
@@ -52,7 +54,8 @@ async function each<T>(id: string, title: string, f: (k: ServerKind) => Promise<
   results.figures[id] = byServer;
 }
 
-const procs = 2;
+// Two load processes for the full run; one for the smoke run, where process start-up dominates.
+const procs = quick ? 1 : 2;
 await each('latency', 'latency at 100 msg/s', (k) =>
   relayRun(
     k,
@@ -81,6 +84,21 @@ await each('catchup', 'catch-up after 1,000 missed messages', (k) =>
   catchUpRun(k, { writers: 10, warm: 50, missed: 1000 }, opts),
 );
 
+// Commonroom only: the peers keep no per-message store to start from. Last, because filling takes longest.
+if (wanted('startup') && servers.includes('commonroom')) {
+  process.stdout.write('server start with stored messages · commonroom … ');
+  const started = Date.now();
+  try {
+    const r = await startupRun({ messages: quick ? 4_000 : 1_000_000, writers: 20, channels: 10 }, opts);
+    results.figures.startup = { commonroom: r };
+    process.stdout.write(`${((Date.now() - started) / 1000).toFixed(1)} s\n  ${JSON.stringify(r)}\n`);
+  } catch (e) {
+    results.figures.startup = { commonroom: { error: e instanceof Error ? e.message : String(e) } };
+    process.stdout.write(`failed: ${String(e)}\n`);
+  }
+}
+
+results.loadAverageAfter = Math.round((loadavg()[0] ?? 0) * 100) / 100;
 const file = join(resultsDir, quick ? 'quick.json' : 'latest.json');
 // Formatted as the repository's Prettier would, so `npm run format:check` passes on the committed file.
 writeFileSync(file, await format(JSON.stringify(results), { parser: 'json', printWidth: 110 }));

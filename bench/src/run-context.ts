@@ -91,7 +91,13 @@ export async function clientSpecs(
   return { specs, setup };
 }
 
-export type LoadProcs = { procs: Child[]; connectMs: number; failed: number; close(): Promise<void> };
+export type LoadProcs = {
+  procs: Child[];
+  /** From asking the load processes to connect (already running) until every client is ready. */
+  connectMs: number;
+  failed: number;
+  close(): Promise<void>;
+};
 
 /** Spreads `specs` over `count` load processes (round robin) and connects them all. */
 export async function connectLoad(
@@ -102,6 +108,8 @@ export async function connectLoad(
   opts: { apply: boolean; parallel?: number },
 ): Promise<LoadProcs> {
   const procs = Array.from({ length: count }, () => spawnChild('./client-proc.ts', []));
+  // Process start-up (the tsx loader) is not part of any figure.
+  await Promise.all(procs.map((p) => p.request('ping')));
   const t0 = performance.now();
   const results = await Promise.all(
     procs.map((p, i) =>

@@ -69,3 +69,6 @@ serveParent({
     return {};
   },
 });
+
+// Exit normally on SIGTERM, so a --cpu-prof profile is written.
+process.on('SIGTERM', () => process.exit(0));

@@ -48,8 +48,8 @@ export type ClientSpec = {
 
 export type BenchClient = {
   ready: Promise<void>;
-  /** Writes one message; returns false if it could not be sent (socket closed). */
-  send(text: string, id: string): boolean;
+  /** Writes one message (and `more` copies in the same update); false if the socket is closed. */
+  send(text: string, id: string, more?: number): boolean;
   /** Called with each update payload received (not step 2 answers to our own subscriptions unless `catchUp`). */
   onUpdate: (payload: Uint8Array, docName: string) => void;
   /**
@@ -76,13 +76,19 @@ const dial = (url: string, headers: Record<string, string> = {}): WebSocket => {
 };
 
 /** The message the local replica's push produced, as one Yjs update. */
-function pushMessage(doc: Y.Doc, text: string, id: string): Uint8Array {
+function pushMessage(doc: Y.Doc, text: string, id: string, more = 0): Uint8Array {
   let out: Uint8Array | null = null;
   const capture = (u: Uint8Array): void => {
     out = u;
   };
   doc.on('update', capture);
-  doc.getArray('msgs').push([{ id, text, ts: Date.now() }]);
+  const ts = Date.now();
+  // `more` extra messages in the same update (filling a database quickly, as a backlog sent merged).
+  const batch = [
+    { id, text, ts },
+    ...Array.from({ length: more }, (_, i) => ({ id: `${id}x${i}`, text, ts })),
+  ];
+  doc.getArray('msgs').push(batch);
   doc.off('update', capture);
   if (!out) throw new Error('push produced no update');
   return out;
@@ -126,9 +132,9 @@ function peerClient(
     apply: opts.apply,
     onUpdate: () => undefined,
     onAck: () => undefined,
-    send(text, id) {
+    send(text, id, more = 0) {
       if (ws.readyState !== WebSocket.OPEN) return false;
-      const u = pushMessage(doc, text, id);
+      const u = pushMessage(doc, text, id, more);
       if (hocus) unacked.push(text);
       ws.send(
         message((e) => {
@@ -209,8 +215,8 @@ function commonroomClient(port: number, spec: ClientSpec, opts: Common): BenchCl
   let nextRef = 1;
   let isClosed = false;
   /** Writes refused because the segment closed under them: sent again in the next segment (P13). */
-  const toResend: { text: string; id: string }[] = [];
-  const inflight = new Map<number, { text: string; id: string; segment: number }>();
+  const toResend: { text: string; id: string; more: number }[] = [];
+  const inflight = new Map<number, { text: string; id: string; segment: number; more: number }>();
   let resolveReady: () => void = () => undefined;
   let rejectReady: (e: Error) => void = () => undefined;
   const ready = new Promise<void>((res, rej) => {
@@ -234,14 +240,14 @@ function commonroomClient(port: number, spec: ClientSpec, opts: Common): BenchCl
     send(frames);
   };
 
-  const write = (text: string, id: string): boolean => {
+  const write = (text: string, id: string, more = 0): boolean => {
     if (ws.readyState !== WebSocket.OPEN) return false;
     const name = authorDoc(conv, me, segment);
     let d = docs.get(name);
     if (!d) docs.set(name, (d = new Y.Doc()));
-    const u = pushMessage(d, text, id);
+    const u = pushMessage(d, text, id, more);
     const ref = nextRef++;
-    inflight.set(ref, { text, id, segment });
+    inflight.set(ref, { text, id, segment, more });
     send([{ type: 'sync', doc: name, ref, syncType: SYNC_UPDATE, payload: u }]);
     return true;
   };
@@ -299,7 +305,7 @@ function commonroomClient(port: number, spec: ClientSpec, opts: Common): BenchCl
             w &&
             (f.code === 'segment-closed' || (f.code === 'missing-history' && w.segment < segment + 1))
           ) {
-            if (segment > w.segment) write(w.text, w.id);
+            if (segment > w.segment) write(w.text, w.id, w.more);
             else toResend.push(w);
           } else
             process.stderr.write(`commonroom client ${spec.index}: write refused: ${f.code} ${f.message}\n`);
@@ -311,7 +317,7 @@ function commonroomClient(port: number, spec: ClientSpec, opts: Common): BenchCl
             if (n.id === channel.conversationId && n.segment > segment) {
               segment = n.segment;
               subscribeSegment(segment);
-              for (const w of toResend.splice(0)) write(w.text, w.id);
+              for (const w of toResend.splice(0)) write(w.text, w.id, w.more);
             }
           }
           break;
