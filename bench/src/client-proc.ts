@@ -316,7 +316,10 @@ serveParent({
   openLoop,
   closedLoop,
   /** Catch-up: every held client reconnects... (not used for idle sockets, which only stay connected). */
-  bytes: () => ({ bytesIn: held.reduce((n, h) => n + h.client.bytesIn(), 0) }),
+  bytes: () => ({
+    bytesIn: held.reduce((n, h) => n + h.client.bytesIn(), 0),
+    violations: held.reduce((n, h) => n + h.client.protocolViolations(), 0),
+  }),
   async close() {
     for (const h of held) h.client.close();
     held = [];

@@ -16,7 +16,8 @@ import { SERVER_KINDS, type ServerKind } from './servers/types.ts';
  * `npm run bench` runs every figure against the three servers and rewrites BENCHMARKS.md and
  * bench/results/latest.json. `--quick` is the CI smoke run: small sizes, short runs, results printed and
  * written to bench/results/quick.json only (BENCHMARKS.md keeps the full figures). `--only=a,b` runs some
- * figures; `--servers=commonroom` some servers; `--profile` writes server CPU profiles to bench/results/prof.
+ * figures; `--servers=commonroom` some servers; `--profile` writes server CPU profiles to bench/results/prof;
+ * `--experiment=cork` measures a proposed server change (results/experiment-cork.json only).
  */
 
 const args = process.argv.slice(2);
@@ -26,6 +27,10 @@ const flag = (name: string): string | undefined =>
 const quick = flag('quick') !== undefined;
 const only = flag('only')?.split(',').filter(Boolean);
 const servers = (flag('servers')?.split(',').filter(Boolean) ?? [...SERVER_KINDS]) as ServerKind[];
+// Experiments change the Commonroom server process (see servers/cork-experiment.ts); results go to their
+// own JSON file and never into BENCHMARKS.md's tables.
+const experiment = flag('experiment');
+if (experiment) process.env.BENCH_EXPERIMENT = experiment;
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const resultsDir = join(root, 'bench', 'results');
 mkdirSync(resultsDir, { recursive: true });
@@ -99,11 +104,14 @@ if (wanted('startup') && servers.includes('commonroom')) {
 }
 
 results.loadAverageAfter = Math.round((loadavg()[0] ?? 0) * 100) / 100;
-const file = join(resultsDir, quick ? 'quick.json' : 'latest.json');
+const file = join(
+  resultsDir,
+  experiment ? `experiment-${experiment}.json` : quick ? 'quick.json' : 'latest.json',
+);
 // Formatted as the repository's Prettier would, so `npm run format:check` passes on the committed file.
 writeFileSync(file, await format(JSON.stringify(results), { parser: 'json', printWidth: 110 }));
 console.log(`\nwrote ${file} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-if (!quick && !only) {
+if (!quick && !only && !experiment) {
   writeReport(join(root, 'BENCHMARKS.md'), results);
   console.log('wrote BENCHMARKS.md');
 }

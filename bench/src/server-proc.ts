@@ -46,6 +46,8 @@ serveParent({
     // with an ES-module copy of yjs.
     if (kind === 'commonroom') {
       const { startCommonroom } = await import('./servers/commonroom.ts');
+      if (process.env.BENCH_EXPERIMENT === 'cork')
+        (await import('./servers/cork-experiment.ts')).corkSendsPerTask();
       running = await startCommonroom(dataDir, m.limits ?? {});
     } else if (kind === 'hocuspocus') {
       const { startHocuspocus } = await import('./servers/hocuspocus.ts');

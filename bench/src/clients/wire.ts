@@ -59,6 +59,8 @@ export type BenchClient = {
   onAck: (text: string | null) => void;
   /** Total bytes received on the socket. */
   bytesIn(): number;
+  /** Server messages the real engine would have refused (and closed the socket for). */
+  protocolViolations(): number;
   close(): void;
   closed(): boolean;
   /** Replicas this client holds (document name → Y.Doc), for catch-up. */
@@ -146,6 +148,7 @@ function peerClient(
       return true;
     },
     bytesIn: () => bytes,
+    protocolViolations: () => 0,
     close: () => ws.close(),
     closed: () => isClosed,
   };
@@ -224,6 +227,7 @@ function commonroomClient(port: number, spec: ClientSpec, opts: Common): BenchCl
     rejectReady = rej;
   });
   let welcomed = false;
+  let oversized = 0;
   const send = (frames: Frame[]): void => ws.send(encodeMessage(frames));
 
   const subscribeSegment = (seg: number): void => {
@@ -260,6 +264,7 @@ function commonroomClient(port: number, spec: ClientSpec, opts: Common): BenchCl
     onAck: () => undefined,
     send: write,
     bytesIn: () => bytes,
+    protocolViolations: () => oversized,
     close: () => ws.close(),
     closed: () => isClosed,
   };
@@ -268,7 +273,18 @@ function commonroomClient(port: number, spec: ClientSpec, opts: Common): BenchCl
   ws.on('message', (data: Buffer) => {
     bytes += data.byteLength;
     const decoded = decodeMessage(data, Number.POSITIVE_INFINITY);
-    if (!decoded.ok) throw new Error(`undecodable server message: ${decoded.error}`);
+    if (!decoded.ok) {
+      // Known server bug (see BENCHMARKS.md): with 512+ people online, WELCOME carries one presence frame
+      // per person and breaks the 512-frame limit; the real engine closes the socket with 4003 here. The
+      // bench counts it and carries on (the first frame is the WELCOME), so memory can still be measured.
+      if (decoded.error === 'too many frames in one message' && !welcomed) {
+        oversized++;
+        welcomed = true;
+        subscribeSegment(segment);
+        return;
+      }
+      throw new Error(`undecodable server message: ${decoded.error}`);
+    }
     for (const f of decoded.frames) {
       switch (f.type) {
         case 'welcome':

@@ -15,6 +15,8 @@ export type IdleResult = {
   rssPerSocketKB: number;
   heapPerSocketKB: number;
   rssDeltaMB: number;
+  /** Sockets whose WELCOME the real engine cannot decode (more than 512 frames). */
+  refusedByEngine: number;
 };
 
 export async function idleRun(
@@ -36,6 +38,7 @@ export async function idleRun(
       await new Promise((r) => setTimeout(r, 1000));
       const after = await server.memory();
       const n = plan.sockets - load.failed;
+      const counts = await Promise.all(load.procs.map((p) => p.request<{ violations: number }>('bytes')));
       return {
         sockets: n,
         failed: load.failed,
@@ -43,6 +46,7 @@ export async function idleRun(
         rssPerSocketKB: Math.round(((after.rss - before.rss) / n / 1024) * 10) / 10,
         heapPerSocketKB: Math.round(((after.heapUsed - before.heapUsed) / n / 1024) * 10) / 10,
         rssDeltaMB: Math.round((after.rss - before.rss) / 1024 / 1024),
+        refusedByEngine: counts.reduce((x, c) => x + c.violations, 0),
       };
     } finally {
       await load.close();
