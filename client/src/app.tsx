@@ -3,6 +3,7 @@ import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { requestPersistentStorage } from './sync/boot.ts';
 import { connectTabs } from './sync/tabs.ts';
 import { EngineProvider, useEngine, useEngineVersion } from './hooks/engine-context.tsx';
+import { useUnreadTitle } from './hooks/use-unread.ts';
 import { ConversationPane } from './features/conversation-pane.tsx';
 import { LoginPage } from './features/login-page.tsx';
 import { Sidebar } from './features/sidebar.tsx';
@@ -122,14 +123,8 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
     return () => removeEventListener('keydown', onKey);
   }, []);
 
-  // The page title carries the total unread count.
-  const total = engine
-    .conversations()
-    .filter((c) => c.isMember)
-    .reduce((n, c) => n + engine.view(c.id).unread, 0);
-  useEffect(() => {
-    document.title = total > 0 ? `(${total}) Commonroom` : 'Commonroom';
-  }, [total]);
+  // The page title (and the app badge) carry the total unread count.
+  useUnreadTitle();
 
   const signOut = async () => {
     const waiting = engine.status().waiting;

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type LaunchOptions, type Page } from 'playwright-core';
 import { CHROMIUM } from './global-setup.ts';
@@ -50,3 +51,26 @@ export async function sendMessage(page: Page, text: string): Promise<void> {
 
 export const messageTexts = (page: Page): Promise<string[]> =>
   page.locator('.messages .msg .text').allInnerTexts();
+
+/**
+ * Serious and critical axe findings on the page as it is now. The context must have `bypassCSP: true`, which
+ * only lets the test inject axe.
+ */
+export async function axeSerious(
+  page: Page,
+): Promise<{ id: string; impact: string; help: string; count: number }[]> {
+  await page.addScriptTag({ path: createRequire(import.meta.url).resolve('axe-core/axe.min.js') });
+  const result = await page.evaluate(async () => {
+    const r = await (
+      window as unknown as {
+        axe: {
+          run: () => Promise<{
+            violations: { id: string; impact: string; help: string; nodes: unknown[] }[];
+          }>;
+        };
+      }
+    ).axe.run();
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, count: v.nodes.length }));
+  });
+  return result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}

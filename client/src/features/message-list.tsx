@@ -1,9 +1,51 @@
 import type { EngineMessage } from '@commonroom/engine';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { lazy, Suspense, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useEngine } from '../hooks/engine-context.tsx';
+import { useMentionNames } from '../hooks/use-unread.ts';
 import { dayLabel } from '../ui/format.ts';
 import { MessageItem } from './message-item.tsx';
+import '../ui/unread-mentions.css';
+
+// Loaded once there is a message of mine to put it under.
+const ReadReceipt = lazy(async () => ({ default: (await import('./read-receipt.tsx')).ReadReceipt }));
+
+/**
+ * Where the "New messages" line goes: fixed when a conversation opens (from the read mark the person had
+ * then) and kept while it stays open, so reading (which marks read) does not move it, and messages arriving
+ * while the person watches do not add one. `key` is undefined until the messages are there to place it.
+ */
+type NewMark = { id: string; prop: number; at: number; key: string | null | undefined };
+
+function placeMark(
+  prev: NewMark | null,
+  id: string,
+  readSeqAtOpen: number,
+  messages: EngineMessage[],
+  opening: () => { readSeq: number; lastSeq: number; isMember: boolean },
+  me: string | undefined,
+): NewMark {
+  let next = prev;
+  if (!next || next.id !== id) {
+    // The pane sets readSeqAtOpen just after this first render; the view still holds that same mark now.
+    const o = opening();
+    next = {
+      id,
+      prop: readSeqAtOpen,
+      at: o.readSeq,
+      key: !o.isMember || o.lastSeq <= o.readSeq ? null : undefined,
+    };
+  } else if (next.prop !== readSeqAtOpen) {
+    // "Mark unread" (or the pane's own snapshot) moves where the person left off.
+    next = { id, prop: readSeqAtOpen, at: readSeqAtOpen, key: undefined };
+  }
+  if (next.key === undefined && messages.length > 0) {
+    const at = next.at;
+    const first = messages.find((m) => m.seq !== null && m.seq > at && m.authorId !== me && !m.deleted);
+    next = { ...next, key: first?.key ?? null };
+  }
+  return next;
+}
 
 type Row =
   | { kind: 'day'; key: string; label: string }
@@ -22,6 +64,8 @@ export function MessageList(props: {
   readSeqAtOpen: number;
   hasOlder: boolean;
   onLoadOlder: () => void;
+  /** Scroll to this message and focus it (a pinned message, say); `n` makes a repeat jump count. */
+  jumpTo?: { key: string; n: number } | null;
 }) {
   const engine = useEngine();
   const me = engine.me();
@@ -37,15 +81,25 @@ export function MessageList(props: {
     return () => clearInterval(t);
   }, []);
 
-  const mentionNames = useMemo(() => {
-    const names = new Set<string>(['channel', 'here', 'everyone']);
-    if (me?.username) names.add(me.username.toLowerCase());
-    if (me) names.add(me.displayName.split(' ')[0]?.toLowerCase() ?? '');
-    return names;
-  }, [me]);
+  const mentionNames = useMentionNames();
 
-  const firstUnread = props.messages.find(
-    (m) => m.seq !== null && m.seq > props.readSeqAtOpen && m.authorId !== me?.id,
+  const opening = () => {
+    const v = engine.view(props.conversationId);
+    return {
+      readSeq: v.readSeq,
+      lastSeq: v.state.lastSeq,
+      isMember: v.conversation?.isMember ?? false,
+    };
+  };
+  const [mark, setMark] = useState<NewMark>(() =>
+    placeMark(null, props.conversationId, props.readSeqAtOpen, props.messages, opening, me?.id),
+  );
+  const placed = placeMark(mark, props.conversationId, props.readSeqAtOpen, props.messages, opening, me?.id);
+  if (placed !== mark) setMark(placed);
+  const firstUnread = placed.key ?? null;
+  // Under my newest message the server has: who has seen it.
+  const receiptKey = props.messages.findLast(
+    (m) => m.authorId === me?.id && m.status === 'sent' && m.seq !== null && !m.deleted && !m.removed,
   )?.key;
 
   const rows = useMemo(() => {
@@ -81,6 +135,24 @@ export function MessageList(props: {
     lastKey.current = null;
   }, [props.conversationId]);
 
+  const jumpTo = props.jumpTo;
+  useEffect(() => {
+    if (!jumpTo) return;
+    const i = rows.findIndex((r) => r.key === jumpTo.key);
+    if (i < 0) return;
+    atBottom.current = false;
+    virtualizer.scrollToIndex(i, { align: 'center' });
+    // The row exists once the virtualizer has drawn it: focus it for keyboard and screen-reader users.
+    requestAnimationFrame(() =>
+      requestAnimationFrame(() => {
+        const el = ref.current?.querySelector<HTMLElement>(`[data-key="${CSS.escape(jumpTo.key)}"]`);
+        el?.focus();
+        el?.classList.add('msg-jumped');
+      }),
+    );
+    // Only a new jump moves the list; rows changing later must not pull the reader back.
+  }, [jumpTo]);
+
   useEffect(() => {
     const last = props.messages.at(-1);
     if (!last || last.key === lastKey.current) return;
@@ -90,6 +162,24 @@ export function MessageList(props: {
     }
     lastKey.current = last.key;
   }, [props.messages, engine, me]);
+
+  const newIndex = rows.findIndex((r) => r.kind === 'new');
+  const range = virtualizer.range;
+  const newAbove = newIndex >= 0 && range !== null && newIndex < range.startIndex;
+  const newCount = firstUnread
+    ? props.messages.filter((m) => m.seq !== null && m.seq > placed.at && m.authorId !== me?.id && !m.deleted)
+        .length
+    : 0;
+  const jumpToNew = () => {
+    const first = rows[newIndex + 1];
+    atBottom.current = false;
+    virtualizer.scrollToIndex(newIndex, { align: 'start' });
+    requestAnimationFrame(() =>
+      requestAnimationFrame(() =>
+        ref.current?.querySelector<HTMLElement>(`[data-key="${CSS.escape(first?.key ?? '')}"]`)?.focus(),
+      ),
+    );
+  };
 
   return (
     <div
@@ -107,6 +197,28 @@ export function MessageList(props: {
         }
       }}
     >
+      {newAbove && (
+        <div className="new-bar-anchor">
+          <div className="new-bar" role="group" aria-label="New messages">
+            <span>
+              {newCount} new {newCount === 1 ? 'message' : 'messages'}
+            </span>
+            <button type="button" className="link-button" onClick={jumpToNew}>
+              Jump to new
+            </button>
+            <button
+              type="button"
+              className="link-button"
+              onClick={() => {
+                setMark({ ...placed, key: null });
+                void engine.markRead(props.conversationId).catch(() => undefined);
+              }}
+            >
+              Mark as read
+            </button>
+          </div>
+        </div>
+      )}
       {props.hasOlder && (
         <button type="button" className="load-older" onClick={props.onLoadOlder}>
           Show older messages
@@ -126,7 +238,14 @@ export function MessageList(props: {
               style={{ transform: `translateY(${v.start}px)` }}
             >
               {row.kind === 'message' ? (
-                <MessageItem m={row.m} now={now} mentionNames={mentionNames} />
+                <>
+                  <MessageItem m={row.m} now={now} mentionNames={mentionNames} />
+                  {row.key === receiptKey && (
+                    <Suspense fallback={null}>
+                      <ReadReceipt conversationId={props.conversationId} m={row.m} />
+                    </Suspense>
+                  )}
+                </>
               ) : (
                 <div className={row.kind === 'new' ? 'divider divider-new' : 'divider'} role="separator">
                   <span>{row.kind === 'new' ? 'New messages' : row.label}</span>

@@ -2,6 +2,7 @@ import type { Conversation } from '@commonroom/protocol';
 import { useEngine, useEngineVersion } from '../hooks/engine-context.tsx';
 import { SyncIndicator } from './sync-indicator.tsx';
 import { conversationTitle, PresenceDot } from './people.tsx';
+import '../ui/unread-mentions.css';
 
 export function channelGlyph(c: Conversation): string {
   if (c.icon) return c.icon;
@@ -10,7 +11,17 @@ export function channelGlyph(c: Conversation): string {
   return '#';
 }
 
-/** Channels with unread badges, direct messages with presence, and the ways to find more. */
+const short = (n: number): string => (n > 99 ? '99+' : String(n));
+
+/** "3 unread, 1 mention" in plain words, or '' when there is nothing new. */
+export function unreadLabel(unread: number, mentions: number): string {
+  const parts: string[] = [];
+  if (unread > 0) parts.push(`${unread} unread`);
+  if (mentions > 0) parts.push(`${mentions} ${mentions === 1 ? 'mention' : 'mentions'}`);
+  return parts.join(', ');
+}
+
+/** Channels with unread and mention badges, direct messages with presence, and the ways to find more. */
 export function Sidebar(props: {
   workspaceName: string;
   selected: string | null;
@@ -32,11 +43,12 @@ export function Sidebar(props: {
     const v = engine.view(c.id);
     const title = conversationTitle(engine, c);
     const other = c.kind === 'dm' ? c.dmMembers.find((m) => m.id !== me?.id) : undefined;
+    const label = unreadLabel(v.unread, v.mentions);
     return (
       <li key={c.id}>
         <button
           type="button"
-          className={`conv${props.selected === c.id ? ' selected' : ''}${v.unread > 0 ? ' unread' : ''}`}
+          className={`conv${props.selected === c.id ? ' selected' : ''}${label ? ' unread' : ''}`}
           aria-current={props.selected === c.id ? 'page' : undefined}
           onClick={() => props.onSelect(c.id)}
           data-conversation={c.name ?? c.id}
@@ -49,9 +61,15 @@ export function Sidebar(props: {
             </span>
           )}
           <span className="conv-name">{title}</span>
+          {label && <span className="visually-hidden">, {label}</span>}
+          {v.mentions > 0 && (
+            <span className="badge badge-mention" aria-hidden="true" title={label}>
+              @{short(v.mentions)}
+            </span>
+          )}
           {v.unread > 0 && (
-            <span className="badge" aria-label={`${v.unread} unread`}>
-              {v.unread > 99 ? '99+' : v.unread}
+            <span className="badge badge-unread" aria-hidden="true" title={label}>
+              {short(v.unread)}
             </span>
           )}
         </button>

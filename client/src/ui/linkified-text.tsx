@@ -1,49 +1,60 @@
+import { findMentions, isBroadcastHandle } from '@commonroom/model';
 import LinkifyIt from 'linkify-it';
 import type { ReactNode } from 'react';
 
 const linkify = new LinkifyIt();
 
+type Span = { start: number; end: number; node: (key: number) => ReactNode };
+
 /**
- * Message text as plain text with links. No HTML from a message ever reaches the DOM: React escapes every
- * text node, and links get only an http(s) href from linkify-it's parse.
+ * Message text as plain text with links and @mentions. No HTML from a message ever reaches the DOM: React
+ * escapes every text node, and links get only an http(s) href from linkify-it's parse. Mentions are found by
+ * the model's findMentions, the rule the server counts mentions by; a mention of the reader (a handle in
+ * `mentionNames`, lower case, or @channel / @here / @everyone) gets the stronger style.
  */
 export function LinkifiedText({ text, mentionNames }: { text: string; mentionNames?: ReadonlySet<string> }) {
+  const mentions = text.includes('@') ? findMentions(text) : [];
+  const spans: Span[] = [];
+  for (const l of linkify.match(text) ?? []) {
+    // A link that starts inside a mention (`@Jo.Li` read as a web address) is the mention; a mention inside
+    // a link (https://example.com/@someone) is the link.
+    if (mentions.some((m) => l.index > m.start && l.index < m.end)) continue;
+    const safe = /^https?:\/\//i.test(l.url) ? l.url : null;
+    spans.push({
+      start: l.index,
+      end: l.lastIndex,
+      node: (key) =>
+        safe ? (
+          <a key={key} href={safe} target="_blank" rel="noopener noreferrer nofollow">
+            {l.text}
+          </a>
+        ) : (
+          l.text
+        ),
+    });
+  }
+  for (const m of mentions) {
+    if (spans.some((s) => m.start < s.end && s.start < m.end)) continue;
+    const h = m.handle.normalize('NFC').toLowerCase();
+    const forMe = isBroadcastHandle(h) || (mentionNames?.has(h) ?? false);
+    spans.push({
+      start: m.start,
+      end: m.end,
+      node: (key) => (
+        <span key={key} className={forMe ? 'mention mention-me' : 'mention'}>
+          {text.slice(m.start, m.end)}
+        </span>
+      ),
+    });
+  }
+  spans.sort((a, b) => a.start - b.start);
   const parts: ReactNode[] = [];
   let last = 0;
-  for (const m of linkify.match(text) ?? []) {
-    if (m.index > last) parts.push(...mentions(text.slice(last, m.index), parts.length, mentionNames));
-    const safe = /^https?:\/\//i.test(m.url) ? m.url : null;
-    parts.push(
-      safe ? (
-        <a key={parts.length} href={safe} target="_blank" rel="noopener noreferrer nofollow">
-          {m.text}
-        </a>
-      ) : (
-        m.text
-      ),
-    );
-    last = m.lastIndex;
+  for (const s of spans) {
+    if (s.start > last) parts.push(text.slice(last, s.start));
+    parts.push(s.node(parts.length));
+    last = s.end;
   }
-  if (last < text.length) parts.push(...mentions(text.slice(last), parts.length, mentionNames));
+  if (last < text.length) parts.push(text.slice(last));
   return <>{parts}</>;
-}
-
-function mentions(text: string, keyBase: number, mine?: ReadonlySet<string>): ReactNode[] {
-  const out: ReactNode[] = [];
-  const re = /(^|\s)(@[\w.-]+)/g;
-  let last = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const start = m.index + (m[1]?.length ?? 0);
-    if (start > last) out.push(text.slice(last, start));
-    const word = m[2] ?? '';
-    const forMe = mine?.has(word.slice(1).toLowerCase()) ?? false;
-    out.push(
-      <span key={`${keyBase}-${start}`} className={forMe ? 'mention mention-me' : 'mention'}>
-        {word}
-      </span>,
-    );
-    last = start + word.length;
-  }
-  if (last < text.length) out.push(text.slice(last));
-  return out;
 }
