@@ -73,9 +73,19 @@ describe('conversation features in the PWA', () => {
     const pb = await b.newPage();
     await signIn(pa, ts.url, amy.email, amy.password);
     await signIn(pb, ts.url, ben.email, ben.password);
+    // A script error anywhere fails the test, even when the page still looks right.
+    const errors: string[] = [];
+    for (const p of [pa, pb]) p.on('pageerror', (e) => errors.push(e.message));
     await openConversation(pa, 'general');
     await openConversation(pb, 'general');
-    return { pa, pb, close: () => Promise.all([a.close(), b.close()]) };
+    return {
+      pa,
+      pb,
+      close: async () => {
+        expect(errors).toEqual([]);
+        await Promise.all([a.close(), b.close()]);
+      },
+    };
   };
 
   it('a reply in a thread updates the count on the other side; "also send to channel" shows it in the channel', async () => {
@@ -88,8 +98,8 @@ describe('conversation features in the PWA', () => {
     await parent.getByRole('button', { name: 'Reply in thread' }).click();
     const thread = pb.locator('.thread-panel');
     await thread.getByRole('heading', { name: 'Thread' }).waitFor();
-    await thread.getByRole('textbox').fill('I do, sending them now');
-    await thread.getByRole('textbox').press('Enter');
+    await thread.getByLabel('Reply', { exact: true }).fill('I do, sending them now');
+    await thread.getByLabel('Reply', { exact: true }).press('Enter');
     await eventually(async () =>
       expect(await thread.locator('.thread-replies .text').allInnerTexts()).toEqual([
         'I do, sending them now',
@@ -111,8 +121,8 @@ describe('conversation features in the PWA', () => {
 
     // A reply also sent to the channel appears in both places.
     await thread.getByLabel('Also send to channel').check();
-    await thread.getByRole('textbox').fill('Everyone: notes are on the drive');
-    await thread.getByRole('textbox').press('Enter');
+    await thread.getByLabel('Reply', { exact: true }).fill('Everyone: notes are on the drive');
+    await thread.getByLabel('Reply', { exact: true }).press('Enter');
     await eventually(async () =>
       expect(await messageTexts(pa)).toContain('Everyone: notes are on the drive'),
     );

@@ -29,8 +29,13 @@ export function ThreadPanel({
   const parent = view?.messages.find((m) => m.key === parentKey) ?? null;
   const parentView = state?.byKey.get(parentKey) ?? null;
 
-  useEffect(() => heading.current?.focus(), [parentKey]);
-  useEffect(() => end.current?.scrollIntoView({ block: 'end' }), [replies.length]);
+  // Block bodies: newer browsers return a promise from scrollIntoView, which React would take for a cleanup.
+  useEffect(() => {
+    heading.current?.focus();
+  }, [parentKey]);
+  useEffect(() => {
+    void end.current?.scrollIntoView({ block: 'end' });
+  }, [replies.length]);
 
   const names = useMemo(() => new Set<string>(), []);
   if (!view || !controls) return null;
