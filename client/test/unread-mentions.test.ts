@@ -25,6 +25,13 @@ const conv = (page: Page, name: string) =>
     .locator(`.sidebar .conv[data-conversation="${name}"]`)
     .or(page.locator('.sidebar .conv', { hasText: name }));
 
+/** Script errors on these pages; each test ends by expecting none, even when the page still looks right. */
+function watchErrors(...pages: Page[]): string[] {
+  const errors: string[] = [];
+  for (const p of pages) p.on('pageerror', (e) => errors.push(e.message));
+  return errors;
+}
+
 const badges = async (page: Page, name: string) => {
   const c = conv(page, name);
   return {
@@ -76,6 +83,7 @@ describe('unread counts, @mentions and read receipts in Chromium', () => {
     });
     const pa = await a.newPage();
     const pb = await b.newPage();
+    const errors = watchErrors(pa, pb);
     await signIn(pa, ts.url, amy.email, amy.password);
     await signIn(pb, ts.url, sam.email, sam.password);
     await openConversation(pa, 'general');
@@ -190,6 +198,7 @@ describe('unread counts, @mentions and read receipts in Chromium', () => {
     await expect(pa.getByTestId('read-receipt').locator('time').count()).resolves.toBe(1);
     await eventually(async () => expect(await pb.title()).toBe('Commonroom'));
     await screenshot(pa, 'dm-seen');
+    expect(errors).toEqual([]);
     await a.close();
     await b.close();
   });
@@ -202,6 +211,7 @@ describe('unread counts, @mentions and read receipts in Chromium', () => {
     const l = await browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
     const pt = await t.newPage();
     const pl = await l.newPage();
+    const errors = watchErrors(pt, pl);
     await signIn(pt, ts.url, tutor.email, tutor.password);
     await signIn(pl, ts.url, learner.email, learner.password);
     await openConversation(pt, 'general');
@@ -230,6 +240,7 @@ describe('unread counts, @mentions and read receipts in Chromium', () => {
     await openConversation(pl, 'general');
     await expect(pl.locator('.mention.mention-me').last().innerText()).resolves.toBe('@Lee.Learner');
     await eventually(async () => expect(await badges(pl, 'general')).toEqual({ unread: '', mentions: '' }));
+    expect(errors).toEqual([]);
     await t.close();
     await l.close();
   });
@@ -241,6 +252,7 @@ describe('unread counts, @mentions and read receipts in Chromium', () => {
     await writer.engine.open(general);
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await ctx.newPage();
+    const errors = watchErrors(page);
     await signIn(page, ts.url, reader.email, reader.password);
     await openConversation(page, 'general');
     await openConversation(page, 'announcements');
@@ -273,6 +285,7 @@ describe('unread counts, @mentions and read receipts in Chromium', () => {
     await bar.getByRole('button', { name: 'Mark as read' }).click();
     await expect(bar.count()).resolves.toBe(0);
     await expect(page.locator('.divider-new').count()).resolves.toBe(0);
+    expect(errors).toEqual([]);
     await ctx.close();
   });
 });
