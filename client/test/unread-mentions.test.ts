@@ -245,7 +245,7 @@ describe('unread counts, @mentions and read receipts in Chromium', () => {
     await l.close();
   });
 
-  it('many new messages: the line stays where the reader left off, "Jump to new" goes there, "Mark as read" clears it', async () => {
+  it('many new messages: the line stays where the reader left off, "Jump to new" goes there, "Mark as read" clears it, "Mark unread" moves it', async () => {
     const writer = await addUser(ts, admin, 'tutor', { name: 'Busy Writer' });
     const reader = await addUser(ts, admin, 'student', { name: 'Rita Reader', connect: false });
     const general = channel(writer.engine, 'general');
@@ -285,6 +285,17 @@ describe('unread counts, @mentions and read receipts in Chromium', () => {
     await bar.getByRole('button', { name: 'Mark as read' }).click();
     await expect(bar.count()).resolves.toBe(0);
     await expect(page.locator('.divider-new').count()).resolves.toBe(0);
+
+    // "Mark unread" from a message: the line moves there and the counts come back until it is reopened.
+    const m = page.locator('.messages .msg', { hasText: 'update 28' }).first();
+    await m.hover();
+    await m.getByRole('button', { name: 'More actions' }).click();
+    await page.getByRole('menuitem', { name: 'Mark unread' }).click();
+    await eventually(async () => {
+      expect(await page.locator('.row:has(.divider-new) + .row .text').innerText()).toBe('update 28');
+      expect(await badges(page, 'general')).toEqual({ unread: '3', mentions: '' });
+      expect(await page.title()).toBe('(3) Commonroom');
+    });
     expect(errors).toEqual([]);
     await ctx.close();
   });
