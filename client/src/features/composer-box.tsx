@@ -1,28 +1,20 @@
 import { mentionHandle } from '@commonroom/model';
 import { isStaffRole, LIMITS, type PublicUser } from '@commonroom/protocol';
-import { useEffect, useId, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
+import {
+  lazy,
+  Suspense,
+  useEffect,
+  useId,
+  useLayoutEffect,
+  useRef,
+  useState,
+  type KeyboardEvent,
+} from 'react';
 import { useEngine, useEngineVersion } from '../hooks/engine-context.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
 import '../ui/unread-mentions.css';
 
-const COMMON_EMOJI = [
-  '👍',
-  '❤️',
-  '😂',
-  '🎉',
-  '👏',
-  '🙏',
-  '😊',
-  '🤔',
-  '👀',
-  '✅',
-  '🔥',
-  '💯',
-  '😢',
-  '😮',
-  '🙌',
-  '📚',
-];
+const EmojiPicker = lazy(async () => ({ default: (await import('./emoji-picker.tsx')).EmojiPicker }));
 
 /** What the person is typing after an `@` just before the caret (the same rules as findMentions). */
 const MENTION_QUERY = /(^|[^\p{L}\p{M}\p{N}_@.])@([\p{L}\p{M}\p{N}_.-]*)$/u;
@@ -300,20 +292,18 @@ export function ComposerBox({ conversationId, placeholder, parent, onSent, autoF
         </button>
       </div>
       {emojiOpen && (
-        <div className="emoji-picker" role="group" aria-label="Emoji">
-          {COMMON_EMOJI.map((e) => (
-            <button
-              type="button"
-              key={e}
-              onClick={() => {
-                insert(e);
-                setEmojiOpen(false);
-              }}
-            >
-              {e}
-            </button>
-          ))}
-        </div>
+        <Suspense fallback={null}>
+          <EmojiPicker
+            onClose={() => {
+              setEmojiOpen(false);
+              box.current?.focus();
+            }}
+            onPick={(e) => {
+              insert(e);
+              setEmojiOpen(false);
+            }}
+          />
+        </Suspense>
       )}
       <ErrorText message={error} />
     </form>

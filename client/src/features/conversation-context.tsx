@@ -11,6 +11,8 @@ export type ConversationControls = {
   openThread: (key: string) => void;
   /** Marks this message and everything after it unread; the pane stops marking read until reopened. */
   markUnread: (key: string) => void;
+  /** Marks everything read now, and lets the pane mark read as messages arrive again. */
+  markRead: () => void;
   /** True for rows drawn inside the thread panel: they offer no "reply in thread". */
   inThread: boolean;
 };

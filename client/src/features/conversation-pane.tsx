@@ -58,9 +58,14 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
     [conversationId, engine],
   );
 
+  const markRead = useCallback(() => {
+    holdUnread.current = false;
+    void engine.markRead(conversationId).catch(() => undefined);
+  }, [conversationId, engine]);
+
   const controls = useMemo<ConversationControls | null>(
-    () => (c ? { conversation: c, openThread: setThread, markUnread, inThread: false } : null),
-    [c, markUnread],
+    () => (c ? { conversation: c, openThread: setThread, markUnread, markRead, inThread: false } : null),
+    [c, markUnread, markRead],
   );
 
   useEffect(() => {
@@ -177,6 +182,7 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
             </div>
           ) : (
             <Composer
+              key={c.id}
               conversationId={c.id}
               placeholder={`Message ${c.kind === 'dm' ? title : `#${c.name ?? ''}`}`}
             />

@@ -4,6 +4,7 @@ import { lazy, Suspense, useEffect, useLayoutEffect, useMemo, useRef, useState }
 import { useEngine } from '../hooks/engine-context.tsx';
 import { useMentionNames } from '../hooks/use-unread.ts';
 import { dayLabel } from '../ui/format.ts';
+import { useConversationControls } from './conversation-context.tsx';
 import { MessageItem } from './message-item.tsx';
 import '../ui/unread-mentions.css';
 
@@ -68,6 +69,7 @@ export function MessageList(props: {
   jumpTo?: { key: string; n: number } | null;
 }) {
   const engine = useEngine();
+  const controls = useConversationControls();
   const me = engine.me();
   const ref = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
@@ -211,7 +213,8 @@ export function MessageList(props: {
               className="link-button"
               onClick={() => {
                 setMark({ ...placed, key: null });
-                void engine.markRead(props.conversationId).catch(() => undefined);
+                if (controls) controls.markRead();
+                else void engine.markRead(props.conversationId).catch(() => undefined);
               }}
             >
               Mark as read

@@ -1,6 +1,7 @@
 import { threadReplies } from '@commonroom/model';
 import { useEffect, useMemo, useRef } from 'react';
 import { useConversationView } from '../hooks/engine-context.tsx';
+import { useMentionNames } from '../hooks/use-unread.ts';
 import { Composer } from './composer.tsx';
 import { ConversationControlsProvider, useConversationControls } from './conversation-context.tsx';
 import { MessageItem } from './message-item.tsx';
@@ -37,7 +38,7 @@ export function ThreadPanel({
     void end.current?.scrollIntoView({ block: 'end' });
   }, [replies.length]);
 
-  const names = useMemo(() => new Set<string>(), []);
+  const names = useMentionNames();
   if (!view || !controls) return null;
   const shown = [
     ...replies.map((r) => ({ ...r, ...view.statusOf(r.key) })),
