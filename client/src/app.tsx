@@ -1,6 +1,7 @@
 import type { Engine } from '@commonroom/engine';
 import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { requestPersistentStorage } from './sync/boot.ts';
+import { clearAllDrafts } from './ui/drafts.ts';
 import { connectTabs } from './sync/tabs.ts';
 import { EngineProvider, useEngine, useEngineVersion } from './hooks/engine-context.tsx';
 import { useUnreadTitle } from './hooks/use-unread.ts';
@@ -131,6 +132,7 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
     if (waiting > 0 && !confirm(`${waiting} message(s) have not been sent yet. Sign out and lose them?`))
       return;
     await engine.logout(true);
+    clearAllDrafts();
     onSignedOut();
   };
 

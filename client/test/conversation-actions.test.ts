@@ -198,6 +198,23 @@ describe('conversation features in the PWA', () => {
     await close();
   });
 
+  it('a half-written message stays with its conversation, across switching and a reload, and goes at sign-out', async () => {
+    const { pa, close } = await twoPeople();
+    const box = pa.getByLabel('Message', { exact: true });
+    await box.fill('Draft for general, not sent');
+    await openConversation(pa, 'it-support');
+    await expect(box.inputValue()).resolves.toBe('');
+    await openConversation(pa, 'general');
+    await expect(box.inputValue()).resolves.toBe('Draft for general, not sent');
+    await pa.reload();
+    await openConversation(pa, 'general');
+    await expect(box.inputValue()).resolves.toBe('Draft for general, not sent');
+    await pa.getByRole('button', { name: 'Sign out' }).click();
+    await pa.getByLabel('Email or username').waitFor();
+    expect(await pa.evaluate(() => Object.keys(localStorage).filter((k) => k.includes('draft')))).toEqual([]);
+    await close();
+  });
+
   it('offline: an edit and a reaction survive a reload, and reach the other person once back online', async () => {
     const amy = await addUser(ts, admin, 'student', { name: 'Offline Olive', connect: false });
     const watcher = await addUser(ts, admin, 'tutor', { name: 'Watching Will' });

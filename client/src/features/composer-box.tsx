@@ -11,6 +11,7 @@ import {
   type KeyboardEvent,
 } from 'react';
 import { useEngine, useEngineVersion } from '../hooks/engine-context.tsx';
+import { loadDraft, saveDraft } from '../ui/drafts.ts';
 import { ErrorText } from '../ui/error-text.tsx';
 import '../ui/unread-mentions.css';
 
@@ -43,7 +44,9 @@ export function ComposerBox({ conversationId, placeholder, parent, onSent, autoF
   const engine = useEngine();
   useEngineVersion();
   const id = useId();
-  const [text, setText] = useState('');
+  // Per person too: a shared computer must not show one student's draft to the next.
+  const draftKey = `${engine.me()?.id ?? ''}/${conversationId}${parent ? `/${parent}` : ''}`;
+  const [text, setText] = useState(() => loadDraft(draftKey));
   const [caret, setCaret] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [emojiOpen, setEmojiOpen] = useState(false);
@@ -123,6 +126,10 @@ export function ComposerBox({ conversationId, placeholder, parent, onSent, autoF
   const shown = suggestions.length > 0;
   const current = Math.min(active, suggestions.length - 1);
   const optionId = (i: number) => `${id}-option-${i}`;
+
+  useEffect(() => {
+    saveDraft(draftKey, text);
+  }, [draftKey, text]);
 
   useLayoutEffect(() => {
     const el = box.current;
