@@ -116,3 +116,46 @@ export function buildView(args: {
     rejectedReplies,
   };
 }
+
+/**
+ * Views are read many times per change (the sidebar reads every conversation on each render), and a merge
+ * walks every message. Each view is kept until one of its documents, its outbox entries, the conversation
+ * or the person changes.
+ */
+export function createViewCache(build: (conversationId: string) => ConversationView) {
+  const cache = new Map<
+    string,
+    { conversation: unknown; me: unknown; fingerprint: string; view: ConversationView }
+  >();
+  return {
+    get(
+      conversationId: string,
+      inputs: {
+        conversation: Conversation | null;
+        me: Me | null;
+        replicas: Iterable<Replica>;
+        outbox: Iterable<OutboxEntry>;
+      },
+    ): ConversationView {
+      const parts: string[] = [];
+      for (const r of inputs.replicas)
+        if (r.parsed.conversationId === conversationId) parts.push(`${r.name}@${r.version}`);
+      parts.sort();
+      for (const e of inputs.outbox)
+        if (e.conversationId === conversationId) parts.push(`${e.id}:${e.status}:${e.error?.code ?? ''}`);
+      const fingerprint = parts.join('|');
+      const hit = cache.get(conversationId);
+      if (
+        hit &&
+        hit.conversation === inputs.conversation &&
+        hit.me === inputs.me &&
+        hit.fingerprint === fingerprint
+      )
+        return hit.view;
+      const view = build(conversationId);
+      cache.set(conversationId, { conversation: inputs.conversation, me: inputs.me, fingerprint, view });
+      return view;
+    },
+    clear: (): void => cache.clear(),
+  };
+}

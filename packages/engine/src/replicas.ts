@@ -18,6 +18,8 @@ export type Replica = {
   /** Being rebuilt from the server after a refused change. */
   rebuilding: boolean;
   storedUpdates: number;
+  /** Goes up with every change to the document (or its replacement): views are cached against it. */
+  version: number;
 };
 
 export const REMOTE = Symbol('remote');
@@ -61,7 +63,11 @@ export function createReplicas(deps: {
         deps.onStored?.(r, update);
       }
     });
-    r.doc.on('afterTransaction', () => deps.onChange(r));
+    r.version++;
+    r.doc.on('afterTransaction', () => {
+      r.version++;
+      deps.onChange(r);
+    });
   };
 
   const load = async (name: string): Promise<Replica> => {
@@ -80,6 +86,7 @@ export function createReplicas(deps: {
       synced: false,
       rebuilding: false,
       storedUpdates: updates.length,
+      version: 0,
     };
     attach(r);
     replicas.set(name, r);
