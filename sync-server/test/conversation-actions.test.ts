@@ -474,6 +474,43 @@ describe('conversation actions through real engines (issue 4)', () => {
     });
   });
 
+  describe('actions taken while a refused change is being undone (P12)', () => {
+    it('a reaction taken off, a mark unread and an edit, made before the server copy is back, all count', async () => {
+      // After a refusal the engine throws its copy of the document away and waits for the server's. An
+      // action taken in between used to be decided against the empty copy: taking a reaction off found
+      // nothing to take off, mark unread found no mark to move back (both silently dropped), and an edit
+      // did not follow the one before it, so the older edit could win.
+      const key = await post(tutor, 'Exam timetable is out', [amy]);
+      const mine = await post(amy, 'thanks, when is maths?', [tutor]);
+      await amy.engine.react(general, key, '👍', true);
+      await amy.engine.edit(general, localOf(mine), 'thanks! when is maths?');
+      await amy.engine.markRead(general);
+      await amy.engine.settled();
+      const seq = msg(amy, key)?.seq ?? 0;
+      // Offline the moment the refusal arrives, so the copy stays empty while Amy acts.
+      const stop = amy.engine.onError(() => amy.engine.disconnect());
+      await amy.engine.send(general, 'forged @channel anyone?');
+      await eventually(() => expect(amy.engine.status().connection).toBe('offline'));
+      stop();
+      await eventually(() => expect(msg(amy, mine)).toBeUndefined());
+      await amy.engine.react(general, key, '👍', false);
+      await amy.engine.markUnread(general, key);
+      await amy.engine.edit(general, localOf(mine), 'thanks! when is the maths exam?');
+      amy.engine.connect();
+      await amy.engine.settled();
+      for (const u of [amy, tutor])
+        await eventually(() => {
+          expect(msg(u, key)?.reactions).toEqual([]);
+          expect(msg(u, mine)?.text).toBe('thanks! when is the maths exam?');
+          expect(view(u).state.readSeqs.get(amy.id)).toBe(seq - 1);
+        });
+      expect(amy.engine.outbox().map((o) => [o.kind, o.status])).toEqual([['send', 'rejected']]);
+      await refusal(amy.engine, 'send');
+      await amy.engine.markRead(general);
+      await amy.engine.settled();
+    });
+  });
+
   describe('unread, mentions and read receipts', () => {
     it('unread counts rise with channel messages from others and clear when read', async () => {
       await amy.engine.markRead(general);
@@ -601,6 +638,39 @@ describe('conversation actions through real engines (issue 4)', () => {
         if (!m) throw new Error('missing');
         expect(seenBy(s, m).map((x) => x.userId)).toEqual([ben.id, amy.id]);
       });
+    });
+
+    it('no receipts in a channel of more than 20: readers are not followed by everyone', async () => {
+      const big = await tutor.engine.createChannel(`year-${Date.now() % 100000}`, 'private', 'whole year');
+      const UserReply = z.object({ user: z.object({ id: z.string() }) });
+      const ids: string[] = [amy.id];
+      for (let i = 0; i < 19; i++) {
+        const { user } = await admin.api.request('POST', '/api/admin/users', UserReply, {
+          displayName: `Year Student ${i}`,
+          email: `year${i}-${Date.now() % 100000}@college.test`,
+          role: 'student',
+          password: 'password-year-long',
+        });
+        ids.push(user.id);
+      }
+      await tutor.engine.api.request('POST', `/api/conversations/${big.id}/members`, z.unknown(), {
+        userIds: ids,
+      });
+      expect(ts.server.internals.conversations.memberCount(big.id)).toBe(21);
+      await amy.engine.refreshConversations();
+      for (const u of [amy, tutor]) await u.engine.open(big.id);
+      const key = await post(tutor, 'term dates are on the website', [amy], big.id);
+      await amy.engine.markRead(big.id);
+      await amy.engine.settled();
+      // A later message from the tutor has arrived, so Amy's read mark would have too, were she followed.
+      await post(tutor, 'and the holidays', [amy], big.id);
+      const s = view(tutor, big.id).state;
+      expect(s.readSeqs.has(amy.id)).toBe(false);
+      const m = s.byKey.get(key);
+      if (!m) throw new Error('missing message');
+      expect(seenBy(s, m)).toEqual([]);
+      // Amy's own devices still have her mark.
+      expect(view(amy, big.id).unread).toBe(1);
     });
   });
 });

@@ -26,7 +26,7 @@ import * as z from 'zod/mini';
 import { applyAction, type ActionPayloads } from './actions.ts';
 import { createApiClient } from './api-client.ts';
 import { createConnection, type ConnectionState, type SocketFactory, type Timers } from './connection.ts';
-import { buildView, segmentDocs, type ConversationView } from './engine-view.ts';
+import { buildView, createViewCache, segmentDocs, type ConversationView } from './engine-view.ts';
 import type { PeerEvent } from './peers.ts';
 
 export type { ConversationView, EngineMessage, MessageStatus } from './engine-view.ts';
@@ -114,6 +114,13 @@ export function createEngine(opts: EngineOptions) {
   const rebuiltAfter = new Map<string, number>();
   /** Replicas whose post-rebuild replay is running: a second step 2 (a duplicate) must not start another. */
   const replaying = new Set<Replica>();
+  /**
+   * Documents a rebuild emptied whose server copy has not arrived or is still being replayed onto: nothing
+   * (or not everything) in them to act on yet.
+   */
+  const awaitingCopy = new Set<string>();
+  /** Outbox entries taken while their document awaited its copy: not applied yet; the replay applies them. */
+  const deferred = new Set<string>();
   let nextRef = 1;
   const presence = new Map<string, PresenceInfo>();
   const typing = new Map<string, Map<string, number>>();
@@ -314,6 +321,31 @@ export function createEngine(opts: EngineOptions) {
     }
   };
 
+  const copyOf = (doc: Y.Doc): Y.Doc => {
+    const copy = new Y.Doc();
+    Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
+    return copy;
+  };
+  /**
+   * Whether `doc` already has everything `update` does (applying it there changes nothing). Applied to the
+   * copy either way, so later updates that build on this one are judged against it too.
+   */
+  const holds = (doc: Y.Doc, update: Uint8Array): boolean => {
+    let changed = false;
+    const onUpdate = (): void => {
+      changed = true;
+    };
+    doc.on('update', onUpdate);
+    try {
+      Y.applyUpdate(doc, update);
+    } catch {
+      return false;
+    } finally {
+      doc.off('update', onUpdate);
+    }
+    return !changed && doc.store.pendingStructs === null && doc.store.pendingDs === null;
+  };
+
   const act = async <K extends ActionKind>(
     conversationId: string,
     doc: string,
@@ -338,6 +370,18 @@ export function createEngine(opts: EngineOptions) {
       error: null,
     };
     outbox.set(entry.id, entry);
+    if (awaitingCopy.has(doc)) {
+      // The replica is empty until the server's copy arrives, then partly replayed (P12). Applied to it,
+      // this action would be decided against nothing (a reaction not there to take off, no read mark to move
+      // back) and would not follow the edit before it, so an older value could win. The replay applies it
+      // to the server's copy, after the actions taken before it.
+      deferred.add(entry.id);
+      await storage.putOutbox(entry);
+      await storage.setMeta('order', order);
+      toPeers({ t: 'outbox-put', entry });
+      emit();
+      return entry;
+    }
     const update = applyCaptured(r, kind, payload);
     if (update === null) {
       outbox.delete(entry.id);
@@ -346,6 +390,10 @@ export function createEngine(opts: EngineOptions) {
     // Durable on the device before the caller hears "saved" (the UI then shows "waiting to send").
     await storage.commitLocal(doc, update, { ...entry, update });
     await storage.setMeta('order', order);
+    // A rebuild's replay may have applied this action again meanwhile, to the fresh copy (or found nothing
+    // left to do): that is what counts. This update belongs to the copy thrown away; sent late, it could
+    // win over newer values.
+    if (entry.update !== null || !outbox.has(entry.id)) return entry;
     entry.update = update;
     toPeers({ t: 'doc', doc, update });
     toPeers({ t: 'outbox-put', entry });
@@ -363,6 +411,7 @@ export function createEngine(opts: EngineOptions) {
     if (!r || r.rebuilding) return;
     r.rebuilding = true;
     r.synced = false;
+    awaitingCopy.add(doc);
     rebuiltAfter.set(doc, order);
     await replicas.reset(r);
     // Offline now (the socket may have dropped while the copy was cleared): the next WELCOME subscribes it.
@@ -392,16 +441,33 @@ export function createEngine(opts: EngineOptions) {
   };
 
   /**
-   * Applies waiting actions to a replica again: all of them after a rebuild, or only those not yet applied
-   * (moved here from a closed segment). An action that changes nothing is already on the server.
+   * Applies waiting actions to a replica again: all of them after a rebuild, only those not yet applied
+   * (moved here from a closed segment), or only those deferred while it awaited its copy (the app closed
+   * mid-rebuild). An action that changes nothing is already on the server (or has nothing left to do).
    */
-  const replay = async (r: Replica, onlyUnapplied = false): Promise<void> => {
-    for (const e of [...outbox.values()].sort((a, b) => a.order - b.order)) {
-      if (e.doc !== r.name || e.status !== 'pending' || (onlyUnapplied && e.update !== null)) continue;
+  const replay = async (r: Replica, only: 'all' | 'unapplied' | 'deferred' = 'all'): Promise<void> => {
+    // After a rebuild the replica is exactly the server's copy here, before anything is applied again.
+    const serverCopy = only === 'all' ? copyOf(r.doc) : null;
+    const reapply = async (e: OutboxEntry): Promise<void> => {
+      const wasDeferred = deferred.delete(e.id);
+      if (serverCopy && e.update !== null && !wasDeferred && holds(serverCopy, e.update)) {
+        // The server stored this one (its acknowledgement was lost or is still on the way). Applying the
+        // action again would make a new change, undoing whatever came after it: a reaction someone took off
+        // on another device back on, a newer edit overwritten, a pin another tutor removed back.
+        outbox.delete(e.id);
+        await storage.deleteOutbox(e.id);
+        toPeers({ t: 'outbox-del', ids: [e.id] });
+        return;
+      }
       const update = applyCaptured(r, e.kind, e.payload);
-      if (update === null && !onlyUnapplied && e.order > (rebuiltAfter.get(r.name) ?? Infinity)) {
+      if (
+        update === null &&
+        only === 'all' &&
+        !wasDeferred &&
+        e.order > (rebuiltAfter.get(r.name) ?? Infinity)
+      ) {
         // Taken during the rebuild: already in the rebuilt copy, never sent (sending waits for the replay).
-        continue;
+        return;
       } else if (update === null) {
         outbox.delete(e.id);
         await storage.deleteOutbox(e.id);
@@ -411,6 +477,24 @@ export function createEngine(opts: EngineOptions) {
         await storage.commitLocal(r.name, update, e);
         toPeers({ t: 'outbox-put', entry: e });
       }
+    };
+    for (const e of [...outbox.values()].sort((a, b) => a.order - b.order)) {
+      if (e.doc !== r.name || e.status !== 'pending') continue;
+      if ((only === 'unapplied' && e.update !== null) || (only === 'deferred' && !deferred.has(e.id)))
+        continue;
+      await reapply(e);
+    }
+    if (only === 'all') {
+      // Actions taken while this replay ran waited too (the copy was only partly rebuilt): apply them, in
+      // order, until none is left; only then may new actions apply to the copy directly.
+      for (;;) {
+        const more = [...outbox.values()]
+          .filter((e) => e.doc === r.name && e.status === 'pending' && deferred.has(e.id))
+          .sort((a, b) => a.order - b.order);
+        if (more.length === 0) break;
+        for (const e of more) await reapply(e);
+      }
+      awaitingCopy.delete(r.name);
     }
     r.rebuilding = false;
     toPeers({ t: 'replace', doc: r.name, state: Y.encodeStateAsUpdate(r.doc) });
@@ -431,7 +515,7 @@ export function createEngine(opts: EngineOptions) {
       targets.add(e.doc);
     }
     await rebuild(doc);
-    for (const t of targets) await replay(await replicas.open(t), true);
+    for (const t of targets) await replay(await replicas.open(t), 'unapplied');
   };
 
   const settle = async (
@@ -505,6 +589,13 @@ export function createEngine(opts: EngineOptions) {
             // Two replays at once would each take the other's re-applied actions for ones the server has.
             replaying.add(r);
             void replay(r).finally(() => replaying.delete(r));
+          } else if (
+            !replaying.has(r) &&
+            [...outbox.values()].some((e) => deferred.has(e.id) && e.doc === r.name)
+          ) {
+            // Actions deferred by a rebuild the app was closed during: apply them to the server's copy now.
+            replaying.add(r);
+            void replay(r, 'deferred').finally(() => replaying.delete(r));
           }
           emit();
         }
@@ -553,13 +644,21 @@ export function createEngine(opts: EngineOptions) {
   // ——— reading ———
 
   const segmentsOf = (conversationId: string): SegmentDocs[] => segmentDocs(replicas.all(), conversationId);
-  const view = (conversationId: string): ConversationView =>
+  const views = createViewCache((conversationId) =>
     buildView({
       conversation: conversations.get(conversationId) ?? null,
       conversationId,
       segments: segmentsOf(conversationId),
       outbox: outbox.values(),
       me,
+    }),
+  );
+  const view = (conversationId: string): ConversationView =>
+    views.get(conversationId, {
+      conversation: conversations.get(conversationId) ?? null,
+      me,
+      replicas: replicas.all(),
+      outbox: outbox.values(),
     });
 
   const checkSettled = (): void => {
@@ -646,6 +745,8 @@ export function createEngine(opts: EngineOptions) {
       for (const e of await storage.listOutbox()) {
         outbox.set(e.id, e);
         order = Math.max(order, e.order);
+        // Taken while a rebuild waited for the server's copy: applied when that document's copy arrives.
+        if (e.status === 'pending' && e.update === null) deferred.add(e.id);
       }
       for (const c of conversations.values()) if (c.isMember) await openConversationDocs(c);
       emit();
@@ -875,7 +976,9 @@ export function createEngine(opts: EngineOptions) {
       for (const seg of segmentsOf(conversationId)) {
         const doc = ownDoc(conversationId, seg.segment);
         const r = replicas.get(doc);
-        if (r && readSeqOf(r.doc) >= seq) await act(conversationId, doc, 'unread', { deviceId, seq });
+        // Mid-rebuild the replica shows no marks: the replay decides on the server's copy.
+        if (r && (awaitingCopy.has(doc) || readSeqOf(r.doc) >= seq))
+          await act(conversationId, doc, 'unread', { deviceId, seq });
       }
     },
     /** Forgets a refused action (the person has seen it). */
@@ -909,7 +1012,10 @@ export function createEngine(opts: EngineOptions) {
     status: (): SyncStatus => ({
       // A follower tab has no socket of its own: it reports the leader tab's.
       connection: leaderStatus && conn.state() === 'offline' ? leaderStatus.connection : conn.state(),
-      waiting: [...outbox.values()].filter((e) => e.status === 'pending').length,
+      // What the person did and is waiting on; read marks travel too but are not "waiting to send".
+      waiting: [...outbox.values()].filter(
+        (e) => e.status === 'pending' && e.kind !== 'read' && e.kind !== 'unread',
+      ).length,
       rejected: [...outbox.values()].filter((e) => e.status === 'rejected').length,
       lastSyncedAt: leaderStatus && conn.state() === 'offline' ? leaderStatus.lastSyncedAt : lastSyncedAt,
     }),
