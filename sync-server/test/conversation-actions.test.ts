@@ -246,6 +246,27 @@ describe('conversation actions through real engines (issue 4)', () => {
     });
   });
 
+  it('a delete cannot be undone by a hand-made update that takes the mark away', async () => {
+    const key = await post(ben, 'posted by mistake', [amy]);
+    await ben.engine.delete(general, localOf(key));
+    await ben.engine.settled();
+    await eventually(() => expect(msg(amy, key)?.deleted).toBe(true));
+    const raw = await connectRaw(ts.url, await login(ts.url, ben.email, ben.password));
+    const doc = authorDoc(general as ConversationId, ben.id as UserId);
+    const mine = await raw.fetchDoc(doc);
+    if (!('share' in mine)) throw new Error('could not read own document');
+    const answer = await raw.write(
+      doc,
+      craftUpdate((d) => authorRoots(d).del.delete(localOf(key)), mine),
+    );
+    expect(answer).toEqual({ kind: 'reject', code: 'bad-delete' });
+    raw.close();
+    await ben.engine.send(general, 'after the refused undo');
+    await eventually(() => expect(texts(amy.engine, general)).toContain('after the refused undo'));
+    expect(msg(amy, key)?.deleted).toBe(true);
+    expect(ts.server.internals.messages.get(general, ben.id, localOf(key))?.text).toBe('posted by mistake');
+  });
+
   describe('reactions', () => {
     it('a reaction on behalf of someone else is refused: their document is theirs (T1)', async () => {
       const key = await post(tutor, 'Who is coming on the trip?', [amy, ben]);

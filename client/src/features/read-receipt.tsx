@@ -1,11 +1,8 @@
-import { seenBy, type MessageView } from '@commonroom/model';
+import { RECEIPT_MAX_MEMBERS, seenBy, type MessageView } from '@commonroom/model';
 import { useState } from 'react';
 import { useEngine, useEngineVersion } from '../hooks/engine-context.tsx';
 import { clockTime, dayLabel } from '../ui/format.ts';
 import '../ui/unread-mentions.css';
-
-/** Channels bigger than this show no receipts: "seen by 140" helps nobody and says too much. */
-const MAX_RECEIPT_MEMBERS = 20;
 
 function seenAt(at: number): string {
   const day = dayLabel(at, Date.now());
@@ -44,7 +41,7 @@ export function ReadReceipt({ conversationId, m }: { conversationId: string; m: 
       </p>
     );
   }
-  if (c.kind !== 'dm' && c.memberCount > MAX_RECEIPT_MEMBERS) return null;
+  if (c.kind !== 'dm' && c.memberCount > RECEIPT_MAX_MEMBERS) return null;
   const names = seen.map((s) => engine.user(s.userId)?.displayName ?? 'someone');
   return (
     <div className="receipt" data-testid="read-receipt">

@@ -41,6 +41,7 @@ export {
   type Refusal,
 } from './validate.ts';
 export {
+  RECEIPT_MAX_MEMBERS,
   mentionCount,
   pinnedMessages,
   readConversation,

@@ -205,6 +205,12 @@ export function mentionCount(state: ConversationState, me: Mentionable & { id: s
   return n;
 }
 
+/**
+ * Receipts show in DMs and in channels of at most this many members; the server lists readers in the index
+ * (so others follow their documents) only there. Larger channels show none: "seen by 140" helps nobody.
+ */
+export const RECEIPT_MAX_MEMBERS = 20;
+
 /** Who (other than its author) has read up to this message, with when their mark last moved. */
 export function seenBy(state: ConversationState, m: MessageView): { userId: string; at: number }[] {
   if (m.seq === null) return [];

@@ -1,6 +1,7 @@
 import {
   AUTHOR_ROOTS,
   hasBroadcastMention,
+  RECEIPT_MAX_MEMBERS,
   IDX_ROOTS,
   MOD_ROOTS,
   SEGMENT_STRIDE,
@@ -55,7 +56,7 @@ const SLOW_APPLY_MS = 100;
  * is listed in the index like an author, so other clients follow their document and see their read marks;
  * in larger channels readers are not listed, so nobody follows thousands of documents for nothing.
  */
-const RECEIPT_MEMBERS = 20;
+const RECEIPT_MEMBERS = RECEIPT_MAX_MEMBERS;
 
 const ROOTS: Record<DocName['kind'], ReadonlySet<string>> = {
   author: AUTHOR_ROOTS,
