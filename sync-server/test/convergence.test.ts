@@ -843,7 +843,12 @@ async function runSeed(seed: number, opts: { slowStorage?: boolean } = {}): Prom
 
     lap('actions');
     phase = 'settling';
-    for (const c of clients) c.faults.setEnabled(false);
+    // The network is good again: as the browser's online event does, every device retries at once instead
+    // of waiting out a backoff that a run of failed handshakes may have stretched to 30 s.
+    for (const c of clients) {
+      c.faults.setEnabled(false);
+      c.engine.retryNow();
+    }
     await Promise.all(
       clients.map((c) =>
         withTimeout(c.engine.settled(), 20_000, () => clients.map(describeEngine).join('\n')),

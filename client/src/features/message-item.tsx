@@ -109,6 +109,11 @@ export function MessageItem({
             )}
           </button>
         )}
+        {mine && m.status === 'saving' && (
+          <span className="visually-hidden" data-status="saving">
+            Saving on this device
+          </span>
+        )}
         {mine && m.status === 'waiting' && (
           <p className="delivery" data-status="waiting">
             Waiting to send

@@ -139,6 +139,9 @@ export function createConnection(o: ConnectionOptions) {
     start(): void {
       wanted = true;
       attempt = 0;
+      // A reconnect timer from a long backoff must not hold a fresh start back (it could wait 30 s).
+      if (timer !== null) o.timers.clearTimeout(timer);
+      timer = null;
       open();
     },
     stop(): void {

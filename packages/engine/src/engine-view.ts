@@ -15,7 +15,8 @@ import type { OutboxEntry } from './storage.ts';
 
 /** What a person sees of a conversation: the merged documents plus the honest state of their own actions. */
 
-export type MessageStatus = 'sent' | 'waiting' | 'rejected';
+/** `saving`: shown, not yet durable on this device (milliseconds); `waiting`: stored here, not yet acknowledged. */
+export type MessageStatus = 'saving' | 'sent' | 'waiting' | 'rejected';
 export type EngineMessage = MessageView & { status: MessageStatus; error: string | null };
 export type ConversationView = {
   conversation: Conversation | null;
@@ -57,6 +58,8 @@ export function buildView(args: {
   conversationId: string;
   segments: SegmentDocs[];
   outbox: Iterable<OutboxEntry>;
+  /** Outbox entries whose device write has not finished. */
+  unsaved: ReadonlySet<string>;
   me: Me | null;
 }): ConversationView {
   const { conversationId, me } = args;
@@ -70,7 +73,13 @@ export function buildView(args: {
   const statusOf = (key: string): { status: MessageStatus; error: string | null } => {
     const e = pending.get(key);
     return {
-      status: e ? (e.status === 'rejected' ? 'rejected' : 'waiting') : 'sent',
+      status: !e
+        ? 'sent'
+        : e.status === 'rejected'
+          ? 'rejected'
+          : args.unsaved.has(e.id)
+            ? 'saving'
+            : 'waiting',
       error: e?.error?.message ?? null,
     };
   };
@@ -135,6 +144,7 @@ export function createViewCache(build: (conversationId: string) => ConversationV
         me: Me | null;
         replicas: Iterable<Replica>;
         outbox: Iterable<OutboxEntry>;
+        unsaved: ReadonlySet<string>;
       },
     ): ConversationView {
       const parts: string[] = [];
@@ -142,7 +152,10 @@ export function createViewCache(build: (conversationId: string) => ConversationV
         if (r.parsed.conversationId === conversationId) parts.push(`${r.name}@${r.version}`);
       parts.sort();
       for (const e of inputs.outbox)
-        if (e.conversationId === conversationId) parts.push(`${e.id}:${e.status}:${e.error?.code ?? ''}`);
+        if (e.conversationId === conversationId)
+          parts.push(
+            `${e.id}:${e.status}:${e.error?.code ?? ''}:${inputs.unsaved.has(e.id) ? 'unsaved' : ''}`,
+          );
       const fingerprint = parts.join('|');
       const hit = cache.get(conversationId);
       if (

@@ -119,6 +119,8 @@ export function createEngine(opts: EngineOptions) {
    * (or not everything) in them to act on yet.
    */
   const awaitingCopy = new Set<string>();
+  /** Outbox entries whose device write is still running (see act). */
+  const unsaved = new Set<string>();
   /** Outbox entries taken while their document awaited its copy: not applied yet; the replay applies them. */
   const deferred = new Set<string>();
   let nextRef = 1;
@@ -370,6 +372,9 @@ export function createEngine(opts: EngineOptions) {
       error: null,
     };
     outbox.set(entry.id, entry);
+    // Until the device write finishes the person sees "saving", never "waiting to send": closing the app
+    // in that moment loses it, so the promise of "waiting" must wait for the write.
+    unsaved.add(entry.id);
     if (awaitingCopy.has(doc)) {
       // The replica is empty until the server's copy arrives, then partly replayed (P12). Applied to it,
       // this action would be decided against nothing (a reaction not there to take off, no read mark to move
@@ -378,6 +383,7 @@ export function createEngine(opts: EngineOptions) {
       deferred.add(entry.id);
       await storage.putOutbox(entry);
       await storage.setMeta('order', order);
+      unsaved.delete(entry.id);
       toPeers({ t: 'outbox-put', entry });
       emit();
       return entry;
@@ -385,11 +391,14 @@ export function createEngine(opts: EngineOptions) {
     const update = applyCaptured(r, kind, payload);
     if (update === null) {
       outbox.delete(entry.id);
+      unsaved.delete(entry.id);
       return null;
     }
     // Durable on the device before the caller hears "saved" (the UI then shows "waiting to send").
     await storage.commitLocal(doc, update, { ...entry, update });
     await storage.setMeta('order', order);
+    unsaved.delete(entry.id);
+    emit();
     // A rebuild's replay may have applied this action again meanwhile, to the fresh copy (or found nothing
     // left to do): that is what counts. This update belongs to the copy thrown away; sent late, it could
     // win over newer values.
@@ -650,6 +659,7 @@ export function createEngine(opts: EngineOptions) {
       conversationId,
       segments: segmentsOf(conversationId),
       outbox: outbox.values(),
+      unsaved,
       me,
     }),
   );
@@ -659,6 +669,7 @@ export function createEngine(opts: EngineOptions) {
       me,
       replicas: replicas.all(),
       outbox: outbox.values(),
+      unsaved,
     });
 
   const checkSettled = (): void => {
