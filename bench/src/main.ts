@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +17,7 @@ import { SERVER_KINDS, type ServerKind } from './servers/types.ts';
  * bench/results/latest.json. `--quick` is the CI smoke run: small sizes, short runs, results printed and
  * written to bench/results/quick.json only (BENCHMARKS.md keeps the full figures). `--only=a,b` runs some
  * figures; `--servers=commonroom` some servers; `--profile` writes server CPU profiles to bench/results/prof;
- * `--experiment=cork` measures a proposed server change (results/experiment-cork.json only).
+ * `--report` only rewrites BENCHMARKS.md from latest.json; `--experiment=cork` measures a proposed server change (results/experiment-cork.json only).
  */
 
 const args = process.argv.slice(2);
@@ -35,6 +35,14 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const resultsDir = join(root, 'bench', 'results');
 mkdirSync(resultsDir, { recursive: true });
 const opts: Options = { quick, profile: flag('profile') !== undefined ? join(resultsDir, 'prof') : null };
+
+// `--report`: rewrite BENCHMARKS.md from bench/results/latest.json without running anything.
+if (flag('report') !== undefined) {
+  const saved = JSON.parse(readFileSync(join(resultsDir, 'latest.json'), 'utf8')) as Results;
+  writeReport(join(root, 'BENCHMARKS.md'), saved);
+  console.log('wrote BENCHMARKS.md from bench/results/latest.json');
+  process.exit(0);
+}
 
 const wanted = (id: string): boolean => !only || only.includes(id);
 const results: Results = { machine: machine(), quick, figures: {} };
