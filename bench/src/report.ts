@@ -11,6 +11,8 @@ export type Results = {
   machine: Machine;
   quick: boolean;
   loadAverageAfter?: number;
+  /** Figures measured later by `npm run bench -- --only=…` and merged in. */
+  partialRuns?: { figures: string[]; date: string; loadAverage: number }[];
   figures: Record<string, Partial<Record<ServerKind, unknown>>>;
 };
 
@@ -116,6 +118,40 @@ const SECTIONS: Section[] = [
         better: 'none',
       },
       { label: 'server CPU', target: '', value: get('serverCpuPercent'), unit: '%', better: 'lower' },
+    ],
+  },
+  {
+    id: 'load500',
+    title: 'Latency under load: 500 clients in 50 channels',
+    setup:
+      '500 clients, 10 per channel, each writing one message a minute at a random moment of a 60 s run (open ' +
+      'loop); every other member of the channel records send → receive. Presence is not sent yet (the issue asks ' +
+      'for it; the peers would need awareness updates for the same load).',
+    rows: [
+      {
+        label: 'delivery p99',
+        target: '≤ 50 ms',
+        value: get('delivery', 'p99'),
+        unit: 'ms',
+        better: 'lower',
+        meets: (v) => v <= 50,
+      },
+      { label: 'delivery p50', target: '', value: get('delivery', 'p50'), unit: 'ms', better: 'lower' },
+      { label: 'write acknowledged p99', target: '', value: get('ack', 'p99'), unit: 'ms', better: 'lower' },
+      {
+        label: 'deliveries (of expected)',
+        target: 'all',
+        value: (r) => ratio(r, 'delivered', 'expected'),
+        unit: '%',
+        better: 'none',
+      },
+      {
+        label: 'time to connect the 500',
+        target: '',
+        value: (r) => secs(get('connectMs')(r)),
+        unit: 's',
+        better: 'lower',
+      },
     ],
   },
   {
@@ -338,6 +374,12 @@ export function renderGenerated(results: Results): string {
       'Ratios are Commonroom / the better peer (below 1 is better for times, above 1 for rates). Raw figures: ' +
       '`bench/results/latest.json`.',
   ];
+  for (const r of results.partialRuns ?? [])
+    head.push(
+      '',
+      `Measured separately (\`--only=${r.figures.join(',')}\`) at ${r.date.slice(0, 16).replace('T', ' ')} UTC, ` +
+        `load average ${r.loadAverage} before.`,
+    );
   const body = SECTIONS.filter((s) => results.figures[s.id]).map((s) => table(s, results.figures));
   return [...head, '', ...body.flatMap((b) => [b, '']), END].join('\n');
 }

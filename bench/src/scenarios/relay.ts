@@ -15,6 +15,8 @@ export type RelayPlan = {
   durationMs: number;
   apply: boolean;
   procs: number;
+  /** Channels the clients are spread over (client i in channel i % channels); 1 unless given. */
+  channels?: number;
 };
 
 export type RelayResult = {
@@ -33,9 +35,11 @@ export type RelayResult = {
 export async function relayRun(kind: ServerKind, plan: RelayPlan, opts: Options): Promise<RelayResult> {
   const server = await startServer(kind, opts);
   try {
+    const channels = plan.channels ?? 1;
     const writerIdx = Array.from({ length: plan.writers }, (_, i) => i);
-    const { specs } = await clientSpecs(kind, server.port, plan.clients, 1, (_c, setup) =>
-      writerIdx.map((i) => setup.users[i]?.id ?? ''),
+    // Commonroom clients follow the author documents of their channel's writers.
+    const { specs } = await clientSpecs(kind, server.port, plan.clients, channels, (c, setup) =>
+      setup.users.filter((u, i) => u.channel === c && i < plan.writers).map((u) => u.id),
     );
     const load = await connectLoad(kind, server.port, specs, plan.procs, { apply: plan.apply });
     try {
@@ -83,10 +87,10 @@ export async function relayRun(kind: ServerKind, plan: RelayPlan, opts: Options)
         ack: percentiles(ack),
         sent,
         delivered,
-        expected: sent * (plan.clients - 1),
+        expected: sent * (plan.clients / channels - 1),
         acked: results.reduce((n, r) => n + r.acked, 0),
         deliveriesPerSec: Math.round(delivered / spanS),
-        offeredPerSec: plan.writers * plan.rate * (plan.clients - 1),
+        offeredPerSec: plan.writers * plan.rate * (plan.clients / channels - 1),
         serverCpuPercent: Math.round(((cpu1 - cpu0) / 1e6 / wallS) * 100),
         connectMs: Math.round(load.connectMs),
       };
