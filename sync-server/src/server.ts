@@ -188,6 +188,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
       audit,
       rooms,
       hub,
+      presence,
       store,
       accounts,
       service,

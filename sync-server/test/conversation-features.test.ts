@@ -176,4 +176,19 @@ describe('conversation features through three engines on a real server', () => {
     };
     expect(stored.n).toBe(0);
   });
+
+  it('P9: with more people seen than one message may carry frames, WELCOME and presence still arrive', async () => {
+    // A college sees thousands of people a day; each becomes a presence frame in every WELCOME. One message
+    // holds at most LIMITS.maxFramesPerMessage frames, so the server splits them (found by the benchmarks:
+    // from the 512th person on, clients closed and never came back).
+    for (let i = 0; i < 1_200; i++) ts.server.internals.presence.connect(`seen-${i}`);
+    const late = await addUser(ts, admin, 'student', { name: 'Late Lucy' });
+    expect(late.engine.status().connection).toBe('online');
+    await eventually(() => expect(late.engine.presenceOf('seen-1199')?.status).toBe('online'));
+    expect(late.engine.presenceOf('seen-0')?.status).toBe('online');
+    await late.engine.send(general, 'I can still talk');
+    await eventually(() => expect(texts(a.engine, general)).toContain('I can still talk'));
+    for (let i = 0; i < 1_200; i++) ts.server.internals.presence.disconnect(`seen-${i}`);
+    late.engine.disconnect();
+  });
 });

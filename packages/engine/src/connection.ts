@@ -105,7 +105,8 @@ export function createConnection(o: ConnectionOptions) {
       // Not held to the 64 KiB a client may send: the server's SYNC step 2 carries a whole document.
       const decoded = decodeMessage(bytes, Number.POSITIVE_INFINITY);
       if (!decoded.ok) {
-        s.close(CLOSE.malformedFrame, 'client could not decode a server message');
+        // Not a terminal code: a client that stopped for good here would never come back on its own.
+        s.close(CLOSE.unreadableServerMessage, 'client could not decode a server message');
         return;
       }
       const rest: Frame[] = [];

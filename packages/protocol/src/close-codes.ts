@@ -19,6 +19,8 @@ export const CLOSE = {
   rateLimited: 4100,
   /** The server is shutting down; reconnect shortly. */
   serverShutdown: 4101,
+  /** Sent by a client: it could not read a server message (a newer server?); it retries with backoff. */
+  unreadableServerMessage: 4102,
 } as const;
 
 export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];

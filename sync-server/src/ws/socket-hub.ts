@@ -4,6 +4,7 @@ import {
   PROTOCOL_VERSION,
   decodeMessage,
   encodeMessage,
+  packMessages,
   type Frame,
 } from '@commonroom/protocol';
 import type { Logger } from 'pino';
@@ -79,7 +80,9 @@ export function createSocketHub(deps: {
       helloed: false,
       isOpen: true,
       send(frames) {
-        if (frames.length > 0) this.sendEncoded(encodeMessage(frames));
+        // Split by frame count (a client reads at most maxFramesPerMessage per message): a WELCOME carries
+        // the presence of everyone seen since start, thousands in a college. Size stays unbounded (step 2).
+        for (const m of packMessages(frames, Number.POSITIVE_INFINITY)) this.sendEncoded(m);
       },
       sendEncoded(bytes) {
         if (!session.isOpen) return;
