@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -15,6 +14,7 @@ import {
   type TestServer,
 } from '../../sync-server/test/harness.ts';
 import {
+  axeSerious,
   launch,
   launchProfile,
   messageTexts,
@@ -23,8 +23,6 @@ import {
   sendMessage,
   signIn,
 } from './browser.ts';
-
-const require = createRequire(import.meta.url);
 
 /** The PWA in real Chromium against the real server (issue 3). */
 describe('the PWA in Chromium', () => {
@@ -165,20 +163,7 @@ describe('the PWA in Chromium', () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
     const page = await ctx.newPage();
     const audit = async (where: string) => {
-      await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
-      const result = await page.evaluate(async () => {
-        const r = await (
-          window as unknown as {
-            axe: {
-              run: () => Promise<{
-                violations: { id: string; impact: string; help: string; nodes: unknown[] }[];
-              }>;
-            };
-          }
-        ).axe.run();
-        return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, count: v.nodes.length }));
-      });
-      const serious = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      const serious = await axeSerious(page);
       expect(serious, `${where}: ${JSON.stringify(serious)}`).toEqual([]);
     };
     await page.goto(ts.url);

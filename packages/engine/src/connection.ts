@@ -157,9 +157,24 @@ export function createConnection(o: ConnectionOptions) {
       }
       setState('offline');
     },
-    /** Drops the socket as if the network went away (tests, and the browser's offline event). */
+    /**
+     * Drops the socket as if the network went away (tests, and the browser's offline event). At once: with
+     * the network gone, the close handshake may never finish, and the person must see "Offline" now.
+     */
     drop(): void {
-      socket?.close(4999, 'dropped');
+      const s = socket;
+      if (!s) return;
+      socket = null;
+      welcomed = false;
+      s.onclose = null;
+      s.onmessage = null;
+      try {
+        s.close(4999, 'dropped');
+      } catch {
+        // Already closing.
+      }
+      setState('offline', { code: 4999, reason: 'dropped' });
+      scheduleReconnect();
     },
     /** Reconnects now instead of waiting out the backoff (the browser's online event). */
     retryNow(): void {
