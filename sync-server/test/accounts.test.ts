@@ -157,6 +157,26 @@ describe('accounts, sessions and the admin API', () => {
     expect(ts.server.internals.audit.list(100, 'user.role-changed').length).toBeGreaterThan(0);
   });
 
+  it('a role change applies to the open socket at once: a demoted tutor can no longer pin (T4, cached users)', async () => {
+    const t = await addUser(ts, admin, 'tutor', { name: 'Soon Student' });
+    const general = t.engine.conversations().find((c) => c.name === 'general')?.id ?? '';
+    await t.engine.open(general);
+    const key = await t.engine.send(general, 'pin me');
+    await t.engine.settled();
+    await t.engine.pin(general, key, true);
+    await t.engine.settled();
+    expect(t.engine.view(general).state.byKey.get(key)?.pinned).not.toBeNull();
+    await admin.api.request('PATCH', `/api/admin/users/${t.id}/role`, z.object({ user: Me }), {
+      role: 'student',
+    });
+    await t.engine.pin(general, key, false);
+    await eventually(() =>
+      expect(t.engine.outbox().find((e) => e.kind === 'pin')?.error?.code).toBe('not-a-moderator'),
+    );
+    expect(ts.server.internals.users.get(t.id)?.role).toBe('student');
+    t.engine.disconnect();
+  });
+
   it("T10: deactivation closes that user's sockets within a second and refuses new logins", async () => {
     const s = await addUser(ts, admin, 'student');
     const raw = await connectRaw(ts.url, await login(ts.url, s.email, s.password));

@@ -45,10 +45,24 @@ export function createUserStore(db: Db, now: () => number) {
      VALUES (@id, @email, @username, @displayName, @role, @passwordHash, 1, @cohort, @t, @t)`,
   );
   const count = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM users');
+  /**
+   * Rows by id. Every write goes through this store and drops its entry (dropping, not updating, so a
+   * rolled-back transaction leaves nothing stale); the sync path reads the actor several times per write,
+   * and a query each time was a tenth of the server's CPU under load (BENCHMARKS.md).
+   */
+  const cache = new Map<string, UserRow | null>();
+  const MAX_CACHED = 50_000;
   return {
     get(id: string): UserRow | null {
+      const hit = cache.get(id);
+      if (hit !== undefined) return hit;
       const r = byId.get(id);
-      return r ? fromRaw(r) : null;
+      const row = r ? fromRaw(r) : null;
+      // Inside a transaction the row may be one that is about to roll back: read it, keep nothing.
+      if (db.inTransaction) return row;
+      if (cache.size >= MAX_CACHED) cache.clear();
+      cache.set(id, row);
+      return row;
     },
     findByLogin(login: string): UserRow | null {
       const l = login.trim().toLowerCase();
@@ -62,15 +76,19 @@ export function createUserStore(db: Db, now: () => number) {
       return count.get()?.n ?? 0;
     },
     insert(u: Omit<UserRow, 'active'>): void {
+      cache.delete(u.id);
       insert.run({ ...u, t: now() });
     },
     setRole(id: string, role: Role): void {
+      cache.delete(id);
       db.prepare('UPDATE users SET role = ?, updated_at = ? WHERE id = ?').run(role, now(), id);
     },
     setActive(id: string, active: boolean): void {
+      cache.delete(id);
       db.prepare('UPDATE users SET active = ?, updated_at = ? WHERE id = ?').run(active ? 1 : 0, now(), id);
     },
     setPasswordHash(id: string, hash: string): void {
+      cache.delete(id);
       db.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?').run(hash, now(), id);
     },
   };
