@@ -129,15 +129,17 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
               </h2>
               {(c.topic || c.description) && <p className="muted topic">{c.topic || c.description}</p>}
             </div>
-            <button
-              type="button"
-              className="link-button pins-button"
-              onClick={() => setPins(true)}
-              aria-haspopup="dialog"
-              aria-label={`Pinned messages: ${pinnedCount}`}
-            >
-              📌 {pinnedCount}
-            </button>
+            {pinnedCount > 0 && (
+              <button
+                type="button"
+                className="link-button pins-button"
+                onClick={() => setPins(true)}
+                aria-haspopup="dialog"
+                aria-label={`Pinned messages: ${pinnedCount}`}
+              >
+                📌 {pinnedCount}
+              </button>
+            )}
             <button
               type="button"
               className="link-button members"
