@@ -2,6 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type LaunchOptions, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import type { Engine } from '@commonroom/engine';
+import { loginAdmin, startServer, type TestServer } from '../../sync-server/test/harness.ts';
 import { CHROMIUM } from './global-setup.ts';
 
 /** Real Debian Chromium, headless, with the flags this closed network needs. */
@@ -73,4 +76,31 @@ export async function axeSerious(
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, count: v.nodes.length }));
   });
   return result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+/** Script errors on these pages; a test ends by expecting none, even when the page still looks right. */
+export function watchErrors(...pages: Page[]): string[] {
+  const errors: string[] = [];
+  for (const p of pages) p.on('pageerror', (e) => errors.push(e.message));
+  return errors;
+}
+
+export type BrowserEnv = { ts: TestServer; admin: Engine; browser: Browser };
+
+/**
+ * One real server on loopback (with its first admin signed in) and one Chromium per test file, started
+ * before the file's tests and stopped after them. Read the fields inside tests, once they exist.
+ */
+export function useServerAndBrowser(): BrowserEnv {
+  const env = {} as BrowserEnv;
+  beforeAll(async () => {
+    env.ts = await startServer();
+    env.admin = await loginAdmin(env.ts);
+    env.browser = await launch();
+  });
+  afterAll(async () => {
+    await env.browser?.close();
+    await env.ts?.destroy();
+  });
+  return env;
 }

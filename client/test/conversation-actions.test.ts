@@ -1,25 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '@commonroom/engine';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { addUser, channel, eventually } from '../../sync-server/test/harness.ts';
 import {
-  addUser,
-  channel,
-  eventually,
-  loginAdmin,
-  startServer,
-  type TestServer,
-} from '../../sync-server/test/harness.ts';
-import {
-  launch,
   launchProfile,
   messageTexts,
   openConversation,
   screenshot,
   sendMessage,
   signIn,
+  useServerAndBrowser,
+  watchErrors,
 } from './browser.ts';
 
 /** A message in the channel list, found by its text. */
@@ -48,34 +41,22 @@ const chips = (page: Page, text: string): Promise<string[]> =>
 
 /** Threads, edits, deletes, reactions and pins between two people in real Chromium (issue 4). */
 describe('conversation features in the PWA', () => {
-  let ts: TestServer;
-  let admin: Engine;
-  let browser: Browser;
-  beforeAll(async () => {
-    ts = await startServer();
-    admin = await loginAdmin(ts);
-    browser = await launch();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await ts?.destroy();
-  });
+  const env = useServerAndBrowser();
 
   const twoPeople = async (roleB: 'student' | 'tutor' = 'student') => {
-    const amy = await addUser(ts, admin, 'student', { name: 'Amy Student', connect: false });
-    const ben = await addUser(ts, admin, roleB, {
+    const amy = await addUser(env.ts, env.admin, 'student', { name: 'Amy Student', connect: false });
+    const ben = await addUser(env.ts, env.admin, roleB, {
       name: `Ben ${roleB === 'tutor' ? 'Tutor' : 'Student'}`,
       connect: false,
     });
-    const a = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const b = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const a = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const b = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
     const pa = await a.newPage();
     const pb = await b.newPage();
-    await signIn(pa, ts.url, amy.email, amy.password);
-    await signIn(pb, ts.url, ben.email, ben.password);
+    await signIn(pa, env.ts.url, amy.email, amy.password);
+    await signIn(pb, env.ts.url, ben.email, ben.password);
     // A script error anywhere fails the test, even when the page still looks right.
-    const errors: string[] = [];
-    for (const p of [pa, pb]) p.on('pageerror', (e) => errors.push(e.message));
+    const errors = watchErrors(pa, pb);
     await openConversation(pa, 'general');
     await openConversation(pb, 'general');
     return {
@@ -216,8 +197,8 @@ describe('conversation features in the PWA', () => {
   });
 
   it('offline: an edit and a reaction survive a reload, and reach the other person once back online', async () => {
-    const amy = await addUser(ts, admin, 'student', { name: 'Offline Olive', connect: false });
-    const watcher = await addUser(ts, admin, 'tutor', { name: 'Watching Will' });
+    const amy = await addUser(env.ts, env.admin, 'student', { name: 'Offline Olive', connect: false });
+    const watcher = await addUser(env.ts, env.admin, 'tutor', { name: 'Watching Will' });
     const general = channel(watcher.engine, 'general');
     await watcher.engine.open(general);
     await watcher.engine.send(general, 'Please react when you have read this');
@@ -226,7 +207,7 @@ describe('conversation features in the PWA', () => {
     try {
       const ctx = await launchProfile(profile);
       const page = ctx.pages()[0] ?? (await ctx.newPage());
-      await signIn(page, ts.url, amy.email, amy.password);
+      await signIn(page, env.ts.url, amy.email, amy.password);
       await openConversation(page, 'general');
       await sendMessage(page, 'My answer is 42');
       await eventually(async () =>

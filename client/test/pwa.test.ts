@@ -1,53 +1,32 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '@commonroom/engine';
-import {
-  addUser,
-  channel,
-  eventually,
-  loginAdmin,
-  startServer,
-  texts,
-  type TestServer,
-} from '../../sync-server/test/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { addUser, channel, eventually, texts } from '../../sync-server/test/harness.ts';
 import {
   axeSerious,
-  launch,
   launchProfile,
   messageTexts,
   openConversation,
   screenshot,
   sendMessage,
   signIn,
+  useServerAndBrowser,
 } from './browser.ts';
 
 /** The PWA in real Chromium against the real server (issue 3). */
 describe('the PWA in Chromium', () => {
-  let ts: TestServer;
-  let admin: Engine;
-  let browser: Browser;
-  beforeAll(async () => {
-    ts = await startServer();
-    admin = await loginAdmin(ts);
-    browser = await launch();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await ts?.destroy();
-  });
+  const env = useServerAndBrowser();
 
   it('two people: live messages in #general, a DM, a private channel hidden, #announcements read-only for students', async () => {
-    const amy = await addUser(ts, admin, 'student', { name: 'Amy Student', connect: false });
-    const sam = await addUser(ts, admin, 'tutor', { name: 'Sam Tutor', connect: false });
-    const a = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const b = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const amy = await addUser(env.ts, env.admin, 'student', { name: 'Amy Student', connect: false });
+    const sam = await addUser(env.ts, env.admin, 'tutor', { name: 'Sam Tutor', connect: false });
+    const a = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const b = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
     const pa = await a.newPage();
     const pb = await b.newPage();
-    await signIn(pa, ts.url, amy.email, amy.password);
-    await signIn(pb, ts.url, sam.email, sam.password);
+    await signIn(pa, env.ts.url, amy.email, amy.password);
+    await signIn(pb, env.ts.url, sam.email, sam.password);
     await openConversation(pa, 'general');
     await openConversation(pb, 'general');
 
@@ -102,15 +81,15 @@ describe('the PWA in Chromium', () => {
   });
 
   it('offline: three messages survive a reload and a browser restart, then arrive once each, in order', async () => {
-    const amy = await addUser(ts, admin, 'student', { name: 'Offline Amy', connect: false });
-    const watcher = await addUser(ts, admin, 'tutor', { name: 'Watcher' });
+    const amy = await addUser(env.ts, env.admin, 'student', { name: 'Offline Amy', connect: false });
+    const watcher = await addUser(env.ts, env.admin, 'tutor', { name: 'Watcher' });
     const general = channel(watcher.engine, 'general');
     await watcher.engine.open(general);
     const profile = mkdtempSync(join(tmpdir(), 'commonroom-profile-'));
     try {
       let ctx = await launchProfile(profile);
       let page = ctx.pages()[0] ?? (await ctx.newPage());
-      await signIn(page, ts.url, amy.email, amy.password);
+      await signIn(page, env.ts.url, amy.email, amy.password);
       await openConversation(page, 'general');
       // The service worker takes control of the page after the first visit.
       await eventually(async () => {
@@ -136,7 +115,7 @@ describe('the PWA in Chromium', () => {
       ctx = await launchProfile(profile);
       await ctx.setOffline(true);
       page = ctx.pages()[0] ?? (await ctx.newPage());
-      await page.goto(ts.url);
+      await page.goto(env.ts.url);
       await openConversation(page, 'general');
       await eventually(async () => expect(await page.locator('[data-status="waiting"]').count()).toBe(3));
       expect((await messageTexts(page)).slice(-3)).toEqual(['offline one', 'offline two', 'offline three']);
@@ -158,18 +137,18 @@ describe('the PWA in Chromium', () => {
   });
 
   it('an automated accessibility check (axe) finds nothing serious, on the login page and the app', async () => {
-    const user = await addUser(ts, admin, 'student', { name: 'Axe Checker', connect: false });
+    const user = await addUser(env.ts, env.admin, 'student', { name: 'Axe Checker', connect: false });
     // bypassCSP only lets the test inject axe; the app itself runs under the real policy in every other test.
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
+    const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
     const page = await ctx.newPage();
     const audit = async (where: string) => {
       const serious = await axeSerious(page);
       expect(serious, `${where}: ${JSON.stringify(serious)}`).toEqual([]);
     };
-    await page.goto(ts.url);
+    await page.goto(env.ts.url);
     await page.getByLabel('Email or username').waitFor();
     await audit('login page');
-    await signIn(page, ts.url, user.email, user.password);
+    await signIn(page, env.ts.url, user.email, user.password);
     await openConversation(page, 'general');
     await sendMessage(page, 'Checking accessibility with a link https://example.com and @channel');
     await audit('conversation');
@@ -177,10 +156,10 @@ describe('the PWA in Chromium', () => {
   });
 
   it('signing out with messages waiting asks first, and signing out clears this device', async () => {
-    const user = await addUser(ts, admin, 'student', { name: 'Leaving Lee', connect: false });
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const user = await addUser(env.ts, env.admin, 'student', { name: 'Leaving Lee', connect: false });
+    const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await ctx.newPage();
-    await signIn(page, ts.url, user.email, user.password);
+    await signIn(page, env.ts.url, user.email, user.password);
     await openConversation(page, 'general');
     await ctx.setOffline(true);
     await eventually(async () =>
@@ -243,7 +222,7 @@ describe('the PWA in Chromium', () => {
     try {
       const token = /\/setup#([A-Za-z0-9_-]+)/.exec(printed.join('\n'))?.[1];
       expect(token).toBeDefined();
-      const page = await browser.newPage();
+      const page = await env.browser.newPage();
       await page.goto(`http://127.0.0.1:${port}/setup#${token ?? ''}`);
       await page.getByLabel('Your name').fill('Head of IT');
       await page.getByLabel('Email').fill('head@college.test');
@@ -259,17 +238,17 @@ describe('the PWA in Chromium', () => {
   });
 
   it('several tabs share one connection and stay in sync; another tab takes over when the first closes', async () => {
-    const user = await addUser(ts, admin, 'student', { name: 'Tabby', connect: false });
-    const watcher = await addUser(ts, admin, 'tutor', { name: 'Tab Watcher' });
+    const user = await addUser(env.ts, env.admin, 'student', { name: 'Tabby', connect: false });
+    const watcher = await addUser(env.ts, env.admin, 'tutor', { name: 'Tab Watcher' });
     const general = channel(watcher.engine, 'general');
     await watcher.engine.open(general);
-    const sockets = () => ts.server.internals.hub.sessionsOf(user.id).length;
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const sockets = () => env.ts.server.internals.hub.sessionsOf(user.id).length;
+    const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
     const first = await ctx.newPage();
-    await signIn(first, ts.url, user.email, user.password);
+    await signIn(first, env.ts.url, user.email, user.password);
     await openConversation(first, 'general');
     const second = await ctx.newPage();
-    await second.goto(ts.url);
+    await second.goto(env.ts.url);
     await second.getByRole('navigation', { name: 'Conversations' }).waitFor();
     await openConversation(second, 'general');
     await eventually(async () =>
@@ -296,7 +275,7 @@ describe('the PWA in Chromium', () => {
   });
 
   it('the web manifest is valid and the service worker controls the page', async () => {
-    const res = await fetch(`${ts.url}/manifest.webmanifest`);
+    const res = await fetch(`${env.ts.url}/manifest.webmanifest`);
     expect(res.status).toBe(200);
     const m = (await res.json()) as Record<string, unknown> & {
       icons: { sizes: string; purpose?: string }[];
@@ -311,17 +290,17 @@ describe('the PWA in Chromium', () => {
     expect(m.icons.map((i) => i.sizes)).toEqual(expect.arrayContaining(['192x192', '512x512']));
     expect(m.icons.some((i) => i.purpose === 'maskable')).toBe(true);
     for (const icon of ['icon-192.png', 'icon-512.png', 'icon-maskable-512.png'])
-      expect((await fetch(`${ts.url}/icons/${icon}`)).status).toBe(200);
-    const page = await browser.newPage();
-    await page.goto(ts.url);
+      expect((await fetch(`${env.ts.url}/icons/${icon}`)).status).toBe(200);
+    const page = await env.browser.newPage();
+    await page.goto(env.ts.url);
     expect(await page.locator('link[rel="manifest"]').count()).toBe(1);
     await eventually(async () => {
       await page.reload();
       expect(await page.evaluate(() => navigator.serviceWorker.controller?.scriptURL ?? null)).toBe(
-        `${ts.url}/sw.js`,
+        `${env.ts.url}/sw.js`,
       );
     }, 20_000);
-    const csp = (await fetch(ts.url)).headers.get('content-security-policy') ?? '';
+    const csp = (await fetch(env.ts.url)).headers.get('content-security-policy') ?? '';
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain('unsafe-inline');
     await page.close();

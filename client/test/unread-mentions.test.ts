@@ -1,22 +1,15 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '@commonroom/engine';
-import {
-  addUser,
-  channel,
-  eventually,
-  loginAdmin,
-  startServer,
-  type TestServer,
-} from '../../sync-server/test/harness.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { addUser, channel, eventually } from '../../sync-server/test/harness.ts';
 import {
   axeSerious,
-  launch,
   messageTexts,
   openConversation,
   screenshot,
   sendMessage,
   signIn,
+  useServerAndBrowser,
+  watchErrors,
 } from './browser.ts';
 
 /** The sidebar entry of a conversation, by channel name or by the other person's name in a DM. */
@@ -24,13 +17,6 @@ const conv = (page: Page, name: string) =>
   page
     .locator(`.sidebar .conv[data-conversation="${name}"]`)
     .or(page.locator('.sidebar .conv', { hasText: name }));
-
-/** Script errors on these pages; each test ends by expecting none, even when the page still looks right. */
-function watchErrors(...pages: Page[]): string[] {
-  const errors: string[] = [];
-  for (const p of pages) p.on('pageerror', (e) => errors.push(e.message));
-  return errors;
-}
 
 const badges = async (page: Page, name: string) => {
   const c = conv(page, name);
@@ -42,26 +28,15 @@ const badges = async (page: Page, name: string) => {
 
 /** Unread and mention counts, @mention suggestions and highlighting, and read receipts (issue 4). */
 describe('unread counts, @mentions and read receipts in Chromium', () => {
-  let ts: TestServer;
-  let admin: Engine;
-  let browser: Browser;
-  beforeAll(async () => {
-    ts = await startServer();
-    admin = await loginAdmin(ts);
-    browser = await launch();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await ts?.destroy();
-  });
+  const env = useServerAndBrowser();
 
   it('unread and mention counts rise and clear, the title and app badge show the total, @ autocomplete by keyboard, Seen receipts', async () => {
-    const amy = await addUser(ts, admin, 'student', { name: 'Amy Student', connect: false });
-    const sam = await addUser(ts, admin, 'tutor', { name: 'Sam Tutor', connect: false });
+    const amy = await addUser(env.ts, env.admin, 'student', { name: 'Amy Student', connect: false });
+    const sam = await addUser(env.ts, env.admin, 'tutor', { name: 'Sam Tutor', connect: false });
     // A second person starting with "Sa", so the arrow keys have somewhere to go.
-    await addUser(ts, admin, 'student', { name: 'Sasha Learner', connect: false });
-    const a = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const b = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await addUser(env.ts, env.admin, 'student', { name: 'Sasha Learner', connect: false });
+    const a = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const b = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
     // Record what the app asks of the Badging API (headless Chromium has no icon to badge).
     await b.addInitScript(() => {
       const w = window as unknown as { badges: number[] };
@@ -84,8 +59,8 @@ describe('unread counts, @mentions and read receipts in Chromium', () => {
     const pa = await a.newPage();
     const pb = await b.newPage();
     const errors = watchErrors(pa, pb);
-    await signIn(pa, ts.url, amy.email, amy.password);
-    await signIn(pb, ts.url, sam.email, sam.password);
+    await signIn(pa, env.ts.url, amy.email, amy.password);
+    await signIn(pb, env.ts.url, sam.email, sam.password);
     await openConversation(pa, 'general');
     await openConversation(pb, 'general');
     // Sam reads #announcements while Amy writes in #general.
@@ -204,16 +179,16 @@ describe('unread counts, @mentions and read receipts in Chromium', () => {
   });
 
   it('staff are offered @channel and @here; a mention by autocomplete notifies and is highlighted', async () => {
-    const tutor = await addUser(ts, admin, 'tutor', { name: 'Tia Teacher', connect: false });
-    const learner = await addUser(ts, admin, 'student', { name: 'Lee Learner', connect: false });
+    const tutor = await addUser(env.ts, env.admin, 'tutor', { name: 'Tia Teacher', connect: false });
+    const learner = await addUser(env.ts, env.admin, 'student', { name: 'Lee Learner', connect: false });
     // bypassCSP only lets the test inject axe.
-    const t = await browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
-    const l = await browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
+    const t = await env.browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
+    const l = await env.browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
     const pt = await t.newPage();
     const pl = await l.newPage();
     const errors = watchErrors(pt, pl);
-    await signIn(pt, ts.url, tutor.email, tutor.password);
-    await signIn(pl, ts.url, learner.email, learner.password);
+    await signIn(pt, env.ts.url, tutor.email, tutor.password);
+    await signIn(pl, env.ts.url, learner.email, learner.password);
     await openConversation(pt, 'general');
     await openConversation(pl, 'general');
     await openConversation(pl, 'announcements');
@@ -246,14 +221,14 @@ describe('unread counts, @mentions and read receipts in Chromium', () => {
   });
 
   it('many new messages: the line stays where the reader left off, "Jump to new" goes there, "Mark as read" clears it, "Mark unread" moves it', async () => {
-    const writer = await addUser(ts, admin, 'tutor', { name: 'Busy Writer' });
-    const reader = await addUser(ts, admin, 'student', { name: 'Rita Reader', connect: false });
+    const writer = await addUser(env.ts, env.admin, 'tutor', { name: 'Busy Writer' });
+    const reader = await addUser(env.ts, env.admin, 'student', { name: 'Rita Reader', connect: false });
     const general = channel(writer.engine, 'general');
     await writer.engine.open(general);
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await ctx.newPage();
     const errors = watchErrors(page);
-    await signIn(page, ts.url, reader.email, reader.password);
+    await signIn(page, env.ts.url, reader.email, reader.password);
     await openConversation(page, 'general');
     await openConversation(page, 'announcements');
     await eventually(async () => expect(await page.title()).toBe('Commonroom'));
