@@ -39,6 +39,22 @@ const get =
     return typeof v === 'number' ? v : undefined;
   };
 
+/** Rows every relay figure has. */
+const DELIVERED_ROW: Row = {
+  label: 'deliveries (of expected)',
+  target: 'all',
+  value: (r) => ratio(r, 'delivered', 'expected'),
+  unit: '%',
+  better: 'none',
+};
+const SERVER_CPU_ROW: Row = {
+  label: 'server CPU',
+  target: '',
+  value: get('serverCpuPercent'),
+  unit: '%',
+  better: 'lower',
+};
+
 const SECTIONS: Section[] = [
   {
     id: 'latency',
@@ -73,14 +89,8 @@ const SECTIONS: Section[] = [
         better: 'lower',
       },
       { label: 'write acknowledged p99', target: '', value: get('ack', 'p99'), unit: 'ms', better: 'lower' },
-      {
-        label: 'deliveries (of expected)',
-        target: 'all',
-        value: (r) => ratio(r, 'delivered', 'expected'),
-        unit: '%',
-        better: 'none',
-      },
-      { label: 'server CPU', target: '', value: get('serverCpuPercent'), unit: '%', better: 'lower' },
+      DELIVERED_ROW,
+      SERVER_CPU_ROW,
     ],
   },
   {
@@ -110,14 +120,8 @@ const SECTIONS: Section[] = [
       },
       { label: 'delivery p50', target: '', value: get('delivery', 'p50'), unit: 'ms', better: 'lower' },
       { label: 'delivery p99', target: '', value: get('delivery', 'p99'), unit: 'ms', better: 'lower' },
-      {
-        label: 'deliveries (of expected)',
-        target: 'all',
-        value: (r) => ratio(r, 'delivered', 'expected'),
-        unit: '%',
-        better: 'none',
-      },
-      { label: 'server CPU', target: '', value: get('serverCpuPercent'), unit: '%', better: 'lower' },
+      DELIVERED_ROW,
+      SERVER_CPU_ROW,
     ],
   },
   {
@@ -138,13 +142,7 @@ const SECTIONS: Section[] = [
       },
       { label: 'delivery p50', target: '', value: get('delivery', 'p50'), unit: 'ms', better: 'lower' },
       { label: 'write acknowledged p99', target: '', value: get('ack', 'p99'), unit: 'ms', better: 'lower' },
-      {
-        label: 'deliveries (of expected)',
-        target: 'all',
-        value: (r) => ratio(r, 'delivered', 'expected'),
-        unit: '%',
-        better: 'none',
-      },
+      DELIVERED_ROW,
       {
         label: 'time to connect the 500',
         target: '',
@@ -173,7 +171,7 @@ const SECTIONS: Section[] = [
       },
       { label: 'acknowledgement p50', target: '', value: get('ack', 'p50'), unit: 'ms', better: 'lower' },
       { label: 'acknowledgement p99', target: '', value: get('ack', 'p99'), unit: 'ms', better: 'lower' },
-      { label: 'server CPU', target: '', value: get('serverCpuPercent'), unit: '%', better: 'lower' },
+      SERVER_CPU_ROW,
     ],
   },
   {

@@ -64,6 +64,26 @@ export function createConnection(o: ConnectionOptions) {
     o.onState(s, detail);
   };
 
+  const cancelTimer = (): void => {
+    if (timer !== null) o.timers.clearTimeout(timer);
+    timer = null;
+  };
+
+  /** Lets go of the socket without waiting for its close event (which a dead network may never bring). */
+  const detach = (code: number, reason: string): void => {
+    const s = socket;
+    if (!s) return;
+    socket = null;
+    welcomed = false;
+    s.onclose = null;
+    s.onmessage = null;
+    try {
+      s.close(code, reason);
+    } catch {
+      // Already closing.
+    }
+  };
+
   const scheduleReconnect = (): void => {
     if (!wanted || timer !== null) return;
     // Full jitter: uniform in [0, min(max, base·2^attempt)].
@@ -141,20 +161,13 @@ export function createConnection(o: ConnectionOptions) {
       wanted = true;
       attempt = 0;
       // A reconnect timer from a long backoff must not hold a fresh start back (it could wait 30 s).
-      if (timer !== null) o.timers.clearTimeout(timer);
-      timer = null;
+      cancelTimer();
       open();
     },
     stop(): void {
       wanted = false;
-      if (timer !== null) o.timers.clearTimeout(timer);
-      timer = null;
-      const s = socket;
-      socket = null;
-      if (s) {
-        s.onclose = null;
-        s.close(1000, 'bye');
-      }
+      cancelTimer();
+      detach(1000, 'bye');
       setState('offline');
     },
     /**
@@ -162,25 +175,15 @@ export function createConnection(o: ConnectionOptions) {
      * the network gone, the close handshake may never finish, and the person must see "Offline" now.
      */
     drop(): void {
-      const s = socket;
-      if (!s) return;
-      socket = null;
-      welcomed = false;
-      s.onclose = null;
-      s.onmessage = null;
-      try {
-        s.close(4999, 'dropped');
-      } catch {
-        // Already closing.
-      }
+      if (!socket) return;
+      detach(4999, 'dropped');
       setState('offline', { code: 4999, reason: 'dropped' });
       scheduleReconnect();
     },
     /** Reconnects now instead of waiting out the backoff (the browser's online event). */
     retryNow(): void {
       if (!wanted || socket) return;
-      if (timer !== null) o.timers.clearTimeout(timer);
-      timer = null;
+      cancelTimer();
       open();
     },
     isOnline: (): boolean => state === 'online' && socket !== null && socket.readyState === OPEN && welcomed,

@@ -784,6 +784,8 @@ export function createEngine(opts: EngineOptions) {
       conn.stop();
       replicas.clear();
       outbox.clear();
+      // Views hold the last person's messages: nothing of them stays in memory after sign-out.
+      views.clear();
       conversations.clear();
       directory.clear();
       me = null;

@@ -87,13 +87,13 @@ export function summariseAuthorChanges(changes: Changes): AuthorSummary | Refusa
         return refuse('bad-shape', `unknown part "${ins.root}" in an author document`);
     }
   }
-  const setKeys = new Set(changes.inserts.map((i) => `${i.root}\u0000${i.key ?? ''}`));
+  const setDels = new Set(changes.inserts.filter((i) => i.root === 'del').map((i) => i.key));
   for (const r of changes.removals) {
     // Messages are never removed from the list: deletion is a mark in `del`, so the server keeps the record.
     if (r.root === 'msgs') return refuse('bad-shape', 'messages are deleted with a mark, not removed');
     // Setting a mark again replaces it (a removal with an insert of the same key); taking one away would
     // bring a deleted message back for everyone.
-    if (r.root === 'del' && !setKeys.has(`del\u0000${r.key ?? ''}`))
+    if (r.root === 'del' && !setDels.has(r.key))
       return refuse('bad-delete', 'a deleted message cannot be brought back');
     if (r.root === 'react' && r.key !== null) {
       const k = splitReactionKey(r.key);

@@ -51,13 +51,6 @@ import type { Session } from './session.ts';
 const SCAN_DEADLINE_MS = 50;
 /** Applying an update this slow is logged: it points at a document that needs a look. */
 const SLOW_APPLY_MS = 100;
-/**
- * Read receipts show in DMs and in channels of at most this many members (the PWA's rule). There a reader
- * is listed in the index like an author, so other clients follow their document and see their read marks;
- * in larger channels readers are not listed, so nobody follows thousands of documents for nothing.
- */
-const RECEIPT_MEMBERS = RECEIPT_MAX_MEMBERS;
-
 const ROOTS: Record<DocName['kind'], ReadonlySet<string>> = {
   author: AUTHOR_ROOTS,
   mod: MOD_ROOTS,
@@ -274,10 +267,12 @@ export function createSyncRooms(deps: {
       return {
         ok: true,
         index: sum.messages.map((m) => [s.actor.id, m.id]),
+        // Where receipts show (RECEIPT_MAX_MEMBERS), a reader is listed like an author so others follow
+        // their document and see their read marks; in larger channels nobody follows thousands for nothing.
         listAuthor:
           sum.reactions.some((r) => r.on) ||
           (sum.readMarks > 0 &&
-            (conv.kind === 'dm' || conversations.memberCount(conv.id) <= RECEIPT_MEMBERS)),
+            (conv.kind === 'dm' || conversations.memberCount(conv.id) <= RECEIPT_MAX_MEMBERS)),
         project: (seqs) => {
           sum.messages.forEach((m, i) =>
             messages.insert({
