@@ -228,9 +228,12 @@ describe('conversation features in the PWA', () => {
       await edit.fill('My answer is 43');
       await edit.press('Enter');
       await react(page, 'Please react when you have read this', 'done');
-      await eventually(async () =>
-        expect(await page.getByTestId('sync-status').innerText()).toMatch(/waiting/),
-      );
+      // Both written to the device (not still saving) before the reload: that is the promise made.
+      await eventually(async () => {
+        const status = await page.getByTestId('sync-status').innerText();
+        expect(status).toMatch(/2 waiting/);
+        expect(status).not.toMatch(/saving/);
+      });
 
       await page.reload();
       await openConversation(page, 'general');

@@ -17,6 +17,7 @@ export function SyncIndicator() {
     tone = 'off';
   }
   if (s.waiting > 0) parts.push(`${s.waiting} waiting`);
+  if (s.saving > 0) parts.push('saving on this device…');
   if (s.rejected > 0) parts.push(`${s.rejected} not sent`);
   if (s.connection !== 'online' && s.lastSyncedAt !== null)
     parts.push(`last synced ${clockTime(s.lastSyncedAt)}`);

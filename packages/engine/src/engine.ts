@@ -58,6 +58,8 @@ export type PresenceInfo = { status: string; text: string; lastSeen: number };
 export type SyncStatus = {
   connection: ConnectionState;
   waiting: number;
+  /** Of those waiting, how many are still being written to the device (lost if the app closes now). */
+  saving: number;
   rejected: number;
   lastSyncedAt: number | null;
 };
@@ -1029,6 +1031,10 @@ export function createEngine(opts: EngineOptions) {
       waiting: [...outbox.values()].filter(
         (e) => e.status === 'pending' && e.kind !== 'read' && e.kind !== 'unread',
       ).length,
+      saving: [...unsaved].filter((id) => {
+        const k = outbox.get(id)?.kind;
+        return k !== undefined && k !== 'read' && k !== 'unread';
+      }).length,
       rejected: [...outbox.values()].filter((e) => e.status === 'rejected').length,
       lastSyncedAt: leaderStatus && conn.state() === 'offline' ? leaderStatus.lastSyncedAt : lastSyncedAt,
     }),
