@@ -50,14 +50,8 @@ export function createConversationStore(db: Db, now: () => number) {
         OR EXISTS (SELECT 1 FROM members m WHERE m.conversation_id = c.id AND m.user_id = ?)
      ORDER BY c.kind = 'dm', c.name`,
   );
-  const memberOf = db.prepare<[string, string], { n: number }>(
-    'SELECT COUNT(*) AS n FROM members WHERE conversation_id = ? AND user_id = ?',
-  );
   const membersOf = db.prepare<[string], { user_id: string }>(
     'SELECT user_id FROM members WHERE conversation_id = ? ORDER BY joined_at, user_id',
-  );
-  const countMembers = db.prepare<[string], { n: number }>(
-    'SELECT COUNT(*) AS n FROM members WHERE conversation_id = ?',
   );
   const insert = db.prepare(
     `INSERT INTO conversations (id, kind, name, description, topic, icon, dm_key, staff_only, admin_only, created_by, created_at)
@@ -72,10 +66,34 @@ export function createConversationStore(db: Db, now: () => number) {
     'SELECT conversation_id FROM members WHERE user_id = ?',
   );
 
+  /**
+   * Rows and member sets by conversation id, read on every subscribe and write (several times per write:
+   * under load these queries were the largest cost after socket writes, BENCHMARKS.md). Every write goes
+   * through this store and drops what it touches (dropping, not updating, so a rolled-back transaction
+   * leaves nothing stale), and nothing read inside a transaction is kept.
+   */
+  const rows = new Map<string, ConversationRow | null>();
+  const memberSets = new Map<string, ReadonlySet<string>>();
+  const MAX_CACHED = 20_000;
+  const keep = <V>(m: Map<string, V>, k: string, v: V): V => {
+    if (db.inTransaction) return v;
+    if (m.size >= MAX_CACHED) m.clear();
+    m.set(k, v);
+    return v;
+  };
+  const membersSet = (conversationId: string): ReadonlySet<string> =>
+    memberSets.get(conversationId) ??
+    keep(memberSets, conversationId, new Set(membersOf.all(conversationId).map((r) => r.user_id)));
+  const drop = (id: string): void => {
+    rows.delete(id);
+  };
+
   return {
     get(id: string): ConversationRow | null {
+      const hit = rows.get(id);
+      if (hit !== undefined) return hit;
       const r = byId.get(id);
-      return r ? fromRaw(r) : null;
+      return keep(rows, id, r ? fromRaw(r) : null);
     },
     byName(name: string): ConversationRow | null {
       const r = byName.get(name);
@@ -106,6 +124,7 @@ export function createConversationStore(db: Db, now: () => number) {
       adminOnly?: boolean;
       createdBy: string | null;
     }): void {
+      drop(c.id);
       insert.run({
         id: c.id,
         kind: c.kind,
@@ -121,6 +140,7 @@ export function createConversationStore(db: Db, now: () => number) {
       });
     },
     update(id: string, patch: { description?: string; topic?: string; archived?: boolean }): void {
+      drop(id);
       if (patch.description !== undefined)
         db.prepare('UPDATE conversations SET description = ? WHERE id = ?').run(patch.description, id);
       if (patch.topic !== undefined)
@@ -130,6 +150,7 @@ export function createConversationStore(db: Db, now: () => number) {
     },
     /** Moves to the next segment; a no-op when another commit already did. */
     advanceSegment(conversationId: string, from: number, to: number): void {
+      drop(conversationId);
       db.prepare('UPDATE conversations SET segment = ? WHERE id = ? AND segment = ?').run(
         to,
         conversationId,
@@ -137,18 +158,21 @@ export function createConversationStore(db: Db, now: () => number) {
       );
     },
     isMember(conversationId: string, userId: string): boolean {
-      return (memberOf.get(conversationId, userId)?.n ?? 0) > 0;
+      return membersSet(conversationId).has(userId);
     },
+    /** In the order they joined. */
     members(conversationId: string): string[] {
       return membersOf.all(conversationId).map((r) => r.user_id);
     },
     memberCount(conversationId: string): number {
-      return countMembers.get(conversationId)?.n ?? 0;
+      return membersSet(conversationId).size;
     },
     addMember(conversationId: string, userId: string): boolean {
+      memberSets.delete(conversationId);
       return addMember.run(conversationId, userId, now()).changes > 0;
     },
     removeMember(conversationId: string, userId: string): boolean {
+      memberSets.delete(conversationId);
       return removeMember.run(conversationId, userId).changes > 0;
     },
   };
