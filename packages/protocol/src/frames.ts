@@ -114,6 +114,47 @@ export function encodeMessage(frames: readonly Frame[]): Uint8Array {
   return encoding.toUint8Array(e);
 }
 
+/** Frames encoded once (for many sockets), to be joined with others into messages by `joinFrames`. */
+export type EncodedFrames = { readonly count: number; readonly bytes: Uint8Array };
+
+/** Encodes frames without the message's count, so the result can be joined with other encoded frames. */
+export function encodeFrames(frames: readonly Frame[]): EncodedFrames {
+  const e = encoding.createEncoder();
+  for (const f of frames) writeFrame(e, f);
+  return { count: frames.length, bytes: encoding.toUint8Array(e) };
+}
+
+/**
+ * Joins encoded frames, in order, into as few messages as the limits allow: at most
+ * `LIMITS.maxFramesPerMessage` frames and `maxBytes` each (a part larger than `maxBytes` goes alone; a
+ * part must itself hold at most `maxFramesPerMessage` frames). One socket write per message, not per part,
+ * is what lets a server answer many writes at once cheaply.
+ */
+export function joinFrames(
+  parts: readonly EncodedFrames[],
+  maxBytes: number = LIMITS.maxFrameBytes,
+): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let i = 0;
+  while (i < parts.length) {
+    let count = 0;
+    let size = 0;
+    let j = i;
+    for (; j < parts.length; j++) {
+      const p = parts[j] as EncodedFrames;
+      if (j > i && (count + p.count > LIMITS.maxFramesPerMessage || size + p.bytes.length > maxBytes)) break;
+      count += p.count;
+      size += p.bytes.length;
+    }
+    const e = encoding.createEncoder();
+    encoding.writeVarUint(e, count);
+    for (let k = i; k < j; k++) encoding.writeUint8Array(e, (parts[k] as EncodedFrames).bytes);
+    out.push(encoding.toUint8Array(e));
+    i = j;
+  }
+  return out;
+}
+
 /** Size of a frame on the wire, for packing frames into messages below the frame limit. */
 export function frameSize(f: Frame): number {
   const e = encoding.createEncoder();

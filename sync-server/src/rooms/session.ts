@@ -1,4 +1,4 @@
-import type { Frame } from '@commonroom/protocol';
+import type { EncodedFrames, Frame } from '@commonroom/protocol';
 import type { Actor } from './policy.ts';
 
 /** One authenticated socket, as the rooms see it. The ws edge implements it. */
@@ -6,8 +6,12 @@ export interface Session {
   readonly id: number;
   readonly actor: Actor;
   readonly subscriptions: Set<string>;
+  /**
+   * Queues frames for this socket. Everything queued in one turn of the event loop leaves as one message
+   * (or as few as the limits allow), in order, when the turn's synchronous work is done.
+   */
   send(frames: readonly Frame[]): void;
-  /** Sends bytes already encoded once for many sockets. */
-  sendEncoded(message: Uint8Array): void;
+  /** Queues frames already encoded once for many sockets (P5). */
+  sendEncoded(frames: EncodedFrames): void;
   close(code: number, reason: string): void;
 }

@@ -3,8 +3,9 @@ import {
   LIMITS,
   PROTOCOL_VERSION,
   decodeMessage,
-  encodeMessage,
-  packMessages,
+  encodeFrames,
+  joinFrames,
+  type EncodedFrames,
   type Frame,
 } from '@commonroom/protocol';
 import type { Logger } from 'pino';
@@ -57,11 +58,34 @@ export function createSocketHub(deps: {
   >();
   let nextId = 1;
 
-  type HubSession = Session & { tokenHash: string; helloed: boolean; isOpen: boolean };
+  type HubSession = Session & {
+    tokenHash: string;
+    helloed: boolean;
+    isOpen: boolean;
+    /** Frames queued in this turn of the event loop, sent together by flush(). */
+    out: EncodedFrames[];
+    flush(): void;
+  };
+
+  /**
+   * Sockets with queued frames. They are flushed once the current turn's synchronous work is done (a
+   * microtask), so a group commit's acknowledgements and relays, or the answers to one incoming message,
+   * leave as one WebSocket message per socket: a socket write costs more than everything else per message.
+   */
+  let toFlush = new Set<HubSession>();
+  const flushQueued = (): void => {
+    const now = toFlush;
+    toFlush = new Set();
+    for (const s of now) s.flush();
+  };
+  const queueFlush = (s: HubSession): void => {
+    if (toFlush.size === 0) queueMicrotask(flushQueued);
+    toFlush.add(s);
+  };
 
   const broadcastAll = (frames: Frame[]): void => {
-    const bytes = encodeMessage(frames);
-    for (const set of byUser.values()) for (const s of set) if (s.helloed) s.sendEncoded(bytes);
+    const part = encodeFrames(frames);
+    for (const set of byUser.values()) for (const s of set) if (s.helloed) s.sendEncoded(part);
   };
 
   const open = (
@@ -79,24 +103,37 @@ export function createSocketHub(deps: {
       tokenHash: auth.tokenHash,
       helloed: false,
       isOpen: true,
+      out: [],
       send(frames) {
-        // Split by frame count (a client reads at most maxFramesPerMessage per message): a WELCOME carries
-        // the presence of everyone seen since start, thousands in a college. Size stays unbounded (step 2).
-        for (const m of packMessages(frames, Number.POSITIVE_INFINITY)) this.sendEncoded(m);
+        // Parts of at most maxFramesPerMessage frames: a WELCOME carries the presence of everyone seen
+        // since start, thousands in a college, and a client reads at most that many frames per message.
+        for (let i = 0; i < frames.length; i += LIMITS.maxFramesPerMessage)
+          this.sendEncoded(encodeFrames(frames.slice(i, i + LIMITS.maxFramesPerMessage)));
       },
-      sendEncoded(bytes) {
+      sendEncoded(part) {
+        if (!session.isOpen) return;
+        if (session.out.length === 0) queueFlush(session);
+        session.out.push(part);
+      },
+      flush() {
+        const parts = session.out;
+        if (parts.length === 0) return;
+        session.out = [];
         if (!session.isOpen) return;
         if ((raw.bufferedAmount ?? 0) > MAX_BUFFERED_BYTES) {
           session.close(CLOSE.rateLimited, 'too far behind; reconnect to catch up');
           return;
         }
         try {
-          raw.send(bytes);
+          for (const m of joinFrames(parts)) raw.send(m);
         } catch (err) {
           log.debug({ err }, 'send failed');
         }
       },
       close(code, reason) {
+        if (!session.isOpen) return;
+        // What was queued before the close (an ERROR saying why) goes first.
+        session.flush();
         if (!session.isOpen) return;
         closedByUs = true;
         try {
@@ -205,10 +242,10 @@ export function createSocketHub(deps: {
         case 'typingSet': {
           const others = rooms.sessionsIn(f.conversationId);
           if (!others.has(session)) return;
-          const bytes = encodeMessage([
+          const part = encodeFrames([
             { type: 'typing', conversationId: f.conversationId, userId: auth.userId },
           ]);
-          for (const o of others) if (o !== session) o.sendEncoded(bytes);
+          for (const o of others) if (o !== session) o.sendEncoded(part);
           return;
         }
         case 'hello':
@@ -272,8 +309,8 @@ export function createSocketHub(deps: {
         for (const s of [...set]) if (s.tokenHash === tokenHash) s.close(code, reason);
     },
     notify(userIds: Iterable<string>, kind: string, payload: unknown): void {
-      const bytes = encodeMessage([{ type: 'notice', kind, json: JSON.stringify(payload) }]);
-      for (const id of userIds) for (const s of sessionsOf(id)) if (s.helloed) s.sendEncoded(bytes);
+      const part = encodeFrames([{ type: 'notice', kind, json: JSON.stringify(payload) }]);
+      for (const id of userIds) for (const s of sessionsOf(id)) if (s.helloed) s.sendEncoded(part);
     },
     notifyAll(kind: string, payload: unknown): void {
       broadcastAll([{ type: 'notice', kind, json: JSON.stringify(payload) }]);
