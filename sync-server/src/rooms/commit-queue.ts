@@ -4,6 +4,8 @@
  * 1,800/s on this machine), and nothing is acknowledged or relayed before it is durable (P4, P5).
  */
 export type PendingWrite = {
+  /** Run first when the batch is flushed: last entries of the batch (one index update per document). */
+  prepare: (() => void)[];
   entries: { doc: string; data: Uint8Array }[];
   /** Projection rows written inside the same transaction. */
   alongside: (() => void)[];
@@ -27,6 +29,7 @@ export function createCommitQueue(commit: (entries: PendingWrite['entries'], alo
     if (!batch) return;
     let error: unknown = null;
     try {
+      batch.prepare.forEach((f) => f());
       if (batch.entries.length > 0) commit(batch.entries, () => batch.alongside.forEach((f) => f()));
     } catch (err) {
       error = err ?? new Error('commit failed');
@@ -41,7 +44,7 @@ export function createCommitQueue(commit: (entries: PendingWrite['entries'], alo
   };
 
   const current = (): PendingWrite => {
-    if (!pending) pending = { entries: [], alongside: [], after: [], failed: [] };
+    if (!pending) pending = { prepare: [], entries: [], alongside: [], after: [], failed: [] };
     if (!scheduled) {
       scheduled = true;
       setImmediate(flush);

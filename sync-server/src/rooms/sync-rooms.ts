@@ -21,7 +21,7 @@ import {
   SYNC_STEP1,
   SYNC_STEP2,
   SYNC_UPDATE,
-  encodeMessage,
+  encodeFrames,
   idxDoc,
   parseDocName,
   scanStateVector,
@@ -35,7 +35,7 @@ import type { AuditLog } from '../storage/audit.ts';
 import type { ConversationRow, ConversationStore } from '../storage/conversations.ts';
 import type { DocStore } from '../storage/doc-store.ts';
 import type { MessageStore } from '../storage/messages.ts';
-import type { CommitQueue } from './commit-queue.ts';
+import type { CommitQueue, PendingWrite } from './commit-queue.ts';
 import { createCommitQueue } from './commit-queue.ts';
 import type { LoadedDoc, Timers } from './loaded-docs.ts';
 import { createLoadedDocs } from './loaded-docs.ts';
@@ -85,6 +85,8 @@ export function createSyncRooms(deps: {
   const queue: CommitQueue = createCommitQueue((entries, alongside) =>
     deps.store.appendBatch(entries, alongside),
   );
+  /** Index documents changed in the commit being prepared, with their state vector before it. */
+  const idxInBatch = new Map<LoadedDoc, Uint8Array>();
   /** Conversations whose current segment filled up in the commit being prepared. */
   const rollovers = new Set<string>();
   /** Message ids accepted but still committing: a second send of the same id in that window is a duplicate. */
@@ -159,10 +161,10 @@ export function createSyncRooms(deps: {
   const relay = (l: LoadedDoc, update: Uint8Array, except: Session | null): void => {
     if (l.subscribers.size === 0) return;
     // Encoded once, the same bytes to every socket (writing per socket is ~20× slower).
-    const bytes = encodeMessage([
+    const part = encodeFrames([
       { type: 'sync', doc: l.name, ref: 0, syncType: SYNC_UPDATE, payload: update },
     ]);
-    for (const s of l.subscribers) if (s !== except) s.sendEncoded(bytes);
+    for (const s of l.subscribers) if (s !== except) s.sendEncoded(part);
   };
 
   /** Step 1 from a client: subscribe and answer with what it lacks plus our state vector (P2, P3). */
@@ -320,6 +322,42 @@ export function createSyncRooms(deps: {
     return { ok: false, code: 'server-only', message: 'the index is written by the server only' };
   };
 
+  const settle = (d: LoadedDoc, u: Uint8Array): void => {
+    d.inFlight--;
+    d.uncommitted.splice(d.uncommitted.indexOf(u), 1);
+  };
+
+  /**
+   * An index document changed by the commit being prepared. However many messages the commit holds, the
+   * index gets one stored update and one relay per commit, encoded when the commit is flushed: per message
+   * it was a second row, a second frame to every reader and an encode each time.
+   */
+  const indexInBatch = (batch: PendingWrite, target: LoadedDoc, before: Uint8Array): void => {
+    idxInBatch.set(target, before);
+    target.inFlight++;
+    let update: Uint8Array | null = null;
+    batch.prepare.push(() => {
+      idxInBatch.delete(target);
+      update = Y.encodeStateAsUpdate(target.doc, before);
+      target.uncommitted.push(update);
+      batch.entries.push({ doc: target.name, data: update });
+      // Relayed after every author update of the commit: readers get the messages, then their places.
+      batch.after.push(() => {
+        if (update) {
+          settle(target, update);
+          relay(target, update, null);
+        }
+        docs.maybeIdle(target);
+      });
+    });
+    batch.failed.push(() => {
+      idxInBatch.delete(target);
+      if (update) settle(target, update);
+      else target.inFlight--;
+      docs.reload(target);
+    });
+  };
+
   /** Step 2 or update from a client: authorise by document, scan, apply, judge, then commit (T1–T8). */
   const write = (s: Session, name: string, ref: number, update: Uint8Array): WriteOutcome => {
     // A copy of a write already answered: refused then applied, the client would hold the wrong verdict.
@@ -382,25 +420,22 @@ export function createSyncRooms(deps: {
     l.inFlight++;
     l.uncommitted.push(update);
     batch.entries.push({ doc: name, data: update });
-    let idx: LoadedDoc | null = null;
-    let idxUpdate: Uint8Array | null = null;
     let seqs: number[] = [];
     if (verdict.index.length > 0 || verdict.listAuthor) {
       const target = docs.get(idxDoc(parsed.conversationId, parsed.segment));
-      const before = Y.encodeStateVector(target.doc);
+      const first = !idxInBatch.has(target);
+      const before = first ? Y.encodeStateVector(target.doc) : null;
+      let changed = false;
       if (verdict.index.length > 0) {
         const base = parsed.segment * SEGMENT_STRIDE;
         seqs = appendToIndex(target.doc, verdict.index).map((place) => base + place);
+        changed = true;
         // A full segment rolls over in the same commit: later messages start the next one (P13).
         if (idxRoots(target.doc).order.length >= deps.segmentSize) rollovers.add(conv.id);
       }
-      if (verdict.index.length > 0 || registerAuthor(target.doc, s.actor.id)) {
-        idx = target;
-        idxUpdate = Y.encodeStateAsUpdate(target.doc, before);
-        target.inFlight++;
-        target.uncommitted.push(idxUpdate);
-        batch.entries.push({ doc: target.name, data: idxUpdate });
-      } else docs.maybeIdle(target);
+      if (registerAuthor(target.doc, s.actor.id)) changed = true;
+      if (changed && before) indexInBatch(batch, target, before);
+      else if (!idxInBatch.has(target)) docs.maybeIdle(target);
     }
     batch.alongside.push(() => verdict.project(seqs));
     if (rollovers.has(conv.id)) {
@@ -408,7 +443,7 @@ export function createSyncRooms(deps: {
       batch.alongside.push(() => conversations.advanceSegment(conv.id, parsed.segment, next));
       batch.after.push(() => {
         rollovers.delete(conv.id);
-        const notice = encodeMessage([
+        const notice = encodeFrames([
           {
             type: 'notice',
             kind: 'conversation-changed',
@@ -422,20 +457,11 @@ export function createSyncRooms(deps: {
     const ids = verdict.index.map(([a, m]) => `${conv.id}/${a}/${m}`);
     ids.forEach((k) => committingIds.add(k));
     const release = (): void => ids.forEach((k) => committingIds.delete(k));
-    const settle = (d: LoadedDoc, u: Uint8Array): void => {
-      d.inFlight--;
-      d.uncommitted.splice(d.uncommitted.indexOf(u), 1);
-    };
     batch.after.push(() => {
       release();
       settle(l, update);
       if (ref !== 0) s.send([{ type: 'ack', ref }]);
       relay(l, update, s);
-      if (idx && idxUpdate) {
-        settle(idx, idxUpdate);
-        relay(idx, idxUpdate, null);
-        docs.maybeIdle(idx);
-      }
       docs.maybeIdle(l);
     });
     batch.failed.push((err) => {
@@ -443,10 +469,6 @@ export function createSyncRooms(deps: {
       release();
       settle(l, update);
       docs.reload(l);
-      if (idx && idxUpdate) {
-        settle(idx, idxUpdate);
-        docs.reload(idx);
-      }
       reject(s, ref, name, 'storage-failed', 'the server could not store this; it will be retried');
     });
     return 'queued';
