@@ -20,13 +20,16 @@ export type Child = {
 export function spawnChild(
   script: string,
   args: string[],
-  opts: { exposeGc?: boolean; cpuProf?: string } = {},
+  opts: { exposeGc?: boolean; bundled?: string; env?: Record<string, string> } = {},
 ): Child {
-  const execArgv = ['--import', 'tsx', '--max-old-space-size=4096'];
+  // A bundled script (profiling) is plain JavaScript; everything else runs through the tsx loader.
+  const execArgv = opts.bundled
+    ? ['--max-old-space-size=4096']
+    : ['--import', 'tsx', '--max-old-space-size=4096'];
   if (opts.exposeGc) execArgv.push('--expose-gc');
-  if (opts.cpuProf) execArgv.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`);
-  const proc = fork(fileURLToPath(new URL(script, import.meta.url)), args, {
+  const proc = fork(opts.bundled ?? fileURLToPath(new URL(script, import.meta.url)), args, {
     execArgv,
+    env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'advanced',
   });

@@ -1,6 +1,7 @@
 import type { ServerLimits } from '@commonroom/sync-server';
 import type { ClientSpec } from './clients/wire.ts';
 import { spawnChild, type Child } from './proc.ts';
+import { bundleForProfile, PROFILE_BUILD_DIR } from './profile-bundle.ts';
 import type { ServerKind } from './servers/types.ts';
 import { setupCommonroom, type CommonroomSetup } from './setup.ts';
 
@@ -25,7 +26,12 @@ export async function startServer(
 ): Promise<StartedServer> {
   const child = spawnChild('./server-proc.ts', [kind], {
     exposeGc: true,
-    ...(opts.profile ? { cpuProf: opts.profile } : {}),
+    ...(opts.profile
+      ? {
+          bundled: await bundleForProfile('./server-proc.ts', PROFILE_BUILD_DIR),
+          env: { BENCH_PROFILE_DIR: opts.profile },
+        }
+      : {}),
   });
   const r = await child.request<{ port: number; dataDir: string; startMs: number }>('start', {
     kind,

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveParent, type Msg } from './proc.ts';
+import { createWindowProfiler } from './profile.ts';
 import type { RunningServer, ServerKind } from './servers/types.ts';
 
 /**
@@ -23,6 +24,9 @@ const freePort = (): Promise<number> =>
   });
 
 let running: RunningServer | null = null;
+let kindRunning = '';
+const profileDir = process.env.BENCH_PROFILE_DIR;
+const profiler = profileDir ? createWindowProfiler(profileDir) : null;
 let dataDir = '';
 let ownDir = false;
 
@@ -39,6 +43,7 @@ const memory = (): Record<string, number> => {
 serveParent({
   async start(m: Msg) {
     const kind = m.kind as ServerKind;
+    kindRunning = kind;
     ownDir = typeof m.dataDir !== 'string';
     dataDir = typeof m.dataDir === 'string' ? m.dataDir : mkdtempSync(join(tmpdir(), `bench-${kind}-`));
     const t0 = performance.now();
@@ -60,9 +65,12 @@ serveParent({
     return { port: running.port, dataDir, startMs, info: running.info(), pid: process.pid };
   },
   memory: () => memory(),
-  cpu: () => {
+  // Every figure reads the CPU time at the start and the end of what it measures; with --profile those two
+  // readings also start and stop a CPU profile of that window.
+  async cpu() {
     const u = process.cpuUsage();
-    return { userUs: u.user, systemUs: u.system };
+    const file = profiler ? await profiler.toggle(kindRunning) : null;
+    return { userUs: u.user, systemUs: u.system, ...(file ? { profile: file } : {}) };
   },
   async stop(m: Msg) {
     await running?.stop();
@@ -72,5 +80,5 @@ serveParent({
   },
 });
 
-// Exit normally on SIGTERM, so a --cpu-prof profile is written.
+// Exit normally on SIGTERM (the parent's stop), so open handles close in order.
 process.on('SIGTERM', () => process.exit(0));
