@@ -144,11 +144,32 @@ describe('conversation features in the PWA', () => {
     await expect(
       msg(pa, 'The deadline is Friday').locator('.reactions .chip').getAttribute('aria-label'),
     ).resolves.toMatch(/you, Ben Student|Ben Student, you/);
+    // Who reacted, without hover: a right click (a long press on a phone) lists them under the chips.
+    await msg(pa, 'The deadline is Friday').locator('.reactions .chip').click({ button: 'right' });
+    await expect(msg(pa, 'The deadline is Friday').locator('.reacted-by').innerText()).resolves.toMatch(
+      /Ben Student/,
+    );
     await msg(pa, 'The deadline is Friday').locator('.reactions .chip').click();
     await eventually(async () => expect(await chips(pb, 'The deadline is Friday')).toEqual(['👍 1']));
     await expect(
       msg(pb, 'The deadline is Friday').locator('.reactions .chip').getAttribute('aria-pressed'),
     ).resolves.toBe('true');
+
+    // A student's edit adding @channel is refused by the server: the message says so and keeps its text;
+    // Dismiss clears it, and the message can still be edited.
+    await moreAction(pa, 'The deadline is Friday', 'Edit message');
+    await edit.fill('@channel The deadline is Friday');
+    await edit.press('Enter');
+    const refused = msg(pa, 'The deadline is Friday').locator('[data-status="rejected"]');
+    await eventually(async () => expect(await refused.innerText()).toMatch(/Your change was not accepted/));
+    expect(await messageTexts(pb)).not.toContain('@channel The deadline is Friday');
+    await refused.getByRole('button', { name: 'Dismiss' }).click();
+    await eventually(async () => expect(await refused.count()).toBe(0));
+    expect(await pa.getByTestId('sync-status').innerText()).not.toMatch(/not sent/);
+    await moreAction(pa, 'The deadline is Friday', 'Edit message');
+    await edit.fill('The deadline is Friday at noon');
+    await edit.press('Enter');
+    await eventually(async () => expect(await messageTexts(pb)).toContain('The deadline is Friday at noon'));
     await close();
   });
 

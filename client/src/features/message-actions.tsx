@@ -27,13 +27,17 @@ export function MessageActions({
   const c = controls.conversation;
   const mine = m.authorId === engine.me()?.id;
   const gone = m.deleted || m.removed !== null;
-  if (gone || m.status === 'rejected') return null;
+  // A refused send is not in the conversation; a refused edit or delete leaves the message there to act on.
+  if (gone || (m.status === 'rejected' && m.seq === null)) return null;
 
   const run = (p: Promise<unknown>) =>
     void p.catch(() => onProblem('That could not be saved on this device. Please try again.'));
-  const canModerate = c.canModerate && c.isMember;
+  // As the server decides (policy.canModerate): admins moderate public channels they have not joined.
+  const canModerate = c.canModerate;
   const items: { label: string; act: () => void }[] = [];
-  if (mine) items.push({ label: 'Edit message', act: onEdit });
+  // Where one can no longer post (archived, left, announcement for students) the server refuses edits too.
+  const canChange = mine && c.canPost;
+  if (canChange) items.push({ label: 'Edit message', act: onEdit });
   if (m.seq !== null && canModerate)
     items.push({
       label: m.pinned ? 'Unpin from conversation' : 'Pin to conversation',
@@ -41,7 +45,7 @@ export function MessageActions({
     });
   if (m.seq !== null && c.isMember)
     items.push({ label: 'Mark unread', act: () => controls.markUnread(m.key) });
-  if (mine) items.push({ label: 'Delete message', act: () => setOpen('delete') });
+  if (canChange) items.push({ label: 'Delete message', act: () => setOpen('delete') });
   else if (canModerate && c.kind !== 'dm')
     items.push({ label: 'Remove message (moderator)', act: () => setOpen('remove') });
 

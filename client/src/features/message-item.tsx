@@ -121,7 +121,8 @@ export function MessageItem({
         )}
         {mine && m.status === 'rejected' && (
           <p className="delivery delivery-rejected" data-status="rejected" role="alert">
-            Not sent: {m.error ?? 'the server did not accept it'}.{' '}
+            {m.seq === null ? 'Not sent' : 'Your change was not accepted'}:{' '}
+            {m.error ?? 'the server did not accept it'}.{' '}
             <button type="button" className="link-button" onClick={() => void engine.dismiss(m.key)}>
               Dismiss
             </button>

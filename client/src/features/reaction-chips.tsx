@@ -1,6 +1,8 @@
 import type { EngineMessage } from '@commonroom/engine';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { useEngine } from '../hooks/engine-context.tsx';
+
+const LONG_PRESS_MS = 500;
 
 /**
  * The reactions under a message as toggle buttons: pressed when one of them is mine. Who reacted shows on
@@ -18,6 +20,15 @@ export function ReactionChips({
 }) {
   const engine = useEngine();
   const [who, setWho] = useState<string | null>(null);
+  // iOS Safari fires no contextmenu on a long press: time the touch ourselves.
+  const press = useRef<{ timer: ReturnType<typeof setTimeout> | null; fired: boolean }>({
+    timer: null,
+    fired: false,
+  });
+  const endPress = () => {
+    if (press.current.timer !== null) clearTimeout(press.current.timer);
+    press.current.timer = null;
+  };
   const meId = engine.me()?.id ?? '';
   if (m.reactions.length === 0) return null;
   const names = (ids: string[]) =>
@@ -38,7 +49,24 @@ export function ReactionChips({
                 aria-label={canReact ? `${label}. ${mineToo ? 'Remove' : 'Add'} yours` : label}
                 title={names(r.userIds)}
                 aria-disabled={!canReact}
+                onPointerDown={(e) => {
+                  if (e.pointerType !== 'touch') return;
+                  endPress();
+                  press.current.fired = false;
+                  press.current.timer = setTimeout(() => {
+                    press.current.fired = true;
+                    setWho(r.emoji);
+                  }, LONG_PRESS_MS);
+                }}
+                onPointerUp={endPress}
+                onPointerCancel={endPress}
+                onPointerLeave={endPress}
                 onClick={() => {
+                  // The click that ends a long press shows who reacted; it does not toggle.
+                  if (press.current.fired) {
+                    press.current.fired = false;
+                    return;
+                  }
                   if (canReact)
                     void engine.react(conversationId, m.key, r.emoji, !mineToo).catch(() => undefined);
                 }}

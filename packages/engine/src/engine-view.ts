@@ -47,7 +47,7 @@ export function segmentDocs(replicas: Iterable<Replica>, conversationId: string)
 }
 
 /** The message an outbox entry is about, when it is about one of the person's own messages. */
-function ownMessageOf(e: OutboxEntry): string | null {
+export function ownMessageOf(e: OutboxEntry): string | null {
   if (e.kind === 'send') return e.payload.id as string;
   if (e.kind === 'edit' || e.kind === 'delete') return e.payload.localId as string;
   return null;

@@ -26,7 +26,13 @@ import * as z from 'zod/mini';
 import { applyAction, type ActionPayloads } from './actions.ts';
 import { createApiClient } from './api-client.ts';
 import { createConnection, type ConnectionState, type SocketFactory, type Timers } from './connection.ts';
-import { buildView, createViewCache, segmentDocs, type ConversationView } from './engine-view.ts';
+import {
+  buildView,
+  createViewCache,
+  ownMessageOf,
+  segmentDocs,
+  type ConversationView,
+} from './engine-view.ts';
 import type { PeerEvent } from './peers.ts';
 
 export type { ConversationView, EngineMessage, MessageStatus } from './engine-view.ts';
@@ -996,10 +1002,14 @@ export function createEngine(opts: EngineOptions) {
           await act(conversationId, doc, 'unread', { deviceId, seq });
       }
     },
-    /** Forgets a refused action (the person has seen it). */
+    /**
+     * Forgets refused actions (the person has seen them): one outbox entry by id, or everything refused about
+     * one of the person's own messages (its send, or an edit or delete of it) by message key.
+     */
     async dismiss(entryOrMessageKey: string): Promise<void> {
       for (const e of [...outbox.values()]) {
-        const key = me && e.kind === 'send' ? messageKey(me.id, e.payload.id as string) : null;
+        const local = ownMessageOf(e);
+        const key = me && local !== null ? messageKey(me.id, local) : null;
         if (e.status === 'rejected' && (e.id === entryOrMessageKey || key === entryOrMessageKey)) {
           outbox.delete(e.id);
           await storage.deleteOutbox(e.id);
@@ -1074,6 +1084,13 @@ export function createEngine(opts: EngineOptions) {
       const idx = rs[0];
       if (idx) await followAuthors(idx);
       return true;
+    },
+    /** Every replica of a conversation as a full update, by document name: for diagnostics and tests. */
+    replicaStates(conversationId: string): Map<string, Uint8Array> {
+      const out = new Map<string, Uint8Array>();
+      for (const r of replicas.all())
+        if (r.parsed.conversationId === conversationId) out.set(r.name, Y.encodeStateAsUpdate(r.doc));
+      return out;
     },
     authorRootsOf: (doc: string) => {
       const r = replicas.get(doc);
