@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { addUser, channel, eventually } from '../../sync-server/test/harness.ts';
+import { addUser, channel, eventually, makeEngine } from '../../sync-server/test/harness.ts';
 import {
   axeSerious,
   messageTexts,
@@ -271,6 +271,30 @@ describe('unread counts, @mentions and read receipts in Chromium', () => {
       expect(await badges(page, 'general')).toEqual({ unread: '3', mentions: '' });
       expect(await page.title()).toBe('(3) Commonroom');
     });
+
+    // The same person marks unread on their phone while this desktop shows the conversation: the desktop
+    // does not undo it by marking it read again; a new message does (it is being read as it arrives).
+    await openConversation(page, 'announcements');
+    await openConversation(page, 'general');
+    await eventually(async () => expect(await page.title()).toBe('Commonroom'));
+    const phone = makeEngine(env.ts.url);
+    await phone.init();
+    await phone.login(reader.email, reader.password);
+    phone.connect();
+    await phone.open(general);
+    await phone.settled();
+    const key = phone.view(general).messages.find((x) => x.text === 'update 21')?.key ?? '';
+    await phone.markUnread(general, key);
+    await phone.settled();
+    await eventually(async () => expect(await page.title()).toBe('(10) Commonroom'));
+    // Long enough for the desktop's mark read to have gone out and come back, had it sent one.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await page.title()).toBe('(10) Commonroom');
+    expect(phone.view(general).unread).toBe(10);
+    await writer.engine.send(general, 'update 31');
+    await eventually(async () => expect(await page.title()).toBe('Commonroom'));
+    await eventually(() => expect(phone.view(general).unread).toBe(0));
+    phone.disconnect();
     expect(errors).toEqual([]);
     await ctx.close();
   });

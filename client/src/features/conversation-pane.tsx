@@ -14,6 +14,16 @@ const ChannelDetails = lazy(async () => ({
 const ThreadPanel = lazy(async () => ({ default: (await import('./thread-panel.tsx')).ThreadPanel }));
 const PinnedList = lazy(async () => ({ default: (await import('./pinned-list.tsx')).PinnedList }));
 
+function usePageVisible(): boolean {
+  const [visible, setVisible] = useState(() => document.visibilityState === 'visible');
+  useEffect(() => {
+    const update = () => setVisible(document.visibilityState === 'visible');
+    document.addEventListener('visibilitychange', update);
+    return () => document.removeEventListener('visibilitychange', update);
+  }, []);
+  return visible;
+}
+
 /** The open conversation: header, messages, the composer (or why one cannot post here), and its thread. */
 export function ConversationPane({ conversationId, onBack }: { conversationId: string; onBack: () => void }) {
   const engine = useEngine();
@@ -29,21 +39,31 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
   const holdUnread = useRef(false);
   const typing = engine.typingIn(conversationId).filter((id) => id !== engine.me()?.id);
 
+  /** The newest position this pane marked read for: a mark unread from another device is not undone. */
+  const markedFor = useRef(0);
+  const visible = usePageVisible();
+
   useEffect(() => {
     void engine.open(conversationId).catch(() => undefined);
     holdUnread.current = false;
+    markedFor.current = 0;
     setThread(null);
     setJumpTo(null);
     setReadSeqAtOpen(engine.view(conversationId).readSeq);
   }, [conversationId, engine]);
 
-  // Reading is marking read: when the conversation is on screen and the page is visible.
+  // Reading is marking read: when the conversation is on screen and the page is visible, for messages that
+  // arrived since (or while the page was hidden). Not when the mark moved back: that is a mark unread, maybe
+  // made on the person's phone while this desktop shows the conversation.
   const lastSeq = view?.state.lastSeq ?? 0;
+  const readSeq = view?.readSeq ?? 0;
   useEffect(() => {
-    if (holdUnread.current) return;
-    if (c?.isMember && document.visibilityState === 'visible' && lastSeq > (view?.readSeq ?? 0))
+    if (holdUnread.current || !c?.isMember || !visible) return;
+    if (lastSeq > readSeq && lastSeq > markedFor.current) {
+      markedFor.current = lastSeq;
       void engine.markRead(conversationId).catch(() => undefined);
-  }, [lastSeq, c?.isMember, conversationId, engine, view?.readSeq]);
+    }
+  }, [lastSeq, readSeq, visible, c?.isMember, conversationId, engine]);
 
   const markUnread = useCallback(
     (key: string) => {
