@@ -13,6 +13,11 @@ export type PendingWrite = {
   after: (() => void)[];
   /** Runs when the commit failed (refuse the writes, reload the documents). */
   failed: ((err: unknown) => void)[];
+  /**
+   * Runs last either way (answers to subscribers waiting for this commit): after a failure, once every
+   * refused document is reloaded, so what is answered never holds what was not stored.
+   */
+  settled: (() => void)[];
 };
 
 export type CommitQueue = ReturnType<typeof createCommitQueue>;
@@ -36,6 +41,7 @@ export function createCommitQueue(commit: (entries: PendingWrite['entries'], alo
     }
     if (error === null) batch.after.forEach((f) => f());
     else batch.failed.forEach((f) => f(error));
+    batch.settled.forEach((f) => f());
     if (!pending) {
       const waiters = idle;
       idle = [];
@@ -44,7 +50,7 @@ export function createCommitQueue(commit: (entries: PendingWrite['entries'], alo
   };
 
   const current = (): PendingWrite => {
-    if (!pending) pending = { prepare: [], entries: [], alongside: [], after: [], failed: [] };
+    if (!pending) pending = { prepare: [], entries: [], alongside: [], after: [], failed: [], settled: [] };
     if (!scheduled) {
       scheduled = true;
       setImmediate(flush);
@@ -56,8 +62,8 @@ export function createCommitQueue(commit: (entries: PendingWrite['entries'], alo
     current,
     /** Runs `f` now if nothing is waiting to commit, otherwise right after the pending commit. */
     afterPending(f: () => void): void {
-      if (pending) pending.after.push(f);
-      else f();
+      if (!pending) return f();
+      pending.settled.push(f);
     },
     /** Resolves once everything queued so far is committed (for shutdown). */
     drain(): Promise<void> {
