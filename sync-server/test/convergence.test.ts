@@ -12,7 +12,15 @@ import * as Y from 'yjs';
 import { describe, it } from 'vitest';
 import { z } from 'zod';
 import { createFaultController, type FaultController, type FaultOptions } from './faulty-socket.ts';
-import { addUser, channel, loginAdmin, seeded, startServer, type TestServer } from './harness.ts';
+import {
+  addUser,
+  channel,
+  delayedStorage,
+  loginAdmin,
+  seeded,
+  startServer,
+  type TestServer,
+} from './harness.ts';
 
 /**
  * Seeded random runs: five people (tutors and students; one student on two devices) act at random in
@@ -152,43 +160,9 @@ type Client = {
   trace: string[];
 };
 
-/**
- * Memory storage whose calls take a random few milliseconds each, one after another in call order, like
- * IndexedDB transactions: other events (frames, a dropped socket, the person's next action) can happen
- * between an engine step and the end of its storage write.
- */
-function slowStorage(random: () => number, trace?: (line: string) => void): EngineStorage {
-  const inner = createMemoryStorage();
-  let queue: Promise<unknown> = Promise.resolve();
-  const wait = (): Promise<void> => {
-    const ms = Math.floor(random() * 4);
-    const p = queue.then(() => new Promise<void>((r) => setTimeout(r, ms)));
-    queue = p;
-    return p;
-  };
-  const out = {} as Record<string, unknown>;
-  for (const [k, f] of Object.entries(inner) as [string, (...a: unknown[]) => Promise<unknown>][])
-    out[k] = async (...args: unknown[]) => {
-      if (trace && (k === 'commitLocal' || k === 'putOutbox' || k === 'deleteOutbox')) {
-        const e = (k === 'commitLocal' ? args[2] : args[0]) as
-          | {
-              id: string;
-              kind: string;
-              order: number;
-              payload: Record<string, unknown>;
-              update: Uint8Array | null;
-            }
-          | string;
-        trace(
-          typeof e === 'string'
-            ? `STORE ${k} ${e}`
-            : `STORE ${k} ${e.id} ${e.kind} ${JSON.stringify(e.payload.id ?? e.payload.localId ?? e.payload.key ?? '')} order=${e.order} ${e.update ? describeUpdate(e.update) : 'null'}`,
-        );
-      }
-      await wait();
-      return f(...args);
-    };
-  return out as unknown as EngineStorage;
+/** A slow device store (like IndexedDB), traced: its update payloads are described too. */
+function slowStorage(random: () => number, trace?: (line: string) => void, maxDelayMs = 4): EngineStorage {
+  return delayedStorage(() => Math.floor(random() * maxDelayMs), trace);
 }
 
 let userCounter = 0;
@@ -338,6 +312,36 @@ function firstDifference(a: Projection, b: Projection): string | null {
     if (JSON.stringify(p) !== JSON.stringify(b.people[i]))
       return `read mark, unread or mention count differs: ${JSON.stringify(p)} vs ${JSON.stringify(b.people[i])}`;
   return null;
+}
+
+/** Which documents differ between devices, and what each side holds that the other does not. */
+function documentDifferences(clients: readonly Client[], conv: string): string {
+  const ref = clients[0]?.engine.replicaStates(conv) ?? new Map<string, Uint8Array>();
+  const deletes = (u: Uint8Array): number => {
+    let n = 0;
+    Y.decodeUpdate(u).ds.clients.forEach((v) => v.forEach((d) => (n += d.len)));
+    return n;
+  };
+  const lines: string[] = [];
+  for (const c of clients.slice(1)) {
+    const other = c.engine.replicaStates(conv);
+    for (const name of new Set([...ref.keys(), ...other.keys()])) {
+      const a = ref.get(name);
+      const b = other.get(name);
+      if (!a || !b) {
+        lines.push(`client ${c.index}: ${name} only on ${a ? 'client 0' : `client ${c.index}`}`);
+        continue;
+      }
+      const onlyA = Y.diffUpdate(a, Y.encodeStateVectorFromUpdate(b));
+      const onlyB = Y.diffUpdate(b, Y.encodeStateVectorFromUpdate(a));
+      const structs = (u: Uint8Array) => Y.decodeUpdate(u).structs.length;
+      if (structs(onlyA) > 0 || structs(onlyB) > 0 || deletes(a) !== deletes(b))
+        lines.push(
+          `client ${c.index}: ${name}: client 0 only ${describeUpdate(onlyA)} (deleted ${deletes(a)}), client ${c.index} only ${describeUpdate(onlyB)} (deleted ${deletes(b)})`,
+        );
+    }
+  }
+  return lines.length > 0 ? `documents:\n  ${lines.join('\n  ')}` : 'documents: all the same';
 }
 
 function pick<T>(rng: () => number, xs: readonly T[]): T {
@@ -755,7 +759,10 @@ async function runSeed(seed: number, opts: { slowStorage?: boolean } = {}): Prom
             seeded(seed * 31 + i),
             TRACE ? (line) => trace.push(`${Date.now() - t0} ${line}`) : undefined,
           )
-        : createMemoryStorage();
+        : TRACE
+          ? // Traced, at memory speed: the outbox's writes show in the trace.
+            slowStorage(seeded(seed * 31 + i), (line) => trace.push(`${Date.now() - t0} ${line}`), 0)
+          : createMemoryStorage();
       let engine: Engine;
       let id: string;
       const first = clients.find((c) => c.person === person);
@@ -875,7 +882,8 @@ async function runSeed(seed: number, opts: { slowStorage?: boolean } = {}): Prom
       if (diff === null) break;
       await sleep(50);
     }
-    if (diff !== null) throw new Error(`replicas differ after settling: ${diff}`);
+    if (diff !== null)
+      throw new Error(`replicas differ after settling: ${diff}\n${documentDifferences(clients, general)}`);
 
     lap('comparing');
     phase = 'fresh device';

@@ -6,6 +6,7 @@ import {
   createMemoryStorage,
   type Engine,
   type EngineStorage,
+  type SocketFactory,
   type SocketLike,
 } from '@commonroom/engine';
 import { PublicUser, type Role } from '@commonroom/protocol';
@@ -89,11 +90,46 @@ export const nodeSocket = (url: string, headers: Record<string, string>): Socket
 
 export { seeded, eventually };
 
-export function makeEngine(url: string, opts: { storage?: EngineStorage; seed?: number } = {}): Engine {
+/**
+ * Memory storage whose calls take `delayMs()` each, one after another in call order, like IndexedDB
+ * transactions: frames, a dropped socket or the person's next action can happen between an engine step and
+ * the end of its storage write. `trace` hears every outbox write.
+ */
+export function delayedStorage(delayMs: () => number, trace?: (line: string) => void): EngineStorage {
+  const inner = createMemoryStorage();
+  let queue: Promise<unknown> = Promise.resolve();
+  const wait = (): Promise<void> => {
+    const ms = delayMs();
+    const p = queue.then(() => new Promise<void>((r) => setTimeout(r, ms)));
+    queue = p;
+    return p;
+  };
+  const out = {} as Record<string, unknown>;
+  for (const [k, f] of Object.entries(inner) as [string, (...a: unknown[]) => Promise<unknown>][])
+    out[k] = async (...args: unknown[]) => {
+      if (trace && (k === 'commitLocal' || k === 'putOutbox' || k === 'deleteOutbox')) {
+        const e = (k === 'commitLocal' ? args[2] : args[0]) as
+          { id: string; kind: string; order: number; payload: Record<string, unknown> } | string;
+        trace(
+          typeof e === 'string'
+            ? `STORE ${k} ${e}`
+            : `STORE ${k} ${e.id} ${e.kind} ${JSON.stringify(e.payload.id ?? e.payload.localId ?? e.payload.key ?? '')} order=${e.order}`,
+        );
+      }
+      await wait();
+      return f(...args);
+    };
+  return out as unknown as EngineStorage;
+}
+
+export function makeEngine(
+  url: string,
+  opts: { storage?: EngineStorage; seed?: number; socketFactory?: SocketFactory } = {},
+): Engine {
   return createEngine({
     baseUrl: url,
     storage: opts.storage ?? createMemoryStorage(),
-    socketFactory: nodeSocket,
+    socketFactory: opts.socketFactory ?? nodeSocket,
     manualCookies: true,
     ...(opts.seed !== undefined ? { random: seeded(opts.seed) } : {}),
     backoff: { minMs: 20, maxMs: 200 },

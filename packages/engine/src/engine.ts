@@ -123,6 +123,11 @@ export function createEngine(opts: EngineOptions) {
   /** Replicas whose post-rebuild replay is running: a second step 2 (a duplicate) must not start another. */
   const replaying = new Set<Replica>();
   /**
+   * Documents refused again while their replay ran: the replay may already have applied the refused action
+   * to the fresh copy, where nothing would take it out. They are rebuilt once more when the replay ends.
+   */
+  const rebuildAgain = new Set<string>();
+  /**
    * Documents a rebuild emptied whose server copy has not arrived or is still being replayed onto: nothing
    * (or not everything) in them to act on yet.
    */
@@ -425,7 +430,13 @@ export function createEngine(opts: EngineOptions) {
    */
   const rebuild = async (doc: string): Promise<void> => {
     const r = replicas.get(doc);
-    if (!r || r.rebuilding) return;
+    if (!r) return;
+    if (r.rebuilding || replaying.has(r)) {
+      // Before the server's copy arrives a refused action is simply skipped by the replay (no longer
+      // pending); during a replay it may have been applied again already.
+      if (replaying.has(r)) rebuildAgain.add(doc);
+      return;
+    }
     r.rebuilding = true;
     r.synced = false;
     awaitingCopy.add(doc);
@@ -514,6 +525,9 @@ export function createEngine(opts: EngineOptions) {
       awaitingCopy.delete(r.name);
     }
     r.rebuilding = false;
+    // Refused meanwhile: this copy may hold the refused action. Nothing is sent from it; the caller
+    // rebuilds again once this replay is no longer running.
+    if (rebuildAgain.has(r.name)) return;
     toPeers({ t: 'replace', doc: r.name, state: Y.encodeStateAsUpdate(r.doc) });
     emit();
     sendPendingFor(r.name);
@@ -581,6 +595,11 @@ export function createEngine(opts: EngineOptions) {
     await rebuild(doc);
   };
 
+  const afterReplay = (r: Replica): void => {
+    replaying.delete(r);
+    if (rebuildAgain.delete(r.name)) void rebuild(r.name);
+  };
+
   // ——— frames from the server ———
 
   const handleFrame = (f: Frame): void => {
@@ -605,14 +624,14 @@ export function createEngine(opts: EngineOptions) {
           if (r.rebuilding && !replaying.has(r)) {
             // Two replays at once would each take the other's re-applied actions for ones the server has.
             replaying.add(r);
-            void replay(r).finally(() => replaying.delete(r));
+            void replay(r).finally(() => afterReplay(r));
           } else if (
             !replaying.has(r) &&
             [...outbox.values()].some((e) => deferred.has(e.id) && e.doc === r.name)
           ) {
             // Actions deferred by a rebuild the app was closed during: apply them to the server's copy now.
             replaying.add(r);
-            void replay(r, 'deferred').finally(() => replaying.delete(r));
+            void replay(r, 'deferred').finally(() => afterReplay(r));
           }
           emit();
         }
