@@ -55,6 +55,7 @@ type RunResult = {
   acked: number;
   firstSendNs: string;
   lastDeliveryNs: string;
+  presenceSent: number;
   bytesIn: number;
 };
 
@@ -126,7 +127,24 @@ async function openLoop(m: Msg): Promise<RunResult> {
         seq++;
       }
     });
-  await Promise.all(loops);
+  // Presence alongside (the 500-client figure): every client, writer or not, goes away and comes back, one
+  // change per period at its own moment.
+  const presenceEveryMs = (m.presenceEveryMs as number | undefined) ?? 0;
+  let presenceSent = 0;
+  const presenceLoops =
+    presenceEveryMs > 0
+      ? held.map(async (h) => {
+          const phase = Math.random() * presenceEveryMs;
+          for (let i = 0; ; i++) {
+            const due = startNs + BigInt(Math.round((phase + i * presenceEveryMs) * 1e6));
+            if (due >= endNs) return;
+            const ahead = Number(due - nowNs()) / 1e6;
+            if (ahead > 0) await sleep(ahead);
+            if (h.client.presence(i % 2 === 0 ? 'away' : 'online')) presenceSent++;
+          }
+        })
+      : [];
+  await Promise.all([...loops, ...presenceLoops]);
   // Drain: until nothing arrived for a second, bounded by drainMs.
   const drainEnd = Date.now() + drainMs;
   let last = -1;
@@ -146,6 +164,7 @@ async function openLoop(m: Msg): Promise<RunResult> {
     acked,
     firstSendNs: String(firstSend),
     lastDeliveryNs: String(lastDelivery),
+    presenceSent,
     bytesIn: held.reduce((n, h) => n + h.client.bytesIn(), 0) - bytesBefore,
   };
   latency.destroy();

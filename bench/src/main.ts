@@ -6,6 +6,7 @@ import { format } from 'prettier';
 import { machine } from './machine.ts';
 import { writeReport, type Results } from './report.ts';
 import type { Options } from './run-context.ts';
+import { bundleRun } from './scenarios/bundle.ts';
 import { catchUpRun } from './scenarios/catch-up.ts';
 import { idleRun } from './scenarios/idle.ts';
 import { relayRun, throughputRun } from './scenarios/relay.ts';
@@ -83,13 +84,31 @@ await each('fanout', 'fan-out, 200 msg/s into a 100-member channel', (k) =>
     opts,
   ),
 );
-// 500 people in 50 channels of 10, each writing one message a minute (presence not included yet).
-await each('load500', 'latency with 500 clients in 50 channels', (k) =>
+// 500 people in 50 channels of 10, each writing one message a minute and changing presence once a minute.
+await each('load500', 'latency with 500 clients in 50 channels, with presence', (k) =>
   relayRun(
     k,
     quick
-      ? { clients: 100, writers: 100, channels: 10, rate: 0.5, durationMs: 2_000, apply: true, procs }
-      : { clients: 500, writers: 500, channels: 50, rate: 1 / 60, durationMs: 60_000, apply: true, procs },
+      ? {
+          clients: 100,
+          writers: 100,
+          channels: 10,
+          rate: 0.5,
+          durationMs: 2_000,
+          apply: true,
+          procs,
+          presenceEveryMs: 1_000,
+        }
+      : {
+          clients: 500,
+          writers: 500,
+          channels: 50,
+          rate: 1 / 60,
+          durationMs: 60_000,
+          apply: true,
+          procs,
+          presenceEveryMs: 60_000,
+        },
     opts,
   ),
 );
@@ -117,6 +136,19 @@ if (wanted('startup') && servers.includes('commonroom')) {
     process.stdout.write(`${((Date.now() - started) / 1000).toFixed(1)} s\n  ${JSON.stringify(r)}\n`);
   } catch (e) {
     results.figures.startup = { commonroom: { error: e instanceof Error ? e.message : String(e) } };
+    process.stdout.write(`failed: ${String(e)}\n`);
+  }
+}
+
+// The PWA's own figure: what a phone downloads, from a production build (no server involved).
+if (wanted('bundle')) {
+  process.stdout.write('PWA bundle size … ');
+  try {
+    const r = bundleRun(root);
+    results.figures.bundle = { commonroom: r };
+    process.stdout.write(`\n  ${JSON.stringify(r)}\n`);
+  } catch (e) {
+    results.figures.bundle = { commonroom: { error: e instanceof Error ? e.message : String(e) } };
     process.stdout.write(`failed: ${String(e)}\n`);
   }
 }

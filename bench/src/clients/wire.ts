@@ -14,6 +14,7 @@ import {
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import WebSocket from 'ws';
+import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import type { ServerKind } from '../servers/types.ts';
 
@@ -50,6 +51,11 @@ export type BenchClient = {
   ready: Promise<void>;
   /** Writes one message (and `more` copies in the same update); false if the socket is closed. */
   send(text: string, id: string, more?: number): boolean;
+  /**
+   * Changes this person's presence: Commonroom's presenceSet (the server tells everyone online); the peers'
+   * awareness update (relayed to the others in the document).
+   */
+  presence(status: 'online' | 'away'): boolean;
   /** Called with each update payload received (not step 2 answers to our own subscriptions unless `catchUp`). */
   onUpdate: (payload: Uint8Array, docName: string) => void;
   /**
@@ -112,6 +118,9 @@ function peerClient(
   const hocus = kind === 'hocuspocus';
   const ws = dial(hocus ? `ws://127.0.0.1:${port}` : `ws://127.0.0.1:${port}/${name}`);
   const doc = opts.docs?.get(name) ?? new Y.Doc();
+  const awareness = new awarenessProtocol.Awareness(doc);
+  // Its 30 s keep-alive would add traffic the Commonroom clients do not send.
+  clearInterval((awareness as unknown as { _checkInterval: ReturnType<typeof setInterval> })._checkInterval);
   let bytes = 0;
   let isClosed = false;
   /** Hocuspocus answers each update with a SyncStatus, in order. */
@@ -147,9 +156,23 @@ function peerClient(
       );
       return true;
     },
+    presence(status) {
+      if (ws.readyState !== WebSocket.OPEN) return false;
+      awareness.setLocalStateField('status', status);
+      ws.send(
+        message((e) => {
+          encoding.writeVarUint(e, 1); // Awareness
+          encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(awareness, [doc.clientID]));
+        }),
+      );
+      return true;
+    },
     bytesIn: () => bytes,
     protocolViolations: () => 0,
-    close: () => ws.close(),
+    close: () => {
+      awareness.destroy();
+      ws.close();
+    },
     closed: () => isClosed,
   };
   ws.on('open', () => {
@@ -263,6 +286,11 @@ function commonroomClient(port: number, spec: ClientSpec, opts: Common): BenchCl
     onUpdate: () => undefined,
     onAck: () => undefined,
     send: write,
+    presence(status) {
+      if (ws.readyState !== WebSocket.OPEN) return false;
+      send([{ type: 'presenceSet', status, text: '' }]);
+      return true;
+    },
     bytesIn: () => bytes,
     protocolViolations: () => oversized,
     close: () => ws.close(),

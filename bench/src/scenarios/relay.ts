@@ -17,6 +17,8 @@ export type RelayPlan = {
   procs: number;
   /** Channels the clients are spread over (client i in channel i % channels); 1 unless given. */
   channels?: number;
+  /** Every client changes its presence once per this many ms (away, online, …); none unless given. */
+  presenceEveryMs?: number;
 };
 
 export type RelayResult = {
@@ -30,6 +32,7 @@ export type RelayResult = {
   offeredPerSec: number;
   serverCpuPercent: number;
   connectMs: number;
+  presenceSent: number;
 };
 
 export async function relayRun(kind: ServerKind, plan: RelayPlan, opts: Options): Promise<RelayResult> {
@@ -57,6 +60,7 @@ export async function relayRun(kind: ServerKind, plan: RelayPlan, opts: Options)
             acked: number;
             firstSendNs: string;
             lastDeliveryNs: string;
+            presenceSent: number;
           }>(
             'openLoop',
             {
@@ -65,6 +69,7 @@ export async function relayRun(kind: ServerKind, plan: RelayPlan, opts: Options)
               rate: plan.rate,
               drainMs: 15_000,
               writers: writerIdx,
+              presenceEveryMs: plan.presenceEveryMs ?? 0,
             },
             plan.durationMs + 60_000,
           ),
@@ -93,6 +98,7 @@ export async function relayRun(kind: ServerKind, plan: RelayPlan, opts: Options)
         offeredPerSec: plan.writers * plan.rate * (plan.clients / channels - 1),
         serverCpuPercent: Math.round(((cpu1 - cpu0) / 1e6 / wallS) * 100),
         connectMs: Math.round(load.connectMs),
+        presenceSent: results.reduce((n, r) => n + r.presenceSent, 0),
       };
       latency.destroy();
       ack.destroy();
