@@ -2,6 +2,7 @@ import type { Engine } from '@commonroom/engine';
 import { threadReplies } from '@commonroom/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser, channel, eventually, loginAdmin, startServer, texts, type TestServer } from './harness.ts';
+import { connectRaw, login } from './raw-client.ts';
 
 describe('conversation features through three engines on a real server', () => {
   let ts: TestServer;
@@ -175,6 +176,29 @@ describe('conversation features through three engines on a real server', () => {
       n: number;
     };
     expect(stored.n).toBe(0);
+  });
+
+  it('presence: many people coming online at once reach the others together, each once, with their latest state', async () => {
+    const people = await Promise.all(
+      Array.from({ length: 30 }, () => addUser(ts, admin, 'student', { connect: false })),
+    );
+    const cookies = await Promise.all(people.map((p) => login(ts.url, p.email, p.password)));
+    const watcher = await connectRaw(ts.url, await login(ts.url, a.email, a.password));
+    const from = watcher.messages.length;
+    const sockets = await Promise.all(cookies.map((c) => connectRaw(ts.url, c)));
+    sockets[0]?.send([{ type: 'presenceSet', status: 'away', text: 'Back at two' }]);
+    const latest = (id: string) =>
+      watcher.frames.filter((f) => f.type === 'presence' && f.userId === id).at(-1);
+    await eventually(() => {
+      for (const p of people.slice(1)) expect(latest(p.id)).toMatchObject({ status: 'online' });
+      expect(latest(people[0]?.id ?? '')).toMatchObject({ status: 'away', text: 'Back at two' });
+    });
+    // Gathered for a moment and sent together (one broadcast per change made a whole college connecting
+    // cost N² socket writes): far fewer messages than people.
+    const withPresence = watcher.messages.slice(from).filter((m) => m.some((f) => f.type === 'presence'));
+    expect(withPresence.length).toBeLessThan(people.length / 3);
+    for (const s of sockets) s.close();
+    watcher.close();
   });
 
   it('P9: with more people seen than one message may carry frames, WELCOME and presence still arrive', async () => {

@@ -15,6 +15,8 @@ import * as Y from 'yjs';
  */
 export type RawClient = {
   frames: Frame[];
+  /** The frames of each WebSocket message received, in order (to see what the server sends together). */
+  messages: Frame[][];
   closed: { code: number; reason: string } | null;
   send(frames: Frame[]): void;
   sendBytes(bytes: Uint8Array): void;
@@ -54,6 +56,7 @@ export async function connectRaw(
   const frameWaiters: ((f: Frame) => void)[] = [];
   const client: RawClient = {
     frames: [],
+    messages: [],
     closed: null,
     send: (frames) => ws.send(encodeMessage(frames)),
     sendBytes: (b) => ws.send(b),
@@ -88,6 +91,7 @@ export async function connectRaw(
   ws.on('message', (data: ArrayBuffer) => {
     const d = decodeMessage(new Uint8Array(data), Number.POSITIVE_INFINITY);
     if (!d.ok) throw new Error(`server sent undecodable bytes: ${d.error}`);
+    client.messages.push(d.frames);
     for (const f of d.frames) {
       client.frames.push(f);
       if (f.type === 'ack') waiters.get(f.ref)?.({ kind: 'ack' });

@@ -32,6 +32,8 @@ export type RawSocket = {
 /** A socket that keeps more than this unsent is too slow to keep up; it is closed and will catch up later. */
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How long presence changes are gathered before they go out together (see announcePresence). */
+const PRESENCE_BATCH_MS = 250;
 
 export type Connection = {
   message(data: unknown): void;
@@ -81,6 +83,29 @@ export function createSocketHub(deps: {
   const queueFlush = (s: HubSession): void => {
     if (toFlush.size === 0) queueMicrotask(flushQueued);
     toFlush.add(s);
+  };
+
+  /**
+   * Presence changes (online, away, offline, a new status line) go to everyone online, a whole college:
+   * one broadcast per change made connecting N people cost N² socket writes. Changes are gathered and sent
+   * together every PRESENCE_BATCH_MS, each person once with their latest state.
+   */
+  const presenceChanged = new Set<string>();
+  let presenceTimer: ReturnType<typeof setTimeout> | null = null;
+  const flushPresence = (): void => {
+    presenceTimer = null;
+    const frames: Frame[] = [];
+    for (const id of presenceChanged) {
+      const f = presence.frameFor(id);
+      if (f) frames.push(f);
+    }
+    presenceChanged.clear();
+    for (let i = 0; i < frames.length; i += LIMITS.maxFramesPerMessage)
+      broadcastAll(frames.slice(i, i + LIMITS.maxFramesPerMessage));
+  };
+  const announcePresence = (userId: string): void => {
+    presenceChanged.add(userId);
+    presenceTimer ??= timers.setTimeout(flushPresence, PRESENCE_BATCH_MS);
   };
 
   const broadcastAll = (frames: Frame[]): void => {
@@ -153,10 +178,7 @@ export function createSocketHub(deps: {
       const set = byUser.get(auth.userId);
       set?.delete(session);
       if (set && set.size === 0) byUser.delete(auth.userId);
-      if (session.helloed && presence.disconnect(auth.userId)) {
-        const f = presence.frameFor(auth.userId);
-        if (f) broadcastAll([f]);
-      }
+      if (session.helloed && presence.disconnect(auth.userId)) announcePresence(auth.userId);
     };
 
     if (!actor) {
@@ -216,10 +238,7 @@ export function createSocketHub(deps: {
           { type: 'welcome', version: PROTOCOL_VERSION, userId: auth.userId, serverTime: now() },
           ...presence.snapshot(),
         ]);
-        if (cameOnline) {
-          const pf = presence.frameFor(auth.userId);
-          if (pf) broadcastAll([pf]);
-        }
+        if (cameOnline) announcePresence(auth.userId);
         return;
       }
       switch (f.type) {
@@ -235,8 +254,7 @@ export function createSocketHub(deps: {
             return;
           }
           presence.set(auth.userId, f.status, f.text);
-          const pf = presence.frameFor(auth.userId);
-          if (pf) broadcastAll([pf]);
+          announcePresence(auth.userId);
           return;
         }
         case 'typingSet': {
@@ -317,6 +335,9 @@ export function createSocketHub(deps: {
     },
     closeAll(code: number, reason: string): void {
       for (const set of [...byUser.values()]) for (const s of [...set]) s.close(code, reason);
+      if (presenceTimer !== null) timers.clearTimeout(presenceTimer);
+      presenceTimer = null;
+      presenceChanged.clear();
     },
     socketCount(): number {
       let n = 0;
