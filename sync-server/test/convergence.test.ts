@@ -658,7 +658,7 @@ async function readScene(a: Client, b: Client, conv: string, rng: () => number):
   await until(
     () => holdsReadMarksOf(b, a, conv) && b.engine.view(conv).readSeq === mark,
     () =>
-      `device ${b.index} never caught up with device ${a.index} (${mark}): ${describeEngine(b)} / ${describeEngine(a)}`,
+      `device ${b.index} never caught up with device ${a.index} (${mark}): ${describeReads(a, conv)}; ${describeReads(b, conv)}; ${describeEngine(b)} / ${describeEngine(a)}`,
   );
   const target = pick(
     rng,
@@ -672,11 +672,17 @@ async function readScene(a: Client, b: Client, conv: string, rng: () => number):
       a.engine.view(conv).readSeq === expected &&
       b.engine.view(conv).readSeq === expected,
     () =>
-      `mark unread did not reach both devices (${expected}): ${describeEngine(a)} / ${describeEngine(b)} / ${describeEngine(a)}`,
+      `mark unread did not reach both devices (${expected}): ${describeReads(a, conv)}; ${describeReads(b, conv)}; ${describeEngine(a)} / ${describeEngine(b)}`,
   );
   I.scenes.finalRead = expected;
   a.log.push(`scene unread from ${target.key} (${expected})`);
 }
+/** A device's view of one person's read marks: the mark it shows, and each device's entry in its copy. */
+function describeReads(c: Client, conv: string): string {
+  const read = c.engine.authorRootsOf(c.engine.ownDocName(conv))?.read;
+  return `device ${c.index} shows ${c.engine.view(conv).readSeq}, holds ${JSON.stringify(read?.toJSON() ?? null)}`;
+}
+
 function describeEngine(c: Client): string {
   const s = c.engine.status();
   const outbox = c.engine
