@@ -2,6 +2,7 @@ import {
   authorRoots,
   idxRoots,
   messageKey,
+  readMarksOf,
   readSeqOf,
   type MessageKey,
   type SegmentDocs,
@@ -1018,7 +1019,11 @@ export function createEngine(opts: EngineOptions) {
         const r = replicas.get(doc);
         // Mid-rebuild the replica shows no marks: the replay decides on the server's copy.
         if (r && (awaitingCopy.has(doc) || readSeqOf(r.doc) >= seq))
-          await act(conversationId, doc, 'unread', { deviceId, seq });
+          await act(conversationId, doc, 'unread', {
+            deviceId,
+            seq,
+            ...(awaitingCopy.has(doc) ? {} : { seen: readMarksOf(r.doc) }),
+          });
       }
     },
     /**

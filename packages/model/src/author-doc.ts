@@ -73,14 +73,33 @@ export function markRead(doc: Y.Doc, deviceId: string, seq: number, ts?: number)
 /**
  * "Mark unread from here": every device's mark that reaches `seq` moves back to just before it. The one
  * place a mark goes down; a device reading on concurrently may win its own key, and all replicas agree.
+ *
+ * `seen` is each device's mark when the person asked (readMarksOf then). An action waiting to send is
+ * applied again after a rebuild, maybe long after: a device that has read further since then made a newer
+ * choice, which a replayed "unread" must not undo. Without `seen` (taken before the copy was there) every
+ * mark past `seq` moves back.
  */
-export function markUnreadFrom(doc: Y.Doc, deviceId: string, seq: number): void {
+export function markUnreadFrom(
+  doc: Y.Doc,
+  deviceId: string,
+  seq: number,
+  seen?: Readonly<Record<string, number>>,
+): void {
   const read = authorRoots(doc).read;
   const to = Math.max(0, seq - 1);
+  const since = (k: string, v: number): boolean =>
+    seen !== undefined && k !== deviceId && (seen[k] === undefined || v > seen[k]);
   doc.transact(() => {
-    for (const [k, v] of read.entries()) if (typeof v === 'number' && v > to) read.set(k, to);
+    for (const [k, v] of read.entries()) if (typeof v === 'number' && v > to && !since(k, v)) read.set(k, to);
     if ((read.get(deviceId) ?? 0) > to) read.set(deviceId, to);
   });
+}
+
+/** Each device's read mark in this document. */
+export function readMarksOf(doc: Y.Doc): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of authorRoots(doc).read.entries()) if (typeof v === 'number') out[k] = v;
+  return out;
 }
 
 export function readSeqOf(doc: Y.Doc): number {

@@ -23,6 +23,7 @@ export {
   idxRoots,
   markRead,
   markUnreadFrom,
+  readMarksOf,
   modRoots,
   readSeqOf,
   registerAuthor,

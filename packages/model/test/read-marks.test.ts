@@ -9,6 +9,7 @@ import {
   markUnreadFrom,
   mentionCount,
   readConversation,
+  readMarksOf,
   readSeqOf,
   removeMessage,
   seenBy,
@@ -72,6 +73,25 @@ describe('markUnreadFrom (mark unread from a message)', () => {
     // From the very first message: nothing is read.
     markUnreadFrom(d, 'phone', 1);
     expect(readSeqOf(d)).toBe(0);
+  });
+
+  it('applied again later (a replay after a rebuild), it does not undo what another device read since', () => {
+    const d = new Y.Doc();
+    markRead(d, 'desktop', 20, 100);
+    markRead(d, 'phone', 20, 100);
+    // The phone marks unread from 12, seeing both marks at 20.
+    const seen = readMarksOf(d);
+    markUnreadFrom(d, 'phone', 12, seen);
+    expect(authorRoots(d).read.toJSON()).toEqual({ desktop: 11, phone: 11 });
+    // Later the desktop reads on to 35 and a new laptop to 30; then the phone's unread is applied again.
+    markRead(d, 'desktop', 35, 200);
+    markRead(d, 'laptop', 30, 210);
+    markUnreadFrom(d, 'phone', 12, seen);
+    expect(authorRoots(d).read.toJSON()).toEqual({ desktop: 35, laptop: 30, phone: 11 });
+    expect(readSeqOf(d)).toBe(35);
+    // Without what it saw (taken before the copy was there), every mark past it moves back.
+    markUnreadFrom(d, 'phone', 12);
+    expect(readSeqOf(d)).toBe(11);
   });
 
   it('does nothing (no update) when nothing was read that far', () => {
