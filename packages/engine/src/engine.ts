@@ -116,7 +116,9 @@ export function createEngine(opts: EngineOptions) {
   const directory = new Map<string, PublicUser>();
   const outbox = new Map<string, OutboxEntry>();
   /** ref → the outbox entries one frame carried. */
-  const inflight = new Map<number, { doc: string; ids: string[] }>();
+  const inflight = new Map<number, { doc: string; ids: string[]; generation: number }>();
+  /** How many times each document was rebuilt: a frame sent before the latest rebuild is answered late. */
+  const generations = new Map<string, number>();
   /** Documents whose next sends go one action per frame, to find which one the server refuses. */
   const isolate = new Set<string>();
   /** doc → the last action order taken before its rebuild emptied it; later actions were applied to the rebuilt copy. */
@@ -328,7 +330,7 @@ export function createEngine(opts: EngineOptions) {
       const updates = chunk.map((e) => e.update as Uint8Array);
       const payload = updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates(updates);
       const ref = nextRef++;
-      inflight.set(ref, { doc, ids: chunk.map((e) => e.id) });
+      inflight.set(ref, { doc, ids: chunk.map((e) => e.id), generation: generations.get(doc) ?? 0 });
       if (!conn.send([{ type: 'sync', doc, ref, syncType: SYNC_UPDATE, payload }])) {
         inflight.delete(ref);
         return;
@@ -433,11 +435,12 @@ export function createEngine(opts: EngineOptions) {
     const r = replicas.get(doc);
     if (!r) return;
     if (r.rebuilding || replaying.has(r)) {
-      // Before the server's copy arrives a refused action is simply skipped by the replay (no longer
-      // pending); during a replay it may have been applied again already.
-      if (replaying.has(r)) rebuildAgain.add(doc);
+      // A refusal (or a late acknowledgement) while a rebuild runs: the replay may already have applied
+      // that action again, or the copy it works on may predate what the server just stored. Once more after.
+      rebuildAgain.add(doc);
       return;
     }
+    generations.set(doc, (generations.get(doc) ?? 0) + 1);
     r.rebuilding = true;
     r.synced = false;
     awaitingCopy.add(doc);
@@ -565,6 +568,14 @@ export function createEngine(opts: EngineOptions) {
       }
       if (entries.length > 0) toPeers({ t: 'outbox-del', ids: entries.map((e) => e.id) });
       if (entries.length > 0) lastSyncedAt = now();
+      if (frame && frame.generation !== (generations.get(frame.doc) ?? 0)) {
+        // Sent before a rebuild, stored after it: the rebuilt copy may lack what the server just stored
+        // (it is not relayed back to us), and its replay may have applied these actions again, a change
+        // no entry is left to send. Take the server's copy once more.
+        emit();
+        await rebuild(frame.doc);
+        return;
+      }
       if (frame) {
         if (![...outbox.values()].some((e) => e.doc === frame.doc && e.status === 'pending'))
           isolate.delete(frame.doc);

@@ -75,8 +75,8 @@ export function markRead(doc: Y.Doc, deviceId: string, seq: number, ts?: number)
  * place a mark goes down; a device reading on concurrently may win its own key, and all replicas agree.
  *
  * `seen` is each device's mark when the person asked (readMarksOf then). An action waiting to send is
- * applied again after a rebuild, maybe long after: a device that has read further since then made a newer
- * choice, which a replayed "unread" must not undo. Without `seen` (taken before the copy was there) every
+ * applied again after a rebuild, maybe long after: a device (this one too) that has read further since
+ * made a newer choice, which a replayed "unread" must not undo. Without `seen` (taken before the copy was there) every
  * mark past `seq` moves back.
  */
 export function markUnreadFrom(
@@ -88,10 +88,9 @@ export function markUnreadFrom(
   const read = authorRoots(doc).read;
   const to = Math.max(0, seq - 1);
   const since = (k: string, v: number): boolean =>
-    seen !== undefined && k !== deviceId && (seen[k] === undefined || v > seen[k]);
+    seen !== undefined && (seen[k] === undefined || v > seen[k]);
   doc.transact(() => {
     for (const [k, v] of read.entries()) if (typeof v === 'number' && v > to && !since(k, v)) read.set(k, to);
-    if ((read.get(deviceId) ?? 0) > to) read.set(deviceId, to);
   });
 }
 
