@@ -47,6 +47,7 @@ import {
  * CONVERGENCE_SLOW_STORAGE=1 on the slow store; CONVERGENCE_TRACE=1 writes each client's frames, actions and
  * storage calls to /tmp/convergence-<seed>-client<n>.txt when a seed fails; CONVERGENCE_VERBOSE=1 prints
  * what each run injected; CONVERGENCE_FAULTS='{"dropMeanMs":300}' changes fault rates.
+ * scripts/convergence-under-load.sh runs seeds with busy processes taking the CPU, as on a shared CI machine.
  */
 
 const DEFAULT_SEEDS = [2, 3, 5];
