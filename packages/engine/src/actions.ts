@@ -25,10 +25,7 @@ export type ActionPayloads = {
   delete: { localId: string; ts: number };
   react: { key: MessageKey; emoji: string; on: boolean; ts: number };
   read: { deviceId: string; seq: number; ts?: number };
-  /**
-   * `seen`: each device's mark when taken (see markUnreadFrom); absent on entries saved before it existed.
-   * `deviceId` is kept on stored entries; every device's mark moves, this one's included.
-   */
+  /** `seen`: each device's mark when taken (see markUnreadFrom); absent on entries saved before it existed. */
   unread: { deviceId: string; seq: number; seen?: Record<string, number> };
   pin: { key: MessageKey; by: string; ts: number; on: boolean };
   remove: { key: MessageKey; by: string; ts: number; reason?: string };
@@ -70,7 +67,7 @@ export function applyAction(doc: Y.Doc, kind: ActionKind, payload: Record<string
     }
     case 'unread': {
       const p = payload as ActionPayloads['unread'];
-      markUnreadFrom(doc, p.seq, p.seen);
+      markUnreadFrom(doc, p.deviceId, p.seq, p.seen);
       return;
     }
     case 'pin': {

@@ -84,9 +84,6 @@ const MAX_ACTIONS_PER_FRAME = 256;
 /** Leaves room under the 64 KiB frame limit for the frame header and merge overhead. */
 const MAX_FRAME_PAYLOAD = 48 * 1024;
 
-/** What the person did and waits on; read marks travel too but are not "waiting to send". */
-const isWaitingKind = (e: OutboxEntry): boolean => e.kind !== 'read' && e.kind !== 'unread';
-
 function randomId(random: () => number): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
   let s = '';
@@ -1075,10 +1072,13 @@ export function createEngine(opts: EngineOptions) {
     status: (): SyncStatus => ({
       // A follower tab has no socket of its own: it reports the leader tab's.
       connection: leaderStatus && conn.state() === 'offline' ? leaderStatus.connection : conn.state(),
-      waiting: [...outbox.values()].filter((e) => e.status === 'pending' && isWaitingKind(e)).length,
+      // What the person did and is waiting on; read marks travel too but are not "waiting to send".
+      waiting: [...outbox.values()].filter(
+        (e) => e.status === 'pending' && e.kind !== 'read' && e.kind !== 'unread',
+      ).length,
       saving: [...unsaved].filter((id) => {
-        const e = outbox.get(id);
-        return e !== undefined && isWaitingKind(e);
+        const k = outbox.get(id)?.kind;
+        return k !== undefined && k !== 'read' && k !== 'unread';
       }).length,
       rejected: [...outbox.values()].filter((e) => e.status === 'rejected').length,
       lastSyncedAt: leaderStatus && conn.state() === 'offline' ? leaderStatus.lastSyncedAt : lastSyncedAt,

@@ -76,10 +76,15 @@ export function markRead(doc: Y.Doc, deviceId: string, seq: number, ts?: number)
  *
  * `seen` is each device's mark when the person asked (readMarksOf then). An action waiting to send is
  * applied again after a rebuild, maybe long after: a device (this one too) that has read further since
- * made a newer choice, which a replayed "unread" must not undo. Without `seen` (taken before the copy was
- * there) every mark past `seq` moves back.
+ * made a newer choice, which a replayed "unread" must not undo. Without `seen` (taken before the copy was there) every
+ * mark past `seq` moves back.
  */
-export function markUnreadFrom(doc: Y.Doc, seq: number, seen?: Readonly<Record<string, number>>): void {
+export function markUnreadFrom(
+  doc: Y.Doc,
+  deviceId: string,
+  seq: number,
+  seen?: Readonly<Record<string, number>>,
+): void {
   const read = authorRoots(doc).read;
   const to = Math.max(0, seq - 1);
   const since = (k: string, v: number): boolean =>

@@ -67,11 +67,11 @@ describe('markUnreadFrom (mark unread from a message)', () => {
     markRead(d, 'phone', 5, 100);
     markRead(d, 'desktop', 3, 90);
     markRead(d, 'tablet', 1, 80);
-    markUnreadFrom(d, 3);
+    markUnreadFrom(d, 'phone', 3);
     expect(authorRoots(d).read.toJSON()).toEqual({ phone: 2, desktop: 2, tablet: 1 });
     expect(readSeqOf(d)).toBe(2);
     // From the very first message: nothing is read.
-    markUnreadFrom(d, 1);
+    markUnreadFrom(d, 'phone', 1);
     expect(readSeqOf(d)).toBe(0);
   });
 
@@ -81,16 +81,16 @@ describe('markUnreadFrom (mark unread from a message)', () => {
     markRead(d, 'phone', 20, 100);
     // The phone marks unread from 12, seeing both marks at 20.
     const seen = readMarksOf(d);
-    markUnreadFrom(d, 12, seen);
+    markUnreadFrom(d, 'phone', 12, seen);
     expect(authorRoots(d).read.toJSON()).toEqual({ desktop: 11, phone: 11 });
     // Later the desktop reads on to 35 and a new laptop to 30; then the phone's unread is applied again.
     markRead(d, 'desktop', 35, 200);
     markRead(d, 'laptop', 30, 210);
-    markUnreadFrom(d, 12, seen);
+    markUnreadFrom(d, 'phone', 12, seen);
     expect(authorRoots(d).read.toJSON()).toEqual({ desktop: 35, laptop: 30, phone: 11 });
     expect(readSeqOf(d)).toBe(35);
     // Without what it saw (taken before the copy was there), every mark past it moves back.
-    markUnreadFrom(d, 12);
+    markUnreadFrom(d, 'phone', 12);
     expect(readSeqOf(d)).toBe(11);
   });
 
@@ -99,7 +99,7 @@ describe('markUnreadFrom (mark unread from a message)', () => {
     markRead(d, 'phone', 2, 100);
     let updates = 0;
     d.on('update', () => updates++);
-    markUnreadFrom(d, 5);
+    markUnreadFrom(d, 'phone', 5);
     expect(updates).toBe(0);
     expect(readSeqOf(d)).toBe(2);
   });
@@ -109,7 +109,7 @@ describe('markUnreadFrom (mark unread from a message)', () => {
     const desktop = new Y.Doc();
     markRead(desktop, 'desktop', 5, 100);
     sync(phone, desktop);
-    markUnreadFrom(phone, 4);
+    markUnreadFrom(phone, 'phone', 4);
     sync(phone, desktop);
     expect(readSeqOf(desktop)).toBe(3);
     markRead(desktop, 'desktop', 5, 200);
@@ -122,7 +122,7 @@ describe('markUnreadFrom (mark unread from a message)', () => {
     markRead(docs.bob, 'phone', 5, 500);
     expect(unreadCount(stateOf(docs), 'bob')).toBe(0);
     expect(mentionCount(stateOf(docs), bob)).toBe(0);
-    markUnreadFrom(docs.bob, 3);
+    markUnreadFrom(docs.bob, 'phone', 3);
     expect(unreadCount(stateOf(docs), 'bob')).toBe(3);
     // Message 3 names Bob, message 5 is @channel.
     expect(mentionCount(stateOf(docs), bob)).toBe(2);
@@ -140,7 +140,7 @@ describe('markUnreadFrom (mark unread from a message)', () => {
       sync(phone, desktop);
       // Offline: the phone marks unread from message 2 (moving the desktop's mark too), while the desktop
       // reads on to message 6. Both wrote the desktop's key; the documents pick one, the same everywhere.
-      markUnreadFrom(phone, 2);
+      markUnreadFrom(phone, 'phone', 2);
       markRead(desktop, 'desktop', 6, 200);
       sync(phone, desktop);
       expect(authorRoots(phone).read.toJSON()).toEqual(authorRoots(desktop).read.toJSON());
@@ -229,7 +229,7 @@ describe('readTimes and seenBy (read receipts)', () => {
 
   it('after mark unread the receipt goes back too', () => {
     const docs = build();
-    markUnreadFrom(docs.carol, 3);
+    markUnreadFrom(docs.carol, 'phone', 3);
     const s = stateOf(docs);
     const m3 = s.byKey.get('alice:a3');
     if (!m3) throw new Error('missing message');

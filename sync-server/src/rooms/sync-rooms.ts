@@ -85,8 +85,8 @@ export function createSyncRooms(deps: {
   const queue: CommitQueue = createCommitQueue((entries, alongside) =>
     deps.store.appendBatch(entries, alongside),
   );
-  /** Index documents changed in the commit being prepared (their update is encoded when it flushes). */
-  const idxInBatch = new Set<LoadedDoc>();
+  /** Index documents changed in the commit being prepared, with their state vector before it. */
+  const idxInBatch = new Map<LoadedDoc, Uint8Array>();
   /** Conversations whose current segment filled up in the commit being prepared. */
   const rollovers = new Set<string>();
   /** Message ids accepted but still committing: a second send of the same id in that window is a duplicate. */
@@ -333,7 +333,7 @@ export function createSyncRooms(deps: {
    * it was a second row, a second frame to every reader and an encode each time.
    */
   const indexInBatch = (batch: PendingWrite, target: LoadedDoc, before: Uint8Array): void => {
-    idxInBatch.add(target);
+    idxInBatch.set(target, before);
     target.inFlight++;
     let update: Uint8Array | null = null;
     batch.prepare.push(() => {
