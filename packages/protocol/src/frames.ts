@@ -114,9 +114,6 @@ export function encodeMessage(frames: readonly Frame[]): Uint8Array {
   return encoding.toUint8Array(e);
 }
 
-/** What a message's leading frame count may take (a varUint; 512 needs 2 bytes): reserved when packing. */
-const COUNT_HEADER_BYTES = 8;
-
 /** Frames encoded once (for many sockets), to be joined with others into messages by `joinFrames`. */
 export type EncodedFrames = { readonly count: number; readonly bytes: Uint8Array };
 
@@ -141,8 +138,7 @@ export function joinFrames(
   let i = 0;
   while (i < parts.length) {
     let count = 0;
-    // Room for the message's frame count in front of the frames.
-    let size = COUNT_HEADER_BYTES;
+    let size = 0;
     let j = i;
     for (; j < parts.length; j++) {
       const p = parts[j] as EncodedFrames;
@@ -159,7 +155,7 @@ export function joinFrames(
   return out;
 }
 
-/** Size of a frame on the wire. */
+/** Size of a frame on the wire, for packing frames into messages below the frame limit. */
 export function frameSize(f: Frame): number {
   const e = encoding.createEncoder();
   writeFrame(e, f);
@@ -174,10 +170,21 @@ export function packMessages(
   frames: readonly Frame[],
   maxBytes: number = LIMITS.maxFrameBytes,
 ): Uint8Array[] {
-  return joinFrames(
-    frames.map((f) => encodeFrames([f])),
-    maxBytes,
-  );
+  const out: Uint8Array[] = [];
+  let batch: Frame[] = [];
+  let size = 8;
+  for (const f of frames) {
+    const s = frameSize(f);
+    if (batch.length > 0 && (size + s > maxBytes || batch.length >= LIMITS.maxFramesPerMessage)) {
+      out.push(encodeMessage(batch));
+      batch = [];
+      size = 8;
+    }
+    batch.push(f);
+    size += s;
+  }
+  if (batch.length > 0) out.push(encodeMessage(batch));
+  return out;
 }
 
 function readSyncType(r: ByteReader): SyncType {

@@ -70,18 +70,6 @@ export function createSocketHub(deps: {
   };
 
   /**
-   * Frames encoded in parts of at most maxFramesPerMessage, as joinFrames needs them: a WELCOME or a presence
-   * batch carries one frame per person, thousands in a college, and a client reads at most that many frames
-   * per message.
-   */
-  const partsOf = (frames: readonly Frame[]): EncodedFrames[] => {
-    const parts: EncodedFrames[] = [];
-    for (let i = 0; i < frames.length; i += LIMITS.maxFramesPerMessage)
-      parts.push(encodeFrames(frames.slice(i, i + LIMITS.maxFramesPerMessage)));
-    return parts;
-  };
-
-  /**
    * Sockets with queued frames. They are flushed once the current turn's synchronous work is done (a
    * microtask), so a group commit's acknowledgements and relays, or the answers to one incoming message,
    * leave as one WebSocket message per socket: a socket write costs more than everything else per message.
@@ -112,7 +100,8 @@ export function createSocketHub(deps: {
       if (f) frames.push(f);
     }
     presenceChanged.clear();
-    if (frames.length > 0) broadcastAll(frames);
+    for (let i = 0; i < frames.length; i += LIMITS.maxFramesPerMessage)
+      broadcastAll(frames.slice(i, i + LIMITS.maxFramesPerMessage));
   };
   const announcePresence = (userId: string): void => {
     presenceChanged.add(userId);
@@ -120,9 +109,8 @@ export function createSocketHub(deps: {
   };
 
   const broadcastAll = (frames: Frame[]): void => {
-    const parts = partsOf(frames);
-    for (const set of byUser.values())
-      for (const s of set) if (s.helloed) for (const part of parts) s.sendEncoded(part);
+    const part = encodeFrames(frames);
+    for (const set of byUser.values()) for (const s of set) if (s.helloed) s.sendEncoded(part);
   };
 
   const open = (
@@ -142,7 +130,10 @@ export function createSocketHub(deps: {
       isOpen: true,
       out: [],
       send(frames) {
-        for (const part of partsOf(frames)) this.sendEncoded(part);
+        // Parts of at most maxFramesPerMessage frames: a WELCOME carries the presence of everyone seen
+        // since start, thousands in a college, and a client reads at most that many frames per message.
+        for (let i = 0; i < frames.length; i += LIMITS.maxFramesPerMessage)
+          this.sendEncoded(encodeFrames(frames.slice(i, i + LIMITS.maxFramesPerMessage)));
       },
       sendEncoded(part) {
         if (!session.isOpen) return;
