@@ -136,6 +136,13 @@ describe('unread counts, @mentions and read receipts in Chromium', () => {
     await box.fill('@');
     await list.waitFor();
     await expect(list.getByRole('option', { name: /@channel|@here/ }).count()).resolves.toBe(0);
+    // Typed anyway, it is not sent: the student is told why, and keeps the text to fix.
+    await box.fill('@channel the bus is late');
+    await box.press('Escape');
+    await box.press('Enter');
+    await pa.getByText(/Only tutors, teachers, staff and admins can notify everyone/).waitFor();
+    await expect(box.inputValue()).resolves.toBe('@channel the bus is late');
+    expect(await messageTexts(pa)).not.toContain('@channel the bus is late');
     await box.fill('Thanks @Sam.Tutor and everyone');
     await box.press('Enter');
     await eventually(async () => expect(await messageTexts(pb)).toContain('Thanks @Sam.Tutor and everyone'));

@@ -12,6 +12,7 @@ import {
 } from 'react';
 import { useEngine, useEngineVersion } from '../hooks/engine-context.tsx';
 import { loadDraft, saveDraft } from '../ui/drafts.ts';
+import { broadcastProblem } from '../ui/broadcast-rule.ts';
 import { ErrorText } from '../ui/error-text.tsx';
 import '../ui/unread-mentions.css';
 
@@ -161,6 +162,11 @@ export function ComposerBox({ conversationId, placeholder, parent, onSent, autoF
     if (!body) return;
     if (body.length > LIMITS.maxMessageChars) {
       setError(`Messages can be up to ${LIMITS.maxMessageChars.toLocaleString()} characters.`);
+      return;
+    }
+    const refused = broadcastProblem(body, me?.role);
+    if (refused) {
+      setError(refused);
       return;
     }
     // Clear at once, so whatever is typed next is never wiped by this send finishing; put the text back if

@@ -1,5 +1,6 @@
 import type { EngineMessage } from '@commonroom/engine';
-import { isStaffRole, LIMITS } from '@commonroom/protocol';
+import { isStaffRole, LIMITS, type Role } from '@commonroom/protocol';
+import { broadcastProblem } from '../ui/broadcast-rule.ts';
 import { useId, useState, type KeyboardEvent } from 'react';
 import { useEngine } from '../hooks/engine-context.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
@@ -74,6 +75,7 @@ export function MessageItem({
         ) : editing ? (
           <EditBox
             initial={m.text}
+            role={engine.me()?.role}
             onCancel={() => setEditing(false)}
             onSave={(text) => {
               setEditing(false);
@@ -143,10 +145,12 @@ export function MessageItem({
 /** Editing in place: Enter saves, Shift+Enter adds a line, Escape cancels. An edit cannot empty a message. */
 function EditBox({
   initial,
+  role,
   onSave,
   onCancel,
 }: {
   initial: string;
+  role: Role | undefined;
   onSave: (text: string) => void;
   onCancel: () => void;
 }) {
@@ -154,8 +158,9 @@ function EditBox({
   const id = useId();
   const body = text.trim();
   const tooLong = body.length > LIMITS.maxMessageChars;
+  const refused = broadcastProblem(body, role);
   const save = () => {
-    if (body && !tooLong) onSave(body);
+    if (body && !tooLong && !refused) onSave(body);
   };
   const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
     if (e.key === 'Escape') {
@@ -189,7 +194,7 @@ function EditBox({
         <button type="button" onClick={onCancel}>
           Cancel
         </button>
-        <button type="submit" className="primary" disabled={!body || tooLong}>
+        <button type="submit" className="primary" disabled={!body || tooLong || refused !== null}>
           Save
         </button>
         {!body && <span className="muted">An edit cannot empty a message; delete it instead.</span>}
@@ -198,6 +203,7 @@ function EditBox({
             Messages can be up to {LIMITS.maxMessageChars.toLocaleString()} characters.
           </span>
         )}
+        {refused && <span className="error">{refused}</span>}
       </div>
     </form>
   );
