@@ -34,6 +34,8 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
   const [details, setDetails] = useState(false);
   const [pins, setPins] = useState(false);
   const [thread, setThread] = useState<string | null>(null);
+  /** A reply to focus in the open thread (a pinned reply jumped to); `n` makes a repeat jump count. */
+  const [threadFocus, setThreadFocus] = useState<{ key: string; n: number } | null>(null);
   const [jumpTo, setJumpTo] = useState<{ key: string; n: number } | null>(null);
   // After "mark unread" the conversation stays unread until it is opened again, as in Slack.
   const holdUnread = useRef(false);
@@ -114,8 +116,10 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
   const jump = (key: string) => {
     setPins(false);
     const m = view.state.byKey.get(key);
-    if (m?.parent && !m.alsoChannel) setThread(m.parent);
-    else setJumpTo((j) => ({ key, n: (j?.n ?? 0) + 1 }));
+    if (m?.parent && !m.alsoChannel) {
+      setThread(m.parent);
+      setThreadFocus((j) => ({ key, n: (j?.n ?? 0) + 1 }));
+    } else setJumpTo((j) => ({ key, n: (j?.n ?? 0) + 1 }));
   };
 
   let blocked: string | null = null;
@@ -215,8 +219,12 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
             <ThreadPanel
               conversationId={c.id}
               parentKey={thread}
+              focusReply={threadFocus}
               canPost={blocked === null}
-              onClose={() => setThread(null)}
+              onClose={() => {
+                setThread(null);
+                setThreadFocus(null);
+              }}
             />
           )}
           {details && <ChannelDetails conversationId={c.id} onClose={() => setDetails(false)} />}

@@ -13,17 +13,21 @@ import { MessageItem } from './message-item.tsx';
 export function ThreadPanel({
   conversationId,
   parentKey,
+  focusReply = null,
   canPost,
   onClose,
 }: {
   conversationId: string;
   parentKey: string;
+  /** A reply to scroll to and focus (a pinned reply jumped to) instead of the heading. */
+  focusReply?: { key: string; n: number } | null;
   canPost: boolean;
   onClose: () => void;
 }) {
   const view = useConversationView(conversationId);
   const controls = useConversationControls();
   const heading = useRef<HTMLHeadingElement>(null);
+  const scroller = useRef<HTMLDivElement>(null);
   const end = useRef<HTMLDivElement>(null);
   const state = view?.state;
   const replies = useMemo(() => (state ? threadReplies(state, parentKey) : []), [state, parentKey]);
@@ -31,10 +35,22 @@ export function ThreadPanel({
   const parentView = state?.byKey.get(parentKey) ?? null;
 
   // Block bodies: newer browsers return a promise from scrollIntoView, which React would take for a cleanup.
+  const hasFocusReply = replies.some((r) => r.key === focusReply?.key);
   useEffect(() => {
-    heading.current?.focus();
-  }, [parentKey]);
+    // A reply jumped to takes the focus (once it is on this device); otherwise the heading, so a screen
+    // reader announces the thread.
+    const el = focusReply
+      ? scroller.current?.querySelector<HTMLElement>(`[data-key="${CSS.escape(focusReply.key)}"]`)
+      : null;
+    if (el) {
+      void el.scrollIntoView({ block: 'center' });
+      el.focus();
+      el.classList.add('msg-jumped');
+    } else heading.current?.focus();
+  }, [parentKey, focusReply, hasFocusReply]);
   useEffect(() => {
+    // A reply being looked at stays put; new replies otherwise bring the end into view.
+    if (focusReply && hasFocusReply) return;
     void end.current?.scrollIntoView({ block: 'end' });
   }, [replies.length]);
 
@@ -55,7 +71,7 @@ export function ThreadPanel({
             ✕
           </button>
         </header>
-        <div className="thread-scroll">
+        <div className="thread-scroll" ref={scroller}>
           {parent ? (
             <MessageItem m={parent} now={Date.now()} mentionNames={names} />
           ) : parentView ? (
