@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { addUser, channel, eventually } from '../../sync-server/test/harness.ts';
+import { addUser, eventually } from '../../sync-server/test/harness.ts';
 import {
   launchProfile,
   messageTexts,
@@ -197,6 +197,39 @@ describe('conversation features in the PWA', () => {
         'Exam timetable: room 12, 9am',
       ),
     );
+
+    // A pinned reply in a thread: jumping to it opens the thread with that reply focused.
+    const parent = msg(pb, 'Exam timetable: room 12, 9am');
+    await parent.hover();
+    await parent.getByRole('button', { name: 'Reply in thread' }).click();
+    const thread = pb.locator('.thread-panel');
+    for (const text of ['Bring a calculator', 'Bring two pens', 'Arrive ten minutes early']) {
+      await thread.getByLabel('Reply', { exact: true }).fill(text);
+      await thread.getByLabel('Reply', { exact: true }).press('Enter');
+      await thread.locator('.thread-replies .msg', { hasText: text }).waitFor();
+    }
+    const reply = thread.locator('.thread-replies .msg', { hasText: 'Bring two pens' });
+    await reply.hover();
+    await reply.getByRole('button', { name: 'More actions' }).click();
+    await pb.getByRole('menuitem', { name: 'Pin to conversation' }).click();
+    await pa.getByRole('button', { name: 'Pinned messages: 2' }).click();
+    const list2 = pa.getByRole('dialog', { name: /Pinned in #general/ });
+    await list2
+      .getByRole('listitem')
+      .filter({ hasText: 'Bring two pens' })
+      .getByRole('button', { name: 'Jump to message' })
+      .click();
+    await pa.locator('.thread-panel').getByRole('heading', { name: 'Thread' }).waitFor();
+    await eventually(async () =>
+      expect(
+        await pa.evaluate(() => {
+          const el = document.activeElement;
+          return el?.closest('.thread-panel')
+            ? (el.querySelector('.text')?.textContent ?? '')
+            : 'not in thread';
+        }),
+      ).toBe('Bring two pens'),
+    );
     await close();
   });
 
@@ -218,22 +251,27 @@ describe('conversation features in the PWA', () => {
   });
 
   it('offline: an edit and a reaction survive a reload, and reach the other person once back online', async () => {
-    const amy = await addUser(env.ts, env.admin, 'student', { name: 'Offline Olive', connect: false });
-    const watcher = await addUser(env.ts, env.admin, 'tutor', { name: 'Watching Will' });
-    const general = channel(watcher.engine, 'general');
-    await watcher.engine.open(general);
-    await watcher.engine.send(general, 'Please react when you have read this');
-    await watcher.engine.settled();
+    const olive = await addUser(env.ts, env.admin, 'student', { name: 'Offline Olive', connect: false });
+    const will = await addUser(env.ts, env.admin, 'tutor', { name: 'Watching Will', connect: false });
+    // The other person is a second Chromium, live on the channel the whole time.
+    const watcherCtx = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const watcher = await watcherCtx.newPage();
+    await signIn(watcher, env.ts.url, will.email, will.password);
+    await openConversation(watcher, 'general');
+    await sendMessage(watcher, 'Please react when you have read this');
     const profile = mkdtempSync(join(tmpdir(), 'commonroom-profile-'));
     try {
       const ctx = await launchProfile(profile);
       const page = ctx.pages()[0] ?? (await ctx.newPage());
-      await signIn(page, env.ts.url, amy.email, amy.password);
+      const errors = watchErrors(page, watcher);
+      await signIn(page, env.ts.url, olive.email, olive.password);
       await openConversation(page, 'general');
+      await msg(page, 'Please react when you have read this').waitFor();
       await sendMessage(page, 'My answer is 42');
       await eventually(async () =>
         expect(await msg(page, 'My answer is 42').getAttribute('class')).not.toMatch(/waiting/),
       );
+      await eventually(async () => expect(await messageTexts(watcher)).toContain('My answer is 42'));
       await eventually(async () => {
         await page.reload();
         expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
@@ -262,19 +300,26 @@ describe('conversation features in the PWA', () => {
       await eventually(async () =>
         expect(await chips(page, 'Please react when you have read this')).toEqual(['✅ 1']),
       );
-      const watched = () => watcher.engine.view(general).messages;
-      expect(watched().find((x) => x.text.startsWith('My answer'))?.text).toBe('My answer is 42');
+      // Nothing has reached the other person while Olive is offline.
+      expect(await messageTexts(watcher)).toContain('My answer is 42');
+      expect(await chips(watcher, 'Please react when you have read this')).toEqual([]);
 
       await ctx.setOffline(false);
-      await eventually(() => {
-        const v = watched();
-        expect(v.find((x) => x.text.startsWith('My answer'))?.text).toBe('My answer is 43');
-        expect(v.find((x) => x.text === 'Please react when you have read this')?.reactions).toEqual([
-          { emoji: '✅', userIds: [amy.id] },
-        ]);
+      await eventually(async () => {
+        const texts = await messageTexts(watcher);
+        expect(texts).toContain('My answer is 43');
+        expect(texts).not.toContain('My answer is 42');
+        expect(await chips(watcher, 'Please react when you have read this')).toEqual(['✅ 1']);
+        expect(await msg(watcher, 'My answer is 43').innerText()).toMatch(/edited/);
       }, 20_000);
+      await eventually(async () =>
+        expect(await page.getByTestId('sync-status').innerText()).not.toMatch(/waiting/),
+      );
+      await screenshot(watcher, 'offline-edit-reaction-seen-by-other');
+      expect(errors).toEqual([]);
       await ctx.close();
     } finally {
+      await watcherCtx.close();
       rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     }
   });
