@@ -8,6 +8,7 @@ import { writeReport, type Results } from './report.ts';
 import type { Options } from './run-context.ts';
 import { bundleRun } from './scenarios/bundle.ts';
 import { catchUpRun } from './scenarios/catch-up.ts';
+import { coldStartRun } from './scenarios/coldstart.ts';
 import { idleRun } from './scenarios/idle.ts';
 import { relayRun, throughputRun } from './scenarios/relay.ts';
 import { startupRun } from './scenarios/startup.ts';
@@ -149,6 +150,34 @@ if (wanted('bundle')) {
     process.stdout.write(`\n  ${JSON.stringify(r)}\n`);
   } catch (e) {
     results.figures.bundle = { commonroom: { error: e instanceof Error ? e.message : String(e) } };
+    process.stdout.write(`failed: ${String(e)}\n`);
+  }
+}
+
+// The PWA opened offline in Chromium with a 100k-message channel on the device (Commonroom only: the peers
+// have no client). Quick: a small channel with 100-message segments, one cold start.
+if (wanted('coldstart') && servers.includes('commonroom')) {
+  process.stdout.write('PWA cold start offline · commonroom … ');
+  const started = Date.now();
+  try {
+    const r = await coldStartRun(
+      root,
+      quick
+        ? { messages: 2_000, writers: 2, perUpdate: 50, segmentSize: 100, runs: 1, warmTimeoutMs: 120_000 }
+        : {
+            messages: 100_000,
+            writers: 10,
+            perUpdate: 100,
+            segmentSize: 1_000,
+            runs: 3,
+            warmTimeoutMs: 600_000,
+          },
+      opts,
+    );
+    results.figures.coldstart = { commonroom: r };
+    process.stdout.write(`${((Date.now() - started) / 1000).toFixed(1)} s\n  ${JSON.stringify(r)}\n`);
+  } catch (e) {
+    results.figures.coldstart = { commonroom: { error: e instanceof Error ? e.message : String(e) } };
     process.stdout.write(`failed: ${String(e)}\n`);
   }
 }

@@ -23,6 +23,8 @@ export async function startCommonroom(
     // Account creation is setup, not what is measured; the default 2^17 would make 1,000 accounts take minutes.
     SCRYPT_LOG_N: '10',
     LOG_LEVEL: 'info',
+    // The cold-start figure serves its own build of the PWA (undefined: the default, client/dist).
+    CLIENT_DIST: process.env.BENCH_CLIENT_DIST,
   });
   config.limits = { ...config.limits, ...limits };
   const log = pino({ level: 'info' }, pino.destination({ dest: join(dataDir, 'server.log'), sync: false }));
