@@ -10,8 +10,10 @@ import { bundleRun } from './scenarios/bundle.ts';
 import { catchUpRun } from './scenarios/catch-up.ts';
 import { coldStartRun } from './scenarios/coldstart.ts';
 import { idleRun } from './scenarios/idle.ts';
+import { openHistoryRun } from './scenarios/open-history.ts';
 import { relayRun, throughputRun } from './scenarios/relay.ts';
 import { startupRun } from './scenarios/startup.ts';
+import { stormRun } from './scenarios/storm.ts';
 import { SERVER_KINDS, type ServerKind } from './servers/types.ts';
 
 /**
@@ -140,6 +142,70 @@ if (wanted('startup') && servers.includes('commonroom')) {
     process.stdout.write(`failed: ${String(e)}\n`);
   }
 }
+
+/** A Commonroom-only figure: run once, stored under `commonroom`, a failure recorded rather than thrown. */
+async function commonroomOnly<T>(id: string, title: string, f: () => Promise<T>): Promise<void> {
+  if (!wanted(id) || !servers.includes('commonroom')) return;
+  process.stdout.write(`${title} · commonroom … `);
+  const started = Date.now();
+  try {
+    const r = await f();
+    results.figures[id] = { commonroom: r };
+    process.stdout.write(`${((Date.now() - started) / 1000).toFixed(1)} s\n  ${JSON.stringify(r)}\n`);
+  } catch (e) {
+    results.figures[id] = { commonroom: { error: e instanceof Error ? e.message : String(e) } };
+    process.stdout.write(`failed: ${String(e)}\n`);
+  }
+}
+
+// Reconnect storm: 1,000 devices × 5 of 50 channels with 5,000-message histories come back at once.
+// Commonroom only (see scenarios/storm.ts and the report's setup text for why).
+await commonroomOnly('storm', 'reconnect storm', () =>
+  stormRun(
+    quick
+      ? {
+          devices: 40,
+          channels: 10,
+          perDevice: 5,
+          writers: 2,
+          history: 300,
+          perUpdate: 50,
+          missedPerWriter: 3,
+          segmentsHeld: 2,
+          segmentSize: 100,
+          procs: 1,
+          deadlineMs: 20_000,
+        }
+      : {
+          devices: 1_000,
+          channels: 50,
+          perDevice: 5,
+          writers: 10,
+          history: 5_000,
+          perUpdate: 100,
+          missedPerWriter: 5,
+          segmentsHeld: 2,
+          procs: 2,
+          deadlineMs: 60_000,
+        },
+    opts,
+  ),
+);
+
+// A new device opens a channel with 100,000 messages of history, with the real engine (the peers have no paging).
+await commonroomOnly('open100k', 'open a 100k-message channel on a new device', () =>
+  openHistoryRun(
+    {
+      messages: quick ? 3_000 : 100_000,
+      writers: 20,
+      perUpdate: quick ? 50 : 200,
+      screen: 50,
+      segmentSize: quick ? 100 : 1_000,
+      timeoutMs: quick ? 10_000 : 30_000,
+    },
+    opts,
+  ),
+);
 
 // The PWA's own figure: what a phone downloads, from a production build (no server involved).
 if (wanted('bundle')) {

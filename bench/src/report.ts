@@ -55,6 +55,26 @@ const SERVER_CPU_ROW: Row = {
   better: 'lower',
 };
 
+/** One case of the new-device open: time, bytes and what it took. */
+const openRows = (c: string, name: string): Row[] => [
+  { label: `${name}: on screen`, target: '', value: get(c, 'screenMs'), unit: 'ms', better: 'none' },
+  {
+    label: `${name}: bytes (socket + HTTP)`,
+    target: '',
+    value: (r) => kb((get(c, 'socketBytes')(r) ?? 0) + (get(c, 'httpBytes')(r) ?? 0)),
+    unit: 'KB',
+    better: 'none',
+  },
+  {
+    label: `${name}: messages in the newest segment`,
+    target: '',
+    value: (r) => get(c, 'newestSegmentHeld')(r),
+    unit: '',
+    better: 'none',
+  },
+  { label: `${name}: server CPU`, target: '', value: get(c, 'serverCpuMs'), unit: 'ms', better: 'none' },
+];
+
 const SECTIONS: Section[] = [
   {
     id: 'latency',
@@ -300,6 +320,133 @@ const SECTIONS: Section[] = [
         unit: 'KB',
         better: 'none',
       },
+    ],
+  },
+  {
+    id: 'storm',
+    title: 'Reconnect storm: 1,000 devices come back at once (Commonroom only)',
+    setup:
+      '1,000 accounts, each in 5 of 50 public channels (groups of 100 people share the same 5 channels); each ' +
+      "channel's history is 5,000 messages written by 10 of its members (100 per update, so segments of 1,000 " +
+      'messages: 5 full ones). Every device holds the newest two segments of each of its channels, as they were when ' +
+      'it went away (index, moderation and author documents); while away, each channel gets 50 more messages (10 ' +
+      'writers × 5, one per update); then the server restarts on the same database (a deploy: no document in ' +
+      "memory) and at t = 0 all 1,000 devices reconnect, each after the engine's first backoff (connection.ts: " +
+      'full jitter, 250–500 ms) and a longer one if refused. Each does what the engine does on WELCOME: one round ' +
+      'of state vectors for every document it holds, GET /api/conversations (a channel in a newer segment gets ' +
+      'that segment followed) and GET /api/users. A device is caught up when every document has answered and it ' +
+      'holds all 250 messages it missed. Devices keep state vectors, not Y.Docs (1,000 replicas would take the ' +
+      "server's cores) and scan what arrives. Two load processes. The peers are not run: the harness's peer " +
+      'client follows one document per socket (y-websocket serves one document per connection), y-websocket keeps ' +
+      'nothing across a restart, and neither has segments, so there is no like-for-like load.',
+    rows: [
+      {
+        label: 'all devices caught up',
+        target: '≤ 10 s',
+        value: (r) => secs(get('allCaughtUpMs')(r)),
+        unit: 's',
+        better: 'none',
+        meets: (v) => v <= 10,
+      },
+      {
+        label: 'devices caught up (of 1,000)',
+        target: 'all',
+        value: get('complete'),
+        unit: '',
+        better: 'none',
+        meets: (v) => v >= 1_000,
+      },
+      { label: 'per device p50', target: '', value: get('caughtUp', 'p50'), unit: 'ms', better: 'none' },
+      { label: 'per device p99', target: '', value: get('caughtUp', 'p99'), unit: 'ms', better: 'none' },
+      {
+        label: 'HTTP refreshes answered too',
+        target: '',
+        value: (r) => secs(get('allHttpDoneMs')(r)),
+        unit: 's',
+        better: 'none',
+      },
+      {
+        label: 'documents per device',
+        target: '',
+        value: get('documentsPerDevice'),
+        unit: '',
+        better: 'none',
+      },
+      {
+        label: 'server CPU time',
+        target: '',
+        value: (r) => secs(get('serverCpuMs')(r)),
+        unit: 's',
+        better: 'none',
+      },
+      { label: 'server CPU', target: '', value: get('serverCpuPercent'), unit: '%', better: 'none' },
+      {
+        label: 'load processes CPU time (the devices)',
+        target: '',
+        value: (r) => secs(get('loadCpuMs')(r)),
+        unit: 's',
+        better: 'none',
+      },
+      {
+        label: 'socket bytes received, all devices',
+        target: '',
+        value: get('socketMB'),
+        unit: 'MB',
+        better: 'none',
+      },
+      {
+        label: 'HTTP bytes received, all devices',
+        target: '',
+        value: get('httpMB'),
+        unit: 'MB',
+        better: 'none',
+      },
+      { label: 'bytes per device', target: '', value: get('bytesPerDeviceKB'), unit: 'KB', better: 'none' },
+      {
+        label: 'reconnects refused and retried',
+        target: '',
+        value: get('retries'),
+        unit: '',
+        better: 'none',
+      },
+    ],
+  },
+  {
+    id: 'open100k',
+    title: 'Open a channel with 100,000 messages from a new device (Commonroom only)',
+    setup:
+      'One channel filled over the protocol with 100,000 messages (20 writers, 200 per update; segments of 1,000). ' +
+      'The real Node sync engine (packages/engine, `createEngine`) with empty memory storage signs in as another ' +
+      'member (HTTP login, not timed), then connects and opens the channel: timed until `engine.view()` holds the ' +
+      'newest 50 messages (each with its place in the index, none missing), checked afterwards against the full ' +
+      "view. When the newest segment holds fewer than 50, the engine's `loadOlder()` (what the PWA calls on " +
+      'scrolling up) runs once the loaded segments are synced, and counts. Bytes: every WebSocket message the ' +
+      'device received until then (counted by wrapping the socket factory), plus the HTTP bodies the engine ' +
+      'fetched meanwhile (its conversation list and directory, refreshed on WELCOME). Where the newest segment ' +
+      'stands is chance, so three new devices open it: as filled; after one writer tops the newest segment up ' +
+      'to 999 messages (the most loaded without scrolling); and two messages later, when the newest segment ' +
+      'holds 1 and the previous, full one is needed. The target is held against the worst. The peers are not ' +
+      'run: they have no paging, a new device receives the whole document.',
+    rows: [
+      {
+        label: 'newest 50 on screen, worst case',
+        target: '≤ 300 ms',
+        value: get('worstScreenMs'),
+        unit: 'ms',
+        better: 'none',
+        meets: (v) => v <= 300,
+      },
+      {
+        label: 'bytes received until then, worst case',
+        target: '≤ 150 KB',
+        value: (r) => kb(get('worstBytes')(r)),
+        unit: 'KB',
+        better: 'none',
+        meets: (v) => v <= 150,
+      },
+      ...openRows('asFilled', 'as filled'),
+      ...openRows('fullSegment', 'newest segment full (999)'),
+      ...openRows('rolledOver', 'just rolled over (1 + previous 1,000)'),
     ],
   },
   {

@@ -6,10 +6,18 @@ import { ADMIN } from './servers/commonroom.ts';
  * (session cookie) per account.
  */
 
-export type CommonroomAccount = { id: string; cookie: string; channel: number };
+export type CommonroomAccount = {
+  id: string;
+  cookie: string;
+  /** The first (or only) channel the account is in. */
+  channel: number;
+  /** Every channel the account is in (one unless `channelsOf` was given). */
+  channels: number[];
+};
 export type CommonroomSetup = { channels: { id: string; segment: number }[]; users: CommonroomAccount[] };
 
-const PASSWORD = 'bench-password-1';
+/** Every bench account's password (a scenario that signs in with the real engine needs it). */
+export const PASSWORD = 'bench-password-1';
 
 async function call(
   base: string,
@@ -49,10 +57,13 @@ async function inParallel<T>(n: number, parallel: number, f: (i: number) => Prom
   return out;
 }
 
-/** `users` accounts; account i joins channel i % channels. `prefix` keeps names unique across calls. */
+/**
+ * `users` accounts; account i joins channel i % channels, or the channels `channelsOf(i)` names. `prefix`
+ * keeps names unique across calls.
+ */
 export async function setupCommonroom(
   port: number,
-  opts: { channels: number; users: number; prefix?: string },
+  opts: { channels: number; users: number; prefix?: string; channelsOf?: (i: number) => number[] },
 ): Promise<CommonroomSetup> {
   const base = `http://127.0.0.1:${port}`;
   const prefix = opts.prefix ?? 'b';
@@ -67,15 +78,16 @@ export async function setupCommonroom(
   });
   const users = await inParallel(opts.users, 4, async (i) => {
     const username = `${prefix}-user-${i}`;
+    const mine = opts.channelsOf?.(i) ?? [i % opts.channels];
     await call(base, 'POST', '/api/admin/users', admin.cookie, {
       displayName: `Student ${i}`,
       username,
       role: 'student',
       password: PASSWORD,
-      channels: [`${prefix}-bench-${i % opts.channels}`],
+      channels: mine.map((c) => `${prefix}-bench-${c}`),
     });
     const s = await login(base, username, PASSWORD);
-    return { id: s.id, cookie: s.cookie, channel: i % opts.channels };
+    return { id: s.id, cookie: s.cookie, channel: mine[0] ?? 0, channels: mine };
   });
   return { channels, users };
 }
