@@ -27,6 +27,7 @@ import { createConversationStore } from './storage/conversations.ts';
 import { openDatabase } from './storage/db.ts';
 import { createSqliteDocStore } from './storage/doc-store.ts';
 import { createMessageStore } from './storage/messages.ts';
+import { APPLIED_ACTIONS_KEEP_MS, createAppliedActions } from './storage/applied-actions.ts';
 import { createSessionStore } from './storage/sessions.ts';
 import { createSettingsStore } from './storage/settings.ts';
 import { createUserStore } from './storage/users.ts';
@@ -60,6 +61,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
   const sessions = createSessionStore(db, now);
   const conversations = createConversationStore(db, now);
   const messages = createMessageStore(db);
+  const appliedActions = createAppliedActions(db);
   const audit = createAuditLog(db, now);
   const settings = createSettingsStore(db, {
     workspaceName: config.workspaceName,
@@ -72,6 +74,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     store,
     conversations,
     messages,
+    appliedActions,
     audit,
     policy,
     log,
@@ -173,7 +176,10 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     fetch: app.fetch,
     websocket: { server: wss as unknown as WebSocketServerLike },
   }) as HttpServer;
-  const purge = setInterval(() => sessions.purgeExpired(), 3_600_000);
+  const purge = setInterval(() => {
+    sessions.purgeExpired();
+    appliedActions.prune(now() - APPLIED_ACTIONS_KEEP_MS);
+  }, 3_600_000);
   purge.unref();
 
   return {
@@ -182,6 +188,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     log,
     internals: {
       users,
+      appliedActions,
       sessions,
       conversations,
       messages,

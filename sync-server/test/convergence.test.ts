@@ -86,6 +86,12 @@ const REGRESSION_SEEDS: { seed: number; slowStorage?: boolean; found: string }[]
   // once more, stayed on the device (the second rebuild was dropped). CI's seed 25 failure looked the same.
   { seed: 70, found: 'refusal during a replay kept' },
   { seed: 72, found: 'refusal during a replay kept' },
+  // Slow store, under CPU load: a rebuild replayed onto the answer to a step 1 sent before its copy was
+  // cleared (only what the old copy lacked), found a "mark unread" with nothing to move and dropped it.
+  { seed: 40, slowStorage: true, found: 'replay onto a stale step 2' },
+  // Slow store, under CPU load: a "mark unread" taken mid-rebuild, replayed again and again through
+  // refusals, moved back a mark the other device made long after it.
+  { seed: 19, slowStorage: true, found: 'deferred mark unread undid a later mark' },
 ];
 const ACTIONS_PER_CLIENT = 40;
 const ROLES: Role[] = ['tutor', 'student', 'student', 'tutor', 'student'];

@@ -24,6 +24,7 @@ export type RawClient = {
   write(
     doc: string,
     update: Uint8Array,
+    actions?: readonly string[],
   ): Promise<{ kind: 'ack' } | { kind: 'reject'; code: string } | { kind: 'closed'; code: number }>;
   /** Subscribes and resolves with the server's copy of the document. */
   fetchDoc(doc: string): Promise<Y.Doc | { revoked: string }>;
@@ -60,12 +61,21 @@ export async function connectRaw(
     closed: null,
     send: (frames) => ws.send(encodeMessage(frames)),
     sendBytes: (b) => ws.send(b),
-    write(doc, update) {
+    write(doc, update, actions) {
       const r = ++ref;
       return new Promise((resolve) => {
         if (client.closed) return resolve({ kind: 'closed', code: client.closed.code });
         waiters.set(r, resolve);
-        client.send([{ type: 'sync', doc, ref: r, syncType: SYNC_UPDATE, payload: update }]);
+        client.send([
+          {
+            type: 'sync',
+            doc,
+            ref: r,
+            syncType: SYNC_UPDATE,
+            payload: update,
+            ...(actions ? { actions } : {}),
+          },
+        ]);
       });
     },
     fetchDoc(doc) {

@@ -140,6 +140,11 @@ export function createEngine(opts: EngineOptions) {
   /** Outbox entries taken while their document awaited its copy: not applied yet; the replay applies them. */
   const deferred = new Set<string>();
   let nextRef = 1;
+  /**
+   * Per document, the ref of the latest step 1 sent. A rebuild replays only onto the answer to its own (or a
+   * later) step 1: an answer to one sent before the copy was cleared holds only what the old copy lacked.
+   */
+  const awaitedStep2 = new Map<string, number>();
   const presence = new Map<string, PresenceInfo>();
   const typing = new Map<string, Map<string, number>>();
   const listeners = new Set<() => void>();
@@ -202,6 +207,7 @@ export function createEngine(opts: EngineOptions) {
     onState: (s) => {
       if (s !== 'online') {
         inflight.clear();
+        awaitedStep2.clear();
         for (const r of replicas.all()) {
           r.subscribed = false;
           r.synced = false;
@@ -223,18 +229,19 @@ export function createEngine(opts: EngineOptions) {
     return names;
   };
 
+  /** A step 1 for this replica, under a ref its answer will carry (P2). */
+  const step1For = (r: Replica): Frame => {
+    const ref = nextRef++;
+    awaitedStep2.set(r.name, ref);
+    return { type: 'sync', doc: r.name, ref, syncType: SYNC_STEP1, payload: Y.encodeStateVector(r.doc) };
+  };
+
   const subscribe = (replicasToSync: Replica[]): void => {
     const frames: Frame[] = [];
     for (const r of replicasToSync) {
       if (r.subscribed) continue;
       r.subscribed = true;
-      frames.push({
-        type: 'sync',
-        doc: r.name,
-        ref: 0,
-        syncType: SYNC_STEP1,
-        payload: Y.encodeStateVector(r.doc),
-      });
+      frames.push(step1For(r));
     }
     if (frames.length > 0) conn.send(frames);
   };
@@ -295,7 +302,18 @@ export function createEngine(opts: EngineOptions) {
   const canWrite = (r: Replica): boolean =>
     r.parsed.kind === 'mod' || (r.parsed.kind === 'author' && r.parsed.userId === me?.id);
 
-  const inflightIds = (): Set<string> => new Set([...inflight.values()].flatMap((f) => f.ids));
+  /**
+   * Actions of `doc` on their way in the current form. One sent before the latest rebuild is sent again in
+   * the rebuilt copy's form at once: waiting for its old frame's answer, the actions after it would be
+   * refused for depending on it (`missing-history`), round after round. The server keeps one form (P14).
+   */
+  const inflightIds = (doc: string): Set<string> => {
+    const generation = generations.get(doc) ?? 0;
+    const ids = new Set<string>();
+    for (const f of inflight.values())
+      if (f.doc === doc && f.generation === generation) for (const id of f.ids) ids.add(id);
+    return ids;
+  };
   const inflightFramesFor = (doc: string): number => {
     let n = 0;
     for (const f of inflight.values()) if (f.doc === doc) n++;
@@ -309,7 +327,7 @@ export function createEngine(opts: EngineOptions) {
   const sendPendingFor = (doc: string): void => {
     const r = replicas.get(doc);
     if (!r || !r.synced || r.rebuilding || !conn.isOnline()) return;
-    const flying = inflightIds();
+    const flying = inflightIds(doc);
     const waiting = [...outbox.values()]
       .filter((e) => e.doc === doc && e.status === 'pending' && e.update !== null && !flying.has(e.id))
       .sort((a, b) => a.order - b.order);
@@ -331,12 +349,25 @@ export function createEngine(opts: EngineOptions) {
       const payload = updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates(updates);
       const ref = nextRef++;
       inflight.set(ref, { doc, ids: chunk.map((e) => e.id), generation: generations.get(doc) ?? 0 });
-      if (!conn.send([{ type: 'sync', doc, ref, syncType: SYNC_UPDATE, payload }])) {
+      // A new message is named by its own id; every other action by the entry's, so the server stores
+      // each once however often a rebuild re-applies it (P14).
+      const actions = chunk.filter((e) => e.kind !== 'send').map((e) => e.id);
+      const frame: Frame = { type: 'sync', doc, ref, syncType: SYNC_UPDATE, payload };
+      if (!conn.send([actions.length > 0 ? { ...frame, actions } : frame])) {
         inflight.delete(ref);
         return;
       }
       frames++;
     }
+  };
+
+  /** Done (or given up on): out of the outbox, here, on the device and in the other tabs. */
+  const dropEntries = async (entries: readonly OutboxEntry[]): Promise<void> => {
+    // Out of memory at once, before the first (slow) device write: an entry still here while the others'
+    // deletes are awaited is no longer in flight, and would be sent again, merged with whatever comes next.
+    for (const e of entries) outbox.delete(e.id);
+    for (const e of entries) await storage.deleteOutbox(e.id);
+    if (entries.length > 0) toPeers({ t: 'outbox-del', ids: entries.map((e) => e.id) });
   };
 
   const copyOf = (doc: Y.Doc): Y.Doc => {
@@ -447,9 +478,7 @@ export function createEngine(opts: EngineOptions) {
     rebuiltAfter.set(doc, order);
     await replicas.reset(r);
     // Offline now (the socket may have dropped while the copy was cleared): the next WELCOME subscribes it.
-    r.subscribed = conn.send([
-      { type: 'sync', doc, ref: 0, syncType: SYNC_STEP1, payload: Y.encodeStateVector(r.doc) },
-    ]);
+    r.subscribed = conn.send([step1For(r)]);
   };
 
   /** Applies an action to a replica and returns the update it made (null: nothing new, already there). */
@@ -486,11 +515,13 @@ export function createEngine(opts: EngineOptions) {
         // The server stored this one (its acknowledgement was lost or is still on the way). Applying the
         // action again would make a new change, undoing whatever came after it: a reaction someone took off
         // on another device back on, a newer edit overwritten, a pin another tutor removed back.
-        outbox.delete(e.id);
-        await storage.deleteOutbox(e.id);
-        toPeers({ t: 'outbox-del', ids: [e.id] });
+        await dropEntries([e]);
         return;
       }
+      if (e.kind === 'unread' && e.payload.seen === undefined)
+        // Taken while the copy was on its way: decided now, against the server's copy, and from now on it
+        // spares the marks moved since (like an unread taken on a whole copy), however often it is replayed.
+        e.payload = { ...e.payload, seen: readMarksOf(r.doc) };
       const update = applyCaptured(r, e.kind, e.payload);
       if (
         update === null &&
@@ -501,9 +532,7 @@ export function createEngine(opts: EngineOptions) {
         // Taken during the rebuild: already in the rebuilt copy, never sent (sending waits for the replay).
         return;
       } else if (update === null) {
-        outbox.delete(e.id);
-        await storage.deleteOutbox(e.id);
-        toPeers({ t: 'outbox-del', ids: [e.id] });
+        await dropEntries([e]);
       } else {
         e.update = update;
         await storage.commitLocal(r.name, update, e);
@@ -562,11 +591,7 @@ export function createEngine(opts: EngineOptions) {
     inflight.delete(ref);
     const entries = (frame?.ids ?? []).flatMap((id) => outbox.get(id) ?? []);
     if (!rejected) {
-      for (const e of entries) {
-        outbox.delete(e.id);
-        await storage.deleteOutbox(e.id);
-      }
-      if (entries.length > 0) toPeers({ t: 'outbox-del', ids: entries.map((e) => e.id) });
+      await dropEntries(entries);
       if (entries.length > 0) lastSyncedAt = now();
       if (frame && frame.generation !== (generations.get(frame.doc) ?? 0)) {
         // Sent before a rebuild, stored after it: the rebuilt copy may lack what the server just stored
@@ -590,6 +615,18 @@ export function createEngine(opts: EngineOptions) {
     }
     if (rejected.code === 'segment-closed') {
       await moveToNewestSegment(doc, entries);
+      return;
+    }
+    if (rejected.code === 'already-applied') {
+      // The server has this action from before a rebuild; the copy re-applied it. It is done: drop it and
+      // take the server's copy again, without the re-application (P14).
+      // Done only when the frame named that one action alone: in a frame of several, the stored one may be
+      // an action acknowledged meanwhile (no longer here), and a new message is never named at all.
+      const only = frame?.ids.length === 1 ? entries[0] : undefined;
+      if (only && only.kind !== 'send') await dropEntries([only]);
+      else if ((frame?.ids.length ?? 0) > 1) isolate.add(doc);
+      emit();
+      await rebuild(doc);
       return;
     }
     const single = entries.length === 1 ? entries[0] : undefined;
@@ -631,6 +668,10 @@ export function createEngine(opts: EngineOptions) {
           return;
         }
         if (f.syncType === SYNC_STEP2) {
+          const answered = awaitedStep2.get(r.name) === f.ref;
+          if (answered) awaitedStep2.delete(r.name);
+          // Server state all the same, so kept; but the copy is whole only with the answer awaited.
+          if (r.rebuilding && !answered) return;
           r.synced = true;
           lastSyncedAt = now();
           if (r.rebuilding && !replaying.has(r)) {
@@ -1045,11 +1086,8 @@ export function createEngine(opts: EngineOptions) {
       for (const e of [...outbox.values()]) {
         const local = ownMessageOf(e);
         const key = me && local !== null ? messageKey(me.id, local) : null;
-        if (e.status === 'rejected' && (e.id === entryOrMessageKey || key === entryOrMessageKey)) {
-          outbox.delete(e.id);
-          await storage.deleteOutbox(e.id);
-          toPeers({ t: 'outbox-del', ids: [e.id] });
-        }
+        if (e.status === 'rejected' && (e.id === entryOrMessageKey || key === entryOrMessageKey))
+          await dropEntries([e]);
       }
       emit();
     },

@@ -27,8 +27,19 @@ export const FRAME = {
 export type Frame =
   | { type: 'hello'; version: number; client: string }
   | { type: 'welcome'; version: number; userId: string; serverTime: number }
-  /** ref 0 asks for no acknowledgement; any other ref is answered by ACK or REJECT once durable. */
-  | { type: 'sync'; doc: string; ref: number; syncType: SyncType; payload: Uint8Array }
+  /**
+   * ref 0 asks for no acknowledgement; any other ref is answered by ACK or REJECT once durable. `actions`
+   * names the user's actions the update carries (P14): the server stores each once, however often a
+   * device rebuilds and re-applies it.
+   */
+  | {
+      type: 'sync';
+      doc: string;
+      ref: number;
+      syncType: SyncType;
+      payload: Uint8Array;
+      actions?: readonly string[];
+    }
   | { type: 'ack'; ref: number }
   | { type: 'reject'; ref: number; doc: string; code: string; message: string }
   | { type: 'unsubscribe'; doc: string }
@@ -60,6 +71,8 @@ function writeFrame(e: encoding.Encoder, f: Frame): void {
       encoding.writeVarString(e, f.doc);
       encoding.writeVarUint(e, f.ref);
       encoding.writeVarUint(e, f.syncType);
+      encoding.writeVarUint(e, f.actions?.length ?? 0);
+      for (const a of f.actions ?? []) encoding.writeVarString(e, a);
       encoding.writeVarUint8Array(e, f.payload);
       return;
     case 'ack':
@@ -194,6 +207,18 @@ function readSyncType(r: ByteReader): SyncType {
   return t;
 }
 
+function readActionIds(r: ByteReader): string[] {
+  const n = r.varUint();
+  if (n > LIMITS.maxActionsPerFrame) throw new DecodeError('too many action ids in one frame');
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = r.varString(LIMITS.maxActionIdLength);
+    if (id.length === 0) throw new DecodeError('empty action id');
+    ids.push(id);
+  }
+  return ids;
+}
+
 function readFrame(r: ByteReader): Frame {
   const t = r.varUint();
   switch (t) {
@@ -201,14 +226,16 @@ function readFrame(r: ByteReader): Frame {
       return { type: 'hello', version: r.varUint(), client: r.varString(SHORT) };
     case FRAME.welcome:
       return { type: 'welcome', version: r.varUint(), userId: r.varString(SHORT), serverTime: r.varUint() };
-    case FRAME.sync:
-      return {
-        type: 'sync',
-        doc: r.varString(LIMITS.maxDocNameLength),
-        ref: r.varUint(),
-        syncType: readSyncType(r),
-        payload: r.varBytes(),
-      };
+    case FRAME.sync: {
+      const doc = r.varString(LIMITS.maxDocNameLength);
+      const ref = r.varUint();
+      const syncType = readSyncType(r);
+      const actions = readActionIds(r);
+      const payload = r.varBytes();
+      return actions.length > 0
+        ? { type: 'sync', doc, ref, syncType, payload, actions }
+        : { type: 'sync', doc, ref, syncType, payload };
+    }
     case FRAME.ack:
       return { type: 'ack', ref: r.varUint() };
     case FRAME.reject:

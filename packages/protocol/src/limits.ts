@@ -16,6 +16,9 @@ export const LIMITS = {
   /** Characters in one message's text. */
   maxMessageChars: 8_000,
   maxDocNameLength: 160,
+  /** Action ids named by one sync frame (the engine merges at most 256 actions into a frame). */
+  maxActionsPerFrame: 512,
+  maxActionIdLength: 64,
   maxDisplayNameLength: 80,
   maxStatusTextLength: 100,
   /** Milliseconds a fresh socket has to send HELLO. */

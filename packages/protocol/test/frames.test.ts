@@ -32,13 +32,21 @@ const syncType = fc.constantFrom(SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE);
 const frameArbs: { [T in Frame['type']]: fc.Arbitrary<Extract<Frame, { type: T }>> } = {
   hello: fc.record({ type: fc.constant('hello'), version: nat, client: str(SHORT) }),
   welcome: fc.record({ type: fc.constant('welcome'), version: nat, userId: str(SHORT), serverTime: nat }),
-  sync: fc.record({
-    type: fc.constant('sync'),
-    doc: str(LIMITS.maxDocNameLength),
-    ref: nat,
-    syncType,
-    payload,
-  }),
+  sync: fc.record(
+    {
+      type: fc.constant('sync'),
+      doc: str(LIMITS.maxDocNameLength),
+      ref: nat,
+      syncType,
+      payload,
+      // Decoded frames name no actions rather than an empty list, so the arbitrary does the same.
+      actions: fc.array(
+        str(LIMITS.maxActionIdLength).filter((a) => a.length > 0),
+        { minLength: 1, maxLength: 5 },
+      ),
+    },
+    { requiredKeys: ['type', 'doc', 'ref', 'syncType', 'payload'] },
+  ),
   ack: fc.record({ type: fc.constant('ack'), ref: nat }),
   reject: fc.record({
     type: fc.constant('reject'),
@@ -381,6 +389,27 @@ describe('decodeMessage refuses', () => {
     const wire = encodeMessage([{ type: 'sync', doc: 'd', ref: 0, syncType: SYNC_UPDATE, payload: bytes() }]);
     wire[1 + 1 + 1 + 1 + 1] = 3; // count, type, doc length, 'd', ref, then the sync type
     expectRefused(wire, /unknown sync type 3/);
+  });
+
+  it('action ids: too many, empty, or too long', () => {
+    const sync = (actions: string[]): Frame => ({
+      type: 'sync',
+      doc: 'd',
+      ref: 1,
+      syncType: SYNC_UPDATE,
+      payload: bytes(),
+      actions,
+    });
+    const many = Array.from({ length: LIMITS.maxActionsPerFrame }, (_, i) => `a${i}`);
+    expect(decodeMessage(encodeMessage([sync(many)])).ok).toBe(true);
+    expectRefused(encodeMessage([sync([...many, 'one-more'])]), 'too many action ids in one frame');
+    expectRefused(encodeMessage([sync(['ok', ''])]), 'empty action id');
+    expectRefused(encodeMessage([sync(['x'.repeat(LIMITS.maxActionIdLength + 1)])]), 'string too long');
+    // No ids on the wire decode as none named, not an empty list.
+    expect(decodeMessage(encodeMessage([sync([])]))).toEqual({
+      ok: true,
+      frames: [{ type: 'sync', doc: 'd', ref: 1, syncType: SYNC_UPDATE, payload: bytes() }],
+    });
   });
 
   it('bad UTF-8 in a string', () => {

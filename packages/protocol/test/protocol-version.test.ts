@@ -24,8 +24,8 @@ import type { Frame } from '../src/index.ts';
  */
 
 const GOLDEN = {
-  version: 1,
-  sha256: '6f1bdaed7d3934e67e140e483c0a014e1b904a9b6597a266b31e4c8c0864d956',
+  version: 2,
+  sha256: '00198598954d9869a1e6112e92c08f47f035eb802c1de2d61745ac06f0d80446',
 };
 
 /** One frame of every type. Values exercise multi-byte varints, multi-byte UTF-8 and empty fields. */
@@ -46,6 +46,7 @@ const FRAMES: Frame[] = [
     ref: 2 ** 40 + 5,
     syncType: SYNC_UPDATE,
     payload: Uint8Array.of(1, 1, 0xa7, 0xe1, 0x8b, 0x09, 0, 0x08),
+    actions: ['a_Zr81kQ', 'a_é2'],
   },
   { type: 'ack', ref: 16_384 },
   {

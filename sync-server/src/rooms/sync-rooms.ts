@@ -34,6 +34,7 @@ import * as Y from 'yjs';
 import type { AuditLog } from '../storage/audit.ts';
 import type { ConversationRow, ConversationStore } from '../storage/conversations.ts';
 import type { DocStore } from '../storage/doc-store.ts';
+import type { AppliedActions } from '../storage/applied-actions.ts';
 import type { MessageStore } from '../storage/messages.ts';
 import type { CommitQueue, PendingWrite } from './commit-queue.ts';
 import { createCommitQueue } from './commit-queue.ts';
@@ -65,6 +66,7 @@ export function createSyncRooms(deps: {
   store: DocStore;
   conversations: ConversationStore;
   messages: MessageStore;
+  appliedActions: AppliedActions;
   audit: AuditLog;
   policy: Policy;
   log: Logger;
@@ -74,7 +76,7 @@ export function createSyncRooms(deps: {
   compactAfter: number;
   segmentSize: number;
 }) {
-  const { conversations, messages, audit, policy, log, now } = deps;
+  const { conversations, messages, appliedActions, audit, policy, log, now } = deps;
   const docs = createLoadedDocs({
     store: deps.store,
     idleMs: deps.idleDocMs,
@@ -91,6 +93,8 @@ export function createSyncRooms(deps: {
   const rollovers = new Set<string>();
   /** Message ids accepted but still committing: a second send of the same id in that window is a duplicate. */
   const committingIds = new Set<string>();
+  /** `user/action` ids accepted but still committing: a re-application in that window is one too (P14). */
+  const committingActions = new Set<string>();
   /** conversation id → sessions subscribed to any of its documents (typing indicators, revocation). */
   const byConversation = new Map<string, Set<Session>>();
   /** Refs each socket has written with. A repeated frame is dropped, so a ref never gets two answers (P11). */
@@ -168,7 +172,8 @@ export function createSyncRooms(deps: {
   };
 
   /** Step 1 from a client: subscribe and answer with what it lacks plus our state vector (P2, P3). */
-  const subscribe = (s: Session, name: string, sv: Uint8Array): void => {
+  /** Answers a step 1 with step 2 (carrying the step 1's ref, P2) and the server's own step 1. */
+  const subscribe = (s: Session, name: string, sv: Uint8Array, ref = 0): void => {
     const found = lookup(name);
     if (!found) {
       reject(s, 0, name, 'not-found', 'no such document');
@@ -208,7 +213,7 @@ export function createSyncRooms(deps: {
         return;
       }
       s.send([
-        { type: 'sync', doc: name, ref: 0, syncType: SYNC_STEP2, payload: diff },
+        { type: 'sync', doc: name, ref, syncType: SYNC_STEP2, payload: diff },
         { type: 'sync', doc: name, ref: 0, syncType: SYNC_STEP1, payload: Y.encodeStateVector(l.doc) },
       ]);
     });
@@ -359,7 +364,13 @@ export function createSyncRooms(deps: {
   };
 
   /** Step 2 or update from a client: authorise by document, scan, apply, judge, then commit (T1–T8). */
-  const write = (s: Session, name: string, ref: number, update: Uint8Array): WriteOutcome => {
+  const write = (
+    s: Session,
+    name: string,
+    ref: number,
+    update: Uint8Array,
+    actions: readonly string[] = [],
+  ): WriteOutcome => {
     // A copy of a write already answered: refused then applied, the client would hold the wrong verdict.
     if (isRepeatedRef(s, ref)) return 'rejected';
     const found = lookup(name);
@@ -387,6 +398,17 @@ export function createSyncRooms(deps: {
     });
     if (!scan.ok) return closeMalformed(s, name, scan.reason);
 
+    const stored =
+      actions.length === 0
+        ? []
+        : [
+            ...actions.filter((a) => committingActions.has(`${s.actor.id}/${a}`)),
+            ...appliedActions.storedOf(
+              s.actor.id,
+              actions.filter((a) => !committingActions.has(`${s.actor.id}/${a}`)),
+            ),
+          ];
+
     const l = docs.get(name);
     let changes: Changes;
     const started = performance.now();
@@ -408,6 +430,18 @@ export function createSyncRooms(deps: {
         name,
         'missing-history',
         'this update depends on changes the server does not have; resync',
+      );
+    }
+    if (stored.length > 0 && (changes.inserts.length > 0 || changes.removals.length > 0)) {
+      // A device re-applied, after a rebuild, an action already stored in its first form: kept, it would
+      // undo what others did since (P14). Not audited: it is the engine recovering, not a person's doing.
+      docs.reload(l);
+      return reject(
+        s,
+        ref,
+        name,
+        'already-applied',
+        `already stored: ${stored.slice(0, 8).join(', ')}${stored.length > 8 ? ', …' : ''}`,
       );
     }
     const verdict = judge(s, parsed, conv, changes, l.doc);
@@ -438,6 +472,10 @@ export function createSyncRooms(deps: {
       else if (!idxInBatch.has(target)) docs.maybeIdle(target);
     }
     batch.alongside.push(() => verdict.project(seqs));
+    const recorded = actions.filter((a) => !stored.includes(a));
+    if (recorded.length > 0) batch.alongside.push(() => appliedActions.record(s.actor.id, recorded, now()));
+    const actionKeys = recorded.map((a) => `${s.actor.id}/${a}`);
+    actionKeys.forEach((k) => committingActions.add(k));
     if (rollovers.has(conv.id)) {
       const next = parsed.segment + 1;
       batch.alongside.push(() => conversations.advanceSegment(conv.id, parsed.segment, next));
@@ -456,7 +494,10 @@ export function createSyncRooms(deps: {
     }
     const ids = verdict.index.map(([a, m]) => `${conv.id}/${a}/${m}`);
     ids.forEach((k) => committingIds.add(k));
-    const release = (): void => ids.forEach((k) => committingIds.delete(k));
+    const release = (): void => {
+      ids.forEach((k) => committingIds.delete(k));
+      actionKeys.forEach((k) => committingActions.delete(k));
+    };
     batch.after.push(() => {
       release();
       settle(l, update);
@@ -481,10 +522,10 @@ export function createSyncRooms(deps: {
 
   const handleSync = (s: Session, f: Extract<Frame, { type: 'sync' }>): WriteOutcome | 'subscribed' => {
     if (f.syncType === SYNC_STEP1) {
-      subscribe(s, f.doc, f.payload);
+      subscribe(s, f.doc, f.payload, f.ref);
       return 'subscribed';
     }
-    return write(s, f.doc, f.ref, f.payload);
+    return write(s, f.doc, f.ref, f.payload, f.actions);
   };
 
   return {

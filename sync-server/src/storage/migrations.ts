@@ -98,4 +98,14 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX audit_log_at ON audit_log(at);
   `,
+  // 2: the actions each user's updates carried, so a device that re-applies one is refused (P14).
+  `
+  CREATE TABLE applied_actions (
+    user_id TEXT NOT NULL,
+    action_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, action_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX applied_actions_at ON applied_actions(at);
+  `,
 ];
