@@ -12,6 +12,7 @@ let port = 0;
 let specs: StormSpec[] = [];
 let states = new Map<string, Uint8Array>();
 let missedFrom = 0;
+let directoryEtag: string | null = null;
 
 serveParent({
   ping: () => ({}),
@@ -19,6 +20,7 @@ serveParent({
     port = m.port as number;
     specs = m.specs as StormSpec[];
     missedFrom = m.missedFrom as number;
+    directoryEtag = (m.directoryEtag as string | null) ?? null;
     // One table for all devices: devices that held the same document held the same state of it.
     states = new Map((m.states as [string, string][]).map(([n, b]) => [n, Buffer.from(b, 'base64')]));
     return { devices: specs.length };
@@ -28,7 +30,7 @@ serveParent({
     const deadlineNs = startNs + BigInt(m.deadlineMs as number) * 1_000_000n;
     const cpu0 = process.cpuUsage();
     const outcomes: StormOutcome[] = await Promise.all(
-      specs.map((s) => runStormClient(port, s, states, { startNs, deadlineNs, missedFrom })),
+      specs.map((s) => runStormClient(port, s, states, { startNs, deadlineNs, missedFrom, directoryEtag })),
     );
     // The devices' own CPU: on a 2-core machine it competes with the server's.
     const cpu = process.cpuUsage(cpu0);

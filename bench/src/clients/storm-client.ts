@@ -54,6 +54,8 @@ export type StormOutcome = {
   httpBytes: number;
   documents: number;
   missedSeen: number;
+  /** The directory version (ETag) it holds at the end, as the engine keeps it (`usersEtag`). */
+  directoryEtag: string | null;
 };
 
 /** The engine's reconnect delay (connection.ts `scheduleReconnect`): full jitter, at least half the base. */
@@ -75,13 +77,20 @@ const EMPTY_SV = Y.encodeStateVector(new Y.Doc());
  * Runs one device's reconnect from `startNs` (a CLOCK_MONOTONIC instant shared by the load processes) and
  * resolves when it holds everything or `deadlineNs` passes. `states` maps document name → the state vector
  * this device held when it went away (absent: it held nothing of that document). `record` keeps the state
- * vector of everything received (priming the replicas; nothing is expected then).
+ * vector of everything received (priming the replicas; nothing is expected then). `directoryEtag` is the
+ * directory version the device held (the engine sends it as If-None-Match and gets 304 if unchanged).
  */
 export function runStormClient(
   port: number,
   spec: StormSpec,
   states: ReadonlyMap<string, Uint8Array>,
-  opts: { startNs: bigint; deadlineNs: bigint; missedFrom: number; record?: Map<string, Uint8Array> },
+  opts: {
+    startNs: bigint;
+    deadlineNs: bigint;
+    missedFrom: number;
+    record?: Map<string, Uint8Array>;
+    directoryEtag?: string | null;
+  },
 ): Promise<StormOutcome> {
   const base = `http://127.0.0.1:${port}`;
   const held = new Map<string, number>(); // conversation → newest segment followed
@@ -101,6 +110,7 @@ export function runStormClient(
     httpBytes: 0,
     documents: 0,
     missedSeen: 0,
+    directoryEtag: opts.directoryEtag ?? null,
   };
   const sinceStart = (): number => Number(nowNs() - opts.startNs) / 1e6;
   let httpPending = 0;
@@ -136,12 +146,16 @@ export function runStormClient(
     const subscribe = (names: string[]): void =>
       send(names.map((n) => ({ type: 'sync', doc: n, ref: 0, syncType: SYNC_STEP1, payload: stateOf(n) })));
 
-    const get = async (path: string): Promise<unknown> => {
+    const get = async (path: string, etag: string | null = null): Promise<unknown> => {
       httpPending++;
       try {
-        const res = await fetch(`${base}${path}`, { headers: { cookie: spec.cookie } });
+        const res = await fetch(`${base}${path}`, {
+          headers: { cookie: spec.cookie, ...(etag ? { 'if-none-match': etag } : {}) },
+        });
         const body = await res.arrayBuffer();
         out.httpBytes += body.byteLength;
+        if (res.status === 304) return null;
+        if (path === '/api/users') out.directoryEtag = res.headers.get('etag');
         return res.ok ? (JSON.parse(Buffer.from(body).toString('utf8')) as unknown) : null;
       } catch {
         return null;
@@ -195,7 +209,7 @@ export function runStormClient(
             welcomed = true;
             subscribe([...docs]);
             void refresh();
-            void get('/api/users').then(check);
+            void get('/api/users', out.directoryEtag).then(check);
           } else if (f.type === 'sync' && f.syncType !== SYNC_STEP1) {
             for (const m of findMarkers(f.payload))
               if (m.writer >= opts.missedFrom) missed.add(`${m.writer}:${m.seq}`);

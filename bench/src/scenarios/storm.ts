@@ -121,6 +121,8 @@ type Held = {
   states: Map<string, Uint8Array>;
   /** Conversation → the segments its members held. */
   heldOf: Map<string, number[]>;
+  /** The directory version the devices held (the engine keeps the ETag with the directory). */
+  directoryEtag: string | null;
   fillSeconds: number;
 };
 
@@ -156,6 +158,7 @@ async function prepare(port: number, plan: StormPlan, l: Layout): Promise<Held> 
   // channel (every member held the same state of them).
   const states = new Map<string, Uint8Array>();
   const heldOf = new Map<string, number[]>();
+  let directoryEtag: string | null = null;
   for (const [id, seg] of await segments(port, setup, l))
     heldOf.set(
       id,
@@ -181,6 +184,7 @@ async function prepare(port: number, plan: StormPlan, l: Layout): Promise<Held> 
       { startNs, deadlineNs: startNs + 60_000_000_000n, missedFrom: MISSED_FROM, record: states },
     );
     if (primed.caughtUpMs === null) throw new Error(`priming channel ${c} did not finish`);
+    directoryEtag = primed.directoryEtag;
   }
 
   // While the devices are away, each channel's writers write a few messages each, one per update.
@@ -190,7 +194,7 @@ async function prepare(port: number, plan: StormPlan, l: Layout): Promise<Held> 
     perClient: plan.missedPerWriter,
     window: 1,
   });
-  return { setup, states, heldOf, fillSeconds };
+  return { setup, states, heldOf, directoryEtag, fillSeconds };
 }
 
 export async function stormRun(plan: StormPlan, opts: Options): Promise<StormResult> {
@@ -205,7 +209,7 @@ export async function stormRun(plan: StormPlan, opts: Options): Promise<StormRes
     } finally {
       await first.stop(true);
     }
-    const { setup, states, heldOf, fillSeconds } = held;
+    const { setup, states, heldOf, directoryEtag, fillSeconds } = held;
 
     // The server restarts on the same database: every document loads from SQLite again.
     const server = await startServer('commonroom', opts, { dataDir, limits });
@@ -230,6 +234,7 @@ export async function stormRun(plan: StormPlan, opts: Options): Promise<StormRes
             specs: specs.filter((_, i) => i % plan.procs === k),
             states: table,
             missedFrom: MISSED_FROM,
+            directoryEtag,
           }),
         ),
       );

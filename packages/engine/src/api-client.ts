@@ -34,14 +34,14 @@ export function createApiClient(opts: ApiClientOptions) {
   let cookie: string | null = null;
   // Called unbound: a browser's fetch throws "Illegal invocation" when called as a method of another object.
   const fetchFn = opts.fetch;
-  const request = async <S extends z.ZodMiniType>(
+  const send = async (
     method: string,
     path: string,
-    schema: S,
-    body?: unknown,
-    contentType = 'application/json',
-  ): Promise<z.infer<S>> => {
-    const headers: Record<string, string> = { 'content-type': contentType };
+    body: unknown,
+    contentType: string,
+    extra: Record<string, string> = {},
+  ): Promise<Response> => {
+    const headers: Record<string, string> = { 'content-type': contentType, ...extra };
     if (opts.manualCookies && cookie) headers.cookie = cookie;
     let res: Response;
     try {
@@ -64,6 +64,9 @@ export function createApiClient(opts: ApiClientOptions) {
         if (pair.startsWith('cr_session=')) cookie = pair.length > 'cr_session='.length ? pair : null;
       }
     }
+    return res;
+  };
+  const read = async <S extends z.ZodMiniType>(res: Response, schema: S): Promise<z.infer<S>> => {
     const text = await res.text();
     let json: unknown = null;
     try {
@@ -88,8 +91,33 @@ export function createApiClient(opts: ApiClientOptions) {
       );
     return parsed.data;
   };
+  const request = async <S extends z.ZodMiniType>(
+    method: string,
+    path: string,
+    schema: S,
+    body?: unknown,
+    contentType = 'application/json',
+  ): Promise<z.infer<S>> => read(await send(method, path, body, contentType), schema);
+  /**
+   * A GET that names the version this device holds (`If-None-Match`): a 304 answers `unchanged` with no
+   * body to download or parse. Otherwise the new body and its version (null when the server gives none).
+   */
+  const getIfChanged = async <S extends z.ZodMiniType>(
+    path: string,
+    schema: S,
+    etag: string | null,
+  ): Promise<{ unchanged: true } | { unchanged: false; data: z.infer<S>; etag: string | null }> => {
+    const res = await send('GET', path, undefined, 'application/json', etag ? { 'if-none-match': etag } : {});
+    if (res.status === 304 && etag) {
+      await res.body?.cancel();
+      return { unchanged: true };
+    }
+    const data = await read(res, schema);
+    return { unchanged: false, data, etag: res.headers.get('etag') };
+  };
   return {
     request,
+    getIfChanged,
     cookie: (): string | null => cookie,
     setCookie: (c: string | null): void => {
       cookie = c;

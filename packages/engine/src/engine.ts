@@ -787,11 +787,17 @@ export function createEngine(opts: EngineOptions) {
     return list;
   };
 
+  /** Asks with the version held on the device (every reconnect does): an unchanged directory is a 304. */
   const refreshDirectory = async (): Promise<PublicUser[]> => {
-    const { users } = await api.request('GET', '/api/users', UsersReply);
+    const held = await storage.getMeta('usersEtag');
+    const etag = typeof held === 'string' && directory.size > 0 ? held : null;
+    const r = await api.getIfChanged('/api/users', UsersReply, etag);
+    if (r.unchanged) return [...directory.values()];
+    const { users } = r.data;
     directory.clear();
     for (const u of users) directory.set(u.id, u);
     await storage.setMeta('users', users);
+    await storage.setMeta('usersEtag', r.etag);
     emit();
     return users;
   };

@@ -47,20 +47,25 @@ export function conversationRoutes(d: { service: ConversationService; users: Use
     const { userIds } = await readJson(c, OpenDmRequest);
     return c.json({ conversation: s.openDm(c.get('user'), userIds) });
   });
-  /** The directory, for the DM picker and @mentions: active people, no email addresses. */
-  app.get('/users', (c) =>
-    c.json({
-      users: d.users
-        .list()
-        .filter((u) => u.active)
-        .map((u) => ({
-          id: u.id,
-          displayName: u.displayName,
-          username: u.username,
-          role: u.role,
-          active: u.active,
-        })),
-    }),
-  );
+  /**
+   * The directory, for the DM picker and @mentions: active people, no email addresses. Served from memory
+   * with an ETag; a device that already holds this version gets 304 and no body (every reconnect asks).
+   */
+  app.get('/users', (c) => {
+    const dir = d.users.directory();
+    const headers = { etag: dir.etag, 'cache-control': 'private, no-cache' };
+    if (etagMatches(c.req.header('if-none-match'), dir.etag)) return c.body(null, 304, headers);
+    return c.body(dir.body, 200, { ...headers, 'content-type': 'application/json; charset=UTF-8' });
+  });
   return app;
+}
+
+/** If-None-Match uses the weak comparison (RFC 9110 13.1.2): `W/` prefixes are ignored, `*` matches. */
+export function etagMatches(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  const bare = (t: string): string => (t.startsWith('W/') ? t.slice(2) : t);
+  return header.split(',').some((t) => {
+    const v = t.trim();
+    return v === '*' || bare(v) === bare(etag);
+  });
 }

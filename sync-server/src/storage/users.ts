@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Role } from '@commonroom/protocol';
 import type { Db } from './db.ts';
 
@@ -36,6 +37,9 @@ const fromRaw = (r: Raw): UserRow => ({
 
 export type UserStore = ReturnType<typeof createUserStore>;
 
+/** The directory as served (GET /api/users): its JSON body and a strong ETag derived from the body. */
+export type Directory = { body: string; etag: string };
+
 export function createUserStore(db: Db, now: () => number) {
   const byId = db.prepare<[string], Raw>('SELECT * FROM users WHERE id = ?');
   const byLogin = db.prepare<[string, string], Raw>('SELECT * FROM users WHERE email = ? OR username = ?');
@@ -52,6 +56,17 @@ export function createUserStore(db: Db, now: () => number) {
    */
   const cache = new Map<string, UserRow | null>();
   const MAX_CACHED = 50_000;
+  /**
+   * The serialised directory, kept until any user write (dropped like the rows above). Every device asks
+   * for it on every reconnect; building it per request was a quarter of the server's CPU in the reconnect
+   * storm (BENCHMARKS.md). The ETag is a hash of the body, so it survives a restart unchanged.
+   */
+  let directory: Directory | null = null;
+  const drop = (id: string): void => {
+    cache.delete(id);
+    directory = null;
+  };
+  const list = (): UserRow[] => all.all().map(fromRaw);
   return {
     get(id: string): UserRow | null {
       const hit = cache.get(id);
@@ -69,26 +84,44 @@ export function createUserStore(db: Db, now: () => number) {
       const r = byLogin.get(l, l);
       return r ? fromRaw(r) : null;
     },
-    list(): UserRow[] {
-      return all.all().map(fromRaw);
+    list,
+    /** Active people without email addresses, for the DM picker and @mentions; every account sees the same. */
+    directory(): Directory {
+      if (directory) return directory;
+      const body = JSON.stringify({
+        users: list()
+          .filter((u) => u.active)
+          .map((u) => ({
+            id: u.id,
+            displayName: u.displayName,
+            username: u.username,
+            role: u.role,
+            active: u.active,
+          })),
+      });
+      const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+      const built = { body, etag };
+      // Inside a transaction the rows may be about to roll back: serve them, keep nothing.
+      if (!db.inTransaction) directory = built;
+      return built;
     },
     count(): number {
       return count.get()?.n ?? 0;
     },
     insert(u: Omit<UserRow, 'active'>): void {
-      cache.delete(u.id);
+      drop(u.id);
       insert.run({ ...u, t: now() });
     },
     setRole(id: string, role: Role): void {
-      cache.delete(id);
+      drop(id);
       db.prepare('UPDATE users SET role = ?, updated_at = ? WHERE id = ?').run(role, now(), id);
     },
     setActive(id: string, active: boolean): void {
-      cache.delete(id);
+      drop(id);
       db.prepare('UPDATE users SET active = ?, updated_at = ? WHERE id = ?').run(active ? 1 : 0, now(), id);
     },
     setPasswordHash(id: string, hash: string): void {
-      cache.delete(id);
+      drop(id);
       db.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?').run(hash, now(), id);
     },
   };
