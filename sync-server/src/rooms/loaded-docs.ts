@@ -1,5 +1,5 @@
-import type { DocName } from '@commonroom/protocol';
-import { parseDocName } from '@commonroom/protocol';
+import type { DocName, EncodedFrames } from '@commonroom/protocol';
+import { SYNC_STEP1, encodeFrames, parseDocName } from '@commonroom/protocol';
 import * as Y from 'yjs';
 import type { DocStore } from '../storage/doc-store.ts';
 import type { Session } from './session.ts';
@@ -19,7 +19,20 @@ export type LoadedDoc = {
   /** Updates applied but not yet durable, so a reload after a refused update can put them back. */
   uncommitted: Uint8Array[];
   idleTimer: ReturnType<typeof setTimeout> | null;
+  /** Answers computed from the current state, dropped after every transaction on `doc` (see `answers`). */
+  cached: Answers;
 };
+
+type Answers = {
+  /** The server's step 1 for this document, encoded as a frame. */
+  step1: EncodedFrames | null;
+  /** Step 2 payloads by the client's state vector (its bytes as a latin1 string). */
+  diffs: Map<string, Uint8Array>;
+};
+
+/** A reconnecting college sends the same state vectors for the same documents; a few answers are kept. */
+const MAX_CACHED_DIFFS = 4;
+const MAX_CACHED_DIFF_BYTES = 128 * 1024;
 
 export type Timers = {
   setTimeout: (fn: () => void, ms: number) => ReturnType<typeof setTimeout>;
@@ -73,6 +86,14 @@ export function createLoadedDocs(deps: {
     }
   };
 
+  /** Any transaction (an applied update, an index append, a reload) may change what the answers hold. */
+  const watch = (l: LoadedDoc): void => {
+    l.doc.on('afterTransaction', () => {
+      l.cached.step1 = null;
+      l.cached.diffs.clear();
+    });
+  };
+
   const get = (name: string): LoadedDoc => {
     const existing = docs.get(name);
     if (existing) {
@@ -91,7 +112,9 @@ export function createLoadedDocs(deps: {
       inFlight: 0,
       uncommitted: [],
       idleTimer: null,
+      cached: { step1: null, diffs: new Map() },
     };
+    watch(loaded);
     docs.set(name, loaded);
     if (count > deps.compactAfter) scheduleCompaction(name);
     return loaded;
@@ -117,13 +140,44 @@ export function createLoadedDocs(deps: {
     for (const u of l.uncommitted) Y.applyUpdate(doc, u);
     l.doc.destroy();
     l.doc = doc;
+    l.cached.step1 = null;
+    l.cached.diffs.clear();
+    watch(l);
   };
+
+  /**
+   * What a client with state vector `sv` lacks (sync step 2): exactly `Y.encodeStateAsUpdate(doc, sv)`,
+   * computed once per distinct state vector while the document is unchanged. When a college reconnects,
+   * the hundred members of a channel send the same state vector for each of its documents, most of which
+   * did not change at all; each answer (an empty one still carries the delete set) was encoded per socket.
+   * Throws like Yjs on an unusable state vector.
+   */
+  const diffFor = (l: LoadedDoc, sv: Uint8Array): Uint8Array => {
+    const key = Buffer.from(sv.buffer, sv.byteOffset, sv.byteLength).toString('latin1');
+    const hit = l.cached.diffs.get(key);
+    if (hit) return hit;
+    const diff = Y.encodeStateAsUpdate(l.doc, sv);
+    if (diff.length <= MAX_CACHED_DIFF_BYTES) {
+      if (l.cached.diffs.size >= MAX_CACHED_DIFFS)
+        l.cached.diffs.delete(l.cached.diffs.keys().next().value as string);
+      l.cached.diffs.set(key, diff);
+    }
+    return diff;
+  };
+
+  /** The server's step 1 for `l` (its state vector), encoded once while the document is unchanged. */
+  const step1Of = (l: LoadedDoc): EncodedFrames =>
+    (l.cached.step1 ??= encodeFrames([
+      { type: 'sync', doc: l.name, ref: 0, syncType: SYNC_STEP1, payload: Y.encodeStateVector(l.doc) },
+    ]));
 
   return {
     get,
     peek: (name: string) => docs.get(name),
     maybeIdle,
     reload,
+    diffFor,
+    step1Of,
     loadedCount: () => docs.size,
     all: () => docs.values(),
     dispose(): void {

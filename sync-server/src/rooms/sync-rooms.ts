@@ -207,15 +207,13 @@ export function createSyncRooms(deps: {
       if (!l.subscribers.has(s)) return;
       let diff: Uint8Array;
       try {
-        diff = Y.encodeStateAsUpdate(l.doc, sv);
+        diff = docs.diffFor(l, sv);
       } catch {
         closeMalformed(s, name, 'unusable state vector');
         return;
       }
-      s.send([
-        { type: 'sync', doc: name, ref, syncType: SYNC_STEP2, payload: diff },
-        { type: 'sync', doc: name, ref: 0, syncType: SYNC_STEP1, payload: Y.encodeStateVector(l.doc) },
-      ]);
+      s.send([{ type: 'sync', doc: name, ref, syncType: SYNC_STEP2, payload: diff }]);
+      s.sendEncoded(docs.step1Of(l));
     });
   };
 
