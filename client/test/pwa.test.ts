@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PROTOCOL_VERSION, decodeMessage, encodeMessage } from '@commonroom/protocol';
 import { describe, expect, it } from 'vitest';
 import { addUser, channel, eventually, texts } from '../../sync-server/test/harness.ts';
 import {
@@ -12,6 +13,7 @@ import {
   sendMessage,
   signIn,
   useServerAndBrowser,
+  watchErrors,
 } from './browser.ts';
 
 /** The PWA in real Chromium against the real server (issue 3). */
@@ -304,5 +306,55 @@ describe('the PWA in Chromium', () => {
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain('unsafe-inline');
     await page.close();
+  });
+});
+
+/**
+ * After a server upgrade, an installed app still runs its old code until it reloads. The server closes it
+ * with `versionMismatch`; the app must say what to do, keep what waits, and send it once updated.
+ */
+describe('an app older than the server', () => {
+  const env = useServerAndBrowser();
+
+  it('says a new version is ready, keeps a message waiting, and sends it after "Reload now"', async () => {
+    const amy = await addUser(env.ts, env.admin, 'student', { name: 'Amy Student', connect: false });
+    const general = channel(env.admin, 'general');
+    await env.admin.open(general);
+    const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    // Stands in for the old app: its HELLO names the previous protocol version, until `old` is cleared.
+    let old = true;
+    await ctx.routeWebSocket(/\/sync$/, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((m) => {
+        const bytes = typeof m === 'string' ? Buffer.from(m) : m;
+        const d = decodeMessage(new Uint8Array(bytes), Number.POSITIVE_INFINITY);
+        const hello = d.ok && d.frames[0]?.type === 'hello' ? d.frames[0] : null;
+        if (old && hello)
+          server.send(Buffer.from(encodeMessage([{ ...hello, version: PROTOCOL_VERSION - 1 }])));
+        else server.send(bytes);
+      });
+    });
+    const page = await ctx.newPage();
+    const errors = watchErrors(page);
+    await signIn(page, env.ts.url, amy.email, amy.password);
+    await page.getByRole('alert').filter({ hasText: 'A new version of Commonroom is ready' }).waitFor();
+    await openConversation(page, 'general');
+    await sendMessage(page, 'Written on the old app');
+    await eventually(async () =>
+      expect(await page.getByTestId('sync-status').innerText()).toMatch(/Offline · 1 waiting/),
+    );
+    await screenshot(page, 'update-needed');
+    expect(texts(env.admin, general)).not.toContain('Written on the old app');
+
+    old = false;
+    await page.getByRole('button', { name: 'Reload now' }).click();
+    await openConversation(page, 'general');
+    await eventually(async () => {
+      expect(texts(env.admin, general)).toContain('Written on the old app');
+      expect(await page.getByTestId('sync-status').innerText()).toBe('Online');
+    }, 20_000);
+    expect(await page.getByRole('alert').filter({ hasText: 'new version' }).count()).toBe(0);
+    expect(errors).toEqual([]);
+    await ctx.close();
   });
 });

@@ -25,7 +25,12 @@ export function connectTabs(engine: Engine): void {
       if (leader) {
         const s = engine.status();
         channel.postMessage({
-          peer: { t: 'status', connection: s.connection, lastSyncedAt: s.lastSyncedAt },
+          peer: {
+            t: 'status',
+            connection: s.connection,
+            lastSyncedAt: s.lastSyncedAt,
+            updateNeeded: s.updateNeeded,
+          },
         } satisfies Wire);
       }
       return;

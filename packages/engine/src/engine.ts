@@ -8,6 +8,7 @@ import {
   type SegmentDocs,
 } from '@commonroom/model';
 import {
+  CLOSE,
   Conversation,
   Me,
   PublicUser,
@@ -69,6 +70,11 @@ export type SyncStatus = {
   saving: number;
   rejected: number;
   lastSyncedAt: number | null;
+  /**
+   * The server speaks a newer protocol than this app (it closed with `versionMismatch`): nothing more is
+   * sent until the app is updated (a reload); what waits stays on the device.
+   */
+  updateNeeded: boolean;
 };
 
 const Ok = z.object({ ok: z.literal(true) });
@@ -172,7 +178,12 @@ export function createEngine(opts: EngineOptions) {
   const toPeers = (e: PeerEvent): void => {
     for (const l of peerListeners) l(e);
   };
-  let leaderStatus: { connection: ConnectionState; lastSyncedAt: number | null } | null = null;
+  let leaderStatus: {
+    connection: ConnectionState;
+    lastSyncedAt: number | null;
+    updateNeeded: boolean;
+  } | null = null;
+  let updateNeeded = false;
 
   const replicas = createReplicas({
     storage,
@@ -204,7 +215,9 @@ export function createEngine(opts: EngineOptions) {
     onFrames: (frames) => {
       for (const f of frames) handleFrame(f);
     },
-    onState: (s) => {
+    onState: (s, detail) => {
+      if (s === 'online') updateNeeded = false;
+      else if (detail.code === CLOSE.versionMismatch) updateNeeded = true;
       if (s !== 'online') {
         inflight.clear();
         awaitedStep2.clear();
@@ -215,7 +228,7 @@ export function createEngine(opts: EngineOptions) {
         presence.clear();
         typing.clear();
       }
-      toPeers({ t: 'status', connection: s, lastSyncedAt });
+      toPeers({ t: 'status', connection: s, lastSyncedAt, updateNeeded });
       emit();
     },
   });
@@ -968,7 +981,11 @@ export function createEngine(opts: EngineOptions) {
           emit();
           return;
         case 'status':
-          leaderStatus = { connection: e.connection, lastSyncedAt: e.lastSyncedAt };
+          leaderStatus = {
+            connection: e.connection,
+            lastSyncedAt: e.lastSyncedAt,
+            updateNeeded: e.updateNeeded,
+          };
           emit();
           return;
         case 'presence':
@@ -1126,6 +1143,7 @@ export function createEngine(opts: EngineOptions) {
       }).length,
       rejected: [...outbox.values()].filter((e) => e.status === 'rejected').length,
       lastSyncedAt: leaderStatus && conn.state() === 'offline' ? leaderStatus.lastSyncedAt : lastSyncedAt,
+      updateNeeded: leaderStatus && conn.state() === 'offline' ? leaderStatus.updateNeeded : updateNeeded,
     }),
     isAdmin: (): boolean => (me ? isAdminRole(me.role) : false),
     /** Resolves when online with every document synced and nothing waiting to send. */

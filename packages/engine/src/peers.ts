@@ -15,7 +15,7 @@ export type PeerEvent =
   | { t: 'replace'; doc: string; state: Uint8Array }
   | { t: 'outbox-put'; entry: OutboxEntry }
   | { t: 'outbox-del'; ids: string[] }
-  | { t: 'status'; connection: ConnectionState; lastSyncedAt: number | null }
+  | { t: 'status'; connection: ConnectionState; lastSyncedAt: number | null; updateNeeded: boolean }
   | { t: 'presence'; userId: string; status: string; text: string; lastSeen: number }
   | { t: 'typing'; conversationId: string; userId: string }
   | { t: 'conversations'; list: Conversation[] }
