@@ -148,6 +148,9 @@ export function joinFrames(
   maxBytes: number = LIMITS.maxFrameBytes,
 ): Uint8Array[] {
   const out: Uint8Array[] = [];
+  // Room for the message's frame count (a varuint: 2 bytes up to 16,383 frames), so a message of parts
+  // that fit stays within `maxBytes` as a whole.
+  const room = maxBytes - 2;
   let i = 0;
   while (i < parts.length) {
     let count = 0;
@@ -155,7 +158,7 @@ export function joinFrames(
     let j = i;
     for (; j < parts.length; j++) {
       const p = parts[j] as EncodedFrames;
-      if (j > i && (count + p.count > LIMITS.maxFramesPerMessage || size + p.bytes.length > maxBytes)) break;
+      if (j > i && (count + p.count > LIMITS.maxFramesPerMessage || size + p.bytes.length > room)) break;
       count += p.count;
       size += p.bytes.length;
     }

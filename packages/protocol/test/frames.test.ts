@@ -7,8 +7,10 @@ import {
   SYNC_STEP2,
   SYNC_UPDATE,
   decodeMessage,
+  encodeFrames,
   encodeMessage,
   frameSize,
+  joinFrames,
   packMessages,
   type Frame,
 } from '../src/index.ts';
@@ -200,6 +202,32 @@ describe('packMessages', () => {
           }
           expect(back).toEqual(frames);
           if (frames.length === 0) expect(messages).toEqual([]);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('joinFrames: parts joined in order into messages that stay within the limit, count included', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(smallFrame, { minLength: 1, maxLength: 4 }), { maxLength: 60 }),
+        fc.integer({ min: 64, max: LIMITS.maxFrameBytes }),
+        (groups, maxBytes) => {
+          const parts = groups.map((g) => encodeFrames(g));
+          const back: Frame[] = [];
+          for (const m of joinFrames(parts, maxBytes)) {
+            const d = decodeMessage(m, Number.POSITIVE_INFINITY);
+            expect(d.ok).toBe(true);
+            if (!d.ok) return;
+            // Only a part that is itself too big may exceed the limit, alone in its message.
+            if (m.length > maxBytes)
+              expect(parts.some((p) => p.bytes.length > maxBytes - 2 && p.count === d.frames.length)).toBe(
+                true,
+              );
+            back.push(...d.frames);
+          }
+          expect(back).toEqual(groups.flat());
         },
       ),
       { numRuns: 200 },
