@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod/mini';
 import { addUser, eventually } from '../../sync-server/test/harness.ts';
 import {
   launchProfile,
@@ -62,6 +63,7 @@ describe('conversation features in the PWA', () => {
     return {
       pa,
       pb,
+      ben,
       close: async () => {
         expect(errors).toEqual([]);
         await Promise.all([a.close(), b.close()]);
@@ -118,8 +120,8 @@ describe('conversation features in the PWA', () => {
     await close();
   });
 
-  it('edit and delete: the other person sees both live; reactions toggle for both people', async () => {
-    const { pa, pb, close } = await twoPeople();
+  it('edit and delete: the other person sees both live; reactions toggle for both people; a refused edit can be dismissed', async () => {
+    const { pa, pb, ben, close } = await twoPeople('tutor');
     await sendMessage(pa, 'The deadline is Thursday');
     await sendMessage(pa, 'Oops, wrong channel');
     await eventually(async () => expect(await messageTexts(pb)).toContain('Oops, wrong channel'));
@@ -143,11 +145,11 @@ describe('conversation features in the PWA', () => {
     await eventually(async () => expect(await chips(pa, 'The deadline is Friday')).toEqual(['👍 2']));
     await expect(
       msg(pa, 'The deadline is Friday').locator('.reactions .chip').getAttribute('aria-label'),
-    ).resolves.toMatch(/you, Ben Student|Ben Student, you/);
+    ).resolves.toMatch(/you, Ben Tutor|Ben Tutor, you/);
     // Who reacted, without hover: a right click (a long press on a phone) lists them under the chips.
     await msg(pa, 'The deadline is Friday').locator('.reactions .chip').click({ button: 'right' });
     await expect(msg(pa, 'The deadline is Friday').locator('.reacted-by').innerText()).resolves.toMatch(
-      /Ben Student/,
+      /Ben Tutor/,
     );
     await msg(pa, 'The deadline is Friday').locator('.reactions .chip').click();
     await eventually(async () => expect(await chips(pb, 'The deadline is Friday')).toEqual(['👍 1']));
@@ -155,21 +157,48 @@ describe('conversation features in the PWA', () => {
       msg(pb, 'The deadline is Friday').locator('.reactions .chip').getAttribute('aria-pressed'),
     ).resolves.toBe('true');
 
-    // A student's edit adding @channel is refused by the server: the message says so and keeps its text;
-    // Dismiss clears it, and the message can still be edited.
+    // A student's edit adding @channel is not sent: the box says why, and Save waits for it to go.
     await moreAction(pa, 'The deadline is Friday', 'Edit message');
     await edit.fill('@channel The deadline is Friday');
     await edit.press('Enter');
-    const refused = msg(pa, 'The deadline is Friday').locator('[data-status="rejected"]');
+    await msg(pa, 'The deadline is Friday')
+      .getByText(/Only tutors, teachers, staff and admins can notify everyone/)
+      .waitFor();
+    await expect(
+      msg(pa, 'The deadline is Friday').getByRole('button', { name: 'Save' }).isDisabled(),
+    ).resolves.toBe(true);
+    await edit.press('Escape');
+    expect(await pa.getByTestId('sync-status').innerText()).not.toMatch(/waiting/);
+
+    // A tutor's @channel edit made offline, then the tutor made a student before it arrives: the server
+    // refuses it; the message says so and keeps its text; Dismiss clears it, and it can be edited again.
+    await sendMessage(pb, 'Reading list is on the drive');
+    await eventually(async () => expect(await messageTexts(pa)).toContain('Reading list is on the drive'));
+    await pb.context().setOffline(true);
+    await eventually(async () => expect(await pb.getByTestId('sync-status').innerText()).toMatch(/Offline/));
+    await moreAction(pb, 'Reading list is on the drive', 'Edit message');
+    const benEdit = pb.getByLabel('Edit message', { exact: true });
+    await benEdit.fill('@channel Reading list is on the drive');
+    await benEdit.press('Enter');
+    await eventually(async () =>
+      expect(await pb.getByTestId('sync-status').innerText()).toMatch(/1 waiting/),
+    );
+    await env.admin.api.request('PATCH', `/api/admin/users/${ben.id}/role`, z.unknown(), {
+      role: 'student',
+    });
+    await pb.context().setOffline(false);
+    const refused = msg(pb, 'Reading list is on the drive').locator('[data-status="rejected"]');
     await eventually(async () => expect(await refused.innerText()).toMatch(/Your change was not accepted/));
-    expect(await messageTexts(pb)).not.toContain('@channel The deadline is Friday');
+    expect(await messageTexts(pa)).not.toContain('@channel Reading list is on the drive');
     await refused.getByRole('button', { name: 'Dismiss' }).click();
     await eventually(async () => expect(await refused.count()).toBe(0));
-    expect(await pa.getByTestId('sync-status').innerText()).not.toMatch(/not sent/);
-    await moreAction(pa, 'The deadline is Friday', 'Edit message');
-    await edit.fill('The deadline is Friday at noon');
-    await edit.press('Enter');
-    await eventually(async () => expect(await messageTexts(pb)).toContain('The deadline is Friday at noon'));
+    expect(await pb.getByTestId('sync-status').innerText()).not.toMatch(/not sent/);
+    await moreAction(pb, 'Reading list is on the drive', 'Edit message');
+    await benEdit.fill('Reading list is on the drive, week 3');
+    await benEdit.press('Enter');
+    await eventually(async () =>
+      expect(await messageTexts(pa)).toContain('Reading list is on the drive, week 3'),
+    );
     await close();
   });
 
