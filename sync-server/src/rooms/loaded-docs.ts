@@ -21,6 +21,10 @@ export type LoadedDoc = {
   idleTimer: ReturnType<typeof setTimeout> | null;
   /** Answers computed from the current state, dropped after every transaction on `doc` (see `answers`). */
   cached: Answers;
+  /** Author documents: the message ids `doc` holds, built on the first write, dropped on reload. */
+  messageIds: Set<string> | null;
+  /** Author documents past segment 0: this author's message ids in the conversation's older segments. */
+  olderIds: Set<string> | null;
 };
 
 type Answers = {
@@ -54,7 +58,9 @@ export function createLoadedDocs(deps: {
 
   const readStored = (name: string): { doc: Y.Doc; count: number; lastId: number } => {
     const { updates, lastId } = deps.store.load(name);
-    const doc = new Y.Doc({ gc: true });
+    // A guid of our own: Yjs's default draws 31 random numbers, one getRandomValues call each, which was
+    // a tenth of the server's CPU when a restarted server loaded every document of a reconnect storm.
+    const doc = new Y.Doc({ gc: true, guid: name });
     doc.transact(() => {
       for (const u of updates) Y.applyUpdate(doc, u);
     });
@@ -113,6 +119,8 @@ export function createLoadedDocs(deps: {
       uncommitted: [],
       idleTimer: null,
       cached: { step1: null, diffs: new Map() },
+      messageIds: null,
+      olderIds: null,
     };
     watch(loaded);
     docs.set(name, loaded);
@@ -142,6 +150,7 @@ export function createLoadedDocs(deps: {
     l.doc = doc;
     l.cached.step1 = null;
     l.cached.diffs.clear();
+    l.messageIds = null;
     watch(l);
   };
 

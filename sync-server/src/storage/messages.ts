@@ -22,12 +22,19 @@ export function createMessageStore(db: Db) {
     `INSERT INTO message_revisions (conversation_id, author_id, local_id, kind, previous_text, new_text, by_user, at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
+  const idsBelow = db.prepare<[string, string, number], { local_id: string }>(
+    'SELECT local_id FROM messages WHERE conversation_id = ? AND author_id = ? AND seq < ?',
+  );
   const maxSeq = db.prepare<[string], { s: number | null }>(
     'SELECT MAX(seq) AS s FROM messages WHERE conversation_id = ?',
   );
   return {
     exists(conversationId: string, authorId: string, localId: string): boolean {
       return (exists.get(conversationId, authorId, localId)?.n ?? 0) > 0;
+    },
+    /** An author's message ids in a conversation placed below `seq` (the segments before one). */
+    idsBelow(conversationId: string, authorId: string, seq: number): string[] {
+      return idsBelow.all(conversationId, authorId, seq).map((r) => r.local_id);
     },
     lastSeq(conversationId: string): number {
       return maxSeq.get(conversationId)?.s ?? 0;
