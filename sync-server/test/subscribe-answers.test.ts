@@ -3,7 +3,7 @@ import { SYNC_STEP1, SYNC_STEP2, asConversationId, asUserId, authorDoc, idxDoc }
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { addUser, channel, eventually, loginAdmin, startServer, type TestServer } from './harness.ts';
-import { connectRaw, login, type RawClient } from './raw-client.ts';
+import { connectRaw, craftUpdate, login, type RawClient } from './raw-client.ts';
 
 /**
  * The server keeps, per loaded document, its encoded step 1 and the step 2 answers to the state vectors
@@ -187,6 +187,56 @@ describe('answers to subscriptions, cached while a document is unchanged (P2, P3
         expect(early.store.pendingStructs).toBeNull();
       }
     } finally {
+      raw.close();
+    }
+  });
+  it('after a refused write, answers and later writes come from the stored state, never the refused update (T12)', async () => {
+    const segment = writer.engine.conversation(general)?.segment ?? 0;
+    const doc = authorDoc(asConversationId(general), asUserId(writer.id), segment);
+    const writerCookie = await login(ts.url, writer.email, writer.password);
+    const own = await connectRaw(ts.url, writerCookie);
+    const raw = await connectRaw(ts.url, readerCookie);
+    try {
+      const held = await serverCopy(doc);
+      const sv = Y.encodeStateVector(held);
+      const usedId = held.getArray<{ id: string }>('msgs').get(0).id;
+      for (let i = 0; i < 3; i++) {
+        // Refused (an id already used): applied in memory, then the document must be read again.
+        const base = copyOf(await serverCopy(doc));
+        const refused = craftUpdate(
+          (d) => d.getArray('msgs').push([{ id: usedId, text: `refused ${i}`, ts: 1 }]),
+          base,
+        );
+        expect(await own.write(doc, refused)).toEqual({ kind: 'reject', code: 'duplicate-id' });
+        const a = await answer(raw, doc, sv);
+        const replica = copyOf(held);
+        Y.applyUpdate(replica, a.step2);
+        const texts = replica
+          .getArray<{ text: string }>('msgs')
+          .toArray()
+          .map((m) => m.text);
+        expect(texts.some((t) => t.startsWith('refused'))).toBe(false);
+        expect(a.serverSv).toEqual(Y.encodeStateVector(await serverCopy(doc)));
+      }
+      // A valid write after the refusals lands on the stored state and is answered.
+      const base = copyOf(await serverCopy(doc));
+      const ok = craftUpdate(
+        (d) => d.getArray('msgs').push([{ id: 'after-refusals', text: 'accepted after', ts: 2 }]),
+        base,
+      );
+      expect(await own.write(doc, ok)).toEqual({ kind: 'ack' });
+      const a = await answer(raw, doc, sv);
+      const replica = copyOf(held);
+      Y.applyUpdate(replica, a.step2);
+      const texts = replica
+        .getArray<{ text: string }>('msgs')
+        .toArray()
+        .map((m) => m.text);
+      expect(texts).toContain('accepted after');
+      expect(texts.some((t) => t.startsWith('refused'))).toBe(false);
+      expect(content(replica)).toEqual(content(await serverCopy(doc)));
+    } finally {
+      own.close();
       raw.close();
     }
   });

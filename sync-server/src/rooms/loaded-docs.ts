@@ -21,6 +21,11 @@ export type LoadedDoc = {
   idleTimer: ReturnType<typeof setTimeout> | null;
   /** Answers computed from the current state, dropped after every transaction on `doc` (see `answers`). */
   cached: Answers;
+  /**
+   * `doc` holds a refused update and must be read again before any use (`invalidate`): done when it is next
+   * needed, so a burst of refused writes (a conversation rolling over under load) reloads once, if at all.
+   */
+  stale: boolean;
   /** Author documents: the message ids `doc` holds, built on the first write, dropped on reload. */
   messageIds: Set<string> | null;
   /** Author documents past segment 0: this author's message ids in the conversation's older segments. */
@@ -105,7 +110,7 @@ export function createLoadedDocs(deps: {
     if (existing) {
       if (existing.idleTimer) deps.timers.clearTimeout(existing.idleTimer);
       existing.idleTimer = null;
-      return existing;
+      return fresh(existing);
     }
     const parsed = parseDocName(name);
     if (!parsed) throw new Error(`not a document name: ${name}`);
@@ -121,6 +126,7 @@ export function createLoadedDocs(deps: {
       cached: { step1: null, diffs: new Map() },
       messageIds: null,
       olderIds: null,
+      stale: false,
     };
     watch(loaded);
     docs.set(name, loaded);
@@ -151,8 +157,21 @@ export function createLoadedDocs(deps: {
     l.cached.step1 = null;
     l.cached.diffs.clear();
     l.messageIds = null;
+    l.stale = false;
     watch(l);
   };
+
+  /** Marks `l` for a reload before its next use (see `stale`); what it answers from now on is reloaded. */
+  const invalidate = (l: LoadedDoc): void => {
+    l.stale = true;
+    l.cached.step1 = null;
+    l.cached.diffs.clear();
+    l.messageIds = null;
+  };
+  function fresh(l: LoadedDoc): LoadedDoc {
+    if (l.stale) reload(l);
+    return l;
+  }
 
   /**
    * What a client with state vector `sv` lacks (sync step 2): exactly `Y.encodeStateAsUpdate(doc, sv)`,
@@ -162,6 +181,7 @@ export function createLoadedDocs(deps: {
    * Throws like Yjs on an unusable state vector.
    */
   const diffFor = (l: LoadedDoc, sv: Uint8Array): Uint8Array => {
+    fresh(l);
     const key = Buffer.from(sv.buffer, sv.byteOffset, sv.byteLength).toString('latin1');
     const hit = l.cached.diffs.get(key);
     if (hit) return hit;
@@ -176,7 +196,7 @@ export function createLoadedDocs(deps: {
 
   /** The server's step 1 for `l` (its state vector), encoded once while the document is unchanged. */
   const step1Of = (l: LoadedDoc): EncodedFrames =>
-    (l.cached.step1 ??= encodeFrames([
+    (fresh(l).cached.step1 ??= encodeFrames([
       { type: 'sync', doc: l.name, ref: 0, syncType: SYNC_STEP1, payload: Y.encodeStateVector(l.doc) },
     ]));
 
@@ -185,6 +205,7 @@ export function createLoadedDocs(deps: {
     peek: (name: string) => docs.get(name),
     maybeIdle,
     reload,
+    invalidate,
     diffFor,
     step1Of,
     loadedCount: () => docs.size,

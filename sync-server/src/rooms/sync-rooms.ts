@@ -441,12 +441,12 @@ export function createSyncRooms(deps: {
       if (took > SLOW_APPLY_MS)
         log.warn({ doc: name, ms: Math.round(took), bytes: update.length }, 'slow update');
     } catch (err) {
-      docs.reload(l);
+      docs.invalidate(l);
       log.warn({ err, user: s.actor.id, doc: name }, 'update failed to apply');
       return closeMalformed(s, name, 'update could not be applied');
     }
     if (changes.pending) {
-      docs.reload(l);
+      docs.invalidate(l);
       return reject(
         s,
         ref,
@@ -458,7 +458,7 @@ export function createSyncRooms(deps: {
     if (stored.length > 0 && (changes.inserts.length > 0 || changes.removals.length > 0)) {
       // A device re-applied, after a rebuild, an action already stored in its first form: kept, it would
       // undo what others did since (P14). Not audited: it is the engine recovering, not a person's doing.
-      docs.reload(l);
+      docs.invalidate(l);
       return reject(
         s,
         ref,
@@ -469,7 +469,7 @@ export function createSyncRooms(deps: {
     }
     const verdict = judge(s, l, known, parsed, conv, changes, l.doc);
     if (!verdict.ok) {
-      docs.reload(l);
+      docs.invalidate(l);
       return refuseAndAudit(s, ref, name, verdict.code, verdict.message);
     }
     // Applied and accepted: the document holds them now (a failed commit reloads it and drops the set).
