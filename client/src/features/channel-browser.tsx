@@ -2,6 +2,7 @@ import { ApiError } from '@commonroom/engine';
 import { isStaffRole } from '@commonroom/protocol';
 import { useState, type FormEvent } from 'react';
 import { useEngine, useEngineVersion } from '../hooks/engine-context.tsx';
+import { byCodeUnit } from '../ui/compare.ts';
 import { Dialog } from '../ui/dialog.tsx';
 import { channelGlyph } from './sidebar.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
@@ -18,7 +19,7 @@ export function ChannelBrowser({ onClose, onOpen }: { onClose: () => void; onOpe
   const channels = engine
     .conversations()
     .filter((c) => c.kind !== 'dm' && (c.name ?? '').includes(filter.toLowerCase()))
-    .sort((a, b) => (a.name ?? '').localeCompare(b.name ?? ''));
+    .sort((a, b) => byCodeUnit(a.name ?? '', b.name ?? ''));
 
   const explain = (e: unknown) =>
     setError(e instanceof ApiError ? e.message : 'You need to be online to do that.');

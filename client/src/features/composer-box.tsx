@@ -11,6 +11,7 @@ import {
   type KeyboardEvent,
 } from 'react';
 import { useEngine, useEngineVersion } from '../hooks/engine-context.tsx';
+import { byLocale } from '../ui/compare.ts';
 import { loadDraft, saveDraft } from '../ui/drafts.ts';
 import { broadcastProblem } from '../ui/broadcast-rule.ts';
 import { ErrorText } from '../ui/error-text.tsx';
@@ -107,8 +108,7 @@ export function ComposerBox({ conversationId, placeholder, parent, onSent, autoF
     });
     matches.sort(
       (a, b) =>
-        Number(memberIds.has(b.id)) - Number(memberIds.has(a.id)) ||
-        a.displayName.localeCompare(b.displayName),
+        Number(memberIds.has(b.id)) - Number(memberIds.has(a.id)) || byLocale(a.displayName, b.displayName),
     );
     for (const u of matches.slice(0, 8))
       suggestions.push({

@@ -1,6 +1,7 @@
 import { ApiError } from '@commonroom/engine';
 import { useEffect, useState } from 'react';
 import { useEngine, useEngineVersion } from '../hooks/engine-context.tsx';
+import { byLocale } from '../ui/compare.ts';
 import { Dialog } from '../ui/dialog.tsx';
 import { roleLabel } from '../ui/format.ts';
 import { PresenceDot } from './people.tsx';
@@ -19,7 +20,7 @@ export function NewMessage({ onClose, onOpen }: { onClose: () => void; onOpen: (
   const people = engine
     .directory()
     .filter((u) => u.id !== me && u.displayName.toLowerCase().includes(filter.toLowerCase()))
-    .sort((a, b) => a.displayName.localeCompare(b.displayName));
+    .sort((a, b) => byLocale(a.displayName, b.displayName));
 
   const open = async (id: string) => {
     try {

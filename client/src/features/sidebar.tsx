@@ -2,6 +2,7 @@ import type { Conversation } from '@commonroom/protocol';
 import { useEngine, useEngineVersion } from '../hooks/engine-context.tsx';
 import { SyncIndicator } from './sync-indicator.tsx';
 import { conversationTitle, PresenceDot } from './people.tsx';
+import { byCodeUnit } from '../ui/compare.ts';
 import '../ui/unread-mentions.css';
 
 export function channelGlyph(c: Conversation): string {
@@ -34,9 +35,7 @@ export function Sidebar(props: {
   useEngineVersion();
   const me = engine.me();
   const mine = engine.conversations().filter((c) => c.isMember);
-  const channels = mine
-    .filter((c) => c.kind !== 'dm')
-    .sort((a, b) => (a.name ?? '').localeCompare(b.name ?? ''));
+  const channels = mine.filter((c) => c.kind !== 'dm').sort((a, b) => byCodeUnit(a.name ?? '', b.name ?? ''));
   const dms = mine.filter((c) => c.kind === 'dm');
 
   const item = (c: Conversation) => {

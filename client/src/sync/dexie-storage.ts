@@ -27,12 +27,34 @@ export function createDexieStorage(name = 'commonroom'): EngineStorage & { close
       const rows = await db.docs.where('name').equals(doc).sortBy('id');
       return rows.map((r) => r.update);
     },
+    async loadDocsWithPrefix(prefix) {
+      // One index range read; rows come in (name, id) order, so each document's updates stay in order.
+      const rows = await db.docs.where('name').startsWith(prefix).toArray();
+      const out = new Map<string, Uint8Array[]>();
+      for (const r of rows) {
+        const list = out.get(r.name);
+        if (list) list.push(r.update);
+        else out.set(r.name, [r.update]);
+      }
+      return out;
+    },
     async appendDocUpdate(doc, update) {
       await db.docs.add({ name: doc, update });
     },
     async replaceDoc(doc, state) {
       await db.transaction('rw', db.docs, async () => {
         await db.docs.where('name').equals(doc).delete();
+        await db.docs.add({ name: doc, update: state });
+      });
+    },
+    async compactDoc(doc, merge) {
+      // Read inside the read-write transaction, which starts only once earlier writes to `docs` are done:
+      // a row stored meanwhile (another tab's, or a local change) is either read here or written after.
+      await db.transaction('rw', db.docs, async () => {
+        const rows = await db.docs.where('name').equals(doc).sortBy('id');
+        const state = merge(rows.map((r) => r.update));
+        if (!state) return;
+        await db.docs.bulkDelete(rows.flatMap((r) => (r.id === undefined ? [] : [r.id])));
         await db.docs.add({ name: doc, update: state });
       });
     },
@@ -59,6 +81,9 @@ export function createDexieStorage(name = 'commonroom'): EngineStorage & { close
     },
     async getMeta(key) {
       return (await db.meta.get(key))?.value;
+    },
+    async getMetaMany(keys) {
+      return (await db.meta.bulkGet([...keys])).map((row) => row?.value);
     },
     async setMeta(key, value) {
       await db.meta.put({ key, value });

@@ -2,6 +2,15 @@ import { ROLE_LABELS, type Role } from '@commonroom/protocol';
 
 /** Words and times as people read them. Pure functions, given "now", so tests and screenshots are stable. */
 
+// One formatter per format, made on first use: `toLocale…String` with options builds a new one per call.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const formatWith = (ts: number, options: Intl.DateTimeFormatOptions): string => {
+  const key = JSON.stringify(options);
+  let f = formatters.get(key);
+  if (!f) formatters.set(key, (f = new Intl.DateTimeFormat(undefined, options)));
+  return f.format(ts);
+};
+
 export function relativeTime(ts: number, now: number): string {
   const s = Math.round((now - ts) / 1000);
   if (s < 45) return 'just now';
@@ -9,11 +18,11 @@ export function relativeTime(ts: number, now: number): string {
   if (m < 60) return `${m} min ago`;
   const h = Math.round(m / 60);
   if (h < 24) return `${h} h ago`;
-  return new Date(ts).toLocaleDateString(undefined, { day: 'numeric', month: 'short' });
+  return formatWith(ts, { day: 'numeric', month: 'short' });
 }
 
 export function clockTime(ts: number): string {
-  return new Date(ts).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  return formatWith(ts, { hour: '2-digit', minute: '2-digit' });
 }
 
 export function dayLabel(ts: number, now: number): string {
@@ -23,7 +32,7 @@ export function dayLabel(ts: number, now: number): string {
   const same = (a: Date, b: Date) => a.toDateString() === b.toDateString();
   if (same(d, today)) return 'Today';
   if (same(d, yesterday)) return 'Yesterday';
-  return d.toLocaleDateString(undefined, { weekday: 'long', day: 'numeric', month: 'long' });
+  return formatWith(ts, { weekday: 'long', day: 'numeric', month: 'long' });
 }
 
 export const roleLabel = (r: Role): string => ROLE_LABELS[r];

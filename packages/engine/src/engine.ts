@@ -38,7 +38,7 @@ import {
 import type { PeerEvent } from './peers.ts';
 
 export type { ConversationView, EngineMessage, MessageStatus } from './engine-view.ts';
-import { createReplicas, type Replica } from './replicas.ts';
+import { createReplicas, segmentPrefix, type Replica } from './replicas.ts';
 import type { ActionKind, EngineStorage, OutboxEntry } from './storage.ts';
 
 /**
@@ -270,10 +270,8 @@ export function createEngine(opts: EngineOptions) {
     // Counted so that `settled()` does not resolve between the index arriving and its authors' documents.
     following++;
     try {
-      for (const n of names) {
-        const r = replicas.get(n) ?? (await replicas.open(n));
-        if (!r.subscribed) fresh.push(r);
-      }
+      // Opened together (at a start they are already open: `openSegment` read the whole segment).
+      for (const r of await Promise.all(names.map((n) => replicas.open(n)))) if (!r.subscribed) fresh.push(r);
       if (conn.isOnline()) subscribe(fresh);
     } finally {
       following--;
@@ -282,7 +280,8 @@ export function createEngine(opts: EngineOptions) {
   };
 
   const openConversationDocs = async (c: Conversation): Promise<Replica[]> => {
-    const rs = await Promise.all(docsOf(c).map((n) => replicas.open(n)));
+    // One storage read for the segment's index, moderation and author documents together.
+    const rs = await replicas.openSegment(segmentPrefix(c.id, c.segment), docsOf(c));
     const idx = rs[0];
     if (idx) {
       await followAuthors(idx);
@@ -455,7 +454,7 @@ export function createEngine(opts: EngineOptions) {
       return null;
     }
     // Durable on the device before the caller hears "saved" (the UI then shows "waiting to send").
-    await storage.commitLocal(doc, update, { ...entry, update });
+    await replicas.commitLocal(r, update, { ...entry, update });
     await storage.setMeta('order', order);
     unsaved.delete(entry.id);
     emit();
@@ -548,7 +547,7 @@ export function createEngine(opts: EngineOptions) {
         await dropEntries([e]);
       } else {
         e.update = update;
-        await storage.commitLocal(r.name, update, e);
+        await replicas.commitLocal(r, update, e);
         toPeers({ t: 'outbox-put', entry: e });
       }
     };
@@ -841,24 +840,32 @@ export function createEngine(opts: EngineOptions) {
   return {
     /** Loads what this device already has: account, conversations, outbox. Works offline. */
     async init(): Promise<Me | null> {
-      await ensureDeviceId();
-      const storedMe = Me.safeParse(await storage.getMeta('me'));
+      // The metadata in one request and the outbox beside it, then every conversation's documents at once.
+      const [[storedId, storedMeRaw, cookie, storedUsers, storedList, storedOrder], storedOutbox] =
+        await Promise.all([
+          storage.getMetaMany(['deviceId', 'me', 'cookie', 'users', 'conversations', 'order']),
+          storage.listOutbox(),
+        ]);
+      deviceId = typeof storedId === 'string' ? storedId : randomId(random);
+      if (typeof storedId !== 'string') await storage.setMeta('deviceId', deviceId);
+      const storedMe = Me.safeParse(storedMeRaw);
       me = storedMe.success ? storedMe.data : null;
-      const cookie = await storage.getMeta('cookie');
       if (typeof cookie === 'string') api.setCookie(cookie);
-      const people = z.array(PublicUser).safeParse(await storage.getMeta('users'));
+      const people = z.array(PublicUser).safeParse(storedUsers);
       if (people.success) for (const u of people.data) directory.set(u.id, u);
-      const list = z.array(Conversation).safeParse(await storage.getMeta('conversations'));
+      const list = z.array(Conversation).safeParse(storedList);
       if (list.success) for (const c of list.data) conversations.set(c.id, c);
-      const storedOrder = await storage.getMeta('order');
       order = typeof storedOrder === 'number' ? storedOrder : 0;
-      for (const e of await storage.listOutbox()) {
+      for (const e of storedOutbox) {
         outbox.set(e.id, e);
         order = Math.max(order, e.order);
         // Taken while a rebuild waited for the server's copy: applied when that document's copy arrives.
         if (e.status === 'pending' && e.update === null) deferred.add(e.id);
       }
-      for (const c of conversations.values()) if (c.isMember) await openConversationDocs(c);
+      await Promise.all([...conversations.values()].filter((c) => c.isMember).map(openConversationDocs));
+      // A document loaded with many rows (older versions stored local actions uncounted) is compacted now,
+      // on the write queue, off the way to the first screen.
+      replicas.compactOversized();
       emit();
       return me;
     },
@@ -1174,9 +1181,11 @@ export function createEngine(opts: EngineOptions) {
       );
       if (oldest <= 0) return false;
       const id = conversationId as ConversationId;
-      const rs = await Promise.all(
-        [idxDoc(id, oldest - 1), modDoc(id, oldest - 1)].map((n) => replicas.open(n)),
-      );
+      // One storage read for the segment (its index, moderation and author documents together).
+      const rs = await replicas.openSegment(segmentPrefix(id, oldest - 1), [
+        idxDoc(id, oldest - 1),
+        modDoc(id, oldest - 1),
+      ]);
       if (conn.isOnline()) subscribe(rs);
       const idx = rs[0];
       if (idx) await followAuthors(idx);

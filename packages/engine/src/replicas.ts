@@ -1,6 +1,6 @@
 import { parseDocName, type DocName } from '@commonroom/protocol';
 import * as Y from 'yjs';
-import type { EngineStorage } from './storage.ts';
+import type { EngineStorage, OutboxEntry } from './storage.ts';
 
 /**
  * The device's copies of documents: loaded from storage on first use, every change written back, compacted
@@ -25,7 +25,12 @@ export type Replica = {
 export const REMOTE = Symbol('remote');
 /** A change another tab already stored: applied here, neither stored again nor passed on. */
 export const PEER = Symbol('peer');
-const COMPACT_AFTER = 200;
+/** Stored rows (server changes and local actions alike) a document may gather before it is compacted. */
+export const COMPACT_AFTER = 200;
+
+/** The prefix every document of one segment of a conversation shares (see `formatDocName`). */
+export const segmentPrefix = (conversationId: string, segment: number): string =>
+  `c/${conversationId}/${segment}/`;
 
 export type Replicas = ReturnType<typeof createReplicas>;
 
@@ -35,24 +40,42 @@ export function createReplicas(deps: {
   onError: (err: unknown) => void;
   /** A change from the server was stored (other tabs apply the same bytes). */
   onStored?: (r: Replica, update: Uint8Array) => void;
+  /** Tests lower it; `COMPACT_AFTER` otherwise. */
+  compactAfter?: number;
 }) {
+  const compactAfter = deps.compactAfter ?? COMPACT_AFTER;
   const replicas = new Map<string, Replica>();
   const loading = new Map<string, Promise<Replica>>();
   /** Storage writes run one after another, in the order changes happened. */
   let writes: Promise<void> = Promise.resolve();
 
-  const persist = (r: Replica, update: Uint8Array): void => {
-    r.storedUpdates++;
-    const compact = r.storedUpdates > COMPACT_AFTER;
-    if (compact) r.storedUpdates = 1;
+  /**
+   * Replaces the document's stored rows by one state update, on the write queue. The merge runs inside the
+   * storage write (see `compactDoc`): rows stored meanwhile by another tab are applied here first, so
+   * nothing stored is lost; a local change is in the document before it is stored (commitLocal), so every
+   * stored row is in the state written. Skipped if the document was replaced (rebuilt) in between.
+   */
+  const compact = (r: Replica): void => {
+    r.storedUpdates = 1;
     const doc = r.doc;
     writes = writes
       .then(() =>
-        compact
-          ? deps.storage.replaceDoc(r.name, Y.encodeStateAsUpdate(doc))
-          : deps.storage.appendDocUpdate(r.name, update),
+        deps.storage.compactDoc(r.name, (stored) => {
+          if (r.doc !== doc || r.rebuilding) return null;
+          if (stored.length > 0) Y.applyUpdate(doc, Y.mergeUpdates(stored), PEER);
+          return Y.encodeStateAsUpdate(doc);
+        }),
       )
       .catch(deps.onError);
+  };
+
+  const persist = (r: Replica, update: Uint8Array): void => {
+    r.storedUpdates++;
+    if (r.storedUpdates > compactAfter) {
+      compact(r);
+      return;
+    }
+    writes = writes.then(() => deps.storage.appendDocUpdate(r.name, update)).catch(deps.onError);
   };
 
   const attach = (r: Replica): void => {
@@ -70,12 +93,7 @@ export function createReplicas(deps: {
     });
   };
 
-  const load = async (name: string): Promise<Replica> => {
-    const parsed = parseDocName(name);
-    if (!parsed) throw new Error(`not a document name: ${name}`);
-    const updates = await deps.storage.loadDoc(name);
-    const existing = replicas.get(name);
-    if (existing) return existing;
+  const create = (name: string, parsed: DocName, updates: readonly Uint8Array[]): Replica => {
     const doc = new Y.Doc();
     for (const u of updates) Y.applyUpdate(doc, u, 'storage');
     const r: Replica = {
@@ -93,6 +111,13 @@ export function createReplicas(deps: {
     return r;
   };
 
+  const load = async (name: string): Promise<Replica> => {
+    const parsed = parseDocName(name);
+    if (!parsed) throw new Error(`not a document name: ${name}`);
+    const updates = await deps.storage.loadDoc(name);
+    return replicas.get(name) ?? create(name, parsed, updates);
+  };
+
   return {
     get: (name: string): Replica | undefined => replicas.get(name),
     async open(name: string): Promise<Replica> {
@@ -104,6 +129,35 @@ export function createReplicas(deps: {
         loading.set(name, p);
       }
       return p;
+    },
+    /**
+     * Opens `names` and every other document stored under `prefix` (one segment's: `segmentPrefix`) with
+     * one storage read; a name with nothing stored opens empty. Returns the replicas of `names`, in order.
+     */
+    async openSegment(prefix: string, names: readonly string[]): Promise<Replica[]> {
+      const parsed = names.map((name) => {
+        const p = parseDocName(name);
+        if (!p || !name.startsWith(prefix)) throw new Error(`not a document of ${prefix}: ${name}`);
+        return p;
+      });
+      if (names.every((n) => replicas.has(n))) return names.map((n) => replicas.get(n) as Replica);
+      const stored = await deps.storage.loadDocsWithPrefix(prefix);
+      // Opened meanwhile (or being loaded by `open`, which then finds this one): the first copy stays.
+      for (const [name, updates] of stored) {
+        const p = replicas.has(name) ? null : parseDocName(name);
+        if (p) create(name, p, updates);
+      }
+      return names.map((n, i) => replicas.get(n) ?? create(n, parsed[i] as DocName, []));
+    },
+    /** Commits a local change with its outbox entry (atomically), counted toward compaction like any row. */
+    async commitLocal(r: Replica, update: Uint8Array, entry: OutboxEntry): Promise<void> {
+      await deps.storage.commitLocal(r.name, update, entry);
+      r.storedUpdates++;
+      if (r.storedUpdates > compactAfter) compact(r);
+    },
+    /** Compacts, on the write queue, the open documents that were loaded with too many rows. */
+    compactOversized(): void {
+      for (const r of replicas.values()) if (r.storedUpdates > compactAfter) compact(r);
     },
     all: (): IterableIterator<Replica> => replicas.values(),
     applyRemote(r: Replica, update: Uint8Array): void {

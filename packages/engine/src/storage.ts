@@ -23,9 +23,20 @@ export type OutboxEntry = {
 
 export interface EngineStorage {
   loadDoc(name: string): Promise<Uint8Array[]>;
+  /**
+   * Every stored document whose name starts with `prefix` (a segment's, `c/{id}/{segment}/`), each with its
+   * updates in order, read with one request: a start opens a conversation's documents at once.
+   */
+  loadDocsWithPrefix(prefix: string): Promise<Map<string, Uint8Array[]>>;
   appendDocUpdate(name: string, update: Uint8Array): Promise<void>;
   /** Replaces every stored update of `name` by one state update (compaction). */
   replaceDoc(name: string, state: Uint8Array): Promise<void>;
+  /**
+   * Compaction that loses nothing written concurrently: `merge` runs inside the write, after every earlier
+   * write to the device has finished, with the updates stored for `name` at that moment (other tabs' rows
+   * included); what it returns replaces them all. `null` leaves the document as it is.
+   */
+  compactDoc(name: string, merge: (stored: Uint8Array[]) => Uint8Array | null): Promise<void>;
   deleteDoc(name: string): Promise<void>;
   listDocs(): Promise<string[]>;
   /** Stores a local change and its outbox entry atomically: both or neither survive a crash. */
@@ -34,6 +45,8 @@ export interface EngineStorage {
   putOutbox(entry: OutboxEntry): Promise<void>;
   deleteOutbox(id: string): Promise<void>;
   getMeta(key: string): Promise<unknown>;
+  /** Several metadata values with one request, in the order of `keys` (`undefined` where missing). */
+  getMetaMany(keys: readonly string[]): Promise<unknown[]>;
   setMeta(key: string, value: unknown): Promise<void>;
   /** Forgets everything (logout). */
   clear(): Promise<void>;
@@ -53,6 +66,11 @@ export function createMemoryStorage(): EngineStorage {
   const meta = new Map<string, unknown>();
   return {
     loadDoc: async (name) => (docs.get(name) ?? []).map(copy),
+    loadDocsWithPrefix: async (prefix) => {
+      const out = new Map<string, Uint8Array[]>();
+      for (const [name, list] of docs) if (name.startsWith(prefix)) out.set(name, list.map(copy));
+      return out;
+    },
     appendDocUpdate: async (name, update) => {
       const list = docs.get(name) ?? [];
       list.push(copy(update));
@@ -60,6 +78,10 @@ export function createMemoryStorage(): EngineStorage {
     },
     replaceDoc: async (name, state) => {
       docs.set(name, [copy(state)]);
+    },
+    compactDoc: async (name, merge) => {
+      const state = merge((docs.get(name) ?? []).map(copy));
+      if (state) docs.set(name, [copy(state)]);
     },
     deleteDoc: async (name) => {
       docs.delete(name);
@@ -79,6 +101,7 @@ export function createMemoryStorage(): EngineStorage {
       outbox.delete(id);
     },
     getMeta: async (key) => structuredClone(meta.get(key)),
+    getMetaMany: async (keys) => keys.map((k) => structuredClone(meta.get(k))),
     setMeta: async (key, value) => {
       meta.set(key, structuredClone(value));
     },

@@ -61,6 +61,63 @@ export function engineStorageSuite(name: string, make: () => Promise<EngineStora
       expect(await s.listOutbox()).toEqual([]);
     });
 
+    it('reads every document of a segment with one prefix read, each in order', async () => {
+      const s = await make();
+      await s.appendDocUpdate('c/c1/1/idx', new Uint8Array([1]));
+      await s.appendDocUpdate('c/c1/1/u/u2', new Uint8Array([2]));
+      await s.commitLocal('c/c1/1/u/u1', new Uint8Array([3]), entry('a', 1));
+      await s.appendDocUpdate('c/c1/1/idx', new Uint8Array([4]));
+      await s.appendDocUpdate('c/c1/10/idx', new Uint8Array([5]));
+      await s.appendDocUpdate('c/c1/0/idx', new Uint8Array([6]));
+      await s.appendDocUpdate('c/c12/1/idx', new Uint8Array([7]));
+      await s.commitLocal('c/c1/1/u/u1', new Uint8Array([8]), entry('b', 2));
+      const got = await s.loadDocsWithPrefix('c/c1/1/');
+      expect(Object.fromEntries([...got].map(([name, us]) => [name, us.map((u) => [...u])]))).toEqual({
+        'c/c1/1/idx': [[1], [4]],
+        'c/c1/1/u/u2': [[2]],
+        'c/c1/1/u/u1': [[3], [8]],
+      });
+      expect((await s.loadDocsWithPrefix('c/c9/0/')).size).toBe(0);
+      const first = got.get('c/c1/1/idx')?.[0];
+      if (first) first[0] = 99;
+      expect([...((await s.loadDoc('c/c1/1/idx'))[0] ?? [])]).toEqual([1]);
+    });
+
+    it('compacts inside the write: sees every earlier write, keeps later ones, null changes nothing', async () => {
+      const s = await make();
+      await s.appendDocUpdate('d', new Uint8Array([1]));
+      // Not awaited: the compaction must still see these, and the commit issued after it must survive it.
+      const writes = [
+        s.appendDocUpdate('d', new Uint8Array([2])),
+        s.commitLocal('d', new Uint8Array([3]), entry('a', 1)),
+      ];
+      let seen: number[][] = [];
+      const compacted = s.compactDoc('d', (stored) => {
+        seen = stored.map((u) => [...u]);
+        return new Uint8Array([9]);
+      });
+      const after = s.commitLocal('d', new Uint8Array([4]), entry('b', 2));
+      await Promise.all([...writes, compacted, after]);
+      expect(seen).toEqual([[1], [2], [3]]);
+      expect((await s.loadDoc('d')).map((u) => [...u])).toEqual([[9], [4]]);
+      expect((await s.listOutbox()).map((e) => e.id)).toEqual(['a', 'b']);
+      await s.compactDoc('d', () => null);
+      expect((await s.loadDoc('d')).map((u) => [...u])).toEqual([[9], [4]]);
+      await s.compactDoc('none', (stored) => (stored.length ? new Uint8Array([1]) : null));
+      expect(await s.listDocs()).toEqual(['d']);
+    });
+
+    it('reads several metadata keys with one request', async () => {
+      const s = await make();
+      await s.setMeta('a', { x: 1 });
+      await s.setMeta('c', 3);
+      const got = await s.getMetaMany(['a', 'b', 'c']);
+      expect(got).toEqual([{ x: 1 }, undefined, 3]);
+      (got[0] as { x: number }).x = 2;
+      expect(await s.getMeta('a')).toEqual({ x: 1 });
+      expect(await s.getMetaMany([])).toEqual([]);
+    });
+
     it('returns copies, not live references', async () => {
       const s = await make();
       const u = new Uint8Array([5, 5]);
