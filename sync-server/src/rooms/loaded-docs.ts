@@ -22,8 +22,8 @@ export type LoadedDoc = {
   /** Answers computed from the current state, dropped after every transaction on `doc` (see `answers`). */
   cached: Answers;
   /**
-   * `doc` holds a refused update and must be read again before any use (`invalidate`): done when it is next
-   * needed, so a burst of refused writes (a conversation rolling over under load) reloads once, if at all.
+   * `doc` holds a refused update and must be read again before any use (`invalidate`): done when it is
+   * next needed or right after the turn, whichever comes first.
    */
   stale: boolean;
   /** Author documents: the message ids `doc` holds, built on the first write, dropped on reload. */
@@ -161,12 +161,20 @@ export function createLoadedDocs(deps: {
     watch(l);
   };
 
-  /** Marks `l` for a reload before its next use (see `stale`); what it answers from now on is reloaded. */
+  /**
+   * Marks `l` for a reload before its next use (see `stale`), and reloads it once the current turn is done
+   * if nothing needed it before: the refusals of one turn cost one reload, and whoever subscribes next
+   * (a reader catching up) does not wait for it.
+   */
   const invalidate = (l: LoadedDoc): void => {
-    l.stale = true;
     l.cached.step1 = null;
     l.cached.diffs.clear();
     l.messageIds = null;
+    if (l.stale) return;
+    l.stale = true;
+    setImmediate(() => {
+      if (l.stale && docs.get(l.name) === l) reload(l);
+    });
   };
   function fresh(l: LoadedDoc): LoadedDoc {
     if (l.stale) reload(l);
