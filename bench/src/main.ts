@@ -257,7 +257,10 @@ const file = join(
 if (only && !quick && !experiment && existsSync(file)) {
   const saved = JSON.parse(readFileSync(file, 'utf8')) as Results;
   const ids = Object.keys(results.figures);
-  saved.figures = { ...saved.figures, ...results.figures };
+  // Per server: a run with --servers=commonroom keeps the peers' figures of the same table.
+  const merged = { ...saved.figures };
+  for (const id of ids) merged[id] = { ...saved.figures[id], ...results.figures[id] };
+  saved.figures = merged;
   saved.partialRuns = [
     ...(saved.partialRuns ?? []).filter((r) => !r.figures.every((f) => ids.includes(f))),
     { figures: ids, date: results.machine.date, loadAverage: results.machine.loadAverage },

@@ -334,7 +334,7 @@ const SECTIONS: Section[] = [
       "memory) and at t = 0 all 1,000 devices reconnect, each after the engine's first backoff (connection.ts: " +
       'full jitter, 250–500 ms) and a longer one if refused. Each does what the engine does on WELCOME: one round ' +
       'of state vectors for every document it holds, GET /api/conversations (a channel in a newer segment gets ' +
-      'that segment followed) and GET /api/users. A device is caught up when every document has answered and it ' +
+      'that segment followed) and GET /api/users with the directory version it holds (If-None-Match; 304 when unchanged). A device is caught up when every document has answered and it ' +
       'holds all 250 messages it missed. Devices keep state vectors, not Y.Docs (1,000 replicas would take the ' +
       "server's cores) and scan what arrives. Two load processes. The peers are not run: the harness's peer " +
       'client follows one document per socket (y-websocket serves one document per connection), y-websocket keeps ' +
