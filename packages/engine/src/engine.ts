@@ -187,6 +187,7 @@ export function createEngine(opts: EngineOptions) {
 
   const replicas = createReplicas({
     storage,
+    isSaving: (doc, except) => [...unsaved].some((id) => id !== except && outbox.get(id)?.doc === doc),
     onStored: (r, update) => toPeers({ t: 'doc', doc: r.name, update }),
     onChange: (r) => {
       if (r.parsed.kind === 'idx') void followAuthors(r);

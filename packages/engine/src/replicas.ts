@@ -42,6 +42,11 @@ export function createReplicas(deps: {
   onStored?: (r: Replica, update: Uint8Array) => void;
   /** Tests lower it; `COMPACT_AFTER` otherwise. */
   compactAfter?: number;
+  /**
+   * Whether a local action on this document, other than `except`, is applied but still being stored (no
+   * compaction then).
+   */
+  isSaving?: (doc: string, except?: string) => boolean;
 }) {
   const compactAfter = deps.compactAfter ?? COMPACT_AFTER;
   const replicas = new Map<string, Replica>();
@@ -55,13 +60,16 @@ export function createReplicas(deps: {
    * nothing stored is lost; a local change is in the document before it is stored (commitLocal), so every
    * stored row is in the state written. Skipped if the document was replaced (rebuilt) in between.
    */
-  const compact = (r: Replica): void => {
+  /** `storing`: the outbox entry whose commit triggered this one (stored by now, so not "still saving"). */
+  const compact = (r: Replica, storing?: string): void => {
     r.storedUpdates = 1;
     const doc = r.doc;
     writes = writes
       .then(() =>
         deps.storage.compactDoc(r.name, (stored) => {
-          if (r.doc !== doc || r.rebuilding) return null;
+          // A local action applied but not yet stored with its outbox entry would be written here without
+          // one: were the app closed now, the device would hold a change it never sends. Later, then.
+          if (r.doc !== doc || r.rebuilding || deps.isSaving?.(r.name, storing)) return null;
           if (stored.length > 0) Y.applyUpdate(doc, Y.mergeUpdates(stored), PEER);
           return Y.encodeStateAsUpdate(doc);
         }),
@@ -153,7 +161,7 @@ export function createReplicas(deps: {
     async commitLocal(r: Replica, update: Uint8Array, entry: OutboxEntry): Promise<void> {
       await deps.storage.commitLocal(r.name, update, entry);
       r.storedUpdates++;
-      if (r.storedUpdates > compactAfter) compact(r);
+      if (r.storedUpdates > compactAfter) compact(r, entry.id);
     },
     /** Compacts, on the write queue, the open documents that were loaded with too many rows. */
     compactOversized(): void {

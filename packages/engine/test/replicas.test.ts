@@ -113,6 +113,39 @@ describe('replicas: opening a segment and compaction', () => {
     expect(out.every((e) => e.update !== null)).toBe(true);
   });
 
+  it('does not compact while a local action is applied but not yet stored with its outbox entry', async () => {
+    const { storage, inner } = counted();
+    let saving = true;
+    const replicas = createReplicas({
+      storage,
+      onChange: () => {},
+      onError: (e) => expect.fail(String(e)),
+      compactAfter: 3,
+      isSaving: () => saving,
+    });
+    const name = authorDoc(C, 'me' as UserId, 0);
+    const r = await replicas.open(name);
+    const local: Uint8Array[] = [];
+    r.doc.on('update', (u: Uint8Array, origin: unknown) => {
+      if (origin === 'local') local.push(u);
+    });
+    const act = async (i: number) => {
+      r.doc.transact(() => r.doc.getMap('m').set(`a${i}`, i), 'local');
+      await replicas.commitLocal(r, local[i] as Uint8Array, entry(`e${i}`, name, local[i] as Uint8Array));
+    };
+    for (let i = 0; i < 4; i++) await act(i);
+    // The 4th row would compact; an action still being saved (the 5th, applied only) holds it back.
+    r.doc.transact(() => r.doc.getMap('m').set('unsaved', 1), 'local');
+    await replicas.flushWrites();
+    expect(await rowsOf(inner, name)).toBe(4);
+    expect(await keysOf(inner, name)).not.toContain('unsaved');
+    // Nothing being saved: the next compaction goes ahead.
+    saving = false;
+    for (let i = 4; i < 8; i++) await act(i + 1);
+    await replicas.flushWrites();
+    expect(await rowsOf(inner, name)).toBeLessThan(8);
+  });
+
   it('a compaction keeps rows another tab stored meanwhile, and takes them into the open document', async () => {
     const { storage, inner } = counted();
     const replicas = createReplicas({
