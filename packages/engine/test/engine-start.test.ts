@@ -5,18 +5,7 @@ import { authorDoc, idxDoc, modDoc, type ConversationId, type UserId } from '@co
 import { createEngine } from '../src/engine.ts';
 import { COMPACT_AFTER } from '../src/replicas.ts';
 import { createMemoryStorage, type EngineStorage } from '../src/storage.ts';
-
-/** Memory storage that counts calls per method. */
-function counted(inner: EngineStorage) {
-  const calls = new Map<string, number>();
-  const out = {} as Record<string, unknown>;
-  for (const [k, f] of Object.entries(inner) as [string, (...a: unknown[]) => Promise<unknown>][])
-    out[k] = (...args: unknown[]) => {
-      calls.set(k, (calls.get(k) ?? 0) + 1);
-      return f(...args);
-    };
-  return { storage: out as unknown as EngineStorage, calls };
-}
+import { counted } from './counted-storage.ts';
 
 const me = { id: 'me', displayName: 'Me', username: 'me', role: 'student', active: true, email: null };
 const other = { id: 'u2', displayName: 'Other', username: 'u2', role: 'student', active: true };

@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { createReplicas, segmentPrefix } from '../src/replicas.ts';
-import { createMemoryStorage, type EngineStorage, type OutboxEntry } from '../src/storage.ts';
+import type { EngineStorage, OutboxEntry } from '../src/storage.ts';
 import { authorDoc, formatDocName, idxDoc, modDoc } from '@commonroom/protocol';
 import type { ConversationId, UserId } from '@commonroom/protocol';
-
-/** Memory storage that counts calls per method. */
-function counted(inner: EngineStorage = createMemoryStorage()) {
-  const calls = new Map<string, number>();
-  const out = {} as Record<string, unknown>;
-  for (const [k, f] of Object.entries(inner) as [string, (...a: unknown[]) => Promise<unknown>][])
-    out[k] = (...args: unknown[]) => {
-      calls.set(k, (calls.get(k) ?? 0) + 1);
-      return f(...args);
-    };
-  return { storage: out as unknown as EngineStorage, calls, inner };
-}
+import { counted } from './counted-storage.ts';
 
 /** Updates that each set one key of a map, as a separate document (another device or tab) would. */
 function updates(n: number, client = 'w'): Uint8Array[] {
