@@ -178,11 +178,7 @@ export function createEngine(opts: EngineOptions) {
   const toPeers = (e: PeerEvent): void => {
     for (const l of peerListeners) l(e);
   };
-  let leaderStatus: {
-    connection: ConnectionState;
-    lastSyncedAt: number | null;
-    updateNeeded: boolean;
-  } | null = null;
+  let leaderStatus: Pick<SyncStatus, 'connection' | 'lastSyncedAt' | 'updateNeeded'> | null = null;
   let updateNeeded = false;
 
   const replicas = createReplicas({
@@ -631,10 +627,10 @@ export function createEngine(opts: EngineOptions) {
       return;
     }
     if (rejected.code === 'already-applied') {
-      // The server has this action from before a rebuild; the copy re-applied it. It is done: drop it and
-      // take the server's copy again, without the re-application (P14).
-      // Done only when the frame named that one action alone: in a frame of several, the stored one may be
-      // an action acknowledged meanwhile (no longer here), and a new message is never named at all.
+      // The server has this action from before a rebuild; the copy re-applied it (P14). It is done only when
+      // the frame named that one action alone: in a frame of several, the stored one may be an action
+      // acknowledged meanwhile (no longer here), and a new message is never named at all. Either way the
+      // server's copy is taken again, without the re-application.
       const only = frame?.ids.length === 1 ? entries[0] : undefined;
       if (only && only.kind !== 'send') await dropEntries([only]);
       else if ((frame?.ids.length ?? 0) > 1) isolate.add(doc);
@@ -1140,7 +1136,9 @@ export function createEngine(opts: EngineOptions) {
     outbox: (): OutboxEntry[] => [...outbox.values()].sort((a, b) => a.order - b.order),
     status: (): SyncStatus => ({
       // A follower tab has no socket of its own: it reports the leader tab's.
-      connection: leaderStatus && conn.state() === 'offline' ? leaderStatus.connection : conn.state(),
+      ...(leaderStatus && conn.state() === 'offline'
+        ? leaderStatus
+        : { connection: conn.state(), lastSyncedAt, updateNeeded }),
       // What the person did and is waiting on; read marks travel too but are not "waiting to send".
       waiting: [...outbox.values()].filter(
         (e) => e.status === 'pending' && e.kind !== 'read' && e.kind !== 'unread',
@@ -1150,8 +1148,6 @@ export function createEngine(opts: EngineOptions) {
         return k !== undefined && k !== 'read' && k !== 'unread';
       }).length,
       rejected: [...outbox.values()].filter((e) => e.status === 'rejected').length,
-      lastSyncedAt: leaderStatus && conn.state() === 'offline' ? leaderStatus.lastSyncedAt : lastSyncedAt,
-      updateNeeded: leaderStatus && conn.state() === 'offline' ? leaderStatus.updateNeeded : updateNeeded,
     }),
     isAdmin: (): boolean => (me ? isAdminRole(me.role) : false),
     /** Resolves when online with every document synced and nothing waiting to send. */

@@ -172,8 +172,10 @@ export function createSyncRooms(deps: {
     for (const s of l.subscribers) if (s !== except) s.sendEncoded(part);
   };
 
-  /** Step 1 from a client: subscribe and answer with what it lacks plus our state vector (P2, P3). */
-  /** Answers a step 1 with step 2 (carrying the step 1's ref, P2) and the server's own step 1. */
+  /**
+   * Step 1 from a client: subscribe and answer with what it lacks (step 2, carrying the step 1's ref) plus
+   * our state vector (P2, P3).
+   */
   const subscribe = (s: Session, name: string, sv: Uint8Array, ref = 0): void => {
     const found = lookup(name);
     if (!found) {
@@ -221,10 +223,6 @@ export function createSyncRooms(deps: {
   const unsubscribe = (s: Session, name: string): void => removeSubscriber(s, name);
 
   /**
-   * Checks what an applied update did against the document's rules. Returns a refusal, or the messages to
-   * index and the projection rows to write (given the sequence numbers the index assigned).
-   */
-  /**
    * Whether the author of `l` (an author document) already used message id `id` in this conversation: in
    * this segment (the ids `l` held before the update being judged, kept in memory) or in an older one
    * (read once per loaded document: older segments take no new messages, P13). One query per message
@@ -245,6 +243,10 @@ export function createSyncRooms(deps: {
         .map((m) => m.id),
     ));
 
+  /**
+   * Checks what an applied update did against the document's rules. Returns a refusal, or the messages to
+   * index and the projection rows to write (given the sequence numbers the index assigned).
+   */
   const judge = (
     s: Session,
     l: LoadedDoc,
