@@ -333,8 +333,9 @@ const SECTIONS: Section[] = [
       'writers × 5, one per update); then the server restarts on the same database (a deploy: no document in ' +
       "memory) and at t = 0 all 1,000 devices reconnect, each after the engine's first backoff (connection.ts: " +
       'full jitter, 250–500 ms) and a longer one if refused. Each does what the engine does on WELCOME: one round ' +
-      'of state vectors for every document it holds, GET /api/conversations (a channel in a newer segment gets ' +
-      'that segment followed) and GET /api/users with the directory version it holds (If-None-Match; 304 when unchanged). A device is caught up when every document has answered and it ' +
+      'of state vectors for the newest segment of each channel and both segments of the one on screen (the first of ' +
+      'its channels; older segments of the other channels rest until opened, engine.ts `followOnWelcome`), GET /api/conversations (a channel in a newer segment gets ' +
+      'that segment followed) and GET /api/users with the directory version it holds (If-None-Match; 304 when unchanged). A device is caught up when every document it followed has answered and it ' +
       'holds all 250 messages it missed. Devices keep state vectors, not Y.Docs (1,000 replicas would take the ' +
       "server's cores) and scan what arrives. Two load processes. The peers are not run: the harness's peer " +
       'client follows one document per socket (y-websocket serves one document per connection), y-websocket keeps ' +
@@ -366,9 +367,16 @@ const SECTIONS: Section[] = [
         better: 'none',
       },
       {
-        label: 'documents per device',
+        label: 'documents followed per device',
         target: '',
         value: get('documentsPerDevice'),
+        unit: '',
+        better: 'none',
+      },
+      {
+        label: 'documents held per device',
+        target: '',
+        value: get('documentsHeldPerDevice'),
         unit: '',
         better: 'none',
       },

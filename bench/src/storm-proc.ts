@@ -49,6 +49,7 @@ serveParent({
       socketBytes: sum((o) => o.socketBytes),
       httpBytes: sum((o) => o.httpBytes),
       documents: sum((o) => o.documents),
+      documentsHeld: sum((o) => o.documentsHeld),
       missedSeen: sum((o) => o.missedSeen),
       missedExpected: specs.reduce((n, s) => n + s.expectMissed, 0),
     };

@@ -99,4 +99,59 @@ describe('segments (P13)', () => {
     expect(texts(fresh, course).at(-1)).toBe('written offline, before the rollover');
     fresh.disconnect();
   });
+  it('P13: on a reconnect, older segments rest until their conversation is opened again', async () => {
+    const writer = await addUser(ts, admin, 'tutor');
+    const reader = await addUser(ts, admin, 'student');
+    // Five channels, each rolled over once (segment 0 full, one message in segment 1), all held by the
+    // reader, older segment included; then it opens the other four, so the first is no longer recent.
+    const ids: string[] = [];
+    for (let c = 0; c < 5; c++) {
+      const { id } = await admin.createChannel(`resting-${c}`, 'public');
+      ids.push(id);
+      await writer.engine.join(id);
+      await reader.engine.join(id);
+      await writer.engine.open(id);
+      for (let i = 1; i <= 6; i++) {
+        await writer.engine.send(id, `c${c} m${i}`);
+        await writer.engine.settled();
+      }
+      await eventually(() => expect(reader.engine.conversation(id)?.segment).toBe(1));
+      await reader.engine.open(id);
+      await reader.engine.settled();
+      // Joined before the first message: it has followed segment 0 since, and holds both.
+      expect(await reader.engine.loadOlder(id)).toBe(false);
+      await eventually(() => expect(texts(reader.engine, id)).toHaveLength(6));
+    }
+    const [first, , , , last] = ids as [string, string, string, string, string];
+    await reader.engine.open(last);
+
+    // While the reader is away, the first message of the first and of the last channel is edited.
+    reader.engine.disconnect();
+    for (const id of [first, last]) {
+      const m = writer.engine.view(id).messages[0];
+      if (!m || m.segment !== 0) throw new Error('expected an old message');
+      await writer.engine.edit(id, m.localId, `${m.text} (edited)`);
+    }
+    await writer.engine.settled();
+    reader.engine.connect();
+    await reader.engine.settled();
+    // The channel on screen follows its older segment again: the edit is there once settled.
+    expect(texts(reader.engine, last)[0]).toBe('c4 m1 (edited)');
+    // The first channel's older segment rests (settled() does not wait for it) until it is opened.
+    expect(texts(reader.engine, first)[0]).toBe('c0 m1');
+    await reader.engine.open(first);
+    await reader.engine.settled();
+    expect(texts(reader.engine, first)[0]).toBe('c0 m1 (edited)');
+    // Acting on a resting segment follows it first: a reaction to an old message of another channel.
+    const third = ids[2] as string;
+    const old = reader.engine.view(third).messages[0];
+    if (!old) throw new Error('no old message');
+    await reader.engine.react(third, old.key, '👍', true);
+    await reader.engine.settled();
+    await eventually(() =>
+      expect(writer.engine.view(third).messages[0]?.reactions).toEqual([
+        { emoji: '👍', userIds: [reader.id] },
+      ]),
+    );
+  });
 });

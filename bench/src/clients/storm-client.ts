@@ -18,8 +18,8 @@ import { findMarkers, nowNs } from './marker.ts';
 /**
  * A reconnecting device for the reconnect storm: one socket for all its channels, doing on reconnect what
  * the engine does (packages/engine: connection.ts and engine.ts `onWelcome`): wait a jittered backoff,
- * HELLO, then one round of state vectors for every document it holds (packed into as few socket messages
- * as fit, P3), and the two HTTP refreshes the engine sends on every WELCOME (conversations, directory); a
+ * HELLO, then one round of state vectors (packed into as few socket messages as fit, P3) for the newest
+ * segment of every channel and every segment of the one on screen, and the two HTTP refreshes the engine sends on every WELCOME (conversations, directory); a
  * conversation that moved to a newer segment meanwhile gets that segment's documents followed too.
  *
  * Unlike the engine it keeps each document's state vector, not a Y.Doc: that is all a reconnect sends, and
@@ -40,6 +40,11 @@ export type StormSpec = {
   cookie: string;
   userId: string;
   channels: StormChannel[];
+  /**
+   * The conversation on screen: the engine follows its older segments at once on a reconnect; the other
+   * channels' older segments rest until opened (engine.ts `followOnWelcome`).
+   */
+  onScreen: string;
   /** Missed messages (markers from writers numbered `missedFrom` and up) it must end up holding. */
   expectMissed: number;
 };
@@ -52,7 +57,9 @@ export type StormOutcome = {
   attempts: number;
   socketBytes: number;
   httpBytes: number;
+  /** Documents followed (their state vectors sent) on the reconnect, and those held in all. */
   documents: number;
+  documentsHeld: number;
   missedSeen: number;
   /** The directory version (ETag) it holds at the end, as the engine keeps it (`usersEtag`). */
   directoryEtag: string | null;
@@ -95,11 +102,16 @@ export function runStormClient(
   const base = `http://127.0.0.1:${port}`;
   const held = new Map<string, number>(); // conversation → newest segment followed
   const docs = new Set<string>();
-  for (const c of spec.channels)
+  let documentsHeld = 0;
+  for (const c of spec.channels) {
+    const newest = Math.max(...c.segments);
+    held.set(c.conversationId, newest);
     for (const seg of c.segments) {
-      for (const n of docsOfSegment(c, spec.userId, seg)) docs.add(n);
-      held.set(c.conversationId, Math.max(held.get(c.conversationId) ?? -1, seg));
+      const names = docsOfSegment(c, spec.userId, seg);
+      documentsHeld += names.length;
+      if (seg === newest || c.conversationId === spec.onScreen) for (const n of names) docs.add(n);
     }
+  }
   const answered = new Set<string>();
   const missed = new Set<string>();
   const out: StormOutcome = {
@@ -109,6 +121,7 @@ export function runStormClient(
     socketBytes: 0,
     httpBytes: 0,
     documents: 0,
+    documentsHeld,
     missedSeen: 0,
     directoryEtag: opts.directoryEtag ?? null,
   };

@@ -37,7 +37,9 @@ export type StormResult = {
   channels: number;
   storedMessages: number;
   missedPerDevice: number;
+  /** Documents each device follows at once on the reconnect, of those it holds. */
   documentsPerDevice: number;
+  documentsHeldPerDevice: number;
   complete: number;
   allCaughtUpMs: number;
   allHttpDoneMs: number;
@@ -178,6 +180,7 @@ async function prepare(port: number, plan: StormPlan, l: Layout): Promise<Held> 
         channels: [
           { conversationId: id, segments: heldOf.get(id) ?? [], authors: writerIds(setup, l, plan, c) },
         ],
+        onScreen: id,
         expectMissed: 0,
       },
       new Map(),
@@ -224,6 +227,8 @@ export async function stormRun(plan: StormPlan, opts: Options): Promise<StormRes
           segments: heldOf.get(channelOf(setup, c).id) ?? [],
           authors: writerIds(setup, l, plan, c),
         })),
+        // The first of its channels is on screen (a phone shows one conversation at a time).
+        onScreen: channelOf(setup, l.channelsOf(i)[0] ?? 0).id,
         expectMissed: plan.perDevice * plan.writers * plan.missedPerWriter,
       }));
       const table = [...states].map(([n, sv]) => [n, Buffer.from(sv).toString('base64')]);
@@ -249,6 +254,7 @@ export async function stormRun(plan: StormPlan, opts: Options): Promise<StormRes
         socketBytes: number;
         httpBytes: number;
         documents: number;
+        documentsHeld: number;
         loadCpuMs: number;
       };
       const parts = await Promise.all(
@@ -272,6 +278,7 @@ export async function stormRun(plan: StormPlan, opts: Options): Promise<StormRes
         storedMessages: plan.channels * plan.writers * Math.ceil(plan.history / plan.writers),
         missedPerDevice: plan.perDevice * plan.writers * plan.missedPerWriter,
         documentsPerDevice: Math.round(sum((p) => p.documents) / plan.devices),
+        documentsHeldPerDevice: Math.round(sum((p) => p.documentsHeld) / plan.devices),
         complete: sum((p) => p.complete),
         allCaughtUpMs: Math.round(Math.max(...parts.map((p) => p.lastCaughtUpMs))),
         allHttpDoneMs: Math.round(Math.max(...parts.map((p) => p.lastHttpDoneMs))),

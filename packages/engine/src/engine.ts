@@ -89,6 +89,8 @@ const WINDOW = 4;
 const MAX_ACTIONS_PER_FRAME = 256;
 /** Leaves room under the 64 KiB frame limit for the frame header and merge overhead. */
 const MAX_FRAME_PAYLOAD = 48 * 1024;
+/** How many recently opened conversations keep their older segments followed across reconnects. */
+const RECENTLY_OPENED = 3;
 
 function randomId(random: () => number): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
@@ -151,6 +153,14 @@ export function createEngine(opts: EngineOptions) {
    * later) step 1: an answer to one sent before the copy was cleared holds only what the old copy lacked.
    */
   const awaitedStep2 = new Map<string, number>();
+  /**
+   * Conversations opened most recently, newest first (the one on screen and the few before it). On a
+   * reconnect their older segments are followed again at once; other conversations' older segments rest
+   * until opened (see onWelcome).
+   */
+  const recentlyOpened: string[] = [];
+  /** Documents held here but left unfollowed on the last WELCOME: not waited on by `settled()`. */
+  const resting = new Set<string>();
   const presence = new Map<string, PresenceInfo>();
   const typing = new Map<string, Map<string, number>>();
   const listeners = new Set<() => void>();
@@ -249,6 +259,7 @@ export function createEngine(opts: EngineOptions) {
   const subscribe = (replicasToSync: Replica[]): void => {
     const frames: Frame[] = [];
     for (const r of replicasToSync) {
+      resting.delete(r.name);
       if (r.subscribed) continue;
       r.subscribed = true;
       frames.push(step1For(r));
@@ -294,13 +305,43 @@ export function createEngine(opts: EngineOptions) {
   const readable = (c: Conversation): boolean =>
     c.isMember || c.kind === 'public' || c.kind === 'announcement';
 
+  const restingOf = (conversationId: string): Replica[] =>
+    [...replicas.all()].filter((r) => r.parsed.conversationId === conversationId && resting.has(r.name));
+
+  /** Marks a conversation as opened (on screen): its older segments are followed on every reconnect. */
+  const noteOpened = (conversationId: string): void => {
+    const at = recentlyOpened.indexOf(conversationId);
+    if (at >= 0) recentlyOpened.splice(at, 1);
+    recentlyOpened.unshift(conversationId);
+    recentlyOpened.length = Math.min(recentlyOpened.length, RECENTLY_OPENED);
+  };
+
+  /** Whether a reconnect follows this replica at once, or leaves it resting until its conversation opens. */
+  const followOnWelcome = (r: Replica, waiting: ReadonlySet<string>): boolean => {
+    const c = conversations.get(r.parsed.conversationId);
+    // The current segment is where new messages land. An older one changes only when someone edits,
+    // deletes, reacts to or pins an old message: worth a round trip for what is on screen, not for every
+    // segment a device has ever scrolled through (a whole college reconnecting after a deploy).
+    if (!c || r.parsed.segment >= c.segment) return true;
+    if (recentlyOpened.includes(c.id)) return true;
+    return waiting.has(r.name) || r.rebuilding || awaitingCopy.has(r.name);
+  };
+
   const onWelcome = async (): Promise<void> => {
-    const all: Replica[] = [];
-    for (const c of conversations.values()) if (c.isMember) all.push(...(await openConversationDocs(c)));
-    // Also anything opened for reading (a public channel previewed without joining).
-    for (const r of replicas.all()) if (!all.includes(r)) all.push(r);
+    const all = new Set<Replica>();
+    for (const c of conversations.values())
+      if (c.isMember) for (const r of await openConversationDocs(c)) all.add(r);
+    // Also anything opened for reading (a public channel previewed without joining), and older segments
+    // that are on screen or have something waiting to send.
+    const waiting = new Set<string>();
+    for (const e of outbox.values()) if (e.status === 'pending') waiting.add(e.doc);
+    for (const r of replicas.all()) {
+      if (all.has(r)) continue;
+      if (followOnWelcome(r, waiting)) all.add(r);
+      else resting.add(r.name);
+    }
     // One round: every document's state vector in as few socket messages as fit (P3).
-    subscribe(all);
+    subscribe([...all]);
     // What changed while away (added to a channel, new people) arrives over HTTP alongside.
     void refreshConversations().catch(() => undefined);
     void refreshDirectory().catch(() => undefined);
@@ -768,7 +809,7 @@ export function createEngine(opts: EngineOptions) {
   const isSettled = (): boolean => {
     if (!conn.isOnline() || inflight.size > 0 || following > 0) return false;
     for (const e of outbox.values()) if (e.status === 'pending') return false;
-    for (const r of replicas.all()) if (!r.synced || r.rebuilding) return false;
+    for (const r of replicas.all()) if ((!r.synced && !resting.has(r.name)) || r.rebuilding) return false;
     return true;
   };
 
@@ -950,8 +991,9 @@ export function createEngine(opts: EngineOptions) {
     },
     /** Opens a conversation's documents for reading (and subscribes, when online). */
     async open(conversationId: string): Promise<void> {
+      noteOpened(conversationId);
       const rs = await openConversationDocs(conversationOf(conversationId));
-      if (conn.isOnline()) subscribe(rs);
+      if (conn.isOnline()) subscribe([...rs, ...restingOf(conversationId)]);
       else toPeers({ t: 'open', conversationId });
     },
 
@@ -1014,7 +1056,9 @@ export function createEngine(opts: EngineOptions) {
         }
         case 'open': {
           const c = conversations.get(e.conversationId);
-          if (c && conn.isOnline()) subscribe(await openConversationDocs(c));
+          if (!c) return;
+          noteOpened(c.id);
+          if (conn.isOnline()) subscribe([...(await openConversationDocs(c)), ...restingOf(c.id)]);
           return;
         }
       }
@@ -1177,13 +1221,14 @@ export function createEngine(opts: EngineOptions) {
         ...segmentsOf(conversationId).map((x) => x.segment),
       );
       if (oldest <= 0) return false;
+      noteOpened(conversationId);
       const id = conversationId as ConversationId;
       // One storage read for the segment (its index, moderation and author documents together).
       const rs = await replicas.openSegment(segmentPrefix(id, oldest - 1), [
         idxDoc(id, oldest - 1),
         modDoc(id, oldest - 1),
       ]);
-      if (conn.isOnline()) subscribe(rs);
+      if (conn.isOnline()) subscribe([...rs, ...restingOf(conversationId)]);
       const idx = rs[0];
       if (idx) await followAuthors(idx);
       return true;
