@@ -242,19 +242,48 @@ const SECTIONS: Section[] = [
     id: 'catchup',
     title: 'Catch-up after missing 1,000 messages',
     setup:
-      'A reader holding 50 messages goes offline while 10 people write 1,000 more, then reconnects with its replicas. ' +
+      'A reader holding 50 messages goes offline while 10 people write 1,000 more, then reconnects with its replicas; ' +
+      'the same reader does this 5 times, each after its own gap of 1,000 (for Commonroom each gap crosses one ' +
+      'segment rollover), and each figure is the median of the 5, the same for every server. ' +
       'Server time is the server process CPU time from connect to caught up (handshake and login check included); wall ' +
       'time is on loopback; bytes are everything the reader received.',
     rows: [
       {
-        label: 'server CPU time',
+        label: 'server CPU time (median)',
         target: '≤ 20 ms',
         value: get('serverCpuMs'),
         unit: 'ms',
         better: 'lower',
         meets: (v) => v <= 20,
       },
-      { label: 'wall time to caught up', target: '', value: get('wallMs'), unit: 'ms', better: 'lower' },
+      {
+        label: 'server CPU time, least',
+        target: '',
+        value: get('serverCpuMinMs'),
+        unit: 'ms',
+        better: 'lower',
+      },
+      {
+        label: 'server CPU time, most',
+        target: '',
+        value: get('serverCpuMaxMs'),
+        unit: 'ms',
+        better: 'lower',
+      },
+      {
+        label: 'server CPU time, first round (the first catch-up since the server started)',
+        target: '',
+        value: get('firstServerCpuMs'),
+        unit: 'ms',
+        better: 'lower',
+      },
+      {
+        label: 'wall time to caught up (median)',
+        target: '',
+        value: get('wallMs'),
+        unit: 'ms',
+        better: 'lower',
+      },
       {
         label: 'bytes received',
         target: '≤ 150 KB',
