@@ -5,22 +5,10 @@ import { chromium, type Browser, type BrowserContext, type LaunchOptions, type P
 import { afterAll, beforeAll } from 'vitest';
 import type { Engine } from '@commonroom/engine';
 import { loginAdmin, startServer, type TestServer } from '../../sync-server/test/harness.ts';
-import { CHROMIUM } from './global-setup.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from '@commonroom/testkit';
 
 /** Real Debian Chromium, headless, with the flags this closed network needs. */
-const LAUNCH: LaunchOptions = {
-  executablePath: CHROMIUM,
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-};
+const LAUNCH: LaunchOptions = { executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS] };
 
 export const launch = (): Promise<Browser> => chromium.launch(LAUNCH);
 export const launchProfile = (dir: string): Promise<BrowserContext> =>

@@ -2,12 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'vite';
+import { CHROMIUM } from '@commonroom/testkit';
 
 /**
  * Before the browser tests: make sure Debian's Chromium is there (install it when we can, as .ci/run does,
  * or stop with the exact command), and build the PWA the server will serve.
  */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 function ensureChromium(): void {
   if (existsSync(CHROMIUM)) return;

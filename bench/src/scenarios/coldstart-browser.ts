@@ -1,16 +1,15 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocName } from '@commonroom/protocol';
+import { CHROMIUM, CHROMIUM_ARGS } from '@commonroom/testkit';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import * as Y from 'yjs';
 
 /**
  * The browser side of the cold-start figure: Debian's Chromium through playwright-core, as the PWA's own
- * browser tests drive it (client/test/browser.ts; not imported here, it pulls in vitest). Page code is
+ * browser tests drive it (the same flags, from @commonroom/testkit). Page code is
  * passed as strings: the bench is compiled without the DOM library.
  */
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Headless, one persistent profile (IndexedDB, service worker and its cache survive a browser restart). */
 export const launchProfile = (dir: string): Promise<BrowserContext> =>
@@ -18,15 +17,7 @@ export const launchProfile = (dir: string): Promise<BrowserContext> =>
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 800 },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: [...CHROMIUM_ARGS],
   });
 
 /**
