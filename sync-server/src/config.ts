@@ -30,6 +30,11 @@ const EnvSchema = z.object({
   SCRYPT_LOG_N: z.coerce.number().int().min(10).max(20).default(17),
   /** Where the built PWA lives; served when present. */
   CLIENT_DIST: z.string().default('client/dist'),
+  /**
+   * permessage-deflate on the sync socket (on by default; browsers offer it). `off` for a proxy in front
+   * that compresses already, or to measure without it.
+   */
+  WS_COMPRESSION: z.enum(['on', 'off']).default('on'),
 });
 
 export type Config = {
@@ -50,6 +55,45 @@ export type Config = {
   clientDist: string;
   /** Tuning that tests shorten; not read from the environment. */
   limits: ServerLimits;
+  /** permessage-deflate settings, or null when WS_COMPRESSION=off. */
+  wsCompression: WsCompression | null;
+};
+
+/**
+ * permessage-deflate (RFC 7692) for the sync socket, chosen by measurement (BENCHMARKS.md, issue 5
+ * compression note). ws keeps one zlib stream per direction per socket once it has been used, so memory
+ * per socket is bounded here, not left at zlib's defaults (a 32 KiB window and memLevel 8: about 260 KB
+ * per deflate stream, and a 32 KiB inflate window).
+ */
+export type WsCompression = {
+  /**
+   * Messages smaller than this many bytes go uncompressed (http/sync-route.ts): a relayed chat message
+   * (about 300 bytes), an ack, presence. They shrink by tens of bytes at best, less than the CPU is worth.
+   */
+  threshold: number;
+  /** zlib level. 1: on Yjs updates of chat text it gives within a few per cent of level 6 at half the CPU. */
+  level: number;
+  /** Our deflate window (2^bits bytes), told to the client so its inflate window is as small. */
+  serverMaxWindowBits: number;
+  /**
+   * The client's deflate window, so our inflate window for it is as small (browsers compress every
+   * message, so every browser socket has one). A client that cannot be told (its offer does not name
+   * client_max_window_bits: Firefox) keeps the default 15; see ws/deflate.ts.
+   */
+  clientMaxWindowBits: number;
+  /** zlib memLevel: the deflate hash table and buffers grow as 2^(memLevel + 9) bytes. */
+  memLevel: number;
+  /** zlib output buffer per stream, kept for the stream's life. */
+  chunkSize: number;
+};
+
+export const DEFAULT_WS_COMPRESSION: WsCompression = {
+  threshold: 1024,
+  level: 1,
+  serverMaxWindowBits: 12,
+  clientMaxWindowBits: 10,
+  memLevel: 4,
+  chunkSize: 4096,
 };
 
 export type ServerLimits = {
@@ -123,5 +167,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     scryptLogN: e.SCRYPT_LOG_N,
     clientDist: e.CLIENT_DIST,
     limits: DEFAULT_LIMITS,
+    wsCompression: e.WS_COMPRESSION === 'on' ? DEFAULT_WS_COMPRESSION : null,
   };
 }

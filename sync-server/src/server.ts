@@ -6,7 +6,6 @@ import { createAdaptorServer, type WebSocketServerLike } from '@hono/node-server
 import type { Server as HttpServer } from 'node:http';
 import { Hono } from 'hono';
 import pino, { type Logger } from 'pino';
-import { WebSocketServer } from 'ws';
 import { createThrottle } from './auth/throttle.ts';
 import type { Config } from './config.ts';
 import { adminRoutes } from './http/admin-routes.ts';
@@ -31,6 +30,7 @@ import { APPLIED_ACTIONS_KEEP_MS, createAppliedActions } from './storage/applied
 import { createSessionStore } from './storage/sessions.ts';
 import { createSettingsStore } from './storage/settings.ts';
 import { createUserStore } from './storage/users.ts';
+import { SyncSocketServer } from './ws/deflate.ts';
 import { createSocketHub } from './ws/socket-hub.ts';
 
 export type ServerDeps = {
@@ -163,17 +163,24 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
       admin: adminRoutes({ accounts, users, audit, settings }),
       conversations: conversationRoutes({ service, users }),
       workspace,
-      sync: syncRoute({ allowedOrigins: config.allowedOrigins, sessions, users, hub }),
+      sync: syncRoute({
+        allowedOrigins: config.allowedOrigins,
+        sessions,
+        users,
+        hub,
+        compressFrom: config.wsCompression?.threshold ?? Number.POSITIVE_INFINITY,
+      }),
     },
     clientDist: resolve(repoRoot, config.clientDist),
     publicDir: resolve(repoRoot, 'public'),
   });
 
-  // ws enforces the frame limit itself: a larger message closes the socket with 1009 before we parse it.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxFrameBytes });
-  // ws's option types mark noServer optional; node-server wants it present, and it is (noServer: true).
+  // ws enforces the frame limit itself, on the inflated size too: a larger message closes the socket with
+  // 1009 before we parse it.
+  const wss = new SyncSocketServer({ maxPayload: LIMITS.maxFrameBytes, compression: config.wsCompression });
   const server = createAdaptorServer({
     fetch: app.fetch,
+    // node-server types the socket its callback gets as its own WebSocketLike; ws's WebSocket is one.
     websocket: { server: wss as unknown as WebSocketServerLike },
   }) as HttpServer;
   const purge = setInterval(() => {

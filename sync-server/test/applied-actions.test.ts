@@ -231,7 +231,10 @@ function lostAckNetwork(doc: string): {
     return m.ok ? m.frames : [];
   };
   const factory: SocketFactory = (url, headers) => {
-    const ws = new WebSocket(url, { headers });
+    // Uncompressed: the phases above rely on the ACK being handled before the engine answers the rebuild's
+    // step 2, which the server sends just before it. A compressed step 2 is inflated on the thread pool and
+    // the engine may answer it before ws reads the ACK behind it; the order on the wire is the same.
+    const ws = new WebSocket(url, { headers, perMessageDeflate: false });
     ws.binaryType = 'arraybuffer';
     const deliver = (data: ArrayBuffer): void => socket.onmessage?.({ data });
     const socket: SocketLike = {

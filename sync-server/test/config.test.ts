@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../src/config.ts';
+import { ConfigError, DEFAULT_WS_COMPRESSION, parseConfig } from '../src/config.ts';
 
 describe('configuration from the environment', () => {
   it('has working defaults', () => {
@@ -28,6 +28,12 @@ describe('configuration from the environment', () => {
       /ADMIN_PASSWORD: must be at least 10 characters/,
     );
     expect(() => parseConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+  });
+
+  it('compresses the sync socket unless WS_COMPRESSION=off', () => {
+    expect(parseConfig({}).wsCompression).toEqual(DEFAULT_WS_COMPRESSION);
+    expect(parseConfig({ WS_COMPRESSION: 'off' }).wsCompression).toBeNull();
+    expect(() => parseConfig({ WS_COMPRESSION: 'gzip' })).toThrow(/WS_COMPRESSION/);
   });
 
   it('uses Secure cookies and the public origin behind HTTPS', () => {

@@ -16,6 +16,8 @@ export function syncRoute(d: {
   sessions: SessionStore;
   users: UserStore;
   hub: SocketHub;
+  /** Messages of at least this many bytes are compressed when the socket negotiated permessage-deflate. */
+  compressFrom: number;
 }) {
   const guard: MiddlewareHandler<HonoEnv> = async (c, next) => {
     const origin = c.req.header('origin');
@@ -36,7 +38,12 @@ export function syncRoute(d: {
         const raw = ws.raw as { bufferedAmount?: number } | undefined;
         conn = d.hub.open(
           {
-            send: (data) => ws.send(data as Uint8Array<ArrayBuffer>),
+            // Said for each message: node-server's send passes `{ compress: opts?.compress }` to ws, where an
+            // undefined overrides ws's default (true), so nothing would be compressed; and ws applies its
+            // own threshold only without context takeover. Small messages leave as they are (no zlib
+            // stream is made for a socket that only ever gets small ones).
+            send: (data) =>
+              ws.send(data as Uint8Array<ArrayBuffer>, { compress: data.byteLength >= d.compressFrom }),
             close: (code, reason) => ws.close(code, reason),
             get bufferedAmount() {
               return raw?.bufferedAmount ?? 0;

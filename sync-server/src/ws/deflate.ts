@@ -1,0 +1,119 @@
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type PerMessageDeflateOptions, type WebSocket } from 'ws';
+import type { WsCompression } from '../config.ts';
+
+/**
+ * The sync socket's WebSocket server, with permessage-deflate (RFC 7692) when configured. Every browser
+ * offers it; what a phone downloads on opening a channel or catching up is mostly Yjs updates of chat
+ * text, which shrink to about 40–45% (BENCHMARKS.md, issue 5 compression note).
+ *
+ * Why more than one `ws` server: a `ws` server with a numeric `clientMaxWindowBits` refuses the whole
+ * handshake (HTTP 400) from a client whose offer does not name `client_max_window_bits` (RFC 7692 lets it
+ * leave it out: Firefox does), and one that asks for a smaller `server_max_window_bits` than ours. So each
+ * upgrade goes to the first server that accepts one of its offers: the bounded one (Chromium and Safari
+ * offer `client_max_window_bits`, so our inflate window stays small), one that lets the client use the
+ * default 32 KiB window (Firefox), or one without compression; never a refusal over compression.
+ */
+
+type UpgradeCallback = (ws: WebSocket, request: IncomingMessage) => void;
+
+/** One permessage-deflate offer's parameters (name → value, `true` for a parameter without one). */
+type Offer = Map<string, string | true>;
+
+/** The permessage-deflate offers of a Sec-WebSocket-Extensions header, in the client's order. */
+export function deflateOffers(header: string | undefined): Offer[] {
+  if (!header) return [];
+  const out: Offer[] = [];
+  for (const ext of header.split(',')) {
+    const [name, ...params] = ext.split(';').map((p) => p.trim());
+    if (name?.toLowerCase() !== 'permessage-deflate') continue;
+    const offer: Offer = new Map();
+    for (const p of params) {
+      const eq = p.indexOf('=');
+      if (eq < 0) offer.set(p.toLowerCase(), true);
+      else
+        offer.set(
+          p.slice(0, eq).trim().toLowerCase(),
+          p
+            .slice(eq + 1)
+            .trim()
+            .replace(/^"(.*)"$/, '$1'),
+        );
+    }
+    out.push(offer);
+  }
+  return out;
+}
+
+/** Would `ws` (acceptAsServer) accept this offer with these options? Mirrors its refusal conditions. */
+function acceptable(offer: Offer, o: PerMessageDeflateOptions): boolean {
+  const bits = (key: string): number | true | undefined => {
+    const v = offer.get(key);
+    return v === undefined || v === true ? v : Number(v);
+  };
+  const server = bits('server_max_window_bits');
+  if (
+    typeof server === 'number' &&
+    typeof o.serverMaxWindowBits === 'number' &&
+    o.serverMaxWindowBits > server
+  )
+    return false;
+  const client = bits('client_max_window_bits');
+  if (typeof o.clientMaxWindowBits === 'number')
+    return typeof client === 'number' ? o.clientMaxWindowBits <= client : client === true;
+  return true;
+}
+
+export function deflateOptions(c: WsCompression): PerMessageDeflateOptions {
+  // No `threshold`: ws applies it only without context takeover; http/sync-route.ts decides per message.
+  return {
+    serverMaxWindowBits: c.serverMaxWindowBits,
+    clientMaxWindowBits: c.clientMaxWindowBits,
+    zlibDeflateOptions: { level: c.level, memLevel: c.memLevel, chunkSize: c.chunkSize },
+    zlibInflateOptions: { chunkSize: c.chunkSize },
+  };
+}
+
+/**
+ * A `WebSocketServerLike` for @hono/node-server (noServer mode): `handleUpgrade` hands each upgrade to
+ * one of the underlying `ws` servers, and their `headers` events are re-emitted here.
+ */
+export class SyncSocketServer extends EventEmitter {
+  readonly options = { noServer: true };
+  private readonly servers: { ws: WebSocketServer; deflate: PerMessageDeflateOptions | null }[];
+
+  constructor(o: { maxPayload: number; compression: WsCompression | null }) {
+    super();
+    // ws checks maxPayload on the inflated size too, so a small compressed bomb also closes with 1009.
+    const make = (deflate: PerMessageDeflateOptions | null) => ({
+      ws: new WebSocketServer({
+        noServer: true,
+        maxPayload: o.maxPayload,
+        perMessageDeflate: deflate ?? false,
+      }),
+      deflate,
+    });
+    if (o.compression) {
+      const bounded = deflateOptions(o.compression);
+      const { clientMaxWindowBits: _omitted, ...clientDefault } = bounded;
+      this.servers = [make(bounded), make(clientDefault), make(null)];
+    } else this.servers = [make(null)];
+    for (const s of this.servers)
+      s.ws.on('headers', (headers: string[], req: IncomingMessage) => this.emit('headers', headers, req));
+  }
+
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, callback: UpgradeCallback): void {
+    const offers = deflateOffers(request.headers['sec-websocket-extensions']);
+    const takes = (d: PerMessageDeflateOptions | null): boolean =>
+      d === null || offers.some((offer) => acceptable(offer, d));
+    // The last server compresses nothing and takes every upgrade.
+    const chosen = this.servers.find((s) => takes(s.deflate));
+    chosen?.ws.handleUpgrade(request, socket, head, callback);
+  }
+
+  close(): void {
+    for (const s of this.servers) s.ws.close();
+  }
+}
