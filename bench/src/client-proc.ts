@@ -1,6 +1,6 @@
 import type * as Y from 'yjs';
 import { connectClient, type BenchClient, type ClientSpec } from './clients/wire.ts';
-import { findMarkers, messageText, nowNs } from './clients/marker.ts';
+import { chatMessageText, findMarkers, messageText, nowNs } from './clients/marker.ts';
 import { encodeHistogram, newHistogram } from './hist.ts';
 import { serveParent, type Msg } from './proc.ts';
 import type { ServerKind } from './servers/types.ts';
@@ -223,11 +223,21 @@ async function closedLoop(m: Msg): Promise<Record<string, unknown>> {
 }
 
 /**
+ * The text of message `seq` of `writer`: the relay figures' sentence, or varied chat text (`text: 'chat'`)
+ * for the figures that count bytes, where a repeated sentence would compress unrealistically well.
+ */
+const textOf = (m: Msg): ((writer: number, seq: number, part?: number) => string) =>
+  m.text === 'chat'
+    ? (w, seq, part = 0) => chatMessageText(w, seq, nowNs(), part)
+    : (w, seq) => messageText(w, seq, nowNs());
+
+/**
  * Each held client writes `perClient` messages, `window` unacknowledged at a time, and resolves when all
  * are acknowledged (Commonroom ACK, Hocuspocus SyncStatus, y-websocket echo).
  */
 async function burst(m: Msg): Promise<Record<string, unknown>> {
   const perClient = m.perClient as number;
+  const text = textOf(m);
   const window = (m.window as number | undefined) ?? 4;
   await Promise.all(
     held.map(
@@ -238,7 +248,7 @@ async function burst(m: Msg): Promise<Record<string, unknown>> {
           const last = seq + perClient;
           let done = 0;
           const sendOne = (): void => {
-            if (seq < last) h.client.send(messageText(me, seq, nowNs()), `w${me}s${seq}`);
+            if (seq < last) h.client.send(text(me, seq), `w${me}s${seq}`);
             seq++;
           };
           const acked = (): void => {
@@ -260,6 +270,7 @@ async function burst(m: Msg): Promise<Record<string, unknown>> {
 async function fill(m: Msg): Promise<Record<string, unknown>> {
   const updates = m.updates as number;
   const perUpdate = m.perUpdate as number;
+  const text = textOf(m);
   await Promise.all(
     held.map(
       (h) =>
@@ -268,7 +279,12 @@ async function fill(m: Msg): Promise<Record<string, unknown>> {
           let seq = 0;
           let done = 0;
           const sendOne = (): void => {
-            if (seq < updates) h.client.send(messageText(me, seq, nowNs()), `f${me}s${seq}`, perUpdate - 1);
+            if (seq < updates)
+              h.client.send(
+                text(me, seq),
+                `f${me}s${seq}`,
+                Array.from({ length: perUpdate - 1 }, (_, i) => text(me, seq, i + 1)),
+              );
             seq++;
           };
           h.client.onAck = () => {
@@ -298,18 +314,32 @@ serveParent({
     await sleep(200);
     return {};
   },
-  /** Reconnects the detached clients with their replicas; time and bytes until every document is caught up. */
+  /**
+   * Reconnects the detached clients with their replicas, offering permessage-deflate as a browser does;
+   * time and bytes until every document is caught up: `bytes` read off the TCP socket (the HTTP 101
+   * response and the frames as sent), `messageBytes` the messages inflated, `extensions` what the server
+   * accepted.
+   */
   async reattach(m) {
-    const out: { ms: number; bytes: number }[] = [];
+    const out: { ms: number; bytes: number; messageBytes: number; extensions: string }[] = [];
     for (const d of detached) {
       const spec = {
         ...d.spec,
         channel: { ...d.spec.channel, ...((m.channel as object | undefined) ?? {}) },
       };
       const t0 = performance.now();
-      const client = connectClient(kind, m.port as number, spec, { apply: true, docs: d.docs });
+      const client = connectClient(kind, m.port as number, spec, {
+        apply: true,
+        docs: d.docs,
+        deflate: true,
+      });
       await client.ready;
-      out.push({ ms: performance.now() - t0, bytes: client.bytesIn() });
+      out.push({
+        ms: performance.now() - t0,
+        bytes: client.wireBytesIn(),
+        messageBytes: client.bytesIn(),
+        extensions: client.extensions(),
+      });
       held.push({ spec, client, seen: new Set() });
     }
     detached = [];

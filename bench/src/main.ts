@@ -21,7 +21,8 @@ import { SERVER_KINDS, type ServerKind } from './servers/types.ts';
  * bench/results/latest.json. `--quick` is the CI smoke run: small sizes, short runs, results printed and
  * written to bench/results/quick.json only (BENCHMARKS.md keeps the full figures). `--only=a,b` runs some
  * figures; `--servers=commonroom` some servers; `--profile` writes server CPU profiles to bench/results/prof;
- * `--report` only rewrites BENCHMARKS.md from latest.json; `--experiment=cork` measures a proposed server change (results/experiment-cork.json only).
+ * `--report` only rewrites BENCHMARKS.md from latest.json; `--experiment=cork` measures a proposed server change (results/experiment-cork.json only);
+ * `--experiment=no-deflate` runs Commonroom without permessage-deflate (results/experiment-no-deflate.json).
  */
 
 const args = process.argv.slice(2);

@@ -53,7 +53,10 @@ serveParent({
       const { startCommonroom } = await import('./servers/commonroom.ts');
       if (process.env.BENCH_EXPERIMENT === 'cork')
         (await import('./servers/cork-experiment.ts')).corkSendsPerTask();
-      running = await startCommonroom(dataDir, m.limits ?? {});
+      // --experiment=no-deflate: the server without permessage-deflate (before/after comparisons).
+      running = await startCommonroom(dataDir, m.limits ?? {}, {
+        compression: process.env.BENCH_EXPERIMENT !== 'no-deflate',
+      });
     } else if (kind === 'hocuspocus') {
       const { startHocuspocus } = await import('./servers/hocuspocus.ts');
       running = await startHocuspocus(dataDir, await freePort());

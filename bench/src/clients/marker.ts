@@ -1,3 +1,5 @@
+import { chatText } from './chat-text.ts';
+
 /**
  * Every benchmark message carries its writer, sequence number and send time (CLOCK_MONOTONIC, which
  * process.hrtime reads and which all processes on the machine share) inside its text. Receivers find the
@@ -9,6 +11,14 @@ export const nowNs = (): bigint => process.hrtime.bigint();
 
 export function messageText(writer: number, seq: number, sentNs: bigint): string {
   return `Bench message ${seq} from writer ${writer}: see you in room 4 after the break ~${writer}:${seq}@${sentNs}~`;
+}
+
+/**
+ * The same marker after varied chat text (chat-text.ts), for the figures that count bytes; `part` tells
+ * apart the messages one update carries.
+ */
+export function chatMessageText(writer: number, seq: number, sentNs: bigint, part = 0): string {
+  return `${chatText(writer, seq * 1000 + part)} ~${writer}:${seq}@${sentNs}~`;
 }
 
 const MARKER = /~(\d+):(\d+)@(\d+)~/g;

@@ -4,6 +4,7 @@ import {
   type ConversationView,
   type SocketLike,
 } from '@commonroom/engine';
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 
 /**
@@ -11,14 +12,19 @@ import WebSocket from 'ws';
  * signs in (HTTP, not timed), connects and opens the channel, and is timed until engine.view() holds the
  * newest `screen` messages, as the PWA draws them. When the loaded segments hold fewer, the engine's only way
  * to more is loadOlder(), which the PWA calls on scrolling up: it is called once the loaded segments are
- * synced and still short, and that time counts. Bytes: every WebSocket message received (the socket
- * factory is wrapped) and the HTTP bodies the engine fetched meanwhile.
+ * synced and still short, and that time counts. Bytes: what the TCP sockets read (the socket factory is
+ * wrapped: the HTTP 101 response and every frame as sent, compressed when the server compresses; the
+ * socket offers permessage-deflate as browsers do) and the HTTP bodies the engine fetched meanwhile; the
+ * WebSocket messages' own (inflated) bytes beside them.
  */
 
 export type NewDeviceOpen = {
   screenMs: number;
   /** Until every document the engine subscribed has answered (the rest of what it loaded included). */
   settledMs: number;
+  /** Read off the TCP sockets until the screen was complete. */
+  socketWireBytes: number;
+  /** The WebSocket messages received until then, inflated. */
   socketBytes: number;
   httpBytes: number;
   socketMessages: number;
@@ -57,8 +63,13 @@ export async function openOnNewDevice(
   let socketBytes = 0;
   let socketMessages = 0;
   let httpBytes = 0;
+  const tcp: Socket[] = [];
+  const wireBytes = (): number => tcp.reduce((n, s) => n + s.bytesRead, 0);
   const counting = (url: string, headers: Record<string, string>): SocketLike => {
+    // ws offers permessage-deflate by default, with client_max_window_bits, as Chromium does.
     const ws = new WebSocket(url, { headers });
+    // ws's own field: the TCP socket, kept so its count can be read after the close.
+    ws.once('open', () => tcp.push((ws as unknown as { _socket: Socket })._socket));
     ws.on('message', (data: Buffer) => {
       socketBytes += data.byteLength;
       socketMessages++;
@@ -86,14 +97,14 @@ export async function openOnNewDevice(
   const start = performance.now();
   let screenMs = -1;
   let shown: string[] | null = null;
-  let atScreen = { socket: 0, http: 0, messages: 0 };
+  let atScreen = { wire: 0, socket: 0, http: 0, messages: 0 };
   let olderLoads = 0;
   const unsubscribe = engine.subscribe(() => {
     if (shown) return;
     shown = newest(engine.view(conversationId), plan.screen, engine.isSettled());
     if (!shown) return;
     screenMs = performance.now() - start;
-    atScreen = { socket: socketBytes, http: httpBytes, messages: socketMessages };
+    atScreen = { wire: wireBytes(), socket: socketBytes, http: httpBytes, messages: socketMessages };
   });
   const deadline = Date.now() + plan.timeoutMs;
   const tick = (): Promise<unknown> =>
@@ -118,6 +129,7 @@ export async function openOnNewDevice(
     return {
       screenMs: Math.round(screenMs * 10) / 10,
       settledMs: Math.round(settledMs * 10) / 10,
+      socketWireBytes: atScreen.wire,
       socketBytes: atScreen.socket,
       httpBytes: atScreen.http,
       socketMessages: atScreen.messages,

@@ -49,8 +49,8 @@ export type ClientSpec = {
 
 export type BenchClient = {
   ready: Promise<void>;
-  /** Writes one message (and `more` copies in the same update); false if the socket is closed. */
-  send(text: string, id: string, more?: number): boolean;
+  /** Writes one message (and one more per text in `more`, in the same update); false if the socket is closed. */
+  send(text: string, id: string, more?: readonly string[]): boolean;
   /**
    * Changes this person's presence: Commonroom's presenceSet (the server tells everyone online); the peers'
    * awareness update (relayed to the others in the document).
@@ -63,8 +63,12 @@ export type BenchClient = {
    * y-websocket the echo of the writer's own update arrives through onUpdate instead.
    */
   onAck: (text: string | null) => void;
-  /** Total bytes received on the socket. */
+  /** Total bytes of the WebSocket messages received (inflated, when compressed). */
   bytesIn(): number;
+  /** Bytes read from the TCP socket: the HTTP 101 response and every frame as it was on the wire. */
+  wireBytesIn(): number;
+  /** The Sec-WebSocket-Extensions the server accepted ('' for none). */
+  extensions(): string;
   /** Server messages the real engine would have refused (and closed the socket for). */
   protocolViolations(): number;
   close(): void;
@@ -75,27 +79,38 @@ export type BenchClient = {
   apply: boolean;
 };
 
-type Common = { apply: boolean; docs?: Map<string, Y.Doc> };
+/**
+ * `deflate`: offer permessage-deflate and compress everything sent, as a browser does. Off for the relay
+ * figures (they measure the server's relay path, the same for the three servers).
+ */
+type Common = { apply: boolean; docs?: Map<string, Y.Doc>; deflate?: boolean };
 
-const dial = (url: string, headers: Record<string, string> = {}): WebSocket => {
-  const ws = new WebSocket(url, { headers, perMessageDeflate: false });
+/** A socket and what it read off the wire. */
+type Dialled = { ws: WebSocket; wireBytes: () => number; extensions: () => string };
+
+const dial = (url: string, headers: Record<string, string> = {}, deflate = false): Dialled => {
+  const ws = new WebSocket(url, { headers, perMessageDeflate: deflate ? { threshold: 0 } : false });
   ws.binaryType = 'nodebuffer';
-  return ws;
+  let socket: { bytesRead: number } | null = null;
+  let accepted = '';
+  ws.once('upgrade', (res) => {
+    accepted = res.headers['sec-websocket-extensions'] ?? '';
+  });
+  // ws's own field: the TCP socket, kept here so it can still be read after the close.
+  ws.once('open', () => (socket = (ws as unknown as { _socket: { bytesRead: number } })._socket));
+  return { ws, wireBytes: () => socket?.bytesRead ?? 0, extensions: () => accepted };
 };
 
 /** The message the local replica's push produced, as one Yjs update. */
-function pushMessage(doc: Y.Doc, text: string, id: string, more = 0): Uint8Array {
+function pushMessage(doc: Y.Doc, text: string, id: string, more: readonly string[] = []): Uint8Array {
   let out: Uint8Array | null = null;
   const capture = (u: Uint8Array): void => {
     out = u;
   };
   doc.on('update', capture);
   const ts = Date.now();
-  // `more` extra messages in the same update (filling a database quickly, as a backlog sent merged).
-  const batch = [
-    { id, text, ts },
-    ...Array.from({ length: more }, (_, i) => ({ id: `${id}x${i}`, text, ts })),
-  ];
+  // More messages in the same update (filling a database quickly, as a backlog sent merged).
+  const batch = [{ id, text, ts }, ...more.map((t, i) => ({ id: `${id}x${i}`, text: t, ts }))];
   doc.getArray('msgs').push(batch);
   doc.off('update', capture);
   if (!out) throw new Error('push produced no update');
@@ -116,7 +131,8 @@ function peerClient(
   if (spec.channel.kind !== 'peer') throw new Error('peer client needs a peer channel');
   const name = spec.channel.doc;
   const hocus = kind === 'hocuspocus';
-  const ws = dial(hocus ? `ws://127.0.0.1:${port}` : `ws://127.0.0.1:${port}/${name}`);
+  const dialled = dial(hocus ? `ws://127.0.0.1:${port}` : `ws://127.0.0.1:${port}/${name}`, {}, opts.deflate);
+  const { ws } = dialled;
   const doc = opts.docs?.get(name) ?? new Y.Doc();
   const awareness = new awarenessProtocol.Awareness(doc);
   // Its 30 s keep-alive would add traffic the Commonroom clients do not send.
@@ -143,7 +159,7 @@ function peerClient(
     apply: opts.apply,
     onUpdate: () => undefined,
     onAck: () => undefined,
-    send(text, id, more = 0) {
+    send(text, id, more = []) {
       if (ws.readyState !== WebSocket.OPEN) return false;
       const u = pushMessage(doc, text, id, more);
       if (hocus) unacked.push(text);
@@ -168,6 +184,8 @@ function peerClient(
       return true;
     },
     bytesIn: () => bytes,
+    wireBytesIn: dialled.wireBytes,
+    extensions: dialled.extensions,
     protocolViolations: () => 0,
     close: () => {
       awareness.destroy();
@@ -234,15 +252,17 @@ function commonroomClient(port: number, spec: ClientSpec, opts: Common): BenchCl
   const conv = asConversationId(channel.conversationId);
   const me = asUserId(spec.userId);
   let segment = channel.segment;
-  const ws = dial(`ws://127.0.0.1:${port}/sync`, { cookie: spec.cookie });
+  const dialled = dial(`ws://127.0.0.1:${port}/sync`, { cookie: spec.cookie }, opts.deflate);
+  const { ws } = dialled;
   const docs = opts.docs ?? new Map<string, Y.Doc>();
   const waitingStep2 = new Set<string>();
   let bytes = 0;
   let nextRef = 1;
   let isClosed = false;
   /** Writes refused because the segment closed under them: sent again in the next segment (P13). */
-  const toResend: { text: string; id: string; more: number }[] = [];
-  const inflight = new Map<number, { text: string; id: string; segment: number; more: number }>();
+  type Written = { text: string; id: string; more: readonly string[] };
+  const toResend: Written[] = [];
+  const inflight = new Map<number, Written & { segment: number }>();
   let resolveReady: () => void = () => undefined;
   let rejectReady: (e: Error) => void = () => undefined;
   const ready = new Promise<void>((res, rej) => {
@@ -267,7 +287,7 @@ function commonroomClient(port: number, spec: ClientSpec, opts: Common): BenchCl
     send(frames);
   };
 
-  const write = (text: string, id: string, more = 0): boolean => {
+  const write = (text: string, id: string, more: readonly string[] = []): boolean => {
     if (ws.readyState !== WebSocket.OPEN) return false;
     const name = authorDoc(conv, me, segment);
     let d = docs.get(name);
@@ -292,6 +312,8 @@ function commonroomClient(port: number, spec: ClientSpec, opts: Common): BenchCl
       return true;
     },
     bytesIn: () => bytes,
+    wireBytesIn: dialled.wireBytes,
+    extensions: dialled.extensions,
     protocolViolations: () => oversized,
     close: () => ws.close(),
     closed: () => isClosed,

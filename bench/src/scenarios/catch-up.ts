@@ -4,7 +4,9 @@ import type { ServerKind } from '../servers/types.ts';
 /**
  * Catch-up: a reader holds a channel with `warm` messages, goes offline while `writers` people write
  * `missed` more, then reconnects with its replicas. Measured: from opening the socket to holding every
- * missed message (wall time on loopback), the server process's CPU time for it, and the bytes received.
+ * missed message (wall time on loopback), the server process's CPU time for it, and the bytes received:
+ * read off the TCP socket (frames as sent; the reader offers permessage-deflate as a browser does), with
+ * the messages' inflated size beside them. The writers write varied chat text (clients/chat-text.ts).
  * Commonroom's reader follows the writers' documents and the index, across a segment rollover if one
  * happened (P13); the peers' reader rejoins the one channel document.
  *
@@ -14,7 +16,13 @@ import type { ServerKind } from '../servers/types.ts';
  * median, with the smallest and largest beside it. Each round misses the same number of messages and
  * (for Commonroom, with segments of 1,000) crosses one rollover, as the single run did.
  */
-export type CatchUpRound = { serverCpuMs: number; wallMs: number; bytes: number; complete: boolean };
+export type CatchUpRound = {
+  serverCpuMs: number;
+  wallMs: number;
+  bytes: number;
+  messageBytes: number;
+  complete: boolean;
+};
 
 export type CatchUpResult = {
   missed: number;
@@ -22,7 +30,12 @@ export type CatchUpResult = {
   /** Medians over the rounds. */
   wallMs: number;
   serverCpuMs: number;
+  /** On the wire. */
   bytes: number;
+  /** The WebSocket messages inflated. */
+  messageBytes: number;
+  /** The Sec-WebSocket-Extensions the server accepted ('' for none). */
+  extensions: string;
   serverCpuMinMs: number;
   serverCpuMaxMs: number;
   /**
@@ -70,14 +83,15 @@ export async function catchUpRun(
     const warmPer = Math.ceil(plan.warm / plan.writers);
     const missedPer = Math.ceil(plan.missed / plan.writers);
     const samples: CatchUpRound[] = [];
+    let extensions = '';
     try {
-      await wp.request('burst', { perClient: warmPer });
+      await wp.request('burst', { perClient: warmPer, text: 'chat' });
       await new Promise((r) => setTimeout(r, 500));
       // The segment the reader holds when it goes offline (Commonroom).
       let heldSegment = reader.channel.kind === 'commonroom' ? reader.channel.segment : 0;
       for (let i = 0; i < rounds; i++) {
         await rp.request('detach');
-        await wp.request('burst', { perClient: missedPer, firstSeq: warmPer + i * missedPer });
+        await wp.request('burst', { perClient: missedPer, firstSeq: warmPer + i * missedPer, text: 'chat' });
         let channel: Record<string, unknown> = {};
         if (setup && reader.cookie && reader.channel.kind === 'commonroom') {
           const res = await fetch(
@@ -89,7 +103,9 @@ export async function catchUpRun(
           heldSegment = conversation.segment;
         }
         const cpu0 = await server.cpuUs();
-        const r = await rp.request<{ results: { ms: number; bytes: number }[] }>('reattach', {
+        const r = await rp.request<{
+          results: { ms: number; bytes: number; messageBytes: number; extensions: string }[];
+        }>('reattach', {
           port: server.port,
           channel,
         });
@@ -101,8 +117,10 @@ export async function catchUpRun(
           serverCpuMs: round2((cpu1 - cpu0) / 1000),
           wallMs: round2(first?.ms ?? 0),
           bytes: first?.bytes ?? 0,
+          messageBytes: first?.messageBytes ?? 0,
           complete: (counts[0] ?? 0) >= total,
         });
+        extensions = first?.extensions ?? '';
       }
     } finally {
       await readerLoad.close();
@@ -115,6 +133,8 @@ export async function catchUpRun(
       wallMs: round2(median(samples.map((s) => s.wallMs))),
       serverCpuMs: round2(median(cpu)),
       bytes: Math.round(median(samples.map((s) => s.bytes))),
+      messageBytes: Math.round(median(samples.map((s) => s.messageBytes))),
+      extensions,
       serverCpuMinMs: Math.min(...cpu),
       serverCpuMaxMs: Math.max(...cpu),
       firstServerCpuMs: cpu[0] ?? 0,

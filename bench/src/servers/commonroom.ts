@@ -13,6 +13,7 @@ export const ADMIN = { email: 'admin@bench.test', password: 'bench-admin-passwor
 export async function startCommonroom(
   dataDir: string,
   limits: Partial<ServerLimits>,
+  o: { compression: boolean } = { compression: true },
 ): Promise<RunningServer> {
   const config = parseConfig({
     DATA_DIR: dataDir,
@@ -25,6 +26,7 @@ export async function startCommonroom(
     LOG_LEVEL: 'info',
     // The cold-start figure serves its own build of the PWA (undefined: the default, client/dist).
     CLIENT_DIST: process.env.BENCH_CLIENT_DIST,
+    WS_COMPRESSION: o.compression ? 'on' : 'off',
   });
   config.limits = { ...config.limits, ...limits };
   const log = pino({ level: 'info' }, pino.destination({ dest: join(dataDir, 'server.log'), sync: false }));
