@@ -56,75 +56,127 @@ export type FrameOf<T extends Frame['type']> = Extract<Frame, { type: T }>;
 const SHORT = 200;
 
 function writeFrame(e: encoding.Encoder, f: Frame): void {
+  const payload = writeFrameHead(e, f);
+  if (payload) encoding.writeUint8Array(e, payload);
+}
+
+/**
+ * Writes a frame up to its payload's bytes (the length included) and returns the payload, if it has one,
+ * so callers can place it straight into the message's buffer: subscription answers are mostly payload,
+ * and a herd of sockets shares one cached payload.
+ */
+function writeFrameHead(e: encoding.Encoder, f: Frame): Uint8Array | null {
   encoding.writeVarUint(e, FRAME[f.type]);
   switch (f.type) {
     case 'hello':
       encoding.writeVarUint(e, f.version);
       encoding.writeVarString(e, f.client);
-      return;
+      return null;
     case 'welcome':
       encoding.writeVarUint(e, f.version);
       encoding.writeVarString(e, f.userId);
       encoding.writeVarUint(e, f.serverTime);
-      return;
+      return null;
     case 'sync':
       encoding.writeVarString(e, f.doc);
       encoding.writeVarUint(e, f.ref);
       encoding.writeVarUint(e, f.syncType);
       encoding.writeVarUint(e, f.actions?.length ?? 0);
       for (const a of f.actions ?? []) encoding.writeVarString(e, a);
-      encoding.writeVarUint8Array(e, f.payload);
-      return;
+      encoding.writeVarUint(e, f.payload.length);
+      return f.payload;
     case 'ack':
       encoding.writeVarUint(e, f.ref);
-      return;
+      return null;
     case 'reject':
       encoding.writeVarUint(e, f.ref);
       encoding.writeVarString(e, f.doc);
       encoding.writeVarString(e, f.code);
       encoding.writeVarString(e, f.message);
-      return;
+      return null;
     case 'unsubscribe':
       encoding.writeVarString(e, f.doc);
-      return;
+      return null;
     case 'revoked':
       encoding.writeVarString(e, f.doc);
       encoding.writeVarString(e, f.reason);
-      return;
+      return null;
     case 'presenceSet':
       encoding.writeVarString(e, f.status);
       encoding.writeVarString(e, f.text);
-      return;
+      return null;
     case 'presence':
       encoding.writeVarString(e, f.userId);
       encoding.writeVarString(e, f.status);
       encoding.writeVarString(e, f.text);
       encoding.writeVarUint(e, f.lastSeen);
-      return;
+      return null;
     case 'typingSet':
       encoding.writeVarString(e, f.conversationId);
-      return;
+      return null;
     case 'typing':
       encoding.writeVarString(e, f.conversationId);
       encoding.writeVarString(e, f.userId);
-      return;
+      return null;
     case 'notice':
       encoding.writeVarString(e, f.kind);
       encoding.writeVarString(e, f.json);
-      return;
+      return null;
     case 'error':
       encoding.writeVarString(e, f.code);
       encoding.writeVarString(e, f.message);
-      return;
+      return null;
   }
+}
+
+const varUintSize = (n: number): number => {
+  let size = 1;
+  for (let v = n; v > 0x7f; v = Math.floor(v / 128)) size++;
+  return size;
+};
+
+/** lib0's varuint, written into a buffer sized for it. */
+const putVarUint = (buf: Uint8Array, at: number, n: number): number => {
+  let v = n;
+  let i = at;
+  while (v > 0x7f) {
+    buf[i++] = 0x80 | (v & 0x7f);
+    v = Math.floor(v / 128);
+  }
+  buf[i++] = v;
+  return i;
+};
+
+/**
+ * The frames' bytes in one buffer of exactly their size, after `prefix` (a count) if given. Each payload
+ * is copied once, straight from where it is (lib0's encoder would copy it into its chunks, then again into
+ * the result).
+ */
+function encodeExact(frames: readonly Frame[], prefix: number | null): Uint8Array {
+  const pieces: Uint8Array[] = [];
+  let e = encoding.createEncoder();
+  for (const f of frames) {
+    const payload = writeFrameHead(e, f);
+    if (payload && payload.length > 0) {
+      pieces.push(encoding.toUint8Array(e), payload);
+      e = encoding.createEncoder();
+    }
+  }
+  if (encoding.length(e) > 0) pieces.push(encoding.toUint8Array(e));
+  let size = prefix === null ? 0 : varUintSize(prefix);
+  for (const p of pieces) size += p.length;
+  const out = new Uint8Array(size);
+  let at = prefix === null ? 0 : putVarUint(out, 0, prefix);
+  for (const p of pieces) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** Encodes frames as one WebSocket message: a count, then each frame. */
 export function encodeMessage(frames: readonly Frame[]): Uint8Array {
-  const e = encoding.createEncoder();
-  encoding.writeVarUint(e, frames.length);
-  for (const f of frames) writeFrame(e, f);
-  return encoding.toUint8Array(e);
+  return encodeExact(frames, frames.length);
 }
 
 /** Frames encoded once (for many sockets), to be joined with others into messages by `joinFrames`. */
@@ -132,9 +184,7 @@ export type EncodedFrames = { readonly count: number; readonly bytes: Uint8Array
 
 /** Encodes frames without the message's count, so the result can be joined with other encoded frames. */
 export function encodeFrames(frames: readonly Frame[]): EncodedFrames {
-  const e = encoding.createEncoder();
-  for (const f of frames) writeFrame(e, f);
-  return { count: frames.length, bytes: encoding.toUint8Array(e) };
+  return { count: frames.length, bytes: encodeExact(frames, null) };
 }
 
 /**
@@ -162,10 +212,14 @@ export function joinFrames(
       count += p.count;
       size += p.bytes.length;
     }
-    const e = encoding.createEncoder();
-    encoding.writeVarUint(e, count);
-    for (let k = i; k < j; k++) encoding.writeUint8Array(e, (parts[k] as EncodedFrames).bytes);
-    out.push(encoding.toUint8Array(e));
+    const message = new Uint8Array(varUintSize(count) + size);
+    let at = putVarUint(message, 0, count);
+    for (let k = i; k < j; k++) {
+      const bytes = (parts[k] as EncodedFrames).bytes;
+      message.set(bytes, at);
+      at += bytes.length;
+    }
+    out.push(message);
     i = j;
   }
   return out;
