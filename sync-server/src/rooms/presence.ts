@@ -1,9 +1,10 @@
-import type { FrameOf } from '@commonroom/protocol';
+import { LIMITS, encodeFrames, type EncodedFrames, type FrameOf } from '@commonroom/protocol';
 
 /** Online/away/busy, a custom status line and last seen. Ephemeral: held in memory, never stored (P9). */
 export const PRESENCE_STATUSES = new Set(['online', 'away', 'busy']);
 
-type Entry = { sockets: number; status: string; text: string; lastSeen: number };
+/** `encoded`: the entry's frame as sent, kept until the entry changes (see snapshotParts). */
+type Entry = { sockets: number; status: string; text: string; lastSeen: number; encoded: Uint8Array | null };
 
 export type Presence = ReturnType<typeof createPresence>;
 
@@ -19,8 +20,15 @@ export function createPresence(now: () => number) {
   return {
     /** Returns true when the user just came online. */
     connect(userId: string): boolean {
-      const e = users.get(userId) ?? { sockets: 0, status: 'online', text: '', lastSeen: now() };
+      const e = users.get(userId) ?? {
+        sockets: 0,
+        status: 'online',
+        text: '',
+        lastSeen: now(),
+        encoded: null,
+      };
       e.sockets++;
+      e.encoded = null;
       e.lastSeen = now();
       users.set(userId, e);
       return e.sockets === 1;
@@ -30,6 +38,7 @@ export function createPresence(now: () => number) {
       const e = users.get(userId);
       if (!e) return false;
       e.sockets = Math.max(0, e.sockets - 1);
+      e.encoded = null;
       e.lastSeen = now();
       return e.sockets === 0;
     },
@@ -38,14 +47,41 @@ export function createPresence(now: () => number) {
       if (!e) return;
       e.status = status;
       e.text = text;
+      e.encoded = null;
       e.lastSeen = now();
     },
     frameFor(userId: string): FrameOf<'presence'> | null {
       const e = users.get(userId);
       return e ? frame(userId, e) : null;
     },
-    snapshot(): FrameOf<'presence'>[] {
-      return [...users].map(([id, e]) => frame(id, e));
+    /**
+     * Everyone's presence as a WELCOME carries it, in parts of at most `maxFramesPerMessage` frames. Each
+     * person's frame is encoded once until it changes: a college has thousands, and in a reconnect storm a
+     * thousand WELCOMEs a second each encoded all of them anew.
+     */
+    snapshotParts(): EncodedFrames[] {
+      const parts: EncodedFrames[] = [];
+      let chunk: Uint8Array[] = [];
+      let size = 0;
+      const close = (): void => {
+        const bytes = new Uint8Array(size);
+        let at = 0;
+        for (const b of chunk) {
+          bytes.set(b, at);
+          at += b.length;
+        }
+        parts.push({ count: chunk.length, bytes });
+        chunk = [];
+        size = 0;
+      };
+      for (const [id, e] of users) {
+        e.encoded ??= encodeFrames([frame(id, e)]).bytes;
+        chunk.push(e.encoded);
+        size += e.encoded.length;
+        if (chunk.length === LIMITS.maxFramesPerMessage) close();
+      }
+      if (chunk.length > 0) close();
+      return parts;
     },
   };
 }

@@ -236,8 +236,8 @@ export function createSocketHub(deps: {
         const cameOnline = presence.connect(auth.userId);
         session.send([
           { type: 'welcome', version: PROTOCOL_VERSION, userId: auth.userId, serverTime: now() },
-          ...presence.snapshot(),
         ]);
+        for (const part of presence.snapshotParts()) session.sendEncoded(part);
         if (cameOnline) announcePresence(auth.userId);
         return;
       }
