@@ -23,6 +23,7 @@ async function connectAll(
   specs: ClientSpec[],
   apply: boolean,
   parallel: number,
+  deflate: boolean,
 ): Promise<number> {
   let failed = 0;
   let next = 0;
@@ -30,7 +31,7 @@ async function connectAll(
     while (next < specs.length) {
       const spec = specs[next++];
       if (!spec) break;
-      const client = connectClient(kind, port, spec, { apply });
+      const client = connectClient(kind, port, spec, { apply, deflate });
       const h: Held = { spec, client, seen: new Set() };
       try {
         await client.ready;
@@ -359,6 +360,7 @@ serveParent({
       m.clients as ClientSpec[],
       m.apply === true,
       (m.parallel as number) ?? 20,
+      m.deflate === true,
     );
     return { connected: held.length, failed, ms: performance.now() - t0 };
   },

@@ -159,6 +159,18 @@ async function commonroomOnly<T>(id: string, title: string, f: () => Promise<T>)
   }
 }
 
+// Commonroom: memory per socket for sockets that negotiated permessage-deflate and got compressed answers,
+// against the same sockets without it (separate servers). The idle figure's clients offer no compression.
+await commonroomOnly('deflatemem', 'memory per socket with permessage-deflate', async () => {
+  const plan = { sockets: quick ? 100 : 1_000, channels: 10, procs: quick ? 1 : 2 };
+  const plain = await idleRun('commonroom', { ...plan, compressed: { history: 100, deflate: false } }, opts);
+  const deflate = await idleRun('commonroom', { ...plan, compressed: { history: 100, deflate: true } }, opts);
+  return {
+    plain,
+    deflate,
+    zlibPerSocketKB: Math.round((deflate.rssPerSocketKB - plain.rssPerSocketKB) * 10) / 10,
+  };
+});
 // Reconnect storm: 1,000 devices × 5 of 50 channels with 5,000-message histories come back at once.
 // Commonroom only (see scenarios/storm.ts and the report's setup text for why).
 await commonroomOnly('storm', 'reconnect storm', () =>

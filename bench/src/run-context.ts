@@ -111,7 +111,8 @@ export async function connectLoad(
   port: number,
   specs: ClientSpec[],
   count: number,
-  opts: { apply: boolean; parallel?: number },
+  /** deflate: the clients offer permessage-deflate and compress what they send, as browsers do. */
+  opts: { apply: boolean; parallel?: number; deflate?: boolean },
 ): Promise<LoadProcs> {
   const procs = Array.from({ length: count }, () => spawnChild('./client-proc.ts', []));
   // Process start-up (the tsx loader) is not part of any figure.
@@ -127,6 +128,7 @@ export async function connectLoad(
           clients: specs.filter((_, j) => j % count === i),
           apply: opts.apply,
           parallel: opts.parallel ?? 20,
+          deflate: opts.deflate === true,
         },
         600_000,
       ),

@@ -7,6 +7,13 @@ import type { ServerKind } from '../servers/types.ts';
  * sync of one document; y-websocket: sync of one document), then stay quiet. Server memory is read after
  * a full GC before and after. Commonroom allows 10 sockets per person, so there is one account per 10
  * sockets.
+ *
+ * `compressed` (Commonroom): what permessage-deflate costs per socket. Each channel first gets `history`
+ * messages of chat text from one writer, whose document every socket then follows as well, so every
+ * socket's subscription answer is over the compression threshold; the sockets offer permessage-deflate and
+ * compress what they send (HELLO included), as browsers do. So the server holds a deflate and an inflate
+ * stream for each, as it would for a browser that has opened a channel. Run with and without `deflate` on
+ * separate servers, the difference is the zlib memory per socket.
  */
 export type IdleResult = {
   sockets: number;
@@ -21,19 +28,48 @@ export type IdleResult = {
 
 export async function idleRun(
   kind: ServerKind,
-  plan: { sockets: number; channels: number; procs: number },
+  plan: {
+    sockets: number;
+    channels: number;
+    procs: number;
+    compressed?: { history: number; deflate: boolean };
+  },
   opts: Options,
 ): Promise<IdleResult> {
   const server = await startServer(kind, opts);
   try {
     const accounts = kind === 'commonroom' ? Math.ceil(plan.sockets / 10) : plan.sockets;
-    const { specs: base } = await clientSpecs(kind, server.port, accounts, plan.channels, () => []);
+    const c = plan.compressed;
+    // With history, every socket follows its channel's writer too: the first account of the channel.
+    const { specs: base, setup } = await clientSpecs(kind, server.port, accounts, plan.channels, (ch, s) => {
+      const writer = c ? s.users.find((u) => u.channel === ch) : undefined;
+      return writer ? [writer.id] : [];
+    });
+    if (c && setup) {
+      const writers = setup.channels.map((_, ch) => base.find((b, i) => setup.users[i]?.channel === ch));
+      const load = await connectLoad(
+        kind,
+        server.port,
+        writers.filter((w) => w !== undefined),
+        1,
+        { apply: false },
+      );
+      try {
+        await load.procs[0]?.request('burst', { perClient: c.history, text: 'chat' }, 300_000);
+      } finally {
+        await load.close();
+      }
+    }
     const specs =
       kind === 'commonroom'
         ? Array.from({ length: plan.sockets }, (_, i) => ({ ...(base[i % accounts] ?? base[0]!), index: i }))
         : base;
     const before = await server.memory();
-    const load = await connectLoad(kind, server.port, specs, plan.procs, { apply: false, parallel: 25 });
+    const load = await connectLoad(kind, server.port, specs, plan.procs, {
+      apply: false,
+      parallel: 25,
+      deflate: c?.deflate === true,
+    });
     try {
       await new Promise((r) => setTimeout(r, 1000));
       const after = await server.memory();
