@@ -57,13 +57,42 @@ export function docStoreSuite(name: string, make: () => { store: DocStore; close
       const doc = new Y.Doc();
       for (let i = 0; i < 5; i++) store.appendBatch([{ doc: 'A', data: update(`m${i}`, doc).u }]);
       const { lastId } = store.load('A');
-      store.compact('A', lastId, Y.encodeStateAsUpdate(doc));
+      store.compact('A', lastId, Y.encodeStateAsUpdate(doc), Y.encodeStateVector(doc));
       const later = update('after', doc);
       store.appendBatch([{ doc: 'A', data: later.u }]);
       expect(store.count('A')).toBe(2);
       const replay = new Y.Doc();
       for (const u of store.load('A').updates) Y.applyUpdate(replay, u);
       expect(replay.getArray('msgs').toJSON()).toEqual(doc.getArray('msgs').toJSON());
+      close?.();
+    });
+
+    it('head: the number of updates and the newest id, the same as loading them says', () => {
+      const { store, close } = make();
+      expect(store.head('A')).toEqual({ count: 0, lastId: 0 });
+      const doc = new Y.Doc();
+      for (let i = 0; i < 3; i++) store.appendBatch([{ doc: 'A', data: update(`m${i}`, doc).u }]);
+      store.appendBatch([{ doc: 'B', data: update('b').u }]);
+      expect(store.head('A')).toEqual({ count: 3, lastId: store.load('A').lastId });
+      store.compact('A', store.load('A').lastId, Y.encodeStateAsUpdate(doc), Y.encodeStateVector(doc));
+      expect(store.head('A')).toEqual({ count: 1, lastId: store.load('A').lastId });
+      close?.();
+    });
+
+    it('a compacted state alone comes with its state vector; once anything is stored after it, without', () => {
+      const { store, close } = make();
+      const doc = new Y.Doc();
+      for (let i = 0; i < 3; i++) store.appendBatch([{ doc: 'A', data: update(`m${i}`, doc).u }]);
+      expect(store.load('A').stateVector).toBeUndefined();
+      const sv = Y.encodeStateVector(doc);
+      store.compact('A', store.load('A').lastId, Y.encodeStateAsUpdate(doc), sv);
+      expect([...(store.load('A').stateVector ?? [])]).toEqual([...sv]);
+      store.appendBatch([{ doc: 'A', data: update('later', doc).u }]);
+      expect(store.load('A').stateVector).toBeUndefined();
+      expect(store.load('B').stateVector).toBeUndefined();
+      // Compacted again (later updates included): the new state vector.
+      store.compact('A', store.load('A').lastId, Y.encodeStateAsUpdate(doc), Y.encodeStateVector(doc));
+      expect([...(store.load('A').stateVector ?? [])]).toEqual([...Y.encodeStateVector(doc)]);
       close?.();
     });
 

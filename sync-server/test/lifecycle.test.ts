@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
 import { parseConfig } from '../src/config.ts';
 import { createCommonroomServer } from '../src/server.ts';
 import { addUser, channel, eventually, loginAdmin, startServer, texts } from './harness.ts';
@@ -88,7 +89,7 @@ describe('server lifecycle', () => {
     rmSync(ts.dataDir, { recursive: true, force: true });
   });
 
-  it('idle documents leave memory; documents with many updates are compacted on load', async () => {
+  it('idle documents leave memory stored compacted; documents with many updates (left by a crash) are compacted on load', async () => {
     const ts = await startServer({ limits: { idleDocMs: 50, compactAfterUpdates: 10 } });
     try {
       const admin = await loginAdmin(ts);
@@ -104,12 +105,30 @@ describe('server lifecycle', () => {
       user.engine.disconnect();
       admin.disconnect();
       await eventually(() => expect(ts.server.internals.rooms.loadedCount()).toBe(0));
-      // Loading it again (a reader subscribes) compacts it in the background.
+      // Leaving memory stored it as one update.
+      expect(ts.server.internals.store.count(doc)).toBe(1);
+      // Updates stored while nothing held it in memory (as a process killed before it compacted leaves
+      // them; written to the store directly here): loading it again compacts it in the background.
+      const { updates } = ts.server.internals.store.load(doc);
+      const replica = new Y.Doc();
+      for (const u of updates) Y.applyUpdate(replica, u);
+      const before = Y.encodeStateVector(replica);
+      for (let i = 0; i < 11; i++) replica.getMap('read').set(`device-${i}`, i);
+      ts.server.internals.store.appendBatch([{ doc, data: Y.encodeStateAsUpdate(replica, before) }]);
+      for (let i = 0; i < 10; i++) {
+        const sv = Y.encodeStateVector(replica);
+        replica.getMap('read').set(`device-${i + 11}`, i);
+        ts.server.internals.store.appendBatch([{ doc, data: Y.encodeStateAsUpdate(replica, sv) }]);
+      }
+      expect(ts.server.internals.store.count(doc)).toBe(12);
       const reader = await addUser(ts, admin, 'student');
       await reader.engine.open(general);
       await reader.engine.settled();
       await eventually(() => expect(ts.server.internals.store.count(doc)).toBe(1));
       expect(texts(reader.engine, general)).toHaveLength(30);
+      const compacted = new Y.Doc();
+      Y.applyUpdate(compacted, ts.server.internals.store.load(doc).updates[0] ?? new Uint8Array());
+      expect(compacted.getMap('read').toJSON()).toEqual(replica.getMap('read').toJSON());
     } finally {
       await ts.destroy();
     }

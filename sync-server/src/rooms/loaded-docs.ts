@@ -7,12 +7,19 @@ import type { Session } from './session.ts';
 /**
  * Documents held in memory while someone uses them. Loading replays the stored updates; a document with many
  * updates is compacted right after loading, one document at a time, off the request path. Idle documents
- * leave memory.
+ * leave memory, and a document leaving memory (idle, or the server stopping) is stored as one update
+ * holding its state, so the next load reads one row and can answer a device holding nothing with it.
  */
 export type LoadedDoc = {
   name: string;
   parsed: DocName;
+  /**
+   * The document, replayed from storage on first use: one stored with its state vector (compacted) can
+   * answer a device that holds nothing without it (`get`), and a reader may never need more.
+   */
   doc: Y.Doc;
+  /** `doc` if it was built, without building it. */
+  built(): Y.Doc | null;
   subscribers: Set<Session>;
   /** Updates applied in memory whose commit has not finished. While > 0 the document stays loaded. */
   inFlight: number;
@@ -42,6 +49,15 @@ type Answers = {
 /** A reconnecting college sends the same state vectors for the same documents; a few answers are kept. */
 const MAX_CACHED_DIFFS = 4;
 const MAX_CACHED_DIFF_BYTES = 128 * 1024;
+/**
+ * The state vector of a device that holds nothing of a document (`Y.encodeStateVector` of an empty doc),
+ * as `answers` keys it. A document loaded from one stored update answers it with that update.
+ */
+const EMPTY_SV_KEY = '\x00';
+/** A stored update larger than this is not kept beside the loaded document as that answer. */
+const MAX_STORED_ANSWER_BYTES = 1024 * 1024;
+/** Stopping the server stores the loaded documents compacted, the most recently loaded first, for this long. */
+const SHUTDOWN_COMPACTION_MS = 2_000;
 
 export type Timers = {
   setTimeout: (fn: () => void, ms: number) => ReturnType<typeof setTimeout>;
@@ -61,15 +77,57 @@ export function createLoadedDocs(deps: {
   const compactQueue: string[] = [];
   let compacting = false;
 
-  const readStored = (name: string): { doc: Y.Doc; count: number; lastId: number } => {
-    const { updates, lastId } = deps.store.load(name);
+  const replay = (name: string, updates: readonly Uint8Array[]): Y.Doc => {
     // A guid of our own: Yjs's default draws 31 random numbers, one getRandomValues call each, which was
     // a tenth of the server's CPU when a restarted server loaded every document of a reconnect storm.
     const doc = new Y.Doc({ gc: true, guid: name });
     doc.transact(() => {
       for (const u of updates) Y.applyUpdate(doc, u);
     });
-    return { doc, count: updates.length, lastId };
+    return doc;
+  };
+
+  const readStored = (
+    name: string,
+  ): { doc: Y.Doc; count: number; lastId: number; only: Uint8Array | null } => {
+    const { updates, lastId } = deps.store.load(name);
+    return {
+      doc: replay(name, updates),
+      count: updates.length,
+      lastId,
+      only: updates.length === 1 ? (updates[0] ?? null) : null,
+    };
+  };
+
+  /**
+   * A document read from exactly one stored update: that update is the whole state, so it is the step 2
+   * for a device holding nothing, until the document changes (`watch` drops it with the other answers).
+   * Encoding it again was as costly as reading it, for every document a new device opens after a restart.
+   */
+  const keepStoredAnswer = (l: LoadedDoc, only: Uint8Array | null): void => {
+    if (only && only.length <= MAX_STORED_ANSWER_BYTES) l.cached.diffs.set(EMPTY_SV_KEY, only);
+  };
+
+  /** Compacts `doc` (read or held in memory) in storage: its state and state vector replace rows ≤ `lastId`. */
+  const compactStored = (name: string, lastId: number, doc: Y.Doc): void =>
+    deps.store.compact(name, lastId, Y.encodeStateAsUpdate(doc), Y.encodeStateVector(doc));
+
+  /**
+   * Replaces the stored updates of a document leaving memory by one holding its state. Only when memory
+   * and storage agree: nothing applied is still committing (`inFlight`), and no refused update is held
+   * (`stale`); every stored update up to the newest is in memory then, since all of them were either
+   * read at load or applied before being committed. Synchronous, so no write can come in between.
+   */
+  const storeCompacted = (l: LoadedDoc): void => {
+    const doc = l.built();
+    // Never built: nothing changed since it was read.
+    if (!doc || l.stale || l.inFlight > 0) return;
+    try {
+      const { count, lastId } = deps.store.head(l.name);
+      if (count > 1) compactStored(l.name, lastId, doc);
+    } catch (err) {
+      deps.onError(err, l.name);
+    }
   };
 
   const compactNext = (): void => {
@@ -80,7 +138,7 @@ export function createLoadedDocs(deps: {
     }
     try {
       const { doc, count, lastId } = readStored(name);
-      if (count > 1) deps.store.compact(name, lastId, Y.encodeStateAsUpdate(doc));
+      if (count > 1) compactStored(name, lastId, doc);
       doc.destroy();
     } catch (err) {
       deps.onError(err, name);
@@ -98,8 +156,8 @@ export function createLoadedDocs(deps: {
   };
 
   /** Any transaction (an applied update, an index append, a reload) may change what the answers hold. */
-  const watch = (l: LoadedDoc): void => {
-    l.doc.on('afterTransaction', () => {
+  const watch = (l: LoadedDoc, doc: Y.Doc): void => {
+    doc.on('afterTransaction', () => {
       l.cached.step1 = null;
       l.cached.diffs.clear();
     });
@@ -114,11 +172,29 @@ export function createLoadedDocs(deps: {
     }
     const parsed = parseDocName(name);
     if (!parsed) throw new Error(`not a document name: ${name}`);
-    const { doc, count } = readStored(name);
+    const { updates, stateVector } = deps.store.load(name);
+    const count = updates.length;
+    let doc: Y.Doc | null = null;
+    let toReplay: readonly Uint8Array[] | null = updates;
+    const build = (): Y.Doc => {
+      const d = replay(name, toReplay ?? []);
+      doc = d;
+      toReplay = null;
+      // Watched after the replay, which must not drop the answers kept from the stored state.
+      watch(loaded, d);
+      return d;
+    };
     const loaded: LoadedDoc = {
       name,
       parsed,
-      doc,
+      get doc(): Y.Doc {
+        return doc ?? build();
+      },
+      set doc(d: Y.Doc) {
+        doc = d;
+        toReplay = null;
+      },
+      built: () => doc,
       subscribers: new Set(),
       inFlight: 0,
       uncommitted: [],
@@ -128,7 +204,14 @@ export function createLoadedDocs(deps: {
       olderIds: null,
       stale: false,
     };
-    watch(loaded);
+    keepStoredAnswer(loaded, count === 1 ? (updates[0] ?? null) : null);
+    // Compacted with its state vector: the server's step 1 without replaying anything. Otherwise the
+    // replay happens now, so a stored update that cannot be read fails here, as it always did.
+    if (stateVector)
+      loaded.cached.step1 = encodeFrames([
+        { type: 'sync', doc: name, ref: 0, syncType: SYNC_STEP1, payload: stateVector },
+      ]);
+    else build();
     docs.set(name, loaded);
     if (count > deps.compactAfter) scheduleCompaction(name);
     return loaded;
@@ -140,7 +223,8 @@ export function createLoadedDocs(deps: {
       l.idleTimer = null;
       if (l.subscribers.size === 0 && l.inFlight === 0 && docs.get(l.name) === l) {
         docs.delete(l.name);
-        l.doc.destroy();
+        storeCompacted(l);
+        l.built()?.destroy();
       }
     }, deps.idleMs);
   };
@@ -150,15 +234,16 @@ export function createLoadedDocs(deps: {
    * Used after an update was refused, because Yjs cannot un-apply one (docs/THREAT_MODEL.md T12).
    */
   const reload = (l: LoadedDoc): void => {
-    const { doc } = readStored(l.name);
+    const { doc, only } = readStored(l.name);
     for (const u of l.uncommitted) Y.applyUpdate(doc, u);
-    l.doc.destroy();
+    l.built()?.destroy();
     l.doc = doc;
     l.cached.step1 = null;
     l.cached.diffs.clear();
     l.messageIds = null;
     l.stale = false;
-    watch(l);
+    watch(l, doc);
+    if (l.uncommitted.length === 0) keepStoredAnswer(l, only);
   };
 
   /**
@@ -218,10 +303,17 @@ export function createLoadedDocs(deps: {
     step1Of,
     loadedCount: () => docs.size,
     all: () => docs.values(),
+    /**
+     * Drops every document; called once commits are drained. Documents still loaded are stored compacted
+     * (as if they had gone idle), the most recently loaded first, for at most SHUTDOWN_COMPACTION_MS: a
+     * restart then reads one row per document it needs first. The rest keep their rows, as after a crash.
+     */
     dispose(): void {
-      for (const l of docs.values()) {
+      const started = performance.now();
+      for (const l of [...docs.values()].reverse()) {
         if (l.idleTimer) deps.timers.clearTimeout(l.idleTimer);
-        l.doc.destroy();
+        if (performance.now() - started < SHUTDOWN_COMPACTION_MS) storeCompacted(l);
+        l.built()?.destroy();
       }
       docs.clear();
       compactQueue.length = 0;

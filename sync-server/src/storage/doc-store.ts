@@ -6,17 +6,25 @@ import type { Db } from './db.ts';
  * every implementation.
  */
 export interface DocStore {
-  /** Every stored update of `doc`, oldest first, and the id of the newest (0 when none). */
-  load(doc: string): { updates: Uint8Array[]; lastId: number };
+  /**
+   * Every stored update of `doc`, oldest first, and the id of the newest (0 when none). When the only
+   * update is a compacted state (nothing stored after it), also the state vector stored with it.
+   */
+  load(doc: string): { updates: Uint8Array[]; lastId: number; stateVector?: Uint8Array };
   /**
    * Appends all entries atomically, running `alongside` in the same transaction (the message projection), so
    * either everything in a group commit is durable or nothing is. Throws if the commit fails.
    */
   appendBatch(entries: readonly { doc: string; data: Uint8Array }[], alongside?: () => void): void;
-  /** Replaces the updates of `doc` with id ≤ `upToId` by one update holding the same state. */
-  compact(doc: string, upToId: number, state: Uint8Array): void;
+  /**
+   * Replaces the updates of `doc` with id ≤ `upToId` by one update holding the same state, and keeps
+   * `stateVector` (that state's) beside it.
+   */
+  compact(doc: string, upToId: number, state: Uint8Array, stateVector: Uint8Array): void;
   /** How many updates `doc` has stored. */
   count(doc: string): number;
+  /** How many updates `doc` has stored and the id of the newest (0 when none), without reading them. */
+  head(doc: string): { count: number; lastId: number };
 }
 
 export function createSqliteDocStore(db: Db, now: () => number = Date.now): DocStore {
@@ -25,8 +33,18 @@ export function createSqliteDocStore(db: Db, now: () => number = Date.now): DocS
   );
   const insert = db.prepare('INSERT INTO doc_updates (doc, data, created_at) VALUES (?, ?, ?)');
   const countDoc = db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM doc_updates WHERE doc = ?');
+  const headDoc = db.prepare<[string], { n: number; last: number | null }>(
+    'SELECT COUNT(*) AS n, MAX(id) AS last FROM doc_updates WHERE doc = ?',
+  );
   const deleteUpTo = db.prepare('DELETE FROM doc_updates WHERE doc = ? AND id <= ?');
   const insertWithId = db.prepare('INSERT INTO doc_updates (id, doc, data, created_at) VALUES (?, ?, ?, ?)');
+  const selectHead = db.prepare<[string], { last_id: number; state_vector: Buffer }>(
+    'SELECT last_id, state_vector FROM doc_heads WHERE doc = ?',
+  );
+  const upsertHead = db.prepare(
+    'INSERT OR REPLACE INTO doc_heads (doc, last_id, state_vector) VALUES (?, ?, ?)',
+  );
+  const view = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
   const append = db.transaction(
     (entries: readonly { doc: string; data: Uint8Array }[], alongside?: () => void) => {
@@ -37,27 +55,35 @@ export function createSqliteDocStore(db: Db, now: () => number = Date.now): DocS
     },
   );
   // The merged state takes the id of the newest update it replaces, so order with later updates is kept.
-  const compact = db.transaction((doc: string, upToId: number, state: Uint8Array) => {
+  const compact = db.transaction((doc: string, upToId: number, state: Uint8Array, sv: Uint8Array) => {
     deleteUpTo.run(doc, upToId);
     insertWithId.run(upToId, doc, Buffer.from(state), now());
+    upsertHead.run(doc, upToId, Buffer.from(sv));
   });
 
   return {
     load(doc) {
       const rows = selectDoc.all(doc);
-      return {
-        updates: rows.map((r) => new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength)),
-        lastId: rows.at(-1)?.id ?? 0,
-      };
+      const updates = rows.map((r) => view(r.data));
+      const lastId = rows.at(-1)?.id ?? 0;
+      // The stored state vector is that of the compacted row with id `last_id`: only that row, alone.
+      const head = rows.length === 1 ? selectHead.get(doc) : undefined;
+      return head && head.last_id === lastId
+        ? { updates, lastId, stateVector: view(head.state_vector) }
+        : { updates, lastId };
     },
     appendBatch(entries, alongside) {
       append(entries, alongside);
     },
-    compact(doc, upToId, state) {
-      compact(doc, upToId, state);
+    compact(doc, upToId, state, stateVector) {
+      compact(doc, upToId, state, stateVector);
     },
     count(doc) {
       return countDoc.get(doc)?.n ?? 0;
+    },
+    head(doc) {
+      const r = headDoc.get(doc);
+      return { count: r?.n ?? 0, lastId: r?.last ?? 0 };
     },
   };
 }
@@ -65,11 +91,16 @@ export function createSqliteDocStore(db: Db, now: () => number = Date.now): DocS
 /** In memory, for tests and tools: same contract, nothing durable. */
 export function createMemoryDocStore(): DocStore {
   const docs = new Map<string, { id: number; data: Uint8Array }[]>();
+  const heads = new Map<string, { lastId: number; sv: Uint8Array }>();
   let nextId = 1;
   return {
     load(doc) {
       const rows = docs.get(doc) ?? [];
-      return { updates: rows.map((r) => r.data), lastId: rows.at(-1)?.id ?? 0 };
+      const lastId = rows.at(-1)?.id ?? 0;
+      const head = heads.get(doc);
+      return rows.length === 1 && head?.lastId === lastId
+        ? { updates: rows.map((r) => r.data), lastId, stateVector: head.sv }
+        : { updates: rows.map((r) => r.data), lastId };
     },
     appendBatch(entries, alongside) {
       const staged = entries.map((e) => ({ doc: e.doc, row: { id: 0, data: e.data.slice() } }));
@@ -81,12 +112,17 @@ export function createMemoryDocStore(): DocStore {
         docs.set(s.doc, rows);
       }
     },
-    compact(doc, upToId, state) {
+    compact(doc, upToId, state, stateVector) {
       const rows = (docs.get(doc) ?? []).filter((r) => r.id > upToId);
       docs.set(doc, [{ id: upToId, data: state.slice() }, ...rows]);
+      heads.set(doc, { lastId: upToId, sv: stateVector.slice() });
     },
     count(doc) {
       return docs.get(doc)?.length ?? 0;
+    },
+    head(doc) {
+      const rows = docs.get(doc) ?? [];
+      return { count: rows.length, lastId: rows.at(-1)?.id ?? 0 };
     },
   };
 }

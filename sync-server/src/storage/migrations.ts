@@ -108,4 +108,13 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX applied_actions_at ON applied_actions(at);
   `,
+  // 3: the state vector of each compacted document, so one loaded from its compacted state alone can answer
+  // a subscription before (or without) replaying it (doc-store.ts `load`).
+  `
+  CREATE TABLE doc_heads (
+    doc TEXT PRIMARY KEY,
+    last_id INTEGER NOT NULL,
+    state_vector BLOB NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
