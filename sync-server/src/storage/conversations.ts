@@ -44,12 +44,6 @@ export function createConversationStore(db: Db, now: () => number) {
   const byId = db.prepare<[string], Raw>('SELECT * FROM conversations WHERE id = ?');
   const byName = db.prepare<[string], Raw>('SELECT * FROM conversations WHERE name = ?');
   const byDmKey = db.prepare<[string], Raw>('SELECT * FROM conversations WHERE dm_key = ?');
-  const visible = db.prepare<[string], Raw>(
-    `SELECT c.* FROM conversations c
-     WHERE c.kind IN ('public','announcement')
-        OR EXISTS (SELECT 1 FROM members m WHERE m.conversation_id = c.id AND m.user_id = ?)
-     ORDER BY c.kind = 'dm', c.name`,
-  );
   const membersOf = db.prepare<[string], { user_id: string }>(
     'SELECT user_id FROM members WHERE conversation_id = ? ORDER BY joined_at, user_id',
   );
@@ -84,8 +78,20 @@ export function createConversationStore(db: Db, now: () => number) {
   const membersSet = (conversationId: string): ReadonlySet<string> =>
     memberSets.get(conversationId) ??
     keep(memberSets, conversationId, new Set(membersOf.all(conversationId).map((r) => r.user_id)));
+  /**
+   * Every channel (all but DMs) by name, as GET /api/conversations starts from on every reconnect: a
+   * query over all conversations per request was a twentieth of the server's work in a reconnect storm.
+   */
+  let channelRows: readonly ConversationRow[] | null = null;
+  const channelList = (): readonly ConversationRow[] => {
+    if (channelRows) return channelRows;
+    const list = all.all().map(fromRaw);
+    if (!db.inTransaction) channelRows = list;
+    return list;
+  };
   const drop = (id: string): void => {
     rows.delete(id);
+    channelRows = null;
   };
 
   return {
@@ -103,11 +109,22 @@ export function createConversationStore(db: Db, now: () => number) {
       const r = byDmKey.get(key);
       return r ? fromRaw(r) : null;
     },
+    /** Public and announcement channels, then the private channels and DMs the user is in. */
     visibleTo(userId: string): ConversationRow[] {
-      return visible.all(userId).map(fromRaw);
+      const mine = ofUser.all(userId).map((r) => r.conversation_id);
+      const member = new Set(mine);
+      const out = channelList().filter(
+        (c) => c.kind === 'public' || c.kind === 'announcement' || member.has(c.id),
+      );
+      // DMs after the channels, in the order they were opened (the order their members joined).
+      for (const id of mine) {
+        const c = this.get(id);
+        if (c?.kind === 'dm') out.push(c);
+      }
+      return out;
     },
     channels(): ConversationRow[] {
-      return all.all().map(fromRaw);
+      return [...channelList()];
     },
     conversationsOf(userId: string): string[] {
       return ofUser.all(userId).map((r) => r.conversation_id);
