@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import {
   LIMITS,
   PROTOCOL_VERSION,
@@ -9,10 +9,10 @@ import {
   type Frame,
 } from '@commonroom/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 import * as Y from 'yjs';
 import { DEFAULT_WS_COMPRESSION } from '../src/config.ts';
-import { deflateOffers } from '../src/ws/deflate.ts';
+import { deflateOffers, deflateOptions, releaseIdleDeflate } from '../src/ws/deflate.ts';
 import { addUser, channel, loginAdmin, seeded, startServer, texts, type TestServer } from './harness.ts';
 import { login } from './raw-client.ts';
 
@@ -146,51 +146,51 @@ describe('P10: permessage-deflate on the sync socket', () => {
     const c = await connect(ts.url, cookie);
     const d = DEFAULT_WS_COMPRESSION;
     expect(c.accepted).toBe(
-      `permessage-deflate; client_max_window_bits=${d.clientMaxWindowBits}; server_max_window_bits=${d.serverMaxWindowBits}`,
+      `permessage-deflate; client_max_window_bits=${d.clientMaxWindowBits}; server_no_context_takeover; server_max_window_bits=${d.serverMaxWindowBits}`,
     );
     c.ws.close();
   });
 
-  it('a large subscription answer arrives intact and compressed on the wire; small frames go uncompressed', async () => {
+  it('large subscription answers arrive intact and compressed on the wire, again after the stream was let go; small frames go uncompressed', async () => {
     const c = await connect(ts.url, cookie);
-    const before = c.messages.length;
-    c.ws.send(
-      encodeMessage([
-        {
-          type: 'sync',
-          doc: docName,
-          ref: 0,
-          syncType: SYNC_STEP1,
-          payload: Y.encodeStateVector(new Y.Doc()),
-        },
-      ]),
-    );
-    await until(() =>
-      c.messages.some((m) => m.frames.some((f) => f.type === 'sync' && f.syncType === SYNC_STEP2)),
-    );
-    // The answer: the whole author document, as the server holds it.
-    const i = c.messages.findIndex((m) =>
-      m.frames.some((f) => f.type === 'sync' && f.syncType === SYNC_STEP2),
-    );
-    const answer = c.messages[i];
-    const step2 = answer?.frames.find((f) => f.type === 'sync' && f.syncType === SYNC_STEP2);
-    if (!answer || step2?.type !== 'sync') throw new Error('no answer');
-    const doc = new Y.Doc();
-    Y.applyUpdate(doc, step2.payload);
-    const got = doc
-      .getArray<{ text: string }>('msgs')
-      .toArray()
-      .map((m) => m.text);
-    expect(got).toEqual(expected);
-    expect(i).toBeGreaterThanOrEqual(before);
-
+    const isAnswer = (m: Client['messages'][number]): boolean =>
+      m.frames.some((f) => f.type === 'sync' && f.syncType === SYNC_STEP2);
+    // Twice: the server drops the socket's deflate stream after the first answer and makes a new one.
+    const answers: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      c.ws.send(
+        encodeMessage([
+          {
+            type: 'sync',
+            doc: docName,
+            ref: 0,
+            syncType: SYNC_STEP1,
+            payload: Y.encodeStateVector(new Y.Doc()),
+          },
+        ]),
+      );
+      await until(() => c.messages.filter(isAnswer).length > round);
+      answers.push(c.messages.findLastIndex(isAnswer));
+    }
     // Data frames on the wire pair one to one with the messages received (no fragmentation here).
     const data = c.wire.filter((f) => f.opcode === 2);
     expect(data).toHaveLength(c.messages.length);
-    const onWire = data[i];
-    expect(answer.bytes).toBeGreaterThan(DEFAULT_WS_COMPRESSION.threshold * 5);
-    expect(onWire?.compressed).toBe(true);
-    expect(onWire?.wireBytes ?? Infinity).toBeLessThan(answer.bytes * 0.6);
+    for (const i of answers) {
+      // The answer: the whole author document, as the server holds it.
+      const answer = c.messages[i];
+      const step2 = answer?.frames.find((f) => f.type === 'sync' && f.syncType === SYNC_STEP2);
+      if (!answer || step2?.type !== 'sync') throw new Error('no answer');
+      const doc = new Y.Doc();
+      Y.applyUpdate(doc, step2.payload);
+      const got = doc
+        .getArray<{ text: string }>('msgs')
+        .toArray()
+        .map((m) => m.text);
+      expect(got).toEqual(expected);
+      expect(answer.bytes).toBeGreaterThan(DEFAULT_WS_COMPRESSION.threshold * 5);
+      expect(data[i]?.compressed).toBe(true);
+      expect(data[i]?.wireBytes ?? Infinity).toBeLessThan(answer.bytes * 0.6);
+    }
     // Everything under the threshold (the WELCOME of an empty workspace, step 1 answers, acks) is sent as is.
     for (const [k, m] of c.messages.entries()) {
       if (m.bytes >= DEFAULT_WS_COMPRESSION.threshold) continue;
@@ -267,7 +267,7 @@ describe('P10: permessage-deflate on the sync socket', () => {
     // ws leaves the parameter out of its offer for `false` (@types/ws allows numbers only): Firefox's offer.
     const c = await connect(ts.url, cookie, { clientMaxWindowBits: false as unknown as number });
     expect(c.accepted).toBe(
-      `permessage-deflate; server_max_window_bits=${DEFAULT_WS_COMPRESSION.serverMaxWindowBits}`,
+      `permessage-deflate; server_no_context_takeover; server_max_window_bits=${DEFAULT_WS_COMPRESSION.serverMaxWindowBits}`,
     );
     c.ws.close();
   });
@@ -308,5 +308,38 @@ describe('deflateOffers', () => {
       ).map((o) => Object.fromEntries(o)),
     ).toEqual([{ client_max_window_bits: true }, { server_max_window_bits: '10' }]);
     expect(deflateOffers(undefined)).toEqual([]);
+  });
+});
+
+describe('releaseIdleDeflate', () => {
+  it('drops the deflate stream once the sender is idle; the next compressed message still arrives intact', async () => {
+    const wss = new WebSocketServer({ port: 0, perMessageDeflate: deflateOptions(DEFAULT_WS_COMPRESSION) });
+    await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+    const server = new Promise<WebSocket>((resolve) => wss.once('connection', resolve));
+    const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
+    const got: string[] = [];
+    client.on('message', (d: Buffer) => got.push(d.toString()));
+    const ws = await server;
+    const stream = (): unknown =>
+      (ws as unknown as { _extensions: Record<string, { _deflate: unknown }> })._extensions[
+        'permessage-deflate'
+      ]?._deflate;
+    const texts = ['first ', 'second '].map((w) => w.repeat(500));
+    for (const text of texts) {
+      await new Promise<void>((resolve, reject) =>
+        ws.send(text, { compress: true }, (err) => {
+          if (err) return reject(err);
+          // Still held here: ws made it for this message.
+          expect(stream()).not.toBeNull();
+          releaseIdleDeflate(ws);
+          resolve();
+        }),
+      );
+      expect(stream()).toBeNull();
+    }
+    await until(() => got.length === 2);
+    expect(got).toEqual(texts);
+    client.close();
+    wss.close();
   });
 });

@@ -3,6 +3,8 @@ import type { MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { SessionStore } from '../storage/sessions.ts';
 import type { UserStore } from '../storage/users.ts';
+import type WebSocket from 'ws';
+import { releaseIdleDeflate } from '../ws/deflate.ts';
 import type { Connection, SocketHub } from '../ws/socket-hub.ts';
 import type { HonoEnv } from './env.ts';
 import type { SESSION_COOKIE } from './guards.ts';
@@ -35,18 +37,21 @@ export function syncRoute(d: {
     let conn: Connection | null = null;
     return {
       onOpen(_evt, ws) {
-        const raw = ws.raw as { bufferedAmount?: number } | undefined;
+        // node-server's socket is ws's WebSocket. Sent on it directly: node-server's send passes
+        // `{ compress: opts?.compress }`, and an undefined there overrides ws's default, so nothing would be
+        // compressed; nor can it take a callback.
+        const raw = ws.raw as WebSocket;
         conn = d.hub.open(
           {
-            // Said for each message: node-server's send passes `{ compress: opts?.compress }` to ws, where an
-            // undefined overrides ws's default (true), so nothing would be compressed; and ws applies its
-            // own threshold only without context takeover. Small messages leave as they are (no zlib
-            // stream is made for a socket that only ever gets small ones).
-            send: (data) =>
-              ws.send(data as Uint8Array<ArrayBuffer>, { compress: data.byteLength >= d.compressFrom }),
+            // Small messages leave as they are (ws applies its own threshold only without context
+            // takeover); after a compressed one the socket's zlib stream is let go (ws/deflate.ts).
+            send: (data) => {
+              const compress = data.byteLength >= d.compressFrom;
+              raw.send(data, { compress }, compress ? () => releaseIdleDeflate(raw) : undefined);
+            },
             close: (code, reason) => ws.close(code, reason),
             get bufferedAmount() {
-              return raw?.bufferedAmount ?? 0;
+              return raw.bufferedAmount;
             },
           },
           { userId: user.id, tokenHash: user.tokenHash, expiresAt: user.expiresAt },

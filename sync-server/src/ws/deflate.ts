@@ -67,12 +67,17 @@ function acceptable(offer: Offer, o: PerMessageDeflateOptions): boolean {
 }
 
 export function deflateOptions(c: WsCompression): PerMessageDeflateOptions {
-  // No `threshold`: ws applies it only without context takeover; http/sync-route.ts decides per message.
   return {
+    // Each message compressed on its own: what lets releaseIdleDeflate drop the stream between messages
+    // (the client may drop its inflate window too). Our large messages are whole answers of up to 64 KiB;
+    // an 8 KiB window carried over from the previous one gains little.
+    serverNoContextTakeover: true,
+    // Applied by ws only without context takeover (as here); http/sync-route.ts says so per message too.
+    threshold: c.threshold,
     serverMaxWindowBits: c.serverMaxWindowBits,
     clientMaxWindowBits: c.clientMaxWindowBits,
-    zlibDeflateOptions: { level: c.level, memLevel: c.memLevel, chunkSize: c.chunkSize },
-    zlibInflateOptions: { chunkSize: c.chunkSize },
+    zlibDeflateOptions: { level: c.level, memLevel: c.memLevel, chunkSize: c.deflateChunkSize },
+    zlibInflateOptions: { chunkSize: c.inflateChunkSize },
   };
 }
 
@@ -116,4 +121,31 @@ export class SyncSocketServer extends EventEmitter {
   close(): void {
     for (const s of this.servers) s.ws.close();
   }
+}
+
+type WsInternals = {
+  _sender?: { _state?: number; _queue?: unknown[] };
+  _extensions?: Record<string, { _deflate?: { close(): void } | null } | undefined>;
+};
+
+/**
+ * Closes the socket's deflate stream once nothing is being compressed or waits to be, after a compressed
+ * message has been written. ws keeps the stream for the socket's life; node's zlib (Chromium's) sizes
+ * its hash table at 2^15 entries whatever memLevel says, so a used stream holds 100 KB or more
+ * (`--only=deflatemem`: 108 KB per socket with a 4 KiB window and memLevel 4, kept). Compressed messages
+ * are few per socket (subscription answers on opening a channel or catching up, busy relays), so a new
+ * stream for the next one (about 60 µs more, against 1 ms to compress 60 KB) is cheaper than holding
+ * one per socket. Safe because server context takeover is off (negotiated above): every message starts
+ * from an empty window anyway.
+ *
+ * This reaches into ws 8 internals (`_sender._state` 0 is idle, `_extensions`, `_deflate`); the version is
+ * pinned, and compression.test.ts fails if the stream is no longer released.
+ */
+export function releaseIdleDeflate(ws: WebSocket): void {
+  const w = ws as unknown as WsInternals;
+  const ext = w._extensions?.['permessage-deflate'];
+  const sender = w._sender;
+  if (!ext?._deflate || sender?._state !== 0 || (sender._queue?.length ?? 0) > 0) return;
+  ext._deflate.close();
+  ext._deflate = null;
 }
