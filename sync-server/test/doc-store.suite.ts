@@ -69,13 +69,16 @@ export function docStoreSuite(name: string, make: () => { store: DocStore; close
 
     it('head: the number of updates and the newest id, the same as loading them says', () => {
       const { store, close } = make();
-      expect(store.head('A')).toEqual({ count: 0, lastId: 0 });
+      expect(store.head('A')).toEqual({ count: 0, lastId: 0, compacted: false });
       const doc = new Y.Doc();
       for (let i = 0; i < 3; i++) store.appendBatch([{ doc: 'A', data: update(`m${i}`, doc).u }]);
       store.appendBatch([{ doc: 'B', data: update('b').u }]);
-      expect(store.head('A')).toEqual({ count: 3, lastId: store.load('A').lastId });
+      expect(store.head('A')).toEqual({ count: 3, lastId: store.load('A').lastId, compacted: false });
+      expect(store.head('B')).toMatchObject({ count: 1, compacted: false });
       store.compact('A', store.load('A').lastId, Y.encodeStateAsUpdate(doc), Y.encodeStateVector(doc));
-      expect(store.head('A')).toEqual({ count: 1, lastId: store.load('A').lastId });
+      expect(store.head('A')).toEqual({ count: 1, lastId: store.load('A').lastId, compacted: true });
+      store.appendBatch([{ doc: 'A', data: update('later', doc).u }]);
+      expect(store.head('A')).toMatchObject({ count: 2, compacted: false });
       close?.();
     });
 

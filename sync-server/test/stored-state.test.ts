@@ -158,4 +158,30 @@ describe('documents stored compacted when they leave memory (P2, P3, T12)', () =
       await ts.destroy();
     }
   });
+
+  it('a document with one update, never compacted, gets its state vector stored when it leaves memory', async () => {
+    const ts = await startServer({ limits: { idleDocMs: 50 } });
+    try {
+      const admin = await loginAdmin(ts);
+      const writer = await addUser(ts, admin, 'student', { name: 'Uma' });
+      const general = channel(writer.engine, 'general');
+      await writer.engine.open(general);
+      await writer.engine.send(general, 'only one');
+      await writer.engine.settled();
+      const segment = writer.engine.conversation(general)?.segment ?? 0;
+      const doc = authorDoc(asConversationId(general), asUserId(writer.id), segment);
+      const store = ts.server.internals.store;
+      expect(store.head(doc)).toMatchObject({ count: 1, compacted: false });
+      writer.engine.disconnect();
+      admin.disconnect();
+      await eventually(() => expect(ts.server.internals.rooms.loadedCount()).toBe(0));
+      expect(store.head(doc)).toMatchObject({ count: 1, compacted: true });
+      const stored = store.load(doc);
+      const state = applied(stored.updates[0] ?? new Uint8Array());
+      expect(textsOf(state)).toEqual(['only one']);
+      expect([...(stored.stateVector ?? [])]).toEqual([...Y.encodeStateVector(state)]);
+    } finally {
+      await ts.destroy();
+    }
+  });
 });

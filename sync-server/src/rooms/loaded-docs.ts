@@ -123,8 +123,9 @@ export function createLoadedDocs(deps: {
     // Never built: nothing changed since it was read.
     if (!doc || l.stale || l.inFlight > 0) return;
     try {
-      const { count, lastId } = deps.store.head(l.name);
-      if (count > 1) compactStored(l.name, lastId, doc);
+      // One update not yet stored compacted (the first ever, say) gets its state vector stored too.
+      const { count, lastId, compacted } = deps.store.head(l.name);
+      if (count > 1 || (count === 1 && !compacted)) compactStored(l.name, lastId, doc);
     } catch (err) {
       deps.onError(err, l.name);
     }

@@ -23,8 +23,11 @@ export interface DocStore {
   compact(doc: string, upToId: number, state: Uint8Array, stateVector: Uint8Array): void;
   /** How many updates `doc` has stored. */
   count(doc: string): number;
-  /** How many updates `doc` has stored and the id of the newest (0 when none), without reading them. */
-  head(doc: string): { count: number; lastId: number };
+  /**
+   * How many updates `doc` has stored and the id of the newest (0 when none), without reading them;
+   * `compacted`: the only update is a compacted state stored with its state vector.
+   */
+  head(doc: string): { count: number; lastId: number; compacted: boolean };
 }
 
 export function createSqliteDocStore(db: Db, now: () => number = Date.now): DocStore {
@@ -33,8 +36,9 @@ export function createSqliteDocStore(db: Db, now: () => number = Date.now): DocS
   );
   const insert = db.prepare('INSERT INTO doc_updates (doc, data, created_at) VALUES (?, ?, ?)');
   const countDoc = db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM doc_updates WHERE doc = ?');
-  const headDoc = db.prepare<[string], { n: number; last: number | null }>(
-    'SELECT COUNT(*) AS n, MAX(id) AS last FROM doc_updates WHERE doc = ?',
+  const headDoc = db.prepare<[string, string], { n: number; last: number | null; head: number | null }>(
+    `SELECT COUNT(*) AS n, MAX(id) AS last, (SELECT last_id FROM doc_heads WHERE doc = ?) AS head
+     FROM doc_updates WHERE doc = ?`,
   );
   const deleteUpTo = db.prepare('DELETE FROM doc_updates WHERE doc = ? AND id <= ?');
   const insertWithId = db.prepare('INSERT INTO doc_updates (id, doc, data, created_at) VALUES (?, ?, ?, ?)');
@@ -82,8 +86,10 @@ export function createSqliteDocStore(db: Db, now: () => number = Date.now): DocS
       return countDoc.get(doc)?.n ?? 0;
     },
     head(doc) {
-      const r = headDoc.get(doc);
-      return { count: r?.n ?? 0, lastId: r?.last ?? 0 };
+      const r = headDoc.get(doc, doc);
+      const count = r?.n ?? 0;
+      const lastId = r?.last ?? 0;
+      return { count, lastId, compacted: count === 1 && r?.head === lastId };
     },
   };
 }
@@ -122,7 +128,12 @@ export function createMemoryDocStore(): DocStore {
     },
     head(doc) {
       const rows = docs.get(doc) ?? [];
-      return { count: rows.length, lastId: rows.at(-1)?.id ?? 0 };
+      const lastId = rows.at(-1)?.id ?? 0;
+      return {
+        count: rows.length,
+        lastId,
+        compacted: rows.length === 1 && heads.get(doc)?.lastId === lastId,
+      };
     },
   };
 }
