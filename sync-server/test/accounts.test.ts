@@ -105,6 +105,12 @@ describe('accounts, sessions and the admin API', () => {
       body: '{not json',
     });
     expect(bad.status).toBe(400);
+    // Over 4 MiB: refused as a whole with a plain error, whatever the route; GETs still answer.
+    const huge = await post(ts.url, '/api/auth/login', 'x'.repeat(4 * 1024 * 1024 + 1));
+    expect(huge.status).toBe(413);
+    expect(await huge.json()).toMatchObject({ error: 'too-large', message: 'That request is too large.' });
+    const health = await fetch(`${ts.url}/api/auth/me`);
+    expect(health.status).toBe(401);
   });
 
   it('students cannot use the admin API', async () => {
