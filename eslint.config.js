@@ -69,6 +69,8 @@ export default defineConfig(
     '**/coverage/**',
     '**/.test-artifacts/**',
     'bench-results/**',
+    // The unminified server bundle `npm run bench -- --profile` writes (bench/src/profile-bundle.ts).
+    'bench/.prof-build/**',
   ]),
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
