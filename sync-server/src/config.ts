@@ -65,7 +65,8 @@ export type Config = {
  * memLevel says, and ws keeps a socket's streams for its life once used: about 100 KB per socket that
  * ever got a compressed message. So the deflate stream is let go after use (ws/deflate.ts
  * `releaseIdleDeflate`) and its settings are chosen for CPU and size, the memory being held only while
- * compressing; the inflate stream for what the client sends is kept, so its window is what is bounded.
+ * compressing. The inflate stream for what the client sends (browsers compress every message) is closed
+ * by a sweep when the socket is between messages, and its window is bounded too.
  */
 export type WsCompression = {
   /**
@@ -82,8 +83,8 @@ export type WsCompression = {
    */
   serverMaxWindowBits: number;
   /**
-   * The client's deflate window, so our inflate window for it, kept for the socket's life, is 1 KiB
-   * (browsers compress every message, so every browser socket has one). A client that cannot be told
+   * The client's deflate window, so our inflate window for it is 1 KiB (browsers compress every message,
+   * so every browser socket that sends has one until the sweep). A client that cannot be told
    * (its offer does not name client_max_window_bits: Firefox) keeps the default 15; see ws/deflate.ts.
    */
   clientMaxWindowBits: number;
@@ -91,8 +92,13 @@ export type WsCompression = {
   memLevel: number;
   /** zlib output buffer of the deflate stream: 16 KiB, four times fewer thread-pool rounds than 4 KiB. */
   deflateChunkSize: number;
-  /** zlib output buffer of the inflate stream, kept with it: client messages are small. */
+  /** zlib output buffer of the inflate stream: client messages are small. */
   inflateChunkSize: number;
+  /**
+   * Every this many ms, the inflate streams of sockets between messages are closed (ws/deflate.ts
+   * `sweepInflate`); a busy socket makes a new one for its next message (about 60 µs).
+   */
+  inflateSweepMs: number;
 };
 
 export const DEFAULT_WS_COMPRESSION: WsCompression = {
@@ -103,6 +109,7 @@ export const DEFAULT_WS_COMPRESSION: WsCompression = {
   memLevel: 8,
   deflateChunkSize: 16 * 1024,
   inflateChunkSize: 4 * 1024,
+  inflateSweepMs: 30_000,
 };
 
 export type ServerLimits = {

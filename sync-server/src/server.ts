@@ -177,7 +177,11 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
 
   // ws enforces the frame limit itself, on the inflated size too: a larger message closes the socket with
   // 1009 before we parse it.
-  const wss = new SyncSocketServer({ maxPayload: LIMITS.maxFrameBytes, compression: config.wsCompression });
+  const wss = new SyncSocketServer({
+    maxPayload: LIMITS.maxFrameBytes,
+    compression: config.wsCompression,
+    timers,
+  });
   const server = createAdaptorServer({
     fetch: app.fetch,
     // node-server types the socket its callback gets as its own WebSocketLike; ws's WebSocket is one.
@@ -207,6 +211,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
       accounts,
       service,
       settings,
+      wss,
     },
     async start(): Promise<{ port: number; url: string }> {
       await seed({ db, config, conversations, users, accounts, log, now, print });

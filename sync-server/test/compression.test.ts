@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import * as Y from 'yjs';
 import { DEFAULT_WS_COMPRESSION } from '../src/config.ts';
-import { deflateOffers, deflateOptions, releaseIdleDeflate } from '../src/ws/deflate.ts';
+import { deflateOffers, deflateOptions, releaseIdleDeflate, releaseIdleInflate } from '../src/ws/deflate.ts';
 import { addUser, channel, loginAdmin, seeded, startServer, texts, type TestServer } from './harness.ts';
 import { login } from './raw-client.ts';
 
@@ -146,7 +146,7 @@ describe('P10: permessage-deflate on the sync socket', () => {
     const c = await connect(ts.url, cookie);
     const d = DEFAULT_WS_COMPRESSION;
     expect(c.accepted).toBe(
-      `permessage-deflate; client_max_window_bits=${d.clientMaxWindowBits}; server_no_context_takeover; server_max_window_bits=${d.serverMaxWindowBits}`,
+      `permessage-deflate; client_max_window_bits=${d.clientMaxWindowBits}; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=${d.serverMaxWindowBits}`,
     );
     c.ws.close();
   });
@@ -263,11 +263,34 @@ describe('P10: permessage-deflate on the sync socket', () => {
     again.ws.close();
   });
 
+  it("the server's sweep closes a browser-like socket's inflate stream; its next compressed messages still arrive", async () => {
+    // Compresses everything it sends, HELLO included, as browsers do.
+    const c = await connect(ts.url, cookie, { threshold: 0 });
+    expect(ts.server.internals.wss.sweepInflate()).toBeGreaterThanOrEqual(1);
+    const n = c.messages.length;
+    c.ws.send(
+      encodeMessage([
+        {
+          type: 'sync',
+          doc: docName,
+          ref: 0,
+          syncType: SYNC_STEP1,
+          payload: Y.encodeStateVector(new Y.Doc()),
+        },
+      ]),
+    );
+    await until(() =>
+      c.messages.slice(n).some((m) => m.frames.some((f) => f.type === 'sync' && f.syncType === SYNC_STEP2)),
+    );
+    expect(ts.server.internals.wss.sweepInflate()).toBeGreaterThanOrEqual(1);
+    c.ws.close();
+  });
+
   it('a client whose offer does not name client_max_window_bits (Firefox) still gets compression, not HTTP 400', async () => {
     // ws leaves the parameter out of its offer for `false` (@types/ws allows numbers only): Firefox's offer.
     const c = await connect(ts.url, cookie, { clientMaxWindowBits: false as unknown as number });
     expect(c.accepted).toBe(
-      `permessage-deflate; server_no_context_takeover; server_max_window_bits=${DEFAULT_WS_COMPRESSION.serverMaxWindowBits}`,
+      `permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=${DEFAULT_WS_COMPRESSION.serverMaxWindowBits}`,
     );
     c.ws.close();
   });
@@ -339,6 +362,45 @@ describe('releaseIdleDeflate', () => {
     }
     await until(() => got.length === 2);
     expect(got).toEqual(texts);
+    client.close();
+    wss.close();
+  });
+});
+
+describe('releaseIdleInflate', () => {
+  it('drops the inflate stream between client messages; the next compressed message still arrives intact', async () => {
+    const wss = new WebSocketServer({ port: 0, perMessageDeflate: deflateOptions(DEFAULT_WS_COMPRESSION) });
+    await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+    const server = new Promise<WebSocket>((resolve) => wss.once('connection', resolve));
+    // Compresses everything it sends, as browsers do.
+    const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, {
+      perMessageDeflate: { threshold: 0 },
+    });
+    await new Promise<void>((resolve) => client.once('open', () => resolve()));
+    const ws = await server;
+    const stream = (): unknown =>
+      (ws as unknown as { _extensions: Record<string, { _inflate: unknown }> })._extensions[
+        'permessage-deflate'
+      ]?._inflate;
+    const got: string[] = [];
+    const released: boolean[] = [];
+    ws.on('message', (d: Buffer) => {
+      got.push(d.toString());
+      // While its 'message' event runs, ws's receiver is still inflating: nothing is released.
+      expect(releaseIdleInflate(ws)).toBe(false);
+      // Just after, the socket is between messages.
+      setImmediate(() => released.push(releaseIdleInflate(ws)));
+    });
+    const texts = ['first ', 'second ', 'third '].map((w) => w.repeat(300));
+    for (const [i, t] of texts.entries()) {
+      client.send(t);
+      await until(() => released.length === i + 1);
+      expect(stream()).toBeNull();
+    }
+    expect(got).toEqual(texts);
+    expect(released).toEqual([true, true, true]);
+    // Nothing to release on a socket that has none.
+    expect(releaseIdleInflate(ws)).toBe(false);
     client.close();
     wss.close();
   });

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type PerMessageDeflateOptions, type WebSocket } from 'ws';
 import type { WsCompression } from '../config.ts';
+import type { Timers } from '../rooms/loaded-docs.ts';
 
 /**
  * The sync socket's WebSocket server, with permessage-deflate (RFC 7692) when configured. Every browser
@@ -72,6 +73,9 @@ export function deflateOptions(c: WsCompression): PerMessageDeflateOptions {
     // (the client may drop its inflate window too). Our large messages are whole answers of up to 64 KiB;
     // an 8 KiB window carried over from the previous one gains little.
     serverNoContextTakeover: true,
+    // And the client compresses each message on its own: what lets sweepInflate drop our inflate stream
+    // between its messages. What a client sends is small frames; context across them gains little.
+    clientNoContextTakeover: true,
     // Applied by ws only without context takeover (as here); http/sync-route.ts says so per message too.
     threshold: c.threshold,
     serverMaxWindowBits: c.serverMaxWindowBits,
@@ -89,7 +93,9 @@ export class SyncSocketServer extends EventEmitter {
   readonly options = { noServer: true };
   private readonly servers: { ws: WebSocketServer; deflate: PerMessageDeflateOptions | null }[];
 
-  constructor(o: { maxPayload: number; compression: WsCompression | null }) {
+  private sweepTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(o: { maxPayload: number; compression: WsCompression | null; timers?: Timers }) {
     super();
     // ws checks maxPayload on the inflated size too, so a small compressed bomb also closes with 1009.
     const make = (deflate: PerMessageDeflateOptions | null) => ({
@@ -107,6 +113,31 @@ export class SyncSocketServer extends EventEmitter {
     } else this.servers = [make(null)];
     for (const s of this.servers)
       s.ws.on('headers', (headers: string[], req: IncomingMessage) => this.emit('headers', headers, req));
+    const timers = o.timers;
+    const every = o.compression?.inflateSweepMs ?? 0;
+    if (timers && every > 0) {
+      const next = (): void => {
+        this.sweepTimer = timers.setTimeout(() => {
+          this.sweepInflate();
+          next();
+        }, every);
+        // Never what keeps the process alive.
+        this.sweepTimer.unref?.();
+      };
+      next();
+    }
+  }
+
+  /**
+   * Closes the inflate stream of every compressing socket that is between messages; the next compressed
+   * message makes a new one. Browsers compress everything they send, so without this every browser
+   * socket would hold one for its life (`--only=deflatemem`). Returns how many were closed.
+   */
+  sweepInflate(): number {
+    let closed = 0;
+    for (const s of this.servers)
+      if (s.deflate) for (const ws of s.ws.clients) if (releaseIdleInflate(ws)) closed++;
+    return closed;
   }
 
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, callback: UpgradeCallback): void {
@@ -119,13 +150,19 @@ export class SyncSocketServer extends EventEmitter {
   }
 
   close(): void {
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepTimer = null;
     for (const s of this.servers) s.ws.close();
   }
 }
 
 type WsInternals = {
   _sender?: { _state?: number; _queue?: unknown[] };
-  _extensions?: Record<string, { _deflate?: { close(): void } | null } | undefined>;
+  _receiver?: { _state?: number; _fragmented?: number };
+  _extensions?: Record<
+    string,
+    { _deflate?: { close(): void } | null; _inflate?: { close(): void } | null } | undefined
+  >;
 };
 
 /**
@@ -148,4 +185,20 @@ export function releaseIdleDeflate(ws: WebSocket): void {
   if (!ext?._deflate || sender?._state !== 0 || (sender._queue?.length ?? 0) > 0) return;
   ext._deflate.close();
   ext._deflate = null;
+}
+
+/**
+ * Closes the socket's inflate stream if the socket is between messages: its receiver waits for a frame
+ * header (`_receiver._state` 0) with no fragmented message begun. Safe because client context takeover is
+ * off (negotiated above): each client message is inflated from an empty window. Same ws 8 internals as
+ * releaseIdleDeflate, same test.
+ */
+export function releaseIdleInflate(ws: WebSocket): boolean {
+  const w = ws as unknown as WsInternals;
+  const ext = w._extensions?.['permessage-deflate'];
+  const receiver = w._receiver;
+  if (!ext?._inflate || receiver?._state !== 0 || (receiver._fragmented ?? 0) !== 0) return false;
+  ext._inflate.close();
+  ext._inflate = null;
+  return true;
 }
