@@ -434,8 +434,8 @@ const SECTIONS: Section[] = [
       'writers × 5, one per update); then the server restarts on the same database (a deploy: no document in ' +
       "memory) and at t = 0 all 1,000 devices reconnect, each after the engine's first backoff (connection.ts: " +
       'full jitter, 250–500 ms) and a longer one if refused. Each does what the engine does on WELCOME: one round ' +
-      'of state vectors for the newest segment of each channel and both segments of the one on screen (the first of ' +
-      'its channels; older segments of the other channels rest until opened, engine.ts `followOnWelcome`), GET /api/conversations (a channel in a newer segment gets ' +
+      'of state vectors for the newest segment of each channel, both segments of the two opened last (the first two of ' +
+      'its channels) and its own author document in the others (older segments rest until opened, engine.ts `followOnWelcome`), GET /api/conversations (a channel in a newer segment gets ' +
       'that segment followed) and GET /api/users with the directory version it holds (If-None-Match; 304 when unchanged). A device is caught up when every document it followed has answered and it ' +
       'holds all 250 messages it missed. Devices keep state vectors, not Y.Docs (1,000 replicas would take the ' +
       "server's cores) and scan what arrives. Two load processes. The peers are not run: the harness's peer " +

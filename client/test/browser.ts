@@ -5,10 +5,10 @@ import { chromium, type Browser, type BrowserContext, type LaunchOptions, type P
 import { afterAll, beforeAll } from 'vitest';
 import type { Engine } from '@commonroom/engine';
 import { loginAdmin, startServer, type TestServer } from '../../sync-server/test/harness.ts';
-import { CHROMIUM, CHROMIUM_ARGS } from '@commonroom/testkit';
+import { CHROMIUM_ARGS, chromiumPath } from '@commonroom/testkit';
 
 /** Real Debian Chromium, headless, with the flags this closed network needs. */
-const LAUNCH: LaunchOptions = { executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS] };
+const LAUNCH: LaunchOptions = { executablePath: chromiumPath(), headless: true, args: [...CHROMIUM_ARGS] };
 
 export const launch = (): Promise<Browser> => chromium.launch(LAUNCH);
 export const launchProfile = (dir: string): Promise<BrowserContext> =>

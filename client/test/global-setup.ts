@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'vite';
-import { CHROMIUM } from '@commonroom/testkit';
+import { chromiumPath } from '@commonroom/testkit';
 
 /**
  * Before the browser tests: make sure Debian's Chromium is there (install it when we can, as .ci/run does,
@@ -10,6 +10,7 @@ import { CHROMIUM } from '@commonroom/testkit';
  */
 
 function ensureChromium(): void {
+  const CHROMIUM = chromiumPath();
   if (existsSync(CHROMIUM)) return;
   const canInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get');
   if (canInstall) {

@@ -109,8 +109,8 @@ describe('accounts, sessions and the admin API', () => {
     const huge = await post(ts.url, '/api/auth/login', 'x'.repeat(4 * 1024 * 1024 + 1));
     expect(huge.status).toBe(413);
     expect(await huge.json()).toMatchObject({ error: 'too-large', message: 'That request is too large.' });
-    const health = await fetch(`${ts.url}/api/auth/me`);
-    expect(health.status).toBe(401);
+    const me = await fetch(`${ts.url}/api/auth/me`);
+    expect(me.status).toBe(401);
   });
 
   it('students cannot use the admin API', async () => {

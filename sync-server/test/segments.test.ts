@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '@commonroom/engine';
+import { createMemoryStorage, type Engine } from '@commonroom/engine';
 import {
   addUser,
   channel,
@@ -142,16 +142,120 @@ describe('segments (P13)', () => {
     await reader.engine.open(first);
     await reader.engine.settled();
     expect(texts(reader.engine, first)[0]).toBe('c0 m1 (edited)');
-    // Acting on a resting segment follows it first: a reaction to an old message of another channel.
-    const third = ids[2] as string;
-    const old = reader.engine.view(third).messages[0];
-    if (!old) throw new Error('no old message');
-    await reader.engine.react(third, old.key, '👍', true);
+    // Acting on a resting segment follows it first: a reaction to an old message of a channel not opened
+    // since before the reconnect (the last two opened were the last channel and, now, the first).
+    const second = ids[1] as string;
+    const old = reader.engine.view(second).messages[0];
+    if (!old || old.segment !== 0) throw new Error('no old message');
+    await reader.engine.react(second, old.key, '👍', true);
     await reader.engine.settled();
+    expect(reader.engine.status().waiting).toBe(0);
     await eventually(() =>
-      expect(writer.engine.view(third).messages[0]?.reactions).toEqual([
+      expect(writer.engine.view(second).messages[0]?.reactions).toEqual([
         { emoji: '👍', userIds: [reader.id] },
       ]),
     );
+  });
+
+  /**
+   * Channels each rolled over once (6 messages: 5 in segment 0, 1 in segment 1), joined by everyone given;
+   * `readsEarly` (one of them) marks each read after the fourth message, so it has a mark in segment 0.
+   */
+  async function rolledOver(
+    tag: string,
+    count: number,
+    writer: Engine,
+    readers: Engine[],
+    readsEarly?: Engine,
+  ): Promise<string[]> {
+    const ids: string[] = [];
+    for (let c = 0; c < count; c++) {
+      const { id } = await admin.createChannel(`${tag}-${c}`, 'public');
+      ids.push(id);
+      await writer.join(id);
+      for (const r of readers) await r.join(id);
+      await writer.open(id);
+      if (readsEarly) await readsEarly.open(id);
+      for (let i = 1; i <= 6; i++) {
+        await writer.send(id, `c${c} m${i}`);
+        await writer.settled();
+        if (i === 4 && readsEarly) {
+          await eventually(() => expect(texts(readsEarly, id)).toHaveLength(4));
+          await readsEarly.markRead(id);
+          await readsEarly.settled();
+        }
+      }
+      for (const r of readers) {
+        await eventually(() => expect(r.conversation(id)?.segment).toBe(1));
+        await r.open(id);
+        await r.settled();
+        await eventually(() => expect(texts(r, id)).toHaveLength(6));
+      }
+    }
+    return ids;
+  }
+
+  it('P13: an action another tab takes on a segment the leader tab lets rest is still sent', async () => {
+    const writer = await addUser(ts, admin, 'tutor');
+    const reader = await addUser(ts, admin, 'student', { connect: false });
+    const storage = createMemoryStorage();
+    const leader = makeEngine(ts.url, { storage });
+    await leader.init();
+    await leader.login(reader.email, reader.password);
+    leader.connect();
+    await leader.settled();
+    const ids = await rolledOver('tabs', 4, writer.engine, [leader]);
+    await leader.flushStorage();
+    // A second tab on the same device storage; tabs talk through peer events (peers.ts).
+    const follower = makeEngine(ts.url, { storage });
+    await follower.init();
+    leader.onPeerEvent((e) => void follower.applyPeerEvent(structuredClone(e)));
+    follower.onPeerEvent((e) => void leader.applyPeerEvent(structuredClone(e)));
+    const x = ids[0] as string;
+    await follower.open(x);
+    expect(await follower.loadOlder(x)).toBe(true);
+    await eventually(() => expect(texts(follower, x)).toHaveLength(6));
+    // The leader's tab then opens the three others, and the network blips: x's segment 0 rests there.
+    for (const id of ids.slice(1)) await leader.open(id);
+    leader.disconnect();
+    leader.connect();
+    await leader.settled();
+    const old = follower.view(x).messages[0];
+    if (!old || old.segment !== 0) throw new Error('no old message');
+    await follower.react(x, old.key, '🎉', true);
+    await eventually(() =>
+      expect(writer.engine.view(x).messages[0]?.reactions).toEqual([{ emoji: '🎉', userIds: [reader.id] }]),
+    );
+    await eventually(() => expect(leader.status().waiting).toBe(0));
+    leader.disconnect();
+  });
+
+  it("P13: one's read marks in older segments stay followed: a mark unread on the phone reaches the desktop", async () => {
+    const writer = await addUser(ts, admin, 'tutor');
+    const desktop = await addUser(ts, admin, 'student');
+    const phone = makeEngine(ts.url);
+    await phone.init();
+    await phone.login(desktop.email, desktop.password);
+    phone.connect();
+    await phone.settled();
+    const ids = await rolledOver('marks', 3, writer.engine, [desktop.engine, phone], desktop.engine);
+    const x = ids[0] as string;
+    await desktop.engine.markRead(x);
+    await desktop.engine.settled();
+    await eventually(() => expect(phone.view(x).unread).toBe(0));
+    // The desktop opens the other two (x is no longer among the last two opened), then reconnects.
+    for (const id of ids.slice(1)) await desktop.engine.open(id);
+    desktop.engine.disconnect();
+    desktop.engine.connect();
+    await desktop.engine.settled();
+    expect(desktop.engine.view(x).unread).toBe(0);
+    // On the phone: mark the second message (segment 0) unread. The desktop's count follows.
+    const m2 = phone.view(x).messages[1];
+    if (!m2 || m2.segment !== 0) throw new Error('no old message');
+    await phone.markUnread(x, m2.key);
+    await phone.settled();
+    expect(phone.view(x).unread).toBe(5);
+    await eventually(() => expect(desktop.engine.view(x).unread).toBe(5));
+    phone.disconnect();
   });
 });

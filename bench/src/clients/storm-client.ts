@@ -19,7 +19,8 @@ import { findMarkers, nowNs } from './marker.ts';
  * A reconnecting device for the reconnect storm: one socket for all its channels, doing on reconnect what
  * the engine does (packages/engine: connection.ts and engine.ts `onWelcome`): wait a jittered backoff,
  * HELLO, then one round of state vectors (packed into as few socket messages as fit, P3) for the newest
- * segment of every channel and every segment of the one on screen, and the two HTTP refreshes the engine sends on every WELCOME (conversations, directory); a
+ * segment of every channel, every segment of the two opened last and its own author document of every
+ * other segment, and the two HTTP refreshes the engine sends on every WELCOME (conversations, directory); a
  * conversation that moved to a newer segment meanwhile gets that segment's documents followed too.
  *
  * Unlike the engine it keeps each document's state vector, not a Y.Doc: that is all a reconnect sends, and
@@ -41,10 +42,11 @@ export type StormSpec = {
   userId: string;
   channels: StormChannel[];
   /**
-   * The conversation on screen: the engine follows its older segments at once on a reconnect; the other
-   * channels' older segments rest until opened (engine.ts `followOnWelcome`).
+   * The conversations opened last (the engine keeps two, engine.ts `RECENTLY_OPENED`): it follows their
+   * older segments at once on a reconnect; the other channels' older segments rest until opened, apart from
+   * the device's own author documents (engine.ts `followOnWelcome`).
    */
-  onScreen: string;
+  recentlyOpened: string[];
   /** Missed messages (markers from writers numbered `missedFrom` and up) it must end up holding. */
   expectMissed: number;
 };
@@ -109,7 +111,9 @@ export function runStormClient(
     for (const seg of c.segments) {
       const names = docsOfSegment(c, spec.userId, seg);
       documentsHeld += names.length;
-      if (seg === newest || c.conversationId === spec.onScreen) for (const n of names) docs.add(n);
+      const whole = seg === newest || spec.recentlyOpened.includes(c.conversationId);
+      const own = authorDoc(asConversationId(c.conversationId), asUserId(spec.userId), seg);
+      for (const n of names) if (whole || n === own) docs.add(n);
     }
   }
   const answered = new Set<string>();

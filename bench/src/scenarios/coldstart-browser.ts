@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocName } from '@commonroom/protocol';
-import { CHROMIUM, CHROMIUM_ARGS } from '@commonroom/testkit';
+import { CHROMIUM_ARGS, chromiumPath } from '@commonroom/testkit';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import * as Y from 'yjs';
 
@@ -14,7 +14,7 @@ import * as Y from 'yjs';
 /** Headless, one persistent profile (IndexedDB, service worker and its cache survive a browser restart). */
 export const launchProfile = (dir: string): Promise<BrowserContext> =>
   chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM,
+    executablePath: chromiumPath(),
     headless: true,
     viewport: { width: 1280, height: 800 },
     args: [...CHROMIUM_ARGS],

@@ -180,7 +180,7 @@ async function prepare(port: number, plan: StormPlan, l: Layout): Promise<Held> 
         channels: [
           { conversationId: id, segments: heldOf.get(id) ?? [], authors: writerIds(setup, l, plan, c) },
         ],
-        onScreen: id,
+        recentlyOpened: [id],
         expectMissed: 0,
       },
       new Map(),
@@ -227,8 +227,11 @@ export async function stormRun(plan: StormPlan, opts: Options): Promise<StormRes
           segments: heldOf.get(channelOf(setup, c).id) ?? [],
           authors: writerIds(setup, l, plan, c),
         })),
-        // The first of its channels is on screen (a phone shows one conversation at a time).
-        onScreen: channelOf(setup, l.channelsOf(i)[0] ?? 0).id,
+        // The first two of its channels were opened last (the engine keeps two).
+        recentlyOpened: l
+          .channelsOf(i)
+          .slice(0, 2)
+          .map((c) => channelOf(setup, c).id),
         expectMissed: plan.perDevice * plan.writers * plan.missedPerWriter,
       }));
       const table = [...states].map(([n, sv]) => [n, Buffer.from(sv).toString('base64')]);

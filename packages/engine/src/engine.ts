@@ -90,7 +90,7 @@ const MAX_ACTIONS_PER_FRAME = 256;
 /** Leaves room under the 64 KiB frame limit for the frame header and merge overhead. */
 const MAX_FRAME_PAYLOAD = 48 * 1024;
 /** How many recently opened conversations keep their older segments followed across reconnects. */
-const RECENTLY_OPENED = 3;
+const RECENTLY_OPENED = 2;
 
 function randomId(random: () => number): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
@@ -154,9 +154,9 @@ export function createEngine(opts: EngineOptions) {
    */
   const awaitedStep2 = new Map<string, number>();
   /**
-   * Conversations opened most recently, newest first (the one on screen and the few before it). On a
-   * reconnect their older segments are followed again at once; other conversations' older segments rest
-   * until opened (see onWelcome).
+   * Conversations opened most recently, newest first (the one on screen, or one per tab). On a reconnect
+   * their older segments are followed again at once; other conversations' older segments rest until
+   * opened, apart from one's own documents (see followOnWelcome).
    */
   const recentlyOpened: string[] = [];
   /** Documents held here but left unfollowed on the last WELCOME: not waited on by `settled()`. */
@@ -324,6 +324,9 @@ export function createEngine(opts: EngineOptions) {
     // segment a device has ever scrolled through (a whole college reconnecting after a deploy).
     if (!c || r.parsed.segment >= c.segment) return true;
     if (recentlyOpened.includes(c.id)) return true;
+    // One's own documents hold one's read marks: unread counts take the highest mark of every segment, so a
+    // mark moved back from another device must arrive even while the rest of the segment rests.
+    if (r.parsed.kind === 'author' && r.parsed.userId === me?.id) return true;
     return waiting.has(r.name) || r.rebuilding || awaitingCopy.has(r.name);
   };
 
@@ -376,6 +379,8 @@ export function createEngine(opts: EngineOptions) {
    */
   const sendPendingFor = (doc: string): void => {
     const r = replicas.get(doc);
+    // A resting document (another tab acted on it) is followed first; its step 2 sends what waits.
+    if (r && !r.subscribed && conn.isOnline()) return subscribe([r]);
     if (!r || !r.synced || r.rebuilding || !conn.isOnline()) return;
     const flying = inflightIds(doc);
     const waiting = [...outbox.values()]
@@ -528,6 +533,7 @@ export function createEngine(opts: EngineOptions) {
     rebuiltAfter.set(doc, order);
     await replicas.reset(r);
     // Offline now (the socket may have dropped while the copy was cleared): the next WELCOME subscribes it.
+    resting.delete(r.name);
     r.subscribed = conn.send([step1For(r)]);
   };
 
@@ -825,7 +831,10 @@ export function createEngine(opts: EngineOptions) {
       const c = conversations.get(id);
       if (!c || !readable(c)) {
         for (const r of [...replicas.all()])
-          if (r.parsed.conversationId === id) await replicas.forget(r.name);
+          if (r.parsed.conversationId === id) {
+            resting.delete(r.name);
+            await replicas.forget(r.name);
+          }
       }
     }
     if (conn.isOnline()) {
@@ -927,6 +936,8 @@ export function createEngine(opts: EngineOptions) {
       }
       conn.stop();
       replicas.clear();
+      resting.clear();
+      recentlyOpened.length = 0;
       outbox.clear();
       // Views hold the last person's messages: nothing of them stays in memory after sign-out.
       views.clear();
@@ -1020,6 +1031,7 @@ export function createEngine(opts: EngineOptions) {
           outbox.set(e.entry.id, e.entry);
           order = Math.max(order, e.entry.order);
           emit();
+          await replicas.open(e.entry.doc);
           sendPendingFor(e.entry.doc);
           return;
         case 'outbox-del':

@@ -1,6 +1,6 @@
-/** Test helpers shared by every package's tests. No DOM; no Node APIs beyond reading the environment. */
+/** Test helpers shared by every package's tests. No DOM; Node APIs only inside functions, when called. */
 
-export { CHROMIUM, CHROMIUM_ARGS } from './chromium.ts';
+export { CHROMIUM_ARGS, chromiumPath } from './chromium.ts';
 
 /** A seeded generator (mulberry32): the same seed gives the same run, so a failing seed can be replayed. */
 export function seeded(seed: number): () => number {

@@ -94,13 +94,15 @@ export function createConversationStore(db: Db, now: () => number) {
     channelRows = null;
   };
 
+  const get = (id: string): ConversationRow | null => {
+    const hit = rows.get(id);
+    if (hit !== undefined) return hit;
+    const r = byId.get(id);
+    return keep(rows, id, r ? fromRaw(r) : null);
+  };
+
   return {
-    get(id: string): ConversationRow | null {
-      const hit = rows.get(id);
-      if (hit !== undefined) return hit;
-      const r = byId.get(id);
-      return keep(rows, id, r ? fromRaw(r) : null);
-    },
+    get,
     byName(name: string): ConversationRow | null {
       const r = byName.get(name);
       return r ? fromRaw(r) : null;
@@ -113,12 +115,15 @@ export function createConversationStore(db: Db, now: () => number) {
     visibleTo(userId: string): ConversationRow[] {
       const mine = ofUser.all(userId).map((r) => r.conversation_id);
       const member = new Set(mine);
-      const out = channelList().filter(
+      const channels = channelList();
+      const out = channels.filter(
         (c) => c.kind === 'public' || c.kind === 'announcement' || member.has(c.id),
       );
       // DMs after the channels, in the order they were opened (the order their members joined).
+      const isChannel = new Set(channels.map((c) => c.id));
       for (const id of mine) {
-        const c = this.get(id);
+        if (isChannel.has(id)) continue;
+        const c = get(id);
         if (c?.kind === 'dm') out.push(c);
       }
       return out;
