@@ -64,6 +64,48 @@ export type Timers = {
   clearTimeout: (t: ReturnType<typeof setTimeout>) => void;
 };
 
+/**
+ * A LoadedDoc whose Y.Doc is built on first use. A class, with the accessor on its prototype: V8 makes an
+ * object literal that defines `get doc()` / `set doc()` itself a dictionary-mode object (checked with
+ * %HasFastProperties), so every property read on every entry in the write path was a hash lookup.
+ */
+class Entry implements LoadedDoc {
+  subscribers = new Set<Session>();
+  inFlight = 0;
+  uncommitted: Uint8Array[] = [];
+  idleTimer: ReturnType<typeof setTimeout> | null = null;
+  cached: Answers = { step1: null, diffs: new Map() };
+  stale = false;
+  messageIds: Set<string> | null = null;
+  olderIds: Set<string> | null = null;
+  #doc: Y.Doc | null = null;
+  #build: (() => Y.Doc) | null;
+  constructor(
+    readonly name: string,
+    readonly parsed: DocName,
+    build: () => Y.Doc,
+  ) {
+    this.#build = build;
+  }
+  get doc(): Y.Doc {
+    if (this.#doc) return this.#doc;
+    if (!this.#build) throw new Error(`${this.name}: no document and nothing to build it from`);
+    // Kept until it succeeds: a replay that throws (an unreadable stored update) throws again next time.
+    const d = this.#build();
+    this.#doc = d;
+    this.#build = null;
+    return d;
+  }
+  /** A reload puts the document read again in place (it watches it itself). */
+  set doc(d: Y.Doc) {
+    this.#doc = d;
+    this.#build = null;
+  }
+  built(): Y.Doc | null {
+    return this.#doc;
+  }
+}
+
 export type LoadedDocs = ReturnType<typeof createLoadedDocs>;
 
 export function createLoadedDocs(deps: {
@@ -175,36 +217,12 @@ export function createLoadedDocs(deps: {
     if (!parsed) throw new Error(`not a document name: ${name}`);
     const { updates, stateVector } = deps.store.load(name);
     const count = updates.length;
-    let doc: Y.Doc | null = null;
-    let toReplay: readonly Uint8Array[] | null = updates;
-    const build = (): Y.Doc => {
-      const d = replay(name, toReplay ?? []);
-      doc = d;
-      toReplay = null;
+    const loaded = new Entry(name, parsed, () => {
+      const d = replay(name, updates);
       // Watched after the replay, which must not drop the answers kept from the stored state.
       watch(loaded, d);
       return d;
-    };
-    const loaded: LoadedDoc = {
-      name,
-      parsed,
-      get doc(): Y.Doc {
-        return doc ?? build();
-      },
-      set doc(d: Y.Doc) {
-        doc = d;
-        toReplay = null;
-      },
-      built: () => doc,
-      subscribers: new Set(),
-      inFlight: 0,
-      uncommitted: [],
-      idleTimer: null,
-      cached: { step1: null, diffs: new Map() },
-      messageIds: null,
-      olderIds: null,
-      stale: false,
-    };
+    });
     keepStoredAnswer(loaded, count === 1 ? (updates[0] ?? null) : null);
     // Compacted with its state vector: the server's step 1 without replaying anything. Otherwise the
     // replay happens now, so a stored update that cannot be read fails here, as it always did.
@@ -212,7 +230,7 @@ export function createLoadedDocs(deps: {
       loaded.cached.step1 = encodeFrames([
         { type: 'sync', doc: name, ref: 0, syncType: SYNC_STEP1, payload: stateVector },
       ]);
-    else build();
+    else void loaded.doc;
     docs.set(name, loaded);
     if (count > deps.compactAfter) scheduleCompaction(name);
     return loaded;
