@@ -20,7 +20,8 @@ import { SERVER_KINDS, type ServerKind } from './servers/types.ts';
  * `npm run bench` runs every figure against the three servers and rewrites BENCHMARKS.md and
  * bench/results/latest.json. `--quick` is the CI smoke run: small sizes, short runs, results printed and
  * written to bench/results/quick.json only (BENCHMARKS.md keeps the full figures). `--only=a,b` runs some
- * figures; `--servers=commonroom` some servers; `--profile` writes server CPU profiles to bench/results/prof;
+ * figures; `--servers=commonroom` some servers; `--profile` writes server CPU profiles to bench/results/prof
+ * (and its slowed figures to bench/results/profiled.json only);
  * `--report` only rewrites BENCHMARKS.md from latest.json; `--experiment=cork` measures a proposed server change (results/experiment-cork.json only);
  * `--experiment=no-deflate` runs Commonroom without permessage-deflate (results/experiment-no-deflate.json).
  */
@@ -262,12 +263,20 @@ if (wanted('coldstart') && servers.includes('commonroom')) {
 }
 
 results.loadAverageAfter = Math.round((loadavg()[0] ?? 0) * 100) / 100;
+// A profiled server runs several times slower: its figures go to their own file, never into the report.
+const profiled = opts.profile !== null;
 const file = join(
   resultsDir,
-  experiment ? `experiment-${experiment}.json` : quick ? 'quick.json' : 'latest.json',
+  experiment
+    ? `experiment-${experiment}.json`
+    : quick
+      ? 'quick.json'
+      : profiled
+        ? 'profiled.json'
+        : 'latest.json',
 );
 // A full run of some figures (`--only`) is merged into latest.json, and the report says when those were taken.
-if (only && !quick && !experiment && existsSync(file)) {
+if (only && !quick && !experiment && !profiled && existsSync(file)) {
   const saved = JSON.parse(readFileSync(file, 'utf8')) as Results;
   const ids = Object.keys(results.figures);
   // Per server: a run with --servers=commonroom keeps the peers' figures of the same table.
@@ -283,7 +292,7 @@ if (only && !quick && !experiment && existsSync(file)) {
 // Formatted as the repository's Prettier would, so `npm run format:check` passes on the committed file.
 writeFileSync(file, await format(JSON.stringify(results), { parser: 'json', printWidth: 110 }));
 console.log(`\nwrote ${file} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-if (!quick && !experiment) {
+if (!quick && !experiment && !profiled) {
   writeReport(join(root, 'BENCHMARKS.md'), results);
   console.log('wrote BENCHMARKS.md');
 }
