@@ -11,7 +11,8 @@ import { clientSpecs, connectLoad, startServer, type Options } from './run-conte
  * and their medians. The same fill and open as the figure (20 writers in 10 channels, 200 messages per
  * update; the newest two segments of the first writer's channel).
  *
- *   npx tsx bench/src/reopen.ts <messages> <opens> [kept-dir]   (--profile: server CPU profiles, as main.ts)
+ *   npx tsx bench/src/reopen.ts <messages> <opens> [kept-dir]   (--profile: server CPU profiles, as main.ts;
+ *   --no-apply: the device scans what arrives instead of applying it to Y.Docs)
  *
  * With a kept directory that already holds a fill, it is reused: before/after comparisons of a server change
  * on the same stored data. What the fill's server left at its stop (compacted documents) is part of the data.
@@ -94,7 +95,9 @@ for (let i = 0; i < opens; i++) {
       },
     };
     const cpu0 = await server.cpuUs();
-    const load = await connectLoad('commonroom', server.port, [device], 1, { apply: true });
+    const load = await connectLoad('commonroom', server.port, [device], 1, {
+      apply: !process.argv.includes('--no-apply'),
+    });
     const cpu1 = await server.cpuUs();
     const { counts } = (await load.procs[0]?.request<{ counts: number[] }>('count')) ?? { counts: [] };
     await load.close();
