@@ -1,6 +1,8 @@
+import { eventually } from '@commonroom/testkit';
 import {
   PROTOCOL_VERSION,
   SYNC_STEP1,
+  SYNC_STEP2,
   SYNC_UPDATE,
   decodeMessage,
   encodeMessage,
@@ -140,4 +142,33 @@ export function craftUpdate(build: (doc: Y.Doc) => void, base?: Y.Doc): Uint8Arr
   const before = Y.encodeStateVector(doc);
   build(doc);
   return Y.encodeStateAsUpdate(doc, before);
+}
+
+let nextRef = 1;
+/**
+ * Sends a step 1 with `sv` (under a ref of its own) and resolves with the step 2 answering it and the
+ * server's step 1 that follows it (P2, P3).
+ */
+export async function subscribeAnswer(
+  raw: RawClient,
+  doc: string,
+  sv: Uint8Array,
+): Promise<{ step2: Uint8Array; serverSv: Uint8Array }> {
+  const ref = nextRef++;
+  const from = raw.frames.length;
+  raw.send([{ type: 'sync', doc, ref, syncType: SYNC_STEP1, payload: sv }]);
+  let out: { step2: Uint8Array; serverSv: Uint8Array } | null = null;
+  await eventually(() => {
+    const after = raw.frames.slice(from);
+    const i = after.findIndex(
+      (f) => f.type === 'sync' && f.doc === doc && f.syncType === SYNC_STEP2 && f.ref === ref,
+    );
+    if (i < 0) throw new Error(`no step 2 for ${doc} yet`);
+    const [s2, s1] = [after[i], after[i + 1]];
+    if (s2?.type !== 'sync' || s1?.type !== 'sync' || s1.doc !== doc || s1.syncType !== SYNC_STEP1)
+      throw new Error(`no step 1 after the step 2 for ${doc}`);
+    out = { step2: s2.payload, serverSv: s1.payload };
+  });
+  if (!out) throw new Error('no answer');
+  return out;
 }

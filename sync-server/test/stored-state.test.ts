@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { SYNC_STEP1, SYNC_STEP2, asConversationId, asUserId, authorDoc, idxDoc } from '@commonroom/protocol';
+import { asConversationId, asUserId, authorDoc, idxDoc } from '@commonroom/protocol';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { addUser, channel, eventually, loginAdmin, startServer } from './harness.ts';
-import { connectRaw, craftUpdate, login, type RawClient } from './raw-client.ts';
+import { connectRaw, craftUpdate, login, subscribeAnswer as answer } from './raw-client.ts';
 
 /**
  * A document leaving memory (idle, or the server stopping) is stored as one update holding its state, with
@@ -12,32 +12,6 @@ import { connectRaw, craftUpdate, login, type RawClient } from './raw-client.ts'
  * and its stored state vector, and replays it only when something needs the document itself (a write, an
  * answer to a device holding part of it). These tests hold the answers right through each of those steps.
  */
-
-let nextRef = 1;
-/** Sends a step 1 with `sv` and resolves with the step 2 and the step 1 answering it (P2, P3). */
-async function answer(
-  raw: RawClient,
-  doc: string,
-  sv: Uint8Array,
-): Promise<{ step2: Uint8Array; serverSv: Uint8Array }> {
-  const ref = nextRef++;
-  const from = raw.frames.length;
-  raw.send([{ type: 'sync', doc, ref, syncType: SYNC_STEP1, payload: sv }]);
-  let out: { step2: Uint8Array; serverSv: Uint8Array } | null = null;
-  await eventually(() => {
-    const after = raw.frames.slice(from);
-    const i = after.findIndex(
-      (f) => f.type === 'sync' && f.doc === doc && f.syncType === SYNC_STEP2 && f.ref === ref,
-    );
-    expect(i).toBeGreaterThanOrEqual(0);
-    const s2 = after[i];
-    const s1 = after[i + 1];
-    if (s2?.type !== 'sync' || s1?.type !== 'sync') throw new Error('step 1 missing');
-    out = { step2: s2.payload, serverSv: s1.payload };
-  });
-  if (!out) throw new Error('no answer');
-  return out;
-}
 
 const NOTHING = Y.encodeStateVector(new Y.Doc());
 const textsOf = (d: Y.Doc): string[] =>

@@ -1,9 +1,9 @@
 import type { Engine } from '@commonroom/engine';
-import { SYNC_STEP1, SYNC_STEP2, asConversationId, asUserId, authorDoc, idxDoc } from '@commonroom/protocol';
+import { asConversationId, asUserId, authorDoc, idxDoc } from '@commonroom/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { addUser, channel, eventually, loginAdmin, startServer, type TestServer } from './harness.ts';
-import { connectRaw, craftUpdate, login, type RawClient } from './raw-client.ts';
+import { addUser, channel, loginAdmin, startServer, type TestServer } from './harness.ts';
+import { connectRaw, craftUpdate, login, subscribeAnswer as answer, type RawClient } from './raw-client.ts';
 
 /**
  * The server keeps, per loaded document, its encoded step 1 and the step 2 answers to the state vectors
@@ -22,33 +22,6 @@ const copyOf = (d: Y.Doc): Y.Doc => {
   Y.applyUpdate(c, Y.encodeStateAsUpdate(d));
   return c;
 };
-
-let nextRef = 1;
-/** Sends a step 1 with `sv` (and a ref of its own) and resolves with the step 2 and step 1 answering it. */
-async function answer(
-  raw: RawClient,
-  doc: string,
-  sv: Uint8Array,
-): Promise<{ step2: Uint8Array; serverSv: Uint8Array }> {
-  const ref = nextRef++;
-  const from = raw.frames.length;
-  raw.send([{ type: 'sync', doc, ref, syncType: SYNC_STEP1, payload: sv }]);
-  let out: { step2: Uint8Array; serverSv: Uint8Array } | null = null;
-  await eventually(() => {
-    const after = raw.frames.slice(from);
-    const i = after.findIndex(
-      (f) => f.type === 'sync' && f.doc === doc && f.syncType === SYNC_STEP2 && f.ref === ref,
-    );
-    expect(i).toBeGreaterThanOrEqual(0);
-    const s2 = after[i];
-    const s1 = after[i + 1];
-    if (s2?.type !== 'sync' || s1?.type !== 'sync') throw new Error('step 1 missing');
-    expect(s1).toMatchObject({ doc, syncType: SYNC_STEP1 });
-    out = { step2: s2.payload, serverSv: s1.payload };
-  });
-  if (!out) throw new Error('no answer');
-  return out;
-}
 
 describe('answers to subscriptions, cached while a document is unchanged (P2, P3)', () => {
   let ts: TestServer;

@@ -1,3 +1,4 @@
+import { seeded } from '@commonroom/testkit';
 /**
  * Varied chat text for the figures that count bytes. The relay figures' sentence (marker.ts `messageText`)
  * is nearly the same every time, and deflate would shrink a history of it to almost nothing: compressed
@@ -50,18 +51,6 @@ const NAMES = [
 ];
 const PUNCTUATION = ['', '', '', '.', '!', '?', '...', ' :)', ' haha', ' x'];
 
-/** mulberry32: a small seeded generator, uniform in [0, 1). */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Cumulative Zipf-like weights over WORDS, for drawing by binary search. */
 const CUMULATIVE = (() => {
   const out: number[] = [];
@@ -83,7 +72,7 @@ function pickWord(u: number): string {
 
 /** The chat text of message `seq` by `writer`: the same for the same two numbers in every run. */
 export function chatText(writer: number, seq: number): string {
-  const rand = generator(Math.imul(writer + 1, 0x9e3779b1) ^ Math.imul(seq + 1, 0x85ebca6b));
+  const rand = seeded(Math.imul(writer + 1, 0x9e3779b1) ^ Math.imul(seq + 1, 0x85ebca6b));
   const count = 5 + Math.floor(rand() * 21);
   const words: string[] = [];
   for (let i = 0; i < count; i++) {
