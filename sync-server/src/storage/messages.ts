@@ -23,7 +23,9 @@ export function createMessageStore(db: Db) {
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const idsBelow = db.prepare<[string, string, number], { local_id: string }>(
-    'SELECT local_id FROM messages WHERE conversation_id = ? AND author_id = ? AND seq < ?',
+    // The author's own rows through the primary key: with a plain `seq <` SQLite picks messages_seq and reads
+    // every message of the conversation below the segment, a cost that grew with the channel's history.
+    'SELECT local_id FROM messages WHERE conversation_id = ? AND author_id = ? AND +seq < ?',
   );
   const maxSeq = db.prepare<[string], { s: number | null }>(
     'SELECT MAX(seq) AS s FROM messages WHERE conversation_id = ?',
