@@ -98,6 +98,12 @@ describe('P11: duplicate message ids, checked in memory and against older segmen
     expect(await post(raw, docOf(now), ['newer-1'])).toEqual({ kind: 'ack' });
     // The older segment takes no new message at all (P13).
     expect(await post(raw, docOf(first), ['newer-2'])).toEqual({ kind: 'reject', code: 'segment-closed' });
+    // Refused, but not a rule broken: the audit keeps the duplicate ids, not the engine's routine resend.
+    const refused = ts.server.internals.audit
+      .list(500, 'write.refused')
+      .map((e) => (e.detail as { code?: string }).code);
+    expect(refused).toContain('duplicate-id');
+    expect(refused).not.toContain('segment-closed');
     raw.close();
 
     // A restart: every document loads again, the older ids come from the table again.

@@ -472,6 +472,9 @@ export function createSyncRooms(deps: {
     const verdict = judge(s, l, known, parsed, conv, changes, l.doc);
     if (!verdict.ok) {
       docs.invalidate(l);
+      // A message sent to a segment that just rolled over is the engine's everyday case (it resends in the
+      // new one), not someone breaking a rule: it would fill the safeguarding audit at every rollover.
+      if (verdict.code === 'segment-closed') return reject(s, ref, name, verdict.code, verdict.message);
       return refuseAndAudit(s, ref, name, verdict.code, verdict.message);
     }
     // Applied and accepted: the document holds them now (a failed commit reloads it and drops the set).
