@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClientSpec } from './clients/wire.ts';
 import { clientSpecs, connectLoad, startServer, type Options } from './run-context.ts';
+import { newDeviceOnNewest } from './scenarios/startup.ts';
 
 /**
  * For working on the startup figure (scenarios/startup.ts), which fills 1,000,000 messages for one sample:
@@ -78,22 +79,7 @@ for (let i = 0; i < opens; i++) {
   cpSync(source.dataDir, dir, { recursive: true });
   const server = await startServer('commonroom', opts, { dataDir: dir });
   try {
-    const res = await fetch(
-      `http://127.0.0.1:${server.port}/api/conversations/${reader.channel.conversationId}`,
-      {
-        headers: { cookie: reader.cookie },
-      },
-    );
-    const { conversation } = (await res.json()) as { conversation: { segment: number } };
-    const device: ClientSpec = {
-      ...reader,
-      index: 1_000_000,
-      channel: {
-        ...reader.channel,
-        segment: conversation.segment,
-        fromSegment: Math.max(0, conversation.segment - 1),
-      },
-    };
+    const device = await newDeviceOnNewest(server.port, reader);
     const cpu0 = await server.cpuUs();
     const load = await connectLoad('commonroom', server.port, [device], 1, {
       apply: !process.argv.includes('--no-apply'),

@@ -1,5 +1,6 @@
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ClientSpec } from '../clients/wire.ts';
 import { clientSpecs, connectLoad, startServer, type Options } from '../run-context.ts';
 
 /**
@@ -27,6 +28,27 @@ const LIFTED = {
   bytesPerSecond: 1e12,
   byteBurst: 1e12,
 };
+
+/**
+ * A new device of `reader` that opens its channel's newest segment and the one before it (the newest alone
+ * may hold only a few messages), as the server says they stand now.
+ */
+export async function newDeviceOnNewest(port: number, reader: ClientSpec): Promise<ClientSpec> {
+  if (reader.channel.kind !== 'commonroom' || !reader.cookie) throw new Error('not a Commonroom reader');
+  const res = await fetch(`http://127.0.0.1:${port}/api/conversations/${reader.channel.conversationId}`, {
+    headers: { cookie: reader.cookie },
+  });
+  const { conversation } = (await res.json()) as { conversation: { segment: number } };
+  return {
+    ...reader,
+    index: 1_000_000,
+    channel: {
+      ...reader.channel,
+      segment: conversation.segment,
+      fromSegment: Math.max(0, conversation.segment - 1),
+    },
+  };
+}
 
 export async function startupRun(
   plan: { messages: number; writers: number; channels: number },
@@ -61,23 +83,7 @@ export async function startupRun(
   try {
     const reader = specs[0];
     if (!reader || reader.channel.kind !== 'commonroom' || !reader.cookie) throw new Error('no reader');
-    const res = await fetch(
-      `http://127.0.0.1:${second.port}/api/conversations/${reader.channel.conversationId}`,
-      {
-        headers: { cookie: reader.cookie },
-      },
-    );
-    const { conversation } = (await res.json()) as { conversation: { segment: number } };
-    // The newest segment and the one before it: the newest alone may hold only a few messages.
-    const fresh = {
-      ...reader,
-      index: 1_000_000,
-      channel: {
-        ...reader.channel,
-        segment: conversation.segment,
-        fromSegment: Math.max(0, conversation.segment - 1),
-      },
-    };
+    const fresh = await newDeviceOnNewest(second.port, reader);
     const cpu0 = await second.cpuUs();
     const load = await connectLoad('commonroom', second.port, [fresh], 1, { apply: true });
     const cpu1 = await second.cpuUs();
