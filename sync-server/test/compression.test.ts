@@ -118,6 +118,13 @@ function chatLine(rand: () => number): string {
   return Array.from({ length: n }, () => words[Math.floor(rand() * words.length)] ?? 'ok').join(' ');
 }
 
+/** Asks for a whole document (a step 1 from an empty state vector): its answer is large enough to compress. */
+const askWhole = (ws: { send(data: Uint8Array): void }, doc: string): void =>
+  ws.send(
+    encodeMessage([
+      { type: 'sync', doc, ref: 0, syncType: SYNC_STEP1, payload: Y.encodeStateVector(new Y.Doc()) },
+    ]),
+  );
 describe('P10: permessage-deflate on the sync socket', () => {
   let ts: TestServer;
   let docName = '';
@@ -158,17 +165,7 @@ describe('P10: permessage-deflate on the sync socket', () => {
     // Twice: the server drops the socket's deflate stream after the first answer and makes a new one.
     const answers: number[] = [];
     for (let round = 0; round < 2; round++) {
-      c.ws.send(
-        encodeMessage([
-          {
-            type: 'sync',
-            doc: docName,
-            ref: 0,
-            syncType: SYNC_STEP1,
-            payload: Y.encodeStateVector(new Y.Doc()),
-          },
-        ]),
-      );
+      askWhole(c.ws, docName);
       await until(() => c.messages.filter(isAnswer).length > round);
       answers.push(c.messages.findLastIndex(isAnswer));
     }
@@ -206,17 +203,7 @@ describe('P10: permessage-deflate on the sync socket', () => {
     const general = channel(writer.engine, 'general');
     await writer.engine.open(general);
     const reader = await connect(ts.url, cookie);
-    reader.ws.send(
-      encodeMessage([
-        {
-          type: 'sync',
-          doc: writer.engine.ownDocName(general),
-          ref: 0,
-          syncType: SYNC_STEP1,
-          payload: Y.encodeStateVector(new Y.Doc()),
-        },
-      ]),
-    );
+    askWhole(reader.ws, writer.engine.ownDocName(general));
     await until(() =>
       reader.messages.some((m) => m.frames.some((f) => f.type === 'sync' && f.syncType === SYNC_STEP2)),
     );
@@ -245,17 +232,7 @@ describe('P10: permessage-deflate on the sync socket', () => {
 
     // The other socket, opened before, still gets answers; and a new one can connect.
     const n = other.messages.length;
-    other.ws.send(
-      encodeMessage([
-        {
-          type: 'sync',
-          doc: docName,
-          ref: 0,
-          syncType: SYNC_STEP1,
-          payload: Y.encodeStateVector(new Y.Doc()),
-        },
-      ]),
-    );
+    askWhole(other.ws, docName);
     await until(() => other.messages.slice(n).some((m) => m.frames.some((f) => f.type === 'sync')));
     const again = await connect(ts.url, cookie);
     expect(again.ws.readyState).toBe(WebSocket.OPEN);
@@ -268,17 +245,7 @@ describe('P10: permessage-deflate on the sync socket', () => {
     const c = await connect(ts.url, cookie, { threshold: 0 });
     expect(ts.server.internals.wss.sweepInflate()).toBeGreaterThanOrEqual(1);
     const n = c.messages.length;
-    c.ws.send(
-      encodeMessage([
-        {
-          type: 'sync',
-          doc: docName,
-          ref: 0,
-          syncType: SYNC_STEP1,
-          payload: Y.encodeStateVector(new Y.Doc()),
-        },
-      ]),
-    );
+    askWhole(c.ws, docName);
     await until(() =>
       c.messages.slice(n).some((m) => m.frames.some((f) => f.type === 'sync' && f.syncType === SYNC_STEP2)),
     );
