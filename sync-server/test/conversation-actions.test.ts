@@ -2,6 +2,7 @@ import type { Engine } from '@commonroom/engine';
 import { authorRoots, mentionHandle, seenBy, threadReplies } from '@commonroom/model';
 import { authorDoc, modDoc, type ConversationId, type UserId } from '@commonroom/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
 import { z } from 'zod';
 import {
   addUser,
@@ -265,6 +266,41 @@ describe('conversation actions through real engines (issue 4)', () => {
     await eventually(() => expect(texts(amy.engine, general)).toContain('after the refused undo'));
     expect(msg(amy, key)?.deleted).toBe(true);
     expect(ts.server.internals.messages.get(general, ben.id, localOf(key))?.text).toBe('posted by mistake');
+  });
+
+  it('T2: a delete cannot be undone by an update that sets the mark again and takes it away in one transaction', async () => {
+    // Setting the key replaces the stored mark (a removal of it), and deleting the new one in the same
+    // transaction leaves no mark at all: readers would see the message again while the server says deleted.
+    const key = await post(ben, 'posted by mistake, twice', [amy]);
+    await ben.engine.delete(general, localOf(key));
+    await ben.engine.settled();
+    await eventually(() => expect(msg(amy, key)?.deleted).toBe(true));
+    const raw = await connectRaw(ts.url, await login(ts.url, ben.email, ben.password));
+    const doc = authorDoc(general as ConversationId, ben.id as UserId);
+    const fetched = await raw.fetchDoc(doc);
+    if (!('share' in fetched)) throw new Error('could not read own document');
+    // Without garbage collection the new mark travels with its value, marked deleted, as a hand-made
+    // client can send it.
+    const mine = new Y.Doc({ gc: false });
+    Y.applyUpdate(mine, Y.encodeStateAsUpdate(fetched));
+    const before = stored(doc);
+    const answer = await raw.write(
+      doc,
+      craftUpdate(
+        (d) =>
+          d.transact(() => {
+            authorRoots(d).del.set(localOf(key), 5);
+            authorRoots(d).del.delete(localOf(key));
+          }),
+        mine,
+      ),
+    );
+    expect(answer).toEqual({ kind: 'reject', code: 'bad-delete' });
+    raw.close();
+    await ben.engine.send(general, 'after the refused set-and-undo');
+    await eventually(() => expect(texts(amy.engine, general)).toContain('after the refused set-and-undo'));
+    expect(stored(doc)).toBe(before + 1);
+    expect(msg(amy, key)?.deleted).toBe(true);
   });
 
   describe('reactions', () => {

@@ -121,7 +121,9 @@ export function summariseAuthorChanges(changes: Changes): AuthorSummary | Refusa
         return refuse('bad-shape', `unknown part "${ins.root}" in an author document`);
     }
   }
-  const setDels = new Set(changes.inserts.filter((i) => i.root === 'del').map((i) => i.key));
+  // Marks this update leaves in place. A mark it sets and takes away again in the same update is no
+  // replacement: counting it would let "set, then delete" erase the stored mark (issue 12 D13).
+  const setDels = new Set(changes.inserts.filter((i) => i.root === 'del' && !i.deleted).map((i) => i.key));
   for (const r of changes.removals) {
     // Messages are never removed from the list: deletion is a mark in `del`, so the server keeps the record.
     if (r.root === 'msgs') return refuse('bad-shape', 'messages are deleted with a mark, not removed');
