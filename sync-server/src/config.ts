@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkTrustedProxy } from './http/client-address.ts';
 
 /** Configuration, from environment variables, parsed by one schema. A bad value stops start-up by name. */
 
@@ -35,6 +36,21 @@ const EnvSchema = z.object({
    * that compresses already, or to measure without it.
    */
   WS_COMPRESSION: z.enum(['on', 'off']).default('on'),
+  /**
+   * Reverse proxies whose X-Forwarded-For / Forwarded headers are believed (`off`, or a comma-separated
+   * list of `loopback`, addresses and CIDR ranges). Off: the socket's peer is the client, and forwarding
+   * headers, which anyone can send, are ignored.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('off')
+    .transform((s) => (s.trim() === 'off' ? [] : csv.parse(s)))
+    .superRefine((list, ctx) => {
+      for (const entry of list) {
+        const problem = checkTrustedProxy(entry);
+        if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+      }
+    }),
 });
 
 export type Config = {
@@ -55,6 +71,8 @@ export type Config = {
   clientDist: string;
   /** Tuning that tests shorten; not read from the environment. */
   limits: ServerLimits;
+  /** TRUST_PROXY: the proxies whose forwarded client address is believed (none: the socket's peer). */
+  trustedProxies: readonly string[];
   /** permessage-deflate settings, or null when WS_COMPRESSION=off. */
   wsCompression: WsCompression | null;
 };
@@ -184,5 +202,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     clientDist: e.CLIENT_DIST,
     limits: DEFAULT_LIMITS,
     wsCompression: e.WS_COMPRESSION === 'on' ? DEFAULT_WS_COMPRESSION : null,
+    trustedProxies: e.TRUST_PROXY,
   };
 }

@@ -6,10 +6,12 @@ import { createAdaptorServer, type WebSocketServerLike } from '@hono/node-server
 import type { Server as HttpServer } from 'node:http';
 import { Hono } from 'hono';
 import pino, { type Logger } from 'pino';
+import { createLoginGuard } from './auth/login-guard.ts';
 import { createThrottle } from './auth/throttle.ts';
 import type { Config } from './config.ts';
 import { adminRoutes } from './http/admin-routes.ts';
 import { createHttpApp } from './http/app.ts';
+import { createClientAddress } from './http/client-address.ts';
 import { authRoutes } from './http/auth-routes.ts';
 import { conversationRoutes } from './http/conversation-routes.ts';
 import type { HonoEnv } from './http/env.ts';
@@ -106,6 +108,9 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     audit,
     scryptLogN: config.scryptLogN,
     closeSockets: (id, code, reason) => hub.closeUser(id, code, reason),
+    closeOtherSockets: (id, keep, code, reason) => {
+      for (const s of hub.sessionsOf(id)) if (s.tokenHash !== keep) s.close(code, reason);
+    },
     revokeConversation,
     notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
   });
@@ -144,16 +149,19 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
         sessions,
         accounts,
         audit,
-        perAccount: createThrottle({
-          max: config.limits.loginFailuresPerAccount,
-          windowMs: config.limits.loginWindowMs,
-          now,
+        guard: createLoginGuard({
+          perAccount: createThrottle({
+            max: config.limits.loginFailuresPerAccount,
+            windowMs: config.limits.loginWindowMs,
+            now,
+          }),
+          perAddress: createThrottle({
+            max: config.limits.loginFailuresPerAddress,
+            windowMs: config.limits.loginWindowMs,
+            now,
+          }),
         }),
-        perAddress: createThrottle({
-          max: config.limits.loginFailuresPerAddress,
-          windowMs: config.limits.loginWindowMs,
-          now,
-        }),
+        clientAddress: createClientAddress(config.trustedProxies),
         sessionTtlMs: config.sessionTtlMs,
         secureCookies: config.secureCookies,
         scryptLogN: config.scryptLogN,

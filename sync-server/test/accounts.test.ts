@@ -211,6 +211,52 @@ describe('accounts, sessions and the admin API', () => {
     await expect(connectRaw(ts.url, cookie)).rejects.toThrow(/401/);
   });
 
+  it("T10: changing one's password ends the person's other sessions and closes their sockets, keeping this one (C12)", async () => {
+    const s = await addUser(ts, admin, 'student', { connect: false });
+    const here = await login(ts.url, s.email, s.password);
+    const stolen = await login(ts.url, s.email, s.password);
+    const hereRaw = await connectRaw(ts.url, here);
+    const stolenRaw = await connectRaw(ts.url, stolen);
+    const newPassword = 'a brand new password';
+    const res = await post(
+      ts.url,
+      '/api/auth/password',
+      { currentPassword: s.password, newPassword },
+      { cookie: here },
+    );
+    expect(res.status).toBe(200);
+    await eventually(() => expect(stolenRaw.closed?.code).toBe(CLOSE.sessionRevoked), 1000);
+    expect((await fetch(`${ts.url}/api/auth/me`, { headers: { cookie: stolen } })).status).toBe(401);
+    await expect(connectRaw(ts.url, stolen)).rejects.toThrow(/401/);
+    // The device that changed it stays signed in, socket and all.
+    expect((await fetch(`${ts.url}/api/auth/me`, { headers: { cookie: here } })).status).toBe(200);
+    expect(hereRaw.closed).toBeNull();
+    hereRaw.close();
+    expect((await post(ts.url, '/api/auth/login', { login: s.email, password: s.password })).status).toBe(
+      401,
+    );
+    expect((await post(ts.url, '/api/auth/login', { login: s.email, password: newPassword })).status).toBe(
+      200,
+    );
+    expect(ts.server.internals.audit.list(50, 'password.changed').some((e) => e.target === s.id)).toBe(true);
+  });
+
+  it('T10: the current password of a password change is throttled like a login (C12)', async () => {
+    const s = await addUser(ts, admin, 'student', { connect: false });
+    const cookie = await login(ts.url, s.email, s.password);
+    const change = (currentPassword: string) =>
+      post(
+        ts.url,
+        '/api/auth/password',
+        { currentPassword, newPassword: 'another long password' },
+        { cookie },
+      );
+    for (let i = 0; i < 3; i++) expect((await change('a wrong guess')).status).toBe(400);
+    const blocked = await change(s.password);
+    expect(blocked.status).toBe(429);
+    expect(blocked.headers.get('retry-after')).toMatch(/^\d+$/);
+  });
+
   it('T11: the sync socket refuses other origins and missing sessions before upgrading', async () => {
     const s = await addUser(ts, admin, 'student', { connect: false });
     const cookie = await login(ts.url, s.email, s.password);

@@ -1,33 +1,50 @@
 /**
- * Counts failed logins per key (an account, an address) in a sliding window. In memory: a restart forgives,
- * which is acceptable for a single process; the scale-out issue moves this to Redis.
+ * Counts login attempts per key (an account, an address) in a sliding window. An attempt is counted when it
+ * starts, before the slow password hash, and forgiven only if it succeeds: so parallel attempts cannot all
+ * pass the check while the first ones are still hashing (issue 12 C9). In memory: a restart forgives, which
+ * is acceptable for a single process; the scale-out issue moves this to Redis.
  */
 export type Throttle = ReturnType<typeof createThrottle>;
 
 export function createThrottle(opts: { max: number; windowMs: number; now: () => number }) {
-  const failures = new Map<string, number[]>();
+  const attempts = new Map<string, number[]>();
   const recent = (key: string): number[] => {
     const since = opts.now() - opts.windowMs;
-    const list = (failures.get(key) ?? []).filter((t) => t > since);
-    if (list.length === 0) failures.delete(key);
-    else failures.set(key, list);
+    const list = (attempts.get(key) ?? []).filter((t) => t > since);
+    if (list.length === 0) attempts.delete(key);
+    else attempts.set(key, list);
     return list;
+  };
+  const blockedFor = (key: string): number => {
+    const list = recent(key);
+    if (list.length < opts.max) return 0;
+    const oldest = list[list.length - opts.max] ?? opts.now();
+    return Math.max(1, oldest + opts.windowMs - opts.now());
+  };
+  const record = (key: string): void => {
+    const list = recent(key);
+    list.push(opts.now());
+    attempts.set(key, list);
   };
   return {
     /** Milliseconds until `key` may try again, or 0. */
-    blockedFor(key: string): number {
-      const list = recent(key);
-      if (list.length < opts.max) return 0;
-      const oldest = list[list.length - opts.max] ?? opts.now();
-      return Math.max(1, oldest + opts.windowMs - opts.now());
+    blockedFor,
+    /** Counts an attempt whatever the count is (the address, which does not refuse by itself). */
+    record,
+    /** Counts an attempt and returns 0 when `key` was under its limit, else the wait (nothing counted). */
+    reserve(key: string): number {
+      const wait = blockedFor(key);
+      if (wait === 0) record(key);
+      return wait;
     },
-    fail(key: string): void {
+    /** Takes back the newest attempt of `key` (it succeeded, or was never checked). */
+    forgive(key: string): void {
       const list = recent(key);
-      list.push(opts.now());
-      failures.set(key, list);
+      list.pop();
+      if (list.length === 0) attempts.delete(key);
     },
     reset(key: string): void {
-      failures.delete(key);
+      attempts.delete(key);
     },
   };
 }

@@ -2,8 +2,8 @@ import { CLOSE, ChangePasswordRequest, LoginRequest, SetupRequest, type Me } fro
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono, type Context } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
-import { dummyHash, hashPassword, verifyPassword } from '../auth/passwords.ts';
-import type { Throttle } from '../auth/throttle.ts';
+import { accountKey, type LoginAttempt, type LoginGuard } from '../auth/login-guard.ts';
+import { dummyHash, verifyPassword } from '../auth/passwords.ts';
 import { consumeSetupToken } from '../seed.ts';
 import type { Accounts } from '../services/accounts.ts';
 import { AppError } from '../services/errors.ts';
@@ -12,6 +12,7 @@ import type { Db } from '../storage/db.ts';
 import type { SessionStore } from '../storage/sessions.ts';
 import type { UserRow, UserStore } from '../storage/users.ts';
 import { readJson } from './body.ts';
+import type { ClientAddress } from './client-address.ts';
 import type { HonoEnv } from './env.ts';
 import { SESSION_COOKIE, requireSession } from './guards.ts';
 
@@ -30,8 +31,9 @@ export function authRoutes(d: {
   sessions: SessionStore;
   accounts: Accounts;
   audit: AuditLog;
-  perAccount: Throttle;
-  perAddress: Throttle;
+  /** Failed logins and password changes, counted before hashing (T10). */
+  guard: LoginGuard;
+  clientAddress: ClientAddress;
   sessionTtlMs: number;
   secureCookies: boolean;
   scryptLogN: number;
@@ -52,29 +54,42 @@ export function authRoutes(d: {
     });
   };
 
+  const addressOf = (c: Context<HonoEnv>): string =>
+    d.clientAddress(getConnInfo(c).remote.address, (name) => c.req.header(name));
+
+  /** Starts a password check, or refuses it before any hashing (T10). */
+  const beginCheck = (account: string, address: string): LoginAttempt => {
+    const started = d.guard.begin(account, address);
+    if (!('wait' in started)) return started;
+    const seconds = Math.ceil(started.wait / 1000);
+    throw new AppError(
+      429,
+      'too-many-attempts',
+      started.busy
+        ? 'Too many logins at once from your network. Try again in a few seconds.'
+        : `Too many failed logins. Try again in ${Math.ceil(seconds / 60)} minute(s).`,
+      seconds,
+    );
+  };
+
   app.post('/login', async (c) => {
     const body = await readJson(c, LoginRequest);
-    const address = getConnInfo(c).remote.address ?? 'unknown';
-    const account = body.login.toLowerCase();
-    const wait = Math.max(d.perAccount.blockedFor(account), d.perAddress.blockedFor(address));
-    if (wait > 0) {
-      const seconds = Math.ceil(wait / 1000);
-      throw new AppError(
-        429,
-        'too-many-attempts',
-        `Too many failed logins. Try again in ${Math.ceil(seconds / 60)} minute(s).`,
-        seconds,
-      );
-    }
+    const address = addressOf(c);
     const u = d.users.findByLogin(body.login);
-    // Always hash, so response time does not tell which accounts exist.
-    const ok = u
-      ? await verifyPassword(body.password, u.passwordHash)
-      : await verifyPassword(body.password, await (dummy ??= dummyHash(d.scryptLogN)));
+    const key = accountKey(u, body.login);
+    const attempt = beginCheck(key, address);
+    let ok = false;
+    try {
+      // Always hash, so response time does not tell which accounts exist.
+      ok = u
+        ? await verifyPassword(body.password, u.passwordHash)
+        : await verifyPassword(body.password, await (dummy ??= dummyHash(d.scryptLogN)));
+    } finally {
+      if (ok && u) attempt.succeeded();
+      else attempt.failed();
+    }
     if (!u || !ok) {
-      d.perAccount.fail(account);
-      d.perAddress.fail(address);
-      d.audit.record(u?.id ?? null, 'login.failed', account, { address });
+      d.audit.record(u?.id ?? null, 'login.failed', body.login.toLowerCase(), { address });
       throw new AppError(401, 'invalid-credentials', 'That email or username and password do not match.');
     }
     if (!u.active)
@@ -83,7 +98,6 @@ export function authRoutes(d: {
         'deactivated',
         'This account has been deactivated. Ask an admin at your college.',
       );
-    d.perAccount.reset(account);
     startSession(c, u);
     d.audit.record(u.id, 'login', null, { address });
     return c.json({ user: toMe(u) });
@@ -126,11 +140,24 @@ export function authRoutes(d: {
   app.use('/password', requireSession(d.sessions, d.users));
   app.post('/password', async (c) => {
     const body = await readJson(c, ChangePasswordRequest);
-    const u = d.users.get(c.get('user').id);
-    if (!u || !(await verifyPassword(body.currentPassword, u.passwordHash)))
+    const user = c.get('user');
+    const address = addressOf(c);
+    const u = d.users.get(user.id);
+    if (!u) throw new AppError(401, 'not-logged-in', 'Your session has ended. Please log in again.');
+    // Throttled like a login: a stolen session must not be a way to guess the password it does not know.
+    const attempt = beginCheck(accountKey(u, ''), address);
+    let ok = false;
+    try {
+      ok = await verifyPassword(body.currentPassword, u.passwordHash);
+    } finally {
+      if (ok) attempt.succeeded();
+      else attempt.failed();
+    }
+    if (!ok) {
+      d.audit.record(u.id, 'password.change-failed', u.id, { address });
       throw new AppError(400, 'wrong-password', 'Your current password is not right.');
-    d.users.setPasswordHash(u.id, await hashPassword(body.newPassword, d.scryptLogN));
-    d.audit.record(u.id, 'password.changed', u.id);
+    }
+    await d.accounts.changeOwnPassword(u.id, user.tokenHash, body.newPassword, address);
     return c.json({ ok: true });
   });
 

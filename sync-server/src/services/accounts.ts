@@ -20,6 +20,8 @@ export type AccountDeps = {
   scryptLogN: number;
   /** Closes a user's sockets and stops delivery of conversations they lost. */
   closeSockets: (userId: string, code: number, reason: string) => void;
+  /** Closes a user's sockets except those of one session (the one that changed the password). */
+  closeOtherSockets: (userId: string, keepTokenHash: string, code: number, reason: string) => void;
   revokeConversation: (conversationId: string, userId: string, reason: string) => void;
   notify: (userIds: string[], kind: string, payload: unknown) => void;
 };
@@ -179,6 +181,20 @@ export function createAccounts(d: AccountDeps) {
       })();
       if (!active) d.closeSockets(id, CLOSE.sessionRevoked, 'account deactivated');
       return { ...u, active };
+    },
+
+    /**
+     * The person's own change, after the route checked the current password: every other session ends and
+     * its sockets close (T10), so a stolen session does not outlive the password it was stolen with.
+     */
+    async changeOwnPassword(id: string, keepTokenHash: string, password: string, address: string) {
+      const hash = await hashPassword(password, d.scryptLogN);
+      d.db.transaction(() => {
+        d.users.setPasswordHash(id, hash);
+        d.sessions.revokeOthersOf(id, keepTokenHash);
+        d.audit.record(id, 'password.changed', id, { address });
+      })();
+      d.closeOtherSockets(id, keepTokenHash, CLOSE.sessionRevoked, 'password was changed');
     },
 
     async resetPassword(actor: { id: string; role: Role }, id: string, password: string): Promise<void> {

@@ -33,6 +33,10 @@ export function createSessionStore(db: Db, now: () => number) {
     revokeAllFor(userId: string): void {
       db.prepare('DELETE FROM sessions WHERE user_id = ?').run(userId);
     },
+    /** Every session of `userId` but `keepHash` (a password change keeps the device that made it). */
+    revokeOthersOf(userId: string, keepHash: string): void {
+      db.prepare('DELETE FROM sessions WHERE user_id = ? AND token_hash != ?').run(userId, keepHash);
+    },
     purgeExpired(): void {
       db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now());
     },
