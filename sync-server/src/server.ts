@@ -70,7 +70,10 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     studentDmPolicy: 'anyone',
   });
   const store = createSqliteDocStore(db, now);
-  const policy = createPolicy(conversations);
+  const policy = createPolicy(conversations, {
+    dmPolicy: () => settings.read().studentDmPolicy,
+    roleOf: (id) => users.get(id)?.role ?? null,
+  });
   const presence = createPresence(now);
   const rooms = createSyncRooms({
     store,

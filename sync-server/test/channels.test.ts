@@ -92,6 +92,56 @@ describe('channels and direct messages', () => {
     );
   });
 
+  it('T4: a student cannot archive or change a DM, whose moderation is just membership; its staff can (D16)', async () => {
+    const a = await addUser(ts, admin, 'student', { connect: false });
+    const t = await addUser(ts, admin, 'tutor', { connect: false });
+    const dm = await a.engine.openDm([t.id]);
+    await expect(
+      a.engine.api.request('PATCH', `/api/conversations/${dm.id}`, z.unknown(), { archived: true }),
+    ).rejects.toMatchObject({ status: 403, code: 'not-a-moderator' });
+    await t.engine.refreshConversations();
+    expect(t.engine.conversation(dm.id)).toMatchObject({ archived: false, canPost: true });
+    await expect(
+      t.engine.api.request('PATCH', `/api/conversations/${dm.id}`, z.unknown(), { archived: true }),
+    ).resolves.toBeDefined();
+  });
+
+  it('T9: staff-only and admin-only channels take only those roles, however someone is added (D16)', async () => {
+    const tutor = await addUser(ts, admin, 'tutor', { connect: false });
+    const student = await addUser(ts, admin, 'student', { connect: false });
+    const tutorsOnly = channel(tutor.engine, 'tutors-only');
+    const add = (e: Engine, id: string, userIds: string[]) =>
+      e.api.request('POST', `/api/conversations/${id}/members`, z.unknown(), { userIds });
+    await expect(add(tutor.engine, tutorsOnly, [student.id])).rejects.toMatchObject({
+      status: 400,
+      code: 'channel-not-allowed',
+    });
+    expect(ts.server.internals.conversations.isMember(tutorsOnly, student.id)).toBe(false);
+    const adminTeam = channel(admin, 'admin-team');
+    await expect(add(admin, adminTeam, [tutor.id])).rejects.toMatchObject({
+      status: 400,
+      code: 'channel-not-allowed',
+    });
+    const teacher = await addUser(ts, admin, 'teacher', { connect: false });
+    await expect(add(tutor.engine, tutorsOnly, [teacher.id])).resolves.toBeDefined();
+  });
+
+  it('T7: nobody leaves #announcements, by POST /leave or by DELETE of their membership (D16)', async () => {
+    const student = await addUser(ts, admin, 'student', { connect: false });
+    const announcements = channel(student.engine, 'announcements');
+    await expect(
+      student.engine.api.request(
+        'DELETE',
+        `/api/conversations/${announcements}/members/${student.id}`,
+        z.unknown(),
+      ),
+    ).rejects.toMatchObject({ status: 400, code: 'cannot-leave' });
+    await expect(
+      admin.api.request('DELETE', `/api/conversations/${announcements}/members/${student.id}`, z.unknown()),
+    ).rejects.toMatchObject({ status: 400, code: 'cannot-leave' });
+    expect(ts.server.internals.conversations.isMember(announcements, student.id)).toBe(true);
+  });
+
   it('group DMs: up to nine people, found again by the same set, visible only to them', async () => {
     const a = await addUser(ts, admin, 'student');
     const b = await addUser(ts, admin, 'student');

@@ -250,6 +250,60 @@ describe('privacy: private channels and DMs (T9)', () => {
     await expect(a.engine.openDm([b.id])).resolves.toMatchObject({ kind: 'dm' });
   });
 
+  it('T9: the students DM policy applies to every write: a DM opened before "staff only" takes no more posts from students, and stays readable (D15)', async () => {
+    const a = await addUser(ts, admin, 'student');
+    const b = await addUser(ts, admin, 'student');
+    const t = await addUser(ts, admin, 'teacher');
+    const { z } = await import('zod');
+    const setPolicy = (studentDmPolicy: string) =>
+      admin.api.request('PATCH', '/api/admin/settings', z.unknown(), { studentDmPolicy });
+    const dm = (await a.engine.openDm([b.id])).id as ConversationId;
+    const withTeacher = (await a.engine.openDm([t.id])).id as ConversationId;
+    await a.engine.open(dm);
+    const before = await a.engine.send(dm, 'see you in class');
+    await a.engine.settled();
+    await setPolicy('staff_only');
+    try {
+      const raw = await connectRaw(ts.url, await login(ts.url, a.email, a.password));
+      const mine = authorDoc(dm, a.id as UserId);
+      const held = await raw.fetchDoc(mine);
+      if (!('share' in held)) throw new Error('the DM is no longer readable');
+      expect(
+        await raw.write(
+          mine,
+          craftUpdate((d) => authorRoots(d).msgs.push([{ id: 'after1', text: 'still here?', ts: 2 }]), held),
+        ),
+      ).toEqual({ kind: 'reject', code: 'dm-policy' });
+      expect(
+        await raw.write(
+          mine,
+          craftUpdate((d) => authorRoots(d).react.set(`${before} 👍`, 3)),
+        ),
+      ).toEqual({ kind: 'reject', code: 'dm-policy' });
+      // Reading on is still allowed: the other student's document, and one's own read marks.
+      expect('share' in (await raw.fetchDoc(authorDoc(dm, b.id as UserId)))).toBe(true);
+      expect(
+        await raw.write(
+          mine,
+          craftUpdate((d) => authorRoots(d).read.set('device-1', 1)),
+        ),
+      ).toEqual({ kind: 'ack' });
+      // A student may still write to staff.
+      expect(
+        await raw.write(
+          authorDoc(withTeacher, a.id as UserId),
+          craftUpdate((d) => authorRoots(d).msgs.push([{ id: 'tq1', text: 'a question', ts: 4 }])),
+        ),
+      ).toEqual({ kind: 'ack' });
+      raw.close();
+      expect(
+        (await b.engine.refreshConversations(), b.engine.conversations().find((c) => c.id === dm)),
+      ).toMatchObject({ canPost: false });
+    } finally {
+      await setPolicy('anyone');
+    }
+  });
+
   it('T9: removal from a private channel stops delivery at once', async () => {
     const tutor = await addUser(ts, admin, 'tutor');
     const other = await addUser(ts, admin, 'teacher');

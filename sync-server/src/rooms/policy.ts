@@ -1,4 +1,4 @@
-import { isAdminRole, isStaffRole, type Role } from '@commonroom/protocol';
+import { isAdminRole, isStaffRole, type DmPolicy, type Role } from '@commonroom/protocol';
 import type { ConversationRow, ConversationStore } from '../storage/conversations.ts';
 
 /**
@@ -13,8 +13,43 @@ const deny = (code: string, message: string): Decision => ({ ok: false, code, me
 
 export type Policy = ReturnType<typeof createPolicy>;
 
-export function createPolicy(conversations: ConversationStore) {
+/**
+ * The students' DM policy for a set of people: under `staff_only` students may message staff and staff
+ * students, but students not each other (safeguarding), and no student is in a group DM.
+ */
+export function dmAllowed(policy: DmPolicy, roles: readonly Role[]): boolean {
+  if (policy !== 'staff_only') return true;
+  const students = roles.filter((r) => !isStaffRole(r)).length;
+  return students === 0 || (students === 1 && roles.length === 2);
+}
+
+/** Channels a role may belong to at all (staff-only and admin-only channels). */
+export function mayBelong(role: Role, c: ConversationRow): boolean {
+  if (c.adminOnly && !isAdminRole(role)) return false;
+  if (c.staffOnly && !isStaffRole(role)) return false;
+  return true;
+}
+
+export function createPolicy(
+  conversations: ConversationStore,
+  d: { dmPolicy: () => DmPolicy; roleOf: (userId: string) => Role | null },
+) {
   const isMember = (c: ConversationRow, a: Actor): boolean => conversations.isMember(c.id, a.id);
+
+  /**
+   * A student's DM that the DM policy no longer allows (it was opened before the policy changed): it stays
+   * readable, but takes nothing new from the student (T9, issue 12 D15). Looked up on every write, so a
+   * policy change applies at once.
+   */
+  const dmRefused = (a: Actor, c: ConversationRow): Decision => {
+    if (c.kind !== 'dm' || isStaffRole(a.role)) return allow;
+    const policy = d.dmPolicy();
+    if (policy === 'anyone') return allow;
+    const roles = conversations.members(c.id).map((id) => d.roleOf(id) ?? 'student');
+    return dmAllowed(policy, roles)
+      ? allow
+      : deny('dm-policy', 'students can only send direct messages to staff at this college');
+  };
 
   const canRead = (a: Actor, c: ConversationRow): Decision => {
     if (c.kind === 'public' || c.kind === 'announcement') return allow;
@@ -23,11 +58,20 @@ export function createPolicy(conversations: ConversationStore) {
     return deny('not-found', 'no such conversation');
   };
 
+  /** Pins and removals (T4). In a DM that is membership, for what the DM policy still allows. */
   const canModerate = (a: Actor, c: ConversationRow): boolean => {
-    if (c.kind === 'dm') return isMember(c, a);
+    if (c.kind === 'dm') return isMember(c, a) && dmRefused(a, c).ok;
     if (isAdminRole(a.role)) return c.kind !== 'private' || isMember(c, a);
     return isStaffRole(a.role) && isMember(c, a);
   };
+
+  /**
+   * Changing a conversation itself (topic, description, archiving) and its membership. In a channel, its
+   * moderators; a DM's people pin, but only staff among them archive it (issue 12 D16): a student could
+   * otherwise silence a tutor's DM.
+   */
+  const canManage = (a: Actor, c: ConversationRow): boolean =>
+    c.kind === 'dm' ? isStaffRole(a.role) && isMember(c, a) : canModerate(a, c);
 
   /** Posting messages (not read marks or reactions): membership, not archived, announcements for staff. */
   const canPost = (a: Actor, c: ConversationRow): Decision => {
@@ -38,18 +82,26 @@ export function createPolicy(conversations: ConversationStore) {
         'announcement-only',
         'only tutors, teachers, staff and admins post in announcement channels',
       );
-    return allow;
+    return dmRefused(a, c);
   };
 
-  /** Writing to one's own author document at all (read marks, reactions): membership. */
+  /** Writing to one's own author document at all (read marks): membership. */
   const canWriteOwn = (a: Actor, c: ConversationRow): Decision =>
     isMember(c, a) ? allow : deny('not-a-member', 'join the conversation first');
+
+  /** Reactions: membership (students react in announcement channels too), under the DM policy. */
+  const canReact = (a: Actor, c: ConversationRow): Decision => {
+    const own = canWriteOwn(a, c);
+    return own.ok ? dmRefused(a, c) : own;
+  };
 
   return {
     canRead,
     canModerate,
+    canManage,
     canPost,
     canWriteOwn,
+    canReact,
     mayBroadcastMention: (a: Actor) => isStaffRole(a.role),
   };
 }

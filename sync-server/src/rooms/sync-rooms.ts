@@ -266,6 +266,10 @@ export function createSyncRooms(deps: {
         const post = policy.canPost(s.actor, conv);
         if (!post.ok) return post;
       }
+      if (sum.reactions.length > 0) {
+        const react = policy.canReact(s.actor, conv);
+        if (!react.ok) return react;
+      }
       // Edits and deletes name a message by its id in this same document: one's own, by construction (T2).
       for (const t of [...sum.edits, ...sum.deletes])
         if (!hasMessage(doc, t.localId))

@@ -1,5 +1,5 @@
-import { isAdminRole, isStaffRole, type Conversation, type DmPolicy } from '@commonroom/protocol';
-import type { Actor, Policy } from '../rooms/policy.ts';
+import { isAdminRole, isStaffRole, type Conversation, type DmPolicy, type Role } from '@commonroom/protocol';
+import { dmAllowed, mayBelong, type Actor, type Policy } from '../rooms/policy.ts';
 import type { AuditLog } from '../storage/audit.ts';
 import type { ConversationRow, ConversationStore } from '../storage/conversations.ts';
 import type { Db } from '../storage/db.ts';
@@ -56,9 +56,31 @@ export function createConversationService(d: {
     return c;
   };
 
-  const mustModerate = (a: Actor, c: ConversationRow): void => {
-    if (!policy.canModerate(a, c))
+  /** Changing the conversation or its membership (T4; in a DM only its staff, issue 12 D16). */
+  const mustManage = (a: Actor, c: ConversationRow): void => {
+    if (!policy.canManage(a, c))
       throw new AppError(403, 'not-a-moderator', 'Only moderators of this channel can do that.');
+  };
+
+  /**
+   * Who may not leave, or be taken out of, a conversation: one rule for POST /leave and for DELETE of a
+   * membership, so neither route is a way round the other (issue 12 D16).
+   */
+  const mustBeAbleToLeave = (c: ConversationRow): void => {
+    if (c.kind === 'dm')
+      throw new AppError(400, 'cannot-leave-dm', 'You cannot leave a direct message; close it instead.');
+    if (c.name === 'announcements')
+      throw new AppError(400, 'cannot-leave', 'Everyone stays in #announcements.');
+  };
+
+  /** Staff-only and admin-only channels take only the roles they are for, however someone is added. */
+  const mustBelong = (role: Role, c: ConversationRow): void => {
+    if (!mayBelong(role, c))
+      throw new AppError(
+        400,
+        'channel-not-allowed',
+        `#${c.name ?? 'this channel'} is for ${c.adminOnly ? 'admins' : 'staff'} only.`,
+      );
   };
 
   return {
@@ -97,7 +119,7 @@ export function createConversationService(d: {
       patch: { description?: string; topic?: string; archived?: boolean },
     ): Conversation {
       const c = visible(a, id);
-      mustModerate(a, c);
+      mustManage(a, c);
       conversations.update(id, patch);
       d.audit.record(a.id, 'channel.updated', id, patch);
       d.notify(conversations.members(id), 'conversation-changed', { id });
@@ -108,16 +130,14 @@ export function createConversationService(d: {
       const c = visible(a, id);
       if (c.kind !== 'public' && c.kind !== 'announcement')
         throw new AppError(403, 'invite-only', 'This conversation is invite only: ask a member to add you.');
+      mustBelong(a.role, c);
       conversations.addMember(id, a.id);
       return describe(a, c);
     },
 
     leave(a: Actor, id: string): void {
       const c = visible(a, id);
-      if (c.kind === 'dm')
-        throw new AppError(400, 'cannot-leave-dm', 'You cannot leave a direct message; close it instead.');
-      if (c.name === 'announcements')
-        throw new AppError(400, 'cannot-leave', 'Everyone stays in #announcements.');
+      mustBeAbleToLeave(c);
       if (conversations.removeMember(id, a.id) && c.kind === 'private')
         d.revokeConversation(id, a.id, 'you left this channel');
     },
@@ -136,11 +156,12 @@ export function createConversationService(d: {
       const c = visible(a, id);
       if (c.kind === 'dm')
         throw new AppError(400, 'dm-fixed', 'Start a new conversation to include more people.');
-      mustModerate(a, c);
+      mustManage(a, c);
       d.db.transaction(() => {
         for (const uid of userIds) {
           const u = users.get(uid);
           if (!u || !u.active) throw new AppError(400, 'no-such-user', `There is no active account ${uid}.`);
+          mustBelong(u.role, c);
           conversations.addMember(id, uid);
         }
         d.audit.record(a.id, 'channel.members-added', id, { userIds });
@@ -152,7 +173,8 @@ export function createConversationService(d: {
       const c = visible(a, id);
       if (c.kind === 'dm')
         throw new AppError(400, 'dm-fixed', 'People cannot be removed from a direct message.');
-      if (userId !== a.id) mustModerate(a, c);
+      if (userId !== a.id) mustManage(a, c);
+      mustBeAbleToLeave(c);
       if (conversations.removeMember(id, userId)) {
         d.audit.record(a.id, 'channel.member-removed', id, { userId });
         if (c.kind === 'private') d.revokeConversation(id, userId, 'you were removed from this channel');
@@ -170,16 +192,18 @@ export function createConversationService(d: {
           throw new AppError(404, 'no-such-user', 'That person does not have an active account.');
         return u;
       });
-      if (d.dmPolicy() === 'staff_only') {
-        // Safeguarding: students may message staff, and staff students, but students not each other.
-        const students = people.filter((u) => !isStaffRole(u.role));
-        if (students.length > 1 || (students.length === 1 && people.length > 2))
-          throw new AppError(
-            403,
-            'dm-policy',
-            'Students can only send direct messages to staff at this college.',
-          );
-      }
+      // Safeguarding: students may message staff, and staff students, but students not each other.
+      if (
+        !dmAllowed(
+          d.dmPolicy(),
+          people.map((u) => u.role),
+        )
+      )
+        throw new AppError(
+          403,
+          'dm-policy',
+          'Students can only send direct messages to staff at this college.',
+        );
       const key = everyone.join(',');
       const existing = conversations.byDmKey(key);
       if (existing) return describe(a, existing);
