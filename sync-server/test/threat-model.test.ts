@@ -1,9 +1,18 @@
-import type { Engine } from '@commonroom/engine';
+import { createEngine, createMemoryStorage, type Engine } from '@commonroom/engine';
 import { authorRoots, modRoots } from '@commonroom/model';
 import { CLOSE, authorDoc, idxDoc, modDoc, type ConversationId, type UserId } from '@commonroom/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { addUser, channel, eventually, loginAdmin, startServer, texts, type TestServer } from './harness.ts';
+import {
+  addUser,
+  channel,
+  eventually,
+  loginAdmin,
+  nodeSocket,
+  startServer,
+  texts,
+  type TestServer,
+} from './harness.ts';
 import { connectRaw, craftUpdate, login, type RawClient } from './raw-client.ts';
 
 /**
@@ -158,6 +167,57 @@ describe('forged updates are refused before storage or relay (T1–T8)', () => {
     await tutor.engine.send(general, '@channel class is cancelled');
     await tutor.engine.settled();
     expect(tutor.engine.view(general).messages.at(-1)?.status).toBe('sent');
+  });
+
+  it('P8: a read mark cannot reach past the newest message nor a read time past now (D17)', async () => {
+    const mine = authorDoc(general, attacker.id as UserId);
+    await expectRefused(
+      mine,
+      craftUpdate((d) => authorRoots(d).read.set('dev1', 1e12)),
+      'bad-read',
+    );
+    await expectRefused(
+      mine,
+      craftUpdate((d) => authorRoots(d).readAt.set('dev1', Date.UTC(2099, 0, 1))),
+      'bad-read',
+    );
+    // What exists is fine: the newest message's place, read a moment ago.
+    await victim.engine.settled();
+    const newest = victim.engine.view(general).state.lastSeq;
+    expect(newest).toBeGreaterThan(0);
+    expect(
+      await raw.write(
+        mine,
+        craftUpdate((d) => {
+          authorRoots(d).read.set('dev2', newest);
+          authorRoots(d).readAt.set('dev2', Date.now());
+        }),
+      ),
+    ).toEqual({ kind: 'ack' });
+  });
+
+  it('P8: the honest engine marks only what it has seen, at the server clock: a device three hours fast is not refused (D17)', async () => {
+    const fast = createEngine({
+      baseUrl: ts.url,
+      storage: createMemoryStorage(),
+      socketFactory: nodeSocket,
+      manualCookies: true,
+      backoff: { minMs: 20, maxMs: 200 },
+      now: () => Date.now() + 3 * 3_600_000,
+    });
+    await fast.init();
+    await fast.login(tutor.email, tutor.password);
+    fast.connect();
+    await fast.settled();
+    await fast.open(general);
+    await eventually(() => expect(fast.view(general).state.lastSeq).toBeGreaterThan(0));
+    await fast.markRead(general);
+    await fast.settled();
+    expect(fast.status().rejected).toBe(0);
+    expect(fast.outbox().filter((e) => e.kind === 'read')).toEqual([]);
+    const seen = fast.view(general).state.readTimes.get(tutor.id) ?? 0;
+    expect(seen).toBeLessThanOrEqual(Date.now());
+    fast.disconnect();
   });
 
   it('T8: content kinds our documents never use close the socket as malformed, storing nothing', async () => {

@@ -103,6 +103,14 @@ export type Engine = ReturnType<typeof createEngine>;
 
 export function createEngine(opts: EngineOptions) {
   const now = opts.now ?? Date.now;
+  /**
+   * How far this device's clock runs ahead of the server's, as of the last WELCOME (0 when not yet known,
+   * behind, or ahead by less than a minute: the frame's travel time alone looks like being ahead). Read
+   * times are stamped with the server's clock: the server refuses one in its future (P8, with an allowance
+   * of `LIMITS.readTimeSkewMs`), and a phone's clock can be hours out.
+   */
+  let aheadOfServer = 0;
+  const serverNow = (): number => now() - aheadOfServer;
   const random = opts.random ?? Math.random;
   const timers: Timers = opts.timers ?? {
     setTimeout: (f, ms) => setTimeout(f, ms),
@@ -218,7 +226,11 @@ export function createEngine(opts: EngineOptions) {
     clientName: opts.clientName ?? 'commonroom-engine',
     minBackoffMs: opts.backoff?.minMs ?? 500,
     maxBackoffMs: opts.backoff?.maxMs ?? 30_000,
-    onWelcome: () => void onWelcome(),
+    onWelcome: (_userId, serverTime) => {
+      const ahead = now() - serverTime;
+      aheadOfServer = ahead > 60_000 ? ahead : 0;
+      void onWelcome();
+    },
     onFrames: (frames) => {
       for (const f of frames) handleFrame(f);
     },
@@ -1138,7 +1150,7 @@ export function createEngine(opts: EngineOptions) {
         await act(conversationId, ownDoc(conversationId), 'read', {
           deviceId,
           seq: v.state.lastSeq,
-          ts: now(),
+          ts: serverNow(),
         });
     },
     /**

@@ -28,6 +28,9 @@ export type AuthorSummary = {
   deletes: { localId: string; ts: number }[];
   reactions: { key: string; emoji: string; on: boolean }[];
   readMarks: number;
+  /** The highest read mark and read time the update sets (0 when none): the server bounds them (P8). */
+  maxReadSeq: number;
+  maxReadAt: number;
 };
 
 function plain(v: unknown): string {
@@ -63,7 +66,16 @@ function plainMessage(v: unknown): MessageRecord | null {
 }
 
 export function summariseAuthorChanges(changes: Changes): AuthorSummary | Refusal {
-  const out: AuthorSummary = { ok: true, messages: [], edits: [], deletes: [], reactions: [], readMarks: 0 };
+  const out: AuthorSummary = {
+    ok: true,
+    messages: [],
+    edits: [],
+    deletes: [],
+    reactions: [],
+    readMarks: 0,
+    maxReadSeq: 0,
+    maxReadAt: 0,
+  };
   for (const ins of changes.inserts) {
     switch (ins.root) {
       case 'msgs': {
@@ -111,9 +123,11 @@ export function summariseAuthorChanges(changes: Changes): AuthorSummary | Refusa
           if (!DeviceId.safeParse(ins.key).success || !ReadSeq.safeParse(value).success)
             return refuse('bad-read', 'invalid read mark');
           out.readMarks++;
+          out.maxReadSeq = Math.max(out.maxReadSeq, value as number);
         } else {
           if (!DeviceId.safeParse(ins.key).success || !Timestamp.safeParse(value).success)
             return refuse('bad-read', 'invalid read time');
+          out.maxReadAt = Math.max(out.maxReadAt, value as number);
         }
         break;
       }

@@ -19,6 +19,11 @@ export const LIMITS = {
   /** Action ids named by one sync frame (the engine merges at most 256 actions into a frame). */
   maxActionsPerFrame: 512,
   maxActionIdLength: 64,
+  /**
+   * How far past the server's clock a read time may be (P8): a time in 2099 is refused, a device clock a
+   * little fast is not. The engine stamps read times with the server's clock as of its last WELCOME.
+   */
+  readTimeSkewMs: 60 * 60_000,
   maxDisplayNameLength: 80,
   maxStatusTextLength: 100,
   /** Milliseconds a fresh socket has to send HELLO. */

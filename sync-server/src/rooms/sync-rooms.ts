@@ -27,6 +27,7 @@ import {
   parseDocName,
   scanStateVector,
   scanUpdate,
+  type ConversationId,
   type DocName,
   type Frame,
 } from '@commonroom/protocol';
@@ -244,6 +245,29 @@ export function createSyncRooms(deps: {
     ));
 
   /**
+   * Read marks name what exists (P8, issue 12 D17): a place no further than the conversation's newest
+   * message (its current segment's base plus that index's length, the in-memory index counting what is
+   * still committing), and a time no later than now plus `LIMITS.readTimeSkewMs`. The index is looked at only
+   * when a mark moves past the base of the current segment.
+   */
+  const readMarkBound = (
+    conversationId: ConversationId,
+    conv: ConversationRow,
+    maxSeq: number,
+    maxAt: number,
+    at: number,
+  ): { ok: false; code: string; message: string } | null => {
+    if (maxAt > at + LIMITS.readTimeSkewMs)
+      return { ok: false, code: 'bad-read', message: 'a read time cannot be in the future' };
+    const base = conv.segment * SEGMENT_STRIDE;
+    if (maxSeq <= base) return null;
+    const newest = base + idxRoots(docs.get(idxDoc(conversationId, conv.segment)).doc).order.length;
+    return maxSeq > newest
+      ? { ok: false, code: 'bad-read', message: 'a read mark cannot reach past the newest message' }
+      : null;
+  };
+
+  /**
    * Checks what an applied update did against the document's rules. Returns a refusal, or the messages to
    * index and the projection rows to write (given the sequence numbers the index assigned).
    */
@@ -270,6 +294,8 @@ export function createSyncRooms(deps: {
         const react = policy.canReact(s.actor, conv);
         if (!react.ok) return react;
       }
+      const readBound = readMarkBound(parsed.conversationId, conv, sum.maxReadSeq, sum.maxReadAt, at);
+      if (readBound) return readBound;
       // Edits and deletes name a message by its id in this same document: one's own, by construction (T2).
       for (const t of [...sum.edits, ...sum.deletes])
         if (!hasMessage(doc, t.localId))
