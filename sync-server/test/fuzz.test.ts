@@ -125,7 +125,7 @@ function createFuzzClient(wsUrl: string, cookie: string, stats: Stats) {
 
   /**
    * Sends one fuzzed message, then a probe: a subscribe to a document that cannot exist, which the server
-   * answers at once with an error naming it. The answer means the fuzzed message was read and the socket
+   * answers at once with REVOKED naming it (P2). The answer means the fuzzed message was read and the socket
    * lives; a close means the message (or something still settling from an earlier one) closed it.
    */
   const deliver = async (bytes: Uint8Array, opts: { fresh?: boolean; hello?: boolean } = {}) => {
@@ -138,7 +138,7 @@ function createFuzzClient(wsUrl: string, cookie: string, stats: Stats) {
     }
     const c = conn;
     const n = ++probes;
-    const marker = `c/probe${n}/0/idx: `;
+    const probe = `c/probe${n}/0/idx`;
     stats.delivered++;
     return new Promise<{ kind: 'alive' } | { kind: 'closed'; code: number; reason: string }>(
       (resolve, reject) => {
@@ -156,7 +156,7 @@ function createFuzzClient(wsUrl: string, cookie: string, stats: Stats) {
           );
         }, 10_000);
         c.onFrame = (f) => {
-          if (f.type === 'error' && f.message.startsWith(marker)) {
+          if (f.type === 'revoked' && f.doc === probe) {
             settle();
             resolve({ kind: 'alive' });
           }
@@ -172,7 +172,7 @@ function createFuzzClient(wsUrl: string, cookie: string, stats: Stats) {
           encodeMessage([
             {
               type: 'sync',
-              doc: `c/probe${n}/0/idx`,
+              doc: probe,
               ref: 0,
               syncType: SYNC_STEP1,
               payload: EMPTY_STATE_VECTOR,

@@ -1,6 +1,16 @@
 import { createEngine, createMemoryStorage, type Engine } from '@commonroom/engine';
 import { authorRoots, modRoots } from '@commonroom/model';
-import { CLOSE, authorDoc, idxDoc, modDoc, type ConversationId, type UserId } from '@commonroom/protocol';
+import {
+  CLOSE,
+  authorDoc,
+  decodeMessage,
+  encodeMessage,
+  idxDoc,
+  modDoc,
+  type ConversationId,
+  type Frame,
+  type UserId,
+} from '@commonroom/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import {
@@ -362,6 +372,58 @@ describe('privacy: private channels and DMs (T9)', () => {
     } finally {
       await setPolicy('anyone');
     }
+  });
+
+  it('P2: a missing conversation, a hidden one and a segment beyond the current one get byte-identical answers (D18)', async () => {
+    const student = await addUser(ts, admin, 'student', { connect: false });
+    const tutor = await addUser(ts, admin, 'tutor', { connect: false });
+    const hidden = channel(tutor.engine, 'tutors-only') as ConversationId;
+    const general = channel(student.engine, 'general') as ConversationId;
+    const raw = await connectRaw(ts.url, await login(ts.url, student.email, student.password));
+    /** The frame answering `frame`, with the document name (the one thing that must differ) blanked. */
+    const answer = async (frame: Frame): Promise<Uint8Array> => {
+      const from = raw.frames.length;
+      raw.send([frame]);
+      let found: Frame | undefined;
+      await eventually(() => {
+        found = raw.frames.slice(from)[0];
+        expect(found).toBeDefined();
+      });
+      if (!found) throw new Error('no answer');
+      const doc = 'doc' in frame ? frame.doc : '';
+      const blanked = JSON.parse(JSON.stringify(found).replaceAll(doc, '*')) as Frame;
+      return encodeMessage([blanked]);
+    };
+    const cases = (kind: 'idx' | 'mine') => {
+      const name = (c: ConversationId, segment = 0) =>
+        kind === 'idx' ? idxDoc(c, segment) : authorDoc(c, student.id as UserId, segment);
+      return [name('NoSuchConversation42' as ConversationId), name(hidden), name(general, 99)];
+    };
+    const step1 = new Y.Doc();
+    for (const kind of ['idx', 'mine'] as const)
+      for (const ref of [0, 77]) {
+        const answers = [];
+        for (const doc of cases(kind))
+          answers.push(
+            await answer({ type: 'sync', doc, ref, syncType: 0, payload: Y.encodeStateVector(step1) }),
+          );
+        expect(answers[1]).toEqual(answers[0]);
+        expect(answers[2]).toEqual(answers[0]);
+      }
+    let ref = 500;
+    const update = craftUpdate((d) => authorRoots(d).msgs.push([{ id: 'peek1', text: 'hello?', ts: 1 }]));
+    const writes = [];
+    for (const doc of cases('mine'))
+      writes.push(await answer({ type: 'sync', doc, ref: ++ref, syncType: 2, payload: update }));
+    // Each write carries its own ref: blank that too before comparing.
+    const decoded = writes.map((w) => ({
+      ...(decodeMessage(w, Infinity) as { frames: Frame[] }).frames[0],
+      ref: 0,
+    }));
+    expect(decoded[1]).toEqual(decoded[0]);
+    expect(decoded[2]).toEqual(decoded[0]);
+    expect(decoded[0]).toMatchObject({ type: 'reject', code: 'not-found', message: 'no such conversation' });
+    raw.close();
   });
 
   it('T9: removal from a private channel stops delivery at once', async () => {

@@ -14,6 +14,17 @@ const deny = (code: string, message: string): Decision => ({ ok: false, code, me
 export type Policy = ReturnType<typeof createPolicy>;
 
 /**
+ * The one answer for a conversation one may not see, whether it is hidden (a private channel or DM one is
+ * not in), missing, or asked for at a segment it has not reached: the same words everywhere (P2, T9), so
+ * the answer tells nothing about which.
+ */
+export const NO_SUCH_CONVERSATION = {
+  ok: false,
+  code: 'not-found',
+  message: 'no such conversation',
+} as const satisfies Decision;
+
+/**
  * The students' DM policy for a set of people: under `staff_only` students may message staff and staff
  * students, but students not each other (safeguarding), and no student is in a group DM.
  */
@@ -55,7 +66,7 @@ export function createPolicy(
     if (c.kind === 'public' || c.kind === 'announcement') return allow;
     if (isMember(c, a)) return allow;
     // A private channel or a DM is invisible to others: the same answer as for one that does not exist.
-    return deny('not-found', 'no such conversation');
+    return NO_SUCH_CONVERSATION;
   };
 
   /** Pins and removals (T4). In a DM that is membership, for what the DM policy still allows. */

@@ -42,7 +42,7 @@ import type { CommitQueue, PendingWrite } from './commit-queue.ts';
 import { createCommitQueue } from './commit-queue.ts';
 import type { LoadedDoc, Timers } from './loaded-docs.ts';
 import { createLoadedDocs } from './loaded-docs.ts';
-import type { Actor, Policy } from './policy.ts';
+import { NO_SUCH_CONVERSATION, type Actor, type Policy } from './policy.ts';
 import type { Session } from './session.ts';
 
 /**
@@ -179,14 +179,10 @@ export function createSyncRooms(deps: {
    */
   const subscribe = (s: Session, name: string, sv: Uint8Array, ref = 0): void => {
     const found = lookup(name);
-    if (!found) {
-      reject(s, 0, name, 'not-found', 'no such document');
-      return;
-    }
-    const read = policy.canRead(s.actor, found.conv);
-    if (!read.ok) {
+    // Missing (or not yet reached) and hidden are answered alike, with the same frame and words (P2).
+    if (!found || !policy.canRead(s.actor, found.conv).ok) {
       log.info({ user: s.actor.id, doc: name }, 'refused subscribe');
-      s.send([{ type: 'revoked', doc: name, reason: read.message }]);
+      s.send([{ type: 'revoked', doc: name, reason: NO_SUCH_CONVERSATION.message }]);
       return;
     }
     if (!s.subscriptions.has(name) && s.subscriptions.size >= LIMITS.maxSubscriptionsPerSocket) {
@@ -428,7 +424,7 @@ export function createSyncRooms(deps: {
     // A copy of a write already answered: refused then applied, the client would hold the wrong verdict.
     if (isRepeatedRef(s, ref)) return 'rejected';
     const found = lookup(name);
-    if (!found) return refuseAndAudit(s, ref, name, 'not-found', 'no such document');
+    if (!found) return refuseAndAudit(s, ref, name, NO_SUCH_CONVERSATION.code, NO_SUCH_CONVERSATION.message);
     const { parsed, conv } = found;
     const read = policy.canRead(s.actor, conv);
     if (!read.ok) return refuseAndAudit(s, ref, name, read.code, read.message);
