@@ -124,6 +124,20 @@ export type ServerLimits = {
   messageBurst: number;
   bytesPerSecond: number;
   byteBurst: number;
+  /**
+   * WebSocket upgrades per account and per address (token buckets). Over them the upgrade is answered 429
+   * with Retry-After; the engine retries with its backoff, so an honest device waits seconds, never longer.
+   * The per-address allowance is wide: a college behind one NAT reconnects at once after a network drop.
+   */
+  handshakesPerSecondPerAccount: number;
+  handshakeBurstPerAccount: number;
+  handshakesPerSecondPerAddress: number;
+  handshakeBurstPerAddress: number;
+  /**
+   * At most one typing frame per person per conversation is relayed in this many ms (the PWA sends one
+   * every 3 s while typing): however many arrive, each listener gets one (P9).
+   */
+  typingIntervalMs: number;
   compactAfterUpdates: number;
   /** Messages per conversation segment before it rolls over (bounds what opening a channel loads). */
   segmentSize: number;
@@ -139,6 +153,11 @@ export const DEFAULT_LIMITS: ServerLimits = {
   messageBurst: 200,
   bytesPerSecond: 1024 * 1024,
   byteBurst: 4 * 1024 * 1024,
+  handshakesPerSecondPerAccount: 0.5,
+  handshakeBurstPerAccount: 20,
+  handshakesPerSecondPerAddress: 20,
+  handshakeBurstPerAddress: 600,
+  typingIntervalMs: 1_000,
   compactAfterUpdates: 500,
   segmentSize: 1_000,
   loginFailuresPerAccount: 5,

@@ -169,6 +169,17 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
         users,
         hub,
         compressFrom: config.wsCompression?.threshold ?? Number.POSITIVE_INFINITY,
+        handshakes: {
+          perAccount: {
+            rate: config.limits.handshakesPerSecondPerAccount,
+            burst: config.limits.handshakeBurstPerAccount,
+          },
+          perAddress: {
+            rate: config.limits.handshakesPerSecondPerAddress,
+            burst: config.limits.handshakeBurstPerAddress,
+          },
+        },
+        now,
       }),
     },
     clientDist: resolve(repoRoot, config.clientDist),

@@ -601,6 +601,11 @@ export function createSyncRooms(deps: {
       const c = conversations.get(conversationId);
       return c !== null && policy.canRead(actor, c).ok;
     },
+    /** Whether `actor` may post messages in the conversation now (typing is relayed only then, P9). */
+    canPost(actor: Actor, conversationId: string): boolean {
+      const c = conversations.get(conversationId);
+      return c !== null && policy.canPost(actor, c).ok;
+    },
     drain: () => queue.drain(),
     loadedCount: () => docs.loadedCount(),
     dispose: () => docs.dispose(),
