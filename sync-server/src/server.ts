@@ -15,6 +15,7 @@ import { conversationRoutes } from './http/conversation-routes.ts';
 import type { HonoEnv } from './http/env.ts';
 import { syncRoute } from './http/sync-route.ts';
 import type { Timers } from './rooms/loaded-docs.ts';
+import { createMessageRate } from './rooms/message-rate.ts';
 import { createPolicy } from './rooms/policy.ts';
 import { createPresence } from './rooms/presence.ts';
 import { createSyncRooms } from './rooms/sync-rooms.ts';
@@ -83,6 +84,12 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     idleDocMs: config.limits.idleDocMs,
     compactAfter: config.limits.compactAfterUpdates,
     segmentSize: config.limits.segmentSize,
+    messageRate: createMessageRate({
+      perMinute: config.limits.newMessagesPerMinute,
+      burst: config.limits.newMessageBurst,
+      now,
+    }),
+    newMessagesPerUpdate: config.limits.newMessagesPerUpdate,
   });
   const hub = createSocketHub({
     rooms,
