@@ -10,6 +10,7 @@ import {
 } from '@commonroom/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { z } from 'zod';
 import * as Y from 'yjs';
 import {
   addUser,
@@ -242,6 +243,29 @@ describe('typing is relayed at a bounded rate, and only from people who may post
     // The tutor, who may post there, is relayed.
     t.send([{ type: 'typingSet', conversationId: ann }]);
     await eventually(() => expect(s.frames.filter((f) => f.type === 'typing')).toHaveLength(1));
+    t.close();
+    s.close();
+  });
+
+  it("P9: typing in an archived conversation is not relayed, not even a moderator's", async () => {
+    const tutor = await addUser(ts, admin, 'tutor', { connect: false });
+    const student = await addUser(ts, admin, 'student', { connect: false });
+    const c = await tutor.engine.createChannel(`trip-${Date.now() % 100000}`, 'public', 'The trip');
+    await student.engine.join(c.id);
+    const conv = c.id as ConversationId;
+    await tutor.engine.api.request('PATCH', `/api/conversations/${c.id}`, z.unknown(), { archived: true });
+    const t = await connectRaw(ts.url, await login(ts.url, tutor.email, tutor.password));
+    const s = await connectRaw(ts.url, await login(ts.url, student.email, student.password));
+    await listen(t, conv, tutor.id);
+    await listen(s, conv, tutor.id);
+    t.send([{ type: 'typingSet', conversationId: conv }]);
+    // Reactions and read marks are still taken in an archived conversation: a write after the typing.
+    const mark = craftUpdate((d) => authorRoots(d).read.set('dev1', 0));
+    expect(await t.write(authorDoc(conv, tutor.id as UserId), mark)).toEqual({ kind: 'ack' });
+    await eventually(() =>
+      expect(s.frames.some((f) => f.type === 'sync' && f.syncType === 2 && f.ref === 0)).toBe(true),
+    );
+    expect(s.frames.filter((f) => f.type === 'typing')).toHaveLength(0);
     t.close();
     s.close();
   });
