@@ -1,3 +1,4 @@
+import { LIMITS } from '@commonroom/protocol';
 import { z } from 'zod';
 import { checkTrustedProxy } from './http/client-address.ts';
 
@@ -142,6 +143,32 @@ export type ServerLimits = {
   messageBurst: number;
   bytesPerSecond: number;
   byteBurst: number;
+  /**
+   * WebSocket upgrades per account and per address (token buckets). Over them the upgrade is answered 429
+   * with Retry-After; the engine retries with its backoff, so an honest device waits seconds, never longer.
+   * The per-address allowance is wide: a college behind one NAT reconnects at once after a network drop.
+   */
+  handshakesPerSecondPerAccount: number;
+  handshakeBurstPerAccount: number;
+  handshakesPerSecondPerAddress: number;
+  handshakeBurstPerAddress: number;
+  /**
+   * At most one typing frame per person per conversation is relayed in this many ms (the PWA sends one
+   * every 3 s while typing): however many arrive, each listener gets one (P9).
+   */
+  typingIntervalMs: number;
+  /**
+   * New messages (and thread replies) a person may add, over all conversations: a burst, then this many a
+   * minute. Over it a write is refused with `slow-down`, which the engine retries later: nothing is lost
+   * (P10, P12). At least `LIMITS.maxNewMessagesPerFrame` in the burst, so that a full frame can pass.
+   */
+  newMessagesPerMinute: number;
+  newMessageBurst: number;
+  /**
+   * New messages one update may add (`too-many-messages` above it): `LIMITS.maxNewMessagesPerFrame`, which
+   * the engine keeps to. Configurable only so the bench can fill a database with large merged updates.
+   */
+  newMessagesPerUpdate: number;
   compactAfterUpdates: number;
   /** Messages per conversation segment before it rolls over (bounds what opening a channel loads). */
   segmentSize: number;
@@ -157,6 +184,14 @@ export const DEFAULT_LIMITS: ServerLimits = {
   messageBurst: 200,
   bytesPerSecond: 1024 * 1024,
   byteBurst: 4 * 1024 * 1024,
+  handshakesPerSecondPerAccount: 1,
+  handshakeBurstPerAccount: 30,
+  handshakesPerSecondPerAddress: 20,
+  handshakeBurstPerAddress: 600,
+  typingIntervalMs: 1_000,
+  newMessagesPerMinute: 60,
+  newMessageBurst: 30,
+  newMessagesPerUpdate: LIMITS.maxNewMessagesPerFrame,
   compactAfterUpdates: 500,
   segmentSize: 1_000,
   loginFailuresPerAccount: 5,

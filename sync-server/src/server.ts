@@ -17,6 +17,7 @@ import { conversationRoutes } from './http/conversation-routes.ts';
 import type { HonoEnv } from './http/env.ts';
 import { syncRoute } from './http/sync-route.ts';
 import type { Timers } from './rooms/loaded-docs.ts';
+import { createMessageRate } from './rooms/message-rate.ts';
 import { createPolicy } from './rooms/policy.ts';
 import { createPresence } from './rooms/presence.ts';
 import { createSyncRooms } from './rooms/sync-rooms.ts';
@@ -88,7 +89,15 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     idleDocMs: config.limits.idleDocMs,
     compactAfter: config.limits.compactAfterUpdates,
     segmentSize: config.limits.segmentSize,
+    messageRate: createMessageRate({
+      perMinute: config.limits.newMessagesPerMinute,
+      burst: config.limits.newMessageBurst,
+      now,
+    }),
+    newMessagesPerUpdate: config.limits.newMessagesPerUpdate,
   });
+  /** One notion of the client's address for login throttles and handshake limits (TRUST_PROXY, T10). */
+  const clientAddress = createClientAddress(config.trustedProxies);
   const hub = createSocketHub({
     rooms,
     presence,
@@ -164,7 +173,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
             now,
           }),
         }),
-        clientAddress: createClientAddress(config.trustedProxies),
+        clientAddress,
         sessionTtlMs: config.sessionTtlMs,
         secureCookies: config.secureCookies,
         scryptLogN: config.scryptLogN,
@@ -180,6 +189,18 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
         users,
         hub,
         compressFrom: config.wsCompression?.threshold ?? Number.POSITIVE_INFINITY,
+        handshakes: {
+          perAccount: {
+            rate: config.limits.handshakesPerSecondPerAccount,
+            burst: config.limits.handshakeBurstPerAccount,
+          },
+          perAddress: {
+            rate: config.limits.handshakesPerSecondPerAddress,
+            burst: config.limits.handshakeBurstPerAddress,
+          },
+        },
+        clientAddress,
+        now,
       }),
     },
     clientDist: resolve(repoRoot, config.clientDist),

@@ -1,10 +1,19 @@
 import { createMemoryStorage } from '@commonroom/engine';
 import { describe, expect, it } from 'vitest';
-import { addUser, channel, eventually, loginAdmin, makeEngine, startServer, texts } from './harness.ts';
+import {
+  MANY_MESSAGES,
+  addUser,
+  channel,
+  eventually,
+  loginAdmin,
+  makeEngine,
+  startServer,
+  texts,
+} from './harness.ts';
 
 describe('catching up and restarting (P3, P4)', () => {
   it('P3: a client offline for 1,000 messages catches up in one round, in order', async () => {
-    const ts = await startServer();
+    const ts = await startServer({ limits: MANY_MESSAGES });
     try {
       const admin = await loginAdmin(ts);
       const writer = await addUser(ts, admin, 'tutor');

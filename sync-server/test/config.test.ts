@@ -1,3 +1,4 @@
+import { LIMITS } from '@commonroom/protocol';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_WS_COMPRESSION, parseConfig } from '../src/config.ts';
 
@@ -13,6 +14,15 @@ describe('configuration from the environment', () => {
       scryptLogN: 17,
     });
     expect(c.allowedOrigins).toContain('http://127.0.0.1:8787');
+  });
+
+  it('P10: the default allowances let an honest engine through: a full frame of new messages fits the burst', () => {
+    const { limits } = parseConfig({});
+    expect(limits.newMessagesPerUpdate).toBe(LIMITS.maxNewMessagesPerFrame);
+    expect(limits.newMessageBurst).toBeGreaterThanOrEqual(LIMITS.maxNewMessagesPerFrame);
+    // More than one person's sockets may open at once, and a device reconnecting is never held long.
+    expect(limits.handshakeBurstPerAccount).toBeGreaterThan(LIMITS.maxSocketsPerUser);
+    expect(1000 / limits.handshakesPerSecondPerAccount).toBeLessThanOrEqual(2_000);
   });
 
   it('names the variable that is wrong', () => {

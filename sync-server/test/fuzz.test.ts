@@ -632,10 +632,20 @@ describe('fuzzing the socket edge', () => {
     ).n;
 
   beforeAll(async () => {
-    // Per-user rate limits would close the fuzzing sockets with 4100 long before 10,000 frames; this test is
-    // about what each frame does, so they are lifted (rate limiting has its own tests).
+    // Per-user rate limits would close the fuzzing sockets with 4100 long before 10,000 frames, and the
+    // handshake limits refuse its thousands of fresh sockets; this test is about what each frame does, so
+    // they are lifted (rate limiting has its own tests, rate-limits.test.ts).
     ts = await startServer({
-      limits: { messagesPerSecond: 1e9, messageBurst: 1e9, bytesPerSecond: 1e12, byteBurst: 1e12 },
+      limits: {
+        messagesPerSecond: 1e9,
+        messageBurst: 1e9,
+        bytesPerSecond: 1e12,
+        byteBurst: 1e12,
+        handshakesPerSecondPerAccount: 1e9,
+        handshakeBurstPerAccount: 1e9,
+        handshakesPerSecondPerAddress: 1e9,
+        handshakeBurstPerAddress: 1e9,
+      },
     });
     admin = await loginAdmin(ts);
     bystander = await addUser(ts, admin, 'student', { name: 'Bystander' });

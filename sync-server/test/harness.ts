@@ -33,6 +33,28 @@ export type TestServer = {
   destroy(): Promise<void>;
 };
 
+/**
+ * The per-person allowance of new messages lifted, for tests that write hundreds of messages quickly to
+ * exercise something else (catch-up, rollovers, busy channels); the allowance has its own tests
+ * (chat-flood.test.ts).
+ */
+export const MANY_MESSAGES: Partial<Config['limits']> = {
+  newMessageBurst: 1_000_000,
+  newMessagesPerMinute: 1_000_000_000,
+};
+
+/**
+ * The handshake allowances lifted, for tests whose simulated network drops sockets every few hundred
+ * milliseconds (a device reconnecting a hundred times in a test) to exercise convergence; the allowances
+ * have their own tests (rate-limits.test.ts).
+ */
+export const MANY_HANDSHAKES: Partial<Config['limits']> = {
+  handshakesPerSecondPerAccount: 1_000_000,
+  handshakeBurstPerAccount: 1_000_000,
+  handshakesPerSecondPerAddress: 1_000_000,
+  handshakeBurstPerAddress: 1_000_000,
+};
+
 export async function startServer(
   opts: {
     dataDir?: string;

@@ -118,7 +118,9 @@ export function MessageItem({
         )}
         {mine && m.status === 'waiting' && (
           <p className="delivery" data-status="waiting">
-            Waiting to send
+            {engine.status().slowedUntil === null
+              ? 'Waiting to send'
+              : 'Waiting to send: sending too fast, will retry shortly'}
           </p>
         )}
         {mine && m.status === 'rejected' && (

@@ -1,34 +1,28 @@
+import { useEffect, useState } from 'react';
 import { useEngine, useEngineVersion } from '../hooks/engine-context.tsx';
-import { clockTime } from '../ui/format.ts';
+import { syncSummary } from './sync-summary.ts';
 
 /**
- * Online, connecting, or "Offline · 3 waiting · last synced 10:42": honest, and no retry button. When the
+ * Online, connecting, or "Offline · 3 waiting · last synced 10:42" (words: sync-summary.ts). When the
  * server needs a newer app, says so with the one thing to do.
  */
 export function SyncIndicator() {
   const engine = useEngine();
   useEngineVersion();
   const s = engine.status();
-  const parts: string[] = [];
-  let tone = 'ok';
-  if (s.connection === 'online') parts.push(s.waiting > 0 ? 'Sending…' : 'Online');
-  else if (s.connection === 'connecting') {
-    parts.push('Connecting…');
-    tone = 'busy';
-  } else {
-    parts.push('Offline');
-    tone = 'off';
-  }
-  if (s.waiting > 0) parts.push(`${s.waiting} waiting`);
-  if (s.saving > 0) parts.push('saving on this device…');
-  if (s.rejected > 0) parts.push(`${s.rejected} not sent`);
-  if (s.connection !== 'online' && s.lastSyncedAt !== null)
-    parts.push(`last synced ${clockTime(s.lastSyncedAt)}`);
+  const { text, tone } = syncSummary(s, Date.now());
+  // While slowed down, the countdown is redrawn each second until the engine sends again.
+  const [, tick] = useState(0);
+  useEffect(() => {
+    if (s.slowedUntil === null) return;
+    const t = setInterval(() => tick((n) => n + 1), 1_000);
+    return () => clearInterval(t);
+  }, [s.slowedUntil]);
   return (
     <>
       <p className={`sync sync-${tone}`} role="status" aria-live="polite" data-testid="sync-status">
         <span className="dot" aria-hidden="true" />
-        {parts.join(' · ')}
+        {text}
       </p>
       {s.updateNeeded && (
         <div className="sync-update" role="alert">

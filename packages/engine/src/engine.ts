@@ -10,6 +10,7 @@ import {
 import {
   CLOSE,
   Conversation,
+  LIMITS,
   Me,
   PublicUser,
   SYNC_STEP1,
@@ -75,6 +76,11 @@ export type SyncStatus = {
    * sent until the app is updated (a reload); what waits stays on the device.
    */
   updateNeeded: boolean;
+  /**
+   * The server said this person sends new messages too fast (`slow-down`, P10): what waits is sent again
+   * at this time. Null when not slowed down.
+   */
+  slowedUntil: number | null;
 };
 
 const Ok = z.object({ ok: z.literal(true) });
@@ -146,6 +152,26 @@ export function createEngine(opts: EngineOptions) {
    * to the fresh copy, where nothing would take it out. They are rebuilt once more when the replay ends.
    */
   const rebuildAgain = new Set<string>();
+  /**
+   * After a `slow-down` refusal nothing is sent until this time (P10, P12): the server refuses the person's
+   * new messages until then, and each frame refused meanwhile would cost a rebuild. The waits grow like
+   * the reconnect backoff while refusals repeat, and start again small after an acknowledgement.
+   */
+  let slowedUntil: number | null = null;
+  let slowDowns = 0;
+  const slowDown = (): void => {
+    if (slowedUntil !== null) return;
+    const min = opts.backoff?.minMs ?? 500;
+    const delay = Math.min(opts.backoff?.maxMs ?? 30_000, min * 2 ** Math.min(slowDowns, 16));
+    slowDowns++;
+    slowedUntil = now() + delay;
+    timers.setTimeout(() => {
+      slowedUntil = null;
+      const docs = new Set([...outbox.values()].filter((e) => e.status === 'pending').map((e) => e.doc));
+      for (const d of docs) sendPendingFor(d);
+      emit();
+    }, delay);
+  };
   /**
    * Documents a rebuild emptied whose server copy has not arrived or is still being replayed onto: nothing
    * (or not everything) in them to act on yet.
@@ -393,7 +419,7 @@ export function createEngine(opts: EngineOptions) {
     const r = replicas.get(doc);
     // A resting document (another tab acted on it) is followed first; its step 2 sends what waits.
     if (r && !r.subscribed && conn.isOnline()) return subscribe([r]);
-    if (!r || !r.synced || r.rebuilding || !conn.isOnline()) return;
+    if (!r || !r.synced || r.rebuilding || !conn.isOnline() || slowedUntil !== null) return;
     const flying = inflightIds(doc);
     const waiting = [...outbox.values()]
       .filter((e) => e.doc === doc && e.status === 'pending' && e.update !== null && !flying.has(e.id))
@@ -404,10 +430,14 @@ export function createEngine(opts: EngineOptions) {
     while (i < waiting.length && frames < WINDOW) {
       const chunk: OutboxEntry[] = [];
       let bytes = 0;
+      // New messages per frame are bounded by the server too (P10): a backlog goes in several frames.
+      let sends = 0;
       while (i < waiting.length && chunk.length < perFrame) {
         const e = waiting[i] as OutboxEntry;
         const size = e.update?.length ?? 0;
         if (chunk.length > 0 && bytes + size > MAX_FRAME_PAYLOAD) break;
+        if (e.kind === 'send' && sends === LIMITS.maxNewMessagesPerFrame) break;
+        if (e.kind === 'send') sends++;
         chunk.push(e);
         bytes += size;
         i++;
@@ -659,6 +689,7 @@ export function createEngine(opts: EngineOptions) {
     inflight.delete(ref);
     const entries = (frame?.ids ?? []).flatMap((id) => outbox.get(id) ?? []);
     if (!rejected) {
+      slowDowns = 0;
       await dropEntries(entries);
       if (entries.length > 0) lastSyncedAt = now();
       if (frame && frame.generation !== (generations.get(frame.doc) ?? 0)) {
@@ -679,6 +710,13 @@ export function createEngine(opts: EngineOptions) {
     }
     if (rejected.code === 'storage-failed') {
       timers.setTimeout(() => sendPendingFor(doc), 2_000);
+      return;
+    }
+    if (rejected.code === 'slow-down') {
+      // Sending faster than the server takes (P10): nothing was stored, nothing is wrong with the actions.
+      // They keep waiting, in order, and go again after a pause (P12).
+      slowDown();
+      emit();
       return;
     }
     if (rejected.code === 'segment-closed') {
@@ -1216,6 +1254,7 @@ export function createEngine(opts: EngineOptions) {
         return k !== undefined && k !== 'read' && k !== 'unread';
       }).length,
       rejected: [...outbox.values()].filter((e) => e.status === 'rejected').length,
+      slowedUntil,
     }),
     isAdmin: (): boolean => (me ? isAdminRole(me.role) : false),
     /** Resolves when online with every document synced and nothing waiting to send. */

@@ -16,6 +16,12 @@ export const LIMITS = {
   /** Characters in one message's text. */
   maxMessageChars: 8_000,
   maxDocNameLength: 160,
+  /**
+   * New messages (thread replies included) one sync frame may add. The engine merges a backlog into frames
+   * of at most this many; a frame with more is refused (`too-many-messages`). With the per-person rate
+   * (`slow-down`), it keeps one person from rolling a channel through segments in a few frames (P10).
+   */
+  maxNewMessagesPerFrame: 20,
   /** Action ids named by one sync frame (the engine merges at most 256 actions into a frame). */
   maxActionsPerFrame: 512,
   maxActionIdLength: 64,

@@ -1,17 +1,23 @@
 import { upgradeWebSocket } from '@hono/node-server';
-import type { MiddlewareHandler } from 'hono';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { SessionStore } from '../storage/sessions.ts';
 import type { UserStore } from '../storage/users.ts';
 import type WebSocket from 'ws';
 import { releaseIdleDeflate } from '../ws/deflate.ts';
+import { createKeyedBuckets } from '../ws/rate-limit.ts';
 import type { Connection, SocketHub } from '../ws/socket-hub.ts';
+import type { ClientAddress } from './client-address.ts';
 import type { HonoEnv } from './env.ts';
 import type { SESSION_COOKIE } from './guards.ts';
 
 /**
  * GET /sync: the one WebSocket per client. Refused before the upgrade when the Origin is not allowed
  * (cross-site WebSocket hijacking; browsers always send Origin) or there is no live session (T10, T11).
+ * Upgrades are limited per address (before the session is looked up) and per account, answered 429 with
+ * Retry-After (P10): each socket costs a session lookup, a WELCOME and a presence snapshot, and a fresh
+ * socket is where a flood would start.
  */
 export function syncRoute(d: {
   allowedOrigins: readonly string[];
@@ -20,15 +26,36 @@ export function syncRoute(d: {
   hub: SocketHub;
   /** Messages of at least this many bytes are compressed when the socket negotiated permessage-deflate. */
   compressFrom: number;
+  handshakes: {
+    perAccount: { rate: number; burst: number };
+    perAddress: { rate: number; burst: number };
+  };
+  /** The client's address as logins see it (behind TRUST_PROXY, the forwarded one, T10). */
+  clientAddress: ClientAddress;
+  now: () => number;
 }) {
+  const perAccount = createKeyedBuckets({ ...d.handshakes.perAccount, now: d.now });
+  const perAddress = createKeyedBuckets({ ...d.handshakes.perAddress, now: d.now });
+  const tooMany = (c: Context<HonoEnv>, waitMs: number): Response => {
+    c.header('Retry-After', String(Math.max(1, Math.ceil(waitMs / 1000))));
+    return c.json(
+      { error: 'too-many-connections', message: 'Too many connections; try again shortly.' },
+      429,
+    );
+  };
   const guard: MiddlewareHandler<HonoEnv> = async (c, next) => {
     const origin = c.req.header('origin');
     if (origin !== undefined && !d.allowedOrigins.includes(origin))
       return c.json({ error: 'bad-origin', message: 'This site may not connect.' }, 403);
+    const address = d.clientAddress(getConnInfo(c).remote.address, (name) => c.req.header(name));
+    const addressWait = perAddress.take(address);
+    if (addressWait > 0) return tooMany(c, addressWait);
     const token = getCookie(c, 'cr_session' satisfies typeof SESSION_COOKIE);
     const s = token ? d.sessions.lookup(token) : null;
     const u = s ? d.users.get(s.userId) : null;
     if (!s || !u || !u.active) return c.json({ error: 'not-logged-in', message: 'Log in to connect.' }, 401);
+    const accountWait = perAccount.take(u.id);
+    if (accountWait > 0) return tooMany(c, accountWait);
     c.set('user', { id: u.id, role: u.role, tokenHash: s.tokenHash, expiresAt: s.expiresAt });
     return next();
   };

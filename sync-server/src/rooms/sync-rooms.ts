@@ -42,6 +42,7 @@ import type { CommitQueue, PendingWrite } from './commit-queue.ts';
 import { createCommitQueue } from './commit-queue.ts';
 import type { LoadedDoc, Timers } from './loaded-docs.ts';
 import { createLoadedDocs } from './loaded-docs.ts';
+import type { MessageRate } from './message-rate.ts';
 import { NO_SUCH_CONVERSATION, type Actor, type Policy } from './policy.ts';
 import type { Session } from './session.ts';
 
@@ -77,6 +78,10 @@ export function createSyncRooms(deps: {
   idleDocMs: number;
   compactAfter: number;
   segmentSize: number;
+  /** New messages per person (P10): over it a write is refused with `slow-down`, to be sent again. */
+  messageRate: MessageRate;
+  /** New messages one update may add (P10; `LIMITS.maxNewMessagesPerFrame` but for the bench). */
+  newMessagesPerUpdate: number;
 }) {
   const { conversations, messages, appliedActions, audit, policy, log, now } = deps;
   const docs = createLoadedDocs({
@@ -286,6 +291,12 @@ export function createSyncRooms(deps: {
         const post = policy.canPost(s.actor, conv);
         if (!post.ok) return post;
       }
+      if (sum.messages.length > deps.newMessagesPerUpdate)
+        return {
+          ok: false,
+          code: 'too-many-messages',
+          message: `at most ${deps.newMessagesPerUpdate} new messages in one update`,
+        };
       if (sum.reactions.length > 0) {
         const react = policy.canReact(s.actor, conv);
         if (!react.ok) return react;
@@ -321,6 +332,14 @@ export function createSyncRooms(deps: {
             code: 'broadcast-mention',
             message: 'only staff can notify everyone with @channel or @here',
           };
+      // Last, once everything else passed: only messages that would be stored use up the allowance.
+      const wait = deps.messageRate.take(s.actor.id, sum.messages.length);
+      if (wait > 0)
+        return {
+          ok: false,
+          code: 'slow-down',
+          message: `sending too fast; try again in ${Math.ceil(wait / 1000)} s`,
+        };
       return {
         ok: true,
         index: sum.messages.map((m) => [s.actor.id, m.id]),
@@ -501,6 +520,11 @@ export function createSyncRooms(deps: {
       // A message sent to a segment that just rolled over is the engine's everyday case (it resends in the
       // new one), not someone breaking a rule: it would fill the safeguarding audit at every rollover.
       if (verdict.code === 'segment-closed') return reject(s, ref, name, verdict.code, verdict.message);
+      // Sending faster than the per-person allowance is refused to be retried (P10); logged, not audited.
+      if (verdict.code === 'slow-down') {
+        log.info({ user: s.actor.id, doc: name }, 'new messages over the rate; slow-down');
+        return reject(s, ref, name, verdict.code, verdict.message);
+      }
       return refuseAndAudit(s, ref, name, verdict.code, verdict.message);
     }
     // Applied and accepted: the document holds them now (a failed commit reloads it and drops the set).
@@ -626,6 +650,11 @@ export function createSyncRooms(deps: {
     canRead(actor: Actor, conversationId: string): boolean {
       const c = conversations.get(conversationId);
       return c !== null && policy.canRead(actor, c).ok;
+    },
+    /** Whether `actor` may post messages in the conversation now (typing is relayed only then, P9). */
+    canPost(actor: Actor, conversationId: string): boolean {
+      const c = conversations.get(conversationId);
+      return c !== null && policy.canPost(actor, c).ok;
     },
     drain: () => queue.drain(),
     loadedCount: () => docs.loadedCount(),

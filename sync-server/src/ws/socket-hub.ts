@@ -60,6 +60,21 @@ export function createSocketHub(deps: {
   >();
   let nextId = 1;
 
+  /** `user/conversation` → when a typing frame of theirs was last relayed there. */
+  const typingRelayed = new Map<string, number>();
+  const typingDue = (userId: string, conversationId: string): boolean => {
+    const t = now();
+    const key = `${userId}/${conversationId}`;
+    const last = typingRelayed.get(key);
+    if (last !== undefined && t - last < deps.limits.typingIntervalMs) return false;
+    // Entries older than the interval decide nothing: let them go before the map grows large.
+    if (typingRelayed.size >= 10_000)
+      for (const [k, at] of typingRelayed)
+        if (t - at >= deps.limits.typingIntervalMs) typingRelayed.delete(k);
+    typingRelayed.set(key, t);
+    return true;
+  };
+
   type HubSession = Session & {
     tokenHash: string;
     helloed: boolean;
@@ -260,6 +275,12 @@ export function createSocketHub(deps: {
         case 'typingSet': {
           const others = rooms.sessionsIn(f.conversationId);
           if (!others.has(session)) return;
+          // One socket message holds up to 512 frames, each relayed to every listener: at most one typing
+          // per person and conversation per interval goes out, and only from someone who may post there
+          // (P9). Dropping the rest loses nothing: typing is a hint that fades in seconds.
+          // The cheap check first: a flood is dropped without a database lookup per frame.
+          if (!typingDue(auth.userId, f.conversationId)) return;
+          if (!rooms.canPost(session.actor, f.conversationId)) return;
           const part = encodeFrames([
             { type: 'typing', conversationId: f.conversationId, userId: auth.userId },
           ]);
@@ -286,15 +307,17 @@ export function createSocketHub(deps: {
             data instanceof ArrayBuffer
               ? new Uint8Array(data)
               : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+          // Counted from the first byte, HELLO included, before any decoding: a fresh socket's first message
+          // is the person's like any other, or opening sockets would be a way around the limits (P10).
+          if (!userBucket.messages.take(1) || !userBucket.bytes.take(bytes.length)) {
+            log.warn({ user: auth.userId }, 'rate limited; closing socket');
+            session.close(CLOSE.rateLimited, 'too many messages; slow down');
+            return;
+          }
           const decoded = decodeMessage(bytes);
           if (!decoded.ok) {
             log.warn({ user: auth.userId, reason: decoded.error }, 'malformed message; closing socket');
             session.close(CLOSE.malformedFrame, decoded.error.slice(0, 120));
-            return;
-          }
-          if (session.helloed && (!userBucket.messages.take(1) || !userBucket.bytes.take(bytes.length))) {
-            log.warn({ user: auth.userId }, 'rate limited; closing socket');
-            session.close(CLOSE.rateLimited, 'too many messages; slow down');
             return;
           }
           for (const f of decoded.frames) {
