@@ -6,7 +6,10 @@ import { addUser, channel, loginAdmin, seeded, startServer, texts, type TestServ
  * Outbox liveness (issue 12 B6, docs/PROTOCOL.md P12–P14): a message saved on a device reaches the server
  * exactly once, whatever rollovers, refusals and reconnects happen while it waits. Seeded: the seed fixes who
  * sends when and which sockets drop; the timing of the real network varies, so each run explores a few
- * interleavings of the same plan. Explore more with LIVENESS_SEEDS=1-50.
+ * interleavings of the same plan. Explore more with LIVENESS_SEEDS=1-50 (busy channel) and
+ * LIVENESS_RESTART_SEEDS=1-50 (restarts). On the engine before issue 12 B6 every default seed failed: the
+ * busy channel left writers with tens of messages waiting (a target replica marked rebuilt by a move's replay,
+ * so its own replay never ran; `duplicate-id` resent forever), and the restarts dropped messages unstored.
  */
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -122,11 +125,63 @@ describe('outbox liveness under rollovers, refusals and reconnects (P12, P13, P1
     admin.disconnect();
   };
 
+  /**
+   * Five writers into a channel of 25-message segments while the server stops and starts again (at seeded
+   * moments) mid-send: frames in flight are lost unanswered, the resends meet rollovers that happened
+   * before the stop, and the HTTP refresh a `segment-closed` asks for may fail while the server is down.
+   */
+  const restarts = async (seed: number): Promise<void> => {
+    const first = (ts = await startServer({ limits: { segmentSize: 25 } }));
+    const admin = await loginAdmin(first);
+    const writers: Writer[] = [];
+    for (let i = 0; i < 5; i++) {
+      const u = await addUser(first, admin, i % 2 === 0 ? 'tutor' : 'student', { seed: seed * 100 + i });
+      writers.push({ engine: u.engine, id: u.id, sent: [] });
+    }
+    const general = channel(admin, 'general');
+    for (const w of writers) await w.engine.open(general);
+    const rng = seeded(seed);
+    const plans = writers.map(() => Array.from({ length: 60 }, () => Math.floor(rng() * 30)));
+    const stops = Array.from({ length: 3 }, () => 200 + Math.floor(rng() * 1_200));
+    let sending = true;
+    const bursts = Promise.all(
+      writers.map(async (w, i) => {
+        for (const [n, gap] of (plans[i] ?? []).entries()) {
+          const text = `w${i} m${n}`;
+          await w.engine.send(general, text);
+          w.sent.push(text);
+          await sleep(gap);
+        }
+      }),
+    ).finally(() => {
+      sending = false;
+    });
+    for (const at of stops) {
+      await sleep(at);
+      if (!sending) break;
+      const { dataDir, port } = ts;
+      await ts.stop();
+      ts = await startServer({ dataDir, port, limits: { segmentSize: 25 } });
+    }
+    await bursts;
+    await expectDelivered(ts, writers, general, admin);
+    for (const w of writers) w.engine.disconnect();
+    admin.disconnect();
+  };
+
   const busySeeds = seedsFromEnv('LIVENESS_SEEDS') ?? [1, 2];
   for (const seed of busySeeds)
     it(
       `P13: busy channel, seed ${seed}: every waiting message reaches the server once`,
       () => busyChannel(seed),
+      90_000,
+    );
+
+  const restartSeeds = seedsFromEnv('LIVENESS_RESTART_SEEDS') ?? [1, 2];
+  for (const seed of restartSeeds)
+    it(
+      `P4, P13: server restarts mid-send, seed ${seed}: every waiting message reaches the server once`,
+      () => restarts(seed),
       90_000,
     );
 });
