@@ -1064,6 +1064,9 @@ export function createEngine(opts: EngineOptions) {
         // Offline: the session still ends here; the server expires it.
       }
       conn.stop();
+      if (refreshTimer !== null) timers.clearTimeout(refreshTimer);
+      refreshTimer = null;
+      knownSegments.clear();
       replicas.clear();
       resting.clear();
       recentlyOpened.length = 0;
