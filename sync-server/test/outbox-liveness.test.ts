@@ -1,13 +1,33 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Engine } from '@commonroom/engine';
+import { Me } from '@commonroom/protocol';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addUser, channel, loginAdmin, seeded, startServer, texts, type TestServer } from './harness.ts';
+import { z } from 'zod';
+import {
+  ADMIN,
+  addUser,
+  channel,
+  eventually,
+  loginAdmin,
+  makeEngine,
+  seeded,
+  startServer,
+  texts,
+  type TestServer,
+} from './harness.ts';
+import { ServerProcess, freePort } from './server-process.ts';
+
+const UserReply = z.object({ user: Me });
 
 /**
  * Outbox liveness (issue 12 B6, docs/PROTOCOL.md P12–P14): a message saved on a device reaches the server
  * exactly once, whatever rollovers, refusals and reconnects happen while it waits. Seeded: the seed fixes who
  * sends when and which sockets drop; the timing of the real network varies, so each run explores a few
  * interleavings of the same plan. Explore more with LIVENESS_SEEDS=1-50 (busy channel) and
- * LIVENESS_RESTART_SEEDS=1-50 (restarts). On the engine before issue 12 B6 every default seed failed: the
+ * LIVENESS_RESTART_SEEDS=1-50 (restarts), LIVENESS_KILL_SEEDS=1-20 (kill -9). On the engine before issue 12 B6 every default seed failed: the
  * busy channel left writers with tens of messages waiting (a target replica marked rebuilt by a move's replay,
  * so its own replay never ran; `duplicate-id` resent forever), and the restarts dropped messages unstored.
  */
@@ -169,6 +189,107 @@ describe('outbox liveness under rollovers, refusals and reconnects (P12, P13, P1
     admin.disconnect();
   };
 
+  /**
+   * The real server as a child process, killed with SIGKILL at seeded moments while four writers send into
+   * a channel of 25-message segments, then started again: a message saved on a device and unacknowledged at
+   * the kill may or may not be stored, and the resend must settle it either way, once.
+   */
+  const kills = async (seed: number): Promise<void> => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'commonroom-liveness-'));
+    const srv = new ServerProcess(await freePort(), dataDir, 'sync-server/test/small-segments-main.ts', {
+      TEST_SEGMENT_SIZE: '25',
+    });
+    const engines: Engine[] = [];
+    try {
+      await srv.start();
+      const admin = makeEngine(srv.url);
+      engines.push(admin);
+      await admin.init();
+      await admin.login(ADMIN.email, ADMIN.password);
+      admin.connect();
+      const writers: Writer[] = [];
+      for (let i = 0; i < 4; i++) {
+        const email = `kill${seed}-${i}@college.test`;
+        const password = `kill-password-${i}`;
+        const { user } = await admin.api.request('POST', '/api/admin/users', UserReply, {
+          displayName: `Writer ${i}`,
+          email,
+          role: i % 2 === 0 ? 'tutor' : 'student',
+          password,
+        });
+        const engine = makeEngine(srv.url, { seed: seed * 100 + i });
+        engines.push(engine);
+        await engine.init();
+        await engine.login(email, password);
+        engine.connect();
+        writers.push({ engine, id: user.id, sent: [] });
+      }
+      const general = channel(admin, 'general');
+      for (const w of [admin, ...writers.map((x) => x.engine)]) await w.open(general);
+      const rng = seeded(seed);
+      const plans = writers.map(() => Array.from({ length: 60 }, () => Math.floor(rng() * 30)));
+      const kills = Array.from({ length: 3 }, () => 150 + Math.floor(rng() * 600));
+      let sending = true;
+      const bursts = Promise.all(
+        writers.map(async (w, i) => {
+          for (const [n, gap] of (plans[i] ?? []).entries()) {
+            const text = `w${i} m${n}`;
+            await w.engine.send(general, text);
+            w.sent.push(text);
+            await sleep(gap);
+          }
+        }),
+      ).finally(() => {
+        sending = false;
+      });
+      for (const at of kills) {
+        await sleep(at);
+        if (!sending) break;
+        await srv.kill();
+        await sleep(50);
+        await srv.start();
+      }
+      await bursts;
+      await within(
+        Promise.all(writers.map((w) => w.engine.settled())),
+        30_000,
+        () => `writers never settled: ${writers.map(describeOutbox).join('; ')}`,
+      );
+      for (const w of writers) {
+        expect(w.engine.status().rejected, `${w.id} has refused actions`).toBe(0);
+        expect(w.engine.outbox()).toEqual([]);
+      }
+      const sent = writers.flatMap((w) => w.sent);
+      const db = new Database(join(dataDir, 'commonroom.sqlite'), { readonly: true });
+      try {
+        const rows = db
+          .prepare<[string], { text: string }>('SELECT text FROM messages WHERE conversation_id = ?')
+          .all(general)
+          .map((r) => r.text);
+        expect([...rows].sort()).toEqual([...sent].sort());
+      } finally {
+        db.close();
+      }
+      // A new device sees every message once; the reader that lived through the kills comes to the same.
+      const fresh = makeEngine(srv.url);
+      engines.push(fresh);
+      await fresh.init();
+      await fresh.login(ADMIN.email, ADMIN.password);
+      fresh.connect();
+      await fresh.open(general);
+      for (const reader of [fresh, admin]) {
+        while (await reader.loadOlder(general)) await within(reader.settled(), 20_000, () => 'loading older');
+        await within(reader.settled(), 20_000, () => 'a reader settling');
+      }
+      expect([...texts(fresh, general)].sort()).toEqual([...sent].sort());
+      await eventually(() => expect(texts(admin, general)).toEqual(texts(fresh, general)));
+    } finally {
+      for (const e of engines) e.disconnect();
+      await srv.kill();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  };
+
   const busySeeds = seedsFromEnv('LIVENESS_SEEDS') ?? [1, 2];
   for (const seed of busySeeds)
     it(
@@ -183,5 +304,13 @@ describe('outbox liveness under rollovers, refusals and reconnects (P12, P13, P1
       `P4, P13: server restarts mid-send, seed ${seed}: every waiting message reaches the server once`,
       () => restarts(seed),
       90_000,
+    );
+
+  const killSeeds = seedsFromEnv('LIVENESS_KILL_SEEDS') ?? [1];
+  for (const seed of killSeeds)
+    it(
+      `P4, P13: server kill -9 mid-send, seed ${seed}: every waiting message reaches the server once`,
+      () => kills(seed),
+      120_000,
     );
 });
