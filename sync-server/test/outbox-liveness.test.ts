@@ -94,6 +94,8 @@ async function expectDelivered(
   // What devices reading every segment show: every message once, in the same order everywhere.
   const orders: string[][] = [];
   for (const device of [reader, ...writers.slice(0, 2).map((w) => w.engine)]) {
+    // On screen: a conversation's older segments rest on a reconnect until it is opened (P13).
+    await device.open(conv);
     while (await device.loadOlder(conv)) await within(device.settled(), 20_000, () => 'loading older');
     await within(device.settled(), 20_000, () => 'a reader settling');
     orders.push(texts(device, conv));
@@ -200,6 +202,10 @@ describe('outbox liveness under rollovers, refusals and reconnects (P12, P13, P1
       TEST_SEGMENT_SIZE: '25',
     });
     const engines: Engine[] = [];
+    // While the server is down every HTTP request fails: none of that may end the process (issue 12 B8).
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
     try {
       await srv.start();
       const admin = makeEngine(srv.url);
@@ -278,12 +284,15 @@ describe('outbox liveness under rollovers, refusals and reconnects (P12, P13, P1
       fresh.connect();
       await fresh.open(general);
       for (const reader of [fresh, admin]) {
+        await reader.open(general);
         while (await reader.loadOlder(general)) await within(reader.settled(), 20_000, () => 'loading older');
         await within(reader.settled(), 20_000, () => 'a reader settling');
       }
       expect([...texts(fresh, general)].sort()).toEqual([...sent].sort());
       await eventually(() => expect(texts(admin, general)).toEqual(texts(fresh, general)));
+      expect(unhandled).toEqual([]);
     } finally {
+      process.off('unhandledRejection', onUnhandled);
       for (const e of engines) e.disconnect();
       await srv.kill();
       rmSync(dataDir, { recursive: true, force: true });
