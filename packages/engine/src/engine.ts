@@ -193,6 +193,12 @@ export function createEngine(opts: EngineOptions) {
    * opened, apart from one's own documents (see followOnWelcome).
    */
   const recentlyOpened: string[] = [];
+  /**
+   * Per message key (`conversation key`), the segment its record lived in when its document was last
+   * thrown away for a rebuild: while the server's copy is on its way the view does not hold the message,
+   * and an edit or reaction must still go to the segment that holds it (P13, issue 12 B7).
+   */
+  const knownSegments = new Map<string, number>();
   /** Documents held here but left unfollowed on the last WELCOME: not waited on by `settled()`. */
   const resting = new Set<string>();
   const presence = new Map<string, PresenceInfo>();
@@ -216,6 +222,15 @@ export function createEngine(opts: EngineOptions) {
   const reportError = (code: string, message: string): void => {
     for (const l of errorListeners) l({ code, message });
   };
+  /**
+   * Runs engine work nobody awaits (a frame's answer, a replay). Whatever it throws is reported, never left
+   * as an unhandled rejection, which ends a Node process (issue 12 B8).
+   */
+  const inBackground = (work: Promise<unknown>): void => {
+    work.catch((err: unknown) =>
+      reportError('engine', err instanceof Error ? err.message : 'something went wrong on this device'),
+    );
+  };
 
   /** Other tabs of this browser (see peers.ts); a follower tab shows the leader's connection. */
   const peerListeners = new Set<(e: PeerEvent) => void>();
@@ -230,7 +245,7 @@ export function createEngine(opts: EngineOptions) {
     isSaving: (doc, except) => [...unsaved].some((id) => id !== except && outbox.get(id)?.doc === doc),
     onStored: (r, update) => toPeers({ t: 'doc', doc: r.name, update }),
     onChange: (r) => {
-      if (r.parsed.kind === 'idx') void followAuthors(r);
+      if (r.parsed.kind === 'idx') inBackground(followAuthors(r));
       emit();
     },
     onError: (err) =>
@@ -255,7 +270,7 @@ export function createEngine(opts: EngineOptions) {
     onWelcome: (_userId, serverTime) => {
       const ahead = now() - serverTime;
       aheadOfServer = ahead > 60_000 ? ahead : 0;
-      void onWelcome();
+      inBackground(onWelcome());
     },
     onFrames: (frames) => {
       for (const f of frames) handleFrame(f);
@@ -546,7 +561,7 @@ export function createEngine(opts: EngineOptions) {
     // A rebuild's replay may have applied this action again meanwhile, to the fresh copy (or found nothing
     // left to do): that is what counts. This update belongs to the copy thrown away; sent late, it could
     // win over newer values.
-    if (entry.update !== null || !outbox.has(entry.id)) return entry;
+    if (entry.update !== null || !outbox.has(entry.id) || entry.doc !== doc) return entry;
     entry.update = update;
     toPeers({ t: 'doc', doc, update });
     toPeers({ t: 'outbox-put', entry });
@@ -569,6 +584,12 @@ export function createEngine(opts: EngineOptions) {
       return;
     }
     generations.set(doc, (generations.get(doc) ?? 0) + 1);
+    if (r.parsed.kind === 'author')
+      for (const m of authorRoots(r.doc).msgs.toArray())
+        knownSegments.set(
+          `${r.parsed.conversationId} ${messageKey(r.parsed.userId, m.id)}`,
+          r.parsed.segment,
+        );
     r.rebuilding = true;
     r.synced = false;
     awaitingCopy.add(doc);
@@ -654,8 +675,8 @@ export function createEngine(opts: EngineOptions) {
         for (const e of more) await reapply(e);
       }
       awaitingCopy.delete(r.name);
+      r.rebuilding = false;
     }
-    r.rebuilding = false;
     // Refused meanwhile: this copy may hold the refused action. Nothing is sent from it; the caller
     // rebuilds again once this replay is no longer running.
     if (rebuildAgain.has(r.name)) return;
@@ -664,20 +685,92 @@ export function createEngine(opts: EngineOptions) {
     sendPendingFor(r.name);
   };
 
-  /** The conversation rolled over to a new segment while these messages waited: move them there (P13). */
-  const moveToNewestSegment = async (doc: string, entries: OutboxEntry[]): Promise<void> => {
-    await refreshConversations();
-    const targets = new Set<string>();
-    for (const e of entries) {
-      if (e.kind !== 'send') continue;
-      e.doc = ownDoc(e.conversationId);
-      e.update = null;
-      await storage.putOutbox(e);
-      toPeers({ t: 'outbox-put', entry: e });
-      targets.add(e.doc);
+  /**
+   * The conversation list again, after a failed refresh: with backoff (the injected timers), until it
+   * answers. A server restarting or a captive portal must not leave the engine on a stale segment.
+   */
+  let refreshTimer: unknown = null;
+  let refreshAttempt = 0;
+  const refreshLater = (): void => {
+    if (refreshTimer !== null || !me) return;
+    const ceiling = Math.min(30_000, 500 * 2 ** refreshAttempt);
+    refreshAttempt++;
+    refreshTimer = timers.setTimeout(
+      () => {
+        refreshTimer = null;
+        refreshConversations().then(
+          () => {
+            refreshAttempt = 0;
+          },
+          () => refreshLater(),
+        );
+      },
+      ceiling / 2 + random() * (ceiling / 2),
+    );
+  };
+
+  /** Entries of `doc` about one of `ids` (own messages): an edit, a delete or a reaction to it. */
+  const aboutMessages = (e: OutboxEntry, ids: ReadonlySet<string>): boolean => {
+    if (e.kind === 'edit' || e.kind === 'delete') return ids.has(e.payload.localId as string);
+    if (e.kind === 'react' && me) {
+      const key = e.payload.key as string;
+      return key.startsWith(`${me.id}:`) && ids.has(key.slice(me.id.length + 1));
     }
+    return false;
+  };
+
+  /**
+   * `doc`'s segment is closed (P13): every message still waiting in it, and whatever waits about those
+   * messages (an edit of one not yet sent), moves to the newest segment and is applied there. The refusal
+   * itself proves a newer segment exists, so the move never waits for HTTP: when the conversation list
+   * cannot be fetched, the next segment is taken, and a later refusal moves on again (issue 12 B6, B8).
+   */
+  const moveToNewestSegment = async (doc: string): Promise<void> => {
+    const from = replicas.get(doc)?.parsed;
+    if (!from || !me) return;
+    try {
+      await refreshConversations();
+    } catch {
+      refreshLater();
+    }
+    const c = conversations.get(from.conversationId);
+    if (c && c.segment <= from.segment) {
+      const next = { ...c, segment: from.segment + 1 };
+      conversations.set(c.id, next);
+      const rs = await openConversationDocs(next);
+      if (conn.isOnline()) subscribe(rs);
+    }
+    // Only what still waits in the closed document (a concurrent refusal may have moved it already) and is
+    // saved on the device (an action still being saved sends to its own document; refused, it moves then).
+    const waitingHere = (e: OutboxEntry): boolean =>
+      e.doc === doc && e.status === 'pending' && !unsaved.has(e.id);
+    const sends = [...outbox.values()].filter((e) => waitingHere(e) && e.kind === 'send');
+    const ids = new Set(sends.map((e) => e.payload.id as string));
+    const moving = [...outbox.values()].filter(
+      (e) => waitingHere(e) && (e.kind === 'send' || aboutMessages(e, ids)),
+    );
+    const target = c ? ownDoc(c.id) : null;
+    if (target !== null && target !== doc)
+      for (const e of moving) {
+        e.doc = target;
+        e.update = null;
+        await storage.putOutbox(e);
+        toPeers({ t: 'outbox-put', entry: e });
+      }
     await rebuild(doc);
-    for (const t of targets) await replay(await replicas.open(t), 'unapplied');
+    if (target === null || target === doc || moving.length === 0) return;
+    const r = await replicas.open(target);
+    if (awaitingCopy.has(target) || replaying.has(r)) {
+      // The target is being rebuilt or replayed onto: its replay (or the one after it) applies them.
+      for (const e of moving) if (e.doc === target && e.update === null) deferred.add(e.id);
+      return;
+    }
+    replaying.add(r);
+    try {
+      await replay(r, 'unapplied');
+    } finally {
+      afterReplay(r);
+    }
   };
 
   const settle = async (
@@ -720,7 +813,19 @@ export function createEngine(opts: EngineOptions) {
       return;
     }
     if (rejected.code === 'segment-closed') {
-      await moveToNewestSegment(doc, entries);
+      await moveToNewestSegment(doc);
+      return;
+    }
+    // A refusal is about the document the frame went to: an entry moved since to a newer segment (P13) is
+    // no longer this frame's, and is neither blamed nor dropped here.
+    const refused = entries.filter((e) => e.doc === doc);
+    if (rejected.code === 'duplicate-id' && refused.length === 1 && refused[0]?.kind === 'send') {
+      // The server holds a message of ours with this id (P11), stored from this frame's earlier form: in
+      // another segment before a rollover moved it, or before a rebuild re-applied it. It is delivered;
+      // sending it again would be refused again, forever.
+      await dropEntries(refused);
+      emit();
+      await rebuild(doc);
       return;
     }
     if (rejected.code === 'already-applied') {
@@ -728,21 +833,21 @@ export function createEngine(opts: EngineOptions) {
       // the frame named that one action alone: in a frame of several, the stored one may be an action
       // acknowledged meanwhile (no longer here), and a new message is never named at all. Either way the
       // server's copy is taken again, without the re-application.
-      const only = frame?.ids.length === 1 ? entries[0] : undefined;
+      const only = frame?.ids.length === 1 ? refused[0] : undefined;
       if (only && only.kind !== 'send') await dropEntries([only]);
       else if ((frame?.ids.length ?? 0) > 1) isolate.add(doc);
       emit();
       await rebuild(doc);
       return;
     }
-    const single = entries.length === 1 ? entries[0] : undefined;
+    const single = refused.length === 1 ? refused[0] : undefined;
     if (single && rejected.code !== 'missing-history' && rejected.code !== 'duplicate-id') {
       single.status = 'rejected';
       single.error = rejected;
       await storage.putOutbox(single);
       toPeers({ t: 'outbox-put', entry: single });
       reportError(rejected.code, rejected.message);
-    } else if (entries.length > 1) {
+    } else if (refused.length > 1) {
       // Several actions in one refused frame: resend them one by one to find the one the server refuses.
       isolate.add(doc);
     }
@@ -752,7 +857,15 @@ export function createEngine(opts: EngineOptions) {
 
   const afterReplay = (r: Replica): void => {
     replaying.delete(r);
-    if (rebuildAgain.delete(r.name)) void rebuild(r.name);
+    if (rebuildAgain.delete(r.name)) inBackground(rebuild(r.name));
+    else if (
+      !awaitingCopy.has(r.name) &&
+      [...outbox.values()].some((e) => deferred.has(e.id) && e.doc === r.name && e.status === 'pending')
+    ) {
+      // Moved here from a closed segment while this replay ran (P13): applied now, in order.
+      replaying.add(r);
+      inBackground(replay(r, 'deferred').finally(() => afterReplay(r)));
+    }
   };
 
   // ——— frames from the server ———
@@ -783,24 +896,24 @@ export function createEngine(opts: EngineOptions) {
           if (r.rebuilding && !replaying.has(r)) {
             // Two replays at once would each take the other's re-applied actions for ones the server has.
             replaying.add(r);
-            void replay(r).finally(() => afterReplay(r));
+            inBackground(replay(r).finally(() => afterReplay(r)));
           } else if (
             !replaying.has(r) &&
             [...outbox.values()].some((e) => deferred.has(e.id) && e.doc === r.name)
           ) {
             // Actions deferred by a rebuild the app was closed during: apply them to the server's copy now.
             replaying.add(r);
-            void replay(r, 'deferred').finally(() => afterReplay(r));
+            inBackground(replay(r, 'deferred').finally(() => afterReplay(r)));
           }
           emit();
         }
         return;
       }
       case 'ack':
-        void settle(f.ref, null, '');
+        inBackground(settle(f.ref, null, ''));
         return;
       case 'reject':
-        void settle(f.ref, { code: f.code, message: f.message }, f.doc);
+        inBackground(settle(f.ref, { code: f.code, message: f.message }, f.doc));
         return;
       case 'revoked': {
         const r = replicas.get(f.doc);
@@ -930,9 +1043,25 @@ export function createEngine(opts: EngineOptions) {
     authorDoc(conversationId as ConversationId, requireMe().id as UserId, segment);
   const theModDoc = (conversationId: string, segment = conversationOf(conversationId).segment): string =>
     modDoc(conversationId as ConversationId, segment);
-  /** Everything about a message lives in the segment that holds it (P13). */
-  const segmentOfMessage = (conversationId: string, key: string): number =>
-    view(conversationId).state.byKey.get(key)?.segment ?? conversationOf(conversationId).segment;
+  /**
+   * Everything about a message lives in the segment that holds it (P13): the one the view shows it in; for
+   * one's own message the view may not hold (its document is being rebuilt, or its send still waits), the
+   * segment its send waits in, or the one its record was in before the rebuild. Never the newest by default
+   * when the record's segment is known: the server refuses an edit there (`not-your-message`, issue 12 B7).
+   */
+  const segmentOfMessage = (conversationId: string, key: string): number => {
+    const shown = view(conversationId).state.byKey.get(key)?.segment;
+    if (shown !== undefined) return shown;
+    if (me && key.startsWith(`${me.id}:`)) {
+      const localId = key.slice(me.id.length + 1);
+      for (const e of outbox.values())
+        if (e.kind === 'send' && e.conversationId === conversationId && e.payload.id === localId) {
+          const parsed = replicas.get(e.doc)?.parsed;
+          if (parsed) return parsed.segment;
+        }
+    }
+    return knownSegments.get(`${conversationId} ${key}`) ?? conversationOf(conversationId).segment;
+  };
 
   return {
     /** Loads what this device already has: account, conversations, outbox. Works offline. */
@@ -985,6 +1114,9 @@ export function createEngine(opts: EngineOptions) {
         // Offline: the session still ends here; the server expires it.
       }
       conn.stop();
+      if (refreshTimer !== null) timers.clearTimeout(refreshTimer);
+      refreshTimer = null;
+      knownSegments.clear();
       replicas.clear();
       resting.clear();
       recentlyOpened.length = 0;
@@ -1277,15 +1409,17 @@ export function createEngine(opts: EngineOptions) {
     /** Raw access for tests of the server's defences. */
     api,
     ownDocName: (conversationId: string) => ownDoc(conversationId),
-    /** Loads the segment before the oldest one on this device (scrolling back); false when there is none. */
+    /**
+     * Loads the newest segment below the current one that is not on this device (scrolling back); false
+     * when there is none. Not simply the one before the oldest held: a device that was away for several
+     * quick rollovers holds the segments it saw, with gaps between them.
+     */
     async loadOlder(conversationId: string): Promise<boolean> {
-      const oldest = Math.min(
-        conversationOf(conversationId).segment,
-        ...segmentsOf(conversationId).map((x) => x.segment),
-      );
+      const id = conversationId as ConversationId;
+      let oldest = conversationOf(conversationId).segment;
+      while (oldest > 0 && replicas.get(idxDoc(id, oldest - 1))) oldest--;
       if (oldest <= 0) return false;
       noteOpened(conversationId);
-      const id = conversationId as ConversationId;
       // One storage read for the segment (its index, moderation and author documents together).
       const rs = await replicas.openSegment(segmentPrefix(id, oldest - 1), [
         idxDoc(id, oldest - 1),
