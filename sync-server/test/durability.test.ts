@@ -99,7 +99,9 @@ describe('durability: kill -9 while clients send (P4)', () => {
     `keeps every acknowledged message through ${CYCLES} kill -9 restarts, and delivers the rest exactly once`,
     { timeout: 170_000 },
     async () => {
-      const srv = new ServerProcess(await freePort(), dataDir);
+      // The test entry: the real server with the message and handshake allowances lifted (10 messages in
+      // ~125 ms per writer per cycle is faster than a person; the allowances have their own tests).
+      const srv = new ServerProcess(await freePort(), dataDir, 'sync-server/test/test-server-main.ts');
       server = srv;
       await srv.start();
 

@@ -208,7 +208,7 @@ describe('outbox liveness under rollovers, refusals and reconnects (P12, P13, P1
    */
   const kills = async (seed: number): Promise<void> => {
     const dataDir = mkdtempSync(join(tmpdir(), 'commonroom-liveness-'));
-    const srv = new ServerProcess(await freePort(), dataDir, 'sync-server/test/small-segments-main.ts', {
+    const srv = new ServerProcess(await freePort(), dataDir, 'sync-server/test/test-server-main.ts', {
       TEST_SEGMENT_SIZE: '25',
     });
     const engines: Engine[] = [];
