@@ -49,8 +49,6 @@ import type { Session } from './session.ts';
  * validate, group-commit, acknowledge, relay (docs/PROTOCOL.md P2–P12, docs/THREAT_MODEL.md T1–T12).
  */
 
-/** Reading a 64 KiB update takes well under a millisecond; anything slower is refused, not waited for. */
-const SCAN_DEADLINE_MS = 50;
 /** Applying an update this slow is logged: it points at a document that needs a look. */
 const SLOW_APPLY_MS = 100;
 const ROOTS: Record<DocName['kind'], ReadonlySet<string>> = {
@@ -418,7 +416,6 @@ export function createSyncRooms(deps: {
       maxClockSpan: LIMITS.maxClockSpanPerUpdate,
       maxValueDepth: LIMITS.maxValueDepth,
       allowedRoots: ROOTS[parsed.kind],
-      deadlineMs: SCAN_DEADLINE_MS,
     });
     if (!scan.ok) return closeMalformed(s, name, scan.reason);
 
