@@ -19,7 +19,15 @@ export type ScanLimits = {
 };
 
 export type ScanResult =
-  { ok: true; structs: number; deletes: number; roots: string[] } | { ok: false; reason: string };
+  | {
+      ok: true;
+      structs: number;
+      deletes: number;
+      roots: string[];
+      /** The Yjs client ids this update writes structs as (not those whose items it only deletes). */
+      clients: number[];
+    }
+  | { ok: false; reason: string };
 
 const CONTENT_GC = 0;
 const CONTENT_DELETED = 1;
@@ -99,6 +107,7 @@ export function scanUpdate(update: Uint8Array, limits: ScanLimits): ScanResult {
   let deletes = 0;
   let span = 0;
   const roots = new Set<string>();
+  const writers = new Set<number>();
   // Work is bounded by counting what the bytes hold, never by the clock: a server paused by GC or CPU
   // steal mid-scan would otherwise refuse an honest update as malformed, a terminal close (P10, A5).
   const count = (n: number): void => {
@@ -119,6 +128,7 @@ export function scanUpdate(update: Uint8Array, limits: ScanLimits): ScanResult {
       count(n);
       const client = r.varUint();
       if (client > MAX_CLIENT_ID) throw new DecodeError('client id out of range');
+      if (n > 0) writers.add(client);
       r.varUint(); // first clock
       for (let s = 0; s < n; s++) {
         const info = r.byte();
@@ -178,7 +188,7 @@ export function scanUpdate(update: Uint8Array, limits: ScanLimits): ScanResult {
       }
     }
     if (r.remaining !== 0) throw new DecodeError('trailing bytes after update');
-    return { ok: true, structs, deletes, roots: [...roots] };
+    return { ok: true, structs, deletes, roots: [...roots], clients: [...writers] };
   } catch (e) {
     if (e instanceof DecodeError) return { ok: false, reason: e.message };
     return { ok: false, reason: 'undecodable update' };

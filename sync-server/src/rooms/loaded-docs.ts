@@ -37,6 +37,11 @@ export type LoadedDoc = {
   messageIds: Set<string> | null;
   /** Author documents past segment 0: this author's message ids in the conversation's older segments. */
   olderIds: Set<string> | null;
+  /**
+   * Shared (moderation) documents: the user each Yjs client id belongs to, stored and still committing
+   * (T13). Read on the first write; dropped when a commit fails, so it is read again from storage.
+   */
+  clientOwners: Map<number, string> | null;
 };
 
 type Answers = {
@@ -78,6 +83,7 @@ class Entry implements LoadedDoc {
   stale = false;
   messageIds: Set<string> | null = null;
   olderIds: Set<string> | null = null;
+  clientOwners: Map<number, string> | null = null;
   #doc: Y.Doc | null = null;
   #build: (() => Y.Doc) | null;
   constructor(

@@ -36,6 +36,7 @@ import type { AuditLog } from '../storage/audit.ts';
 import type { ConversationRow, ConversationStore } from '../storage/conversations.ts';
 import type { DocStore } from '../storage/doc-store.ts';
 import type { AppliedActions } from '../storage/applied-actions.ts';
+import type { DocClients } from '../storage/doc-clients.ts';
 import type { MessageStore } from '../storage/messages.ts';
 import type { CommitQueue, PendingWrite } from './commit-queue.ts';
 import { createCommitQueue } from './commit-queue.ts';
@@ -66,6 +67,7 @@ export function createSyncRooms(deps: {
   conversations: ConversationStore;
   messages: MessageStore;
   appliedActions: AppliedActions;
+  docClients: DocClients;
   audit: AuditLog;
   policy: Policy;
   log: Logger;
@@ -419,6 +421,24 @@ export function createSyncRooms(deps: {
     });
     if (!scan.ok) return closeMalformed(s, name, scan.reason);
 
+    const l = docs.get(name);
+    // In a shared document each Yjs client id belongs to the first user who wrote with it: another writer
+    // using it would have that user's next pin or removal acknowledged and ignored by Yjs as already held.
+    // Judged from the scan, before anything is applied, so the refusal costs no reload (T13).
+    let newClients: number[] = [];
+    if (parsed.kind === 'mod') {
+      const owners = (l.clientOwners ??= deps.docClients.ownersOf(name));
+      if (scan.clients.some((c) => (owners.get(c) ?? s.actor.id) !== s.actor.id))
+        return refuseAndAudit(
+          s,
+          ref,
+          name,
+          'not-your-client-id',
+          "this update writes as another person's device (its Yjs client id)",
+        );
+      newClients = scan.clients.filter((c) => !owners.has(c));
+    }
+
     const stored =
       actions.length === 0
         ? []
@@ -430,7 +450,6 @@ export function createSyncRooms(deps: {
             ),
           ];
 
-    const l = docs.get(name);
     const known: ReadonlySet<string> = parsed.kind === 'author' ? idsHeld(l) : new Set();
     let changes: Changes;
     const started = performance.now();
@@ -476,6 +495,10 @@ export function createSyncRooms(deps: {
     }
     // Applied and accepted: the document holds them now (a failed commit reloads it and drops the set).
     if (parsed.kind === 'author') for (const [, id] of verdict.index) l.messageIds?.add(id);
+    if (newClients.length > 0) {
+      for (const c of newClients) l.clientOwners?.set(c, s.actor.id);
+      queue.current().alongside.push(() => deps.docClients.bind(name, newClients, s.actor.id));
+    }
 
     const batch = queue.current();
     l.inFlight++;
@@ -536,6 +559,7 @@ export function createSyncRooms(deps: {
       log.error({ err, doc: name }, 'commit failed');
       release();
       settle(l, update);
+      l.clientOwners = null;
       docs.reload(l);
       reject(s, ref, name, 'storage-failed', 'the server could not store this; it will be retried');
     });
