@@ -46,7 +46,7 @@ describe('client ids in shared documents belong to their first writer (T13)', ()
     victim.clientID = 424_242;
     const pin = (doc: Y.Doc, key: string, by: string, ts: number): Uint8Array => {
       const before = Y.encodeStateVector(doc);
-      setPin(doc, key as never, by, ts, true);
+      setPin(doc, key, by, ts, true);
       return Y.encodeStateAsUpdate(doc, before);
     };
     expect(await rawA.write(modDoc(general), pin(victim, `${a.id}:m1`, a.id, 1))).toEqual({ kind: 'ack' });

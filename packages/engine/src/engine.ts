@@ -9,6 +9,7 @@ import {
 } from '@commonroom/model';
 import {
   CLOSE,
+  LIMITS,
   Conversation,
   Me,
   PublicUser,
@@ -89,6 +90,13 @@ const WINDOW = 4;
 const MAX_ACTIONS_PER_FRAME = 256;
 /** Leaves room under the 64 KiB frame limit for the frame header and merge overhead. */
 const MAX_FRAME_PAYLOAD = 48 * 1024;
+/** The Yjs client ids an outbox update writes as (read once per update: the bytes never change). */
+const writerCache = new WeakMap<Uint8Array, readonly number[]>();
+const writersOf = (update: Uint8Array): readonly number[] => {
+  let ids = writerCache.get(update);
+  if (!ids) writerCache.set(update, (ids = [...Y.parseUpdateMeta(update).from.keys()]));
+  return ids;
+};
 /** How many recently opened conversations keep their older segments followed across reconnects. */
 const RECENTLY_OPENED = 2;
 
@@ -392,10 +400,16 @@ export function createEngine(opts: EngineOptions) {
     while (i < waiting.length && frames < WINDOW) {
       const chunk: OutboxEntry[] = [];
       let bytes = 0;
+      const writers = new Set<number>();
       while (i < waiting.length && chunk.length < perFrame) {
         const e = waiting[i] as OutboxEntry;
         const size = e.update?.length ?? 0;
         if (chunk.length > 0 && bytes + size > MAX_FRAME_PAYLOAD) break;
+        // Each session (and rebuild) writes as a new Yjs client id: a backlog kept over many of them goes
+        // in several frames, each within the server's bound on client ids per update (P10).
+        const ids = writersOf(e.update as Uint8Array);
+        if (chunk.length > 0 && new Set([...writers, ...ids]).size > LIMITS.maxClientsPerUpdate) break;
+        for (const c of ids) writers.add(c);
         chunk.push(e);
         bytes += size;
         i++;

@@ -18,6 +18,18 @@ export type ScanLimits = {
   allowedRoots: ReadonlySet<string>;
 };
 
+/**
+ * Where one item of an update attaches: what Yjs will scan when it integrates the item (its concurrent
+ * siblings between `origin` and `right`). `root` and `key` are set only when the update names the parent
+ * itself (no origin on either side). Clocks are the item's own and its neighbours' ids.
+ */
+export type ItemAnchor = {
+  origin: readonly [client: number, clock: number] | null;
+  right: readonly [client: number, clock: number] | null;
+  root: string | null;
+  key: string | null;
+};
+
 export type ScanResult =
   | {
       ok: true;
@@ -26,6 +38,8 @@ export type ScanResult =
       roots: string[];
       /** The Yjs client ids this update writes structs as (not those whose items it only deletes). */
       clients: number[];
+      /** Each item's anchors, in the update's order: what the merge cost is estimated from. */
+      items: ItemAnchor[];
     }
   | { ok: false; reason: string };
 
@@ -108,6 +122,7 @@ export function scanUpdate(update: Uint8Array, limits: ScanLimits): ScanResult {
   let span = 0;
   const roots = new Set<string>();
   const writers = new Set<number>();
+  const items: ItemAnchor[] = [];
   // Work is bounded by counting what the bytes hold, never by the clock: a server paused by GC or CPU
   // steal mid-scan would otherwise refuse an honest update as malformed, a terminal close (P10, A5).
   const count = (n: number): void => {
@@ -141,21 +156,21 @@ export function scanUpdate(update: Uint8Array, limits: ScanLimits): ScanResult {
         }
         const hasOrigin = (info & 0x80) !== 0;
         const hasRightOrigin = (info & 0x40) !== 0;
-        if (hasOrigin) {
-          r.varUint();
-          r.varUint();
-        }
-        if (hasRightOrigin) {
-          r.varUint();
-          r.varUint();
-        }
+        const anchor: ItemAnchor = {
+          origin: hasOrigin ? [r.varUint(), r.varUint()] : null,
+          right: hasRightOrigin ? [r.varUint(), r.varUint()] : null,
+          root: null,
+          key: null,
+        };
         if (!hasOrigin && !hasRightOrigin) {
           if (r.varUint() !== 1) throw new DecodeError('items inside nested types are not allowed');
           const root = r.varString(LIMITS.maxDocNameLength);
           if (!limits.allowedRoots.has(root)) throw new DecodeError(`unknown root "${root}"`);
           roots.add(root);
-          if ((info & 0x20) !== 0) r.varString(LIMITS.maxDocNameLength); // map key
+          anchor.root = root;
+          if ((info & 0x20) !== 0) anchor.key = r.varString(LIMITS.maxDocNameLength); // map key
         }
+        items.push(anchor);
         if (ref === CONTENT_DELETED) {
           const len = r.varUint();
           if (len === 0) throw new DecodeError('empty range');
@@ -188,7 +203,7 @@ export function scanUpdate(update: Uint8Array, limits: ScanLimits): ScanResult {
       }
     }
     if (r.remaining !== 0) throw new DecodeError('trailing bytes after update');
-    return { ok: true, structs, deletes, roots: [...roots], clients: [...writers] };
+    return { ok: true, structs, deletes, roots: [...roots], clients: [...writers], items };
   } catch (e) {
     if (e instanceof DecodeError) return { ok: false, reason: e.message };
     return { ok: false, reason: 'undecodable update' };

@@ -7,7 +7,7 @@ import {
   SEGMENT_STRIDE,
   appendToIndex,
   idxRoots,
-  hasMessage,
+  mergeCost,
   registerAuthor,
   applyAndInspect,
   authorRoots,
@@ -267,8 +267,18 @@ export function createSyncRooms(deps: {
         if (!post.ok) return post;
       }
       // Edits and deletes name a message by its id in this same document: one's own, by construction (T2).
-      for (const t of [...sum.edits, ...sum.deletes])
-        if (!hasMessage(doc, t.localId))
+      // The ids are read once: one pass over the list per edit was edits × messages of work (P10).
+      const targets = [...sum.edits, ...sum.deletes];
+      const held =
+        targets.length === 0
+          ? null
+          : new Set(
+              authorRoots(doc)
+                .msgs.toArray()
+                .map((m) => m.id),
+            );
+      for (const t of targets)
+        if (!held?.has(t.localId))
           return { ok: false, code: 'not-your-message', message: 'you can only change your own messages' };
       // New messages go to the newest segment only; a device that missed a rollover resends there (P13).
       if (sum.messages.length > 0 && parsed.segment !== conv.segment)
@@ -438,6 +448,20 @@ export function createSyncRooms(deps: {
         );
       newClients = scan.clients.filter((c) => !owners.has(c));
     }
+    // The merge's work is bounded by counting before anything is applied, so a costly update neither
+    // blocks the event loop nor costs a reload to refuse (P10). Refused, not closed: an honest engine
+    // sends a refused frame's actions again one per frame, each far below these bounds.
+    if (
+      scan.clients.length > LIMITS.maxClientsPerUpdate ||
+      mergeCost(l.doc, scan.items, scan.deletes, LIMITS.maxMergeWorkPerUpdate) > LIMITS.maxMergeWorkPerUpdate
+    )
+      return refuseAndAudit(
+        s,
+        ref,
+        name,
+        'too-costly',
+        `this update would take the server too long to merge (more than ${LIMITS.maxClientsPerUpdate} writers, or too many concurrent changes at one place); send fewer changes at once`,
+      );
 
     const stored =
       actions.length === 0
