@@ -700,7 +700,10 @@ export function createEngine(opts: EngineOptions) {
       return;
     }
     const single = entries.length === 1 ? entries[0] : undefined;
-    if (single && rejected.code !== 'missing-history' && rejected.code !== 'duplicate-id') {
+    // `too-costly`: the update met, at one place, many changes another device made meanwhile (P10). The
+    // action applied again to the server's copy meets none of them, so it is not to blame.
+    const blameless = ['missing-history', 'duplicate-id', 'too-costly'];
+    if (single && !blameless.includes(rejected.code)) {
       single.status = 'rejected';
       single.error = rejected;
       await storage.putOutbox(single);

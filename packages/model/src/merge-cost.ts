@@ -13,14 +13,21 @@ import * as Y from 'yjs';
  * The count: one per item and per deleted range; for each item, the items already in `doc` it may walk
  * (from its left neighbour, or the start of its map key or list, up to its right neighbour or the end);
  * and, for items sharing a left neighbour with another item of the same update, every item of the update
- * (siblings and what grew after them). Counting stops once past `budget`.
+ * (siblings and what grew after them). Counting stops once past `budget`. A place where more than
+ * `perPlace` items of the update meet, or where an item would walk more than `perPlace` items already
+ * there, counts as over the budget: the budget bounds one merge, this bounds what the document keeps for
+ * every later reading of it (a reload after a refusal replays it). An honest device meets that only when
+ * another of the person's devices wrote many things at the same place meanwhile; it then takes the
+ * server's copy and applies its action again there, where nothing is concurrent (P12).
  */
 export function mergeCost(
   doc: Y.Doc,
   items: readonly ItemAnchor[],
   deletedRanges: number,
-  budget: number,
+  limits: { budget: number; perPlace: number },
 ): number {
+  const { budget, perPlace } = limits;
+  const over = budget + 1;
   let work = items.length + deletedRanges;
   if (work > budget) return work;
   const siblings = new Map<string, number>();
@@ -32,7 +39,11 @@ export function mergeCost(
         : `p${a.root ?? ''}\u0000${a.key ?? '\u0000'}`;
   for (const a of items) {
     const p = placeOf(a);
-    siblings.set(p, (siblings.get(p) ?? 0) + 1);
+    const n = (siblings.get(p) ?? 0) + 1;
+    // More concurrent items at one place than any device writes: what they cost now is bounded by the
+    // budget, but every later reading of the document (a reload, a restart) walks them again.
+    if (n > perPlace) return over;
+    siblings.set(p, n);
   }
   const walked = new Map<string, number>();
   for (const a of items) {
@@ -40,7 +51,8 @@ export function mergeCost(
     const key = a.right ? `${p}>${a.right[0]}:${a.right[1]}` : p;
     let w = walked.get(key);
     if (w === undefined) {
-      w = existingWalk(doc, a, budget - work + 1);
+      w = existingWalk(doc, a, Math.min(budget - work, perPlace) + 1);
+      if (w > perPlace) return over;
       walked.set(key, w);
     }
     work += w + ((siblings.get(p) ?? 0) > 1 ? items.length : 0);

@@ -23,6 +23,11 @@ export const LIMITS = {
    * about its item count.
    */
   maxMergeWorkPerUpdate: 200_000,
+  /**
+   * Concurrent items one update may put at one place, or walk past there: such items stay in the
+   * document, and every later reading of it (a reload, a restart) walks them again.
+   */
+  maxConcurrentPerPlace: 32,
   /** Nesting of plain values inside a message record. */
   maxValueDepth: 8,
   /** Characters in one message's text. */

@@ -61,6 +61,8 @@ const MAX_CACHED_DIFF_BYTES = 128 * 1024;
 const EMPTY_SV_KEY = '\x00';
 /** A stored update larger than this is not kept beside the loaded document as that answer. */
 const MAX_STORED_ANSWER_BYTES = 1024 * 1024;
+/** A reload (after a refusal) that reads more rows than this stores the document compacted. */
+const RELOAD_COMPACT_ROWS = 8;
 /** Stopping the server stores the loaded documents compacted, the most recently loaded first, for this long. */
 const SHUTDOWN_COMPACTION_MS = 2_000;
 
@@ -262,9 +264,10 @@ export function createLoadedDocs(deps: {
     const stored = readStored(l.name);
     const { doc } = stored;
     let { only } = stored;
-    // Stored compacted at once, so the next refusal reads one row: what a refusal costs does not grow with
-    // the updates stored since the document was loaded (docs/THREAT_MODEL.md T12, issue 12 A1).
-    if (stored.count > 1) {
+    // Stored compacted once it has a few rows, so the next refusal reads a few: what a refusal costs does
+    // not grow with the updates stored since the document was loaded (docs/THREAT_MODEL.md T12, issue 12
+    // A1). Not at every refusal: encoding and storing the whole state each time cost more than a few rows.
+    if (stored.count > RELOAD_COMPACT_ROWS) {
       try {
         const state = Y.encodeStateAsUpdate(doc);
         deps.store.compact(l.name, stored.lastId, state, Y.encodeStateVector(doc));

@@ -453,14 +453,17 @@ export function createSyncRooms(deps: {
     // sends a refused frame's actions again one per frame, each far below these bounds.
     if (
       scan.clients.length > LIMITS.maxClientsPerUpdate ||
-      mergeCost(l.doc, scan.items, scan.deletes, LIMITS.maxMergeWorkPerUpdate) > LIMITS.maxMergeWorkPerUpdate
+      mergeCost(l.doc, scan.items, scan.deletes, {
+        budget: LIMITS.maxMergeWorkPerUpdate,
+        perPlace: LIMITS.maxConcurrentPerPlace,
+      }) > LIMITS.maxMergeWorkPerUpdate
     )
       return refuseAndAudit(
         s,
         ref,
         name,
         'too-costly',
-        `this update would take the server too long to merge (more than ${LIMITS.maxClientsPerUpdate} writers, or too many concurrent changes at one place); send fewer changes at once`,
+        `this update would take the server too long to merge (more than ${LIMITS.maxClientsPerUpdate} writers, or too many concurrent changes at one place); take the server's copy and send it again`,
       );
 
     const stored =
