@@ -9,6 +9,7 @@ import type { Options } from './run-context.ts';
 import { bundleRun } from './scenarios/bundle.ts';
 import { catchUpRun } from './scenarios/catch-up.ts';
 import { coldStartRun } from './scenarios/coldstart.ts';
+import { hostileRun } from './scenarios/hostile.ts';
 import { idleRun } from './scenarios/idle.ts';
 import { openHistoryRun } from './scenarios/open-history.ts';
 import { relayRun, throughputRun } from './scenarios/relay.ts';
@@ -172,6 +173,9 @@ await commonroomOnly('deflatemem', 'memory per socket with permessage-deflate', 
     zlibPerSocketKB: Math.round((deflate.rssPerSocketKB - plain.rssPerSocketKB) * 10) / 10,
   };
 });
+// A hostile student's worst updates and how long a bystander waits for each (issue 12 A1). Commonroom only:
+// the peers accept any update into a shared document, so there is nothing like it to compare.
+await commonroomOnly('hostile', 'hostile updates', () => hostileRun({ rounds: quick ? 4 : 20 }, opts));
 // Reconnect storm: 1,000 devices × 5 of 50 channels with 5,000-message histories come back at once.
 // Commonroom only (see scenarios/storm.ts and the report's setup text for why).
 await commonroomOnly('storm', 'reconnect storm', () =>

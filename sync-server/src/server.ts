@@ -30,6 +30,7 @@ import { openDatabase } from './storage/db.ts';
 import { createSqliteDocStore } from './storage/doc-store.ts';
 import { createMessageStore } from './storage/messages.ts';
 import { APPLIED_ACTIONS_KEEP_MS, createAppliedActions } from './storage/applied-actions.ts';
+import { createDocClients } from './storage/doc-clients.ts';
 import { createSessionStore } from './storage/sessions.ts';
 import { createSettingsStore } from './storage/settings.ts';
 import { createUserStore } from './storage/users.ts';
@@ -81,6 +82,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     conversations,
     messages,
     appliedActions,
+    docClients: createDocClients(db),
     audit,
     policy,
     log,

@@ -95,6 +95,13 @@ const WINDOW = 4;
 const MAX_ACTIONS_PER_FRAME = 256;
 /** Leaves room under the 64 KiB frame limit for the frame header and merge overhead. */
 const MAX_FRAME_PAYLOAD = 48 * 1024;
+/** The Yjs client ids an outbox update writes as (read once per update: the bytes never change). */
+const writerCache = new WeakMap<Uint8Array, readonly number[]>();
+const writersOf = (update: Uint8Array): readonly number[] => {
+  let ids = writerCache.get(update);
+  if (!ids) writerCache.set(update, (ids = [...Y.parseUpdateMeta(update).from.keys()]));
+  return ids;
+};
 /** How many recently opened conversations keep their older segments followed across reconnects. */
 const RECENTLY_OPENED = 2;
 
@@ -447,11 +454,17 @@ export function createEngine(opts: EngineOptions) {
       let bytes = 0;
       // New messages per frame are bounded by the server too (P10): a backlog goes in several frames.
       let sends = 0;
+      const writers = new Set<number>();
       while (i < waiting.length && chunk.length < perFrame) {
         const e = waiting[i] as OutboxEntry;
         const size = e.update?.length ?? 0;
         if (chunk.length > 0 && bytes + size > MAX_FRAME_PAYLOAD) break;
         if (e.kind === 'send' && sends === LIMITS.maxNewMessagesPerFrame) break;
+        // Each session (and rebuild) writes as a new Yjs client id: a backlog kept over many of them goes
+        // in several frames, each within the server's bound on client ids per update (P10).
+        const ids = writersOf(e.update as Uint8Array);
+        if (chunk.length > 0 && new Set([...writers, ...ids]).size > LIMITS.maxClientsPerUpdate) break;
+        for (const c of ids) writers.add(c);
         if (e.kind === 'send') sends++;
         chunk.push(e);
         bytes += size;
@@ -841,7 +854,10 @@ export function createEngine(opts: EngineOptions) {
       return;
     }
     const single = refused.length === 1 ? refused[0] : undefined;
-    if (single && rejected.code !== 'missing-history' && rejected.code !== 'duplicate-id') {
+    // `too-costly`: the update met, at one place, many changes another device made meanwhile (P10). The
+    // action applied again to the server's copy meets none of them, so it is not to blame.
+    const blameless = ['missing-history', 'duplicate-id', 'too-costly'];
+    if (single && !blameless.includes(rejected.code)) {
       single.status = 'rejected';
       single.error = rejected;
       await storage.putOutbox(single);

@@ -19,7 +19,13 @@ export {
   type FrameOf,
   type SyncType,
 } from './frames.ts';
-export { scanStateVector, scanUpdate, type ScanLimits, type ScanResult } from './update-scan.ts';
+export {
+  scanStateVector,
+  scanUpdate,
+  type ItemAnchor,
+  type ScanLimits,
+  type ScanResult,
+} from './update-scan.ts';
 export {
   asConversationId,
   asUserId,

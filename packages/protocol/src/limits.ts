@@ -11,6 +11,23 @@ export const LIMITS = {
   maxStructsPerUpdate: 20_000,
   /** The clock span one update may claim, so a tiny GC/Skip struct cannot declare a trillion items. */
   maxClockSpanPerUpdate: 1_000_000,
+  /**
+   * Yjs client ids one update writes as. An honest device writes as one per session (a new one after a
+   * reload or a rebuild) and merges at most this many into a frame; many client ids writing at one place
+   * is what makes Yjs's merge quadratic (issue 12 A1).
+   */
+  maxClientsPerUpdate: 16,
+  /**
+   * Merge work one update may cost, counted by `mergeCost` (items, deleted ranges, and the concurrent
+   * items Yjs walks to place each item): about 10 ms of Yjs on a 2-core server. An honest update costs
+   * about its item count.
+   */
+  maxMergeWorkPerUpdate: 200_000,
+  /**
+   * Concurrent items one update may put at one place, or walk past there: such items stay in the
+   * document, and every later reading of it (a reload, a restart) walks them again.
+   */
+  maxConcurrentPerPlace: 32,
   /** Nesting of plain values inside a message record. */
   maxValueDepth: 8,
   /** Characters in one message's text. */

@@ -675,12 +675,14 @@ describe('the yjs#687 shapes are refused', () => {
     expectRefused(new Uint8Array(0), 'unexpected end of input');
   });
 
-  it('gives up at the deadline, whatever the counts say', () => {
+  it('A5: reading is bounded by counting, never the clock: a paused server still accepts a valid update', () => {
+    // A server paused (GC, CPU steal) mid-scan looked like a slow update and closed an honest device with
+    // 4003. A clock handed to the scanner, however slow, must not change its answer: the limits are counts.
     let t = 0;
     const up = POOL.find((p) => p.name === 'author document')?.update as Uint8Array;
-    const r = scanUpdate(up, { ...limits(), deadlineMs: 5, now: () => (t += 1) });
-    expect(r).toEqual({ ok: false, reason: 'update took too long to read' });
-    expect(scanUpdate(up, { ...limits(), deadlineMs: 5, now: () => 0 }).ok).toBe(true);
+    const paused = { ...limits(), deadlineMs: 5, now: () => (t += 60_000) };
+    expect(scanUpdate(up, paused).ok).toBe(true);
+    expect(t).toBe(0);
   });
 });
 
@@ -799,7 +801,7 @@ describe('whatever scanUpdate accepts, Yjs applies or refuses without hanging', 
         (i, j, ms) => {
           const p = POOL[i] as (typeof POOL)[number];
           const mutated = mutate(p.update, ms);
-          const r = scan(mutated, p.roots, { deadlineMs: 50 });
+          const r = scan(mutated, p.roots);
           if (!r.ok) return;
           accepted++;
           applyBoth(mutated, (POOL[j] as (typeof POOL)[number]).update);

@@ -37,6 +37,11 @@ export type LoadedDoc = {
   messageIds: Set<string> | null;
   /** Author documents past segment 0: this author's message ids in the conversation's older segments. */
   olderIds: Set<string> | null;
+  /**
+   * Shared (moderation) documents: the user each Yjs client id belongs to, stored and still committing
+   * (T13). Read on the first write; dropped when a commit fails, so it is read again from storage.
+   */
+  clientOwners: Map<number, string> | null;
 };
 
 type Answers = {
@@ -56,6 +61,8 @@ const MAX_CACHED_DIFF_BYTES = 128 * 1024;
 const EMPTY_SV_KEY = '\x00';
 /** A stored update larger than this is not kept beside the loaded document as that answer. */
 const MAX_STORED_ANSWER_BYTES = 1024 * 1024;
+/** A reload (after a refusal) that reads more rows than this stores the document compacted. */
+const RELOAD_COMPACT_ROWS = 8;
 /** Stopping the server stores the loaded documents compacted, the most recently loaded first, for this long. */
 const SHUTDOWN_COMPACTION_MS = 2_000;
 
@@ -78,6 +85,7 @@ class Entry implements LoadedDoc {
   stale = false;
   messageIds: Set<string> | null = null;
   olderIds: Set<string> | null = null;
+  clientOwners: Map<number, string> | null = null;
   #doc: Y.Doc | null = null;
   #build: (() => Y.Doc) | null;
   constructor(
@@ -253,7 +261,21 @@ export function createLoadedDocs(deps: {
    * Used after an update was refused, because Yjs cannot un-apply one (docs/THREAT_MODEL.md T12).
    */
   const reload = (l: LoadedDoc): void => {
-    const { doc, only } = readStored(l.name);
+    const stored = readStored(l.name);
+    const { doc } = stored;
+    let { only } = stored;
+    // Stored compacted once it has a few rows, so the next refusal reads a few: what a refusal costs does
+    // not grow with the updates stored since the document was loaded (docs/THREAT_MODEL.md T12, issue 12
+    // A1). Not at every refusal: encoding and storing the whole state each time cost more than a few rows.
+    if (stored.count > RELOAD_COMPACT_ROWS) {
+      try {
+        const state = Y.encodeStateAsUpdate(doc);
+        deps.store.compact(l.name, stored.lastId, state, Y.encodeStateVector(doc));
+        only = state;
+      } catch (err) {
+        deps.onError(err, l.name);
+      }
+    }
     for (const u of l.uncommitted) Y.applyUpdate(doc, u);
     l.built()?.destroy();
     l.doc = doc;

@@ -7,7 +7,7 @@ import {
   SEGMENT_STRIDE,
   appendToIndex,
   idxRoots,
-  hasMessage,
+  mergeCost,
   registerAuthor,
   applyAndInspect,
   authorRoots,
@@ -37,6 +37,7 @@ import type { AuditLog } from '../storage/audit.ts';
 import type { ConversationRow, ConversationStore } from '../storage/conversations.ts';
 import type { DocStore } from '../storage/doc-store.ts';
 import type { AppliedActions } from '../storage/applied-actions.ts';
+import type { DocClients } from '../storage/doc-clients.ts';
 import type { MessageStore } from '../storage/messages.ts';
 import type { CommitQueue, PendingWrite } from './commit-queue.ts';
 import { createCommitQueue } from './commit-queue.ts';
@@ -51,8 +52,6 @@ import type { Session } from './session.ts';
  * validate, group-commit, acknowledge, relay (docs/PROTOCOL.md P2–P12, docs/THREAT_MODEL.md T1–T12).
  */
 
-/** Reading a 64 KiB update takes well under a millisecond; anything slower is refused, not waited for. */
-const SCAN_DEADLINE_MS = 50;
 /** Applying an update this slow is logged: it points at a document that needs a look. */
 const SLOW_APPLY_MS = 100;
 const ROOTS: Record<DocName['kind'], ReadonlySet<string>> = {
@@ -70,6 +69,7 @@ export function createSyncRooms(deps: {
   conversations: ConversationStore;
   messages: MessageStore;
   appliedActions: AppliedActions;
+  docClients: DocClients;
   audit: AuditLog;
   policy: Policy;
   log: Logger;
@@ -304,8 +304,18 @@ export function createSyncRooms(deps: {
       const readBound = readMarkBound(parsed.conversationId, conv, sum.maxReadSeq, sum.maxReadAt, at);
       if (readBound) return readBound;
       // Edits and deletes name a message by its id in this same document: one's own, by construction (T2).
-      for (const t of [...sum.edits, ...sum.deletes])
-        if (!hasMessage(doc, t.localId))
+      // The ids are read once: one pass over the list per edit was edits × messages of work (P10).
+      const targets = [...sum.edits, ...sum.deletes];
+      const held =
+        targets.length === 0
+          ? null
+          : new Set(
+              authorRoots(doc)
+                .msgs.toArray()
+                .map((m) => m.id),
+            );
+      for (const t of targets)
+        if (!held?.has(t.localId))
           return { ok: false, code: 'not-your-message', message: 'you can only change your own messages' };
       // New messages go to the newest segment only; a device that missed a rollover resends there (P13).
       if (sum.messages.length > 0 && parsed.segment !== conv.segment)
@@ -463,9 +473,43 @@ export function createSyncRooms(deps: {
       maxClockSpan: LIMITS.maxClockSpanPerUpdate,
       maxValueDepth: LIMITS.maxValueDepth,
       allowedRoots: ROOTS[parsed.kind],
-      deadlineMs: SCAN_DEADLINE_MS,
     });
     if (!scan.ok) return closeMalformed(s, name, scan.reason);
+
+    const l = docs.get(name);
+    // In a shared document each Yjs client id belongs to the first user who wrote with it: another writer
+    // using it would have that user's next pin or removal acknowledged and ignored by Yjs as already held.
+    // Judged from the scan, before anything is applied, so the refusal costs no reload (T13).
+    let newClients: number[] = [];
+    if (parsed.kind === 'mod') {
+      const owners = (l.clientOwners ??= deps.docClients.ownersOf(name));
+      if (scan.clients.some((c) => (owners.get(c) ?? s.actor.id) !== s.actor.id))
+        return refuseAndAudit(
+          s,
+          ref,
+          name,
+          'not-your-client-id',
+          "this update writes as another person's device (its Yjs client id)",
+        );
+      newClients = scan.clients.filter((c) => !owners.has(c));
+    }
+    // The merge's work is bounded by counting before anything is applied, so a costly update neither
+    // blocks the event loop nor costs a reload to refuse (P10). Refused, not closed: an honest engine
+    // sends a refused frame's actions again one per frame, each far below these bounds.
+    if (
+      scan.clients.length > LIMITS.maxClientsPerUpdate ||
+      mergeCost(l.doc, scan.items, scan.deletes, {
+        budget: LIMITS.maxMergeWorkPerUpdate,
+        perPlace: LIMITS.maxConcurrentPerPlace,
+      }) > LIMITS.maxMergeWorkPerUpdate
+    )
+      return refuseAndAudit(
+        s,
+        ref,
+        name,
+        'too-costly',
+        `this update would take the server too long to merge (more than ${LIMITS.maxClientsPerUpdate} writers, or too many concurrent changes at one place); take the server's copy and send it again`,
+      );
 
     const stored =
       actions.length === 0
@@ -478,7 +522,6 @@ export function createSyncRooms(deps: {
             ),
           ];
 
-    const l = docs.get(name);
     const known: ReadonlySet<string> = parsed.kind === 'author' ? idsHeld(l) : new Set();
     let changes: Changes;
     const started = performance.now();
@@ -529,6 +572,10 @@ export function createSyncRooms(deps: {
     }
     // Applied and accepted: the document holds them now (a failed commit reloads it and drops the set).
     if (parsed.kind === 'author') for (const [, id] of verdict.index) l.messageIds?.add(id);
+    if (newClients.length > 0) {
+      for (const c of newClients) l.clientOwners?.set(c, s.actor.id);
+      queue.current().alongside.push(() => deps.docClients.bind(name, newClients, s.actor.id));
+    }
 
     const batch = queue.current();
     l.inFlight++;
@@ -589,6 +636,7 @@ export function createSyncRooms(deps: {
       log.error({ err, doc: name }, 'commit failed');
       release();
       settle(l, update);
+      l.clientOwners = null;
       docs.reload(l);
       reject(s, ref, name, 'storage-failed', 'the server could not store this; it will be retried');
     });

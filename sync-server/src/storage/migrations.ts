@@ -117,4 +117,14 @@ export const MIGRATIONS: readonly string[] = [
     state_vector BLOB NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 4: who owns each Yjs client id seen in a shared document: a writer using another's id would have the
+  // owner's next change ignored as already held (docs/THREAT_MODEL.md T13, doc-clients.ts).
+  `
+  CREATE TABLE doc_clients (
+    doc TEXT NOT NULL,
+    client_id INTEGER NOT NULL,
+    user_id TEXT NOT NULL,
+    PRIMARY KEY (doc, client_id)
+  ) WITHOUT ROWID;
+  `,
 ];
