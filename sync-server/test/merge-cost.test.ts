@@ -3,7 +3,16 @@ import { authorRoots } from '@commonroom/model';
 import { authorDoc, type ConversationId, type UserId } from '@commonroom/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { addUser, channel, loginAdmin, makeEngine, startServer, texts, type TestServer } from './harness.ts';
+import {
+  MANY_MESSAGES,
+  addUser,
+  channel,
+  loginAdmin,
+  makeEngine,
+  startServer,
+  texts,
+  type TestServer,
+} from './harness.ts';
 import { connectRaw, login, type RawClient } from './raw-client.ts';
 
 /**
@@ -100,10 +109,14 @@ describe('the merge work of an update is bounded before it is applied (P10)', ()
   let loads = 0;
 
   beforeAll(async () => {
-    ts = await startServer();
+    ts = await startServer({ limits: MANY_MESSAGES });
     admin = await loginAdmin(ts);
     student = await addUser(ts, admin, 'student', { name: 'Hostile', connect: false });
     general = channel(admin, 'general') as ConversationId;
+    // Read marks name arrival positions that exist (P8): the crafted marks below go up to 64.
+    await admin.open(general);
+    for (let i = 0; i < 64; i++) await admin.send(general, `history ${i}`);
+    await admin.settled();
     doc = authorDoc(general, student.id as UserId);
     raw = await connectRaw(ts.url, await login(ts.url, student.email, student.password));
     const store = ts.server.internals.store;
