@@ -176,6 +176,24 @@ export async function hostileRun(plan: { rounds: number }, opts: Options): Promi
       return { ms: longest, ok: f.type === 'ack' };
     };
 
+    // Read marks must name arrival positions that exist (P8): the bystander writes a few messages first,
+    // so the student's marks (1 and 2) are accepted on their merits, not refused for their value.
+    const history = new Y.Doc();
+    history
+      .getArray('msgs')
+      .push([1, 2, 3].map((i) => ({ id: `history${i}`, text: `history ${i}`, ts: Date.now() })));
+    const written = other.next((f) => (f.type === 'ack' || f.type === 'reject') && f.ref === 1);
+    other.send([
+      {
+        type: 'sync',
+        doc: authorDoc(channel.id as ConversationId, bystander.id as UserId),
+        ref: 1,
+        syncType: SYNC_UPDATE,
+        payload: Y.encodeStateAsUpdate(history),
+      },
+    ]);
+    if ((await written).type !== 'ack') throw new Error('the bystander could not write its history');
+
     const idle: number[] = [];
     for (let i = 0; i < 10; i++) idle.push(await probe(performance.now()));
 
