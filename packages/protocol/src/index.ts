@@ -1,6 +1,7 @@
 export { PROTOCOL_VERSION } from './version.ts';
 export { LIMITS } from './limits.ts';
 export { CLOSE, isTerminalClose, type CloseCode } from './close-codes.ts';
+export { SESSION_END, isSessionEndReason, wipesDevice, type SessionEndReason } from './session-end.ts';
 export { ByteReader, DecodeError } from './byte-reader.ts';
 export {
   FRAME,

@@ -61,6 +61,10 @@ export function adminRoutes(d: {
     c.json({ user: toMe(d.accounts.setActive(c.get('user'), c.req.param('id'), true)) }),
   );
 
+  app.post('/users/:id/sign-out-everywhere', (c) =>
+    c.json({ user: toMe(d.accounts.signOutEverywhere(c.get('user'), c.req.param('id'))) }),
+  );
+
   app.post('/users/:id/password', async (c) => {
     const { password } = await readJson(c, ResetPasswordRequest);
     await d.accounts.resetPassword(c.get('user'), c.req.param('id'), password);

@@ -117,4 +117,10 @@ export const MIGRATIONS: readonly string[] = [
     state_vector BLOB NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 4: why a session ended (T10). A revoked session is kept, marked, so a device that was offline for days
+  // learns on its next contact whether to wipe itself (deactivation, sign out everywhere) or only sign in.
+  `
+  ALTER TABLE sessions ADD COLUMN revoked_reason TEXT;
+  ALTER TABLE sessions ADD COLUMN revoked_at INTEGER;
+  `,
 ];
