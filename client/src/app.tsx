@@ -2,6 +2,7 @@ import type { Engine } from '@commonroom/engine';
 import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { requestPersistentStorage } from './sync/boot.ts';
 import { clearAllDrafts } from './ui/drafts.ts';
+import { reloadOnWipeElsewhere, takeWipeNotice, wipeDevice } from './sync/wipe.ts';
 import { connectTabs } from './sync/tabs.ts';
 import { EngineProvider, useEngine, useEngineVersion } from './hooks/engine-context.tsx';
 import { useUnreadTitle } from './hooks/use-unread.ts';
@@ -26,6 +27,7 @@ export function App({ engine }: { engine: Engine }) {
   const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
   useEffect(() => {
     let alive = true;
+    const notice = takeWipeNotice();
     void engine.init().then((me) => {
       if (!alive) return;
       const setupToken = location.pathname === '/setup' ? location.hash.slice(1) : '';
@@ -33,10 +35,23 @@ export function App({ engine }: { engine: Engine }) {
         connectTabs(engine);
         setPhase({ kind: 'in' });
       } else if (setupToken) setPhase({ kind: 'setup', token: setupToken });
-      else setPhase({ kind: 'signed-out' });
+      else setPhase({ kind: 'signed-out', ...(notice ? { notice } : {}) });
     });
     return () => {
       alive = false;
+    };
+  }, [engine]);
+
+  // The server ended the session (T10): deactivation and "sign out everywhere" wipe this device, at its first
+  // contact, whichever it is; any other end leaves the sign-in page to the Shell and keeps unsent work.
+  useEffect(() => {
+    const stopListening = reloadOnWipeElsewhere();
+    const stopHearing = engine.onSessionEnded((e) => {
+      if (e.wipe) void wipeDevice(engine, e.reason);
+    });
+    return () => {
+      stopListening();
+      stopHearing();
     };
   }, [engine]);
 

@@ -1,4 +1,4 @@
-import type { Engine } from '@commonroom/engine';
+import type { Engine, SessionEnded } from '@commonroom/engine';
 import { CLOSE, SESSION_END } from '@commonroom/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -136,5 +136,61 @@ describe('T10: why a session ended', () => {
       .run(hashToken(fresh.slice('cr_session='.length)));
     expect(await apiCode(ts.url, fresh)).toEqual([401, SESSION_END.notLoggedIn]);
     await expect(connectRaw(ts.url, fresh)).rejects.toThrow(/401/);
+  });
+});
+
+describe('T10: the engine hears why its session ended', () => {
+  let ts: TestServer;
+  let admin: Engine;
+  beforeAll(async () => {
+    ts = await startServer();
+    admin = await loginAdmin(ts);
+  });
+  afterAll(async () => {
+    await ts.destroy();
+  });
+
+  it('T10: an online engine is told once, by its socket, to wipe; it stops connecting', async () => {
+    const s = await addUser(ts, admin, 'student');
+    const heard: SessionEnded[] = [];
+    s.engine.onSessionEnded((e) => heard.push(e));
+    await admin.api.request('POST', `/api/admin/users/${s.id}/deactivate`, z.unknown());
+    await eventually(() => expect(heard).toEqual([{ reason: SESSION_END.deactivated, wipe: true }]));
+    expect(s.engine.status().connection).toBe('signed-out');
+    await expect(s.engine.refreshConversations()).rejects.toThrow();
+    expect(heard).toHaveLength(1);
+  });
+
+  it('T10: an engine that was off while its person signed out everywhere learns it from its first API call or socket', async () => {
+    const s = await addUser(ts, admin, 'student', { connect: false });
+    const heard: SessionEnded[] = [];
+    s.engine.onSessionEnded((e) => heard.push(e));
+    await admin.api.request('POST', `/api/admin/users/${s.id}/sign-out-everywhere`, z.unknown());
+    expect(heard).toEqual([]);
+    await expect(s.engine.refreshConversations()).rejects.toThrow(/signed out on all devices/);
+    expect(heard).toEqual([{ reason: SESSION_END.signedOutEverywhere, wipe: true }]);
+
+    const t = await addUser(ts, admin, 'student', { connect: false });
+    const heardT: SessionEnded[] = [];
+    t.engine.onSessionEnded((e) => heardT.push(e));
+    await admin.api.request('POST', `/api/admin/users/${t.id}/sign-out-everywhere`, z.unknown());
+    t.engine.connect();
+    await eventually(() => expect(heardT).toEqual([{ reason: SESSION_END.signedOutEverywhere, wipe: true }]));
+    expect(t.engine.status().connection).toBe('signed-out');
+  });
+
+  it('T10: a password reset ends the session without a wipe; its own logout is not news', async () => {
+    const s = await addUser(ts, admin, 'student');
+    const heard: SessionEnded[] = [];
+    s.engine.onSessionEnded((e) => heard.push(e));
+    await admin.api.request('POST', `/api/admin/users/${s.id}/password`, z.unknown(), {
+      password: 'another long password',
+    });
+    await eventually(() => expect(heard).toEqual([{ reason: SESSION_END.revoked, wipe: false }]));
+    await s.engine.login(s.email, 'another long password');
+    s.engine.connect();
+    await s.engine.settled();
+    await s.engine.logout(true);
+    expect(heard).toHaveLength(1);
   });
 });
