@@ -36,6 +36,10 @@ export {
 } from './doc-names.ts';
 export { ROLES, ROLE_LABELS, Role, isAdminRole, isStaffRole } from './roles.ts';
 export {
+  ADMIN_USER_SORTS,
+  AdminUser,
+  AdminUserPage,
+  AdminUserQuery,
   ApiError,
   ChangePasswordRequest,
   ChangeRoleRequest,
