@@ -6,6 +6,7 @@ import { reloadOnWipeElsewhere, takeWipeNotice, wipeDevice } from './sync/wipe.t
 import { connectTabs } from './sync/tabs.ts';
 import { EngineProvider, useEngine, useEngineVersion } from './hooks/engine-context.tsx';
 import { useUnreadTitle } from './hooks/use-unread.ts';
+import { navigate, usePath } from './hooks/use-path.ts';
 import { ConversationPane } from './features/conversation-pane.tsx';
 import { LoginPage } from './features/login-page.tsx';
 import { Sidebar } from './features/sidebar.tsx';
@@ -15,6 +16,10 @@ const ChannelBrowser = lazy(async () => ({
   default: (await import('./features/channel-browser.tsx')).ChannelBrowser,
 }));
 const NewMessage = lazy(async () => ({ default: (await import('./features/new-message.tsx')).NewMessage }));
+// The admin area is for a few people on desktops: its code loads only when one of them opens it.
+const AdminArea = lazy(async () => ({
+  default: (await import('./features/admin/admin-area.tsx')).AdminArea,
+}));
 const SetupPage = lazy(async () => ({ default: (await import('./features/setup-page.tsx')).SetupPage }));
 
 type Phase =
@@ -82,10 +87,42 @@ export function App({ engine }: { engine: Engine }) {
           }}
         />
       ) : (
-        <Shell onSignedOut={(notice) => setPhase({ kind: 'signed-out', ...(notice ? { notice } : {}) })} />
+        <SignedIn onSignedOut={(notice) => setPhase({ kind: 'signed-out', ...(notice ? { notice } : {}) })} />
       )}
     </EngineProvider>
   );
+}
+
+/** Signed in: the admin area at /admin/… (admins only), the conversations everywhere else. */
+function SignedIn({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
+  const engine = useEngine();
+  useEngineVersion();
+  const path = usePath();
+  const status = engine.status();
+  const admin = path === '/admin' || path.startsWith('/admin/');
+  const allowed = engine.isAdmin();
+
+  useEffect(() => {
+    if (status.connection === 'signed-out') onSignedOut('Your session has ended. Please sign in again.');
+  }, [status.connection, onSignedOut]);
+  // Not an admin: the address shows the conversations, not a page they may not open.
+  useEffect(() => {
+    if (admin && !allowed) navigate('/', true);
+  }, [admin, allowed]);
+
+  if (admin && allowed)
+    return (
+      <Suspense
+        fallback={
+          <main className="login" id="main" aria-busy="true">
+            <p>Opening the admin area…</p>
+          </main>
+        }
+      >
+        <AdminArea />
+      </Suspense>
+    );
+  return <Shell onSignedOut={onSignedOut} />;
 }
 
 const conversationFromHash = (): string | null => /^#\/c\/([A-Za-z0-9_-]+)$/.exec(location.hash)?.[1] ?? null;
@@ -96,16 +133,11 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   const [selected, setSelected] = useState<string | null>(conversationFromHash);
   const [dialog, setDialog] = useState<'browse' | 'new' | null>(null);
   const [workspace, setWorkspace] = useState('Commonroom');
-  const status = engine.status();
 
   const select = useCallback((id: string | null) => {
     setSelected(id);
     history.replaceState(null, '', id ? `#/c/${id}` : '#');
   }, []);
-
-  useEffect(() => {
-    if (status.connection === 'signed-out') onSignedOut('Your session has ended. Please sign in again.');
-  }, [status.connection, onSignedOut]);
 
   useEffect(() => {
     void fetch('/api/workspace', { credentials: 'same-origin' })
@@ -163,6 +195,7 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
         onBrowse={() => setDialog('browse')}
         onNewMessage={() => setDialog('new')}
         onSignOut={() => void signOut()}
+        {...(engine.isAdmin() ? { onAdmin: () => navigate('/admin/people') } : {})}
       />
       {selected ? (
         <ConversationPane conversationId={selected} onBack={() => select(null)} />

@@ -30,6 +30,8 @@ export function Sidebar(props: {
   onBrowse: () => void;
   onNewMessage: () => void;
   onSignOut: () => void;
+  /** Given only to admins and super admins: opens the admin area. */
+  onAdmin?: () => void;
 }) {
   const engine = useEngine();
   useEngineVersion();
@@ -96,6 +98,11 @@ export function Sidebar(props: {
       </div>
       <footer className="sidebar-foot">
         <span className="me">{me?.displayName}</span>
+        {props.onAdmin && (
+          <button type="button" className="link-button" onClick={props.onAdmin}>
+            Admin
+          </button>
+        )}
         <button type="button" className="link-button" onClick={props.onSignOut}>
           Sign out
         </button>
