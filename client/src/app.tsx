@@ -1,6 +1,7 @@
-import type { Engine } from '@commonroom/engine';
+import { NetworkError, type Engine } from '@commonroom/engine';
 import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { requestPersistentStorage } from './sync/boot.ts';
+import { OkReply } from '@commonroom/protocol';
 import { clearAllDrafts } from './ui/drafts.ts';
 import { reloadOnWipeElsewhere, takeWipeNotice, wipeDevice } from './sync/wipe.ts';
 import { connectTabs } from './sync/tabs.ts';
@@ -183,6 +184,21 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
     onSignedOut();
   };
 
+  // Every device of this person, this one too, wipes itself when the server closes it (T10, wipe.ts).
+  const signOutEverywhere = async () => {
+    if (!confirm('Sign out on every device? Each of them, this one too, clears the messages it stored.'))
+      return;
+    try {
+      await engine.api.request('POST', '/api/auth/sign-out-everywhere', OkReply);
+    } catch (e) {
+      alert(
+        e instanceof NetworkError
+          ? 'You are offline. Connect to sign out everywhere.'
+          : 'That did not work. Please try again.',
+      );
+    }
+  };
+
   return (
     <div className={`shell${selected ? ' has-selection' : ''}`}>
       <a className="skip-link" href="#main">
@@ -195,6 +211,7 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
         onBrowse={() => setDialog('browse')}
         onNewMessage={() => setDialog('new')}
         onSignOut={() => void signOut()}
+        onSignOutEverywhere={() => void signOutEverywhere()}
         {...(engine.isAdmin() ? { onAdmin: () => navigate('/admin/people') } : {})}
       />
       {selected ? (

@@ -99,6 +99,38 @@ describe('T10: the PWA wipes itself when its account is ended', () => {
     await ctx.close();
   });
 
+  it('T10: "Sign out everywhere" on one device wipes that device and the person\'s other open device', async () => {
+    const cara = await addUser(env.ts, env.admin, 'student', { name: 'Careful Cara', connect: false });
+    const note = 'my own note e4a2 in general';
+    const pcCtx = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const phoneCtx = await env.browser.newContext({ viewport: { width: 390, height: 844 } });
+    const pc = await pcCtx.newPage();
+    const phone = await phoneCtx.newPage();
+    const errors = watchErrors(pc, phone);
+    await signIn(pc, env.ts.url, cara.email, cara.password);
+    await signIn(phone, env.ts.url, cara.email, cara.password);
+    await openConversation(pc, 'general');
+    await sendMessage(pc, note);
+    await openConversation(phone, 'general');
+    await eventually(async () => expect(await storedText(phone)).toContain(note));
+    await screenshot(pc, 'sidebar-account-actions');
+
+    const asked: string[] = [];
+    pc.once('dialog', (d) => {
+      asked.push(d.message());
+      void d.accept();
+    });
+    await pc.getByRole('button', { name: 'Sign out everywhere' }).click();
+    for (const page of [pc, phone]) {
+      await page.getByText('You were signed out on all devices.').waitFor({ timeout: 20_000 });
+      expect(await storedText(page)).not.toContain(note);
+    }
+    expect(asked[0]).toMatch(/Sign out on every device\?/);
+    expect(errors).toEqual([]);
+    await pcCtx.close();
+    await phoneCtx.close();
+  });
+
   it('T10: a session that only expired keeps the unsent work: sign in again and it is sent', async () => {
     const ben = await addUser(env.ts, env.admin, 'student', { name: 'Expired Ben', connect: false });
     const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });

@@ -30,6 +30,7 @@ export function Sidebar(props: {
   onBrowse: () => void;
   onNewMessage: () => void;
   onSignOut: () => void;
+  onSignOutEverywhere: () => void;
   /** Given only to admins and super admins: opens the admin area. */
   onAdmin?: () => void;
 }) {
@@ -105,6 +106,9 @@ export function Sidebar(props: {
         )}
         <button type="button" className="link-button" onClick={props.onSignOut}>
           Sign out
+        </button>
+        <button type="button" className="link-button" onClick={props.onSignOutEverywhere}>
+          Sign out everywhere
         </button>
       </footer>
     </nav>

@@ -189,3 +189,8 @@ export const AdminUserPage = z.object({
   nextCursor: z.nullable(z.string()),
 });
 export type AdminUserPage = z.infer<typeof AdminUserPage>;
+
+/** Answers the PWA reads whole (so the client needs no schema library of its own). */
+export const OkReply = z.object({ ok: z.literal(true) });
+export const MeReply = z.object({ user: Me });
+export const AdminUserReply = z.object({ user: AdminUser });

@@ -1,6 +1,14 @@
 import type { Engine } from '@commonroom/engine';
-import { AdminUser, AdminUserPage, Me, type CreateUserRequest, type Role } from '@commonroom/protocol';
-import * as z from 'zod/mini';
+import {
+  AdminUserPage,
+  type AdminUser,
+  AdminUserReply,
+  MeReply,
+  OkReply,
+  type CreateUserRequest,
+  type Me,
+  type Role,
+} from '@commonroom/protocol';
 
 /** The admin routes the People screens use (sync-server/src/http/admin-routes.ts); the server checks roles. */
 
@@ -15,10 +23,6 @@ export type PeopleQuery = {
 
 export const PAGE_SIZE = 50;
 
-const UserReply = z.object({ user: AdminUser });
-const MeReply = z.object({ user: Me });
-const Ok = z.object({ ok: z.literal(true) });
-
 export function listPeople(engine: Engine, q: PeopleQuery): Promise<AdminUserPage> {
   const p = new URLSearchParams({ sort: q.sort, dir: q.dir, limit: String(PAGE_SIZE) });
   if (q.query.trim()) p.set('query', q.query.trim());
@@ -29,7 +33,7 @@ export function listPeople(engine: Engine, q: PeopleQuery): Promise<AdminUserPag
 }
 
 export async function getPerson(engine: Engine, id: string): Promise<AdminUser> {
-  return (await engine.api.request('GET', `/api/admin/users/${encodeURIComponent(id)}`, UserReply)).user;
+  return (await engine.api.request('GET', `/api/admin/users/${encodeURIComponent(id)}`, AdminUserReply)).user;
 }
 
 export async function createPerson(engine: Engine, req: CreateUserRequest): Promise<Me> {
@@ -46,7 +50,9 @@ export async function setActive(engine: Engine, id: string, active: boolean): Pr
 }
 
 export async function resetPassword(engine: Engine, id: string, password: string): Promise<void> {
-  await engine.api.request('POST', `/api/admin/users/${encodeURIComponent(id)}/password`, Ok, { password });
+  await engine.api.request('POST', `/api/admin/users/${encodeURIComponent(id)}/password`, OkReply, {
+    password,
+  });
 }
 
 export async function signOutEverywhere(engine: Engine, id: string): Promise<void> {
