@@ -46,6 +46,10 @@ describe('admin: the People query', () => {
     expect((await page('query=%25')).total).toBe(0);
     const row = (await page('query=zeta&role=tutor')).users[0];
     expect(row?.createdAt).toBeGreaterThan(0);
+    // Last seen comes from presence: the connected admin is online, a person never connected is unknown.
+    expect(row?.lastSeenAt).toBeNull();
+    expect(row?.online).toBe(false);
+    expect((await page('query=administrator')).users[0]?.online).toBe(true);
     await expect(page('role=wizard')).rejects.toMatchObject({ status: 400, code: 'bad-query' });
     // The old route, with no query, still lists everyone (scripts use it).
     const old = await admin.api.request('GET', '/api/admin/users', z.object({ users: z.array(Me) }));

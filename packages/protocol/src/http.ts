@@ -164,6 +164,10 @@ export const AdminUser = z.extend(Me, {
   /** Course channels from creation or import, comma-separated, or null. */
   cohort: z.nullable(z.string()),
   createdAt: z.number(),
+  /** Connected now (presence, P9). */
+  online: z.boolean(),
+  /** Last connected or active, as far as this server has seen since it started (presence is not stored). */
+  lastSeenAt: z.nullable(z.number()),
 });
 export type AdminUser = z.infer<typeof AdminUser>;
 

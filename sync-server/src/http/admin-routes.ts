@@ -22,11 +22,6 @@ import { requireAdmin } from './guards.ts';
 const PAGE_DEFAULT = 50;
 const PAGE_MAX = 200;
 
-const toAdminUser = (u: UserRow): AdminUser => ({
-  ...toMe(u),
-  cohort: u.cohort,
-  createdAt: u.createdAt ?? 0,
-});
 
 /** Admin API: accounts, CSV import, roles, deactivation, password resets, workspace settings, audit. */
 export function adminRoutes(d: {
@@ -34,8 +29,20 @@ export function adminRoutes(d: {
   users: UserStore;
   audit: AuditLog;
   settings: SettingsStore;
+  /** Presence, for "last seen" (in memory only: null for someone not seen since the server started). */
+  seen: (userId: string) => { online: boolean; lastSeen: number } | null;
 }) {
   const app = new Hono<HonoEnv>();
+  const toAdminUser = (u: UserRow): AdminUser => {
+    const s = d.seen(u.id);
+    return {
+      ...toMe(u),
+      cohort: u.cohort,
+      createdAt: u.createdAt ?? 0,
+      online: s?.online ?? false,
+      lastSeenAt: s?.lastSeen ?? null,
+    };
+  };
   app.use('*', requireAdmin);
 
   // With no query: everyone, as before (scripts use it). With one: a page for the People table (issue 13 §2).

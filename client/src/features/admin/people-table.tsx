@@ -12,6 +12,16 @@ const COLUMNS: { key: SortKey; label: string }[] = [
 ];
 
 const dateFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric' });
+const timeFormat = new Intl.DateTimeFormat('en-GB', {
+  day: 'numeric',
+  month: 'short',
+  hour: '2-digit',
+  minute: '2-digit',
+});
+
+/** "Online now", a time, or a dash: presence lives in memory, so nobody is known before the server started. */
+export const lastSeenText = (u: AdminUser): string =>
+  u.online ? 'Online now' : u.lastSeenAt !== null ? timeFormat.format(u.lastSeenAt) : '—';
 
 /** The People table: sortable column headers (aria-sort), each name a link to the person's page. */
 export function PeopleTable(props: {
@@ -23,40 +33,45 @@ export function PeopleTable(props: {
   emptyText: string;
 }) {
   const { users } = props;
+  const header = (c: (typeof COLUMNS)[number]) => {
+    const active = props.sort === c.key;
+    return (
+      <th
+        key={c.key}
+        scope="col"
+        aria-sort={active ? (props.dir === 'asc' ? 'ascending' : 'descending') : 'none'}
+      >
+        <button type="button" className="sort-button" onClick={() => props.onSort(c.key)}>
+          {c.label}
+          <span aria-hidden="true" className="sort-mark">
+            {active ? (props.dir === 'asc' ? '▲' : '▼') : ''}
+          </span>
+        </button>
+      </th>
+    );
+  };
   return (
     <table className="admin-table" aria-busy={users === null}>
       <caption className="visually-hidden">People, sorted by {props.sort}</caption>
       <thead>
         <tr>
-          {COLUMNS.map((c) => {
-            const active = props.sort === c.key;
-            return (
-              <th
-                key={c.key}
-                scope="col"
-                aria-sort={active ? (props.dir === 'asc' ? 'ascending' : 'descending') : 'none'}
-              >
-                <button type="button" className="sort-button" onClick={() => props.onSort(c.key)}>
-                  {c.label}
-                  <span aria-hidden="true" className="sort-mark">
-                    {active ? (props.dir === 'asc' ? '▲' : '▼') : ''}
-                  </span>
-                </button>
-              </th>
-            );
-          })}
+          {COLUMNS.slice(0, 4).map(header)}
+          <th scope="col" className="plain-th">
+            Last seen
+          </th>
+          {COLUMNS.slice(4).map(header)}
         </tr>
       </thead>
       <tbody>
         {users === null ? (
           <tr>
-            <td colSpan={COLUMNS.length} className="table-state">
+            <td colSpan={COLUMNS.length + 1} className="table-state">
               Loading people…
             </td>
           </tr>
         ) : users.length === 0 ? (
           <tr>
-            <td colSpan={COLUMNS.length} className="table-state">
+            <td colSpan={COLUMNS.length + 1} className="table-state">
               {props.emptyText}
             </td>
           </tr>
@@ -83,6 +98,7 @@ export function PeopleTable(props: {
                   {u.active ? 'Active' : 'Deactivated'}
                 </span>
               </td>
+              <td className="muted-cell">{lastSeenText(u)}</td>
               <td className="muted-cell">{u.createdAt > 0 ? dateFormat.format(u.createdAt) : '—'}</td>
             </tr>
           ))

@@ -5,6 +5,7 @@ import { navigate } from '../../hooks/use-path.ts';
 import { ErrorText } from '../../ui/error-text.tsx';
 import { changeRole, getPerson, problem, resetPassword, setActive, signOutEverywhere } from './admin-api.ts';
 import { Confirm } from './confirm.tsx';
+import { lastSeenText } from './people-table.tsx';
 
 type Pending = { title: string; text: string; action: string; danger?: boolean; run: () => Promise<string> };
 
@@ -105,6 +106,8 @@ export function PersonPage({ id }: { id: string }) {
                 .join(', ')
             : '—'}
         </dd>
+        <dt>Last seen</dt>
+        <dd>{lastSeenText(person)}</dd>
         <dt>Created</dt>
         <dd>{person.createdAt > 0 ? dateFormat.format(person.createdAt) : '—'}</dd>
       </dl>
