@@ -22,7 +22,6 @@ import { requireAdmin } from './guards.ts';
 const PAGE_DEFAULT = 50;
 const PAGE_MAX = 200;
 
-
 /** Admin API: accounts, CSV import, roles, deactivation, password resets, workspace settings, audit. */
 export function adminRoutes(d: {
   accounts: Accounts;
