@@ -1,10 +1,13 @@
-import type { Engine } from '@commonroom/engine';
+import { NetworkError, type Engine } from '@commonroom/engine';
 import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { requestPersistentStorage } from './sync/boot.ts';
+import { OkReply } from '@commonroom/protocol';
 import { clearAllDrafts } from './ui/drafts.ts';
+import { reloadOnWipeElsewhere, takeWipeNotice, wipeDevice } from './sync/wipe.ts';
 import { connectTabs } from './sync/tabs.ts';
 import { EngineProvider, useEngine, useEngineVersion } from './hooks/engine-context.tsx';
 import { useUnreadTitle } from './hooks/use-unread.ts';
+import { navigate, usePath } from './hooks/use-path.ts';
 import { ConversationPane } from './features/conversation-pane.tsx';
 import { LoginPage } from './features/login-page.tsx';
 import { Sidebar } from './features/sidebar.tsx';
@@ -14,6 +17,10 @@ const ChannelBrowser = lazy(async () => ({
   default: (await import('./features/channel-browser.tsx')).ChannelBrowser,
 }));
 const NewMessage = lazy(async () => ({ default: (await import('./features/new-message.tsx')).NewMessage }));
+// The admin area is for a few people on desktops: its code loads only when one of them opens it.
+const AdminArea = lazy(async () => ({
+  default: (await import('./features/admin/admin-area.tsx')).AdminArea,
+}));
 const SetupPage = lazy(async () => ({ default: (await import('./features/setup-page.tsx')).SetupPage }));
 
 type Phase =
@@ -26,6 +33,7 @@ export function App({ engine }: { engine: Engine }) {
   const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
   useEffect(() => {
     let alive = true;
+    const notice = takeWipeNotice();
     void engine.init().then((me) => {
       if (!alive) return;
       const setupToken = location.pathname === '/setup' ? location.hash.slice(1) : '';
@@ -33,10 +41,23 @@ export function App({ engine }: { engine: Engine }) {
         connectTabs(engine);
         setPhase({ kind: 'in' });
       } else if (setupToken) setPhase({ kind: 'setup', token: setupToken });
-      else setPhase({ kind: 'signed-out' });
+      else setPhase({ kind: 'signed-out', ...(notice ? { notice } : {}) });
     });
     return () => {
       alive = false;
+    };
+  }, [engine]);
+
+  // The server ended the session (T10): deactivation and "sign out everywhere" wipe this device, at its first
+  // contact, whichever it is; any other end leaves the sign-in page to the Shell and keeps unsent work.
+  useEffect(() => {
+    const stopListening = reloadOnWipeElsewhere();
+    const stopHearing = engine.onSessionEnded((e) => {
+      if (e.wipe) void wipeDevice(engine, e.reason);
+    });
+    return () => {
+      stopListening();
+      stopHearing();
     };
   }, [engine]);
 
@@ -67,10 +88,42 @@ export function App({ engine }: { engine: Engine }) {
           }}
         />
       ) : (
-        <Shell onSignedOut={(notice) => setPhase({ kind: 'signed-out', ...(notice ? { notice } : {}) })} />
+        <SignedIn onSignedOut={(notice) => setPhase({ kind: 'signed-out', ...(notice ? { notice } : {}) })} />
       )}
     </EngineProvider>
   );
+}
+
+/** Signed in: the admin area at /admin/… (admins only), the conversations everywhere else. */
+function SignedIn({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
+  const engine = useEngine();
+  useEngineVersion();
+  const path = usePath();
+  const status = engine.status();
+  const admin = path === '/admin' || path.startsWith('/admin/');
+  const allowed = engine.isAdmin();
+
+  useEffect(() => {
+    if (status.connection === 'signed-out') onSignedOut('Your session has ended. Please sign in again.');
+  }, [status.connection, onSignedOut]);
+  // Not an admin: the address shows the conversations, not a page they may not open.
+  useEffect(() => {
+    if (admin && !allowed) navigate('/', true);
+  }, [admin, allowed]);
+
+  if (admin && allowed)
+    return (
+      <Suspense
+        fallback={
+          <main className="login" id="main" aria-busy="true">
+            <p>Opening the admin area…</p>
+          </main>
+        }
+      >
+        <AdminArea />
+      </Suspense>
+    );
+  return <Shell onSignedOut={onSignedOut} />;
 }
 
 const conversationFromHash = (): string | null => /^#\/c\/([A-Za-z0-9_-]+)$/.exec(location.hash)?.[1] ?? null;
@@ -81,16 +134,11 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   const [selected, setSelected] = useState<string | null>(conversationFromHash);
   const [dialog, setDialog] = useState<'browse' | 'new' | null>(null);
   const [workspace, setWorkspace] = useState('Commonroom');
-  const status = engine.status();
 
   const select = useCallback((id: string | null) => {
     setSelected(id);
     history.replaceState(null, '', id ? `#/c/${id}` : '#');
   }, []);
-
-  useEffect(() => {
-    if (status.connection === 'signed-out') onSignedOut('Your session has ended. Please sign in again.');
-  }, [status.connection, onSignedOut]);
 
   useEffect(() => {
     void fetch('/api/workspace', { credentials: 'same-origin' })
@@ -136,6 +184,21 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
     onSignedOut();
   };
 
+  // Every device of this person, this one too, wipes itself when the server closes it (T10, wipe.ts).
+  const signOutEverywhere = async () => {
+    if (!confirm('Sign out on every device? Each of them, this one too, clears the messages it stored.'))
+      return;
+    try {
+      await engine.api.request('POST', '/api/auth/sign-out-everywhere', OkReply);
+    } catch (e) {
+      alert(
+        e instanceof NetworkError
+          ? 'You are offline. Connect to sign out everywhere.'
+          : 'That did not work. Please try again.',
+      );
+    }
+  };
+
   return (
     <div className={`shell${selected ? ' has-selection' : ''}`}>
       <a className="skip-link" href="#main">
@@ -148,6 +211,8 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
         onBrowse={() => setDialog('browse')}
         onNewMessage={() => setDialog('new')}
         onSignOut={() => void signOut()}
+        onSignOutEverywhere={() => void signOutEverywhere()}
+        {...(engine.isAdmin() ? { onAdmin: () => navigate('/admin/people') } : {})}
       />
       {selected ? (
         <ConversationPane conversationId={selected} onBack={() => select(null)} />

@@ -273,7 +273,7 @@ describe('conversation features in the PWA', () => {
     await pa.reload();
     await openConversation(pa, 'general');
     await expect(box.inputValue()).resolves.toBe('Draft for general, not sent');
-    await pa.getByRole('button', { name: 'Sign out' }).click();
+    await pa.getByRole('button', { name: 'Sign out', exact: true }).click();
     await pa.getByLabel('Email or username').waitFor();
     expect(await pa.evaluate(() => Object.keys(localStorage).filter((k) => k.includes('draft')))).toEqual([]);
     await close();

@@ -174,7 +174,7 @@ describe('the PWA in Chromium', () => {
       questions.push(d.message());
       void d.dismiss();
     });
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await eventually(() =>
       expect(questions).toEqual(['1 message(s) have not been sent yet. Sign out and lose them?']),
     );
@@ -184,7 +184,7 @@ describe('the PWA in Chromium', () => {
       async () => expect(await page.locator('[data-status="waiting"]').count()).toBe(0),
       20_000,
     );
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.getByLabel('Email or username').waitFor();
     const left = await page.evaluate(
       () =>

@@ -182,7 +182,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
         now,
         closeSession: (hash, code, reason) => hub.closeSession(hash, code, reason),
       }),
-      admin: adminRoutes({ accounts, users, audit, settings }),
+      admin: adminRoutes({ accounts, users, audit, settings, seen: (id) => presence.seen(id) }),
       conversations: conversationRoutes({ service, users }),
       workspace,
       sync: syncRoute({

@@ -30,6 +30,9 @@ export function Sidebar(props: {
   onBrowse: () => void;
   onNewMessage: () => void;
   onSignOut: () => void;
+  onSignOutEverywhere: () => void;
+  /** Given only to admins and super admins: opens the admin area. */
+  onAdmin?: () => void;
 }) {
   const engine = useEngine();
   useEngineVersion();
@@ -96,8 +99,16 @@ export function Sidebar(props: {
       </div>
       <footer className="sidebar-foot">
         <span className="me">{me?.displayName}</span>
+        {props.onAdmin && (
+          <button type="button" className="link-button" onClick={props.onAdmin}>
+            Admin
+          </button>
+        )}
         <button type="button" className="link-button" onClick={props.onSignOut}>
           Sign out
+        </button>
+        <button type="button" className="link-button" onClick={props.onSignOutEverywhere}>
+          Sign out everywhere
         </button>
       </footer>
     </nav>

@@ -8,15 +8,21 @@ import type { Engine, PeerEvent } from '@commonroom/engine';
 type Wire = { peer: PeerEvent } | { whoLeads: true };
 
 let started = false;
+/** Whether this tab holds the connection (always, without Web Locks). */
+let leader = false;
 
 export function connectTabs(engine: Engine): void {
-  if (started) return;
+  // Signed in again after the server ended the session: the tab that holds the connection reopens it.
+  if (started) {
+    if (leader) engine.connect();
+    return;
+  }
   started = true;
   if (typeof BroadcastChannel === 'undefined' || !('locks' in navigator)) {
+    leader = true;
     engine.connect();
     return;
   }
-  let leader = false;
   const channel = new BroadcastChannel('commonroom-tabs');
   engine.onPeerEvent((peer) => channel.postMessage({ peer } satisfies Wire));
   channel.onmessage = (ev: MessageEvent<Wire>) => {

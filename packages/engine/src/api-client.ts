@@ -26,6 +26,8 @@ export type ApiClientOptions = {
    * a browser the cookie is HttpOnly and the browser sends it; leave this unset.
    */
   manualCookies: boolean;
+  /** Hears every failure the server answered (status and its code): the session-end watch reads 401s. */
+  onFailure?: (status: number, code: string) => void;
 };
 
 export type ApiClient = ReturnType<typeof createApiClient>;
@@ -76,9 +78,11 @@ export function createApiClient(opts: ApiClientOptions) {
     }
     if (!res.ok) {
       const err = ApiErrorBody.safeParse(json);
+      const code = err.success ? err.data.error : 'http-error';
+      opts.onFailure?.(res.status, code);
       throw new ApiError(
         res.status,
-        err.success ? err.data.error : 'http-error',
+        code,
         err.success ? err.data.message : `The server answered ${res.status}.`,
       );
     }

@@ -45,6 +45,11 @@ export type ConnectionOptions = {
   onWelcome: (userId: string, serverTime: number) => void;
   onFrames: (frames: Frame[]) => void;
   onState: (state: ConnectionState, detail: { code?: number; reason?: string }) => void;
+  /**
+   * The socket closed before it opened. A browser cannot read why an upgrade was refused, and an ended
+   * session is refused that way (T10): the engine asks over HTTP, where the answer has words.
+   */
+  onRefused?: () => void;
 };
 
 export type Connection = ReturnType<typeof createConnection>;
@@ -110,7 +115,9 @@ export function createConnection(o: ConnectionOptions) {
     }
     socket = s;
     s.binaryType = 'arraybuffer';
+    let opened = false;
     s.onopen = () => {
+      opened = true;
       s.send(
         packMessages([{ type: 'hello', version: PROTOCOL_VERSION, client: o.clientName }])[0] as Uint8Array,
       );
@@ -153,6 +160,7 @@ export function createConnection(o: ConnectionOptions) {
       setState('offline', { code: ev.code, reason: ev.reason });
       if (isTerminalClose(ev.code)) wanted = false;
       else scheduleReconnect();
+      if (!opened) o.onRefused?.();
     };
   };
 
@@ -169,6 +177,13 @@ export function createConnection(o: ConnectionOptions) {
       cancelTimer();
       detach(1000, 'bye');
       setState('offline');
+    },
+    /** The server ended the session (an API call heard it): stop for good, as a 4001/4002 close would. */
+    signOut(): void {
+      wanted = false;
+      cancelTimer();
+      detach(1000, 'signed out');
+      if (state !== 'signed-out') setState('signed-out');
     },
     /**
      * Drops the socket as if the network went away (tests, and the browser's offline event). At once: with

@@ -40,6 +40,7 @@ import type { PeerEvent } from './peers.ts';
 
 export type { ConversationView, EngineMessage, MessageStatus } from './engine-view.ts';
 import { createReplicas, segmentPrefix, type Replica } from './replicas.ts';
+import { createSessionEndWatch, type SessionEnded } from './session-end.ts';
 import type { ActionKind, EngineStorage, OutboxEntry } from './storage.ts';
 
 /**
@@ -130,10 +131,13 @@ export function createEngine(opts: EngineOptions) {
     clearTimeout: (t) => clearTimeout(t as ReturnType<typeof setTimeout>),
   };
   const storage = opts.storage;
+  /** Why the session ended, told once to the app (session-end.ts; the PWA wipes the device on it). */
+  const sessionEnd = createSessionEndWatch();
   const api = createApiClient({
     baseUrl: opts.baseUrl,
     fetch: opts.fetch ?? fetch,
     manualCookies: opts.manualCookies === true,
+    onFailure: sessionEnd.fromHttp,
   });
 
   let me: Me | null = null;
@@ -282,9 +286,12 @@ export function createEngine(opts: EngineOptions) {
     onFrames: (frames) => {
       for (const f of frames) handleFrame(f);
     },
+    // A 401 here names why the session ended (session-end.ts); any other outcome means nothing.
+    onRefused: () => void api.request('GET', '/api/auth/me', MeReply).catch(() => undefined),
     onState: (s, detail) => {
       if (s === 'online') updateNeeded = false;
       else if (detail.code === CLOSE.versionMismatch) updateNeeded = true;
+      else if (s === 'signed-out') sessionEnd.fromClose(detail.code, detail.reason);
       if (s !== 'online') {
         inflight.clear();
         awaitedStep2.clear();
@@ -298,6 +305,11 @@ export function createEngine(opts: EngineOptions) {
       toPeers({ t: 'status', connection: s, lastSyncedAt, updateNeeded });
       emit();
     },
+  });
+
+  // An API call heard it first: stop knocking with a session the server has ended.
+  sessionEnd.onEnded(() => {
+    conn.signOut();
   });
 
   // ——— documents of a conversation ———
@@ -1114,6 +1126,7 @@ export function createEngine(opts: EngineOptions) {
     async login(login: string, password: string): Promise<Me> {
       await ensureDeviceId();
       const { user } = await api.request('POST', '/api/auth/login', MeReply, { login, password });
+      sessionEnd.reset();
       me = user;
       await storage.setMeta('me', user);
       if (opts.manualCookies) await storage.setMeta('cookie', api.cookie());
@@ -1124,6 +1137,7 @@ export function createEngine(opts: EngineOptions) {
     async logout(force = false): Promise<void> {
       const waiting = [...outbox.values()].filter((e) => e.status === 'pending').length;
       if (waiting > 0 && !force) throw new Error(`${waiting} action(s) are still waiting to send`);
+      sessionEnd.leaving();
       try {
         await api.request('POST', '/api/auth/logout', Ok);
       } catch {
@@ -1416,6 +1430,13 @@ export function createEngine(opts: EngineOptions) {
     subscribe(listener: () => void): () => void {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    /**
+     * Hears, once, that the server ended this session and why; `wipe` says the device must forget the
+     * account (T10). The engine stops connecting; the app clears its stores and shows the sign-in page.
+     */
+    onSessionEnded(listener: (e: SessionEnded) => void): () => void {
+      return sessionEnd.onEnded(listener);
     },
     onError(listener: (e: { code: string; message: string }) => void): () => void {
       errorListeners.add(listener);

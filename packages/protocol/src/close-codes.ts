@@ -7,7 +7,10 @@ export const CLOSE = {
   versionMismatch: 4000,
   /** No valid session, or it expired: log in again. */
   unauthenticated: 4001,
-  /** The account was deactivated or logged out elsewhere. */
+  /**
+   * The session was ended on purpose: logged out, password reset or changed elsewhere, account deactivated,
+   * signed out everywhere. The close reason starts with a SESSION_END word (session-end.ts).
+   */
   sessionRevoked: 4002,
   /** A frame could not be decoded, or broke a structural limit. */
   malformedFrame: 4003,

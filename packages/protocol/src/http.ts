@@ -158,3 +158,43 @@ export type WorkspaceSettings = z.infer<typeof WorkspaceSettings>;
 /** Every HTTP error has this shape: a stable code for programs and a sentence for people. */
 export const ApiError = z.object({ error: z.string(), message: z.string() });
 export type ApiError = z.infer<typeof ApiError>;
+
+/** A person as the admin console's People table shows them (GET /api/admin/users with a query). */
+export const AdminUser = z.extend(Me, {
+  /** Course channels from creation or import, comma-separated, or null. */
+  cohort: z.nullable(z.string()),
+  createdAt: z.number(),
+  /** Connected now (presence, P9). */
+  online: z.boolean(),
+  /** Last connected or active, as far as this server has seen since it started (presence is not stored). */
+  lastSeenAt: z.nullable(z.number()),
+});
+export type AdminUser = z.infer<typeof AdminUser>;
+
+export const ADMIN_USER_SORTS = ['name', 'login', 'role', 'status', 'created'] as const;
+
+/** The People table's query: search, filters, sort and a page (the cursor is where the page starts). */
+export const AdminUserQuery = z.object({
+  query: z.optional(z.string().check(z.maxLength(200))),
+  role: z.optional(Role),
+  status: z.optional(z.enum(['active', 'deactivated'])),
+  sort: z.optional(z.enum(ADMIN_USER_SORTS)),
+  dir: z.optional(z.enum(['asc', 'desc'])),
+  cursor: z.optional(z.string().check(z.regex(/^\d{1,7}$/))),
+  limit: z.optional(z.string().check(z.regex(/^\d{1,3}$/))),
+});
+export type AdminUserQuery = z.infer<typeof AdminUserQuery>;
+
+export const AdminUserPage = z.object({
+  users: z.array(AdminUser),
+  /** How many match the search and filters in all. */
+  total: z.number(),
+  /** The cursor of the next page, or null on the last. */
+  nextCursor: z.nullable(z.string()),
+});
+export type AdminUserPage = z.infer<typeof AdminUserPage>;
+
+/** Answers the PWA reads whole (so the client needs no schema library of its own). */
+export const OkReply = z.object({ ok: z.literal(true) });
+export const MeReply = z.object({ user: Me });
+export const AdminUserReply = z.object({ user: AdminUser });

@@ -1,6 +1,7 @@
 export { PROTOCOL_VERSION } from './version.ts';
 export { LIMITS } from './limits.ts';
 export { CLOSE, isTerminalClose, type CloseCode } from './close-codes.ts';
+export { SESSION_END, isSessionEndReason, wipesDevice, type SessionEndReason } from './session-end.ts';
 export { ByteReader, DecodeError } from './byte-reader.ts';
 export {
   FRAME,
@@ -41,6 +42,11 @@ export {
 } from './doc-names.ts';
 export { ROLES, ROLE_LABELS, Role, isAdminRole, isStaffRole } from './roles.ts';
 export {
+  ADMIN_USER_SORTS,
+  AdminUser,
+  AdminUserPage,
+  AdminUserReply,
+  AdminUserQuery,
   ApiError,
   ChangePasswordRequest,
   ChangeRoleRequest,
@@ -52,7 +58,9 @@ export {
   ImportResult,
   LoginRequest,
   Me,
+  MeReply,
   MembersRequest,
+  OkReply,
   OpenDmRequest,
   PublicUser,
   ResetPasswordRequest,

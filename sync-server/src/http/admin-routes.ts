@@ -1,4 +1,6 @@
 import {
+  AdminUserQuery,
+  type AdminUser,
   ChangeRoleRequest,
   CreateUserRequest,
   ResetPasswordRequest,
@@ -11,11 +13,14 @@ import type { Accounts } from '../services/accounts.ts';
 import { AppError } from '../services/errors.ts';
 import type { AuditLog } from '../storage/audit.ts';
 import type { SettingsStore } from '../storage/settings.ts';
-import type { UserStore } from '../storage/users.ts';
+import type { UserRow, UserStore } from '../storage/users.ts';
 import { toMe } from './auth-routes.ts';
 import { readJson } from './body.ts';
 import type { HonoEnv } from './env.ts';
 import { requireAdmin } from './guards.ts';
+
+const PAGE_DEFAULT = 50;
+const PAGE_MAX = 200;
 
 /** Admin API: accounts, CSV import, roles, deactivation, password resets, workspace settings, audit. */
 export function adminRoutes(d: {
@@ -23,11 +28,49 @@ export function adminRoutes(d: {
   users: UserStore;
   audit: AuditLog;
   settings: SettingsStore;
+  /** Presence, for "last seen" (in memory only: null for someone not seen since the server started). */
+  seen: (userId: string) => { online: boolean; lastSeen: number } | null;
 }) {
   const app = new Hono<HonoEnv>();
+  const toAdminUser = (u: UserRow): AdminUser => {
+    const s = d.seen(u.id);
+    return {
+      ...toMe(u),
+      cohort: u.cohort,
+      createdAt: u.createdAt ?? 0,
+      online: s?.online ?? false,
+      lastSeenAt: s?.lastSeen ?? null,
+    };
+  };
   app.use('*', requireAdmin);
 
-  app.get('/users', (c) => c.json({ users: d.users.list().map(toMe) }));
+  // With no query: everyone, as before (scripts use it). With one: a page for the People table (issue 13 §2).
+  app.get('/users', (c) => {
+    const raw = c.req.query();
+    if (Object.keys(raw).length === 0) return c.json({ users: d.users.list().map(toMe) });
+    const parsed = AdminUserQuery.safeParse(raw);
+    if (!parsed.success) throw new AppError(400, 'bad-query', 'That search is not valid.');
+    const q = parsed.data;
+    const offset = Number(q.cursor ?? 0);
+    const limit = Math.min(PAGE_MAX, Math.max(1, Number(q.limit ?? PAGE_DEFAULT)));
+    const { users, total } = d.users.search({
+      ...(q.query !== undefined ? { query: q.query } : {}),
+      ...(q.role !== undefined ? { role: q.role } : {}),
+      ...(q.status !== undefined ? { status: q.status } : {}),
+      ...(q.sort !== undefined ? { sort: q.sort } : {}),
+      ...(q.dir !== undefined ? { dir: q.dir } : {}),
+      offset,
+      limit,
+    });
+    const next = offset + users.length;
+    return c.json({ users: users.map(toAdminUser), total, nextCursor: next < total ? String(next) : null });
+  });
+
+  app.get('/users/:id', (c) => {
+    const u = d.users.get(c.req.param('id'));
+    if (!u) throw new AppError(404, 'no-such-user', 'That account does not exist.');
+    return c.json({ user: toAdminUser(u) });
+  });
 
   app.post('/users', async (c) => {
     const body = await readJson(c, CreateUserRequest);
@@ -59,6 +102,10 @@ export function adminRoutes(d: {
   );
   app.post('/users/:id/reactivate', (c) =>
     c.json({ user: toMe(d.accounts.setActive(c.get('user'), c.req.param('id'), true)) }),
+  );
+
+  app.post('/users/:id/sign-out-everywhere', (c) =>
+    c.json({ user: toMe(d.accounts.signOutEverywhere(c.get('user'), c.req.param('id'))) }),
   );
 
   app.post('/users/:id/password', async (c) => {

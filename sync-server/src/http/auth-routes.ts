@@ -1,4 +1,11 @@
-import { CLOSE, ChangePasswordRequest, LoginRequest, SetupRequest, type Me } from '@commonroom/protocol';
+import {
+  CLOSE,
+  SESSION_END,
+  ChangePasswordRequest,
+  LoginRequest,
+  SetupRequest,
+  type Me,
+} from '@commonroom/protocol';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono, type Context } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
@@ -125,7 +132,15 @@ export function authRoutes(d: {
   app.post('/logout', (c) => {
     const user = c.get('user');
     d.sessions.revoke(user.tokenHash);
-    d.closeSession(user.tokenHash, CLOSE.sessionRevoked, 'logged out');
+    d.closeSession(user.tokenHash, CLOSE.sessionRevoked, `${SESSION_END.revoked}: logged out`);
+    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    return c.json({ ok: true });
+  });
+
+  app.use('/sign-out-everywhere', requireSession(d.sessions, d.users));
+  app.post('/sign-out-everywhere', (c) => {
+    const user = c.get('user');
+    d.accounts.signOutEverywhere(user, user.id);
     deleteCookie(c, SESSION_COOKIE, { path: '/' });
     return c.json({ ok: true });
   });

@@ -1,4 +1,4 @@
-import { isAdminRole } from '@commonroom/protocol';
+import { SESSION_END, isAdminRole, type SessionEndReason } from '@commonroom/protocol';
 import type { MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { AppError } from '../services/errors.ts';
@@ -29,14 +29,40 @@ export function sameOriginWrites(allowedOrigins: readonly string[]): MiddlewareH
   };
 }
 
+/** What a person reads when their session is gone, by why it went (SESSION_END). */
+const ENDED_MESSAGES: Record<SessionEndReason, string> = {
+  'account-deactivated': 'This account was deactivated by your college.',
+  'signed-out-everywhere': 'You were signed out on all devices.',
+  'session-revoked': 'Your session has ended. Please sign in again.',
+  'not-logged-in': 'Your session has ended. Please log in again.',
+};
+
+/**
+ * Why this cookie has no live session (T10): a deactivated account says so whatever state its session is
+ * in (it may have expired while the device was off); otherwise the session row's revocation reason.
+ */
+export function whySessionEnded(
+  sessions: SessionStore,
+  users: UserStore,
+  token: string | undefined,
+): SessionEndReason {
+  if (!token) return SESSION_END.notLoggedIn;
+  const ended = sessions.ended(token);
+  const u = ended.userId === null ? null : users.get(ended.userId);
+  if (u && !u.active) return SESSION_END.deactivated;
+  return ended.reason;
+}
+
+/** The one HTTP answer to a request without a live session: 401 with the reason as its code. */
+export const sessionEndedError = (reason: SessionEndReason): AppError =>
+  new AppError(401, reason, ENDED_MESSAGES[reason]);
+
 export function requireSession(sessions: SessionStore, users: UserStore): MiddlewareHandler<HonoEnv> {
   return async (c, next) => {
     const token = getCookie(c, SESSION_COOKIE);
     const s = token ? sessions.lookup(token) : null;
-    if (!s) throw new AppError(401, 'not-logged-in', 'Your session has ended. Please log in again.');
-    const u = users.get(s.userId);
-    if (!u || !u.active)
-      throw new AppError(401, 'not-logged-in', 'Your session has ended. Please log in again.');
+    const u = s ? users.get(s.userId) : null;
+    if (!s || !u || !u.active) throw sessionEndedError(whySessionEnded(sessions, users, token));
     c.set('user', { id: u.id, role: u.role, tokenHash: s.tokenHash, expiresAt: s.expiresAt });
     return next();
   };

@@ -1,3 +1,4 @@
+import { CLOSE, wipesDevice } from '@commonroom/protocol';
 import { upgradeWebSocket } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
@@ -10,7 +11,7 @@ import { createKeyedBuckets } from '../ws/rate-limit.ts';
 import type { Connection, SocketHub } from '../ws/socket-hub.ts';
 import type { ClientAddress } from './client-address.ts';
 import type { HonoEnv } from './env.ts';
-import type { SESSION_COOKIE } from './guards.ts';
+import { whySessionEnded, type SESSION_COOKIE } from './guards.ts';
 
 /**
  * GET /sync: the one WebSocket per client. Refused before the upgrade when the Origin is not allowed
@@ -18,6 +19,9 @@ import type { SESSION_COOKIE } from './guards.ts';
  * Upgrades are limited per address (before the session is looked up) and per account, answered 429 with
  * Retry-After (P10): each socket costs a session lookup, a WELCOME and a presence snapshot, and a fresh
  * socket is where a flood would start.
+ * One exception: a session that ended with a wiping reason (deactivation, sign out everywhere) is upgraded
+ * only to be closed at once with 4002 and that reason, because a browser cannot read a refused upgrade's
+ * body, and the device must learn to wipe itself on its first contact, whichever it is (T10).
  */
 export function syncRoute(d: {
   allowedOrigins: readonly string[];
@@ -53,13 +57,20 @@ export function syncRoute(d: {
     const token = getCookie(c, 'cr_session' satisfies typeof SESSION_COOKIE);
     const s = token ? d.sessions.lookup(token) : null;
     const u = s ? d.users.get(s.userId) : null;
-    if (!s || !u || !u.active) return c.json({ error: 'not-logged-in', message: 'Log in to connect.' }, 401);
+    if (!s || !u || !u.active) {
+      const reason = whySessionEnded(d.sessions, d.users, token);
+      if (!wipesDevice(reason)) return c.json({ error: reason, message: 'Log in to connect.' }, 401);
+      c.set('ended', reason);
+      return next();
+    }
     const accountWait = perAccount.take(u.id);
     if (accountWait > 0) return tooMany(c, accountWait);
     c.set('user', { id: u.id, role: u.role, tokenHash: s.tokenHash, expiresAt: s.expiresAt });
     return next();
   };
   const upgrade = upgradeWebSocket((c) => {
+    const ended = (c.get as (k: 'ended') => HonoEnv['Variables']['ended'])('ended');
+    if (ended !== undefined) return { onOpen: (_evt, ws) => ws.close(CLOSE.sessionRevoked, ended) };
     const user = (c.get as (k: 'user') => HonoEnv['Variables']['user'])('user');
     let conn: Connection | null = null;
     return {

@@ -50,6 +50,11 @@ export function createPresence(now: () => number) {
       e.encoded = null;
       e.lastSeen = now();
     },
+    /** Whether someone is connected now, and when they were last seen since this server started. */
+    seen(userId: string): { online: boolean; lastSeen: number } | null {
+      const e = users.get(userId);
+      return e ? { online: e.sockets > 0, lastSeen: e.lastSeen } : null;
+    },
     frameFor(userId: string): FrameOf<'presence'> | null {
       const e = users.get(userId);
       return e ? frame(userId, e) : null;

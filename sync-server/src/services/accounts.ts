@@ -1,4 +1,11 @@
-import { CLOSE, CreateUserRequest, isAdminRole, isStaffRole, type Role } from '@commonroom/protocol';
+import {
+  CLOSE,
+  CreateUserRequest,
+  SESSION_END,
+  isAdminRole,
+  isStaffRole,
+  type Role,
+} from '@commonroom/protocol';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { hashPassword } from '../auth/passwords.ts';
 import type { AuditLog } from '../storage/audit.ts';
@@ -176,10 +183,10 @@ export function createAccounts(d: AccountDeps) {
         throw new AppError(400, 'own-account', 'You cannot deactivate your own account.');
       d.db.transaction(() => {
         d.users.setActive(id, active);
-        if (!active) d.sessions.revokeAllFor(id);
+        if (!active) d.sessions.revokeAllFor(id, SESSION_END.deactivated);
         d.audit.record(actor.id, active ? 'user.reactivated' : 'user.deactivated', id);
       })();
-      if (!active) d.closeSockets(id, CLOSE.sessionRevoked, 'account deactivated');
+      if (!active) d.closeSockets(id, CLOSE.sessionRevoked, SESSION_END.deactivated);
       return { ...u, active };
     },
 
@@ -191,10 +198,15 @@ export function createAccounts(d: AccountDeps) {
       const hash = await hashPassword(password, d.scryptLogN);
       d.db.transaction(() => {
         d.users.setPasswordHash(id, hash);
-        d.sessions.revokeOthersOf(id, keepTokenHash);
+        d.sessions.revokeOthersOf(id, keepTokenHash, 'password-changed');
         d.audit.record(id, 'password.changed', id, { address });
       })();
-      d.closeOtherSockets(id, keepTokenHash, CLOSE.sessionRevoked, 'password was changed');
+      d.closeOtherSockets(
+        id,
+        keepTokenHash,
+        CLOSE.sessionRevoked,
+        `${SESSION_END.revoked}: password was changed`,
+      );
     },
 
     async resetPassword(actor: { id: string; role: Role }, id: string, password: string): Promise<void> {
@@ -203,10 +215,28 @@ export function createAccounts(d: AccountDeps) {
       const hash = await hashPassword(password, d.scryptLogN);
       d.db.transaction(() => {
         d.users.setPasswordHash(id, hash);
-        d.sessions.revokeAllFor(id);
+        d.sessions.revokeAllFor(id, 'password-reset');
         d.audit.record(actor.id, 'user.password-reset', id);
       })();
-      d.closeSockets(id, CLOSE.sessionRevoked, 'password was reset');
+      d.closeSockets(id, CLOSE.sessionRevoked, `${SESSION_END.revoked}: password was reset`);
+    },
+
+    /**
+     * Ends every session of a person and closes their sockets with 4002 `signed-out-everywhere`, so each
+     * device wipes itself at its next contact (T10). By an admin for someone, or by the person for themself.
+     */
+    signOutEverywhere(actor: { id: string; role: Role }, id: string): UserRow {
+      const u = mustGet(id);
+      if (u.id !== actor.id) {
+        if (!isAdminRole(actor.role)) throw new AppError(403, 'admin-only', 'Only admins can do that.');
+        assertMayManage(actor.role, u.role);
+      }
+      d.db.transaction(() => {
+        d.sessions.revokeAllFor(id, SESSION_END.signedOutEverywhere);
+        d.audit.record(actor.id, 'user.signed-out-everywhere', id);
+      })();
+      d.closeSockets(id, CLOSE.sessionRevoked, SESSION_END.signedOutEverywhere);
+      return u;
     },
   };
 }

@@ -127,4 +127,10 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (doc, client_id)
   ) WITHOUT ROWID;
   `,
+  // 5: why a session ended (T10). A revoked session is kept, marked, so a device that was offline for days
+  // learns on its next contact whether to wipe itself (deactivation, sign out everywhere) or only sign in.
+  `
+  ALTER TABLE sessions ADD COLUMN revoked_reason TEXT;
+  ALTER TABLE sessions ADD COLUMN revoked_at INTEGER;
+  `,
 ];

@@ -1,0 +1,59 @@
+import { usePath, navigate } from '../../hooks/use-path.ts';
+import { useEngine } from '../../hooks/engine-context.tsx';
+import { PeopleScreen } from './people-screen.tsx';
+import { PersonPage } from './person-page.tsx';
+import './admin.css';
+
+/**
+ * The admin area (issue 13 §1), loaded only when an admin opens it, so the first screen's JavaScript does
+ * not grow. Its own paths (/admin/people, /admin/people/:id) survive a reload and the back button. The
+ * server stays the authority: every route it calls checks the role again.
+ */
+export function AdminArea() {
+  const engine = useEngine();
+  const path = usePath();
+  const person = /^\/admin\/people\/([A-Za-z0-9_-]+)\/?$/.exec(path)?.[1];
+  const known = person !== undefined || /^\/admin(\/people)?\/?$/.test(path);
+
+  const link = (to: string, label: string, current: boolean) => (
+    <a
+      href={to}
+      aria-current={current ? 'page' : undefined}
+      onClick={(e) => {
+        if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+        e.preventDefault();
+        navigate(to);
+      }}
+    >
+      {label}
+    </a>
+  );
+
+  return (
+    <div className="admin">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="admin-bar">
+        <span className="admin-brand">Commonroom admin</span>
+        <nav aria-label="Admin">
+          {link('/admin/people', 'People', path.startsWith('/admin/people') || path === '/admin')}
+        </nav>
+        <span className="admin-me muted">{engine.me()?.displayName}</span>
+        {link('/', '← Back to messages', false)}
+      </header>
+      <main className="admin-main" id="main">
+        {person !== undefined ? (
+          <PersonPage key={person} id={person} />
+        ) : known ? (
+          <PeopleScreen />
+        ) : (
+          <section className="admin-section">
+            <h1>Not found</h1>
+            <p>There is no admin page at this address. {link('/admin/people', 'Go to People', false)}</p>
+          </section>
+        )}
+      </main>
+    </div>
+  );
+}

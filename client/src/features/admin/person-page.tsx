@@ -1,0 +1,270 @@
+import { ROLES, ROLE_LABELS, type AdminUser, type Role } from '@commonroom/protocol';
+import { useEffect, useState } from 'react';
+import { useEngine } from '../../hooks/engine-context.tsx';
+import { navigate } from '../../hooks/use-path.ts';
+import { ErrorText } from '../../ui/error-text.tsx';
+import { changeRole, getPerson, problem, resetPassword, setActive, signOutEverywhere } from './admin-api.ts';
+import { Confirm } from './confirm.tsx';
+import { lastSeenText } from './people-table.tsx';
+
+type Pending = { title: string; text: string; action: string; danger?: boolean; run: () => Promise<string> };
+
+const dateFormat = new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeStyle: 'short' });
+
+/** One person (/admin/people/:id): who they are, and the changes an admin makes, each confirmed first. */
+export function PersonPage({ id }: { id: string }) {
+  const engine = useEngine();
+  const [person, setPerson] = useState<AdminUser | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [result, setResult] = useState<string | null>(null);
+  const [role, setRole] = useState<Role>('student');
+  const [password, setPassword] = useState('');
+  const [pending, setPending] = useState<Pending | null>(null);
+  const [version, setVersion] = useState(0);
+
+  useEffect(() => {
+    let alive = true;
+    getPerson(engine, id)
+      .then((p) => {
+        if (!alive) return;
+        setPerson(p);
+        setRole(p.role);
+      })
+      .catch((e: unknown) => alive && setError(problem(e)));
+    return () => {
+      alive = false;
+    };
+  }, [engine, id, version]);
+
+  const back = (
+    <a
+      href="/admin/people"
+      className="back-link"
+      onClick={(e) => {
+        e.preventDefault();
+        navigate('/admin/people');
+      }}
+    >
+      ← People
+    </a>
+  );
+  if (!person)
+    return (
+      <section className="admin-section" aria-busy={!error}>
+        {back}
+        {error ? <ErrorText message={error} /> : <p className="muted">Loading…</p>}
+      </section>
+    );
+
+  const self = person.id === engine.me()?.id;
+  const name = person.displayName;
+  const confirmNow = async () => {
+    const p = pending;
+    setPending(null);
+    if (!p) return;
+    setError(null);
+    setResult(null);
+    try {
+      setResult(await p.run());
+      setVersion((v) => v + 1);
+    } catch (e) {
+      setError(problem(e));
+    }
+  };
+
+  return (
+    <section className="admin-section person" aria-labelledby="person-title">
+      {back}
+      <header className="admin-head">
+        <div>
+          <h1 id="person-title">{name}</h1>
+          <p className="muted admin-sub">
+            {ROLE_LABELS[person.role]} ·{' '}
+            <span className={`status-pill ${person.active ? 'status-active' : 'status-off'}`}>
+              {person.active ? 'Active' : 'Deactivated'}
+            </span>
+          </p>
+        </div>
+      </header>
+      {result && (
+        <p className="admin-result" role="status">
+          {result}
+        </p>
+      )}
+      <ErrorText message={error} />
+      <dl className="person-facts">
+        <dt>Email</dt>
+        <dd>{person.email ?? '—'}</dd>
+        <dt>Username</dt>
+        <dd>{person.username ?? '—'}</dd>
+        <dt>Courses</dt>
+        <dd>
+          {person.cohort
+            ? person.cohort
+                .split(',')
+                .map((c) => `#${c}`)
+                .join(', ')
+            : '—'}
+        </dd>
+        <dt>Last seen</dt>
+        <dd>{lastSeenText(person)}</dd>
+        <dt>Created</dt>
+        <dd>{person.createdAt > 0 ? dateFormat.format(person.createdAt) : '—'}</dd>
+      </dl>
+
+      <div className="admin-cards">
+        <section className="admin-card" aria-labelledby="role-title">
+          <h2 id="role-title">Role</h2>
+          <p className="muted">Staff and admin channels are joined or left to match the role.</p>
+          <div className="inline-form">
+            <label>
+              <span className="visually-hidden">New role</span>
+              <select
+                aria-label="New role"
+                value={role}
+                disabled={self}
+                onChange={(e) => setRole(e.target.value as Role)}
+              >
+                {ROLES.map((r) => (
+                  <option key={r} value={r}>
+                    {ROLE_LABELS[r]}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <button
+              type="button"
+              disabled={self || role === person.role}
+              onClick={() =>
+                setPending({
+                  title: 'Change role',
+                  text: `${name} becomes ${ROLE_LABELS[role]} (now ${ROLE_LABELS[person.role]}). Their channels follow the new role.`,
+                  action: 'Change role',
+                  run: async () => {
+                    await changeRole(engine, person.id, role);
+                    return `${name} is now ${ROLE_LABELS[role]}.`;
+                  },
+                })
+              }
+            >
+              Change role
+            </button>
+          </div>
+          {self && <p className="hint">You cannot change your own role.</p>}
+        </section>
+
+        <section className="admin-card" aria-labelledby="password-title">
+          <h2 id="password-title">Password</h2>
+          <p className="muted">A new password signs them out on every device.</p>
+          <div className="inline-form">
+            <label className="grow">
+              <span className="visually-hidden">New password</span>
+              <input
+                aria-label="New password"
+                type="text"
+                autoComplete="new-password"
+                placeholder="At least 10 characters"
+                value={password}
+                onChange={(e) => setPassword(e.target.value)}
+              />
+            </label>
+            <button
+              type="button"
+              disabled={password.length < 10}
+              onClick={() =>
+                setPending({
+                  title: 'Reset password',
+                  text: `${name} will be signed out on every device and sign in with the new password.`,
+                  action: 'Reset password',
+                  run: async () => {
+                    await resetPassword(engine, person.id, password);
+                    setPassword('');
+                    return `${name}'s password was reset. They were signed out on every device.`;
+                  },
+                })
+              }
+            >
+              Reset password
+            </button>
+          </div>
+        </section>
+
+        <section className="admin-card" aria-labelledby="access-title">
+          <h2 id="access-title">Access</h2>
+          <p className="muted">
+            Signing out everywhere, or deactivating, clears this account's messages from every device at its
+            next connection.
+          </p>
+          <div className="dialog-buttons">
+            <button
+              type="button"
+              disabled={!person.active}
+              onClick={() =>
+                setPending({
+                  title: 'Sign out everywhere',
+                  text: `${name} will be signed out on every device, and each device clears what it stored. They can sign in again.`,
+                  action: 'Sign out everywhere',
+                  run: async () => {
+                    await signOutEverywhere(engine, person.id);
+                    return `${name} was signed out on every device.`;
+                  },
+                })
+              }
+            >
+              Sign out everywhere
+            </button>
+            {person.active ? (
+              <button
+                type="button"
+                className="danger"
+                disabled={self}
+                onClick={() =>
+                  setPending({
+                    title: `Deactivate ${name}?`,
+                    text: `${name} can no longer sign in. Every device of theirs is signed out and clears their messages. You can reactivate the account later.`,
+                    action: 'Deactivate',
+                    danger: true,
+                    run: async () => {
+                      await setActive(engine, person.id, false);
+                      return `${name} was deactivated.`;
+                    },
+                  })
+                }
+              >
+                Deactivate
+              </button>
+            ) : (
+              <button
+                type="button"
+                onClick={() =>
+                  setPending({
+                    title: `Reactivate ${name}?`,
+                    text: `${name} can sign in again with their password.`,
+                    action: 'Reactivate',
+                    run: async () => {
+                      await setActive(engine, person.id, true);
+                      return `${name} was reactivated and can sign in again.`;
+                    },
+                  })
+                }
+              >
+                Reactivate
+              </button>
+            )}
+          </div>
+        </section>
+      </div>
+      {pending && (
+        <Confirm
+          title={pending.title}
+          action={pending.action}
+          {...(pending.danger ? { danger: true } : {})}
+          onConfirm={() => void confirmNow()}
+          onCancel={() => setPending(null)}
+        >
+          <p>{pending.text}</p>
+        </Confirm>
+      )}
+    </section>
+  );
+}
