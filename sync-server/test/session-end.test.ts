@@ -117,6 +117,22 @@ describe('T10: why a session ended', () => {
     ).toBe(true);
   });
 
+  it('T10: a stolen phone reset first, then signed out everywhere, still wipes itself when it comes back', async () => {
+    const s = await addUser(ts, admin, 'student', { connect: false });
+    const phone = await login(ts.url, s.email, s.password);
+    await admin.api.request('POST', `/api/admin/users/${s.id}/password`, z.unknown(), {
+      password: 'a brand new password',
+    });
+    expect(await apiCode(ts.url, phone)).toEqual([401, SESSION_END.revoked]);
+    await admin.api.request('POST', `/api/admin/users/${s.id}/sign-out-everywhere`, z.unknown());
+    expect(await apiCode(ts.url, phone)).toEqual([401, SESSION_END.signedOutEverywhere]);
+    // A milder end afterwards does not take the wipe back.
+    await admin.api.request('POST', `/api/admin/users/${s.id}/password`, z.unknown(), {
+      password: 'another new password',
+    });
+    expect(await apiCode(ts.url, phone)).toEqual([401, SESSION_END.signedOutEverywhere]);
+  });
+
   it('T10: a password reset, a garbage cookie or an expiry is not a wipe: 401 session-revoked / not-logged-in, the upgrade refused', async () => {
     const s = await addUser(ts, admin, 'student', { connect: false });
     const cookie = await login(ts.url, s.email, s.password);

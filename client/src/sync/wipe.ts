@@ -31,13 +31,19 @@ const deleteDatabase = (name: string): Promise<void> =>
   });
 
 async function clearStores(): Promise<void> {
-  const dbs = (await indexedDB.databases?.().catch(() => [])) ?? [];
+  // Each step on its own: one that fails (storage blocked in a private window, a cache already gone) must not
+  // stop the others, nor the drafts below and the reload after.
+  const dbs = await Promise.resolve()
+    .then(() => indexedDB.databases?.() ?? [])
+    .catch(() => [] as IDBDatabaseInfo[]);
   const names = new Set(dbs.flatMap((d) => (d.name ? [d.name] : [])));
   names.add('commonroom');
-  await Promise.all([...names].map(deleteDatabase));
+  await Promise.allSettled([...names].map((n) => Promise.resolve().then(() => deleteDatabase(n))));
   if ('caches' in globalThis) {
     const keys = await caches.keys().catch(() => [] as string[]);
-    await Promise.all(keys.filter((k) => !k.startsWith(SHELL_CACHE_PREFIX)).map((k) => caches.delete(k)));
+    await Promise.allSettled(
+      keys.filter((k) => !k.startsWith(SHELL_CACHE_PREFIX)).map((k) => caches.delete(k)),
+    );
   }
   try {
     // Drafts, recent emoji and anything else a page kept: all of it was this person's.

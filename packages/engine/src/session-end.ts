@@ -41,7 +41,10 @@ export function createSessionEndWatch() {
   let leaving = false;
   const listeners = new Set<(e: SessionEnded) => void>();
   const raise = (reason: SessionEndReason | null): void => {
-    if (reason === null || ended !== null || leaving) return;
+    if (reason === null || leaving) return;
+    // Told once; but a wiping end heard after a milder one (an expiry, then the account deactivated) still
+    // wipes: it is what the server says now, and what the device must act on (T10).
+    if (ended !== null && (ended.wipe || !wipesDevice(reason))) return;
     ended = { reason, wipe: wipesDevice(reason) };
     for (const l of [...listeners]) l(ended);
   };

@@ -51,4 +51,18 @@ describe('T10: the session-end watch', () => {
     w.fromClose(CLOSE.sessionRevoked, 'session-revoked: logged out');
     expect(heard).toHaveLength(2);
   });
+
+  it('T10: a wiping end heard after a milder one still wipes (an expiry, then the account deactivated)', () => {
+    const w = createSessionEndWatch();
+    const heard: SessionEnded[] = [];
+    w.onEnded((e) => heard.push(e));
+    w.fromHttp(401, 'not-logged-in');
+    w.fromClose(CLOSE.sessionRevoked, 'account-deactivated');
+    w.fromHttp(401, 'session-revoked');
+    expect(heard).toEqual([
+      { reason: 'not-logged-in', wipe: false },
+      { reason: 'account-deactivated', wipe: true },
+    ]);
+    expect(w.ended()).toEqual({ reason: 'account-deactivated', wipe: true });
+  });
 });

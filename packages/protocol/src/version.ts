@@ -6,5 +6,9 @@
  *     REJECT, REVOKED, presence and typing frames, NOTICE.
  * 2 — SYNC frames carry the ids of the actions their update holds (a count, then strings, before the
  *     payload), so the server stores each action once (P14); a step 2 answering a step 1 carries its ref.
+ * 3 — the same bytes, new meanings an older engine would mishandle (issue 12): the refusals `slow-down`
+ *     (wait and send again), `too-costly` (rebuild and send again) and `too-many-messages` (at most 20 new
+ *     messages an update), which an engine of version 2 would take as the action's fault and drop; and a
+ *     4002 close whose reason says why the session ended (a device wipes itself on two of them, T10).
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;

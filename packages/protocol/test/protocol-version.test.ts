@@ -24,7 +24,7 @@ import type { Frame } from '../src/index.ts';
  */
 
 const GOLDEN = {
-  version: 2,
+  version: 3,
   sha256: '00198598954d9869a1e6112e92c08f47f035eb802c1de2d61745ac06f0d80446',
 };
 

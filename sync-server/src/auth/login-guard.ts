@@ -42,10 +42,14 @@ export function createLoginGuard(d: { perAccount: Throttle; perAddress: Throttle
      * its limit and already has its checks running, else the account is over its limit.
      */
     begin(account: string, address: string): LoginAttempt | { wait: number; busy: boolean } {
+      // A real account with no recent failure is never kept waiting by its address: otherwise someone on
+      // the college's shared address trying made-up names two at a time would keep everyone else's correct
+      // passwords out. It costs an attacker one guess per real account per window, as the account limit does.
+      const fresh = account.startsWith('id:') && d.perAccount.count(account) === 0;
       const accountWait = d.perAccount.reserve(account);
       if (accountWait > 0) return { wait: accountWait, busy: false };
       const running = inFlight.get(address) ?? 0;
-      if (d.perAddress.blockedFor(address) > 0 && running >= CHECKS_IN_FLIGHT_OVER_LIMIT) {
+      if (!fresh && d.perAddress.blockedFor(address) > 0 && running >= CHECKS_IN_FLIGHT_OVER_LIMIT) {
         d.perAccount.forgive(account);
         return { wait: BUSY_RETRY_MS, busy: true };
       }

@@ -29,6 +29,8 @@ export function createThrottle(opts: { max: number; windowMs: number; now: () =>
   return {
     /** Milliseconds until `key` may try again, or 0. */
     blockedFor,
+    /** How many attempts of `key` are in the window. */
+    count: (key: string): number => recent(key).length,
     /** Counts an attempt whatever the count is (the address, which does not refuse by itself). */
     record,
     /** Counts an attempt and returns 0 when `key` was under its limit, else the wait (nothing counted). */

@@ -16,7 +16,7 @@ import { whySessionEnded, type SESSION_COOKIE } from './guards.ts';
 /**
  * GET /sync: the one WebSocket per client. Refused before the upgrade when the Origin is not allowed
  * (cross-site WebSocket hijacking; browsers always send Origin) or there is no live session (T10, T11).
- * Upgrades are limited per address (before the session is looked up) and per account, answered 429 with
+ * Upgrades are limited per account, and those with no live session per address, answered 429 with
  * Retry-After (P10): each socket costs a session lookup, a WELCOME and a presence snapshot, and a fresh
  * socket is where a flood would start.
  * One exception: a session that ended with a wiping reason (deactivation, sign out everywhere) is upgraded
@@ -51,13 +51,16 @@ export function syncRoute(d: {
     const origin = c.req.header('origin');
     if (origin !== undefined && !d.allowedOrigins.includes(origin))
       return c.json({ error: 'bad-origin', message: 'This site may not connect.' }, 403);
-    const address = d.clientAddress(getConnInfo(c).remote.address, (name) => c.req.header(name));
-    const addressWait = perAddress.take(address);
-    if (addressWait > 0) return tooMany(c, addressWait);
     const token = getCookie(c, 'cr_session' satisfies typeof SESSION_COOKIE);
     const s = token ? d.sessions.lookup(token) : null;
     const u = s ? d.users.get(s.userId) : null;
     if (!s || !u || !u.active) {
+      // Only upgrades with no live session are charged to the address: a college shares one NAT address,
+      // and a script hammering /sync with no session must not use up the allowance of everyone's devices
+      // behind it (those are bounded per account below).
+      const address = d.clientAddress(getConnInfo(c).remote.address, (name) => c.req.header(name));
+      const addressWait = perAddress.take(address);
+      if (addressWait > 0) return tooMany(c, addressWait);
       const reason = whySessionEnded(d.sessions, d.users, token);
       if (!wipesDevice(reason)) return c.json({ error: reason, message: 'Log in to connect.' }, 401);
       c.set('ended', reason);

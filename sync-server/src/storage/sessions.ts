@@ -30,8 +30,13 @@ export function createSessionStore(db: Db, now: () => number) {
   const get = db.prepare<[string], Row>(
     'SELECT user_id, expires_at, revoked_reason FROM sessions WHERE token_hash = ?',
   );
+  // A wiping reason replaces a milder one already there: a phone reported stolen is usually reset first
+  // (session-revoked), then signed out everywhere, and it must still wipe itself when it comes back (T10).
   const revokeAll = db.prepare(
-    'UPDATE sessions SET revoked_reason = ?, revoked_at = ? WHERE user_id = ? AND revoked_reason IS NULL',
+    `UPDATE sessions SET revoked_reason = ?, revoked_at = ?
+     WHERE user_id = ? AND (revoked_reason IS NULL
+       OR (? IN ('account-deactivated', 'signed-out-everywhere')
+           AND revoked_reason NOT IN ('account-deactivated', 'signed-out-everywhere')))`,
   );
   const revokeOthers = db.prepare(
     `UPDATE sessions SET revoked_reason = ?, revoked_at = ?
@@ -73,7 +78,7 @@ export function createSessionStore(db: Db, now: () => number) {
       db.prepare('DELETE FROM sessions WHERE token_hash = ?').run(tokenHash);
     },
     revokeAllFor(userId: string, reason: RevokeReason): void {
-      revokeAll.run(reason, now(), userId);
+      revokeAll.run(reason, now(), userId, reason);
     },
     /** Every session of `userId` but `keepHash` (a password change keeps the device that made it). */
     revokeOthersOf(userId: string, keepHash: string, reason: RevokeReason): void {

@@ -2,6 +2,7 @@ import {
   CLOSE,
   LIMITS,
   PROTOCOL_VERSION,
+  SESSION_END,
   decodeMessage,
   encodeFrames,
   joinFrames,
@@ -197,7 +198,7 @@ export function createSocketHub(deps: {
     };
 
     if (!actor) {
-      session.close(CLOSE.sessionRevoked, 'account is not active');
+      session.close(CLOSE.sessionRevoked, SESSION_END.deactivated);
       return { message: () => undefined, closed: finish };
     }
     const mine = byUser.get(auth.userId) ?? new Set<HubSession>();
