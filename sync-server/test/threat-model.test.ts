@@ -230,6 +230,39 @@ describe('forged updates are refused before storage or relay (T1–T8)', () => {
     fast.disconnect();
   });
 
+  it('P8: a device three hours fast that restarts offline still stamps read times at the server clock (D17)', async () => {
+    const storage = createMemoryStorage();
+    const fastEngine = () =>
+      createEngine({
+        baseUrl: ts.url,
+        storage,
+        socketFactory: nodeSocket,
+        manualCookies: true,
+        backoff: { minMs: 20, maxMs: 200 },
+        now: () => Date.now() + 3 * 3_600_000,
+      });
+    const first = fastEngine();
+    await first.init();
+    await first.login(tutor.email, tutor.password);
+    first.connect();
+    await first.open(general);
+    await first.settled();
+    first.disconnect();
+    await victim.engine.send(general, 'read me after a restart');
+    await victim.engine.settled();
+    // The app starts again with no connection, and the tutor reads what the device already holds.
+    const again = fastEngine();
+    await again.init();
+    await again.open(general);
+    await again.markRead(general);
+    await again.flushStorage();
+    again.connect();
+    await again.settled();
+    expect(again.status().rejected).toBe(0);
+    expect(again.outbox().filter((e) => e.kind === 'read')).toEqual([]);
+    again.disconnect();
+  });
+
   it('T8: content kinds our documents never use close the socket as malformed, storing nothing', async () => {
     const before = storedRows();
     const evil = await connectRaw(ts.url, await login(ts.url, attacker.email, attacker.password));

@@ -280,7 +280,11 @@ export function createEngine(opts: EngineOptions) {
     maxBackoffMs: opts.backoff?.maxMs ?? 30_000,
     onWelcome: (_userId, serverTime) => {
       const ahead = now() - serverTime;
+      const was = aheadOfServer;
       aheadOfServer = ahead > 60_000 ? ahead : 0;
+      // Kept on the device: after a restart offline, read times are still stamped at the server's clock,
+      // which the server bounds by its own (P8); a phone hours fast would otherwise have its marks refused.
+      if (aheadOfServer !== was) inBackground(storage.setMeta('aheadOfServer', aheadOfServer));
       inBackground(onWelcome());
     },
     onFrames: (frames) => {
@@ -1095,11 +1099,14 @@ export function createEngine(opts: EngineOptions) {
     /** Loads what this device already has: account, conversations, outbox. Works offline. */
     async init(): Promise<Me | null> {
       // The metadata in one request and the outbox beside it, then every conversation's documents at once.
-      const [[storedId, storedMeRaw, cookie, storedUsers, storedList, storedOrder], storedOutbox] =
-        await Promise.all([
-          storage.getMetaMany(['deviceId', 'me', 'cookie', 'users', 'conversations', 'order']),
-          storage.listOutbox(),
-        ]);
+      const [
+        [storedId, storedMeRaw, cookie, storedUsers, storedList, storedOrder, storedAhead],
+        storedOutbox,
+      ] = await Promise.all([
+        storage.getMetaMany(['deviceId', 'me', 'cookie', 'users', 'conversations', 'order', 'aheadOfServer']),
+        storage.listOutbox(),
+      ]);
+      if (typeof storedAhead === 'number' && Number.isFinite(storedAhead)) aheadOfServer = storedAhead;
       deviceId = typeof storedId === 'string' ? storedId : randomId(random);
       if (typeof storedId !== 'string') await storage.setMeta('deviceId', deviceId);
       const storedMe = Me.safeParse(storedMeRaw);
