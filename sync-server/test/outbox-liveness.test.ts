@@ -106,6 +106,30 @@ async function expectDelivered(
   for (const o of orders.slice(1)) expect(o).toEqual(orders[0]);
 }
 
+/** Each writer sends its plan's messages (`w{i} m{n}`) with the planned gaps; `busy` until all are sent. */
+function sendPlans(
+  writers: { engine: Engine; sent: string[] }[],
+  conversation: string,
+  plans: number[][],
+): { done: Promise<void>; busy: () => boolean } {
+  let sending = true;
+  const done = Promise.all(
+    writers.map(async (w, i) => {
+      for (const [n, gap] of (plans[i] ?? []).entries()) {
+        const text = `w${i} m${n}`;
+        await w.engine.send(conversation, text);
+        w.sent.push(text);
+        await sleep(gap);
+      }
+    }),
+  )
+    .then(() => undefined)
+    .finally(() => {
+      sending = false;
+    });
+  return { done, busy: () => sending };
+}
+
 describe('outbox liveness under rollovers, refusals and reconnects (P12, P13, P14)', () => {
   let ts: TestServer | null = null;
   afterEach(async () => {
@@ -171,22 +195,11 @@ describe('outbox liveness under rollovers, refusals and reconnects (P12, P13, P1
     const rng = seeded(seed);
     const plans = writers.map(() => Array.from({ length: 60 }, () => Math.floor(rng() * 30)));
     const stops = Array.from({ length: 3 }, () => 200 + Math.floor(rng() * 1_200));
-    let sending = true;
-    const bursts = Promise.all(
-      writers.map(async (w, i) => {
-        for (const [n, gap] of (plans[i] ?? []).entries()) {
-          const text = `w${i} m${n}`;
-          await w.engine.send(general, text);
-          w.sent.push(text);
-          await sleep(gap);
-        }
-      }),
-    ).finally(() => {
-      sending = false;
-    });
+    const sending = sendPlans(writers, general, plans);
+    const bursts = sending.done;
     for (const at of stops) {
       await sleep(at);
-      if (!sending) break;
+      if (!sending.busy()) break;
       const { dataDir, port } = ts;
       await ts.stop();
       ts = await startServer({
@@ -245,22 +258,11 @@ describe('outbox liveness under rollovers, refusals and reconnects (P12, P13, P1
       const rng = seeded(seed);
       const plans = writers.map(() => Array.from({ length: 60 }, () => Math.floor(rng() * 30)));
       const kills = Array.from({ length: 3 }, () => 150 + Math.floor(rng() * 600));
-      let sending = true;
-      const bursts = Promise.all(
-        writers.map(async (w, i) => {
-          for (const [n, gap] of (plans[i] ?? []).entries()) {
-            const text = `w${i} m${n}`;
-            await w.engine.send(general, text);
-            w.sent.push(text);
-            await sleep(gap);
-          }
-        }),
-      ).finally(() => {
-        sending = false;
-      });
+      const sending = sendPlans(writers, general, plans);
+      const bursts = sending.done;
       for (const at of kills) {
         await sleep(at);
-        if (!sending) break;
+        if (!sending.busy()) break;
         await srv.kill();
         await sleep(50);
         await srv.start();

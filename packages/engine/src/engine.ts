@@ -41,6 +41,7 @@ import type { PeerEvent } from './peers.ts';
 export type { ConversationView, EngineMessage, MessageStatus } from './engine-view.ts';
 import { createReplicas, segmentPrefix, type Replica } from './replicas.ts';
 import { createSessionEndWatch, type SessionEnded } from './session-end.ts';
+import { createStallWatch } from './stall-watch.ts';
 import type { ActionKind, EngineStorage, OutboxEntry } from './storage.ts';
 
 /**
@@ -62,6 +63,8 @@ export type EngineOptions = {
   timers?: Timers;
   clientName?: string;
   backoff?: { minMs: number; maxMs: number };
+  /** Silence with actions waiting after which the socket is taken for dead and reopened (stall-watch.ts). */
+  stallMs?: number;
 };
 
 export type PresenceInfo = { status: string; text: string; lastSeen: number };
@@ -282,6 +285,7 @@ export function createEngine(opts: EngineOptions) {
       const ahead = now() - serverTime;
       const was = aheadOfServer;
       aheadOfServer = ahead > 60_000 ? ahead : 0;
+      stall.restart();
       // Kept on the device: after a restart offline, read times are still stamped at the server's clock,
       // which the server bounds by its own (P8); a phone hours fast would otherwise have its marks refused.
       if (aheadOfServer !== was) inBackground(storage.setMeta('aheadOfServer', aheadOfServer));
@@ -313,7 +317,20 @@ export function createEngine(opts: EngineOptions) {
 
   // An API call heard it first: stop knocking with a session the server has ended.
   sessionEnd.onEnded(() => {
+    stall.stop();
     conn.signOut();
+  });
+
+  const stall = createStallWatch({
+    now,
+    timers,
+    stallMs: opts.stallMs ?? 15_000,
+    hasWork: () =>
+      conn.isOnline() && slowedUntil === null && [...outbox.values()].some((e) => e.status === 'pending'),
+    onStall: () => {
+      reportError('stalled', 'the connection stopped answering; reconnecting');
+      conn.drop();
+    },
   });
 
   // ——— documents of a conversation ———
@@ -942,9 +959,11 @@ export function createEngine(opts: EngineOptions) {
         return;
       }
       case 'ack':
+        stall.progress();
         inBackground(settle(f.ref, null, ''));
         return;
       case 'reject':
+        stall.progress();
         inBackground(settle(f.ref, { code: f.code, message: f.message }, f.doc));
         return;
       case 'revoked': {
@@ -1150,6 +1169,7 @@ export function createEngine(opts: EngineOptions) {
       } catch {
         // Offline: the session still ends here; the server expires it.
       }
+      stall.stop();
       conn.stop();
       if (refreshTimer !== null) timers.clearTimeout(refreshTimer);
       refreshTimer = null;
@@ -1169,8 +1189,10 @@ export function createEngine(opts: EngineOptions) {
     },
     connect(): void {
       conn.start();
+      stall.start();
     },
     disconnect(): void {
+      stall.stop();
       conn.stop();
     },
     /** Simulates losing the network (tests): the socket drops and reconnects with backoff. */
