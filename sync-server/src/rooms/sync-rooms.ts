@@ -252,7 +252,6 @@ export function createSyncRooms(deps: {
    * when a mark moves past the base of the current segment.
    */
   const readMarkBound = (
-    conversationId: ConversationId,
     conv: ConversationRow,
     maxSeq: number,
     maxAt: number,
@@ -262,7 +261,8 @@ export function createSyncRooms(deps: {
       return { ok: false, code: 'bad-read', message: 'a read time cannot be in the future' };
     const base = conv.segment * SEGMENT_STRIDE;
     if (maxSeq <= base) return null;
-    const newest = base + idxRoots(docs.get(idxDoc(conversationId, conv.segment)).doc).order.length;
+    const newest =
+      base + idxRoots(docs.get(idxDoc(conv.id as ConversationId, conv.segment)).doc).order.length;
     return maxSeq > newest
       ? { ok: false, code: 'bad-read', message: 'a read mark cannot reach past the newest message' }
       : null;
@@ -301,7 +301,7 @@ export function createSyncRooms(deps: {
         const react = policy.canReact(s.actor, conv);
         if (!react.ok) return react;
       }
-      const readBound = readMarkBound(parsed.conversationId, conv, sum.maxReadSeq, sum.maxReadAt, at);
+      const readBound = readMarkBound(conv, sum.maxReadSeq, sum.maxReadAt, at);
       if (readBound) return readBound;
       // Edits and deletes name a message by its id in this same document: one's own, by construction (T2).
       // The ids are read once: one pass over the list per edit was edits × messages of work (P10).
