@@ -106,6 +106,25 @@ async function expectDelivered(
   for (const o of orders.slice(1)) expect(o).toEqual(orders[0]);
 }
 
+/** The admin and `count` connected writers (every `tutorEvery`-th a tutor) with #general open. */
+async function writersIn(
+  server: TestServer,
+  seed: number,
+  count: number,
+  tutorEvery: number,
+): Promise<{ admin: Engine; writers: Writer[]; general: string }> {
+  const admin = await loginAdmin(server);
+  const writers: Writer[] = [];
+  for (let i = 0; i < count; i++) {
+    const role = i % tutorEvery === 0 ? 'tutor' : 'student';
+    const u = await addUser(server, admin, role, { seed: seed * 100 + i });
+    writers.push({ engine: u.engine, id: u.id, sent: [] });
+  }
+  const general = channel(admin, 'general');
+  for (const w of writers) await w.engine.open(general);
+  return { admin, writers, general };
+}
+
 /** Each writer sends its plan's messages (`w{i} m{n}`) with the planned gaps; `busy` until all are sent. */
 function sendPlans(
   writers: { engine: Engine; sent: string[] }[],
@@ -146,14 +165,7 @@ describe('outbox liveness under rollovers, refusals and reconnects (P12, P13, P1
     const server = (ts = await startServer({
       limits: { segmentSize: 25, ...MANY_MESSAGES, ...MANY_HANDSHAKES },
     }));
-    const admin = await loginAdmin(server);
-    const writers: Writer[] = [];
-    for (let i = 0; i < 10; i++) {
-      const u = await addUser(server, admin, i % 3 === 0 ? 'tutor' : 'student', { seed: seed * 100 + i });
-      writers.push({ engine: u.engine, id: u.id, sent: [] });
-    }
-    const general = channel(admin, 'general');
-    for (const w of writers) await w.engine.open(general);
+    const { admin, writers, general } = await writersIn(server, seed, 10, 3);
     const rng = seeded(seed);
     // Every choice drawn up front: the seed fixes the plan whatever the timing.
     const plans = writers.map(() =>
@@ -184,14 +196,7 @@ describe('outbox liveness under rollovers, refusals and reconnects (P12, P13, P1
     const first = (ts = await startServer({
       limits: { segmentSize: 25, ...MANY_MESSAGES, ...MANY_HANDSHAKES },
     }));
-    const admin = await loginAdmin(first);
-    const writers: Writer[] = [];
-    for (let i = 0; i < 5; i++) {
-      const u = await addUser(first, admin, i % 2 === 0 ? 'tutor' : 'student', { seed: seed * 100 + i });
-      writers.push({ engine: u.engine, id: u.id, sent: [] });
-    }
-    const general = channel(admin, 'general');
-    for (const w of writers) await w.engine.open(general);
+    const { admin, writers, general } = await writersIn(first, seed, 5, 2);
     const rng = seeded(seed);
     const plans = writers.map(() => Array.from({ length: 60 }, () => Math.floor(rng() * 30)));
     const stops = Array.from({ length: 3 }, () => 200 + Math.floor(rng() * 1_200));
