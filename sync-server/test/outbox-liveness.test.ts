@@ -5,6 +5,7 @@ import type { Engine } from '@commonroom/engine';
 import { Me } from '@commonroom/protocol';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
 import { z } from 'zod';
 import {
   ADMIN,
@@ -70,6 +71,81 @@ const describeOutbox = (w: Writer): string => {
   return `${w.id} ${w.engine.status().connection} waiting=${waiting.length} ${JSON.stringify(Object.fromEntries(byDoc))}`;
 };
 
+/**
+ * For a failure: where the server placed the messages a reader does not show (segment by seq), and what the
+ * reader holds of each of those author documents (held, synced, Yjs pending structs, its state vector
+ * beside the server's). Names the cause instead of a long diff of texts.
+ */
+function whereMissing(
+  ts: TestServer,
+  writers: Writer[],
+  conv: string,
+  reader: Engine,
+  missing: string[],
+): string {
+  const rows = ts.server.db
+    .prepare<[string], { text: string; seq: number; author_id: string; local_id: string }>(
+      'SELECT text, seq, author_id, local_id FROM messages WHERE conversation_id = ?',
+    )
+    .all(conv);
+  const byText = new Map(rows.map((r) => [r.text, r]));
+  const docs = new Map<string, string[]>();
+  for (const t of missing) {
+    const r = byText.get(t);
+    const key = r ? `c/${conv}/${Math.floor(r.seq / 1_000_000)}/u/${r.author_id}` : 'not stored';
+    docs.set(key, [...(docs.get(key) ?? []), t]);
+  }
+  const held = reader.replicaStates(conv);
+  const lines = [...docs].map(([doc, ts2]) => {
+    const state = [...held].find(([n]) => n.startsWith(doc));
+    const who = writers.findIndex((w) => doc.endsWith(w.id));
+    const stored = ts.server.db
+      .prepare<[string], { data: Uint8Array }>('SELECT data FROM doc_updates WHERE doc = ? ORDER BY id')
+      .all(doc)
+      .map((u) => u.data);
+    const serverSv =
+      stored.length > 0
+        ? JSON.stringify(
+            Object.fromEntries(Y.decodeStateVector(Y.encodeStateVectorFromUpdate(Y.mergeUpdates(stored)))),
+          )
+        : 'nothing stored';
+    return `${doc} (w${who}) server sv ${serverSv}: ${ts2.length} missing [${ts2.slice(0, 3).join(', ')}…]; reader ${
+      state
+        ? `holds ${state[0]} (${state[1].length} bytes) ${JSON.stringify(reader.replicaDebug(state[0]))}`
+        : 'does not hold it'
+    }`;
+  });
+  const svOf = (doc: string): string => {
+    const stored = ts.server.db
+      .prepare<[string], { data: Uint8Array }>('SELECT data FROM doc_updates WHERE doc = ? ORDER BY id')
+      .all(doc)
+      .map((u) => u.data);
+    return stored.length > 0
+      ? JSON.stringify(
+          Object.fromEntries(Y.decodeStateVector(Y.encodeStateVectorFromUpdate(Y.mergeUpdates(stored)))),
+        )
+      : 'nothing stored';
+  };
+  const segments = new Set([...docs.keys()].map((d) => d.split('/')[2]));
+  for (const seg of segments) {
+    const idx = `c/${conv}/${seg}/idx`;
+    lines.push(`${idx}: server sv ${svOf(idx)}; reader ${JSON.stringify(reader.replicaDebug(idx))}`);
+  }
+  const serverSegment = ts.server.db
+    .prepare<[string], { segment: number }>('SELECT segment FROM conversations WHERE id = ?')
+    .get(conv)?.segment;
+  lines.push(`segment: server ${serverSegment}, reader ${reader.conversation(conv)?.segment}`);
+  const first = byText.get(missing[0] ?? '');
+  if (first) {
+    const key = `${first.author_id}:${first.local_id}`;
+    const v = reader.view(conv).state.byKey.get(key);
+    lines.push(`${key} in the reader's view: ${JSON.stringify(v ?? null)}`);
+    const fresh = reader.replicaStates(conv);
+    lines.push(`replicas: ${[...fresh.keys()].filter((n) => n.includes(first.author_id)).join(', ')}`);
+  }
+  return `reader lacks ${missing.length}:\n${lines.join('\n')}`;
+}
+
 /** Every message sent is stored once, every writer's outbox is empty, and every device shows the same. */
 async function expectDelivered(
   ts: TestServer,
@@ -102,6 +178,9 @@ async function expectDelivered(
     await within(device.settled(), 20_000, () => 'a reader settling');
     orders.push(texts(device, conv));
   }
+  const shown = new Set(orders[0] ?? []);
+  const missing = sent.filter((t) => !shown.has(t));
+  expect(missing, missing.length > 0 ? whereMissing(ts, writers, conv, reader, missing) : '').toEqual([]);
   expect([...(orders[0] ?? [])].sort()).toEqual([...sent].sort());
   for (const o of orders.slice(1)) expect(o).toEqual(orders[0]);
 }

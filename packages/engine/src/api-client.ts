@@ -28,12 +28,15 @@ export type ApiClientOptions = {
   manualCookies: boolean;
   /** Hears every failure the server answered (status and its code): the session-end watch reads 401s. */
   onFailure?: (status: number, code: string) => void;
+  /** How long a GET may take, body included, before it fails as a network error (20 s). */
+  getTimeoutMs?: number;
 };
 
 export type ApiClient = ReturnType<typeof createApiClient>;
 
 export function createApiClient(opts: ApiClientOptions) {
   let cookie: string | null = null;
+  const GET_TIMEOUT_MS = opts.getTimeoutMs ?? 20_000;
   // Called unbound: a browser's fetch throws "Illegal invocation" when called as a method of another object.
   const fetchFn = opts.fetch;
   const send = async (
@@ -51,6 +54,10 @@ export function createApiClient(opts: ApiClientOptions) {
         method,
         headers,
         credentials: 'same-origin',
+        // A read on a network that stopped carrying (a phone between masts) can hang for minutes; the engine
+        // runs conversation refreshes one at a time, so one hung read would hold up the rest. Reads are safe
+        // to give up on and repeat; writes are not timed out here (their outcome would be unknown).
+        ...(method === 'GET' ? { signal: AbortSignal.timeout(GET_TIMEOUT_MS) } : {}),
         ...(body === undefined
           ? method === 'GET'
             ? {}
@@ -69,7 +76,13 @@ export function createApiClient(opts: ApiClientOptions) {
     return res;
   };
   const read = async <S extends z.ZodMiniType>(res: Response, schema: S): Promise<z.infer<S>> => {
-    const text = await res.text();
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (e) {
+      // The body stopped arriving (the connection dropped, or a read timed out): nothing was answered.
+      throw new NetworkError(e instanceof Error ? e.message : 'network error');
+    }
     let json: unknown = null;
     try {
       json = text.length > 0 ? JSON.parse(text) : null;

@@ -1028,12 +1028,41 @@ export function createEngine(opts: EngineOptions) {
   };
   const isSettled = (): boolean => {
     if (!conn.isOnline() || inflight.size > 0 || following > 0) return false;
+    if (refreshRunning || refreshNext) return false;
     for (const e of outbox.values()) if (e.status === 'pending') return false;
     for (const r of replicas.all()) if ((!r.synced && !resting.has(r.name)) || r.rebuilding) return false;
     return true;
   };
 
-  const refreshConversations = async (): Promise<Conversation[]> => {
+  /**
+   * Conversation refreshes run one at a time, and a call made while one runs joins the single next one,
+   * which starts after it: a rollover notice every few dozen milliseconds in a busy channel started
+   * overlapping requests whose answers could land out of order, leaving an older segment number in place.
+   * While one runs or waits the engine is not settled: a notice said there is more to fetch.
+   */
+  let refreshRunning: Promise<Conversation[]> | null = null;
+  let refreshNext: Promise<Conversation[]> | null = null;
+  const refreshConversations = (): Promise<Conversation[]> => {
+    if (refreshNext) return refreshNext;
+    const start = (): Promise<Conversation[]> => {
+      const run: Promise<Conversation[]> = refreshOnce().finally(() => {
+        if (refreshRunning === run) refreshRunning = null;
+        emit();
+      });
+      refreshRunning = run;
+      return run;
+    };
+    if (!refreshRunning) return start();
+    const next: Promise<Conversation[]> = refreshRunning
+      .catch(() => undefined)
+      .then(() => {
+        refreshNext = null;
+        return start();
+      });
+    refreshNext = next;
+    return next;
+  };
+  const refreshOnce = async (): Promise<Conversation[]> => {
     const { conversations: list } = await api.request('GET', '/api/conversations', ConversationsReply);
     const before = new Set(conversations.keys());
     conversations.clear();
@@ -1502,6 +1531,20 @@ export function createEngine(opts: EngineOptions) {
       for (const r of replicas.all())
         if (r.parsed.conversationId === conversationId) out.set(r.name, Y.encodeStateAsUpdate(r.doc));
       return out;
+    },
+    /** What the engine knows of one replica: for a failing test to name its cause. */
+    replicaDebug(doc: string) {
+      const r = replicas.get(doc);
+      if (!r) return null;
+      return {
+        subscribed: r.subscribed,
+        synced: r.synced,
+        rebuilding: r.rebuilding,
+        resting: resting.has(doc),
+        pendingStructs: r.doc.store.pendingStructs !== null,
+        pendingDs: r.doc.store.pendingDs !== null,
+        stateVector: Object.fromEntries(Y.decodeStateVector(Y.encodeStateVector(r.doc))),
+      };
     },
     authorRootsOf: (doc: string) => {
       const r = replicas.get(doc);
