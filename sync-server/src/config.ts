@@ -165,6 +165,11 @@ export type ServerLimits = {
   newMessagesPerMinute: number;
   newMessageBurst: number;
   /**
+   * Refusals decided after applying (each reloads a document) a person may meet in a minute before their
+   * writes are refused unapplied with `slow-down` for the rest of it (P10, rooms/refusal-budget.ts).
+   */
+  refusalsPerMinute: number;
+  /**
    * New messages one update may add (`too-many-messages` above it): `LIMITS.maxNewMessagesPerFrame`, which
    * the engine keeps to. Configurable only so the bench can fill a database with large merged updates.
    */
@@ -191,6 +196,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   typingIntervalMs: 1_000,
   newMessagesPerMinute: 60,
   newMessageBurst: 30,
+  refusalsPerMinute: 10,
   newMessagesPerUpdate: LIMITS.maxNewMessagesPerFrame,
   compactAfterUpdates: 500,
   segmentSize: 1_000,

@@ -18,6 +18,7 @@ import type { HonoEnv } from './http/env.ts';
 import { syncRoute } from './http/sync-route.ts';
 import type { Timers } from './rooms/loaded-docs.ts';
 import { createMessageRate } from './rooms/message-rate.ts';
+import { createRefusalBudget } from './rooms/refusal-budget.ts';
 import { createPolicy } from './rooms/policy.ts';
 import { createPresence } from './rooms/presence.ts';
 import { createSyncRooms } from './rooms/sync-rooms.ts';
@@ -94,6 +95,11 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     messageRate: createMessageRate({
       perMinute: config.limits.newMessagesPerMinute,
       burst: config.limits.newMessageBurst,
+      now,
+    }),
+    refusals: createRefusalBudget({
+      perWindow: config.limits.refusalsPerMinute,
+      windowMs: 60_000,
       now,
     }),
     newMessagesPerUpdate: config.limits.newMessagesPerUpdate,

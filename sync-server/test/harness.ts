@@ -34,13 +34,15 @@ export type TestServer = {
 };
 
 /**
- * The per-person allowance of new messages lifted, for tests that write hundreds of messages quickly to
- * exercise something else (catch-up, rollovers, busy channels); the allowance has its own tests
- * (chat-flood.test.ts).
+ * The per-person allowances of new messages and of refusals lifted, for tests that write hundreds of
+ * messages quickly, or have simulated people break rules by the dozen, to exercise something else (catch-up,
+ * rollovers, busy channels, convergence); the allowances have their own tests (chat-flood.test.ts,
+ * refusal-budget.test.ts).
  */
 export const MANY_MESSAGES: Partial<Config['limits']> = {
   newMessageBurst: 1_000_000,
   newMessagesPerMinute: 1_000_000_000,
+  refusalsPerMinute: 1_000_000,
 };
 
 /**

@@ -24,6 +24,12 @@ export function createMessageRate(opts: {
      * Takes `n` new messages from `userId`'s allowance: 0 when they may be added, else the milliseconds to
      * wait. A frame of more than the burst needs a full bucket, so every frame passes eventually.
      */
+    /** Milliseconds `userId` is still refused after a `slow-down` (0: not refused now). */
+    blockedFor(userId: string): number {
+      const p = people.get(userId);
+      const left = p ? p.blockedUntil - opts.now() : 0;
+      return left > 0 ? left : 0;
+    },
     take(userId: string, n: number): number {
       if (n <= 0) return 0;
       const t = opts.now();

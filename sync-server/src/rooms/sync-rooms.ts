@@ -44,6 +44,7 @@ import { createCommitQueue } from './commit-queue.ts';
 import type { LoadedDoc, Timers } from './loaded-docs.ts';
 import { createLoadedDocs } from './loaded-docs.ts';
 import type { MessageRate } from './message-rate.ts';
+import type { RefusalBudget } from './refusal-budget.ts';
 import { NO_SUCH_CONVERSATION, type Actor, type Policy } from './policy.ts';
 import type { Session } from './session.ts';
 
@@ -80,6 +81,8 @@ export function createSyncRooms(deps: {
   segmentSize: number;
   /** New messages per person (P10): over it a write is refused with `slow-down`, to be sent again. */
   messageRate: MessageRate;
+  /** Refusals after applying, per person, before writes are refused unapplied (P10, refusal-budget.ts). */
+  refusals: RefusalBudget;
   /** New messages one update may add (P10; `LIMITS.maxNewMessagesPerFrame` but for the bench). */
   newMessagesPerUpdate: number;
 }) {
@@ -476,6 +479,12 @@ export function createSyncRooms(deps: {
     });
     if (!scan.ok) return closeMalformed(s, name, scan.reason);
 
+    // A person held off (sending faster than the allowance, or refused after applying too often) is refused
+    // before anything is applied: a refusal decided after applying reloads the document (P10, A1).
+    const held = Math.max(deps.messageRate.blockedFor(s.actor.id), deps.refusals.heldFor(s.actor.id));
+    if (held > 0)
+      return reject(s, ref, name, 'slow-down', `sending too fast; try again in ${Math.ceil(held / 1000)} s`);
+
     const l = docs.get(name);
     // In a shared document each Yjs client id belongs to the first user who wrote with it: another writer
     // using it would have that user's next pin or removal acknowledged and ignored by Yjs as already held.
@@ -568,6 +577,9 @@ export function createSyncRooms(deps: {
         log.info({ user: s.actor.id, doc: name }, 'new messages over the rate; slow-down');
         return reject(s, ref, name, verdict.code, verdict.message);
       }
+      // `duplicate-id` is an honest engine's everyday recovery (P11: a message stored from a frame's earlier
+      // form); every other refusal here is something the person did that the rules do not allow.
+      if (verdict.code !== 'duplicate-id') deps.refusals.spend(s.actor.id);
       return refuseAndAudit(s, ref, name, verdict.code, verdict.message);
     }
     // Applied and accepted: the document holds them now (a failed commit reloads it and drops the set).
