@@ -49,6 +49,7 @@ export function ChannelBrowser({ onClose, onOpen }: { onClose: () => void; onOpe
             </span>
             <span className="browser-name">
               <strong>#{c.name}</strong>
+              {c.archived && <span className="muted"> (archived)</span>}
               <span className="muted"> {c.description}</span>
             </span>
             {c.isMember ? (
