@@ -80,7 +80,12 @@ describe('admin: channels', () => {
     const secret = await tutor.engine.createChannel('tutor-private-room', 'private', 'Just us');
     const all = await list();
     const row = all.find((c) => c.id === secret.id);
-    expect(row).toMatchObject({ name: 'tutor-private-room', kind: 'private', memberCount: 1, archived: false });
+    expect(row).toMatchObject({
+      name: 'tutor-private-room',
+      kind: 'private',
+      memberCount: 1,
+      archived: false,
+    });
     expect(row?.createdBy).toBe(tutor.id);
     expect(all.some((c) => c.name === 'general')).toBe(true);
     // Metadata only: the conversation routes (and so the sync policy) still treat it as invisible.
@@ -108,7 +113,12 @@ describe('admin: channels', () => {
       description: 'Biology level 3',
       cohort: 'Biology-L3',
     });
-    expect(c).toMatchObject({ name: 'biology-l3', kind: 'public', cohort: 'biology-l3', postPolicy: 'everyone' });
+    expect(c).toMatchObject({
+      name: 'biology-l3',
+      kind: 'public',
+      cohort: 'biology-l3',
+      postPolicy: 'everyone',
+    });
     expect(added).toBe(3);
     const ids = (await members(c.id)).map((m) => m.id);
     expect(ids.sort()).toEqual([admin.me()?.id, ...bio].sort());
@@ -139,7 +149,11 @@ describe('admin: channels', () => {
     const { channel: c } = await create({ name: 'drama-club', kind: 'public' });
     const other = await create({ name: 'drama-club-2', kind: 'public' });
     const r = await patch(c.id, { name: 'theatre-club', description: 'Plays', topic: 'Auditions Friday' });
-    expect(r.channel).toMatchObject({ name: 'theatre-club', description: 'Plays', topic: 'Auditions Friday' });
+    expect(r.channel).toMatchObject({
+      name: 'theatre-club',
+      description: 'Plays',
+      topic: 'Auditions Friday',
+    });
     await expect(patch(c.id, { name: 'drama-club-2' })).rejects.toMatchObject({
       status: 409,
       code: 'name-taken',
@@ -198,7 +212,10 @@ describe('admin: channels', () => {
     const staffRoom = channel(admin, 'tutors-only');
     const s = await add(staffRoom, { userIds: [student.id, 'nobody-here'] });
     expect(s.added).toBe(0);
-    expect(s.skipped.map((x) => x.reason)).toEqual(['#tutors-only is for staff only', 'has no active account']);
+    expect(s.skipped.map((x) => x.reason)).toEqual([
+      '#tutors-only is for staff only',
+      'has no active account',
+    ]);
     await expect(add(c.id, { cohort: 'no-such-cohort' })).rejects.toMatchObject({
       status: 400,
       code: 'empty-cohort',

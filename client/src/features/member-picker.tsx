@@ -73,7 +73,11 @@ export function MemberPicker(props: {
           ) : (
             matches.map((u) => (
               <label key={u.id} className="picker-row">
-                <input type="checkbox" checked={chosen.has(u.id)} onChange={(e) => toggle(u, e.target.checked)} />
+                <input
+                  type="checkbox"
+                  checked={chosen.has(u.id)}
+                  onChange={(e) => toggle(u, e.target.checked)}
+                />
                 <span className="picker-name">{u.displayName}</span>
                 <span className="muted">{roleLabel(u.role)}</span>
               </label>

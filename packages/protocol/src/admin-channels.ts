@@ -26,7 +26,10 @@ export const Cohort = z
   .check(
     z.trim(),
     z.toLowerCase(),
-    z.regex(/^[a-z0-9][a-z0-9_.-]{0,59}$/, 'cohorts are lowercase letters, digits, dots, dashes or underscores'),
+    z.regex(
+      /^[a-z0-9][a-z0-9_.-]{0,59}$/,
+      'cohorts are lowercase letters, digits, dots, dashes or underscores',
+    ),
   );
 
 /** Who may post: everyone who is a member, or staff only (announcement channels are always staff only). */
@@ -94,9 +97,7 @@ export const AdminAddMembersRequest = z
     userIds: z._default(z.array(Id).check(z.maxLength(500, 'at most 500 people at a time')), []),
     cohort: z.optional(Cohort),
   })
-  .check(
-    z.refine((r) => r.userIds.length > 0 || r.cohort !== undefined, 'choose people or a cohort to add'),
-  );
+  .check(z.refine((r) => r.userIds.length > 0 || r.cohort !== undefined, 'choose people or a cohort to add'));
 export type AdminAddMembersRequest = z.input<typeof AdminAddMembersRequest>;
 
 export const AdminChannelMember = z.extend(PublicUser, { joinedAt: z.number() });
@@ -111,7 +112,9 @@ export const AdminAddMembersReply = z.object({
 export type AdminAddMembersReply = z.infer<typeof AdminAddMembersReply>;
 
 /** Every cohort that active people carry, with how many carry it (for "add a whole cohort" and binding). */
-export const CohortList = z.object({ cohorts: z.array(z.object({ cohort: z.string(), people: z.number() })) });
+export const CohortList = z.object({
+  cohorts: z.array(z.object({ cohort: z.string(), people: z.number() })),
+});
 export type CohortList = z.infer<typeof CohortList>;
 
 /**

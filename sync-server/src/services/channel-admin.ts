@@ -169,11 +169,19 @@ export function createChannelAdmin(d: {
       return { channel: toAdmin(mustGet(id), conversations.memberCount(id)), added: added.length };
     },
 
-    update(actor: Actor, id: string, patch: AdminUpdateChannelRequest): { channel: AdminChannel; added: number } {
+    update(
+      actor: Actor,
+      id: string,
+      patch: AdminUpdateChannelRequest,
+    ): { channel: AdminChannel; added: number } {
       const c = mustGet(id);
       if (patch.name !== undefined && patch.name !== c.name) {
         if (FIXED_NAMES.has(c.name ?? ''))
-          throw new AppError(400, 'fixed-name', `#${c.name ?? ''} keeps its name: everyone joins it by name.`);
+          throw new AppError(
+            400,
+            'fixed-name',
+            `#${c.name ?? ''} keeps its name: everyone joins it by name.`,
+          );
         nameFree(patch.name, id);
       }
       if (patch.postPolicy === 'everyone' && c.kind === 'announcement')
@@ -188,12 +196,11 @@ export function createChannelAdmin(d: {
       d.db.transaction(() => {
         conversations.update(
           id,
-          Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Parameters<
-            ConversationStore['update']
-          >[1],
+          Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)),
         );
         const { archived, ...rest } = changes;
-        if (archived) d.audit.record(actor.id, archived.to ? 'channel.archived' : 'channel.unarchived', id, {});
+        if (archived)
+          d.audit.record(actor.id, archived.to ? 'channel.archived' : 'channel.unarchived', id, {});
         if (Object.keys(rest).length > 0) d.audit.record(actor.id, 'channel.updated', id, rest);
         // Binding to a cohort brings its people in now (unbinding takes no one out: they may talk on).
         const cohort = changes.cohort?.to;
@@ -212,12 +219,25 @@ export function createChannelAdmin(d: {
       return conversations.membersJoined(id).flatMap(({ userId, joinedAt }) => {
         const u = users.get(userId);
         return u
-          ? [{ id: u.id, displayName: u.displayName, username: u.username, role: u.role, active: u.active, joinedAt }]
+          ? [
+              {
+                id: u.id,
+                displayName: u.displayName,
+                username: u.username,
+                role: u.role,
+                active: u.active,
+                joinedAt,
+              },
+            ]
           : [];
       });
     },
 
-    addMembers(actor: Actor, id: string, req: { userIds: string[]; cohort?: string | undefined }): AdminAddMembersReply {
+    addMembers(
+      actor: Actor,
+      id: string,
+      req: { userIds: string[]; cohort?: string | undefined },
+    ): AdminAddMembersReply {
       const c = mustGet(id);
       const ids = [...req.userIds, ...(req.cohort !== undefined ? d.cohorts.people(req.cohort) : [])];
       if (req.cohort !== undefined && ids.length === req.userIds.length)

@@ -24,8 +24,7 @@ export function createCohortStore(db: Db) {
     list(): { cohort: string; people: number }[] {
       const n = new Map<string, number>();
       for (const r of carried.all())
-        for (const c of new Set(r.cohort.split(',').map(norm)))
-          if (c !== '') n.set(c, (n.get(c) ?? 0) + 1);
+        for (const c of new Set(r.cohort.split(',').map(norm))) if (c !== '') n.set(c, (n.get(c) ?? 0) + 1);
       return [...n.entries()]
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .map(([cohort, people]) => ({ cohort, people }));

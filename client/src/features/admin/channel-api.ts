@@ -37,8 +37,11 @@ export async function getChannel(engine: Engine, id: string): Promise<AdminChann
 export const createChannel = (engine: Engine, req: AdminCreateChannelRequest): Promise<Changed> =>
   engine.api.request('POST', '/api/admin/channels', Changed, req);
 
-export const updateChannel = (engine: Engine, id: string, patch: AdminUpdateChannelRequest): Promise<Changed> =>
-  engine.api.request('PATCH', path(id), Changed, patch);
+export const updateChannel = (
+  engine: Engine,
+  id: string,
+  patch: AdminUpdateChannelRequest,
+): Promise<Changed> => engine.api.request('PATCH', path(id), Changed, patch);
 
 export async function channelMembers(engine: Engine, id: string): Promise<AdminChannelMember[]> {
   return (await engine.api.request('GET', path(id, '/members'), AdminChannelMembers)).members;
