@@ -165,7 +165,8 @@ export function createChannelAdmin(d: {
           members: added.length,
         });
       })();
-      d.notify(added, 'conversations-changed', {});
+      // The creator's other devices too: the channel is theirs to post in.
+      d.notify([actor.id, ...added], 'conversations-changed', {});
       return { channel: toAdmin(mustGet(id), conversations.memberCount(id)), added: added.length };
     },
 

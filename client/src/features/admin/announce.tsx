@@ -1,5 +1,5 @@
 import { LIMITS } from '@commonroom/protocol';
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { useEngine, useEngineVersion } from '../../hooks/engine-context.tsx';
 import { byCodeUnit } from '../../ui/compare.ts';
 import { Dialog } from '../../ui/dialog.tsx';
@@ -19,6 +19,8 @@ export function Announce({ onClose, onSent }: { onClose: () => void; onSent: (te
   const [text, setText] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // The list as the server has it now (a channel just created here is in it), when online.
+  useEffect(() => void engine.refreshConversations().catch(() => undefined), [engine]);
   const channels = engine
     .conversations()
     .filter((c) => c.kind !== 'dm' && c.isMember && c.canPost && !c.archived)
