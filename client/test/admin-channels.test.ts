@@ -95,6 +95,7 @@ describe('the admin area: Channels', () => {
     expect(memberIds()).toEqual(expect.arrayContaining([priya.id, ...maths]));
     await page.locator(`.admin-table tr[data-member="${maths[0] ?? ''}"]`).waitFor();
     await noSeriousAxe(page, 'channel page');
+    await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot(page, 'admin-channel-page');
 
     // Remove one, confirmed.

@@ -78,9 +78,6 @@ export function ChannelDetails({ conversationId, onClose }: { conversationId: st
         </p>
       )}
       <ErrorText message={error} />
-      {manages && members && (
-        <MemberPicker idPrefix="details" exclude={new Set(members.map((u) => u.id))} onAdd={add} />
-      )}
       {members && (
         <ul className="browser-list" aria-label="Members">
           {members.map((u) => (
@@ -113,6 +110,12 @@ export function ChannelDetails({ conversationId, onClose }: { conversationId: st
             </li>
           ))}
         </ul>
+      )}
+      {manages && members && (
+        <section className="details-add" aria-labelledby="details-add-title">
+          <h3 id="details-add-title">Add people</h3>
+          <MemberPicker idPrefix="details" exclude={new Set(members.map((u) => u.id))} onAdd={add} />
+        </section>
       )}
     </Dialog>
   );

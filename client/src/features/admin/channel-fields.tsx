@@ -63,7 +63,13 @@ export function PostPolicyField(props: {
 }
 
 /** The course cohort a channel is bound to: its people join. Offers the cohorts people carry, with counts. */
-export function CohortField(props: { id: string; value: string; onChange: (v: string) => void }) {
+export function CohortField(props: {
+  id: string;
+  value: string;
+  /** The cohort the channel is bound to now, if any. */
+  bound?: string | null;
+  onChange: (v: string) => void;
+}) {
   const engine = useEngine();
   const [cohorts, setCohorts] = useState<{ cohort: string; people: number }[]>([]);
   useEffect(() => {
@@ -95,9 +101,11 @@ export function CohortField(props: { id: string; value: string; onChange: (v: st
       <span id={`${props.id}-hint`} className="hint" aria-live="polite">
         {v === ''
           ? 'Bind a course channel to a cohort: the people of that cohort join it.'
-          : n !== undefined
-            ? `${n} ${n === 1 ? 'person is' : 'people are'} in ${v}: they join when you save.`
-            : `No one is in ${v} yet.`}
+          : v === props.bound
+            ? `Bound to ${v} (${n ?? 0} ${n === 1 ? 'person' : 'people'}): its people joined when it was bound.`
+            : n !== undefined
+              ? `${n} ${n === 1 ? 'person is' : 'people are'} in ${v}: they join when you save.`
+              : `No one is in ${v} yet.`}
       </span>
     </label>
   );

@@ -162,6 +162,7 @@ export function ChannelPage({ id }: { id: string }) {
           <CohortField
             id="channel-cohort"
             value={form.cohort}
+            bound={channel.cohort}
             onChange={(cohort) => setForm((f) => ({ ...f, cohort }))}
           />
           <div>
