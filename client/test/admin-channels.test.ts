@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { ADMIN, addUser, channel, eventually, texts } from '../../sync-server/test/harness.ts';
 import {
   axeSerious,
@@ -205,6 +206,27 @@ describe('the admin area: Channels', () => {
     await spage.getByRole('dialog', { name: '#year1-study-group' }).getByText('Tom Tutor').waitFor();
     expect(await spage.getByLabel('Find people to add').count()).toBe(0);
     expect(await spage.getByRole('button', { name: /^Remove/ }).count()).toBe(0);
+    await spage.keyboard.press('Escape');
+
+    // An admin makes it staff only, then archives it: her open page says so at once, and once she moves
+    // on, the archived channel leaves her sidebar.
+    const patch = (body: Record<string, unknown>) =>
+      env.admin.api.request('PATCH', `/api/admin/channels/${room.id}`, z.unknown(), body);
+    await patch({ postPolicy: 'staff' });
+    await spage
+      .getByText(
+        'Only tutors, teachers, staff and admins post in #year1-study-group. You can read and react here.',
+      )
+      .waitFor();
+    await patch({ archived: true });
+    await spage
+      .getByText('This channel is archived: it keeps its history but takes no new messages.')
+      .waitFor();
+    await screenshot(spage, 'channel-archived-student');
+    await openConversation(spage, 'general');
+    await eventually(async () =>
+      expect(await spage.locator('.sidebar .conv[data-conversation="year1-study-group"]').count()).toBe(0),
+    );
     expect(errors).toEqual([]);
     await sctx.close();
     nadia.engine.disconnect();
