@@ -127,6 +127,36 @@ describe('the admin area: Channels', () => {
       await eventually(() => expect(texts(env.admin, cid)).toContain('Enrolment closes on Friday at 5pm.'));
     }
 
+    // Offline, the same dialog queues the posts on this device and says so; they go when it is back.
+    await page.getByRole('link', { name: '← Back to messages' }).click();
+    await ctx.setOffline(true);
+    await eventually(async () =>
+      expect(await page.getByTestId('sync-status').innerText()).toMatch(/Offline/),
+    );
+    await page.getByRole('button', { name: 'Admin', exact: true }).click();
+    await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Channels' }).click();
+    await page.getByText('You are offline. The admin area needs a connection.').waitFor();
+    await page.getByRole('button', { name: 'Post to several channels' }).click();
+    await post.getByRole('checkbox', { name: /#biology-l3/ }).check();
+    await post.getByRole('checkbox', { name: /#it-support/ }).check();
+    await post.getByLabel('Message').fill('The library opens late on Monday.');
+    await post.getByRole('button', { name: 'Post to 2 channels' }).click();
+    await status(
+      page,
+      'Posted to 2 channels: #biology-l3, #it-support. You are offline: they will be sent when the connection returns.',
+    );
+    await ctx.setOffline(false);
+    for (const name of ['biology-l3', 'it-support']) {
+      const cid = channel(env.admin, name);
+      await env.admin.open(cid);
+      await eventually(() => expect(texts(env.admin, cid)).toContain('The library opens late on Monday.'));
+    }
+    await page.getByRole('button', { name: 'New channel' }).waitFor();
+    await eventually(async () => {
+      await page.getByLabel('Search channels').fill('biology');
+      await page.getByRole('link', { name: '#biology-l3' }).waitFor({ timeout: 1000 });
+    });
+
     // Archive, confirmed; the table shows it, and the server refuses posts there.
     await page.getByRole('link', { name: '#biology-l3' }).click();
     await page.getByRole('button', { name: 'Archive channel' }).click();
