@@ -103,7 +103,7 @@ describe('admin: channels', () => {
     await expect(list('kind=dm')).rejects.toMatchObject({ status: 400, code: 'bad-query' });
   });
 
-  it('T9: create public, private and announcement channels; a course channel bound to a cohort takes its active people; audited', async () => {
+  it('T9: create public, private and announcement channels; a course channel bound to a cohort takes its active people, and people added to the cohort later; audited', async () => {
     const bio = cohortPeople('bio', 'biology-l3,maths-gcse', 3);
     cohortPeople('bioold', 'biology-l3', 1, false);
     cohortPeople('other', 'biology-l3-extra', 1);
@@ -135,6 +135,15 @@ describe('admin: channels', () => {
       code: 'name-taken',
     });
     await expect(create({ name: 'Not valid!', kind: 'public' })).rejects.toMatchObject({ status: 400 });
+    // Someone added later with that cohort joins the bound channel too (no channel need carry its name).
+    const year1 = await create({ name: 'bio-year-one', kind: 'private', cohort: 'biology-y1' });
+    const later = await addUser(ts, admin, 'student', { channels: ['biology-y1'], connect: false });
+    expect(ts.server.internals.conversations.isMember(year1.channel.id, later.id)).toBe(true);
+    expect(ts.server.internals.users.get(later.id)?.cohort).toBe('biology-y1');
+    await expect(addUser(ts, admin, 'student', { channels: ['no-such-course'] })).rejects.toMatchObject({
+      status: 400,
+      code: 'unknown-channel',
+    });
     const cohorts = (await admin.api.request('GET', '/api/admin/cohorts', CohortList)).cohorts;
     expect(cohorts).toEqual(
       expect.arrayContaining([
