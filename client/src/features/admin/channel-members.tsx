@@ -1,5 +1,4 @@
 import {
-  ROLE_LABELS,
   isAdminRole,
   isStaffRole,
   type AdminAddMembersReply,
@@ -9,7 +8,6 @@ import {
 } from '@commonroom/protocol';
 import { useCallback, useEffect, useState } from 'react';
 import { useEngine } from '../../hooks/engine-context.tsx';
-import { navigate } from '../../hooks/use-path.ts';
 import { ErrorText } from '../../ui/error-text.tsx';
 import { MemberPicker } from '../member-picker.tsx';
 import { problem } from './admin-api.ts';
@@ -21,8 +19,7 @@ import {
   removeChannelMember,
 } from './channel-api.ts';
 import { Confirm } from './confirm.tsx';
-
-const dateFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric' });
+import { MemberTable } from './member-table.tsx';
 
 /** What adding did, in words: who joined, who already was in, who could not be and why. */
 function addedText(r: AdminAddMembersReply, what: string): string {
@@ -122,74 +119,12 @@ export function ChannelMembers({
           </button>
         </form>
       </div>
-      <div className="table-wrap">
-        <table className="admin-table" aria-busy={members === null}>
-          <caption className="visually-hidden">Members of #{channel.name}</caption>
-          <thead>
-            <tr>
-              <th scope="col" className="plain-th">
-                Name
-              </th>
-              <th scope="col" className="plain-th">
-                Role
-              </th>
-              <th scope="col" className="plain-th">
-                Joined
-              </th>
-              <th scope="col" className="plain-th">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {members === null ? (
-              <tr>
-                <td colSpan={4} className="table-state">
-                  Loading members…
-                </td>
-              </tr>
-            ) : members.length === 0 ? (
-              <tr>
-                <td colSpan={4} className="table-state">
-                  No one is in this channel yet.
-                </td>
-              </tr>
-            ) : (
-              members.map((m) => (
-                <tr key={m.id} data-member={m.id}>
-                  <td>
-                    <a
-                      href={`/admin/people/${m.id}`}
-                      className="person-link"
-                      onClick={(e) => {
-                        if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
-                        e.preventDefault();
-                        navigate(`/admin/people/${m.id}`);
-                      }}
-                    >
-                      {m.displayName}
-                    </a>
-                    {!m.active && <span className="cell-sub">Deactivated</span>}
-                  </td>
-                  <td>{ROLE_LABELS[m.role]}</td>
-                  <td className="muted-cell">{dateFormat.format(m.joinedAt)}</td>
-                  <td className="num">
-                    {channel.name !== 'announcements' && (
-                      <button
-                        type="button"
-                        aria-label={`Remove ${m.displayName}`}
-                        onClick={() => setRemoving(m)}
-                      >
-                        Remove
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))
-            )}
-          </tbody>
-        </table>
-      </div>
+      <MemberTable
+        channelName={channel.name}
+        members={members}
+        removable={channel.name !== 'announcements'}
+        onRemove={setRemoving}
+      />
       {removing && (
         <Confirm
           title={`Remove ${removing.displayName}?`}

@@ -12,7 +12,7 @@ import { problem } from './admin-api.ts';
 import { getChannel, KIND_LABELS, updateChannel } from './channel-api.ts';
 import { ChannelNameField, CohortField, PostPolicyField } from './channel-fields.tsx';
 import { ChannelMembers } from './channel-members.tsx';
-import { Confirm } from './confirm.tsx';
+import { ArchiveCard } from './channel-archive.tsx';
 
 const dateFormat = new Intl.DateTimeFormat('en-GB', { dateStyle: 'long' });
 
@@ -29,7 +29,6 @@ export function ChannelPage({ id }: { id: string }) {
   });
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<string | null>(null);
-  const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
 
   const show = (c: AdminChannel) => {
@@ -171,45 +170,9 @@ export function ChannelPage({ id }: { id: string }) {
             </button>
           </div>
         </form>
-        <div className="admin-card">
-          <h2>{channel.archived ? 'Archived' : 'Archive'}</h2>
-          <p className="muted">
-            {channel.archived
-              ? 'Read only for everyone and hidden from the sidebar. Unarchiving lets people post again.'
-              : 'Archiving keeps the history but makes it read only for everyone and hides it from the sidebar.'}
-          </p>
-          <button
-            type="button"
-            className={channel.archived ? '' : 'danger'}
-            disabled={busy}
-            onClick={() =>
-              channel.archived
-                ? void change({ archived: false }, (c) => `#${c.name} is open again.`)
-                : setConfirming(true)
-            }
-          >
-            {channel.archived ? 'Unarchive' : 'Archive channel'}
-          </button>
-        </div>
+        <ArchiveCard channel={channel} busy={busy} change={change} />
       </div>
       <ChannelMembers channel={channel} onChanged={(c) => c && show(c)} />
-      {confirming && (
-        <Confirm
-          title={`Archive #${channel.name}?`}
-          action="Archive"
-          danger
-          onCancel={() => setConfirming(false)}
-          onConfirm={() => {
-            setConfirming(false);
-            void change({ archived: true }, (c) => `#${c.name} was archived. No one can post in it now.`);
-          }}
-        >
-          <p>
-            Its {channel.memberCount} members keep the history but can no longer post, and it leaves their
-            sidebar. You can unarchive it later.
-          </p>
-        </Confirm>
-      )}
     </section>
   );
 }

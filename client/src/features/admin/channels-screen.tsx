@@ -4,13 +4,13 @@ import { useEngine } from '../../hooks/engine-context.tsx';
 import { navigate } from '../../hooks/use-path.ts';
 import { ErrorText } from '../../ui/error-text.tsx';
 import { problem } from './admin-api.ts';
-import { KIND_LABELS, listChannels, type ChannelQuery } from './channel-api.ts';
+import { listChannels, type ChannelQuery } from './channel-api.ts';
+import { ChannelsTable } from './channels-table.tsx';
 
 const CreateChannel = lazy(async () => ({ default: (await import('./channel-create.tsx')).CreateChannel }));
 const Announce = lazy(async () => ({ default: (await import('./announce.tsx')).Announce }));
 
 const SEARCH_PAUSE_MS = 150;
-const dateFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric' });
 
 /**
  * Every channel in the college (issue 13 §3), private ones included: their names, who is in them and how
@@ -107,80 +107,12 @@ export function ChannelsScreen() {
       </div>
       <ErrorText message={error} />
       <div className="table-wrap">
-        <table className="admin-table channels-table" aria-busy={channels === null}>
-          <caption className="visually-hidden">Channels, by name</caption>
-          <thead>
-            <tr>
-              <th scope="col" className="plain-th">
-                Channel
-              </th>
-              <th scope="col" className="plain-th">
-                Kind
-              </th>
-              <th scope="col" className="plain-th">
-                Course cohort
-              </th>
-              <th scope="col" className="plain-th num">
-                Members
-              </th>
-              <th scope="col" className="plain-th">
-                Who posts
-              </th>
-              <th scope="col" className="plain-th">
-                Created
-              </th>
-              <th scope="col" className="plain-th">
-                Status
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {channels === null || error ? (
-              <tr>
-                <td colSpan={7} className="table-state">
-                  {error ? 'The channels could not be loaded.' : 'Loading channels…'}
-                </td>
-              </tr>
-            ) : channels.length === 0 ? (
-              <tr>
-                <td colSpan={7} className="table-state">
-                  {filtered ? 'No channel matches this search.' : 'No channels yet. Create the first one.'}
-                </td>
-              </tr>
-            ) : (
-              channels.map((c) => (
-                <tr key={c.id} data-channel={c.name}>
-                  <td>
-                    <a
-                      href={`/admin/channels/${c.id}`}
-                      className="person-link"
-                      onClick={(e) => {
-                        if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
-                        e.preventDefault();
-                        open(c.id);
-                      }}
-                    >
-                      #{c.name}
-                    </a>
-                    {c.description && <span className="cell-sub">{c.description}</span>}
-                  </td>
-                  <td>
-                    <span className={`kind-pill kind-${c.kind}`}>{KIND_LABELS[c.kind]}</span>
-                  </td>
-                  <td className="muted-cell">{c.cohort ?? '—'}</td>
-                  <td className="num">{c.memberCount.toLocaleString('en-GB')}</td>
-                  <td className="muted-cell">{c.postPolicy === 'staff' ? 'Staff only' : 'Everyone'}</td>
-                  <td className="muted-cell">{c.createdAt > 0 ? dateFormat.format(c.createdAt) : '—'}</td>
-                  <td>
-                    <span className={`status-pill ${c.archived ? 'status-off' : 'status-active'}`}>
-                      {c.archived ? 'Archived' : 'Open'}
-                    </span>
-                  </td>
-                </tr>
-              ))
-            )}
-          </tbody>
-        </table>
+        <ChannelsTable
+          channels={error ? null : channels}
+          failed={error !== null}
+          emptyText={filtered ? 'No channel matches this search.' : 'No channels yet. Create the first one.'}
+          onOpen={open}
+        />
       </div>
       <Suspense fallback={null}>
         {dialog === 'create' && (
