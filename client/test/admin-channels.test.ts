@@ -192,7 +192,7 @@ describe('the admin area: Channels', () => {
     await ctx.close();
   });
 
-  it('T4: a tutor adds students to a private channel from its details dialog and removes one; the student then sees it; a student is offered no editor', async () => {
+  it('T4: a tutor adds students to a private channel from its details dialog and removes one; the student then sees it, with no editor; staff-only and archived show at her composer, and archived leaves her sidebar', async () => {
     const tutor = await addUser(env.ts, env.admin, 'tutor', { name: 'Tom Tutor', connect: false });
     const nadia = await addUser(env.ts, env.admin, 'student', { name: 'Nadia Hussain' });
     const liam = await addUser(env.ts, env.admin, 'student', { name: 'Liam Walsh', connect: false });
