@@ -40,7 +40,7 @@ describe('the admin area: Channels', () => {
   const status = (page: Page, text: string | RegExp) =>
     page.getByRole('status').filter({ hasText: text }).waitFor();
 
-  it('T9: an admin creates a channel with a slugified name bound to a cohort, adds people and a whole cohort, archives it, and posts one announcement to several channels, at 1440×900', async () => {
+  it('T9: an admin creates a channel with a slugified name bound to a cohort, adds people and a whole cohort, archives and renames it, and posts one announcement to several channels, at 1440×900', async () => {
     const bio = cohortPeople('bioc', ['Amara Okafor', 'Ben Carter', 'Cara Singh'], 'biology-l3');
     const maths = cohortPeople('mathc', ['Dev Mistry', 'Ella Brown'], 'maths-gcse');
     const priya = await addUser(env.ts, env.admin, 'student', { name: 'Priya Patel', connect: false });
@@ -178,11 +178,34 @@ describe('the admin area: Channels', () => {
         'channel.archived',
       ]),
     );
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, 'admin-channel-page-phone');
+    await page.setViewportSize({ width: 1440, height: 900 });
+
+    // Rename: slugified at the field, saved, audited from → to.
+    const nameField = page.getByLabel('Name', { exact: true });
+    await nameField.fill('');
+    await nameField.pressSequentially('Biology L3 (2025)');
+    expect(await nameField.inputValue()).toBe('biology-l3-2025-');
+    await page.getByLabel('Topic').fill('Closed for the summer');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await status(page, 'Saved #biology-l3-2025.');
+    await page.getByRole('heading', { name: '#biology-l3-2025', level: 1 }).waitFor();
+    expect(env.ts.server.internals.conversations.get(id)).toMatchObject({
+      name: 'biology-l3-2025',
+      topic: 'Closed for the summer',
+    });
+    expect(env.ts.server.internals.audit.list(5).find((e) => e.target === id)?.detail).toEqual({
+      name: { from: 'biology-l3', to: 'biology-l3-2025' },
+      topic: { from: '', to: 'Closed for the summer' },
+    });
     await page.goBack();
     await page.getByRole('heading', { name: 'Channels', level: 1 }).waitFor();
     await page.getByLabel('Archived').selectOption('yes');
     await eventually(async () =>
-      expect(await page.locator('.admin-table tbody .person-link').allInnerTexts()).toEqual(['#biology-l3']),
+      expect(await page.locator('.admin-table tbody .person-link').allInnerTexts()).toEqual([
+        '#biology-l3-2025',
+      ]),
     );
     await page.setViewportSize({ width: 820, height: 1180 });
     await page.getByLabel('Archived').selectOption('');

@@ -276,6 +276,12 @@ describe('admin: channels', () => {
         ).rejects.toMatchObject({ status: 403 });
     }
     expect((await list()).find((x) => x.name === 'sneaky')).toBeUndefined();
+    // A DM is not a channel here: the admin routes do not know it.
+    const dm = await student.engine.openDm([tutor.id]);
+    await expect(
+      admin.api.request('GET', `/api/admin/channels/${dm.id}/members`, z.unknown()),
+    ).rejects.toMatchObject({ status: 404, code: 'no-such-channel' });
+    expect((await list()).some((x) => x.id === dm.id)).toBe(false);
 
     // Creating: students cannot, tutors public and private, announcement channels admins only.
     await expect(student.engine.createChannel('student-made', 'public')).rejects.toMatchObject({

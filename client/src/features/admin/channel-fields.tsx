@@ -9,8 +9,8 @@ import { listCohorts } from './channel-api.ts';
  */
 export function ChannelNameField(props: { id: string; value: string; onChange: (v: string) => void }) {
   return (
-    <label htmlFor={props.id}>
-      Name
+    <div className="field">
+      <label htmlFor={props.id}>Name</label>
       <span className="name-input">
         <span aria-hidden="true" className="name-hash">
           #
@@ -29,7 +29,7 @@ export function ChannelNameField(props: { id: string; value: string; onChange: (
       <span id={`${props.id}-hint`} className="hint">
         Lowercase letters, digits and dashes; spaces become dashes as you type (“Biology L3” is “biology-l3”).
       </span>
-    </label>
+    </div>
   );
 }
 
@@ -41,8 +41,8 @@ export function PostPolicyField(props: {
   onChange: (v: PostPolicy) => void;
 }) {
   return (
-    <label htmlFor={props.id}>
-      Who may post
+    <div className="field">
+      <label htmlFor={props.id}>Who may post</label>
       <select
         id={props.id}
         value={props.announcement ? 'staff' : props.value}
@@ -58,7 +58,7 @@ export function PostPolicyField(props: {
           ? 'Announcement channels: only tutors, teachers, staff and admins post.'
           : 'Staff are tutors, teachers, staff and admins.'}
       </span>
-    </label>
+    </div>
   );
 }
 
@@ -80,8 +80,8 @@ export function CohortField(props: {
   const v = props.value.trim().toLowerCase();
   const n = cohorts.find((c) => c.cohort === v)?.people;
   return (
-    <label htmlFor={props.id}>
-      Course cohort (optional)
+    <div className="field">
+      <label htmlFor={props.id}>Course cohort (optional)</label>
       <input
         id={props.id}
         list={`${props.id}-list`}
@@ -107,6 +107,6 @@ export function CohortField(props: {
               ? `${n} ${n === 1 ? 'person is' : 'people are'} in ${v}: they join when you save.`
               : `No one is in ${v} yet.`}
       </span>
-    </label>
+    </div>
   );
 }
