@@ -152,10 +152,8 @@ describe('the admin area: Channels', () => {
       await eventually(() => expect(texts(env.admin, cid)).toContain('The library opens late on Monday.'));
     }
     await page.getByRole('button', { name: 'New channel' }).waitFor();
-    await eventually(async () => {
-      await page.getByLabel('Search channels').fill('biology');
-      await page.getByRole('link', { name: '#biology-l3' }).waitFor({ timeout: 1000 });
-    });
+    // Back online, the list that could not load loads again by itself.
+    await page.getByRole('link', { name: '#biology-l3' }).waitFor();
 
     // Archive, confirmed; the table shows it, and the server refuses posts there.
     await page.getByRole('link', { name: '#biology-l3' }).click();

@@ -41,6 +41,13 @@ export function ChannelsScreen() {
     return () => clearTimeout(t);
   }, [engine, q, reload]);
 
+  // Back online after a failed load: ask again rather than leave "could not be loaded" up.
+  useEffect(() => {
+    const again = () => setReload((n) => n + 1);
+    window.addEventListener('online', again);
+    return () => window.removeEventListener('online', again);
+  }, []);
+
   const set = (patch: Partial<ChannelQuery>) => setQ((old) => ({ ...old, ...patch }));
   const filtered = q.query.trim() !== '' || q.kind !== '' || q.archived !== '';
   const open = (id: string) => navigate(`/admin/channels/${id}`);
