@@ -9,6 +9,7 @@ import pino, { type Logger } from 'pino';
 import { createLoginGuard } from './auth/login-guard.ts';
 import { createThrottle } from './auth/throttle.ts';
 import type { Config } from './config.ts';
+import { adminChannelRoutes } from './http/admin-channel-routes.ts';
 import { adminRoutes } from './http/admin-routes.ts';
 import { createHttpApp } from './http/app.ts';
 import { createClientAddress } from './http/client-address.ts';
@@ -24,8 +25,10 @@ import { createPresence } from './rooms/presence.ts';
 import { createSyncRooms } from './rooms/sync-rooms.ts';
 import { seed } from './seed.ts';
 import { createAccounts } from './services/accounts.ts';
+import { createChannelAdmin } from './services/channel-admin.ts';
 import { createConversationService } from './services/conversations.ts';
 import { createAuditLog } from './storage/audit.ts';
+import { createCohortStore } from './storage/cohorts.ts';
 import { createConversationStore } from './storage/conversations.ts';
 import { openDatabase } from './storage/db.ts';
 import { createSqliteDocStore } from './storage/doc-store.ts';
@@ -145,6 +148,17 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
   });
 
+  const cohorts = createCohortStore(db);
+  const channelAdmin = createChannelAdmin({
+    db,
+    conversations,
+    users,
+    cohorts,
+    audit,
+    revokeConversation,
+    notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
+  });
+
   const workspace = new Hono<HonoEnv>();
   workspace.get('/workspace', (c) => c.json(settings.read()));
 
@@ -189,6 +203,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
         closeSession: (hash, code, reason) => hub.closeSession(hash, code, reason),
       }),
       admin: adminRoutes({ accounts, users, audit, settings, seen: (id) => presence.seen(id) }),
+      adminChannels: adminChannelRoutes({ channels: channelAdmin, cohorts }),
       conversations: conversationRoutes({ service, users }),
       workspace,
       sync: syncRoute({

@@ -1,5 +1,5 @@
 import { ApiError } from '@commonroom/engine';
-import { isStaffRole } from '@commonroom/protocol';
+import { isStaffRole, slugifyChannelName } from '@commonroom/protocol';
 import { useState, type FormEvent } from 'react';
 import { useEngine, useEngineVersion } from '../hooks/engine-context.tsx';
 import { byCodeUnit } from '../ui/compare.ts';
@@ -27,7 +27,7 @@ export function ChannelBrowser({ onClose, onOpen }: { onClose: () => void; onOpe
   const create = async (e: FormEvent) => {
     e.preventDefault();
     try {
-      const c = await engine.createChannel(name, kind);
+      const c = await engine.createChannel(slugifyChannelName(name, true), kind);
       onOpen(c.id);
     } catch (err) {
       explain(err);
@@ -49,6 +49,7 @@ export function ChannelBrowser({ onClose, onOpen }: { onClose: () => void; onOpe
             </span>
             <span className="browser-name">
               <strong>#{c.name}</strong>
+              {c.archived && <span className="muted"> (archived)</span>}
               <span className="muted"> {c.description}</span>
             </span>
             {c.isMember ? (
@@ -79,7 +80,7 @@ export function ChannelBrowser({ onClose, onOpen }: { onClose: () => void; onOpe
             Name
             <input
               value={name}
-              onChange={(e) => setName(e.target.value)}
+              onChange={(e) => setName(slugifyChannelName(e.target.value))}
               placeholder="e.g. level2-revision"
               required
             />

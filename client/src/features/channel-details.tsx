@@ -1,23 +1,66 @@
-import type { PublicUser } from '@commonroom/protocol';
-import { useEffect, useState } from 'react';
+import { OkReply, type PublicUser } from '@commonroom/protocol';
+import { useCallback, useEffect, useState } from 'react';
 import { useEngine } from '../hooks/engine-context.tsx';
 import { Dialog } from '../ui/dialog.tsx';
+import { ErrorText } from '../ui/error-text.tsx';
 import { roleLabel } from '../ui/format.ts';
+import { MemberPicker } from './member-picker.tsx';
 import { conversationTitle, PresenceDot } from './people.tsx';
 
-/** Description, topic and the people in a conversation. Members come from the server (online only). */
+const offline = 'The member list needs a connection.';
+const problem = (e: unknown): string =>
+  e instanceof Error && e.name === 'ApiError' ? e.message : 'You need to be online to change who is in here.';
+
+/**
+ * Description, topic and the people in a conversation (members come from the server: online only). Its
+ * moderators (staff in it: a tutor in a channel they created or moderate, T4) add and remove people here;
+ * the server checks that again on every change, so a student is refused even if the buttons were shown.
+ */
 export function ChannelDetails({ conversationId, onClose }: { conversationId: string; onClose: () => void }) {
   const engine = useEngine();
   const c = engine.conversation(conversationId);
   const [members, setMembers] = useState<PublicUser[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    void engine
-      .members(conversationId)
-      .then(setMembers)
-      .catch(() => setError('The member list needs a connection.'));
-  }, [engine, conversationId]);
+  const [done, setDone] = useState<string | null>(null);
+  const [removing, setRemoving] = useState<string | null>(null);
+  const load = useCallback(
+    () =>
+      engine
+        .members(conversationId)
+        .then(setMembers)
+        .catch(() => setError(offline)),
+    [engine, conversationId],
+  );
+  useEffect(() => void load(), [load]);
   if (!c) return null;
+  const manages = c.canModerate && c.kind !== 'dm' && c.name !== 'announcements';
+  const me = engine.me()?.id;
+
+  const change = async (run: () => Promise<unknown>, said: string) => {
+    setError(null);
+    setDone(null);
+    try {
+      await run();
+      setDone(said);
+      await Promise.all([load(), engine.refreshConversations()]);
+    } catch (e) {
+      setError(problem(e));
+    }
+  };
+  const add = (people: PublicUser[]) =>
+    change(
+      () =>
+        engine.api.request('POST', `/api/conversations/${conversationId}/members`, OkReply, {
+          userIds: people.map((u) => u.id),
+        }),
+      `Added ${people.map((u) => u.displayName).join(', ')}.`,
+    );
+  const remove = (u: PublicUser) =>
+    change(
+      () => engine.api.request('DELETE', `/api/conversations/${conversationId}/members/${u.id}`, OkReply),
+      `${u.displayName} was removed.`,
+    ).finally(() => setRemoving(null));
+
   return (
     <Dialog title={c.kind === 'dm' ? conversationTitle(engine, c) : `#${c.name ?? ''}`} onClose={onClose}>
       {c.description && <p>{c.description}</p>}
@@ -29,7 +72,12 @@ export function ChannelDetails({ conversationId, onClose }: { conversationId: st
       <h3>
         {c.memberCount} {c.memberCount === 1 ? 'member' : 'members'}
       </h3>
-      {error && <p className="muted">{error}</p>}
+      {done && (
+        <p className="notice" role="status">
+          {done}
+        </p>
+      )}
+      <ErrorText message={error} />
       {members && (
         <ul className="browser-list" aria-label="Members">
           {members.map((u) => (
@@ -38,9 +86,36 @@ export function ChannelDetails({ conversationId, onClose }: { conversationId: st
               <span className="browser-name">
                 {u.displayName} <span className="muted">{roleLabel(u.role)}</span>
               </span>
+              {manages &&
+                u.id !== me &&
+                (removing === u.id ? (
+                  <span className="member-row-remove">
+                    <button type="button" className="danger" onClick={() => void remove(u)}>
+                      Remove {u.displayName}
+                    </button>{' '}
+                    <button type="button" onClick={() => setRemoving(null)}>
+                      Keep
+                    </button>
+                  </span>
+                ) : (
+                  <button
+                    type="button"
+                    className="member-row-remove"
+                    aria-label={`Remove ${u.displayName}…`}
+                    onClick={() => setRemoving(u.id)}
+                  >
+                    Remove
+                  </button>
+                ))}
             </li>
           ))}
         </ul>
+      )}
+      {manages && members && (
+        <section className="details-add" aria-labelledby="details-add-title">
+          <h3 id="details-add-title">Add people</h3>
+          <MemberPicker idPrefix="details" exclude={new Set(members.map((u) => u.id))} onAdd={add} />
+        </section>
       )}
     </Dialog>
   );

@@ -125,7 +125,7 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
   let blocked: string | null = null;
   if (!c.isMember) blocked = `You are reading #${c.name ?? ''}. Join it to post.`;
   else if (c.archived) blocked = 'This channel is archived: it keeps its history but takes no new messages.';
-  else if (!c.canPost && c.kind === 'announcement')
+  else if (!c.canPost && (c.kind === 'announcement' || c.postPolicy === 'staff'))
     blocked = `Only tutors, teachers, staff and admins post in #${c.name ?? ''}. You can read and react here.`;
   else if (!c.canPost) blocked = 'You cannot post here.';
 

@@ -38,7 +38,10 @@ export function Sidebar(props: {
   useEngineVersion();
   const me = engine.me();
   const mine = engine.conversations().filter((c) => c.isMember);
-  const channels = mine.filter((c) => c.kind !== 'dm').sort((a, b) => byCodeUnit(a.name ?? '', b.name ?? ''));
+  // Archived channels leave the list (the channel browser still finds them), unless one is open now.
+  const channels = mine
+    .filter((c) => c.kind !== 'dm' && (!c.archived || c.id === props.selected))
+    .sort((a, b) => byCodeUnit(a.name ?? '', b.name ?? ''));
   const dms = mine.filter((c) => c.kind === 'dm');
 
   const item = (c: Conversation) => {

@@ -125,6 +125,8 @@ export const Conversation = z.object({
   dmMembers: z.array(PublicUser),
   /** The newest segment; documents of older segments load on demand. */
   segment: z.number(),
+  /** Who may post (issue 13 §3): 'staff' in a channel an admin made staff only. Absent from older servers. */
+  postPolicy: z.optional(z.enum(['everyone', 'staff'])),
 });
 export type Conversation = z.infer<typeof Conversation>;
 

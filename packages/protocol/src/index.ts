@@ -68,3 +68,21 @@ export {
   UpdateChannelRequest,
   WorkspaceSettings,
 } from './http.ts';
+export {
+  AdminAddMembersReply,
+  AdminAddMembersRequest,
+  AdminChannel,
+  AdminChannelList,
+  AdminChannelMember,
+  AdminChannelMembers,
+  AdminChannelQuery,
+  AdminChannelReply,
+  AdminCreateChannelRequest,
+  AdminUpdateChannelRequest,
+  CHANNEL_NAME_PATTERN,
+  ChannelKind,
+  Cohort,
+  CohortList,
+  PostPolicy,
+  slugifyChannelName,
+} from './admin-channels.ts';

@@ -24,6 +24,8 @@ export function createHttpApp(d: {
   routes: {
     auth: Hono<HonoEnv>;
     admin: Hono<HonoEnv>;
+    /** The admin Channels routes (issue 13 §3), under /api/admin beside `admin`. */
+    adminChannels: Hono<HonoEnv>;
     conversations: Hono<HonoEnv>;
     workspace: Hono<HonoEnv>;
     sync: readonly [MiddlewareHandler<HonoEnv>, MiddlewareHandler<HonoEnv>];
@@ -91,6 +93,7 @@ export function createHttpApp(d: {
   api.route('/auth', d.routes.auth);
   api.use('*', requireSession(d.sessions, d.users));
   api.route('/admin', d.routes.admin);
+  api.route('/admin', d.routes.adminChannels);
   api.route('/', d.routes.workspace);
   api.route('/', d.routes.conversations);
   app.route('/api', api);

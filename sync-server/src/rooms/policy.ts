@@ -84,7 +84,10 @@ export function createPolicy(
   const canManage = (a: Actor, c: ConversationRow): boolean =>
     c.kind === 'dm' ? isStaffRole(a.role) && isMember(c, a) : canModerate(a, c);
 
-  /** Posting messages (not read marks or reactions): membership, not archived, announcements for staff. */
+  /**
+   * Posting messages (not read marks or reactions): membership, not archived, announcements and staff-only
+   * channels for staff.
+   */
   const canPost = (a: Actor, c: ConversationRow): Decision => {
     if (!isMember(c, a)) return deny('not-a-member', 'join the conversation to post in it');
     if (c.archived) return deny('archived', 'this conversation is archived');
@@ -93,6 +96,9 @@ export function createPolicy(
         'announcement-only',
         'only tutors, teachers, staff and admins post in announcement channels',
       );
+    // A channel an admin set to "staff only" (issue 13 §3): students read and react, staff post.
+    if (c.postPolicy === 'staff' && !isStaffRole(a.role))
+      return deny('staff-only-posting', 'only tutors, teachers, staff and admins post in this channel');
     return dmRefused(a, c);
   };
 

@@ -8,6 +8,7 @@ import {
 } from '@commonroom/protocol';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { hashPassword } from '../auth/passwords.ts';
+import { mayBelong } from '../rooms/policy.ts';
 import type { AuditLog } from '../storage/audit.ts';
 import type { ConversationStore } from '../storage/conversations.ts';
 import type { Db } from '../storage/db.ts';
@@ -55,7 +56,11 @@ export function createAccounts(d: AccountDeps) {
   const create = async (actorId: string | null, req: CreateUserRequest): Promise<UserRow> => {
     const courseIds: string[] = [];
     for (const name of req.channels ?? []) {
+      // A course is a channel of that name, and every channel an admin bound to that cohort (issue 13 §3).
+      const bound = d.conversations.boundTo(name).filter((c) => mayBelong(req.role, c));
+      courseIds.push(...bound.map((c) => c.id));
       const c = d.conversations.byName(name);
+      if (bound.length > 0 && (!c || c.cohort === name)) continue;
       if (!c || c.kind === 'dm')
         throw new AppError(400, 'unknown-channel', `There is no channel called #${name}.`);
       if (c.adminOnly && !isAdminRole(req.role))

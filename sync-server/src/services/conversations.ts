@@ -45,6 +45,7 @@ export function createConversationService(d: {
           : [];
       }),
       segment: c.segment,
+      postPolicy: c.kind === 'announcement' ? 'staff' : c.postPolicy,
     };
   };
 

@@ -15,13 +15,25 @@ export type ConversationRow = {
   /** Default membership: admins join it on account creation. */
   adminOnly: boolean;
   segment: number;
+  /** The cohort whose people join this channel (issue 13 §3), or null. */
+  cohort: string | null;
+  /** Who may post: 'staff' makes it staff only (announcement channels are so whatever this says). */
+  postPolicy: 'everyone' | 'staff';
+  createdAt: number;
+  createdBy: string | null;
 };
 
-type Raw = Omit<ConversationRow, 'archived' | 'dmKey' | 'staffOnly' | 'adminOnly'> & {
+type Raw = Omit<
+  ConversationRow,
+  'archived' | 'dmKey' | 'staffOnly' | 'adminOnly' | 'postPolicy' | 'createdAt' | 'createdBy'
+> & {
   archived: number;
   dm_key: string | null;
   staff_only: number;
   admin_only: number;
+  post_policy: 'everyone' | 'staff';
+  created_at: number;
+  created_by: string | null;
 };
 
 const fromRaw = (r: Raw): ConversationRow => ({
@@ -36,6 +48,10 @@ const fromRaw = (r: Raw): ConversationRow => ({
   staffOnly: r.staff_only === 1,
   adminOnly: r.admin_only === 1,
   segment: r.segment,
+  cohort: r.cohort,
+  postPolicy: r.post_policy,
+  createdAt: r.created_at,
+  createdBy: r.created_by,
 });
 
 export type ConversationStore = ReturnType<typeof createConversationStore>;
@@ -48,8 +64,8 @@ export function createConversationStore(db: Db, now: () => number) {
     'SELECT user_id FROM members WHERE conversation_id = ? ORDER BY joined_at, user_id',
   );
   const insert = db.prepare(
-    `INSERT INTO conversations (id, kind, name, description, topic, icon, dm_key, staff_only, admin_only, created_by, created_at)
-     VALUES (@id, @kind, @name, @description, @topic, @icon, @dmKey, @staffOnly, @adminOnly, @createdBy, @t)`,
+    `INSERT INTO conversations (id, kind, name, description, topic, icon, dm_key, staff_only, admin_only, cohort, post_policy, created_by, created_at)
+     VALUES (@id, @kind, @name, @description, @topic, @icon, @dmKey, @staffOnly, @adminOnly, @cohort, @postPolicy, @createdBy, @t)`,
   );
   const addMember = db.prepare(
     'INSERT OR IGNORE INTO members (conversation_id, user_id, joined_at) VALUES (?, ?, ?)',
@@ -58,6 +74,12 @@ export function createConversationStore(db: Db, now: () => number) {
   const all = db.prepare<[], Raw>("SELECT * FROM conversations WHERE kind != 'dm' ORDER BY name");
   const ofUser = db.prepare<[string], { conversation_id: string }>(
     'SELECT conversation_id FROM members WHERE user_id = ?',
+  );
+  const counts = db.prepare<[], { conversation_id: string; n: number }>(
+    'SELECT conversation_id, COUNT(*) AS n FROM members GROUP BY conversation_id',
+  );
+  const joinedOf = db.prepare<[string], { user_id: string; joined_at: number }>(
+    'SELECT user_id, joined_at FROM members WHERE conversation_id = ? ORDER BY joined_at, user_id',
   );
 
   /**
@@ -144,6 +166,8 @@ export function createConversationStore(db: Db, now: () => number) {
       dmKey?: string | null;
       staffOnly?: boolean;
       adminOnly?: boolean;
+      cohort?: string | null;
+      postPolicy?: 'everyone' | 'staff';
       createdBy: string | null;
     }): void {
       drop(c.id);
@@ -157,12 +181,30 @@ export function createConversationStore(db: Db, now: () => number) {
         dmKey: c.dmKey ?? null,
         staffOnly: c.staffOnly === true ? 1 : 0,
         adminOnly: c.adminOnly === true ? 1 : 0,
+        cohort: c.cohort ?? null,
+        postPolicy: c.postPolicy ?? 'everyone',
         createdBy: c.createdBy,
         t: now(),
       });
     },
-    update(id: string, patch: { description?: string; topic?: string; archived?: boolean }): void {
+    update(
+      id: string,
+      patch: {
+        name?: string;
+        description?: string;
+        topic?: string;
+        archived?: boolean;
+        cohort?: string | null;
+        postPolicy?: 'everyone' | 'staff';
+      },
+    ): void {
       drop(id);
+      if (patch.name !== undefined)
+        db.prepare('UPDATE conversations SET name = ? WHERE id = ?').run(patch.name, id);
+      if (patch.cohort !== undefined)
+        db.prepare('UPDATE conversations SET cohort = ? WHERE id = ?').run(patch.cohort, id);
+      if (patch.postPolicy !== undefined)
+        db.prepare('UPDATE conversations SET post_policy = ? WHERE id = ?').run(patch.postPolicy, id);
       if (patch.description !== undefined)
         db.prepare('UPDATE conversations SET description = ? WHERE id = ?').run(patch.description, id);
       if (patch.topic !== undefined)
@@ -188,6 +230,19 @@ export function createConversationStore(db: Db, now: () => number) {
     },
     memberCount(conversationId: string): number {
       return membersSet(conversationId).size;
+    },
+    /** Every conversation's member count in one query (the admin Channels table). */
+    memberCounts(): Map<string, number> {
+      return new Map(counts.all().map((r) => [r.conversation_id, r.n]));
+    },
+    /** Members with when they joined, in that order. */
+    membersJoined(conversationId: string): { userId: string; joinedAt: number }[] {
+      return joinedOf.all(conversationId).map((r) => ({ userId: r.user_id, joinedAt: r.joined_at }));
+    },
+    /** Channels bound to a cohort (issue 13 §3): people of that cohort join them. */
+    boundTo(cohort: string): ConversationRow[] {
+      const k = cohort.trim().toLowerCase();
+      return channelList().filter((c) => c.cohort === k);
     },
     addMember(conversationId: string, userId: string): boolean {
       memberSets.delete(conversationId);

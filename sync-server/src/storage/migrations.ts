@@ -133,4 +133,11 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE sessions ADD COLUMN revoked_reason TEXT;
   ALTER TABLE sessions ADD COLUMN revoked_at INTEGER;
   `,
+  // 6 (issue 13 §3, admin Channels): a channel bound to a cohort (its people join it) and who may post in
+  // it (announcement channels are staff only whatever this says).
+  `
+  ALTER TABLE conversations ADD COLUMN cohort TEXT;
+  ALTER TABLE conversations ADD COLUMN post_policy TEXT NOT NULL DEFAULT 'everyone'
+    CHECK (post_policy IN ('everyone','staff'));
+  `,
 ];

@@ -1,18 +1,22 @@
 import { usePath, navigate } from '../../hooks/use-path.ts';
 import { useEngine } from '../../hooks/engine-context.tsx';
+import { ChannelPage } from './channel-page.tsx';
+import { ChannelsScreen } from './channels-screen.tsx';
 import { PeopleScreen } from './people-screen.tsx';
 import { PersonPage } from './person-page.tsx';
 import './admin.css';
 
 /**
  * The admin area (issue 13 §1), loaded only when an admin opens it, so the first screen's JavaScript does
- * not grow. Its own paths (/admin/people, /admin/people/:id) survive a reload and the back button. The
+ * not grow. Its own paths (/admin/people, /admin/people/:id, /admin/channels, /admin/channels/:id) survive a reload and the back button. The
  * server stays the authority: every route it calls checks the role again.
  */
 export function AdminArea() {
   const engine = useEngine();
   const path = usePath();
   const person = /^\/admin\/people\/([A-Za-z0-9_-]+)\/?$/.exec(path)?.[1];
+  const channel = /^\/admin\/channels\/([A-Za-z0-9_-]+)\/?$/.exec(path)?.[1];
+  const channels = /^\/admin\/channels\/?$/.test(path);
   const known = person !== undefined || /^\/admin(\/people)?\/?$/.test(path);
 
   const link = (to: string, label: string, current: boolean) => (
@@ -38,6 +42,7 @@ export function AdminArea() {
         <span className="admin-brand">Commonroom admin</span>
         <nav aria-label="Admin">
           {link('/admin/people', 'People', path.startsWith('/admin/people') || path === '/admin')}
+          {link('/admin/channels', 'Channels', path.startsWith('/admin/channels'))}
         </nav>
         <span className="admin-me muted">{engine.me()?.displayName}</span>
         {link('/', '← Back to messages', false)}
@@ -45,6 +50,10 @@ export function AdminArea() {
       <main className="admin-main" id="main">
         {person !== undefined ? (
           <PersonPage key={person} id={person} />
+        ) : channel !== undefined ? (
+          <ChannelPage key={channel} id={channel} />
+        ) : channels ? (
+          <ChannelsScreen />
         ) : known ? (
           <PeopleScreen />
         ) : (
