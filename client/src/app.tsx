@@ -21,6 +21,10 @@ const NewMessage = lazy(async () => ({ default: (await import('./features/new-me
 const AdminArea = lazy(async () => ({
   default: (await import('./features/admin/admin-area.tsx')).AdminArea,
 }));
+// Everyone's profile page: opened now and then, so loaded when opened (the first screen stays small).
+const ProfilePage = lazy(async () => ({
+  default: (await import('./features/profile/profile-page.tsx')).ProfilePage,
+}));
 const SetupPage = lazy(async () => ({ default: (await import('./features/setup-page.tsx')).SetupPage }));
 
 type Phase =
@@ -123,6 +127,18 @@ function SignedIn({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
         <AdminArea />
       </Suspense>
     );
+  if (path === '/profile')
+    return (
+      <Suspense
+        fallback={
+          <main className="login" id="main" aria-busy="true">
+            <p>Opening your profile…</p>
+          </main>
+        }
+      >
+        <ProfilePage />
+      </Suspense>
+    );
   return <Shell onSignedOut={onSignedOut} />;
 }
 
@@ -172,8 +188,8 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
     return () => removeEventListener('keydown', onKey);
   }, []);
 
-  // The page title (and the app badge) carry the total unread count.
-  useUnreadTitle();
+  // The page title (and the app badge) carry the total unread count, after the workspace's name.
+  useUnreadTitle(workspace);
 
   const signOut = async () => {
     const waiting = engine.status().waiting;
@@ -212,6 +228,7 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
         onNewMessage={() => setDialog('new')}
         onSignOut={() => void signOut()}
         onSignOutEverywhere={() => void signOutEverywhere()}
+        onProfile={() => navigate('/profile')}
         {...(engine.isAdmin() ? { onAdmin: () => navigate('/admin/people') } : {})}
       />
       {selected ? (

@@ -54,6 +54,7 @@ export {
   ConversationKind,
   CreateChannelRequest,
   CreateUserRequest,
+  DM_POLICY_LABELS,
   DmPolicy,
   ImportResult,
   LoginRequest,
@@ -66,5 +67,23 @@ export {
   ResetPasswordRequest,
   SetupRequest,
   UpdateChannelRequest,
+  SESSION_DAYS,
   WorkspaceSettings,
+  WorkspaceSettingsPatch,
 } from './http.ts';
+export {
+  AUDIT_ACTION_LABELS,
+  AuditActions,
+  AuditPage,
+  AuditQuery,
+  AuditRow,
+  ProfileUpdate,
+  auditLabel,
+} from './account-http.ts';
+export {
+  AVATAR_COLOURS,
+  AVATAR_COLOUR_KEYS,
+  DEFAULT_AVATAR_COLOUR,
+  avatarHex,
+  type AvatarColour,
+} from './avatars.ts';

@@ -1,18 +1,22 @@
 import { usePath, navigate } from '../../hooks/use-path.ts';
 import { useEngine } from '../../hooks/engine-context.tsx';
+import { AuditScreen } from './audit-screen.tsx';
 import { PeopleScreen } from './people-screen.tsx';
 import { PersonPage } from './person-page.tsx';
+import { SettingsScreen } from './settings-screen.tsx';
 import './admin.css';
 
 /**
  * The admin area (issue 13 §1), loaded only when an admin opens it, so the first screen's JavaScript does
- * not grow. Its own paths (/admin/people, /admin/people/:id) survive a reload and the back button. The
- * server stays the authority: every route it calls checks the role again.
+ * not grow. Its own paths (/admin/people, /admin/people/:id, /admin/settings, /admin/audit) survive a
+ * reload and the back button. The server stays the authority: every route it calls checks the role again.
  */
 export function AdminArea() {
   const engine = useEngine();
   const path = usePath();
   const person = /^\/admin\/people\/([A-Za-z0-9_-]+)\/?$/.exec(path)?.[1];
+  const settings = /^\/admin\/settings\/?$/.test(path);
+  const audit = /^\/admin\/audit\/?$/.test(path);
   const known = person !== undefined || /^\/admin(\/people)?\/?$/.test(path);
 
   const link = (to: string, label: string, current: boolean) => (
@@ -38,6 +42,8 @@ export function AdminArea() {
         <span className="admin-brand">Commonroom admin</span>
         <nav aria-label="Admin">
           {link('/admin/people', 'People', path.startsWith('/admin/people') || path === '/admin')}
+          {link('/admin/settings', 'Settings', settings)}
+          {link('/admin/audit', 'Audit log', audit)}
         </nav>
         <span className="admin-me muted">{engine.me()?.displayName}</span>
         {link('/', '← Back to messages', false)}
@@ -45,6 +51,10 @@ export function AdminArea() {
       <main className="admin-main" id="main">
         {person !== undefined ? (
           <PersonPage key={person} id={person} />
+        ) : settings ? (
+          <SettingsScreen />
+        ) : audit ? (
+          <AuditScreen />
         ) : known ? (
           <PeopleScreen />
         ) : (
