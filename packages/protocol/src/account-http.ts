@@ -1,8 +1,36 @@
 import * as z from 'zod/mini';
 import { AVATAR_COLOUR_KEYS, type AvatarColour } from './avatars.ts';
+import { DmPolicy, WorkspaceName } from './http.ts';
 import { LIMITS } from './limits.ts';
 
-/** The profile page and the audit log viewer (issue 13 §4, §5): request and answer schemas. */
+/**
+ * Workspace settings changes, the profile page and the audit log viewer (issue 13 §4, §5): request and
+ * answer schemas. Apart from http.ts, whose every schema is in the first screen's JavaScript: these are
+ * used by the admin area and the profile page, which load later.
+ */
+
+export const DM_POLICY_LABELS: Record<DmPolicy, string> = {
+  anyone: 'Anyone',
+  staff_only: 'Staff only',
+  nobody: 'Nobody',
+};
+/** Session lengths an admin may choose, in whole days. */
+export const SESSION_DAYS = { min: 1, max: 90 } as const;
+/** PATCH /api/admin/settings: any of the settings; each changed one is audited with its old and new value. */
+export const WorkspaceSettingsPatch = z.object({
+  workspaceName: z.optional(WorkspaceName),
+  studentDmPolicy: z.optional(DmPolicy),
+  sessionLengthDays: z.optional(
+    z
+      .number()
+      .check(
+        z.int('the session length is a whole number of days'),
+        z.gte(SESSION_DAYS.min, `a session lasts at least ${SESSION_DAYS.min} day`),
+        z.lte(SESSION_DAYS.max, `a session lasts at most ${SESSION_DAYS.max} days`),
+      ),
+  ),
+});
+export type WorkspaceSettingsPatch = z.infer<typeof WorkspaceSettingsPatch>;
 
 /** PATCH /api/profile: one's own name, pronouns and avatar colour. */
 export const ProfileUpdate = z.object({

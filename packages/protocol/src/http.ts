@@ -155,20 +155,13 @@ export const MembersRequest = z.object({ userIds: UserIds(500) });
  */
 export const DmPolicy = z.enum(['anyone', 'staff_only', 'nobody']);
 export type DmPolicy = z.infer<typeof DmPolicy>;
-export const DM_POLICY_LABELS: Record<DmPolicy, string> = {
-  anyone: 'Anyone',
-  staff_only: 'Staff only',
-  nobody: 'Nobody',
-};
-const WorkspaceName = z
+export const WorkspaceName = z
   .string()
   .check(
     z.trim(),
     z.minLength(1, 'a name is required'),
     z.maxLength(80, 'the name is at most 80 characters'),
   );
-/** Session lengths an admin may choose, in whole days. */
-export const SESSION_DAYS = { min: 1, max: 90 } as const;
 export const WorkspaceSettings = z.object({
   workspaceName: WorkspaceName,
   studentDmPolicy: DmPolicy,
@@ -180,21 +173,6 @@ export const WorkspaceSettings = z.object({
   sessionLengthDays: z.number(),
 });
 export type WorkspaceSettings = z.infer<typeof WorkspaceSettings>;
-/** PATCH /api/admin/settings: any of the settings; each changed one is audited with its old and new value. */
-export const WorkspaceSettingsPatch = z.object({
-  workspaceName: z.optional(WorkspaceName),
-  studentDmPolicy: z.optional(DmPolicy),
-  sessionLengthDays: z.optional(
-    z
-      .number()
-      .check(
-        z.int('the session length is a whole number of days'),
-        z.gte(SESSION_DAYS.min, `a session lasts at least ${SESSION_DAYS.min} day`),
-        z.lte(SESSION_DAYS.max, `a session lasts at most ${SESSION_DAYS.max} days`),
-      ),
-  ),
-});
-export type WorkspaceSettingsPatch = z.infer<typeof WorkspaceSettingsPatch>;
 
 /** Every HTTP error has this shape: a stable code for programs and a sentence for people. */
 export const ApiError = z.object({ error: z.string(), message: z.string() });

@@ -54,7 +54,6 @@ export {
   ConversationKind,
   CreateChannelRequest,
   CreateUserRequest,
-  DM_POLICY_LABELS,
   DmPolicy,
   ImportResult,
   LoginRequest,
@@ -67,12 +66,13 @@ export {
   ResetPasswordRequest,
   SetupRequest,
   UpdateChannelRequest,
-  SESSION_DAYS,
   WorkspaceSettings,
-  WorkspaceSettingsPatch,
 } from './http.ts';
 export {
   AUDIT_ACTION_LABELS,
+  DM_POLICY_LABELS,
+  SESSION_DAYS,
+  WorkspaceSettingsPatch,
   AuditActions,
   AuditPage,
   AuditQuery,
