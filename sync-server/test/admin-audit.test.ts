@@ -140,7 +140,7 @@ describe('admin: the audit log viewer', () => {
     ]);
     for (const r of rows.slice(1)) {
       expect(r).toHaveLength(8);
-      expect(r[1]).toBe('System');
+      expect(r[1]).toBe('Unknown person');
       expect(r[3]).toBe('Failed sign-in');
       expect(r[4]).toBe('login.failed');
       for (const cell of r) expect(cell).not.toMatch(/^[=+\-@]/);

@@ -124,3 +124,10 @@ export function auditLabel(action: string): string {
   const words = action.replace(/[.-]+/g, ' ').trim();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
+
+/**
+ * Who did it, when no account did: a failed sign-in with a login that has no account came from someone
+ * unknown; anything else without an actor was the server itself (first start, a refused socket).
+ */
+export const noActorLabel = (action: string): string =>
+  action.startsWith('login') ? 'Unknown person' : 'System';

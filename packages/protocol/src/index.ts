@@ -79,6 +79,7 @@ export {
   AuditRow,
   ProfileUpdate,
   auditLabel,
+  noActorLabel,
 } from './account-http.ts';
 export {
   AVATAR_COLOURS,

@@ -1,4 +1,4 @@
-import { AuditQuery, auditLabel, type AuditRow } from '@commonroom/protocol';
+import { AuditQuery, auditLabel, noActorLabel, type AuditRow } from '@commonroom/protocol';
 import { stringify } from 'csv-stringify/sync';
 import { Hono, type Context } from 'hono';
 import { AppError } from '../services/errors.ts';
@@ -119,7 +119,7 @@ export function auditRoutes(d: { audit: AuditLog; users: UserStore; conversation
           const r = toRow(e);
           return [
             new Date(r.at).toISOString(),
-            r.actorName ?? (r.actorId === null ? 'System' : 'Unknown account'),
+            r.actorName ?? (r.actorId === null ? noActorLabel(r.action) : 'Removed account'),
             r.actorId ?? '',
             auditLabel(r.action),
             r.action,

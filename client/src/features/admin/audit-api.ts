@@ -49,9 +49,16 @@ export const auditCsvUrl = (f: AuditFilters): string => {
   return `/api/admin/audit.csv${q ? `?${q}` : ''}`;
 };
 
-/** A short line for an entry's detail: "name: Old → New" for changes, "key: value" for the rest. */
+/**
+ * A short line for an entry's detail: "Old → New" for a change, "name: Old → New" for each of several,
+ * "key: value" for the rest.
+ */
 export function describeDetail(detail: unknown): string {
   if (detail === null || typeof detail !== 'object') return '';
+  const keys = Object.keys(detail);
+  // A change of one thing (a role): "Student → Tutor".
+  if (keys.length === 2 && 'from' in detail && 'to' in detail)
+    return `${show(detail.from)} → ${show(detail.to)}`;
   const parts: string[] = [];
   for (const [key, value] of Object.entries(detail as Record<string, unknown>)) {
     if (value && typeof value === 'object' && 'from' in value && 'to' in value) {

@@ -1,4 +1,4 @@
-import { auditLabel, type AuditRow } from '@commonroom/protocol';
+import { auditLabel, noActorLabel, type AuditRow } from '@commonroom/protocol';
 import { describeDetail } from './audit-api.ts';
 
 const timeFormat = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'medium' });
@@ -50,7 +50,9 @@ export function AuditTable({ entries, emptyText }: { entries: AuditRow[] | null;
                 </td>
                 <td>
                   {e.actorName ?? (
-                    <span className="muted-cell">{e.actorId === null ? 'System' : 'Removed account'}</span>
+                    <span className="muted-cell">
+                      {e.actorId === null ? noActorLabel(e.action) : 'Removed account'}
+                    </span>
                   )}
                 </td>
                 <td>

@@ -63,6 +63,10 @@ export function SettingsScreen() {
     setError(null);
     setResult(null);
     const n = Number(days);
+    if (!name.trim()) {
+      setError('Enter a name for the workspace.');
+      return;
+    }
     if (
       patch.sessionLengthDays !== undefined &&
       !(Number.isInteger(n) && n >= SESSION_DAYS.min && n <= SESSION_DAYS.max)
@@ -96,20 +100,24 @@ export function SettingsScreen() {
         </p>
       )}
       <ErrorText message={error} />
-      <form className="settings-form" onSubmit={(e) => void submit(e)}>
+      {/* noValidate: the checks below say what is wrong in words, beside the other messages. */}
+      <form className="settings-form" noValidate onSubmit={(e) => void submit(e)}>
         <fieldset className="admin-card">
           <legend>Workspace</legend>
           <label className="field">
             <span>Workspace name</span>
-            <span className="hint">Shown at the top of the app and in the browser tab.</span>
             <input
               value={name}
               maxLength={80}
               required
+              aria-describedby="name-hint"
               onChange={(e) => setName(e.target.value)}
               autoComplete="organization"
             />
           </label>
+          <p className="hint" id="name-hint">
+            Shown at the top of the app and in the browser tab.
+          </p>
         </fieldset>
         <fieldset className="admin-card">
           <legend>Direct messages</legend>
@@ -139,10 +147,6 @@ export function SettingsScreen() {
           <legend>Sign-in</legend>
           <label className="field">
             <span>Session length (days)</span>
-            <span className="hint">
-              How long someone stays signed in on a device. A shorter length also ends older sign-ins at once;
-              a longer one applies to new sign-ins.
-            </span>
             <input
               type="number"
               inputMode="numeric"
@@ -150,10 +154,15 @@ export function SettingsScreen() {
               max={SESSION_DAYS.max}
               step={1}
               value={days}
+              aria-describedby="days-hint"
               onChange={(e) => setDays(e.target.value)}
               className="narrow"
             />
           </label>
+          <p className="hint" id="days-hint">
+            How long someone stays signed in on a device, {SESSION_DAYS.min} to {SESSION_DAYS.max} days. A
+            shorter length also ends older sign-ins at once; a longer one applies to new sign-ins.
+          </p>
         </fieldset>
         <div className="form-actions">
           <button type="submit" className="primary" disabled={!dirty || busy}>

@@ -76,9 +76,6 @@ export function PasswordForm() {
       </label>
       <label>
         New password
-        <span className="hint" id="new-password-hint">
-          At least {MIN_LENGTH} characters. A few unrelated words are easy to remember and hard to guess.
-        </span>
         <input
           type="password"
           autoComplete="new-password"
@@ -90,6 +87,9 @@ export function PasswordForm() {
           required
         />
       </label>
+      <p className="hint field-hint" id="new-password-hint">
+        At least {MIN_LENGTH} characters. A few unrelated words are easy to remember and hard to guess.
+      </p>
       <label>
         New password again
         <input
