@@ -160,7 +160,7 @@ describe('the admin area: Settings and Audit log', () => {
     ]);
     expect(download.suggestedFilename()).toMatch(/^commonroom-audit-\d{4}-\d{2}-\d{2}\.csv$/);
     const file = await download.path();
-    const table = parse(readFileSync(file, 'utf8'), { bom: true }) as string[][];
+    const table = parse<string[]>(readFileSync(file, 'utf8'), { bom: true });
     expect(table[0]?.slice(0, 4)).toEqual(['Time (UTC)', 'Actor', 'Actor id', 'Action']);
     const body = table.slice(1);
     expect(body).toHaveLength(71);

@@ -14,7 +14,7 @@ import {
 describe('the profile page', () => {
   const env = useServerAndBrowser();
 
-  it('T9: a student edits their name, pronouns and avatar colour; a tutor watching the channel sees them on the student\'s message', async () => {
+  it("T9: a student edits their name, pronouns and avatar colour; a tutor watching the channel sees them on the student's message", async () => {
     const sam = await addUser(env.ts, env.admin, 'student', { name: 'Sam Okafor', connect: false });
     const tutor = await addUser(env.ts, env.admin, 'tutor', { name: 'Tessa Moyo', connect: false });
     const ctx = await env.browser.newContext({ viewport: { width: 1440, height: 900 }, bypassCSP: true });
