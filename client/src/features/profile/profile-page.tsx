@@ -69,6 +69,7 @@ export function ProfilePage() {
         Skip to content
       </a>
       <header className="profile-bar">
+        <span className="profile-brand">Your account</span>
         <a
           href="/"
           onClick={(e) => {
