@@ -50,6 +50,9 @@ describe('the admin area: Settings and Audit log', () => {
       .getByRole('alert')
       .filter({ hasText: 'Choose a session length of 1 to 90 whole days.' })
       .waitFor();
+    // The field is marked and focused, so the fix starts there.
+    expect(await page.getByLabel('Session length (days)').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('type'))).toBe('number');
     await screenshot(page, 'admin-settings-error');
 
     // A student: the header and the tab carry the new name; a DM to another student is refused in words.
@@ -170,7 +173,7 @@ describe('the admin area: Settings and Audit log', () => {
     ]);
     expect(download.suggestedFilename()).toMatch(/^commonroom-audit-\d{4}-\d{2}-\d{2}\.csv$/);
     const file = await download.path();
-    const table = parse<string[]>(readFileSync(file, 'utf8'), { bom: true });
+    const table: string[][] = parse(readFileSync(file, 'utf8'), { bom: true });
     expect(table[0]?.slice(0, 4)).toEqual(['Time (UTC)', 'Actor', 'Actor id', 'Action']);
     const body = table.slice(1);
     expect(body).toHaveLength(71);

@@ -1,5 +1,5 @@
 import { DM_POLICY_LABELS, SESSION_DAYS, type DmPolicy, type WorkspaceSettings } from '@commonroom/protocol';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useEngine } from '../../hooks/engine-context.tsx';
 import { ErrorText } from '../../ui/error-text.tsx';
 import { problem } from './admin-api.ts';
@@ -24,6 +24,10 @@ export function SettingsScreen() {
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  /** The field a problem is about: marked invalid and given focus, so the fix starts there. */
+  const [invalid, setInvalid] = useState<'name' | 'days' | null>(null);
+  const nameRef = useRef<HTMLInputElement>(null);
+  const daysRef = useRef<HTMLInputElement>(null);
 
   const shownDays = (s: WorkspaceSettings): string => String(Math.round(s.sessionLengthDays * 100) / 100);
   const show = (s: WorkspaceSettings) => {
@@ -62,9 +66,12 @@ export function SettingsScreen() {
     e.preventDefault();
     setError(null);
     setResult(null);
+    setInvalid(null);
     const n = Number(days);
     if (!name.trim()) {
       setError('Enter a name for the workspace.');
+      setInvalid('name');
+      nameRef.current?.focus();
       return;
     }
     if (
@@ -72,6 +79,8 @@ export function SettingsScreen() {
       !(Number.isInteger(n) && n >= SESSION_DAYS.min && n <= SESSION_DAYS.max)
     ) {
       setError(`Choose a session length of ${SESSION_DAYS.min} to ${SESSION_DAYS.max} whole days.`);
+      setInvalid('days');
+      daysRef.current?.focus();
       return;
     }
     setBusy(true);
@@ -107,6 +116,8 @@ export function SettingsScreen() {
           <label className="field">
             <span>Workspace name</span>
             <input
+              ref={nameRef}
+              aria-invalid={invalid === 'name' || undefined}
               value={name}
               maxLength={80}
               required
@@ -148,6 +159,8 @@ export function SettingsScreen() {
           <label className="field">
             <span>Session length (days)</span>
             <input
+              ref={daysRef}
+              aria-invalid={invalid === 'days' || undefined}
               type="number"
               inputMode="numeric"
               min={SESSION_DAYS.min}
