@@ -143,6 +143,9 @@ describe('the admin area: Settings and Audit log', () => {
       'student → tutor',
     ]);
     await screenshot(page, 'admin-audit-filtered');
+    await page.setViewportSize({ width: 820, height: 1180 });
+    await screenshot(page, 'admin-audit-tablet');
+    await page.setViewportSize({ width: 1440, height: 900 });
 
     // By actor name: only what Priya did (she signed in when her account was made).
     await page.getByRole('button', { name: 'Clear filters' }).click();

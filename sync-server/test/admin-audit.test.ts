@@ -22,10 +22,10 @@ describe('admin: the audit log viewer', () => {
   });
 
   const page = (qs: string) => admin.api.request('GET', `/api/admin/audit?${qs}`, AuditPage);
+  let adminCookie = '';
   const csv = async (qs: string): Promise<{ res: Response; rows: string[][] }> => {
-    const res = await fetch(`${ts.url}/api/admin/audit.csv?${qs}`, {
-      headers: { cookie: await login(ts.url, 'admin@college.test', 'admin-password-1') },
-    });
+    adminCookie ||= await login(ts.url, 'admin@college.test', 'admin-password-1');
+    const res = await fetch(`${ts.url}/api/admin/audit.csv?${qs}`, { headers: { cookie: adminCookie } });
     const text = await res.text();
     return { res, rows: parse(text, { bom: true, relax_quotes: false }) };
   };
@@ -147,6 +147,13 @@ describe('admin: the audit log viewer', () => {
       expect(new Date(r[0] ?? '').toISOString()).toBe(r[0]);
     }
     const exported = ts.server.internals.audit.list(1, 'audit.exported')[0];
+    // A link from another site cannot start one (the cookie would go along with a top-level GET).
+    const forged = await fetch(`${ts.url}/api/admin/audit.csv`, {
+      headers: { cookie: adminCookie, 'sec-fetch-site': 'cross-site' },
+    });
+    expect(forged.status).toBe(403);
+    expect(((await forged.json()) as { error: string }).error).toBe('bad-origin');
+    expect(ts.server.internals.audit.list(1, 'audit.exported')[0]).toEqual(exported);
     expect(exported?.actorId).toBe(admin.me()?.id);
     expect(exported?.detail).toEqual({ filter: { action: 'login.failed' } });
 

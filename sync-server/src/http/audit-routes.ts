@@ -92,6 +92,10 @@ export function auditRoutes(d: { audit: AuditLog; users: UserStore; conversation
   app.get('/audit/actions', (c) => c.json({ actions: d.audit.actions() }));
 
   app.get('/audit.csv', (c) => {
+    // A link on another site is a top-level GET that carries the Lax cookie: it would download the log to an
+    // admin's machine (unread by that site) and write an export entry. Only our own pages start an export.
+    if (c.req.header('sec-fetch-site') === 'cross-site')
+      throw new AppError(403, 'bad-origin', 'Start the export from the audit log page.');
     const { filter } = filterOf(c);
     // Recorded before the rows are read, so the export shows in its own file: who took the log away is
     // itself a safeguarding fact.
