@@ -142,6 +142,8 @@ function SignedIn({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   return <Shell onSignedOut={onSignedOut} />;
 }
 
+const WORKSPACE_KEY = 'commonroom:workspace-name';
+
 const conversationFromHash = (): string | null => /^#\/c\/([A-Za-z0-9_-]+)$/.exec(location.hash)?.[1] ?? null;
 
 function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
@@ -149,7 +151,8 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   useEngineVersion();
   const [selected, setSelected] = useState<string | null>(conversationFromHash);
   const [dialog, setDialog] = useState<'browse' | 'new' | null>(null);
-  const [workspace, setWorkspace] = useState('Commonroom');
+  // The last name heard, so a device started offline shows the college's name, not the product's.
+  const [workspace, setWorkspace] = useState(() => localStorage.getItem(WORKSPACE_KEY) ?? 'Commonroom');
 
   const select = useCallback((id: string | null) => {
     setSelected(id);
@@ -159,7 +162,11 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   useEffect(() => {
     void fetch('/api/workspace', { credentials: 'same-origin' })
       .then((r) => (r.ok ? (r.json() as Promise<{ workspaceName: string }>) : null))
-      .then((w) => w && setWorkspace(w.workspaceName))
+      .then((w) => {
+        if (!w) return;
+        setWorkspace(w.workspaceName);
+        localStorage.setItem(WORKSPACE_KEY, w.workspaceName);
+      })
       .catch(() => undefined);
   }, []);
 

@@ -78,6 +78,11 @@ describe('the admin area: Settings and Audit log', () => {
     await page.getByRole('status').filter({ hasText: 'Settings saved' }).waitFor();
     await dialog.getByRole('button', { name: 'Message' }).click();
     await student.locator('#pane-title').filter({ hasText: 'Omar Haddad' }).waitFor();
+    // Started with no connection, the app still shows the college's name (the last one heard).
+    await sctx.setOffline(true);
+    await student.reload();
+    await student.getByRole('heading', { name: 'Northfield College' }).waitFor();
+    await sctx.setOffline(false);
     expect(errors).toEqual([]);
     await sctx.close();
     await ctx.close();
