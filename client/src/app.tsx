@@ -21,6 +21,10 @@ const NewMessage = lazy(async () => ({ default: (await import('./features/new-me
 const AdminArea = lazy(async () => ({
   default: (await import('./features/admin/admin-area.tsx')).AdminArea,
 }));
+// Everyone's profile page: opened now and then, so loaded when opened (the first screen stays small).
+const ProfilePage = lazy(async () => ({
+  default: (await import('./features/profile/profile-page.tsx')).ProfilePage,
+}));
 const SetupPage = lazy(async () => ({ default: (await import('./features/setup-page.tsx')).SetupPage }));
 
 type Phase =
@@ -123,8 +127,22 @@ function SignedIn({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
         <AdminArea />
       </Suspense>
     );
+  if (path === '/profile')
+    return (
+      <Suspense
+        fallback={
+          <main className="login" id="main" aria-busy="true">
+            <p>Opening your profile…</p>
+          </main>
+        }
+      >
+        <ProfilePage />
+      </Suspense>
+    );
   return <Shell onSignedOut={onSignedOut} />;
 }
+
+const WORKSPACE_KEY = 'commonroom:workspace-name';
 
 const conversationFromHash = (): string | null => /^#\/c\/([A-Za-z0-9_-]+)$/.exec(location.hash)?.[1] ?? null;
 
@@ -133,7 +151,8 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   useEngineVersion();
   const [selected, setSelected] = useState<string | null>(conversationFromHash);
   const [dialog, setDialog] = useState<'browse' | 'new' | null>(null);
-  const [workspace, setWorkspace] = useState('Commonroom');
+  // The last name heard, so a device started offline shows the college's name, not the product's.
+  const [workspace, setWorkspace] = useState(() => localStorage.getItem(WORKSPACE_KEY) ?? 'Commonroom');
 
   const select = useCallback((id: string | null) => {
     setSelected(id);
@@ -143,7 +162,11 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   useEffect(() => {
     void fetch('/api/workspace', { credentials: 'same-origin' })
       .then((r) => (r.ok ? (r.json() as Promise<{ workspaceName: string }>) : null))
-      .then((w) => w && setWorkspace(w.workspaceName))
+      .then((w) => {
+        if (!w) return;
+        setWorkspace(w.workspaceName);
+        localStorage.setItem(WORKSPACE_KEY, w.workspaceName);
+      })
       .catch(() => undefined);
   }, []);
 
@@ -172,8 +195,8 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
     return () => removeEventListener('keydown', onKey);
   }, []);
 
-  // The page title (and the app badge) carry the total unread count.
-  useUnreadTitle();
+  // The page title (and the app badge) carry the total unread count, after the workspace's name.
+  useUnreadTitle(workspace);
 
   const signOut = async () => {
     const waiting = engine.status().waiting;
@@ -212,6 +235,7 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
         onNewMessage={() => setDialog('new')}
         onSignOut={() => void signOut()}
         onSignOutEverywhere={() => void signOutEverywhere()}
+        onProfile={() => navigate('/profile')}
         {...(engine.isAdmin() ? { onAdmin: () => navigate('/admin/people') } : {})}
       />
       {selected ? (

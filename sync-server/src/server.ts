@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import { CLOSE, LIMITS } from '@commonroom/protocol';
 import { createAdaptorServer, type WebSocketServerLike } from '@hono/node-server';
 import type { Server as HttpServer } from 'node:http';
-import { Hono } from 'hono';
 import pino, { type Logger } from 'pino';
 import { createLoginGuard } from './auth/login-guard.ts';
 import { createThrottle } from './auth/throttle.ts';
@@ -15,8 +14,8 @@ import { createHttpApp } from './http/app.ts';
 import { createClientAddress } from './http/client-address.ts';
 import { authRoutes } from './http/auth-routes.ts';
 import { conversationRoutes } from './http/conversation-routes.ts';
-import type { HonoEnv } from './http/env.ts';
 import { syncRoute } from './http/sync-route.ts';
+import { workspaceRoutes } from './http/workspace-routes.ts';
 import type { Timers } from './rooms/loaded-docs.ts';
 import { createMessageRate } from './rooms/message-rate.ts';
 import { createRefusalBudget } from './rooms/refusal-budget.ts';
@@ -66,15 +65,16 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
 
   const db = openDatabase(join(config.dataDir, 'commonroom.sqlite'));
   const users = createUserStore(db, now);
-  const sessions = createSessionStore(db, now);
+  const settings = createSettingsStore(db, {
+    workspaceName: config.workspaceName,
+    studentDmPolicy: 'anyone',
+    sessionLengthDays: config.sessionTtlMs / 86_400_000,
+  });
+  const sessions = createSessionStore(db, now, () => settings.sessionTtlMs());
   const conversations = createConversationStore(db, now);
   const messages = createMessageStore(db);
   const appliedActions = createAppliedActions(db);
   const audit = createAuditLog(db, now);
-  const settings = createSettingsStore(db, {
-    workspaceName: config.workspaceName,
-    studentDmPolicy: 'anyone',
-  });
   const store = createSqliteDocStore(db, now);
   const policy = createPolicy(conversations, {
     dmPolicy: () => settings.read().studentDmPolicy,
@@ -136,6 +136,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     },
     revokeConversation,
     notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
+    notifyAll: (kind, payload) => hub.notifyAll(kind, payload),
   });
   const service = createConversationService({
     db,
@@ -159,8 +160,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
   });
 
-  const workspace = new Hono<HonoEnv>();
-  workspace.get('/workspace', (c) => c.json(settings.read()));
+  const workspace = workspaceRoutes({ settings, accounts });
 
   let stopping = false;
   const app = createHttpApp({
@@ -196,13 +196,20 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
           }),
         }),
         clientAddress,
-        sessionTtlMs: config.sessionTtlMs,
+        sessionTtlMs: () => settings.sessionTtlMs(),
         secureCookies: config.secureCookies,
         scryptLogN: config.scryptLogN,
         now,
         closeSession: (hash, code, reason) => hub.closeSession(hash, code, reason),
       }),
-      admin: adminRoutes({ accounts, users, audit, settings, seen: (id) => presence.seen(id) }),
+      admin: adminRoutes({
+        accounts,
+        users,
+        audit,
+        conversations,
+        settings,
+        seen: (id) => presence.seen(id),
+      }),
       adminChannels: adminChannelRoutes({ channels: channelAdmin, cohorts }),
       conversations: conversationRoutes({ service, users }),
       workspace,

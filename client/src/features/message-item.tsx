@@ -1,5 +1,5 @@
 import type { EngineMessage } from '@commonroom/engine';
-import { isStaffRole, LIMITS, type Role } from '@commonroom/protocol';
+import { avatarHex, isStaffRole, LIMITS, type Role } from '@commonroom/protocol';
 import { broadcastProblem } from '../ui/broadcast-rule.ts';
 import { useId, useState, type KeyboardEvent } from 'react';
 import { useEngine } from '../hooks/engine-context.tsx';
@@ -40,12 +40,19 @@ export function MessageItem({
       data-key={m.key}
       tabIndex={-1}
     >
-      <span className="avatar" aria-hidden="true">
+      <span
+        className="avatar"
+        aria-hidden="true"
+        style={{
+          background: avatarHex(author?.avatarColour ?? (mine ? engine.me()?.avatarColour : undefined)),
+        }}
+      >
         {initials(name)}
       </span>
       <div className="msg-body">
         <header className="msg-head">
           <span className="author">{name}</span>
+          {author?.pronouns && <span className="pronouns">{author.pronouns}</span>}
           {role && (
             <span className={`role role-${isStaffRole(role) ? 'staff' : 'student'}`}>{roleLabel(role)}</span>
           )}

@@ -31,6 +31,7 @@ export function Sidebar(props: {
   onNewMessage: () => void;
   onSignOut: () => void;
   onSignOutEverywhere: () => void;
+  onProfile: () => void;
   /** Given only to admins and super admins: opens the admin area. */
   onAdmin?: () => void;
 }) {
@@ -102,6 +103,9 @@ export function Sidebar(props: {
       </div>
       <footer className="sidebar-foot">
         <span className="me">{me?.displayName}</span>
+        <button type="button" className="link-button" onClick={props.onProfile}>
+          Profile
+        </button>
         {props.onAdmin && (
           <button type="button" className="link-button" onClick={props.onAdmin}>
             Admin

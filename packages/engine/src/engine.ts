@@ -22,6 +22,7 @@ import {
   modDoc,
   type ConversationId,
   type Frame,
+  type ProfileUpdate,
   type UserId,
 } from '@commonroom/protocol';
 import * as Y from 'yjs';
@@ -991,6 +992,8 @@ export function createEngine(opts: EngineOptions) {
       case 'notice':
         if (f.kind === 'conversations-changed' || f.kind === 'conversation-changed')
           void refreshConversations().catch(() => undefined);
+        // Someone changed their name, pronouns or avatar colour (issue 13 §4): authors show them at once.
+        if (f.kind === 'directory-changed') void refreshDirectory().catch(() => undefined);
         return;
       case 'error':
         reportError(f.code, f.message);
@@ -1232,6 +1235,15 @@ export function createEngine(opts: EngineOptions) {
       conn.retryNow();
     },
     me: (): Me | null => me,
+    /** One's own profile (issue 13 §4): saved on the server, then shown here and in the directory. */
+    async updateProfile(patch: ProfileUpdate): Promise<Me> {
+      const { user } = await api.request('PATCH', '/api/profile', MeReply, patch);
+      me = user;
+      await storage.setMeta('me', user);
+      await refreshDirectory().catch(() => undefined);
+      emit();
+      return user;
+    },
     deviceId: (): string => deviceId,
     refreshConversations,
     conversations: (): Conversation[] => [...conversations.values()],

@@ -71,6 +71,10 @@ export const PublicUser = z.object({
   username: z.nullable(z.string()),
   role: Role,
   active: z.boolean(),
+  /** From the person's profile (issue 13 §4); absent when not set, and in directories stored before it. */
+  pronouns: z.optional(z.string()),
+  /** A key of AVATAR_COLOURS; a key this version does not know shows the default colour. */
+  avatarColour: z.optional(z.string()),
 });
 export type PublicUser = z.infer<typeof PublicUser>;
 
@@ -147,13 +151,28 @@ const UserIds = (max: number) =>
 export const OpenDmRequest = z.object({ userIds: UserIds(8) });
 export const MembersRequest = z.object({ userIds: UserIds(500) });
 
-export const DmPolicy = z.enum(['anyone', 'staff_only']);
+/**
+ * Whom students may message directly: anyone; staff only (students not each other, no student in a group
+ * DM); nobody (no DM has a student in it, whoever opens it). rooms/policy.ts `dmAllowed` is the one rule.
+ */
+export const DmPolicy = z.enum(['anyone', 'staff_only', 'nobody']);
 export type DmPolicy = z.infer<typeof DmPolicy>;
+export const WorkspaceName = z
+  .string()
+  .check(
+    z.trim(),
+    z.minLength(1, 'a name is required'),
+    z.maxLength(80, 'the name is at most 80 characters'),
+  );
 export const WorkspaceSettings = z.object({
-  workspaceName: z
-    .string()
-    .check(z.minLength(1, 'a name is required'), z.maxLength(80, 'at most 80 characters')),
+  workspaceName: WorkspaceName,
   studentDmPolicy: DmPolicy,
+  /**
+   * How long a sign-in lasts, in days (the SESSION_TTL_HOURS default until an admin sets one, so it may be
+   * a fraction). New sessions get it; an existing session also ends once it is this old (a shorter length
+   * applies at once; a longer one does not lengthen sessions already given out).
+   */
+  sessionLengthDays: z.number(),
 });
 export type WorkspaceSettings = z.infer<typeof WorkspaceSettings>;
 

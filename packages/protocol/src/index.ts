@@ -86,3 +86,23 @@ export {
   PostPolicy,
   slugifyChannelName,
 } from './admin-channels.ts';
+export {
+  AUDIT_ACTION_LABELS,
+  DM_POLICY_LABELS,
+  SESSION_DAYS,
+  WorkspaceSettingsPatch,
+  AuditActions,
+  AuditPage,
+  AuditQuery,
+  AuditRow,
+  ProfileUpdate,
+  auditLabel,
+  noActorLabel,
+} from './account-http.ts';
+export {
+  AVATAR_COLOURS,
+  AVATAR_COLOUR_KEYS,
+  DEFAULT_AVATAR_COLOUR,
+  avatarHex,
+  type AvatarColour,
+} from './avatars.ts';

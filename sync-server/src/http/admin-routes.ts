@@ -4,16 +4,17 @@ import {
   ChangeRoleRequest,
   CreateUserRequest,
   ResetPasswordRequest,
-  WorkspaceSettings,
+  WorkspaceSettingsPatch,
 } from '@commonroom/protocol';
 import { Hono } from 'hono';
-import * as z from 'zod/mini';
 import { bodyLimit } from 'hono/body-limit';
 import type { Accounts } from '../services/accounts.ts';
 import { AppError } from '../services/errors.ts';
 import type { AuditLog } from '../storage/audit.ts';
+import type { ConversationStore } from '../storage/conversations.ts';
 import type { SettingsStore } from '../storage/settings.ts';
 import type { UserRow, UserStore } from '../storage/users.ts';
+import { auditRoutes } from './audit-routes.ts';
 import { toMe } from './auth-routes.ts';
 import { readJson } from './body.ts';
 import type { HonoEnv } from './env.ts';
@@ -27,6 +28,7 @@ export function adminRoutes(d: {
   accounts: Accounts;
   users: UserStore;
   audit: AuditLog;
+  conversations: ConversationStore;
   settings: SettingsStore;
   /** Presence, for "last seen" (in memory only: null for someone not seen since the server started). */
   seen: (userId: string) => { online: boolean; lastSeen: number } | null;
@@ -115,17 +117,16 @@ export function adminRoutes(d: {
   });
 
   app.get('/settings', (c) => c.json(d.settings.read()));
+  // Each change applies at once (the DM policy and session length are read on every use) and is audited
+  // with its old and new value (issue 13 §4); a patch that changes nothing records nothing.
   app.patch('/settings', async (c) => {
-    const patch = await readJson(c, z.partial(WorkspaceSettings));
-    d.settings.write(patch);
-    d.audit.record(c.get('user').id, 'settings.changed', null, patch);
+    const patch = await readJson(c, WorkspaceSettingsPatch);
+    const changes = d.settings.write(patch);
+    if (Object.keys(changes).length > 0) d.audit.record(c.get('user').id, 'settings.changed', null, changes);
     return c.json(d.settings.read());
   });
 
-  app.get('/audit', (c) => {
-    const limit = Math.min(1000, Math.max(1, Number(c.req.query('limit') ?? 200) || 200));
-    return c.json({ entries: d.audit.list(limit, c.req.query('action')) });
-  });
+  app.route('/', auditRoutes({ audit: d.audit, users: d.users, conversations: d.conversations }));
 
   return app;
 }

@@ -30,6 +30,8 @@ export const toMe = (u: UserRow): Me => ({
   email: u.email,
   role: u.role,
   active: u.active,
+  ...(u.pronouns ? { pronouns: u.pronouns } : {}),
+  ...(u.avatarColour ? { avatarColour: u.avatarColour } : {}),
 });
 
 export function authRoutes(d: {
@@ -41,7 +43,8 @@ export function authRoutes(d: {
   /** Failed logins and password changes, counted before hashing (T10). */
   guard: LoginGuard;
   clientAddress: ClientAddress;
-  sessionTtlMs: number;
+  /** The workspace's session length now (an admin setting, issue 13 §4). */
+  sessionTtlMs: () => number;
   secureCookies: boolean;
   scryptLogN: number;
   now: () => number;
@@ -51,13 +54,14 @@ export function authRoutes(d: {
   let dummy: Promise<string> | null = null;
 
   const startSession = (c: Context<HonoEnv>, u: UserRow): void => {
-    const s = d.sessions.create(u.id, d.sessionTtlMs);
+    const ttl = d.sessionTtlMs();
+    const s = d.sessions.create(u.id, ttl);
     setCookie(c, SESSION_COOKIE, s.token, {
       httpOnly: true,
       sameSite: 'Lax',
       secure: d.secureCookies,
       path: '/',
-      maxAge: Math.floor(d.sessionTtlMs / 1000),
+      maxAge: Math.floor(ttl / 1000),
     });
   };
 

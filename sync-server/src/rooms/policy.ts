@@ -25,13 +25,22 @@ export const NO_SUCH_CONVERSATION = {
 } as const satisfies Decision;
 
 /**
- * The students' DM policy for a set of people: under `staff_only` students may message staff and staff
- * students, but students not each other (safeguarding), and no student is in a group DM.
+ * The students' DM policy for a set of people, the one rule for opening a DM and for writing in one: under
+ * `staff_only` students may message staff and staff students, but students not each other (safeguarding),
+ * and no student is in a group DM; under `nobody` no DM has a student in it, whoever opens it.
  */
 export function dmAllowed(policy: DmPolicy, roles: readonly Role[]): boolean {
-  if (policy !== 'staff_only') return true;
+  if (policy === 'anyone') return true;
   const students = roles.filter((r) => !isStaffRole(r)).length;
+  if (policy === 'nobody') return students === 0;
   return students === 0 || (students === 1 && roles.length === 2);
+}
+
+/** What a refused DM says, by the policy that refused it. */
+export function dmRefusal(policy: DmPolicy): string {
+  return policy === 'nobody'
+    ? 'Direct messages with students are turned off at this college.'
+    : 'Students can only send direct messages to staff at this college.';
 }
 
 /** Channels a role may belong to at all (staff-only and admin-only channels). */
@@ -57,9 +66,7 @@ export function createPolicy(
     const policy = d.dmPolicy();
     if (policy === 'anyone') return allow;
     const roles = conversations.members(c.id).map((id) => d.roleOf(id) ?? 'student');
-    return dmAllowed(policy, roles)
-      ? allow
-      : deny('dm-policy', 'students can only send direct messages to staff at this college');
+    return dmAllowed(policy, roles) ? allow : deny('dm-policy', dmRefusal(policy));
   };
 
   const canRead = (a: Actor, c: ConversationRow): Decision => {

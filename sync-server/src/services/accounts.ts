@@ -4,6 +4,7 @@ import {
   SESSION_END,
   isAdminRole,
   isStaffRole,
+  type ProfileUpdate,
   type Role,
 } from '@commonroom/protocol';
 import { parse as parseCsv } from 'csv-parse/sync';
@@ -32,6 +33,8 @@ export type AccountDeps = {
   closeOtherSockets: (userId: string, keepTokenHash: string, code: number, reason: string) => void;
   revokeConversation: (conversationId: string, userId: string, reason: string) => void;
   notify: (userIds: string[], kind: string, payload: unknown) => void;
+  /** Tells every connected device (a changed name or avatar colour: authors everywhere show it). */
+  notifyAll: (kind: string, payload: unknown) => void;
 };
 
 export type Accounts = ReturnType<typeof createAccounts>;
@@ -212,6 +215,29 @@ export function createAccounts(d: AccountDeps) {
         CLOSE.sessionRevoked,
         `${SESSION_END.revoked}: password was changed`,
       );
+    },
+
+    /**
+     * One's own name, pronouns and avatar colour (issue 13 §4). Audited with old and new values (a name
+     * change matters in a safeguarding review); every device refreshes its directory, so authors show it.
+     */
+    updateProfile(id: string, patch: ProfileUpdate): UserRow {
+      const u = mustGet(id);
+      const before: Record<string, unknown> = {
+        displayName: u.displayName,
+        pronouns: u.pronouns ?? '',
+        avatarColour: u.avatarColour ?? null,
+      };
+      const changes: Record<string, { from: unknown; to: unknown }> = {};
+      for (const [key, to] of Object.entries(patch))
+        if (to !== undefined && to !== before[key]) changes[key] = { from: before[key], to };
+      if (Object.keys(changes).length === 0) return u;
+      d.db.transaction(() => {
+        d.users.setProfile(id, patch);
+        d.audit.record(id, 'profile.updated', id, changes);
+      })();
+      d.notifyAll('directory-changed', {});
+      return mustGet(id);
     },
 
     async resetPassword(actor: { id: string; role: Role }, id: string, password: string): Promise<void> {

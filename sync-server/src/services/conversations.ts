@@ -1,5 +1,5 @@
 import { isAdminRole, isStaffRole, type Conversation, type DmPolicy, type Role } from '@commonroom/protocol';
-import { dmAllowed, mayBelong, type Actor, type Policy } from '../rooms/policy.ts';
+import { dmAllowed, dmRefusal, mayBelong, type Actor, type Policy } from '../rooms/policy.ts';
 import type { AuditLog } from '../storage/audit.ts';
 import type { ConversationRow, ConversationStore } from '../storage/conversations.ts';
 import type { Db } from '../storage/db.ts';
@@ -193,18 +193,15 @@ export function createConversationService(d: {
           throw new AppError(404, 'no-such-user', 'That person does not have an active account.');
         return u;
       });
-      // Safeguarding: students may message staff, and staff students, but students not each other.
+      // Safeguarding: the workspace's DM policy (issue 13 §4), read now, so a change applies to the next DM.
+      const dmPolicy = d.dmPolicy();
       if (
         !dmAllowed(
-          d.dmPolicy(),
+          dmPolicy,
           people.map((u) => u.role),
         )
       )
-        throw new AppError(
-          403,
-          'dm-policy',
-          'Students can only send direct messages to staff at this college.',
-        );
+        throw new AppError(403, 'dm-policy', dmRefusal(dmPolicy));
       const key = everyone.join(',');
       const existing = conversations.byDmKey(key);
       if (existing) return describe(a, existing);

@@ -140,4 +140,14 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE conversations ADD COLUMN post_policy TEXT NOT NULL DEFAULT 'everyone'
     CHECK (post_policy IN ('everyone','staff'));
   `,
+  // 7 (issue 13 §4/§5, settings, profile and audit viewer): a person's pronouns and avatar colour (the
+  // profile page), and indexes for the audit log viewer's filters by actor, action and target, newest
+  // first (without them a rare match walks the whole log to fill a page).
+  `
+  ALTER TABLE users ADD COLUMN pronouns TEXT NOT NULL DEFAULT '';
+  ALTER TABLE users ADD COLUMN avatar_colour TEXT;
+  CREATE INDEX audit_log_actor ON audit_log(actor_id, id);
+  CREATE INDEX audit_log_action ON audit_log(action, id);
+  CREATE INDEX audit_log_target ON audit_log(target, id);
+  `,
 ];

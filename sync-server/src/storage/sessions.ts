@@ -21,14 +21,23 @@ export type RevokeReason =
 
 export type SessionStore = ReturnType<typeof createSessionStore>;
 
-type Row = { user_id: string; expires_at: number; revoked_reason: string | null };
+type Row = { user_id: string; created_at: number; expires_at: number; revoked_reason: string | null };
 
-export function createSessionStore(db: Db, now: () => number) {
+/**
+ * `maxAgeMs` is the workspace's session length now (issue 13 §4): a session also ends once it is that old,
+ * so shortening the length applies to sessions already given out, while lengthening it does not stretch
+ * them past the expiry they were given (they were promised no more).
+ */
+export function createSessionStore(
+  db: Db,
+  now: () => number,
+  maxAgeMs: () => number = () => Number.POSITIVE_INFINITY,
+) {
   const insert = db.prepare(
     'INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)',
   );
   const get = db.prepare<[string], Row>(
-    'SELECT user_id, expires_at, revoked_reason FROM sessions WHERE token_hash = ?',
+    'SELECT user_id, created_at, expires_at, revoked_reason FROM sessions WHERE token_hash = ?',
   );
   // A wiping reason replaces a milder one already there: a phone reported stolen is usually reset first
   // (session-revoked), then signed out everywhere, and it must still wipe itself when it comes back (T10).
@@ -53,8 +62,10 @@ export function createSessionStore(db: Db, now: () => number) {
     lookup(token: string): { userId: string; expiresAt: number; tokenHash: string } | null {
       const h = hashToken(token);
       const r = get.get(h);
-      if (!r || r.revoked_reason !== null || r.expires_at <= now()) return null;
-      return { userId: r.user_id, expiresAt: r.expires_at, tokenHash: h };
+      if (!r || r.revoked_reason !== null) return null;
+      const expiresAt = Math.min(r.expires_at, r.created_at + maxAgeMs());
+      if (expiresAt <= now()) return null;
+      return { userId: r.user_id, expiresAt, tokenHash: h };
     },
     /**
      * Why a token has no live session: its revocation reason, kept for REVOKED_KEPT_MS (a wiping one wins

@@ -1,33 +1,56 @@
-import { DmPolicy, type WorkspaceSettings } from '@commonroom/protocol';
+import { DmPolicy, type WorkspaceSettings, type WorkspaceSettingsPatch } from '@commonroom/protocol';
 import type { Db } from './db.ts';
 
 export type SettingsStore = ReturnType<typeof createSettingsStore>;
 
+const DAY_MS = 86_400_000;
+
+/** One changed setting, as the audit log records it. */
+export type SettingChange = { from: unknown; to: unknown };
+
+/**
+ * Workspace settings (issue 13 §4), one row per key. A key never written reads as its default from the
+ * environment (WORKSPACE_NAME, SESSION_TTL_HOURS), so an admin's choice overrides configuration and clearing
+ * the table returns to it.
+ */
 export function createSettingsStore(db: Db, defaults: WorkspaceSettings) {
   const get = db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?');
   const set = db.prepare(
     'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
   );
   // Kept in memory until written: the DM policy is read on every student write in a DM and for every DM in
-  // a conversation list (rooms/policy.ts), and this process is the database's only writer.
+  // a conversation list (rooms/policy.ts), the session length on every request, and this process is the
+  // database's only writer.
   let cached: WorkspaceSettings | null = null;
+  const read = (): WorkspaceSettings => {
+    if (cached) return cached;
+    const policy = DmPolicy.safeParse(get.get('studentDmPolicy')?.value);
+    const days = Number(get.get('sessionLengthDays')?.value);
+    cached = {
+      workspaceName: get.get('workspaceName')?.value ?? defaults.workspaceName,
+      studentDmPolicy: policy.success ? policy.data : defaults.studentDmPolicy,
+      sessionLengthDays: Number.isFinite(days) && days > 0 ? days : defaults.sessionLengthDays,
+    };
+    return cached;
+  };
   return {
-    read(): WorkspaceSettings {
-      if (cached) return cached;
-      const policy = DmPolicy.safeParse(get.get('studentDmPolicy')?.value);
-      cached = {
-        workspaceName: get.get('workspaceName')?.value ?? defaults.workspaceName,
-        studentDmPolicy: policy.success ? policy.data : defaults.studentDmPolicy,
-      };
-      return cached;
-    },
-    write(s: {
-      workspaceName?: string | undefined;
-      studentDmPolicy?: WorkspaceSettings['studentDmPolicy'] | undefined;
-    }): void {
-      if (s.workspaceName !== undefined) set.run('workspaceName', s.workspaceName);
-      if (s.studentDmPolicy !== undefined) set.run('studentDmPolicy', s.studentDmPolicy);
+    read,
+    /** How long a session lasts now, in milliseconds (new sessions, and the age check of existing ones). */
+    sessionTtlMs: (): number => read().sessionLengthDays * DAY_MS,
+    /** Writes what differs from the current value and says what changed, old and new, for the audit log. */
+    write(patch: WorkspaceSettingsPatch): Record<string, SettingChange> {
+      const old = read();
+      const changes: Record<string, SettingChange> = {};
+      db.transaction(() => {
+        for (const key of ['workspaceName', 'studentDmPolicy', 'sessionLengthDays'] as const) {
+          const value = patch[key];
+          if (value === undefined || value === old[key]) continue;
+          set.run(key, String(value));
+          changes[key] = { from: old[key], to: value };
+        }
+      })();
       cached = null;
+      return changes;
     },
   };
 }

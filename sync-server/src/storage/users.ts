@@ -13,6 +13,10 @@ export type UserRow = {
   cohort: string | null;
   /** When the account was made; absent on a row built in memory before it is stored. */
   createdAt?: number;
+  /** From the profile page ('' when not given; absent on a row built in memory before it is stored). */
+  pronouns?: string;
+  /** A key of AVATAR_COLOURS, or null for the default. */
+  avatarColour?: string | null;
 };
 
 /** One page of the admin console's People table (search, filters, sort). */
@@ -45,6 +49,8 @@ type Raw = {
   active: number;
   cohort: string | null;
   created_at: number;
+  pronouns: string;
+  avatar_colour: string | null;
 };
 
 const fromRaw = (r: Raw): UserRow => ({
@@ -57,6 +63,8 @@ const fromRaw = (r: Raw): UserRow => ({
   active: r.active === 1,
   cohort: r.cohort,
   createdAt: r.created_at,
+  pronouns: r.pronouns,
+  avatarColour: r.avatar_colour,
 });
 
 export type UserStore = ReturnType<typeof createUserStore>;
@@ -121,6 +129,8 @@ export function createUserStore(db: Db, now: () => number) {
             username: u.username,
             role: u.role,
             active: u.active,
+            ...(u.pronouns ? { pronouns: u.pronouns } : {}),
+            ...(u.avatarColour ? { avatarColour: u.avatarColour } : {}),
           })),
       });
       const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
@@ -177,6 +187,21 @@ export function createUserStore(db: Db, now: () => number) {
     setActive(id: string, active: boolean): void {
       drop(id);
       db.prepare('UPDATE users SET active = ?, updated_at = ? WHERE id = ?').run(active ? 1 : 0, now(), id);
+    },
+    /** The person's own profile (issue 13 §4): only the fields given change. */
+    setProfile(
+      id: string,
+      p: {
+        displayName?: string | undefined;
+        pronouns?: string | undefined;
+        avatarColour?: string | undefined;
+      },
+    ): void {
+      drop(id);
+      db.prepare(
+        `UPDATE users SET display_name = COALESCE(?, display_name), pronouns = COALESCE(?, pronouns),
+         avatar_colour = COALESCE(?, avatar_colour), updated_at = ? WHERE id = ?`,
+      ).run(p.displayName ?? null, p.pronouns ?? null, p.avatarColour ?? null, now(), id);
     },
     setPasswordHash(id: string, hash: string): void {
       drop(id);

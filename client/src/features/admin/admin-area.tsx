@@ -2,14 +2,17 @@ import { usePath, navigate } from '../../hooks/use-path.ts';
 import { useEngine } from '../../hooks/engine-context.tsx';
 import { ChannelPage } from './channel-page.tsx';
 import { ChannelsScreen } from './channels-screen.tsx';
+import { AuditScreen } from './audit-screen.tsx';
 import { PeopleScreen } from './people-screen.tsx';
 import { PersonPage } from './person-page.tsx';
+import { SettingsScreen } from './settings-screen.tsx';
 import './admin.css';
 
 /**
  * The admin area (issue 13 §1), loaded only when an admin opens it, so the first screen's JavaScript does
- * not grow. Its own paths (/admin/people, /admin/people/:id, /admin/channels, /admin/channels/:id) survive a reload and the back button. The
- * server stays the authority: every route it calls checks the role again.
+ * not grow. Its own paths (/admin/people, /admin/people/:id, /admin/channels, /admin/channels/:id,
+ * /admin/settings, /admin/audit) survive a reload and the back button. The server stays the authority:
+ * every route it calls checks the role again.
  */
 export function AdminArea() {
   const engine = useEngine();
@@ -17,6 +20,8 @@ export function AdminArea() {
   const person = /^\/admin\/people\/([A-Za-z0-9_-]+)\/?$/.exec(path)?.[1];
   const channel = /^\/admin\/channels\/([A-Za-z0-9_-]+)\/?$/.exec(path)?.[1];
   const channels = /^\/admin\/channels\/?$/.test(path);
+  const settings = /^\/admin\/settings\/?$/.test(path);
+  const audit = /^\/admin\/audit\/?$/.test(path);
   const known = person !== undefined || /^\/admin(\/people)?\/?$/.test(path);
 
   const link = (to: string, label: string, current: boolean) => (
@@ -43,6 +48,8 @@ export function AdminArea() {
         <nav aria-label="Admin">
           {link('/admin/people', 'People', path.startsWith('/admin/people') || path === '/admin')}
           {link('/admin/channels', 'Channels', path.startsWith('/admin/channels'))}
+          {link('/admin/settings', 'Settings', settings)}
+          {link('/admin/audit', 'Audit log', audit)}
         </nav>
         <span className="admin-me muted">{engine.me()?.displayName}</span>
         {link('/', '← Back to messages', false)}
@@ -54,6 +61,10 @@ export function AdminArea() {
           <ChannelPage key={channel} id={channel} />
         ) : channels ? (
           <ChannelsScreen />
+        ) : settings ? (
+          <SettingsScreen />
+        ) : audit ? (
+          <AuditScreen />
         ) : known ? (
           <PeopleScreen />
         ) : (
