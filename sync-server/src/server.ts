@@ -23,6 +23,8 @@ import { createPresence } from './rooms/presence.ts';
 import { createSyncRooms } from './rooms/sync-rooms.ts';
 import { seed } from './seed.ts';
 import { createAccounts } from './services/accounts.ts';
+import { createChannelRules } from './services/channel-rules.ts';
+import { createRosterImport } from './services/roster-import.ts';
 import { createConversationService } from './services/conversations.ts';
 import { createAuditLog } from './storage/audit.ts';
 import { createConversationStore } from './storage/conversations.ts';
@@ -31,6 +33,7 @@ import { createSqliteDocStore } from './storage/doc-store.ts';
 import { createMessageStore } from './storage/messages.ts';
 import { APPLIED_ACTIONS_KEEP_MS, createAppliedActions } from './storage/applied-actions.ts';
 import { createDocClients } from './storage/doc-clients.ts';
+import { createPasswordLinks } from './storage/password-links.ts';
 import { createSessionStore } from './storage/sessions.ts';
 import { createSettingsStore } from './storage/settings.ts';
 import { createUserStore } from './storage/users.ts';
@@ -114,6 +117,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
   });
   const revokeConversation = (conversationId: string, userId: string, reason: string): void =>
     rooms.revokeConversation(conversationId, userId, hub.sessionsOf(userId), reason);
+  const links = createPasswordLinks(db, now);
   const accounts = createAccounts({
     db,
     users,
@@ -125,6 +129,16 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     closeOtherSockets: (id, keep, code, reason) => {
       for (const s of hub.sessionsOf(id)) if (s.tokenHash !== keep) s.close(code, reason);
     },
+    revokeConversation,
+    notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
+    links,
+  });
+  const roster = createRosterImport({
+    db,
+    users,
+    conversations,
+    audit,
+    links,
     revokeConversation,
     notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
   });
@@ -182,7 +196,15 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
         now,
         closeSession: (hash, code, reason) => hub.closeSession(hash, code, reason),
       }),
-      admin: adminRoutes({ accounts, users, audit, settings, seen: (id) => presence.seen(id) }),
+      admin: adminRoutes({
+        accounts,
+        roster,
+        rules: createChannelRules(conversations),
+        users,
+        audit,
+        settings,
+        seen: (id) => presence.seen(id),
+      }),
       conversations: conversationRoutes({ service, users }),
       workspace,
       sync: syncRoute({
