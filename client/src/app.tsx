@@ -22,10 +22,21 @@ const AdminArea = lazy(async () => ({
   default: (await import('./features/admin/admin-area.tsx')).AdminArea,
 }));
 const SetupPage = lazy(async () => ({ default: (await import('./features/setup-page.tsx')).SetupPage }));
+const SetPasswordPage = lazy(async () => ({
+  default: (await import('./features/set-password-page.tsx')).SetPasswordPage,
+}));
+
+/** A one-time set-password address (/set-password#token, or /set-password/token): its token, or null. */
+const setPasswordToken = (): string | null =>
+  location.pathname.startsWith('/set-password')
+    ? ((location.hash.slice(1) || /^\/set-password\/([A-Za-z0-9_-]+)\/?$/.exec(location.pathname)?.[1]) ??
+      null)
+    : null;
 
 type Phase =
   | { kind: 'loading' }
   | { kind: 'setup'; token: string }
+  | { kind: 'set-password'; token: string; signedInAs: string | null }
   | { kind: 'signed-out'; notice?: string }
   | { kind: 'in' };
 
@@ -37,7 +48,10 @@ export function App({ engine }: { engine: Engine }) {
     void engine.init().then((me) => {
       if (!alive) return;
       const setupToken = location.pathname === '/setup' ? location.hash.slice(1) : '';
-      if (me) {
+      const linkToken = setPasswordToken();
+      if (linkToken)
+        setPhase({ kind: 'set-password', token: linkToken, signedInAs: me?.displayName ?? null });
+      else if (me) {
         connectTabs(engine);
         setPhase({ kind: 'in' });
       } else if (setupToken) setPhase({ kind: 'setup', token: setupToken });
@@ -75,6 +89,24 @@ export function App({ engine }: { engine: Engine }) {
               void requestPersistentStorage();
               connectTabs(engine);
               setPhase({ kind: 'in' });
+            }}
+          />
+        </Suspense>
+      ) : phase.kind === 'set-password' ? (
+        <Suspense fallback={null}>
+          <SetPasswordPage
+            token={phase.token}
+            signedInAs={phase.signedInAs}
+            onDone={() => {
+              void requestPersistentStorage();
+              connectTabs(engine);
+              setPhase({ kind: 'in' });
+            }}
+            onSignIn={() => {
+              if (phase.signedInAs) {
+                connectTabs(engine);
+                setPhase({ kind: 'in' });
+              } else setPhase({ kind: 'signed-out' });
             }}
           />
         </Suspense>

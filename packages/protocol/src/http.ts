@@ -250,6 +250,7 @@ export const MeReply = z.object({ user: Me });
 export const AdminUserReply = z.object({ user: AdminUser });
 
 export const CreateUserReply = z.object({ user: Me, link: z.optional(PasswordLink) });
+export type CreateUserReply = z.infer<typeof CreateUserReply>;
 
 /** Every cohort anyone is in, with how many people, and its course channel if one exists. */
 export const CohortList = z.object({

@@ -1,5 +1,6 @@
 import { usePath, navigate } from '../../hooks/use-path.ts';
 import { useEngine } from '../../hooks/engine-context.tsx';
+import { ImportScreen } from './import-screen.tsx';
 import { PeopleScreen } from './people-screen.tsx';
 import { PersonPage } from './person-page.tsx';
 import './admin.css';
@@ -12,8 +13,9 @@ import './admin.css';
 export function AdminArea() {
   const engine = useEngine();
   const path = usePath();
-  const person = /^\/admin\/people\/([A-Za-z0-9_-]+)\/?$/.exec(path)?.[1];
-  const known = person !== undefined || /^\/admin(\/people)?\/?$/.test(path);
+  const importing = /^\/admin\/people\/import\/?$/.test(path);
+  const person = importing ? undefined : /^\/admin\/people\/([A-Za-z0-9_-]+)\/?$/.exec(path)?.[1];
+  const known = importing || person !== undefined || /^\/admin(\/people)?\/?$/.test(path);
 
   const link = (to: string, label: string, current: boolean) => (
     <a
@@ -43,7 +45,9 @@ export function AdminArea() {
         {link('/', '← Back to messages', false)}
       </header>
       <main className="admin-main" id="main">
-        {person !== undefined ? (
+        {importing ? (
+          <ImportScreen />
+        ) : person !== undefined ? (
           <PersonPage key={person} id={person} />
         ) : known ? (
           <PeopleScreen />
