@@ -192,8 +192,9 @@ export function ImportScreen() {
           <h2>1. Choose the file</h2>
           <p className="muted">
             Columns: <strong>name</strong>, <strong>email</strong> or <strong>username</strong>, role
-            (student, tutor, teacher, staff or admin; blank means student), cohorts (separated by ;). People
-            already here are matched by email or username and updated; nobody is removed.
+            (student, tutor, teacher, staff or admin; blank keeps a person’s role, or makes a new one a
+            student), cohorts (separated by semicolons; a blank cell removes them all). People already here
+            are matched by email or username and updated; nobody is removed.
           </p>
           <div className="import-inputs">
             <label className="file-pick">
