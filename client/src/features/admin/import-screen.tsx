@@ -187,6 +187,18 @@ export function ImportScreen() {
             </button>
           </div>
         </div>
+      ) : preview ? (
+        <div className="admin-card import-chosen">
+          <p>
+            <strong>{fileName ?? 'Pasted rows'}</strong>{' '}
+            <span className="muted">
+              · {preview.rows.length.toLocaleString('en-GB')} {preview.rows.length === 1 ? 'row' : 'rows'}
+            </span>
+          </p>
+          <button type="button" onClick={reset} disabled={busy !== null}>
+            Choose another file
+          </button>
+        </div>
       ) : (
         <div className="admin-card import-source">
           <h2>1. Choose the file</h2>
