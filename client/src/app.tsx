@@ -26,17 +26,10 @@ const SetPasswordPage = lazy(async () => ({
   default: (await import('./features/set-password-page.tsx')).SetPasswordPage,
 }));
 
-/** A one-time set-password address (/set-password#token, or /set-password/token): its token, or null. */
-const setPasswordToken = (): string | null =>
-  location.pathname.startsWith('/set-password')
-    ? ((location.hash.slice(1) || /^\/set-password\/([A-Za-z0-9_-]+)\/?$/.exec(location.pathname)?.[1]) ??
-      null)
-    : null;
-
 type Phase =
   | { kind: 'loading' }
   | { kind: 'setup'; token: string }
-  | { kind: 'set-password'; token: string; signedInAs: string | null }
+  | { kind: 'set-password'; signedInAs: string | null }
   | { kind: 'signed-out'; notice?: string }
   | { kind: 'in' };
 
@@ -48,9 +41,9 @@ export function App({ engine }: { engine: Engine }) {
     void engine.init().then((me) => {
       if (!alive) return;
       const setupToken = location.pathname === '/setup' ? location.hash.slice(1) : '';
-      const linkToken = setPasswordToken();
-      if (linkToken)
-        setPhase({ kind: 'set-password', token: linkToken, signedInAs: me?.displayName ?? null });
+      // A one-time set-password link (its page reads the token from the address).
+      if (location.pathname.startsWith('/set-password'))
+        setPhase({ kind: 'set-password', signedInAs: me?.displayName ?? null });
       else if (me) {
         connectTabs(engine);
         setPhase({ kind: 'in' });
@@ -95,7 +88,6 @@ export function App({ engine }: { engine: Engine }) {
       ) : phase.kind === 'set-password' ? (
         <Suspense fallback={null}>
           <SetPasswordPage
-            token={phase.token}
             signedInAs={phase.signedInAs}
             onDone={() => {
               void requestPersistentStorage();

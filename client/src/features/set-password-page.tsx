@@ -4,6 +4,10 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { useEngine } from '../hooks/engine-context.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
 
+/** The token of /set-password#<token> (as made) or /set-password/<token>. */
+const tokenOf = (): string =>
+  location.hash.slice(1) || (/^\/set-password\/([A-Za-z0-9_-]+)\/?$/.exec(location.pathname)?.[1] ?? '');
+
 const SAID: Record<'used' | 'expired' | 'invalid', { title: string; text: string }> = {
   used: {
     title: 'This link has already been used',
@@ -36,18 +40,17 @@ async function post(path: string, body: unknown): Promise<unknown> {
  * not; otherwise the person chooses a password and is signed in. The token stays in the address's fragment.
  */
 export function SetPasswordPage({
-  token,
   signedInAs,
   onDone,
   onSignIn,
 }: {
-  token: string;
   /** Someone is signed in on this device already: they must sign out before using another's link. */
   signedInAs: string | null;
   onDone: () => void;
   onSignIn: () => void;
 }) {
   const engine = useEngine();
+  const [token] = useState(tokenOf);
   const [state, setState] = useState<SetPasswordState | null>(null);
   const [password, setPassword] = useState('');
   const [again, setAgain] = useState('');

@@ -270,11 +270,11 @@ export function createAccounts(d: AccountDeps) {
     ): Promise<PasswordLink | null> {
       const u = mustGet(id);
       assertMayManage(actor.role, u.role);
-      const hash = 'password' in req ? await hashPassword(req.password, d.scryptLogN) : NO_PASSWORD;
+      const hash = req.password !== undefined ? await hashPassword(req.password, d.scryptLogN) : NO_PASSWORD;
       const link = d.db.transaction((): PasswordLink | null => {
         d.users.setPasswordHash(id, hash);
         d.sessions.revokeAllFor(id, 'password-reset');
-        const made = 'password' in req ? null : issueLink(id, actor.id);
+        const made = req.password !== undefined ? null : issueLink(id, actor.id);
         d.audit.record(actor.id, 'user.password-reset', id, {
           by: made ? 'link' : 'password',
           ...(made ? { expiresAt: made.expiresAt } : {}),
