@@ -386,7 +386,9 @@ export function ImportScreen() {
             >
               {busy === 'import'
                 ? 'Importing…'
-                : `Import ${valid.toLocaleString('en-GB')} valid ${valid === 1 ? 'row' : 'rows'}`}
+                : valid === 0
+                  ? 'Nothing to import'
+                  : `Import ${valid.toLocaleString('en-GB')} valid ${valid === 1 ? 'row' : 'rows'}`}
             </button>
             <button type="button" onClick={reset} disabled={busy !== null}>
               Start again
