@@ -55,6 +55,10 @@ describe('the admin area: links, roster import, channels that follow', () => {
     await other.page.getByText('Hello Mia Thompson.').waitFor();
     await noSerious(other.page, 'set password');
     await screenshot(other.page, 'set-password');
+    // Students open their links on phones.
+    await other.page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(other.page, 'set-password-phone');
+    await other.page.setViewportSize({ width: 1440, height: 900 });
     await other.page.getByLabel('New password').fill('mias-own-password');
     await other.page.getByLabel('The same password again').fill('mias-own-passwrod');
     await other.page.getByRole('button', { name: 'Set password and sign in' }).click();
@@ -140,6 +144,9 @@ describe('the admin area: links, roster import, channels that follow', () => {
     expect(await notes(8)).toBe('The same email address as line 2: each person once.');
     await noSerious(page, 'import preview');
     await screenshot(page, 'admin-import-preview');
+    await page.setViewportSize({ width: 820, height: 1180 });
+    await screenshot(page, 'admin-import-preview-tablet');
+    await page.setViewportSize({ width: 1440, height: 900 });
     await tab(/with errors$/).click();
     expect(await page.locator('.import-table tbody tr').count()).toBe(4);
 
