@@ -1,6 +1,7 @@
 import type { Engine } from '@commonroom/engine';
 import { CreateUserReply, ImportOutcome, ImportPreview } from '@commonroom/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { addUser, loginAdmin, startServer, type TestServer } from './harness.ts';
 
 /**
@@ -111,6 +112,18 @@ describe('admin: roster import from CSV', () => {
     expect(userCount()).toBe(before);
     const fresh = await preview(csv);
     expect(fresh.rows[0]).toMatchObject({ verdict: 'update', notes: ['Role: Tutor → Student'] });
+  });
+
+  it('T9: an import updates a deactivated account without reactivating it, and says so', async () => {
+    const gone = await addUser(ts, admin, 'student', { name: 'Gone Person', connect: false });
+    await admin.api.request('POST', `/api/admin/users/${gone.id}/deactivate`, z.unknown());
+    const csv = `name,email,cohorts\nGone Person,${gone.email},level2-it-skills\n`;
+    const p = await preview(csv);
+    expect(p.rows[0]?.notes).toEqual(['Joins level2-it-skills', 'This account is deactivated and stays so.']);
+    await commit(csv, p.digest);
+    const after = ts.server.internals.users.get(gone.id);
+    expect(after?.cohort).toBe('level2-it-skills');
+    expect(after?.active).toBe(false);
   });
 
   it('T9: files that are not a roster are refused in words', async () => {

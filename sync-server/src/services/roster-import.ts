@@ -269,6 +269,9 @@ export function createRosterImport(d: RosterImportDeps) {
           if (leaves.length > 0) notes.push(`Leaves ${leaves.join(', ')}`);
         }
         row.verdict = notes.length > 0 ? 'update' : 'unchanged';
+        // An import never reactivates anyone: say so where it changes a deactivated account.
+        if (row.verdict === 'update' && !existing.active)
+          notes.push('This account is deactivated and stays so.');
       }
       if (row.verdict !== 'unchanged' && cohorts) {
         const { missing, refused } = rules.entitled(role, cohorts, channels);
