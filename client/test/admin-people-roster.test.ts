@@ -191,6 +191,42 @@ describe('the admin area: links, roster import, channels that follow', () => {
     await ctx.close();
   });
 
+  it('T9: a roster of 20,000 rows previews, shows 200 rows at a time, and imports from the browser', async () => {
+    const lines = ['name,email,role,cohorts'];
+    for (let i = 0; i < 20_000; i++)
+      lines.push(
+        `Bulk Learner ${i},bulk.learner${i}@college.test,student,${i % 3 ? 'level2-it-skills' : 'bio-l3'}`,
+      );
+    const { ctx, page } = await desk();
+    const errors = watchErrors(page);
+    await signIn(page, env.ts.url, ADMIN.email, ADMIN.password);
+    await page.goto(`${env.ts.url}/admin/people/import`);
+    const before = env.ts.server.internals.users.count();
+    await page.locator('input[type=file]').setInputFiles({
+      name: 'whole-college.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(lines.join('\n')),
+    });
+    await page.getByRole('button', { name: 'Import 20,000 valid rows' }).waitFor({ timeout: 60_000 });
+    expect(await page.locator('.import-table tbody tr').count()).toBe(200);
+    await page.getByRole('button', { name: 'Show more' }).click();
+    expect(await page.locator('.import-table tbody tr').count()).toBe(1_200);
+    await page.getByRole('checkbox', { name: /one-time set-password link/ }).uncheck();
+    await page.getByRole('button', { name: 'Import 20,000 valid rows' }).click();
+    await page
+      .getByRole('dialog', { name: 'Import these people?' })
+      .getByRole('button', { name: 'Import 20,000 rows' })
+      .click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: '20,000 people added, 0 updated, 0 unchanged.' })
+      .waitFor({ timeout: 60_000 });
+    await page.getByText('New people have no password yet').waitFor();
+    expect(env.ts.server.internals.users.count()).toBe(before + 20_000);
+    expect(errors).toEqual([]);
+    await ctx.close();
+  });
+
   it("T9: an admin changes a student's role and cohorts; the student's open app gains and loses the channels", async () => {
     const s = await addUser(env.ts, env.admin, 'student', { name: 'Zara Ahmed', connect: false });
     const student = await desk();
