@@ -12,6 +12,7 @@ import { coldStartRun } from './scenarios/coldstart.ts';
 import { hostileRun } from './scenarios/hostile.ts';
 import { idleRun } from './scenarios/idle.ts';
 import { openHistoryRun } from './scenarios/open-history.ts';
+import { peopleRun } from './scenarios/people.ts';
 import { relayRun, throughputRun } from './scenarios/relay.ts';
 import { startupRun } from './scenarios/startup.ts';
 import { stormRun } from './scenarios/storm.ts';
@@ -221,6 +222,18 @@ await commonroomOnly('open100k', 'open a 100k-message channel on a new device', 
       segmentSize: quick ? 100 : 1_000,
       timeoutMs: quick ? 10_000 : 30_000,
     },
+    opts,
+  ),
+);
+
+// The admin console's People table with 20,000 accounts (issue 13 §2): server pages and searches, and the
+// table's first render and a search keystroke in Chromium. Commonroom only (the peers have no accounts).
+await commonroomOnly('people', 'People table with 20,000 accounts', () =>
+  peopleRun(
+    root,
+    quick
+      ? { accounts: 2_000, serverRuns: 5, browserRuns: 3 }
+      : { accounts: 20_000, serverRuns: 20, browserRuns: 7 },
     opts,
   ),
 );

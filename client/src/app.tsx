@@ -26,10 +26,14 @@ const ProfilePage = lazy(async () => ({
   default: (await import('./features/profile/profile-page.tsx')).ProfilePage,
 }));
 const SetupPage = lazy(async () => ({ default: (await import('./features/setup-page.tsx')).SetupPage }));
+const SetPasswordPage = lazy(async () => ({
+  default: (await import('./features/set-password-page.tsx')).SetPasswordPage,
+}));
 
 type Phase =
   | { kind: 'loading' }
   | { kind: 'setup'; token: string }
+  | { kind: 'set-password'; signedInAs: string | null }
   | { kind: 'signed-out'; notice?: string }
   | { kind: 'in' };
 
@@ -41,7 +45,10 @@ export function App({ engine }: { engine: Engine }) {
     void engine.init().then((me) => {
       if (!alive) return;
       const setupToken = location.pathname === '/setup' ? location.hash.slice(1) : '';
-      if (me) {
+      // A one-time set-password link (its page reads the token from the address).
+      if (location.pathname.startsWith('/set-password'))
+        setPhase({ kind: 'set-password', signedInAs: me?.displayName ?? null });
+      else if (me) {
         connectTabs(engine);
         setPhase({ kind: 'in' });
       } else if (setupToken) setPhase({ kind: 'setup', token: setupToken });
@@ -79,6 +86,23 @@ export function App({ engine }: { engine: Engine }) {
               void requestPersistentStorage();
               connectTabs(engine);
               setPhase({ kind: 'in' });
+            }}
+          />
+        </Suspense>
+      ) : phase.kind === 'set-password' ? (
+        <Suspense fallback={null}>
+          <SetPasswordPage
+            signedInAs={phase.signedInAs}
+            onDone={() => {
+              void requestPersistentStorage();
+              connectTabs(engine);
+              setPhase({ kind: 'in' });
+            }}
+            onSignIn={() => {
+              if (phase.signedInAs) {
+                connectTabs(engine);
+                setPhase({ kind: 'in' });
+              } else setPhase({ kind: 'signed-out' });
             }}
           />
         </Suspense>

@@ -39,6 +39,7 @@ describe('the admin area: People', () => {
     await dialog.getByLabel('Full name').fill('Nadia Hussain');
     await dialog.getByLabel('Email or username').fill('nadia.hussain@college.test');
     await dialog.getByLabel('Role').selectOption('student');
+    await dialog.getByRole('radio', { name: 'A password I give them' }).check();
     await dialog.getByLabel('Initial password').fill('welcome-nadia-2026');
     await screenshot(page, 'admin-add-person');
     await dialog.getByRole('button', { name: 'Add person' }).click();

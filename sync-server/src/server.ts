@@ -25,6 +25,8 @@ import { createSyncRooms } from './rooms/sync-rooms.ts';
 import { seed } from './seed.ts';
 import { createAccounts } from './services/accounts.ts';
 import { createChannelAdmin } from './services/channel-admin.ts';
+import { createChannelRules } from './services/channel-rules.ts';
+import { createRosterImport } from './services/roster-import.ts';
 import { createConversationService } from './services/conversations.ts';
 import { createAuditLog } from './storage/audit.ts';
 import { createCohortStore } from './storage/cohorts.ts';
@@ -34,6 +36,7 @@ import { createSqliteDocStore } from './storage/doc-store.ts';
 import { createMessageStore } from './storage/messages.ts';
 import { APPLIED_ACTIONS_KEEP_MS, createAppliedActions } from './storage/applied-actions.ts';
 import { createDocClients } from './storage/doc-clients.ts';
+import { createPasswordLinks } from './storage/password-links.ts';
 import { createSessionStore } from './storage/sessions.ts';
 import { createSettingsStore } from './storage/settings.ts';
 import { createUserStore } from './storage/users.ts';
@@ -123,6 +126,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
   });
   const revokeConversation = (conversationId: string, userId: string, reason: string): void =>
     rooms.revokeConversation(conversationId, userId, hub.sessionsOf(userId), reason);
+  const links = createPasswordLinks(db, now);
   const accounts = createAccounts({
     db,
     users,
@@ -137,6 +141,16 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     revokeConversation,
     notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
     notifyAll: (kind, payload) => hub.notifyAll(kind, payload),
+    links,
+  });
+  const roster = createRosterImport({
+    db,
+    users,
+    conversations,
+    audit,
+    links,
+    revokeConversation,
+    notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
   });
   const service = createConversationService({
     db,
@@ -204,6 +218,8 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
       }),
       admin: adminRoutes({
         accounts,
+        roster,
+        rules: createChannelRules(conversations),
         users,
         audit,
         conversations,

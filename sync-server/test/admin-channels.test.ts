@@ -5,7 +5,7 @@ import {
   AdminChannel,
   AdminChannelList,
   AdminChannelMembers,
-  CohortList,
+  ChannelCohortList,
   authorDoc,
   slugifyChannelName,
   type ConversationId,
@@ -144,7 +144,7 @@ describe('admin: channels', () => {
       status: 400,
       code: 'unknown-channel',
     });
-    const cohorts = (await admin.api.request('GET', '/api/admin/cohorts', CohortList)).cohorts;
+    const cohorts = (await admin.api.request('GET', '/api/admin/channel-cohorts', ChannelCohortList)).cohorts;
     expect(cohorts).toEqual(
       expect.arrayContaining([
         { cohort: 'biology-l3', people: 3 },
@@ -267,7 +267,7 @@ describe('admin: channels', () => {
         ['GET', `/api/admin/channels/${c.id}/members`],
         ['POST', `/api/admin/channels/${c.id}/members`, { userIds: [who.id] }],
         ['DELETE', `/api/admin/channels/${c.id}/members/${admin.me()?.id ?? ''}`],
-        ['GET', '/api/admin/cohorts'],
+        ['GET', '/api/admin/channel-cohorts'],
       ];
       for (const [method, path, body] of calls)
         await expect(

@@ -73,7 +73,12 @@ describe('admin: the People query', () => {
     const first = await page('query=bulk');
     expect(first.users).toHaveLength(50);
     expect(first.total).toBe(20_000);
-    expect(first.nextCursor).toBe('50');
+    const second = await page(`query=bulk&cursor=${first.nextCursor}`);
+    expect(second.users).toHaveLength(50);
+    const seen = new Set(first.users.map((u) => u.id));
+    expect(second.users.some((u) => seen.has(u.id))).toBe(false);
+    const names = [...first.users, ...second.users].map((u) => u.displayName.toLowerCase());
+    expect(names).toEqual([...names].sort());
     const found = await page('query=bulk person 19999');
     expect(found.users.map((u) => u.displayName)).toEqual(['Bulk Person 19999']);
   });

@@ -63,6 +63,8 @@ export async function startServer(
     env?: Record<string, string>;
     limits?: Partial<Config['limits']>;
     port?: number;
+    /** The server's clock, for tests of expiry. */
+    now?: () => number;
   } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'commonroom-test-'));
@@ -85,7 +87,11 @@ export async function startServer(
       },
     },
   );
-  const server = createCommonroomServer(config, { log, print: () => undefined });
+  const server = createCommonroomServer(config, {
+    log,
+    print: () => undefined,
+    ...(opts.now ? { now: opts.now } : {}),
+  });
   const { port } = await server.start();
   const url = `http://127.0.0.1:${port}`;
   let stopped = false;

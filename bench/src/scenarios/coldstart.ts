@@ -59,7 +59,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const pageOf = async (ctx: BrowserContext): Promise<Page> => ctx.pages()[0] ?? (await ctx.newPage());
 
 /** A production build of the PWA in its own directory (other work may be rebuilding client/dist). */
-function buildPwa(root: string): string {
+export function buildPwa(root: string): string {
   const out = mkdtempSync(join(tmpdir(), 'bench-pwa-'));
   execFileSync('npx', ['vite', 'build', '--outDir', out, '--emptyOutDir', '--logLevel', 'error'], {
     cwd: join(root, 'client'),

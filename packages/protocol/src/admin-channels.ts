@@ -21,7 +21,7 @@ const ChannelName = z
   );
 
 /** A cohort (course) as people carry it in their comma list: "biology-l3". */
-export const Cohort = z
+export const ChannelCohort = z
   .string()
   .check(
     z.trim(),
@@ -76,7 +76,7 @@ export const AdminCreateChannelRequest = z.object({
   kind: ChannelKind,
   description: z._default(Text(500, 'a description'), ''),
   topic: z._default(Text(250, 'a topic'), ''),
-  cohort: z.optional(z.nullable(Cohort)),
+  cohort: z.optional(z.nullable(ChannelCohort)),
   postPolicy: z._default(PostPolicy, 'everyone'),
 });
 export type AdminCreateChannelRequest = z.input<typeof AdminCreateChannelRequest>;
@@ -86,7 +86,7 @@ export const AdminUpdateChannelRequest = z.object({
   description: z.optional(Text(500, 'a description')),
   topic: z.optional(Text(250, 'a topic')),
   archived: z.optional(z.boolean()),
-  cohort: z.optional(z.nullable(Cohort)),
+  cohort: z.optional(z.nullable(ChannelCohort)),
   postPolicy: z.optional(PostPolicy),
 });
 export type AdminUpdateChannelRequest = z.infer<typeof AdminUpdateChannelRequest>;
@@ -95,7 +95,7 @@ export type AdminUpdateChannelRequest = z.infer<typeof AdminUpdateChannelRequest
 export const AdminAddMembersRequest = z
   .object({
     userIds: z._default(z.array(Id).check(z.maxLength(500, 'at most 500 people at a time')), []),
-    cohort: z.optional(Cohort),
+    cohort: z.optional(ChannelCohort),
   })
   .check(z.refine((r) => r.userIds.length > 0 || r.cohort !== undefined, 'choose people or a cohort to add'));
 export type AdminAddMembersRequest = z.input<typeof AdminAddMembersRequest>;
@@ -112,10 +112,10 @@ export const AdminAddMembersReply = z.object({
 export type AdminAddMembersReply = z.infer<typeof AdminAddMembersReply>;
 
 /** Every cohort that active people carry, with how many carry it (for "add a whole cohort" and binding). */
-export const CohortList = z.object({
+export const ChannelCohortList = z.object({
   cohorts: z.array(z.object({ cohort: z.string(), people: z.number() })),
 });
-export type CohortList = z.infer<typeof CohortList>;
+export type ChannelCohortList = z.infer<typeof ChannelCohortList>;
 
 /**
  * A channel name as typed turned into one that is valid ("Biology L3" → "biology-l3"): lowercase, accents

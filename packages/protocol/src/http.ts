@@ -6,7 +6,7 @@ import { Role } from './roles.ts';
 /** Request and response bodies of the HTTP API. The server parses requests with these; clients parse answers. */
 
 const Id = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,40}$/, 'not a valid id'));
-const Email = z
+export const Email = z
   .string()
   .check(
     z.trim(),
@@ -14,27 +14,27 @@ const Email = z
     z.email('not a valid email address'),
     z.maxLength(254, 'email addresses are at most 254 characters'),
   );
-const Username = z
+export const Username = z
   .string()
   .check(
     z.trim(),
     z.toLowerCase(),
     z.regex(/^[a-z0-9._-]{2,40}$/, 'usernames are 2–40 letters, digits, dots, dashes or underscores'),
   );
-const DisplayName = z
+export const DisplayName = z
   .string()
   .check(
     z.trim(),
     z.minLength(1, 'a name is required'),
     z.maxLength(LIMITS.maxDisplayNameLength, 'that name is too long'),
   );
-const Password = z
+export const Password = z
   .string()
   .check(
     z.minLength(10, 'passwords need at least 10 characters'),
     z.maxLength(256, 'passwords are at most 256 characters'),
   );
-const ChannelName = z
+export const ChannelName = z
   .string()
   .check(
     z.trim(),
@@ -81,23 +81,7 @@ export type PublicUser = z.infer<typeof PublicUser>;
 export const Me = z.extend(PublicUser, { email: z.nullable(z.string()) });
 export type Me = z.infer<typeof Me>;
 
-export const CreateUserRequest = z
-  .object({
-    displayName: DisplayName,
-    email: z.optional(Email),
-    username: z.optional(Username),
-    role: Role,
-    password: Password,
-    /** Course channels to join, by name (e.g. level3-adult-care). */
-    channels: z.optional(z.array(ChannelName).check(z.maxLength(50, 'at most 50 channels'))),
-  })
-  .check(
-    z.refine((u) => u.email !== undefined || u.username !== undefined, 'give an email address or a username'),
-  );
-export type CreateUserRequest = z.infer<typeof CreateUserRequest>;
-
 export const ChangeRoleRequest = z.object({ role: Role });
-export const ResetPasswordRequest = z.object({ password: Password });
 export const ChangePasswordRequest = z.object({
   currentPassword: z.string().check(z.maxLength(256, 'that password is too long')),
   newPassword: Password,
@@ -180,42 +164,6 @@ export type WorkspaceSettings = z.infer<typeof WorkspaceSettings>;
 export const ApiError = z.object({ error: z.string(), message: z.string() });
 export type ApiError = z.infer<typeof ApiError>;
 
-/** A person as the admin console's People table shows them (GET /api/admin/users with a query). */
-export const AdminUser = z.extend(Me, {
-  /** Course channels from creation or import, comma-separated, or null. */
-  cohort: z.nullable(z.string()),
-  createdAt: z.number(),
-  /** Connected now (presence, P9). */
-  online: z.boolean(),
-  /** Last connected or active, as far as this server has seen since it started (presence is not stored). */
-  lastSeenAt: z.nullable(z.number()),
-});
-export type AdminUser = z.infer<typeof AdminUser>;
-
-export const ADMIN_USER_SORTS = ['name', 'login', 'role', 'status', 'created'] as const;
-
-/** The People table's query: search, filters, sort and a page (the cursor is where the page starts). */
-export const AdminUserQuery = z.object({
-  query: z.optional(z.string().check(z.maxLength(200))),
-  role: z.optional(Role),
-  status: z.optional(z.enum(['active', 'deactivated'])),
-  sort: z.optional(z.enum(ADMIN_USER_SORTS)),
-  dir: z.optional(z.enum(['asc', 'desc'])),
-  cursor: z.optional(z.string().check(z.regex(/^\d{1,7}$/))),
-  limit: z.optional(z.string().check(z.regex(/^\d{1,3}$/))),
-});
-export type AdminUserQuery = z.infer<typeof AdminUserQuery>;
-
-export const AdminUserPage = z.object({
-  users: z.array(AdminUser),
-  /** How many match the search and filters in all. */
-  total: z.number(),
-  /** The cursor of the next page, or null on the last. */
-  nextCursor: z.nullable(z.string()),
-});
-export type AdminUserPage = z.infer<typeof AdminUserPage>;
-
 /** Answers the PWA reads whole (so the client needs no schema library of its own). */
 export const OkReply = z.object({ ok: z.literal(true) });
 export const MeReply = z.object({ user: Me });
-export const AdminUserReply = z.object({ user: AdminUser });

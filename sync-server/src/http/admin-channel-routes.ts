@@ -51,6 +51,6 @@ export function adminChannelRoutes(d: { channels: ChannelAdmin; cohorts: CohortS
     s.removeMember(c.get('user'), c.req.param('id'), c.req.param('userId'));
     return c.json({ ok: true });
   });
-  app.get('/cohorts', (c) => c.json({ cohorts: d.cohorts.list() }));
+  app.get('/channel-cohorts', (c) => c.json({ cohorts: d.cohorts.list() }));
   return app;
 }

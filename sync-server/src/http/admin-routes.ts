@@ -5,11 +5,15 @@ import {
   CreateUserRequest,
   ResetPasswordRequest,
   WorkspaceSettingsPatch,
+  UpdatePersonRequest,
+  WorkspaceSettings,
 } from '@commonroom/protocol';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Accounts } from '../services/accounts.ts';
+import type { ChannelRules } from '../services/channel-rules.ts';
 import { AppError } from '../services/errors.ts';
+import type { RosterImport } from '../services/roster-import.ts';
 import type { AuditLog } from '../storage/audit.ts';
 import type { ConversationStore } from '../storage/conversations.ts';
 import type { SettingsStore } from '../storage/settings.ts';
@@ -22,10 +26,41 @@ import { requireAdmin } from './guards.ts';
 
 const PAGE_DEFAULT = 50;
 const PAGE_MAX = 200;
+/** A roster of 20,000 people is about 1.5 MB; the API's own limit (app.ts) is 4 MB. */
+const IMPORT_MAX_BYTES = 4 * 1024 * 1024;
 
+/**
+ * The People table's cursor: the sort it belongs to and the last row's sort key and id, as opaque
+ * base64url JSON. A cursor from another sort is refused rather than silently starting somewhere odd.
+ */
+type Cursor = { s: string; d: string; k: string | number; i: string };
+const encodeCursor = (c: Cursor): string => Buffer.from(JSON.stringify(c)).toString('base64url');
+const decodeCursor = (raw: string, sort: string, dir: string): { key: string | number; id: string } => {
+  try {
+    const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Partial<Cursor>;
+    if (
+      c.s === sort &&
+      c.d === dir &&
+      (typeof c.k === 'string' || typeof c.k === 'number') &&
+      typeof c.i === 'string'
+    )
+      return { key: c.k, id: c.i };
+  } catch {
+    // Falls through to the refusal.
+  }
+  throw new AppError(400, 'bad-cursor', 'That page is not valid any more. Start from the first page.');
+};
+const importLimit = bodyLimit({
+  maxSize: IMPORT_MAX_BYTES,
+  onError: () => {
+    throw new AppError(413, 'too-large', 'Import files are limited to 4 MB (about 50,000 people).');
+  },
+});
 /** Admin API: accounts, CSV import, roles, deactivation, password resets, workspace settings, audit. */
 export function adminRoutes(d: {
   accounts: Accounts;
+  roster: RosterImport;
+  rules: ChannelRules;
   users: UserStore;
   audit: AuditLog;
   conversations: ConversationStore;
@@ -53,19 +88,38 @@ export function adminRoutes(d: {
     const parsed = AdminUserQuery.safeParse(raw);
     if (!parsed.success) throw new AppError(400, 'bad-query', 'That search is not valid.');
     const q = parsed.data;
-    const offset = Number(q.cursor ?? 0);
+    const sort = q.sort ?? 'name';
+    const dir = q.dir ?? 'asc';
     const limit = Math.min(PAGE_MAX, Math.max(1, Number(q.limit ?? PAGE_DEFAULT)));
-    const { users, total } = d.users.search({
+    // One row more than the page says whether there is a next page without a second query.
+    const found = d.users.search({
       ...(q.query !== undefined ? { query: q.query } : {}),
       ...(q.role !== undefined ? { role: q.role } : {}),
       ...(q.status !== undefined ? { status: q.status } : {}),
-      ...(q.sort !== undefined ? { sort: q.sort } : {}),
-      ...(q.dir !== undefined ? { dir: q.dir } : {}),
-      offset,
-      limit,
+      ...(q.cohort !== undefined ? { cohort: q.cohort } : {}),
+      ...(q.cursor !== undefined ? { after: decodeCursor(q.cursor, sort, dir) } : {}),
+      sort,
+      dir,
+      limit: limit + 1,
     });
-    const next = offset + users.length;
-    return c.json({ users: users.map(toAdminUser), total, nextCursor: next < total ? String(next) : null });
+    const users = found.users.slice(0, limit);
+    const last = users.at(-1);
+    const key = found.keys[limit - 1];
+    const nextCursor =
+      found.users.length > limit && last && key !== undefined
+        ? encodeCursor({ s: sort, d: dir, k: key, i: last.id })
+        : null;
+    const total = found.total;
+    return c.json({ users: users.map(toAdminUser), total, nextCursor });
+  });
+
+  /** Every cohort in use, with its head count and course channel (for the filter and the forms). */
+  app.get('/cohorts', (c) => {
+    const ix = d.rules.index();
+    const cohorts = [...d.users.cohorts()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, people]) => ({ name, people, channel: ix.byName.has(name) ? name : null }));
+    return c.json({ cohorts });
   });
 
   app.get('/users/:id', (c) => {
@@ -76,8 +130,25 @@ export function adminRoutes(d: {
 
   app.post('/users', async (c) => {
     const body = await readJson(c, CreateUserRequest);
-    const u = await d.accounts.create(c.get('user'), body);
-    return c.json({ user: toMe(u) }, 201);
+    const { user, link } = await d.accounts.create(c.get('user'), body);
+    return c.json({ user: toMe(user), ...(link ? { link } : {}) }, 201);
+  });
+
+  app.patch('/users/:id', async (c) => {
+    const body = await readJson(c, UpdatePersonRequest);
+    return c.json({ user: toAdminUser(d.accounts.update(c.get('user'), c.req.param('id'), body)) });
+  });
+
+  // The roster import: a preview that writes nothing, then the import of what the preview showed.
+  app.post('/users/import/preview', importLimit, async (c) =>
+    c.json(d.roster.preview(c.get('user'), await c.req.text())),
+  );
+  app.post('/users/import/commit', importLimit, async (c) => {
+    const digest = c.req.query('digest') ?? '';
+    if (!/^[A-Za-z0-9_-]{20,100}$/.test(digest))
+      throw new AppError(400, 'no-preview', 'Preview the file first, then import it.');
+    const links = c.req.query('links') === '1';
+    return c.json(d.roster.commit(c.get('user'), await c.req.text(), digest, { links }));
   });
 
   app.post(
@@ -111,9 +182,9 @@ export function adminRoutes(d: {
   );
 
   app.post('/users/:id/password', async (c) => {
-    const { password } = await readJson(c, ResetPasswordRequest);
-    await d.accounts.resetPassword(c.get('user'), c.req.param('id'), password);
-    return c.json({ ok: true });
+    const body = await readJson(c, ResetPasswordRequest);
+    const link = await d.accounts.resetPassword(c.get('user'), c.req.param('id'), body);
+    return c.json({ ok: true, ...(link ? { link } : {}) });
   });
 
   app.get('/settings', (c) => c.json(d.settings.read()));

@@ -39,7 +39,7 @@ export function auditRoutes(d: { audit: AuditLog; users: UserStore; conversation
   const app = new Hono<HonoEnv>();
 
   const peopleMatching = (text: string): string[] =>
-    d.users.search({ query: text, offset: 0, limit: PEOPLE_MATCHED }).users.map((u) => u.id);
+    d.users.search({ query: text, limit: PEOPLE_MATCHED }).users.map((u) => u.id);
 
   /** The query as a storage filter; names are searched here so the store filters by ids alone. */
   const filterOf = (c: Context<HonoEnv>): { filter: AuditFilter; limit: number } => {

@@ -3,6 +3,8 @@ import {
   SESSION_END,
   ChangePasswordRequest,
   LoginRequest,
+  SetPasswordCheck,
+  SetPasswordRequest,
   SetupRequest,
   type Me,
 } from '@commonroom/protocol';
@@ -92,9 +94,13 @@ export function authRoutes(d: {
     let ok = false;
     try {
       // Always hash, so response time does not tell which accounts exist.
-      ok = u
-        ? await verifyPassword(body.password, u.passwordHash)
-        : await verifyPassword(body.password, await (dummy ??= dummyHash(d.scryptLogN)));
+      // An account with no password yet (made with a one-time link) is hashed against the dummy as well.
+      const hash = u?.passwordHash.startsWith('scrypt$') ? u.passwordHash : null;
+      const matched = await verifyPassword(
+        body.password,
+        hash ?? (await (dummy ??= dummyHash(d.scryptLogN))),
+      );
+      ok = hash !== null && matched;
     } finally {
       if (ok && u) attempt.succeeded();
       else attempt.failed();
@@ -130,6 +136,18 @@ export function authRoutes(d: {
     });
     startSession(c, u);
     return c.json({ user: toMe(u) });
+  });
+
+  // One-time set-password links (issue 13 §2): no session needed, the token is the credential (192 random
+  // bits, so asking about made-up tokens finds nothing).
+  app.post('/set-password/check', async (c) => {
+    const { token } = await readJson(c, SetPasswordCheck);
+    return c.json(d.accounts.checkLink(token));
+  });
+  app.post('/set-password', async (c) => {
+    const body = await readJson(c, SetPasswordRequest);
+    const login = await d.accounts.setPasswordByLink(body.token, body.password, addressOf(c));
+    return c.json({ login });
   });
 
   app.use('/logout', requireSession(d.sessions, d.users));

@@ -5,17 +5,21 @@ import {
   isAdminRole,
   isStaffRole,
   type ProfileUpdate,
+  type PasswordLink,
+  type ResetPasswordRequest,
   type Role,
+  type UpdatePersonRequest,
 } from '@commonroom/protocol';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { hashPassword } from '../auth/passwords.ts';
-import { mayBelong } from '../rooms/policy.ts';
 import type { AuditLog } from '../storage/audit.ts';
 import type { ConversationStore } from '../storage/conversations.ts';
 import type { Db } from '../storage/db.ts';
 import { newId } from '../storage/ids.ts';
 import type { SessionStore } from '../storage/sessions.ts';
-import type { UserRow, UserStore } from '../storage/users.ts';
+import type { PasswordLinks } from '../storage/password-links.ts';
+import { splitCohorts, joinCohorts, type UserRow, type UserStore } from '../storage/users.ts';
+import { createChannelRules } from './channel-rules.ts';
 import { AppError } from './errors.ts';
 
 /** Accounts: creation with default memberships, CSV import, role changes, deactivation, password resets. */
@@ -35,48 +39,51 @@ export type AccountDeps = {
   notify: (userIds: string[], kind: string, payload: unknown) => void;
   /** Tells every connected device (a changed name or avatar colour: authors everywhere show it). */
   notifyAll: (kind: string, payload: unknown) => void;
+  links: PasswordLinks;
+  /** How long a one-time set-password link works (72 hours unless configured). */
+  linkTtlMs?: number;
 };
+
+/** The hash of an account with no password yet (made with a one-time link, or imported): matches nothing. */
+export const NO_PASSWORD = '!none';
+export const LINK_TTL_MS = 72 * 3_600_000;
+/** Where a link opens in the PWA: the token is in the fragment, so it reaches no server or proxy log. */
+export const linkPath = (token: string): string => `/set-password#${token}`;
 
 export type Accounts = ReturnType<typeof createAccounts>;
 
 const CSV_MAX_ROWS = 5000;
 
 export function createAccounts(d: AccountDeps) {
-  /** Channels a role joins by default (mission: announcements, general, it-support for all, and so on). */
-  const defaultChannels = (role: Role): string[] =>
-    d.conversations
-      .channels()
-      .filter(
-        (c) =>
-          c.name === 'announcements' ||
-          c.name === 'general' ||
-          c.name === 'it-support' ||
-          (c.staffOnly && isStaffRole(role)) ||
-          (c.adminOnly && isAdminRole(role)),
-      )
-      .map((c) => c.id);
+  const rules = createChannelRules(d.conversations);
+  const linkTtl = d.linkTtlMs ?? LINK_TTL_MS;
+  const issueLink = (userId: string, actorId: string | null): PasswordLink => {
+    const { token, expiresAt } = d.links.issue(userId, actorId, linkTtl);
+    return { path: linkPath(token), expiresAt };
+  };
 
-  const create = async (actorId: string | null, req: CreateUserRequest): Promise<UserRow> => {
-    const courseIds: string[] = [];
+  const create = async (
+    actorId: string | null,
+    req: CreateUserRequest,
+  ): Promise<{ user: UserRow; link?: PasswordLink }> => {
+    // `channels` (older callers, CSV with passwords) must name channels that exist; `cohorts` need not.
     for (const name of req.channels ?? []) {
-      // A course is a channel of that name, and every channel an admin bound to that cohort (issue 13 §3).
-      const bound = d.conversations.boundTo(name).filter((c) => mayBelong(req.role, c));
-      courseIds.push(...bound.map((c) => c.id));
       const c = d.conversations.byName(name);
-      if (bound.length > 0 && (!c || c.cohort === name)) continue;
+      // A cohort that channels are bound to (issue 13 §3) need not also be a channel's name.
+      if ((!c || c.cohort === name) && d.conversations.boundTo(name).length > 0) continue;
       if (!c || c.kind === 'dm')
         throw new AppError(400, 'unknown-channel', `There is no channel called #${name}.`);
       if (c.adminOnly && !isAdminRole(req.role))
         throw new AppError(400, 'channel-not-allowed', `#${name} is for admins only.`);
       if (c.staffOnly && !isStaffRole(req.role))
         throw new AppError(400, 'channel-not-allowed', `#${name} is for staff only.`);
-      courseIds.push(c.id);
     }
+    const cohorts = [...new Set([...(req.cohorts ?? []), ...(req.channels ?? [])])];
     if (req.email && d.users.findByLogin(req.email))
       throw new AppError(409, 'email-taken', `${req.email} already has an account.`);
     if (req.username && d.users.findByLogin(req.username))
       throw new AppError(409, 'username-taken', `The username ${req.username} is taken.`);
-    const hash = await hashPassword(req.password, d.scryptLogN);
+    const hash = req.password !== undefined ? await hashPassword(req.password, d.scryptLogN) : NO_PASSWORD;
     const id = newId();
     const user: Omit<UserRow, 'active'> = {
       id,
@@ -85,15 +92,33 @@ export function createAccounts(d: AccountDeps) {
       displayName: req.displayName,
       role: req.role,
       passwordHash: hash,
-      cohort: req.channels?.join(',') ?? null,
+      cohort: joinCohorts(cohorts),
     };
+    let link: PasswordLink | undefined;
     d.db.transaction(() => {
       d.users.insert(user);
-      for (const cid of new Set([...defaultChannels(req.role), ...courseIds]))
-        d.conversations.addMember(cid, id);
-      d.audit.record(actorId, 'user.created', id, { role: req.role, channels: req.channels ?? [] });
+      for (const cid of rules.entitled(req.role, cohorts).ids) d.conversations.addMember(cid, id);
+      d.audit.record(actorId, 'user.created', id, {
+        role: req.role,
+        cohorts,
+        password: req.password !== undefined ? 'set' : 'link',
+      });
+      if (req.password === undefined) {
+        link = issueLink(id, actorId);
+        d.audit.record(actorId, 'user.password-link', id, { expiresAt: link.expiresAt });
+      }
     })();
-    return { ...user, active: true };
+    return { user: { ...user, active: true }, ...(link ? { link } : {}) };
+  };
+
+  /** What a set-password link's page shows before the form: whether it still works, and for whom. */
+  const checkLink = (
+    token: string,
+  ): { state: 'valid' | 'used' | 'expired' | 'invalid'; displayName?: string } => {
+    const { state, userId } = d.links.check(token);
+    const u = userId ? d.users.get(userId) : null;
+    if (state === 'valid' && (!u || !u.active)) return { state: 'invalid' };
+    return { state, ...(state === 'valid' && u ? { displayName: u.displayName } : {}) };
   };
 
   const mustGet = (id: string): UserRow => {
@@ -114,7 +139,7 @@ export function createAccounts(d: AccountDeps) {
       return create(actor.id, req);
     },
     /** Bootstrap: the first super admin, from configuration or the one-time setup link. */
-    createFirstAdmin: (req: CreateUserRequest) => create(null, req),
+    createFirstAdmin: async (req: CreateUserRequest) => (await create(null, req)).user,
 
     async importCsv(actor: { id: string; role: Role }, text: string) {
       let rows: Record<string, string>[];
@@ -154,7 +179,7 @@ export function createAccounts(d: AccountDeps) {
         }
         try {
           assertMayManage(actor.role, null, parsed.data.role);
-          const u = await create(actor.id, parsed.data);
+          const { user: u } = await create(actor.id, parsed.data);
           created.push({ line, id: u.id, displayName: u.displayName });
         } catch (e) {
           errors.push({ line, message: e instanceof AppError ? e.message : 'could not create this account' });
@@ -168,20 +193,42 @@ export function createAccounts(d: AccountDeps) {
       const u = mustGet(id);
       assertMayManage(actor.role, u.role, role);
       if (u.id === actor.id) throw new AppError(400, 'own-role', 'You cannot change your own role.');
-      const lost: string[] = [];
+      const cohorts = splitCohorts(u.cohort);
+      let lost: string[] = [];
       d.db.transaction(() => {
         d.users.setRole(id, role);
-        for (const c of d.conversations.channels()) {
-          const entitled = (c.staffOnly && isStaffRole(role)) || (c.adminOnly && isAdminRole(role));
-          const restricted = c.staffOnly || c.adminOnly;
-          if (entitled) d.conversations.addMember(c.id, id);
-          else if (restricted && d.conversations.removeMember(c.id, id)) lost.push(c.id);
-        }
+        lost = rules.follow(id, { role: u.role, cohorts }, { role, cohorts }).lost;
         d.audit.record(actor.id, 'user.role-changed', id, { from: u.role, to: role });
       })();
       for (const c of lost) d.revokeConversation(c, id, 'your role no longer includes this channel');
       d.notify([id], 'conversations-changed', {});
       return { ...u, role };
+    },
+
+    /** Name and cohorts; the person's course channels follow the cohorts (channel-rules.ts). */
+    update(actor: { id: string; role: Role }, id: string, req: UpdatePersonRequest): UserRow {
+      const u = mustGet(id);
+      assertMayManage(actor.role, u.role);
+      const before = splitCohorts(u.cohort);
+      const after = req.cohorts ? [...new Set(req.cohorts)] : before;
+      const name = req.displayName ?? u.displayName;
+      const detail: Record<string, unknown> = {};
+      if (name !== u.displayName) detail.name = { from: u.displayName, to: name };
+      const cohortsChanged = joinCohorts(after) !== joinCohorts(before);
+      if (cohortsChanged) detail.cohorts = { from: before, to: after };
+      if (Object.keys(detail).length === 0) return u;
+      let lost: string[] = [];
+      d.db.transaction(() => {
+        if (name !== u.displayName) d.users.setDisplayName(id, name);
+        if (cohortsChanged) {
+          d.users.setCohorts(id, after);
+          lost = rules.follow(id, { role: u.role, cohorts: before }, { role: u.role, cohorts: after }).lost;
+        }
+        d.audit.record(actor.id, 'user.updated', id, detail);
+      })();
+      for (const c of lost) d.revokeConversation(c, id, 'you are no longer in this course');
+      if (cohortsChanged) d.notify([id], 'conversations-changed', {});
+      return { ...u, displayName: name, cohort: joinCohorts(after) };
     },
 
     setActive(actor: { id: string; role: Role }, id: string, active: boolean): UserRow {
@@ -240,16 +287,66 @@ export function createAccounts(d: AccountDeps) {
       return mustGet(id);
     },
 
-    async resetPassword(actor: { id: string; role: Role }, id: string, password: string): Promise<void> {
+    /**
+     * A new password, or a one-time link (the old password stops working at once, so a reset also locks
+     * out whoever knew it). Either way every session ends.
+     */
+    async resetPassword(
+      actor: { id: string; role: Role },
+      id: string,
+      req: ResetPasswordRequest,
+    ): Promise<PasswordLink | null> {
       const u = mustGet(id);
       assertMayManage(actor.role, u.role);
-      const hash = await hashPassword(password, d.scryptLogN);
-      d.db.transaction(() => {
+      const hash = req.password !== undefined ? await hashPassword(req.password, d.scryptLogN) : NO_PASSWORD;
+      const link = d.db.transaction((): PasswordLink | null => {
         d.users.setPasswordHash(id, hash);
         d.sessions.revokeAllFor(id, 'password-reset');
-        d.audit.record(actor.id, 'user.password-reset', id);
+        const made = req.password !== undefined ? null : issueLink(id, actor.id);
+        d.audit.record(actor.id, 'user.password-reset', id, {
+          by: made ? 'link' : 'password',
+          ...(made ? { expiresAt: made.expiresAt } : {}),
+        });
+        return made;
       })();
       d.closeSockets(id, CLOSE.sessionRevoked, `${SESSION_END.revoked}: password was reset`);
+      return link;
+    },
+
+    checkLink,
+
+    /**
+     * The person opened their link and chose a password: the link is used (once: of two tabs racing, one
+     * wins), the password set, any session of theirs ends. Returns the login to sign in with.
+     */
+    async setPasswordByLink(token: string, password: string, address: string): Promise<string> {
+      const said = (state: string): never => {
+        throw new AppError(
+          410,
+          `link-${state}`,
+          state === 'used'
+            ? 'This link has already been used. If you did not use it, ask an admin at your college for a new one.'
+            : state === 'expired'
+              ? 'This link has expired. Ask an admin at your college for a new one.'
+              : 'This link does not work. It may have been replaced by a newer one: ask an admin at your college.',
+        );
+      };
+      const first = checkLink(token);
+      if (first.state !== 'valid') said(first.state);
+      const hash = await hashPassword(password, d.scryptLogN);
+      const login = d.db.transaction((): string => {
+        const used = d.links.consume(token);
+        if ('state' in used) return said(used.state);
+        const u = mustGet(used.userId);
+        if (!u.active) return said('invalid');
+        d.users.setPasswordHash(u.id, hash);
+        d.sessions.revokeAllFor(u.id, 'password-reset');
+        d.audit.record(u.id, 'password.set-by-link', u.id, { address });
+        return u.email ?? u.username ?? '';
+      })();
+      const u = d.users.findByLogin(login);
+      if (u) d.closeSockets(u.id, CLOSE.sessionRevoked, `${SESSION_END.revoked}: password was set`);
+      return login;
     },
 
     /**

@@ -150,4 +150,22 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX audit_log_action ON audit_log(action, id);
   CREATE INDEX audit_log_target ON audit_log(target, id);
   `,
+  // 8 (issue 13 §2 People, helper i13a): one-time set-password links (only a hash of each token is kept), and
+  // indexes so the People table's first page and its sorts read in order instead of sorting 20,000 rows.
+  `
+  CREATE TABLE password_links (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_by TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER,
+    replaced_at INTEGER
+  ) WITHOUT ROWID;
+  CREATE INDEX password_links_user ON password_links(user_id);
+  CREATE INDEX users_name ON users(display_name COLLATE NOCASE, id);
+  CREATE INDEX users_login ON users(COALESCE(email, username) COLLATE NOCASE, id);
+  CREATE INDEX users_created ON users(created_at, id);
+  CREATE INDEX users_role_name ON users(role, display_name COLLATE NOCASE, id);
+  `,
 ];

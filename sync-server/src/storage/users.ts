@@ -19,24 +19,29 @@ export type UserRow = {
   avatarColour?: string | null;
 };
 
-/** One page of the admin console's People table (search, filters, sort). */
+/** One page of the admin console's People table (search, filters, sort, keyset cursor). */
 export type UserSearch = {
   query?: string;
   role?: Role;
   status?: 'active' | 'deactivated';
+  cohort?: string;
   sort?: 'name' | 'login' | 'role' | 'status' | 'created';
   dir?: 'asc' | 'desc';
-  offset: number;
+  /** The sort key and id of the last row of the page before: the page starts after it. */
+  after?: { key: string | number; id: string };
   limit: number;
 };
 
-/** ORDER BY per sort key: fixed strings, never built from input; the id breaks ties so pages are stable. */
-const ORDER: Record<NonNullable<UserSearch['sort']>, string> = {
-  name: 'display_name COLLATE NOCASE',
-  login: 'COALESCE(email, username) COLLATE NOCASE',
-  role: 'role',
-  status: 'active',
-  created: 'created_at',
+/**
+ * Sort keys: the value compared (fixed strings, never built from input) and its collation. The id breaks
+ * ties, so (key, id) orders every row once and a page can start "after" a row even while rows change.
+ */
+const ORDER: Record<NonNullable<UserSearch['sort']>, { expr: string; collate: string }> = {
+  name: { expr: 'display_name', collate: ' COLLATE NOCASE' },
+  login: { expr: 'COALESCE(email, username)', collate: ' COLLATE NOCASE' },
+  role: { expr: 'role', collate: '' },
+  status: { expr: 'active', collate: '' },
+  created: { expr: 'created_at', collate: '' },
 };
 
 type Raw = {
@@ -69,6 +74,17 @@ const fromRaw = (r: Raw): UserRow => ({
 
 export type UserStore = ReturnType<typeof createUserStore>;
 
+/** The `cohort` column is a comma list of cohort names (bio-l3,eng-l2), or null for none. */
+export const splitCohorts = (column: string | null): string[] =>
+  column
+    ? column
+        .split(',')
+        .map((c) => c.trim())
+        .filter((c) => c.length > 0)
+    : [];
+export const joinCohorts = (cohorts: readonly string[]): string | null =>
+  cohorts.length > 0 ? [...new Set(cohorts)].join(',') : null;
+
 /** The directory as served (GET /api/users): its JSON body and a strong ETag derived from the body. */
 export type Directory = { body: string; etag: string };
 
@@ -81,6 +97,9 @@ export function createUserStore(db: Db, now: () => number) {
      VALUES (@id, @email, @username, @displayName, @role, @passwordHash, 1, @cohort, @t, @t)`,
   );
   const count = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM users');
+  const cohortLists = db.prepare<[], { cohort: string }>(
+    "SELECT cohort FROM users WHERE cohort IS NOT NULL AND cohort != ''",
+  );
   /**
    * Rows by id. Every write goes through this store and drops its entry (dropping, not updating, so a
    * rolled-back transaction leaves nothing stale); the sync path reads the actor several times per write,
@@ -140,10 +159,12 @@ export function createUserStore(db: Db, now: () => number) {
       return built;
     },
     /**
-     * A page of people for the admin console. The search is a substring of name, email or username, case
-     * aside (LIKE with its wildcards escaped); 20,000 accounts scan in a few milliseconds.
+     * A page of people for the admin console, after a row (keyset paging: no OFFSET, so a page costs the
+     * same at row 19,950 as at row 0, and rows added or removed before it do not shift it). The search is a
+     * substring of name, email or username, case aside (LIKE with its wildcards escaped); the total counts
+     * every match. Each row comes with its sort key, for the next page's cursor.
      */
-    search(q: UserSearch): { users: UserRow[]; total: number } {
+    search(q: UserSearch): { users: UserRow[]; total: number; keys: (string | number)[] } {
       const where: string[] = [];
       const args: (string | number)[] = [];
       const text = q.query?.trim().toLowerCase();
@@ -162,16 +183,39 @@ export function createUserStore(db: Db, now: () => number) {
         where.push('active = ?');
         args.push(q.status === 'active' ? 1 : 0);
       }
-      const w = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-      const dir = q.dir === 'desc' ? 'DESC' : 'ASC';
-      const order = `${ORDER[q.sort ?? 'name']} ${dir}, id ${dir}`;
-      const rows = db
-        .prepare<(string | number)[], Raw>(`SELECT * FROM users ${w} ORDER BY ${order} LIMIT ? OFFSET ?`)
-        .all(...args, q.limit, q.offset);
+      if (q.cohort) {
+        // The column is a comma list: match a whole entry, not a prefix of one.
+        where.push("(',' || cohort || ',') LIKE ? ESCAPE '\\'");
+        args.push(`%,${q.cohort.replace(/[\\%_]/g, (ch) => `\\${ch}`)},%`);
+      }
       const total =
-        db.prepare<(string | number)[], { n: number }>(`SELECT COUNT(*) AS n FROM users ${w}`).get(...args)
-          ?.n ?? 0;
-      return { users: rows.map(fromRaw), total };
+        db
+          .prepare<(string | number)[], { n: number }>(
+            `SELECT COUNT(*) AS n FROM users ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}`,
+          )
+          .get(...args)?.n ?? 0;
+      const { expr, collate } = ORDER[q.sort ?? 'name'];
+      const desc = q.dir === 'desc';
+      const cmp = desc ? '<' : '>';
+      if (q.after) {
+        where.push(`(${expr}${collate} ${cmp} ? OR (${expr}${collate} = ? AND id ${cmp} ?))`);
+        args.push(q.after.key, q.after.key, q.after.id);
+      }
+      const w = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+      const dir = desc ? 'DESC' : 'ASC';
+      const rows = db
+        .prepare<(string | number)[], Raw & { k: string | number }>(
+          `SELECT *, ${expr} AS k FROM users ${w} ORDER BY ${expr}${collate} ${dir}, id ${dir} LIMIT ?`,
+        )
+        .all(...args, q.limit);
+      return { users: rows.map(fromRaw), total, keys: rows.map((r) => r.k) };
+    },
+    /** Every cohort anyone is in, with how many people. */
+    cohorts(): Map<string, number> {
+      const out = new Map<string, number>();
+      for (const r of cohortLists.all())
+        for (const c of splitCohorts(r.cohort)) out.set(c, (out.get(c) ?? 0) + 1);
+      return out;
     },
     count(): number {
       return count.get()?.n ?? 0;
@@ -202,6 +246,18 @@ export function createUserStore(db: Db, now: () => number) {
         `UPDATE users SET display_name = COALESCE(?, display_name), pronouns = COALESCE(?, pronouns),
          avatar_colour = COALESCE(?, avatar_colour), updated_at = ? WHERE id = ?`,
       ).run(p.displayName ?? null, p.pronouns ?? null, p.avatarColour ?? null, now(), id);
+    },
+    setDisplayName(id: string, name: string): void {
+      drop(id);
+      db.prepare('UPDATE users SET display_name = ?, updated_at = ? WHERE id = ?').run(name, now(), id);
+    },
+    setCohorts(id: string, cohorts: readonly string[]): void {
+      drop(id);
+      db.prepare('UPDATE users SET cohort = ?, updated_at = ? WHERE id = ?').run(
+        joinCohorts(cohorts),
+        now(),
+        id,
+      );
     },
     setPasswordHash(id: string, hash: string): void {
       drop(id);

@@ -3,6 +3,7 @@ import { useEngine } from '../../hooks/engine-context.tsx';
 import { ChannelPage } from './channel-page.tsx';
 import { ChannelsScreen } from './channels-screen.tsx';
 import { AuditScreen } from './audit-screen.tsx';
+import { ImportScreen } from './import-screen.tsx';
 import { PeopleScreen } from './people-screen.tsx';
 import { PersonPage } from './person-page.tsx';
 import { SettingsScreen } from './settings-screen.tsx';
@@ -17,12 +18,13 @@ import './admin.css';
 export function AdminArea() {
   const engine = useEngine();
   const path = usePath();
-  const person = /^\/admin\/people\/([A-Za-z0-9_-]+)\/?$/.exec(path)?.[1];
+  const importing = /^\/admin\/people\/import\/?$/.test(path);
+  const person = importing ? undefined : /^\/admin\/people\/([A-Za-z0-9_-]+)\/?$/.exec(path)?.[1];
   const channel = /^\/admin\/channels\/([A-Za-z0-9_-]+)\/?$/.exec(path)?.[1];
   const channels = /^\/admin\/channels\/?$/.test(path);
   const settings = /^\/admin\/settings\/?$/.test(path);
   const audit = /^\/admin\/audit\/?$/.test(path);
-  const known = person !== undefined || /^\/admin(\/people)?\/?$/.test(path);
+  const known = importing || person !== undefined || /^\/admin(\/people)?\/?$/.test(path);
 
   const link = (to: string, label: string, current: boolean) => (
     <a
@@ -55,7 +57,9 @@ export function AdminArea() {
         {link('/', '← Back to messages', false)}
       </header>
       <main className="admin-main" id="main">
-        {person !== undefined ? (
+        {importing ? (
+          <ImportScreen />
+        ) : person !== undefined ? (
           <PersonPage key={person} id={person} />
         ) : channel !== undefined ? (
           <ChannelPage key={channel} id={channel} />

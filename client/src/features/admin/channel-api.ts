@@ -9,7 +9,7 @@ import {
   type AdminCreateChannelRequest,
   type AdminUpdateChannelRequest,
   type ChannelKind,
-  CohortList,
+  ChannelCohortList,
   OkReply,
 } from '@commonroom/protocol';
 import * as z from 'zod/mini';
@@ -54,8 +54,8 @@ export async function removeChannelMember(engine: Engine, id: string, userId: st
   await engine.api.request('DELETE', path(id, `/members/${encodeURIComponent(userId)}`), OkReply);
 }
 
-export async function listCohorts(engine: Engine): Promise<CohortList['cohorts']> {
-  return (await engine.api.request('GET', '/api/admin/cohorts', CohortList)).cohorts;
+export async function listCohorts(engine: Engine): Promise<ChannelCohortList['cohorts']> {
+  return (await engine.api.request('GET', '/api/admin/channel-cohorts', ChannelCohortList)).cohorts;
 }
 
 export const KIND_LABELS: Record<ChannelKind, string> = {

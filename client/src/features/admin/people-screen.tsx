@@ -1,19 +1,17 @@
-import { ROLES, ROLE_LABELS, type AdminUserPage, type Role } from '@commonroom/protocol';
+import { ROLES, ROLE_LABELS, type AdminUserPage, type CohortList, type Role } from '@commonroom/protocol';
 import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { useEngine } from '../../hooks/engine-context.tsx';
 import { navigate } from '../../hooks/use-path.ts';
 import { ErrorText } from '../../ui/error-text.tsx';
-import { listPeople, PAGE_SIZE, problem, type PeopleQuery } from './admin-api.ts';
+import { listCohorts, listPeople, PAGE_SIZE, problem, type PeopleQuery } from './admin-api.ts';
 import { PeopleTable } from './people-table.tsx';
 
 const CreatePerson = lazy(async () => ({ default: (await import('./create-person.tsx')).CreatePerson }));
 
-/** Waits this long after the last keystroke before asking the server, so typing a name is one request. */
-const SEARCH_PAUSE_MS = 150;
-
 /**
- * Everyone in the college: search as you type, filter by role and status, sort by any column, a page of 50
- * at a time from the server (20,000 accounts stay fast: the browser never holds them all).
+ * Everyone in the college: search as you type, filter by role, cohort and status, sort by any column, a page
+ * of 50 at a time from the server (20,000 accounts stay fast: the browser never holds them all). Pages are
+ * keyset pages: "Next" follows the server's cursor, "Previous" goes back to the cursor it came from.
  */
 export function PeopleScreen() {
   const engine = useEngine();
@@ -23,36 +21,58 @@ export function PeopleScreen() {
     status: '',
     sort: 'name',
     dir: 'asc',
-    cursor: 0,
+    cohort: '',
+    cursor: '',
   });
+  /** The cursors of the pages before this one, for "Previous". */
+  const [back, setBack] = useState<string[]>([]);
+  const [cohorts, setCohorts] = useState<CohortList['cohorts']>([]);
   const [page, setPage] = useState<AdminUserPage | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
   const [result, setResult] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
+  const [loading, setLoading] = useState(true);
   const asked = useRef(0);
 
+  // Every keystroke asks at once (a page costs the server a few milliseconds at 20,000 accounts, and a pause
+  // before asking would be most of the 100 ms the search has); only the newest question's answer is shown,
+  // and the previous page stays on screen until it arrives, so the table does not flash.
   useEffect(() => {
     const mine = ++asked.current;
-    setPage(null);
-    const t = setTimeout(() => {
-      listPeople(engine, q)
-        .then((p) => {
-          // Only the newest question's answer is shown: an older one can arrive after it.
-          if (mine === asked.current) {
-            setPage(p);
-            setError(null);
-          }
-        })
-        .catch((e: unknown) => mine === asked.current && setError(problem(e)));
-    }, SEARCH_PAUSE_MS);
-    return () => clearTimeout(t);
+    setLoading(true);
+    listPeople(engine, q)
+      .then((p) => {
+        if (mine !== asked.current) return;
+        setPage(p);
+        setError(null);
+        setLoading(false);
+      })
+      .catch((e: unknown) => {
+        if (mine !== asked.current) return;
+        setError(problem(e));
+        setLoading(false);
+      });
   }, [engine, q, reload]);
 
-  const set = (patch: Partial<PeopleQuery>) => setQ((old) => ({ ...old, cursor: 0, ...patch }));
-  const from = page && page.total > 0 ? q.cursor + 1 : 0;
-  const to = page ? q.cursor + page.users.length : 0;
-  const filtered = q.query.trim() !== '' || q.role !== '' || q.status !== '';
+  useEffect(() => {
+    let alive = true;
+    listCohorts(engine)
+      .then((l) => alive && setCohorts(l.cohorts))
+      .catch(() => undefined);
+    return () => {
+      alive = false;
+    };
+  }, [engine, reload]);
+
+  const set = (patch: Partial<PeopleQuery>) => {
+    setBack([]);
+    setQ((old) => ({ ...old, cursor: '', ...patch }));
+  };
+  const skipped = back.length * PAGE_SIZE;
+  const from = page && page.total > 0 ? skipped + 1 : 0;
+  const to = page ? skipped + page.users.length : 0;
+  const filtered = q.query.trim() !== '' || q.role !== '' || q.status !== '' || q.cohort !== '';
 
   return (
     <section className="admin-section" aria-labelledby="people-title">
@@ -63,9 +83,22 @@ export function PeopleScreen() {
             {page ? `${page.total.toLocaleString('en-GB')} ${filtered ? 'matching' : 'in total'}` : ' '}
           </p>
         </div>
-        <button type="button" className="primary" onClick={() => setCreating(true)}>
-          Add person
-        </button>
+        <div className="head-actions">
+          <a
+            className="button-link"
+            href="/admin/people/import"
+            onClick={(e) => {
+              if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+              e.preventDefault();
+              navigate('/admin/people/import');
+            }}
+          >
+            Import from CSV
+          </a>
+          <button type="button" className="primary" onClick={() => setCreating(true)}>
+            Add person
+          </button>
+        </div>
       </header>
       {result && (
         <p className="admin-result" role="status">
@@ -99,6 +132,17 @@ export function PeopleScreen() {
           </select>
         </label>
         <label>
+          <span className="visually-hidden">Cohort</span>
+          <select aria-label="Cohort" value={q.cohort} onChange={(e) => set({ cohort: e.target.value })}>
+            <option value="">All cohorts</option>
+            {cohorts.map((c) => (
+              <option key={c.name} value={c.name}>
+                {c.name} ({c.people.toLocaleString('en-GB')})
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
           <span className="visually-hidden">Status</span>
           <select
             aria-label="Status"
@@ -115,6 +159,7 @@ export function PeopleScreen() {
       <div className="table-wrap">
         <PeopleTable
           users={error ? [] : (page?.users ?? null)}
+          busy={loading}
           sort={q.sort}
           dir={q.dir}
           onSort={(key) => set({ sort: key, dir: q.sort === key && q.dir === 'asc' ? 'desc' : 'asc' })}
@@ -130,15 +175,24 @@ export function PeopleScreen() {
         </span>
         <button
           type="button"
-          disabled={q.cursor === 0}
-          onClick={() => setQ((o) => ({ ...o, cursor: Math.max(0, o.cursor - PAGE_SIZE) }))}
+          disabled={back.length === 0}
+          onClick={() => {
+            const prev = back.at(-1) ?? '';
+            setBack((b) => b.slice(0, -1));
+            setQ((o) => ({ ...o, cursor: prev }));
+          }}
         >
           Previous
         </button>
         <button
           type="button"
           disabled={!page?.nextCursor}
-          onClick={() => page?.nextCursor && setQ((o) => ({ ...o, cursor: Number(page.nextCursor) }))}
+          onClick={() => {
+            const next = page?.nextCursor;
+            if (!next) return;
+            setBack((b) => [...b, q.cursor]);
+            setQ((o) => ({ ...o, cursor: next }));
+          }}
         >
           Next
         </button>
@@ -147,9 +201,9 @@ export function PeopleScreen() {
         {creating && (
           <CreatePerson
             onClose={() => setCreating(false)}
-            onCreated={(name) => {
+            onCreated={(message) => {
               setCreating(false);
-              setResult(`${name} was added. They can sign in with the password you set.`);
+              setResult(message);
               setReload((n) => n + 1);
             }}
           />

@@ -23,9 +23,26 @@ const timeFormat = new Intl.DateTimeFormat('en-GB', {
 export const lastSeenText = (u: AdminUser): string =>
   u.online ? 'Online now' : u.lastSeenAt !== null ? timeFormat.format(u.lastSeenAt) : '—';
 
+/** A person's cohorts as small chips, or a dash. */
+export function CohortChips({ cohort }: { cohort: string | null }) {
+  const list = (cohort ?? '').split(',').filter(Boolean);
+  if (list.length === 0) return <span className="muted">—</span>;
+  return (
+    <span className="cohort-chips">
+      {list.map((c) => (
+        <span key={c} className="cohort-chip">
+          {c}
+        </span>
+      ))}
+    </span>
+  );
+}
+
 /** The People table: sortable column headers (aria-sort), each name a link to the person's page. */
 export function PeopleTable(props: {
   users: AdminUser[] | null;
+  /** A newer page is on its way (the rows shown are the previous answer). */
+  busy?: boolean;
   sort: SortKey;
   dir: 'asc' | 'desc';
   onSort: (key: SortKey) => void;
@@ -51,11 +68,15 @@ export function PeopleTable(props: {
     );
   };
   return (
-    <table className="admin-table" aria-busy={users === null}>
+    <table className="admin-table" aria-busy={users === null || props.busy === true}>
       <caption className="visually-hidden">People, sorted by {props.sort}</caption>
       <thead>
         <tr>
-          {COLUMNS.slice(0, 4).map(header)}
+          {COLUMNS.slice(0, 3).map(header)}
+          <th scope="col" className="plain-th">
+            Cohorts
+          </th>
+          {COLUMNS.slice(3, 4).map(header)}
           <th scope="col" className="plain-th">
             Last seen
           </th>
@@ -65,13 +86,13 @@ export function PeopleTable(props: {
       <tbody>
         {users === null ? (
           <tr>
-            <td colSpan={COLUMNS.length + 1} className="table-state">
+            <td colSpan={COLUMNS.length + 2} className="table-state">
               Loading people…
             </td>
           </tr>
         ) : users.length === 0 ? (
           <tr>
-            <td colSpan={COLUMNS.length + 1} className="table-state">
+            <td colSpan={COLUMNS.length + 2} className="table-state">
               {props.emptyText}
             </td>
           </tr>
@@ -93,6 +114,9 @@ export function PeopleTable(props: {
               </td>
               <td className="muted-cell">{u.email ?? u.username}</td>
               <td>{ROLE_LABELS[u.role]}</td>
+              <td>
+                <CohortChips cohort={u.cohort} />
+              </td>
               <td>
                 <span className={`status-pill ${u.active ? 'status-active' : 'status-off'}`}>
                   {u.active ? 'Active' : 'Deactivated'}

@@ -1,11 +1,23 @@
-import { ROLES, ROLE_LABELS, type AdminUser, type Role } from '@commonroom/protocol';
-import { useEffect, useState } from 'react';
+import { ROLES, ROLE_LABELS, type AdminUser, type PasswordLink, type Role } from '@commonroom/protocol';
+import { useEffect, useState, type FormEvent } from 'react';
 import { useEngine } from '../../hooks/engine-context.tsx';
 import { navigate } from '../../hooks/use-path.ts';
+import { Dialog } from '../../ui/dialog.tsx';
 import { ErrorText } from '../../ui/error-text.tsx';
-import { changeRole, getPerson, problem, resetPassword, setActive, signOutEverywhere } from './admin-api.ts';
+import {
+  changeRole,
+  getPerson,
+  parseCohorts,
+  problem,
+  resetPassword,
+  setActive,
+  signOutEverywhere,
+  updatePerson,
+} from './admin-api.ts';
+import { CohortField } from './cohort-field.tsx';
 import { Confirm } from './confirm.tsx';
-import { lastSeenText } from './people-table.tsx';
+import { LinkReveal } from './link-reveal.tsx';
+import { CohortChips, lastSeenText } from './people-table.tsx';
 
 type Pending = { title: string; text: string; action: string; danger?: boolean; run: () => Promise<string> };
 
@@ -19,8 +31,12 @@ export function PersonPage({ id }: { id: string }) {
   const [result, setResult] = useState<string | null>(null);
   const [role, setRole] = useState<Role>('student');
   const [password, setPassword] = useState('');
+  const [how, setHow] = useState<'link' | 'password'>('link');
   const [pending, setPending] = useState<Pending | null>(null);
   const [version, setVersion] = useState(0);
+  const [name, setName] = useState('');
+  const [cohorts, setCohorts] = useState('');
+  const [link, setLink] = useState<PasswordLink | null>(null);
 
   useEffect(() => {
     let alive = true;
@@ -29,6 +45,8 @@ export function PersonPage({ id }: { id: string }) {
         if (!alive) return;
         setPerson(p);
         setRole(p.role);
+        setName(p.displayName);
+        setCohorts((p.cohort ?? '').split(',').filter(Boolean).join(', '));
       })
       .catch((e: unknown) => alive && setError(problem(e)));
     return () => {
@@ -57,7 +75,32 @@ export function PersonPage({ id }: { id: string }) {
     );
 
   const self = person.id === engine.me()?.id;
-  const name = person.displayName;
+  const shown = person.displayName;
+  const saveDetails = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    setResult(null);
+    const before = (person.cohort ?? '').split(',').filter(Boolean);
+    const after = parseCohorts(cohorts);
+    try {
+      const u = await updatePerson(engine, person.id, { displayName: name.trim(), cohorts: after });
+      const joined = after.filter((c) => !before.includes(c));
+      const left = before.filter((c) => !after.includes(c));
+      const said = [
+        u.displayName !== shown ? `${shown} is now called ${u.displayName}` : null,
+        joined.length > 0 ? `joined ${joined.join(', ')}` : null,
+        left.length > 0 ? `left ${left.join(', ')}` : null,
+      ].filter(Boolean);
+      setResult(
+        said.length > 0
+          ? `Saved: ${said.join('; ')}. Their course channels follow their cohorts.`
+          : 'Nothing to change.',
+      );
+      setVersion((v) => v + 1);
+    } catch (err) {
+      setError(problem(err));
+    }
+  };
   const confirmNow = async () => {
     const p = pending;
     setPending(null);
@@ -77,7 +120,7 @@ export function PersonPage({ id }: { id: string }) {
       {back}
       <header className="admin-head">
         <div>
-          <h1 id="person-title">{name}</h1>
+          <h1 id="person-title">{shown}</h1>
           <p className="muted admin-sub">
             {ROLE_LABELS[person.role]} ·{' '}
             <span className={`status-pill ${person.active ? 'status-active' : 'status-off'}`}>
@@ -97,14 +140,9 @@ export function PersonPage({ id }: { id: string }) {
         <dd>{person.email ?? '—'}</dd>
         <dt>Username</dt>
         <dd>{person.username ?? '—'}</dd>
-        <dt>Courses</dt>
+        <dt>Cohorts</dt>
         <dd>
-          {person.cohort
-            ? person.cohort
-                .split(',')
-                .map((c) => `#${c}`)
-                .join(', ')
-            : '—'}
+          <CohortChips cohort={person.cohort} />
         </dd>
         <dt>Last seen</dt>
         <dd>{lastSeenText(person)}</dd>
@@ -113,6 +151,21 @@ export function PersonPage({ id }: { id: string }) {
       </dl>
 
       <div className="admin-cards">
+        <section className="admin-card" aria-labelledby="details-title">
+          <h2 id="details-title">Name and cohorts</h2>
+          <p className="muted">Course channels are joined and left to match the cohorts.</p>
+          <form className="admin-form tight" onSubmit={(e) => void saveDetails(e)}>
+            <label>
+              Full name
+              <input value={name} onChange={(e) => setName(e.target.value)} required maxLength={80} />
+            </label>
+            <CohortField value={cohorts} onChange={setCohorts} />
+            <div>
+              <button type="submit">Save</button>
+            </div>
+          </form>
+        </section>
+
         <section className="admin-card" aria-labelledby="role-title">
           <h2 id="role-title">Role</h2>
           <p className="muted">Staff and admin channels are joined or left to match the role.</p>
@@ -138,11 +191,11 @@ export function PersonPage({ id }: { id: string }) {
               onClick={() =>
                 setPending({
                   title: 'Change role',
-                  text: `${name} becomes ${ROLE_LABELS[role]} (now ${ROLE_LABELS[person.role]}). Their channels follow the new role.`,
+                  text: `${shown} becomes ${ROLE_LABELS[role]} (now ${ROLE_LABELS[person.role]}). Their channels follow the new role.`,
                   action: 'Change role',
                   run: async () => {
                     await changeRole(engine, person.id, role);
-                    return `${name} is now ${ROLE_LABELS[role]}.`;
+                    return `${shown} is now ${ROLE_LABELS[role]}.`;
                   },
                 })
               }
@@ -155,31 +208,57 @@ export function PersonPage({ id }: { id: string }) {
 
         <section className="admin-card" aria-labelledby="password-title">
           <h2 id="password-title">Password</h2>
-          <p className="muted">A new password signs them out on every device.</p>
-          <div className="inline-form">
-            <label className="grow">
-              <span className="visually-hidden">New password</span>
-              <input
-                aria-label="New password"
-                type="text"
-                autoComplete="new-password"
-                placeholder="At least 10 characters"
-                value={password}
-                onChange={(e) => setPassword(e.target.value)}
-              />
+          <p className="muted">A reset signs them out on every device; the old password stops working.</p>
+          <fieldset className="choice">
+            <legend>Reset with</legend>
+            <label className="radio">
+              <input type="radio" name="reset-how" checked={how === 'link'} onChange={() => setHow('link')} />
+              <span>A one-time link they open to choose a password</span>
             </label>
+            <label className="radio">
+              <input
+                type="radio"
+                name="reset-how"
+                checked={how === 'password'}
+                onChange={() => setHow('password')}
+              />
+              <span>A new password I give them</span>
+            </label>
+            {how === 'password' && (
+              <label>
+                <span className="visually-hidden">New password</span>
+                <input
+                  aria-label="New password"
+                  type="text"
+                  autoComplete="new-password"
+                  placeholder="At least 10 characters"
+                  value={password}
+                  onChange={(e) => setPassword(e.target.value)}
+                />
+              </label>
+            )}
+          </fieldset>
+          <div className="card-actions">
             <button
               type="button"
-              disabled={password.length < 10}
+              disabled={how === 'password' && password.length < 10}
               onClick={() =>
                 setPending({
                   title: 'Reset password',
-                  text: `${name} will be signed out on every device and sign in with the new password.`,
+                  text:
+                    how === 'link'
+                      ? `${shown} will be signed out on every device and their password stops working. You get a one-time link to send them.`
+                      : `${shown} will be signed out on every device and sign in with the new password.`,
                   action: 'Reset password',
                   run: async () => {
-                    await resetPassword(engine, person.id, password);
+                    if (how === 'link') {
+                      const made = await resetPassword(engine, person.id, { link: true });
+                      setLink(made);
+                      return `${shown}'s password was reset. They were signed out on every device; send them the link.`;
+                    }
+                    await resetPassword(engine, person.id, { password });
                     setPassword('');
-                    return `${name}'s password was reset. They were signed out on every device.`;
+                    return `${shown}'s password was reset. They were signed out on every device.`;
                   },
                 })
               }
@@ -202,11 +281,11 @@ export function PersonPage({ id }: { id: string }) {
               onClick={() =>
                 setPending({
                   title: 'Sign out everywhere',
-                  text: `${name} will be signed out on every device, and each device clears what it stored. They can sign in again.`,
+                  text: `${shown} will be signed out on every device, and each device clears what it stored. They can sign in again.`,
                   action: 'Sign out everywhere',
                   run: async () => {
                     await signOutEverywhere(engine, person.id);
-                    return `${name} was signed out on every device.`;
+                    return `${shown} was signed out on every device.`;
                   },
                 })
               }
@@ -220,13 +299,13 @@ export function PersonPage({ id }: { id: string }) {
                 disabled={self}
                 onClick={() =>
                   setPending({
-                    title: `Deactivate ${name}?`,
-                    text: `${name} can no longer sign in. Every device of theirs is signed out and clears their messages. You can reactivate the account later.`,
+                    title: `Deactivate ${shown}?`,
+                    text: `${shown} can no longer sign in. Every device of theirs is signed out and clears their messages. You can reactivate the account later.`,
                     action: 'Deactivate',
                     danger: true,
                     run: async () => {
                       await setActive(engine, person.id, false);
-                      return `${name} was deactivated.`;
+                      return `${shown} was deactivated.`;
                     },
                   })
                 }
@@ -238,12 +317,12 @@ export function PersonPage({ id }: { id: string }) {
                 type="button"
                 onClick={() =>
                   setPending({
-                    title: `Reactivate ${name}?`,
-                    text: `${name} can sign in again with their password.`,
+                    title: `Reactivate ${shown}?`,
+                    text: `${shown} can sign in again with their password.`,
                     action: 'Reactivate',
                     run: async () => {
                       await setActive(engine, person.id, true);
-                      return `${name} was reactivated and can sign in again.`;
+                      return `${shown} was reactivated and can sign in again.`;
                     },
                   })
                 }
@@ -254,6 +333,16 @@ export function PersonPage({ id }: { id: string }) {
           </div>
         </section>
       </div>
+      {link && (
+        <Dialog title={`Set-password link for ${shown}`} onClose={() => setLink(null)}>
+          <LinkReveal link={link} name={shown} />
+          <div className="dialog-buttons">
+            <button type="button" onClick={() => setLink(null)}>
+              Done
+            </button>
+          </div>
+        </Dialog>
+      )}
       {pending && (
         <Confirm
           title={pending.title}
