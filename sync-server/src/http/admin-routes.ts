@@ -6,7 +6,6 @@ import {
   ResetPasswordRequest,
   WorkspaceSettingsPatch,
   UpdatePersonRequest,
-  WorkspaceSettings,
 } from '@commonroom/protocol';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
