@@ -177,6 +177,7 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   const [dialog, setDialog] = useState<'browse' | 'new' | null>(null);
   // The last name heard, so a device started offline shows the college's name, not the product's.
   const [workspace, setWorkspace] = useState(() => localStorage.getItem(WORKSPACE_KEY) ?? 'Commonroom');
+  const workspaceVersion = engine.workspaceVersion();
 
   const select = useCallback((id: string | null) => {
     setSelected(id);
@@ -192,7 +193,8 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
         localStorage.setItem(WORKSPACE_KEY, w.workspaceName);
       })
       .catch(() => undefined);
-  }, []);
+    // Read again whenever an admin renames the workspace (a notice to every open app).
+  }, [workspaceVersion]);
 
   // Desktop opens #general by default; a phone starts on the list.
   useEffect(() => {

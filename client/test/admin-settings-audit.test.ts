@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
@@ -62,6 +63,11 @@ describe('the admin area: Settings and Audit log', () => {
     await signIn(student, env.ts.url, sara.email, sara.password);
     await student.getByRole('heading', { name: 'Northfield College' }).waitFor();
     await eventually(async () => expect(await student.title()).toMatch(/Northfield College$/));
+    // Renamed while her app is open: the header follows at once (a notice to every open app), no reload.
+    for (const name of ['Northfield Sixth Form', 'Northfield College']) {
+      await env.admin.api.request('PATCH', '/api/admin/settings', z.unknown(), { workspaceName: name });
+      await student.getByRole('heading', { name, exact: true }).waitFor({ timeout: 10_000 });
+    }
     await student.getByRole('button', { name: '+ New message' }).click();
     const dialog = student.getByRole('dialog', { name: 'New message' });
     await dialog.getByPlaceholder('Type a name').fill('Omar');

@@ -225,6 +225,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
         conversations,
         settings,
         seen: (id) => presence.seen(id),
+        notifyAll: (kind, payload) => hub.notifyAll(kind, payload),
       }),
       adminChannels: adminChannelRoutes({ channels: channelAdmin, cohorts }),
       conversations: conversationRoutes({ service, users }),

@@ -221,6 +221,8 @@ export function createEngine(opts: EngineOptions) {
   const listeners = new Set<() => void>();
   const errorListeners = new Set<(e: { code: string; message: string }) => void>();
   let emitScheduled = false;
+  /** Goes up with every workspace-changed notice: the app reads the workspace's name again. */
+  let workspaceVersion = 0;
   let version = 0;
   const settledWaiters: (() => void)[] = [];
 
@@ -994,6 +996,11 @@ export function createEngine(opts: EngineOptions) {
           void refreshConversations().catch(() => undefined);
         // Someone changed their name, pronouns or avatar colour (issue 13 §4): authors show them at once.
         if (f.kind === 'directory-changed') void refreshDirectory().catch(() => undefined);
+        // An admin renamed the workspace: the app reads the name again (workspaceVersion).
+        if (f.kind === 'workspace-changed') {
+          workspaceVersion++;
+          emit();
+        }
         return;
       case 'error':
         reportError(f.code, f.message);
@@ -1544,6 +1551,7 @@ export function createEngine(opts: EngineOptions) {
         if (r.parsed.conversationId === conversationId) out.set(r.name, Y.encodeStateAsUpdate(r.doc));
       return out;
     },
+    workspaceVersion: (): number => workspaceVersion,
     /** What the engine knows of one replica: for a failing test to name its cause. */
     replicaDebug(doc: string) {
       const r = replicas.get(doc);

@@ -66,6 +66,8 @@ export function adminRoutes(d: {
   settings: SettingsStore;
   /** Presence, for "last seen" (in memory only: null for someone not seen since the server started). */
   seen: (userId: string) => { online: boolean; lastSeen: number } | null;
+  /** Tells every connected device (a changed workspace name). */
+  notifyAll?: (kind: string, payload: unknown) => void;
 }) {
   const app = new Hono<HonoEnv>();
   const toAdminUser = (u: UserRow): AdminUser => {
@@ -193,6 +195,8 @@ export function adminRoutes(d: {
     const patch = await readJson(c, WorkspaceSettingsPatch);
     const changes = d.settings.write(patch);
     if (Object.keys(changes).length > 0) d.audit.record(c.get('user').id, 'settings.changed', null, changes);
+    // The workspace's name is in every open app's header and tab title: told now, not at the next start.
+    if ('workspaceName' in changes) d.notifyAll?.('workspace-changed', {});
     return c.json(d.settings.read());
   });
 
