@@ -161,4 +161,40 @@ describe('T10: the PWA wipes itself when its account is ended', () => {
     expect(errors).toEqual([]);
     await ctx.close();
   });
+
+  it('T10: signing in again in a background tab reconnects the tab that holds the connection', async () => {
+    const cara = await addUser(env.ts, env.admin, 'student', { name: 'Two Tabs Cara', connect: false });
+    const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    // The first tab takes the connection (the Web Lock); the second follows it.
+    const leader = await ctx.newPage();
+    await signIn(leader, env.ts.url, cara.email, cara.password);
+    await openConversation(leader, 'general');
+    const follower = await ctx.newPage();
+    await follower.goto(env.ts.url);
+    await openConversation(follower, 'general');
+    await ctx.setOffline(true);
+    await sendMessage(follower, 'written in the second tab 9e2a');
+    await eventually(async () => expect(await follower.locator('[data-status="waiting"]').count()).toBe(1));
+    env.ts.server.db.prepare('UPDATE sessions SET expires_at = 1 WHERE user_id = ?').run(cara.id);
+    await ctx.setOffline(false);
+    for (const page of [leader, follower])
+      await page.getByText('Your session has ended. Please sign in again.').waitFor({ timeout: 20_000 });
+    // Signed in again in the follower: the leader, still on its sign-in page, must take the session up.
+    await follower.getByLabel('Email or username').fill(cara.email);
+    await follower.getByLabel('Password').fill(cara.password);
+    await follower.getByRole('button', { name: 'Sign in' }).click();
+    await openConversation(follower, 'general');
+    await eventually(
+      async () => expect(await follower.locator('[data-status="waiting"]').count()).toBe(0),
+      20_000,
+    );
+    const general = channel(env.admin, 'general');
+    await eventually(() =>
+      expect(env.admin.view(general).messages.map((m) => m.text)).toContain('written in the second tab 9e2a'),
+    );
+    // The leader tab is signed in again too, without anyone touching it.
+    await openConversation(leader, 'general');
+    expect(await messageTexts(leader)).toContain('written in the second tab 9e2a');
+    await ctx.close();
+  });
 });

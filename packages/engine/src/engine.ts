@@ -1192,6 +1192,8 @@ export function createEngine(opts: EngineOptions) {
       await ensureDeviceId();
       const { user } = await api.request('POST', '/api/auth/login', MeReply, { login, password });
       sessionEnd.reset();
+      // A follower tab signing in again: what the leader last said ("signed out") is over (see tabs.ts).
+      leaderStatus = null;
       me = user;
       await storage.setMeta('me', user);
       if (opts.manualCookies) await storage.setMeta('cookie', api.cookie());
