@@ -552,8 +552,15 @@ async function act(
   }
 }
 
+/**
+ * How long a step may take before the run fails: a guard against a device that never gets there, not a
+ * speed target (speed is measured in the benchmarks). Under fault injection a step can wait behind a
+ * device's whole outbox across several drops; on a loaded two-core machine that took over 15 s.
+ */
+const STEP_MS = Number(process.env.CONVERGENCE_WAIT_MS ?? 30_000);
+
 /** Polls until `check` holds, or fails the run with `what`. */
-async function until(check: () => boolean, what: () => string, ms = 15_000): Promise<void> {
+async function until(check: () => boolean, what: () => string, ms = STEP_MS): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms: ${what()}`);
@@ -1098,16 +1105,16 @@ describe('convergence under a faulty network: 5 people on 6 devices, drops, dupl
   if (explore) {
     const slow = process.env.CONVERGENCE_SLOW_STORAGE === '1';
     for (const seed of explore)
-      it(`seed ${seed}${slow ? ' (slow storage)' : ''}`, () => runSeed(seed, { slowStorage: slow }), 60_000);
+      it(`seed ${seed}${slow ? ' (slow storage)' : ''}`, () => runSeed(seed, { slowStorage: slow }), 180_000);
     return;
   }
-  for (const seed of DEFAULT_SEEDS) it(`seed ${seed}`, () => runSeed(seed), 60_000);
+  for (const seed of DEFAULT_SEEDS) it(`seed ${seed}`, () => runSeed(seed), 120_000);
   for (const seed of SLOW_STORAGE_SEEDS)
-    it(`seed ${seed} (slow storage)`, () => runSeed(seed, { slowStorage: true }), 60_000);
+    it(`seed ${seed} (slow storage)`, () => runSeed(seed, { slowStorage: true }), 120_000);
   for (const r of REGRESSION_SEEDS)
     it(
       `seed ${r.seed} (${r.slowStorage ? 'slow storage, ' : ''}regression)`,
       () => runSeed(r.seed, { slowStorage: r.slowStorage === true }),
-      60_000,
+      120_000,
     );
 });
