@@ -91,6 +91,17 @@ export type AuditPage = z.infer<typeof AuditPage>;
 
 export const AuditActions = z.object({ actions: z.array(z.string()) });
 
+/**
+ * GET /api/admin/audit/verify: the hash chain checked end to end (issue 14 §6). `head` is the newest entry's
+ * hash, worth noting down elsewhere: a log later cut short or rewritten from some point on no longer ends in
+ * it. `brokenAt` is the id of the first entry that does not fit.
+ */
+export const AuditVerifyReply = z.union([
+  z.object({ ok: z.literal(true), count: z.number(), head: z.string() }),
+  z.object({ ok: z.literal(false), count: z.number(), brokenAt: z.number(), reason: z.string() }),
+]);
+export type AuditVerifyReply = z.infer<typeof AuditVerifyReply>;
+
 /** Plain words for the actions the server records; an action not listed here is shown by `auditLabel`. */
 export const AUDIT_ACTION_LABELS: Readonly<Record<string, string>> = {
   login: 'Signed in',
@@ -107,6 +118,9 @@ export const AUDIT_ACTION_LABELS: Readonly<Record<string, string>> = {
   'user.signed-out-everywhere': 'Signed out everywhere',
   'settings.changed': 'Changed workspace settings',
   'audit.exported': 'Exported the audit log',
+  'audit.verified': 'Checked the audit chain',
+  'dm.supervisor-added': 'Added a DM supervisor',
+  'dm.supervisor-removed': 'Removed a DM supervisor',
   'channel.created': 'Created a channel',
   'channel.updated': 'Changed a channel',
   'channel.members-added': 'Added channel members',

@@ -90,6 +90,7 @@ export {
   AuditPage,
   AuditQuery,
   AuditRow,
+  AuditVerifyReply,
   ProfileUpdate,
   auditLabel,
   noActorLabel,
