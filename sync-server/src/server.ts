@@ -28,6 +28,7 @@ import { createChannelAdmin } from './services/channel-admin.ts';
 import { createChannelRules } from './services/channel-rules.ts';
 import { createRosterImport } from './services/roster-import.ts';
 import { createConversationService } from './services/conversations.ts';
+import { createDmSupervision } from './services/dm-supervision.ts';
 import { createAuditLog } from './storage/audit.ts';
 import { createCohortStore } from './storage/cohorts.ts';
 import { createConversationStore } from './storage/conversations.ts';
@@ -71,6 +72,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
   const settings = createSettingsStore(db, {
     workspaceName: config.workspaceName,
     studentDmPolicy: 'anyone',
+    dmSupervisorId: null,
     sessionLengthDays: config.sessionTtlMs / 86_400_000,
   });
   const sessions = createSessionStore(db, now, () => settings.sessionTtlMs());
@@ -152,6 +154,15 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     revokeConversation,
     notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
   });
+  const supervision = createDmSupervision({
+    db,
+    conversations,
+    users,
+    audit,
+    settings: () => settings.read(),
+    revokeConversation,
+    notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
+  });
   const service = createConversationService({
     db,
     conversations,
@@ -159,6 +170,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     policy,
     audit,
     dmPolicy: () => settings.read().studentDmPolicy,
+    supervision,
     revokeConversation,
     notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
   });
@@ -224,6 +236,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
         audit,
         conversations,
         settings,
+        supervision,
         seen: (id) => presence.seen(id),
         notifyAll: (kind, payload) => hub.notifyAll(kind, payload),
       }),
@@ -290,6 +303,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
       accounts,
       service,
       settings,
+      supervision,
       wss,
     },
     async start(): Promise<{ port: number; url: string }> {

@@ -11,6 +11,7 @@ import { LIMITS } from './limits.ts';
 
 export const DM_POLICY_LABELS: Record<DmPolicy, string> = {
   anyone: 'Anyone',
+  supervised: 'Anyone, supervised',
   staff_only: 'Staff only',
   nobody: 'Nobody',
 };
@@ -20,6 +21,8 @@ export const SESSION_DAYS = { min: 1, max: 90 } as const;
 export const WorkspaceSettingsPatch = z.object({
   workspaceName: z.optional(WorkspaceName),
   studentDmPolicy: z.optional(DmPolicy),
+  /** Required (here or already saved) when the policy is 'supervised': an active staff member. */
+  dmSupervisorId: z.optional(z.nullable(z.string().check(z.minLength(1), z.maxLength(64)))),
   sessionLengthDays: z.optional(
     z
       .number()
@@ -31,6 +34,12 @@ export const WorkspaceSettingsPatch = z.object({
   ),
 });
 export type WorkspaceSettingsPatch = z.infer<typeof WorkspaceSettingsPatch>;
+
+/** GET /api/admin/settings/supervisors: the active staff an admin may choose as the DM supervisor. */
+export const DmSupervisorChoices = z.object({
+  people: z.array(z.object({ id: z.string(), displayName: z.string(), role: z.string() })),
+});
+export type DmSupervisorChoices = z.infer<typeof DmSupervisorChoices>;
 
 /** PATCH /api/profile: one's own name, pronouns and avatar colour. */
 export const ProfileUpdate = z.object({

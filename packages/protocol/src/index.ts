@@ -84,6 +84,7 @@ export {
 export {
   AUDIT_ACTION_LABELS,
   DM_POLICY_LABELS,
+  DmSupervisorChoices,
   SESSION_DAYS,
   WorkspaceSettingsPatch,
   AuditActions,

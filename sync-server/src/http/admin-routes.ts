@@ -6,11 +6,15 @@ import {
   ResetPasswordRequest,
   WorkspaceSettingsPatch,
   UpdatePersonRequest,
+  ROLES,
+  isStaffRole,
+  type DmSupervisorChoices,
 } from '@commonroom/protocol';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Accounts } from '../services/accounts.ts';
 import type { ChannelRules } from '../services/channel-rules.ts';
+import type { DmSupervision } from '../services/dm-supervision.ts';
 import { AppError } from '../services/errors.ts';
 import type { RosterImport } from '../services/roster-import.ts';
 import type { AuditLog } from '../storage/audit.ts';
@@ -64,6 +68,7 @@ export function adminRoutes(d: {
   audit: AuditLog;
   conversations: ConversationStore;
   settings: SettingsStore;
+  supervision: DmSupervision;
   /** Presence, for "last seen" (in memory only: null for someone not seen since the server started). */
   seen: (userId: string) => { online: boolean; lastSeen: number } | null;
   /** Tells every connected device (a changed workspace name). */
@@ -193,11 +198,29 @@ export function adminRoutes(d: {
   // with its old and new value (issue 13 §4); a patch that changes nothing records nothing.
   app.patch('/settings', async (c) => {
     const patch = await readJson(c, WorkspaceSettingsPatch);
+    const before = d.settings.read();
+    // Supervised DMs need a supervisor who is active staff: checked against the settings as they would be.
+    d.supervision.check({
+      studentDmPolicy: patch.studentDmPolicy ?? before.studentDmPolicy,
+      dmSupervisorId: patch.dmSupervisorId === undefined ? before.dmSupervisorId : patch.dmSupervisorId,
+    });
     const changes = d.settings.write(patch);
-    if (Object.keys(changes).length > 0) d.audit.record(c.get('user').id, 'settings.changed', null, changes);
+    const actor = c.get('user').id;
+    if (Object.keys(changes).length > 0) d.audit.record(actor, 'settings.changed', null, changes);
+    // Existing DMs follow the policy and supervisor now in force (issue 14 §4), each change audited.
+    if ('studentDmPolicy' in changes || 'dmSupervisorId' in changes) d.supervision.apply(actor);
     // The workspace's name is in every open app's header and tab title: told now, not at the next start.
     if ('workspaceName' in changes) d.notifyAll?.('workspace-changed', {});
     return c.json(d.settings.read());
+  });
+
+  /** Whom an admin may choose to supervise students' DMs: active staff of every staff role, by name. */
+  app.get('/settings/supervisors', (c) => {
+    const people = ROLES.filter((r) => isStaffRole(r))
+      .flatMap((role) => d.users.search({ role, status: 'active', sort: 'name', limit: 2000 }).users)
+      .map((u) => ({ id: u.id, displayName: u.displayName, role: u.role }))
+      .sort((a, b) => a.displayName.localeCompare(b.displayName));
+    return c.json({ people } satisfies DmSupervisorChoices);
   });
 
   app.route('/', auditRoutes({ audit: d.audit, users: d.users, conversations: d.conversations }));
