@@ -90,9 +90,12 @@ export function createPolicy(
     return NO_SUCH_CONVERSATION;
   };
 
-  /** Pins and removals (T4). In a DM that is membership, for what the DM policy still allows. */
+  /**
+   * Pins and removals (T4). In a DM that is membership, for what the DM policy still allows; not its silent
+   * supervisor (issue 14 §4), whose pin the students would see.
+   */
   const canModerate = (a: Actor, c: ConversationRow): boolean => {
-    if (c.kind === 'dm') return isMember(c, a) && dmRefused(a, c).ok;
+    if (c.kind === 'dm') return isMember(c, a) && c.supervisorId !== a.id && dmRefused(a, c).ok;
     if (isAdminRole(a.role)) return c.kind !== 'private' || isMember(c, a);
     return isStaffRole(a.role) && isMember(c, a);
   };
@@ -103,7 +106,7 @@ export function createPolicy(
    * otherwise silence a tutor's DM.
    */
   const canManage = (a: Actor, c: ConversationRow): boolean =>
-    c.kind === 'dm' ? isStaffRole(a.role) && isMember(c, a) : canModerate(a, c);
+    c.kind === 'dm' ? isStaffRole(a.role) && isMember(c, a) && c.supervisorId !== a.id : canModerate(a, c);
 
   /**
    * Posting messages (not read marks or reactions): membership, not archived, announcements and staff-only

@@ -1,5 +1,5 @@
 import type { Engine } from '@commonroom/engine';
-import { AuditActions, AuditPage } from '@commonroom/protocol';
+import { AuditActions, AuditPage, AuditVerifyReply } from '@commonroom/protocol';
 
 /** The audit log viewer's routes (sync-server/src/http/audit-routes.ts); admins only, checked there. */
 
@@ -79,3 +79,7 @@ const show = (v: unknown): string =>
       : Array.isArray(v)
         ? v.map(show).join(', ') || '—'
         : JSON.stringify(v);
+
+/** GET /api/admin/audit/verify: the whole hash chain checked on the server (issue 14 §6). */
+export const verifyAudit = (engine: Engine): Promise<AuditVerifyReply> =>
+  engine.api.request('GET', '/api/admin/audit/verify', AuditVerifyReply);
