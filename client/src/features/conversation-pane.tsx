@@ -156,7 +156,6 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
               {(c.topic || c.description) && <p className="muted topic">{c.topic || c.description}</p>}
               {c.supervisor && (
                 <p className="muted topic supervised" data-testid="supervised-by">
-                  <span aria-hidden="true">🛡️ </span>
                   {c.supervisor.id === engine.me()?.id
                     ? 'You supervise this conversation for the college'
                     : `Supervised by ${c.supervisor.displayName}`}

@@ -11,7 +11,7 @@ import { LIMITS } from './limits.ts';
 
 export const DM_POLICY_LABELS: Record<DmPolicy, string> = {
   anyone: 'Anyone',
-  supervised: 'Anyone, supervised',
+  supervised: 'Anyone, with supervision',
   staff_only: 'Staff only',
   nobody: 'Nobody',
 };

@@ -204,8 +204,15 @@ export function adminRoutes(d: {
       studentDmPolicy: patch.studentDmPolicy ?? before.studentDmPolicy,
       dmSupervisorId: patch.dmSupervisorId === undefined ? before.dmSupervisorId : patch.dmSupervisorId,
     });
-    const changes = d.settings.write(patch);
+    const changes: Record<string, unknown> = d.settings.write(patch);
     const actor = c.get('user').id;
+    // The supervisor by name too, as the audit viewer shows it (the ids stay for exports).
+    const sv = changes.dmSupervisorId as { from: string | null; to: string | null } | undefined;
+    if (sv)
+      changes.dmSupervisor = {
+        from: sv.from === null ? null : (d.users.get(sv.from)?.displayName ?? null),
+        to: sv.to === null ? null : (d.users.get(sv.to)?.displayName ?? null),
+      };
     if (Object.keys(changes).length > 0) d.audit.record(actor, 'settings.changed', null, changes);
     // Existing DMs follow the policy and supervisor now in force (issue 14 §4), each change audited.
     if ('studentDmPolicy' in changes || 'dmSupervisorId' in changes) d.supervision.apply(actor);

@@ -229,7 +229,7 @@ export function createConversationService(d: {
         if (supervisor !== null) {
           conversations.addMember(id, supervisor);
           conversations.setSupervisor(id, supervisor);
-          d.audit.record(a.id, 'dm.supervisor-added', id, { supervisorId: supervisor });
+          d.audit.record(a.id, 'dm.supervisor-added', id, d.supervision.who(supervisor));
         }
       })();
       d.notify(

@@ -36,11 +36,15 @@ export function createDmSupervision(d: {
   const studentsOnly = (people: readonly string[]): boolean =>
     people.length > 0 && people.every((id) => !isStaffRole(d.users.get(id)?.role ?? 'student'));
 
+  /** The audit detail for a supervisor: the id, and the name as it was then (the viewer shows the name). */
+  const who = (id: string) => ({ supervisorId: id, supervisor: d.users.get(id)?.displayName ?? null });
+
   const peopleOf = (c: ConversationRow): string[] =>
     d.conversations.members(c.id).filter((id) => id !== c.supervisorId);
 
   return {
     current,
+    who,
     /** Who supervises a DM being opened by these people, or null. */
     forNewDm: (people: readonly string[]): string | null => {
       const s = current();
@@ -86,14 +90,14 @@ export function createDmSupervision(d: {
           if (target === c.supervisorId) continue;
           if (c.supervisorId !== null) {
             d.conversations.removeMember(c.id, c.supervisorId);
-            d.audit.record(actorId, 'dm.supervisor-removed', c.id, { supervisorId: c.supervisorId });
+            d.audit.record(actorId, 'dm.supervisor-removed', c.id, who(c.supervisorId));
             revoked.push({ conversationId: c.id, userId: c.supervisorId });
             told.add(c.supervisorId);
             removed++;
           }
           if (target !== null) {
             d.conversations.addMember(c.id, target);
-            d.audit.record(actorId, 'dm.supervisor-added', c.id, { supervisorId: target });
+            d.audit.record(actorId, 'dm.supervisor-added', c.id, who(target));
             told.add(target);
             added++;
           }
