@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLOSE, LIMITS } from '@commonroom/protocol';
+import { CLOSE, LIMITS, type DmPolicy } from '@commonroom/protocol';
 import { createAdaptorServer, type WebSocketServerLike } from '@hono/node-server';
 import type { Server as HttpServer } from 'node:http';
 import pino, { type Logger } from 'pino';
@@ -81,8 +81,17 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
   const appliedActions = createAppliedActions(db);
   const audit = createAuditLog(db, now);
   const store = createSqliteDocStore(db, now);
+  /**
+   * The DM policy in force. 'supervised' without a supervisor who can serve (deactivated, no longer staff)
+   * fails closed: students' DMs among themselves act as under 'staff only' until an admin chooses another,
+   * never unsupervised (issue 14 §4).
+   */
+  const dmPolicy = (): DmPolicy => {
+    const p = settings.read().studentDmPolicy;
+    return p === 'supervised' && supervision.current() === null ? 'staff_only' : p;
+  };
   const policy = createPolicy(conversations, {
-    dmPolicy: () => settings.read().studentDmPolicy,
+    dmPolicy,
     roleOf: (id) => users.get(id)?.role ?? null,
   });
   const presence = createPresence(now);
@@ -169,7 +178,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     users,
     policy,
     audit,
-    dmPolicy: () => settings.read().studentDmPolicy,
+    dmPolicy,
     supervision,
     revokeConversation,
     notify: (ids, kind, payload) => hub.notify(ids, kind, payload),

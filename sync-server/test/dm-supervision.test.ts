@@ -200,4 +200,35 @@ describe('supervised student-to-student DMs', () => {
     r.close();
     await patch({ studentDmPolicy: 'anyone' });
   });
+
+  it('fails closed: with the supervisor deactivated, students’ DMs lose them and no new one opens unsupervised; reactivated, supervision resumes', async () => {
+    const lead = await addUser(ts, admin, 'staff', { name: 'Dr Lead', connect: false });
+    const dan = await addUser(ts, admin, 'student', { connect: false });
+    const eve = await addUser(ts, admin, 'student', { connect: false });
+    await patch({ studentDmPolicy: 'supervised', dmSupervisorId: lead.id });
+    const store = ts.server.internals.conversations;
+    expect(store.get(before)?.supervisorId).toBe(lead.id);
+    await admin.api.request('POST', `/api/admin/users/${lead.id}/deactivate`, z.unknown(), {});
+    expect(store.get(before)?.supervisorId).toBeNull();
+    expect(store.isMember(before, lead.id)).toBe(false);
+    const cookie = await login(ts.url, dan.email, dan.password);
+    const refused = await fetch(`${ts.url}/api/dms`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ userIds: [eve.id] }),
+    });
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ error: 'dm-policy' });
+    await admin.api.request('POST', `/api/admin/users/${lead.id}/reactivate`, z.unknown(), {});
+    expect(store.get(before)?.supervisorId).toBe(lead.id);
+    const opened = await fetch(`${ts.url}/api/dms`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ userIds: [eve.id] }),
+    });
+    expect(opened.status).toBe(200);
+    const { conversation } = (await opened.json()) as { conversation: { id: string; supervisor: unknown } };
+    expect(conversation.supervisor).toEqual({ id: lead.id, displayName: 'Dr Lead' });
+    await patch({ studentDmPolicy: 'anyone' });
+  });
 });

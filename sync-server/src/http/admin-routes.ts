@@ -171,17 +171,29 @@ export function adminRoutes(d: {
     },
   );
 
+  /**
+   * A role change or (de)activation can make a DM students-only or not, or end the supervisor's eligibility:
+   * supervised DMs are brought into line after each (issue 14 §4).
+   */
+  const resupervise = <T>(actorId: string, result: T): T => {
+    if (d.settings.read().studentDmPolicy === 'supervised') d.supervision.apply(actorId);
+    return result;
+  };
+
   app.patch('/users/:id/role', async (c) => {
     const { role } = await readJson(c, ChangeRoleRequest);
-    return c.json({ user: toMe(d.accounts.changeRole(c.get('user'), c.req.param('id'), role)) });
+    const user = d.accounts.changeRole(c.get('user'), c.req.param('id'), role);
+    return c.json({ user: toMe(resupervise(c.get('user').id, user)) });
   });
 
-  app.post('/users/:id/deactivate', (c) =>
-    c.json({ user: toMe(d.accounts.setActive(c.get('user'), c.req.param('id'), false)) }),
-  );
-  app.post('/users/:id/reactivate', (c) =>
-    c.json({ user: toMe(d.accounts.setActive(c.get('user'), c.req.param('id'), true)) }),
-  );
+  app.post('/users/:id/deactivate', (c) => {
+    const user = d.accounts.setActive(c.get('user'), c.req.param('id'), false);
+    return c.json({ user: toMe(resupervise(c.get('user').id, user)) });
+  });
+  app.post('/users/:id/reactivate', (c) => {
+    const user = d.accounts.setActive(c.get('user'), c.req.param('id'), true);
+    return c.json({ user: toMe(resupervise(c.get('user').id, user)) });
+  });
 
   app.post('/users/:id/sign-out-everywhere', (c) =>
     c.json({ user: toMe(d.accounts.signOutEverywhere(c.get('user'), c.req.param('id'))) }),
