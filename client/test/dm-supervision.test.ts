@@ -117,7 +117,7 @@ describe('supervised DMs and the audit chain check', () => {
     await page.getByRole('button', { name: 'Verify the chain' }).click();
     const ok = page.getByRole('status').filter({ hasText: 'The audit log is intact.' });
     await ok.waitFor();
-    const count = env.ts.server.internals.audit.verify();
+    const count = await env.ts.server.internals.audit.verify();
     // The check's own entry came after it: the count shown is one less than now.
     if (!count.ok) throw new Error(count.reason);
     expect(await ok.innerText()).toContain(`${(count.count - 1).toLocaleString('en-GB')} entries checked`);

@@ -99,8 +99,8 @@ export function auditRoutes(d: { audit: AuditLog; users: UserStore; conversation
    * Checks the whole hash chain (issue 14 §6). The check itself is recorded after it runs, with its answer:
    * who looked, when, and what they were told is part of the trail.
    */
-  app.get('/audit/verify', (c) => {
-    const report = d.audit.verify();
+  app.get('/audit/verify', async (c) => {
+    const report = await d.audit.verify();
     d.audit.record(
       c.get('user').id,
       'audit.verified',

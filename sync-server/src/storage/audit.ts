@@ -1,4 +1,4 @@
-import { GENESIS, rowHash, verifyAuditChain, type ChainReport, type ChainRow } from './audit-chain.ts';
+import { GENESIS, rowHash, verifyAuditChainAsync, type ChainReport, type ChainRow } from './audit-chain.ts';
 import type { Db } from './db.ts';
 
 /**
@@ -153,7 +153,7 @@ export function createAuditLog(db: Db, now: () => number) {
       }
     },
     /** Checks the whole hash chain (GET /api/admin/audit/verify, `npm run audit:verify`). */
-    verify: (): ChainReport => verifyAuditChain(db),
+    verify: (): Promise<ChainReport> => verifyAuditChainAsync(db),
     /** The actions that occur in the log, for the viewer's action filter. */
     actions(): string[] {
       return db
