@@ -82,9 +82,11 @@ describe('supervised DMs and the audit chain check', () => {
     const teacher = await jctx.newPage();
     errors.push(...watchErrors(teacher));
     await signIn(teacher, env.ts.url, jones.email, jones.password);
-    const entry = teacher.locator('.sidebar .conv').filter({ hasText: 'Amy Okafor, Ben Carter' });
+    // The two students in the order they joined (the same millisecond: then by id, which is random).
+    const both = /^(Amy Okafor, Ben Carter|Ben Carter, Amy Okafor)$/;
+    const entry = teacher.locator('.sidebar .conv .conv-name').filter({ hasText: both });
     await entry.click();
-    await teacher.locator('#pane-title').filter({ hasText: 'Amy Okafor, Ben Carter' }).waitFor();
+    await teacher.locator('#pane-title').filter({ hasText: both }).waitFor();
     await teacher
       .getByTestId('supervised-by')
       .filter({ hasText: 'You supervise this conversation' })
