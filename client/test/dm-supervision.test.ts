@@ -109,7 +109,7 @@ describe('supervised DMs and the audit chain check', () => {
     await Promise.all([actx.close(), sctx.close(), jctx.close()]);
   }, 90_000);
 
-  it('T9: an admin checks the audit chain from the audit log screen and is told it is intact', async () => {
+  it('T9: an admin checks the audit chain from the audit log screen: intact, then told where it was tampered with', async () => {
     const ctx = await env.browser.newContext({ viewport: { width: 1440, height: 900 }, bypassCSP: true });
     const page = await ctx.newPage();
     const errors = watchErrors(page);
@@ -125,6 +125,24 @@ describe('supervised DMs and the audit chain check', () => {
     expect(await ok.innerText()).toContain(`${(count.count - 1).toLocaleString('en-GB')} entries checked`);
     expect(await axeSerious(page)).toEqual([]);
     await screenshot(page, 'admin-audit-verified');
+
+    // Someone with the database file drops the trigger and rewrites an entry: the next check names it.
+    const db = env.ts.server.db;
+    const victim = (
+      db.prepare("SELECT MIN(id) AS id FROM audit_log WHERE action = 'settings.changed'").get() as {
+        id: number;
+      }
+    ).id;
+    db.exec('DROP TRIGGER audit_log_no_update');
+    db.prepare(`UPDATE audit_log SET detail = '{}' WHERE id = ?`).run(victim);
+    await page.getByRole('button', { name: 'Verify the chain' }).click();
+    const broken = page
+      .getByRole('status')
+      .filter({ hasText: `The audit log has been tampered with at entry ${victim}.` });
+    await broken.waitFor();
+    expect(await broken.innerText()).toContain('This entry was changed after it was written.');
+    expect(await axeSerious(page)).toEqual([]);
+    await screenshot(page, 'admin-audit-tampered');
     expect(errors).toEqual([]);
     await ctx.close();
   }, 60_000);
