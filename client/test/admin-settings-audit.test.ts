@@ -34,6 +34,7 @@ describe('the admin area: Settings and Audit log', () => {
       workspaceName: 'Northfield College',
       studentDmPolicy: 'staff_only',
       sessionLengthDays: 7,
+      dmSupervisorId: null,
     });
     expect(env.ts.server.internals.audit.list(1, 'settings.changed')[0]?.detail).toEqual({
       workspaceName: { from: 'Commonroom', to: 'Northfield College' },
@@ -78,7 +79,7 @@ describe('the admin area: Settings and Audit log', () => {
       .waitFor();
 
     // Back to "anyone": the very next attempt opens the DM.
-    await page.getByLabel('Students may message: anyone').check();
+    await page.locator('input[name="dm-policy"][value="anyone"]').check();
     await page.getByLabel('Session length (days)').fill('7');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByRole('status').filter({ hasText: 'Settings saved' }).waitFor();

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLOSE, LIMITS } from '@commonroom/protocol';
+import { CLOSE, LIMITS, type DmPolicy } from '@commonroom/protocol';
 import { createAdaptorServer, type WebSocketServerLike } from '@hono/node-server';
 import type { Server as HttpServer } from 'node:http';
 import pino, { type Logger } from 'pino';
@@ -28,6 +28,7 @@ import { createChannelAdmin } from './services/channel-admin.ts';
 import { createChannelRules } from './services/channel-rules.ts';
 import { createRosterImport } from './services/roster-import.ts';
 import { createConversationService } from './services/conversations.ts';
+import { createDmSupervision } from './services/dm-supervision.ts';
 import { createAuditLog } from './storage/audit.ts';
 import { createCohortStore } from './storage/cohorts.ts';
 import { createConversationStore } from './storage/conversations.ts';
@@ -71,6 +72,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
   const settings = createSettingsStore(db, {
     workspaceName: config.workspaceName,
     studentDmPolicy: 'anyone',
+    dmSupervisorId: null,
     sessionLengthDays: config.sessionTtlMs / 86_400_000,
   });
   const sessions = createSessionStore(db, now, () => settings.sessionTtlMs());
@@ -79,8 +81,17 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
   const appliedActions = createAppliedActions(db);
   const audit = createAuditLog(db, now);
   const store = createSqliteDocStore(db, now);
+  /**
+   * The DM policy in force. 'supervised' without a supervisor who can serve (deactivated, no longer staff)
+   * fails closed: students' DMs among themselves act as under 'staff only' until an admin chooses another,
+   * never unsupervised (issue 14 §4).
+   */
+  const dmPolicy = (): DmPolicy => {
+    const p = settings.read().studentDmPolicy;
+    return p === 'supervised' && supervision.current() === null ? 'staff_only' : p;
+  };
   const policy = createPolicy(conversations, {
-    dmPolicy: () => settings.read().studentDmPolicy,
+    dmPolicy,
     roleOf: (id) => users.get(id)?.role ?? null,
   });
   const presence = createPresence(now);
@@ -152,13 +163,23 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     revokeConversation,
     notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
   });
+  const supervision = createDmSupervision({
+    db,
+    conversations,
+    users,
+    audit,
+    settings: () => settings.read(),
+    revokeConversation,
+    notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
+  });
   const service = createConversationService({
     db,
     conversations,
     users,
     policy,
     audit,
-    dmPolicy: () => settings.read().studentDmPolicy,
+    dmPolicy,
+    supervision,
     revokeConversation,
     notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
   });
@@ -224,6 +245,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
         audit,
         conversations,
         settings,
+        supervision,
         seen: (id) => presence.seen(id),
         notifyAll: (kind, payload) => hub.notifyAll(kind, payload),
       }),
@@ -290,6 +312,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
       accounts,
       service,
       settings,
+      supervision,
       wss,
     },
     async start(): Promise<{ port: number; url: string }> {

@@ -3,6 +3,7 @@ import { AuditActions, AuditPage } from '@commonroom/protocol';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuditLog } from '../src/storage/audit.ts';
 import { addUser, loginAdmin, startServer, type TestServer } from './harness.ts';
 import { login } from './raw-client.ts';
 
@@ -29,11 +30,12 @@ describe('admin: the audit log viewer', () => {
     const text = await res.text();
     return { res, rows: parse(text, { bom: true, relax_quotes: false }) };
   };
-  /** An entry at a chosen time, written as the server writes them (the store has no clock to move). */
+  /**
+   * An entry at a chosen time, written as the server writes them (hash-chained, issue 14 §6) by an audit log
+   * on the same database whose clock reads `at` (the server's own has no clock to move).
+   */
   const insertAt = (at: number, actorId: string | null, action: string, target: string | null) =>
-    ts.server.db
-      .prepare('INSERT INTO audit_log (at, actor_id, action, target, detail) VALUES (?, ?, ?, ?, ?)')
-      .run(at, actorId, action, target, '{}');
+    createAuditLog(ts.server.db, () => at).record(actorId, action, target);
 
   it('T9: students, tutors and teachers get 403 from every audit route', async () => {
     for (const role of ['student', 'tutor', 'teacher'] as const) {

@@ -127,6 +127,8 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
   else if (c.archived) blocked = 'This channel is archived: it keeps its history but takes no new messages.';
   else if (!c.canPost && (c.kind === 'announcement' || c.postPolicy === 'staff'))
     blocked = `Only tutors, teachers, staff and admins post in #${c.name ?? ''}. You can read and react here.`;
+  else if (c.supervisor && c.supervisor.id === engine.me()?.id)
+    blocked = 'You supervise this conversation: you can read it, but not post or react in it.';
   else if (!c.canPost) blocked = 'You cannot post here.';
 
   return (
@@ -152,6 +154,13 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
                 {title}
               </h2>
               {(c.topic || c.description) && <p className="muted topic">{c.topic || c.description}</p>}
+              {c.supervisor && (
+                <p className="muted topic supervised" data-testid="supervised-by">
+                  {c.supervisor.id === engine.me()?.id
+                    ? 'You supervise this conversation for the college'
+                    : `Supervised by ${c.supervisor.displayName}`}
+                </p>
+              )}
             </div>
             {pinnedCount > 0 && (
               <button

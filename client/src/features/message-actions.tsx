@@ -51,7 +51,7 @@ export function MessageActions({
 
   return (
     <div className="msg-actions" role="toolbar" aria-label="Message actions">
-      {c.isMember && (
+      {c.isMember && c.supervisor?.id !== engine.me()?.id && (
         <button
           type="button"
           className="icon-button"

@@ -97,7 +97,13 @@ export function MessageItem({
             <LinkifiedText text={m.text} mentionNames={mentionNames} />
           </p>
         )}
-        {c && !gone && <ReactionChips m={m} conversationId={c.id} canReact={c.isMember} />}
+        {c && !gone && (
+          <ReactionChips
+            m={m}
+            conversationId={c.id}
+            canReact={c.isMember && c.supervisor?.id !== engine.me()?.id}
+          />
+        )}
         {m.replyCount > 0 && !controls?.inThread && (
           <button
             type="button"

@@ -22,7 +22,10 @@ export function ReadReceipt({ conversationId, m }: { conversationId: string; m: 
   const view = engine.view(conversationId);
   const c = view.conversation;
   if (!c) return null;
-  const seen = seenBy(view.state, m).filter((s) => s.userId !== engine.me()?.id);
+  // A DM's supervisor reads it too, but is not one of its people (issue 14 §4): not a "Seen".
+  const seen = seenBy(view.state, m).filter(
+    (s) => s.userId !== engine.me()?.id && s.userId !== c.supervisor?.id,
+  );
   if (seen.length === 0) return null;
 
   if (c.kind === 'dm' && c.dmMembers.length <= 2) {

@@ -11,6 +11,7 @@ import { LIMITS } from './limits.ts';
 
 export const DM_POLICY_LABELS: Record<DmPolicy, string> = {
   anyone: 'Anyone',
+  supervised: 'Anyone, with supervision',
   staff_only: 'Staff only',
   nobody: 'Nobody',
 };
@@ -20,6 +21,8 @@ export const SESSION_DAYS = { min: 1, max: 90 } as const;
 export const WorkspaceSettingsPatch = z.object({
   workspaceName: z.optional(WorkspaceName),
   studentDmPolicy: z.optional(DmPolicy),
+  /** Required (here or already saved) when the policy is 'supervised': an active staff member. */
+  dmSupervisorId: z.optional(z.nullable(z.string().check(z.minLength(1), z.maxLength(64)))),
   sessionLengthDays: z.optional(
     z
       .number()
@@ -31,6 +34,12 @@ export const WorkspaceSettingsPatch = z.object({
   ),
 });
 export type WorkspaceSettingsPatch = z.infer<typeof WorkspaceSettingsPatch>;
+
+/** GET /api/admin/settings/supervisors: the active staff an admin may choose as the DM supervisor. */
+export const DmSupervisorChoices = z.object({
+  people: z.array(z.object({ id: z.string(), displayName: z.string(), role: z.string() })),
+});
+export type DmSupervisorChoices = z.infer<typeof DmSupervisorChoices>;
 
 /** PATCH /api/profile: one's own name, pronouns and avatar colour. */
 export const ProfileUpdate = z.object({
@@ -91,6 +100,17 @@ export type AuditPage = z.infer<typeof AuditPage>;
 
 export const AuditActions = z.object({ actions: z.array(z.string()) });
 
+/**
+ * GET /api/admin/audit/verify: the hash chain checked end to end (issue 14 §6). `head` is the newest entry's
+ * hash, worth noting down elsewhere: a log later cut short or rewritten from some point on no longer ends in
+ * it. `brokenAt` is the id of the first entry that does not fit.
+ */
+export const AuditVerifyReply = z.union([
+  z.object({ ok: z.literal(true), count: z.number(), head: z.string() }),
+  z.object({ ok: z.literal(false), count: z.number(), brokenAt: z.number(), reason: z.string() }),
+]);
+export type AuditVerifyReply = z.infer<typeof AuditVerifyReply>;
+
 /** Plain words for the actions the server records; an action not listed here is shown by `auditLabel`. */
 export const AUDIT_ACTION_LABELS: Readonly<Record<string, string>> = {
   login: 'Signed in',
@@ -107,6 +127,9 @@ export const AUDIT_ACTION_LABELS: Readonly<Record<string, string>> = {
   'user.signed-out-everywhere': 'Signed out everywhere',
   'settings.changed': 'Changed workspace settings',
   'audit.exported': 'Exported the audit log',
+  'audit.verified': 'Checked the audit chain',
+  'dm.supervisor-added': 'Added a DM supervisor',
+  'dm.supervisor-removed': 'Removed a DM supervisor',
   'channel.created': 'Created a channel',
   'channel.updated': 'Changed a channel',
   'channel.members-added': 'Added channel members',

@@ -115,6 +115,12 @@ export const Conversation = z.object({
   segment: z.number(),
   /** Who may post (issue 13 §3): 'staff' in a channel an admin made staff only. Absent from older servers. */
   postPolicy: z.optional(z.enum(['everyone', 'staff'])),
+  /**
+   * A students' DM under supervision (issue 14 §4): the staff supervisor, a silent member who reads it, is
+   * shown to the students ("Supervised by …") and is not one of `dmMembers` or `memberCount`. Null or
+   * absent otherwise.
+   */
+  supervisor: z.optional(z.nullable(z.object({ id: Id, displayName: z.string() }))),
 });
 export type Conversation = z.infer<typeof Conversation>;
 
@@ -136,10 +142,12 @@ export const OpenDmRequest = z.object({ userIds: UserIds(8) });
 export const MembersRequest = z.object({ userIds: UserIds(500) });
 
 /**
- * Whom students may message directly: anyone; staff only (students not each other, no student in a group
- * DM); nobody (no DM has a student in it, whoever opens it). rooms/policy.ts `dmAllowed` is the one rule.
+ * Whom students may message directly: anyone; anyone, but a DM whose people are all students has the
+ * workspace's chosen staff supervisor in it as a silent member (issue 14 §4); staff only (students not each
+ * other, no student in a group DM: student-to-student DMs are off); nobody (no DM has a student in it,
+ * whoever opens it). rooms/policy.ts `dmAllowed` is the one rule.
  */
-export const DmPolicy = z.enum(['anyone', 'staff_only', 'nobody']);
+export const DmPolicy = z.enum(['anyone', 'supervised', 'staff_only', 'nobody']);
 export type DmPolicy = z.infer<typeof DmPolicy>;
 export const WorkspaceName = z
   .string()
@@ -151,6 +159,11 @@ export const WorkspaceName = z
 export const WorkspaceSettings = z.object({
   workspaceName: WorkspaceName,
   studentDmPolicy: DmPolicy,
+  /**
+   * The staff member who supervises students' DMs under 'supervised' (kept, unused, under the other
+   * policies, so switching back offers the same person). Null when none was chosen.
+   */
+  dmSupervisorId: z.nullable(z.string()),
   /**
    * How long a sign-in lasts, in days (the SESSION_TTL_HOURS default until an admin sets one, so it may be
    * a fraction). New sessions get it; an existing session also ends once it is this old (a shorter length

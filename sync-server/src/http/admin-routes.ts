@@ -6,11 +6,15 @@ import {
   ResetPasswordRequest,
   WorkspaceSettingsPatch,
   UpdatePersonRequest,
+  ROLES,
+  isStaffRole,
+  type DmSupervisorChoices,
 } from '@commonroom/protocol';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Accounts } from '../services/accounts.ts';
 import type { ChannelRules } from '../services/channel-rules.ts';
+import type { DmSupervision } from '../services/dm-supervision.ts';
 import { AppError } from '../services/errors.ts';
 import type { RosterImport } from '../services/roster-import.ts';
 import type { AuditLog } from '../storage/audit.ts';
@@ -64,6 +68,7 @@ export function adminRoutes(d: {
   audit: AuditLog;
   conversations: ConversationStore;
   settings: SettingsStore;
+  supervision: DmSupervision;
   /** Presence, for "last seen" (in memory only: null for someone not seen since the server started). */
   seen: (userId: string) => { online: boolean; lastSeen: number } | null;
   /** Tells every connected device (a changed workspace name). */
@@ -166,17 +171,29 @@ export function adminRoutes(d: {
     },
   );
 
+  /**
+   * A role change or (de)activation can make a DM students-only or not, or end the supervisor's eligibility:
+   * supervised DMs are brought into line after each (issue 14 §4).
+   */
+  const resupervise = <T>(actorId: string, result: T): T => {
+    if (d.settings.read().studentDmPolicy === 'supervised') d.supervision.apply(actorId);
+    return result;
+  };
+
   app.patch('/users/:id/role', async (c) => {
     const { role } = await readJson(c, ChangeRoleRequest);
-    return c.json({ user: toMe(d.accounts.changeRole(c.get('user'), c.req.param('id'), role)) });
+    const user = d.accounts.changeRole(c.get('user'), c.req.param('id'), role);
+    return c.json({ user: toMe(resupervise(c.get('user').id, user)) });
   });
 
-  app.post('/users/:id/deactivate', (c) =>
-    c.json({ user: toMe(d.accounts.setActive(c.get('user'), c.req.param('id'), false)) }),
-  );
-  app.post('/users/:id/reactivate', (c) =>
-    c.json({ user: toMe(d.accounts.setActive(c.get('user'), c.req.param('id'), true)) }),
-  );
+  app.post('/users/:id/deactivate', (c) => {
+    const user = d.accounts.setActive(c.get('user'), c.req.param('id'), false);
+    return c.json({ user: toMe(resupervise(c.get('user').id, user)) });
+  });
+  app.post('/users/:id/reactivate', (c) => {
+    const user = d.accounts.setActive(c.get('user'), c.req.param('id'), true);
+    return c.json({ user: toMe(resupervise(c.get('user').id, user)) });
+  });
 
   app.post('/users/:id/sign-out-everywhere', (c) =>
     c.json({ user: toMe(d.accounts.signOutEverywhere(c.get('user'), c.req.param('id'))) }),
@@ -193,11 +210,36 @@ export function adminRoutes(d: {
   // with its old and new value (issue 13 §4); a patch that changes nothing records nothing.
   app.patch('/settings', async (c) => {
     const patch = await readJson(c, WorkspaceSettingsPatch);
-    const changes = d.settings.write(patch);
-    if (Object.keys(changes).length > 0) d.audit.record(c.get('user').id, 'settings.changed', null, changes);
+    const before = d.settings.read();
+    // Supervised DMs need a supervisor who is active staff: checked against the settings as they would be.
+    d.supervision.check({
+      studentDmPolicy: patch.studentDmPolicy ?? before.studentDmPolicy,
+      dmSupervisorId: patch.dmSupervisorId === undefined ? before.dmSupervisorId : patch.dmSupervisorId,
+    });
+    const changes: Record<string, unknown> = d.settings.write(patch);
+    const actor = c.get('user').id;
+    // The supervisor by name too, as the audit viewer shows it (the ids stay for exports).
+    const sv = changes.dmSupervisorId as { from: string | null; to: string | null } | undefined;
+    if (sv)
+      changes.dmSupervisor = {
+        from: sv.from === null ? null : (d.users.get(sv.from)?.displayName ?? null),
+        to: sv.to === null ? null : (d.users.get(sv.to)?.displayName ?? null),
+      };
+    if (Object.keys(changes).length > 0) d.audit.record(actor, 'settings.changed', null, changes);
+    // Existing DMs follow the policy and supervisor now in force (issue 14 §4), each change audited.
+    if ('studentDmPolicy' in changes || 'dmSupervisorId' in changes) d.supervision.apply(actor);
     // The workspace's name is in every open app's header and tab title: told now, not at the next start.
     if ('workspaceName' in changes) d.notifyAll?.('workspace-changed', {});
     return c.json(d.settings.read());
+  });
+
+  /** Whom an admin may choose to supervise students' DMs: active staff of every staff role, by name. */
+  app.get('/settings/supervisors', (c) => {
+    const people = ROLES.filter((r) => isStaffRole(r))
+      .flatMap((role) => d.users.search({ role, status: 'active', sort: 'name', limit: 2000 }).users)
+      .map((u) => ({ id: u.id, displayName: u.displayName, role: u.role }))
+      .sort((a, b) => a.displayName.localeCompare(b.displayName));
+    return c.json({ people } satisfies DmSupervisorChoices);
   });
 
   app.route('/', auditRoutes({ audit: d.audit, users: d.users, conversations: d.conversations }));

@@ -1,4 +1,10 @@
-import { AuditQuery, auditLabel, noActorLabel, type AuditRow } from '@commonroom/protocol';
+import {
+  AuditQuery,
+  auditLabel,
+  noActorLabel,
+  type AuditRow,
+  type AuditVerifyReply,
+} from '@commonroom/protocol';
 import { stringify } from 'csv-stringify/sync';
 import { Hono, type Context } from 'hono';
 import { AppError } from '../services/errors.ts';
@@ -87,6 +93,21 @@ export function auditRoutes(d: { audit: AuditLog; users: UserStore; conversation
       entries: page.map(toRow),
       nextBefore: entries.length > limit && last ? String(last.id) : null,
     });
+  });
+
+  /**
+   * Checks the whole hash chain (issue 14 §6). The check itself is recorded after it runs, with its answer:
+   * who looked, when, and what they were told is part of the trail.
+   */
+  app.get('/audit/verify', async (c) => {
+    const report = await d.audit.verify();
+    d.audit.record(
+      c.get('user').id,
+      'audit.verified',
+      null,
+      report.ok ? { ok: true, count: report.count } : { ok: false, brokenAt: report.brokenAt },
+    );
+    return c.json(report satisfies AuditVerifyReply);
   });
 
   app.get('/audit/actions', (c) => c.json({ actions: d.audit.actions() }));

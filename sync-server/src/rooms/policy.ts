@@ -30,7 +30,8 @@ export const NO_SUCH_CONVERSATION = {
  * and no student is in a group DM; under `nobody` no DM has a student in it, whoever opens it.
  */
 export function dmAllowed(policy: DmPolicy, roles: readonly Role[]): boolean {
-  if (policy === 'anyone') return true;
+  // Supervised: any DM, students' own ones with the supervisor in them (services/dm-supervision.ts).
+  if (policy === 'anyone' || policy === 'supervised') return true;
   const students = roles.filter((r) => !isStaffRole(r)).length;
   if (policy === 'nobody') return students === 0;
   return students === 0 || (students === 1 && roles.length === 2);
@@ -69,6 +70,19 @@ export function createPolicy(
     return dmAllowed(policy, roles) ? allow : deny('dm-policy', dmRefusal(policy));
   };
 
+  /**
+   * A students' DM's supervisor reads it (as a member) but is silent (issue 14 §4): no messages, no
+   * reactions, nothing the students would see as theirs. Read marks are kept (their own unread counts) and
+   * the app leaves them out of "Seen".
+   */
+  const supervising = (a: Actor, c: ConversationRow): Decision =>
+    c.supervisorId === a.id
+      ? deny(
+          'supervisor-silent',
+          'You supervise this conversation: you can read it, not post or react in it.',
+        )
+      : allow;
+
   const canRead = (a: Actor, c: ConversationRow): Decision => {
     if (c.kind === 'public' || c.kind === 'announcement') return allow;
     if (isMember(c, a)) return allow;
@@ -76,9 +90,12 @@ export function createPolicy(
     return NO_SUCH_CONVERSATION;
   };
 
-  /** Pins and removals (T4). In a DM that is membership, for what the DM policy still allows. */
+  /**
+   * Pins and removals (T4). In a DM that is membership, for what the DM policy still allows; not its silent
+   * supervisor (issue 14 §4), whose pin the students would see.
+   */
   const canModerate = (a: Actor, c: ConversationRow): boolean => {
-    if (c.kind === 'dm') return isMember(c, a) && dmRefused(a, c).ok;
+    if (c.kind === 'dm') return isMember(c, a) && c.supervisorId !== a.id && dmRefused(a, c).ok;
     if (isAdminRole(a.role)) return c.kind !== 'private' || isMember(c, a);
     return isStaffRole(a.role) && isMember(c, a);
   };
@@ -89,7 +106,7 @@ export function createPolicy(
    * otherwise silence a tutor's DM.
    */
   const canManage = (a: Actor, c: ConversationRow): boolean =>
-    c.kind === 'dm' ? isStaffRole(a.role) && isMember(c, a) : canModerate(a, c);
+    c.kind === 'dm' ? isStaffRole(a.role) && isMember(c, a) && c.supervisorId !== a.id : canModerate(a, c);
 
   /**
    * Posting messages (not read marks or reactions): membership, not archived, announcements and staff-only
@@ -106,7 +123,8 @@ export function createPolicy(
     // A channel an admin set to "staff only" (issue 13 §3): students read and react, staff post.
     if (c.postPolicy === 'staff' && !isStaffRole(a.role))
       return deny('staff-only-posting', 'only tutors, teachers, staff and admins post in this channel');
-    return dmRefused(a, c);
+    const silent = supervising(a, c);
+    return silent.ok ? dmRefused(a, c) : silent;
   };
 
   /** Writing to one's own author document at all (read marks): membership. */
@@ -116,7 +134,9 @@ export function createPolicy(
   /** Reactions: membership (students react in announcement channels too), under the DM policy. */
   const canReact = (a: Actor, c: ConversationRow): Decision => {
     const own = canWriteOwn(a, c);
-    return own.ok ? dmRefused(a, c) : own;
+    if (!own.ok) return own;
+    const silent = supervising(a, c);
+    return silent.ok ? dmRefused(a, c) : silent;
   };
 
   return {

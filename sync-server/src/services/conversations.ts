@@ -5,6 +5,7 @@ import type { ConversationRow, ConversationStore } from '../storage/conversation
 import type { Db } from '../storage/db.ts';
 import { newId } from '../storage/ids.ts';
 import type { UserStore } from '../storage/users.ts';
+import type { DmSupervision } from './dm-supervision.ts';
 import { AppError } from './errors.ts';
 
 /** Channels and DMs: listing what a person may see, joining, leaving, membership, DMs under the DM policy. */
@@ -18,6 +19,7 @@ export function createConversationService(d: {
   policy: Policy;
   audit: AuditLog;
   dmPolicy: () => DmPolicy;
+  supervision: DmSupervision;
   revokeConversation: (conversationId: string, userId: string, reason: string) => void;
   notify: (userIds: string[], kind: string, payload: unknown) => void;
 }) {
@@ -25,7 +27,10 @@ export function createConversationService(d: {
 
   const describe = (a: Actor, c: ConversationRow): Conversation => {
     const member = conversations.isMember(c.id, a.id);
-    const memberIds = c.kind === 'dm' ? conversations.members(c.id) : [];
+    // A DM's supervisor is a member but not one of its people (issue 14 §4): not in the title or the count.
+    const memberIds =
+      c.kind === 'dm' ? conversations.members(c.id).filter((id) => id !== c.supervisorId) : [];
+    const supervisor = c.supervisorId === null ? undefined : users.get(c.supervisorId);
     return {
       id: c.id,
       kind: c.kind,
@@ -34,7 +39,7 @@ export function createConversationService(d: {
       topic: c.topic,
       icon: c.icon,
       archived: c.archived,
-      memberCount: conversations.memberCount(c.id),
+      memberCount: conversations.memberCount(c.id) - (supervisor ? 1 : 0),
       isMember: member,
       canPost: policy.canPost(a, c).ok,
       canModerate: policy.canModerate(a, c),
@@ -46,6 +51,7 @@ export function createConversationService(d: {
       }),
       segment: c.segment,
       postPolicy: c.kind === 'announcement' ? 'staff' : c.postPolicy,
+      supervisor: supervisor ? { id: supervisor.id, displayName: supervisor.displayName } : null,
     };
   };
 
@@ -67,7 +73,13 @@ export function createConversationService(d: {
    * Who may not leave, or be taken out of, a conversation: one rule for POST /leave and for DELETE of a
    * membership, so neither route is a way round the other (issue 12 D16).
    */
-  const mustBeAbleToLeave = (c: ConversationRow): void => {
+  const mustBeAbleToLeave = (c: ConversationRow, userId: string): void => {
+    if (c.kind === 'dm' && c.supervisorId === userId)
+      throw new AppError(
+        400,
+        'supervisor-cannot-leave',
+        'You supervise this conversation for the college and cannot leave it; an admin can choose another supervisor in Settings.',
+      );
     if (c.kind === 'dm')
       throw new AppError(400, 'cannot-leave-dm', 'You cannot leave a direct message; close it instead.');
     if (c.name === 'announcements')
@@ -138,14 +150,15 @@ export function createConversationService(d: {
 
     leave(a: Actor, id: string): void {
       const c = visible(a, id);
-      mustBeAbleToLeave(c);
+      mustBeAbleToLeave(c, a.id);
       if (conversations.removeMember(id, a.id) && c.kind === 'private')
         d.revokeConversation(id, a.id, 'you left this channel');
     },
 
     members(a: Actor, id: string) {
-      visible(a, id);
+      const c = visible(a, id);
       return conversations.members(id).flatMap((uid) => {
+        if (uid === c.supervisorId) return [];
         const u = users.get(uid);
         return u
           ? [{ id: u.id, displayName: u.displayName, username: u.username, role: u.role, active: u.active }]
@@ -172,10 +185,11 @@ export function createConversationService(d: {
 
     removeMember(a: Actor, id: string, userId: string): void {
       const c = visible(a, id);
+      if (c.kind === 'dm' && c.supervisorId === userId) mustBeAbleToLeave(c, userId);
       if (c.kind === 'dm')
         throw new AppError(400, 'dm-fixed', 'People cannot be removed from a direct message.');
       if (userId !== a.id) mustManage(a, c);
-      mustBeAbleToLeave(c);
+      mustBeAbleToLeave(c, userId);
       if (conversations.removeMember(id, userId)) {
         d.audit.record(a.id, 'channel.member-removed', id, { userId });
         if (c.kind === 'private') d.revokeConversation(id, userId, 'you were removed from this channel');
@@ -206,13 +220,20 @@ export function createConversationService(d: {
       const existing = conversations.byDmKey(key);
       if (existing) return describe(a, existing);
       const id = newId();
+      // Students among themselves, under supervision: the supervisor is in it from the start (issue 14 §4).
+      const supervisor = d.supervision.forNewDm(everyone);
       d.db.transaction(() => {
         conversations.create({ id, kind: 'dm', name: null, dmKey: key, createdBy: a.id });
         for (const u of everyone) conversations.addMember(id, u);
         d.audit.record(a.id, 'dm.opened', id, { members: everyone });
+        if (supervisor !== null) {
+          conversations.addMember(id, supervisor);
+          conversations.setSupervisor(id, supervisor);
+          d.audit.record(a.id, 'dm.supervisor-added', id, d.supervision.who(supervisor));
+        }
       })();
       d.notify(
-        everyone.filter((u) => u !== a.id),
+        [...everyone, ...(supervisor === null ? [] : [supervisor])].filter((u) => u !== a.id),
         'conversations-changed',
         {},
       );

@@ -1,6 +1,10 @@
+import { GENESIS, rowHash, verifyAuditChainAsync, type ChainReport, type ChainRow } from './audit-chain.ts';
 import type { Db } from './db.ts';
 
-/** The safeguarding trail: admin actions, moderation, refused writes. Append only. */
+/**
+ * The safeguarding trail: admin actions, moderation, refused writes. Append only and hash-chained
+ * (issue 14 §6, audit-chain.ts): every row is written with the hash of the row before it.
+ */
 export type AuditLog = ReturnType<typeof createAuditLog>;
 
 export type AuditEntry = {
@@ -49,8 +53,27 @@ const fromRaw = (r: Raw): AuditEntry => ({
 const MAX_ACTORS = 500;
 
 export function createAuditLog(db: Db, now: () => number) {
+  sealLegacy(db);
   const insert = db.prepare(
-    'INSERT INTO audit_log (at, actor_id, action, target, detail) VALUES (?, ?, ?, ?, ?)',
+    'INSERT INTO audit_log (id, at, actor_id, action, target, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  // The chain's end, read afresh for every entry, inside the entry's own transaction. Not kept in memory:
+  // `record` is often called inside a larger transaction (opening a DM, a role change) that may still roll
+  // back, and a remembered hash of a row that never committed would fork the chain. The read is one seek to
+  // the end of the primary key. The id is chosen here (it is hashed), after both the last row and the
+  // AUTOINCREMENT counter, so ids keep growing as before.
+  const last = db.prepare<[], { id: number; hash: string | null; seq: number | null }>(
+    `SELECT id, hash, (SELECT seq FROM sqlite_sequence WHERE name = 'audit_log') AS seq
+       FROM audit_log ORDER BY id DESC LIMIT 1`,
+  );
+  const append = db.transaction(
+    (actorId: string | null, action: string, target: string | null, detail: string): void => {
+      const end = last.get();
+      const id = Math.max(end?.id ?? 0, end?.seq ?? 0) + 1;
+      const prev = end?.hash ?? GENESIS;
+      const row = { id, at: now(), actor_id: actorId, action, target, detail, prev_hash: prev };
+      insert.run(id, row.at, actorId, action, target, detail, prev, rowHash(row));
+    },
   );
 
   /** WHERE clause and arguments for a filter: fixed SQL text, values only as parameters. */
@@ -108,7 +131,7 @@ export function createAuditLog(db: Db, now: () => number) {
       target: string | null,
       detail: Record<string, unknown> = {},
     ): void {
-      insert.run(now(), actorId, action, target, JSON.stringify(detail));
+      append(actorId, action, target, JSON.stringify(detail));
     },
     list(limit = 200, action?: string): AuditEntry[] {
       return find(action === undefined ? {} : { action }, limit);
@@ -129,6 +152,8 @@ export function createAuditLog(db: Db, now: () => number) {
         before = page[page.length - 1]?.id;
       }
     },
+    /** Checks the whole hash chain (GET /api/admin/audit/verify, `npm run audit:verify`). */
+    verify: (): Promise<ChainReport> => verifyAuditChainAsync(db),
     /** The actions that occur in the log, for the viewer's action filter. */
     actions(): string[] {
       return db
@@ -137,4 +162,30 @@ export function createAuditLog(db: Db, now: () => number) {
         .map((r) => r.action);
     },
   };
+}
+
+/**
+ * Hashes the entries written before the chain existed (migration 9 adds the columns; SQL cannot hash), in id
+ * order, once, at start-up. Only rows before the first hashed one are sealed: a hashless row after it was not
+ * written by this server (the insert trigger refuses one) and is left for `verify` to report, not laundered.
+ */
+function sealLegacy(db: Db): void {
+  const firstHashed = db
+    .prepare<[], { id: number }>('SELECT MIN(id) AS id FROM audit_log WHERE hash IS NOT NULL')
+    .get()?.id;
+  const legacy = db
+    .prepare<[number], Omit<ChainRow, 'prev_hash' | 'hash'>>(
+      'SELECT id, at, actor_id, action, target, detail FROM audit_log WHERE hash IS NULL AND id < ? ORDER BY id',
+    )
+    .all(firstHashed ?? Number.MAX_SAFE_INTEGER);
+  if (legacy.length === 0) return;
+  const seal = db.prepare('UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?');
+  db.transaction(() => {
+    let prev = GENESIS;
+    for (const r of legacy) {
+      const hash = rowHash({ ...r, prev_hash: prev });
+      seal.run(prev, hash, r.id);
+      prev = hash;
+    }
+  })();
 }

@@ -21,12 +21,15 @@ export type ConversationRow = {
   postPolicy: 'everyone' | 'staff';
   createdAt: number;
   createdBy: string | null;
+  /** A students' DM's silent staff supervisor (issue 14 §4), or null. */
+  supervisorId: string | null;
 };
 
 type Raw = Omit<
   ConversationRow,
-  'archived' | 'dmKey' | 'staffOnly' | 'adminOnly' | 'postPolicy' | 'createdAt' | 'createdBy'
+  'archived' | 'dmKey' | 'staffOnly' | 'adminOnly' | 'postPolicy' | 'createdAt' | 'createdBy' | 'supervisorId'
 > & {
+  supervisor_id: string | null;
   archived: number;
   dm_key: string | null;
   staff_only: number;
@@ -52,6 +55,7 @@ const fromRaw = (r: Raw): ConversationRow => ({
   postPolicy: r.post_policy,
   createdAt: r.created_at,
   createdBy: r.created_by,
+  supervisorId: r.supervisor_id,
 });
 
 export type ConversationStore = ReturnType<typeof createConversationStore>;
@@ -211,6 +215,17 @@ export function createConversationStore(db: Db, now: () => number) {
         db.prepare('UPDATE conversations SET topic = ? WHERE id = ?').run(patch.topic, id);
       if (patch.archived !== undefined)
         db.prepare('UPDATE conversations SET archived = ? WHERE id = ?').run(patch.archived ? 1 : 0, id);
+    },
+    /** Every DM (the supervision of students' DMs is applied to those that exist, issue 14 §4). */
+    dms(): ConversationRow[] {
+      return db
+        .prepare<[], Raw>("SELECT * FROM conversations WHERE kind = 'dm' ORDER BY created_at, id")
+        .all()
+        .map(fromRaw);
+    },
+    setSupervisor(conversationId: string, userId: string | null): void {
+      drop(conversationId);
+      db.prepare('UPDATE conversations SET supervisor_id = ? WHERE id = ?').run(userId, conversationId);
     },
     /** Moves to the next segment; a no-op when another commit already did. */
     advanceSegment(conversationId: string, from: number, to: number): void {

@@ -168,4 +168,23 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX users_created ON users(created_at, id);
   CREATE INDEX users_role_name ON users(role, display_name COLLATE NOCASE, id);
   `,
+  // 9 (issue 14 §6 and §4, helper i14c): the audit log becomes tamper-evident and append-only, and a DM
+  // may have a silent supervisor. Each audit row carries the hash of the one before it and its own
+  // (storage/audit-chain.ts); rows older than this migration are hashed, in id order, when the server next
+  // starts (`sealLegacy` in storage/audit.ts: SQL has no SHA-256). The triggers refuse a row without its
+  // hashes and any UPDATE or DELETE, except the one-time filling of a legacy row's hashes, content unchanged.
+  `
+  ALTER TABLE audit_log ADD COLUMN prev_hash TEXT;
+  ALTER TABLE audit_log ADD COLUMN hash TEXT;
+  CREATE TRIGGER audit_log_hashed BEFORE INSERT ON audit_log WHEN NEW.hash IS NULL OR NEW.prev_hash IS NULL
+  BEGIN SELECT RAISE(ABORT, 'audit_log rows are written with their hashes'); END;
+  CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+  CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+  WHEN NOT (OLD.hash IS NULL AND OLD.prev_hash IS NULL AND NEW.id = OLD.id AND NEW.at = OLD.at
+    AND NEW.actor_id IS OLD.actor_id AND NEW.action = OLD.action AND NEW.target IS OLD.target
+    AND NEW.detail = OLD.detail)
+  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+  ALTER TABLE conversations ADD COLUMN supervisor_id TEXT REFERENCES users(id) ON DELETE SET NULL;
+  `,
 ];

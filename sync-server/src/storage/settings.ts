@@ -30,6 +30,7 @@ export function createSettingsStore(db: Db, defaults: WorkspaceSettings) {
       workspaceName: get.get('workspaceName')?.value ?? defaults.workspaceName,
       studentDmPolicy: policy.success ? policy.data : defaults.studentDmPolicy,
       sessionLengthDays: Number.isFinite(days) && days > 0 ? days : defaults.sessionLengthDays,
+      dmSupervisorId: get.get('dmSupervisorId')?.value || null,
     };
     return cached;
   };
@@ -42,10 +43,16 @@ export function createSettingsStore(db: Db, defaults: WorkspaceSettings) {
       const old = read();
       const changes: Record<string, SettingChange> = {};
       db.transaction(() => {
-        for (const key of ['workspaceName', 'studentDmPolicy', 'sessionLengthDays'] as const) {
+        for (const key of [
+          'workspaceName',
+          'studentDmPolicy',
+          'sessionLengthDays',
+          'dmSupervisorId',
+        ] as const) {
           const value = patch[key];
           if (value === undefined || value === old[key]) continue;
-          set.run(key, String(value));
+          // An empty value reads back as null (no supervisor chosen).
+          set.run(key, value === null ? '' : String(value));
           changes[key] = { from: old[key], to: value };
         }
       })();

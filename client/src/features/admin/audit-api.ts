@@ -1,5 +1,5 @@
 import type { Engine } from '@commonroom/engine';
-import { AuditActions, AuditPage } from '@commonroom/protocol';
+import { AuditActions, AuditPage, AuditVerifyReply } from '@commonroom/protocol';
 
 /** The audit log viewer's routes (sync-server/src/http/audit-routes.ts); admins only, checked there. */
 
@@ -61,6 +61,8 @@ export function describeDetail(detail: unknown): string {
     return `${show(detail.from)} → ${show(detail.to)}`;
   const parts: string[] = [];
   for (const [key, value] of Object.entries(detail as Record<string, unknown>)) {
+    // An id beside its name ("supervisorId" and "supervisor"): the name says it to a person.
+    if (key.endsWith('Id') && key.slice(0, -2) in detail) continue;
     // Nothing to say ("channels: none"): left out, so the line keeps to what matters.
     if (value === null || value === '' || (Array.isArray(value) && value.length === 0)) continue;
     if (value && typeof value === 'object' && 'from' in value && 'to' in value) {
@@ -79,3 +81,7 @@ const show = (v: unknown): string =>
       : Array.isArray(v)
         ? v.map(show).join(', ') || '—'
         : JSON.stringify(v);
+
+/** GET /api/admin/audit/verify: the whole hash chain checked on the server (issue 14 §6). */
+export const verifyAudit = (engine: Engine): Promise<AuditVerifyReply> =>
+  engine.api.request('GET', '/api/admin/audit/verify', AuditVerifyReply);

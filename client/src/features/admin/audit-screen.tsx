@@ -12,6 +12,7 @@ import {
   type AuditFilters,
 } from './audit-api.ts';
 import { AuditTable } from './audit-table.tsx';
+import { AuditVerify } from './audit-verify.tsx';
 
 /** Waits this long after the last keystroke in a search box before asking the server. */
 const SEARCH_PAUSE_MS = 250;
@@ -75,6 +76,7 @@ export function AuditScreen() {
           Export CSV
         </a>
       </header>
+      <AuditVerify />
       <div className="admin-toolbar audit-filters" role="search" aria-label="Filter the audit log">
         <label className="grow">
           <span className="filter-label">Actor</span>

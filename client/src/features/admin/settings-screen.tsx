@@ -1,13 +1,23 @@
-import { DM_POLICY_LABELS, SESSION_DAYS, type DmPolicy, type WorkspaceSettings } from '@commonroom/protocol';
+import {
+  DM_POLICY_LABELS,
+  ROLE_LABELS,
+  SESSION_DAYS,
+  type DmPolicy,
+  type Role,
+  type WorkspaceSettings,
+} from '@commonroom/protocol';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useEngine } from '../../hooks/engine-context.tsx';
 import { ErrorText } from '../../ui/error-text.tsx';
 import { problem } from './admin-api.ts';
-import { getSettings, saveSettings, settingsChanges } from './settings-api.ts';
+import { getSettings, getSupervisorChoices, saveSettings, settingsChanges } from './settings-api.ts';
 
 const POLICY_HINTS: Record<DmPolicy, string> = {
   anyone: 'Students may message anyone, including other students.',
-  staff_only: 'Students may message staff, and staff students; students cannot message each other.',
+  supervised:
+    'Students may message anyone; every conversation between students has a member of staff in it who reads it, does not post, and cannot leave. The students see who.',
+  staff_only:
+    'Students may message staff, and staff students; students cannot message each other (conversations they already have become read-only).',
   nobody: 'No direct messages with students at all; staff still message each other.',
 };
 
@@ -20,13 +30,16 @@ export function SettingsScreen() {
   const [saved, setSaved] = useState<WorkspaceSettings | null>(null);
   const [name, setName] = useState('');
   const [policy, setPolicy] = useState<DmPolicy>('anyone');
+  const [supervisor, setSupervisor] = useState('');
+  const [staff, setStaff] = useState<{ id: string; displayName: string; role: string }[] | null>(null);
   const [days, setDays] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   /** The field a problem is about: marked invalid and given focus, so the fix starts there. */
-  const [invalid, setInvalid] = useState<'name' | 'days' | null>(null);
+  const [invalid, setInvalid] = useState<'name' | 'days' | 'supervisor' | null>(null);
   const nameRef = useRef<HTMLInputElement>(null);
+  const supervisorRef = useRef<HTMLSelectElement>(null);
   const daysRef = useRef<HTMLInputElement>(null);
 
   const shownDays = (s: WorkspaceSettings): string => String(Math.round(s.sessionLengthDays * 100) / 100);
@@ -34,6 +47,7 @@ export function SettingsScreen() {
     setSaved(s);
     setName(s.workspaceName);
     setPolicy(s.studentDmPolicy);
+    setSupervisor(s.dmSupervisorId ?? '');
     setDays(shownDays(s));
   };
 
@@ -42,6 +56,9 @@ export function SettingsScreen() {
     getSettings(engine)
       .then((s) => alive && show(s))
       .catch((e: unknown) => alive && setError(problem(e)));
+    getSupervisorChoices(engine)
+      .then((people) => alive && setStaff(people))
+      .catch(() => alive && setStaff([]));
     return () => {
       alive = false;
     };
@@ -57,7 +74,7 @@ export function SettingsScreen() {
 
   const patch = settingsChanges(
     saved,
-    { workspaceName: name, studentDmPolicy: policy, days },
+    { workspaceName: name, studentDmPolicy: policy, dmSupervisorId: supervisor, days },
     shownDays(saved),
   );
   const dirty = Object.keys(patch).length > 0;
@@ -83,11 +100,24 @@ export function SettingsScreen() {
       daysRef.current?.focus();
       return;
     }
+    if (policy === 'supervised' && !supervisor) {
+      setError('Choose the member of staff who supervises students’ conversations.');
+      setInvalid('supervisor');
+      supervisorRef.current?.focus();
+      return;
+    }
     setBusy(true);
     try {
       const next = await saveSettings(engine, patch);
       show(next);
-      setResult('Settings saved. They apply now; people see the new name when their app next loads.');
+      const who = staff?.find((p) => p.id === next.dmSupervisorId)?.displayName;
+      const supervision =
+        (patch.studentDmPolicy !== undefined || patch.dmSupervisorId !== undefined) &&
+        next.studentDmPolicy === 'supervised' &&
+        who
+          ? ` ${who} now supervises every conversation between students, including those that already exist.`
+          : '';
+      setResult(`Settings saved. They apply now.${supervision}`);
     } catch (err) {
       setError(problem(err));
     } finally {
@@ -153,6 +183,31 @@ export function SettingsScreen() {
               </label>
             ))}
           </div>
+          {policy === 'supervised' && (
+            <div className="supervisor-field">
+              <label className="field">
+                <span>Supervisor</span>
+                <select
+                  ref={supervisorRef}
+                  value={supervisor}
+                  aria-invalid={invalid === 'supervisor' || undefined}
+                  aria-describedby="supervisor-hint"
+                  onChange={(e) => setSupervisor(e.target.value)}
+                >
+                  <option value="">Choose a member of staff…</option>
+                  {(staff ?? []).map((p) => (
+                    <option key={p.id} value={p.id}>
+                      {p.displayName} ({ROLE_LABELS[p.role as Role] ?? p.role})
+                    </option>
+                  ))}
+                </select>
+              </label>
+              <p className="hint" id="supervisor-hint">
+                Usually the designated safeguarding lead. Students see “Supervised by” with this name in each
+                conversation; changing the supervisor moves every conversation to the new one.
+              </p>
+            </div>
+          )}
         </fieldset>
         <fieldset className="admin-card">
           <legend>Sign-in</legend>
