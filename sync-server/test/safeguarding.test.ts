@@ -1,4 +1,4 @@
-import type { Engine } from '@commonroom/engine';
+import { createEngine, createMemoryStorage, type Engine } from '@commonroom/engine';
 import {
   ItemDetail,
   KeywordList,
@@ -11,7 +11,15 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createKeywordMatcher } from '../src/services/keyword-match.ts';
-import { addUser, channel, eventually, loginAdmin, startServer, type TestServer } from './harness.ts';
+import {
+  addUser,
+  channel,
+  eventually,
+  loginAdmin,
+  nodeSocket,
+  startServer,
+  type TestServer,
+} from './harness.ts';
 
 /**
  * Safeguarding (issue 14 §1 lead capability, §2 reports and the queue, §5 keyword alerts, §6 monitoring
@@ -154,6 +162,63 @@ describe('safeguarding', () => {
         .prepare("SELECT COUNT(*) AS n FROM audit_log WHERE action LIKE 'safeguarding.report%'")
         .get(),
     ).toEqual({ n: 0 });
+  });
+
+  it('§2 offline: a report written with no connection is kept in the engine storage, survives the app closing, and is sent once when back online', async () => {
+    const target = await sendId(ben.engine, general, 'nobody wants you here');
+    await ben.engine.settled();
+    await amy.engine.settled();
+    const storage = createMemoryStorage();
+    let offline = false;
+    const device = (): Engine =>
+      createEngine({
+        baseUrl: ts.url,
+        storage,
+        socketFactory: nodeSocket,
+        manualCookies: true,
+        backoff: { minMs: 20, maxMs: 200 },
+        fetch: (input, init) =>
+          offline ? Promise.reject(new TypeError('fetch failed')) : fetch(input, init),
+      });
+    const first = device();
+    await first.init();
+    await first.login(amy.email, amy.password);
+    offline = true;
+    const r = await first.reports.report({
+      conversationId: general,
+      authorId: ben.id,
+      localId: target,
+      reason: 'bullying',
+      detail: 'he keeps saying this',
+    });
+    expect(r.sent).toBe(false);
+    expect(first.reports.pending()).toBe(1);
+    const count = () =>
+      ts.server.db
+        .prepare<[string], { n: number }>(
+          "SELECT COUNT(*) AS n FROM safeguarding_items WHERE kind = 'report' AND local_id = ?",
+        )
+        .get(target)?.n;
+    expect(count()).toBe(0);
+    // The app closes; it opens again later with a connection.
+    first.disconnect();
+    offline = false;
+    const second = device();
+    await second.init();
+    expect(second.reports.pending()).toBe(1);
+    const leadVersion = lead.engine.safeguardingVersion();
+    const amyVersion = amy.engine.safeguardingVersion();
+    second.connect();
+    await eventually(() => expect(second.reports.pending()).toBe(0));
+    expect(count()).toBe(1);
+    // Connected leads are told their queue changed; nobody else is (the reported person least of all).
+    await eventually(() => expect(lead.engine.safeguardingVersion()).toBeGreaterThan(leadVersion));
+    expect(amy.engine.safeguardingVersion()).toBe(amyVersion);
+    expect(ben.engine.safeguardingVersion()).toBe(0);
+    const { items } = await lead.engine.api.request('GET', '/api/safeguarding/items', QueuePage);
+    const item = items.find((i) => i.localId === target);
+    expect(item).toMatchObject({ kind: 'report', reasons: ['bullying'], reporterCount: 1 });
+    second.disconnect();
   });
 
   it('§2 context: the item shows messages before and after, and the edit history with the original', async () => {

@@ -41,6 +41,7 @@ import type { PeerEvent } from './peers.ts';
 
 export type { ConversationView, EngineMessage, MessageStatus } from './engine-view.ts';
 import { createReplicas, segmentPrefix, type Replica } from './replicas.ts';
+import { createReportQueue } from './reports.ts';
 import { createSessionEndWatch, type SessionEnded } from './session-end.ts';
 import { createStallWatch } from './stall-watch.ts';
 import type { ActionKind, EngineStorage, OutboxEntry } from './storage.ts';
@@ -223,6 +224,8 @@ export function createEngine(opts: EngineOptions) {
   let emitScheduled = false;
   /** Goes up with every workspace-changed notice: the app reads the workspace's name again. */
   let workspaceVersion = 0;
+  /** Goes up with every safeguarding-changed notice (a lead's queue count is read again). */
+  let safeguardingVersion = 0;
   let version = 0;
   const settledWaiters: (() => void)[] = [];
 
@@ -248,6 +251,14 @@ export function createEngine(opts: EngineOptions) {
       reportError('engine', err instanceof Error ? err.message : 'something went wrong on this device'),
     );
   };
+
+  const reports = createReportQueue({
+    storage,
+    api,
+    newId: () => randomId(random),
+    now,
+    changed: () => emit(),
+  });
 
   /** Other tabs of this browser (see peers.ts); a follower tab shows the leader's connection. */
   const peerListeners = new Set<(e: PeerEvent) => void>();
@@ -300,8 +311,11 @@ export function createEngine(opts: EngineOptions) {
     // A 401 here names why the session ended (session-end.ts); any other outcome means nothing.
     onRefused: () => void api.request('GET', '/api/auth/me', MeReply).catch(() => undefined),
     onState: (s, detail) => {
-      if (s === 'online') updateNeeded = false;
-      else if (detail.code === CLOSE.versionMismatch) updateNeeded = true;
+      if (s === 'online') {
+        updateNeeded = false;
+        // Reports written offline go as soon as the server is reachable again.
+        inBackground(reports.flush());
+      } else if (detail.code === CLOSE.versionMismatch) updateNeeded = true;
       else if (s === 'signed-out') sessionEnd.fromClose(detail.code, detail.reason);
       if (s !== 'online') {
         inflight.clear();
@@ -1001,6 +1015,11 @@ export function createEngine(opts: EngineOptions) {
           workspaceVersion++;
           emit();
         }
+        // Sent to safeguarding leads only, when their queue changes (issue 14 §2).
+        if (f.kind === 'safeguarding-changed') {
+          safeguardingVersion++;
+          emit();
+        }
         return;
       case 'error':
         reportError(f.code, f.message);
@@ -1185,6 +1204,7 @@ export function createEngine(opts: EngineOptions) {
       // A document loaded with many rows (older versions stored local actions uncounted) is compacted now,
       // on the write queue, off the way to the first screen.
       replicas.compactOversized();
+      await reports.init();
       emit();
       return me;
     },
@@ -1552,6 +1572,9 @@ export function createEngine(opts: EngineOptions) {
       return out;
     },
     workspaceVersion: (): number => workspaceVersion,
+    safeguardingVersion: (): number => safeguardingVersion,
+    /** Report a concern about a message (issue 14 §2): kept on the device until the server has it. */
+    reports,
     /** What the engine knows of one replica: for a failing test to name its cause. */
     replicaDebug(doc: string) {
       const r = replicas.get(doc);
