@@ -7,6 +7,7 @@ import { reloadOnWipeElsewhere, takeWipeNotice, wipeDevice } from './sync/wipe.t
 import { connectTabs } from './sync/tabs.ts';
 import { EngineProvider, useEngine, useEngineVersion } from './hooks/engine-context.tsx';
 import { useUnreadTitle } from './hooks/use-unread.ts';
+import { useSafeguarding } from './hooks/use-safeguarding.ts';
 import { navigate, usePath } from './hooks/use-path.ts';
 import { ConversationPane } from './features/conversation-pane.tsx';
 import { LoginPage } from './features/login-page.tsx';
@@ -20,6 +21,10 @@ const NewMessage = lazy(async () => ({ default: (await import('./features/new-me
 // The admin area is for a few people on desktops: its code loads only when one of them opens it.
 const AdminArea = lazy(async () => ({
   default: (await import('./features/admin/admin-area.tsx')).AdminArea,
+}));
+// The safeguarding area is for a few leads: loaded only when one of them opens it (issue 14).
+const SafeguardingArea = lazy(async () => ({
+  default: (await import('./features/safeguarding/safeguarding-area.tsx')).SafeguardingArea,
 }));
 // Everyone's profile page: opened now and then, so loaded when opened (the first screen stays small).
 const ProfilePage = lazy(async () => ({
@@ -130,6 +135,8 @@ function SignedIn({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   const status = engine.status();
   const admin = path === '/admin' || path.startsWith('/admin/');
   const allowed = engine.isAdmin();
+  const safeguarding = path === '/safeguarding' || path.startsWith('/safeguarding/');
+  const lead = useSafeguarding()?.lead;
 
   useEffect(() => {
     if (status.connection === 'signed-out') onSignedOut('Your session has ended. Please sign in again.');
@@ -138,6 +145,28 @@ function SignedIn({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   useEffect(() => {
     if (admin && !allowed) navigate('/', true);
   }, [admin, allowed]);
+  // Not a lead (once the server said so): the conversations, not a page whose every route would refuse.
+  useEffect(() => {
+    if (safeguarding && lead === false) navigate('/', true);
+  }, [safeguarding, lead]);
+  if (safeguarding && lead !== false)
+    return (
+      <Suspense
+        fallback={
+          <main className="login" id="main" aria-busy="true">
+            <p>Opening the safeguarding area…</p>
+          </main>
+        }
+      >
+        {lead === true ? (
+          <SafeguardingArea />
+        ) : (
+          <main className="login" id="main" aria-busy="true">
+            <p>Opening the safeguarding area… It needs a connection.</p>
+          </main>
+        )}
+      </Suspense>
+    );
 
   if (admin && allowed)
     return (
@@ -223,6 +252,7 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
 
   // The page title (and the app badge) carry the total unread count, after the workspace's name.
   useUnreadTitle(workspace);
+  const safeguarding = useSafeguarding();
 
   const signOut = async () => {
     const waiting = engine.status().waiting;
@@ -263,6 +293,9 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
         onSignOutEverywhere={() => void signOutEverywhere()}
         onProfile={() => navigate('/profile')}
         {...(engine.isAdmin() ? { onAdmin: () => navigate('/admin/people') } : {})}
+        {...(safeguarding?.lead
+          ? { safeguarding: { open: safeguarding.open, onOpen: () => navigate('/safeguarding') } }
+          : {})}
       />
       {selected ? (
         <ConversationPane conversationId={selected} onBack={() => select(null)} />

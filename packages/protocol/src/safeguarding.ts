@@ -157,8 +157,10 @@ export const MonitorConversation = z.object({
   members: z.number(),
 });
 export const MonitorList = z.object({ conversations: z.array(MonitorConversation) });
+export type MonitorList = z.infer<typeof MonitorList>;
 export const Transcript = z.object({
   conversation: MonitorConversation,
   messages: z.array(TranscriptMessage),
   audited: z.boolean(),
 });
+export type Transcript = z.infer<typeof Transcript>;
