@@ -195,11 +195,15 @@ export function ItemPage({ id }: { id: string }) {
         </div>
         <div className="sg-side">
           <section className="admin-card" aria-labelledby="work-title">
-            <h2 id="work-title">Status</h2>
+            <h2 id="work-title">Handling</h2>
             <form className="admin-form tight" onSubmit={(e) => void save(e)}>
               <label>
                 Status
-                <select value={status} onChange={(e) => setStatus(e.target.value as ItemStatus)}>
+                <select
+                  aria-label="Status"
+                  value={status}
+                  onChange={(e) => setStatus(e.target.value as ItemStatus)}
+                >
                   {ITEM_STATUSES.map((s) => (
                     <option key={s} value={s}>
                       {ITEM_STATUS_LABELS[s]}
@@ -209,7 +213,11 @@ export function ItemPage({ id }: { id: string }) {
               </label>
               <label>
                 Assigned to
-                <select value={assignee} onChange={(e) => setAssignee(e.target.value)}>
+                <select
+                  aria-label="Assigned to"
+                  value={assignee}
+                  onChange={(e) => setAssignee(e.target.value)}
+                >
                   <option value="">Nobody</option>
                   {leads.map((l) => (
                     <option key={l.id} value={l.id}>
