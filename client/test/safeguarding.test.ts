@@ -86,7 +86,7 @@ describe('safeguarding in the browser', () => {
       .filter({ hasText: 'Lena Marsh is now a safeguarding lead' })
       .waitFor();
     await adminPage.getByRole('button', { name: 'Remove safeguarding lead' }).waitFor();
-    await adminPage.locator('#lead-title').scrollIntoViewIfNeeded();
+    await adminPage.getByRole('button', { name: 'Remove safeguarding lead' }).scrollIntoViewIfNeeded();
     await screenshot(adminPage, 'safeguarding-admin-grant-lead');
     // The admin, not a lead, has no way in: the address sends them back to the conversations.
     await adminPage.goto(`${env.ts.url}/safeguarding`);
@@ -156,6 +156,7 @@ describe('safeguarding in the browser', () => {
     await lead.getByRole('status').filter({ hasText: 'Note added.' }).waitFor();
     await lead.getByText('Spoke to Amy at lunch; she feels safe.', { exact: false }).waitFor();
     await noSerious(lead, 'item');
+    await lead.evaluate(() => scrollTo(0, 0));
     await screenshot(lead, 'safeguarding-item');
     expect(
       env.ts.server.internals.audit

@@ -276,7 +276,7 @@ describe('safeguarding', () => {
     expect(d.notes.map((n) => [n.authorName, n.text])).toEqual([['Lena Lead', 'Spoke to Amy; she is safe.']]);
     const updates = auditOf('safeguarding.item_updated').filter((r) => r.target === String(item.id));
     expect(updates.map((r) => JSON.parse(r.detail) as unknown)).toEqual([
-      { status: { from: 'new', to: 'in_review' }, assignee: { from: null, to: lead.id } },
+      { status: { from: 'new', to: 'in_review' }, assignee: { from: 'nobody', to: 'Lena Lead' } },
       { status: { from: 'in_review', to: 'closed' }, outcome: 'Spoke to both students; parents informed.' },
     ]);
     expect(auditOf('safeguarding.note_added').map((r) => r.target)).toContain(String(item.id));

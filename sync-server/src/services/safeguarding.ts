@@ -232,8 +232,14 @@ export function createSafeguarding(d: {
         audit.record(a.id, 'safeguarding.item_updated', String(id), {
           ...(change.status !== undefined ? { status: { from: i.status, to: change.status } } : {}),
           ...(change.outcome !== undefined ? { outcome: change.outcome } : {}),
+          // Names, so the audit log reads as words; the ids stay in the item itself.
           ...(change.assigneeId !== undefined
-            ? { assignee: { from: i.assigneeId, to: change.assigneeId } }
+            ? {
+                assignee: {
+                  from: i.assigneeId === null ? 'nobody' : nameOf(i.assigneeId),
+                  to: change.assigneeId === null ? 'nobody' : nameOf(change.assigneeId),
+                },
+              }
             : {}),
         });
         tellLeads();

@@ -65,7 +65,10 @@ export function MonitorScreen() {
         <header className="admin-head">
           <div>
             <h1 id="transcript-title">{opened.conversation.name}</h1>
-            <p className="muted admin-sub">Read-only · newest {opened.messages.length} messages</p>
+            <p className="muted admin-sub">
+              Read-only · {opened.messages.length === 1 ? '1 message' : `${opened.messages.length} messages`}
+              {opened.messages.length >= 500 ? ' (the newest)' : ''}
+            </p>
           </div>
         </header>
         <p className="admin-result" role="status">
