@@ -135,8 +135,6 @@ function SignedIn({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   const status = engine.status();
   const admin = path === '/admin' || path.startsWith('/admin/');
   const allowed = engine.isAdmin();
-  const safeguarding = path === '/safeguarding' || path.startsWith('/safeguarding/');
-  const lead = useSafeguarding()?.lead;
 
   useEffect(() => {
     if (status.connection === 'signed-out') onSignedOut('Your session has ended. Please sign in again.');
@@ -145,29 +143,13 @@ function SignedIn({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   useEffect(() => {
     if (admin && !allowed) navigate('/', true);
   }, [admin, allowed]);
-  // Not a lead (once the server said so): the conversations, not a page whose every route would refuse.
-  useEffect(() => {
-    if (safeguarding && lead === false) navigate('/', true);
-  }, [safeguarding, lead]);
-  if (safeguarding && lead !== false)
+  // The safeguarding area checks for itself that this person is a lead (and the server on every call).
+  if (path === '/safeguarding' || path.startsWith('/safeguarding/'))
     return (
-      <Suspense
-        fallback={
-          <main className="login" id="main" aria-busy="true">
-            <p>Opening the safeguarding area…</p>
-          </main>
-        }
-      >
-        {lead === true ? (
-          <SafeguardingArea />
-        ) : (
-          <main className="login" id="main" aria-busy="true">
-            <p>Opening the safeguarding area… It needs a connection.</p>
-          </main>
-        )}
+      <Suspense fallback={null}>
+        <SafeguardingArea />
       </Suspense>
     );
-
   if (admin && allowed)
     return (
       <Suspense

@@ -115,13 +115,9 @@ export function Sidebar(props: {
         )}
         {props.safeguarding && (
           <button type="button" className="link-button" onClick={props.safeguarding.onOpen}>
-            Safeguarding
+            Safeguarding{' '}
             {props.safeguarding.open > 0 && (
-              <>
-                {' '}
-                <span className="badge badge-mention">{short(props.safeguarding.open)}</span>
-                <span className="visually-hidden"> ({props.safeguarding.open} open)</span>
-              </>
+              <span className="badge badge-mention">{short(props.safeguarding.open)}</span>
             )}
           </button>
         )}

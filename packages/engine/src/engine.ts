@@ -41,7 +41,7 @@ import type { PeerEvent } from './peers.ts';
 
 export type { ConversationView, EngineMessage, MessageStatus } from './engine-view.ts';
 import { createReplicas, segmentPrefix, type Replica } from './replicas.ts';
-import { createReportQueue } from './reports.ts';
+import type { PendingReport, ReportQueue } from './reports.ts';
 import { createSessionEndWatch, type SessionEnded } from './session-end.ts';
 import { createStallWatch } from './stall-watch.ts';
 import type { ActionKind, EngineStorage, OutboxEntry } from './storage.ts';
@@ -252,13 +252,28 @@ export function createEngine(opts: EngineOptions) {
     );
   };
 
-  const reports = createReportQueue({
-    storage,
-    api,
-    newId: () => randomId(random),
-    now,
-    changed: () => emit(),
-  });
+  /**
+   * Reports of a concern (issue 14 §2, reports.ts), loaded the first time one is written or one waits to
+   * be sent: most people never report anything, so the code stays out of the first screen.
+   */
+  let reportsWaiting = 0;
+  let reportQueue: Promise<ReportQueue> | null = null;
+  const loadReports = (): Promise<ReportQueue> =>
+    (reportQueue ??= import('./reports.ts').then((m) =>
+      m.createReportQueue({
+        storage,
+        api,
+        newId: () => randomId(random),
+        now,
+        ok: Ok,
+        changed: (n) => (reportsWaiting = n),
+      }),
+    ));
+  const reports = {
+    /** Keeps the report on the device, then sends it when it can; `sent: false` while offline. */
+    report: async (r: Omit<PendingReport, 'id' | 'createdAt'>): Promise<{ sent: boolean }> =>
+      (await loadReports()).report(r),
+  };
 
   /** Other tabs of this browser (see peers.ts); a follower tab shows the leader's connection. */
   const peerListeners = new Set<(e: PeerEvent) => void>();
@@ -314,7 +329,7 @@ export function createEngine(opts: EngineOptions) {
       if (s === 'online') {
         updateNeeded = false;
         // Reports written offline go as soon as the server is reachable again.
-        inBackground(reports.flush());
+        if (reportsWaiting > 0) inBackground(loadReports().then((q) => q.flush()));
       } else if (detail.code === CLOSE.versionMismatch) updateNeeded = true;
       else if (s === 'signed-out') sessionEnd.fromClose(detail.code, detail.reason);
       if (s !== 'online') {
@@ -1177,10 +1192,20 @@ export function createEngine(opts: EngineOptions) {
     async init(): Promise<Me | null> {
       // The metadata in one request and the outbox beside it, then every conversation's documents at once.
       const [
-        [storedId, storedMeRaw, cookie, storedUsers, storedList, storedOrder, storedAhead],
+        [storedId, storedMeRaw, cookie, storedUsers, storedList, storedOrder, storedAhead, storedReports],
         storedOutbox,
       ] = await Promise.all([
-        storage.getMetaMany(['deviceId', 'me', 'cookie', 'users', 'conversations', 'order', 'aheadOfServer']),
+        storage.getMetaMany([
+          'deviceId',
+          'me',
+          'cookie',
+          'users',
+          'conversations',
+          'order',
+          'aheadOfServer',
+          // Reports of a concern waiting for a connection (reports.ts REPORTS_KEY).
+          'safeguarding-reports',
+        ]),
         storage.listOutbox(),
       ]);
       if (typeof storedAhead === 'number' && Number.isFinite(storedAhead)) aheadOfServer = storedAhead;
@@ -1204,7 +1229,7 @@ export function createEngine(opts: EngineOptions) {
       // A document loaded with many rows (older versions stored local actions uncounted) is compacted now,
       // on the write queue, off the way to the first screen.
       replicas.compactOversized();
-      await reports.init();
+      reportsWaiting = Array.isArray(storedReports) ? storedReports.length : 0;
       emit();
       return me;
     },

@@ -1,4 +1,5 @@
-import { ReportReply, type ReportReason } from '@commonroom/protocol';
+import type { ReportReason } from '@commonroom/protocol';
+import type * as z from 'zod/mini';
 import { ApiError, NetworkError, type ApiClient } from './api-client.ts';
 import type { EngineStorage } from './storage.ts';
 
@@ -18,7 +19,8 @@ export type PendingReport = {
   createdAt: number;
 };
 
-const KEY = 'safeguarding-reports';
+export const REPORTS_KEY = 'safeguarding-reports';
+const KEY = REPORTS_KEY;
 
 export type ReportQueue = ReturnType<typeof createReportQueue>;
 
@@ -27,11 +29,17 @@ export function createReportQueue(d: {
   api: ApiClient;
   newId: () => string;
   now: () => number;
-  changed: () => void;
+  /**
+   * The answer's schema (`{ ok: true }`), given by the engine: the protocol's ReportReply would bring every
+   * safeguarding schema into the PWA's first screen, and a zod import here would split its chunks anew.
+   */
+  ok: z.ZodMiniType;
+  /** Hears the number of reports waiting on the device whenever it changes. */
+  changed: (pending: number) => void;
 }) {
   /** One flush at a time: two would send the same report twice (harmless, but wasteful). */
   let flushing: Promise<void> | null = null;
-  let pending = 0;
+  let pending = -1;
 
   const load = async (): Promise<PendingReport[]> => {
     const v = await d.storage.getMeta(KEY);
@@ -41,14 +49,14 @@ export function createReportQueue(d: {
     await d.storage.setMeta(KEY, list);
     if (pending !== list.length) {
       pending = list.length;
-      d.changed();
+      d.changed(pending);
     }
   };
 
   const flushOnce = async (): Promise<void> => {
     for (const r of await load()) {
       try {
-        await d.api.request('POST', '/api/safeguarding/reports', ReportReply, r);
+        await d.api.request('POST', '/api/safeguarding/reports', d.ok, r);
       } catch (e) {
         // Offline: everything waits for the next connection. A refusal (the message is gone, a bad
         // request) will not change by sending again: the report is dropped rather than retried forever.
@@ -60,11 +68,6 @@ export function createReportQueue(d: {
   };
 
   return {
-    /** How many reports wait on this device. */
-    pending: (): number => pending,
-    async init(): Promise<void> {
-      pending = (await load()).length;
-    },
     /**
      * Keeps the report on the device, then tries to send it. Resolves with `sent: false` when it waits
      * for the connection (the app says it will be sent when back online).

@@ -127,8 +127,6 @@ export {
   UpdatePersonRequest,
 } from './admin-http.ts';
 export {
-  ITEM_STATUSES,
-  ITEM_STATUS_LABELS,
   ItemDetail,
   ItemPatch,
   ItemStatus,
@@ -142,8 +140,6 @@ export {
   NoteRequest,
   QueueItem,
   QueuePage,
-  REPORT_REASONS,
-  REPORT_REASON_LABELS,
   ReportReason,
   ReportReply,
   ReportRequest,
@@ -151,3 +147,9 @@ export {
   Transcript,
   TranscriptMessage,
 } from './safeguarding.ts';
+export {
+  ITEM_STATUSES,
+  ITEM_STATUS_LABELS,
+  REPORT_REASONS,
+  REPORT_REASON_LABELS,
+} from './safeguarding-labels.ts';

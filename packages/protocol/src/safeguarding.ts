@@ -1,26 +1,12 @@
 // Safeguarding (issue 14 §1, §2, §5, §6): report a concern, the leads' queue, keyword alerts, monitoring.
 import * as z from 'zod/mini';
 
+import { ITEM_STATUSES, REPORT_REASONS } from './safeguarding-labels.ts';
+
 const Id = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,40}$/, 'not a valid id'));
 
-export const REPORT_REASONS = [
-  'bullying',
-  'harassment',
-  'self_harm',
-  'inappropriate',
-  'spam',
-  'other',
-] as const;
 export const ReportReason = z.enum(REPORT_REASONS);
 export type ReportReason = z.infer<typeof ReportReason>;
-export const REPORT_REASON_LABELS: Record<ReportReason, string> = {
-  bullying: 'Bullying',
-  harassment: 'Harassment',
-  self_harm: 'Self-harm concern',
-  inappropriate: 'Inappropriate content',
-  spam: 'Spam',
-  other: 'Something else',
-};
 
 /**
  * A report of one message. `id` is made by the reporter's device when the report is written (also
@@ -40,14 +26,8 @@ export const ReportRequest = z.object({
 });
 export type ReportRequest = z.infer<typeof ReportRequest>;
 
-export const ITEM_STATUSES = ['new', 'in_review', 'closed'] as const;
 export const ItemStatus = z.enum(ITEM_STATUSES);
 export type ItemStatus = z.infer<typeof ItemStatus>;
-export const ITEM_STATUS_LABELS: Record<ItemStatus, string> = {
-  new: 'New',
-  in_review: 'In review',
-  closed: 'Closed',
-};
 
 /** A change of an item's status (closing needs an outcome) or assignee (null: nobody). */
 export const ItemPatch = z.object({

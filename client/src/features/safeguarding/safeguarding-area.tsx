@@ -1,4 +1,6 @@
+import { useEffect } from 'react';
 import { useEngine } from '../../hooks/engine-context.tsx';
+import { useSafeguarding } from '../../hooks/use-safeguarding.ts';
 import { navigate, usePath } from '../../hooks/use-path.ts';
 import { ItemPage } from './item-page.tsx';
 import { KeywordsScreen } from './keywords-screen.tsx';
@@ -37,6 +39,17 @@ export function SafeguardingArea() {
   const item = /^\/safeguarding\/items\/([0-9]+)\/?$/.exec(path)?.[1];
   const keywords = /^\/safeguarding\/keywords\/?$/.test(path);
   const monitor = /^\/safeguarding\/monitor\/?$/.test(path);
+  const lead = useSafeguarding()?.lead;
+  // Not a lead (once the server said so): the conversations, not a page whose every route would refuse.
+  useEffect(() => {
+    if (lead === false) navigate('/', true);
+  }, [lead]);
+  if (lead !== true)
+    return (
+      <main className="login" id="main" aria-busy="true">
+        <p>Opening the safeguarding area… It needs a connection.</p>
+      </main>
+    );
   const queue = /^\/safeguarding(\/items)?\/?$/.test(path);
   return (
     <div className="admin safeguarding">
