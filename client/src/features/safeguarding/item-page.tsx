@@ -9,7 +9,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { useEngine } from '../../hooks/engine-context.tsx';
 import { ErrorText } from '../../ui/error-text.tsx';
 import { addNote, getItem, listLeads, problem, timeFormat, updateItem } from './safeguarding-api.ts';
-import { AreaLink } from './safeguarding-area.tsx';
+import { AreaLink } from './area-link.tsx';
 import { StatusPill, reasonsText } from './status-pill.tsx';
 import { TranscriptList } from './transcript-list.tsx';
 

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'react';
 import { useEngine, useEngineVersion } from '../../hooks/engine-context.tsx';
 import { ErrorText } from '../../ui/error-text.tsx';
 import { listItems, problem, timeFormat, type StatusFilter } from './safeguarding-api.ts';
-import { AreaLink } from './safeguarding-area.tsx';
+import { AreaLink } from './area-link.tsx';
 import { StatusPill, reasonsText } from './status-pill.tsx';
 
 const FILTERS: { value: StatusFilter; label: string }[] = [

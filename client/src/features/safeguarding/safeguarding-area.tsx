@@ -2,30 +2,13 @@ import { useEffect } from 'react';
 import { useEngine } from '../../hooks/engine-context.tsx';
 import { useSafeguarding } from '../../hooks/use-safeguarding.ts';
 import { navigate, usePath } from '../../hooks/use-path.ts';
+import { AreaLink } from './area-link.tsx';
 import { ItemPage } from './item-page.tsx';
 import { KeywordsScreen } from './keywords-screen.tsx';
 import { MonitorScreen } from './monitor-screen.tsx';
 import { QueueScreen } from './queue-screen.tsx';
 import '../admin/admin.css';
 import './safeguarding.css';
-
-/** A link inside the area: the address changes without a reload, a modified click opens a new tab. */
-export function AreaLink(props: { to: string; children: string; current?: boolean; className?: string }) {
-  return (
-    <a
-      href={props.to}
-      className={props.className}
-      aria-current={props.current ? 'page' : undefined}
-      onClick={(e) => {
-        if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
-        e.preventDefault();
-        navigate(props.to);
-      }}
-    >
-      {props.children}
-    </a>
-  );
-}
 
 /**
  * The safeguarding area (issue 14), for safeguarding leads only, loaded when a lead opens it so the first
