@@ -119,6 +119,11 @@ describe('safeguarding in the browser', () => {
     const queued = await report(student, 'Everyone is laughing at you', 'Harassment', 'Again today.');
     await queued.getByText('will be sent when you are back online').waitFor();
     await screenshot(student, 'safeguarding-report-offline');
+    // Most students report from a phone: the same dialog at phone size.
+    await student.setViewportSize({ width: 390, height: 844 });
+    await noSerious(student, 'report offline, phone');
+    await screenshot(student, 'safeguarding-report-offline-phone');
+    await student.setViewportSize({ width: 1440, height: 900 });
     await queued.getByRole('button', { name: 'Done' }).click();
     expect(items('report')).toHaveLength(1);
     await sctx.setOffline(false);
