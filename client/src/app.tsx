@@ -7,6 +7,7 @@ import { reloadOnWipeElsewhere, takeWipeNotice, wipeDevice } from './sync/wipe.t
 import { connectTabs } from './sync/tabs.ts';
 import { EngineProvider, useEngine, useEngineVersion } from './hooks/engine-context.tsx';
 import { useUnreadTitle } from './hooks/use-unread.ts';
+import { useSafeguarding } from './hooks/use-safeguarding.ts';
 import { navigate, usePath } from './hooks/use-path.ts';
 import { ConversationPane } from './features/conversation-pane.tsx';
 import { LoginPage } from './features/login-page.tsx';
@@ -20,6 +21,10 @@ const NewMessage = lazy(async () => ({ default: (await import('./features/new-me
 // The admin area is for a few people on desktops: its code loads only when one of them opens it.
 const AdminArea = lazy(async () => ({
   default: (await import('./features/admin/admin-area.tsx')).AdminArea,
+}));
+// The safeguarding area is for a few leads: loaded only when one of them opens it (issue 14).
+const SafeguardingArea = lazy(async () => ({
+  default: (await import('./features/safeguarding/safeguarding-area.tsx')).SafeguardingArea,
 }));
 // Everyone's profile page: opened now and then, so loaded when opened (the first screen stays small).
 const ProfilePage = lazy(async () => ({
@@ -138,7 +143,13 @@ function SignedIn({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   useEffect(() => {
     if (admin && !allowed) navigate('/', true);
   }, [admin, allowed]);
-
+  // The safeguarding area checks for itself that this person is a lead (and the server on every call).
+  if (path === '/safeguarding' || path.startsWith('/safeguarding/'))
+    return (
+      <Suspense fallback={null}>
+        <SafeguardingArea />
+      </Suspense>
+    );
   if (admin && allowed)
     return (
       <Suspense
@@ -223,6 +234,7 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
 
   // The page title (and the app badge) carry the total unread count, after the workspace's name.
   useUnreadTitle(workspace);
+  const safeguarding = useSafeguarding();
 
   const signOut = async () => {
     const waiting = engine.status().waiting;
@@ -263,6 +275,9 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
         onSignOutEverywhere={() => void signOutEverywhere()}
         onProfile={() => navigate('/profile')}
         {...(engine.isAdmin() ? { onAdmin: () => navigate('/admin/people') } : {})}
+        {...(safeguarding?.lead
+          ? { safeguarding: { open: safeguarding.open, onOpen: () => navigate('/safeguarding') } }
+          : {})}
       />
       {selected ? (
         <ConversationPane conversationId={selected} onBack={() => select(null)} />

@@ -27,6 +27,10 @@ import { createAccounts } from './services/accounts.ts';
 import { createChannelAdmin } from './services/channel-admin.ts';
 import { createChannelRules } from './services/channel-rules.ts';
 import { createRosterImport } from './services/roster-import.ts';
+import { createSafeguarding, type Safeguarding } from './services/safeguarding.ts';
+import { safeguardingRoutes } from './http/safeguarding-routes.ts';
+import { createSafeguardingStore } from './storage/safeguarding.ts';
+import { createTranscripts } from './storage/transcripts.ts';
 import { createConversationService } from './services/conversations.ts';
 import { createDmSupervision } from './services/dm-supervision.ts';
 import { createAuditLog } from './storage/audit.ts';
@@ -95,6 +99,8 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     roleOf: (id) => users.get(id)?.role ?? null,
   });
   const presence = createPresence(now);
+  // Made after the socket hub (it notifies leads); the rooms reach it through this late binding.
+  let safeguarding: Safeguarding | null = null;
   const rooms = createSyncRooms({
     store,
     conversations,
@@ -120,6 +126,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
       now,
     }),
     newMessagesPerUpdate: config.limits.newMessagesPerUpdate,
+    watch: (e) => safeguarding?.watch(e),
   });
   /** One notion of the client's address for login throttles and handshake limits (TRUST_PROXY, T10). */
   const clientAddress = createClientAddress(config.trustedProxies);
@@ -196,6 +203,17 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
   });
 
   const workspace = workspaceRoutes({ settings, accounts });
+  safeguarding = createSafeguarding({
+    db,
+    store: createSafeguardingStore(db, now),
+    transcripts: createTranscripts(db),
+    users,
+    conversations,
+    policy,
+    audit,
+    log,
+    notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
+  });
 
   let stopping = false;
   const app = createHttpApp({
@@ -252,6 +270,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
       adminChannels: adminChannelRoutes({ channels: channelAdmin, cohorts }),
       conversations: conversationRoutes({ service, users }),
       workspace,
+      safeguarding: safeguardingRoutes({ safeguarding }),
       sync: syncRoute({
         allowedOrigins: config.allowedOrigins,
         sessions,

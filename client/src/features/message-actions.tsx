@@ -5,6 +5,8 @@ import { Dialog } from '../ui/dialog.tsx';
 import { useConversationControls } from './conversation-context.tsx';
 
 const EmojiPicker = lazy(async () => ({ default: (await import('./emoji-picker.tsx')).EmojiPicker }));
+// Reporting is rare: its dialog loads when first opened (the first screen stays small).
+const ReportDialog = lazy(async () => ({ default: (await import('./report-dialog.tsx')).ReportDialog }));
 
 /**
  * The actions on one message: react, reply in thread, and a "more" menu (edit, delete, remove, pin, mark
@@ -22,7 +24,7 @@ export function MessageActions({
 }) {
   const engine = useEngine();
   const controls = useConversationControls();
-  const [open, setOpen] = useState<'menu' | 'emoji' | 'delete' | 'remove' | null>(null);
+  const [open, setOpen] = useState<'menu' | 'emoji' | 'delete' | 'remove' | 'report' | null>(null);
   if (!controls) return null;
   const c = controls.conversation;
   const mine = m.authorId === engine.me()?.id;
@@ -48,6 +50,8 @@ export function MessageActions({
   if (canChange) items.push({ label: 'Delete message', act: () => setOpen('delete') });
   else if (canModerate && c.kind !== 'dm')
     items.push({ label: 'Remove message (moderator)', act: () => setOpen('remove') });
+  // Anyone may report someone else's message to the safeguarding team (issue 14 §2), offline too.
+  if (!mine && m.seq !== null) items.push({ label: 'Report message…', act: () => setOpen('report') });
 
   return (
     <div className="msg-actions" role="toolbar" aria-label="Message actions">
@@ -135,6 +139,11 @@ export function MessageActions({
         </Dialog>
       )}
       {open === 'remove' && <RemoveDialog m={m} conversationId={c.id} onClose={() => setOpen(null)} />}
+      {open === 'report' && (
+        <Suspense fallback={null}>
+          <ReportDialog m={m} conversationId={c.id} onClose={() => setOpen(null)} />
+        </Suspense>
+      )}
     </div>
   );
 }

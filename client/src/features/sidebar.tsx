@@ -34,6 +34,8 @@ export function Sidebar(props: {
   onProfile: () => void;
   /** Given only to admins and super admins: opens the admin area. */
   onAdmin?: () => void;
+  /** Given only to safeguarding leads: opens the safeguarding area; `open` items wait in its queue. */
+  safeguarding?: { open: number; onOpen: () => void };
 }) {
   const engine = useEngine();
   useEngineVersion();
@@ -109,6 +111,14 @@ export function Sidebar(props: {
         {props.onAdmin && (
           <button type="button" className="link-button" onClick={props.onAdmin}>
             Admin
+          </button>
+        )}
+        {props.safeguarding && (
+          <button type="button" className="link-button" onClick={props.safeguarding.onOpen}>
+            Safeguarding{' '}
+            {props.safeguarding.open > 0 && (
+              <span className="badge badge-mention">{short(props.safeguarding.open)}</span>
+            )}
           </button>
         )}
         <button type="button" className="link-button" onClick={props.onSignOut}>

@@ -41,6 +41,7 @@ import type { PeerEvent } from './peers.ts';
 
 export type { ConversationView, EngineMessage, MessageStatus } from './engine-view.ts';
 import { createReplicas, segmentPrefix, type Replica } from './replicas.ts';
+import type { PendingReport, ReportQueue } from './reports.ts';
 import { createSessionEndWatch, type SessionEnded } from './session-end.ts';
 import { createStallWatch } from './stall-watch.ts';
 import type { ActionKind, EngineStorage, OutboxEntry } from './storage.ts';
@@ -223,6 +224,8 @@ export function createEngine(opts: EngineOptions) {
   let emitScheduled = false;
   /** Goes up with every workspace-changed notice: the app reads the workspace's name again. */
   let workspaceVersion = 0;
+  /** Goes up with every safeguarding-changed notice (a lead's queue count is read again). */
+  let safeguardingVersion = 0;
   let version = 0;
   const settledWaiters: (() => void)[] = [];
 
@@ -247,6 +250,29 @@ export function createEngine(opts: EngineOptions) {
     work.catch((err: unknown) =>
       reportError('engine', err instanceof Error ? err.message : 'something went wrong on this device'),
     );
+  };
+
+  /**
+   * Reports of a concern (issue 14 §2, reports.ts), loaded the first time one is written or one waits to
+   * be sent: most people never report anything, so the code stays out of the first screen.
+   */
+  let reportsWaiting = 0;
+  let reportQueue: Promise<ReportQueue> | null = null;
+  const loadReports = (): Promise<ReportQueue> =>
+    (reportQueue ??= import('./reports.ts').then((m) =>
+      m.createReportQueue({
+        storage,
+        api,
+        newId: () => randomId(random),
+        now,
+        ok: Ok,
+        changed: (n) => (reportsWaiting = n),
+      }),
+    ));
+  const reports = {
+    /** Keeps the report on the device, then sends it when it can; `sent: false` while offline. */
+    report: async (r: Omit<PendingReport, 'id' | 'createdAt'>): Promise<{ sent: boolean }> =>
+      (await loadReports()).report(r),
   };
 
   /** Other tabs of this browser (see peers.ts); a follower tab shows the leader's connection. */
@@ -300,8 +326,11 @@ export function createEngine(opts: EngineOptions) {
     // A 401 here names why the session ended (session-end.ts); any other outcome means nothing.
     onRefused: () => void api.request('GET', '/api/auth/me', MeReply).catch(() => undefined),
     onState: (s, detail) => {
-      if (s === 'online') updateNeeded = false;
-      else if (detail.code === CLOSE.versionMismatch) updateNeeded = true;
+      if (s === 'online') {
+        updateNeeded = false;
+        // Reports written offline go as soon as the server is reachable again.
+        if (reportsWaiting > 0) inBackground(loadReports().then((q) => q.flush()));
+      } else if (detail.code === CLOSE.versionMismatch) updateNeeded = true;
       else if (s === 'signed-out') sessionEnd.fromClose(detail.code, detail.reason);
       if (s !== 'online') {
         inflight.clear();
@@ -1001,6 +1030,11 @@ export function createEngine(opts: EngineOptions) {
           workspaceVersion++;
           emit();
         }
+        // Sent to safeguarding leads only, when their queue changes (issue 14 §2).
+        if (f.kind === 'safeguarding-changed') {
+          safeguardingVersion++;
+          emit();
+        }
         return;
       case 'error':
         reportError(f.code, f.message);
@@ -1158,10 +1192,20 @@ export function createEngine(opts: EngineOptions) {
     async init(): Promise<Me | null> {
       // The metadata in one request and the outbox beside it, then every conversation's documents at once.
       const [
-        [storedId, storedMeRaw, cookie, storedUsers, storedList, storedOrder, storedAhead],
+        [storedId, storedMeRaw, cookie, storedUsers, storedList, storedOrder, storedAhead, storedReports],
         storedOutbox,
       ] = await Promise.all([
-        storage.getMetaMany(['deviceId', 'me', 'cookie', 'users', 'conversations', 'order', 'aheadOfServer']),
+        storage.getMetaMany([
+          'deviceId',
+          'me',
+          'cookie',
+          'users',
+          'conversations',
+          'order',
+          'aheadOfServer',
+          // Reports of a concern waiting for a connection (reports.ts REPORTS_KEY).
+          'safeguarding-reports',
+        ]),
         storage.listOutbox(),
       ]);
       if (typeof storedAhead === 'number' && Number.isFinite(storedAhead)) aheadOfServer = storedAhead;
@@ -1185,6 +1229,7 @@ export function createEngine(opts: EngineOptions) {
       // A document loaded with many rows (older versions stored local actions uncounted) is compacted now,
       // on the write queue, off the way to the first screen.
       replicas.compactOversized();
+      reportsWaiting = Array.isArray(storedReports) ? storedReports.length : 0;
       emit();
       return me;
     },
@@ -1554,6 +1599,9 @@ export function createEngine(opts: EngineOptions) {
       return out;
     },
     workspaceVersion: (): number => workspaceVersion,
+    safeguardingVersion: (): number => safeguardingVersion,
+    /** Report a concern about a message (issue 14 §2): kept on the device until the server has it. */
+    reports,
     /** What the engine knows of one replica: for a failing test to name its cause. */
     replicaDebug(doc: string) {
       const r = replicas.get(doc);

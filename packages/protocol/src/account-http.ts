@@ -138,6 +138,14 @@ export const AUDIT_ACTION_LABELS: Readonly<Record<string, string>> = {
   'message.removed': 'Removed a message',
   'write.refused': 'Refused a write',
   'socket.malformed': 'Malformed data from a device',
+  // Safeguarding (issue 14).
+  'safeguarding.lead_granted': 'Made a safeguarding lead',
+  'safeguarding.lead_removed': 'Removed a safeguarding lead',
+  'safeguarding.item_updated': 'Updated a safeguarding item',
+  'safeguarding.item_viewed': 'Viewed a safeguarding item',
+  'safeguarding.note_added': 'Added a safeguarding note',
+  'safeguarding.keywords_changed': 'Changed safeguarding keywords',
+  'safeguarding.conversation_opened': 'Opened a conversation to monitor',
 };
 
 /** The plain words for an action: the known label, or the stored name made readable ("user.x-y" → "User x y"). */

@@ -128,3 +128,30 @@ export {
   SetPasswordState,
   UpdatePersonRequest,
 } from './admin-http.ts';
+export {
+  ItemDetail,
+  ItemPatch,
+  ItemStatus,
+  KEYWORD_MAX,
+  KeywordList,
+  KeywordsRequest,
+  LeadReply,
+  LeadRequest,
+  MonitorList,
+  MonitorRequest,
+  NoteRequest,
+  QueueItem,
+  QueuePage,
+  ReportReason,
+  ReportReply,
+  ReportRequest,
+  SafeguardingSummary,
+  Transcript,
+  TranscriptMessage,
+} from './safeguarding.ts';
+export {
+  ITEM_STATUSES,
+  ITEM_STATUS_LABELS,
+  REPORT_REASONS,
+  REPORT_REASON_LABELS,
+} from './safeguarding-labels.ts';

@@ -28,6 +28,8 @@ export function createHttpApp(d: {
     adminChannels: Hono<HonoEnv>;
     conversations: Hono<HonoEnv>;
     workspace: Hono<HonoEnv>;
+    /** Safeguarding (issue 14): reports, the leads' queue, keywords, monitoring, the lead capability. */
+    safeguarding: Hono<HonoEnv>;
     sync: readonly [MiddlewareHandler<HonoEnv>, MiddlewareHandler<HonoEnv>];
   };
   clientDist: string;
@@ -92,6 +94,7 @@ export function createHttpApp(d: {
   api.use('*', sameOriginWrites(d.allowedOrigins));
   api.route('/auth', d.routes.auth);
   api.use('*', requireSession(d.sessions, d.users));
+  api.route('/', d.routes.safeguarding);
   api.route('/admin', d.routes.admin);
   api.route('/admin', d.routes.adminChannels);
   api.route('/', d.routes.workspace);

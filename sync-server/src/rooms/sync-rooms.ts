@@ -85,6 +85,19 @@ export function createSyncRooms(deps: {
   refusals: RefusalBudget;
   /** New messages one update may add (P10; `LIMITS.maxNewMessagesPerFrame` but for the bench). */
   newMessagesPerUpdate: number;
+  /**
+   * Sees every message and edit once it is accepted, in the commit that stores it (keyword alerts, issue
+   * 14 §5). It cannot refuse or change anything, and must not throw.
+   */
+  watch?: (e: {
+    conversationId: string;
+    authorId: string;
+    localId: string;
+    text: string;
+    writtenAt: number;
+    receivedAt: number;
+    kind: 'message' | 'edit';
+  }) => void;
 }) {
   const { conversations, messages, appliedActions, audit, policy, log, now } = deps;
   const docs = createLoadedDocs({
@@ -377,6 +390,14 @@ export function createSyncRooms(deps: {
           );
           for (const e of sum.edits) messages.recordEdit(conv.id, s.actor.id, e.localId, e.text, at);
           for (const d of sum.deletes) messages.recordDelete(conv.id, s.actor.id, d.localId, at);
+          const watch = deps.watch;
+          if (watch) {
+            const base = { conversationId: conv.id, authorId: s.actor.id, receivedAt: at };
+            for (const m of sum.messages)
+              watch({ ...base, localId: m.id, text: m.text, writtenAt: m.ts, kind: 'message' });
+            for (const e of sum.edits)
+              watch({ ...base, localId: e.localId, text: e.text, writtenAt: e.ts, kind: 'edit' });
+          }
         },
       };
     }

@@ -187,4 +187,59 @@ export const MIGRATIONS: readonly string[] = [
   BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
   ALTER TABLE conversations ADD COLUMN supervisor_id TEXT REFERENCES users(id) ON DELETE SET NULL;
   `,
+  // 10 (issue 14 §1 §2 §5 §6, safeguarding, helper i14a): who is a safeguarding lead; the leads' queue of
+  // reports and keyword alerts (one report item per message, its reporters beside it), append-only notes,
+  // and the keyword list.
+  `
+  CREATE TABLE safeguarding_leads (
+    user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    granted_by TEXT,
+    granted_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE safeguarding_items (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL CHECK (kind IN ('report','keyword')),
+    conversation_id TEXT NOT NULL,
+    author_id TEXT NOT NULL,
+    local_id TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new','in_review','closed')),
+    outcome TEXT,
+    assignee_id TEXT,
+    matched TEXT NOT NULL DEFAULT '[]',
+    excerpt TEXT NOT NULL DEFAULT '',
+    written_at INTEGER,
+    received_at INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX safeguarding_items_report ON safeguarding_items(conversation_id, author_id, local_id)
+    WHERE kind = 'report';
+  CREATE INDEX safeguarding_items_status ON safeguarding_items(status, id);
+  CREATE TABLE safeguarding_reporters (
+    item_id INTEGER NOT NULL REFERENCES safeguarding_items(id),
+    reporter_id TEXT NOT NULL,
+    report_id TEXT NOT NULL UNIQUE,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '',
+    at INTEGER NOT NULL,
+    PRIMARY KEY (item_id, reporter_id)
+  );
+  CREATE TABLE safeguarding_notes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    item_id INTEGER NOT NULL REFERENCES safeguarding_items(id),
+    author_id TEXT NOT NULL,
+    text TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX safeguarding_notes_item ON safeguarding_notes(item_id, id);
+  CREATE TRIGGER safeguarding_notes_no_update BEFORE UPDATE ON safeguarding_notes
+    BEGIN SELECT RAISE(ABORT, 'safeguarding notes are append-only'); END;
+  CREATE TRIGGER safeguarding_notes_no_delete BEFORE DELETE ON safeguarding_notes
+    BEGIN SELECT RAISE(ABORT, 'safeguarding notes are append-only'); END;
+  CREATE TABLE safeguarding_keywords (
+    phrase TEXT PRIMARY KEY COLLATE NOCASE,
+    added_by TEXT,
+    added_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -16,6 +16,7 @@ import {
 } from './admin-api.ts';
 import { CohortField } from './cohort-field.tsx';
 import { Confirm } from './confirm.tsx';
+import { LeadCard } from './lead-card.tsx';
 import { LinkReveal } from './link-reveal.tsx';
 import { CohortChips, lastSeenText } from './people-table.tsx';
 
@@ -332,6 +333,8 @@ export function PersonPage({ id }: { id: string }) {
             )}
           </div>
         </section>
+
+        <LeadCard key={person.role} person={person} onResult={setResult} onError={setError} />
       </div>
       {link && (
         <Dialog title={`Set-password link for ${shown}`} onClose={() => setLink(null)}>

@@ -1,0 +1,19 @@
+import { navigate } from '../../hooks/use-path.ts';
+
+/** A link inside the area: the address changes without a reload, a modified click opens a new tab. */
+export function AreaLink(props: { to: string; children: string; current?: boolean; className?: string }) {
+  return (
+    <a
+      href={props.to}
+      className={props.className}
+      aria-current={props.current ? 'page' : undefined}
+      onClick={(e) => {
+        if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+        e.preventDefault();
+        navigate(props.to);
+      }}
+    >
+      {props.children}
+    </a>
+  );
+}

@@ -1,0 +1,34 @@
+import type { TranscriptMessage } from '@commonroom/protocol';
+import { timeFormat } from './safeguarding-api.ts';
+
+/** Messages as the server holds them, read-only: deleted and removed ones are shown and marked so. */
+export function TranscriptList(props: {
+  messages: TranscriptMessage[];
+  highlight?: string;
+  flag?: string;
+  label: string;
+}) {
+  if (props.messages.length === 0) return <p className="muted">No messages.</p>;
+  return (
+    <ol className="sg-transcript" aria-label={props.label}>
+      {props.messages.map((m) => {
+        const marked = m.localId === props.highlight;
+        return (
+          <li key={`${m.authorId}:${m.localId}`} className={marked ? 'sg-marked' : undefined}>
+            <span className="sg-msg-head">
+              <strong>{m.authorName}</strong>{' '}
+              <time className="muted" dateTime={new Date(m.writtenAt).toISOString()}>
+                {timeFormat.format(m.writtenAt)}
+              </time>
+              {marked && props.flag && <span className="sg-flag">{props.flag}</span>}
+              {m.editedAt !== null && <span className="sg-flag-quiet">edited</span>}
+              {m.deleted && <span className="sg-flag-quiet">deleted by author</span>}
+              {m.removed && <span className="sg-flag-quiet">removed by a moderator</span>}
+            </span>
+            <span className="sg-msg-text">{m.text}</span>
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
