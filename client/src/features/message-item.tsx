@@ -76,8 +76,11 @@ export function MessageItem({
           )}
         </header>
         {gone ? (
-          <p className="text deleted">
-            {m.removed ? 'This message was removed by a moderator.' : 'This message was deleted.'}
+          <p
+            className={`text deleted${m.removed ? ' removed' : ''}`}
+            data-placeholder={m.removed ? 'removed' : 'deleted'}
+          >
+            {m.removed ? 'Removed by a moderator' : 'This message was deleted.'}
           </p>
         ) : editing ? (
           <EditBox
