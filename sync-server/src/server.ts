@@ -14,6 +14,7 @@ import { createHttpApp } from './http/app.ts';
 import { createClientAddress } from './http/client-address.ts';
 import { authRoutes } from './http/auth-routes.ts';
 import { conversationRoutes } from './http/conversation-routes.ts';
+import { muteRoutes } from './http/mute-routes.ts';
 import { syncRoute } from './http/sync-route.ts';
 import { workspaceRoutes } from './http/workspace-routes.ts';
 import type { Timers } from './rooms/loaded-docs.ts';
@@ -28,12 +29,14 @@ import { createChannelAdmin } from './services/channel-admin.ts';
 import { createChannelRules } from './services/channel-rules.ts';
 import { createRosterImport } from './services/roster-import.ts';
 import { createConversationService } from './services/conversations.ts';
+import { createMuteService } from './services/mutes.ts';
 import { createAuditLog } from './storage/audit.ts';
 import { createCohortStore } from './storage/cohorts.ts';
 import { createConversationStore } from './storage/conversations.ts';
 import { openDatabase } from './storage/db.ts';
 import { createSqliteDocStore } from './storage/doc-store.ts';
 import { createMessageStore } from './storage/messages.ts';
+import { createMuteStore } from './storage/mutes.ts';
 import { APPLIED_ACTIONS_KEEP_MS, createAppliedActions } from './storage/applied-actions.ts';
 import { createDocClients } from './storage/doc-clients.ts';
 import { createPasswordLinks } from './storage/password-links.ts';
@@ -79,9 +82,16 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
   const appliedActions = createAppliedActions(db);
   const audit = createAuditLog(db, now);
   const store = createSqliteDocStore(db, now);
+  const muteStore = createMuteStore(db, now);
+  /** The mute that applies to a person in a conversation now (issue 14 §3), for the policy and the list. */
+  const muteOf = (userId: string, conversationId: string) => {
+    const m = muteStore.effective(userId, conversationId);
+    return m ? { until: m.until, everywhere: m.conversationId === null } : null;
+  };
   const policy = createPolicy(conversations, {
     dmPolicy: () => settings.read().studentDmPolicy,
     roleOf: (id) => users.get(id)?.role ?? null,
+    muteOf,
   });
   const presence = createPresence(now);
   const rooms = createSyncRooms({
@@ -161,6 +171,16 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     dmPolicy: () => settings.read().studentDmPolicy,
     revokeConversation,
     notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
+    muteOf,
+  });
+  const muteService = createMuteService({
+    mutes: muteStore,
+    conversations,
+    users,
+    policy,
+    audit,
+    now,
+    notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
   });
 
   const cohorts = createCohortStore(db);
@@ -229,6 +249,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
       }),
       adminChannels: adminChannelRoutes({ channels: channelAdmin, cohorts }),
       conversations: conversationRoutes({ service, users }),
+      mutes: muteRoutes({ mutes: muteService }),
       workspace,
       sync: syncRoute({
         allowedOrigins: config.allowedOrigins,

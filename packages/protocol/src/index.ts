@@ -126,3 +126,4 @@ export {
   SetPasswordState,
   UpdatePersonRequest,
 } from './admin-http.ts';
+export { MUTE_DURATIONS, Mute, MuteDuration, MuteList, MuteRequest, MuteState, mutedWords } from './mutes.ts';

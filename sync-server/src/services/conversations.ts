@@ -20,12 +20,15 @@ export function createConversationService(d: {
   dmPolicy: () => DmPolicy;
   revokeConversation: (conversationId: string, userId: string, reason: string) => void;
   notify: (userIds: string[], kind: string, payload: unknown) => void;
+  /** The reader's own mute in a conversation, shown at their composer (issue 14 §3). */
+  muteOf?: (userId: string, conversationId: string) => { until: number | null; everywhere: boolean } | null;
 }) {
   const { conversations, users, policy } = d;
 
   const describe = (a: Actor, c: ConversationRow): Conversation => {
     const member = conversations.isMember(c.id, a.id);
     const memberIds = c.kind === 'dm' ? conversations.members(c.id) : [];
+    const mute = d.muteOf?.(a.id, c.id) ?? null;
     return {
       id: c.id,
       kind: c.kind,
@@ -46,6 +49,7 @@ export function createConversationService(d: {
       }),
       segment: c.segment,
       postPolicy: c.kind === 'announcement' ? 'staff' : c.postPolicy,
+      ...(mute ? { muted: mute } : {}),
     };
   };
 
