@@ -7,6 +7,8 @@ import { MessageList } from './message-list.tsx';
 import { conversationTitle } from './people.tsx';
 import { channelGlyph } from './sidebar.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
+import { mutedWords } from '@commonroom/protocol';
+import { useActiveMute } from './use-mute.ts';
 
 const ChannelDetails = lazy(async () => ({
   default: (await import('./channel-details.tsx')).ChannelDetails,
@@ -44,6 +46,7 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
   /** The newest position this pane marked read for: a mark unread from another device is not undone. */
   const markedFor = useRef(0);
   const visible = usePageVisible();
+  const mute = useActiveMute(c);
 
   useEffect(() => {
     void engine.open(conversationId).catch(() => undefined);
@@ -128,6 +131,10 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
   else if (!c.canPost && (c.kind === 'announcement' || c.postPolicy === 'staff'))
     blocked = `Only tutors, teachers, staff and admins post in #${c.name ?? ''}. You can read and react here.`;
   else if (!c.canPost) blocked = 'You cannot post here.';
+  const muteBanner =
+    blocked === null && mute
+      ? `${mutedWords(c.kind === 'dm' ? null : c.name, mute).replace(/^you/, 'You')}. You can still read here.`
+      : null;
 
   return (
     <ConversationControlsProvider value={controls}>
@@ -197,7 +204,14 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
               `${typing.map((id) => engine.user(id)?.displayName ?? 'Someone').join(', ')} ${typing.length === 1 ? 'is' : 'are'} typing…`}
           </p>
           <ErrorText message={problem} />
-          {blocked ? (
+          {muteBanner ? (
+            <div className="cannot-post muted-banner" role="status" data-testid="mute-banner">
+              <span className="muted-banner-icon" aria-hidden="true">
+                🔇
+              </span>
+              <p>{muteBanner}</p>
+            </div>
+          ) : blocked ? (
             <div className="cannot-post" role="note">
               <p>{blocked}</p>
               {!c.isMember && (
@@ -220,7 +234,7 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
               conversationId={c.id}
               parentKey={thread}
               focusReply={threadFocus}
-              canPost={blocked === null}
+              canPost={blocked === null && muteBanner === null}
               onClose={() => {
                 setThread(null);
                 setThreadFocus(null);

@@ -3,7 +3,10 @@ import { lazy, Suspense, useEffect, useRef, useState, type KeyboardEvent } from 
 import { useEngine } from '../hooks/engine-context.tsx';
 import { Dialog } from '../ui/dialog.tsx';
 import { useConversationControls } from './conversation-context.tsx';
+import { mayMute } from '@commonroom/protocol';
+import { useActiveMute } from './use-mute.ts';
 
+const MuteDialog = lazy(async () => ({ default: (await import('./mute-dialog.tsx')).MuteDialog }));
 const EmojiPicker = lazy(async () => ({ default: (await import('./emoji-picker.tsx')).EmojiPicker }));
 
 /**
@@ -15,14 +18,18 @@ export function MessageActions({
   m,
   onEdit,
   onProblem,
+  onNotice,
 }: {
   m: EngineMessage;
   onEdit: () => void;
   onProblem: (text: string) => void;
+  /** What a moderator's action did, said under the message (the actions hide when not hovered). */
+  onNotice: (text: string) => void;
 }) {
   const engine = useEngine();
   const controls = useConversationControls();
-  const [open, setOpen] = useState<'menu' | 'emoji' | 'delete' | 'remove' | null>(null);
+  const [open, setOpen] = useState<'menu' | 'emoji' | 'delete' | 'remove' | 'mute' | null>(null);
+  const muted = useActiveMute(controls?.conversation ?? null) !== null;
   if (!controls) return null;
   const c = controls.conversation;
   const mine = m.authorId === engine.me()?.id;
@@ -37,7 +44,8 @@ export function MessageActions({
   const items: { label: string; act: () => void }[] = [];
   // Where one can no longer post (archived, left, announcement for students) the server refuses edits too.
   const canChange = mine && c.canPost;
-  if (canChange) items.push({ label: 'Edit message', act: onEdit });
+  // Muted, one may still delete one's words but not change them (the server refuses edits too).
+  if (canChange && !muted) items.push({ label: 'Edit message', act: onEdit });
   if (m.seq !== null && canModerate)
     items.push({
       label: m.pinned ? 'Unpin from conversation' : 'Pin to conversation',
@@ -48,10 +56,19 @@ export function MessageActions({
   if (canChange) items.push({ label: 'Delete message', act: () => setOpen('delete') });
   else if (canModerate && c.kind !== 'dm')
     items.push({ label: 'Remove message (moderator)', act: () => setOpen('remove') });
+  const author = engine.user(m.authorId);
+  if (
+    canModerate &&
+    c.kind !== 'dm' &&
+    !mine &&
+    author &&
+    mayMute(engine.me()?.role ?? 'student', author.role)
+  )
+    items.push({ label: `Mute ${author.displayName}…`, act: () => setOpen('mute') });
 
   return (
     <div className="msg-actions" role="toolbar" aria-label="Message actions">
-      {c.isMember && (
+      {c.isMember && !muted && (
         <button
           type="button"
           className="icon-button"
@@ -135,6 +152,16 @@ export function MessageActions({
         </Dialog>
       )}
       {open === 'remove' && <RemoveDialog m={m} conversationId={c.id} onClose={() => setOpen(null)} />}
+      {open === 'mute' && author && (
+        <Suspense fallback={null}>
+          <MuteDialog
+            person={author}
+            channel={{ id: c.id, name: c.name }}
+            onClose={() => setOpen(null)}
+            onDone={onNotice}
+          />
+        </Suspense>
+      )}
     </div>
   );
 }

@@ -24,6 +24,7 @@ export function MessageItem({
   const controls = useConversationControls();
   const [editing, setEditing] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
   const author = engine.user(m.authorId);
   const mine = m.authorId === engine.me()?.id;
   const name = author?.displayName ?? (mine ? (engine.me()?.displayName ?? 'You') : 'Someone');
@@ -137,8 +138,27 @@ export function MessageItem({
           <p className="delivery delivery-rejected" data-status="rejected" role="alert">
             {m.seq === null ? 'Not sent' : 'Your change was not accepted'}:{' '}
             {m.error ?? 'the server did not accept it'}.{' '}
+            {m.seq === null && c && (
+              <button
+                type="button"
+                className="link-button"
+                onClick={() =>
+                  // Sent again as a new message (now), then the refused copy is forgotten: nothing is lost
+                  // if the second send is refused too, it shows here again with its reason.
+                  void engine
+                    .send(c.id, m.text, {
+                      ...(m.parent !== null ? { parent: m.parent } : {}),
+                      ...(m.alsoChannel ? { alsoChannel: true } : {}),
+                    })
+                    .then(() => engine.dismiss(m.key))
+                    .catch(() => setProblem('That could not be saved on this device. Please try again.'))
+                }
+              >
+                Send again
+              </button>
+            )}{' '}
             <button type="button" className="link-button" onClick={() => void engine.dismiss(m.key)}>
-              Dismiss
+              {m.seq === null ? 'Discard' : 'Dismiss'}
             </button>
           </p>
         )}
@@ -148,8 +168,18 @@ export function MessageItem({
           </span>
         )}
         <ErrorText message={problem} />
+        {notice && (
+          <p className="notice msg-notice" role="status">
+            {notice}{' '}
+            <button type="button" className="link-button" onClick={() => setNotice(null)}>
+              OK
+            </button>
+          </p>
+        )}
       </div>
-      {!editing && <MessageActions m={m} onEdit={() => setEditing(true)} onProblem={setProblem} />}
+      {!editing && (
+        <MessageActions m={m} onEdit={() => setEditing(true)} onProblem={setProblem} onNotice={setNotice} />
+      )}
     </article>
   );
 }

@@ -126,4 +126,15 @@ export {
   SetPasswordState,
   UpdatePersonRequest,
 } from './admin-http.ts';
-export { MUTE_DURATIONS, Mute, MuteDuration, MuteList, MuteRequest, MuteState, mutedWords } from './mutes.ts';
+export {
+  MUTE_DURATIONS,
+  Mute,
+  MuteDuration,
+  MuteList,
+  MuteReply,
+  MuteRequest,
+  MuteState,
+  mayMute,
+  muteEnds,
+  mutedWords,
+} from './mutes.ts';

@@ -1,5 +1,6 @@
 // zod/mini, as http.ts: the first screen reads `Conversation.muted`; the admin chunk reads the rest.
 import * as z from 'zod/mini';
+import { isAdminRole, isStaffRole, type Role } from './roles.ts';
 
 /**
  * Muting a person (issue 14 §3): a moderator of a channel mutes someone there, an admin in one channel or
@@ -43,10 +44,25 @@ export const Mute = z.object({
 export type Mute = z.infer<typeof Mute>;
 
 export const MuteList = z.object({ mutes: z.array(Mute) });
+export const MuteReply = z.object({ mute: Mute });
 
 /** What a person's own conversation says about their mute there (the composer's banner). */
 export const MuteState = z.object({ until: z.nullable(z.number()), everywhere: z.boolean() });
 export type MuteState = z.infer<typeof MuteState>;
+
+/** "until Mon 7 Dec, 15:00" (the college's UK clock) or "until a moderator lifts it". */
+export function muteEnds(until: number | null, timeZone = 'Europe/London'): string {
+  if (until === null) return 'until a moderator lifts it';
+  const when = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).format(until);
+  return `until ${when}`;
+}
 
 /**
  * The words a refused write and the composer banner use, so the two agree: "you are muted in #maths until
@@ -60,14 +76,16 @@ export function mutedWords(
 ): string {
   const where = channelName === null ? 'in this conversation' : `in #${channelName}`;
   const scope = mute.everywhere ? `${where} (and everywhere else)` : where;
-  if (mute.until === null) return `you are muted ${scope} until a moderator lifts it`;
-  const when = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    weekday: 'short',
-    day: 'numeric',
-    month: 'short',
-    hour: '2-digit',
-    minute: '2-digit',
-  }).format(mute.until);
-  return `you are muted ${scope} until ${when}`;
+  return `you are muted ${scope} ${muteEnds(mute.until, timeZone)}`;
+}
+
+/**
+ * Whose words a person may mute, by role (the channel or "everywhere" is decided apart): admins mute anyone
+ * but admins; other staff (in channels they moderate) mute students; students nobody. A tutor cannot
+ * silence a colleague. The server and the menus use this one rule.
+ */
+export function mayMute(actor: Role, target: Role): boolean {
+  if (isAdminRole(target)) return false;
+  if (isAdminRole(actor)) return true;
+  return isStaffRole(actor) && !isStaffRole(target);
 }

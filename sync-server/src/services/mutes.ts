@@ -1,4 +1,11 @@
-import { MUTE_DURATIONS, isAdminRole, isStaffRole, type Mute, type MuteRequest } from '@commonroom/protocol';
+import {
+  MUTE_DURATIONS,
+  isAdminRole,
+  isStaffRole,
+  mayMute,
+  type Mute,
+  type MuteRequest,
+} from '@commonroom/protocol';
 import type { Actor, Policy } from '../rooms/policy.ts';
 import type { AuditLog } from '../storage/audit.ts';
 import type { ConversationRow, ConversationStore } from '../storage/conversations.ts';
@@ -65,7 +72,7 @@ export function createMuteService(d: {
       if (!target || !target.active) throw new AppError(404, 'no-such-person', 'That person does not exist.');
       if (target.id === a.id) throw new AppError(400, 'cannot-mute-self', 'You cannot mute yourself.');
       // Staff are muted only by an admin, and admins by nobody: a tutor cannot silence a colleague.
-      if (isAdminRole(target.role) || (isStaffRole(target.role) && !isAdminRole(a.role)))
+      if (!mayMute(a.role, target.role))
         throw new AppError(403, 'cannot-mute', `${target.displayName} cannot be muted by you.`);
       const span = MUTE_DURATIONS[req.duration];
       const row = mutes.add({
