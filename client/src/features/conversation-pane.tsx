@@ -206,9 +206,6 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
           <ErrorText message={problem} />
           {muteBanner ? (
             <div className="cannot-post muted-banner" role="status" data-testid="mute-banner">
-              <span className="muted-banner-icon" aria-hidden="true">
-                🔇
-              </span>
               <p>{muteBanner}</p>
             </div>
           ) : blocked ? (
