@@ -126,15 +126,5 @@ export {
   SetPasswordState,
   UpdatePersonRequest,
 } from './admin-http.ts';
-export {
-  MUTE_DURATIONS,
-  Mute,
-  MuteDuration,
-  MuteList,
-  MuteReply,
-  MuteRequest,
-  MuteState,
-  mayMute,
-  muteEnds,
-  mutedWords,
-} from './mutes.ts';
+export { Mute, MuteDuration, MuteList, MuteReply, MuteRequest, MuteState } from './mutes.ts';
+export { MUTE_DURATIONS, mayMute, muteEnds, mutedWords } from './mute-words.ts';
