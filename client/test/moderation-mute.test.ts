@@ -111,10 +111,13 @@ describe('moderation in the PWA: removal placeholder and mute', () => {
     await screenshot(pb, 'mute-dialog');
     expect(await axeSerious(pb)).toEqual([]);
     await dialog.getByRole('button', { name: 'Mute' }).click();
-    await pb
+    const done = pb.getByRole('dialog', { name: 'Amy Student is muted' });
+    await done
       .getByRole('status')
       .filter({ hasText: /Amy Student is muted in #general until \w{3} \d{1,2} \w{3}, \d\d:\d\d\./ })
       .waitFor();
+    await screenshot(pb, 'mute-done');
+    await done.getByRole('button', { name: 'Done' }).click();
 
     // Back online: both queued messages are refused and stay visible to her with the reason.
     await pa.context().setOffline(false);

@@ -157,6 +157,7 @@ describe('mute: role matrix and enforcement on a real server', () => {
     expect((mine.body['conversation'] as { muted?: unknown }).muted).toEqual({
       until: m.until,
       everywhere: false,
+      message: expect.stringMatching(/^You are muted in #general until /),
     });
     const listed = MuteList.parse(
       (await call(await as(tutor), 'GET', `/api/mutes?conversationId=${general}`)).body,

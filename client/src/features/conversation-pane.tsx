@@ -7,7 +7,6 @@ import { MessageList } from './message-list.tsx';
 import { conversationTitle } from './people.tsx';
 import { channelGlyph } from './sidebar.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
-import { mutedWords } from '@commonroom/protocol';
 import { useActiveMute } from './use-mute.ts';
 
 const ChannelDetails = lazy(async () => ({
@@ -131,10 +130,7 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
   else if (!c.canPost && (c.kind === 'announcement' || c.postPolicy === 'staff'))
     blocked = `Only tutors, teachers, staff and admins post in #${c.name ?? ''}. You can read and react here.`;
   else if (!c.canPost) blocked = 'You cannot post here.';
-  const muteBanner =
-    blocked === null && mute
-      ? `${mutedWords(c.kind === 'dm' ? null : c.name, mute).replace(/^you/, 'You')}. You can still read here.`
-      : null;
+  const muteBanner = blocked === null && mute ? `${mute.message}. You can still read here.` : null;
 
   return (
     <ConversationControlsProvider value={controls}>

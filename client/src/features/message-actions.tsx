@@ -4,7 +4,6 @@ import { useEngine } from '../hooks/engine-context.tsx';
 import { Dialog } from '../ui/dialog.tsx';
 import { useConversationControls } from './conversation-context.tsx';
 import { mayMute } from '@commonroom/protocol';
-import { useActiveMute } from './use-mute.ts';
 
 const MuteDialog = lazy(async () => ({ default: (await import('./mute-dialog.tsx')).MuteDialog }));
 const EmojiPicker = lazy(async () => ({ default: (await import('./emoji-picker.tsx')).EmojiPicker }));
@@ -18,18 +17,14 @@ export function MessageActions({
   m,
   onEdit,
   onProblem,
-  onNotice,
 }: {
   m: EngineMessage;
   onEdit: () => void;
   onProblem: (text: string) => void;
-  /** What a moderator's action did, said under the message (the actions hide when not hovered). */
-  onNotice: (text: string) => void;
 }) {
   const engine = useEngine();
   const controls = useConversationControls();
   const [open, setOpen] = useState<'menu' | 'emoji' | 'delete' | 'remove' | 'mute' | null>(null);
-  const muted = useActiveMute(controls?.conversation ?? null) !== null;
   if (!controls) return null;
   const c = controls.conversation;
   const mine = m.authorId === engine.me()?.id;
@@ -44,6 +39,7 @@ export function MessageActions({
   const items: { label: string; act: () => void }[] = [];
   // Where one can no longer post (archived, left, announcement for students) the server refuses edits too.
   const canChange = mine && c.canPost;
+  const muted = !!c.muted && (c.muted.until === null || c.muted.until > Date.now());
   // Muted, one may still delete one's words but not change them (the server refuses edits too).
   if (canChange && !muted) items.push({ label: 'Edit message', act: onEdit });
   if (m.seq !== null && canModerate)
@@ -154,12 +150,7 @@ export function MessageActions({
       {open === 'remove' && <RemoveDialog m={m} conversationId={c.id} onClose={() => setOpen(null)} />}
       {open === 'mute' && author && (
         <Suspense fallback={null}>
-          <MuteDialog
-            person={author}
-            channel={{ id: c.id, name: c.name }}
-            onClose={() => setOpen(null)}
-            onDone={onNotice}
-          />
+          <MuteDialog person={author} channel={{ id: c.id, name: c.name }} onClose={() => setOpen(null)} />
         </Suspense>
       )}
     </div>

@@ -24,7 +24,6 @@ export function MessageItem({
   const controls = useConversationControls();
   const [editing, setEditing] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
   const author = engine.user(m.authorId);
   const mine = m.authorId === engine.me()?.id;
   const name = author?.displayName ?? (mine ? (engine.me()?.displayName ?? 'You') : 'Someone');
@@ -168,18 +167,8 @@ export function MessageItem({
           </span>
         )}
         <ErrorText message={problem} />
-        {notice && (
-          <p className="notice msg-notice" role="status">
-            {notice}{' '}
-            <button type="button" className="link-button" onClick={() => setNotice(null)}>
-              OK
-            </button>
-          </p>
-        )}
       </div>
-      {!editing && (
-        <MessageActions m={m} onEdit={() => setEditing(true)} onProblem={setProblem} onNotice={setNotice} />
-      )}
+      {!editing && <MessageActions m={m} onEdit={() => setEditing(true)} onProblem={setProblem} />}
     </article>
   );
 }

@@ -25,8 +25,8 @@ export function MuteDialog({
   person: { id: string; displayName: string };
   channel: { id: string; name: string | null };
   onClose: () => void;
-  /** Told what was done, in words for a status line. */
-  onDone: (said: string) => void;
+  /** Told what was done, in words for a status line; without it the dialog says so itself. */
+  onDone?: (said: string) => void;
 }) {
   const engine = useEngine();
   const id = useId();
@@ -35,6 +35,7 @@ export function MuteDialog({
   const [reason, setReason] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState<string | null>(null);
   const admin = isAdminRole(engine.me()?.role ?? 'student');
   const submit = async () => {
     setBusy(true);
@@ -49,13 +50,28 @@ export function MuteDialog({
         until: mute.until,
         everywhere: mute.conversationId === null,
       }).replace(/^you are/, `${person.displayName} is`);
-      onDone(`${words}.`);
-      onClose();
+      if (onDone) {
+        onDone(`${words}.`);
+        onClose();
+      } else setDone(`${words}. They were told on their devices.`);
     } catch (err) {
       setProblem(err instanceof Error && err.message ? err.message : 'That did not work. Please try again.');
       setBusy(false);
     }
   };
+  if (done)
+    return (
+      <Dialog title={`${person.displayName} is muted`} onClose={onClose}>
+        <p className="notice" role="status">
+          {done}
+        </p>
+        <div className="dialog-buttons">
+          <button type="button" className="primary" autoFocus onClick={onClose}>
+            Done
+          </button>
+        </div>
+      </Dialog>
+    );
   return (
     <Dialog title={`Mute ${person.displayName}?`} onClose={onClose}>
       <form

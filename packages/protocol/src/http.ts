@@ -116,7 +116,14 @@ export const Conversation = z.object({
   /** Who may post (issue 13 §3): 'staff' in a channel an admin made staff only. Absent from older servers. */
   postPolicy: z.optional(z.enum(['everyone', 'staff'])),
   /** The reader's own mute here (issue 14 §3), when one applies; absent from older servers. */
-  muted: z.optional(z.object({ until: z.nullable(z.number()), everywhere: z.boolean() })),
+  muted: z.optional(
+    z.object({
+      until: z.nullable(z.number()),
+      everywhere: z.boolean(),
+      /** The banner's words, as the server's refusals word it: "You are muted in #maths until …". */
+      message: z.string(),
+    }),
+  ),
 });
 export type Conversation = z.infer<typeof Conversation>;
 

@@ -1,4 +1,11 @@
-import { isAdminRole, isStaffRole, type Conversation, type DmPolicy, type Role } from '@commonroom/protocol';
+import {
+  isAdminRole,
+  isStaffRole,
+  mutedWords,
+  type Conversation,
+  type DmPolicy,
+  type Role,
+} from '@commonroom/protocol';
 import { dmAllowed, dmRefusal, mayBelong, type Actor, type Policy } from '../rooms/policy.ts';
 import type { AuditLog } from '../storage/audit.ts';
 import type { ConversationRow, ConversationStore } from '../storage/conversations.ts';
@@ -49,7 +56,14 @@ export function createConversationService(d: {
       }),
       segment: c.segment,
       postPolicy: c.kind === 'announcement' ? 'staff' : c.postPolicy,
-      ...(mute ? { muted: mute } : {}),
+      ...(mute
+        ? {
+            muted: {
+              ...mute,
+              message: mutedWords(c.kind === 'dm' ? null : c.name, mute).replace(/^you/, 'You'),
+            },
+          }
+        : {}),
     };
   };
 
