@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { addUser, eventually } from '../../sync-server/test/harness.ts';
+import { ADMIN, addUser, eventually } from '../../sync-server/test/harness.ts';
 import {
   axeSerious,
   messageTexts,
@@ -158,6 +158,51 @@ describe('moderation in the PWA: removal placeholder and mute', () => {
     expect(await messageTexts(pa)).not.toContain('written on the bus two');
     await sendMessage(pa, 'thanks, sorry');
     await eventually(async () => expect(await messageTexts(pb)).toContain('thanks, sorry'));
+    await close();
+  });
+
+  it('an admin mutes a person everywhere from their person page; their open app shows it at once; lifting it there frees them', async () => {
+    const { pa, amy, close } = await twoPeople();
+    await openConversation(pa, 'it-support');
+    const ctx = await env.browser.newContext({ viewport: { width: 1440, height: 900 }, bypassCSP: true });
+    const page = await ctx.newPage();
+    const errors = watchErrors(page);
+    await signIn(page, env.ts.url, ADMIN.email, ADMIN.password);
+    await page.goto(`${env.ts.url}/admin/people/${amy.id}`);
+    const card = page.getByRole('region', { name: 'Mutes' });
+    await card.getByText('Not muted anywhere.').waitFor();
+    await card.getByLabel('Where').selectOption({ label: 'Everywhere' });
+    await card.getByLabel('For how long').selectOption({ label: '1 week' });
+    await card.getByLabel('Reason (optional)').fill('repeated harassment, see report');
+    await card.getByRole('button', { name: 'Mute Amy Student' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Mute Amy Student?' });
+    await confirm.getByText(/will not be able to post, edit or react everywhere for 1 week/).waitFor();
+    await confirm.getByRole('button', { name: 'Mute' }).click();
+    await page
+      .getByRole('status')
+      .filter({
+        hasText: /Amy Student is muted everywhere until \w{3} \d{1,2} \w{3}, \d\d:\d\d\. They were told/,
+      })
+      .waitFor();
+    await card.getByRole('listitem').filter({ hasText: 'Everywhere' }).waitFor();
+    await screenshot(page, 'admin-person-mutes');
+    expect(await axeSerious(page)).toEqual([]);
+
+    // Amy's open app, in another channel, shows it without a reload.
+    const banner = pa.getByTestId('mute-banner');
+    await eventually(async () =>
+      expect(await banner.innerText()).toMatch(/You are muted in #it-support \(and everywhere else\) until /),
+    );
+    await screenshot(pa, 'muted-everywhere-banner');
+
+    await card.getByRole('button', { name: 'Lift' }).click();
+    await page.getByRole('status').filter({ hasText: 'Amy Student can post everywhere again.' }).waitFor();
+    await card.getByText('Not muted anywhere.').waitFor();
+    await eventually(async () => expect(await banner.count()).toBe(0));
+    await sendMessage(pa, 'can post again');
+    await eventually(async () => expect(await messageTexts(pa)).toContain('can post again'));
+    expect(errors).toEqual([]);
+    await ctx.close();
     await close();
   });
 });

@@ -80,7 +80,7 @@ export function PersonMutes({ person, onResult }: { person: AdminUser; onResult:
   };
 
   return (
-    <section className="admin-card" aria-labelledby="mutes-title">
+    <section className="admin-card mutes-card" aria-labelledby="mutes-title">
       <h2 id="mutes-title">Mutes</h2>
       <p className="muted">
         A muted person reads as before but cannot post, edit or react where they are muted.
