@@ -86,6 +86,37 @@ describe('moderation in the PWA: removal placeholder and mute', () => {
     await screenshot(pb, 'removed-placeholder-reader');
     await screenshot(pa, 'removed-placeholder-author');
     expect(await axeSerious(pa)).toEqual([]);
+
+    // In a thread too: Amy's reply, removed, keeps its place there for both.
+    const parent = msg(pa, 'Morning all');
+    await parent.hover();
+    await parent.getByRole('button', { name: 'Reply in thread' }).click();
+    const threadA = pa.locator('.thread-panel');
+    await threadA.getByLabel('Reply', { exact: true }).fill('a mean reply');
+    await threadA.getByLabel('Reply', { exact: true }).press('Enter');
+    await threadA.getByLabel('Reply', { exact: true }).fill('a kind reply');
+    await threadA.getByLabel('Reply', { exact: true }).press('Enter');
+    await eventually(async () =>
+      expect(await msg(pb, 'Morning all').locator('.replies').innerText()).toMatch(/2 replies/),
+    );
+    await msg(pb, 'Morning all').locator('.replies').click();
+    const threadB = pb.locator('.thread-panel');
+    const mean = threadB.locator('.msg', { hasText: 'a mean reply' });
+    await mean.hover();
+    await mean.getByRole('button', { name: 'More actions' }).click();
+    await pb.getByRole('menuitem', { name: 'Remove message (moderator)' }).click();
+    await pb
+      .getByRole('dialog', { name: 'Remove this message?' })
+      .getByRole('button', { name: 'Remove' })
+      .click();
+    for (const t of [threadA, threadB])
+      await eventually(async () =>
+        expect(await t.locator('.thread-replies .text').allInnerTexts()).toEqual([
+          'Removed by a moderator',
+          'a kind reply',
+        ]),
+      );
+    await screenshot(pa, 'removed-placeholder-thread');
     await close();
   });
 
