@@ -182,7 +182,13 @@ describe('mute: role matrix and enforcement on a real server', () => {
     const a = await say(general, 'muted everywhere');
     const b = await say(support, 'here too');
     expect([a.code, b.code]).toEqual(['muted', 'muted']);
-    expect(b.message).toBe('you are muted in #it-support (and everywhere else) until a moderator lifts it');
+    expect(b.message).toBe(
+      'you are muted in #it-support (and every other channel) until a moderator lifts it',
+    );
+    // Direct messages are not muted: she can still write to a tutor (a disclosure must get through).
+    const dm = await call(amyCookie, 'POST', '/api/dms', { userIds: [tutor.id] });
+    const dmId = (dm.body['conversation'] as { id: string }).id;
+    expect(await say(dmId, 'can I talk to you about something')).toMatchObject({ kind: 'ack' });
     // A tutor cannot lift an everywhere mute; an admin can.
     expect((await call(await as(tutor), 'POST', `/api/mutes/${m.id}/lift`, {})).status).toBe(403);
     expect((await call(await as(adminLogin), 'POST', `/api/mutes/${m.id}/lift`, {})).status).toBe(200);

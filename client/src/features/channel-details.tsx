@@ -113,7 +113,7 @@ export function ChannelDetails({ conversationId, onClose }: { conversationId: st
                   .slice(0, 1)
                   .map((m) => (
                     <span key={m.id} className="muted-tag">
-                      {m.conversationId === null ? 'Muted everywhere' : 'Muted'} {muteEnds(m.until)}
+                      {m.conversationId === null ? 'Muted in every channel' : 'Muted'} {muteEnds(m.until)}
                     </span>
                   ))}
               </span>

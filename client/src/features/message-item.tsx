@@ -102,12 +102,7 @@ export function MessageItem({
         )}
         {c && !gone && <ReactionChips m={m} conversationId={c.id} canReact={c.isMember} />}
         {m.replyCount > 0 && !controls?.inThread && (
-          <button
-            type="button"
-            className="replies link-button"
-            onClick={() => controls?.openThread(m.key)}
-            aria-label={`${m.replyCount} ${m.replyCount === 1 ? 'reply' : 'replies'} from ${replyNames.join(', ')}. Open thread`}
-          >
+          <button type="button" className="replies link-button" onClick={() => controls?.openThread(m.key)}>
             <span className="reply-avatars" aria-hidden="true">
               {replyNames.map((n, i) => (
                 <span key={i} className="avatar tiny">
@@ -119,6 +114,8 @@ export function MessageItem({
             {m.lastReplyTs !== null && (
               <span className="muted"> · last {relativeTime(m.lastReplyTs, now)}</span>
             )}
+            {/* Named by what it shows, then who and what (no aria-label: axe label-content-name-mismatch). */}
+            <span className="visually-hidden">, from {replyNames.join(', ')}. Open thread</span>
           </button>
         )}
         {mine && m.status === 'saving' && (

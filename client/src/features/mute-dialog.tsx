@@ -83,8 +83,8 @@ export function MuteDialog({
       >
         <p>
           {person.displayName} can still read, but cannot post, edit or react
-          {everywhere ? ' anywhere' : ` in #${channel.name ?? ''}`} until the mute ends. They are told, and it
-          is recorded in the audit log.
+          {everywhere ? ' in any channel' : ` in #${channel.name ?? ''}`} until the mute ends. They are told,
+          and it is recorded in the audit log.
         </p>
         <fieldset>
           <legend>For how long</legend>
@@ -120,7 +120,7 @@ export function MuteDialog({
                 checked={everywhere}
                 onChange={() => setEverywhere(true)}
               />
-              Everywhere in Commonroom
+              In every channel
             </label>
           </fieldset>
         )}

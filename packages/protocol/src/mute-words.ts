@@ -39,7 +39,7 @@ export function mutedWords(
   timeZone = 'Europe/London',
 ): string {
   const where = channelName === null ? 'in this conversation' : `in #${channelName}`;
-  const scope = mute.everywhere ? `${where} (and everywhere else)` : where;
+  const scope = mute.everywhere ? `${where} (and every other channel)` : where;
   return `you are muted ${scope} ${muteEnds(mute.until, timeZone)}`;
 }
 

@@ -125,13 +125,17 @@ export function createPolicy(
   };
 
   /**
-   * New messages, edits and reactions from a muted person are refused (issue 14 §3), with words saying
+   * New messages, edits and reactions in a channel from a person muted there (or everywhere) are refused
+   * (issue 14 §3, T14), with words saying
    * where and until when; deleting their own messages stays allowed. Looked up on every such write, so a
    * mute, its lifting and its expiry apply at once, also to what a device queued offline before it knew.
    */
   const notMuted = (a: Actor, c: ConversationRow): Decision => {
+    // Mutes are for channels: a muted student can still write to a tutor in a DM (a disclosure must never
+    // meet a closed door), and the DM policy already decides who students may message.
+    if (c.kind === 'dm') return allow;
     const m = d.muteOf?.(a.id, c.id) ?? null;
-    return m ? deny('muted', mutedWords(c.kind === 'dm' ? null : c.name, m)) : allow;
+    return m ? deny('muted', mutedWords(c.name, m)) : allow;
   };
 
   return {

@@ -35,7 +35,7 @@ export function createConversationService(d: {
   const describe = (a: Actor, c: ConversationRow): Conversation => {
     const member = conversations.isMember(c.id, a.id);
     const memberIds = c.kind === 'dm' ? conversations.members(c.id) : [];
-    const mute = d.muteOf?.(a.id, c.id) ?? null;
+    const mute = c.kind === 'dm' ? null : (d.muteOf?.(a.id, c.id) ?? null);
     return {
       id: c.id,
       kind: c.kind,

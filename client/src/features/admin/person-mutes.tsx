@@ -45,7 +45,7 @@ export function PersonMutes({ person, onResult }: { person: AdminUser; onResult:
     .conversations()
     .filter((c) => c.kind !== 'dm' && c.name !== null)
     .sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1));
-  const scope = where === '' ? 'everywhere' : `in #${channels.find((c) => c.id === where)?.name ?? ''}`;
+  const scope = where === '' ? 'in every channel' : `in #${channels.find((c) => c.id === where)?.name ?? ''}`;
   const span = DURATIONS.find((d) => d.value === duration)?.label.toLowerCase() ?? '';
   const name = person.displayName;
 
@@ -71,7 +71,7 @@ export function PersonMutes({ person, onResult }: { person: AdminUser; onResult:
     try {
       await engine.api.request('POST', `/api/mutes/${m.id}/lift`, OkReply, {});
       onResult(
-        `${name} can post ${m.conversationId === null ? 'everywhere' : `in #${m.conversationName ?? ''}`} again.`,
+        `${name} can post ${m.conversationId === null ? 'in every channel' : `in #${m.conversationName ?? ''}`} again.`,
       );
       await load();
     } catch (e) {
@@ -83,7 +83,8 @@ export function PersonMutes({ person, onResult }: { person: AdminUser; onResult:
     <section className="admin-card mutes-card" aria-labelledby="mutes-title">
       <h2 id="mutes-title">Mutes</h2>
       <p className="muted">
-        A muted person reads as before but cannot post, edit or react where they are muted.
+        A muted person reads as before but cannot post, edit or react in the channels where they are muted.
+        Direct messages stay open, so they can still reach staff.
       </p>
       {mutes && mutes.length === 0 && <p>Not muted anywhere.</p>}
       {mutes && mutes.length > 0 && (
@@ -91,7 +92,9 @@ export function PersonMutes({ person, onResult }: { person: AdminUser; onResult:
           {mutes.map((m) => (
             <li key={m.id}>
               <span>
-                <strong>{m.conversationId === null ? 'Everywhere' : `#${m.conversationName ?? ''}`}</strong>{' '}
+                <strong>
+                  {m.conversationId === null ? 'Every channel' : `#${m.conversationName ?? ''}`}
+                </strong>{' '}
                 {muteEnds(m.until)}
                 {m.reason && <span className="muted"> · {m.reason}</span>}
               </span>
@@ -112,7 +115,7 @@ export function PersonMutes({ person, onResult }: { person: AdminUser; onResult:
         <label>
           Where
           <select value={where} onChange={(e) => setWhere(e.target.value)}>
-            <option value="">Everywhere</option>
+            <option value="">Every channel</option>
             {channels.map((c) => (
               <option key={c.id} value={c.id}>
                 #{c.name}
