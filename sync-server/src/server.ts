@@ -14,6 +14,7 @@ import { createHttpApp } from './http/app.ts';
 import { createClientAddress } from './http/client-address.ts';
 import { authRoutes } from './http/auth-routes.ts';
 import { conversationRoutes } from './http/conversation-routes.ts';
+import { muteRoutes } from './http/mute-routes.ts';
 import { syncRoute } from './http/sync-route.ts';
 import { workspaceRoutes } from './http/workspace-routes.ts';
 import type { Timers } from './rooms/loaded-docs.ts';
@@ -33,12 +34,14 @@ import { createSafeguardingStore } from './storage/safeguarding.ts';
 import { createTranscripts } from './storage/transcripts.ts';
 import { createConversationService } from './services/conversations.ts';
 import { createDmSupervision } from './services/dm-supervision.ts';
+import { createMuteService } from './services/mutes.ts';
 import { createAuditLog } from './storage/audit.ts';
 import { createCohortStore } from './storage/cohorts.ts';
 import { createConversationStore } from './storage/conversations.ts';
 import { openDatabase } from './storage/db.ts';
 import { createSqliteDocStore } from './storage/doc-store.ts';
 import { createMessageStore } from './storage/messages.ts';
+import { createMuteStore } from './storage/mutes.ts';
 import { APPLIED_ACTIONS_KEEP_MS, createAppliedActions } from './storage/applied-actions.ts';
 import { createDocClients } from './storage/doc-clients.ts';
 import { createPasswordLinks } from './storage/password-links.ts';
@@ -94,9 +97,16 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     const p = settings.read().studentDmPolicy;
     return p === 'supervised' && supervision.current() === null ? 'staff_only' : p;
   };
+  const muteStore = createMuteStore(db, now);
+  /** The mute that applies to a person in a conversation now (issue 14 §3), for the policy and the list. */
+  const muteOf = (userId: string, conversationId: string) => {
+    const m = muteStore.effective(userId, conversationId);
+    return m ? { until: m.until, everywhere: m.conversationId === null } : null;
+  };
   const policy = createPolicy(conversations, {
     dmPolicy,
     roleOf: (id) => users.get(id)?.role ?? null,
+    muteOf,
   });
   const presence = createPresence(now);
   // Made after the socket hub (it notifies leads); the rooms reach it through this late binding.
@@ -189,6 +199,16 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     supervision,
     revokeConversation,
     notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
+    muteOf,
+  });
+  const muteService = createMuteService({
+    mutes: muteStore,
+    conversations,
+    users,
+    policy,
+    audit,
+    now,
+    notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
   });
 
   const cohorts = createCohortStore(db);
@@ -269,6 +289,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
       }),
       adminChannels: adminChannelRoutes({ channels: channelAdmin, cohorts }),
       conversations: conversationRoutes({ service, users }),
+      mutes: muteRoutes({ mutes: muteService }),
       workspace,
       safeguarding: safeguardingRoutes({ safeguarding }),
       sync: syncRoute({

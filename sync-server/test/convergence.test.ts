@@ -1012,8 +1012,10 @@ function checkIntent(
       const edits = I.edits.get(key) ?? [];
       const editors = new Set(edits.map((e) => e.device));
       // One device edits in order: the last edit shows. Two devices editing at once: one of theirs shows.
-      const ok =
-        edits.length === 0
+      // A message a moderator removed shows as a placeholder: its text and edit are not in the view (T2).
+      const ok = m.removed
+        ? m.text === '' && m.editedAt === null
+        : edits.length === 0
           ? m.text === sent.text && m.editedAt === null
           : editors.size === 1
             ? m.text === edits.at(-1)?.text && m.editedAt !== null
@@ -1032,12 +1034,11 @@ function checkIntent(
       // Toggled on both devices of one person, possibly at once: either outcome, the same everywhere.
       if (devices.size > 1) continue;
       const sp = rk.lastIndexOf(' ');
+      const target = byKey.get(rk.slice(0, sp));
       const has =
-        byKey
-          .get(rk.slice(0, sp))
-          ?.reactions.find((x) => x.emoji === rk.slice(sp + 1))
-          ?.userIds.includes(c.id) ?? false;
-      if (has !== on)
+        target?.reactions.find((x) => x.emoji === rk.slice(sp + 1))?.userIds.includes(c.id) ?? false;
+      // A removed message shows no reactions at all (its placeholder offers none).
+      if (target?.removed ? has : has !== on)
         problems.push(
           `client ${c.index}: reaction ${rk} is ${has ? 'on' : 'off'}, expected ${on ? 'on' : 'off'}`,
         );
@@ -1049,11 +1050,11 @@ function checkIntent(
         problems.push(`client ${c.index}: reaction ${rk} removed on the other device is back`);
     }
     for (const { key, texts } of I.scenes.editRace)
-      if (!texts.includes(byKey.get(key)?.text ?? ''))
+      if (!byKey.get(key)?.removed && !texts.includes(byKey.get(key)?.text ?? ''))
         problems.push(`${key}: edited on two devices at once, shows neither edit`);
     for (const { key, text } of I.scenes.deleteRace) {
       const m = byKey.get(key);
-      if (!m?.deleted || m.text !== text)
+      if (!m?.deleted || (m.text !== text && !m.removed))
         problems.push(`${key}: a delete racing an edit lost (${JSON.stringify(m)})`);
     }
     const read = reference.people.find((p) => p.id === c.id)?.read;
@@ -1084,7 +1085,7 @@ function checkIntent(
     const sent = intentOf.get(m.key.slice(0, m.key.indexOf(':')))?.sent.get(m.key);
     const edits = intentOf.get(m.key.slice(0, m.key.indexOf(':')))?.edits.get(m.key) ?? [];
     if (!sent) problems.push(`${m.key} is in the conversation, but nobody sent it`);
-    else if (m.text !== sent.text && !edits.some((e) => e.text === m.text))
+    else if (m.removed ? m.text !== '' : m.text !== sent.text && !edits.some((e) => e.text === m.text))
       problems.push(`${m.key} shows ${JSON.stringify(m.text)}, which its author never wrote`);
     if (m.text.includes(REFUSED_MARK)) problems.push(`${m.key}: a student's @channel edit got in`);
     if (m.pinned && !tutors.has(m.pinned.by))

@@ -1,11 +1,13 @@
-import { OkReply, type PublicUser } from '@commonroom/protocol';
-import { useCallback, useEffect, useState } from 'react';
+import { mayMute, muteEnds, MuteList, OkReply, type Mute, type PublicUser } from '@commonroom/protocol';
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { useEngine } from '../hooks/engine-context.tsx';
 import { Dialog } from '../ui/dialog.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
 import { roleLabel } from '../ui/format.ts';
 import { MemberPicker } from './member-picker.tsx';
 import { conversationTitle, PresenceDot } from './people.tsx';
+
+const MuteDialog = lazy(async () => ({ default: (await import('./mute-dialog.tsx')).MuteDialog }));
 
 const offline = 'The member list needs a connection.';
 const problem = (e: unknown): string =>
@@ -32,9 +34,30 @@ export function ChannelDetails({ conversationId, onClose }: { conversationId: st
     [engine, conversationId],
   );
   useEffect(() => void load(), [load]);
+  const [mutes, setMutes] = useState<Mute[]>([]);
+  const [muting, setMuting] = useState<PublicUser | null>(null);
+  const moderates = !!c && c.canModerate && c.kind !== 'dm';
+  // Who is muted here (issue 14 §3), for the channel's moderators: each row says so and offers to lift it.
+  const loadMutes = useCallback(
+    () =>
+      moderates
+        ? engine.api
+            .request('GET', `/api/mutes?conversationId=${conversationId}`, MuteList)
+            .then((r) => setMutes(r.mutes))
+            .catch(() => undefined)
+        : Promise.resolve(),
+    [engine, conversationId, moderates],
+  );
+  useEffect(() => void loadMutes(), [loadMutes]);
   if (!c) return null;
   const manages = c.canModerate && c.kind !== 'dm' && c.name !== 'announcements';
   const me = engine.me()?.id;
+  const myRole = engine.me()?.role ?? 'student';
+  const lift = (u: PublicUser, m: Mute) =>
+    change(
+      () => engine.api.request('POST', `/api/mutes/${m.id}/lift`, OkReply, {}),
+      `${u.displayName} can post in #${c.name ?? ''} again.`,
+    ).then(loadMutes);
 
   const change = async (run: () => Promise<unknown>, said: string) => {
     setError(null);
@@ -85,7 +108,34 @@ export function ChannelDetails({ conversationId, onClose }: { conversationId: st
               <PresenceDot userId={u.id} />
               <span className="browser-name">
                 {u.displayName} <span className="muted">{roleLabel(u.role)}</span>
+                {mutes
+                  .filter((m) => m.userId === u.id)
+                  .slice(0, 1)
+                  .map((m) => (
+                    <span key={m.id} className="muted-tag">
+                      {m.conversationId === null ? 'Muted in every channel' : 'Muted'} {muteEnds(m.until)}
+                    </span>
+                  ))}
               </span>
+              {moderates &&
+                u.id !== me &&
+                mayMute(myRole, u.role) &&
+                (() => {
+                  const m = mutes.find((x) => x.userId === u.id && x.conversationId === c.id);
+                  return m ? (
+                    <button
+                      type="button"
+                      onClick={() => void lift(u, m)}
+                      aria-label={`Lift ${u.displayName}'s mute`}
+                    >
+                      Lift mute
+                    </button>
+                  ) : (
+                    <button type="button" onClick={() => setMuting(u)} aria-label={`Mute ${u.displayName}…`}>
+                      Mute
+                    </button>
+                  );
+                })()}
               {manages &&
                 u.id !== me &&
                 (removing === u.id ? (
@@ -116,6 +166,19 @@ export function ChannelDetails({ conversationId, onClose }: { conversationId: st
           <h3 id="details-add-title">Add people</h3>
           <MemberPicker idPrefix="details" exclude={new Set(members.map((u) => u.id))} onAdd={add} />
         </section>
+      )}
+      {muting && (
+        <Suspense fallback={null}>
+          <MuteDialog
+            person={muting}
+            channel={{ id: c.id, name: c.name }}
+            onClose={() => setMuting(null)}
+            onDone={(said) => {
+              setDone(said);
+              void loadMutes();
+            }}
+          />
+        </Suspense>
       )}
     </Dialog>
   );

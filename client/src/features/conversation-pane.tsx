@@ -7,6 +7,7 @@ import { MessageList } from './message-list.tsx';
 import { conversationTitle } from './people.tsx';
 import { channelGlyph } from './sidebar.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
+import { useActiveMute } from './use-mute.ts';
 
 const ChannelDetails = lazy(async () => ({
   default: (await import('./channel-details.tsx')).ChannelDetails,
@@ -44,6 +45,7 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
   /** The newest position this pane marked read for: a mark unread from another device is not undone. */
   const markedFor = useRef(0);
   const visible = usePageVisible();
+  const mute = useActiveMute(c);
 
   useEffect(() => {
     void engine.open(conversationId).catch(() => undefined);
@@ -130,6 +132,7 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
   else if (c.supervisor && c.supervisor.id === engine.me()?.id)
     blocked = 'You supervise this conversation: you can read it, but not post or react in it.';
   else if (!c.canPost) blocked = 'You cannot post here.';
+  const muteBanner = blocked === null && mute ? `${mute.message}. You can still read here.` : null;
 
   return (
     <ConversationControlsProvider value={controls}>
@@ -206,7 +209,11 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
               `${typing.map((id) => engine.user(id)?.displayName ?? 'Someone').join(', ')} ${typing.length === 1 ? 'is' : 'are'} typing…`}
           </p>
           <ErrorText message={problem} />
-          {blocked ? (
+          {muteBanner ? (
+            <div className="cannot-post muted-banner" role="status" data-testid="mute-banner">
+              <p>{muteBanner}</p>
+            </div>
+          ) : blocked ? (
             <div className="cannot-post" role="note">
               <p>{blocked}</p>
               {!c.isMember && (
@@ -229,7 +236,7 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
               conversationId={c.id}
               parentKey={thread}
               focusReply={threadFocus}
-              canPost={blocked === null}
+              canPost={blocked === null && muteBanner === null}
               onClose={() => {
                 setThread(null);
                 setThreadFocus(null);

@@ -3,7 +3,9 @@ import { lazy, Suspense, useEffect, useRef, useState, type KeyboardEvent } from 
 import { useEngine } from '../hooks/engine-context.tsx';
 import { Dialog } from '../ui/dialog.tsx';
 import { useConversationControls } from './conversation-context.tsx';
+import { mayMute } from '@commonroom/protocol';
 
+const MuteDialog = lazy(async () => ({ default: (await import('./mute-dialog.tsx')).MuteDialog }));
 const EmojiPicker = lazy(async () => ({ default: (await import('./emoji-picker.tsx')).EmojiPicker }));
 // Reporting is rare: its dialog loads when first opened (the first screen stays small).
 const ReportDialog = lazy(async () => ({ default: (await import('./report-dialog.tsx')).ReportDialog }));
@@ -24,7 +26,7 @@ export function MessageActions({
 }) {
   const engine = useEngine();
   const controls = useConversationControls();
-  const [open, setOpen] = useState<'menu' | 'emoji' | 'delete' | 'remove' | 'report' | null>(null);
+  const [open, setOpen] = useState<'menu' | 'emoji' | 'delete' | 'remove' | 'report' | 'mute' | null>(null);
   if (!controls) return null;
   const c = controls.conversation;
   const mine = m.authorId === engine.me()?.id;
@@ -39,7 +41,9 @@ export function MessageActions({
   const items: { label: string; act: () => void }[] = [];
   // Where one can no longer post (archived, left, announcement for students) the server refuses edits too.
   const canChange = mine && c.canPost;
-  if (canChange) items.push({ label: 'Edit message', act: onEdit });
+  const muted = !!c.muted && (c.muted.until === null || c.muted.until > Date.now());
+  // Muted, one may still delete one's words but not change them (the server refuses edits too).
+  if (canChange && !muted) items.push({ label: 'Edit message', act: onEdit });
   if (m.seq !== null && canModerate)
     items.push({
       label: m.pinned ? 'Unpin from conversation' : 'Pin to conversation',
@@ -53,9 +57,19 @@ export function MessageActions({
   // Anyone may report someone else's message to the safeguarding team (issue 14 §2), offline too.
   if (!mine && m.seq !== null) items.push({ label: 'Report message…', act: () => setOpen('report') });
 
+  const author = engine.user(m.authorId);
+  if (
+    canModerate &&
+    c.kind !== 'dm' &&
+    !mine &&
+    author &&
+    mayMute(engine.me()?.role ?? 'student', author.role)
+  )
+    items.push({ label: `Mute ${author.displayName}…`, act: () => setOpen('mute') });
+
   return (
     <div className="msg-actions" role="toolbar" aria-label="Message actions">
-      {c.isMember && c.supervisor?.id !== engine.me()?.id && (
+      {c.isMember && c.supervisor?.id !== engine.me()?.id && !muted && (
         <button
           type="button"
           className="icon-button"
@@ -142,6 +156,11 @@ export function MessageActions({
       {open === 'report' && (
         <Suspense fallback={null}>
           <ReportDialog m={m} conversationId={c.id} onClose={() => setOpen(null)} />
+        </Suspense>
+      )}
+      {open === 'mute' && author && (
+        <Suspense fallback={null}>
+          <MuteDialog person={author} channel={{ id: c.id, name: c.name }} onClose={() => setOpen(null)} />
         </Suspense>
       )}
     </div>

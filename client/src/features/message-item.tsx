@@ -76,8 +76,11 @@ export function MessageItem({
           )}
         </header>
         {gone ? (
-          <p className="text deleted">
-            {m.removed ? 'This message was removed by a moderator.' : 'This message was deleted.'}
+          <p
+            className={`text deleted${m.removed ? ' removed' : ''}`}
+            data-placeholder={m.removed ? 'removed' : 'deleted'}
+          >
+            {m.removed ? 'Removed by a moderator' : 'This message was deleted.'}
           </p>
         ) : editing ? (
           <EditBox
@@ -105,12 +108,7 @@ export function MessageItem({
           />
         )}
         {m.replyCount > 0 && !controls?.inThread && (
-          <button
-            type="button"
-            className="replies link-button"
-            onClick={() => controls?.openThread(m.key)}
-            aria-label={`${m.replyCount} ${m.replyCount === 1 ? 'reply' : 'replies'} from ${replyNames.join(', ')}. Open thread`}
-          >
+          <button type="button" className="replies link-button" onClick={() => controls?.openThread(m.key)}>
             <span className="reply-avatars" aria-hidden="true">
               {replyNames.map((n, i) => (
                 <span key={i} className="avatar tiny">
@@ -122,6 +120,8 @@ export function MessageItem({
             {m.lastReplyTs !== null && (
               <span className="muted"> · last {relativeTime(m.lastReplyTs, now)}</span>
             )}
+            {/* Named by what it shows, then who and what (no aria-label: axe label-content-name-mismatch). */}
+            <span className="visually-hidden">, from {replyNames.join(', ')}. Open thread</span>
           </button>
         )}
         {mine && m.status === 'saving' && (
@@ -140,8 +140,27 @@ export function MessageItem({
           <p className="delivery delivery-rejected" data-status="rejected" role="alert">
             {m.seq === null ? 'Not sent' : 'Your change was not accepted'}:{' '}
             {m.error ?? 'the server did not accept it'}.{' '}
+            {m.seq === null && c && (
+              <button
+                type="button"
+                className="link-button"
+                onClick={() =>
+                  // Sent again as a new message (now), then the refused copy is forgotten: nothing is lost
+                  // if the second send is refused too, it shows here again with its reason.
+                  void engine
+                    .send(c.id, m.text, {
+                      ...(m.parent !== null ? { parent: m.parent } : {}),
+                      ...(m.alsoChannel ? { alsoChannel: true } : {}),
+                    })
+                    .then(() => engine.dismiss(m.key))
+                    .catch(() => setProblem('That could not be saved on this device. Please try again.'))
+                }
+              >
+                Send again
+              </button>
+            )}{' '}
             <button type="button" className="link-button" onClick={() => void engine.dismiss(m.key)}>
-              Dismiss
+              {m.seq === null ? 'Discard' : 'Dismiss'}
             </button>
           </p>
         )}

@@ -1021,7 +1021,12 @@ export function createEngine(opts: EngineOptions) {
         return;
       }
       case 'notice':
-        if (f.kind === 'conversations-changed' || f.kind === 'conversation-changed')
+        // A mute on this person was set or lifted (issue 14 §3): their conversations carry it (`muted`).
+        if (
+          f.kind === 'conversations-changed' ||
+          f.kind === 'conversation-changed' ||
+          f.kind === 'mute-changed'
+        )
           void refreshConversations().catch(() => undefined);
         // Someone changed their name, pronouns or avatar colour (issue 13 §4): authors show them at once.
         if (f.kind === 'directory-changed') void refreshDirectory().catch(() => undefined);

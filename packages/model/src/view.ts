@@ -157,25 +157,38 @@ export function readConversation(segments: readonly SegmentDocs[]): Conversation
   for (const v of ordered) {
     if (v.parent === null) continue;
     const p = byKey.get(v.parent);
-    if (!p || v.deleted || v.removed) continue;
+    // A removed reply keeps its place in the thread as a placeholder, so it counts; a deleted one is gone.
+    if (!p || (v.deleted && !v.removed)) continue;
     p.replyCount++;
     p.lastReplyTs = Math.max(p.lastReplyTs ?? 0, v.ts);
     if (!p.replyAuthors.includes(v.authorId)) p.replyAuthors.push(v.authorId);
   }
+  // A removed message's content never reaches the UI: the placeholder is all anyone sees (issue 14 §3).
+  for (const v of ordered)
+    if (v.removed) {
+      v.text = '';
+      v.reactions = [];
+      v.editedAt = null;
+    }
   const messages = ordered.filter((v) => (v.parent === null || v.alsoChannel) && isVisible(v));
   const oldestSegment = sorted[0]?.segment ?? 0;
   return { messages, byKey, lastSeq, readSeqs, readTimes, oldestSegment };
 }
 
-/** A deleted message stays as "message deleted" while it has replies; otherwise it is gone. */
+/**
+ * A message a moderator removed stays in its place as "Removed by a moderator" for everyone, its author
+ * included: the remove dialog promises that readers see a moderator acted, so it must not silently vanish.
+ * A message its author deleted stays as "message deleted" while it has replies; otherwise it is gone.
+ */
 function isVisible(v: MessageView): boolean {
-  if (v.deleted || v.removed) return v.replyCount > 0;
+  if (v.removed) return true;
+  if (v.deleted) return v.replyCount > 0;
   return true;
 }
 
 export function threadReplies(state: ConversationState, parentKey: string): MessageView[] {
   const out: MessageView[] = [];
-  for (const v of state.byKey.values()) if (v.parent === parentKey && !v.deleted && !v.removed) out.push(v);
+  for (const v of state.byKey.values()) if (v.parent === parentKey && isVisible(v)) out.push(v);
   return out.sort((a, b) => (a.seq ?? Infinity) - (b.seq ?? Infinity) || a.ts - b.ts);
 }
 

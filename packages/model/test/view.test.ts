@@ -96,10 +96,10 @@ describe('readConversation (P6–P8)', () => {
     expect(unreadCount(s, 'alice')).toBe(1);
   });
 
-  it('P6: a deleted message without replies is gone; with replies it stays as deleted; removals hide', () => {
+  it('P6: a deleted message without replies is gone; with replies it stays as deleted', () => {
     const { alice, bob, idx, mod } = build();
     deleteMessage(alice, 'a1', 60);
-    removeMessage(mod, 'bob:b1', 'tutor', 61, 'unkind');
+    deleteMessage(bob, 'b1', 61);
     const s = readConversation([
       {
         segment: 0,
@@ -112,6 +112,57 @@ describe('readConversation (P6–P8)', () => {
       },
     ]);
     expect(s.messages.map((m) => [m.key, m.deleted])).toEqual([['alice:a1', true]]);
+    expect(threadReplies(s, 'alice:a1').map((m) => m.key)).toEqual(['bob:b2']);
+  });
+
+  it('P6: a removed message keeps its place as a placeholder for everyone, with no text, edit or reactions', () => {
+    const { alice, bob, idx, mod } = build();
+    // alice:a1 has a reply, an edit and reactions; bob:b1 has none of them: both stay, emptied.
+    removeMessage(mod, 'alice:a1', 'tutor', 61, 'unkind');
+    removeMessage(mod, 'bob:b1', 'tutor', 62);
+    const s = readConversation([
+      {
+        segment: 0,
+        idx,
+        mod,
+        authors: new Map([
+          ['alice', alice],
+          ['bob', bob],
+        ]),
+      },
+    ]);
+    expect(s.messages.map((m) => [m.key, m.seq, m.removed?.by])).toEqual([
+      ['alice:a1', 1, 'tutor'],
+      ['bob:b1', 2, 'tutor'],
+    ]);
+    for (const m of s.messages) {
+      expect(m.text).toBe('');
+      expect(m.reactions).toEqual([]);
+      expect(m.editedAt).toBeNull();
+    }
+    expect(s.byKey.get('alice:a1')?.replyCount).toBe(1);
+  });
+
+  it('P6: a removed thread reply stays in the thread as a placeholder and still counts as a reply', () => {
+    const { alice, bob, idx, mod } = build();
+    removeMessage(mod, 'bob:b2', 'tutor', 61);
+    // The author deleting a removed message does not make the moderator's placeholder vanish.
+    deleteMessage(bob, 'b2', 62);
+    const s = readConversation([
+      {
+        segment: 0,
+        idx,
+        mod,
+        authors: new Map([
+          ['alice', alice],
+          ['bob', bob],
+        ]),
+      },
+    ]);
+    const replies = threadReplies(s, 'alice:a1');
+    expect(replies.map((m) => [m.key, m.text, m.removed?.by])).toEqual([['bob:b2', '', 'tutor']]);
+    expect(s.byKey.get('alice:a1')?.replyCount).toBe(1);
+    expect(unreadCount(s, 'alice')).toBe(1);
   });
 
   it('P7: the same documents give the same list whatever order they are handed over in (property)', () => {

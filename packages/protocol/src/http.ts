@@ -121,6 +121,15 @@ export const Conversation = z.object({
    * absent otherwise.
    */
   supervisor: z.optional(z.nullable(z.object({ id: Id, displayName: z.string() }))),
+  /** The reader's own mute here (issue 14 §3), when one applies; absent from older servers. */
+  muted: z.optional(
+    z.object({
+      until: z.nullable(z.number()),
+      everywhere: z.boolean(),
+      /** The banner's words, as the server's refusals word it: "You are muted in #maths until …". */
+      message: z.string(),
+    }),
+  ),
 });
 export type Conversation = z.infer<typeof Conversation>;
 

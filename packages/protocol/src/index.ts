@@ -155,3 +155,5 @@ export {
   REPORT_REASONS,
   REPORT_REASON_LABELS,
 } from './safeguarding-labels.ts';
+export { Mute, MuteDuration, MuteList, MuteReply, MuteRequest, MuteState } from './mutes.ts';
+export { MUTE_DURATIONS, mayMute, muteEnds, mutedWords } from './mute-words.ts';

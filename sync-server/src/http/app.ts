@@ -27,6 +27,8 @@ export function createHttpApp(d: {
     /** The admin Channels routes (issue 13 §3), under /api/admin beside `admin`. */
     adminChannels: Hono<HonoEnv>;
     conversations: Hono<HonoEnv>;
+    /** Muting people (issue 14 §3). */
+    mutes: Hono<HonoEnv>;
     workspace: Hono<HonoEnv>;
     /** Safeguarding (issue 14): reports, the leads' queue, keywords, monitoring, the lead capability. */
     safeguarding: Hono<HonoEnv>;
@@ -99,6 +101,7 @@ export function createHttpApp(d: {
   api.route('/admin', d.routes.adminChannels);
   api.route('/', d.routes.workspace);
   api.route('/', d.routes.conversations);
+  api.route('/', d.routes.mutes);
   app.route('/api', api);
 
   const dist = existsSync(join(d.clientDist, 'index.html')) ? d.clientDist : null;

@@ -1,4 +1,4 @@
-import { isAdminRole, isStaffRole, type DmPolicy, type Role } from '@commonroom/protocol';
+import { isAdminRole, isStaffRole, mutedWords, type DmPolicy, type Role } from '@commonroom/protocol';
 import type { ConversationRow, ConversationStore } from '../storage/conversations.ts';
 
 /**
@@ -53,7 +53,12 @@ export function mayBelong(role: Role, c: ConversationRow): boolean {
 
 export function createPolicy(
   conversations: ConversationStore,
-  d: { dmPolicy: () => DmPolicy; roleOf: (userId: string) => Role | null },
+  d: {
+    dmPolicy: () => DmPolicy;
+    roleOf: (userId: string) => Role | null;
+    /** The mute that applies to this person here now, if any (issue 14 §3; storage/mutes.ts). */
+    muteOf?: (userId: string, conversationId: string) => { until: number | null; everywhere: boolean } | null;
+  },
 ) {
   const isMember = (c: ConversationRow, a: Actor): boolean => conversations.isMember(c.id, a.id);
 
@@ -139,7 +144,22 @@ export function createPolicy(
     return silent.ok ? dmRefused(a, c) : silent;
   };
 
+  /**
+   * New messages, edits and reactions in a channel from a person muted there (or everywhere) are refused
+   * (issue 14 §3, T14), with words saying
+   * where and until when; deleting their own messages stays allowed. Looked up on every such write, so a
+   * mute, its lifting and its expiry apply at once, also to what a device queued offline before it knew.
+   */
+  const notMuted = (a: Actor, c: ConversationRow): Decision => {
+    // Mutes are for channels: a muted student can still write to a tutor in a DM (a disclosure must never
+    // meet a closed door), and the DM policy already decides who students may message.
+    if (c.kind === 'dm') return allow;
+    const m = d.muteOf?.(a.id, c.id) ?? null;
+    return m ? deny('muted', mutedWords(c.name, m)) : allow;
+  };
+
   return {
+    notMuted,
     canRead,
     canModerate,
     canManage,

@@ -307,6 +307,11 @@ export function createSyncRooms(deps: {
         const post = policy.canPost(s.actor, conv);
         if (!post.ok) return post;
       }
+      // A muted person may still delete their own words; new words, changed words and reactions wait.
+      if (sum.messages.length > 0 || sum.edits.length > 0 || sum.reactions.length > 0) {
+        const mute = policy.notMuted(s.actor, conv);
+        if (!mute.ok) return mute;
+      }
       if (sum.messages.length > deps.newMessagesPerUpdate)
         return {
           ok: false,
@@ -599,8 +604,10 @@ export function createSyncRooms(deps: {
         return reject(s, ref, name, verdict.code, verdict.message);
       }
       // `duplicate-id` is an honest engine's everyday recovery (P11: a message stored from a frame's earlier
-      // form); every other refusal here is something the person did that the rules do not allow.
-      if (verdict.code !== 'duplicate-id') deps.refusals.spend(s.actor.id);
+      // form), and `muted` what an honest device meets with messages queued before the mute reached it (its
+      // engine sends them one by one to find which are refused); every other refusal here is something the
+      // person did that the rules do not allow.
+      if (verdict.code !== 'duplicate-id' && verdict.code !== 'muted') deps.refusals.spend(s.actor.id);
       return refuseAndAudit(s, ref, name, verdict.code, verdict.message);
     }
     // Applied and accepted: the document holds them now (a failed commit reloads it and drops the set).
@@ -735,7 +742,7 @@ export function createSyncRooms(deps: {
     /** Whether `actor` may post messages in the conversation now (typing is relayed only then, P9). */
     canPost(actor: Actor, conversationId: string): boolean {
       const c = conversations.get(conversationId);
-      return c !== null && policy.canPost(actor, c).ok;
+      return c !== null && policy.canPost(actor, c).ok && policy.notMuted(actor, c).ok;
     },
     drain: () => queue.drain(),
     loadedCount: () => docs.loadedCount(),

@@ -1,4 +1,11 @@
-import { isAdminRole, isStaffRole, type Conversation, type DmPolicy, type Role } from '@commonroom/protocol';
+import {
+  isAdminRole,
+  isStaffRole,
+  mutedWords,
+  type Conversation,
+  type DmPolicy,
+  type Role,
+} from '@commonroom/protocol';
 import { dmAllowed, dmRefusal, mayBelong, type Actor, type Policy } from '../rooms/policy.ts';
 import type { AuditLog } from '../storage/audit.ts';
 import type { ConversationRow, ConversationStore } from '../storage/conversations.ts';
@@ -22,6 +29,8 @@ export function createConversationService(d: {
   supervision: DmSupervision;
   revokeConversation: (conversationId: string, userId: string, reason: string) => void;
   notify: (userIds: string[], kind: string, payload: unknown) => void;
+  /** The reader's own mute in a conversation, shown at their composer (issue 14 §3). */
+  muteOf?: (userId: string, conversationId: string) => { until: number | null; everywhere: boolean } | null;
 }) {
   const { conversations, users, policy } = d;
 
@@ -31,6 +40,7 @@ export function createConversationService(d: {
     const memberIds =
       c.kind === 'dm' ? conversations.members(c.id).filter((id) => id !== c.supervisorId) : [];
     const supervisor = c.supervisorId === null ? undefined : users.get(c.supervisorId);
+    const mute = c.kind === 'dm' ? null : (d.muteOf?.(a.id, c.id) ?? null);
     return {
       id: c.id,
       kind: c.kind,
@@ -52,6 +62,14 @@ export function createConversationService(d: {
       segment: c.segment,
       postPolicy: c.kind === 'announcement' ? 'staff' : c.postPolicy,
       supervisor: supervisor ? { id: supervisor.id, displayName: supervisor.displayName } : null,
+      ...(mute
+        ? {
+            muted: {
+              ...mute,
+              message: mutedWords(c.kind === 'dm' ? null : c.name, mute).replace(/^you/, 'You'),
+            },
+          }
+        : {}),
     };
   };
 

@@ -242,4 +242,22 @@ export const MIGRATIONS: readonly string[] = [
     added_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 11 (issue 14 §3 mute, helper i14b): a person muted in one channel (conversation_id) or everywhere (NULL),
+  // until a time or until lifted (until_ts NULL). Kept after lifting or expiry: who muted whom, when, is a
+  // safeguarding record. Looked up on every write of new messages, edits and reactions, by user.
+  `
+  CREATE TABLE mutes (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    conversation_id TEXT REFERENCES conversations(id) ON DELETE CASCADE,
+    until_ts INTEGER,
+    reason TEXT NOT NULL DEFAULT '',
+    created_by TEXT,
+    created_at INTEGER NOT NULL,
+    lifted_by TEXT,
+    lifted_at INTEGER
+  ) WITHOUT ROWID;
+  CREATE INDEX mutes_user ON mutes(user_id, lifted_at);
+  CREATE INDEX mutes_conversation ON mutes(conversation_id, lifted_at);
+  `,
 ];

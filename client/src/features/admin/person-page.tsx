@@ -1,4 +1,11 @@
-import { ROLES, ROLE_LABELS, type AdminUser, type PasswordLink, type Role } from '@commonroom/protocol';
+import {
+  mayMute,
+  ROLES,
+  ROLE_LABELS,
+  type AdminUser,
+  type PasswordLink,
+  type Role,
+} from '@commonroom/protocol';
 import { useEffect, useState, type FormEvent } from 'react';
 import { useEngine } from '../../hooks/engine-context.tsx';
 import { navigate } from '../../hooks/use-path.ts';
@@ -18,6 +25,7 @@ import { CohortField } from './cohort-field.tsx';
 import { Confirm } from './confirm.tsx';
 import { LeadCard } from './lead-card.tsx';
 import { LinkReveal } from './link-reveal.tsx';
+import { PersonMutes } from './person-mutes.tsx';
 import { CohortChips, lastSeenText } from './people-table.tsx';
 
 type Pending = { title: string; text: string; action: string; danger?: boolean; run: () => Promise<string> };
@@ -335,6 +343,15 @@ export function PersonPage({ id }: { id: string }) {
         </section>
 
         <LeadCard key={person.role} person={person} onResult={setResult} onError={setError} />
+        {!self && mayMute(engine.me()?.role ?? 'student', person.role) && (
+          <PersonMutes
+            person={person}
+            onResult={(said) => {
+              setError(null);
+              setResult(said);
+            }}
+          />
+        )}
       </div>
       {link && (
         <Dialog title={`Set-password link for ${shown}`} onClose={() => setLink(null)}>

@@ -1,0 +1,105 @@
+import type { Db } from './db.ts';
+import { newId } from './ids.ts';
+
+/**
+ * Mutes (issue 14 §3): a person muted in one conversation or everywhere (`conversationId` null), until a time
+ * or until lifted (`until` null). Rows stay after lifting or expiry as the record of what was done; "active"
+ * is decided against the clock on every read, so expiry needs no job.
+ */
+
+export type MuteRow = {
+  id: string;
+  userId: string;
+  conversationId: string | null;
+  until: number | null;
+  reason: string;
+  createdBy: string | null;
+  createdAt: number;
+  liftedBy: string | null;
+  liftedAt: number | null;
+};
+
+type Raw = {
+  id: string;
+  user_id: string;
+  conversation_id: string | null;
+  until_ts: number | null;
+  reason: string;
+  created_by: string | null;
+  created_at: number;
+  lifted_by: string | null;
+  lifted_at: number | null;
+};
+
+const fromRaw = (r: Raw): MuteRow => ({
+  id: r.id,
+  userId: r.user_id,
+  conversationId: r.conversation_id,
+  until: r.until_ts,
+  reason: r.reason,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+  liftedBy: r.lifted_by,
+  liftedAt: r.lifted_at,
+});
+
+export type MuteStore = ReturnType<typeof createMuteStore>;
+
+const ACTIVE = 'lifted_at IS NULL AND (until_ts IS NULL OR until_ts > ?)';
+
+export function createMuteStore(db: Db, now: () => number) {
+  const insert = db.prepare(
+    `INSERT INTO mutes (id, user_id, conversation_id, until_ts, reason, created_by, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const byId = db.prepare<[string], Raw>('SELECT * FROM mutes WHERE id = ?');
+  const lift = db.prepare('UPDATE mutes SET lifted_by = ?, lifted_at = ? WHERE id = ? AND lifted_at IS NULL');
+  const activeOfUser = db.prepare<[string, number], Raw>(
+    `SELECT * FROM mutes WHERE user_id = ? AND ${ACTIVE} ORDER BY created_at`,
+  );
+  const activeInConversation = db.prepare<[string, number], Raw>(
+    `SELECT * FROM mutes WHERE conversation_id = ? AND ${ACTIVE} ORDER BY created_at`,
+  );
+
+  /** The user's active mutes that cover this conversation (its own and "everywhere"). */
+  const covering = (userId: string, conversationId: string): MuteRow[] =>
+    activeOfUser
+      .all(userId, now())
+      .map(fromRaw)
+      .filter((m) => m.conversationId === null || m.conversationId === conversationId);
+
+  return {
+    add(m: {
+      userId: string;
+      conversationId: string | null;
+      until: number | null;
+      reason: string;
+      createdBy: string;
+    }): MuteRow {
+      const id = newId();
+      insert.run(id, m.userId, m.conversationId, m.until, m.reason, m.createdBy, now());
+      const row = byId.get(id);
+      if (!row) throw new Error('mute vanished after insert');
+      return fromRaw(row);
+    },
+    get: (id: string): MuteRow | null => {
+      const r = byId.get(id);
+      return r ? fromRaw(r) : null;
+    },
+    /** Lifts an active mute; false when it was already lifted. */
+    lift: (id: string, by: string): boolean => lift.run(by, now(), id).changes === 1,
+    activeOfUser: (userId: string): MuteRow[] => activeOfUser.all(userId, now()).map(fromRaw),
+    activeIn: (conversationId: string): MuteRow[] =>
+      activeInConversation.all(conversationId, now()).map(fromRaw),
+    /**
+     * The mute that decides a write here: one until lifted beats any period; otherwise the latest end.
+     * One indexed query per write that adds messages, edits or reactions.
+     */
+    effective(userId: string, conversationId: string): MuteRow | null {
+      let best: MuteRow | null = null;
+      for (const m of covering(userId, conversationId))
+        if (!best || (best.until !== null && (m.until === null || m.until > best.until))) best = m;
+      return best;
+    },
+  };
+}
