@@ -1,14 +1,19 @@
 import type { EngineMessage } from '@commonroom/engine';
 import { avatarHex, isStaffRole, LIMITS, type Role } from '@commonroom/protocol';
 import { broadcastProblem } from '../ui/broadcast-rule.ts';
-import { useId, useState, type KeyboardEvent } from 'react';
+import { lazy, Suspense, useId, useState, type KeyboardEvent } from 'react';
 import { useEngine } from '../hooks/engine-context.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
 import { clockTime, initials, relativeTime, roleLabel } from '../ui/format.ts';
 import { LinkifiedText } from '../ui/linkified-text.tsx';
 import { useConversationControls } from './conversation-context.tsx';
-import { MessageActions } from './message-actions.tsx';
 import { ReactionChips } from './reaction-chips.tsx';
+
+// The actions toolbar (react, reply, edit, delete, pin, report, mute and their menu) loads just after the
+// first screen, from the service worker's cache when offline: it kept the first screen over its budget.
+const MessageActions = lazy(async () => ({
+  default: (await import('./message-actions.tsx')).MessageActions,
+}));
 
 /** One message: who, their role, when, the text, reactions, thread summary, and its delivery state. */
 export function MessageItem({
@@ -171,7 +176,11 @@ export function MessageItem({
         )}
         <ErrorText message={problem} />
       </div>
-      {!editing && <MessageActions m={m} onEdit={() => setEditing(true)} onProblem={setProblem} />}
+      {!editing && (
+        <Suspense fallback={null}>
+          <MessageActions m={m} onEdit={() => setEditing(true)} onProblem={setProblem} />
+        </Suspense>
+      )}
     </article>
   );
 }
