@@ -92,3 +92,56 @@ export function useServerAndBrowser(): BrowserEnv {
   });
   return env;
 }
+
+/**
+ * Where the page's origin keeps `text` in IndexedDB: every database, every object store, every record,
+ * searched byte for byte (binary values as bytes, strings as they are). Names the places it was found.
+ */
+export function idbHolds(page: Page, text: string): Promise<string[]> {
+  return page.evaluate(async (needleText: string) => {
+    const needle = new TextEncoder().encode(needleText);
+    const hasBytes = (hay: Uint8Array): boolean => {
+      outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+        for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+        return true;
+      }
+      return false;
+    };
+    const holds = (v: unknown, depth = 0): boolean => {
+      if (depth > 20 || v === null || v === undefined) return false;
+      if (typeof v === 'string') return v.includes(needleText);
+      if (v instanceof Uint8Array) return hasBytes(v);
+      if (v instanceof ArrayBuffer) return hasBytes(new Uint8Array(v));
+      if (ArrayBuffer.isView(v)) return hasBytes(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+      if (Array.isArray(v)) return v.some((x) => holds(x, depth + 1));
+      if (typeof v === 'object') return Object.values(v).some((x) => holds(x, depth + 1));
+      return false;
+    };
+    const found: string[] = [];
+    for (const info of await indexedDB.databases()) {
+      if (!info.name) continue;
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const r = indexedDB.open(info.name as string);
+        r.onsuccess = () => resolve(r.result);
+        r.onerror = () => reject(new Error(String(r.error?.message)));
+      });
+      for (const store of Array.from(db.objectStoreNames)) {
+        const rows = await new Promise<{ key: IDBValidKey; value: unknown }[]>((resolve, reject) => {
+          const out: { key: IDBValidKey; value: unknown }[] = [];
+          const c = db.transaction(store).objectStore(store).openCursor();
+          c.onsuccess = () => {
+            const cur = c.result;
+            if (!cur) return resolve(out);
+            out.push({ key: cur.key, value: cur.value });
+            cur.continue();
+          };
+          c.onerror = () => reject(new Error(String(c.error?.message)));
+        });
+        for (const r of rows)
+          if (holds(r.value) || holds(r.key)) found.push(`${info.name}/${store}/${JSON.stringify(r.key)}`);
+      }
+      db.close();
+    }
+    return found;
+  }, text);
+}

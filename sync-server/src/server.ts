@@ -233,6 +233,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     audit,
     log,
     notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
+    removeMessage: (c, author, local, by, reason) => rooms.removeAsServer(c, author, local, by, reason),
   });
 
   let stopping = false;
@@ -365,6 +366,9 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
       if (!config.publicUrlFixed && config.port !== port)
         config.allowedOrigins.push(`http://127.0.0.1:${port}`, `http://localhost:${port}`);
       log.info({ port, host: config.host, dataDir: config.dataDir }, 'Commonroom is listening');
+      // Deleted or removed messages whose words are still in their author's document (stored before P16,
+      // or a commit lost between): taken out now, in the background, in bounded batches.
+      rooms.catchUpRedactions().catch((err: unknown) => log.error({ err }, 'redaction catch-up failed'));
       return { port, url: `http://${config.host}:${port}` };
     },
     async stop(): Promise<void> {

@@ -1012,14 +1012,16 @@ function checkIntent(
       const edits = I.edits.get(key) ?? [];
       const editors = new Set(edits.map((e) => e.device));
       // One device edits in order: the last edit shows. Two devices editing at once: one of theirs shows.
-      // A message a moderator removed shows as a placeholder: its text and edit are not in the view (T2).
-      const ok = m.removed
-        ? m.text === '' && m.editedAt === null
-        : edits.length === 0
-          ? m.text === sent.text && m.editedAt === null
-          : editors.size === 1
-            ? m.text === edits.at(-1)?.text && m.editedAt !== null
-            : edits.some((e) => e.text === m.text) && m.editedAt !== null;
+      // A message a moderator removed shows as a placeholder, and a deleted one as "deleted": their words
+      // and edits are in no replica (P16).
+      const ok =
+        m.removed || m.deleted
+          ? m.text === '' && m.editedAt === null
+          : edits.length === 0
+            ? m.text === sent.text && m.editedAt === null
+            : editors.size === 1
+              ? m.text === edits.at(-1)?.text && m.editedAt !== null
+              : edits.some((e) => e.text === m.text) && m.editedAt !== null;
       if (!ok)
         problems.push(
           `client ${c.index}: ${key} shows ${JSON.stringify(m.text)} (edited ${m.editedAt}), expected ${JSON.stringify(edits.map((e) => e.text).at(-1) ?? sent.text)}`,
@@ -1050,11 +1052,12 @@ function checkIntent(
         problems.push(`client ${c.index}: reaction ${rk} removed on the other device is back`);
     }
     for (const { key, texts } of I.scenes.editRace)
-      if (!byKey.get(key)?.removed && !texts.includes(byKey.get(key)?.text ?? ''))
+      if (!byKey.get(key)?.removed && !byKey.get(key)?.deleted && !texts.includes(byKey.get(key)?.text ?? ''))
         problems.push(`${key}: edited on two devices at once, shows neither edit`);
-    for (const { key, text } of I.scenes.deleteRace) {
+    for (const { key } of I.scenes.deleteRace) {
       const m = byKey.get(key);
-      if (!m?.deleted || (m.text !== text && !m.removed))
+      // Deleted everywhere, and the words of both (the edit's too) in no replica (P16).
+      if (!m?.deleted || m.text !== '')
         problems.push(`${key}: a delete racing an edit lost (${JSON.stringify(m)})`);
     }
     const read = reference.people.find((p) => p.id === c.id)?.read;
@@ -1085,7 +1088,9 @@ function checkIntent(
     const sent = intentOf.get(m.key.slice(0, m.key.indexOf(':')))?.sent.get(m.key);
     const edits = intentOf.get(m.key.slice(0, m.key.indexOf(':')))?.edits.get(m.key) ?? [];
     if (!sent) problems.push(`${m.key} is in the conversation, but nobody sent it`);
-    else if (m.removed ? m.text !== '' : m.text !== sent.text && !edits.some((e) => e.text === m.text))
+    else if (
+      m.removed || m.deleted ? m.text !== '' : m.text !== sent.text && !edits.some((e) => e.text === m.text)
+    )
       problems.push(`${m.key} shows ${JSON.stringify(m.text)}, which its author never wrote`);
     if (m.text.includes(REFUSED_MARK)) problems.push(`${m.key}: a student's @channel edit got in`);
     if (m.pinned && !tutors.has(m.pinned.by))

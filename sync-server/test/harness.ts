@@ -174,7 +174,14 @@ export async function addUser(
   ts: TestServer,
   admin: Engine,
   role: Role,
-  opts: { name?: string; channels?: string[]; connect?: boolean; seed?: number } = {},
+  opts: {
+    name?: string;
+    channels?: string[];
+    connect?: boolean;
+    seed?: number;
+    /** The engine's device storage, for tests that look at what the device keeps. */
+    storage?: EngineStorage;
+  } = {},
 ): Promise<{ engine: Engine; id: string; email: string; password: string }> {
   counter++;
   const email = `${role}${counter}-${Date.now() % 100000}@college.test`;
@@ -186,7 +193,10 @@ export async function addUser(
     password,
     ...(opts.channels ? { channels: opts.channels } : {}),
   });
-  const engine = makeEngine(ts.url, opts.seed !== undefined ? { seed: opts.seed } : {});
+  const engine = makeEngine(ts.url, {
+    ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+    ...(opts.storage ? { storage: opts.storage } : {}),
+  });
   await engine.init();
   await engine.login(email, password);
   if (opts.connect !== false) {

@@ -101,6 +101,7 @@ describe('safeguarding', () => {
       ['GET', '/api/safeguarding/items/1'],
       ['PATCH', '/api/safeguarding/items/1', { status: 'in_review' }],
       ['POST', '/api/safeguarding/items/1/notes', { text: 'a note' }],
+      ['POST', '/api/safeguarding/items/1/remove', { reason: 'harmful' }],
       ['GET', '/api/safeguarding/leads'],
       ['GET', '/api/safeguarding/keywords'],
       ['PUT', '/api/safeguarding/keywords', { phrases: ['x'] }],

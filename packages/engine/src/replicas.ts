@@ -20,6 +20,12 @@ export type Replica = {
   storedUpdates: number;
   /** Goes up with every change to the document (or its replacement): views are cached against it. */
   version: number;
+  /**
+   * The server took message content out of this document (P16) and the stored rows still hold it: the
+   * next compaction that can run clears this (one skipped while a local action is being stored runs when
+   * that action is stored).
+   */
+  purgeWanted: boolean;
 };
 
 export const REMOTE = Symbol('remote');
@@ -33,6 +39,17 @@ export const segmentPrefix = (conversationId: string, segment: number): string =
   `c/${conversationId}/${segment}/`;
 
 export type Replicas = ReturnType<typeof createReplicas>;
+
+/** Whether transaction `tr` deleted a message or an edit's text (not a read mark or a reaction). */
+function removesContent(doc: Y.Doc, tr: Y.Transaction): boolean {
+  const msgs = doc.getArray('msgs');
+  const edits = doc.getMap('edits');
+  let found = false;
+  Y.iterateDeletedStructs(tr, tr.deleteSet, (s) => {
+    if (!found && s instanceof Y.Item && (s.parent === msgs || s.parent === edits)) found = true;
+  });
+  return found;
+}
 
 export function createReplicas(deps: {
   storage: EngineStorage;
@@ -71,6 +88,8 @@ export function createReplicas(deps: {
           // one: were the app closed now, the device would hold a change it never sends. Later, then.
           if (r.doc !== doc || r.rebuilding || deps.isSaving?.(r.name, storing)) return null;
           if (stored.length > 0) Y.applyUpdate(doc, Y.mergeUpdates(stored), PEER);
+          // The state of a garbage-collecting Y.Doc: deleted items' content is not in it (P16).
+          r.purgeWanted = false;
           return Y.encodeStateAsUpdate(doc);
         }),
       )
@@ -87,11 +106,18 @@ export function createReplicas(deps: {
   };
 
   const attach = (r: Replica): void => {
-    r.doc.on('update', (update: Uint8Array, origin: unknown) => {
+    const doc = r.doc;
+    r.doc.on('update', (update: Uint8Array, origin: unknown, _d: Y.Doc, tr: Y.Transaction) => {
       // Local actions are stored with their outbox entry (commitLocal); only remote changes are stored here.
       if (origin === REMOTE) {
         persist(r, update);
         deps.onStored?.(r, update);
+        // The server took a message's words out (P16): the rows stored before still hold them. Compacted
+        // now, the device's storage holds only the state, where Yjs kept no deleted content.
+        if (r.parsed.kind === 'author' && removesContent(doc, tr)) {
+          r.purgeWanted = true;
+          compact(r);
+        }
       }
     });
     r.version++;
@@ -113,6 +139,7 @@ export function createReplicas(deps: {
       rebuilding: false,
       storedUpdates: updates.length,
       version: 0,
+      purgeWanted: false,
     };
     attach(r);
     replicas.set(name, r);
@@ -161,7 +188,7 @@ export function createReplicas(deps: {
     async commitLocal(r: Replica, update: Uint8Array, entry: OutboxEntry): Promise<void> {
       await deps.storage.commitLocal(r.name, update, entry);
       r.storedUpdates++;
-      if (r.storedUpdates > compactAfter) compact(r, entry.id);
+      if (r.storedUpdates > compactAfter || r.purgeWanted) compact(r, entry.id);
     },
     /** Compacts, on the write queue, the open documents that were loaded with too many rows. */
     compactOversized(): void {

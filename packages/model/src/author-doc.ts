@@ -3,6 +3,7 @@ import {
   messageKey,
   reactionKey,
   type EditRecord,
+  type GoneRecord,
   type MessageKey,
   type MessageRecord,
   type ModRecord,
@@ -32,7 +33,12 @@ export function modRoots(doc: Y.Doc) {
 export type IndexTuple = [authorId: string, localId: string];
 
 export function idxRoots(doc: Y.Doc) {
-  return { order: doc.getArray<IndexTuple>('order'), authors: doc.getMap<number>('authors') };
+  return {
+    order: doc.getArray<IndexTuple>('order'),
+    authors: doc.getMap<number>('authors'),
+    /** Tombstones of messages whose content the server took out of their author's document (P16). */
+    gone: doc.getMap<GoneRecord>('gone'),
+  };
 }
 
 export function hasMessage(doc: Y.Doc, localId: string): boolean {

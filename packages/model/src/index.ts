@@ -2,6 +2,8 @@ export {
   AUTHOR_ROOTS,
   EditRecord,
   Emoji,
+  type GoneRecord,
+  type GoneWhy,
   IDX_ROOTS,
   LocalId,
   MOD_ROOTS,
@@ -35,6 +37,7 @@ export {
 } from './author-doc.ts';
 export { applyAndInspect, type Changes, type Insert, type Removal } from './inspect.ts';
 export { mergeCost } from './merge-cost.ts';
+export { goneIdsOf, recordGone, redactMessages } from './redaction.ts';
 export {
   summariseAuthorChanges,
   summariseModChanges,

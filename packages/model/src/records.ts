@@ -56,6 +56,19 @@ export type ModRecord = z.infer<typeof ModRecord>;
 
 export const IndexEntry = z.tuple([LocalId, LocalId]);
 
+/**
+ * Why a message's content was taken out of its author's document (issue 14 §3, PROTOCOL P16): deleted by
+ * its author, removed by a moderator, or past the conversation's retention period (§7).
+ */
+export type GoneWhy = 'deleted' | 'removed' | 'expired';
+
+/**
+ * The server's tombstone for a message whose content it took out of the author's document: what a reader
+ * needs to keep its place (a thread's placeholder, "message deleted" above replies) and nothing it said.
+ * Written only by the server, in the segment's index document.
+ */
+export type GoneRecord = { ts: number; why: GoneWhy; parent?: string; alsoChannel?: boolean };
+
 export const DeviceId = z.string().check(z.regex(ID, 'not a valid device id'));
 export const ReadSeq = z
   .number()
@@ -71,7 +84,7 @@ export const SEGMENT_STRIDE = 1_000_000;
 /** Root type names per document kind. Anything else in an update is refused (see scanUpdate). */
 export const AUTHOR_ROOTS = new Set(['msgs', 'edits', 'del', 'react', 'read', 'readAt']);
 export const MOD_ROOTS = new Set(['pins', 'removed']);
-export const IDX_ROOTS = new Set(['order', 'authors']);
+export const IDX_ROOTS = new Set(['order', 'authors', 'gone']);
 
 export function messageKey(authorId: string, localId: string): MessageKey {
   return `${authorId}:${localId}`;

@@ -121,17 +121,49 @@ export function readConversation(segments: readonly SegmentDocs[]): Conversation
   for (const seg of sorted) {
     if (!seg.idx) continue;
     const base = seg.segment * SEGMENT_STRIDE;
-    idxRoots(seg.idx)
-      .order.toArray()
-      .forEach(([authorId, localId], i) => {
-        const seq = base + i + 1;
-        lastSeq = Math.max(lastSeq, seq);
-        const v = byKey.get(messageKey(authorId, localId));
-        if (v && v.seq === null) {
-          v.seq = seq;
-          ordered.push(v);
-        }
-      });
+    const { order, gone } = idxRoots(seg.idx);
+    const removed = seg.mod ? modRoots(seg.mod).removed : null;
+    const pins = seg.mod ? modRoots(seg.mod).pins : null;
+    order.toArray().forEach(([authorId, localId], i) => {
+      const seq = base + i + 1;
+      lastSeq = Math.max(lastSeq, seq);
+      const key = messageKey(authorId, localId);
+      const g = gone.get(key);
+      let v = byKey.get(key);
+      // Content the server took out (P16) keeps its place from the tombstone: a placeholder for a removal,
+      // "message deleted" above replies. A replica still holding the words until the deletion reaches it
+      // shows the same.
+      if (!v && g) {
+        v = {
+          key,
+          authorId,
+          localId,
+          segment: seg.segment,
+          seq: null,
+          text: '',
+          ts: g.ts,
+          editedAt: null,
+          deleted: false,
+          removed: removed?.get(key) ?? null,
+          pinned: pins?.get(key) ?? null,
+          parent: g.parent ?? null,
+          alsoChannel: g.alsoChannel === true,
+          replyCount: 0,
+          lastReplyTs: null,
+          replyAuthors: [],
+          reactions: [],
+        };
+        byKey.set(key, v);
+      }
+      if (v && g) {
+        if (g.why === 'removed') v.removed ??= { by: '', ts: g.ts };
+        else v.deleted = true;
+      }
+      if (v && v.seq === null) {
+        v.seq = seq;
+        ordered.push(v);
+      }
+    });
   }
   // Not yet indexed (own messages waiting for the server): after everything indexed, in writing order.
   const unindexed = [...byKey.values()]

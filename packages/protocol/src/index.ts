@@ -142,6 +142,7 @@ export {
   NoteRequest,
   QueueItem,
   QueuePage,
+  RemoveRequest,
   ReportReason,
   ReportReply,
   ReportRequest,

@@ -44,6 +44,16 @@ export const NoteRequest = z.object({
       z.maxLength(4000, 'a note is at most 4000 characters'),
     ),
 });
+/** A lead removes the reported message for everyone (issue 14 §3): the reason is kept with the removal. */
+export const RemoveRequest = z.object({
+  reason: z
+    .string()
+    .check(
+      z.trim(),
+      z.minLength(1, 'say why it is removed'),
+      z.maxLength(500, 'a reason is at most 500 characters'),
+    ),
+});
 export const KEYWORD_MAX = 500;
 export const KeywordsRequest = z.object({
   phrases: z

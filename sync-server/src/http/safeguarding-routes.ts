@@ -4,6 +4,7 @@ import {
   LeadRequest,
   MonitorRequest,
   NoteRequest,
+  RemoveRequest,
   ReportRequest,
 } from '@commonroom/protocol';
 import { Hono } from 'hono';
@@ -51,6 +52,11 @@ export function safeguardingRoutes(d: { safeguarding: Safeguarding }) {
     const id = itemId(c.req.param('id'));
     const { text } = await readJson(c, NoteRequest);
     return c.json(s.addNote(c.get('user'), id, text), 201);
+  });
+  app.post('/safeguarding/items/:id/remove', async (c) => {
+    const id = itemId(c.req.param('id'));
+    const { reason } = await readJson(c, RemoveRequest);
+    return c.json(await s.removeMessage(c.get('user'), id, reason));
   });
   app.get('/safeguarding/leads', (c) => c.json(s.leads(c.get('user'))));
   app.get('/safeguarding/keywords', (c) => c.json(s.keywordList(c.get('user'))));

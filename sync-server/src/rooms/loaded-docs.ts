@@ -342,6 +342,11 @@ export function createLoadedDocs(deps: {
     invalidate,
     diffFor,
     step1Of,
+    /**
+     * Stores `name` compacted soon, from its durable rows, off the request path: after the server took
+     * content out of a document (P16), its old updates, which still hold that content, are replaced.
+     */
+    compactSoon: (name: string): void => scheduleCompaction(name),
     loadedCount: () => docs.size,
     all: () => docs.values(),
     /**

@@ -9,12 +9,16 @@ import {
   idxRoots,
   mergeCost,
   registerAuthor,
+  removeMessage,
+  messageKey,
   applyAndInspect,
   authorRoots,
   splitMessageKey,
   summariseAuthorChanges,
   summariseModChanges,
+  goneIdsOf,
   type Changes,
+  type GoneWhy,
   type IndexTuple,
 } from '@commonroom/model';
 import {
@@ -24,6 +28,7 @@ import {
   SYNC_UPDATE,
   encodeFrames,
   idxDoc,
+  modDoc,
   parseDocName,
   scanStateVector,
   scanUpdate,
@@ -46,6 +51,7 @@ import { createLoadedDocs } from './loaded-docs.ts';
 import type { MessageRate } from './message-rate.ts';
 import type { RefusalBudget } from './refusal-budget.ts';
 import { NO_SUCH_CONVERSATION, type Actor, type Policy } from './policy.ts';
+import { createRedaction } from './redaction.ts';
 import type { Session } from './session.ts';
 
 /**
@@ -255,11 +261,18 @@ export function createSyncRooms(deps: {
 
   /** The message ids an author document holds (before the update about to be applied). */
   const idsHeld = (l: LoadedDoc): Set<string> =>
-    (l.messageIds ??= new Set(
-      authorRoots(l.doc)
+    (l.messageIds ??= new Set([
+      ...authorRoots(l.doc)
         .msgs.toArray()
         .map((m) => m.id),
-    ));
+      ...goneIn(l),
+    ]));
+
+  /** Ids of an author document's messages whose content the server took out (P16): still used. */
+  const goneIn = (l: LoadedDoc): string[] =>
+    l.parsed.kind === 'author'
+      ? goneIdsOf(docs.get(idxDoc(l.parsed.conversationId, l.parsed.segment)).doc, l.parsed.userId)
+      : [];
 
   /**
    * Read marks name what exists (P8, issue 12 D17): a place no further than the conversation's newest
@@ -298,7 +311,14 @@ export function createSyncRooms(deps: {
     doc: Y.Doc,
   ):
     | { ok: false; code: string; message: string }
-    | { ok: true; index: IndexTuple[]; listAuthor: boolean; project: (seqs: number[]) => void } => {
+    | {
+        ok: true;
+        index: IndexTuple[];
+        listAuthor: boolean;
+        project: (seqs: number[]) => void;
+        /** Messages whose content leaves the author's document in the same commit (P16). */
+        gone?: { authorId: string; ids: string[]; why: GoneWhy }[];
+      } => {
     const at = now();
     if (parsed.kind === 'author') {
       const sum = summariseAuthorChanges(changes);
@@ -335,9 +355,21 @@ export function createSyncRooms(deps: {
                 .msgs.toArray()
                 .map((m) => m.id),
             );
+      const gone = held && targets.some((t) => !held.has(t.localId)) ? new Set(goneIn(l)) : null;
+      /**
+       * Edits of messages whose content was already taken out (deleted on another device meanwhile, removed
+       * by a moderator, expired: P16). Accepted, so a race between two of one's devices is no error, and
+       * taken out again in the same commit: the words never stay in the document.
+       */
+      const editsOfGone: string[] = [];
       for (const t of targets)
-        if (!held?.has(t.localId))
+        if (!held?.has(t.localId)) {
+          if (gone?.has(t.localId)) {
+            if (sum.edits.some((e) => e.localId === t.localId)) editsOfGone.push(t.localId);
+            continue;
+          }
           return { ok: false, code: 'not-your-message', message: 'you can only change your own messages' };
+        }
       // New messages go to the newest segment only; a device that missed a rollover resends there (P13).
       if (sum.messages.length > 0 && parsed.segment !== conv.segment)
         return {
@@ -373,6 +405,16 @@ export function createSyncRooms(deps: {
         };
       return {
         ok: true,
+        gone:
+          sum.deletes.length > 0 || editsOfGone.length > 0
+            ? [
+                {
+                  authorId: s.actor.id,
+                  ids: [...sum.deletes.map((x) => x.localId), ...editsOfGone],
+                  why: 'deleted',
+                },
+              ]
+            : [],
         index: sum.messages.map((m) => [s.actor.id, m.id]),
         // Where receipts show (RECEIPT_MAX_MEMBERS), a reader is listed like an author so others follow
         // their document and see their read marks; in larger channels nobody follows thousands for nothing.
@@ -419,8 +461,14 @@ export function createSyncRooms(deps: {
       const named = [...sum.pins.map((p) => p.by), ...sum.removals.map((r) => r.by)];
       if (named.some((by) => by !== null && by !== s.actor.id))
         return { ok: false, code: 'forged-moderator', message: 'moderation entries must name their author' };
+      const byAuthor = new Map<string, string[]>();
+      for (const r of sum.removals) {
+        const { authorId, localId } = splitMessageKey(r.key);
+        byAuthor.set(authorId, [...(byAuthor.get(authorId) ?? []), localId]);
+      }
       return {
         ok: true,
+        gone: [...byAuthor].map(([authorId, ids]) => ({ authorId, ids, why: 'removed' as const })),
         index: [],
         listAuthor: false,
         project: () => {
@@ -470,6 +518,37 @@ export function createSyncRooms(deps: {
       docs.reload(target);
     });
   };
+
+  /** A server-written update of `l` in `batch`: held until durable, then relayed to every subscriber. */
+  const track = (batch: PendingWrite, l: LoadedDoc, update: Uint8Array): void => {
+    l.inFlight++;
+    l.uncommitted.push(update);
+    batch.entries.push({ doc: l.name, data: update });
+    batch.after.push(() => {
+      settle(l, update);
+      relay(l, update, null);
+      docs.maybeIdle(l);
+    });
+    batch.failed.push(() => {
+      settle(l, update);
+      docs.reload(l);
+    });
+  };
+
+  const redaction = createRedaction({
+    docs,
+    queue,
+    messages,
+    now,
+    log,
+    segmentStride: SEGMENT_STRIDE,
+    track,
+    changeIndex: (batch, target, change) => {
+      const before = idxInBatch.has(target) ? null : Y.encodeStateVector(target.doc);
+      change(target.doc);
+      if (before) indexInBatch(batch, target, before);
+    },
+  });
 
   /** Step 2 or update from a client: authorise by document, scan, apply, judge, then commit (T1–T8). */
   const write = (
@@ -680,6 +759,10 @@ export function createSyncRooms(deps: {
       docs.reload(l);
       reject(s, ref, name, 'storage-failed', 'the server could not store this; it will be retried');
     });
+    // A delete or a moderator's removal takes the words out of the author's document in the same commit,
+    // so they leave every device with the mark that hides them (P16).
+    for (const g of verdict.gone ?? [])
+      redaction.inBatch(batch, conv.id, parsed.segment, g.authorId, g.ids, g.why);
     return 'queued';
   };
 
@@ -744,6 +827,52 @@ export function createSyncRooms(deps: {
       const c = conversations.get(conversationId);
       return c !== null && policy.canPost(actor, c).ok && policy.notMuted(actor, c).ok;
     },
+    /**
+     * A safeguarding lead's removal (issue 14 §3), written by the server into the moderation document of the
+     * segment holding the message, with its words taken out in the same commit (P16): what a moderator's
+     * removal does, for a lead who is not a moderator of that conversation. Resolves once durable: false
+     * when there is no such message or it was already removed.
+     */
+    removeAsServer(
+      conversationId: string,
+      authorId: string,
+      localId: string,
+      by: string,
+      reason: string,
+    ): Promise<boolean> {
+      const row = messages.get(conversationId, authorId, localId);
+      if (!row || row.removedBy !== null) return Promise.resolve(false);
+      const segment = Math.floor(row.seq / SEGMENT_STRIDE);
+      const l = docs.get(modDoc(conversationId as ConversationId, segment));
+      const key = messageKey(authorId, localId);
+      let update: Uint8Array | null = null;
+      const capture = (u: Uint8Array): void => {
+        update = u;
+      };
+      const at = now();
+      l.doc.on('update', capture);
+      try {
+        removeMessage(l.doc, key, by, at, reason);
+      } finally {
+        l.doc.off('update', capture);
+      }
+      if (!update) return Promise.resolve(false);
+      const batch = queue.current();
+      track(batch, l, update);
+      batch.alongside.push(() => {
+        messages.recordRemoval(conversationId, authorId, localId, by, at);
+        audit.record(by, 'message.removed', `${conversationId}/${key}`, { reason, via: 'safeguarding' });
+      });
+      redaction.inBatch(batch, conversationId, segment, authorId, [localId], 'removed');
+      return new Promise((resolve, reject) => {
+        batch.after.push(() => resolve(true));
+        batch.failed.push((err) => reject(err instanceof Error ? err : new Error(String(err))));
+      });
+    },
+    /** Takes messages' content out of their author documents, durably (P16; retention, §7). */
+    redact: redaction.redact,
+    /** Redacts deleted or removed messages left unredacted (a database from before P16); run at start. */
+    catchUpRedactions: redaction.catchUp,
     drain: () => queue.drain(),
     loadedCount: () => docs.loadedCount(),
     dispose: () => docs.dispose(),

@@ -48,6 +48,14 @@ export function createSafeguarding(d: {
   log: Logger;
   /** Tells connected leads that the queue changed (their sidebar count). */
   notify: (userIds: Iterable<string>, kind: string, payload: unknown) => void;
+  /** Removes a message for everyone, its words off every device (sync-rooms `removeAsServer`, P16). */
+  removeMessage: (
+    conversationId: string,
+    authorId: string,
+    localId: string,
+    by: string,
+    reason: string,
+  ) => Promise<boolean>;
 }) {
   const { store, users, conversations, audit } = d;
   let matcher: KeywordMatcher | null = null;
@@ -245,6 +253,23 @@ export function createSafeguarding(d: {
         tellLeads();
       }
       return { item: toItem(itemOr404(id)) };
+    },
+
+    /**
+     * A lead removes the item's message for everyone (issue 14 §3): "Removed by a moderator" in its place,
+     * its words gone from every device; the original stays here, in the safeguarding store. Audited, with
+     * a note on the item so the case file says what was done.
+     */
+    async removeMessage(a: Actor, id: number, reason: string): Promise<{ removed: boolean }> {
+      requireLead(a);
+      const i = itemOr404(id);
+      const removed = await d.removeMessage(i.conversationId, i.authorId, i.localId, a.id, reason);
+      if (removed) {
+        audit.record(a.id, 'safeguarding.message_removed', String(id), { reason });
+        store.addNote(id, a.id, `Removed the message for everyone: ${reason}`);
+        tellLeads();
+      }
+      return { removed };
     },
 
     addNote(a: Actor, id: number, text: string) {

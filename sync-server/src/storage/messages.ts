@@ -30,7 +30,27 @@ export function createMessageStore(db: Db) {
   const maxSeq = db.prepare<[string], { s: number | null }>(
     'SELECT MAX(seq) AS s FROM messages WHERE conversation_id = ?',
   );
+  const redacted = db.prepare(
+    'UPDATE messages SET redacted_at = ? WHERE conversation_id = ? AND author_id = ? AND local_id = ?',
+  );
+  const toRedact = db.prepare<
+    [number],
+    { conversationId: string; authorId: string; localId: string; seq: number; removed: number }
+  >(
+    `SELECT conversation_id AS conversationId, author_id AS authorId, local_id AS localId, seq,
+            removed_by IS NOT NULL AS removed
+       FROM messages WHERE redacted_at IS NULL AND (deleted_at IS NOT NULL OR removed_by IS NOT NULL)
+      LIMIT ?`,
+  );
   return {
+    /** The server took these messages' content out of their author's document (P16). */
+    markRedacted(conversationId: string, authorId: string, localIds: readonly string[], at: number): void {
+      for (const id of localIds) redacted.run(at, conversationId, authorId, id);
+    },
+    /** Deleted or removed messages whose content is still in their author's document (at most `limit`). */
+    toRedact(limit: number) {
+      return toRedact.all(limit).map((r) => ({ ...r, removed: r.removed === 1 }));
+    },
     exists(conversationId: string, authorId: string, localId: string): boolean {
       return (exists.get(conversationId, authorId, localId)?.n ?? 0) > 0;
     },

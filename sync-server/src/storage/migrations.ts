@@ -260,4 +260,12 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX mutes_user ON mutes(user_id, lifted_at);
   CREATE INDEX mutes_conversation ON mutes(conversation_id, lifted_at);
   `,
+  // 12 (issue 14 §3): when the server took a message's content out of its author's document (P16). Deleted
+  // and removed messages not yet redacted (a database from before, or a crash between) are found by the
+  // partial index at start and redacted then.
+  `
+  ALTER TABLE messages ADD COLUMN redacted_at INTEGER;
+  CREATE INDEX messages_to_redact ON messages(conversation_id, seq)
+    WHERE redacted_at IS NULL AND (deleted_at IS NOT NULL OR removed_by IS NOT NULL);
+  `,
 ];

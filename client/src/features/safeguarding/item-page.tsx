@@ -10,6 +10,7 @@ import { useEngine } from '../../hooks/engine-context.tsx';
 import { ErrorText } from '../../ui/error-text.tsx';
 import { addNote, getItem, listLeads, problem, timeFormat, updateItem } from './safeguarding-api.ts';
 import { AreaLink } from './area-link.tsx';
+import { RemoveCard } from './remove-card.tsx';
 import { StatusPill, reasonsText } from './status-pill.tsx';
 import { TranscriptList } from './transcript-list.tsx';
 
@@ -194,6 +195,16 @@ export function ItemPage({ id }: { id: string }) {
           </section>
         </div>
         <div className="sg-side">
+          <RemoveCard
+            engine={engine}
+            itemId={item.id}
+            present={d.message !== null}
+            removed={d.message?.removed === true}
+            onDone={(said) => {
+              setResult(said);
+              setVersion((v) => v + 1);
+            }}
+          />
           <section className="admin-card" aria-labelledby="work-title">
             <h2 id="work-title">Handling</h2>
             <form className="admin-form tight" onSubmit={(e) => void save(e)}>

@@ -28,6 +28,10 @@ export const updateItem = (
 ) => engine.api.request('PATCH', `/api/safeguarding/items/${id}`, z.object({ item: QueueItem }), patch);
 export const addNote = (engine: Engine, id: number, text: string) =>
   engine.api.request('POST', `/api/safeguarding/items/${id}/notes`, OkReply, { text });
+export const removeItemMessage = (engine: Engine, id: number, reason: string) =>
+  engine.api.request('POST', `/api/safeguarding/items/${id}/remove`, z.object({ removed: z.boolean() }), {
+    reason,
+  });
 export const listLeads = (engine: Engine) =>
   engine.api.request(
     'GET',
