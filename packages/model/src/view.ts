@@ -158,6 +158,9 @@ export function readConversation(segments: readonly SegmentDocs[]): Conversation
       if (v && g) {
         if (g.why === 'removed') v.removed ??= { by: '', ts: g.ts };
         else v.deleted = true;
+        // Removed first and deleted by its author afterwards (a device that had not heard): both hold.
+        const own = seg.authors.get(authorId);
+        if (own && authorRoots(own).del.has(localId)) v.deleted = true;
       }
       if (v && v.seq === null) {
         v.seq = seq;
