@@ -4,6 +4,7 @@ import {
   LeadRequest,
   MonitorRequest,
   NoteRequest,
+  PageCursor,
   ReportRequest,
 } from '@commonroom/protocol';
 import { Hono } from 'hono';
@@ -19,6 +20,22 @@ const itemId = (raw: string): number => {
   if (!/^[0-9]{1,12}$/.test(raw))
     throw new AppError(404, 'no-such-item', 'That safeguarding item does not exist.');
   return Number(raw);
+};
+
+const cursorOf = (raw: string | undefined): string | null => {
+  if (raw === undefined || raw === '') return null;
+  const parsed = PageCursor.safeParse(raw);
+  if (!parsed.success)
+    throw new AppError(400, 'bad-cursor', 'That page is not valid any more. Start from the first page.');
+  return parsed.data;
+};
+/** Page sizes a test or a script may ask for; the app takes the default. */
+const limitOf = (raw: string | undefined): number | undefined => {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 500)
+    throw new AppError(400, 'bad-limit', 'A page holds from 1 to 500 rows.');
+  return n;
 };
 
 /**
@@ -40,7 +57,9 @@ export function safeguardingRoutes(d: { safeguarding: Safeguarding }) {
     const status: StatusFilter = (STATUSES as readonly string[]).includes(raw)
       ? (raw as StatusFilter)
       : 'open';
-    return c.json(s.list(c.get('user'), status));
+    return c.json(
+      s.list(c.get('user'), status, cursorOf(c.req.query('cursor')), limitOf(c.req.query('limit'))),
+    );
   });
   app.get('/safeguarding/items/:id', (c) => c.json(s.detail(c.get('user'), itemId(c.req.param('id')))));
   app.patch('/safeguarding/items/:id', async (c) => {
@@ -60,8 +79,10 @@ export function safeguardingRoutes(d: { safeguarding: Safeguarding }) {
   });
   app.get('/safeguarding/conversations', (c) => c.json(s.conversationList(c.get('user'))));
   app.post('/safeguarding/conversations/:id/open', async (c) => {
-    const { reason } = await readJson(c, MonitorRequest);
-    return c.json(s.open(c.get('user'), c.req.param('id'), reason));
+    const { reason, cursor } = await readJson(c, MonitorRequest);
+    return c.json(
+      s.open(c.get('user'), c.req.param('id'), reason, cursor ?? null, limitOf(c.req.query('limit'))),
+    );
   });
 
   // The capability itself: granted and removed by admins on the person page.
