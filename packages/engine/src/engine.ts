@@ -41,7 +41,7 @@ import type { PeerEvent } from './peers.ts';
 
 export type { ConversationView, EngineMessage, MessageStatus } from './engine-view.ts';
 import { createReplicas, segmentPrefix, type Replica } from './replicas.ts';
-import type { PendingReport, RefusedReport, ReportQueue } from './reports.ts';
+import type { PendingReport, ReportQueue } from './reports.ts';
 import { createSessionEndWatch, type SessionEnded } from './session-end.ts';
 import { createStallWatch } from './stall-watch.ts';
 import type { ActionKind, EngineStorage, OutboxEntry } from './storage.ts';
@@ -257,7 +257,6 @@ export function createEngine(opts: EngineOptions) {
    * be sent: most people never report anything, so the code stays out of the first screen.
    */
   let reportsWaiting = 0;
-  let reportsRefused: readonly RefusedReport[] = [];
   let reportQueue: Promise<ReportQueue> | null = null;
   const loadReports = (): Promise<ReportQueue> =>
     (reportQueue ??= import('./reports.ts').then((m) =>
@@ -268,19 +267,14 @@ export function createEngine(opts: EngineOptions) {
         now,
         ok: Ok,
         changed: (n) => (reportsWaiting = n),
-        refused: (list) => {
-          reportsRefused = list;
-          emit();
-        },
       }),
     ));
   const reports = {
     /** Keeps the report on the device, then sends it when it can; `sent: false` while offline. */
     report: async (r: Omit<PendingReport, 'id' | 'createdAt'>): Promise<{ sent: boolean }> =>
       (await loadReports()).report(r),
-    /** Reports the server refused (the message is gone, P15), kept until the person dismisses them. */
-    refused: (): readonly RefusedReport[] => reportsRefused,
-    dismiss: async (id: string): Promise<void> => (await loadReports()).dismiss(id),
+    /** The queue itself, loaded on first use: refused reports (P15), kept until dismissed, are read there. */
+    queue: loadReports,
   };
 
   /** Other tabs of this browser (see peers.ts); a follower tab shows the leader's connection. */
@@ -1205,17 +1199,7 @@ export function createEngine(opts: EngineOptions) {
     async init(): Promise<Me | null> {
       // The metadata in one request and the outbox beside it, then every conversation's documents at once.
       const [
-        [
-          storedId,
-          storedMeRaw,
-          cookie,
-          storedUsers,
-          storedList,
-          storedOrder,
-          storedAhead,
-          storedReports,
-          storedRefused,
-        ],
+        [storedId, storedMeRaw, cookie, storedUsers, storedList, storedOrder, storedAhead, storedReports],
         storedOutbox,
       ] = await Promise.all([
         storage.getMetaMany([
@@ -1228,7 +1212,6 @@ export function createEngine(opts: EngineOptions) {
           'aheadOfServer',
           // Reports of a concern waiting for a connection (reports.ts REPORTS_KEY).
           'safeguarding-reports',
-          'safeguarding-reports-refused',
         ]),
         storage.listOutbox(),
       ]);
@@ -1254,7 +1237,6 @@ export function createEngine(opts: EngineOptions) {
       // on the write queue, off the way to the first screen.
       replicas.compactOversized();
       reportsWaiting = Array.isArray(storedReports) ? storedReports.length : 0;
-      if (Array.isArray(storedRefused)) reportsRefused = storedRefused as RefusedReport[];
       emit();
       return me;
     },

@@ -45,8 +45,6 @@ export function createReportQueue(d: {
   ok: z.ZodMiniType;
   /** Hears the number of reports waiting on the device whenever it changes. */
   changed: (pending: number) => void;
-  /** Hears the refused reports the person has not dismissed, whenever they change. */
-  refused: (list: RefusedReport[]) => void;
 }) {
   /** One flush at a time: two would send the same report twice (harmless, but wasteful). */
   let flushing: Promise<void> | null = null;
@@ -64,13 +62,18 @@ export function createReportQueue(d: {
     }
   };
 
+  /** Refused reports as last read or written (null: not read yet), and who listens for changes. */
+  let refusedNow: RefusedReport[] | null = null;
+  const listeners = new Set<() => void>();
   const loadRefused = async (): Promise<RefusedReport[]> => {
+    if (refusedNow) return refusedNow;
     const v = await d.storage.getMeta(REFUSED_REPORTS_KEY);
-    return Array.isArray(v) ? (v as RefusedReport[]) : [];
+    return (refusedNow = Array.isArray(v) ? (v as RefusedReport[]) : []);
   };
   const saveRefused = async (list: RefusedReport[]): Promise<void> => {
     await d.storage.setMeta(REFUSED_REPORTS_KEY, list);
-    d.refused(list);
+    refusedNow = list;
+    for (const l of listeners) l();
   };
 
   const flushOnce = async (): Promise<void> => {
@@ -102,6 +105,13 @@ export function createReportQueue(d: {
       await save([...(await load()), entry]);
       await this.flush();
       return { sent: !(await load()).some((x) => x.id === entry.id) };
+    },
+    /** Reports the server refused, kept (across restarts) until the person dismisses them (P15). */
+    refused: loadRefused,
+    /** Hears every change of the refused reports; returns the way to stop. */
+    onRefused(l: () => void): () => void {
+      listeners.add(l);
+      return () => listeners.delete(l);
     },
     /** The person read that a report was refused: it is forgotten. */
     async dismiss(id: string): Promise<void> {
