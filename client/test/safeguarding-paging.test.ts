@@ -180,7 +180,8 @@ describe('safeguarding: paging and notices in the browser', () => {
     await ctx.close();
     for (const p of [will, amy]) p.engine.disconnect();
     lenaEngine.disconnect();
-  });
+    // Writes 290 messages and walks two screens at two sizes: more than the default minute on a busy machine.
+  }, 180_000);
 
   it('P15: a report refused by the server is shown to the reporter in plain words, survives a reload, and goes when dismissed', async () => {
     const tutor = await addUser(ts, admin, 'tutor', { name: 'Tom Tutor' });
