@@ -29,7 +29,10 @@ const cursorOf = (raw: string | undefined): string | null => {
     throw new AppError(400, 'bad-cursor', 'That page is not valid any more. Start from the first page.');
   return parsed.data;
 };
-/** Page sizes a test or a script may ask for; the app takes the default. */
+/**
+ * A page size other than the default: the queue screen reads the items it already shows again in one
+ * request when the queue changes (up to 500), and tests page in small steps.
+ */
 const limitOf = (raw: string | undefined): number | undefined => {
   if (raw === undefined) return undefined;
   const n = Number(raw);
