@@ -27,6 +27,9 @@ const SafeguardingArea = lazy(async () => ({
   default: (await import('./features/safeguarding/safeguarding-area.tsx')).SafeguardingArea,
 }));
 // Everyone's profile page: opened now and then, so loaded when opened (the first screen stays small).
+const FloatingNotices = lazy(async () => ({
+  default: (await import('./features/floating-notices.tsx')).FloatingNotices,
+}));
 const ProfilePage = lazy(async () => ({
   default: (await import('./features/profile/profile-page.tsx')).ProfilePage,
 }));
@@ -305,6 +308,7 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
             }}
           />
         )}
+        <FloatingNotices safeguarding={safeguarding} />
       </Suspense>
     </div>
   );

@@ -34,6 +34,7 @@ import { createSafeguardingStore } from './storage/safeguarding.ts';
 import { createTranscripts } from './storage/transcripts.ts';
 import { createConversationService } from './services/conversations.ts';
 import { createDmSupervision } from './services/dm-supervision.ts';
+import { createPersonMoves } from './services/person-moves.ts';
 import { createMuteService } from './services/mutes.ts';
 import { createAuditLog } from './storage/audit.ts';
 import { createCohortStore } from './storage/cohorts.ts';
@@ -155,6 +156,23 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
   const revokeConversation = (conversationId: string, userId: string, reason: string): void =>
     rooms.revokeConversation(conversationId, userId, hub.sessionsOf(userId), reason);
   const links = createPasswordLinks(db, now);
+  const supervision = createDmSupervision({
+    db,
+    conversations,
+    users,
+    audit,
+    settings: () => settings.read(),
+    revokeConversation,
+    notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
+  });
+  const moves = createPersonMoves({
+    db,
+    users,
+    conversations,
+    revokeConversation,
+    notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
+    rolesChanged: (actorId) => supervision.peopleChanged(actorId),
+  });
   const accounts = createAccounts({
     db,
     users,
@@ -170,25 +188,9 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
     notifyAll: (kind, payload) => hub.notifyAll(kind, payload),
     links,
+    moves,
   });
-  const roster = createRosterImport({
-    db,
-    users,
-    conversations,
-    audit,
-    links,
-    revokeConversation,
-    notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
-  });
-  const supervision = createDmSupervision({
-    db,
-    conversations,
-    users,
-    audit,
-    settings: () => settings.read(),
-    revokeConversation,
-    notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
-  });
+  const roster = createRosterImport({ db, users, conversations, audit, links, moves });
   const service = createConversationService({
     db,
     conversations,
@@ -287,6 +289,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
         supervision,
         seen: (id) => presence.seen(id),
         notifyAll: (kind, payload) => hub.notifyAll(kind, payload),
+        sessionLengthChanged: () => hub.recheckExpiry((h) => sessions.expiryOfHash(h)),
       }),
       adminChannels: adminChannelRoutes({ channels: channelAdmin, cohorts }),
       conversations: conversationRoutes({ service, users }),

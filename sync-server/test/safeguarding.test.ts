@@ -92,7 +92,7 @@ describe('safeguarding', () => {
     const summary = await lead.engine.api.request('GET', '/api/safeguarding/summary', SafeguardingSummary);
     expect(summary.lead).toBe(true);
     const adminSummary = await admin.api.request('GET', '/api/safeguarding/summary', SafeguardingSummary);
-    expect(adminSummary).toEqual({ lead: false, open: 0 });
+    expect(adminSummary).toEqual({ lead: false, open: 0, latest: null });
   });
 
   it('§1 role matrix: student, tutor and admin-without-lead get 403 on every lead route; the lead gets through', async () => {
@@ -221,6 +221,73 @@ describe('safeguarding', () => {
     const item = items.find((i) => i.localId === target);
     expect(item).toMatchObject({ kind: 'report', reasons: ['bullying'], reporterCount: 1 });
     second.disconnect();
+  });
+
+  it('P15: a report the server refuses (the reporter can no longer read the message) is not dropped silently: the device keeps it, with the words, across a restart, until dismissed', async () => {
+    const room = await tutor.engine.createChannel('p15-refused', 'private', 'A small group');
+    const Ok = z.object({ ok: z.literal(true) });
+    await tutor.engine.api.request('POST', `/api/conversations/${room.id}/members`, Ok, {
+      userIds: [amy.id, ben.id],
+    });
+    await eventually(() => expect(ben.engine.conversation(room.id)?.isMember).toBe(true));
+    const target = await sendId(ben.engine, room.id, 'you will regret coming in tomorrow');
+    await ben.engine.settled();
+    const storage = createMemoryStorage();
+    let offline = false;
+    const device = (): Engine =>
+      createEngine({
+        baseUrl: ts.url,
+        storage,
+        socketFactory: nodeSocket,
+        manualCookies: true,
+        backoff: { minMs: 20, maxMs: 200 },
+        fetch: (input, init) =>
+          offline ? Promise.reject(new TypeError('fetch failed')) : fetch(input, init),
+      });
+    const first = device();
+    await first.init();
+    await first.login(amy.email, amy.password);
+    // Written offline; before it goes, Amy is taken out of the private channel.
+    offline = true;
+    const r = await first.reports.report({
+      conversationId: room.id,
+      authorId: ben.id,
+      localId: target,
+      reason: 'harassment',
+      detail: '',
+    });
+    expect(r.sent).toBe(false);
+    const refusedOn = async (e: Engine) => (await e.reports.queue()).refused();
+    expect(await refusedOn(first)).toEqual([]);
+    await tutor.engine.api.request('DELETE', `/api/conversations/${room.id}/members/${amy.id}`, Ok);
+    offline = false;
+    first.connect();
+    await eventually(async () => expect(await refusedOn(first)).toHaveLength(1));
+    expect((await refusedOn(first))[0]).toMatchObject({
+      conversationId: room.id,
+      authorId: ben.id,
+      localId: target,
+      reason: 'harassment',
+      code: 'no-such-message',
+    });
+    // No longer waiting (not sent again at each connection), and nothing was filed.
+    expect(await storage.getMeta('safeguarding-reports')).toEqual([]);
+    const filed = ts.server.db
+      .prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM safeguarding_items WHERE local_id = ?')
+      .get(target)?.n;
+    expect(filed).toBe(0);
+    // The app closes and opens again: still there, until the person dismisses it.
+    first.disconnect();
+    const second = device();
+    await second.init();
+    const kept = await refusedOn(second);
+    expect(kept.map((x) => x.localId)).toEqual([target]);
+    await (await second.reports.queue()).dismiss(kept[0]?.id ?? '');
+    expect(await refusedOn(second)).toEqual([]);
+    second.disconnect();
+    const third = device();
+    await third.init();
+    expect(await refusedOn(third)).toEqual([]);
   });
 
   it('§2 context: the item shows messages before and after, and the edit history with the original', async () => {

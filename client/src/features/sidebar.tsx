@@ -117,7 +117,10 @@ export function Sidebar(props: {
           <button type="button" className="link-button" onClick={props.safeguarding.onOpen}>
             Safeguarding{' '}
             {props.safeguarding.open > 0 && (
-              <span className="badge badge-mention">{short(props.safeguarding.open)}</span>
+              <span className="badge badge-mention">
+                {short(props.safeguarding.open)}
+                <span className="visually-hidden"> open</span>
+              </span>
             )}
           </button>
         )}

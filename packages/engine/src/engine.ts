@@ -273,6 +273,8 @@ export function createEngine(opts: EngineOptions) {
     /** Keeps the report on the device, then sends it when it can; `sent: false` while offline. */
     report: async (r: Omit<PendingReport, 'id' | 'createdAt'>): Promise<{ sent: boolean }> =>
       (await loadReports()).report(r),
+    /** The queue itself, loaded on first use: refused reports (P15), kept until dismissed, are read there. */
+    queue: loadReports,
   };
 
   /** Other tabs of this browser (see peers.ts); a follower tab shows the leader's connection. */

@@ -13,4 +13,5 @@ export { ApiError, NetworkError } from './api-client.ts';
 export { type ConnectionState, type SocketFactory, type SocketLike, type Timers } from './connection.ts';
 export { applyAction, type ActionPayloads } from './actions.ts';
 export type { PeerEvent } from './peers.ts';
+export type { RefusedReport } from './reports.ts';
 export { sessionEndOfClose, sessionEndOfHttp, type SessionEnded } from './session-end.ts';

@@ -139,6 +139,7 @@ export {
   LeadRequest,
   MonitorList,
   MonitorRequest,
+  PageCursor,
   NoteRequest,
   QueueItem,
   QueuePage,

@@ -68,7 +68,14 @@ export const KeywordsRequest = z.object({
     )
     .check(z.maxLength(KEYWORD_MAX, `at most ${KEYWORD_MAX} phrases`)),
 });
+/**
+ * A page's cursor (keyset paging, issue 14 follow-up): the position of the last row of the page before,
+ * opaque to the app, which only sends back the `nextCursor` it was given.
+ */
+export const PageCursor = z.string().check(z.regex(/^[0-9]{1,16}$/, 'not a valid page'));
 export const MonitorRequest = z.object({
+  /** Absent: the newest messages. A transcript's `nextCursor`: the messages before those. */
+  cursor: z.optional(PageCursor),
   reason: z
     .string()
     .check(
@@ -105,7 +112,8 @@ export const QueueItem = z.object({
   updatedAt: z.number(),
 });
 export type QueueItem = z.infer<typeof QueueItem>;
-export const QueuePage = z.object({ items: z.array(QueueItem) });
+/** A page of the queue, newest first; `nextCursor` reads the next (older) page, null after the last. */
+export const QueuePage = z.object({ items: z.array(QueueItem), nextCursor: z.nullable(z.string()) });
 
 export const TranscriptMessage = z.object({
   authorId: z.string(),
@@ -136,7 +144,15 @@ export const ItemDetail = z.object({
 });
 export type ItemDetail = z.infer<typeof ItemDetail>;
 
-export const SafeguardingSummary = z.object({ lead: z.boolean(), open: z.number() });
+/**
+ * For the app's way in: whether this person is a lead, how many items are open, and the newest item (a
+ * lead's app tells them when a newer one arrives: issue 14 §2 "a new report notifies the leads").
+ */
+export const SafeguardingSummary = z.object({
+  lead: z.boolean(),
+  open: z.number(),
+  latest: z.nullable(z.object({ id: z.number(), kind: ItemKind })),
+});
 export const ReportReply = z.object({ ok: z.literal(true), itemId: z.number() });
 export const KeywordList = z.object({ phrases: z.array(z.string()) });
 export const LeadReply = z.object({ lead: z.boolean() });
@@ -150,7 +166,9 @@ export const MonitorList = z.object({ conversations: z.array(MonitorConversation
 export type MonitorList = z.infer<typeof MonitorList>;
 export const Transcript = z.object({
   conversation: MonitorConversation,
+  /** One page, oldest first; `nextCursor` reads the page of messages before it, null at the first. */
   messages: z.array(TranscriptMessage),
+  nextCursor: z.nullable(z.string()),
   audited: z.boolean(),
 });
 export type Transcript = z.infer<typeof Transcript>;

@@ -73,6 +73,8 @@ export function adminRoutes(d: {
   seen: (userId: string) => { online: boolean; lastSeen: number } | null;
   /** Tells every connected device (a changed workspace name). */
   notifyAll?: (kind: string, payload: unknown) => void;
+  /** The session length changed: open sockets take their sessions' new ends (T10). */
+  sessionLengthChanged?: () => void;
 }) {
   const app = new Hono<HonoEnv>();
   const toAdminUser = (u: UserRow): AdminUser => {
@@ -172,18 +174,18 @@ export function adminRoutes(d: {
   );
 
   /**
-   * A role change or (de)activation can make a DM students-only or not, or end the supervisor's eligibility:
-   * supervised DMs are brought into line after each (issue 14 §4).
+   * (De)activation can end the supervisor's eligibility or change who is in a DM: supervised DMs are
+   * brought into line after each (issue 14 §4). A role change does so itself, wherever it is made
+   * (services/person-moves.ts: this route and the roster import alike).
    */
   const resupervise = <T>(actorId: string, result: T): T => {
-    if (d.settings.read().studentDmPolicy === 'supervised') d.supervision.apply(actorId);
+    d.supervision.peopleChanged(actorId);
     return result;
   };
 
   app.patch('/users/:id/role', async (c) => {
     const { role } = await readJson(c, ChangeRoleRequest);
-    const user = d.accounts.changeRole(c.get('user'), c.req.param('id'), role);
-    return c.json({ user: toMe(resupervise(c.get('user').id, user)) });
+    return c.json({ user: toMe(d.accounts.changeRole(c.get('user'), c.req.param('id'), role)) });
   });
 
   app.post('/users/:id/deactivate', (c) => {
@@ -230,6 +232,8 @@ export function adminRoutes(d: {
     if ('studentDmPolicy' in changes || 'dmSupervisorId' in changes) d.supervision.apply(actor);
     // The workspace's name is in every open app's header and tab title: told now, not at the next start.
     if ('workspaceName' in changes) d.notifyAll?.('workspace-changed', {});
+    // A shorter length ends older sessions now, open sockets included (closed 4001), not at their reconnect.
+    if ('sessionLengthDays' in changes) d.sessionLengthChanged?.();
     return c.json(d.settings.read());
   });
 

@@ -4,6 +4,7 @@ import {
   LeadRequest,
   MonitorRequest,
   NoteRequest,
+  PageCursor,
   RemoveRequest,
   ReportRequest,
 } from '@commonroom/protocol';
@@ -20,6 +21,25 @@ const itemId = (raw: string): number => {
   if (!/^[0-9]{1,12}$/.test(raw))
     throw new AppError(404, 'no-such-item', 'That safeguarding item does not exist.');
   return Number(raw);
+};
+
+const cursorOf = (raw: string | undefined): string | null => {
+  if (raw === undefined || raw === '') return null;
+  const parsed = PageCursor.safeParse(raw);
+  if (!parsed.success)
+    throw new AppError(400, 'bad-cursor', 'That page is not valid any more. Start from the first page.');
+  return parsed.data;
+};
+/**
+ * A page size other than the default: the queue screen reads the items it already shows again in one
+ * request when the queue changes (up to 500), and tests page in small steps.
+ */
+const limitOf = (raw: string | undefined): number | undefined => {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 500)
+    throw new AppError(400, 'bad-limit', 'A page holds from 1 to 500 rows.');
+  return n;
 };
 
 /**
@@ -41,7 +61,9 @@ export function safeguardingRoutes(d: { safeguarding: Safeguarding }) {
     const status: StatusFilter = (STATUSES as readonly string[]).includes(raw)
       ? (raw as StatusFilter)
       : 'open';
-    return c.json(s.list(c.get('user'), status));
+    return c.json(
+      s.list(c.get('user'), status, cursorOf(c.req.query('cursor')), limitOf(c.req.query('limit'))),
+    );
   });
   app.get('/safeguarding/items/:id', (c) => c.json(s.detail(c.get('user'), itemId(c.req.param('id')))));
   app.patch('/safeguarding/items/:id', async (c) => {
@@ -66,8 +88,10 @@ export function safeguardingRoutes(d: { safeguarding: Safeguarding }) {
   });
   app.get('/safeguarding/conversations', (c) => c.json(s.conversationList(c.get('user'))));
   app.post('/safeguarding/conversations/:id/open', async (c) => {
-    const { reason } = await readJson(c, MonitorRequest);
-    return c.json(s.open(c.get('user'), c.req.param('id'), reason));
+    const { reason, cursor } = await readJson(c, MonitorRequest);
+    return c.json(
+      s.open(c.get('user'), c.req.param('id'), reason, cursor ?? null, limitOf(c.req.query('limit'))),
+    );
   });
 
   // The capability itself: granted and removed by admins on the person page.

@@ -21,6 +21,7 @@ import type { PasswordLinks } from '../storage/password-links.ts';
 import { splitCohorts, joinCohorts, type UserRow, type UserStore } from '../storage/users.ts';
 import { createChannelRules } from './channel-rules.ts';
 import { AppError } from './errors.ts';
+import type { PersonMoves } from './person-moves.ts';
 
 /** Accounts: creation with default memberships, CSV import, role changes, deactivation, password resets. */
 
@@ -37,6 +38,8 @@ export type AccountDeps = {
   closeOtherSockets: (userId: string, keepTokenHash: string, code: number, reason: string) => void;
   revokeConversation: (conversationId: string, userId: string, reason: string) => void;
   notify: (userIds: string[], kind: string, payload: unknown) => void;
+  /** The one way a person's role and cohorts change, the roster import's too (person-moves.ts). */
+  moves: PersonMoves;
   /** Tells every connected device (a changed name or avatar colour: authors everywhere show it). */
   notifyAll: (kind: string, payload: unknown) => void;
   links: PasswordLinks;
@@ -194,14 +197,10 @@ export function createAccounts(d: AccountDeps) {
       assertMayManage(actor.role, u.role, role);
       if (u.id === actor.id) throw new AppError(400, 'own-role', 'You cannot change your own role.');
       const cohorts = splitCohorts(u.cohort);
-      let lost: string[] = [];
-      d.db.transaction(() => {
-        d.users.setRole(id, role);
-        lost = rules.follow(id, { role: u.role, cohorts }, { role, cohorts }).lost;
+      d.moves.run(actor.id, (move) => {
+        move(id, { role: u.role, cohorts }, { role, cohorts });
         d.audit.record(actor.id, 'user.role-changed', id, { from: u.role, to: role });
-      })();
-      for (const c of lost) d.revokeConversation(c, id, 'your role no longer includes this channel');
-      d.notify([id], 'conversations-changed', {});
+      });
       return { ...u, role };
     },
 
@@ -217,17 +216,11 @@ export function createAccounts(d: AccountDeps) {
       const cohortsChanged = joinCohorts(after) !== joinCohorts(before);
       if (cohortsChanged) detail.cohorts = { from: before, to: after };
       if (Object.keys(detail).length === 0) return u;
-      let lost: string[] = [];
-      d.db.transaction(() => {
+      d.moves.run(actor.id, (move) => {
         if (name !== u.displayName) d.users.setDisplayName(id, name);
-        if (cohortsChanged) {
-          d.users.setCohorts(id, after);
-          lost = rules.follow(id, { role: u.role, cohorts: before }, { role: u.role, cohorts: after }).lost;
-        }
+        if (cohortsChanged) move(id, { role: u.role, cohorts: before }, { role: u.role, cohorts: after });
         d.audit.record(actor.id, 'user.updated', id, detail);
-      })();
-      for (const c of lost) d.revokeConversation(c, id, 'you are no longer in this course');
-      if (cohortsChanged) d.notify([id], 'conversations-changed', {});
+      });
       return { ...u, displayName: name, cohort: joinCohorts(after) };
     },
 

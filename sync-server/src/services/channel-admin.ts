@@ -259,7 +259,7 @@ export function createChannelAdmin(d: {
       const c = mustGet(id);
       if (c.name === 'announcements')
         throw new AppError(400, 'cannot-leave', 'Everyone stays in #announcements.');
-      if (!conversations.removeMember(id, userId))
+      if (!conversations.departMember(id, userId))
         throw new AppError(404, 'not-a-member', 'That person is not in this channel.');
       d.audit.record(actor.id, 'channel.member-removed', id, { userId });
       // A private channel's documents stop reaching their devices now (public ones stay readable to all).

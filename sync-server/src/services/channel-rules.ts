@@ -62,6 +62,8 @@ export function createChannelRules(conversations: ConversationStore) {
      * Moves a person's memberships from what one role and cohorts gave to what another gives: joins what
      * is new, leaves course channels of cohorts they left and restricted channels their role no longer
      * allows. Channels joined by hand (a private channel, a course channel outside their cohorts) stay.
+     * A channel the person left, or was taken out of by a moderator or an admin, is not joined again
+     * (`channel_departures`): a rule gives a place, it does not override the person's or a moderator's choice.
      * Call inside the transaction that changes the person; returns the channels they lost, to revoke after.
      */
     follow(
@@ -72,8 +74,9 @@ export function createChannelRules(conversations: ConversationStore) {
     ): { added: number; lost: string[] } {
       const was = entitled(before.role, before.cohorts, ix).ids;
       const now = entitled(after.role, after.cohorts, ix).ids;
+      const left = conversations.departuresOf(userId);
       let added = 0;
-      for (const id of now) if (conversations.addMember(id, userId)) added++;
+      for (const id of now) if (!left.has(id) && conversations.addMember(id, userId)) added++;
       const lost: string[] = [];
       for (const c of ix.all) {
         if (now.has(c.id)) continue;

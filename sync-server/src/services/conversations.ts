@@ -169,7 +169,7 @@ export function createConversationService(d: {
     leave(a: Actor, id: string): void {
       const c = visible(a, id);
       mustBeAbleToLeave(c, a.id);
-      if (conversations.removeMember(id, a.id) && c.kind === 'private')
+      if (conversations.departMember(id, a.id) && c.kind === 'private')
         d.revokeConversation(id, a.id, 'you left this channel');
     },
 
@@ -208,7 +208,7 @@ export function createConversationService(d: {
         throw new AppError(400, 'dm-fixed', 'People cannot be removed from a direct message.');
       if (userId !== a.id) mustManage(a, c);
       mustBeAbleToLeave(c, userId);
-      if (conversations.removeMember(id, userId)) {
+      if (conversations.departMember(id, userId)) {
         d.audit.record(a.id, 'channel.member-removed', id, { userId });
         if (c.kind === 'private') d.revokeConversation(id, userId, 'you were removed from this channel');
         d.notify([userId], 'conversations-changed', {});

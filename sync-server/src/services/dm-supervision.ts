@@ -42,7 +42,7 @@ export function createDmSupervision(d: {
   const peopleOf = (c: ConversationRow): string[] =>
     d.conversations.members(c.id).filter((id) => id !== c.supervisorId);
 
-  return {
+  const api = {
     current,
     who,
     /** Who supervises a DM being opened by these people, or null. */
@@ -71,6 +71,15 @@ export function createDmSupervision(d: {
           'supervisor-not-staff',
           `${u.displayName} is a student: choose a member of staff.`,
         );
+    },
+
+    /**
+     * People changed (a role, an account (de)activated): a DM may have become students-only or stopped
+     * being so, or the supervisor may no longer serve. Under 'supervised' every DM is brought into line;
+     * under any other policy there is nothing to follow (a supervisor is only there under 'supervised').
+     */
+    peopleChanged(actorId: string | null): void {
+      if (d.settings().studentDmPolicy === 'supervised') api.apply(actorId);
     },
 
     /**
@@ -112,4 +121,5 @@ export function createDmSupervision(d: {
       return { added, removed };
     },
   };
+  return api;
 }

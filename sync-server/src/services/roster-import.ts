@@ -21,6 +21,7 @@ import { joinCohorts, splitCohorts, type UserRow, type UserStore } from '../stor
 import { LINK_TTL_MS, NO_PASSWORD, linkPath } from './accounts.ts';
 import { createChannelRules } from './channel-rules.ts';
 import { AppError } from './errors.ts';
+import type { PersonMoves } from './person-moves.ts';
 
 /**
  * Roster import from CSV (issue 13 §2): a preview that writes nothing (each row new / update / unchanged /
@@ -74,8 +75,8 @@ export type RosterImportDeps = {
   audit: AuditLog;
   links: PasswordLinks;
   linkTtlMs?: number;
-  revokeConversation: (conversationId: string, userId: string, reason: string) => void;
-  notify: (userIds: string[], kind: string, payload: unknown) => void;
+  /** Role and cohort changes go the same way as the People screen's (person-moves.ts). */
+  moves: PersonMoves;
 };
 
 const roleWord = (raw: string): Role | null => {
@@ -306,12 +307,10 @@ export function createRosterImport(d: RosterImportDeps) {
       digest: string,
       opts: { links: boolean },
     ): ImportOutcome {
-      const lost: { userId: string; conversationId: string }[] = [];
-      const moved: string[] = [];
       const links: ImportOutcome['links'] = [];
       const ttl = d.linkTtlMs ?? LINK_TTL_MS;
       let expiresAt: number | null = null;
-      const counts = d.db.transaction((): ImportCounts => {
+      const counts = d.moves.run(actor.id, (move): ImportCounts => {
         const p = plan(actor, text);
         if (p.digest !== digest)
           throw new AppError(
@@ -343,11 +342,7 @@ export function createRosterImport(d: RosterImportDeps) {
             const before = { role: existing.role, cohorts: splitCohorts(existing.cohort) };
             const after = { role, cohorts: cohorts ?? before.cohorts };
             if (existing.displayName !== row.name) d.users.setDisplayName(existing.id, row.name);
-            if (existing.role !== role) d.users.setRole(existing.id, role);
-            if (cohorts) d.users.setCohorts(existing.id, cohorts);
-            for (const c of rules.follow(existing.id, before, after, p.channels).lost)
-              lost.push({ userId: existing.id, conversationId: c });
-            moved.push(existing.id);
+            move(existing.id, before, after, p.channels);
             d.audit.record(actor.id, 'user.updated', existing.id, {
               via: 'import',
               line: row.line,
@@ -357,9 +352,7 @@ export function createRosterImport(d: RosterImportDeps) {
         }
         d.audit.record(actor.id, 'users.imported', null, { ...p.counts, links: opts.links });
         return p.counts;
-      })();
-      for (const l of lost) d.revokeConversation(l.conversationId, l.userId, 'your courses or role changed');
-      if (moved.length > 0) d.notify(moved, 'conversations-changed', {});
+      });
       return {
         created: counts.new,
         updated: counts.update,

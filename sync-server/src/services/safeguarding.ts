@@ -13,8 +13,10 @@ import { cleanPhrases, createKeywordMatcher, type KeywordMatcher } from './keywo
 
 /** Messages either side of a reported one on its item page. */
 const CONTEXT = 3;
-/** A monitoring transcript shows the newest this many messages. */
-const TRANSCRIPT_MAX = 500;
+/** A monitoring transcript comes in pages of this many messages, newest first ("Show older messages"). */
+export const TRANSCRIPT_PAGE = 200;
+/** The queue comes in pages of this many items, newest first ("Show older items"). */
+export const QUEUE_PAGE = 50;
 const EXCERPT = 280;
 
 /** A message or edit the server has just stored (sync-rooms `watch`). */
@@ -112,7 +114,9 @@ export function createSafeguarding(d: {
   return {
     isLead,
     summary: (a: Actor) =>
-      isLead(a.id) ? { lead: true, open: store.openCount() } : { lead: false, open: 0 },
+      isLead(a.id)
+        ? { lead: true, open: store.openCount(), latest: store.latest() }
+        : { lead: false, open: 0, latest: null },
 
     /** An admin grants or removes the capability (the route checks the admin role); audited. */
     setLead(admin: Actor, userId: string, lead: boolean): { lead: boolean } {
@@ -183,9 +187,22 @@ export function createSafeguarding(d: {
       }
     },
 
-    list(a: Actor, status: 'open' | 'new' | 'in_review' | 'closed' | 'all') {
+    /** A page of the queue, newest first; `cursor` is the `nextCursor` of the page before. */
+    list(
+      a: Actor,
+      status: 'open' | 'new' | 'in_review' | 'closed' | 'all',
+      cursor: string | null = null,
+      limit = QUEUE_PAGE,
+    ) {
       requireLead(a);
-      return { items: store.list(status).map(toItem) };
+      // One row more than the page says whether another follows, without a second query.
+      const rows = store.list(status, limit + 1, cursor === null ? null : Number(cursor));
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        items: page.map(toItem),
+        nextCursor: rows.length > limit && last ? String(last.id) : null,
+      };
     },
 
     detail(a: Actor, id: number) {
@@ -332,12 +349,27 @@ export function createSafeguarding(d: {
      * written to the audit log with the reason, every time (issue 14 §6). The sync policy is unchanged:
      * this is a transcript from the server's message table, not a subscription.
      */
-    open(a: Actor, conversationId: string, reason: string) {
+    open(
+      a: Actor,
+      conversationId: string,
+      reason: string,
+      cursor: string | null = null,
+      limit = TRANSCRIPT_PAGE,
+    ) {
       requireLead(a);
       const c = conversations.get(conversationId);
       if (!c) throw new AppError(404, 'not-found', 'That conversation does not exist.');
       const member = conversations.isMember(c.id, a.id);
-      if (!member) audit.record(a.id, 'safeguarding.conversation_opened', c.id, { reason });
+      // Each older page is read with the reason again and written down too: paging back is still reading.
+      if (!member)
+        audit.record(a.id, 'safeguarding.conversation_opened', c.id, {
+          reason,
+          ...(cursor === null ? {} : { before: Number(cursor) }),
+        });
+      const rows = d.transcripts.page(c.id, cursor === null ? null : Number(cursor), limit + 1);
+      // Oldest first: the extra row, if any, is the first, and says an older page exists.
+      const page = rows.length > limit ? rows.slice(1) : rows;
+      const first = page[0];
       return {
         conversation: {
           id: c.id,
@@ -345,7 +377,8 @@ export function createSafeguarding(d: {
           name: conversationName(c),
           members: conversations.memberCount(c.id),
         },
-        messages: d.transcripts.latest(c.id, TRANSCRIPT_MAX).map(toMessage),
+        messages: page.map(toMessage),
+        nextCursor: rows.length > limit && first ? String(first.seq) : null,
         audited: !member,
       };
     },

@@ -75,6 +75,16 @@ export function createConversationStore(db: Db, now: () => number) {
     'INSERT OR IGNORE INTO members (conversation_id, user_id, joined_at) VALUES (?, ?, ?)',
   );
   const removeMember = db.prepare('DELETE FROM members WHERE conversation_id = ? AND user_id = ?');
+  const recordDeparture = db.prepare(
+    `INSERT INTO channel_departures (conversation_id, user_id, left_at) VALUES (?, ?, ?)
+     ON CONFLICT (user_id, conversation_id) DO UPDATE SET left_at = excluded.left_at`,
+  );
+  const forgetDeparture = db.prepare(
+    'DELETE FROM channel_departures WHERE conversation_id = ? AND user_id = ?',
+  );
+  const departuresOf = db.prepare<[string], { conversation_id: string }>(
+    'SELECT conversation_id FROM channel_departures WHERE user_id = ?',
+  );
   const all = db.prepare<[], Raw>("SELECT * FROM conversations WHERE kind != 'dm' ORDER BY name");
   const ofUser = db.prepare<[string], { conversation_id: string }>(
     'SELECT conversation_id FROM members WHERE user_id = ?',
@@ -259,13 +269,30 @@ export function createConversationStore(db: Db, now: () => number) {
       const k = cohort.trim().toLowerCase();
       return channelList().filter((c) => c.cohort === k);
     },
+    /** Adds a member; whoever is added (or joins) is in again, so an earlier departure is forgotten. */
     addMember(conversationId: string, userId: string): boolean {
       memberSets.delete(conversationId);
-      return addMember.run(conversationId, userId, now()).changes > 0;
+      const added = addMember.run(conversationId, userId, now()).changes > 0;
+      if (added) forgetDeparture.run(conversationId, userId);
+      return added;
     },
+    /** Takes a member out by rule (a role or cohort change, a supervisor replaced): nothing is recorded. */
     removeMember(conversationId: string, userId: string): boolean {
       memberSets.delete(conversationId);
       return removeMember.run(conversationId, userId).changes > 0;
     },
+    /**
+     * A person left, or a moderator or admin took them out: recorded, so a later role or cohort change does
+     * not put them back in (channel-rules.ts `follow`).
+     */
+    departMember: db.transaction((conversationId: string, userId: string): boolean => {
+      memberSets.delete(conversationId);
+      if (removeMember.run(conversationId, userId).changes === 0) return false;
+      recordDeparture.run(conversationId, userId, now());
+      return true;
+    }),
+    /** The channels a person left or was taken out of, and has not been added to since. */
+    departuresOf: (userId: string): Set<string> =>
+      new Set(departuresOf.all(userId).map((r) => r.conversation_id)),
   };
 }

@@ -268,4 +268,15 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX messages_to_redact ON messages(conversation_id, seq)
     WHERE redacted_at IS NULL AND (deleted_at IS NOT NULL OR removed_by IS NOT NULL);
   `,
+  // 13 (issue 13 follow-up, helper h14x): channels a person left, or was taken out of by a moderator or an
+  // admin, so that a later role or cohort change does not put them back in (channel-rules.ts `follow`).
+  // Joining again, or being added by someone, removes the row.
+  `
+  CREATE TABLE channel_departures (
+    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    left_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, conversation_id)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -186,18 +186,43 @@ export function createSafeguardingStore(db: Db, now: () => number) {
       const r = getItem.get(id);
       return r ? fromRaw(r) : null;
     },
-    /** Newest first; `status` filters (open = not closed). */
-    list(status: 'open' | 'new' | 'in_review' | 'closed' | 'all', limit = 200): ItemRow[] {
-      const where =
-        status === 'all' ? '' : status === 'open' ? "WHERE status != 'closed'" : 'WHERE status = ?';
-      const args = status === 'all' || status === 'open' ? [] : [status];
+    /**
+     * Up to `limit` items, newest first, older than item `before` when given (keyset paging: the id is
+     * unique and only grows, so a page never repeats or skips an item however many arrive meanwhile, and
+     * no OFFSET walks the rows before it). `status` filters (open = not closed).
+     */
+    list(
+      status: 'open' | 'new' | 'in_review' | 'closed' | 'all',
+      limit: number,
+      before: number | null = null,
+    ): ItemRow[] {
+      const where: string[] = [];
+      const args: (string | number)[] = [];
+      if (status === 'open') where.push("status != 'closed'");
+      else if (status !== 'all') {
+        where.push('status = ?');
+        args.push(status);
+      }
+      if (before !== null) {
+        where.push('id < ?');
+        args.push(before);
+      }
+      args.push(limit);
       return db
-        .prepare<string[], RawItem>(
-          `SELECT * FROM safeguarding_items ${where} ORDER BY id DESC LIMIT ${limit}`,
+        .prepare<(string | number)[], RawItem>(
+          `SELECT * FROM safeguarding_items ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+           ORDER BY id DESC LIMIT ?`,
         )
         .all(...args)
         .map(fromRaw);
     },
+    /** The newest item, for the leads' "a new report arrived" notice. */
+    latest: (): { id: number; kind: 'report' | 'keyword' } | null =>
+      db
+        .prepare<[], { id: number; kind: 'report' | 'keyword' }>(
+          'SELECT id, kind FROM safeguarding_items ORDER BY id DESC LIMIT 1',
+        )
+        .get() ?? null,
     openCount: (): number =>
       db
         .prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM safeguarding_items WHERE status != 'closed'")

@@ -67,6 +67,13 @@ export function createSessionStore(
       if (expiresAt <= now()) return null;
       return { userId: r.user_id, expiresAt, tokenHash: h };
     },
+    /** When the session stored under this hash ends now, or null when it has ended (T10, open sockets). */
+    expiryOfHash(tokenHash: string): number | null {
+      const r = get.get(tokenHash);
+      if (!r || r.revoked_reason !== null) return null;
+      const expiresAt = Math.min(r.expires_at, r.created_at + maxAgeMs());
+      return expiresAt <= now() ? null : expiresAt;
+    },
     /**
      * Why a token has no live session: its revocation reason, kept for REVOKED_KEPT_MS (a wiping one wins
      * over expiry: the device has not heard it yet), or plain `not-logged-in`. `userId` is known when the

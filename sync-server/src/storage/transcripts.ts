@@ -57,6 +57,9 @@ export function createTranscripts(db: Db) {
   const latest = db.prepare<[string, number], Raw>(
     `SELECT ${COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?`,
   );
+  const older = db.prepare<[string, number, number], Raw>(
+    `SELECT ${COLUMNS} FROM messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+  );
   return {
     message(conversationId: string, authorId: string, localId: string): TranscriptRow | null {
       const r = one.get(conversationId, authorId, localId);
@@ -83,9 +86,15 @@ export function createTranscripts(db: Db) {
         )
         .all(conversationId, authorId, localId);
     },
-    /** The newest `limit` messages, oldest first. */
-    latest(conversationId: string, limit: number): TranscriptRow[] {
-      return latest.all(conversationId, limit).reverse().map(fromRaw);
+    /**
+     * Up to `limit` messages before arrival place `before` (the newest when null), oldest first. Keyset
+     * paging on `seq` (unique per conversation, messages_seq): pages neither overlap nor skip, and each
+     * reads only its own rows from the index.
+     */
+    page(conversationId: string, before: number | null, limit: number): TranscriptRow[] {
+      const rows =
+        before === null ? latest.all(conversationId, limit) : older.all(conversationId, before, limit);
+      return rows.reverse().map(fromRaw);
     },
   };
 }

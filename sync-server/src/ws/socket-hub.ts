@@ -78,6 +78,8 @@ export function createSocketHub(deps: {
 
   type HubSession = Session & {
     tokenHash: string;
+    /** Sets when this socket's session ends (at open, and again when an admin changes the length: T10). */
+    expireAt(at: number): void;
     helloed: boolean;
     isOpen: boolean;
     /** Frames queued in this turn of the event loop, sent together by flush(). */
@@ -171,6 +173,15 @@ export function createSocketHub(deps: {
           log.debug({ err }, 'send failed');
         }
       },
+      expireAt(at) {
+        if (!session.isOpen) return;
+        if (expiry !== null) timers.clearTimeout(expiry);
+        // A plain expiry: the device signs in again and keeps its unsent work (PROTOCOL "Why a session ended").
+        expiry = timers.setTimeout(
+          () => session.close(CLOSE.unauthenticated, `${SESSION_END.notLoggedIn}: session expired`),
+          Math.min(MAX_TIMER_MS, Math.max(0, at - now())),
+        );
+      },
       close(code, reason) {
         if (!session.isOpen) return;
         // What was queued before the close (an ERROR saying why) goes first.
@@ -186,10 +197,12 @@ export function createSocketHub(deps: {
       },
     };
     const timersToClear: ReturnType<typeof setTimeout>[] = [];
+    let expiry: ReturnType<typeof setTimeout> | null = null;
     const finish = (): void => {
       if (!session.isOpen) return;
       session.isOpen = false;
       timersToClear.forEach((t) => timers.clearTimeout(t));
+      if (expiry !== null) timers.clearTimeout(expiry);
       rooms.dropSession(session);
       const set = byUser.get(auth.userId);
       set?.delete(session);
@@ -224,12 +237,7 @@ export function createSocketHub(deps: {
         if (!session.helloed) session.close(CLOSE.helloTimeout, 'no hello in time');
       }, deps.limits.helloDeadlineMs),
     );
-    timersToClear.push(
-      timers.setTimeout(
-        () => session.close(CLOSE.unauthenticated, 'session expired'),
-        Math.min(MAX_TIMER_MS, Math.max(0, auth.expiresAt - now())),
-      ),
-    );
+    session.expireAt(auth.expiresAt);
 
     const handleFrame = (f: Frame): void => {
       if (!session.helloed) {
@@ -349,6 +357,21 @@ export function createSocketHub(deps: {
     closeSession(tokenHash: string, code: number, reason: string): void {
       for (const set of byUser.values())
         for (const s of [...set]) if (s.tokenHash === tokenHash) s.close(code, reason);
+    },
+    /**
+     * The session length changed (T10): every open socket's session is looked up again (`expiryOf` its
+     * token's hash: the new end, or null when it has none). A socket whose session has now ended closes at
+     * once with 4001 `not-logged-in`; the others keep their new end (a longer length stretches nothing:
+     * sessions.ts). Without this an open socket kept the end it had when it connected.
+     */
+    recheckExpiry(expiryOf: (tokenHash: string) => number | null): void {
+      for (const set of [...byUser.values()])
+        for (const s of [...set]) {
+          const at = expiryOf(s.tokenHash);
+          if (at === null || at <= now())
+            s.close(CLOSE.unauthenticated, `${SESSION_END.notLoggedIn}: the session length was shortened`);
+          else s.expireAt(at);
+        }
     },
     notify(userIds: Iterable<string>, kind: string, payload: unknown): void {
       const part = encodeFrames([{ type: 'notice', kind, json: JSON.stringify(payload) }]);

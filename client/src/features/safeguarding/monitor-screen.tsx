@@ -1,10 +1,10 @@
-import type { MonitorList, Transcript } from '@commonroom/protocol';
+import type { MonitorList } from '@commonroom/protocol';
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { useEngine } from '../../hooks/engine-context.tsx';
 import { Dialog } from '../../ui/dialog.tsx';
 import { ErrorText } from '../../ui/error-text.tsx';
 import { listConversations, openConversation, problem } from './safeguarding-api.ts';
-import { TranscriptList } from './transcript-list.tsx';
+import { MonitorTranscript, type Opened } from './monitor-transcript.tsx';
 
 type Conv = MonitorList['conversations'][number];
 const KIND_LABELS: Record<string, string> = {
@@ -13,7 +13,6 @@ const KIND_LABELS: Record<string, string> = {
   announcement: 'Announcement channel',
   dm: 'Direct message',
 };
-type Opened = Transcript & { reason: string };
 
 /**
  * Monitoring (issue 14 §6): a lead chooses any conversation, direct messages included, says why, and reads
@@ -56,31 +55,7 @@ export function MonitorScreen() {
     }
   };
 
-  if (opened)
-    return (
-      <section className="admin-section" aria-labelledby="transcript-title">
-        <button type="button" className="link-button back-link" onClick={() => setOpened(null)}>
-          ← All conversations
-        </button>
-        <header className="admin-head">
-          <div>
-            <h1 id="transcript-title">{opened.conversation.name}</h1>
-            <p className="muted admin-sub">
-              Read-only · {opened.messages.length === 1 ? '1 message' : `${opened.messages.length} messages`}
-              {opened.messages.length >= 500 ? ' (the newest)' : ''}
-            </p>
-          </div>
-        </header>
-        <p className="admin-result" role="status">
-          {opened.audited
-            ? `Opened for monitoring. This was written to the audit log with your reason: “${opened.reason}”.`
-            : 'You are a member of this conversation, so this opening was not written to the audit log.'}
-        </p>
-        <div className="admin-card">
-          <TranscriptList messages={opened.messages} label={`Messages in ${opened.conversation.name}`} />
-        </div>
-      </section>
-    );
+  if (opened) return <MonitorTranscript opened={opened} onBack={() => setOpened(null)} />;
 
   return (
     <section className="admin-section" aria-labelledby="monitor-title">

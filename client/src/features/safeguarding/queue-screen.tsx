@@ -1,5 +1,5 @@
 import type { QueueItem } from '@commonroom/protocol';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useEngine, useEngineVersion } from '../../hooks/engine-context.tsx';
 import { ErrorText } from '../../ui/error-text.tsx';
 import { listItems, problem, timeFormat, type StatusFilter } from './safeguarding-api.ts';
@@ -14,23 +14,66 @@ const FILTERS: { value: StatusFilter; label: string }[] = [
   { value: 'all', label: 'All' },
 ];
 
-/** The leads' queue: reports and keyword alerts, newest first, read again whenever the queue changes. */
+/** The server's most rows in one page: reading the shown pages again stops growing past it. */
+const RELOAD_MAX = 500;
+
+/**
+ * The leads' queue: reports and keyword alerts, newest first, a page at a time ("Show older items"). When
+ * the queue changes, the items shown are read again in one request (as many as are shown), so a lead who
+ * paged back keeps their place and sees each item once.
+ */
 export function QueueScreen() {
   const engine = useEngine();
   useEngineVersion();
   const changed = engine.safeguardingVersion();
   const [filter, setFilter] = useState<StatusFilter>('open');
   const [items, setItems] = useState<QueueItem[] | null>(null);
+  const [next, setNext] = useState<string | null>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const shown = useRef(0);
+  const firstNew = useRef<HTMLAnchorElement | null>(null);
+  const [focusAfter, setFocusAfter] = useState<number | null>(null);
   useEffect(() => {
     let alive = true;
-    listItems(engine, filter)
-      .then((r) => alive && (setItems(r.items), setError(null)))
+    const want = Math.min(RELOAD_MAX, shown.current);
+    listItems(engine, filter, undefined, want > 0 ? want : undefined)
+      .then((r) => {
+        if (!alive) return;
+        setItems(r.items);
+        setNext(r.nextCursor);
+        shown.current = r.items.length;
+        setError(null);
+      })
       .catch((e: unknown) => alive && setError(problem(e)));
     return () => {
       alive = false;
     };
   }, [engine, filter, changed]);
+  // Keyboard and screen-reader users land on the first item of the page they asked for.
+  useEffect(() => {
+    if (focusAfter !== null) firstNew.current?.focus();
+  }, [focusAfter]);
+
+  const more = async () => {
+    if (!next || !items) return;
+    setLoadingMore(true);
+    try {
+      const r = await listItems(engine, filter, next);
+      // An item already shown (it moved while the page was read) is shown once, where it was.
+      const seen = new Set(items.map((i) => i.id));
+      const added = r.items.filter((i) => !seen.has(i.id));
+      setItems([...items, ...added]);
+      setNext(r.nextCursor);
+      shown.current = items.length + added.length;
+      setFocusAfter(added.length > 0 ? items.length : null);
+      setError(null);
+    } catch (e) {
+      setError(problem(e));
+    } finally {
+      setLoadingMore(false);
+    }
+  };
 
   return (
     <section className="admin-section" aria-labelledby="queue-title">
@@ -50,6 +93,8 @@ export function QueueScreen() {
             aria-pressed={filter === f.value}
             onClick={() => {
               setItems(null);
+              setNext(null);
+              shown.current = 0;
               setFilter(f.value);
             }}
           >
@@ -100,10 +145,14 @@ export function QueueScreen() {
                 </td>
               </tr>
             ) : (
-              items.map((i) => (
+              items.map((i, n) => (
                 <tr key={i.id} data-item={i.id}>
                   <td className="nowrap">
-                    <AreaLink to={`/safeguarding/items/${i.id}`} className="person-link">
+                    <AreaLink
+                      to={`/safeguarding/items/${i.id}`}
+                      className="person-link"
+                      {...(n === focusAfter ? { linkRef: firstNew } : {})}
+                    >
                       {`${i.kind === 'report' ? 'Report' : 'Alert'} #${i.id}`}
                     </AreaLink>
                   </td>
@@ -131,6 +180,20 @@ export function QueueScreen() {
           </tbody>
         </table>
       </div>
+      {items !== null && items.length > 0 && (
+        <p className="more-rows">
+          <span className="muted" role="status">
+            {next
+              ? `Showing the newest ${items.length} items.`
+              : `Showing all ${items.length === 1 ? '1 item' : `${items.length} items`}.`}
+          </span>{' '}
+          {next && (
+            <button type="button" onClick={() => void more()} disabled={loadingMore}>
+              {loadingMore ? 'Loading…' : 'Show older items'}
+            </button>
+          )}
+        </p>
+      )}
     </section>
   );
 }

@@ -17,8 +17,16 @@ import * as z from 'zod/mini';
  */
 export type StatusFilter = 'open' | 'new' | 'in_review' | 'closed' | 'all';
 
-export const listItems = (engine: Engine, status: StatusFilter) =>
-  engine.api.request('GET', `/api/safeguarding/items?status=${status}`, QueuePage);
+/**
+ * A page of the queue, newest first: `cursor` is the `nextCursor` of the page before; `limit` (at most
+ * 500) reads the pages already shown again in one request when the queue changes.
+ */
+export const listItems = (engine: Engine, status: StatusFilter, cursor?: string, limit?: number) =>
+  engine.api.request(
+    'GET',
+    `/api/safeguarding/items?status=${status}${cursor ? `&cursor=${cursor}` : ''}${limit ? `&limit=${limit}` : ''}`,
+    QueuePage,
+  );
 export const getItem = (engine: Engine, id: string) =>
   engine.api.request('GET', `/api/safeguarding/items/${encodeURIComponent(id)}`, ItemDetail);
 export const updateItem = (
@@ -44,9 +52,11 @@ export const putKeywords = (engine: Engine, phrases: string[]) =>
   engine.api.request('PUT', '/api/safeguarding/keywords', KeywordList, { phrases });
 export const listConversations = (engine: Engine) =>
   engine.api.request('GET', '/api/safeguarding/conversations', MonitorList);
-export const openConversation = (engine: Engine, id: string, reason: string) =>
+/** Opens a conversation (its newest messages), or with `cursor` reads the page before; audited each time. */
+export const openConversation = (engine: Engine, id: string, reason: string, cursor?: string) =>
   engine.api.request('POST', `/api/safeguarding/conversations/${encodeURIComponent(id)}/open`, Transcript, {
     reason,
+    ...(cursor ? { cursor } : {}),
   });
 
 /** A server refusal's own words, or a plain sentence for anything else. */
