@@ -400,6 +400,7 @@ async function act(
   step: number,
   people: readonly Person[],
   done: Map<Kind, number>,
+  sceneKeys: ReadonlySet<string>,
 ): Promise<void> {
   const e = c.engine;
   if (c.offlineSteps > 0 && --c.offlineSteps === 0) {
@@ -415,6 +416,10 @@ async function act(
     !m.deleted && !m.removed && !I.doomed.has(m.key) && !m.text.includes(REFUSED_MARK);
   const visibleTop = v.messages.filter((m) => m.parent === null && m.status !== 'rejected' && live(m));
   const reactable = all.filter(live);
+  // A removed message shows no reactions (P6), so the scenes' own messages are never removed: the handoff
+  // scene waits for a reaction to show on its message (seed 9 under load waited 30 s for one a tutor's
+  // random removal had hidden for good).
+  const removable = reactable.filter((m) => !sceneKeys.has(m.key));
   const own = all.filter((m) => m.authorId === c.id && live(m) && !I.reserved.has(m.key));
   const indexed = all.filter((m) => m.seq !== null);
   const staff = isStaffRole(c.role);
@@ -429,7 +434,7 @@ async function act(
     ['read', twin ? 0 : 6],
     ['unread', !twin && indexed.length > 0 ? 3 : 0],
     ['pin', visibleTop.length > 0 ? (staff ? 8 : 1) : 0],
-    ['remove', reactable.length > 0 ? (staff ? 3 : 1) : 0],
+    ['remove', removable.length > 0 ? (staff ? 3 : 1) : 0],
     ['broadcast', staff ? 0 : 2],
     ['offline', c.offlineSteps === 0 ? 3 : 0],
   ];
@@ -522,7 +527,7 @@ async function act(
       return;
     }
     case 'remove': {
-      const m = pick(rng, reactable);
+      const m = pick(rng, removable);
       await e.remove(conv, m.key, 'seeded removal');
       if (staff) I.removals.add(m.key);
       c.log.push(`remove ${m.key}`);
@@ -602,12 +607,13 @@ async function raceScene(a: Client, b: Client, conv: string, step: number): Prom
   online(b);
   const t1 = `scene c${a.index} #${step} first`;
   const k1 = await a.engine.send(conv, t1);
+  // Reserved at once: no one else's random removal may hide the scene's message (see act).
+  I.reserved.add(k1);
   const t2 = `scene c${a.index} #${step} reply`;
   const k2 = await a.engine.send(conv, t2, { parent: k1, alsoChannel: true });
+  I.reserved.add(k2);
   I.sent.set(k1, { text: t1, parent: null, alsoChannel: false });
   I.sent.set(k2, { text: t2, parent: k1, alsoChannel: true });
-  I.reserved.add(k1);
-  I.reserved.add(k2);
   const seen = (c: Client, key: string) => c.engine.view(conv).state.byKey.get(key);
   await until(
     () => typeof seen(b, k1)?.seq === 'number' && typeof seen(b, k2)?.seq === 'number',
@@ -867,7 +873,7 @@ async function runSeed(seed: number, opts: { slowStorage?: boolean } = {}): Prom
         const rng = seeded(seed * 104_729 + c.index);
         for (let step = 0; step < ACTIONS_PER_CLIENT; step++) {
           if (c === primary) primaryStep = step;
-          await act(c, general, rng, step, people, done);
+          await act(c, general, rng, step, people, done, primary.intent.reserved);
           await sleep(Math.floor(rng() * 120));
         }
         if (c === primary) primaryStep = ACTIONS_PER_CLIENT;

@@ -672,6 +672,10 @@ export function createEngine(opts: EngineOptions) {
     r.synced = false;
     awaitingCopy.add(doc);
     rebuiltAfter.set(doc, order);
+    // A step 1 still unanswered (a reconnect's) carries the state vector of the copy about to be cleared:
+    // its answer holds only what that copy lacked. Arriving while the device store clears the copy, before
+    // this rebuild's own step 1 goes, it must not pass for the whole copy and start the replay (P2, P12).
+    awaitedStep2.delete(doc);
     await replicas.reset(r);
     // Offline now (the socket may have dropped while the copy was cleared): the next WELCOME subscribes it.
     resting.delete(r.name);
@@ -851,6 +855,20 @@ export function createEngine(opts: EngineOptions) {
     }
   };
 
+  /**
+   * Whether `frame` was sent before a rebuild of its document that still waits for the server's copy. The
+   * server answers that rebuild's step 1 after it has handled this frame (the step 1 went later, on this
+   * socket or a later one), so the copy holds whatever the server kept of the frame, and its replay skips
+   * what the answer dropped or blamed: no further rebuild is needed. Rebuilding again anyway made every
+   * refused window of frames cost two rebuilds, each replaying the whole outbox; under CPU load a device
+   * with tens of actions waiting spent whole connections replaying and never sent (issue 12 B6, P12).
+   */
+  const copyComingAfter = (frame: { doc: string; generation: number } | undefined): boolean => {
+    if (!frame || frame.generation === (generations.get(frame.doc) ?? 0)) return false;
+    const r = replicas.get(frame.doc);
+    return r !== undefined && r.rebuilding && !replaying.has(r);
+  };
+
   const settle = async (
     ref: number,
     rejected: { code: string; message: string } | null,
@@ -859,16 +877,20 @@ export function createEngine(opts: EngineOptions) {
     const frame = inflight.get(ref);
     inflight.delete(ref);
     const entries = (frame?.ids ?? []).flatMap((id) => outbox.get(id) ?? []);
+    /** Takes the server's copy again, unless one asked for after this frame is on its way. */
+    const rebuildAfterFrame = async (d: string): Promise<void> => {
+      if (!copyComingAfter(frame)) await rebuild(d);
+    };
     if (!rejected) {
       slowDowns = 0;
       await dropEntries(entries);
       if (entries.length > 0) lastSyncedAt = now();
       if (frame && frame.generation !== (generations.get(frame.doc) ?? 0)) {
-        // Sent before a rebuild, stored after it: the rebuilt copy may lack what the server just stored
-        // (it is not relayed back to us), and its replay may have applied these actions again, a change
-        // no entry is left to send. Take the server's copy once more.
+        // Sent before a rebuild, stored after it: a copy answered before the server stored it lacks what
+        // it stored (it is not relayed back to us), and that copy's replay may have applied these actions
+        // again, a change no entry is left to send. Take the server's copy once more.
         emit();
-        await rebuild(frame.doc);
+        await rebuildAfterFrame(frame.doc);
         return;
       }
       if (frame) {
@@ -903,7 +925,7 @@ export function createEngine(opts: EngineOptions) {
       // sending it again would be refused again, forever.
       await dropEntries(refused);
       emit();
-      await rebuild(doc);
+      await rebuildAfterFrame(doc);
       return;
     }
     if (rejected.code === 'already-applied') {
@@ -915,7 +937,7 @@ export function createEngine(opts: EngineOptions) {
       if (only && only.kind !== 'send') await dropEntries([only]);
       else if ((frame?.ids.length ?? 0) > 1) isolate.add(doc);
       emit();
-      await rebuild(doc);
+      await rebuildAfterFrame(doc);
       return;
     }
     const single = refused.length === 1 ? refused[0] : undefined;
@@ -933,7 +955,7 @@ export function createEngine(opts: EngineOptions) {
       isolate.add(doc);
     }
     emit();
-    await rebuild(doc);
+    await rebuildAfterFrame(doc);
   };
 
   const afterReplay = (r: Replica): void => {
