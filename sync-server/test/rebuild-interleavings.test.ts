@@ -137,4 +137,65 @@ describe('rebuild interleavings (P2, P12)', () => {
     ]);
     engine.disconnect();
   });
+
+  it('P12: only the actions of a refused frame go one per frame; actions taken since go merged', async () => {
+    ts = await startServer();
+    const admin = await loginAdmin(ts);
+    const tutor = await addUser(ts, admin, 'tutor');
+    const general = channel(tutor.engine, 'general');
+    await tutor.engine.open(general);
+    const keys: string[] = [];
+    for (const t of ['one', 'two', 'three', 'four']) keys.push(await tutor.engine.send(general, t));
+    await tutor.engine.settled();
+
+    const student = await addUser(ts, admin, 'student', { connect: false });
+    const net = steeredNetwork();
+    const engine = makeEngine(ts.url, { socketFactory: net.factory });
+    await engine.init();
+    await engine.login(student.email, student.password);
+    engine.connect();
+    await engine.open(general);
+    await engine.settled();
+    const own = engine.ownDocName(general);
+    const [first, ...rest] = keys as [string, ...string[]];
+
+    // Offline: a refused @channel and a reaction, sent together in one frame and refused together.
+    engine.disconnect();
+    await engine.send(general, '@channel look at this');
+    await engine.react(general, first, '👍', true);
+    // The server's copy for the rebuild that refusal starts is held while the student reacts three times more.
+    const copy = net.holdIn(
+      (f) =>
+        net.received.some((x) => x.type === 'reject') &&
+        f.type === 'sync' &&
+        f.doc === own &&
+        f.syncType === SYNC_STEP2 &&
+        f.ref !== 0,
+    );
+    engine.connect();
+    await copy;
+    for (const k of rest) await engine.react(general, k, '🎉', true);
+    const later = engine
+      .outbox()
+      .filter((o) => o.kind === 'react' && o.payload.emoji === '🎉')
+      .map((o) => o.id);
+    expect(later).toHaveLength(3);
+    net.release();
+    await engine.settled();
+
+    // The two refused together went one by one (the @channel was found and refused); the three reactions
+    // taken since went in one frame, as any actions do.
+    const carried = net.sent.flatMap((f) =>
+      f.type === 'sync' && f.doc === own && f.syncType === SYNC_UPDATE ? [f.actions ?? []] : [],
+    );
+    expect(carried.some((ids) => later.every((id) => ids.includes(id)))).toBe(true);
+    await eventually(() => {
+      expect(reactionsBy(tutor.engine, general, first, student.id)).toEqual(['👍']);
+      for (const k of rest) expect(reactionsBy(tutor.engine, general, k, student.id)).toEqual(['🎉']);
+    });
+    expect(engine.outbox().map((o) => `${o.kind}:${o.status}:${o.error?.code}`)).toEqual([
+      'send:rejected:broadcast-mention',
+    ]);
+    engine.disconnect();
+  });
 });

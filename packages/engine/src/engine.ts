@@ -157,8 +157,29 @@ export function createEngine(opts: EngineOptions) {
   const inflight = new Map<number, { doc: string; ids: string[]; generation: number }>();
   /** How many times each document was rebuilt: a frame sent before the latest rebuild is answered late. */
   const generations = new Map<string, number>();
-  /** Documents whose next sends go one action per frame, to find which one the server refuses. */
-  const isolate = new Set<string>();
+  /**
+   * Per document, the actions of refused frames that carried several: each goes alone in its frame until
+   * it is settled, to find which one the server refuses. Only those: actions taken since go merged as
+   * usual (when the whole document went one action per frame until its outbox emptied, a device that
+   * kept acting never merged again, and under load a window of four single actions per round trip fell
+   * behind; issue 12 B6).
+   */
+  const isolate = new Map<string, Set<string>>();
+  const suspectsOf = (doc: string): ReadonlySet<string> => {
+    const ids = isolate.get(doc);
+    if (!ids) return new Set();
+    for (const id of ids) {
+      const e = outbox.get(id);
+      if (!e || e.doc !== doc || e.status !== 'pending') ids.delete(id);
+    }
+    if (ids.size === 0) isolate.delete(doc);
+    return ids;
+  };
+  const suspect = (doc: string, entries: readonly OutboxEntry[]): void => {
+    const ids = isolate.get(doc) ?? new Set<string>();
+    for (const e of entries) ids.add(e.id);
+    isolate.set(doc, ids);
+  };
   /** doc → the last action order taken before its rebuild emptied it; later actions were applied to the rebuilt copy. */
   const rebuiltAfter = new Map<string, number>();
   /** Replicas whose post-rebuild replay is running: a second step 2 (a duplicate) must not start another. */
@@ -512,7 +533,7 @@ export function createEngine(opts: EngineOptions) {
       .filter((e) => e.doc === doc && e.status === 'pending' && e.update !== null && !flying.has(e.id))
       .sort((a, b) => a.order - b.order);
     let frames = inflightFramesFor(doc);
-    const perFrame = isolate.has(doc) ? 1 : MAX_ACTIONS_PER_FRAME;
+    const suspects = suspectsOf(doc);
     let i = 0;
     while (i < waiting.length && frames < WINDOW) {
       const chunk: OutboxEntry[] = [];
@@ -520,8 +541,10 @@ export function createEngine(opts: EngineOptions) {
       // New messages per frame are bounded by the server too (P10): a backlog goes in several frames.
       let sends = 0;
       const writers = new Set<number>();
-      while (i < waiting.length && chunk.length < perFrame) {
+      while (i < waiting.length && chunk.length < MAX_ACTIONS_PER_FRAME) {
         const e = waiting[i] as OutboxEntry;
+        // A suspect goes alone: the frame before it ends here, and the one it starts ends after it.
+        if (chunk.length > 0 && (suspects.has(e.id) || suspects.has((chunk[0] as OutboxEntry).id))) break;
         const size = e.update?.length ?? 0;
         if (chunk.length > 0 && bytes + size > MAX_FRAME_PAYLOAD) break;
         if (e.kind === 'send' && sends === LIMITS.maxNewMessagesPerFrame) break;
@@ -935,7 +958,7 @@ export function createEngine(opts: EngineOptions) {
       // server's copy is taken again, without the re-application.
       const only = frame?.ids.length === 1 ? refused[0] : undefined;
       if (only && only.kind !== 'send') await dropEntries([only]);
-      else if ((frame?.ids.length ?? 0) > 1) isolate.add(doc);
+      else if ((frame?.ids.length ?? 0) > 1) suspect(doc, refused);
       emit();
       await rebuildAfterFrame(doc);
       return;
@@ -950,9 +973,10 @@ export function createEngine(opts: EngineOptions) {
       await storage.putOutbox(single);
       toPeers({ t: 'outbox-put', entry: single });
       reportError(rejected.code, rejected.message);
-    } else if (refused.length > 1) {
+    } else if (refused.length > 1 && rejected.code !== 'missing-history') {
       // Several actions in one refused frame: resend them one by one to find the one the server refuses.
-      isolate.add(doc);
+      // Not for missing history: that blames none of them (an earlier frame was refused or overtaken).
+      suspect(doc, refused);
     }
     emit();
     await rebuildAfterFrame(doc);
