@@ -665,6 +665,16 @@ async function readScene(a: Client, b: Client, conv: string, rng: () => number):
   const I = a.intent;
   online(a);
   online(b);
+  // The race scene's marks are delivered first. One still waiting would be applied after this scene's
+  // marks and decide the outcome (seed 5 under load: device 5's "unread from" of the race scene, waiting
+  // behind a rebuild, was replayed after device 1's "mark read" here, which had changed nothing since
+  // device 1 already showed that mark; the scene then expected a mark the person never asked for).
+  const marksWaiting = (c: Client): boolean =>
+    c.engine.outbox().some((o) => (o.kind === 'read' || o.kind === 'unread') && o.status === 'pending');
+  await until(
+    () => !marksWaiting(a) && !marksWaiting(b),
+    () => `the race scene's marks never left: ${describeEngine(a)} / ${describeEngine(b)}`,
+  );
   await until(
     () => holdsReadMarksOf(a, b, conv),
     () => `device ${a.index} never caught up with device ${b.index}: ${describeEngine(a)}`,
