@@ -198,4 +198,42 @@ describe('rebuild interleavings (P2, P12)', () => {
     ]);
     engine.disconnect();
   });
+
+  it('P3: documents opened while a new socket waits for its WELCOME are followed once it comes', async () => {
+    ts = await startServer();
+    const admin = await loginAdmin(ts);
+    const tutor = await addUser(ts, admin, 'tutor');
+    const news = (await tutor.engine.createChannel('news', 'public')).id;
+    await tutor.engine.open(news);
+    await tutor.engine.settled();
+
+    const student = await addUser(ts, admin, 'student', { connect: false });
+    const net = steeredNetwork();
+    const store = gatedStorage();
+    const engine = makeEngine(ts.url, { storage: store.storage, socketFactory: net.factory });
+    await engine.init();
+    await engine.login(student.email, student.password);
+    engine.connect();
+    await engine.settled();
+
+    // Joining reads the new channel's documents from the device store; meanwhile the socket drops, and the
+    // new one is open but has not heard WELCOME yet when the join subscribes to them.
+    const reading = store.gate('loadDocsWithPrefix', ([prefix]) => String(prefix).includes(news));
+    const joining = engine.join(news);
+    await reading.reached;
+    const welcome = net.holdIn((f) => f.type === 'welcome');
+    engine.dropConnection();
+    engine.retryNow();
+    await welcome;
+    reading.open();
+    await joining;
+    net.release();
+
+    await tutor.engine.send(news, 'after the reconnect');
+    await eventually(() =>
+      expect(engine.view(news).messages.map((m) => m.text)).toContain('after the reconnect'),
+    );
+    await engine.settled();
+    engine.disconnect();
+  });
 });

@@ -114,21 +114,28 @@ export function steeredNetwork(): SteeredNetwork {
 export type GatedStorage = {
   storage: EngineStorage;
   /**
-   * The next call of `method` waits at a gate: `reached` resolves when it arrives there (with its
+   * The next call of `method` (for which `when` holds, if given) waits at a gate: `reached` resolves when it arrives there (with its
    * arguments), `open` lets it (and every call queued behind it) go on.
    */
-  gate(method: keyof EngineStorage): { reached: Promise<unknown[]>; open: () => void };
+  gate(
+    method: keyof EngineStorage,
+    when?: (args: unknown[]) => boolean,
+  ): { reached: Promise<unknown[]>; open: () => void };
 };
 
 /** Memory storage whose calls run in call order, one after another, like IndexedDB transactions. */
 export function gatedStorage(): GatedStorage {
   const inner = createMemoryStorage();
-  const gates = new Map<string, { arrived: (args: unknown[]) => void; opened: Promise<void> }>();
+  const gates = new Map<
+    string,
+    { when: (args: unknown[]) => boolean; arrived: (args: unknown[]) => void; opened: Promise<void> }
+  >();
   let queue: Promise<unknown> = Promise.resolve();
   const out = {} as Record<string, unknown>;
   for (const [k, f] of Object.entries(inner) as [string, (...a: unknown[]) => Promise<unknown>][])
     out[k] = (...args: unknown[]) => {
-      const g = gates.get(k);
+      const candidate = gates.get(k);
+      const g = candidate?.when(args) ? candidate : undefined;
       if (g) gates.delete(k);
       const run = queue.then(async () => {
         if (g) {
@@ -142,12 +149,12 @@ export function gatedStorage(): GatedStorage {
     };
   return {
     storage: out as unknown as EngineStorage,
-    gate(method) {
+    gate(method, when = () => true) {
       let arrived: (args: unknown[]) => void = () => undefined;
       let open: () => void = () => undefined;
       const reached = new Promise<unknown[]>((r) => (arrived = r));
       const opened = new Promise<void>((r) => (open = r));
-      gates.set(method, { arrived, opened });
+      gates.set(method, { when, arrived, opened });
       return { reached, open };
     },
   };

@@ -404,13 +404,18 @@ export function createEngine(opts: EngineOptions) {
 
   const subscribe = (replicasToSync: Replica[]): void => {
     const frames: Frame[] = [];
+    const marked: Replica[] = [];
     for (const r of replicasToSync) {
       resting.delete(r.name);
       if (r.subscribed) continue;
       r.subscribed = true;
+      marked.push(r);
       frames.push(step1For(r));
     }
-    if (frames.length > 0) conn.send(frames);
+    // Not sent (a caller that found the socket online awaited the device store meanwhile, and the socket
+    // dropped, or a new one has not heard WELCOME yet): not followed either, so the next WELCOME follows
+    // them. Marked followed, they were skipped by it and never synced on that socket (P3).
+    if (frames.length > 0 && !conn.send(frames)) for (const r of marked) r.subscribed = false;
   };
 
   /** Subscribes to every author who has written in a conversation, as the index reveals them. */
