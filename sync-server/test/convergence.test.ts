@@ -94,6 +94,10 @@ const REGRESSION_SEEDS: { seed: number; slowStorage?: boolean; found: string }[]
   // Slow store, under CPU load: a "mark unread" taken mid-rebuild, replayed again and again through
   // refusals, moved back a mark the other device made long after it.
   { seed: 19, slowStorage: true, found: 'deferred mark unread undid a later mark' },
+  // Issue 12 B6, slow store under CPU load: a rebuild replayed onto the answer to a reconnect's step 1, sent
+  // before the rebuild cleared the copy (only what the old copy lacked): a read mark made there lost to the
+  // older one (rebuild-interleavings.test.ts drives it exactly).
+  { seed: 11, slowStorage: true, found: "replay onto a reconnect's stale step 2" },
 ];
 const ACTIONS_PER_CLIENT = 40;
 const ROLES: Role[] = ['tutor', 'student', 'student', 'tutor', 'student'];
@@ -400,6 +404,7 @@ async function act(
   step: number,
   people: readonly Person[],
   done: Map<Kind, number>,
+  sceneKeys: ReadonlySet<string>,
 ): Promise<void> {
   const e = c.engine;
   if (c.offlineSteps > 0 && --c.offlineSteps === 0) {
@@ -415,6 +420,10 @@ async function act(
     !m.deleted && !m.removed && !I.doomed.has(m.key) && !m.text.includes(REFUSED_MARK);
   const visibleTop = v.messages.filter((m) => m.parent === null && m.status !== 'rejected' && live(m));
   const reactable = all.filter(live);
+  // A removed message shows no reactions (P6), so the scenes' own messages are never removed: the handoff
+  // scene waits for a reaction to show on its message (seed 9 under load waited 30 s for one a tutor's
+  // random removal had hidden for good).
+  const removable = reactable.filter((m) => !sceneKeys.has(m.key));
   const own = all.filter((m) => m.authorId === c.id && live(m) && !I.reserved.has(m.key));
   const indexed = all.filter((m) => m.seq !== null);
   const staff = isStaffRole(c.role);
@@ -429,7 +438,7 @@ async function act(
     ['read', twin ? 0 : 6],
     ['unread', !twin && indexed.length > 0 ? 3 : 0],
     ['pin', visibleTop.length > 0 ? (staff ? 8 : 1) : 0],
-    ['remove', reactable.length > 0 ? (staff ? 3 : 1) : 0],
+    ['remove', removable.length > 0 ? (staff ? 3 : 1) : 0],
     ['broadcast', staff ? 0 : 2],
     ['offline', c.offlineSteps === 0 ? 3 : 0],
   ];
@@ -522,7 +531,7 @@ async function act(
       return;
     }
     case 'remove': {
-      const m = pick(rng, reactable);
+      const m = pick(rng, removable);
       await e.remove(conv, m.key, 'seeded removal');
       if (staff) I.removals.add(m.key);
       c.log.push(`remove ${m.key}`);
@@ -602,12 +611,13 @@ async function raceScene(a: Client, b: Client, conv: string, step: number): Prom
   online(b);
   const t1 = `scene c${a.index} #${step} first`;
   const k1 = await a.engine.send(conv, t1);
+  // Reserved at once: no one else's random removal may hide the scene's message (see act).
+  I.reserved.add(k1);
   const t2 = `scene c${a.index} #${step} reply`;
   const k2 = await a.engine.send(conv, t2, { parent: k1, alsoChannel: true });
+  I.reserved.add(k2);
   I.sent.set(k1, { text: t1, parent: null, alsoChannel: false });
   I.sent.set(k2, { text: t2, parent: k1, alsoChannel: true });
-  I.reserved.add(k1);
-  I.reserved.add(k2);
   const seen = (c: Client, key: string) => c.engine.view(conv).state.byKey.get(key);
   await until(
     () => typeof seen(b, k1)?.seq === 'number' && typeof seen(b, k2)?.seq === 'number',
@@ -659,6 +669,16 @@ async function readScene(a: Client, b: Client, conv: string, rng: () => number):
   const I = a.intent;
   online(a);
   online(b);
+  // The race scene's marks are delivered first. One still waiting would be applied after this scene's
+  // marks and decide the outcome (seed 5 under load: device 5's "unread from" of the race scene, waiting
+  // behind a rebuild, was replayed after device 1's "mark read" here, which had changed nothing since
+  // device 1 already showed that mark; the scene then expected a mark the person never asked for).
+  const marksWaiting = (c: Client): boolean =>
+    c.engine.outbox().some((o) => (o.kind === 'read' || o.kind === 'unread') && o.status === 'pending');
+  await until(
+    () => !marksWaiting(a) && !marksWaiting(b),
+    () => `the race scene's marks never left: ${describeEngine(a)} / ${describeEngine(b)}`,
+  );
   await until(
     () => holdsReadMarksOf(a, b, conv),
     () => `device ${a.index} never caught up with device ${b.index}: ${describeEngine(a)}`,
@@ -867,7 +887,7 @@ async function runSeed(seed: number, opts: { slowStorage?: boolean } = {}): Prom
         const rng = seeded(seed * 104_729 + c.index);
         for (let step = 0; step < ACTIONS_PER_CLIENT; step++) {
           if (c === primary) primaryStep = step;
-          await act(c, general, rng, step, people, done);
+          await act(c, general, rng, step, people, done, primary.intent.reserved);
           await sleep(Math.floor(rng() * 120));
         }
         if (c === primary) primaryStep = ACTIONS_PER_CLIENT;

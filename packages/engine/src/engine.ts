@@ -157,8 +157,29 @@ export function createEngine(opts: EngineOptions) {
   const inflight = new Map<number, { doc: string; ids: string[]; generation: number }>();
   /** How many times each document was rebuilt: a frame sent before the latest rebuild is answered late. */
   const generations = new Map<string, number>();
-  /** Documents whose next sends go one action per frame, to find which one the server refuses. */
-  const isolate = new Set<string>();
+  /**
+   * Per document, the actions of refused frames that carried several: each goes alone in its frame until
+   * it is settled, to find which one the server refuses. Only those: actions taken since go merged as
+   * usual (when the whole document went one action per frame until its outbox emptied, a device that
+   * kept acting never merged again, and under load a window of four single actions per round trip fell
+   * behind; issue 12 B6).
+   */
+  const isolate = new Map<string, Set<string>>();
+  const suspectsOf = (doc: string): ReadonlySet<string> => {
+    const ids = isolate.get(doc);
+    if (!ids) return new Set();
+    for (const id of ids) {
+      const e = outbox.get(id);
+      if (!e || e.doc !== doc || e.status !== 'pending') ids.delete(id);
+    }
+    if (ids.size === 0) isolate.delete(doc);
+    return ids;
+  };
+  const suspect = (doc: string, entries: readonly OutboxEntry[]): void => {
+    const ids = isolate.get(doc) ?? new Set<string>();
+    for (const e of entries) ids.add(e.id);
+    isolate.set(doc, ids);
+  };
   /** doc → the last action order taken before its rebuild emptied it; later actions were applied to the rebuilt copy. */
   const rebuiltAfter = new Map<string, number>();
   /** Replicas whose post-rebuild replay is running: a second step 2 (a duplicate) must not start another. */
@@ -385,13 +406,18 @@ export function createEngine(opts: EngineOptions) {
 
   const subscribe = (replicasToSync: Replica[]): void => {
     const frames: Frame[] = [];
+    const marked: Replica[] = [];
     for (const r of replicasToSync) {
       resting.delete(r.name);
       if (r.subscribed) continue;
       r.subscribed = true;
+      marked.push(r);
       frames.push(step1For(r));
     }
-    if (frames.length > 0) conn.send(frames);
+    // Not sent (a caller that found the socket online awaited the device store meanwhile, and the socket
+    // dropped, or a new one has not heard WELCOME yet): not followed either, so the next WELCOME follows
+    // them. Marked followed, they were skipped by it and never synced on that socket (P3).
+    if (frames.length > 0 && !conn.send(frames)) for (const r of marked) r.subscribed = false;
   };
 
   /** Subscribes to every author who has written in a conversation, as the index reveals them. */
@@ -514,7 +540,7 @@ export function createEngine(opts: EngineOptions) {
       .filter((e) => e.doc === doc && e.status === 'pending' && e.update !== null && !flying.has(e.id))
       .sort((a, b) => a.order - b.order);
     let frames = inflightFramesFor(doc);
-    const perFrame = isolate.has(doc) ? 1 : MAX_ACTIONS_PER_FRAME;
+    const suspects = suspectsOf(doc);
     let i = 0;
     while (i < waiting.length && frames < WINDOW) {
       const chunk: OutboxEntry[] = [];
@@ -522,8 +548,10 @@ export function createEngine(opts: EngineOptions) {
       // New messages per frame are bounded by the server too (P10): a backlog goes in several frames.
       let sends = 0;
       const writers = new Set<number>();
-      while (i < waiting.length && chunk.length < perFrame) {
+      while (i < waiting.length && chunk.length < MAX_ACTIONS_PER_FRAME) {
         const e = waiting[i] as OutboxEntry;
+        // A suspect goes alone: the frame before it ends here, and the one it starts ends after it.
+        if (chunk.length > 0 && (suspects.has(e.id) || suspects.has((chunk[0] as OutboxEntry).id))) break;
         const size = e.update?.length ?? 0;
         if (chunk.length > 0 && bytes + size > MAX_FRAME_PAYLOAD) break;
         if (e.kind === 'send' && sends === LIMITS.maxNewMessagesPerFrame) break;
@@ -674,6 +702,10 @@ export function createEngine(opts: EngineOptions) {
     r.synced = false;
     awaitingCopy.add(doc);
     rebuiltAfter.set(doc, order);
+    // A step 1 still unanswered (a reconnect's) carries the state vector of the copy about to be cleared:
+    // its answer holds only what that copy lacked. Arriving while the device store clears the copy, before
+    // this rebuild's own step 1 goes, it must not pass for the whole copy and start the replay (P2, P12).
+    awaitedStep2.delete(doc);
     await replicas.reset(r);
     // Offline now (the socket may have dropped while the copy was cleared): the next WELCOME subscribes it.
     resting.delete(r.name);
@@ -853,6 +885,20 @@ export function createEngine(opts: EngineOptions) {
     }
   };
 
+  /**
+   * Whether `frame` was sent before a rebuild of its document that still waits for the server's copy. The
+   * server answers that rebuild's step 1 after it has handled this frame (the step 1 went later, on this
+   * socket or a later one), so the copy holds whatever the server kept of the frame, and its replay skips
+   * what the answer dropped or blamed: no further rebuild is needed. Rebuilding again anyway made every
+   * refused window of frames cost two rebuilds, each replaying the whole outbox; under CPU load a device
+   * with tens of actions waiting spent whole connections replaying and never sent (issue 12 B6, P12).
+   */
+  const copyComingAfter = (frame: { doc: string; generation: number } | undefined): boolean => {
+    if (!frame || frame.generation === (generations.get(frame.doc) ?? 0)) return false;
+    const r = replicas.get(frame.doc);
+    return r !== undefined && r.rebuilding && !replaying.has(r);
+  };
+
   const settle = async (
     ref: number,
     rejected: { code: string; message: string } | null,
@@ -861,16 +907,20 @@ export function createEngine(opts: EngineOptions) {
     const frame = inflight.get(ref);
     inflight.delete(ref);
     const entries = (frame?.ids ?? []).flatMap((id) => outbox.get(id) ?? []);
+    /** Takes the server's copy again, unless one asked for after this frame is on its way. */
+    const rebuildAfterFrame = async (d: string): Promise<void> => {
+      if (!copyComingAfter(frame)) await rebuild(d);
+    };
     if (!rejected) {
       slowDowns = 0;
       await dropEntries(entries);
       if (entries.length > 0) lastSyncedAt = now();
       if (frame && frame.generation !== (generations.get(frame.doc) ?? 0)) {
-        // Sent before a rebuild, stored after it: the rebuilt copy may lack what the server just stored
-        // (it is not relayed back to us), and its replay may have applied these actions again, a change
-        // no entry is left to send. Take the server's copy once more.
+        // Sent before a rebuild, stored after it: a copy answered before the server stored it lacks what
+        // it stored (it is not relayed back to us), and that copy's replay may have applied these actions
+        // again, a change no entry is left to send. Take the server's copy once more.
         emit();
-        await rebuild(frame.doc);
+        await rebuildAfterFrame(frame.doc);
         return;
       }
       if (frame) {
@@ -905,7 +955,7 @@ export function createEngine(opts: EngineOptions) {
       // sending it again would be refused again, forever.
       await dropEntries(refused);
       emit();
-      await rebuild(doc);
+      await rebuildAfterFrame(doc);
       return;
     }
     if (rejected.code === 'already-applied') {
@@ -915,9 +965,9 @@ export function createEngine(opts: EngineOptions) {
       // server's copy is taken again, without the re-application.
       const only = frame?.ids.length === 1 ? refused[0] : undefined;
       if (only && only.kind !== 'send') await dropEntries([only]);
-      else if ((frame?.ids.length ?? 0) > 1) isolate.add(doc);
+      else if ((frame?.ids.length ?? 0) > 1) suspect(doc, refused);
       emit();
-      await rebuild(doc);
+      await rebuildAfterFrame(doc);
       return;
     }
     const single = refused.length === 1 ? refused[0] : undefined;
@@ -930,12 +980,13 @@ export function createEngine(opts: EngineOptions) {
       await storage.putOutbox(single);
       toPeers({ t: 'outbox-put', entry: single });
       reportError(rejected.code, rejected.message);
-    } else if (refused.length > 1) {
+    } else if (refused.length > 1 && rejected.code !== 'missing-history') {
       // Several actions in one refused frame: resend them one by one to find the one the server refuses.
-      isolate.add(doc);
+      // Not for missing history: that blames none of them (an earlier frame was refused or overtaken).
+      suspect(doc, refused);
     }
     emit();
-    await rebuild(doc);
+    await rebuildAfterFrame(doc);
   };
 
   const afterReplay = (r: Replica): void => {

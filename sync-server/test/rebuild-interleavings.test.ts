@@ -1,0 +1,239 @@
+import type { Engine } from '@commonroom/engine';
+import { SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE, type Frame } from '@commonroom/protocol';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  addUser,
+  channel,
+  eventually,
+  loginAdmin,
+  makeEngine,
+  startServer,
+  type TestServer,
+} from './harness.ts';
+import { gatedStorage, steeredNetwork } from './steered.ts';
+
+/**
+ * Exact interleavings of a rebuild (docs/PROTOCOL.md P2, P12, P14) that the convergence test meets only now
+ * and then under CPU load (issue 12 B6). Each drives the real server and a real engine; the test only decides
+ * when a socket message or a device write goes through.
+ */
+
+const reactionsBy = (e: Engine, conv: string, key: string, user: string): string[] =>
+  (e.view(conv).state.byKey.get(key)?.reactions ?? [])
+    .filter((r) => r.userIds.includes(user))
+    .map((r) => r.emoji);
+
+describe('rebuild interleavings (P2, P12)', () => {
+  let ts: TestServer | null = null;
+  afterEach(async () => {
+    await ts?.destroy();
+    ts = null;
+  });
+
+  it('P2/P12: an answer to a step 1 sent before the copy was cleared is not taken for the rebuilt copy', async () => {
+    ts = await startServer();
+    const admin = await loginAdmin(ts);
+    const tutor = await addUser(ts, admin, 'tutor');
+    const general = channel(tutor.engine, 'general');
+    await tutor.engine.open(general);
+    const hello = await tutor.engine.send(general, 'hello');
+    await tutor.engine.settled();
+
+    const student = await addUser(ts, admin, 'student', { connect: false });
+    const net = steeredNetwork();
+    const store = gatedStorage();
+    const engine = makeEngine(ts.url, { storage: store.storage, socketFactory: net.factory });
+    await engine.init();
+    await engine.login(student.email, student.password);
+    engine.connect();
+    await engine.open(general);
+    await engine.settled();
+    await engine.react(general, hello, '👍', true);
+    await engine.settled();
+    const own = engine.ownDocName(general);
+    const isOwnUpdate = (f: Frame): boolean =>
+      f.type === 'sync' && f.doc === own && f.syncType === SYNC_UPDATE && (f.actions?.length ?? 0) > 0;
+
+    // A student's @channel (refused) and, right after it, the reaction taken off; the reaction's frame is
+    // lost on the way, and the refusal is held until both actions are on the device.
+    const refusal = net.holdIn((f) => f.type === 'reject');
+    const lost = net.loseNextOut(isOwnUpdate);
+    await engine.send(general, '@channel look at this');
+    await engine.react(general, hello, '👍', false);
+    await lost;
+    await refusal;
+    // The refusal blames the @channel message: the engine saves that on the device, then rebuilds.
+    const blame = store.gate('putOutbox');
+    net.release();
+    await blame.reached;
+
+    // Meanwhile the socket drops and comes back: the reconnect's step 1 carries the old copy's state
+    // vector, so its answer holds only what that copy lacked. It arrives while the rebuild clears the copy.
+    const answer = net.holdIn((f) => f.type === 'sync' && f.doc === own && f.syncType === SYNC_STEP2);
+    engine.dropConnection();
+    engine.retryNow();
+    await answer;
+    const clearing = store.gate('deleteDoc');
+    blame.open();
+    await clearing.reached;
+    net.release();
+    clearing.open();
+
+    await engine.settled();
+    // Taken off on the device, the reaction is off on the server too: the engine replayed "take it off"
+    // onto the server's whole copy, not onto the stale answer (where there was nothing to take off).
+    await eventually(() => expect(reactionsBy(tutor.engine, general, hello, student.id)).toEqual([]));
+    expect(reactionsBy(engine, general, hello, student.id)).toEqual([]);
+    expect(engine.outbox().map((o) => `${o.kind}:${o.status}`)).toEqual(['send:rejected']);
+    engine.disconnect();
+  });
+
+  it('P12: a window of frames refused together costs one rebuild, not one more per refusal', async () => {
+    ts = await startServer();
+    const admin = await loginAdmin(ts);
+    const tutor = await addUser(ts, admin, 'tutor');
+    const general = channel(tutor.engine, 'general');
+    await tutor.engine.open(general);
+    const hello = await tutor.engine.send(general, 'hello');
+    await tutor.engine.settled();
+
+    const student = await addUser(ts, admin, 'student', { connect: false });
+    const net = steeredNetwork();
+    const engine = makeEngine(ts.url, { socketFactory: net.factory });
+    await engine.init();
+    await engine.login(student.email, student.password);
+    engine.connect();
+    await engine.open(general);
+    await engine.settled();
+    const mine = await engine.send(general, 'my message');
+    await engine.settled();
+    const own = engine.ownDocName(general);
+
+    // Three actions, three frames in flight at once: a refused @channel, then a reaction and an edit that
+    // build on it (the server lacks what they follow: missing-history). The answers come together.
+    const refusals = net.holdIn((f) => f.type === 'reject');
+    await engine.send(general, '@channel look at this');
+    await engine.react(general, hello, '👍', true);
+    await engine.edit(general, mine.slice(mine.indexOf(':') + 1), 'my message, edited');
+    await refusals;
+    await eventually(() => expect(net.held().filter((f) => f.type === 'reject')).toHaveLength(3));
+    const from = net.sent.length;
+    net.release();
+
+    await engine.settled();
+    // One rebuild: the copy it asked for is answered after every frame of that window, so the refusals
+    // that follow the first need no copy of their own (each rebuild replays the whole outbox).
+    const step1s = net.sent
+      .slice(from)
+      .filter((f) => f.type === 'sync' && f.doc === own && f.syncType === SYNC_STEP1);
+    expect(step1s).toHaveLength(1);
+    await eventually(() => {
+      const m = tutor.engine.view(general).state.byKey;
+      expect(m.get(mine)?.text).toBe('my message, edited');
+      expect(reactionsBy(tutor.engine, general, hello, student.id)).toEqual(['👍']);
+    });
+    expect(engine.outbox().map((o) => `${o.kind}:${o.status}:${o.error?.code}`)).toEqual([
+      'send:rejected:broadcast-mention',
+    ]);
+    engine.disconnect();
+  });
+
+  it('P12: only the actions of a refused frame go one per frame; actions taken since go merged', async () => {
+    ts = await startServer();
+    const admin = await loginAdmin(ts);
+    const tutor = await addUser(ts, admin, 'tutor');
+    const general = channel(tutor.engine, 'general');
+    await tutor.engine.open(general);
+    const keys: string[] = [];
+    for (const t of ['one', 'two', 'three', 'four']) keys.push(await tutor.engine.send(general, t));
+    await tutor.engine.settled();
+
+    const student = await addUser(ts, admin, 'student', { connect: false });
+    const net = steeredNetwork();
+    const engine = makeEngine(ts.url, { socketFactory: net.factory });
+    await engine.init();
+    await engine.login(student.email, student.password);
+    engine.connect();
+    await engine.open(general);
+    await engine.settled();
+    const own = engine.ownDocName(general);
+    const [first, ...rest] = keys as [string, ...string[]];
+
+    // Offline: a refused @channel and a reaction, sent together in one frame and refused together.
+    engine.disconnect();
+    await engine.send(general, '@channel look at this');
+    await engine.react(general, first, '👍', true);
+    // The server's copy for the rebuild that refusal starts is held while the student reacts three times more.
+    const copy = net.holdIn(
+      (f) =>
+        net.received.some((x) => x.type === 'reject') &&
+        f.type === 'sync' &&
+        f.doc === own &&
+        f.syncType === SYNC_STEP2 &&
+        f.ref !== 0,
+    );
+    engine.connect();
+    await copy;
+    for (const k of rest) await engine.react(general, k, '🎉', true);
+    const later = engine
+      .outbox()
+      .filter((o) => o.kind === 'react' && o.payload.emoji === '🎉')
+      .map((o) => o.id);
+    expect(later).toHaveLength(3);
+    net.release();
+    await engine.settled();
+
+    // The two refused together went one by one (the @channel was found and refused); the three reactions
+    // taken since went in one frame, as any actions do.
+    const carried = net.sent.flatMap((f) =>
+      f.type === 'sync' && f.doc === own && f.syncType === SYNC_UPDATE ? [f.actions ?? []] : [],
+    );
+    expect(carried.some((ids) => later.every((id) => ids.includes(id)))).toBe(true);
+    await eventually(() => {
+      expect(reactionsBy(tutor.engine, general, first, student.id)).toEqual(['👍']);
+      for (const k of rest) expect(reactionsBy(tutor.engine, general, k, student.id)).toEqual(['🎉']);
+    });
+    expect(engine.outbox().map((o) => `${o.kind}:${o.status}:${o.error?.code}`)).toEqual([
+      'send:rejected:broadcast-mention',
+    ]);
+    engine.disconnect();
+  });
+
+  it('P3: documents opened while a new socket waits for its WELCOME are followed once it comes', async () => {
+    ts = await startServer();
+    const admin = await loginAdmin(ts);
+    const tutor = await addUser(ts, admin, 'tutor');
+    const news = (await tutor.engine.createChannel('news', 'public')).id;
+    await tutor.engine.open(news);
+    await tutor.engine.settled();
+
+    const student = await addUser(ts, admin, 'student', { connect: false });
+    const net = steeredNetwork();
+    const store = gatedStorage();
+    const engine = makeEngine(ts.url, { storage: store.storage, socketFactory: net.factory });
+    await engine.init();
+    await engine.login(student.email, student.password);
+    engine.connect();
+    await engine.settled();
+
+    // Joining reads the new channel's documents from the device store; meanwhile the socket drops, and the
+    // new one is open but has not heard WELCOME yet when the join subscribes to them.
+    const reading = store.gate('loadDocsWithPrefix', ([prefix]) => String(prefix).includes(news));
+    const joining = engine.join(news);
+    await reading.reached;
+    const welcome = net.holdIn((f) => f.type === 'welcome');
+    engine.dropConnection();
+    engine.retryNow();
+    await welcome;
+    reading.open();
+    await joining;
+    net.release();
+
+    await tutor.engine.send(news, 'after the reconnect');
+    await eventually(() =>
+      expect(engine.view(news).messages.map((m) => m.text)).toContain('after the reconnect'),
+    );
+    await engine.settled();
+    engine.disconnect();
+  });
+});
