@@ -181,7 +181,8 @@ type Step =
   | { s: 'act'; device: number; op: Op; deliver: 'delta' | 'whole' | 'hold' }
   | { s: 'merge'; a: number; b: number }
   | { s: 'resend' }
-  | { s: 'reload' };
+  | { s: 'reload' }
+  | { s: 'rebuild'; device: number };
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   {
@@ -196,10 +197,11 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ s: fc.constant('merge' as const), a: fc.nat(3), b: fc.nat(3) }) },
   { weight: 1, arbitrary: fc.record({ s: fc.constant('resend' as const) }) },
   { weight: 1, arbitrary: fc.record({ s: fc.constant('reload' as const) }) },
+  { weight: 1, arbitrary: fc.record({ s: fc.constant('rebuild' as const), device: fc.nat(3) }) },
 );
 
 /**
- * Runs a scenario: four devices (two client ids each over time) write one author document; the server's
+ * Runs a scenario: four devices (a new client id after each rebuild) write one author document; the server's
  * copy inspects every update before applying it. Held updates are delivered later, out of order, so some
  * depend on history the server lacks (pending) until what they need arrives.
  */
@@ -244,6 +246,12 @@ function runScenario(steps: readonly Step[]): Y.Doc {
       const b = devices[step.b] as Y.Doc;
       const serverSv = Y.encodeStateVector(server);
       deliver(Y.mergeUpdates([Y.encodeStateAsUpdate(a, serverSv), Y.encodeStateAsUpdate(b, serverSv)]));
+    } else if (step.s === 'rebuild') {
+      // The engine throws its replica away and takes the server's copy, writing as a new client id.
+      const d = new Y.Doc();
+      d.clientID = (devices[step.device] as Y.Doc).clientID + 1_000;
+      catchUp(d);
+      devices[step.device] = d;
     } else if (step.s === 'resend') {
       if (last) deliver(last);
     } else {
