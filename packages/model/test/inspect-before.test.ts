@@ -12,7 +12,6 @@ import {
   inspectUpdate,
   markRead,
   markUnreadFrom,
-  sendMessage,
   setReaction,
   type Changes,
 } from '../src/index.ts';
