@@ -1,5 +1,6 @@
 import * as Y from 'yjs';
 import type { Changes, Insert, Removal } from './inspect.ts';
+import { Piece, UNSET, findPiece, sameId } from './overlay-piece.ts';
 import { readUpdateRefs, type DeleteRange, type Id, type StructRef } from './update-refs.ts';
 
 /**
@@ -29,56 +30,6 @@ export function inspectUpdate(doc: Y.Doc, update: Uint8Array): Changes {
   if (!replay.integrateAll(clients)) return pendingResult;
   if (!replay.applyDeletes(deletes)) return pendingResult;
   return { inserts: replay.inserts(), removals: replay.removals(), pending: false };
-}
-
-const UNSET = undefined;
-
-/** A struct, or part of one, as the replay sees it. */
-class Piece {
-  /** Neighbours; `undefined`: not changed by the replay, read from the stored item. */
-  l: Piece | null | undefined = UNSET;
-  r: Piece | null | undefined = UNSET;
-  /** Deleted by this update (a removal when stored, an insert's `deleted` when new). */
-  deletedNow = false;
-  constructor(
-    readonly client: number,
-    public clock: number,
-    public length: number,
-    public origin: Id | null,
-    readonly rightOrigin: Id | null,
-    /** The root it lives in; null for a GC struct. */
-    readonly root: string | null,
-    readonly key: string | null,
-    /** ContentAny values of a new item; null otherwise. */
-    public values: unknown[] | null,
-    public deleted: boolean,
-    /** The stored struct this is (a part of); null when the update brings it. */
-    readonly stored: Y.Item | Y.GC | null,
-  ) {}
-  get gc(): boolean {
-    return this.root === null;
-  }
-  get lastId(): Id {
-    return { client: this.client, clock: this.clock + this.length - 1 };
-  }
-}
-
-const sameId = (a: Id | null, b: Id | null): boolean =>
-  a === b || (a !== null && b !== null && a.client === b.client && a.clock === b.clock);
-
-/** The struct containing `clock` among pieces sorted by clock (Yjs's `findIndexSS`). */
-function findPiece(pieces: readonly Piece[], clock: number): number {
-  let lo = 0;
-  let hi = pieces.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const p = pieces[mid] as Piece;
-    if (p.clock <= clock) {
-      if (clock < p.clock + p.length) return mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  return -1;
 }
 
 type Ref = StructRef & { left?: Piece | null; right?: Piece | null };
