@@ -165,8 +165,9 @@ export type ServerLimits = {
   newMessagesPerMinute: number;
   newMessageBurst: number;
   /**
-   * Refusals decided after applying (each reloads a document) a person may meet in a minute before their
-   * writes are refused unapplied with `slow-down` for the rest of it (P10, rooms/refusal-budget.ts).
+   * Refusals on the document's rules (each judged, logged and audited) a person may meet in a minute
+   * before their writes are refused unjudged with `slow-down` for the rest of it (P10,
+   * rooms/refusal-budget.ts).
    */
   refusalsPerMinute: number;
   /**

@@ -71,7 +71,8 @@ describe('P11: duplicate message ids, checked in memory and against older segmen
       const u2 = craftUpdate((d) => d.getArray('msgs').push([{ id: 'racing-id', text: 'b', ts: 2 }]), other);
       const [a, b] = await Promise.all([raw.write(docOf(seg), u1), raw.write(docOf(seg), u2)]);
       expect([a, b]).toEqual([{ kind: 'ack' }, { kind: 'reject', code: 'duplicate-id' }]);
-      // After those refusals (each reloads the document), the ids held are right: old refused, new taken.
+      // After those refusals (judged before applying: the document is untouched), the ids held are right:
+      // old refused, new taken.
       expect(await post(raw, docOf(seg), ['racing-id'])).toEqual({ kind: 'reject', code: 'duplicate-id' });
       expect(await post(raw, docOf(seg), ['fresh-id'])).toEqual({ kind: 'ack' });
     } finally {

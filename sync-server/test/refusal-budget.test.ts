@@ -7,14 +7,15 @@ import { addUser, channel, loginAdmin, startServer } from './harness.ts';
 import { connectRaw, craftUpdate, login } from './raw-client.ts';
 
 /**
- * Refusals decided after applying reload the document (T12), at a cost that grows with its size; a person
- * who keeps earning them is refused before anything is applied (P10, issue 12 A1). Real server, raw frames.
+ * A person who keeps breaking the document's rules is refused before their writes are even judged (P10).
+ * Such refusals no longer reload the document (T12, refusal-cost.test.ts), but each is judged, logged and
+ * written to the audit log. Real server, raw frames.
  */
 
 const count = (ts: Awaited<ReturnType<typeof startServer>>, sql: string, ...args: string[]): number =>
   (ts.server.db.prepare(sql).get(...args) as { n: number }).n;
 
-describe('refusals after applying are budgeted per person (P10)', () => {
+describe("refusals on the document's rules are budgeted per person (P10)", () => {
   it('P10: past the budget, every write is refused unapplied with slow-down, and nothing is stored', async () => {
     const ts = await startServer({ limits: { refusalsPerMinute: 4 } });
     try {
@@ -24,7 +25,7 @@ describe('refusals after applying are budgeted per person (P10)', () => {
       const general = channel(s.engine, 'general') as ConversationId;
       const doc = authorDoc(general, s.id as UserId);
       const raw = await connectRaw(ts.url, await login(ts.url, s.email, s.password));
-      // Refused on the document's rules, after applying: a read mark below zero.
+      // Refused on the document's rules: a read mark below zero.
       const badMark = (i: number): Uint8Array => {
         const d = new Y.Doc();
         authorRoots(d).read.set(`device${i}`, -5);
@@ -32,7 +33,7 @@ describe('refusals after applying are budgeted per person (P10)', () => {
       };
       for (let i = 0; i < 4; i++)
         expect(await raw.write(doc, badMark(i))).toEqual({ kind: 'reject', code: 'bad-read' });
-      // The fifth bad one, and then an honest message, are refused before they are applied.
+      // The fifth bad one, and then an honest message, are refused before they are judged.
       expect(await raw.write(doc, badMark(4))).toEqual({ kind: 'reject', code: 'slow-down' });
       const message = craftUpdate((d) => authorRoots(d).msgs.push([{ id: 'held', text: 'hello', ts: 1 }]));
       expect(await raw.write(doc, message)).toEqual({ kind: 'reject', code: 'slow-down' });

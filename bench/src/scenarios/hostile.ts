@@ -28,8 +28,9 @@ import { setupCommonroom } from '../setup.ts';
  * Shapes: `manyClients`, read marks on one key from 3,000 client ids that never saw each other, each
  * round's ids above the last round's (the issue's ~60 KB update, refused now); `siblings`, the most concurrent update the count lets through
  * (16 client ids × 25 items at one fresh key, ~160,000 of 200,000 units); `samePlace`, that shape again
- * and again at one key, until the place is full and refused; `refusedAfterGrowth`, a write refused after
- * it is applied (a negative read mark), sent after each accepted `siblings` round, which costs a reload.
+ * and again at one key, until the place is full and refused; `refusedAfterGrowth`, a write refused on the
+ * document's rules (a negative read mark), sent after each accepted `siblings` round: it cost a reload
+ * until issue 12 A1, and is judged before it is applied now (T12).
  */
 export type HostileShape = {
   sent: number;

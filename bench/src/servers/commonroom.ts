@@ -18,7 +18,7 @@ const BENCH_LIFTED: Partial<ServerLimits> = {
   newMessagesPerMinute: 1e12,
   newMessageBurst: 1e9,
   newMessagesPerUpdate: 1e9,
-  // The hostile scenario measures what one refusal decided after applying costs; the budget that caps how
+  // The hostile scenario measures what one refusal on the document's rules costs; the budget that caps how
   // many a person gets a minute (refusal-budget.ts) would measure itself after the tenth.
   refusalsPerMinute: 1e9,
 };

@@ -36,6 +36,7 @@ export {
   type IndexTuple,
 } from './author-doc.ts';
 export { applyAndInspect, type Changes, type Insert, type Removal } from './inspect.ts';
+export { inspectUpdate } from './inspect-before.ts';
 export { mergeCost } from './merge-cost.ts';
 export { goneIdsOf, recordGone, redactMessages } from './redaction.ts';
 export {

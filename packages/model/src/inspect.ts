@@ -1,8 +1,9 @@
 import * as Y from 'yjs';
 
 /**
- * What one applied update changed, read from the transaction Yjs ran. The server validates this against the
- * document's rules and rolls the document back (reloads it from storage) when the change is refused.
+ * What one applied update changed, read from the transaction Yjs ran. The server judges an update before
+ * applying it, from `inspectUpdate` (inspect-before.ts), which reports exactly this without applying; this
+ * is the reference it is tested against (docs/THREAT_MODEL.md T12), and what tests read after applying.
  */
 export type Insert = { root: string; key: string | null; values: unknown[]; deleted: boolean };
 export type Removal = { root: string; key: string | null };
@@ -45,8 +46,8 @@ function collect(doc: Y.Doc, tr: Y.Transaction): Changes {
 }
 
 /**
- * Applies `update` and reports what it changed. Throws what Yjs throws; the caller treats a throw like a
- * refused change (the document may be half-applied and must be reloaded).
+ * Applies `update` and reports what it changed. Throws what Yjs throws (the document may then be
+ * half-applied).
  */
 export function applyAndInspect(doc: Y.Doc, update: Uint8Array, origin: unknown): Changes {
   let changes: Changes | null = null;

@@ -23,13 +23,14 @@ export type LoadedDoc = {
   subscribers: Set<Session>;
   /** Updates applied in memory whose commit has not finished. While > 0 the document stays loaded. */
   inFlight: number;
-  /** Updates applied but not yet durable, so a reload after a refused update can put them back. */
+  /** Updates applied but not yet durable, so a reload can put them back. */
   uncommitted: Uint8Array[];
   idleTimer: ReturnType<typeof setTimeout> | null;
   /** Answers computed from the current state, dropped after every transaction on `doc` (see `answers`). */
   cached: Answers;
   /**
-   * `doc` holds a refused update and must be read again before any use (`invalidate`): done when it is
+   * `doc` cannot be trusted (an update failed to apply, say) and must be read again before any use
+   * (`invalidate`): done when it is
    * next needed or right after the turn, whichever comes first.
    */
   stale: boolean;
@@ -61,7 +62,7 @@ const MAX_CACHED_DIFF_BYTES = 128 * 1024;
 const EMPTY_SV_KEY = '\x00';
 /** A stored update larger than this is not kept beside the loaded document as that answer. */
 const MAX_STORED_ANSWER_BYTES = 1024 * 1024;
-/** A reload (after a refusal) that reads more rows than this stores the document compacted. */
+/** A reload that reads more rows than this stores the document compacted. */
 const RELOAD_COMPACT_ROWS = 8;
 /** Stopping the server stores the loaded documents compacted, the most recently loaded first, for this long. */
 const SHUTDOWN_COMPACTION_MS = 2_000;
@@ -126,6 +127,8 @@ export function createLoadedDocs(deps: {
   const docs = new Map<string, LoadedDoc>();
   const compactQueue: string[] = [];
   let compacting = false;
+  /** Documents read again from storage since start (`reload`): what a refusal used to cost (T12). */
+  let reloads = 0;
 
   const replay = (name: string, updates: readonly Uint8Array[]): Y.Doc => {
     // A guid of our own: Yjs's default draws 31 random numbers, one getRandomValues call each, which was
@@ -164,7 +167,7 @@ export function createLoadedDocs(deps: {
 
   /**
    * Replaces the stored updates of a document leaving memory by one holding its state. Only when memory
-   * and storage agree: nothing applied is still committing (`inFlight`), and no refused update is held
+   * and storage agree: nothing applied is still committing (`inFlight`), and nothing untrusted is held
    * (`stale`); every stored update up to the newest is in memory then, since all of them were either
    * read at load or applied before being committed. Synchronous, so no write can come in between.
    */
@@ -258,15 +261,17 @@ export function createLoadedDocs(deps: {
 
   /**
    * Throws away the in-memory document and reads it again: durable state plus updates still committing.
-   * Used after an update was refused, because Yjs cannot un-apply one (docs/THREAT_MODEL.md T12).
+   * Used when what memory holds cannot be trusted: a commit failed, or (the safety net) an accepted update
+   * failed to apply; refused updates are judged before they are applied and need none (T12).
    */
   const reload = (l: LoadedDoc): void => {
+    reloads++;
     const stored = readStored(l.name);
     const { doc } = stored;
     let { only } = stored;
-    // Stored compacted once it has a few rows, so the next refusal reads a few: what a refusal costs does
-    // not grow with the updates stored since the document was loaded (docs/THREAT_MODEL.md T12, issue 12
-    // A1). Not at every refusal: encoding and storing the whole state each time cost more than a few rows.
+    // Stored compacted once it has a few rows, so the next reload reads a few: what a reload costs does not
+    // grow with the updates stored since the document was loaded (docs/THREAT_MODEL.md T12). Not at every
+    // reload: encoding and storing the whole state each time cost more than a few rows.
     if (stored.count > RELOAD_COMPACT_ROWS) {
       try {
         const state = Y.encodeStateAsUpdate(doc);
@@ -289,7 +294,7 @@ export function createLoadedDocs(deps: {
 
   /**
    * Marks `l` for a reload before its next use (see `stale`), and reloads it once the current turn is done
-   * if nothing needed it before: the refusals of one turn cost one reload, and whoever subscribes next
+   * if nothing needed it before: the failures of one turn cost one reload, and whoever subscribes next
    * (a reader catching up) does not wait for it.
    */
   const invalidate = (l: LoadedDoc): void => {
@@ -348,6 +353,8 @@ export function createLoadedDocs(deps: {
      */
     compactSoon: (name: string): void => scheduleCompaction(name),
     loadedCount: () => docs.size,
+    /** How many reloads ran (tests prove a refusal costs none: docs/THREAT_MODEL.md T12). */
+    reloadCount: () => reloads,
     all: () => docs.values(),
     /**
      * Drops every document; called once commits are drained. Documents still loaded are stored compacted

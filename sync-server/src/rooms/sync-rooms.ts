@@ -11,7 +11,7 @@ import {
   registerAuthor,
   removeMessage,
   messageKey,
-  applyAndInspect,
+  inspectUpdate,
   authorRoots,
   splitMessageKey,
   summariseAuthorChanges,
@@ -59,7 +59,7 @@ import type { Session } from './session.ts';
  * validate, group-commit, acknowledge, relay (docs/PROTOCOL.md P2–P12, docs/THREAT_MODEL.md T1–T12).
  */
 
-/** Applying an update this slow is logged: it points at a document that needs a look. */
+/** Inspecting or applying an update this slow is logged: it points at a document that needs a look. */
 const SLOW_APPLY_MS = 100;
 const ROOTS: Record<DocName['kind'], ReadonlySet<string>> = {
   author: AUTHOR_ROOTS,
@@ -87,7 +87,7 @@ export function createSyncRooms(deps: {
   segmentSize: number;
   /** New messages per person (P10): over it a write is refused with `slow-down`, to be sent again. */
   messageRate: MessageRate;
-  /** Refusals after applying, per person, before writes are refused unapplied (P10, refusal-budget.ts). */
+  /** Refusals per person before their writes are refused unjudged (P10, refusal-budget.ts). */
   refusals: RefusalBudget;
   /** New messages one update may add (P10; `LIMITS.maxNewMessagesPerFrame` but for the bench). */
   newMessagesPerUpdate: number;
@@ -259,7 +259,10 @@ export function createSyncRooms(deps: {
     return l.olderIds.has(id);
   };
 
-  /** The message ids an author document holds (before the update about to be applied). */
+  /**
+   * The message ids an author document holds (before the update being judged). Kept in step with the
+   * document: accepted messages are added as they are applied, and a reload drops the set.
+   */
   const idsHeld = (l: LoadedDoc): Set<string> =>
     (l.messageIds ??= new Set([
       ...authorRoots(l.doc)
@@ -298,8 +301,10 @@ export function createSyncRooms(deps: {
   };
 
   /**
-   * Checks what an applied update did against the document's rules. Returns a refusal, or the messages to
-   * index and the projection rows to write (given the sequence numbers the index assigned).
+   * Checks what an update would do (`inspectUpdate`, before it is applied) against the document's rules.
+   * What it reads of the document is the document before the update (`known`: its message ids) plus what
+   * the update itself inserts, which is what the document holds once it is applied. Returns a refusal, or
+   * the messages to index and the projection rows to write (given the sequence numbers the index assigned).
    */
   const judge = (
     s: Session,
@@ -308,7 +313,6 @@ export function createSyncRooms(deps: {
     parsed: DocName,
     conv: ConversationRow,
     changes: Changes,
-    doc: Y.Doc,
   ):
     | { ok: false; code: string; message: string }
     | {
@@ -344,32 +348,20 @@ export function createSyncRooms(deps: {
       }
       const readBound = readMarkBound(conv, sum.maxReadSeq, sum.maxReadAt, at);
       if (readBound) return readBound;
-      // Edits and deletes name a message by its id in this same document: one's own, by construction (T2).
-      // The ids are read once: one pass over the list per edit was edits × messages of work (P10).
-      const targets = [...sum.edits, ...sum.deletes];
-      const held =
-        targets.length === 0
-          ? null
-          : new Set(
-              authorRoots(doc)
-                .msgs.toArray()
-                .map((m) => m.id),
-            );
-      const gone = held && targets.some((t) => !held.has(t.localId)) ? new Set(goneIn(l)) : null;
+      // Edits and deletes name a message by its id in this same document: one's own, by construction (T2):
+      // one it held already, or one this update adds (and does not take back). The list itself cannot lose
+      // a message (summariseAuthorChanges refuses that), so these are the ids it holds once applied.
+      const adds = sum.messages.length === 0 ? null : new Set(sum.messages.map((m) => m.id));
+      for (const t of [...sum.edits, ...sum.deletes])
+        if (!known.has(t.localId) && !adds?.has(t.localId))
+          return { ok: false, code: 'not-your-message', message: 'you can only change your own messages' };
       /**
        * Edits of messages whose content was already taken out (deleted on another device meanwhile, removed
-       * by a moderator, expired: P16). Accepted, so a race between two of one's devices is no error, and
-       * taken out again in the same commit: the words never stay in the document.
+       * by a moderator, expired: P16; `known` counts their ids). Accepted, so a race between two of one's
+       * devices is no error, and taken out again in the same commit: the words never stay in the document.
        */
-      const editsOfGone: string[] = [];
-      for (const t of targets)
-        if (!held?.has(t.localId)) {
-          if (gone?.has(t.localId)) {
-            if (sum.edits.some((e) => e.localId === t.localId)) editsOfGone.push(t.localId);
-            continue;
-          }
-          return { ok: false, code: 'not-your-message', message: 'you can only change your own messages' };
-        }
+      const gone = sum.edits.length === 0 ? null : new Set(goneIn(l));
+      const editsOfGone = sum.edits.filter((e) => gone?.has(e.localId)).map((e) => e.localId);
       // New messages go to the newest segment only; a device that missed a rollover resends there (P13).
       if (sum.messages.length > 0 && parsed.segment !== conv.segment)
         return {
@@ -550,7 +542,7 @@ export function createSyncRooms(deps: {
     },
   });
 
-  /** Step 2 or update from a client: authorise by document, scan, apply, judge, then commit (T1–T8). */
+  /** Step 2 or update from a client: authorise by document, scan, judge, apply, then commit (T1–T8, T12). */
   const write = (
     s: Session,
     name: string,
@@ -584,8 +576,8 @@ export function createSyncRooms(deps: {
     });
     if (!scan.ok) return closeMalformed(s, name, scan.reason);
 
-    // A person held off (sending faster than the allowance, or refused after applying too often) is refused
-    // before anything is applied: a refusal decided after applying reloads the document (P10, A1).
+    // A person held off (sending faster than the allowance, or refused too often) is refused before the
+    // update is even inspected (P10, refusal-budget.ts).
     const held = Math.max(deps.messageRate.blockedFor(s.actor.id), deps.refusals.heldFor(s.actor.id));
     if (held > 0)
       return reject(s, ref, name, 'slow-down', `sending too fast; try again in ${Math.ceil(held / 1000)} s`);
@@ -637,20 +629,19 @@ export function createSyncRooms(deps: {
           ];
 
     const known: ReadonlySet<string> = parsed.kind === 'author' ? idsHeld(l) : new Set();
+    // Judged before it is applied (issue 12 A1, T12): `inspectUpdate` reports what applying it would
+    // change, so a refusal leaves the document untouched and costs no reload. Only an accepted update is
+    // applied.
     let changes: Changes;
     const started = performance.now();
     try {
-      changes = applyAndInspect(l.doc, update, s);
-      const took = performance.now() - started;
-      if (took > SLOW_APPLY_MS)
-        log.warn({ doc: name, ms: Math.round(took), bytes: update.length }, 'slow update');
+      changes = inspectUpdate(l.doc, update);
     } catch (err) {
-      docs.invalidate(l);
-      log.warn({ err, user: s.actor.id, doc: name }, 'update failed to apply');
+      // What Yjs would throw on (an origin that cannot exist): nothing was applied.
+      log.warn({ err, user: s.actor.id, doc: name }, 'update could not be read against the document');
       return closeMalformed(s, name, 'update could not be applied');
     }
-    if (changes.pending) {
-      docs.invalidate(l);
+    if (changes.pending)
       return reject(
         s,
         ref,
@@ -658,11 +649,9 @@ export function createSyncRooms(deps: {
         'missing-history',
         'this update depends on changes the server does not have; resync',
       );
-    }
     if (stored.length > 0 && (changes.inserts.length > 0 || changes.removals.length > 0)) {
       // A device re-applied, after a rebuild, an action already stored in its first form: kept, it would
       // undo what others did since (P14). Not audited: it is the engine recovering, not a person's doing.
-      docs.invalidate(l);
       return reject(
         s,
         ref,
@@ -671,9 +660,8 @@ export function createSyncRooms(deps: {
         `already stored: ${stored.slice(0, 8).join(', ')}${stored.length > 8 ? ', …' : ''}`,
       );
     }
-    const verdict = judge(s, l, known, parsed, conv, changes, l.doc);
+    const verdict = judge(s, l, known, parsed, conv, changes);
     if (!verdict.ok) {
-      docs.invalidate(l);
       // A message sent to a segment that just rolled over is the engine's everyday case (it resends in the
       // new one), not someone breaking a rule: it would fill the safeguarding audit at every rollover.
       if (verdict.code === 'segment-closed') return reject(s, ref, name, verdict.code, verdict.message);
@@ -685,10 +673,38 @@ export function createSyncRooms(deps: {
       // `duplicate-id` is an honest engine's everyday recovery (P11: a message stored from a frame's earlier
       // form), and `muted` what an honest device meets with messages queued before the mute reached it (its
       // engine sends them one by one to find which are refused); every other refusal here is something the
-      // person did that the rules do not allow.
+      // person did that the rules do not allow. Those cost no reload any more, but each is a log line and an
+      // audit row: the budget keeps one person from writing thousands of them (P10, refusal-budget.ts).
       if (verdict.code !== 'duplicate-id' && verdict.code !== 'muted') deps.refusals.spend(s.actor.id);
       return refuseAndAudit(s, ref, name, verdict.code, verdict.message);
     }
+    // Accepted: applied now. The reload that follows a failure here is the only one a write can still
+    // cause, the safety net for what is only known after applying: Yjs throwing half-way through an update
+    // it was inspected to accept, or holding part of it back as pending after all. Neither is expected
+    // (the inspection replays Yjs's own integration); both are counted against the refusal budget.
+    try {
+      Y.applyUpdate(l.doc, update, s);
+    } catch (err) {
+      docs.invalidate(l);
+      deps.refusals.spend(s.actor.id);
+      log.error({ err, user: s.actor.id, doc: name }, 'accepted update failed to apply');
+      return closeMalformed(s, name, 'update could not be applied');
+    }
+    if (l.doc.store.pendingStructs !== null || l.doc.store.pendingDs !== null) {
+      docs.invalidate(l);
+      deps.refusals.spend(s.actor.id);
+      log.error({ user: s.actor.id, doc: name }, 'accepted update left history pending');
+      return reject(
+        s,
+        ref,
+        name,
+        'missing-history',
+        'this update depends on changes the server does not have; resync',
+      );
+    }
+    const took = performance.now() - started;
+    if (took > SLOW_APPLY_MS)
+      log.warn({ doc: name, ms: Math.round(took), bytes: update.length }, 'slow update');
     // Applied and accepted: the document holds them now (a failed commit reloads it and drops the set).
     if (parsed.kind === 'author') for (const [, id] of verdict.index) l.messageIds?.add(id);
     if (newClients.length > 0) {
@@ -875,6 +891,7 @@ export function createSyncRooms(deps: {
     catchUpRedactions: redaction.catchUp,
     drain: () => queue.drain(),
     loadedCount: () => docs.loadedCount(),
+    reloadCount: () => docs.reloadCount(),
     dispose: () => docs.dispose(),
   };
 }
