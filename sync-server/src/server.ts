@@ -30,6 +30,11 @@ import { createChannelRules } from './services/channel-rules.ts';
 import { createRosterImport } from './services/roster-import.ts';
 import { createSafeguarding, type Safeguarding } from './services/safeguarding.ts';
 import { safeguardingRoutes } from './http/safeguarding-routes.ts';
+import { retentionExportRoutes } from './http/export-routes.ts';
+import { createRetentionJob, type Redact } from './services/retention.ts';
+import { createSafeguardingExport } from './services/safeguarding-export.ts';
+import { createExportQueries } from './storage/export-queries.ts';
+import { createRetentionStore } from './storage/retention.ts';
 import { createSafeguardingStore } from './storage/safeguarding.ts';
 import { createTranscripts } from './storage/transcripts.ts';
 import { createConversationService } from './services/conversations.ts';
@@ -57,6 +62,8 @@ export type ServerDeps = {
   log?: Logger;
   /** Where the one-time setup link goes (the console in production). */
   print?: (line: string) => void;
+  /** Takes expired messages off every device (issue 14 §7); tests pass one that records its targets. */
+  redact?: Redact;
 };
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
@@ -223,9 +230,10 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
   });
 
   const workspace = workspaceRoutes({ settings, accounts });
+  const safeguardingStore = createSafeguardingStore(db, now);
   safeguarding = createSafeguarding({
     db,
-    store: createSafeguardingStore(db, now),
+    store: safeguardingStore,
     transcripts: createTranscripts(db),
     users,
     conversations,
@@ -233,6 +241,35 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     audit,
     log,
     notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
+  });
+
+  const sg = safeguarding;
+  const retentionStore = createRetentionStore(db, now);
+  const retention = createRetentionJob({
+    store: retentionStore,
+    settings: () => retentionStore.read(),
+    // Until the rooms' redactor is plugged in here (the lead's `rooms.redact`), nothing leaves devices: the
+    // job still selects and reports what expired, and the safeguarding store's purge runs.
+    redact:
+      deps.redact ??
+      (async (targets) => {
+        log.warn({ count: targets.length }, 'retention: no redactor, expired messages stay on devices');
+        return Promise.resolve(0);
+      }),
+    audit,
+    log,
+    now,
+    timers,
+  });
+  const exports = createSafeguardingExport({
+    isLead: (id) => sg.isLead(id),
+    store: safeguardingStore,
+    queries: createExportQueries(db),
+    users,
+    conversations,
+    audit,
+    college: () => settings.read().workspaceName,
+    now,
   });
 
   let stopping = false;
@@ -292,6 +329,12 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
       mutes: muteRoutes({ mutes: muteService }),
       workspace,
       safeguarding: safeguardingRoutes({ safeguarding }),
+      retentionExport: retentionExportRoutes({
+        exports,
+        retention: retentionStore,
+        isLead: (id) => sg.isLead(id),
+        audit,
+      }),
       sync: syncRoute({
         allowedOrigins: config.allowedOrigins,
         sessions,
@@ -354,6 +397,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
       settings,
       supervision,
       wss,
+      retention,
     },
     async start(): Promise<{ port: number; url: string }> {
       await seed({ db, config, conversations, users, accounts, log, now, print });
@@ -365,6 +409,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
       if (!config.publicUrlFixed && config.port !== port)
         config.allowedOrigins.push(`http://127.0.0.1:${port}`, `http://localhost:${port}`);
       log.info({ port, host: config.host, dataDir: config.dataDir }, 'Commonroom is listening');
+      retention.start();
       return { port, url: `http://${config.host}:${port}` };
     },
     async stop(): Promise<void> {
@@ -379,6 +424,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
           server.closeAllConnections();
         });
       });
+      await retention.stop();
       await rooms.drain();
       rooms.dispose();
       wss.close();

@@ -260,4 +260,26 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX mutes_user ON mutes(user_id, lifted_at);
   CREATE INDEX mutes_conversation ON mutes(conversation_id, lifted_at);
   `,
+  // 12 (stand-in, helper h14r): the lead's migration 12 adds `messages.redacted_at` (a message whose content was
+  // taken out of the documents, so it left every device). The retention job reads it; this copy exists only so
+  // this branch runs on its own, and is dropped for the lead's own migration 12 when merged.
+  `
+  ALTER TABLE messages ADD COLUMN redacted_at INTEGER;
+  `,
+  // 13 (issue 14 §7 retention, helper h14r): `purged_at` marks a message whose text the safeguarding store no
+  // longer keeps (blanked by retention, the row kept for ids and order), so exports and transcripts can say
+  // so instead of showing an empty message. Indexes let the hourly job walk expired rows by age instead of
+  // reading every message. A closed case's notes may now be deleted (retention removes closed cases past the
+  // safeguarding store's period); while the case is open they stay append-only.
+  `
+  ALTER TABLE messages ADD COLUMN purged_at INTEGER;
+  CREATE INDEX messages_received ON messages(received_at, conversation_id, seq);
+  CREATE INDEX message_revisions_at ON message_revisions(at);
+  CREATE INDEX safeguarding_items_message ON safeguarding_items(conversation_id, author_id, local_id, status);
+  CREATE INDEX safeguarding_items_closed ON safeguarding_items(status, updated_at);
+  DROP TRIGGER safeguarding_notes_no_delete;
+  CREATE TRIGGER safeguarding_notes_no_delete BEFORE DELETE ON safeguarding_notes
+    WHEN (SELECT status FROM safeguarding_items WHERE id = OLD.item_id) IS NOT 'closed'
+    BEGIN SELECT RAISE(ABORT, 'safeguarding notes are append-only while their case is open'); END;
+  `,
 ];
