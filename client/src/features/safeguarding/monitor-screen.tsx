@@ -3,6 +3,7 @@ import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { useEngine } from '../../hooks/engine-context.tsx';
 import { Dialog } from '../../ui/dialog.tsx';
 import { ErrorText } from '../../ui/error-text.tsx';
+import { ExportDialog } from './export-dialog.tsx';
 import { listConversations, openConversation, problem } from './safeguarding-api.ts';
 import { TranscriptList } from './transcript-list.tsx';
 
@@ -28,6 +29,7 @@ export function MonitorScreen() {
   const [reason, setReason] = useState('');
   const [opened, setOpened] = useState<Opened | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [exporting, setExporting] = useState(false);
   useEffect(() => {
     let alive = true;
     listConversations(engine)
@@ -70,6 +72,9 @@ export function MonitorScreen() {
               {opened.messages.length >= 500 ? ' (the newest)' : ''}
             </p>
           </div>
+          <button type="button" onClick={() => setExporting(true)}>
+            Export conversation…
+          </button>
         </header>
         <p className="admin-result" role="status">
           {opened.audited
@@ -79,6 +84,13 @@ export function MonitorScreen() {
         <div className="admin-card">
           <TranscriptList messages={opened.messages} label={`Messages in ${opened.conversation.name}`} />
         </div>
+        {exporting && (
+          <ExportDialog
+            subject={{ kind: 'conversation', id: opened.conversation.id }}
+            what={opened.conversation.name}
+            onClose={() => setExporting(false)}
+          />
+        )}
       </section>
     );
 
