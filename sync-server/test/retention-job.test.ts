@@ -260,10 +260,15 @@ describe('retention job (T16)', () => {
     s.safeguarding.addNote(recentClosed, 'u-lead', 'nothing in it');
     s.safeguarding.update(recentClosed, { status: 'closed', outcome: 'no concern' });
     clock = saved;
-    // Notes of an open case cannot be deleted, by retention or anything else.
+    // Notes cannot be deleted while their case exists, open or closed: only removing the case takes them.
     s.safeguarding.addNote(openCase, 'u-lead', 'ongoing');
-    expect(() => db.prepare('DELETE FROM safeguarding_notes WHERE item_id = ?').run(openCase)).toThrow(
-      /append-only/,
+    for (const id of [openCase, oldReport.itemId])
+      expect(() => db.prepare('DELETE FROM safeguarding_notes WHERE item_id = ?').run(id)).toThrow(
+        /append-only/,
+      );
+    // Nor can a case be deleted from under its notes outside such a transaction (foreign keys).
+    expect(() => db.prepare('DELETE FROM safeguarding_items WHERE id = ?').run(oldReport.itemId)).toThrow(
+      /FOREIGN KEY/,
     );
 
     const run = await s.job().run();

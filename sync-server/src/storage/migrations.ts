@@ -269,8 +269,9 @@ export const MIGRATIONS: readonly string[] = [
   // 13 (issue 14 §7 retention, helper h14r): `purged_at` marks a message whose text the safeguarding store no
   // longer keeps (blanked by retention, the row kept for ids and order), so exports and transcripts can say
   // so instead of showing an empty message. Indexes let the hourly job walk expired rows by age instead of
-  // reading every message. A closed case's notes may now be deleted (retention removes closed cases past the
-  // safeguarding store's period); while the case is open they stay append-only.
+  // reading every message. Notes may now be deleted once their case is gone (retention removes closed cases
+  // past the safeguarding store's period, the case first, in a transaction with deferred foreign keys);
+  // while the case exists they stay append-only.
   `
   ALTER TABLE messages ADD COLUMN purged_at INTEGER;
   CREATE INDEX messages_received ON messages(received_at, conversation_id, seq);
@@ -279,7 +280,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX safeguarding_items_closed ON safeguarding_items(status, updated_at);
   DROP TRIGGER safeguarding_notes_no_delete;
   CREATE TRIGGER safeguarding_notes_no_delete BEFORE DELETE ON safeguarding_notes
-    WHEN (SELECT status FROM safeguarding_items WHERE id = OLD.item_id) IS NOT 'closed'
-    BEGIN SELECT RAISE(ABORT, 'safeguarding notes are append-only while their case is open'); END;
+    WHEN EXISTS (SELECT 1 FROM safeguarding_items WHERE id = OLD.item_id)
+    BEGIN SELECT RAISE(ABORT, 'safeguarding notes are append-only while their case exists'); END;
   `,
 ];
