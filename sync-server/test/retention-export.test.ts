@@ -89,7 +89,7 @@ describe('retention and export (issue 14 §7, T16)', () => {
   /** The export route answers a file, so it is read raw (the engine's API client parses JSON only). */
   const exportAs = async (
     e: Engine,
-    subject: { kind: 'case'; id: number } | { kind: 'person' | 'conversation'; id: string },
+    subject: { kind: 'case' | 'person' | 'conversation'; id: string },
     format: 'json' | 'html',
     reason = 'Requested by the police liaison officer',
   ) => {
@@ -109,7 +109,7 @@ describe('retention and export (issue 14 §7, T16)', () => {
 
   it('T16 role matrix: student, tutor and admin without the lead flag get 403 for every export; the lead gets 200', async () => {
     const subjects = [
-      { kind: 'case', id: itemId },
+      { kind: 'case', id: String(itemId) },
       { kind: 'person', id: ben.id },
       { kind: 'conversation', id: general },
     ] as const;
@@ -125,15 +125,16 @@ describe('retention and export (issue 14 §7, T16)', () => {
     expect(auditOf('safeguarding.exported')).toHaveLength(before);
     for (const s of subjects) expect((await exportAs(lead.engine, s, 'json')).status).toBe(200);
     // Bad input is a clear 400; an unknown subject a 404.
-    const bad = await exportAs(lead.engine, { kind: 'case', id: itemId }, 'json', 'short');
+    const bad = await exportAs(lead.engine, { kind: 'case', id: String(itemId) }, 'json', 'short');
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.text).message).toMatch(/say why/);
-    expect((await exportAs(lead.engine, { kind: 'case', id: 999_999 }, 'json')).status).toBe(404);
+    expect((await exportAs(lead.engine, { kind: 'case', id: '999999' }, 'json')).status).toBe(404);
+    expect((await exportAs(lead.engine, { kind: 'case', id: 'abc' }, 'json')).status).toBe(404);
     expect((await exportAs(lead.engine, { kind: 'person', id: 'nobody' }, 'html')).status).toBe(404);
   });
 
   it('T16: a case exports as versioned JSON with the item, reports and reporters, status history, notes, the message in context and its original text', async () => {
-    const r = await exportAs(lead.engine, { kind: 'case', id: itemId }, 'json');
+    const r = await exportAs(lead.engine, { kind: 'case', id: String(itemId) }, 'json');
     expect(r.headers.get('content-type')).toMatch(/^application\/json/);
     expect(r.headers.get('content-disposition')).toBe(
       `attachment; filename="commonroom-case-${itemId}-2026-06-01.json"`,
@@ -199,7 +200,7 @@ describe('retention and export (issue 14 §7, T16)', () => {
 
   it('T16: the HTML export is self-contained, print-friendly and inert: every value escaped, no script, its own CSP; names who, when, why and the college', async () => {
     for (const subject of [
-      { kind: 'case', id: itemId },
+      { kind: 'case', id: String(itemId) },
       { kind: 'person', id: ben.id },
       { kind: 'conversation', id: general },
     ] as const) {
@@ -226,7 +227,7 @@ describe('retention and export (issue 14 §7, T16)', () => {
       expect(html).toContain('Requested by the police liaison officer');
       expect(html).toContain('Ben &lt;b&gt;Student&lt;/b&gt;');
     }
-    const caseHtml = (await exportAs(lead.engine, { kind: 'case', id: itemId }, 'html')).text;
+    const caseHtml = (await exportAs(lead.engine, { kind: 'case', id: String(itemId) }, 'html')).text;
     expect(caseHtml).toContain('Before: “first words”');
     expect(caseHtml).toContain('Spoke to Ben on Monday.');
     const dmHtml = (await exportAs(lead.engine, { kind: 'conversation', id: dm }, 'html')).text;

@@ -94,7 +94,7 @@ export function createSafeguardingExport(d: {
     const s = r.subject;
     switch (s.kind) {
       case 'case': {
-        const item = d.store.item(s.id);
+        const item = /^[0-9]{1,12}$/.test(s.id) ? d.store.item(Number(s.id)) : null;
         if (!item) throw new AppError(404, 'no-such-item', 'That safeguarding item does not exist.');
         const conv = conversations.get(item.conversationId);
         const m = queries.message(item.conversationId, item.authorId, item.localId);
@@ -194,7 +194,7 @@ export function createSafeguardingExport(d: {
       const e = build(a, r);
       const count =
         e.kind === 'case' ? e.context.length : e.kind === 'person' ? e.messages.length : e.messages.length;
-      d.audit.record(a.id, 'safeguarding.exported', String(r.subject.id), {
+      d.audit.record(a.id, 'safeguarding.exported', r.subject.id, {
         what: r.subject.kind,
         format: r.format,
         reason: r.reason,

@@ -68,7 +68,7 @@ export function ExportScreen() {
           aria-labelledby="export-case-title"
           onSubmit={(e) => {
             e.preventDefault();
-            if (caseId) setAsking({ subject: { kind: 'case', id: Number(caseId) }, what: `case #${caseId}` });
+            if (caseId) setAsking({ subject: { kind: 'case', id: caseId }, what: `case #${caseId}` });
           }}
         >
           <h2 id="export-case-title">A case</h2>

@@ -123,7 +123,7 @@ export function ItemPage({ id }: { id: string }) {
           type="button"
           onClick={() => {
             setExportWhat(`case #${item.id}`);
-            setExporting({ kind: 'case', id: item.id });
+            setExporting({ kind: 'case', id: String(item.id) });
           }}
         >
           Export case…
