@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CaseExport, LeadReply, ReportReply } from '@commonroom/protocol';
+import { CaseExport, ConversationExport, LeadReply, ReportReply } from '@commonroom/protocol';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { ADMIN, addUser, channel, eventually } from '../../sync-server/test/harness.ts';
@@ -149,6 +149,26 @@ describe('retention and export in the browser', () => {
       [lena.id, { what: 'case', format: 'json', reason: 'Case review meeting on Friday', messages: 2 }],
       [lena.id, { what: 'person', format: 'html', reason: 'Referral to the local authority', messages: 1 }],
     ]);
+
+    // A conversation from the monitoring transcript, once opened with a reason.
+    await lead.goto(`${env.ts.url}/safeguarding/monitor`);
+    await lead.getByRole('button', { name: 'Open #general' }).click();
+    await lead.getByLabel('Reason').fill('Checking the group after the report');
+    await lead.getByRole('button', { name: 'Open read-only' }).click();
+    await lead.getByRole('heading', { name: '#general', level: 1 }).waitFor();
+    await lead.getByRole('button', { name: 'Export conversation…' }).click();
+    const convDialog = lead.getByRole('dialog', { name: 'Export #general' });
+    await convDialog.getByRole('radio', { name: /Data \(JSON\)/ }).check();
+    await convDialog.getByLabel('Why are you exporting this?').fill('Evidence for the case review');
+    const conv = ConversationExport.parse(
+      JSON.parse(
+        (await download(lead, () => convDialog.getByRole('button', { name: 'Download' }).click())).text,
+      ),
+    );
+    expect(conv.conversation.id).toBe(general);
+    expect(conv.messages.map((m) => m.text)).toEqual(
+      expect.arrayContaining(['Is the library open on Saturday?', XSS]),
+    );
     expect(errors).toEqual([]);
     for (const p of [amy, ben]) p.engine.disconnect();
   });

@@ -37,6 +37,8 @@ describe('retention and export (issue 14 §7, T16)', () => {
 
   beforeAll(async () => {
     ts = await startServer({
+      // The tests move the clock on by weeks; sign-ins outlast that, so the same people keep asking.
+      env: { SESSION_TTL_HOURS: String(24 * 365) },
       now: () => clock,
       redact: (targets) => {
         redacted.push([...targets]);
@@ -304,5 +306,27 @@ describe('retention and export (issue 14 §7, T16)', () => {
     expect(targets.every((t) => Number.isInteger(t.seq) && t.authorId.length > 0)).toBe(true);
     const [run] = auditOf('retention.run');
     expect(JSON.parse(run?.detail ?? '{}')).toMatchObject({ channels: { redacted: targets.length } });
+  });
+
+  it("T16: after the safeguarding store's period, exports mark blanked messages instead of showing them empty; the open case keeps its message", async () => {
+    await admin.api.request('PATCH', '/api/admin/retention', RetentionSettings, { safeguardingDays: 1 });
+    clock += 2 * DAY;
+    const run = await ts.server.internals.retention.run();
+    expect(run.safeguarding.texts).toBeGreaterThan(0);
+    const c = ConversationExport.parse(
+      JSON.parse((await exportAs(lead.engine, { kind: 'conversation', id: general }, 'json')).text),
+    );
+    const mine = c.messages.filter((m) => m.authorId === amy.id || m.authorId === ben.id);
+    expect(mine.map((m) => [m.text, m.purgedAt !== null])).toEqual([
+      ['', true],
+      [XSS, false],
+      ['', true],
+    ]);
+    // The open case's message keeps its original too.
+    expect(mine[1]?.revisions.map((r) => r.previousText)).toEqual(['first words']);
+    const html = (await exportAs(lead.engine, { kind: 'conversation', id: general }, 'html')).text;
+    expect(
+      html.match(/Text no longer kept: removed under the retention policy/g)?.length,
+    ).toBeGreaterThanOrEqual(2);
   });
 });
