@@ -252,7 +252,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     // job still selects and reports what expired, and the safeguarding store's purge runs.
     redact:
       deps.redact ??
-      (async (targets) => {
+      ((targets) => {
         log.warn({ count: targets.length }, 'retention: no redactor, expired messages stay on devices');
         return Promise.resolve(0);
       }),
