@@ -30,6 +30,11 @@ import { createChannelRules } from './services/channel-rules.ts';
 import { createRosterImport } from './services/roster-import.ts';
 import { createSafeguarding, type Safeguarding } from './services/safeguarding.ts';
 import { safeguardingRoutes } from './http/safeguarding-routes.ts';
+import { retentionExportRoutes } from './http/export-routes.ts';
+import { createRetentionJob, type Redact } from './services/retention.ts';
+import { createSafeguardingExport } from './services/safeguarding-export.ts';
+import { createExportQueries } from './storage/export-queries.ts';
+import { createRetentionStore } from './storage/retention.ts';
 import { createSafeguardingStore } from './storage/safeguarding.ts';
 import { createTranscripts } from './storage/transcripts.ts';
 import { createConversationService } from './services/conversations.ts';
@@ -58,6 +63,8 @@ export type ServerDeps = {
   log?: Logger;
   /** Where the one-time setup link goes (the console in production). */
   print?: (line: string) => void;
+  /** Takes expired messages off every device (issue 14 §7); tests pass one that records its targets. */
+  redact?: Redact;
 };
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
@@ -225,9 +232,10 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
   });
 
   const workspace = workspaceRoutes({ settings, accounts });
+  const safeguardingStore = createSafeguardingStore(db, now);
   safeguarding = createSafeguarding({
     db,
-    store: createSafeguardingStore(db, now),
+    store: safeguardingStore,
     transcripts: createTranscripts(db),
     users,
     conversations,
@@ -236,6 +244,30 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     log,
     notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
     removeMessage: (c, author, local, by, reason) => rooms.removeAsServer(c, author, local, by, reason),
+  });
+
+  const sg = safeguarding;
+  const retentionStore = createRetentionStore(db, now);
+  const retention = createRetentionJob({
+    store: retentionStore,
+    settings: () => retentionStore.read(),
+    // Expired messages leave the server's documents and every device like deleted ones (P16); tests may
+    // inject their own.
+    redact: deps.redact ?? ((targets, why) => rooms.redact(targets, why)),
+    audit,
+    log,
+    now,
+    timers,
+  });
+  const exports = createSafeguardingExport({
+    isLead: (id) => sg.isLead(id),
+    store: safeguardingStore,
+    queries: createExportQueries(db),
+    users,
+    conversations,
+    audit,
+    college: () => settings.read().workspaceName,
+    now,
   });
 
   let stopping = false;
@@ -296,6 +328,12 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
       mutes: muteRoutes({ mutes: muteService }),
       workspace,
       safeguarding: safeguardingRoutes({ safeguarding }),
+      retentionExport: retentionExportRoutes({
+        exports,
+        retention: retentionStore,
+        isLead: (id) => sg.isLead(id),
+        audit,
+      }),
       sync: syncRoute({
         allowedOrigins: config.allowedOrigins,
         sessions,
@@ -358,6 +396,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
       settings,
       supervision,
       wss,
+      retention,
     },
     async start(): Promise<{ port: number; url: string }> {
       await seed({ db, config, conversations, users, accounts, log, now, print });
@@ -372,6 +411,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
       // Deleted or removed messages whose words are still in their author's document (stored before P16,
       // or a commit lost between): taken out now, in the background, in bounded batches.
       rooms.catchUpRedactions().catch((err: unknown) => log.error({ err }, 'redaction catch-up failed'));
+      retention.start();
       return { port, url: `http://${config.host}:${port}` };
     },
     async stop(): Promise<void> {
@@ -386,6 +426,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
           server.closeAllConnections();
         });
       });
+      await retention.stop();
       await rooms.drain();
       rooms.dispose();
       wss.close();

@@ -16,6 +16,7 @@ import WebSocket from 'ws';
 import * as z from 'zod/mini';
 import { parseConfig, type Config } from '../src/config.ts';
 import { createCommonroomServer, type CommonroomServer } from '../src/server.ts';
+import type { Redact } from '../src/services/retention.ts';
 
 /** Real server on loopback with a temp SQLite file, and real engine clients over real WebSockets. */
 
@@ -65,6 +66,8 @@ export async function startServer(
     port?: number;
     /** The server's clock, for tests of expiry. */
     now?: () => number;
+    /** The retention job's redactor (issue 14 §7), for tests that record what it is given. */
+    redact?: Redact;
   } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'commonroom-test-'));
@@ -91,6 +94,7 @@ export async function startServer(
     log,
     print: () => undefined,
     ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.redact ? { redact: opts.redact } : {}),
   });
   const { port } = await server.start();
   const url = `http://127.0.0.1:${port}`;

@@ -1,5 +1,6 @@
 import { createMemoryStorage, type Engine, type EngineStorage } from '@commonroom/engine';
 import { threadReplies } from '@commonroom/model';
+import { ReportReply, RetentionSettings } from '@commonroom/protocol';
 import { authorDoc, idxDoc, type ConversationId, type UserId } from '@commonroom/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
@@ -247,5 +248,71 @@ describe('content leaves every device (issue 14 §3, P16)', () => {
       expect(await deviceHolds(amyStorage, 'legacy-words-c0de')).toEqual([]);
       expect(serverDocHolds(benDoc(), 'legacy-words-c0de')).toBe(false);
     });
+  });
+});
+
+describe('retention takes expired words off every device (issue 14 §7 with P16)', () => {
+  const DAY = 86_400_000;
+  let clock = Date.UTC(2026, 8, 1);
+  let ts: TestServer;
+
+  beforeAll(async () => {
+    ts = await startServer({ now: () => clock, env: { SESSION_TTL_HOURS: String(24 * 365) } });
+  });
+  afterAll(async () => {
+    await ts.destroy();
+  });
+
+  it('expired messages leave the reader and the server documents; pinned ones and open cases stay', async () => {
+    const admin = await loginAdmin(ts);
+    const readerStorage = createMemoryStorage();
+    const ben = await addUser(ts, admin, 'student', { name: 'Ben' });
+    const amy = await addUser(ts, admin, 'student', { name: 'Amy', storage: readerStorage });
+    const tutor = await addUser(ts, admin, 'tutor', { name: 'Tutor' });
+    const general = channel(admin, 'general');
+    for (const u of [ben, amy, tutor]) await u.engine.open(general);
+    const send = async (text: string): Promise<string> => {
+      const key = await ben.engine.send(general, text);
+      await ben.engine.settled();
+      return key;
+    };
+    const old = await send('expired-words-aa01');
+    const pinned = await send('pinned-words-bb02');
+    const reported = await send('reported-words-cc03');
+    await tutor.engine.pin(general, pinned, true);
+    await tutor.engine.settled();
+    await amy.engine.api.request('POST', '/api/safeguarding/reports', ReportReply, {
+      id: 'retention-report-1',
+      conversationId: general,
+      authorId: ben.id,
+      localId: reported.split(':')[1],
+      reason: 'bullying',
+    });
+    await eventually(async () =>
+      expect(await deviceHolds(readerStorage, 'expired-words-aa01')).not.toEqual([]),
+    );
+    // Forty days on, with channels kept thirty: the job runs.
+    clock += 40 * DAY;
+    const fresh = await send('fresh-words-dd04');
+    await admin.api.request('PATCH', '/api/admin/retention', RetentionSettings, { channelsDays: 30 });
+    await ts.server.internals.retention.run();
+    const bensDoc = authorDoc(general as ConversationId, ben.id as UserId);
+    const serverHolds = (text: string): boolean =>
+      (
+        ts.server.db.prepare('SELECT data FROM doc_updates WHERE doc = ?').all(bensDoc) as {
+          data: Uint8Array;
+        }[]
+      ).some((r) => includesBytes(r.data, utf8(text)));
+    await eventually(async () => {
+      expect(await deviceHolds(readerStorage, 'expired-words-aa01')).toEqual([]);
+      expect(serverHolds('expired-words-aa01')).toBe(false);
+    });
+    const shown = amy.engine.view(general).messages.map((m) => m.key);
+    expect(shown).not.toContain(old);
+    expect(shown).toEqual(expect.arrayContaining([pinned, reported, fresh]));
+    expect(await deviceHolds(readerStorage, 'pinned-words-bb02')).not.toEqual([]);
+    expect(await deviceHolds(readerStorage, 'reported-words-cc03')).not.toEqual([]);
+    for (const u of [ben, amy, tutor]) u.engine.disconnect();
+    admin.disconnect();
   });
 });

@@ -146,6 +146,10 @@ export const AUDIT_ACTION_LABELS: Readonly<Record<string, string>> = {
   'safeguarding.note_added': 'Added a safeguarding note',
   'safeguarding.keywords_changed': 'Changed safeguarding keywords',
   'safeguarding.conversation_opened': 'Opened a conversation to monitor',
+  // Retention and export (issue 14 §7).
+  'safeguarding.exported': 'Exported safeguarding records',
+  'retention.changed': 'Changed retention periods',
+  'retention.run': 'Removed expired content',
 };
 
 /** The plain words for an action: the known label, or the stored name made readable ("user.x-y" → "User x y"). */

@@ -159,3 +159,19 @@ export {
 } from './safeguarding-labels.ts';
 export { Mute, MuteDuration, MuteList, MuteReply, MuteRequest, MuteState } from './mutes.ts';
 export { MUTE_DURATIONS, mayMute, muteEnds, mutedWords } from './mute-words.ts';
+export {
+  CaseExport,
+  ConversationExport,
+  EXPORT_FORMATS,
+  EXPORT_MAX_MESSAGES,
+  EXPORT_VERSION,
+  ExportMessage,
+  ExportRequest,
+  PersonExport,
+  RETENTION_DAYS,
+  RetentionPatch,
+  RetentionSettings,
+  type AnyExport,
+  type ExportFormat,
+  type ExportSubject,
+} from './retention.ts';

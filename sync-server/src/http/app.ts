@@ -32,6 +32,8 @@ export function createHttpApp(d: {
     workspace: Hono<HonoEnv>;
     /** Safeguarding (issue 14): reports, the leads' queue, keywords, monitoring, the lead capability. */
     safeguarding: Hono<HonoEnv>;
+    /** Retention settings and the leads' exports (issue 14 §7). */
+    retentionExport: Hono<HonoEnv>;
     sync: readonly [MiddlewareHandler<HonoEnv>, MiddlewareHandler<HonoEnv>];
   };
   clientDist: string;
@@ -97,6 +99,7 @@ export function createHttpApp(d: {
   api.route('/auth', d.routes.auth);
   api.use('*', requireSession(d.sessions, d.users));
   api.route('/', d.routes.safeguarding);
+  api.route('/', d.routes.retentionExport);
   api.route('/admin', d.routes.admin);
   api.route('/admin', d.routes.adminChannels);
   api.route('/', d.routes.workspace);

@@ -279,4 +279,21 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (user_id, conversation_id)
   ) WITHOUT ROWID;
   `,
+  // 14 (issue 14 §7 retention, helper h14r): `purged_at` marks a message whose text the safeguarding store no
+  // longer keeps (blanked by retention, the row kept for ids and order), so exports and transcripts can say
+  // so instead of showing an empty message. Indexes let the hourly job walk expired rows by age instead of
+  // reading every message. Notes may now be deleted once their case is gone (retention removes closed cases
+  // past the safeguarding store's period, the case first, in a transaction with deferred foreign keys);
+  // while the case exists they stay append-only.
+  `
+  ALTER TABLE messages ADD COLUMN purged_at INTEGER;
+  CREATE INDEX messages_received ON messages(received_at, conversation_id, seq);
+  CREATE INDEX message_revisions_at ON message_revisions(at);
+  CREATE INDEX safeguarding_items_message ON safeguarding_items(conversation_id, author_id, local_id, status);
+  CREATE INDEX safeguarding_items_closed ON safeguarding_items(status, updated_at);
+  DROP TRIGGER safeguarding_notes_no_delete;
+  CREATE TRIGGER safeguarding_notes_no_delete BEFORE DELETE ON safeguarding_notes
+    WHEN EXISTS (SELECT 1 FROM safeguarding_items WHERE id = OLD.item_id)
+    BEGIN SELECT RAISE(ABORT, 'safeguarding notes are append-only while their case exists'); END;
+  `,
 ];

@@ -3,6 +3,7 @@ import {
   ITEM_STATUS_LABELS,
   REPORT_REASON_LABELS,
   type ItemDetail,
+  type ExportSubject,
   type ItemStatus,
 } from '@commonroom/protocol';
 import { useEffect, useState, type FormEvent } from 'react';
@@ -11,6 +12,7 @@ import { ErrorText } from '../../ui/error-text.tsx';
 import { addNote, getItem, listLeads, problem, timeFormat, updateItem } from './safeguarding-api.ts';
 import { AreaLink } from './area-link.tsx';
 import { RemoveCard } from './remove-card.tsx';
+import { ExportDialog } from './export-dialog.tsx';
 import { StatusPill, reasonsText } from './status-pill.tsx';
 import { TranscriptList } from './transcript-list.tsx';
 
@@ -37,6 +39,8 @@ export function ItemPage({ id }: { id: string }) {
   const [assignee, setAssignee] = useState('');
   const [outcome, setOutcome] = useState('');
   const [note, setNote] = useState('');
+  const [exporting, setExporting] = useState<ExportSubject | null>(null);
+  const [exportWhat, setExportWhat] = useState('');
 
   useEffect(() => {
     let alive = true;
@@ -116,6 +120,15 @@ export function ItemPage({ id }: { id: string }) {
             {timeFormat.format(item.createdAt)}
           </p>
         </div>
+        <button
+          type="button"
+          onClick={() => {
+            setExportWhat(`case #${item.id}`);
+            setExporting({ kind: 'case', id: String(item.id) });
+          }}
+        >
+          Export case…
+        </button>
       </header>
       {result && (
         <p className="admin-result" role="status">
@@ -175,7 +188,20 @@ export function ItemPage({ id }: { id: string }) {
             <ul className="sg-people">
               {d.people.map((p) => (
                 <li key={p.id}>
-                  <strong>{p.name}</strong> <span className="muted">{p.role}</span>
+                  <span>
+                    <strong>{p.name}</strong> <span className="muted">{p.role}</span>
+                  </span>
+                  <button
+                    type="button"
+                    className="link-button"
+                    aria-label={`Export messages by ${p.name}`}
+                    onClick={() => {
+                      setExportWhat(`messages by ${p.name}`);
+                      setExporting({ kind: 'person', id: p.id });
+                    }}
+                  >
+                    Export messages…
+                  </button>
                 </li>
               ))}
             </ul>
@@ -285,6 +311,7 @@ export function ItemPage({ id }: { id: string }) {
           </section>
         </div>
       </div>
+      {exporting && <ExportDialog subject={exporting} what={exportWhat} onClose={() => setExporting(null)} />}
     </section>
   );
 }

@@ -2,6 +2,7 @@ import type { Transcript } from '@commonroom/protocol';
 import { useEffect, useRef, useState } from 'react';
 import { useEngine } from '../../hooks/engine-context.tsx';
 import { ErrorText } from '../../ui/error-text.tsx';
+import { ExportDialog } from './export-dialog.tsx';
 import { openConversation, problem } from './safeguarding-api.ts';
 import { TranscriptList } from './transcript-list.tsx';
 
@@ -22,6 +23,7 @@ export function MonitorTranscript(props: { opened: Opened; onBack: () => void })
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [said, setSaid] = useState<string | null>(null);
+  const [exporting, setExporting] = useState(false);
   // The button leaves when there is nothing older: focus goes to the line that says so, above the list.
   const [atStart, setAtStart] = useState(false);
   const start = useRef<HTMLParagraphElement | null>(null);
@@ -63,6 +65,9 @@ export function MonitorTranscript(props: { opened: Opened; onBack: () => void })
             Read-only · {next ? `the newest ${count(messages.length)}` : count(messages.length)}
           </p>
         </div>
+        <button type="button" onClick={() => setExporting(true)}>
+          Export conversation…
+        </button>
       </header>
       <p className="admin-result" role="status">
         {audited
@@ -89,6 +94,13 @@ export function MonitorTranscript(props: { opened: Opened; onBack: () => void })
         )}
         <TranscriptList messages={messages} label={`Messages in ${conversation.name}`} />
       </div>
+      {exporting && (
+        <ExportDialog
+          subject={{ kind: 'conversation', id: conversation.id }}
+          what={conversation.name}
+          onClose={() => setExporting(false)}
+        />
+      )}
     </section>
   );
 }

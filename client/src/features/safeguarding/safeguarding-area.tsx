@@ -3,6 +3,7 @@ import { useEngine } from '../../hooks/engine-context.tsx';
 import { useSafeguarding } from '../../hooks/use-safeguarding.ts';
 import { navigate, usePath } from '../../hooks/use-path.ts';
 import { AreaLink } from './area-link.tsx';
+import { ExportScreen } from './export-screen.tsx';
 import { ItemPage } from './item-page.tsx';
 import { KeywordsScreen } from './keywords-screen.tsx';
 import { MonitorScreen } from './monitor-screen.tsx';
@@ -13,7 +14,7 @@ import './safeguarding.css';
 /**
  * The safeguarding area (issue 14), for safeguarding leads only, loaded when a lead opens it so the first
  * screen's JavaScript does not grow. Paths: /safeguarding (the queue), /safeguarding/items/:id,
- * /safeguarding/keywords, /safeguarding/monitor. Every route it calls checks again that the person is a
+ * /safeguarding/keywords, /safeguarding/monitor, /safeguarding/export. Every route it calls checks again that the person is a
  * lead: an admin without the capability sees nothing here.
  */
 export function SafeguardingArea() {
@@ -22,6 +23,7 @@ export function SafeguardingArea() {
   const item = /^\/safeguarding\/items\/([0-9]+)\/?$/.exec(path)?.[1];
   const keywords = /^\/safeguarding\/keywords\/?$/.test(path);
   const monitor = /^\/safeguarding\/monitor\/?$/.test(path);
+  const exporting = /^\/safeguarding\/export\/?$/.test(path);
   const lead = useSafeguarding()?.lead;
   // Not a lead (once the server said so): the conversations, not a page whose every route would refuse.
   useEffect(() => {
@@ -51,6 +53,9 @@ export function SafeguardingArea() {
           <AreaLink to="/safeguarding/keywords" current={keywords}>
             Keyword alerts
           </AreaLink>
+          <AreaLink to="/safeguarding/export" current={exporting}>
+            Export
+          </AreaLink>
         </nav>
         <span className="admin-me muted">{engine.me()?.displayName}</span>
         <AreaLink to="/">← Back to messages</AreaLink>
@@ -62,6 +67,8 @@ export function SafeguardingArea() {
           <KeywordsScreen />
         ) : monitor ? (
           <MonitorScreen />
+        ) : exporting ? (
+          <ExportScreen />
         ) : queue ? (
           <QueueScreen />
         ) : (

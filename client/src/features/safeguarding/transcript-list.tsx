@@ -25,7 +25,12 @@ export function TranscriptList(props: {
               {m.deleted && <span className="sg-flag-quiet">deleted by author</span>}
               {m.removed && <span className="sg-flag-quiet">removed by a moderator</span>}
             </span>
-            <span className="sg-msg-text">{m.text}</span>
+            {m.text === '' ? (
+              // Blanked by retention (issue 14 §7): the safeguarding store no longer keeps its text.
+              <span className="sg-msg-text muted">Text no longer kept: its retention period has passed.</span>
+            ) : (
+              <span className="sg-msg-text">{m.text}</span>
+            )}
           </li>
         );
       })}
