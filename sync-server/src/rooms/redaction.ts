@@ -18,6 +18,32 @@ import type { LoadedDoc, LoadedDocs } from './loaded-docs.ts';
 
 export type RedactTarget = { conversationId: string; authorId: string; localId: string; seq: number };
 
+/**
+ * Runs a change the server itself makes to `doc` and returns the Yjs update it produced (null when it
+ * changed nothing), with what `change` returned.
+ */
+export function serverChange<T>(doc: Y.Doc, change: () => T): { update: Uint8Array | null; result: T } {
+  let update: Uint8Array | null = null;
+  const capture = (u: Uint8Array): void => {
+    update = u;
+  };
+  doc.on('update', capture);
+  try {
+    const result = change();
+    return { update, result };
+  } finally {
+    doc.off('update', capture);
+  }
+}
+
+/** Resolves with `value` once `batch` is durable; rejects if its commit fails. */
+export function committed<T>(batch: PendingWrite, value: T): Promise<T> {
+  return new Promise((resolve, reject) => {
+    batch.after.push(() => resolve(value));
+    batch.failed.push((err) => reject(err instanceof Error ? err : new Error(String(err))));
+  });
+}
+
 export type Redaction = ReturnType<typeof createRedaction>;
 
 export function createRedaction(d: {
@@ -54,17 +80,7 @@ export function createRedaction(d: {
       if (ids.length === 0) return [];
     }
     const l = d.docs.get(authorDoc(conv, authorId as UserId, segment));
-    let update: Uint8Array | null = null;
-    const capture = (u: Uint8Array): void => {
-      update = u;
-    };
-    l.doc.on('update', capture);
-    let gone: ReturnType<typeof redactMessages>;
-    try {
-      gone = redactMessages(l.doc, ids, why);
-    } finally {
-      l.doc.off('update', capture);
-    }
+    const { update, result: gone } = serverChange(l.doc, () => redactMessages(l.doc, ids, why));
     const done = gone.map((g) => g.localId);
     if (update) d.track(batch, l, update);
     else d.docs.maybeIdle(l);
@@ -96,15 +112,13 @@ export function createRedaction(d: {
    * Takes these messages' content out in one commit; resolves with how many were taken out once durable.
    * Used by retention (§7) and at start for deleted or removed messages not yet redacted.
    */
-  const redact = (targets: readonly RedactTarget[], why: GoneWhy): Promise<number> =>
-    new Promise((resolve, reject) => {
-      if (targets.length === 0) return resolve(0);
-      const batch = d.queue.current();
-      let n = 0;
-      for (const g of group(targets)) n += inBatch(batch, g.c, g.seg, g.author, g.ids, why).length;
-      batch.after.push(() => resolve(n));
-      batch.failed.push((err) => reject(err instanceof Error ? err : new Error(String(err))));
-    });
+  const redact = (targets: readonly RedactTarget[], why: GoneWhy): Promise<number> => {
+    if (targets.length === 0) return Promise.resolve(0);
+    const batch = d.queue.current();
+    let n = 0;
+    for (const g of group(targets)) n += inBatch(batch, g.c, g.seg, g.author, g.ids, why).length;
+    return committed(batch, n);
+  };
 
   /** Deleted or removed messages left unredacted (a database from before P16), in batches of `size`. */
   const catchUp = async (size = 500): Promise<number> => {

@@ -51,7 +51,7 @@ import { createLoadedDocs } from './loaded-docs.ts';
 import type { MessageRate } from './message-rate.ts';
 import type { RefusalBudget } from './refusal-budget.ts';
 import { NO_SUCH_CONVERSATION, type Actor, type Policy } from './policy.ts';
-import { createRedaction } from './redaction.ts';
+import { committed, createRedaction, serverChange } from './redaction.ts';
 import type { Session } from './session.ts';
 
 /**
@@ -861,17 +861,8 @@ export function createSyncRooms(deps: {
       const segment = Math.floor(row.seq / SEGMENT_STRIDE);
       const l = docs.get(modDoc(conversationId as ConversationId, segment));
       const key = messageKey(authorId, localId);
-      let update: Uint8Array | null = null;
-      const capture = (u: Uint8Array): void => {
-        update = u;
-      };
       const at = now();
-      l.doc.on('update', capture);
-      try {
-        removeMessage(l.doc, key, by, at, reason);
-      } finally {
-        l.doc.off('update', capture);
-      }
+      const { update } = serverChange(l.doc, () => removeMessage(l.doc, key, by, at, reason));
       if (!update) return Promise.resolve(false);
       const batch = queue.current();
       track(batch, l, update);
@@ -880,10 +871,7 @@ export function createSyncRooms(deps: {
         audit.record(by, 'message.removed', `${conversationId}/${key}`, { reason, via: 'safeguarding' });
       });
       redaction.inBatch(batch, conversationId, segment, authorId, [localId], 'removed');
-      return new Promise((resolve, reject) => {
-        batch.after.push(() => resolve(true));
-        batch.failed.push((err) => reject(err instanceof Error ? err : new Error(String(err))));
-      });
+      return committed(batch, true);
     },
     /** Takes messages' content out of their author documents, durably (P16; retention, §7). */
     redact: redaction.redact,
