@@ -4,6 +4,7 @@ import { requestPersistentStorage } from './sync/boot.ts';
 import { OkReply } from '@commonroom/protocol';
 import { clearAllDrafts } from './ui/drafts.ts';
 import { reloadOnWipeElsewhere, takeWipeNotice } from './sync/wipe.ts';
+import { LoginPage } from './features/login-page.tsx';
 import { connectTabs } from './sync/tabs.ts';
 import { EngineProvider, useEngine, useEngineVersion } from './hooks/engine-context.tsx';
 import { useUnreadTitle } from './hooks/use-unread.ts';
@@ -32,9 +33,6 @@ const FloatingNotices = lazy(async () => ({
 const ProfilePage = lazy(async () => ({
   default: (await import('./features/profile/profile-page.tsx')).ProfilePage,
 }));
-// The sign-in page is a screen of its own, seen once per device: loaded when needed (precached, so it
-// opens offline), it leaves the first screen of a signed-in person's app (the 170 KB budget).
-const LoginPage = lazy(async () => ({ default: (await import('./features/login-page.tsx')).LoginPage }));
 const SetupPage = lazy(async () => ({ default: (await import('./features/setup-page.tsx')).SetupPage }));
 const SetPasswordPage = lazy(async () => ({
   default: (await import('./features/set-password-page.tsx')).SetPasswordPage,
@@ -120,16 +118,14 @@ export function App({ engine }: { engine: Engine }) {
           />
         </Suspense>
       ) : phase.kind === 'signed-out' ? (
-        <Suspense fallback={opening}>
-          <LoginPage
-            {...(phase.notice ? { notice: phase.notice } : {})}
-            onSignedIn={() => {
-              void requestPersistentStorage();
-              connectTabs(engine);
-              setPhase({ kind: 'in' });
-            }}
-          />
-        </Suspense>
+        <LoginPage
+          {...(phase.notice ? { notice: phase.notice } : {})}
+          onSignedIn={() => {
+            void requestPersistentStorage();
+            connectTabs(engine);
+            setPhase({ kind: 'in' });
+          }}
+        />
       ) : (
         <SignedIn onSignedOut={(notice) => setPhase({ kind: 'signed-out', ...(notice ? { notice } : {}) })} />
       )}
