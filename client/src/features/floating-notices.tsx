@@ -31,13 +31,11 @@ export function FloatingNotices(props: { safeguarding: SafeguardingSummary | nul
     };
   }, [engine]);
 
-  // The newest item when this screen opened is the baseline: only what arrives while it is open is news.
+  // The newest item when the app first asked is the baseline: only what arrives after it is news. Opening
+  // or dismissing a notice moves the line up to that item.
   const s = props.safeguarding;
-  const known = s?.lead ? (s.latest?.id ?? 0) : null;
-  const [seen, setSeen] = useState<number | null>(null);
-  useEffect(() => {
-    if (known !== null && seen === null) setSeen(known);
-  }, [known, seen]);
+  const [dismissed, setSeen] = useState(0);
+  const seen = s?.lead ? Math.max(s.baseline, dismissed) : null;
   const fresh = s?.latest && seen !== null && s.latest.id > seen ? s.latest : null;
 
   if (!fresh && refused.length === 0) return null;

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useEngine, useEngineVersion } from './engine-context.tsx';
 
 /**
@@ -11,6 +11,12 @@ export type SafeguardingSummary = {
   lead: boolean;
   open: number;
   latest: { id: number; kind: 'report' | 'keyword' } | null;
+  /**
+   * The newest item id in the first answer this app got: only what arrives after it is news. Kept here,
+   * in the first screen's code, because the notice that uses it loads lazily and may mount after a new
+   * item already arrived (then it would take that item as the baseline and never show it).
+   */
+  baseline: number;
 };
 
 export function useSafeguarding(): SafeguardingSummary | null {
@@ -18,15 +24,19 @@ export function useSafeguarding(): SafeguardingSummary | null {
   useEngineVersion();
   const changed = engine.safeguardingVersion();
   const [summary, setSummary] = useState<SafeguardingSummary | null>(null);
+  const baseline = useRef<number | null>(null);
+  const asked = useRef(0);
   useEffect(() => {
+    // Answers can arrive out of order when notices come quickly: only the newest question's answer counts.
+    const mine = ++asked.current;
     fetch('/api/safeguarding/summary')
-      .then((r) => (r.ok ? (r.json() as Promise<SafeguardingSummary>) : null))
-      .then(
-        (s) =>
-          s &&
-          typeof s.open === 'number' &&
-          setSummary({ lead: s.lead === true, open: s.open, latest: s.latest ?? null }),
-      )
+      .then((r) => (r.ok ? (r.json() as Promise<Omit<SafeguardingSummary, 'baseline'>>) : null))
+      .then((s) => {
+        if (!s || typeof s.open !== 'number' || mine !== asked.current) return;
+        const latest = s.latest ?? null;
+        baseline.current ??= latest?.id ?? 0;
+        setSummary({ lead: s.lead === true, open: s.open, latest, baseline: baseline.current });
+      })
       .catch(() => undefined);
   }, [changed]);
   return summary;
