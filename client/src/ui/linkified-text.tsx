@@ -1,8 +1,25 @@
 import { findMentions, isBroadcastHandle } from '@commonroom/model';
-import LinkifyIt from 'linkify-it';
-import type { ReactNode } from 'react';
+import type LinkifyIt from 'linkify-it';
+import { type ReactNode, useEffect, useState } from 'react';
 
-const linkify = new LinkifyIt();
+// linkify-it (about 4 KB gzip) loads just after the first screen, not in it: the first screen's JavaScript
+// has a budget (BENCHMARKS.md). Until it is here, text shows as plain text (mentions already styled); the
+// service worker precaches the chunk, so offline it arrives as quickly.
+let loaded: LinkifyIt | null = null;
+const loading = import('linkify-it').then((m) => (loaded = new m.default()));
+
+function useLinkify(): LinkifyIt | null {
+  const [linkify, setLinkify] = useState(loaded);
+  useEffect(() => {
+    if (linkify) return;
+    let alive = true;
+    void loading.then((l) => alive && setLinkify(l));
+    return () => {
+      alive = false;
+    };
+  }, [linkify]);
+  return linkify;
+}
 
 type Span = { start: number; end: number; node: (key: number) => ReactNode };
 
@@ -13,9 +30,10 @@ type Span = { start: number; end: number; node: (key: number) => ReactNode };
  * `mentionNames`, lower case, or @channel / @here / @everyone) gets the stronger style.
  */
 export function LinkifiedText({ text, mentionNames }: { text: string; mentionNames?: ReadonlySet<string> }) {
+  const linkify = useLinkify();
   const mentions = text.includes('@') ? findMentions(text) : [];
   const spans: Span[] = [];
-  for (const l of linkify.match(text) ?? []) {
+  for (const l of linkify?.match(text) ?? []) {
     // A link that starts inside a mention (`@Jo.Li` read as a web address) is the mention; a mention inside
     // a link (https://example.com/@someone) is the link.
     if (mentions.some((m) => l.index > m.start && l.index < m.end)) continue;
