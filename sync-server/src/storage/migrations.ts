@@ -1,6 +1,6 @@
 /**
  * Numbered migrations: append only. Each runs once, in its own transaction. Never edit one that has shipped;
- * add the next. `schema.test.ts` loads a database made by the first version and migrates it.
+ * add the next. `sync-server/test/golden.test.ts` loads a database made by the first version and migrates it.
  */
 export const MIGRATIONS: readonly string[] = [
   // 1: accounts, sessions, conversations, documents, the message projection, audit.
