@@ -740,13 +740,16 @@ export function createEngine(opts: EngineOptions) {
   const replay = async (r: Replica, only: 'all' | 'unapplied' | 'deferred' = 'all'): Promise<void> => {
     // After a rebuild the replica is exactly the server's copy here, before anything is applied again.
     const serverCopy = only === 'all' ? copyOf(r.doc) : null;
-    const reapply = async (e: OutboxEntry): Promise<void> => {
+    /** What one round changed: stored with one device write (P12), not one per action. */
+    const applied: OutboxEntry[] = [];
+    const done: OutboxEntry[] = [];
+    const reapply = (e: OutboxEntry): void => {
       const wasDeferred = deferred.delete(e.id);
       if (serverCopy && e.update !== null && !wasDeferred && holds(serverCopy, e.update)) {
         // The server stored this one (its acknowledgement was lost or is still on the way). Applying the
         // action again would make a new change, undoing whatever came after it: a reaction someone took off
         // on another device back on, a newer edit overwritten, a pin another tutor removed back.
-        await dropEntries([e]);
+        done.push(e);
         return;
       }
       if (e.kind === 'unread' && e.payload.seen === undefined)
@@ -763,19 +766,38 @@ export function createEngine(opts: EngineOptions) {
         // Taken during the rebuild: already in the rebuilt copy, never sent (sending waits for the replay).
         return;
       } else if (update === null) {
-        await dropEntries([e]);
+        done.push(e);
       } else {
         e.update = update;
-        await replicas.commitLocal(r, update, e);
-        toPeers({ t: 'outbox-put', entry: e });
+        applied.push(e);
       }
+    };
+    /** Stores a round's changes and entries with one write, then tells the other tabs. */
+    const store = async (): Promise<void> => {
+      const entries = applied.splice(0);
+      const finished = done.splice(0);
+      // Out of memory at once, like `dropEntries`: an entry still here while the write runs would be sent.
+      for (const e of finished) outbox.delete(e.id);
+      const updates = entries.map((e) => e.update as Uint8Array);
+      const update =
+        updates.length === 0 ? null : updates.length === 1 ? updates[0] : Y.mergeUpdates(updates);
+      if (update === null && finished.length === 0) return;
+      await replicas.commitReplay(
+        r,
+        update ?? null,
+        entries,
+        finished.map((e) => e.id),
+      );
+      for (const entry of entries) toPeers({ t: 'outbox-put', entry });
+      if (finished.length > 0) toPeers({ t: 'outbox-del', ids: finished.map((e) => e.id) });
     };
     for (const e of [...outbox.values()].sort((a, b) => a.order - b.order)) {
       if (e.doc !== r.name || e.status !== 'pending') continue;
       if ((only === 'unapplied' && e.update !== null) || (only === 'deferred' && !deferred.has(e.id)))
         continue;
-      await reapply(e);
+      reapply(e);
     }
+    await store();
     if (only === 'all') {
       // Actions taken while this replay ran waited too (the copy was only partly rebuilt): apply them, in
       // order, until none is left; only then may new actions apply to the copy directly.
@@ -784,7 +806,8 @@ export function createEngine(opts: EngineOptions) {
           .filter((e) => e.doc === r.name && e.status === 'pending' && deferred.has(e.id))
           .sort((a, b) => a.order - b.order);
         if (more.length === 0) break;
-        for (const e of more) await reapply(e);
+        for (const e of more) reapply(e);
+        await store();
       }
       awaitingCopy.delete(r.name);
       r.rebuilding = false;

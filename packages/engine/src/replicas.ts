@@ -96,6 +96,13 @@ export function createReplicas(deps: {
       .catch(deps.onError);
   };
 
+  /** Runs `write` on the write queue; its failure is the caller's (the queue goes on). */
+  const queued = (write: () => Promise<void>): Promise<void> => {
+    const run = writes.then(write);
+    writes = run.catch(() => undefined);
+    return run;
+  };
+
   const persist = (r: Replica, update: Uint8Array): void => {
     r.storedUpdates++;
     if (r.storedUpdates > compactAfter) {
@@ -184,11 +191,27 @@ export function createReplicas(deps: {
       }
       return names.map((n, i) => replicas.get(n) ?? create(n, parsed[i] as DocName, []));
     },
-    /** Commits a local change with its outbox entry (atomically), counted toward compaction like any row. */
+    /**
+     * Commits a local change with its outbox entry (atomically), counted toward compaction like any row. On
+     * the write queue like every other write of a document: issued straight to storage, a replay's commit
+     * could run before the clearing of the copy it replaced (`reset`), queued earlier, and be deleted by it.
+     */
     async commitLocal(r: Replica, update: Uint8Array, entry: OutboxEntry): Promise<void> {
-      await deps.storage.commitLocal(r.name, update, entry);
+      await queued(() => deps.storage.commitLocal(r.name, update, entry));
       r.storedUpdates++;
       if (r.storedUpdates > compactAfter || r.purgeWanted) compact(r, entry.id);
+    },
+    /** Stores a replay's change and outbox entries with one write (see `EngineStorage.commitReplay`). */
+    async commitReplay(
+      r: Replica,
+      update: Uint8Array | null,
+      entries: readonly OutboxEntry[],
+      done: readonly string[],
+    ): Promise<void> {
+      await queued(() => deps.storage.commitReplay(r.name, update, entries, done));
+      if (update === null) return;
+      r.storedUpdates++;
+      if (r.storedUpdates > compactAfter || r.purgeWanted) compact(r);
     },
     /** Compacts, on the write queue, the open documents that were loaded with too many rows. */
     compactOversized(): void {
