@@ -236,13 +236,13 @@ describe('rebuild interleavings (P2, P12)', () => {
     const slow = store.gate('appendDocUpdate');
     net.release();
     await slow.reached;
-    await eventually(() => expect(engine.replicaDebug(own)?.rebuilding).toBe(true));
+    await eventually(() => expect(engine.replicaDebug(own)?.phase).toBe('awaiting-copy'));
 
     // Meanwhile a reconnect follows the emptied copy: its answer is the server's whole copy, and the
     // replay applies the reaction again and stores it, all while the clearing still waits.
     engine.dropConnection();
     engine.retryNow();
-    await eventually(() => expect(engine.replicaDebug(own)?.synced).toBe(true));
+    await eventually(() => expect(engine.replicaDebug(own)?.follow).toBe('synced'));
     await new Promise((r) => setImmediate(r));
     slow.open();
     await engine.settled();
