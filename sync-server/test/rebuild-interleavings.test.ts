@@ -1,3 +1,4 @@
+import { engineInternals } from '@commonroom/engine/testing';
 import type { Engine } from '@commonroom/engine';
 import { SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE, type Frame } from '@commonroom/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -51,7 +52,7 @@ describe('rebuild interleavings (P2, P12)', () => {
     await engine.settled();
     await engine.react(general, hello, '👍', true);
     await engine.settled();
-    const own = engine.ownDocName(general);
+    const own = engineInternals(engine).ownDocName(general);
     const isOwnUpdate = (f: Frame): boolean =>
       f.type === 'sync' && f.doc === own && f.syncType === SYNC_UPDATE && (f.actions?.length ?? 0) > 0;
 
@@ -108,7 +109,7 @@ describe('rebuild interleavings (P2, P12)', () => {
     await engine.settled();
     const mine = await engine.send(general, 'my message');
     await engine.settled();
-    const own = engine.ownDocName(general);
+    const own = engineInternals(engine).ownDocName(general);
 
     // Three actions, three frames in flight at once: a refused @channel, then a reaction and an edit that
     // build on it (the server lacks what they follow: missing-history). The answers come together.
@@ -157,7 +158,7 @@ describe('rebuild interleavings (P2, P12)', () => {
     engine.connect();
     await engine.open(general);
     await engine.settled();
-    const own = engine.ownDocName(general);
+    const own = engineInternals(engine).ownDocName(general);
     const [first, ...rest] = keys as [string, ...string[]];
 
     // Offline: a refused @channel and a reaction, sent together in one frame and refused together.
@@ -218,7 +219,7 @@ describe('rebuild interleavings (P2, P12)', () => {
     engine.connect();
     await engine.open(general);
     await engine.settled();
-    const own = engine.ownDocName(general);
+    const own = engineInternals(engine).ownDocName(general);
     const isOwnUpdate = (f: Frame): boolean =>
       f.type === 'sync' && f.doc === own && f.syncType === SYNC_UPDATE && (f.actions?.length ?? 0) > 0;
 
@@ -236,24 +237,24 @@ describe('rebuild interleavings (P2, P12)', () => {
     const slow = store.gate('appendDocUpdate');
     net.release();
     await slow.reached;
-    await eventually(() => expect(engine.replicaDebug(own)?.phase).toBe('awaiting-copy'));
+    await eventually(() => expect(engineInternals(engine).replicaDebug(own)?.phase).toBe('awaiting-copy'));
 
     // Meanwhile a reconnect follows the emptied copy: its answer is the server's whole copy, and the
     // replay applies the reaction again and stores it, all while the clearing still waits.
     engine.dropConnection();
     engine.retryNow();
-    await eventually(() => expect(engine.replicaDebug(own)?.follow).toBe('synced'));
+    await eventually(() => expect(engineInternals(engine).replicaDebug(own)?.follow).toBe('synced'));
     await new Promise((r) => setImmediate(r));
     slow.open();
     await engine.settled();
-    await engine.flushStorage();
+    await engineInternals(engine).flushStorage();
 
     // What the device stored is what it shows: the reaction replayed survived the clearing.
     await eventually(() => expect(reactionsBy(tutor.engine, general, hello, student.id)).toEqual(['👍']));
     const stored = new Y.Doc();
     for (const u of await store.storage.loadDoc(own)) Y.applyUpdate(stored, u);
     const shown = new Y.Doc();
-    Y.applyUpdate(shown, engine.replicaStates(general).get(own) ?? new Uint8Array());
+    Y.applyUpdate(shown, engineInternals(engine).replicaStates(general).get(own) ?? new Uint8Array());
     expect(Y.decodeStateVector(Y.encodeStateVector(stored))).toEqual(
       Y.decodeStateVector(Y.encodeStateVector(shown)),
     );

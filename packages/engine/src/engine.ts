@@ -56,8 +56,6 @@ export function createEngine(opts: EngineOptions) {
     ...conversationApi(p),
     ...statusApi(p),
     ...tabApi(p),
-    // Test hooks, moving to `@commonroom/engine/testing`.
-    ...hooks,
   };
   // For tests and diagnostics only, read through `@commonroom/engine/testing` (never on the app's API).
   registerInternals(engine, hooks);
