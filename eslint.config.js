@@ -34,8 +34,9 @@ const noRelativeCrossPackage = [
     message: 'import another workspace package by name (@commonroom/…), not through its src/',
   },
   {
-    // Except a package's shared test suites, a declared export (e.g. @commonroom/engine/test/storage-suite).
-    regex: String.raw`^@commonroom/[^/]+/(?!test/)`,
+    // Except a package's shared test suites and test-only entry point, declared exports
+    // (@commonroom/engine/test/storage-suite, @commonroom/engine/testing).
+    regex: String.raw`^@commonroom/[^/]+/(?!test/|testing$)`,
     message: 'import a workspace package through its entry point (@commonroom/name), not its files',
   },
 ];
@@ -156,7 +157,14 @@ export default defineConfig(
       { group: ['@commonroom/engine'], message: 'the server does not use the client engine' },
     ],
   ),
-  restrictImports(['client/**/*.{ts,tsx}'], [noServer, ...noRelativeCrossPackage]),
+  restrictImports(
+    ['client/**/*.{ts,tsx}'],
+    [
+      noServer,
+      ...noRelativeCrossPackage,
+      { group: ['@commonroom/*/testing'], message: 'a test-only entry point is for tests (client/test)' },
+    ],
+  ),
   // The PWA's end-to-end tests start a real server with the server's own test harness
   // (../../sync-server/test/harness.ts); they still may not reach into the server's src/ or a package's.
   restrictImports(['client/test/**/*.{ts,tsx}'], noRelativeCrossPackage),

@@ -1,3 +1,4 @@
+import { engineInternals } from '@commonroom/engine/testing';
 import type { SocketFactory, SocketLike } from '@commonroom/engine';
 import { authorRoots, setReaction } from '@commonroom/model';
 import {
@@ -194,7 +195,7 @@ describe('each action is stored once (P14)', () => {
           ['send', 'rejected', 'broadcast-mention'],
         ]),
       );
-      const state = phone.replicaStates(general).get(doc);
+      const state = engineInternals(phone).replicaStates(general).get(doc);
       const copy = new Y.Doc();
       Y.applyUpdate(copy, state as Uint8Array);
       expect([...authorRoots(copy).react.keys()]).toEqual([]);

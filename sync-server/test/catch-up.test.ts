@@ -1,3 +1,4 @@
+import { engineInternals } from '@commonroom/engine/testing';
 import { createMemoryStorage } from '@commonroom/engine';
 import { describe, expect, it } from 'vitest';
 import {
@@ -95,7 +96,7 @@ describe('catching up and restarting (P3, P4)', () => {
       await phone.open(general);
       for (const t of ['one', 'two', 'three']) await phone.send(general, t);
       expect(phone.status()).toMatchObject({ waiting: 3, connection: 'offline' });
-      await phone.flushStorage();
+      await engineInternals(phone).flushStorage();
       // The app is closed; a new engine starts on the same device storage, still offline.
       const reopened = makeEngine(ts.url, { storage });
       expect((await reopened.init())?.id).toBe(a.id);

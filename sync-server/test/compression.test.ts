@@ -1,3 +1,4 @@
+import { engineInternals } from '@commonroom/engine/testing';
 import type { AddressInfo, Socket } from 'node:net';
 import {
   LIMITS,
@@ -151,7 +152,7 @@ describe('P10: permessage-deflate on the sync socket', () => {
     for (let i = 0; i < 150; i++) await writer.engine.send(general, `${i}: ${chatLine(rand)}`);
     await writer.engine.settled();
     expected = texts(writer.engine, general);
-    docName = writer.engine.ownDocName(general);
+    docName = engineInternals(writer.engine).ownDocName(general);
     const reader = await addUser(ts, admin, 'student', { connect: false });
     cookie = await login(ts.url, reader.email, reader.password);
   });
@@ -213,7 +214,7 @@ describe('P10: permessage-deflate on the sync socket', () => {
     const general = channel(writer.engine, 'general');
     await writer.engine.open(general);
     const reader = await connect(ts.url, cookie);
-    askWhole(reader.ws, writer.engine.ownDocName(general));
+    askWhole(reader.ws, engineInternals(writer.engine).ownDocName(general));
     await until(() =>
       reader.messages.some((m) => m.frames.some((f) => f.type === 'sync' && f.syncType === SYNC_STEP2)),
     );

@@ -1,3 +1,4 @@
+import { engineInternals } from '@commonroom/engine/testing';
 import { createEngine, createMemoryStorage, type Engine, type EngineStorage } from '@commonroom/engine';
 import {
   mentionCount,
@@ -333,7 +334,9 @@ function firstDifference(a: Projection, b: Projection): string | null {
 
 /** Which documents differ between devices, and what each side holds that the other does not. */
 function documentDifferences(clients: readonly Client[], conv: string): string {
-  const ref = clients[0]?.engine.replicaStates(conv) ?? new Map<string, Uint8Array>();
+  const ref =
+    (clients[0] ? engineInternals(clients[0].engine).replicaStates(conv) : null) ??
+    new Map<string, Uint8Array>();
   const deletes = (u: Uint8Array): number => {
     let n = 0;
     Y.decodeUpdate(u).ds.clients.forEach((v) => v.forEach((d) => (n += d.len)));
@@ -341,7 +344,7 @@ function documentDifferences(clients: readonly Client[], conv: string): string {
   };
   const lines: string[] = [];
   for (const c of clients.slice(1)) {
-    const other = c.engine.replicaStates(conv);
+    const other = engineInternals(c.engine).replicaStates(conv);
     for (const name of new Set([...ref.keys(), ...other.keys()])) {
       const a = ref.get(name);
       const b = other.get(name);
@@ -579,7 +582,9 @@ async function until(check: () => boolean, what: () => string, ms = STEP_MS): Pr
 
 /** The replica of this person's own document on a device. */
 function ownDocOf(c: Client, conv: string): Y.Doc | null {
-  return c.engine.authorRootsOf(c.engine.ownDocName(conv))?.read.doc ?? null;
+  return (
+    engineInternals(c.engine).authorRootsOf(engineInternals(c.engine).ownDocName(conv))?.read.doc ?? null
+  );
 }
 
 /**
@@ -587,7 +592,9 @@ function ownDocOf(c: Client, conv: string): Y.Doc | null {
  * just equal numbers), so a mark `to` writes next is after them and wins, on every replica.
  */
 function holdsReadMarksOf(to: Client, from: Client, conv: string): boolean {
-  const read = from.engine.authorRootsOf(from.engine.ownDocName(conv))?.read;
+  const read = engineInternals(from.engine).authorRootsOf(
+    engineInternals(from.engine).ownDocName(conv),
+  )?.read;
   const doc = ownDocOf(to, conv);
   if (!read || !doc) return false;
   const sv = Y.decodeStateVector(Y.encodeStateVector(doc));
@@ -715,7 +722,7 @@ async function readScene(a: Client, b: Client, conv: string, rng: () => number):
 }
 /** A device's view of one person's read marks: the mark it shows, and each device's entry in its copy. */
 function describeReads(c: Client, conv: string): string {
-  const read = c.engine.authorRootsOf(c.engine.ownDocName(conv))?.read;
+  const read = engineInternals(c.engine).authorRootsOf(engineInternals(c.engine).ownDocName(conv))?.read;
   return `device ${c.index} shows ${c.engine.view(conv).readSeq}, holds ${JSON.stringify(read?.toJSON() ?? null)}`;
 }
 

@@ -1,3 +1,4 @@
+import { engineInternals } from '@commonroom/engine/testing';
 import { LIMITS, SYNC_STEP2, decodeMessage, encodeMessage } from '@commonroom/protocol';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
@@ -25,7 +26,8 @@ describe('documents larger than one client message', () => {
 
       // The server's answer to a subscribe really is one message over the client limit.
       const stored = new Y.Doc();
-      for (const u of ts.server.internals.store.load(writer.engine.ownDocName(general)).updates)
+      for (const u of ts.server.internals.store.load(engineInternals(writer.engine).ownDocName(general))
+        .updates)
         Y.applyUpdate(stored, u);
       const answer = encodeMessage([
         { type: 'sync', doc: 'd', ref: 0, syncType: SYNC_STEP2, payload: Y.encodeStateAsUpdate(stored) },

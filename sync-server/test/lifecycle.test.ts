@@ -1,3 +1,4 @@
+import { engineInternals } from '@commonroom/engine/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,7 +101,7 @@ describe('server lifecycle', () => {
         await user.engine.send(general, `n${i}`);
         await user.engine.settled();
       }
-      const doc = user.engine.ownDocName(general);
+      const doc = engineInternals(user.engine).ownDocName(general);
       expect(ts.server.internals.store.count(doc)).toBeGreaterThan(10);
       user.engine.disconnect();
       admin.disconnect();

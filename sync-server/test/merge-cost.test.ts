@@ -1,3 +1,4 @@
+import { engineInternals } from '@commonroom/engine/testing';
 import { createMemoryStorage, type Engine } from '@commonroom/engine';
 import { authorRoots } from '@commonroom/model';
 import { authorDoc, type ConversationId, type UserId } from '@commonroom/protocol';
@@ -202,7 +203,7 @@ describe('the merge work of an update is bounded before it is applied (P10)', ()
       await session.init();
       await session.open(general);
       await session.send(general, `offline ${k}`);
-      await session.flushStorage();
+      await engineInternals(session).flushStorage();
     }
     const last = makeEngine(ts.url, { storage });
     await last.init();

@@ -1,3 +1,4 @@
+import { engineInternals } from '@commonroom/engine/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,7 +96,7 @@ function whereMissing(
     const key = r ? `c/${conv}/${Math.floor(r.seq / 1_000_000)}/u/${r.author_id}` : 'not stored';
     docs.set(key, [...(docs.get(key) ?? []), t]);
   }
-  const held = reader.replicaStates(conv);
+  const held = engineInternals(reader).replicaStates(conv);
   const lines = [...docs].map(([doc, ts2]) => {
     const state = [...held].find(([n]) => n.startsWith(doc));
     const who = writers.findIndex((w) => doc.endsWith(w.id));
@@ -111,7 +112,7 @@ function whereMissing(
         : 'nothing stored';
     return `${doc} (w${who}) server sv ${serverSv}: ${ts2.length} missing [${ts2.slice(0, 3).join(', ')}…]; reader ${
       state
-        ? `holds ${state[0]} (${state[1].length} bytes) ${JSON.stringify(reader.replicaDebug(state[0]))}`
+        ? `holds ${state[0]} (${state[1].length} bytes) ${JSON.stringify(engineInternals(reader).replicaDebug(state[0]))}`
         : 'does not hold it'
     }`;
   });
@@ -129,7 +130,9 @@ function whereMissing(
   const segments = new Set([...docs.keys()].map((d) => d.split('/')[2]));
   for (const seg of segments) {
     const idx = `c/${conv}/${seg}/idx`;
-    lines.push(`${idx}: server sv ${svOf(idx)}; reader ${JSON.stringify(reader.replicaDebug(idx))}`);
+    lines.push(
+      `${idx}: server sv ${svOf(idx)}; reader ${JSON.stringify(engineInternals(reader).replicaDebug(idx))}`,
+    );
   }
   const serverSegment = ts.server.db
     .prepare<[string], { segment: number }>('SELECT segment FROM conversations WHERE id = ?')
@@ -140,7 +143,7 @@ function whereMissing(
     const key = `${first.author_id}:${first.local_id}`;
     const v = reader.view(conv).state.byKey.get(key);
     lines.push(`${key} in the reader's view: ${JSON.stringify(v ?? null)}`);
-    const fresh = reader.replicaStates(conv);
+    const fresh = engineInternals(reader).replicaStates(conv);
     lines.push(`replicas: ${[...fresh.keys()].filter((n) => n.includes(first.author_id)).join(', ')}`);
   }
   return `reader lacks ${missing.length}:\n${lines.join('\n')}`;

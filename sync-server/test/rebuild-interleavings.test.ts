@@ -1,6 +1,8 @@
+import { engineInternals } from '@commonroom/engine/testing';
 import type { Engine } from '@commonroom/engine';
 import { SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE, type Frame } from '@commonroom/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
 import {
   addUser,
   channel,
@@ -50,7 +52,7 @@ describe('rebuild interleavings (P2, P12)', () => {
     await engine.settled();
     await engine.react(general, hello, '👍', true);
     await engine.settled();
-    const own = engine.ownDocName(general);
+    const own = engineInternals(engine).ownDocName(general);
     const isOwnUpdate = (f: Frame): boolean =>
       f.type === 'sync' && f.doc === own && f.syncType === SYNC_UPDATE && (f.actions?.length ?? 0) > 0;
 
@@ -107,7 +109,7 @@ describe('rebuild interleavings (P2, P12)', () => {
     await engine.settled();
     const mine = await engine.send(general, 'my message');
     await engine.settled();
-    const own = engine.ownDocName(general);
+    const own = engineInternals(engine).ownDocName(general);
 
     // Three actions, three frames in flight at once: a refused @channel, then a reaction and an edit that
     // build on it (the server lacks what they follow: missing-history). The answers come together.
@@ -156,7 +158,7 @@ describe('rebuild interleavings (P2, P12)', () => {
     engine.connect();
     await engine.open(general);
     await engine.settled();
-    const own = engine.ownDocName(general);
+    const own = engineInternals(engine).ownDocName(general);
     const [first, ...rest] = keys as [string, ...string[]];
 
     // Offline: a refused @channel and a reaction, sent together in one frame and refused together.
@@ -196,6 +198,66 @@ describe('rebuild interleavings (P2, P12)', () => {
     expect(engine.outbox().map((o) => `${o.kind}:${o.status}:${o.error?.code}`)).toEqual([
       'send:rejected:broadcast-mention',
     ]);
+    engine.disconnect();
+  });
+
+  it('P12: the replay of a rebuilt copy is stored after the old copy is cleared, never deleted by it', async () => {
+    ts = await startServer();
+    const admin = await loginAdmin(ts);
+    const tutor = await addUser(ts, admin, 'tutor');
+    const general = channel(tutor.engine, 'general');
+    await tutor.engine.open(general);
+    const hello = await tutor.engine.send(general, 'hello');
+    await tutor.engine.settled();
+
+    const student = await addUser(ts, admin, 'student', { connect: false });
+    const net = steeredNetwork();
+    const store = gatedStorage();
+    const engine = makeEngine(ts.url, { storage: store.storage, socketFactory: net.factory });
+    await engine.init();
+    await engine.login(student.email, student.password);
+    engine.connect();
+    await engine.open(general);
+    await engine.settled();
+    const own = engineInternals(engine).ownDocName(general);
+    const isOwnUpdate = (f: Frame): boolean =>
+      f.type === 'sync' && f.doc === own && f.syncType === SYNC_UPDATE && (f.actions?.length ?? 0) > 0;
+
+    // A refused @channel and a reaction whose frame is lost: the reaction waits, to be replayed onto the
+    // server's copy. The refusal is held, and behind it a change the tutor makes, which the device stores.
+    const refusal = net.holdIn((f) => f.type === 'reject');
+    const lost = net.loseNextOut(isOwnUpdate);
+    await engine.send(general, '@channel look at this');
+    await engine.react(general, hello, '👍', true);
+    await lost;
+    await refusal;
+    await tutor.engine.send(general, 'news');
+    await eventually(() => expect(net.held().some((f) => f.type === 'sync')).toBe(true));
+    // That store write is slow: the rebuild's clearing of the old copy waits behind it.
+    const slow = store.gate('appendDocUpdate');
+    net.release();
+    await slow.reached;
+    await eventually(() => expect(engineInternals(engine).replicaDebug(own)?.phase).toBe('awaiting-copy'));
+
+    // Meanwhile a reconnect follows the emptied copy: its answer is the server's whole copy, and the
+    // replay applies the reaction again and stores it, all while the clearing still waits.
+    engine.dropConnection();
+    engine.retryNow();
+    await eventually(() => expect(engineInternals(engine).replicaDebug(own)?.follow).toBe('synced'));
+    await new Promise((r) => setImmediate(r));
+    slow.open();
+    await engine.settled();
+    await engineInternals(engine).flushStorage();
+
+    // What the device stored is what it shows: the reaction replayed survived the clearing.
+    await eventually(() => expect(reactionsBy(tutor.engine, general, hello, student.id)).toEqual(['👍']));
+    const stored = new Y.Doc();
+    for (const u of await store.storage.loadDoc(own)) Y.applyUpdate(stored, u);
+    const shown = new Y.Doc();
+    Y.applyUpdate(shown, engineInternals(engine).replicaStates(general).get(own) ?? new Uint8Array());
+    expect(Y.decodeStateVector(Y.encodeStateVector(stored))).toEqual(
+      Y.decodeStateVector(Y.encodeStateVector(shown)),
+    );
     engine.disconnect();
   });
 

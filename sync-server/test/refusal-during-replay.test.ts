@@ -1,3 +1,4 @@
+import { engineInternals } from '@commonroom/engine/testing';
 import type { SocketFactory, SocketLike } from '@commonroom/engine';
 import { modRoots } from '@commonroom/model';
 import { SYNC_STEP1, SYNC_UPDATE, decodeMessage, modDoc, type ConversationId } from '@commonroom/protocol';
@@ -123,7 +124,7 @@ describe('a refusal during a replay', () => {
         expect(m.get(first)?.pinned).toBeNull();
       });
       // The device's copy of the moderation document is the server's: nothing of the student's in it.
-      const state = engine.replicaStates(general).get(mod);
+      const state = engineInternals(engine).replicaStates(general).get(mod);
       expect(state).toBeDefined();
       const copy = new Y.Doc();
       Y.applyUpdate(copy, state as Uint8Array);

@@ -1,3 +1,4 @@
+import { engineInternals } from '@commonroom/engine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStorage, type Engine } from '@commonroom/engine';
 import {
@@ -205,7 +206,7 @@ describe('segments (P13)', () => {
     leader.connect();
     await leader.settled();
     const ids = await rolledOver('tabs', 4, writer.engine, [leader]);
-    await leader.flushStorage();
+    await engineInternals(leader).flushStorage();
     // A second tab on the same device storage; tabs talk through peer events (peers.ts).
     const follower = makeEngine(ts.url, { storage });
     await follower.init();

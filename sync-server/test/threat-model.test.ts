@@ -1,3 +1,4 @@
+import { engineInternals } from '@commonroom/engine/testing';
 import { createEngine, createMemoryStorage, type Engine } from '@commonroom/engine';
 import { authorRoots, modRoots } from '@commonroom/model';
 import {
@@ -255,7 +256,7 @@ describe('forged updates are refused before storage or relay (T1–T8)', () => {
     await again.init();
     await again.open(general);
     await again.markRead(general);
-    await again.flushStorage();
+    await engineInternals(again).flushStorage();
     again.connect();
     await again.settled();
     expect(again.status().rejected).toBe(0);

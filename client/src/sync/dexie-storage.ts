@@ -70,6 +70,13 @@ export function createDexieStorage(name = 'commonroom'): EngineStorage & { close
         await db.outbox.put(entry);
       });
     },
+    async commitReplay(doc, update, entries, done) {
+      await db.transaction('rw', db.docs, db.outbox, async () => {
+        if (update) await db.docs.add({ name: doc, update });
+        if (entries.length > 0) await db.outbox.bulkPut([...entries]);
+        if (done.length > 0) await db.outbox.bulkDelete([...done]);
+      });
+    },
     async listOutbox() {
       return db.outbox.orderBy('order').toArray();
     },

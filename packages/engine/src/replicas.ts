@@ -1,5 +1,6 @@
 import { parseDocName, type DocName } from '@commonroom/protocol';
 import * as Y from 'yjs';
+import { UNFOLLOWED, WHOLE, isIncomplete, type Follow, type Phase } from './doc-state.ts';
 import type { EngineStorage, OutboxEntry } from './storage.ts';
 
 /**
@@ -11,12 +12,10 @@ export type Replica = {
   name: string;
   parsed: DocName;
   doc: Y.Doc;
-  /** Step 1 sent on the current connection. */
-  subscribed: boolean;
-  /** The server's answer (step 2) arrived on the current connection. */
-  synced: boolean;
-  /** Being rebuilt from the server after a refused change. */
-  rebuilding: boolean;
+  /** With the server on the current connection (doc-state.ts). */
+  follow: Follow;
+  /** After refusals of its own actions: whole, or being rebuilt from the server (doc-state.ts, P12). */
+  phase: Phase;
   storedUpdates: number;
   /** Goes up with every change to the document (or its replacement): views are cached against it. */
   version: number;
@@ -86,7 +85,7 @@ export function createReplicas(deps: {
         deps.storage.compactDoc(r.name, (stored) => {
           // A local action applied but not yet stored with its outbox entry would be written here without
           // one: were the app closed now, the device would hold a change it never sends. Later, then.
-          if (r.doc !== doc || r.rebuilding || deps.isSaving?.(r.name, storing)) return null;
+          if (r.doc !== doc || isIncomplete(r.phase) || deps.isSaving?.(r.name, storing)) return null;
           if (stored.length > 0) Y.applyUpdate(doc, Y.mergeUpdates(stored), PEER);
           // The state of a garbage-collecting Y.Doc: deleted items' content is not in it (P16).
           r.purgeWanted = false;
@@ -94,6 +93,13 @@ export function createReplicas(deps: {
         }),
       )
       .catch(deps.onError);
+  };
+
+  /** Runs `write` on the write queue; its failure is the caller's (the queue goes on). */
+  const queued = (write: () => Promise<void>): Promise<void> => {
+    const run = writes.then(write);
+    writes = run.catch(() => undefined);
+    return run;
   };
 
   const persist = (r: Replica, update: Uint8Array): void => {
@@ -134,9 +140,8 @@ export function createReplicas(deps: {
       name,
       parsed,
       doc,
-      subscribed: false,
-      synced: false,
-      rebuilding: false,
+      follow: UNFOLLOWED,
+      phase: WHOLE,
       storedUpdates: updates.length,
       version: 0,
       purgeWanted: false,
@@ -184,11 +189,27 @@ export function createReplicas(deps: {
       }
       return names.map((n, i) => replicas.get(n) ?? create(n, parsed[i] as DocName, []));
     },
-    /** Commits a local change with its outbox entry (atomically), counted toward compaction like any row. */
+    /**
+     * Commits a local change with its outbox entry (atomically), counted toward compaction like any row. On
+     * the write queue like every other write of a document: issued straight to storage, a replay's commit
+     * could run before the clearing of the copy it replaced (`reset`), queued earlier, and be deleted by it.
+     */
     async commitLocal(r: Replica, update: Uint8Array, entry: OutboxEntry): Promise<void> {
-      await deps.storage.commitLocal(r.name, update, entry);
+      await queued(() => deps.storage.commitLocal(r.name, update, entry));
       r.storedUpdates++;
       if (r.storedUpdates > compactAfter || r.purgeWanted) compact(r, entry.id);
+    },
+    /** Stores a replay's change and outbox entries with one write (see `EngineStorage.commitReplay`). */
+    async commitReplay(
+      r: Replica,
+      update: Uint8Array | null,
+      entries: readonly OutboxEntry[],
+      done: readonly string[],
+    ): Promise<void> {
+      await queued(() => deps.storage.commitReplay(r.name, update, entries, done));
+      if (update === null) return;
+      r.storedUpdates++;
+      if (r.storedUpdates > compactAfter || r.purgeWanted) compact(r);
     },
     /** Compacts, on the write queue, the open documents that were loaded with too many rows. */
     compactOversized(): void {

@@ -41,6 +41,17 @@ export interface EngineStorage {
   listDocs(): Promise<string[]>;
   /** Stores a local change and its outbox entry atomically: both or neither survive a crash. */
   commitLocal(name: string, update: Uint8Array, entry: OutboxEntry): Promise<void>;
+  /**
+   * A replay's writes in one atomic request (P12): its local change (`null`: it changed nothing), the outbox
+   * entries it applied again (their new updates), and the ids of entries it found done. One request per
+   * replay, not one per action: a device with tens of actions waiting replayed them one write at a time.
+   */
+  commitReplay(
+    name: string,
+    update: Uint8Array | null,
+    entries: readonly OutboxEntry[],
+    done: readonly string[],
+  ): Promise<void>;
   listOutbox(): Promise<OutboxEntry[]>;
   putOutbox(entry: OutboxEntry): Promise<void>;
   deleteOutbox(id: string): Promise<void>;
@@ -92,6 +103,11 @@ export function createMemoryStorage(): EngineStorage {
       list.push(copy(update));
       docs.set(name, list);
       outbox.set(entry.id, copyEntry(entry));
+    },
+    commitReplay: async (name, update, entries, done) => {
+      if (update) docs.set(name, [...(docs.get(name) ?? []), copy(update)]);
+      for (const e of entries) outbox.set(e.id, copyEntry(e));
+      for (const id of done) outbox.delete(id);
     },
     listOutbox: async () => [...outbox.values()].sort((a, b) => a.order - b.order).map(copyEntry),
     putOutbox: async (entry) => {

@@ -1,3 +1,4 @@
+import { engineInternals } from '../src/testing.ts';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { authorRoots, idxRoots } from '@commonroom/model';
@@ -93,7 +94,7 @@ describe('engine start from the device (offline)', () => {
     await engine.init();
     const n = COMPACT_AFTER + 20;
     for (let i = 0; i < n; i++) await engine.send('c2', `offline ${i}`);
-    await engine.flushStorage();
+    await engineInternals(engine).flushStorage();
     const own = authorDoc('c2' as ConversationId, 'me' as UserId, 0);
     expect((await inner.loadDoc(own)).length).toBeLessThanOrEqual(21);
     expect(await inner.listOutbox()).toHaveLength(n);

@@ -61,6 +61,24 @@ export function engineStorageSuite(name: string, make: () => Promise<EngineStora
       expect(await s.listOutbox()).toEqual([]);
     });
 
+    it("stores a replay's change, its entries and its finished entries in one request", async () => {
+      const s = await make();
+      await s.commitLocal('d', new Uint8Array([1]), entry('a', 1));
+      await s.commitLocal('d', new Uint8Array([2]), entry('b', 2));
+      await s.commitReplay(
+        'd',
+        new Uint8Array([5]),
+        [{ ...entry('b', 2), update: new Uint8Array([5]) }],
+        ['a'],
+      );
+      expect((await s.loadDoc('d')).map((u) => [...u])).toEqual([[1], [2], [5]]);
+      const out = await s.listOutbox();
+      expect(out.map((e) => [e.id, [...(e.update ?? [])]])).toEqual([['b', [5]]]);
+      await s.commitReplay('d', null, [], ['b']);
+      expect(await s.listOutbox()).toEqual([]);
+      expect((await s.loadDoc('d')).length).toBe(3);
+    });
+
     it('reads every document of a segment with one prefix read, each in order', async () => {
       const s = await make();
       await s.appendDocUpdate('c/c1/1/idx', new Uint8Array([1]));
