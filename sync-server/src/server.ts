@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { CLOSE, LIMITS, type DmPolicy } from '@commonroom/protocol';
 import { createAdaptorServer, type WebSocketServerLike } from '@hono/node-server';
 import type { Server as HttpServer } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import pino, { type Logger } from 'pino';
 import { createLoginGuard } from './auth/login-guard.ts';
 import { createThrottle } from './auth/throttle.ts';
@@ -15,6 +16,10 @@ import { createClientAddress } from './http/client-address.ts';
 import { authRoutes } from './http/auth-routes.ts';
 import { conversationRoutes } from './http/conversation-routes.ts';
 import { muteRoutes } from './http/mute-routes.ts';
+import { pushRoutes } from './http/push-routes.ts';
+import { createPushSender } from './push/push-sender.ts';
+import { loadVapidKeys } from './push/vapid-keys.ts';
+import { createPushSubscriptionStore } from './storage/push-subscriptions.ts';
 import { syncRoute } from './http/sync-route.ts';
 import { workspaceRoutes } from './http/workspace-routes.ts';
 import type { Timers } from './rooms/loaded-docs.ts';
@@ -65,6 +70,8 @@ export type ServerDeps = {
   print?: (line: string) => void;
   /** Takes expired messages off every device (issue 14 §7); tests pass one that records its targets. */
   redact?: Redact;
+  /** The HTTPS agent push deliveries use (tests trust their loopback push service with it). */
+  pushAgent?: HttpsAgent;
 };
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
@@ -210,6 +217,15 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
     muteOf,
   });
+  const pushStore = createPushSubscriptionStore(db, now);
+  const vapid = loadVapidKeys(config.dataDir, config.vapid.keys);
+  const push = createPushSender({
+    store: pushStore,
+    vapid: { ...vapid, subject: config.vapid.subject },
+    log,
+    showing: (device) => hub.sessionsOf(device.userId).some((s) => s.tokenHash === device.tokenHash),
+    ...(deps.pushAgent ? { agent: deps.pushAgent } : {}),
+  });
   const muteService = createMuteService({
     mutes: muteStore,
     conversations,
@@ -326,6 +342,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
       adminChannels: adminChannelRoutes({ channels: channelAdmin, cohorts }),
       conversations: conversationRoutes({ service, users }),
       mutes: muteRoutes({ mutes: muteService }),
+      push: pushRoutes({ publicKey: vapid.publicKey, store: pushStore }),
       workspace,
       safeguarding: safeguardingRoutes({ safeguarding }),
       retentionExport: retentionExportRoutes({
@@ -397,6 +414,8 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
       supervision,
       wss,
       retention,
+      push,
+      pushStore,
     },
     async start(): Promise<{ port: number; url: string }> {
       await seed({ db, config, conversations, users, accounts, log, now, print });
