@@ -17,6 +17,7 @@ import { authRoutes } from './http/auth-routes.ts';
 import { conversationRoutes } from './http/conversation-routes.ts';
 import { muteRoutes } from './http/mute-routes.ts';
 import { pushRoutes } from './http/push-routes.ts';
+import { createMessagePushes, type MessagePushes } from './push/message-pushes.ts';
 import { createPushSender } from './push/push-sender.ts';
 import { loadVapidKeys } from './push/vapid-keys.ts';
 import { createPushSubscriptionStore } from './storage/push-subscriptions.ts';
@@ -126,6 +127,8 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
   const presence = createPresence(now);
   // Made after the socket hub (it notifies leads); the rooms reach it through this late binding.
   let safeguarding: Safeguarding | null = null;
+  // Made after the socket hub too (a device with a live socket is not pushed to).
+  let pushes: MessagePushes | null = null;
   const rooms = createSyncRooms({
     store,
     conversations,
@@ -152,6 +155,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     }),
     newMessagesPerUpdate: config.limits.newMessagesPerUpdate,
     watch: (e) => safeguarding?.watch(e),
+    stored: (list) => pushes?.stored(list),
   });
   /** One notion of the client's address for login throttles and handshake limits (TRUST_PROXY, T10). */
   const clientAddress = createClientAddress(config.trustedProxies);
@@ -225,6 +229,14 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     log,
     showing: (device) => hub.sessionsOf(device.userId).some((s) => s.tokenHash === device.tokenHash),
     ...(deps.pushAgent ? { agent: deps.pushAgent } : {}),
+  });
+  pushes = createMessagePushes({
+    conversation: (id) => conversations.get(id),
+    members: (id) => conversations.members(id),
+    user: (id) => users.get(id),
+    threadPeople: (c, parent) => messages.threadPeople(c, parent),
+    send: (userId, payload) => push.toUser(userId, payload),
+    log,
   });
   const muteService = createMuteService({
     mutes: muteStore,

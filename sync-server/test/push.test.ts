@@ -229,3 +229,100 @@ describe('VAPID keys', () => {
     }
   });
 });
+
+describe('who is pushed for a message', () => {
+  let ts: TestServer;
+  let pushService: Awaited<ReturnType<typeof startPushService>>;
+  let admin: Engine;
+  beforeAll(async () => {
+    pushService = await startPushService();
+    ts = await startServer({ pushAgent: new Agent({ ca: fixture('push-service.crt') }) });
+    admin = await loginAdmin(ts);
+  });
+  afterAll(async () => {
+    admin?.disconnect();
+    await ts?.destroy();
+    pushService?.server.close();
+  });
+
+  /** A person whose one device subscribed and then went offline (the app closed). */
+  const person = async (role: 'student' | 'teacher', name: string) => {
+    const p = await addUser(ts, admin, role, { name });
+    const sub = browserSubscription(`${pushService.url}/push/${name.split(' ')[0]?.toLowerCase()}`);
+    await p.engine.api.request('POST', '/api/push/subscriptions', z.unknown(), sub.body);
+    return { ...p, sub };
+  };
+  /** What each device was sent since `from`, decrypted, by the device's name. */
+  const delivered = (people: { sub: ReturnType<typeof browserSubscription> }[], from: number) => {
+    const out: Record<string, PushPayload[]> = {};
+    for (const r of pushService.received.slice(from)) {
+      const p = people.find((x) => x.sub.body.endpoint.endsWith(r.path));
+      if (!p) continue;
+      const plain = decrypt(r.body, { version: 'aes128gcm', privateKey: p.sub.ecdh, authSecret: p.sub.auth });
+      (out[r.path.split('/')[2] ?? ''] ??= []).push(PushPayload.parse(JSON.parse(plain.toString('utf8'))));
+    }
+    return out;
+  };
+
+  it('issue 15: a DM, a mention, a reply in one’s thread and an announcement reach the right people once; the author never', async () => {
+    const amy = await person('student', 'Amy Clarke');
+    const ben = await person('student', 'Ben Ortiz');
+    const cara = await person('student', 'Cara Nwosu');
+    const tess = await person('teacher', 'Tess Long');
+    const everyone = [amy, ben, cara, tess];
+    const general = (await import('./harness.ts')).channel(amy.engine, 'general');
+    for (const p of [ben, cara, tess]) p.engine.disconnect();
+
+    // A DM: Ben is told, with Amy's name and the first line.
+    let from = pushService.received.length;
+    const dm = (await amy.engine.openDm([ben.id])).id;
+    await amy.engine.send(dm, 'Are you coming to the workshop?\nIt starts at 3.');
+    await amy.engine.settled();
+    await expect.poll(() => Object.keys(delivered(everyone, from))).toEqual(['ben']);
+    expect(delivered(everyone, from).ben).toEqual([
+      {
+        kind: 'dm',
+        title: 'Amy Clarke',
+        body: 'Are you coming to the workshop?',
+        tag: `c:${dm}`,
+        url: expect.stringMatching(new RegExp(`^/\\?open=${dm}&message=${amy.id}%3A`)) as unknown as string,
+        conversationId: dm,
+      },
+    ]);
+
+    // A mention in #general: Cara only (Ben is in #general too, not mentioned).
+    from = pushService.received.length;
+    const asked = await amy.engine.send(general, 'Has anyone seen @Cara.Nwosu today?');
+    await amy.engine.settled();
+    await expect.poll(() => Object.keys(delivered(everyone, from))).toEqual(['cara']);
+    expect(delivered(everyone, from).cara?.[0]).toMatchObject({
+      kind: 'mention',
+      title: 'Amy Clarke mentioned you in #general',
+      body: 'Has anyone seen @Cara.Nwosu today?',
+    });
+
+    // Tess replies in Amy's thread: Amy (the thread's starter, offline now) is told; nobody else.
+    amy.engine.disconnect();
+    tess.engine.connect();
+    await tess.engine.settled();
+    from = pushService.received.length;
+    await tess.engine.send(general, 'She is in the library.', { parent: asked });
+    await tess.engine.settled();
+    await expect.poll(() => Object.keys(delivered(everyone, from))).toEqual(['amy']);
+    expect(delivered(everyone, from).amy?.[0]).toMatchObject({
+      kind: 'reply',
+      title: 'Tess Long replied in a thread in #general',
+    });
+
+    // An announcement by a teacher: every member but her, once each (nobody is online now).
+    from = pushService.received.length;
+    const ann = (await import('./harness.ts')).channel(tess.engine, 'announcements');
+    await tess.engine.send(ann, 'College is closed on Friday for staff training.');
+    await tess.engine.settled();
+    await expect.poll(() => Object.keys(delivered(everyone, from)).sort()).toEqual(['amy', 'ben', 'cara']);
+    for (const who of ['amy', 'ben', 'cara'])
+      expect(delivered(everyone, from)[who]).toEqual([
+        expect.objectContaining({ kind: 'announcement', title: 'Tess Long in #announcements' }),
+      ]);
+  });
+});

@@ -299,6 +299,7 @@ export const MIGRATIONS: readonly string[] = [
   // 15 (issue 15 §1): Web Push subscriptions, one per device (the browser's endpoint), tied to the session
   // that made it: signing out, a session revoked or expired, or a person deleted takes their devices' pushes
   // with it (the foreign keys cascade; deactivation revokes sessions, and the sender skips revoked ones).
+  // Threads by parent: a reply's push goes to the people in its thread.
   `
   CREATE TABLE push_subscriptions (
     endpoint TEXT PRIMARY KEY,
@@ -311,5 +312,6 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX push_subscriptions_user ON push_subscriptions(user_id);
   CREATE INDEX push_subscriptions_session ON push_subscriptions(token_hash);
+  CREATE INDEX messages_thread ON messages(conversation_id, parent_key) WHERE parent_key IS NOT NULL;
   `,
 ];
