@@ -285,7 +285,7 @@ describe('who is pushed for a message', () => {
         title: 'Amy Clarke',
         body: 'Are you coming to the workshop?',
         tag: `c:${dm}`,
-        url: expect.stringMatching(new RegExp(`^/\\?open=${dm}&message=${amy.id}%3A`)) as unknown as string,
+        url: expect.stringMatching(new RegExp(`^/\\?open=${dm}&message=${amy.id}%3A`)),
         conversationId: dm,
       },
     ]);

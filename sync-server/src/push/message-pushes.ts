@@ -68,7 +68,7 @@ export function createMessagePushes(d: MessagePushDeps) {
   const payloadFor = (m: StoredMessage, why: Why): PushPayload => {
     const c = d.conversation(m.conversationId);
     const author = d.user(m.authorId)?.displayName ?? 'Someone';
-    const where = c && c.kind !== 'dm' ? ` in #${c.name}` : '';
+    const where = c && c.kind !== 'dm' && c.name !== null ? ` in #${c.name}` : '';
     const title =
       why === 'reply'
         ? `${author} replied in a thread${where}`
