@@ -272,6 +272,17 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     log,
     notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
     removeMessage: (c, author, local, by, reason) => rooms.removeAsServer(c, author, local, by, reason),
+    pushToLead: (lead, itemId) =>
+      void push
+        .toUser(lead, {
+          kind: 'report',
+          title: 'New safeguarding report',
+          body: 'Someone reported a message. It is waiting in the safeguarding queue.',
+          tag: 'safeguarding',
+          url: `/safeguarding/items/${itemId}`,
+          conversationId: null,
+        })
+        .catch((err: unknown) => log.warn({ err }, 'push to a safeguarding lead failed')),
   });
 
   const sg = safeguarding;

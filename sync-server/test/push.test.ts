@@ -325,4 +325,53 @@ describe('who is pushed for a message', () => {
         expect.objectContaining({ kind: 'announcement', title: 'Tess Long in #announcements' }),
       ]);
   });
+
+  it('issue 15: a new report is pushed to each safeguarding lead whose devices are offline, saying nothing of the message', async () => {
+    const lena = await person('teacher', 'Lena Marsh');
+    await admin.api.request('PUT', `/api/admin/users/${lena.id}/safeguarding-lead`, z.unknown(), {
+      lead: true,
+    });
+    lena.engine.disconnect();
+    const will = await person('student', 'Will Evans');
+    const zoe = await person('student', 'Zoe Hart');
+    const general = (await import('./harness.ts')).channel(will.engine, 'general');
+    const key = await will.engine.send(general, 'meet me after college, tell nobody');
+    await will.engine.settled();
+    const from = pushService.received.length;
+    const file = (id: string) =>
+      zoe.engine.api.request('POST', '/api/safeguarding/reports', z.object({ itemId: z.number() }), {
+        id,
+        conversationId: general,
+        authorId: will.id,
+        localId: key.split(':')[1],
+        reason: 'inappropriate',
+        detail: 'he keeps asking',
+      });
+    const { itemId } = await file('push-report-1');
+    await expect.poll(() => delivered([lena], from).lena?.length ?? 0).toBe(1);
+    expect(delivered([lena], from).lena?.[0]).toEqual({
+      kind: 'report',
+      title: 'New safeguarding report',
+      body: 'Someone reported a message. It is waiting in the safeguarding queue.',
+      tag: 'safeguarding',
+      url: `/safeguarding/items/${itemId}`,
+      conversationId: null,
+    });
+    // The words reported appear nowhere in what the push service could read, nor in the decrypted push.
+    expect(JSON.stringify(delivered([lena], from))).not.toContain('tell nobody');
+    // A second report of the same message joins the item: no second push.
+    const amy2 = await addUser(ts, admin, 'student', { name: 'Ann Lee' });
+    await amy2.engine.api.request('POST', '/api/safeguarding/reports', z.unknown(), {
+      id: 'push-report-2',
+      conversationId: general,
+      authorId: will.id,
+      localId: key.split(':')[1],
+      reason: 'inappropriate',
+      detail: '',
+    });
+    const more = await will.engine.send(general, 'another line');
+    await will.engine.settled();
+    expect(more).toBeTruthy();
+    expect(delivered([lena], from).lena).toHaveLength(1);
+  });
 });
