@@ -1,7 +1,7 @@
 import { PushPayload } from '@commonroom/protocol';
 import { describe, expect, it } from 'vitest';
 import { addUser, eventually } from '../../sync-server/test/harness.ts';
-import { signIn, useServerAndBrowser } from './browser.ts';
+import { axeSerious, screenshot, signIn, useServerAndBrowser } from './browser.ts';
 
 /**
  * Issue 15 §1 in Chromium: the service worker's push handler. A push is delivered to the real service
@@ -38,13 +38,18 @@ describe('push notifications in the browser', () => {
         registrationId,
         data: JSON.stringify(PushPayload.parse(p)),
       });
-    const shown = () =>
-      page.evaluate(async () =>
-        (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({
-          title: n.title,
-          body: n.body,
-          tag: n.tag,
-        })),
+    // Read in the service worker itself, so no window of the app is opened (which would count as in front).
+    const worker = async () => {
+      await eventually(() => expect(ctx.serviceWorkers().length).toBeGreaterThan(0));
+      return ctx.serviceWorkers()[0] as NonNullable<ReturnType<typeof ctx.serviceWorkers>[number]>;
+    };
+    const shown = async () =>
+      (await worker()).evaluate(async () =>
+        (
+          await (
+            self as unknown as { registration: ServiceWorkerRegistration }
+          ).registration.getNotifications()
+        ).map((n) => ({ title: n.title, body: n.body, tag: n.tag })),
       );
     const dm = (body: string): PushPayload => ({
       kind: 'dm',
@@ -69,13 +74,8 @@ describe('push notifications in the browser', () => {
     expect(await told).toEqual({ type: 'commonroom-pushed', kind: 'dm', tag: 'c:dm-open' });
 
     // The app closed (its page gone to another site): each push shows, a newer message of the same DM
-    // replaces the older, another conversation gets its own. Read back with the app opened again.
-    const away = () => page.goto('about:blank');
-    const back = async () => {
-      await page.goto(env.ts.url);
-      await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
-    };
-    await away();
+    // replaces the older, another conversation gets its own.
+    await page.goto('about:blank');
     await deliver(dm('Are you coming to the workshop?'));
     await deliver(dm('It starts at 3.'));
     await deliver({
@@ -92,7 +92,6 @@ describe('push notifications in the browser', () => {
       registrationId,
       data: 'not json',
     });
-    await back();
     await eventually(async () =>
       expect((await shown()).sort((a, b) => a.tag.localeCompare(b.tag))).toEqual([
         { title: 'Sarah Khan', body: 'It starts at 3.', tag: 'c:dm-sarah' },
@@ -105,7 +104,6 @@ describe('push notifications in the browser', () => {
     );
 
     // Read on another device: the server's `clear` closes that conversation's notification only.
-    await away();
     await deliver({
       kind: 'clear',
       title: '',
@@ -114,8 +112,57 @@ describe('push notifications in the browser', () => {
       url: '/',
       conversationId: 'dm-sarah',
     });
-    await back();
     await eventually(async () => expect((await shown()).map((n) => n.tag)).toEqual(['c:general']));
     await ctx.close();
+  });
+});
+
+describe('notification settings in the browser', () => {
+  const env = useServerAndBrowser();
+
+  it('issue 15: the profile page asks only on a click, says what to do when blocked, and explains a failure in plain words', async () => {
+    const ben = await addUser(env.ts, env.admin, 'student', { name: 'Ben Ortiz', connect: false });
+    for (const [size, name] of [
+      [{ width: 1280, height: 900 }, 'desktop'],
+      [{ width: 390, height: 844 }, 'phone'],
+    ] as const) {
+      // Blocked in the browser's settings: told where to change it, no button that cannot work.
+      const blocked = await env.browser.newContext({ viewport: size });
+      const page = await blocked.newPage();
+      await signIn(page, env.ts.url, ben.email, ben.password);
+      // The browser's own "Block" cannot be set from a test; the page is shown the answer it would give.
+      await page.addInitScript(() =>
+        Object.defineProperty(Notification, 'permission', { get: () => 'denied' }),
+      );
+      await page.goto(`${env.ts.url}/profile`);
+      const state = page.locator('.notifications-state');
+      await eventually(async () => expect(await state.getAttribute('data-state')).toBe('blocked'));
+      expect(await state.innerText()).toMatch(/allow notifications for this site/);
+      expect(await page.getByRole('button', { name: 'Turn on notifications' }).count()).toBe(0);
+      await blocked.close();
+
+      // Allowed: nothing is asked until the click; headless Chromium has no push service, so the
+      // subscription fails and the page says so in words, keeping the button for another try.
+      const ctx = await env.browser.newContext({ viewport: size, bypassCSP: true });
+      await ctx.grantPermissions(['notifications'], { origin: env.ts.url });
+      const p2 = await ctx.newPage();
+      await signIn(p2, env.ts.url, ben.email, ben.password);
+      await eventually(async () => {
+        await p2.reload();
+        expect(await p2.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+      }, 20_000);
+      await p2.goto(`${env.ts.url}/profile`);
+      const s2 = p2.locator('.notifications-state');
+      await eventually(async () => expect(await s2.getAttribute('data-state')).toBe('off'));
+      await screenshot(p2, `notifications-settings-${name}`);
+      await p2.getByRole('button', { name: 'Turn on notifications' }).click();
+      const error = p2.getByRole('alert');
+      await error.waitFor();
+      expect(await error.innerText()).toMatch(/could not reach its notification service/);
+      expect(await p2.getByRole('button', { name: 'Turn on notifications' }).isEnabled()).toBe(true);
+      expect(await axeSerious(p2)).toEqual([]);
+      await screenshot(p2, `notifications-settings-error-${name}`);
+      await ctx.close();
+    }
   });
 });

@@ -88,9 +88,14 @@ type Scope = {
     });
   }
 
+  // One at a time, in the order they came: two messages of one conversation handled side by side could
+  // finish out of order, and the older would replace the newer.
+  let queue: Promise<void> = Promise.resolve();
   sw.addEventListener('push', (e) => {
     const p = read(e.data);
-    if (p) e.waitUntil(show(p));
+    if (!p) return;
+    queue = queue.then(() => show(p)).catch(() => undefined);
+    e.waitUntil(queue);
   });
 
   sw.addEventListener('notificationclick', (e) => {
