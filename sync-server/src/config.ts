@@ -52,7 +52,27 @@ const EnvSchema = z.object({
         if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
       }
     }),
+  /**
+   * Web Push (issue 15): the VAPID key pair, base64url as `web-push generate-vapid-keys` prints them. Unset,
+   * a pair is made on first start and kept in the data folder (`vapid.json`), so subscriptions outlive
+   * restarts. Set both or neither.
+   */
+  VAPID_PUBLIC_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{80,100}$/, 'a base64url P-256 public key')
+    .optional(),
+  VAPID_PRIVATE_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{40,50}$/, 'a base64url P-256 private key')
+    .optional(),
+  /** Who push services contact about this server: a mailto: or https: address (RFC 8292). */
+  VAPID_SUBJECT: z
+    .string()
+    .regex(/^(mailto:|https:\/\/)/, 'a mailto: or https: address')
+    .optional(),
 });
+
+export type VapidKeys = { publicKey: string; privateKey: string };
 
 export type Config = {
   port: number;
@@ -74,6 +94,8 @@ export type Config = {
   limits: ServerLimits;
   /** TRUST_PROXY: the proxies whose forwarded client address is believed (none: the socket's peer). */
   trustedProxies: readonly string[];
+  /** Web Push (issue 15): keys from the environment, or null to use (or make) the data folder's pair. */
+  vapid: { keys: VapidKeys | null; subject: string };
   /** permessage-deflate settings, or null when WS_COMPRESSION=off. */
   wsCompression: WsCompression | null;
 };
@@ -219,6 +241,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const e = parsed.data;
   if ((e.ADMIN_EMAIL === undefined) !== (e.ADMIN_PASSWORD === undefined))
     throw new ConfigError('Invalid configuration:\n  ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
+  if ((e.VAPID_PUBLIC_KEY === undefined) !== (e.VAPID_PRIVATE_KEY === undefined))
+    throw new ConfigError(
+      'Invalid configuration:\n  VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together',
+    );
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
   const origins = new Set([new URL(publicUrl).origin, ...e.ALLOWED_ORIGINS]);
   if (e.PUBLIC_URL === undefined) {
@@ -245,5 +271,19 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     limits: DEFAULT_LIMITS,
     wsCompression: e.WS_COMPRESSION === 'on' ? DEFAULT_WS_COMPRESSION : null,
     trustedProxies: e.TRUST_PROXY,
+    vapid: {
+      keys:
+        e.VAPID_PUBLIC_KEY !== undefined && e.VAPID_PRIVATE_KEY !== undefined
+          ? { publicKey: e.VAPID_PUBLIC_KEY, privateKey: e.VAPID_PRIVATE_KEY }
+          : null,
+      // Push services want a way to reach whoever runs the server; without one, the admin's address.
+      subject:
+        e.VAPID_SUBJECT ??
+        (e.ADMIN_EMAIL
+          ? `mailto:${e.ADMIN_EMAIL}`
+          : publicUrl.startsWith('https:')
+            ? publicUrl
+            : 'mailto:admin@localhost'),
+    },
   };
 }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { CLOSE, LIMITS, type DmPolicy } from '@commonroom/protocol';
 import { createAdaptorServer, type WebSocketServerLike } from '@hono/node-server';
 import type { Server as HttpServer } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import pino, { type Logger } from 'pino';
 import { createLoginGuard } from './auth/login-guard.ts';
 import { createThrottle } from './auth/throttle.ts';
@@ -15,6 +16,11 @@ import { createClientAddress } from './http/client-address.ts';
 import { authRoutes } from './http/auth-routes.ts';
 import { conversationRoutes } from './http/conversation-routes.ts';
 import { muteRoutes } from './http/mute-routes.ts';
+import { pushRoutes } from './http/push-routes.ts';
+import { createMessagePushes, type MessagePushes } from './push/message-pushes.ts';
+import { createPushSender } from './push/push-sender.ts';
+import { loadVapidKeys } from './push/vapid-keys.ts';
+import { createPushSubscriptionStore } from './storage/push-subscriptions.ts';
 import { syncRoute } from './http/sync-route.ts';
 import { workspaceRoutes } from './http/workspace-routes.ts';
 import type { Timers } from './rooms/loaded-docs.ts';
@@ -65,6 +71,8 @@ export type ServerDeps = {
   print?: (line: string) => void;
   /** Takes expired messages off every device (issue 14 §7); tests pass one that records its targets. */
   redact?: Redact;
+  /** The HTTPS agent push deliveries use (tests trust their loopback push service with it). */
+  pushAgent?: HttpsAgent;
 };
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
@@ -119,6 +127,8 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
   const presence = createPresence(now);
   // Made after the socket hub (it notifies leads); the rooms reach it through this late binding.
   let safeguarding: Safeguarding | null = null;
+  // Made after the socket hub too (a device with a live socket is not pushed to).
+  let pushes: MessagePushes | null = null;
   const rooms = createSyncRooms({
     store,
     conversations,
@@ -145,6 +155,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     }),
     newMessagesPerUpdate: config.limits.newMessagesPerUpdate,
     watch: (e) => safeguarding?.watch(e),
+    stored: (list) => pushes?.stored(list),
   });
   /** One notion of the client's address for login throttles and handshake limits (TRUST_PROXY, T10). */
   const clientAddress = createClientAddress(config.trustedProxies);
@@ -210,6 +221,23 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
     muteOf,
   });
+  const pushStore = createPushSubscriptionStore(db, now);
+  const vapid = loadVapidKeys(config.dataDir, config.vapid.keys);
+  const push = createPushSender({
+    store: pushStore,
+    vapid: { ...vapid, subject: config.vapid.subject },
+    log,
+    showing: (device) => hub.sessionsOf(device.userId).some((s) => s.tokenHash === device.tokenHash),
+    ...(deps.pushAgent ? { agent: deps.pushAgent } : {}),
+  });
+  pushes = createMessagePushes({
+    conversation: (id) => conversations.get(id),
+    members: (id) => conversations.members(id),
+    user: (id) => users.get(id),
+    threadPeople: (c, parent) => messages.threadPeople(c, parent),
+    send: (userId, payload) => push.toUser(userId, payload),
+    log,
+  });
   const muteService = createMuteService({
     mutes: muteStore,
     conversations,
@@ -244,6 +272,17 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     log,
     notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
     removeMessage: (c, author, local, by, reason) => rooms.removeAsServer(c, author, local, by, reason),
+    pushToLead: (lead, itemId) =>
+      void push
+        .toUser(lead, {
+          kind: 'report',
+          title: 'New safeguarding report',
+          body: 'Someone reported a message. It is waiting in the safeguarding queue.',
+          tag: 'safeguarding',
+          url: `/safeguarding/items/${itemId}`,
+          conversationId: null,
+        })
+        .catch((err: unknown) => log.warn({ err }, 'push to a safeguarding lead failed')),
   });
 
   const sg = safeguarding;
@@ -326,6 +365,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
       adminChannels: adminChannelRoutes({ channels: channelAdmin, cohorts }),
       conversations: conversationRoutes({ service, users }),
       mutes: muteRoutes({ mutes: muteService }),
+      push: pushRoutes({ publicKey: vapid.publicKey, store: pushStore }),
       workspace,
       safeguarding: safeguardingRoutes({ safeguarding }),
       retentionExport: retentionExportRoutes({
@@ -397,6 +437,8 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
       supervision,
       wss,
       retention,
+      push,
+      pushStore,
     },
     async start(): Promise<{ port: number; url: string }> {
       await seed({ db, config, conversations, users, accounts, log, now, print });

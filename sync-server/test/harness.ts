@@ -15,7 +15,7 @@ import pino from 'pino';
 import WebSocket from 'ws';
 import * as z from 'zod/mini';
 import { parseConfig, type Config } from '../src/config.ts';
-import { createCommonroomServer, type CommonroomServer } from '../src/server.ts';
+import { createCommonroomServer, type CommonroomServer, type ServerDeps } from '../src/server.ts';
 import type { Redact } from '../src/services/retention.ts';
 
 /** Real server on loopback with a temp SQLite file, and real engine clients over real WebSockets. */
@@ -68,6 +68,8 @@ export async function startServer(
     now?: () => number;
     /** The retention job's redactor (issue 14 §7), for tests that record what it is given. */
     redact?: Redact;
+    /** The HTTPS agent push deliveries use (a loopback push service's certificate trusted). */
+    pushAgent?: ServerDeps['pushAgent'];
   } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'commonroom-test-'));
@@ -95,6 +97,7 @@ export async function startServer(
     print: () => undefined,
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.redact ? { redact: opts.redact } : {}),
+    ...(opts.pushAgent ? { pushAgent: opts.pushAgent } : {}),
   });
   const { port } = await server.start();
   const url = `http://127.0.0.1:${port}`;

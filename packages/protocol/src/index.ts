@@ -175,3 +175,4 @@ export {
   type ExportFormat,
   type ExportSubject,
 } from './retention.ts';
+export { PushKeyReply, PushPayload, PushSubscriptionRequest, PushUnsubscribeRequest } from './push.ts';

@@ -29,6 +29,8 @@ export function createHttpApp(d: {
     conversations: Hono<HonoEnv>;
     /** Muting people (issue 14 §3). */
     mutes: Hono<HonoEnv>;
+    /** Web Push registration (issue 15 §1). */
+    push: Hono<HonoEnv>;
     workspace: Hono<HonoEnv>;
     /** Safeguarding (issue 14): reports, the leads' queue, keywords, monitoring, the lead capability. */
     safeguarding: Hono<HonoEnv>;
@@ -105,6 +107,7 @@ export function createHttpApp(d: {
   api.route('/', d.routes.workspace);
   api.route('/', d.routes.conversations);
   api.route('/', d.routes.mutes);
+  api.route('/', d.routes.push);
   app.route('/api', api);
 
   const dist = existsSync(join(d.clientDist, 'index.html')) ? d.clientDist : null;

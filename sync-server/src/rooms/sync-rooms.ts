@@ -50,6 +50,7 @@ import type { LoadedDoc, Timers } from './loaded-docs.ts';
 import { createLoadedDocs } from './loaded-docs.ts';
 import type { MessageRate } from './message-rate.ts';
 import type { RefusalBudget } from './refusal-budget.ts';
+import type { StoredMessage } from './stored-message.ts';
 import { NO_SUCH_CONVERSATION, type Actor, type Policy } from './policy.ts';
 import { committed, createRedaction, serverChange } from './redaction.ts';
 import type { Session } from './session.ts';
@@ -95,6 +96,11 @@ export function createSyncRooms(deps: {
    * Sees every message and edit once it is accepted, in the commit that stores it (keyword alerts, issue
    * 14 §5). It cannot refuse or change anything, and must not throw.
    */
+  /**
+   * Hears of new messages once their commit is durable (push notifications, issue 15): never before, so a
+   * push never announces what a failed commit lost. Must not throw.
+   */
+  stored?: (messages: readonly StoredMessage[]) => void;
   watch?: (e: {
     conversationId: string;
     authorId: string;
@@ -322,6 +328,8 @@ export function createSyncRooms(deps: {
         project: (seqs: number[]) => void;
         /** Messages whose content leaves the author's document in the same commit (P16). */
         gone?: { authorId: string; ids: string[]; why: GoneWhy }[];
+        /** New messages, told to `deps.stored` once the commit is durable (pushes, issue 15). */
+        stored?: StoredMessage[];
       } => {
     const at = now();
     if (parsed.kind === 'author') {
@@ -408,6 +416,13 @@ export function createSyncRooms(deps: {
               ]
             : [],
         index: sum.messages.map((m) => [s.actor.id, m.id]),
+        stored: sum.messages.map((m) => ({
+          conversationId: conv.id,
+          authorId: s.actor.id,
+          localId: m.id,
+          text: m.text,
+          parent: m.parent ?? null,
+        })),
         // Where receipts show (RECEIPT_MAX_MEMBERS), a reader is listed like an author so others follow
         // their document and see their read marks; in larger channels nobody follows thousands for nothing.
         listAuthor:
@@ -766,6 +781,7 @@ export function createSyncRooms(deps: {
       if (ref !== 0) s.send([{ type: 'ack', ref }]);
       relay(l, update, s);
       docs.maybeIdle(l);
+      if (verdict.stored?.length) deps.stored?.(verdict.stored);
     });
     batch.failed.push((err) => {
       log.error({ err, doc: name }, 'commit failed');

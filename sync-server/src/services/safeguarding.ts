@@ -50,6 +50,11 @@ export function createSafeguarding(d: {
   log: Logger;
   /** Tells connected leads that the queue changed (their sidebar count). */
   notify: (userIds: Iterable<string>, kind: string, payload: unknown) => void;
+  /**
+   * Tells a lead's devices that are not online of a new report, by push (issue 15 §1). Its words say
+   * nothing of the message: a phone's lock screen is no place for a safeguarding concern.
+   */
+  pushToLead?: (leadId: string, itemId: number) => void;
   /** Removes a message for everyone, its words off every device (sync-rooms `removeAsServer`, P16). */
   removeMessage: (
     conversationId: string,
@@ -159,7 +164,15 @@ export function createSafeguarding(d: {
         writtenAt: message.writtenAt,
         receivedAt: message.receivedAt,
       });
-      if (filed.added) tellLeads();
+      if (filed.added) {
+        tellLeads();
+        const push = d.pushToLead;
+        // A second report of the same message joins its item: the leads heard of it already.
+        if (push && filed.newItem)
+          setImmediate(() => {
+            for (const lead of store.leads().filter(isLead)) push(lead, filed.itemId);
+          });
+      }
       return { itemId: filed.itemId };
     },
 

@@ -27,6 +27,9 @@ export function createMessageStore(db: Db) {
     // every message of the conversation below the segment, a cost that grew with the channel's history.
     'SELECT local_id FROM messages WHERE conversation_id = ? AND author_id = ? AND +seq < ?',
   );
+  const threadAuthors = db.prepare<[string, string], { author_id: string }>(
+    'SELECT DISTINCT author_id FROM messages WHERE conversation_id = ? AND parent_key = ?',
+  );
   const maxSeq = db.prepare<[string], { s: number | null }>(
     'SELECT MAX(seq) AS s FROM messages WHERE conversation_id = ?',
   );
@@ -57,6 +60,13 @@ export function createMessageStore(db: Db) {
     /** An author's message ids in a conversation placed below `seq` (the segments before one). */
     idsBelow(conversationId: string, authorId: string, seq: number): string[] {
       return idsBelow.all(conversationId, authorId, seq).map((r) => r.local_id);
+    },
+    /** The people in a thread: the parent's author and everyone who replied (issue 15 pushes). */
+    threadPeople(conversationId: string, parentKey: string): string[] {
+      const people = new Set(threadAuthors.all(conversationId, parentKey).map((r) => r.author_id));
+      const parentAuthor = parentKey.split(':')[0];
+      if (parentAuthor) people.add(parentAuthor);
+      return [...people];
     },
     lastSeq(conversationId: string): number {
       return maxSeq.get(conversationId)?.s ?? 0;

@@ -296,4 +296,22 @@ export const MIGRATIONS: readonly string[] = [
     WHEN EXISTS (SELECT 1 FROM safeguarding_items WHERE id = OLD.item_id)
     BEGIN SELECT RAISE(ABORT, 'safeguarding notes are append-only while their case exists'); END;
   `,
+  // 15 (issue 15 §1): Web Push subscriptions, one per device (the browser's endpoint), tied to the session
+  // that made it: signing out, a session revoked or expired, or a person deleted takes their devices' pushes
+  // with it (the foreign keys cascade; deactivation revokes sessions, and the sender skips revoked ones).
+  // Threads by parent: a reply's push goes to the people in its thread.
+  `
+  CREATE TABLE push_subscriptions (
+    endpoint TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    token_hash TEXT NOT NULL REFERENCES sessions(token_hash) ON DELETE CASCADE,
+    p256dh TEXT NOT NULL,
+    auth TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    failures INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+  CREATE INDEX push_subscriptions_user ON push_subscriptions(user_id);
+  CREATE INDEX push_subscriptions_session ON push_subscriptions(token_hash);
+  CREATE INDEX messages_thread ON messages(conversation_id, parent_key) WHERE parent_key IS NOT NULL;
+  `,
 ];

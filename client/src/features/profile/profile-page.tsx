@@ -10,6 +10,7 @@ import { useEngine, useEngineVersion } from '../../hooks/engine-context.tsx';
 import { navigate } from '../../hooks/use-path.ts';
 import { ErrorText } from '../../ui/error-text.tsx';
 import { initials, roleLabel } from '../../ui/format.ts';
+import { NotificationsCard } from './notifications-card.tsx';
 import { PasswordForm } from './password-form.tsx';
 import './profile.css';
 
@@ -143,6 +144,7 @@ export function ProfilePage() {
             </button>
           </div>
         </form>
+        <NotificationsCard />
         <PasswordForm />
       </main>
     </div>

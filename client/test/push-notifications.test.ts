@@ -1,0 +1,168 @@
+import { PushPayload } from '@commonroom/protocol';
+import { describe, expect, it } from 'vitest';
+import { addUser, eventually } from '../../sync-server/test/harness.ts';
+import { axeSerious, screenshot, signIn, useServerAndBrowser } from './browser.ts';
+
+/**
+ * Issue 15 §1 in Chromium: the service worker's push handler. A push is delivered to the real service
+ * worker through the DevTools protocol (`ServiceWorker.deliverPushMessage`: headless Chromium has no push
+ * service of its own); the handler shows a system notification with the sender, the conversation and the
+ * first line, replaces an older one of the same conversation, closes them on a `clear`, and shows nothing
+ * while the app is in front (it shows the message itself).
+ */
+describe('push notifications in the browser', () => {
+  const env = useServerAndBrowser();
+
+  it('issue 15: the service worker shows a pushed message as a notification, one per conversation, and clears it', async () => {
+    const amy = await addUser(env.ts, env.admin, 'student', { name: 'Push Amy', connect: false });
+    const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await ctx.grantPermissions(['notifications'], { origin: env.ts.url });
+    const page = await ctx.newPage();
+    await signIn(page, env.ts.url, amy.email, amy.password);
+    await eventually(async () => {
+      await page.reload();
+      expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+    }, 20_000);
+
+    const cdp = await ctx.newCDPSession(page);
+    const registrations: { registrationId: string; scopeURL: string }[] = [];
+    cdp.on('ServiceWorker.workerRegistrationUpdated', (e: { registrations: typeof registrations }) =>
+      registrations.push(...e.registrations),
+    );
+    await cdp.send('ServiceWorker.enable');
+    await eventually(() => expect(registrations.length).toBeGreaterThan(0));
+    const registrationId = (registrations[0] as { registrationId: string }).registrationId;
+    const deliver = (p: PushPayload) =>
+      cdp.send('ServiceWorker.deliverPushMessage', {
+        origin: env.ts.url,
+        registrationId,
+        data: JSON.stringify(PushPayload.parse(p)),
+      });
+    // Read in the service worker itself, so no window of the app is opened (which would count as in front).
+    const worker = async () => {
+      await eventually(() => expect(ctx.serviceWorkers().length).toBeGreaterThan(0));
+      return ctx.serviceWorkers()[0] as NonNullable<ReturnType<typeof ctx.serviceWorkers>[number]>;
+    };
+    const shown = async () =>
+      (await worker()).evaluate(async () =>
+        (
+          await (
+            self as unknown as { registration: ServiceWorkerRegistration }
+          ).registration.getNotifications()
+        ).map((n) => ({ title: n.title, body: n.body, tag: n.tag })),
+      );
+    const dm = (body: string): PushPayload => ({
+      kind: 'dm',
+      title: 'Sarah Khan',
+      body,
+      tag: 'c:dm-sarah',
+      url: '/?open=dm-sarah',
+      conversationId: 'dm-sarah',
+    });
+
+    // The app open (headless pages are always in front): it shows the message itself, no notification
+    // (checked below: a notification of this conversation would still be there).
+    // The listener is in place before the push is sent (this evaluate returns once it is).
+    await page.evaluate(() => {
+      const w = window as unknown as { pushed?: Promise<unknown> };
+      w.pushed = new Promise((resolve) =>
+        navigator.serviceWorker.addEventListener('message', (e: MessageEvent) => resolve(e.data)),
+      );
+    });
+    await deliver({ ...dm('Seen in the app'), tag: 'c:dm-open', conversationId: 'dm-open' });
+    const told = page.evaluate(() => (window as unknown as { pushed: Promise<unknown> }).pushed);
+    expect(await told).toEqual({ type: 'commonroom-pushed', kind: 'dm', tag: 'c:dm-open' });
+
+    // The app closed (its page gone to another site): each push shows, a newer message of the same DM
+    // replaces the older, another conversation gets its own.
+    await page.goto('about:blank');
+    await deliver(dm('Are you coming to the workshop?'));
+    await deliver(dm('It starts at 3.'));
+    await deliver({
+      kind: 'mention',
+      title: 'Tess Long mentioned you in #general',
+      body: '@Push.Amy can you bring the projector?',
+      tag: 'c:general',
+      url: '/?open=general',
+      conversationId: 'general',
+    });
+    // Not a payload of ours: ignored, nothing shown, nothing thrown.
+    await cdp.send('ServiceWorker.deliverPushMessage', {
+      origin: env.ts.url,
+      registrationId,
+      data: 'not json',
+    });
+    await eventually(async () =>
+      expect((await shown()).sort((a, b) => a.tag.localeCompare(b.tag))).toEqual([
+        { title: 'Sarah Khan', body: 'It starts at 3.', tag: 'c:dm-sarah' },
+        {
+          title: 'Tess Long mentioned you in #general',
+          body: '@Push.Amy can you bring the projector?',
+          tag: 'c:general',
+        },
+      ]),
+    );
+
+    // Read on another device: the server's `clear` closes that conversation's notification only.
+    await deliver({
+      kind: 'clear',
+      title: '',
+      body: '',
+      tag: 'c:dm-sarah',
+      url: '/',
+      conversationId: 'dm-sarah',
+    });
+    await eventually(async () => expect((await shown()).map((n) => n.tag)).toEqual(['c:general']));
+    await ctx.close();
+  });
+});
+
+describe('notification settings in the browser', () => {
+  const env = useServerAndBrowser();
+
+  it('issue 15: the profile page asks only on a click, says what to do when blocked, and explains a failure in plain words', async () => {
+    const ben = await addUser(env.ts, env.admin, 'student', { name: 'Ben Ortiz', connect: false });
+    for (const [size, name] of [
+      [{ width: 1280, height: 900 }, 'desktop'],
+      [{ width: 390, height: 844 }, 'phone'],
+    ] as const) {
+      // Blocked in the browser's settings: told where to change it, no button that cannot work.
+      const blocked = await env.browser.newContext({ viewport: size });
+      const page = await blocked.newPage();
+      await signIn(page, env.ts.url, ben.email, ben.password);
+      // The browser's own "Block" cannot be set from a test; the page is shown the answer it would give.
+      await page.addInitScript(() =>
+        Object.defineProperty(Notification, 'permission', { get: () => 'denied' }),
+      );
+      await page.goto(`${env.ts.url}/profile`);
+      const state = page.locator('.notifications-state');
+      await eventually(async () => expect(await state.getAttribute('data-state')).toBe('blocked'));
+      expect(await state.innerText()).toMatch(/allow notifications for this site/);
+      expect(await page.getByRole('button', { name: 'Turn on notifications' }).count()).toBe(0);
+      await blocked.close();
+
+      // Allowed: nothing is asked until the click; headless Chromium has no push service, so the
+      // subscription fails and the page says so in words, keeping the button for another try.
+      const ctx = await env.browser.newContext({ viewport: size, bypassCSP: true });
+      await ctx.grantPermissions(['notifications'], { origin: env.ts.url });
+      const p2 = await ctx.newPage();
+      await signIn(p2, env.ts.url, ben.email, ben.password);
+      await eventually(async () => {
+        await p2.reload();
+        expect(await p2.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+      }, 20_000);
+      await p2.goto(`${env.ts.url}/profile`);
+      const s2 = p2.locator('.notifications-state');
+      await eventually(async () => expect(await s2.getAttribute('data-state')).toBe('off'));
+      await screenshot(p2, `notifications-settings-${name}`);
+      await p2.getByRole('button', { name: 'Turn on notifications' }).click();
+      const error = p2.getByRole('alert');
+      await error.waitFor();
+      expect(await error.innerText()).toMatch(/could not reach its notification service/);
+      expect(await p2.getByRole('button', { name: 'Turn on notifications' }).isEnabled()).toBe(true);
+      expect(await axeSerious(p2)).toEqual([]);
+      await screenshot(p2, `notifications-settings-error-${name}`);
+      await ctx.close();
+    }
+  });
+});

@@ -1,0 +1,103 @@
+import { findMentions, isBroadcastHandle, mentionHandle } from '@commonroom/model';
+import type { PushPayload } from '@commonroom/protocol';
+import type { Logger } from 'pino';
+import type { StoredMessage } from '../rooms/stored-message.ts';
+import type { ConversationRow } from '../storage/conversations.ts';
+import type { UserRow } from '../storage/users.ts';
+
+type Why = Exclude<PushPayload['kind'], 'clear' | 'report'>;
+
+export type MessagePushDeps = {
+  conversation: (id: string) => ConversationRow | null;
+  members: (conversationId: string) => readonly string[];
+  user: (id: string) => UserRow | null;
+  /** The authors of a thread: the parent's and every reply's. */
+  threadPeople: (conversationId: string, parentKey: string) => readonly string[];
+  send: (userId: string, payload: PushPayload) => Promise<unknown>;
+  log: Logger;
+};
+
+const FIRST_LINE = 140;
+const firstLine = (text: string): string => {
+  const line = (text.split('\n').find((l) => l.trim() !== '') ?? '').trim();
+  return line.length > FIRST_LINE ? `${line.slice(0, FIRST_LINE - 1)}…` : line;
+};
+
+/**
+ * Who hears of a stored message by push (issue 15 §1), and what they are told. Only the conversation's
+ * members (what each may see), never the author: everyone in a DM; everyone in an announcement channel;
+ * in other channels the people mentioned (or everyone, for @channel / @here / @everyone, which only staff
+ * may write) and the people in the thread a reply is in. One push per person, the strongest reason first.
+ */
+export function createMessagePushes(d: MessagePushDeps) {
+  const recipients = (m: StoredMessage): Map<string, Why> => {
+    const out = new Map<string, Why>();
+    const c = d.conversation(m.conversationId);
+    if (!c) return out;
+    const members = d.members(c.id).filter((id) => id !== m.authorId);
+    const add = (ids: Iterable<string>, why: Why) => {
+      for (const id of ids) if (!out.has(id)) out.set(id, why);
+    };
+    if (c.kind === 'dm') {
+      add(members, 'dm');
+      return out;
+    }
+    const mentions = m.text.includes('@') ? findMentions(m.text) : [];
+    if (mentions.some((x) => isBroadcastHandle(x.handle))) add(members, 'mention');
+    else if (mentions.length > 0) {
+      const wanted = new Set(mentions.map((x) => x.handle.normalize('NFC').toLowerCase()));
+      add(
+        members.filter((id) => {
+          const u = d.user(id);
+          return u !== null && wanted.has(mentionHandle(u).toLowerCase());
+        }),
+        'mention',
+      );
+    }
+    if (m.parent !== null) {
+      const inThread = new Set(d.threadPeople(c.id, m.parent));
+      add(
+        members.filter((id) => inThread.has(id)),
+        'reply',
+      );
+    }
+    if (c.kind === 'announcement' && m.parent === null) add(members, 'announcement');
+    return out;
+  };
+
+  const payloadFor = (m: StoredMessage, why: Why): PushPayload => {
+    const c = d.conversation(m.conversationId);
+    const author = d.user(m.authorId)?.displayName ?? 'Someone';
+    const where = c && c.kind !== 'dm' && c.name !== null ? ` in #${c.name}` : '';
+    const title =
+      why === 'reply'
+        ? `${author} replied in a thread${where}`
+        : why === 'mention'
+          ? `${author} mentioned you${where}`
+          : `${author}${where}`;
+    const q = new URLSearchParams({ open: m.conversationId, message: `${m.authorId}:${m.localId}` });
+    return {
+      kind: why,
+      title: title.slice(0, 200),
+      body: firstLine(m.text),
+      tag: `c:${m.conversationId}`,
+      url: `/?${q.toString()}`,
+      conversationId: m.conversationId,
+    };
+  };
+
+  return {
+    recipients,
+    payloadFor,
+    /** After a commit: sends in the background; a push that fails is logged, the message is stored. */
+    stored(list: readonly StoredMessage[]): void {
+      for (const m of list)
+        for (const [userId, why] of recipients(m))
+          d.send(userId, payloadFor(m, why)).catch((err: unknown) =>
+            d.log.warn({ err }, 'push for a message failed'),
+          );
+    },
+  };
+}
+
+export type MessagePushes = ReturnType<typeof createMessagePushes>;

@@ -1,0 +1,377 @@
+import { createECDH, createPublicKey, randomBytes, verify, type ECDH } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Agent, createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { PushKeyReply, PushPayload, type PushSubscriptionRequest } from '@commonroom/protocol';
+import { decrypt } from 'http_ece';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { addUser, loginAdmin, startServer, type TestServer } from './harness.ts';
+import type { Engine } from '@commonroom/engine';
+
+/**
+ * Issue 15 §1: Web Push end to end, with no stand-in for the library or the network. The server sends
+ * through `web-push` over HTTPS to a push service on loopback (a test certificate the server's agent
+ * trusts); the service checks the VAPID signature (RFC 8292) and decrypts the body with the keys the
+ * "browser" made for its subscription (RFC 8291, aes128gcm, with http_ece, the library web-push encrypts
+ * with). Subscriptions follow the device's session and go when the push service says they are gone.
+ */
+
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
+const b64url = (b: Buffer) => b.toString('base64url');
+
+type Received = { path: string; headers: Record<string, string | string[] | undefined>; body: Buffer };
+
+/** A push service on loopback: records each request; `/gone/…` answers 410 as a real one does. */
+async function startPushService(): Promise<{ url: string; received: Received[]; server: Server }> {
+  const received: Received[] = [];
+  const server = createServer(
+    { key: fixture('push-service.key'), cert: fixture('push-service.crt') },
+    (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) });
+        res.statusCode = req.url?.startsWith('/gone/') ? 410 : 201;
+        res.end();
+      });
+    },
+  );
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, received, server };
+}
+
+/** What a browser's PushManager makes: a P-256 key pair and a 16-byte secret, for one endpoint. */
+function browserSubscription(endpoint: string): { body: PushSubscriptionRequest; ecdh: ECDH; auth: string } {
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  const auth = b64url(randomBytes(16));
+  return { body: { endpoint, keys: { p256dh: b64url(ecdh.getPublicKey()), auth } }, ecdh, auth };
+}
+
+/** Checks a request's `Authorization: vapid t=<JWT>, k=<key>` against the server's public key. */
+function checkVapid(r: Received, publicKey: string, audience: string): Record<string, unknown> {
+  const m = /^vapid t=([^,]+), k=(.+)$/.exec(String(r.headers.authorization));
+  expect(m, String(r.headers.authorization)).not.toBeNull();
+  const [, jwt = '', k] = m ?? [];
+  expect(k).toBe(publicKey);
+  const [head = '', claims = '', sig = ''] = jwt.split('.');
+  const raw = Buffer.from(publicKey, 'base64url');
+  const key = createPublicKey({
+    key: { kty: 'EC', crv: 'P-256', x: b64url(raw.subarray(1, 33)), y: b64url(raw.subarray(33, 65)) },
+    format: 'jwk',
+  });
+  const ok = verify(
+    'sha256',
+    Buffer.from(`${head}.${claims}`),
+    { key, dsaEncoding: 'ieee-p1363' },
+    Buffer.from(sig, 'base64url'),
+  );
+  expect(ok).toBe(true);
+  const c = JSON.parse(Buffer.from(claims, 'base64url').toString()) as Record<string, unknown>;
+  expect(c.aud).toBe(audience);
+  return c;
+}
+
+describe('web push', () => {
+  let ts: TestServer;
+  let push: Awaited<ReturnType<typeof startPushService>>;
+  let admin: Engine;
+  beforeAll(async () => {
+    push = await startPushService();
+    ts = await startServer({ pushAgent: new Agent({ ca: fixture('push-service.crt') }) });
+    admin = await loginAdmin(ts);
+  });
+  afterAll(async () => {
+    admin?.disconnect();
+    await ts?.destroy();
+    push?.server.close();
+  });
+
+  const payload = (over: Partial<PushPayload> = {}): PushPayload => ({
+    kind: 'dm',
+    title: 'Sarah Khan',
+    body: 'Are you coming to the workshop? 🎨',
+    tag: 'c:dm-1',
+    url: '/c/dm-1',
+    conversationId: 'dm-1',
+    ...over,
+  });
+
+  it('issue 15: a push reaches the device encrypted to its keys and signed with the server’s VAPID key', async () => {
+    const amy = await addUser(ts, admin, 'student', { connect: false });
+    const { publicKey } = await amy.engine.api.request('GET', '/api/push/key', PushKeyReply);
+    const sub = browserSubscription(`${push.url}/push/amy-phone`);
+    await amy.engine.api.request('POST', '/api/push/subscriptions', z.unknown(), sub.body);
+
+    const before = push.received.length;
+    const out = await ts.server.internals.push.toUser(amy.id, payload());
+    expect(out).toEqual({ sent: 1, gone: 0, failed: 0, skipped: 0 });
+    const got = push.received.slice(before);
+    expect(got).toHaveLength(1);
+    const r = got[0] as Received;
+    expect(r.path).toBe('/push/amy-phone');
+    expect(r.headers['content-encoding']).toBe('aes128gcm');
+    expect(r.headers.ttl).toBe('86400');
+    expect(r.headers.urgency).toBe('high');
+    const claims = checkVapid(r, publicKey, push.url);
+    expect(claims.sub).toBe('mailto:admin@college.test');
+    expect(Number(claims.exp)).toBeGreaterThan(Date.now() / 1000);
+    // The push service sees ciphertext only; the device's keys open it.
+    expect(r.body.includes(Buffer.from('workshop'))).toBe(false);
+    const plain = decrypt(r.body, { version: 'aes128gcm', privateKey: sub.ecdh, authSecret: sub.auth });
+    expect(PushPayload.parse(JSON.parse(plain.toString('utf8')))).toEqual(payload());
+    // Another person's keys cannot open it.
+    const other = browserSubscription(`${push.url}/push/other`);
+    expect(() =>
+      decrypt(r.body, { version: 'aes128gcm', privateKey: other.ecdh, authSecret: other.auth }),
+    ).toThrow();
+  });
+
+  it('issue 15: a device online now is not pushed to; the push service’s 410 deletes the subscription', async () => {
+    const ben = await addUser(ts, admin, 'student', { connect: false });
+    const phone = browserSubscription(`${push.url}/gone/ben-old-phone`);
+    await ben.engine.api.request('POST', '/api/push/subscriptions', z.unknown(), phone.body);
+    expect(ts.server.internals.pushStore.countOf(ben.id)).toBe(1);
+    const out = await ts.server.internals.push.toUser(ben.id, payload());
+    expect(out).toEqual({ sent: 0, gone: 1, failed: 0, skipped: 0 });
+    expect(ts.server.internals.pushStore.countOf(ben.id)).toBe(0);
+
+    // The same device registers a live endpoint, then connects: while its socket is up, it is not pushed.
+    const live = browserSubscription(`${push.url}/push/ben-phone`);
+    await ben.engine.api.request('POST', '/api/push/subscriptions', z.unknown(), live.body);
+    ben.engine.connect();
+    await ben.engine.settled();
+    expect(await ts.server.internals.push.toUser(ben.id, payload())).toEqual({
+      sent: 0,
+      gone: 0,
+      failed: 0,
+      skipped: 1,
+    });
+    ben.engine.disconnect();
+    await expect.poll(async () => (await ts.server.internals.push.toUser(ben.id, payload())).sent).toBe(1);
+  });
+
+  it('issue 15: signing out and deactivation stop a device’s pushes; a bad subscription is refused in plain words', async () => {
+    const cara = await addUser(ts, admin, 'student', { connect: false });
+    const sub = browserSubscription(`${push.url}/push/cara-laptop`);
+    await cara.engine.api.request('POST', '/api/push/subscriptions', z.unknown(), sub.body);
+    expect(ts.server.internals.pushStore.countOf(cara.id)).toBe(1);
+    await cara.engine.logout(true);
+    expect(ts.server.internals.pushStore.countOf(cara.id)).toBe(0);
+
+    const dan = await addUser(ts, admin, 'student', { connect: false });
+    await dan.engine.api.request(
+      'POST',
+      '/api/push/subscriptions',
+      z.unknown(),
+      browserSubscription(`${push.url}/push/dan`).body,
+    );
+    await admin.api.request('POST', `/api/admin/users/${dan.id}/deactivate`, z.unknown());
+    const before = push.received.length;
+    expect((await ts.server.internals.push.toUser(dan.id, payload())).sent).toBe(0);
+    expect(push.received.length).toBe(before);
+
+    // An http endpoint (the server would POST to anything it is given) and a malformed key are refused.
+    const eve = await addUser(ts, admin, 'student', { connect: false });
+    const bad = browserSubscription('http://127.0.0.1:1/push');
+    await expect(
+      eve.engine.api.request('POST', '/api/push/subscriptions', z.unknown(), bad.body),
+    ).rejects.toThrow(/https address/);
+    const badKey = browserSubscription(`${push.url}/push/eve`);
+    await expect(
+      eve.engine.api.request('POST', '/api/push/subscriptions', z.unknown(), {
+        ...badKey.body,
+        keys: { ...badKey.body.keys, p256dh: 'not a key' },
+      }),
+    ).rejects.toThrow(/P-256/);
+    expect(ts.server.internals.pushStore.countOf(eve.id)).toBe(0);
+  });
+
+  it('issue 15: one browser profile is one device: signing in as someone else there moves its subscription', async () => {
+    const fay = await addUser(ts, admin, 'student', { connect: false });
+    const gus = await addUser(ts, admin, 'student', { connect: false });
+    const shared = browserSubscription(`${push.url}/push/library-pc`);
+    await fay.engine.api.request('POST', '/api/push/subscriptions', z.unknown(), shared.body);
+    await gus.engine.api.request('POST', '/api/push/subscriptions', z.unknown(), shared.body);
+    expect(ts.server.internals.pushStore.countOf(fay.id)).toBe(0);
+    expect(ts.server.internals.pushStore.countOf(gus.id)).toBe(1);
+    // Fay cannot remove what is now Gus's.
+    await fay.engine.api.request('DELETE', '/api/push/subscriptions', z.unknown(), {
+      endpoint: shared.body.endpoint,
+    });
+    expect(ts.server.internals.pushStore.countOf(gus.id)).toBe(1);
+    await gus.engine.api.request('DELETE', '/api/push/subscriptions', z.unknown(), {
+      endpoint: shared.body.endpoint,
+    });
+    expect(ts.server.internals.pushStore.countOf(gus.id)).toBe(0);
+  });
+});
+
+describe('VAPID keys', () => {
+  it('issue 15: made once into the data folder (0600) and kept across restarts; a damaged file stops start-up', async () => {
+    const { mkdtempSync, rmSync, statSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { loadVapidKeys } = await import('../src/push/vapid-keys.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'commonroom-vapid-'));
+    try {
+      const first = loadVapidKeys(dir, null);
+      expect(Buffer.from(first.publicKey, 'base64url')).toHaveLength(65);
+      expect(statSync(join(dir, 'vapid.json')).mode & 0o777).toBe(0o600);
+      expect(loadVapidKeys(dir, null)).toEqual(first);
+      const env = { publicKey: 'B'.repeat(87), privateKey: 'p'.repeat(43) };
+      expect(loadVapidKeys(dir, env)).toEqual(env);
+      writeFileSync(join(dir, 'vapid.json'), '{"publicKey":"short"}');
+      expect(() => loadVapidKeys(dir, null)).toThrow(/not a VAPID key pair/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('who is pushed for a message', () => {
+  let ts: TestServer;
+  let pushService: Awaited<ReturnType<typeof startPushService>>;
+  let admin: Engine;
+  beforeAll(async () => {
+    pushService = await startPushService();
+    ts = await startServer({ pushAgent: new Agent({ ca: fixture('push-service.crt') }) });
+    admin = await loginAdmin(ts);
+  });
+  afterAll(async () => {
+    admin?.disconnect();
+    await ts?.destroy();
+    pushService?.server.close();
+  });
+
+  /** A person whose one device subscribed and then went offline (the app closed). */
+  const person = async (role: 'student' | 'teacher', name: string) => {
+    const p = await addUser(ts, admin, role, { name });
+    const sub = browserSubscription(`${pushService.url}/push/${name.split(' ')[0]?.toLowerCase()}`);
+    await p.engine.api.request('POST', '/api/push/subscriptions', z.unknown(), sub.body);
+    return { ...p, sub };
+  };
+  /** What each device was sent since `from`, decrypted, by the device's name. */
+  const delivered = (people: { sub: ReturnType<typeof browserSubscription> }[], from: number) => {
+    const out: Record<string, PushPayload[]> = {};
+    for (const r of pushService.received.slice(from)) {
+      const p = people.find((x) => x.sub.body.endpoint.endsWith(r.path));
+      if (!p) continue;
+      const plain = decrypt(r.body, { version: 'aes128gcm', privateKey: p.sub.ecdh, authSecret: p.sub.auth });
+      (out[r.path.split('/')[2] ?? ''] ??= []).push(PushPayload.parse(JSON.parse(plain.toString('utf8'))));
+    }
+    return out;
+  };
+
+  it('issue 15: a DM, a mention, a reply in one’s thread and an announcement reach the right people once; the author never', async () => {
+    const amy = await person('student', 'Amy Clarke');
+    const ben = await person('student', 'Ben Ortiz');
+    const cara = await person('student', 'Cara Nwosu');
+    const tess = await person('teacher', 'Tess Long');
+    const everyone = [amy, ben, cara, tess];
+    const general = (await import('./harness.ts')).channel(amy.engine, 'general');
+    for (const p of [ben, cara, tess]) p.engine.disconnect();
+
+    // A DM: Ben is told, with Amy's name and the first line.
+    let from = pushService.received.length;
+    const dm = (await amy.engine.openDm([ben.id])).id;
+    await amy.engine.send(dm, 'Are you coming to the workshop?\nIt starts at 3.');
+    await amy.engine.settled();
+    await expect.poll(() => Object.keys(delivered(everyone, from))).toEqual(['ben']);
+    expect(delivered(everyone, from).ben).toEqual([
+      {
+        kind: 'dm',
+        title: 'Amy Clarke',
+        body: 'Are you coming to the workshop?',
+        tag: `c:${dm}`,
+        url: expect.stringMatching(new RegExp(`^/\\?open=${dm}&message=${amy.id}%3A`)),
+        conversationId: dm,
+      },
+    ]);
+
+    // A mention in #general: Cara only (Ben is in #general too, not mentioned).
+    from = pushService.received.length;
+    const asked = await amy.engine.send(general, 'Has anyone seen @Cara.Nwosu today?');
+    await amy.engine.settled();
+    await expect.poll(() => Object.keys(delivered(everyone, from))).toEqual(['cara']);
+    expect(delivered(everyone, from).cara?.[0]).toMatchObject({
+      kind: 'mention',
+      title: 'Amy Clarke mentioned you in #general',
+      body: 'Has anyone seen @Cara.Nwosu today?',
+    });
+
+    // Tess replies in Amy's thread: Amy (the thread's starter, offline now) is told; nobody else.
+    amy.engine.disconnect();
+    tess.engine.connect();
+    await tess.engine.settled();
+    from = pushService.received.length;
+    await tess.engine.send(general, 'She is in the library.', { parent: asked });
+    await tess.engine.settled();
+    await expect.poll(() => Object.keys(delivered(everyone, from))).toEqual(['amy']);
+    expect(delivered(everyone, from).amy?.[0]).toMatchObject({
+      kind: 'reply',
+      title: 'Tess Long replied in a thread in #general',
+    });
+
+    // An announcement by a teacher: every member but her, once each (nobody is online now).
+    from = pushService.received.length;
+    const ann = (await import('./harness.ts')).channel(tess.engine, 'announcements');
+    await tess.engine.send(ann, 'College is closed on Friday for staff training.');
+    await tess.engine.settled();
+    await expect.poll(() => Object.keys(delivered(everyone, from)).sort()).toEqual(['amy', 'ben', 'cara']);
+    for (const who of ['amy', 'ben', 'cara'])
+      expect(delivered(everyone, from)[who]).toEqual([
+        expect.objectContaining({ kind: 'announcement', title: 'Tess Long in #announcements' }),
+      ]);
+  });
+
+  it('issue 15: a new report is pushed to each safeguarding lead whose devices are offline, saying nothing of the message', async () => {
+    const lena = await person('teacher', 'Lena Marsh');
+    await admin.api.request('PUT', `/api/admin/users/${lena.id}/safeguarding-lead`, z.unknown(), {
+      lead: true,
+    });
+    lena.engine.disconnect();
+    const will = await person('student', 'Will Evans');
+    const zoe = await person('student', 'Zoe Hart');
+    const general = (await import('./harness.ts')).channel(will.engine, 'general');
+    const key = await will.engine.send(general, 'meet me after college, tell nobody');
+    await will.engine.settled();
+    const from = pushService.received.length;
+    const file = (id: string) =>
+      zoe.engine.api.request('POST', '/api/safeguarding/reports', z.object({ itemId: z.number() }), {
+        id,
+        conversationId: general,
+        authorId: will.id,
+        localId: key.split(':')[1],
+        reason: 'inappropriate',
+        detail: 'he keeps asking',
+      });
+    const { itemId } = await file('push-report-1');
+    await expect.poll(() => delivered([lena], from).lena?.length ?? 0).toBe(1);
+    expect(delivered([lena], from).lena?.[0]).toEqual({
+      kind: 'report',
+      title: 'New safeguarding report',
+      body: 'Someone reported a message. It is waiting in the safeguarding queue.',
+      tag: 'safeguarding',
+      url: `/safeguarding/items/${itemId}`,
+      conversationId: null,
+    });
+    // The words reported appear nowhere in what the push service could read, nor in the decrypted push.
+    expect(JSON.stringify(delivered([lena], from))).not.toContain('tell nobody');
+    // A second report of the same message joins the item: no second push.
+    const amy2 = await addUser(ts, admin, 'student', { name: 'Ann Lee' });
+    await amy2.engine.api.request('POST', '/api/safeguarding/reports', z.unknown(), {
+      id: 'push-report-2',
+      conversationId: general,
+      authorId: will.id,
+      localId: key.split(':')[1],
+      reason: 'inappropriate',
+      detail: '',
+    });
+    const more = await will.engine.send(general, 'another line');
+    await will.engine.settled();
+    expect(more).toBeTruthy();
+    expect(delivered([lena], from).lena).toHaveLength(1);
+  });
+});
