@@ -17,10 +17,9 @@ import { conversationRoutes } from './http/conversation-routes.ts';
 import { muteRoutes } from './http/mute-routes.ts';
 import { syncRoute } from './http/sync-route.ts';
 import { workspaceRoutes } from './http/workspace-routes.ts';
-import type { Timers } from './rooms/loaded-docs.ts';
 import { createMessageRate } from './rooms/message-rate.ts';
 import { createRefusalBudget } from './rooms/refusal-budget.ts';
-import { createPolicy } from './rooms/policy.ts';
+import { createPolicy } from './auth/policy.ts';
 import { createPresence } from './rooms/presence.ts';
 import { createSyncRooms } from './rooms/sync-rooms.ts';
 import { seed } from './seed.ts';
@@ -56,6 +55,7 @@ import { createSettingsStore } from './storage/settings.ts';
 import { createUserStore } from './storage/users.ts';
 import { SyncSocketServer } from './ws/deflate.ts';
 import { createSocketHub } from './ws/socket-hub.ts';
+import { realTimers, type Timers } from './timers.ts';
 
 export type ServerDeps = {
   now?: () => number;
@@ -75,10 +75,7 @@ const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
  */
 export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
   const now = deps.now ?? Date.now;
-  const timers: Timers = deps.timers ?? {
-    setTimeout: (f, ms) => setTimeout(f, ms),
-    clearTimeout: (t) => clearTimeout(t),
-  };
+  const timers: Timers = deps.timers ?? realTimers;
   const log = deps.log ?? pino({ level: config.logLevel });
   const print = deps.print ?? ((line: string) => process.stdout.write(`${line}\n`));
 

@@ -50,7 +50,7 @@ import type { LoadedDoc, Timers } from './loaded-docs.ts';
 import { createLoadedDocs } from './loaded-docs.ts';
 import type { MessageRate } from './message-rate.ts';
 import type { RefusalBudget } from './refusal-budget.ts';
-import { NO_SUCH_CONVERSATION, type Actor, type Policy } from './policy.ts';
+import { NO_SUCH_CONVERSATION, type Actor, type Policy } from '../auth/policy.ts';
 import { committed, createRedaction, serverChange } from './redaction.ts';
 import type { Session } from './session.ts';
 

@@ -1,7 +1,7 @@
 import { isStaffRole, type ItemPatch, type ReportRequest } from '@commonroom/protocol';
 import type * as z from 'zod/mini';
 import type { Logger } from 'pino';
-import type { Actor, Policy } from '../rooms/policy.ts';
+import type { Actor, Policy } from '../auth/policy.ts';
 import type { AuditLog } from '../storage/audit.ts';
 import type { ConversationRow, ConversationStore } from '../storage/conversations.ts';
 import type { Db } from '../storage/db.ts';

@@ -11,8 +11,8 @@ import {
 } from '@commonroom/protocol';
 import type { Logger } from 'pino';
 import type { ServerLimits } from '../config.ts';
-import type { Timers } from '../rooms/loaded-docs.ts';
-import type { Actor } from '../rooms/policy.ts';
+import type { Timers } from '../timers.ts';
+import type { Actor } from '../auth/policy.ts';
 import { PRESENCE_STATUSES, type Presence } from '../rooms/presence.ts';
 import type { Session } from '../rooms/session.ts';
 import type { SyncRooms } from '../rooms/sync-rooms.ts';
