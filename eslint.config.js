@@ -34,8 +34,9 @@ const noRelativeCrossPackage = [
     message: 'import another workspace package by name (@commonroom/…), not through its src/',
   },
   {
-    // Except a package's shared test suites, a declared export (e.g. @commonroom/engine/test/storage-suite).
-    regex: String.raw`^@commonroom/[^/]+/(?!test/)`,
+    // Except a package's shared test suites, a declared export (e.g. @commonroom/engine/test/storage-suite),
+    // and the server's test entry point (@commonroom/sync-server/testing, for the bench).
+    regex: String.raw`^@commonroom/[^/]+/(?!test/|testing$)`,
     message: 'import a workspace package through its entry point (@commonroom/name), not its files',
   },
 ];
