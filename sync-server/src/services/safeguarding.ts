@@ -50,7 +50,7 @@ export function createSafeguarding(d: {
   log: Logger;
   /** Tells connected leads that the queue changed (their sidebar count). */
   notify: (userIds: Iterable<string>, kind: string, payload: unknown) => void;
-  /** Removes a message for everyone, its words off every device (sync-rooms `removeAsServer`, P16). */
+  /** Removes a message for everyone, its words off every device (rooms/redaction.ts `removeAsServer`, P16). */
   removeMessage: (
     conversationId: string,
     authorId: string,
