@@ -126,6 +126,53 @@ type Stores = ReturnType<typeof createStores>;
 type Policy = ReturnType<typeof createPolicy>;
 type Notify = (userIds: Iterable<string>, kind: string, payload: unknown) => void;
 
+type Revoke = (conversationId: string, userId: string, reason: string) => void;
+
+/** The services about people: accounts, roster import, moves between roles and cohorts, DM supervision. */
+function createPeopleServices(
+  s: Stores,
+  d: { db: Db; config: Config; hub: ReturnType<typeof createSocketHub>; notify: Notify; revoke: Revoke },
+) {
+  const { db, hub, notify } = d;
+  const { users, conversations, audit, links } = s;
+  const supervision = createDmSupervision({
+    db,
+    conversations,
+    users,
+    audit,
+    settings: () => s.settings.read(),
+    revokeConversation: d.revoke,
+    notify,
+  });
+  const moves = createPersonMoves({
+    db,
+    users,
+    conversations,
+    revokeConversation: d.revoke,
+    notify,
+    rolesChanged: (actorId) => supervision.peopleChanged(actorId),
+  });
+  const accounts = createAccounts({
+    db,
+    users,
+    sessions: s.sessions,
+    conversations,
+    audit,
+    scryptLogN: d.config.scryptLogN,
+    closeSockets: (id, code, reason) => hub.closeUser(id, code, reason),
+    closeOtherSockets: (id, keep, code, reason) => {
+      for (const x of hub.sessionsOf(id)) if (x.tokenHash !== keep) x.close(code, reason);
+    },
+    revokeConversation: d.revoke,
+    notify,
+    notifyAll: (kind, payload) => hub.notifyAll(kind, payload),
+    links,
+    moves,
+  });
+  const roster = createRosterImport({ db, users, conversations, audit, links, moves });
+  return { supervision, accounts, roster };
+}
+
 /** The services behind the HTTP routes, wired to the rooms and the socket hub they tell of changes. */
 function createServices(
   s: Stores,
@@ -144,44 +191,12 @@ function createServices(
   },
 ) {
   const { db, hub, rooms, policy, now } = d;
-  const { users, conversations, audit, links } = s;
+  const { users, conversations, audit } = s;
   const notify: Notify = (ids, kind, payload) => hub.notify(ids, kind, payload);
-  const revokeConversation = (conversationId: string, userId: string, reason: string): void =>
+  const revokeConversation: Revoke = (conversationId, userId, reason) =>
     rooms.revokeConversation(conversationId, userId, hub.sessionsOf(userId), reason);
-  const supervision = createDmSupervision({
-    db,
-    conversations,
-    users,
-    audit,
-    settings: () => s.settings.read(),
-    revokeConversation,
-    notify,
-  });
-  const moves = createPersonMoves({
-    db,
-    users,
-    conversations,
-    revokeConversation,
-    notify,
-    rolesChanged: (actorId) => supervision.peopleChanged(actorId),
-  });
-  const accounts = createAccounts({
-    db,
-    users,
-    sessions: s.sessions,
-    conversations,
-    audit,
-    scryptLogN: d.config.scryptLogN,
-    closeSockets: (id, code, reason) => hub.closeUser(id, code, reason),
-    closeOtherSockets: (id, keep, code, reason) => {
-      for (const x of hub.sessionsOf(id)) if (x.tokenHash !== keep) x.close(code, reason);
-    },
-    revokeConversation,
-    notify,
-    notifyAll: (kind, payload) => hub.notifyAll(kind, payload),
-    links,
-    moves,
-  });
+  const people = createPeopleServices(s, { db, config: d.config, hub, notify, revoke: revokeConversation });
+  const { supervision } = people;
   const safeguarding = createSafeguarding({
     db,
     store: s.safeguardingStore,
@@ -195,10 +210,8 @@ function createServices(
     removeMessage: (c, author, local, by, reason) => rooms.removeAsServer(c, author, local, by, reason),
   });
   return {
-    supervision,
-    accounts,
+    ...people,
     safeguarding,
-    roster: createRosterImport({ db, users, conversations, audit, links, moves }),
     service: createConversationService({
       db,
       conversations,
