@@ -1,20 +1,10 @@
-import {
-  AUTHOR_ROOTS,
-  IDX_ROOTS,
-  MOD_ROOTS,
-  SEGMENT_STRIDE,
-  idxRoots,
-  inspectUpdate,
-  mergeCost,
-  type Changes,
-} from '@commonroom/model';
+import { SEGMENT_STRIDE, idxRoots, inspectUpdate, mergeCost, type Changes } from '@commonroom/model';
 import {
   LIMITS,
   SYNC_STEP1,
   idxDoc,
   scanUpdate,
   type ConversationId,
-  type DocName,
   type Frame,
 } from '@commonroom/protocol';
 import type { Logger } from 'pino';
@@ -40,6 +30,7 @@ import type { RefusalBudget } from './refusal-budget.ts';
 import type { Session } from './session.ts';
 import { createSubscriptions } from './subscriptions.ts';
 import {
+  ROOTS_BY_KIND,
   authoriseClients,
   authoriseWrite,
   lookupDocument,
@@ -57,11 +48,6 @@ import {
 
 /** Inspecting or applying an update this slow is logged: it points at a document that needs a look. */
 const SLOW_APPLY_MS = 100;
-const ROOTS: Record<DocName['kind'], ReadonlySet<string>> = {
-  author: AUTHOR_ROOTS,
-  mod: MOD_ROOTS,
-  idx: IDX_ROOTS,
-};
 
 export type SyncRooms = ReturnType<typeof createSyncRooms>;
 export type { WriteOutcome };
@@ -144,7 +130,7 @@ export function createSyncRooms(deps: {
       maxStructs: LIMITS.maxStructsPerUpdate,
       maxClockSpan: LIMITS.maxClockSpanPerUpdate,
       maxValueDepth: LIMITS.maxValueDepth,
-      allowedRoots: ROOTS[found.parsed.kind],
+      allowedRoots: ROOTS_BY_KIND[found.parsed.kind],
     });
     if (!scan.ok) return closeMalformed(s, name, scan.reason);
     // A person held off (sending faster than the allowance, or refused too often) is refused before the

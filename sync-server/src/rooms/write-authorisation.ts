@@ -1,3 +1,4 @@
+import { AUTHOR_ROOTS, IDX_ROOTS, MOD_ROOTS } from '@commonroom/model';
 import { parseDocName, type DocName } from '@commonroom/protocol';
 import type { Actor, Decision, Policy } from '../auth/policy.ts';
 import type { ConversationRow, ConversationStore } from '../storage/conversations.ts';
@@ -8,6 +9,13 @@ import type { ConversationRow, ConversationStore } from '../storage/conversation
  */
 
 export type FoundDocument = { parsed: DocName; conv: ConversationRow };
+
+/** The top-level Yjs types each document kind may hold: an update touching any other is malformed (T1–T5). */
+export const ROOTS_BY_KIND: Record<DocName['kind'], ReadonlySet<string>> = {
+  author: AUTHOR_ROOTS,
+  mod: MOD_ROOTS,
+  idx: IDX_ROOTS,
+};
 
 /**
  * The conversation a document name belongs to, or null when the name is not one, the conversation does not
