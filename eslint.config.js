@@ -17,7 +17,13 @@ import tseslint from 'typescript-eslint';
  *   - protocol → model → engine is one-way: protocol imports neither model nor engine, model not engine;
  *   - the server's src/ does not use the client engine;
  *   - nobody reaches into another workspace with a relative path (../../packages/…, ../../model/src/…);
- *     import it by name (@commonroom/…), and only its entry point.
+ *     import it by name (@commonroom/…), and only its entry point;
+ *   - inside the server (docs/DESIGN.md "Layers"): http/ → ws/ → rooms/ → auth/ → storage/, and http/ →
+ *     services/ → auth/ (services and rooms do not import each other);
+ *     storage imports nothing of the server above it, and nothing under src/ imports the test entry point;
+ *   - inside the PWA: sync/ (framework-free) imports no React and nothing of hooks/, features/ or ui/;
+ *     ui/ (presentational) imports neither sync/ nor the engine nor hooks/ or features/; hooks/ and
+ *     features/ reach the engine through @commonroom/engine and the engine context, never sync/.
  */
 
 /** @typedef {{ group: string[]; message: string } | { regex: string; message: string }} Pattern */
@@ -34,8 +40,9 @@ const noRelativeCrossPackage = [
     message: 'import another workspace package by name (@commonroom/…), not through its src/',
   },
   {
-    // Except a package's shared test suites and test-only entry point, declared exports
-    // (@commonroom/engine/test/storage-suite, @commonroom/engine/testing).
+    // Except a package's shared test suites and test-only entry points, declared exports
+    // (@commonroom/engine/test/storage-suite, @commonroom/engine/testing, and
+    // @commonroom/sync-server/testing, which the bench uses).
     regex: String.raw`^@commonroom/[^/]+/(?!test/|testing$)`,
     message: 'import a workspace package through its entry point (@commonroom/name), not its files',
   },
@@ -51,11 +58,44 @@ const noClient = {
   message: 'packages must not import the client or React',
 };
 
+/** @type {Pattern[]} */
+const serverSrc = [
+  { ...noClient, message: 'the server does not import the client or React' },
+  ...noRelativeCrossPackage,
+  { group: ['@commonroom/engine'], message: 'the server does not use the client engine' },
+  {
+    group: ['**/testing.ts'],
+    message: 'src/testing.ts is the test-only entry point: only tests (and the bench) import it',
+  },
+];
+
+/**
+ * The server's folders (and src/ files) a layer may not import, and the composition files no layer imports.
+ * @param {string} message
+ * @param {string[]} above
+ * @returns {Pattern}
+ */
+const serverLayers = (message, above) => ({
+  group: [
+    ...above.flatMap((d) => (d.endsWith('.ts') ? [`../${d}`] : [`../${d}/*`, `../${d}`])),
+    '../main.ts',
+    '../server.ts',
+    '../assemble.ts',
+  ],
+  message,
+});
+
 /**
  * @param {string[]} files
  * @param {Pattern[]} patterns
  * @returns {import('eslint').Linter.Config}
  */
+/** The PWA's code never imports a test-only entry point (client/test may). */
+const noTestingEntry = {
+  group: ['@commonroom/*/testing'],
+  message: 'a test-only entry point is for tests (client/test)',
+};
+
 const restrictImports = (files, patterns) => ({
   files,
   rules: { 'no-restricted-imports': ['error', { patterns }] },
@@ -149,20 +189,126 @@ export default defineConfig(
     ['sync-server/**/*.{ts,tsx}'],
     [{ ...noClient, message: 'the server does not import the client or React' }, ...noRelativeCrossPackage],
   ),
+  restrictImports(['sync-server/src/**/*.{ts,tsx}'], serverSrc),
+  // The server's layers, lowest first. Each list names what lies above the layer (and the composition
+  // files at src/: main, server, assemble, testing); src/timers.ts and src/config.ts are leaves anyone uses.
   restrictImports(
-    ['sync-server/src/**/*.{ts,tsx}'],
+    ['sync-server/src/storage/**/*.ts'],
     [
-      { ...noClient, message: 'the server does not import the client or React' },
-      ...noRelativeCrossPackage,
-      { group: ['@commonroom/engine'], message: 'the server does not use the client engine' },
+      ...serverSrc,
+      serverLayers('storage holds the data and imports nothing of the server above it', [
+        'auth',
+        'rooms',
+        'services',
+        'http',
+        'ws',
+        'seed.ts',
+      ]),
     ],
   ),
   restrictImports(
-    ['client/**/*.{ts,tsx}'],
+    ['sync-server/src/auth/**/*.ts'],
+    [
+      ...serverSrc,
+      serverLayers('auth (who may do what) sits on storage only', [
+        'rooms',
+        'services',
+        'http',
+        'ws',
+        'seed.ts',
+      ]),
+    ],
+  ),
+  restrictImports(
+    ['sync-server/src/rooms/**/*.ts'],
+    [
+      ...serverSrc,
+      serverLayers('rooms sit on auth and storage; the edges (http, ws) and services call them', [
+        'services',
+        'http',
+        'ws',
+        'seed.ts',
+      ]),
+    ],
+  ),
+  restrictImports(
+    ['sync-server/src/services/**/*.ts'],
+    [
+      ...serverSrc,
+      serverLayers(
+        'services sit on auth and storage; they reach the rooms and sockets through what they are given',
+        ['rooms', 'http', 'ws'],
+      ),
+    ],
+  ),
+  restrictImports(
+    ['sync-server/src/ws/**/*.ts'],
+    [
+      ...serverSrc,
+      serverLayers('the socket edge drives the rooms; the HTTP routes sit above it', [
+        'http',
+        'services',
+        'seed.ts',
+      ]),
+    ],
+  ),
+  restrictImports(
+    ['sync-server/src/http/**/*.ts'],
+    [...serverSrc, serverLayers('http is the top layer', [])],
+  ),
+  restrictImports(['client/**/*.{ts,tsx}'], [noServer, ...noRelativeCrossPackage, noTestingEntry]),
+  restrictImports(
+    ['client/src/sync/**/*.{ts,tsx}'],
     [
       noServer,
       ...noRelativeCrossPackage,
-      { group: ['@commonroom/*/testing'], message: 'a test-only entry point is for tests (client/test)' },
+      noTestingEntry,
+      {
+        group: [
+          'react',
+          'react/*',
+          'react-dom',
+          'react-dom/*',
+          '**/hooks/**',
+          '**/features/**',
+          '**/ui/**',
+          '**/app.tsx',
+        ],
+        message: 'client/src/sync is framework-free: no React, and nothing of the UI above it',
+      },
+    ],
+  ),
+  restrictImports(
+    ['client/src/ui/**/*.{ts,tsx}'],
+    [
+      noServer,
+      ...noRelativeCrossPackage,
+      noTestingEntry,
+      {
+        group: [
+          '@commonroom/engine',
+          'dexie',
+          'yjs',
+          '**/sync/**',
+          '**/hooks/**',
+          '**/features/**',
+          '**/app.tsx',
+        ],
+        message: 'client/src/ui is presentational: it knows nothing of sync; features pass it what it shows',
+      },
+    ],
+  ),
+  restrictImports(
+    ['client/src/hooks/**/*.{ts,tsx}', 'client/src/features/**/*.{ts,tsx}'],
+    [
+      noServer,
+      ...noRelativeCrossPackage,
+      noTestingEntry,
+      {
+        group: ['dexie', '**/sync/**', '**/app.tsx'],
+        message:
+          'hooks and features reach the engine through @commonroom/engine and the engine context, not client/src/sync',
+      },
     ],
   ),
   // The PWA's end-to-end tests start a real server with the server's own test harness

@@ -1,320 +1,117 @@
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CLOSE, LIMITS, type DmPolicy } from '@commonroom/protocol';
-import { createAdaptorServer, type WebSocketServerLike } from '@hono/node-server';
 import type { Server as HttpServer } from 'node:http';
-import type { Agent as HttpsAgent } from 'node:https';
-import pino, { type Logger } from 'pino';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CLOSE } from '@commonroom/protocol';
+import { createAdaptorServer, type WebSocketServerLike } from '@hono/node-server';
+import { assembleServer, type ServerDeps, type ServerParts } from './assemble.ts';
 import { createLoginGuard } from './auth/login-guard.ts';
 import { createThrottle } from './auth/throttle.ts';
 import type { Config } from './config.ts';
 import { adminChannelRoutes } from './http/admin-channel-routes.ts';
 import { adminRoutes } from './http/admin-routes.ts';
 import { createHttpApp } from './http/app.ts';
-import { createClientAddress } from './http/client-address.ts';
 import { authRoutes } from './http/auth-routes.ts';
 import { conversationRoutes } from './http/conversation-routes.ts';
+import { retentionExportRoutes } from './http/export-routes.ts';
 import { muteRoutes } from './http/mute-routes.ts';
 import { pushRoutes } from './http/push-routes.ts';
-import { createMessagePushes, type MessagePushes } from './push/message-pushes.ts';
-import { createPushSender } from './push/push-sender.ts';
-import { loadVapidKeys } from './push/vapid-keys.ts';
-import { createPushSubscriptionStore } from './storage/push-subscriptions.ts';
+import { safeguardingRoutes } from './http/safeguarding-routes.ts';
 import { syncRoute } from './http/sync-route.ts';
 import { workspaceRoutes } from './http/workspace-routes.ts';
-import type { Timers } from './rooms/loaded-docs.ts';
-import { createMessageRate } from './rooms/message-rate.ts';
-import { createRefusalBudget } from './rooms/refusal-budget.ts';
-import { createPolicy } from './rooms/policy.ts';
-import { createPresence } from './rooms/presence.ts';
-import { createSyncRooms } from './rooms/sync-rooms.ts';
 import { seed } from './seed.ts';
-import { createAccounts } from './services/accounts.ts';
-import { createChannelAdmin } from './services/channel-admin.ts';
 import { createChannelRules } from './services/channel-rules.ts';
-import { createRosterImport } from './services/roster-import.ts';
-import { createSafeguarding, type Safeguarding } from './services/safeguarding.ts';
-import { safeguardingRoutes } from './http/safeguarding-routes.ts';
-import { retentionExportRoutes } from './http/export-routes.ts';
-import { createRetentionJob, type Redact } from './services/retention.ts';
-import { createSafeguardingExport } from './services/safeguarding-export.ts';
-import { createExportQueries } from './storage/export-queries.ts';
-import { createRetentionStore } from './storage/retention.ts';
-import { createSafeguardingStore } from './storage/safeguarding.ts';
-import { createTranscripts } from './storage/transcripts.ts';
-import { createConversationService } from './services/conversations.ts';
-import { createDmSupervision } from './services/dm-supervision.ts';
-import { createPersonMoves } from './services/person-moves.ts';
-import { createMuteService } from './services/mutes.ts';
-import { createAuditLog } from './storage/audit.ts';
-import { createCohortStore } from './storage/cohorts.ts';
-import { createConversationStore } from './storage/conversations.ts';
-import { openDatabase } from './storage/db.ts';
-import { createSqliteDocStore } from './storage/doc-store.ts';
-import { createMessageStore } from './storage/messages.ts';
-import { createMuteStore } from './storage/mutes.ts';
-import { APPLIED_ACTIONS_KEEP_MS, createAppliedActions } from './storage/applied-actions.ts';
-import { createDocClients } from './storage/doc-clients.ts';
-import { createPasswordLinks } from './storage/password-links.ts';
-import { createSessionStore } from './storage/sessions.ts';
-import { createSettingsStore } from './storage/settings.ts';
-import { createUserStore } from './storage/users.ts';
-import { SyncSocketServer } from './ws/deflate.ts';
-import { createSocketHub } from './ws/socket-hub.ts';
+import { APPLIED_ACTIONS_KEEP_MS } from './storage/applied-actions.ts';
 
-export type ServerDeps = {
-  now?: () => number;
-  timers?: Timers;
-  log?: Logger;
-  /** Where the one-time setup link goes (the console in production). */
-  print?: (line: string) => void;
-  /** Takes expired messages off every device (issue 14 §7); tests pass one that records its targets. */
-  redact?: Redact;
-  /** The HTTPS agent push deliveries use (tests trust their loopback push service with it). */
-  pushAgent?: HttpsAgent;
-};
+export type { ServerDeps };
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 
+/** The HTTP routes, one group per file under http/, over the server's parts. */
+function routesOf(p: ServerParts) {
+  const { config, now, users, sessions, audit, accounts, settings, hub } = p;
+  const limits = config.limits;
+  const isLead = (id: string): boolean => p.safeguarding.isLead(id);
+  return {
+    auth: authRoutes({
+      db: p.db,
+      users,
+      sessions,
+      accounts,
+      audit,
+      guard: createLoginGuard({
+        perAccount: createThrottle({
+          max: limits.loginFailuresPerAccount,
+          windowMs: limits.loginWindowMs,
+          now,
+        }),
+        perAddress: createThrottle({
+          max: limits.loginFailuresPerAddress,
+          windowMs: limits.loginWindowMs,
+          now,
+        }),
+      }),
+      clientAddress: p.clientAddress,
+      sessionTtlMs: () => settings.sessionTtlMs(),
+      secureCookies: config.secureCookies,
+      scryptLogN: config.scryptLogN,
+      now,
+      closeSession: (hash, code, reason) => hub.closeSession(hash, code, reason),
+    }),
+    admin: adminRoutes({
+      accounts,
+      roster: p.roster,
+      rules: createChannelRules(p.conversations),
+      users,
+      audit,
+      conversations: p.conversations,
+      settings,
+      supervision: p.supervision,
+      seen: (id) => p.presence.seen(id),
+      notifyAll: (kind, payload) => hub.notifyAll(kind, payload),
+      sessionLengthChanged: () => hub.recheckExpiry((h) => sessions.expiryOfHash(h)),
+    }),
+    adminChannels: adminChannelRoutes({ channels: p.channelAdmin, cohorts: p.cohorts }),
+    conversations: conversationRoutes({ service: p.service, users }),
+    mutes: muteRoutes({ mutes: p.muteService }),
+    push: pushRoutes({ publicKey: p.vapidPublicKey, store: p.pushStore }),
+    workspace: workspaceRoutes({ settings, accounts }),
+    safeguarding: safeguardingRoutes({ safeguarding: p.safeguarding }),
+    retentionExport: retentionExportRoutes({
+      exports: p.exports,
+      retention: p.retentionStore,
+      isLead,
+      audit,
+    }),
+    sync: syncRoute({
+      allowedOrigins: config.allowedOrigins,
+      sessions,
+      users,
+      hub,
+      compressFrom: config.wsCompression?.threshold ?? Number.POSITIVE_INFINITY,
+      handshakes: {
+        perAccount: { rate: limits.handshakesPerSecondPerAccount, burst: limits.handshakeBurstPerAccount },
+        perAddress: { rate: limits.handshakesPerSecondPerAddress, burst: limits.handshakeBurstPerAddress },
+      },
+      clientAddress: p.clientAddress,
+      now,
+    }),
+  };
+}
+
 /**
- * Builds the whole server from configuration without side effects; `start()` opens the database and
- * listens, `stop()` shuts down gracefully (stop accepting, flush commits, close sockets, close the database).
+ * The listening server over assembled parts: the HTTP app and the WebSocket server on one port; `start()`
+ * seeds and listens, `stop()` shuts down gracefully (stop accepting, flush commits, close sockets, close
+ * the database). Also the test entry point's (testing.ts), which shows the parts as well.
  */
-export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
-  const now = deps.now ?? Date.now;
-  const timers: Timers = deps.timers ?? {
-    setTimeout: (f, ms) => setTimeout(f, ms),
-    clearTimeout: (t) => clearTimeout(t),
-  };
-  const log = deps.log ?? pino({ level: config.logLevel });
-  const print = deps.print ?? ((line: string) => process.stdout.write(`${line}\n`));
-
-  const db = openDatabase(join(config.dataDir, 'commonroom.sqlite'));
-  const users = createUserStore(db, now);
-  const settings = createSettingsStore(db, {
-    workspaceName: config.workspaceName,
-    studentDmPolicy: 'anyone',
-    dmSupervisorId: null,
-    sessionLengthDays: config.sessionTtlMs / 86_400_000,
-  });
-  const sessions = createSessionStore(db, now, () => settings.sessionTtlMs());
-  const conversations = createConversationStore(db, now);
-  const messages = createMessageStore(db);
-  const appliedActions = createAppliedActions(db);
-  const audit = createAuditLog(db, now);
-  const store = createSqliteDocStore(db, now);
-  /**
-   * The DM policy in force. 'supervised' without a supervisor who can serve (deactivated, no longer staff)
-   * fails closed: students' DMs among themselves act as under 'staff only' until an admin chooses another,
-   * never unsupervised (issue 14 §4).
-   */
-  const dmPolicy = (): DmPolicy => {
-    const p = settings.read().studentDmPolicy;
-    return p === 'supervised' && supervision.current() === null ? 'staff_only' : p;
-  };
-  const muteStore = createMuteStore(db, now);
-  /** The mute that applies to a person in a conversation now (issue 14 §3), for the policy and the list. */
-  const muteOf = (userId: string, conversationId: string) => {
-    const m = muteStore.effective(userId, conversationId);
-    return m ? { until: m.until, everywhere: m.conversationId === null } : null;
-  };
-  const policy = createPolicy(conversations, {
-    dmPolicy,
-    roleOf: (id) => users.get(id)?.role ?? null,
-    muteOf,
-  });
-  const presence = createPresence(now);
-  // Made after the socket hub (it notifies leads); the rooms reach it through this late binding.
-  let safeguarding: Safeguarding | null = null;
-  // Made after the socket hub too (a device with a live socket is not pushed to).
-  let pushes: MessagePushes | null = null;
-  const rooms = createSyncRooms({
-    store,
-    conversations,
-    messages,
-    appliedActions,
-    docClients: createDocClients(db),
-    audit,
-    policy,
-    log,
-    now,
-    timers,
-    idleDocMs: config.limits.idleDocMs,
-    compactAfter: config.limits.compactAfterUpdates,
-    segmentSize: config.limits.segmentSize,
-    messageRate: createMessageRate({
-      perMinute: config.limits.newMessagesPerMinute,
-      burst: config.limits.newMessageBurst,
-      now,
-    }),
-    refusals: createRefusalBudget({
-      perWindow: config.limits.refusalsPerMinute,
-      windowMs: 60_000,
-      now,
-    }),
-    newMessagesPerUpdate: config.limits.newMessagesPerUpdate,
-    watch: (e) => safeguarding?.watch(e),
-    stored: (list) => pushes?.stored(list),
-  });
-  /** One notion of the client's address for login throttles and handshake limits (TRUST_PROXY, T10). */
-  const clientAddress = createClientAddress(config.trustedProxies);
-  const hub = createSocketHub({
-    rooms,
-    presence,
-    log,
-    now,
-    timers,
-    limits: config.limits,
-    currentActor: (id) => {
-      const u = users.get(id);
-      return u && u.active ? { id: u.id, role: u.role } : null;
-    },
-  });
-  const revokeConversation = (conversationId: string, userId: string, reason: string): void =>
-    rooms.revokeConversation(conversationId, userId, hub.sessionsOf(userId), reason);
-  const links = createPasswordLinks(db, now);
-  const supervision = createDmSupervision({
-    db,
-    conversations,
-    users,
-    audit,
-    settings: () => settings.read(),
-    revokeConversation,
-    notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
-  });
-  const moves = createPersonMoves({
-    db,
-    users,
-    conversations,
-    revokeConversation,
-    notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
-    rolesChanged: (actorId) => supervision.peopleChanged(actorId),
-  });
-  const accounts = createAccounts({
-    db,
-    users,
-    sessions,
-    conversations,
-    audit,
-    scryptLogN: config.scryptLogN,
-    closeSockets: (id, code, reason) => hub.closeUser(id, code, reason),
-    closeOtherSockets: (id, keep, code, reason) => {
-      for (const s of hub.sessionsOf(id)) if (s.tokenHash !== keep) s.close(code, reason);
-    },
-    revokeConversation,
-    notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
-    notifyAll: (kind, payload) => hub.notifyAll(kind, payload),
-    links,
-    moves,
-  });
-  const roster = createRosterImport({ db, users, conversations, audit, links, moves });
-  const service = createConversationService({
-    db,
-    conversations,
-    users,
-    policy,
-    audit,
-    dmPolicy,
-    supervision,
-    revokeConversation,
-    notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
-    muteOf,
-  });
-  const pushStore = createPushSubscriptionStore(db, now);
-  const vapid = loadVapidKeys(config.dataDir, config.vapid.keys);
-  const push = createPushSender({
-    store: pushStore,
-    vapid: { ...vapid, subject: config.vapid.subject },
-    log,
-    showing: (device) => hub.sessionsOf(device.userId).some((s) => s.tokenHash === device.tokenHash),
-    ...(deps.pushAgent ? { agent: deps.pushAgent } : {}),
-  });
-  pushes = createMessagePushes({
-    conversation: (id) => conversations.get(id),
-    members: (id) => conversations.members(id),
-    user: (id) => users.get(id),
-    threadPeople: (c, parent) => messages.threadPeople(c, parent),
-    send: (userId, payload) => push.toUser(userId, payload),
-    log,
-  });
-  const muteService = createMuteService({
-    mutes: muteStore,
-    conversations,
-    users,
-    policy,
-    audit,
-    now,
-    notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
-  });
-
-  const cohorts = createCohortStore(db);
-  const channelAdmin = createChannelAdmin({
-    db,
-    conversations,
-    users,
-    cohorts,
-    audit,
-    revokeConversation,
-    notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
-  });
-
-  const workspace = workspaceRoutes({ settings, accounts });
-  const safeguardingStore = createSafeguardingStore(db, now);
-  safeguarding = createSafeguarding({
-    db,
-    store: safeguardingStore,
-    transcripts: createTranscripts(db),
-    users,
-    conversations,
-    policy,
-    audit,
-    log,
-    notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
-    removeMessage: (c, author, local, by, reason) => rooms.removeAsServer(c, author, local, by, reason),
-    pushToLead: (lead, itemId) =>
-      void push
-        .toUser(lead, {
-          kind: 'report',
-          title: 'New safeguarding report',
-          body: 'Someone reported a message. It is waiting in the safeguarding queue.',
-          tag: 'safeguarding',
-          url: `/safeguarding/items/${itemId}`,
-          conversationId: null,
-        })
-        .catch((err: unknown) => log.warn({ err }, 'push to a safeguarding lead failed')),
-  });
-
-  const sg = safeguarding;
-  const retentionStore = createRetentionStore(db, now);
-  const retention = createRetentionJob({
-    store: retentionStore,
-    settings: () => retentionStore.read(),
-    // Expired messages leave the server's documents and every device like deleted ones (P16); tests may
-    // inject their own.
-    redact: deps.redact ?? ((targets, why) => rooms.redact(targets, why)),
-    audit,
-    log,
-    now,
-    timers,
-  });
-  const exports = createSafeguardingExport({
-    isLead: (id) => sg.isLead(id),
-    store: safeguardingStore,
-    queries: createExportQueries(db),
-    users,
-    conversations,
-    audit,
-    college: () => settings.read().workspaceName,
-    now,
-  });
-
+export function serverOf(p: ServerParts) {
+  const { config, db, log, rooms, hub, wss } = p;
   let stopping = false;
   const app = createHttpApp({
     log,
     allowedOrigins: config.allowedOrigins,
-    sessions,
-    users,
+    sessions: p.sessions,
+    users: p.users,
     health: () => {
       try {
         db.prepare('SELECT 1').get();
@@ -323,87 +120,9 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
         return { ok: false, detail: { database: 'unavailable' } };
       }
     },
-    routes: {
-      auth: authRoutes({
-        db,
-        users,
-        sessions,
-        accounts,
-        audit,
-        guard: createLoginGuard({
-          perAccount: createThrottle({
-            max: config.limits.loginFailuresPerAccount,
-            windowMs: config.limits.loginWindowMs,
-            now,
-          }),
-          perAddress: createThrottle({
-            max: config.limits.loginFailuresPerAddress,
-            windowMs: config.limits.loginWindowMs,
-            now,
-          }),
-        }),
-        clientAddress,
-        sessionTtlMs: () => settings.sessionTtlMs(),
-        secureCookies: config.secureCookies,
-        scryptLogN: config.scryptLogN,
-        now,
-        closeSession: (hash, code, reason) => hub.closeSession(hash, code, reason),
-      }),
-      admin: adminRoutes({
-        accounts,
-        roster,
-        rules: createChannelRules(conversations),
-        users,
-        audit,
-        conversations,
-        settings,
-        supervision,
-        seen: (id) => presence.seen(id),
-        notifyAll: (kind, payload) => hub.notifyAll(kind, payload),
-        sessionLengthChanged: () => hub.recheckExpiry((h) => sessions.expiryOfHash(h)),
-      }),
-      adminChannels: adminChannelRoutes({ channels: channelAdmin, cohorts }),
-      conversations: conversationRoutes({ service, users }),
-      mutes: muteRoutes({ mutes: muteService }),
-      push: pushRoutes({ publicKey: vapid.publicKey, store: pushStore }),
-      workspace,
-      safeguarding: safeguardingRoutes({ safeguarding }),
-      retentionExport: retentionExportRoutes({
-        exports,
-        retention: retentionStore,
-        isLead: (id) => sg.isLead(id),
-        audit,
-      }),
-      sync: syncRoute({
-        allowedOrigins: config.allowedOrigins,
-        sessions,
-        users,
-        hub,
-        compressFrom: config.wsCompression?.threshold ?? Number.POSITIVE_INFINITY,
-        handshakes: {
-          perAccount: {
-            rate: config.limits.handshakesPerSecondPerAccount,
-            burst: config.limits.handshakeBurstPerAccount,
-          },
-          perAddress: {
-            rate: config.limits.handshakesPerSecondPerAddress,
-            burst: config.limits.handshakeBurstPerAddress,
-          },
-        },
-        clientAddress,
-        now,
-      }),
-    },
+    routes: routesOf(p),
     clientDist: resolve(repoRoot, config.clientDist),
     publicDir: resolve(repoRoot, 'public'),
-  });
-
-  // ws enforces the frame limit itself, on the inflated size too: a larger message closes the socket with
-  // 1009 before we parse it.
-  const wss = new SyncSocketServer({
-    maxPayload: LIMITS.maxFrameBytes,
-    compression: config.wsCompression,
-    timers,
   });
   const server = createAdaptorServer({
     fetch: app.fetch,
@@ -411,36 +130,16 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
     websocket: { server: wss as unknown as WebSocketServerLike },
   }) as HttpServer;
   const purge = setInterval(() => {
-    sessions.purgeExpired();
-    appliedActions.prune(now() - APPLIED_ACTIONS_KEEP_MS);
+    p.sessions.purgeExpired();
+    p.appliedActions.prune(p.now() - APPLIED_ACTIONS_KEEP_MS);
   }, 3_600_000);
   purge.unref();
 
   return {
     app,
-    db,
     log,
-    internals: {
-      users,
-      appliedActions,
-      sessions,
-      conversations,
-      messages,
-      audit,
-      rooms,
-      hub,
-      presence,
-      store,
-      accounts,
-      service,
-      settings,
-      supervision,
-      wss,
-      retention,
-      push,
-      pushStore,
-    },
     async start(): Promise<{ port: number; url: string }> {
+      const { conversations, users, accounts, now, print } = p;
       await seed({ db, config, conversations, users, accounts, log, now, print });
       await new Promise<void>((res, rej) => {
         server.once('error', rej);
@@ -453,7 +152,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
       // Deleted or removed messages whose words are still in their author's document (stored before P16,
       // or a commit lost between): taken out now, in the background, in bounded batches.
       rooms.catchUpRedactions().catch((err: unknown) => log.error({ err }, 'redaction catch-up failed'));
-      retention.start();
+      p.retention.start();
       return { port, url: `http://${config.host}:${port}` };
     },
     async stop(): Promise<void> {
@@ -468,7 +167,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
           server.closeAllConnections();
         });
       });
-      await retention.stop();
+      await p.retention.stop();
       await rooms.drain();
       rooms.dispose();
       wss.close();
@@ -478,4 +177,12 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
   };
 }
 
-export type CommonroomServer = ReturnType<typeof createCommonroomServer>;
+export type CommonroomServer = ReturnType<typeof serverOf>;
+
+/**
+ * Builds the whole server from configuration without side effects beyond opening the database; `start()`
+ * listens, `stop()` shuts down. Tests that look inside use testing.ts instead.
+ */
+export function createCommonroomServer(config: Config, deps: ServerDeps = {}): CommonroomServer {
+  return serverOf(assembleServer(config, deps));
+}

@@ -15,7 +15,8 @@ import pino from 'pino';
 import WebSocket from 'ws';
 import * as z from 'zod/mini';
 import { parseConfig, type Config } from '../src/config.ts';
-import { createCommonroomServer, type CommonroomServer, type ServerDeps } from '../src/server.ts';
+import type { ServerDeps } from '../src/assemble.ts';
+import { createServerForTests, type TestableServer } from '../src/testing.ts';
 import type { Redact } from '../src/services/retention.ts';
 
 /** Real server on loopback with a temp SQLite file, and real engine clients over real WebSockets. */
@@ -23,7 +24,7 @@ import type { Redact } from '../src/services/retention.ts';
 export const ADMIN = { email: 'admin@college.test', password: 'admin-password-1' };
 
 export type TestServer = {
-  server: CommonroomServer;
+  server: TestableServer;
   url: string;
   port: number;
   dataDir: string;
@@ -92,7 +93,7 @@ export async function startServer(
       },
     },
   );
-  const server = createCommonroomServer(config, {
+  const server = createServerForTests(config, {
     log,
     print: () => undefined,
     ...(opts.now ? { now: opts.now } : {}),

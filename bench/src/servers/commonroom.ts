@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { createCommonroomServer, parseConfig, type ServerLimits } from '@commonroom/sync-server';
+import { parseConfig, type ServerLimits } from '@commonroom/sync-server';
+import { createServerForTests } from '@commonroom/sync-server/testing';
 import pino from 'pino';
 import type { RunningServer } from './types.ts';
 
@@ -48,7 +49,8 @@ export async function startCommonroom(
   });
   config.limits = { ...config.limits, ...BENCH_LIFTED, ...limits };
   const log = pino({ level: 'info' }, pino.destination({ dest: join(dataDir, 'server.log'), sync: false }));
-  const server = createCommonroomServer(config, { log, print: () => undefined });
+  // The test entry point: the figures report the database connection's own settings.
+  const server = createServerForTests(config, { log, print: () => undefined });
   const { port } = await server.start();
   return {
     port,

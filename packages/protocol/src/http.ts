@@ -154,7 +154,7 @@ export const MembersRequest = z.object({ userIds: UserIds(500) });
  * Whom students may message directly: anyone; anyone, but a DM whose people are all students has the
  * workspace's chosen staff supervisor in it as a silent member (issue 14 §4); staff only (students not each
  * other, no student in a group DM: student-to-student DMs are off); nobody (no DM has a student in it,
- * whoever opens it). rooms/policy.ts `dmAllowed` is the one rule.
+ * whoever opens it). auth/policy.ts `dmAllowed` is the one rule.
  */
 export const DmPolicy = z.enum(['anyone', 'supervised', 'staff_only', 'nobody']);
 export type DmPolicy = z.infer<typeof DmPolicy>;

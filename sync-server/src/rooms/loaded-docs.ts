@@ -2,6 +2,7 @@ import type { DocName, EncodedFrames } from '@commonroom/protocol';
 import { SYNC_STEP1, encodeFrames, parseDocName } from '@commonroom/protocol';
 import * as Y from 'yjs';
 import type { DocStore } from '../storage/doc-store.ts';
+import type { Timers } from '../timers.ts';
 import type { Session } from './session.ts';
 
 /**
@@ -67,10 +68,8 @@ const RELOAD_COMPACT_ROWS = 8;
 /** Stopping the server stores the loaded documents compacted, the most recently loaded first, for this long. */
 const SHUTDOWN_COMPACTION_MS = 2_000;
 
-export type Timers = {
-  setTimeout: (fn: () => void, ms: number) => ReturnType<typeof setTimeout>;
-  clearTimeout: (t: ReturnType<typeof setTimeout>) => void;
-};
+/** Re-exported for callers that take the rooms' dependencies from here (the simulation harness). */
+export type { Timers };
 
 /**
  * A LoadedDoc whose Y.Doc is built on first use. A class, with the accessor on its prototype: V8 makes an

@@ -1,7 +1,15 @@
-import { modRoots, recordGone, redactMessages, type GoneWhy } from '@commonroom/model';
+import {
+  messageKey,
+  modRoots,
+  recordGone,
+  redactMessages,
+  removeMessage,
+  type GoneWhy,
+} from '@commonroom/model';
 import { authorDoc, idxDoc, modDoc, type ConversationId, type UserId } from '@commonroom/protocol';
 import type { Logger } from 'pino';
 import type * as Y from 'yjs';
+import type { AuditLog } from '../storage/audit.ts';
 import type { MessageStore } from '../storage/messages.ts';
 import type { CommitQueue, PendingWrite } from './commit-queue.ts';
 import type { LoadedDoc, LoadedDocs } from './loaded-docs.ts';
@@ -50,6 +58,7 @@ export function createRedaction(d: {
   docs: LoadedDocs;
   queue: CommitQueue;
   messages: MessageStore;
+  audit: AuditLog;
   now: () => number;
   log: Logger;
   segmentStride: number;
@@ -134,5 +143,36 @@ export function createRedaction(d: {
     }
   };
 
-  return { inBatch, redact, catchUp };
+  /**
+   * A safeguarding lead's removal (issue 14 §3), written by the server into the moderation document of the
+   * segment holding the message, with its words taken out in the same commit (P16): what a moderator's
+   * removal does, for a lead who is not a moderator of that conversation. Resolves once durable: false
+   * when there is no such message or it was already removed.
+   */
+  const removeAsServer = (
+    conversationId: string,
+    authorId: string,
+    localId: string,
+    by: string,
+    reason: string,
+  ): Promise<boolean> => {
+    const row = d.messages.get(conversationId, authorId, localId);
+    if (!row || row.removedBy !== null) return Promise.resolve(false);
+    const segment = Math.floor(row.seq / d.segmentStride);
+    const l = d.docs.get(modDoc(conversationId as ConversationId, segment));
+    const key = messageKey(authorId, localId);
+    const at = d.now();
+    const { update } = serverChange(l.doc, () => removeMessage(l.doc, key, by, at, reason));
+    if (!update) return Promise.resolve(false);
+    const batch = d.queue.current();
+    d.track(batch, l, update);
+    batch.alongside.push(() => {
+      d.messages.recordRemoval(conversationId, authorId, localId, by, at);
+      d.audit.record(by, 'message.removed', `${conversationId}/${key}`, { reason, via: 'safeguarding' });
+    });
+    inBatch(batch, conversationId, segment, authorId, [localId], 'removed');
+    return committed(batch, true);
+  };
+
+  return { inBatch, redact, catchUp, removeAsServer };
 }

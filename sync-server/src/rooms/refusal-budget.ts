@@ -7,7 +7,7 @@
  * purpose. Past `perWindow` of them in `windowMs`, the person's writes are refused before they are judged,
  * with the retryable `slow-down`, until the window ends (P10): each refusal then costs a scan. The few
  * reloads a write can still cause (an accepted update Yjs then fails to apply: the safety net in
- * sync-rooms.ts) are counted here too. Per person, not per socket: opening more sockets does not buy more.
+ * sync-rooms.ts `apply`) are counted here too. Per person, not per socket: opening more sockets does not buy more.
  */
 export type RefusalBudget = ReturnType<typeof createRefusalBudget>;
 

@@ -1,5 +1,5 @@
 import type { EncodedFrames, Frame } from '@commonroom/protocol';
-import type { Actor } from './policy.ts';
+import type { Actor } from '../auth/policy.ts';
 
 /** One authenticated socket, as the rooms see it. The ws edge implements it. */
 export interface Session {

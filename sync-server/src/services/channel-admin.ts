@@ -6,7 +6,7 @@ import type {
   ChannelKind,
   PostPolicy,
 } from '@commonroom/protocol';
-import { mayBelong, type Actor } from '../rooms/policy.ts';
+import { mayBelong, type Actor } from '../auth/policy.ts';
 import type { AuditLog } from '../storage/audit.ts';
 import type { CohortStore } from '../storage/cohorts.ts';
 import type { ConversationRow, ConversationStore } from '../storage/conversations.ts';

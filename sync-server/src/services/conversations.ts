@@ -6,7 +6,7 @@ import {
   type DmPolicy,
   type Role,
 } from '@commonroom/protocol';
-import { dmAllowed, dmRefusal, mayBelong, type Actor, type Policy } from '../rooms/policy.ts';
+import { dmAllowed, dmRefusal, mayBelong, type Actor, type Policy } from '../auth/policy.ts';
 import type { AuditLog } from '../storage/audit.ts';
 import type { ConversationRow, ConversationStore } from '../storage/conversations.ts';
 import type { Db } from '../storage/db.ts';

@@ -10,7 +10,7 @@ export type DmSupervision = ReturnType<typeof createDmSupervision>;
 /**
  * Supervised student-to-student DMs (issue 14 §4). Under the 'supervised' DM policy, every DM whose people
  * are all students has the chosen staff supervisor in it as a silent member: a real member, so the ordinary
- * read rules and sync give them the DM (rooms/policy.ts keeps them from posting or reacting), recorded on
+ * read rules and sync give them the DM (auth/policy.ts keeps them from posting or reacting), recorded on
  * the conversation (`supervisor_id`) so they are told apart from its people. `apply` brings every DM that
  * exists into line when the policy or the supervisor changes (add the new one, take out the old one, whose
  * devices drop the DM); `forNewDm` says who joins a DM being opened.

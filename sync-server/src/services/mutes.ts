@@ -6,7 +6,7 @@ import {
   type Mute,
   type MuteRequest,
 } from '@commonroom/protocol';
-import type { Actor, Policy } from '../rooms/policy.ts';
+import type { Actor, Policy } from '../auth/policy.ts';
 import type { AuditLog } from '../storage/audit.ts';
 import type { ConversationRow, ConversationStore } from '../storage/conversations.ts';
 import type { MuteRow, MuteStore } from '../storage/mutes.ts';

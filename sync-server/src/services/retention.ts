@@ -1,6 +1,6 @@
 import type { RetentionSettings } from '@commonroom/protocol';
 import type { Logger } from 'pino';
-import type { Timers } from '../rooms/loaded-docs.ts';
+import type { Timers } from '../timers.ts';
 import type { AuditLog } from '../storage/audit.ts';
 import type { ExpiryCursor, RetentionStore } from '../storage/retention.ts';
 

@@ -1,17 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  Cohort,
-  Email,
-  ROLES,
-  ROLE_LABELS,
-  Username,
-  type ImportCounts,
-  type ImportOutcome,
-  type ImportPreview,
-  type ImportRow,
-  type Role,
-} from '@commonroom/protocol';
-import { parse as parseCsv } from 'csv-parse/sync';
+import type { ImportCounts, ImportOutcome, ImportPreview, Role } from '@commonroom/protocol';
 import type { AuditLog } from '../storage/audit.ts';
 import type { ConversationStore } from '../storage/conversations.ts';
 import type { Db } from '../storage/db.ts';
@@ -21,6 +9,7 @@ import { joinCohorts, splitCohorts, type UserRow, type UserStore } from '../stor
 import { LINK_TTL_MS, NO_PASSWORD, linkPath } from './accounts.ts';
 import { createChannelRules } from './channel-rules.ts';
 import { AppError } from './errors.ts';
+import { planRow, readRows, type PlanContext } from './roster-plan.ts';
 import type { PersonMoves } from './person-moves.ts';
 
 /**
@@ -36,38 +25,6 @@ import type { PersonMoves } from './person-moves.ts';
  * one-time set-password link. Nobody is deactivated for being absent from the file.
  */
 
-export const IMPORT_MAX_ROWS = 50_000;
-
-const HEADERS: Record<string, 'name' | 'email' | 'username' | 'login' | 'role' | 'cohorts'> = {
-  name: 'name',
-  'full name': 'name',
-  'display name': 'name',
-  display_name: 'name',
-  email: 'email',
-  'email address': 'email',
-  'e-mail': 'email',
-  username: 'username',
-  'user name': 'username',
-  login: 'login',
-  'email or username': 'login',
-  role: 'role',
-  cohorts: 'cohorts',
-  cohort: 'cohorts',
-  courses: 'cohorts',
-  course: 'cohorts',
-  channels: 'cohorts',
-};
-
-type Plan = {
-  row: ImportRow;
-  /** The account the row updates, or null for a new one. */
-  existing: UserRow | null;
-  email: string | null;
-  username: string | null;
-  role: Role;
-  cohorts: string[] | null;
-};
-
 export type RosterImportDeps = {
   db: Db;
   users: UserStore;
@@ -77,50 +34,6 @@ export type RosterImportDeps = {
   linkTtlMs?: number;
   /** Role and cohort changes go the same way as the People screen's (person-moves.ts). */
   moves: PersonMoves;
-};
-
-const roleWord = (raw: string): Role | null => {
-  const w = raw
-    .trim()
-    .toLowerCase()
-    .replace(/[\s-]+/g, '_');
-  return (ROLES as readonly string[]).includes(w) ? (w as Role) : null;
-};
-
-const readRows = (text: string): { headers: Set<string>; records: Record<string, string>[] } => {
-  let records: Record<string, string>[];
-  const headers = new Set<string>();
-  try {
-    records = parseCsv(text, {
-      columns: (h: string[]) =>
-        h.map((x) => {
-          const key = HEADERS[x.trim().toLowerCase().replace(/\s+/g, ' ')];
-          if (key) headers.add(key);
-          // Unknown columns are kept under a name no rule reads, so they are ignored.
-          return key ?? `ignored:${x}`;
-        }),
-      skip_empty_lines: true,
-      trim: true,
-      bom: true,
-      relax_column_count: true,
-    });
-  } catch (e) {
-    throw new AppError(400, 'bad-csv', `This file is not a CSV file we can read: ${(e as Error).message}`);
-  }
-  if (!headers.has('name') || !(headers.has('email') || headers.has('username') || headers.has('login')))
-    throw new AppError(
-      400,
-      'bad-header',
-      'The first row must name the columns, with at least "name" and "email" or "username". Download the template to see one.',
-    );
-  if (records.length === 0) throw new AppError(400, 'empty-csv', 'The file has a header row but no people.');
-  if (records.length > IMPORT_MAX_ROWS)
-    throw new AppError(
-      413,
-      'csv-too-large',
-      `Import at most ${IMPORT_MAX_ROWS.toLocaleString('en-GB')} people at a time.`,
-    );
-  return { headers, records };
 };
 
 export type RosterImport = ReturnType<typeof createRosterImport>;
@@ -138,149 +51,15 @@ export function createRosterImport(d: RosterImportDeps) {
       if (u.username) byUsername.set(u.username.toLowerCase(), u);
     }
     const channels = rules.index();
-    const seen = new Map<string, number>();
-    const plans: Plan[] = [];
-
-    for (const [i, r] of records.entries()) {
-      const line = i + 2;
-      const notes: string[] = [];
-      const name = (r.name ?? '').replace(/\s+/g, ' ').trim();
-      const combined = r.login ?? '';
-      const emailRaw = r.email || (combined.includes('@') ? combined : '');
-      const usernameRaw = r.username || (combined && !combined.includes('@') ? combined : '');
-      const row: ImportRow = {
-        line,
-        verdict: 'error',
-        name,
-        login: emailRaw || usernameRaw,
-        role: (r.role ?? '').trim(),
-        cohorts: [],
-        notes,
-      };
-      const fail = (why: string): void => {
-        notes.push(why);
-        plans.push({ row, existing: null, email: null, username: null, role: 'student', cohorts: null });
-      };
-
-      if (!name) {
-        fail('The name is missing.');
-        continue;
-      }
-      if (name.length > 80) {
-        fail('The name is longer than 80 characters.');
-        continue;
-      }
-      if (!emailRaw && !usernameRaw) {
-        fail('Give an email address or a username.');
-        continue;
-      }
-      const email = emailRaw ? Email.safeParse(emailRaw) : null;
-      if (email && !email.success) {
-        fail(`“${emailRaw}” is not a valid email address.`);
-        continue;
-      }
-      const username = usernameRaw ? Username.safeParse(usernameRaw) : null;
-      if (username && !username.success) {
-        fail(
-          `“${usernameRaw}” is not a valid username: use 2–40 letters, digits, dots, dashes or underscores.`,
-        );
-        continue;
-      }
-      const e = email?.data ?? null;
-      const un = username?.data ?? null;
-      row.login = e ?? un ?? '';
-      const key = e ?? `user:${un ?? ''}`;
-      const twin = seen.get(key) ?? (un && e ? seen.get(`user:${un}`) : undefined);
-      if (twin !== undefined) {
-        fail(`The same ${e ? 'email address' : 'username'} as line ${twin}: each person once.`);
-        continue;
-      }
-      seen.set(key, line);
-      if (un && e) seen.set(`user:${un}`, line);
-
-      const byE = e ? (byEmail.get(e) ?? null) : null;
-      const byU = un ? (byUsername.get(un) ?? null) : null;
-      if (byE && byU && byE.id !== byU.id) {
-        fail(`The username ${un ?? ''} belongs to another account (${byU.displayName}).`);
-        continue;
-      }
-      if (!byE && byU && e && byU.email && byU.email !== e) {
-        fail(
-          `The username ${un ?? ''} belongs to an account with another email address (${byU.displayName}).`,
-        );
-        continue;
-      }
-      const existing = byE ?? byU;
-
-      const roleCell = (r.role ?? '').trim();
-      const parsedRole = roleCell ? roleWord(roleCell) : null;
-      if (roleCell && !parsedRole) {
-        fail(
-          `“${roleCell}” is not a role. Use one of: ${ROLES.filter((x) => x !== 'super_admin').join(', ')}.`,
-        );
-        continue;
-      }
-      const role: Role = parsedRole ?? existing?.role ?? 'student';
-      row.role = role;
-
-      let cohorts: string[] | null = null;
-      if (headers.has('cohorts')) {
-        cohorts = [];
-        let bad: string | null = null;
-        for (const raw of (r.cohorts ?? '').split(/[;|,]/)) {
-          const word = raw.trim().replace(/^#/, '').toLowerCase().replace(/\s+/g, '-');
-          if (!word) continue;
-          const c = Cohort.safeParse(word);
-          if (!c.success) {
-            bad = raw.trim();
-            break;
-          }
-          if (!cohorts.includes(c.data)) cohorts.push(c.data);
-        }
-        if (bad !== null) {
-          fail(`“${bad}” is not a valid cohort: use letters, digits, dashes or underscores.`);
-          continue;
-        }
-        if (cohorts.length > 50) {
-          fail('A person can be in at most 50 cohorts.');
-          continue;
-        }
-      }
-      row.cohorts = cohorts ?? splitCohorts(existing?.cohort ?? null);
-
-      if (actor.role !== 'super_admin' && (role === 'super_admin' || existing?.role === 'super_admin')) {
-        fail('Only a super admin can add or change super admin accounts.');
-        continue;
-      }
-      if (existing && existing.id === actor.id && role !== existing.role) {
-        fail('You cannot change your own role.');
-        continue;
-      }
-
-      if (!existing) {
-        row.verdict = 'new';
-      } else {
-        if (existing.displayName !== name) notes.push(`Name: ${existing.displayName} → ${name}`);
-        if (existing.role !== role) notes.push(`Role: ${ROLE_LABELS[existing.role]} → ${ROLE_LABELS[role]}`);
-        if (cohorts) {
-          const had = splitCohorts(existing.cohort);
-          const joins = cohorts.filter((c) => !had.includes(c));
-          const leaves = had.filter((c) => !cohorts.includes(c));
-          if (joins.length > 0) notes.push(`Joins ${joins.join(', ')}`);
-          if (leaves.length > 0) notes.push(`Leaves ${leaves.join(', ')}`);
-        }
-        row.verdict = notes.length > 0 ? 'update' : 'unchanged';
-        // An import never reactivates anyone: say so where it changes a deactivated account.
-        if (row.verdict === 'update' && !existing.active)
-          notes.push('This account is deactivated and stays so.');
-      }
-      if (row.verdict !== 'unchanged' && cohorts) {
-        const { missing, refused } = rules.entitled(role, cohorts, channels);
-        for (const m of missing) notes.push(`No course channel #${m} yet: the cohort is kept.`);
-        for (const m of refused) notes.push(`#${m} is not open to this role: not joined.`);
-      }
-      plans.push({ row, existing, email: e, username: un, role, cohorts });
-    }
+    const ctx: PlanContext = {
+      actor,
+      headers,
+      byEmail,
+      byUsername,
+      seen: new Map(),
+      entitled: (role, cohorts) => rules.entitled(role, cohorts, channels),
+    };
+    const plans = records.map((r, i) => planRow(ctx, r, i + 2));
 
     const counts: ImportCounts = { new: 0, update: 0, unchanged: 0, error: 0 };
     const hash = createHash('sha256');

@@ -5,7 +5,7 @@ import {
   type ExportMessage,
   type ExportRequest,
 } from '@commonroom/protocol';
-import type { Actor } from '../rooms/policy.ts';
+import type { Actor } from '../auth/policy.ts';
 import type { AuditLog } from '../storage/audit.ts';
 import type { ConversationRow, ConversationStore } from '../storage/conversations.ts';
 import type { ExportQueries, ExportRow } from '../storage/export-queries.ts';

@@ -1,7 +1,7 @@
 import { isStaffRole, type ItemPatch, type ReportRequest } from '@commonroom/protocol';
 import type * as z from 'zod/mini';
 import type { Logger } from 'pino';
-import type { Actor, Policy } from '../rooms/policy.ts';
+import type { Actor, Policy } from '../auth/policy.ts';
 import type { AuditLog } from '../storage/audit.ts';
 import type { ConversationRow, ConversationStore } from '../storage/conversations.ts';
 import type { Db } from '../storage/db.ts';
@@ -55,7 +55,7 @@ export function createSafeguarding(d: {
    * nothing of the message: a phone's lock screen is no place for a safeguarding concern.
    */
   pushToLead?: (leadId: string, itemId: number) => void;
-  /** Removes a message for everyone, its words off every device (sync-rooms `removeAsServer`, P16). */
+  /** Removes a message for everyone, its words off every device (rooms/redaction.ts `removeAsServer`, P16). */
   removeMessage: (
     conversationId: string,
     authorId: string,

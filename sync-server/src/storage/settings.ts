@@ -19,7 +19,7 @@ export function createSettingsStore(db: Db, defaults: WorkspaceSettings) {
     'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
   );
   // Kept in memory until written: the DM policy is read on every student write in a DM and for every DM in
-  // a conversation list (rooms/policy.ts), the session length on every request, and this process is the
+  // a conversation list (auth/policy.ts), the session length on every request, and this process is the
   // database's only writer.
   let cached: WorkspaceSettings | null = null;
   const read = (): WorkspaceSettings => {

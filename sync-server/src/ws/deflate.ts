@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type PerMessageDeflateOptions, type WebSocket } from 'ws';
 import type { WsCompression } from '../config.ts';
-import type { Timers } from '../rooms/loaded-docs.ts';
+import type { Timers } from '../timers.ts';
 
 /**
  * The sync socket's WebSocket server, with permessage-deflate (RFC 7692) when configured. Every browser

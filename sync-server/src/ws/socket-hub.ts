@@ -5,17 +5,15 @@ import {
   SESSION_END,
   decodeMessage,
   encodeFrames,
-  joinFrames,
-  type EncodedFrames,
   type Frame,
 } from '@commonroom/protocol';
 import type { Logger } from 'pino';
 import type { ServerLimits } from '../config.ts';
-import type { Timers } from '../rooms/loaded-docs.ts';
-import type { Actor } from '../rooms/policy.ts';
+import type { Timers } from '../timers.ts';
+import type { Actor } from '../auth/policy.ts';
 import { PRESENCE_STATUSES, type Presence } from '../rooms/presence.ts';
-import type { Session } from '../rooms/session.ts';
 import type { SyncRooms } from '../rooms/sync-rooms.ts';
+import { createHubSession, type HubSession, type RawSocket } from './hub-session.ts';
 import { createTokenBucket } from './rate-limit.ts';
 
 /**
@@ -23,16 +21,6 @@ import { createTokenBucket } from './rate-limit.ts';
  * offending socket with a specific code (docs/PROTOCOL.md P1, P10); nothing thrown escapes a callback.
  */
 
-/** What the hub needs of a socket: hono's WSContext fits. */
-export type RawSocket = {
-  send(data: Uint8Array): void;
-  close(code: number, reason: string): void;
-  readonly bufferedAmount?: number;
-};
-
-/** A socket that keeps more than this unsent is too slow to keep up; it is closed and will catch up later. */
-const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How long presence changes are gathered before they go out together (see announcePresence). */
 const PRESENCE_BATCH_MS = 250;
 
@@ -74,17 +62,6 @@ export function createSocketHub(deps: {
         if (t - at >= deps.limits.typingIntervalMs) typingRelayed.delete(k);
     typingRelayed.set(key, t);
     return true;
-  };
-
-  type HubSession = Session & {
-    tokenHash: string;
-    /** Sets when this socket's session ends (at open, and again when an admin changes the length: T10). */
-    expireAt(at: number): void;
-    helloed: boolean;
-    isOpen: boolean;
-    /** Frames queued in this turn of the event loop, sent together by flush(). */
-    out: EncodedFrames[];
-    flush(): void;
   };
 
   /**
@@ -131,84 +108,135 @@ export function createSocketHub(deps: {
     for (const set of byUser.values()) for (const s of set) if (s.helloed) s.sendEncoded(part);
   };
 
+  /** The first frame of a socket: HELLO with our protocol version, answered with WELCOME and presence. */
+  const handleHello = (session: HubSession, userId: string, f: Frame): void => {
+    if (f.type !== 'hello') {
+      session.close(CLOSE.malformedFrame, 'expected hello first');
+      return;
+    }
+    if (f.version !== PROTOCOL_VERSION) {
+      session.send([
+        { type: 'error', code: 'version-mismatch', message: `server speaks protocol ${PROTOCOL_VERSION}` },
+      ]);
+      session.close(CLOSE.versionMismatch, `server speaks protocol ${PROTOCOL_VERSION}`);
+      return;
+    }
+    session.helloed = true;
+    const cameOnline = presence.connect(userId);
+    session.send([{ type: 'welcome', version: PROTOCOL_VERSION, userId, serverTime: now() }]);
+    for (const part of presence.snapshotParts()) session.sendEncoded(part);
+    if (cameOnline) announcePresence(userId);
+  };
+
+  /** A relayed typing hint (P9): throttled per person and conversation, only from someone who may post. */
+  const relayTyping = (session: HubSession, userId: string, conversationId: string): void => {
+    const others = rooms.sessionsIn(conversationId);
+    if (!others.has(session)) return;
+    // One socket message holds up to 512 frames, each relayed to every listener: at most one typing
+    // per person and conversation per interval goes out, and only from someone who may post there
+    // (P9). Dropping the rest loses nothing: typing is a hint that fades in seconds.
+    // The cheap check first: a flood is dropped without a database lookup per frame.
+    if (!typingDue(userId, conversationId)) return;
+    if (!rooms.canPost(session.actor, conversationId)) return;
+    const part = encodeFrames([{ type: 'typing', conversationId, userId }]);
+    for (const o of others) if (o !== session) o.sendEncoded(part);
+  };
+
+  /** One decoded frame from a socket, after its HELLO. */
+  const handleFrame = (session: HubSession, userId: string, f: Frame): void => {
+    if (!session.helloed) return handleHello(session, userId, f);
+    switch (f.type) {
+      case 'sync':
+        rooms.handleSync(session, f);
+        return;
+      case 'unsubscribe':
+        rooms.unsubscribe(session, f.doc);
+        return;
+      case 'presenceSet':
+        if (!PRESENCE_STATUSES.has(f.status)) {
+          session.send([{ type: 'error', code: 'bad-status', message: 'status is online, away or busy' }]);
+          return;
+        }
+        presence.set(userId, f.status, f.text);
+        announcePresence(userId);
+        return;
+      case 'typingSet':
+        return relayTyping(session, userId, f.conversationId);
+      case 'hello':
+        session.close(CLOSE.malformedFrame, 'hello sent twice');
+        return;
+      default:
+        session.close(CLOSE.malformedFrame, `a client may not send ${f.type}`);
+    }
+  };
+
+  /** The per-person allowance of socket messages and bytes (P10), shared by all their sockets. */
+  const bucketOf = (userId: string) => {
+    let bucket = buckets.get(userId);
+    if (!bucket) {
+      bucket = {
+        messages: createTokenBucket(deps.limits.messagesPerSecond, deps.limits.messageBurst, now),
+        bytes: createTokenBucket(deps.limits.bytesPerSecond, deps.limits.byteBurst, now),
+      };
+      buckets.set(userId, bucket);
+    }
+    return bucket;
+  };
+
+  /** One socket message: counted against the allowance, decoded with limits, then frame by frame. */
+  const receive = (session: HubSession, userId: string, data: unknown): void => {
+    if (!(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) {
+      session.close(CLOSE.malformedFrame, 'binary frames only');
+      return;
+    }
+    const bytes =
+      data instanceof ArrayBuffer
+        ? new Uint8Array(data)
+        : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    // Counted from the first byte, HELLO included, before any decoding: a fresh socket's first message
+    // is the person's like any other, or opening sockets would be a way around the limits (P10).
+    const bucket = bucketOf(userId);
+    if (!bucket.messages.take(1) || !bucket.bytes.take(bytes.length)) {
+      log.warn({ user: userId }, 'rate limited; closing socket');
+      session.close(CLOSE.rateLimited, 'too many messages; slow down');
+      return;
+    }
+    const decoded = decodeMessage(bytes);
+    if (!decoded.ok) {
+      log.warn({ user: userId, reason: decoded.error }, 'malformed message; closing socket');
+      session.close(CLOSE.malformedFrame, decoded.error.slice(0, 120));
+      return;
+    }
+    for (const f of decoded.frames) {
+      if (!session.isOpen) return;
+      handleFrame(session, userId, f);
+    }
+  };
+
   const open = (
     raw: RawSocket,
     auth: { userId: string; tokenHash: string; expiresAt: number },
   ): Connection => {
     const actor = deps.currentActor(auth.userId);
-    let closedByUs = false;
-    const session: HubSession = {
+    const socket = createHubSession({
       id: nextId++,
-      get actor(): Actor {
-        return deps.currentActor(auth.userId) ?? actor ?? { id: auth.userId, role: 'student' };
+      raw,
+      auth,
+      currentActor: () => deps.currentActor(auth.userId),
+      actor,
+      log,
+      timers,
+      now,
+      queueFlush,
+      onEnd: (session) => {
+        rooms.dropSession(session);
+        const set = byUser.get(auth.userId);
+        set?.delete(session);
+        if (set && set.size === 0) byUser.delete(auth.userId);
+        if (session.helloed && presence.disconnect(auth.userId)) announcePresence(auth.userId);
       },
-      subscriptions: new Set(),
-      tokenHash: auth.tokenHash,
-      helloed: false,
-      isOpen: true,
-      out: [],
-      send(frames) {
-        // Parts of at most maxFramesPerMessage frames: a WELCOME carries the presence of everyone seen
-        // since start, thousands in a college, and a client reads at most that many frames per message.
-        for (let i = 0; i < frames.length; i += LIMITS.maxFramesPerMessage)
-          this.sendEncoded(encodeFrames(frames.slice(i, i + LIMITS.maxFramesPerMessage)));
-      },
-      sendEncoded(part) {
-        if (!session.isOpen) return;
-        if (session.out.length === 0) queueFlush(session);
-        session.out.push(part);
-      },
-      flush() {
-        const parts = session.out;
-        if (parts.length === 0) return;
-        session.out = [];
-        if (!session.isOpen) return;
-        if ((raw.bufferedAmount ?? 0) > MAX_BUFFERED_BYTES) {
-          session.close(CLOSE.rateLimited, 'too far behind; reconnect to catch up');
-          return;
-        }
-        try {
-          for (const m of joinFrames(parts)) raw.send(m);
-        } catch (err) {
-          log.debug({ err }, 'send failed');
-        }
-      },
-      expireAt(at) {
-        if (!session.isOpen) return;
-        if (expiry !== null) timers.clearTimeout(expiry);
-        // A plain expiry: the device signs in again and keeps its unsent work (PROTOCOL "Why a session ended").
-        expiry = timers.setTimeout(
-          () => session.close(CLOSE.unauthenticated, `${SESSION_END.notLoggedIn}: session expired`),
-          Math.min(MAX_TIMER_MS, Math.max(0, at - now())),
-        );
-      },
-      close(code, reason) {
-        if (!session.isOpen) return;
-        // What was queued before the close (an ERROR saying why) goes first.
-        session.flush();
-        if (!session.isOpen) return;
-        closedByUs = true;
-        try {
-          raw.close(code, reason);
-        } catch (err) {
-          log.debug({ err }, 'close failed');
-        }
-        finish();
-      },
-    };
-    const timersToClear: ReturnType<typeof setTimeout>[] = [];
-    let expiry: ReturnType<typeof setTimeout> | null = null;
-    const finish = (): void => {
-      if (!session.isOpen) return;
-      session.isOpen = false;
-      timersToClear.forEach((t) => timers.clearTimeout(t));
-      if (expiry !== null) timers.clearTimeout(expiry);
-      rooms.dropSession(session);
-      const set = byUser.get(auth.userId);
-      set?.delete(session);
-      if (set && set.size === 0) byUser.delete(auth.userId);
-      if (session.helloed && presence.disconnect(auth.userId)) announcePresence(auth.userId);
-    };
+    });
+    const { session, finish } = socket;
 
     if (!actor) {
       session.close(CLOSE.sessionRevoked, SESSION_END.deactivated);
@@ -222,124 +250,24 @@ export function createSocketHub(deps: {
     }
     mine.add(session);
     byUser.set(auth.userId, mine);
-    let bucket = buckets.get(auth.userId);
-    if (!bucket) {
-      bucket = {
-        messages: createTokenBucket(deps.limits.messagesPerSecond, deps.limits.messageBurst, now),
-        bytes: createTokenBucket(deps.limits.bytesPerSecond, deps.limits.byteBurst, now),
-      };
-      buckets.set(auth.userId, bucket);
-    }
-    const userBucket = bucket;
-
-    timersToClear.push(
-      timers.setTimeout(() => {
-        if (!session.helloed) session.close(CLOSE.helloTimeout, 'no hello in time');
-      }, deps.limits.helloDeadlineMs),
-    );
+    bucketOf(auth.userId);
+    socket.timeout(() => {
+      if (!session.helloed) session.close(CLOSE.helloTimeout, 'no hello in time');
+    }, deps.limits.helloDeadlineMs);
     session.expireAt(auth.expiresAt);
-
-    const handleFrame = (f: Frame): void => {
-      if (!session.helloed) {
-        if (f.type !== 'hello') {
-          session.close(CLOSE.malformedFrame, 'expected hello first');
-          return;
-        }
-        if (f.version !== PROTOCOL_VERSION) {
-          session.send([
-            {
-              type: 'error',
-              code: 'version-mismatch',
-              message: `server speaks protocol ${PROTOCOL_VERSION}`,
-            },
-          ]);
-          session.close(CLOSE.versionMismatch, `server speaks protocol ${PROTOCOL_VERSION}`);
-          return;
-        }
-        session.helloed = true;
-        const cameOnline = presence.connect(auth.userId);
-        session.send([
-          { type: 'welcome', version: PROTOCOL_VERSION, userId: auth.userId, serverTime: now() },
-        ]);
-        for (const part of presence.snapshotParts()) session.sendEncoded(part);
-        if (cameOnline) announcePresence(auth.userId);
-        return;
-      }
-      switch (f.type) {
-        case 'sync':
-          rooms.handleSync(session, f);
-          return;
-        case 'unsubscribe':
-          rooms.unsubscribe(session, f.doc);
-          return;
-        case 'presenceSet': {
-          if (!PRESENCE_STATUSES.has(f.status)) {
-            session.send([{ type: 'error', code: 'bad-status', message: 'status is online, away or busy' }]);
-            return;
-          }
-          presence.set(auth.userId, f.status, f.text);
-          announcePresence(auth.userId);
-          return;
-        }
-        case 'typingSet': {
-          const others = rooms.sessionsIn(f.conversationId);
-          if (!others.has(session)) return;
-          // One socket message holds up to 512 frames, each relayed to every listener: at most one typing
-          // per person and conversation per interval goes out, and only from someone who may post there
-          // (P9). Dropping the rest loses nothing: typing is a hint that fades in seconds.
-          // The cheap check first: a flood is dropped without a database lookup per frame.
-          if (!typingDue(auth.userId, f.conversationId)) return;
-          if (!rooms.canPost(session.actor, f.conversationId)) return;
-          const part = encodeFrames([
-            { type: 'typing', conversationId: f.conversationId, userId: auth.userId },
-          ]);
-          for (const o of others) if (o !== session) o.sendEncoded(part);
-          return;
-        }
-        case 'hello':
-          session.close(CLOSE.malformedFrame, 'hello sent twice');
-          return;
-        default:
-          session.close(CLOSE.malformedFrame, `a client may not send ${f.type}`);
-      }
-    };
 
     return {
       message(data) {
         try {
           if (!session.isOpen) return;
-          if (!(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) {
-            session.close(CLOSE.malformedFrame, 'binary frames only');
-            return;
-          }
-          const bytes =
-            data instanceof ArrayBuffer
-              ? new Uint8Array(data)
-              : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-          // Counted from the first byte, HELLO included, before any decoding: a fresh socket's first message
-          // is the person's like any other, or opening sockets would be a way around the limits (P10).
-          if (!userBucket.messages.take(1) || !userBucket.bytes.take(bytes.length)) {
-            log.warn({ user: auth.userId }, 'rate limited; closing socket');
-            session.close(CLOSE.rateLimited, 'too many messages; slow down');
-            return;
-          }
-          const decoded = decodeMessage(bytes);
-          if (!decoded.ok) {
-            log.warn({ user: auth.userId, reason: decoded.error }, 'malformed message; closing socket');
-            session.close(CLOSE.malformedFrame, decoded.error.slice(0, 120));
-            return;
-          }
-          for (const f of decoded.frames) {
-            if (!session.isOpen) return;
-            handleFrame(f);
-          }
+          receive(session, auth.userId, data);
         } catch (err) {
           log.error({ err, user: auth.userId }, 'socket handler failed');
           session.close(1011, 'internal error');
         }
       },
       closed() {
-        if (!closedByUs) log.debug({ user: auth.userId }, 'socket closed by peer');
+        if (!socket.closedByUs()) log.debug({ user: auth.userId }, 'socket closed by peer');
         finish();
       },
     };

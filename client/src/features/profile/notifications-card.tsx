@@ -1,7 +1,7 @@
 import { ApiError, NetworkError } from '@commonroom/engine';
 import { useEffect, useState } from 'react';
 import { useEngine } from '../../hooks/engine-context.tsx';
-import { pushState, turnOffPush, turnOnPush, type PushState } from '../../sync/push-device.ts';
+import { pushState, turnOffPush, turnOnPush, type PushState } from '../../push/push-device.ts';
 import { ErrorText } from '../../ui/error-text.tsx';
 
 const SAYS: Record<PushState, string> = {
