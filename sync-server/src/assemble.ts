@@ -1,5 +1,5 @@
 import type { Agent as HttpsAgent } from 'node:https';
-import { LIMITS, type DmPolicy } from '@commonroom/protocol';
+import { LIMITS, type DmPolicy, type NoticeKind } from '@commonroom/protocol';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createPolicy } from './auth/policy.ts';
@@ -134,7 +134,7 @@ function createRoomParts(
 
 type Stores = ReturnType<typeof createStores>;
 type Policy = ReturnType<typeof createPolicy>;
-type Notify = (userIds: Iterable<string>, kind: string, payload: unknown) => void;
+type Notify = (userIds: Iterable<string>, kind: NoticeKind, payload: unknown) => void;
 
 type Revoke = (conversationId: string, userId: string, reason: string) => void;
 

@@ -438,12 +438,12 @@ function fuzzArbitrary(ctx: Ctx): fc.Arbitrary<Fuzz> {
     fc.constant<Frame>({ type: 'hello', version: PROTOCOL_VERSION, client: 'again' }),
     fc.constant<Frame>({ type: 'welcome', version: PROTOCOL_VERSION, userId: 'x', serverTime: 1 }),
     ref.map((r): Frame => ({ type: 'ack', ref: r })),
-    fc.constant<Frame>({ type: 'reject', ref: 1, doc: ctx.own, code: 'x', message: 'y' }),
+    fc.constant<Frame>({ type: 'reject', ref: 1, doc: ctx.own, code: 'bad-shape', message: 'y' }),
     fc.constant<Frame>({ type: 'revoked', doc: ctx.own, reason: 'z' }),
     fc.constant<Frame>({ type: 'presence', userId: 'u', status: 'online', text: '', lastSeen: 0 }),
     fc.constant<Frame>({ type: 'typing', conversationId: 'c', userId: 'u' }),
-    fc.constant<Frame>({ type: 'notice', kind: 'k', json: '{}' }),
-    fc.constant<Frame>({ type: 'error', code: 'c', message: 'm' }),
+    fc.constant<Frame>({ type: 'notice', kind: 'conversations-changed', json: '{}' }),
+    fc.constant<Frame>({ type: 'error', code: 'bad-status', message: 'm' }),
   );
 
   return fc.oneof(

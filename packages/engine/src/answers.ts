@@ -1,16 +1,17 @@
-import type { Conversation, Me } from '@commonroom/protocol';
+import type { Conversation, Me, RefusalCode } from '@commonroom/protocol';
 import type { Outbox } from './outbox.ts';
 import type { PeerEvent } from './peers.ts';
 import type { Rebuilds } from './rebuild.ts';
 import type { Replica, Replicas } from './replicas.ts';
 import type { EngineStorage, OutboxEntry } from './storage.ts';
+import { refusalHandling } from './refusal-handling.ts';
 
 /**
  * The server's answers to the outbox's frames (P5, P12, P13, P14): an acknowledgement takes the actions out;
  * a refusal blames one, isolates several, pauses, moves them to a newer segment, or rebuilds the document.
  */
 
-export type Refusal = { code: string; message: string };
+export type Refusal = { code: RefusalCode; message: string };
 
 export function createAnswers(deps: {
   outbox: Outbox;
@@ -96,12 +97,13 @@ export function createAnswers(deps: {
     mine: readonly OutboxEntry[],
     rebuildAfterFrame: () => Promise<void>,
   ): Promise<void> => {
-    if (rejected.code === 'duplicate-id' && mine.length === 1 && mine[0]?.kind === 'send') {
+    const handling = refusalHandling(rejected.code);
+    if (handling === 'delivered' && mine.length === 1 && mine[0]?.kind === 'send') {
       // The server holds a message of ours with this id (P11), stored from this frame's earlier form: in
       // another segment before a rollover moved it, or before a rebuild re-applied it. It is delivered;
       // sending it again would be refused again, forever.
       await outbox.drop(mine);
-    } else if (rejected.code === 'already-applied') {
+    } else if (handling === 'applied') {
       // The server has this action from before a rebuild; the copy re-applied it (P14). It is done only when
       // the frame named that one action alone: in a frame of several, the stored one may be an action
       // acknowledged meanwhile (no longer here), and a new message is never named at all. Either way the
@@ -111,10 +113,8 @@ export function createAnswers(deps: {
       else if (carried > 1) outbox.isolate(doc, mine);
     } else {
       const single = mine.length === 1 ? mine[0] : undefined;
-      // `too-costly`: the update met, at one place, many changes another device made meanwhile (P10). The
-      // action applied again to the server's copy meets none of them, so it is not to blame.
-      const blameless = ['missing-history', 'duplicate-id', 'too-costly'];
-      if (single && !blameless.includes(rejected.code)) {
+      // A duplicate id on anything but one message alone blames nothing either (P11).
+      if (single && handling === 'blames') {
         single.status = 'rejected';
         single.error = rejected;
         await deps.storage.putOutbox(single);
@@ -158,8 +158,8 @@ export function createAnswers(deps: {
       deps.emit();
       return;
     }
-    switch (rejected.code) {
-      case 'storage-failed':
+    switch (refusalHandling(rejected.code)) {
+      case 'retry-later':
         deps.retryLater(doc);
         return;
       case 'slow-down':
@@ -168,9 +168,14 @@ export function createAnswers(deps: {
         outbox.slowDown();
         deps.emit();
         return;
-      case 'segment-closed':
+      case 'move-segment':
         await moveToNewestSegment(doc);
         return;
+      case 'delivered':
+      case 'applied':
+      case 'blameless':
+      case 'blames':
+        break;
     }
     // A refusal is about the document the frame went to: an entry moved since to a newer segment (P13) is
     // no longer this frame's, and is neither blamed nor dropped here.

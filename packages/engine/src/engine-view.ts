@@ -7,7 +7,7 @@ import {
   type MessageView,
   type SegmentDocs,
 } from '@commonroom/model';
-import { parseDocName, type Conversation, type Me } from '@commonroom/protocol';
+import { isRefusalCode, parseDocName, refusalText, type Conversation, type Me } from '@commonroom/protocol';
 import type * as Y from 'yjs';
 import type { ActionPayloads } from './actions.ts';
 import type { Replica } from './replicas.ts';
@@ -16,6 +16,11 @@ import type { OutboxEntry } from './storage.ts';
 /** What a person sees of a conversation: the merged documents plus the honest state of their own actions. */
 
 /** `saving`: shown, not yet durable on this device (milliseconds); `waiting`: stored here, not yet acknowledged. */
+
+/** A refusal in the words the app shows (codes.ts); a code kept from an older version, as the server said it. */
+const said = (err: { code: string; message: string } | null | undefined): string | null =>
+  err ? (isRefusalCode(err.code) ? refusalText(err.code, err.message) : err.message) : null;
+
 export type MessageStatus = 'saving' | 'sent' | 'waiting' | 'rejected';
 export type EngineMessage = MessageView & { status: MessageStatus; error: string | null };
 export type ConversationView = {
@@ -80,7 +85,7 @@ export function buildView(args: {
           : args.unsaved.has(e.id)
             ? 'saving'
             : 'waiting',
-      error: e?.error?.message ?? null,
+      error: said(e?.error),
     };
   };
   const messages: EngineMessage[] = state.messages.map((m) => ({ ...m, ...statusOf(m.key) }));
@@ -110,7 +115,7 @@ export function buildView(args: {
       replyAuthors: [],
       reactions: [],
       status: 'rejected',
-      error: e.error?.message ?? 'not accepted',
+      error: said(e.error) ?? 'not accepted',
     });
   }
   const readSeq = me ? (state.readSeqs.get(me.id) ?? 0) : 0;

@@ -1,4 +1,11 @@
-import { SYNC_STEP1, SYNC_STEP2, type Frame, type Me } from '@commonroom/protocol';
+import {
+  SYNC_STEP1,
+  SYNC_STEP2,
+  type Frame,
+  type Me,
+  type NoticeKind,
+  type RefusalCode,
+} from '@commonroom/protocol';
 import { UNFOLLOWED } from './doc-state.ts';
 import type { PresenceInfo } from './ephemeral.ts';
 import type { Replica, Replicas } from './replicas.ts';
@@ -11,7 +18,11 @@ export function createFrameHandler(deps: {
   sendPendingFor: (doc: string) => void;
   /** The server's step 2 (see rebuild.ts onStep2): false when it is not taken for the document's copy. */
   onStep2: (r: Replica, answered: boolean) => boolean;
-  settle: (ref: number, rejected: { code: string; message: string } | null, doc: string) => Promise<void>;
+  settle: (
+    ref: number,
+    rejected: { code: RefusalCode; message: string } | null,
+    doc: string,
+  ) => Promise<void>;
   /** The server answered an outbox frame: the socket is alive (stall-watch.ts). */
   progress: () => void;
   synced: () => void;
@@ -51,16 +62,27 @@ export function createFrameHandler(deps: {
     deps.emit();
   };
 
-  const onNotice = (kind: string): void => {
-    // A mute on this person was set or lifted (issue 14 §3): their conversations carry it (`muted`).
-    if (kind === 'conversations-changed' || kind === 'conversation-changed' || kind === 'mute-changed')
-      deps.refreshConversations();
-    // Someone changed their name, pronouns or avatar colour (issue 13 §4): authors show them at once.
-    if (kind === 'directory-changed') deps.refreshDirectory();
-    // An admin renamed the workspace: the app reads the name again (workspaceVersion).
-    if (kind === 'workspace-changed') deps.bump('workspace');
-    // Sent to safeguarding leads only, when their queue changes (issue 14 §2).
-    if (kind === 'safeguarding-changed') deps.bump('safeguarding');
+  const onNotice = (kind: NoticeKind): void => {
+    switch (kind) {
+      // A mute on this person was set or lifted (issue 14 §3): their conversations carry it (`muted`).
+      case 'conversations-changed':
+      case 'conversation-changed':
+      case 'mute-changed':
+        deps.refreshConversations();
+        return;
+      // Someone changed their name, pronouns or avatar colour (issue 13 §4): authors show them at once.
+      case 'directory-changed':
+        deps.refreshDirectory();
+        return;
+      // An admin renamed the workspace: the app reads the name again (workspaceVersion).
+      case 'workspace-changed':
+        deps.bump('workspace');
+        return;
+      // Sent to safeguarding leads only, when their queue changes (issue 14 §2).
+      case 'safeguarding-changed':
+        deps.bump('safeguarding');
+        return;
+    }
   };
 
   return (f: Frame): void => {

@@ -1,4 +1,4 @@
-import { LIMITS } from '@commonroom/protocol';
+import { LIMITS, type RefusalCode } from '@commonroom/protocol';
 import type { Changes } from './inspect.ts';
 import {
   DeviceId,
@@ -18,8 +18,8 @@ import {
  * say what it means; who may make the change is the server's policy, decided by document name.
  */
 
-export type Refusal = { ok: false; code: string; message: string };
-const refuse = (code: string, message: string): Refusal => ({ ok: false, code, message });
+export type Refusal = { ok: false; code: RefusalCode; message: string };
+const refuse = (code: RefusalCode, message: string): Refusal => ({ ok: false, code, message });
 
 export type AuthorSummary = {
   ok: true;

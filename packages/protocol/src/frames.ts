@@ -1,3 +1,11 @@
+import {
+  isErrorFrameCode,
+  isNoticeKind,
+  isRefusalCode,
+  type ErrorFrameCode,
+  type NoticeKind,
+  type RefusalCode,
+} from './codes.ts';
 import * as encoding from 'lib0/encoding';
 import { ByteReader, DecodeError } from './byte-reader.ts';
 import { LIMITS } from './limits.ts';
@@ -41,19 +49,25 @@ export type Frame =
       actions?: readonly string[];
     }
   | { type: 'ack'; ref: number }
-  | { type: 'reject'; ref: number; doc: string; code: string; message: string }
+  | { type: 'reject'; ref: number; doc: string; code: RefusalCode; message: string }
   | { type: 'unsubscribe'; doc: string }
   | { type: 'revoked'; doc: string; reason: string }
   | { type: 'presenceSet'; status: string; text: string }
   | { type: 'presence'; userId: string; status: string; text: string; lastSeen: number }
   | { type: 'typingSet'; conversationId: string }
   | { type: 'typing'; conversationId: string; userId: string }
-  | { type: 'notice'; kind: string; json: string }
-  | { type: 'error'; code: string; message: string };
+  | { type: 'notice'; kind: NoticeKind; json: string }
+  | { type: 'error'; code: ErrorFrameCode; message: string };
 
 export type FrameOf<T extends Frame['type']> = Extract<Frame, { type: T }>;
 
 const SHORT = 200;
+
+/** A code from the wire, if it is one this protocol version has (codes.ts); otherwise the frame is bad. */
+function known<T extends string>(s: string, is: (s: string) => s is T, what: string): T {
+  if (!is(s)) throw new DecodeError(`unknown ${what}`);
+  return s;
+}
 
 function writeFrame(e: encoding.Encoder, f: Frame): void {
   const payload = writeFrameHead(e, f);
@@ -300,7 +314,7 @@ function readFrame(r: ByteReader): Frame {
         type: 'reject',
         ref: r.varUint(),
         doc: r.varString(LIMITS.maxDocNameLength),
-        code: r.varString(SHORT),
+        code: known(r.varString(SHORT), isRefusalCode, 'refusal code'),
         message: r.varString(2000),
       };
     case FRAME.unsubscribe:
@@ -326,9 +340,17 @@ function readFrame(r: ByteReader): Frame {
     case FRAME.typing:
       return { type: 'typing', conversationId: r.varString(SHORT), userId: r.varString(SHORT) };
     case FRAME.notice:
-      return { type: 'notice', kind: r.varString(SHORT), json: r.varString(LIMITS.maxFrameBytes) };
+      return {
+        type: 'notice',
+        kind: known(r.varString(SHORT), isNoticeKind, 'notice kind'),
+        json: r.varString(LIMITS.maxFrameBytes),
+      };
     case FRAME.error:
-      return { type: 'error', code: r.varString(SHORT), message: r.varString(2000) };
+      return {
+        type: 'error',
+        code: known(r.varString(SHORT), isErrorFrameCode, 'error code'),
+        message: r.varString(2000),
+      };
     default:
       throw new DecodeError(`unknown frame type ${t}`);
   }

@@ -176,3 +176,16 @@ export {
   type ExportSubject,
 } from './retention.ts';
 export { PushKeyReply, PushPayload, PushSubscriptionRequest, PushUnsubscribeRequest } from './push.ts';
+export {
+  NOTICE_KINDS,
+  REFUSAL_CODES,
+  SOCKET_ERROR_CODES,
+  isErrorFrameCode,
+  isNoticeKind,
+  isRefusalCode,
+  refusalText,
+  type ErrorFrameCode,
+  type NoticeKind,
+  type RefusalCode,
+  type SocketErrorCode,
+} from './codes.ts';

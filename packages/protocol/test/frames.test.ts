@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import {
   FRAME,
   LIMITS,
+  NOTICE_KINDS,
+  REFUSAL_CODES,
+  SOCKET_ERROR_CODES,
   SYNC_STEP1,
   SYNC_STEP2,
   SYNC_UPDATE,
@@ -54,7 +57,7 @@ const frameArbs: { [T in Frame['type']]: fc.Arbitrary<Extract<Frame, { type: T }
     type: fc.constant('reject'),
     ref: nat,
     doc: str(LIMITS.maxDocNameLength),
-    code: str(SHORT),
+    code: fc.constantFrom(...REFUSAL_CODES),
     message: str(LONG),
   }),
   unsubscribe: fc.record({ type: fc.constant('unsubscribe'), doc: str(LIMITS.maxDocNameLength) }),
@@ -73,8 +76,16 @@ const frameArbs: { [T in Frame['type']]: fc.Arbitrary<Extract<Frame, { type: T }
   }),
   typingSet: fc.record({ type: fc.constant('typingSet'), conversationId: str(SHORT) }),
   typing: fc.record({ type: fc.constant('typing'), conversationId: str(SHORT), userId: str(SHORT) }),
-  notice: fc.record({ type: fc.constant('notice'), kind: str(SHORT), json: str(LIMITS.maxFrameBytes, 1000) }),
-  error: fc.record({ type: fc.constant('error'), code: str(SHORT), message: str(LONG) }),
+  notice: fc.record({
+    type: fc.constant('notice'),
+    kind: fc.constantFrom(...NOTICE_KINDS),
+    json: str(LIMITS.maxFrameBytes, 1000),
+  }),
+  error: fc.record({
+    type: fc.constant('error'),
+    code: fc.constantFrom(...REFUSAL_CODES, ...SOCKET_ERROR_CODES),
+    message: str(LONG),
+  }),
 };
 
 const anyFrame: fc.Arbitrary<Frame> = fc.oneof(...Object.values(frameArbs));
@@ -150,7 +161,7 @@ describe('round trip', () => {
         payload: new Uint8Array(1000).fill(0xff),
       },
       { type: 'presenceSet', status: 'away', text: '😀'.repeat(LIMITS.maxStatusTextLength / 2) },
-      { type: 'reject', ref: 1, doc: '', code: '', message: '\u{10ffff}'.repeat(LONG / 2) },
+      { type: 'reject', ref: 1, doc: '', code: 'bad-shape', message: '\u{10ffff}'.repeat(LONG / 2) },
     ];
     expect(decodeMessage(encodeMessage(frames))).toEqual({ ok: true, frames });
   });
@@ -476,9 +487,16 @@ describe('decodeMessage refuses', () => {
       'string too long',
     );
     expectRefused(
-      encodeMessage([{ type: 'error', code: 'x', message: 'm'.repeat(LONG + 1) }]),
+      encodeMessage([{ type: 'error', code: 'bad-status', message: 'm'.repeat(LONG + 1) }]),
       'string too long',
     );
+    // A code this protocol version does not have is a bad frame, not a string passed on (codes.ts).
+    for (const f of [
+      { type: 'reject', ref: 1, doc: 'd', code: 'no-such-code', message: '' },
+      { type: 'error', code: 'no-such-code', message: '' },
+      { type: 'notice', kind: 'no-such-notice', json: '{}' },
+    ])
+      expect(decodeMessage(encodeMessage([f as unknown as Frame])).ok).toBe(false);
     // A declared byte length beyond what any allowed string could need is refused before it is read.
     expectRefused(helloWith(bytes(), SHORT * 4 + 1), 'string too long');
     expectRefused(helloWith(bytes(), Number.MAX_SAFE_INTEGER), 'string too long');

@@ -3,7 +3,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   FRAME,
+  NOTICE_KINDS,
   PROTOCOL_VERSION,
+  REFUSAL_CODES,
+  SOCKET_ERROR_CODES,
   SYNC_STEP1,
   SYNC_STEP2,
   SYNC_UPDATE,
@@ -26,6 +29,12 @@ import type { Frame } from '../src/index.ts';
 const GOLDEN = {
   version: 3,
   sha256: '00198598954d9869a1e6112e92c08f47f035eb802c1de2d61745ac06f0d80446',
+};
+
+/** The codes of version 3, as codes.ts lists them (the hash of their JSON). */
+const GOLDEN_CODES = {
+  version: 3,
+  sha256: '465a6733f4cbfc3907ecf975372d6074a513b9209252765bef8bf57b2da44f97',
 };
 
 /** One frame of every type. Values exercise multi-byte varints, multi-byte UTF-8 and empty fields. */
@@ -93,6 +102,23 @@ describe('protocol version', () => {
           `GOLDEN to { version: ${actual.version}, sha256: '${actual.sha256}' }.`,
       );
     expect(actual).toEqual(GOLDEN);
+  });
+
+  it('the codes on the wire (refusals, socket errors, notices) have not changed without a bump', () => {
+    // An engine acts on each refusal code (answers.ts settle) and decodes only the codes it knows: a code
+    // added, renamed or removed is a change an installed PWA would mishandle, so it is a version bump too.
+    const codes = { REFUSAL_CODES, SOCKET_ERROR_CODES, NOTICE_KINDS };
+    const actual = {
+      version: PROTOCOL_VERSION,
+      sha256: sha256(new TextEncoder().encode(JSON.stringify(codes))),
+    };
+    if (actual.version === GOLDEN_CODES.version && actual.sha256 !== GOLDEN_CODES.sha256)
+      expect.fail(
+        `The codes in packages/protocol/src/codes.ts changed (sha256 ${actual.sha256}) but PROTOCOL_VERSION ` +
+          `is still ${PROTOCOL_VERSION}. Bump it with a history line, then set GOLDEN_CODES to ` +
+          `{ version: ${PROTOCOL_VERSION + 1}, sha256: '<the new hash>' }.`,
+      );
+    expect(actual).toEqual(GOLDEN_CODES);
   });
 
   it('the version history in version.ts has a line for the current version', () => {

@@ -1,4 +1,11 @@
-import { isAdminRole, isStaffRole, mutedWords, type DmPolicy, type Role } from '@commonroom/protocol';
+import {
+  isAdminRole,
+  isStaffRole,
+  mutedWords,
+  type DmPolicy,
+  type Role,
+  type RefusalCode,
+} from '@commonroom/protocol';
 import type { ConversationRow, ConversationStore } from '../storage/conversations.ts';
 
 /**
@@ -7,9 +14,9 @@ import type { ConversationRow, ConversationStore } from '../storage/conversation
  */
 export type Actor = { id: string; role: Role };
 
-export type Decision = { ok: true } | { ok: false; code: string; message: string };
+export type Decision = { ok: true } | { ok: false; code: RefusalCode; message: string };
 const allow: Decision = { ok: true };
-const deny = (code: string, message: string): Decision => ({ ok: false, code, message });
+const deny = (code: RefusalCode, message: string): Decision => ({ ok: false, code, message });
 
 export type Policy = ReturnType<typeof createPolicy>;
 

@@ -9,6 +9,7 @@ import {
   ROLES,
   isStaffRole,
   type DmSupervisorChoices,
+  type NoticeKind,
 } from '@commonroom/protocol';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -72,7 +73,7 @@ export function adminRoutes(d: {
   /** Presence, for "last seen" (in memory only: null for someone not seen since the server started). */
   seen: (userId: string) => { online: boolean; lastSeen: number } | null;
   /** Tells every connected device (a changed workspace name). */
-  notifyAll?: (kind: string, payload: unknown) => void;
+  notifyAll?: (kind: NoticeKind, payload: unknown) => void;
   /** The session length changed: open sockets take their sessions' new ends (T10). */
   sessionLengthChanged?: () => void;
 }) {

@@ -1,3 +1,4 @@
+import type { RefusalCode } from '@commonroom/protocol';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../storage/audit.ts';
 import type { RefusalBudget } from './refusal-budget.ts';
@@ -14,7 +15,7 @@ export type Answers = ReturnType<typeof createAnswers>;
  * and the close for bytes that cannot be read (T1).
  */
 export function createAnswers(d: { log: Logger; audit: AuditLog; refusals: RefusalBudget }) {
-  const reject = (s: Session, ref: number, doc: string, code: string, message: string): WriteOutcome => {
+  const reject = (s: Session, ref: number, doc: string, code: RefusalCode, message: string): WriteOutcome => {
     if (ref !== 0) s.send([{ type: 'reject', ref, doc, code, message }]);
     else s.send([{ type: 'error', code, message: `${doc}: ${message}` }]);
     return 'rejected';
@@ -24,7 +25,7 @@ export function createAnswers(d: { log: Logger; audit: AuditLog; refusals: Refus
     s: Session,
     ref: number,
     doc: string,
-    code: string,
+    code: RefusalCode,
     message: string,
   ): WriteOutcome => {
     d.log.warn({ user: s.actor.id, doc, code }, `refused write: ${message}`);
@@ -44,7 +45,7 @@ export function createAnswers(d: { log: Logger; audit: AuditLog; refusals: Refus
     s: Session,
     ref: number,
     doc: string,
-    verdict: { code: string; message: string },
+    verdict: { code: RefusalCode; message: string },
   ): WriteOutcome => {
     // A message sent to a segment that just rolled over is the engine's everyday case (it resends in the
     // new one), not someone breaking a rule: it would fill the safeguarding audit at every rollover.

@@ -11,7 +11,7 @@ import {
   type IndexTuple,
   type ModSummary,
 } from '@commonroom/model';
-import { LIMITS } from '@commonroom/protocol';
+import { LIMITS, type RefusalCode } from '@commonroom/protocol';
 import type { Actor, Policy } from '../auth/policy.ts';
 import type { ConversationRow } from '../storage/conversations.ts';
 
@@ -24,7 +24,7 @@ import type { ConversationRow } from '../storage/conversations.ts';
  * what to take out and what to record (`record`, written by projection.ts with the commit).
  */
 
-export type Refusal = { ok: false; code: string; message: string };
+export type Refusal = { ok: false; code: RefusalCode; message: string };
 
 /** Messages whose content leaves the author's document in the same commit (P16). */
 export type Gone = { authorId: string; ids: string[]; why: GoneWhy };
@@ -46,7 +46,7 @@ export type Accepted = {
 
 export type Verdict = Refusal | Accepted;
 
-const refuse = (code: string, message: string): Refusal => ({ ok: false, code, message });
+const refuse = (code: RefusalCode, message: string): Refusal => ({ ok: false, code, message });
 
 /** What the author judge knows of the writer, the conversation and the document before the update. */
 export type AuthorFacts = {

@@ -1,5 +1,5 @@
 import { AUTHOR_ROOTS, IDX_ROOTS, MOD_ROOTS } from '@commonroom/model';
-import { parseDocName, type DocName } from '@commonroom/protocol';
+import { parseDocName, type DocName, type RefusalCode } from '@commonroom/protocol';
 import type { Actor, Decision, Policy } from '../auth/policy.ts';
 import type { ConversationRow, ConversationStore } from '../storage/conversations.ts';
 
@@ -66,7 +66,7 @@ export function authoriseClients(
   owners: ReadonlyMap<number, string>,
   clients: readonly number[],
   actorId: string,
-): { ok: false; code: string; message: string } | { ok: true; newClients: number[] } {
+): { ok: false; code: RefusalCode; message: string } | { ok: true; newClients: number[] } {
   if (clients.some((c) => (owners.get(c) ?? actorId) !== actorId))
     return {
       ok: false,

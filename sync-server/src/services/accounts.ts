@@ -9,6 +9,7 @@ import {
   type ResetPasswordRequest,
   type Role,
   type UpdatePersonRequest,
+  type NoticeKind,
 } from '@commonroom/protocol';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { hashPassword } from '../auth/passwords.ts';
@@ -37,11 +38,11 @@ export type AccountDeps = {
   /** Closes a user's sockets except those of one session (the one that changed the password). */
   closeOtherSockets: (userId: string, keepTokenHash: string, code: number, reason: string) => void;
   revokeConversation: (conversationId: string, userId: string, reason: string) => void;
-  notify: (userIds: string[], kind: string, payload: unknown) => void;
+  notify: (userIds: string[], kind: NoticeKind, payload: unknown) => void;
   /** The one way a person's role and cohorts change, the roster import's too (person-moves.ts). */
   moves: PersonMoves;
   /** Tells every connected device (a changed name or avatar colour: authors everywhere show it). */
-  notifyAll: (kind: string, payload: unknown) => void;
+  notifyAll: (kind: NoticeKind, payload: unknown) => void;
   links: PasswordLinks;
   /** How long a one-time set-password link works (72 hours unless configured). */
   linkTtlMs?: number;

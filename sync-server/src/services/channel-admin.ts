@@ -5,6 +5,7 @@ import type {
   AdminUpdateChannelRequest,
   ChannelKind,
   PostPolicy,
+  NoticeKind,
 } from '@commonroom/protocol';
 import { mayBelong, type Actor } from '../auth/policy.ts';
 import type { AuditLog } from '../storage/audit.ts';
@@ -33,7 +34,7 @@ export function createChannelAdmin(d: {
   cohorts: CohortStore;
   audit: AuditLog;
   revokeConversation: (conversationId: string, userId: string, reason: string) => void;
-  notify: (userIds: string[], kind: string, payload: unknown) => void;
+  notify: (userIds: string[], kind: NoticeKind, payload: unknown) => void;
 }) {
   const { conversations, users } = d;
 

@@ -5,6 +5,7 @@ import {
   type Conversation,
   type DmPolicy,
   type Role,
+  type NoticeKind,
 } from '@commonroom/protocol';
 import { dmAllowed, dmRefusal, mayBelong, type Actor, type Policy } from '../auth/policy.ts';
 import type { AuditLog } from '../storage/audit.ts';
@@ -28,7 +29,7 @@ export function createConversationService(d: {
   dmPolicy: () => DmPolicy;
   supervision: DmSupervision;
   revokeConversation: (conversationId: string, userId: string, reason: string) => void;
-  notify: (userIds: string[], kind: string, payload: unknown) => void;
+  notify: (userIds: string[], kind: NoticeKind, payload: unknown) => void;
   /** The reader's own mute in a conversation, shown at their composer (issue 14 §3). */
   muteOf?: (userId: string, conversationId: string) => { until: number | null; everywhere: boolean } | null;
 }) {

@@ -1,4 +1,4 @@
-import { isStaffRole, type DmPolicy } from '@commonroom/protocol';
+import { isStaffRole, type DmPolicy, type NoticeKind } from '@commonroom/protocol';
 import type { AuditLog } from '../storage/audit.ts';
 import type { ConversationRow, ConversationStore } from '../storage/conversations.ts';
 import type { Db } from '../storage/db.ts';
@@ -22,7 +22,7 @@ export function createDmSupervision(d: {
   audit: AuditLog;
   settings: () => { studentDmPolicy: DmPolicy; dmSupervisorId: string | null };
   revokeConversation: (conversationId: string, userId: string, reason: string) => void;
-  notify: (userIds: string[], kind: string, payload: unknown) => void;
+  notify: (userIds: string[], kind: NoticeKind, payload: unknown) => void;
 }) {
   /** The supervisor now in force, or null (another policy, or a supervisor no longer active staff). */
   const current = (): string | null => {

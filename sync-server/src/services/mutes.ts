@@ -5,6 +5,7 @@ import {
   mayMute,
   type Mute,
   type MuteRequest,
+  type NoticeKind,
 } from '@commonroom/protocol';
 import type { Actor, Policy } from '../auth/policy.ts';
 import type { AuditLog } from '../storage/audit.ts';
@@ -29,7 +30,7 @@ export function createMuteService(d: {
   policy: Policy;
   audit: AuditLog;
   now: () => number;
-  notify: (userIds: string[], kind: string, payload: unknown) => void;
+  notify: (userIds: string[], kind: NoticeKind, payload: unknown) => void;
 }) {
   const { mutes, conversations, users, policy, audit } = d;
 

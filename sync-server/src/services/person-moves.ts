@@ -1,4 +1,4 @@
-import type { Role } from '@commonroom/protocol';
+import type { Role, NoticeKind } from '@commonroom/protocol';
 import type { ConversationStore } from '../storage/conversations.ts';
 import type { Db } from '../storage/db.ts';
 import { joinCohorts, type UserStore } from '../storage/users.ts';
@@ -30,7 +30,7 @@ export function createPersonMoves(d: {
   users: UserStore;
   conversations: ConversationStore;
   revokeConversation: (conversationId: string, userId: string, reason: string) => void;
-  notify: (userIds: string[], kind: string, payload: unknown) => void;
+  notify: (userIds: string[], kind: NoticeKind, payload: unknown) => void;
   /** After a committed role change: supervised DMs follow the people now in them (dm-supervision.ts). */
   rolesChanged: (actorId: string) => void;
 }) {

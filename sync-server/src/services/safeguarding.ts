@@ -1,4 +1,4 @@
-import { isStaffRole, type ItemPatch, type ReportRequest } from '@commonroom/protocol';
+import { isStaffRole, type ItemPatch, type ReportRequest, type NoticeKind } from '@commonroom/protocol';
 import type * as z from 'zod/mini';
 import type { Logger } from 'pino';
 import type { Actor, Policy } from '../auth/policy.ts';
@@ -49,7 +49,7 @@ export function createSafeguarding(d: {
   audit: AuditLog;
   log: Logger;
   /** Tells connected leads that the queue changed (their sidebar count). */
-  notify: (userIds: Iterable<string>, kind: string, payload: unknown) => void;
+  notify: (userIds: Iterable<string>, kind: NoticeKind, payload: unknown) => void;
   /**
    * Tells a lead's devices that are not online of a new report, by push (issue 15 §1). Its words say
    * nothing of the message: a phone's lock screen is no place for a safeguarding concern.

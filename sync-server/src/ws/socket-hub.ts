@@ -6,6 +6,7 @@ import {
   decodeMessage,
   encodeFrames,
   type Frame,
+  type NoticeKind,
 } from '@commonroom/protocol';
 import type { Logger } from 'pino';
 import type { ServerLimits } from '../config.ts';
@@ -301,11 +302,11 @@ export function createSocketHub(deps: {
           else s.expireAt(at);
         }
     },
-    notify(userIds: Iterable<string>, kind: string, payload: unknown): void {
+    notify(userIds: Iterable<string>, kind: NoticeKind, payload: unknown): void {
       const part = encodeFrames([{ type: 'notice', kind, json: JSON.stringify(payload) }]);
       for (const id of userIds) for (const s of sessionsOf(id)) if (s.helloed) s.sendEncoded(part);
     },
-    notifyAll(kind: string, payload: unknown): void {
+    notifyAll(kind: NoticeKind, payload: unknown): void {
       broadcastAll([{ type: 'notice', kind, json: JSON.stringify(payload) }]);
     },
     closeAll(code: number, reason: string): void {
