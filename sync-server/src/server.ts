@@ -60,6 +60,8 @@ import { createSocketHub } from './ws/socket-hub.ts';
 export type ServerDeps = {
   now?: () => number;
   timers?: Timers;
+  /** Yjs client ids of the rooms' documents (a simulation's seeded ones); Yjs draws its own otherwise. */
+  clientIds?: () => number;
   log?: Logger;
   /** Where the one-time setup link goes (the console in production). */
   print?: (line: string) => void;
@@ -144,6 +146,7 @@ export function createCommonroomServer(config: Config, deps: ServerDeps = {}) {
       now,
     }),
     newMessagesPerUpdate: config.limits.newMessagesPerUpdate,
+    ...(deps.clientIds ? { clientIds: deps.clientIds } : {}),
     watch: (e) => safeguarding?.watch(e),
   });
   /** One notion of the client's address for login throttles and handshake limits (TRUST_PROXY, T10). */

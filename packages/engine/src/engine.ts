@@ -62,6 +62,8 @@ export type EngineOptions = {
   origin?: string;
   now?: () => number;
   random?: () => number;
+  /** Yjs client ids for this device's documents (a simulation's seeded ones); Yjs draws its own otherwise. */
+  clientIds?: () => number;
   timers?: Timers;
   clientName?: string;
   backoff?: { minMs: number; maxMs: number };
@@ -308,6 +310,7 @@ export function createEngine(opts: EngineOptions) {
 
   const replicas = createReplicas({
     storage,
+    ...(opts.clientIds ? { clientIds: opts.clientIds } : {}),
     isSaving: (doc, except) => [...unsaved].some((id) => id !== except && outbox.get(id)?.doc === doc),
     onStored: (r, update) => toPeers({ t: 'doc', doc: r.name, update }),
     onChange: (r) => {
