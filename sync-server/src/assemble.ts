@@ -60,6 +60,8 @@ export type ServerDeps = {
   redact?: Redact;
   /** The HTTPS agent push deliveries use (tests trust their loopback push service with it). */
   pushAgent?: HttpsAgent;
+  /** Yjs client ids of documents the server writes (a simulation's seeded ones); Yjs draws its own otherwise. */
+  clientIds?: () => number;
 };
 
 export type ServerParts = ReturnType<typeof assembleServer>;
@@ -102,6 +104,7 @@ function createRoomParts(
     timers: Timers;
     watch: Parameters<typeof createSyncRooms>[0]['watch'];
     stored: Parameters<typeof createSyncRooms>[0]['stored'];
+    clientIds: (() => number) | undefined;
   },
 ) {
   const { config, now } = d;
@@ -128,6 +131,7 @@ function createRoomParts(
     newMessagesPerUpdate: config.limits.newMessagesPerUpdate,
     ...(d.watch ? { watch: d.watch } : {}),
     ...(d.stored ? { stored: d.stored } : {}),
+    ...(d.clientIds ? { clientIds: d.clientIds } : {}),
   });
   return { rooms, presence: createPresence(now) };
 }
@@ -321,6 +325,7 @@ export function assembleServer(config: Config, deps: ServerDeps = {}) {
     timers,
     watch: (e) => safeguarding?.watch(e),
     stored: (list) => pushes?.stored(list),
+    clientIds: deps.clientIds,
   });
   const hub = createSocketHub({
     rooms,

@@ -43,6 +43,8 @@ export type EngineOptions = {
   origin?: string;
   now?: () => number;
   random?: () => number;
+  /** Yjs client ids for this device's documents (a simulation's seeded ones); Yjs draws its own otherwise. */
+  clientIds?: () => number;
   timers?: Timers;
   clientName?: string;
   backoff?: { minMs: number; maxMs: number };
@@ -160,6 +162,7 @@ function wireAccount(p: Parts): void {
     },
     onError: (err) =>
       reportError('storage', err instanceof Error ? err.message : 'could not save on this device'),
+    ...(p.opts.clientIds ? { clientIds: p.opts.clientIds } : {}),
   });
   /**
    * Reports of a concern (issue 14 §2, reports.ts), loaded the first time one is written or one waits to

@@ -63,7 +63,14 @@ export function createReplicas(deps: {
    * compaction then).
    */
   isSaving?: (doc: string, except?: string) => boolean;
+  /** Yjs client ids for new documents (a simulation's seeded ones); Yjs draws its own otherwise. */
+  clientIds?: () => number;
 }) {
+  const newDoc = (): Y.Doc => {
+    const doc = new Y.Doc();
+    if (deps.clientIds) doc.clientID = deps.clientIds();
+    return doc;
+  };
   const compactAfter = deps.compactAfter ?? COMPACT_AFTER;
   const replicas = new Map<string, Replica>();
   const loading = new Map<string, Promise<Replica>>();
@@ -134,7 +141,7 @@ export function createReplicas(deps: {
   };
 
   const create = (name: string, parsed: DocName, updates: readonly Uint8Array[]): Replica => {
-    const doc = new Y.Doc();
+    const doc = newDoc();
     for (const u of updates) Y.applyUpdate(doc, u, 'storage');
     const r: Replica = {
       name,
@@ -225,14 +232,14 @@ export function createReplicas(deps: {
     /** Another tab rebuilt this document: take its state, in memory only (that tab stored it). */
     replaceFromPeer(r: Replica, state: Uint8Array): void {
       r.doc.destroy();
-      r.doc = new Y.Doc();
+      r.doc = newDoc();
       attach(r);
       Y.applyUpdate(r.doc, state, PEER);
     },
     /** Replaces the document with an empty one and forgets what was stored; the server's copy comes next. */
     async reset(r: Replica): Promise<void> {
       r.doc.destroy();
-      r.doc = new Y.Doc();
+      r.doc = newDoc();
       attach(r);
       r.storedUpdates = 0;
       await (writes = writes.then(() => deps.storage.deleteDoc(r.name)).catch(deps.onError));

@@ -1,6 +1,18 @@
 /** Test helpers shared by every package's tests. No DOM; Node APIs only inside functions, when called. */
 
 export { CHROMIUM_ARGS, chromiumPath } from './chromium.ts';
+export { createScheduler, type Scheduler, type SimTimers } from './sim-scheduler.ts';
+export {
+  createSimNetwork,
+  DEFAULT_NETWORK_FAULTS,
+  type Accept,
+  type NetworkFaults,
+  type NetworkStats,
+  type ServerConnection,
+  type ServerEnd,
+  type SimNetwork,
+  type SimSocket,
+} from './sim-network.ts';
 
 /** A seeded generator (mulberry32): the same seed gives the same run, so a failing seed can be replayed. */
 export function seeded(seed: number): () => number {

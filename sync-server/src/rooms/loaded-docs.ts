@@ -122,6 +122,8 @@ export function createLoadedDocs(deps: {
   compactAfter: number;
   timers: Timers;
   onError: (err: unknown, doc: string) => void;
+  /** Yjs client ids for loaded documents (a simulation's seeded ones); Yjs draws its own otherwise. */
+  clientIds?: () => number;
 }) {
   const docs = new Map<string, LoadedDoc>();
   const compactQueue: string[] = [];
@@ -133,6 +135,7 @@ export function createLoadedDocs(deps: {
     // A guid of our own: Yjs's default draws 31 random numbers, one getRandomValues call each, which was
     // a tenth of the server's CPU when a restarted server loaded every document of a reconnect storm.
     const doc = new Y.Doc({ gc: true, guid: name });
+    if (deps.clientIds) doc.clientID = deps.clientIds();
     doc.transact(() => {
       for (const u of updates) Y.applyUpdate(doc, u);
     });

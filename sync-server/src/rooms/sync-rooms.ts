@@ -78,6 +78,8 @@ export function createSyncRooms(deps: {
   refusals: RefusalBudget;
   /** New messages one update may add (P10; `LIMITS.maxNewMessagesPerFrame` but for the bench). */
   newMessagesPerUpdate: number;
+  /** Yjs client ids for loaded documents (a simulation's seeded ones); Yjs draws its own otherwise. */
+  clientIds?: () => number;
   /**
    * Sees every message and edit once it is accepted, in the commit that stores it (keyword alerts, issue
    * 14 §5). It cannot refuse or change anything, and must not throw.
@@ -96,6 +98,7 @@ export function createSyncRooms(deps: {
     compactAfter: deps.compactAfter,
     timers: deps.timers,
     onError: (err, doc) => log.error({ err, doc }, 'compaction failed'),
+    ...(deps.clientIds ? { clientIds: deps.clientIds } : {}),
   });
   const queue: CommitQueue = createCommitQueue((entries, alongside) =>
     deps.store.appendBatch(entries, alongside),

@@ -1,0 +1,97 @@
+import { modRoots } from '@commonroom/model';
+import { modDoc, type ConversationId } from '@commonroom/protocol';
+import * as Y from 'yjs';
+import { describe, expect, it, vi } from 'vitest';
+import { carriesRefusal, createSimWorld } from './sim-world.ts';
+
+vi.mock('../../src/storage/ids.ts', () => import('./seeded-ids.ts'));
+
+/**
+ * The convergence test under CPU load (seeds 70 and 72) once found a student's device keeping a pin or
+ * removal the server had refused, for good: the refusal arrived while the engine was replaying its waiting
+ * actions onto the server's copy, right after the replay had applied that action again, and the rebuild it
+ * asked for was dropped because one was already running. The engine now rebuilds once more after such a
+ * replay (`rebuildAgain`).
+ *
+ * Here in the simulation: a student, offline, pins one message and removes another; back online, the
+ * server refuses both (not a moderator) on a network that delays, duplicates and cuts, with a device store
+ * taking up to 30 ms a call; once the refusals are dismissed, nothing of either may be left on the device.
+ * Each seed replays exactly.
+ *
+ * Known gap: no seed here (nor 160 seeds of the convergence simulation with a hostile store and network)
+ * fails with `rebuildAgain` reverted. On one socket the server answers in order and refuses at once, so a
+ * refusal of a frame sent before the rebuild's step 1 comes before the copy, never during its replay; the
+ * old fault injector reached it by swapping two messages on one socket, which a WebSocket never does.
+ * Whether another path reaches it is open (issue 19 note); until a seed does, this test guards the outcome,
+ * not the fix.
+ */
+
+const SEEDS = Array.from({ length: 40 }, (_, i) => i + 1);
+
+async function scene(seed: number): Promise<void> {
+  const world = await createSimWorld(seed);
+  try {
+    const tutor = await world.device(0, await world.account('tutor'));
+    const studentLogin = await world.account('student');
+    let x = seed >>> 0;
+    const student = await world.device(1, studentLogin, {
+      storageDelayMs: () => (x = (Math.imul(x, 1_103_515_245) + 12_345) >>> 0) % 31,
+      faults: { cutMeanMs: 0, duplicateRate: 0.3, maxDelayMs: 40 },
+      cutAfter: (data, dir) => (dir === 'in' && carriesRefusal(data) ? 0.3 : 0),
+    });
+    const clock = world.scheduler;
+    const until = async (check: () => boolean, what: string): Promise<void> => {
+      for (let waited = 0; !check(); waited += 10) {
+        if (waited > 60_000) throw new Error(`seed ${seed}: ${what} never happened`);
+        await clock.sleep(10);
+      }
+    };
+    await world.run(async () => {
+      const general = tutor.engine.conversations().find((c) => c.name === 'general')?.id ?? '';
+      tutor.engine.connect();
+      await tutor.engine.open(general);
+      const first = await tutor.engine.send(general, 'first');
+      const second = await tutor.engine.send(general, 'second');
+      await tutor.engine.settled();
+
+      const e = student.engine;
+      e.connect();
+      await e.open(general);
+      await e.settled();
+      // Offline, the student pins one message and removes another: the server refuses both (T4).
+      e.disconnect();
+      await e.pin(general, first, true);
+      await e.remove(general, second, 'test');
+      student.network.setFaulty(true);
+      e.connect();
+      await until(() => e.outbox().filter((o) => o.status === 'rejected').length === 2, 'both refusals');
+      expect(
+        e
+          .outbox()
+          .map((o) => o.kind)
+          .sort(),
+      ).toEqual(['pin', 'remove']);
+      student.network.setFaulty(false);
+      e.retryNow();
+      for (const o of e.outbox()) await e.dismiss(o.id);
+      await e.settled();
+      const m = e.view(general).state.byKey;
+      expect(m.get(second)?.removed ?? null, `seed ${seed}: the removal stayed`).toBeNull();
+      expect(m.get(first)?.pinned ?? null, `seed ${seed}: the pin stayed`).toBeNull();
+      // The device's copy of the moderation document is the server's: nothing of the student's in it.
+      const state = e.replicaStates(general).get(modDoc(general as ConversationId, 0));
+      const copy = new Y.Doc();
+      Y.applyUpdate(copy, state as Uint8Array);
+      expect([...modRoots(copy).removed.keys()]).toEqual([]);
+      expect([...modRoots(copy).pins.keys()]).toEqual([]);
+      tutor.engine.disconnect();
+      e.disconnect();
+    });
+  } finally {
+    await world.destroy();
+  }
+}
+
+describe("a refusal during a replay leaves nothing of the refused action on the device (a student's pin and removal)", () => {
+  for (const seed of SEEDS) it(`seed ${seed}`, () => scene(seed));
+});
