@@ -1,3 +1,4 @@
+import { engineInternals } from '@commonroom/engine/testing';
 import type { Engine } from '@commonroom/engine';
 import type { Mentionable } from '@commonroom/model';
 import type { Role } from '@commonroom/protocol';
@@ -112,7 +113,7 @@ export const localOf = (key: string): string => key.slice(key.indexOf(':') + 1);
 
 /** A device's view of one person's read marks: the mark it shows, and each device's entry in its copy. */
 export function describeReads(c: Client, conv: string): string {
-  const read = c.engine.authorRootsOf(c.engine.ownDocName(conv))?.read;
+  const read = engineInternals(c.engine).authorRootsOf(engineInternals(c.engine).ownDocName(conv))?.read;
   return `device ${c.index} shows ${c.engine.view(conv).readSeq}, holds ${JSON.stringify(read?.toJSON() ?? null)}`;
 }
 

@@ -1,8 +1,9 @@
+import { engineInternals } from '@commonroom/engine/testing';
 import type { Engine } from '@commonroom/engine';
 import { mentionCount, unreadCount, type MessageView } from '@commonroom/model';
 import { isStaffRole } from '@commonroom/protocol';
 import * as Y from 'yjs';
-import type { CommonroomServer } from '../../src/server.ts';
+import type { TestableServer } from '../../src/testing.ts';
 import { REFUSED_MARK, TWIN, describeEngine, localOf, type Client, type Person } from './cast.ts';
 
 /** What the convergence fuzz checks at the end: the replicas agree, and everyone's intent is in them. */
@@ -88,7 +89,8 @@ export function firstDifference(a: Projection, b: Projection): string | null {
 
 /** Which documents differ between devices, and what each side holds that the other does not. */
 export function documentDifferences(clients: readonly Client[], conv: string): string {
-  const ref = clients[0]?.engine.replicaStates(conv) ?? new Map<string, Uint8Array>();
+  const first = clients[0];
+  const ref = first ? engineInternals(first.engine).replicaStates(conv) : new Map<string, Uint8Array>();
   const deletes = (u: Uint8Array): number => {
     let n = 0;
     Y.decodeUpdate(u).ds.clients.forEach((v) => v.forEach((d) => (n += d.len)));
@@ -96,7 +98,7 @@ export function documentDifferences(clients: readonly Client[], conv: string): s
   };
   const lines: string[] = [];
   for (const c of clients.slice(1)) {
-    const other = c.engine.replicaStates(conv);
+    const other = engineInternals(c.engine).replicaStates(conv);
     for (const name of new Set([...ref.keys(), ...other.keys()])) {
       const a = ref.get(name);
       const b = other.get(name);
@@ -143,7 +145,7 @@ export async function checkRefusals(clients: readonly Client[], problems: string
 
 /** What each person asked for, against the state every replica agreed on; and the rules held (T2, T4, T7). */
 export function checkIntent(
-  server: CommonroomServer,
+  server: TestableServer,
   general: string,
   clients: readonly Client[],
   reference: Projection,

@@ -1,6 +1,6 @@
 import type { Engine } from '@commonroom/engine';
 import { seeded } from '@commonroom/testkit';
-import type { CommonroomServer } from '../../src/server.ts';
+import type { TestableServer } from '../../src/testing.ts';
 import {
   FULL_RUN,
   ROLES,
@@ -46,7 +46,7 @@ export type Device = {
 
 export type World = {
   clock: Clock;
-  server: CommonroomServer;
+  server: TestableServer;
   /** A logged-in engine for `role`'s new account (`login` given: that account's second device). */
   device(
     index: number,

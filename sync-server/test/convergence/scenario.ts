@@ -1,3 +1,4 @@
+import { engineInternals } from '@commonroom/engine/testing';
 import { mentionHandle, type MessageView } from '@commonroom/model';
 import { isStaffRole } from '@commonroom/protocol';
 import * as Y from 'yjs';
@@ -238,7 +239,9 @@ export async function until(
 
 /** The replica of this person's own document on a device. */
 function ownDocOf(c: Client, conv: string): Y.Doc | null {
-  return c.engine.authorRootsOf(c.engine.ownDocName(conv))?.read.doc ?? null;
+  return (
+    engineInternals(c.engine).authorRootsOf(engineInternals(c.engine).ownDocName(conv))?.read.doc ?? null
+  );
 }
 
 /**
@@ -246,7 +249,9 @@ function ownDocOf(c: Client, conv: string): Y.Doc | null {
  * just equal numbers), so a mark `to` writes next is after them and wins, on every replica.
  */
 export function holdsReadMarksOf(to: Client, from: Client, conv: string): boolean {
-  const read = from.engine.authorRootsOf(from.engine.ownDocName(conv))?.read;
+  const read = engineInternals(from.engine).authorRootsOf(
+    engineInternals(from.engine).ownDocName(conv),
+  )?.read;
   const doc = ownDocOf(to, conv);
   if (!read || !doc) return false;
   const sv = Y.decodeStateVector(Y.encodeStateVector(doc));

@@ -1,3 +1,4 @@
+import { engineInternals } from '@commonroom/engine/testing';
 import { modRoots } from '@commonroom/model';
 import { modDoc, type ConversationId } from '@commonroom/protocol';
 import * as Y from 'yjs';
@@ -79,7 +80,9 @@ async function scene(seed: number): Promise<void> {
       expect(m.get(second)?.removed ?? null, `seed ${seed}: the removal stayed`).toBeNull();
       expect(m.get(first)?.pinned ?? null, `seed ${seed}: the pin stayed`).toBeNull();
       // The device's copy of the moderation document is the server's: nothing of the student's in it.
-      const state = e.replicaStates(general).get(modDoc(general as ConversationId, 0));
+      const state = engineInternals(e)
+        .replicaStates(general)
+        .get(modDoc(general as ConversationId, 0));
       const copy = new Y.Doc();
       Y.applyUpdate(copy, state as Uint8Array);
       expect([...modRoots(copy).removed.keys()]).toEqual([]);

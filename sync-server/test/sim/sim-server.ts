@@ -5,7 +5,7 @@ import { createScheduler, seeded, type Scheduler, type ServerConnection } from '
 import pino from 'pino';
 import { parseConfig, type Config } from '../../src/config.ts';
 import { seed as seedServer } from '../../src/seed.ts';
-import { createCommonroomServer, type CommonroomServer } from '../../src/server.ts';
+import { createServerForTests, type TestableServer } from '../../src/testing.ts';
 import type { Timers } from '../../src/rooms/loaded-docs.ts';
 import { ADMIN } from '../harness.ts';
 import { reseedIds } from './seeded-ids.ts';
@@ -21,12 +21,12 @@ import { reseedIds } from './seeded-ids.ts';
 
 export type SimServer = {
   scheduler: Scheduler;
-  server: CommonroomServer;
+  server: TestableServer;
   /** The engine's `fetch`: the server's HTTP app, in memory. */
   fetch: typeof fetch;
   /** The simulated network's `accept`: a socket opened with a live session's cookie reaches the hub. */
   accept(
-    end: Parameters<CommonroomServer['internals']['hub']['open']>[0],
+    end: Parameters<TestableServer['internals']['hub']['open']>[0],
     headers: Record<string, string>,
   ): ServerConnection | null;
   destroy(): Promise<void>;
@@ -55,7 +55,7 @@ export async function createSimServer(
   config.limits = { ...config.limits, ...opts.limits };
   reseedIds(seed * 7 + 3);
   const clientIds = seeded(seed * 11 + 5);
-  const server = createCommonroomServer(config, {
+  const server = createServerForTests(config, {
     log: pino({ level: 'silent' }),
     print: () => undefined,
     now: scheduler.now,
