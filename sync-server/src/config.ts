@@ -65,6 +65,17 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{40,50}$/, 'a base64url P-256 private key')
     .optional(),
+  /**
+   * The push services devices may register (host names; a name covers its subdomains). The server POSTs to
+   * whatever endpoint a device registers, so without this list a signed-in person could point it at an
+   * address inside the college's network. The default is the browsers' own services.
+   */
+  PUSH_HOSTS: csv.default([
+    'fcm.googleapis.com',
+    'push.services.mozilla.com',
+    'notify.windows.com',
+    'push.apple.com',
+  ]),
   /** Who push services contact about this server: a mailto: or https: address (RFC 8292). */
   VAPID_SUBJECT: z
     .string()
@@ -96,6 +107,8 @@ export type Config = {
   trustedProxies: readonly string[];
   /** Web Push (issue 15): keys from the environment, or null to use (or make) the data folder's pair. */
   vapid: { keys: VapidKeys | null; subject: string };
+  /** PUSH_HOSTS: the push services a device may register an endpoint with. */
+  pushHosts: readonly string[];
   /** permessage-deflate settings, or null when WS_COMPRESSION=off. */
   wsCompression: WsCompression | null;
 };
@@ -271,6 +284,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     limits: DEFAULT_LIMITS,
     wsCompression: e.WS_COMPRESSION === 'on' ? DEFAULT_WS_COMPRESSION : null,
     trustedProxies: e.TRUST_PROXY,
+    pushHosts: e.PUSH_HOSTS.map((h) => h.toLowerCase()),
     vapid: {
       keys:
         e.VAPID_PUBLIC_KEY !== undefined && e.VAPID_PRIVATE_KEY !== undefined

@@ -74,7 +74,7 @@ function routesOf(p: ServerParts) {
     adminChannels: adminChannelRoutes({ channels: p.channelAdmin, cohorts: p.cohorts }),
     conversations: conversationRoutes({ service: p.service, users }),
     mutes: muteRoutes({ mutes: p.muteService }),
-    push: pushRoutes({ publicKey: p.vapidPublicKey, store: p.pushStore }),
+    push: pushRoutes({ publicKey: p.vapidPublicKey, store: p.pushStore, hosts: config.pushHosts }),
     workspace: workspaceRoutes({ settings, accounts }),
     safeguarding: safeguardingRoutes({ safeguarding: p.safeguarding }),
     retentionExport: retentionExportRoutes({

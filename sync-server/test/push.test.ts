@@ -79,7 +79,11 @@ describe('web push', () => {
   let admin: Engine;
   beforeAll(async () => {
     push = await startPushService();
-    ts = await startServer({ pushAgent: new Agent({ ca: fixture('push-service.crt') }) });
+    ts = await startServer({
+      pushAgent: new Agent({ ca: fixture('push-service.crt') }),
+      // The loopback push service, beside the browsers' own (PUSH_HOSTS' default).
+      env: { PUSH_HOSTS: '127.0.0.1,fcm.googleapis.com' },
+    });
     admin = await loginAdmin(ts);
   });
   afterAll(async () => {
@@ -186,6 +190,31 @@ describe('web push', () => {
       }),
     ).rejects.toThrow(/P-256/);
     expect(ts.server.internals.pushStore.countOf(eve.id)).toBe(0);
+
+    // T17: the server POSTs to what is registered, so only a push service it knows: not an address inside
+    // the college, not a look-alike name; a real browser push service's endpoint is taken.
+    for (const endpoint of [
+      'https://10.0.0.5/push/x',
+      'https://intranet.college.local/push',
+      'https://fcm.googleapis.com.evil.example/fcm/send/x',
+      'https://evilfcm.googleapis.com.example/x',
+    ])
+      await expect(
+        eve.engine.api.request(
+          'POST',
+          '/api/push/subscriptions',
+          z.unknown(),
+          browserSubscription(endpoint).body,
+        ),
+      ).rejects.toMatchObject({ status: 400, code: 'push-host' });
+    expect(ts.server.internals.pushStore.countOf(eve.id)).toBe(0);
+    await eve.engine.api.request(
+      'POST',
+      '/api/push/subscriptions',
+      z.unknown(),
+      browserSubscription('https://fcm.googleapis.com/fcm/send/abc:def').body,
+    );
+    expect(ts.server.internals.pushStore.countOf(eve.id)).toBe(1);
   });
 
   it('issue 15: one browser profile is one device: signing in as someone else there moves its subscription', async () => {
@@ -236,7 +265,11 @@ describe('who is pushed for a message', () => {
   let admin: Engine;
   beforeAll(async () => {
     pushService = await startPushService();
-    ts = await startServer({ pushAgent: new Agent({ ca: fixture('push-service.crt') }) });
+    ts = await startServer({
+      pushAgent: new Agent({ ca: fixture('push-service.crt') }),
+      // The loopback push service, beside the browsers' own (PUSH_HOSTS' default).
+      env: { PUSH_HOSTS: '127.0.0.1,fcm.googleapis.com' },
+    });
     admin = await loginAdmin(ts);
   });
   afterAll(async () => {
