@@ -221,6 +221,20 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
     }
   });
 
+  // A notification clicked while the app is open: the service worker hands over its link (push-sw.ts).
+  useEffect(() => {
+    const sw = 'serviceWorker' in navigator ? navigator.serviceWorker : null;
+    if (!sw) return;
+    const onMessage = (e: MessageEvent) => {
+      const data = e.data as { type?: unknown; url?: unknown } | null;
+      if (data?.type !== 'commonroom-open' || typeof data.url !== 'string') return;
+      const id = /^\/#\/c\/([A-Za-z0-9_-]+)$/.exec(data.url)?.[1];
+      if (id) select(id);
+    };
+    sw.addEventListener('message', onMessage);
+    return () => sw.removeEventListener('message', onMessage);
+  }, [select]);
+
   // Alt+↑ / Alt+↓ move between conversations.
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {

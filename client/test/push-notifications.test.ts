@@ -1,6 +1,6 @@
 import { PushPayload } from '@commonroom/protocol';
 import { describe, expect, it } from 'vitest';
-import { addUser, eventually } from '../../sync-server/test/harness.ts';
+import { addUser, channel, eventually } from '../../sync-server/test/harness.ts';
 import { axeSerious, screenshot, signIn, useServerAndBrowser } from './browser.ts';
 
 /**
@@ -56,7 +56,7 @@ describe('push notifications in the browser', () => {
       title: 'Sarah Khan',
       body,
       tag: 'c:dm-sarah',
-      url: '/?open=dm-sarah',
+      url: '/#/c/dm-sarah',
       conversationId: 'dm-sarah',
     });
 
@@ -83,7 +83,7 @@ describe('push notifications in the browser', () => {
       title: 'Tess Long mentioned you in #general',
       body: '@Push.Amy can you bring the projector?',
       tag: 'c:general',
-      url: '/?open=general',
+      url: '/#/c/general',
       conversationId: 'general',
     });
     // Not a payload of ours: ignored, nothing shown, nothing thrown.
@@ -112,6 +112,48 @@ describe('push notifications in the browser', () => {
       url: '/',
       conversationId: 'dm-sarah',
     });
+    await eventually(async () => expect((await shown()).map((n) => n.tag)).toEqual(['c:general']));
+
+    // A click on a notification with the app open elsewhere: the service worker closes it and the app
+    // opens that conversation, without a reload. (The click is dispatched in the service worker: a test
+    // cannot click a system notification.)
+    const general = channel(env.admin, 'general');
+    const announcements = channel(env.admin, 'announcements');
+    await deliver({
+      kind: 'announcement',
+      title: 'Tess Long in #announcements',
+      body: 'College is closed on Friday.',
+      tag: `c:${announcements}`,
+      url: `/#/c/${announcements}`,
+      conversationId: announcements,
+    });
+    await eventually(async () => expect((await shown()).map((n) => n.tag)).toContain(`c:${announcements}`));
+    await page.goto(`${env.ts.url}/#/c/${general}`);
+    await page
+      .getByRole('heading', { name: /general/ })
+      .first()
+      .waitFor();
+    await page.evaluate(() => {
+      (window as unknown as { loaded: number }).loaded = 1;
+    });
+    await (
+      await worker()
+    ).evaluate(async (tag) => {
+      const scope = self as unknown as {
+        registration: ServiceWorkerRegistration;
+        dispatchEvent(e: Event): void;
+        NotificationEvent: new (type: string, init: { notification: Notification }) => Event;
+      };
+      const [n] = await scope.registration.getNotifications({ tag });
+      if (n) scope.dispatchEvent(new scope.NotificationEvent('notificationclick', { notification: n }));
+    }, `c:${announcements}`);
+    await eventually(async () => expect(new URL(page.url()).hash).toBe(`#/c/${announcements}`));
+    await page
+      .getByRole('heading', { name: /announcements/ })
+      .first()
+      .waitFor();
+    // The same page, not a reload.
+    expect(await page.evaluate(() => (window as unknown as { loaded?: number }).loaded)).toBe(1);
     await eventually(async () => expect((await shown()).map((n) => n.tag)).toEqual(['c:general']));
     await ctx.close();
   });

@@ -318,7 +318,7 @@ describe('who is pushed for a message', () => {
         title: 'Amy Clarke',
         body: 'Are you coming to the workshop?',
         tag: `c:${dm}`,
-        url: expect.stringMatching(new RegExp(`^/\\?open=${dm}&message=${amy.id}%3A`)),
+        url: `/#/c/${dm}`,
         conversationId: dm,
       },
     ]);

@@ -75,13 +75,13 @@ export function createMessagePushes(d: MessagePushDeps) {
         : why === 'mention'
           ? `${author} mentioned you${where}`
           : `${author}${where}`;
-    const q = new URLSearchParams({ open: m.conversationId, message: `${m.authorId}:${m.localId}` });
     return {
       kind: why,
       title: title.slice(0, 200),
       body: firstLine(m.text),
       tag: `c:${m.conversationId}`,
-      url: `/?${q.toString()}`,
+      // The app's own link to a conversation (app.tsx reads it at start and from the service worker).
+      url: `/#/c/${encodeURIComponent(m.conversationId)}`,
       conversationId: m.conversationId,
     };
   };
