@@ -349,7 +349,7 @@ export function assembleServer(config: Config, deps: ServerDeps = {}) {
   });
   pushes = createMessagePushes({
     conversation: (id) => conversations.get(id),
-    members: (id) => conversations.members(id),
+    members: (id) => conversations.memberSet(id),
     user: (id) => users.get(id),
     threadPeople: (c, parent) => stores.messages.threadPeople(c, parent),
     send: (userId, payload) => push.toUser(userId, payload),

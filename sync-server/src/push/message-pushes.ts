@@ -9,7 +9,7 @@ type Why = Exclude<PushPayload['kind'], 'clear' | 'report'>;
 
 export type MessagePushDeps = {
   conversation: (id: string) => ConversationRow | null;
-  members: (conversationId: string) => readonly string[];
+  members: (conversationId: string) => Iterable<string>;
   user: (id: string) => UserRow | null;
   /** The authors of a thread: the parent's and every reply's. */
   threadPeople: (conversationId: string, parentKey: string) => readonly string[];
@@ -34,7 +34,11 @@ export function createMessagePushes(d: MessagePushDeps) {
     const out = new Map<string, Why>();
     const c = d.conversation(m.conversationId);
     if (!c) return out;
-    const members = d.members(c.id).filter((id) => id !== m.authorId);
+    const mentions = m.text.includes('@') ? findMentions(m.text) : [];
+    // Most channel messages push to nobody: decided before the members are read (it runs per message).
+    if (c.kind !== 'dm' && c.kind !== 'announcement' && mentions.length === 0 && m.parent === null)
+      return out;
+    const members = [...d.members(c.id)].filter((id) => id !== m.authorId);
     const add = (ids: Iterable<string>, why: Why) => {
       for (const id of ids) if (!out.has(id)) out.set(id, why);
     };
@@ -42,7 +46,6 @@ export function createMessagePushes(d: MessagePushDeps) {
       add(members, 'dm');
       return out;
     }
-    const mentions = m.text.includes('@') ? findMentions(m.text) : [];
     if (mentions.some((x) => isBroadcastHandle(x.handle))) add(members, 'mention');
     else if (mentions.length > 0) {
       const wanted = new Set(mentions.map((x) => x.handle.normalize('NFC').toLowerCase()));

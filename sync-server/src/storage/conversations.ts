@@ -253,6 +253,10 @@ export function createConversationStore(db: Db, now: () => number) {
     members(conversationId: string): string[] {
       return membersOf.all(conversationId).map((r) => r.user_id);
     },
+    /** The members, from the cache the membership checks use (pushes read it once per stored message). */
+    memberSet(conversationId: string): ReadonlySet<string> {
+      return membersSet(conversationId);
+    },
     memberCount(conversationId: string): number {
       return membersSet(conversationId).size;
     },
