@@ -94,11 +94,15 @@ export function createMessagePushes(d: MessagePushDeps) {
     payloadFor,
     /** After a commit: sends in the background; a push that fails is logged, the message is stored. */
     stored(list: readonly StoredMessage[]): void {
-      for (const m of list)
-        for (const [userId, why] of recipients(m))
-          d.send(userId, payloadFor(m, why)).catch((err: unknown) =>
-            d.log.warn({ err }, 'push for a message failed'),
-          );
+      for (const m of list) {
+        // One payload per reason, not per person: an announcement reaches every member with the same words.
+        const payloads = new Map<Why, PushPayload>();
+        for (const [userId, why] of recipients(m)) {
+          let payload = payloads.get(why);
+          if (!payload) payloads.set(why, (payload = payloadFor(m, why)));
+          d.send(userId, payload).catch((err: unknown) => d.log.warn({ err }, 'push for a message failed'));
+        }
+      }
     },
   };
 }
