@@ -73,24 +73,31 @@ function checkVapid(r: Received, publicKey: string, audience: string): Record<st
   return c;
 }
 
-describe('web push', () => {
-  let ts: TestServer;
-  let push: Awaited<ReturnType<typeof startPushService>>;
-  let admin: Engine;
+/**
+ * A server whose push deliveries trust the loopback push service, and that service. The fields are filled
+ * in `beforeAll` of the calling describe block.
+ */
+function usePushServer() {
+  const env = {} as { ts: TestServer; push: Awaited<ReturnType<typeof startPushService>>; admin: Engine };
   beforeAll(async () => {
-    push = await startPushService();
-    ts = await startServer({
+    env.push = await startPushService();
+    env.ts = await startServer({
       pushAgent: new Agent({ ca: fixture('push-service.crt') }),
       // The loopback push service, beside the browsers' own (PUSH_HOSTS' default).
       env: { PUSH_HOSTS: '127.0.0.1,fcm.googleapis.com' },
     });
-    admin = await loginAdmin(ts);
+    env.admin = await loginAdmin(env.ts);
   });
   afterAll(async () => {
-    admin?.disconnect();
-    await ts?.destroy();
-    push?.server.close();
+    env.admin?.disconnect();
+    await env.ts?.destroy();
+    env.push?.server.close();
   });
+  return env;
+}
+
+describe('web push', () => {
+  const env = usePushServer();
 
   const payload = (over: Partial<PushPayload> = {}): PushPayload => ({
     kind: 'dm',
@@ -103,22 +110,22 @@ describe('web push', () => {
   });
 
   it('issue 15: a push reaches the device encrypted to its keys and signed with the server’s VAPID key', async () => {
-    const amy = await addUser(ts, admin, 'student', { connect: false });
+    const amy = await addUser(env.ts, env.admin, 'student', { connect: false });
     const { publicKey } = await amy.engine.api.request('GET', '/api/push/key', PushKeyReply);
-    const sub = browserSubscription(`${push.url}/push/amy-phone`);
+    const sub = browserSubscription(`${env.push.url}/push/amy-phone`);
     await amy.engine.api.request('POST', '/api/push/subscriptions', z.unknown(), sub.body);
 
-    const before = push.received.length;
-    const out = await ts.server.internals.push.toUser(amy.id, payload());
+    const before = env.push.received.length;
+    const out = await env.ts.server.internals.push.toUser(amy.id, payload());
     expect(out).toEqual({ sent: 1, gone: 0, failed: 0, skipped: 0 });
-    const got = push.received.slice(before);
+    const got = env.push.received.slice(before);
     expect(got).toHaveLength(1);
     const r = got[0] as Received;
     expect(r.path).toBe('/push/amy-phone');
     expect(r.headers['content-encoding']).toBe('aes128gcm');
     expect(r.headers.ttl).toBe('86400');
     expect(r.headers.urgency).toBe('high');
-    const claims = checkVapid(r, publicKey, push.url);
+    const claims = checkVapid(r, publicKey, env.push.url);
     expect(claims.sub).toBe('mailto:admin@college.test');
     expect(Number(claims.exp)).toBeGreaterThan(Date.now() / 1000);
     // The push service sees ciphertext only; the device's keys open it.
@@ -126,70 +133,72 @@ describe('web push', () => {
     const plain = decrypt(r.body, { version: 'aes128gcm', privateKey: sub.ecdh, authSecret: sub.auth });
     expect(PushPayload.parse(JSON.parse(plain.toString('utf8')))).toEqual(payload());
     // Another person's keys cannot open it.
-    const other = browserSubscription(`${push.url}/push/other`);
+    const other = browserSubscription(`${env.push.url}/push/other`);
     expect(() =>
       decrypt(r.body, { version: 'aes128gcm', privateKey: other.ecdh, authSecret: other.auth }),
     ).toThrow();
   });
 
   it('issue 15: a device online now is not pushed to; the push service’s 410 deletes the subscription', async () => {
-    const ben = await addUser(ts, admin, 'student', { connect: false });
-    const phone = browserSubscription(`${push.url}/gone/ben-old-phone`);
+    const ben = await addUser(env.ts, env.admin, 'student', { connect: false });
+    const phone = browserSubscription(`${env.push.url}/gone/ben-old-phone`);
     await ben.engine.api.request('POST', '/api/push/subscriptions', z.unknown(), phone.body);
-    expect(ts.server.internals.pushStore.countOf(ben.id)).toBe(1);
-    const out = await ts.server.internals.push.toUser(ben.id, payload());
+    expect(env.ts.server.internals.pushStore.countOf(ben.id)).toBe(1);
+    const out = await env.ts.server.internals.push.toUser(ben.id, payload());
     expect(out).toEqual({ sent: 0, gone: 1, failed: 0, skipped: 0 });
-    expect(ts.server.internals.pushStore.countOf(ben.id)).toBe(0);
+    expect(env.ts.server.internals.pushStore.countOf(ben.id)).toBe(0);
 
     // The same device registers a live endpoint, then connects: while its socket is up, it is not pushed.
-    const live = browserSubscription(`${push.url}/push/ben-phone`);
+    const live = browserSubscription(`${env.push.url}/push/ben-phone`);
     await ben.engine.api.request('POST', '/api/push/subscriptions', z.unknown(), live.body);
     ben.engine.connect();
     await ben.engine.settled();
-    expect(await ts.server.internals.push.toUser(ben.id, payload())).toEqual({
+    expect(await env.ts.server.internals.push.toUser(ben.id, payload())).toEqual({
       sent: 0,
       gone: 0,
       failed: 0,
       skipped: 1,
     });
     ben.engine.disconnect();
-    await expect.poll(async () => (await ts.server.internals.push.toUser(ben.id, payload())).sent).toBe(1);
+    await expect
+      .poll(async () => (await env.ts.server.internals.push.toUser(ben.id, payload())).sent)
+      .toBe(1);
   });
 
   it('issue 15: signing out and deactivation stop a device’s pushes; a bad subscription is refused in plain words', async () => {
-    const cara = await addUser(ts, admin, 'student', { connect: false });
-    const sub = browserSubscription(`${push.url}/push/cara-laptop`);
+    const cara = await addUser(env.ts, env.admin, 'student', { connect: false });
+    const sub = browserSubscription(`${env.push.url}/push/cara-laptop`);
     await cara.engine.api.request('POST', '/api/push/subscriptions', z.unknown(), sub.body);
-    expect(ts.server.internals.pushStore.countOf(cara.id)).toBe(1);
+    expect(env.ts.server.internals.pushStore.countOf(cara.id)).toBe(1);
     await cara.engine.logout(true);
-    expect(ts.server.internals.pushStore.countOf(cara.id)).toBe(0);
+    expect(env.ts.server.internals.pushStore.countOf(cara.id)).toBe(0);
 
-    const dan = await addUser(ts, admin, 'student', { connect: false });
+    const dan = await addUser(env.ts, env.admin, 'student', { connect: false });
     await dan.engine.api.request(
       'POST',
       '/api/push/subscriptions',
       z.unknown(),
-      browserSubscription(`${push.url}/push/dan`).body,
+      browserSubscription(`${env.push.url}/push/dan`).body,
     );
-    await admin.api.request('POST', `/api/admin/users/${dan.id}/deactivate`, z.unknown());
-    const before = push.received.length;
-    expect((await ts.server.internals.push.toUser(dan.id, payload())).sent).toBe(0);
-    expect(push.received.length).toBe(before);
+    await env.admin.api.request('POST', `/api/admin/users/${dan.id}/deactivate`, z.unknown());
+    const before = env.push.received.length;
+    expect((await env.ts.server.internals.push.toUser(dan.id, payload())).sent).toBe(0);
+    expect(env.push.received.length).toBe(before);
 
     // An http endpoint (the server would POST to anything it is given) and a malformed key are refused.
-    const eve = await addUser(ts, admin, 'student', { connect: false });
+    const eve = await addUser(env.ts, env.admin, 'student', { connect: false });
     const bad = browserSubscription('http://127.0.0.1:1/push');
     await expect(
       eve.engine.api.request('POST', '/api/push/subscriptions', z.unknown(), bad.body),
     ).rejects.toThrow(/https address/);
-    const badKey = browserSubscription(`${push.url}/push/eve`);
+    const badKey = browserSubscription(`${env.push.url}/push/eve`);
     await expect(
       eve.engine.api.request('POST', '/api/push/subscriptions', z.unknown(), {
         ...badKey.body,
         keys: { ...badKey.body.keys, p256dh: 'not a key' },
       }),
     ).rejects.toThrow(/P-256/);
-    expect(ts.server.internals.pushStore.countOf(eve.id)).toBe(0);
+    expect(env.ts.server.internals.pushStore.countOf(eve.id)).toBe(0);
 
     // T17: the server POSTs to what is registered, so only a push service it knows: not an address inside
     // the college, not a look-alike name; a real browser push service's endpoint is taken.
@@ -207,33 +216,33 @@ describe('web push', () => {
           browserSubscription(endpoint).body,
         ),
       ).rejects.toMatchObject({ status: 400, code: 'push-host' });
-    expect(ts.server.internals.pushStore.countOf(eve.id)).toBe(0);
+    expect(env.ts.server.internals.pushStore.countOf(eve.id)).toBe(0);
     await eve.engine.api.request(
       'POST',
       '/api/push/subscriptions',
       z.unknown(),
       browserSubscription('https://fcm.googleapis.com/fcm/send/abc:def').body,
     );
-    expect(ts.server.internals.pushStore.countOf(eve.id)).toBe(1);
+    expect(env.ts.server.internals.pushStore.countOf(eve.id)).toBe(1);
   });
 
   it('issue 15: one browser profile is one device: signing in as someone else there moves its subscription', async () => {
-    const fay = await addUser(ts, admin, 'student', { connect: false });
-    const gus = await addUser(ts, admin, 'student', { connect: false });
-    const shared = browserSubscription(`${push.url}/push/library-pc`);
+    const fay = await addUser(env.ts, env.admin, 'student', { connect: false });
+    const gus = await addUser(env.ts, env.admin, 'student', { connect: false });
+    const shared = browserSubscription(`${env.push.url}/push/library-pc`);
     await fay.engine.api.request('POST', '/api/push/subscriptions', z.unknown(), shared.body);
     await gus.engine.api.request('POST', '/api/push/subscriptions', z.unknown(), shared.body);
-    expect(ts.server.internals.pushStore.countOf(fay.id)).toBe(0);
-    expect(ts.server.internals.pushStore.countOf(gus.id)).toBe(1);
+    expect(env.ts.server.internals.pushStore.countOf(fay.id)).toBe(0);
+    expect(env.ts.server.internals.pushStore.countOf(gus.id)).toBe(1);
     // Fay cannot remove what is now Gus's.
     await fay.engine.api.request('DELETE', '/api/push/subscriptions', z.unknown(), {
       endpoint: shared.body.endpoint,
     });
-    expect(ts.server.internals.pushStore.countOf(gus.id)).toBe(1);
+    expect(env.ts.server.internals.pushStore.countOf(gus.id)).toBe(1);
     await gus.engine.api.request('DELETE', '/api/push/subscriptions', z.unknown(), {
       endpoint: shared.body.endpoint,
     });
-    expect(ts.server.internals.pushStore.countOf(gus.id)).toBe(0);
+    expect(env.ts.server.internals.pushStore.countOf(gus.id)).toBe(0);
   });
 });
 
@@ -260,35 +269,19 @@ describe('VAPID keys', () => {
 });
 
 describe('who is pushed for a message', () => {
-  let ts: TestServer;
-  let pushService: Awaited<ReturnType<typeof startPushService>>;
-  let admin: Engine;
-  beforeAll(async () => {
-    pushService = await startPushService();
-    ts = await startServer({
-      pushAgent: new Agent({ ca: fixture('push-service.crt') }),
-      // The loopback push service, beside the browsers' own (PUSH_HOSTS' default).
-      env: { PUSH_HOSTS: '127.0.0.1,fcm.googleapis.com' },
-    });
-    admin = await loginAdmin(ts);
-  });
-  afterAll(async () => {
-    admin?.disconnect();
-    await ts?.destroy();
-    pushService?.server.close();
-  });
+  const env = usePushServer();
 
   /** A person whose one device subscribed and then went offline (the app closed). */
   const person = async (role: 'student' | 'teacher', name: string) => {
-    const p = await addUser(ts, admin, role, { name });
-    const sub = browserSubscription(`${pushService.url}/push/${name.split(' ')[0]?.toLowerCase()}`);
+    const p = await addUser(env.ts, env.admin, role, { name });
+    const sub = browserSubscription(`${env.push.url}/push/${name.split(' ')[0]?.toLowerCase()}`);
     await p.engine.api.request('POST', '/api/push/subscriptions', z.unknown(), sub.body);
     return { ...p, sub };
   };
   /** What each device was sent since `from`, decrypted, by the device's name. */
   const delivered = (people: { sub: ReturnType<typeof browserSubscription> }[], from: number) => {
     const out: Record<string, PushPayload[]> = {};
-    for (const r of pushService.received.slice(from)) {
+    for (const r of env.push.received.slice(from)) {
       const p = people.find((x) => x.sub.body.endpoint.endsWith(r.path));
       if (!p) continue;
       const plain = decrypt(r.body, { version: 'aes128gcm', privateKey: p.sub.ecdh, authSecret: p.sub.auth });
@@ -307,7 +300,7 @@ describe('who is pushed for a message', () => {
     for (const p of [ben, cara, tess]) p.engine.disconnect();
 
     // A DM: Ben is told, with Amy's name and the first line.
-    let from = pushService.received.length;
+    let from = env.push.received.length;
     const dm = (await amy.engine.openDm([ben.id])).id;
     await amy.engine.send(dm, 'Are you coming to the workshop?\nIt starts at 3.');
     await amy.engine.settled();
@@ -324,7 +317,7 @@ describe('who is pushed for a message', () => {
     ]);
 
     // A mention in #general: Cara only (Ben is in #general too, not mentioned).
-    from = pushService.received.length;
+    from = env.push.received.length;
     const asked = await amy.engine.send(general, 'Has anyone seen @Cara.Nwosu today?');
     await amy.engine.settled();
     await expect.poll(() => Object.keys(delivered(everyone, from))).toEqual(['cara']);
@@ -338,7 +331,7 @@ describe('who is pushed for a message', () => {
     amy.engine.disconnect();
     tess.engine.connect();
     await tess.engine.settled();
-    from = pushService.received.length;
+    from = env.push.received.length;
     await tess.engine.send(general, 'She is in the library.', { parent: asked });
     await tess.engine.settled();
     await expect.poll(() => Object.keys(delivered(everyone, from))).toEqual(['amy']);
@@ -348,7 +341,7 @@ describe('who is pushed for a message', () => {
     });
 
     // An announcement by a teacher: every member but her, once each (nobody is online now).
-    from = pushService.received.length;
+    from = env.push.received.length;
     const ann = (await import('./harness.ts')).channel(tess.engine, 'announcements');
     await tess.engine.send(ann, 'College is closed on Friday for staff training.');
     await tess.engine.settled();
@@ -361,7 +354,7 @@ describe('who is pushed for a message', () => {
 
   it('issue 15: a new report is pushed to each safeguarding lead whose devices are offline, saying nothing of the message', async () => {
     const lena = await person('teacher', 'Lena Marsh');
-    await admin.api.request('PUT', `/api/admin/users/${lena.id}/safeguarding-lead`, z.unknown(), {
+    await env.admin.api.request('PUT', `/api/admin/users/${lena.id}/safeguarding-lead`, z.unknown(), {
       lead: true,
     });
     lena.engine.disconnect();
@@ -370,7 +363,7 @@ describe('who is pushed for a message', () => {
     const general = (await import('./harness.ts')).channel(will.engine, 'general');
     const key = await will.engine.send(general, 'meet me after college, tell nobody');
     await will.engine.settled();
-    const from = pushService.received.length;
+    const from = env.push.received.length;
     const file = (id: string) =>
       zoe.engine.api.request('POST', '/api/safeguarding/reports', z.object({ itemId: z.number() }), {
         id,
@@ -393,7 +386,7 @@ describe('who is pushed for a message', () => {
     // The words reported appear nowhere in what the push service could read, nor in the decrypted push.
     expect(JSON.stringify(delivered([lena], from))).not.toContain('tell nobody');
     // A second report of the same message joins the item: no second push.
-    const amy2 = await addUser(ts, admin, 'student', { name: 'Ann Lee' });
+    const amy2 = await addUser(env.ts, env.admin, 'student', { name: 'Ann Lee' });
     await amy2.engine.api.request('POST', '/api/safeguarding/reports', z.unknown(), {
       id: 'push-report-2',
       conversationId: general,

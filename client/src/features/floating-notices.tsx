@@ -34,7 +34,7 @@ export function FloatingNotices(props: { safeguarding: SafeguardingSummary | nul
   // The newest item when the app first asked is the baseline: only what arrives after it is news. Opening
   // or dismissing a notice moves the line up to that item.
   const s = props.safeguarding;
-  const [dismissed, setSeen] = useState(0);
+  const [dismissed, setDismissed] = useState(0);
   const seen = s?.lead ? Math.max(s.baseline, dismissed) : null;
   const fresh = s?.latest && seen !== null && s.latest.id > seen ? s.latest : null;
 
@@ -46,10 +46,10 @@ export function FloatingNotices(props: { safeguarding: SafeguardingSummary | nul
           kind={fresh.kind}
           open={s?.open ?? 0}
           onOpen={() => {
-            setSeen(fresh.id);
+            setDismissed(fresh.id);
             navigate('/safeguarding');
           }}
-          onDismiss={() => setSeen(fresh.id)}
+          onDismiss={() => setDismissed(fresh.id)}
         />
       )}
       <RefusedReports
