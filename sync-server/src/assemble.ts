@@ -41,6 +41,7 @@ import { SyncSocketServer } from './ws/deflate.ts';
 import { createSocketHub } from './ws/socket-hub.ts';
 import { createMessagePushes, type MessagePushes } from './push/message-pushes.ts';
 import { createPushSender, type PushSender } from './push/push-sender.ts';
+import { createReadClears, type ReadClears } from './push/read-clears.ts';
 import { loadVapidKeys } from './push/vapid-keys.ts';
 import { createPushSubscriptionStore } from './storage/push-subscriptions.ts';
 
@@ -104,6 +105,7 @@ function createRoomParts(
     timers: Timers;
     watch: Parameters<typeof createSyncRooms>[0]['watch'];
     stored: Parameters<typeof createSyncRooms>[0]['stored'];
+    readMoved: Parameters<typeof createSyncRooms>[0]['readMoved'];
     clientIds: (() => number) | undefined;
   },
 ) {
@@ -131,6 +133,7 @@ function createRoomParts(
     newMessagesPerUpdate: config.limits.newMessagesPerUpdate,
     ...(d.watch ? { watch: d.watch } : {}),
     ...(d.stored ? { stored: d.stored } : {}),
+    ...(d.readMoved ? { readMoved: d.readMoved } : {}),
     ...(d.clientIds ? { clientIds: d.clientIds } : {}),
   });
   return { rooms, presence: createPresence(now) };
@@ -317,6 +320,7 @@ export function assembleServer(config: Config, deps: ServerDeps = {}) {
   let safeguarding: Safeguarding | null = null;
   // Pushes for stored messages (issue 15) need the socket hub (a device online is not pushed to): the same.
   let pushes: MessagePushes | null = null;
+  let readClears: ReadClears | null = null;
   const { rooms, presence } = createRoomParts(stores, {
     config,
     policy,
@@ -325,6 +329,7 @@ export function assembleServer(config: Config, deps: ServerDeps = {}) {
     timers,
     watch: (e) => safeguarding?.watch(e),
     stored: (list) => pushes?.stored(list),
+    readMoved: (r) => readClears?.read(r),
     clientIds: deps.clientIds,
   });
   const hub = createSocketHub({
@@ -347,12 +352,15 @@ export function assembleServer(config: Config, deps: ServerDeps = {}) {
     showing: (device) => hub.sessionsOf(device.userId).some((s) => s.tokenHash === device.tokenHash),
     ...(deps.pushAgent ? { agent: deps.pushAgent } : {}),
   });
+  readClears = createReadClears({ send: (userId, payload) => push.toUser(userId, payload), log });
+  const clears = readClears;
   pushes = createMessagePushes({
     conversation: (id) => conversations.get(id),
     members: (id) => conversations.memberSet(id),
     user: (id) => users.get(id),
     threadPeople: (c, parent) => stores.messages.threadPeople(c, parent),
     send: (userId, payload) => push.toUser(userId, payload),
+    pushed: (userId, m) => clears.pushed(userId, m),
     log,
   });
   const services = createServices(stores, {

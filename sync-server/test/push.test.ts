@@ -6,7 +6,16 @@ import { PushKeyReply, PushPayload, type PushSubscriptionRequest } from '@common
 import { decrypt } from 'http_ece';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { addUser, loginAdmin, startServer, type TestServer } from './harness.ts';
+import {
+  addUser,
+  channel,
+  eventually,
+  loginAdmin,
+  makeEngine,
+  startServer,
+  texts,
+  type TestServer,
+} from './harness.ts';
 import type { Engine } from '@commonroom/engine';
 
 /**
@@ -350,6 +359,73 @@ describe('who is pushed for a message', () => {
       expect(delivered(everyone, from)[who]).toEqual([
         expect.objectContaining({ kind: 'announcement', title: 'Tess Long in #announcements' }),
       ]);
+  });
+
+  it('issue 15: a message read on another device clears its notification; a read short of it, or of a conversation never pushed, sends nothing', async () => {
+    const dan = await person('student', 'Dan Okafor');
+    const eve = await person('student', 'Eve Sutton');
+    const everyone = [dan, eve];
+    // Eve's phone (the subscribed device) goes offline; she keeps a laptop with the app open.
+    eve.engine.disconnect();
+    const laptop = makeEngine(env.ts.url);
+    await laptop.init();
+    await laptop.login(eve.email, eve.password);
+    laptop.connect();
+
+    const dm = (await dan.engine.openDm([eve.id])).id;
+    let from = env.push.received.length;
+    await dan.engine.send(dm, 'first');
+    await dan.engine.settled();
+    await expect.poll(() => delivered(everyone, from).eve?.map((p) => p.kind)).toEqual(['dm']);
+
+    // Eve reads it on the laptop: the phone is told to close the conversation's notification.
+    await eventually(() => expect(texts(laptop, dm)).toEqual(['first']));
+    from = env.push.received.length;
+    await laptop.markRead(dm);
+    await laptop.settled();
+    await expect
+      .poll(() => delivered(everyone, from).eve)
+      .toEqual([{ kind: 'clear', title: '', body: '', tag: `c:${dm}`, url: '/', conversationId: dm }]);
+
+    // Reading again, or reading #general (nobody was pushed about it), sends nothing: the next push Eve
+    // gets is the next message's, with nothing between (a clear sent first would arrive first).
+    const general = channel(laptop, 'general');
+    await dan.engine.send(general, 'a channel message pushes to nobody');
+    await dan.engine.settled();
+    await eventually(() => expect(texts(laptop, general)).toContain('a channel message pushes to nobody'));
+    await laptop.markRead(general);
+    await laptop.markRead(dm);
+    await laptop.settled();
+
+    // Dan writes again; the laptop holds it, unread, then goes offline and Dan writes once more. The
+    // laptop's mark, made offline, moves up to what it holds: it reaches the server after the newest
+    // message was pushed and stops short of it, so no clear.
+    from = env.push.received.length;
+    await dan.engine.send(dm, 'between');
+    await dan.engine.settled();
+    await eventually(() => expect(texts(laptop, dm)).toEqual(['first', 'between']));
+    laptop.disconnect();
+    await dan.engine.send(dm, 'second');
+    await dan.engine.settled();
+    await expect.poll(() => delivered(everyone, from).eve?.map((p) => p.body)).toEqual(['between', 'second']);
+    await laptop.markRead(dm);
+    laptop.connect();
+    await laptop.settled();
+    await eventually(() => expect(texts(laptop, dm)).toEqual(['first', 'between', 'second']));
+    // Had the short mark sent a clear, it would arrive before the push of Dan's next message.
+    await dan.engine.send(dm, 'third');
+    await dan.engine.settled();
+    await expect
+      .poll(() => delivered(everyone, from).eve?.map((p) => p.body))
+      .toEqual(['between', 'second', 'third']);
+    // Now read on the laptop: the clear follows, and only one.
+    await eventually(() => expect(texts(laptop, dm)).toContain('third'));
+    await laptop.markRead(dm);
+    await laptop.settled();
+    await expect
+      .poll(() => delivered(everyone, from).eve?.map((p) => p.kind))
+      .toEqual(['dm', 'dm', 'dm', 'clear']);
+    laptop.disconnect();
   });
 
   it('issue 15: a new report is pushed to each safeguarding lead whose devices are offline, saying nothing of the message', async () => {

@@ -14,6 +14,8 @@ export type MessagePushDeps = {
   /** The authors of a thread: the parent's and every reply's. */
   threadPeople: (conversationId: string, parentKey: string) => readonly string[];
   send: (userId: string, payload: PushPayload) => Promise<unknown>;
+  /** Told of each person a message was pushed to (so a read elsewhere can clear it: read-clears.ts). */
+  pushed?: (userId: string, m: StoredMessage) => void;
   log: Logger;
 };
 
@@ -101,6 +103,7 @@ export function createMessagePushes(d: MessagePushDeps) {
           let payload = payloads.get(why);
           if (!payload) payloads.set(why, (payload = payloadFor(m, why)));
           d.send(userId, payload).catch((err: unknown) => d.log.warn({ err }, 'push for a message failed'));
+          d.pushed?.(userId, m);
         }
       }
     },

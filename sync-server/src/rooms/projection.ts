@@ -2,18 +2,28 @@ import { splitMessageKey } from '@commonroom/model';
 import type { AuditLog } from '../storage/audit.ts';
 import type { MessageStore } from '../storage/messages.ts';
 import type { Projection } from './judges.ts';
-import type { StoredMessage } from './stored-message.ts';
+import type { ReadMoved, StoredMessage } from './stored-message.ts';
 
-/** The new messages an accepted update stored, for those told after the commit (pushes, issue 15). */
-export function storedMessages(p: Projection): StoredMessage[] {
+/**
+ * The new messages an accepted update stored, for those told after the commit (pushes, issue 15); `seqs`
+ * are the places the index gave them, in order.
+ */
+export function storedMessages(p: Projection, seqs: readonly number[]): StoredMessage[] {
   if (p.kind !== 'author') return [];
-  return p.sum.messages.map((m) => ({
+  return p.sum.messages.map((m, i) => ({
     conversationId: p.conversationId,
     authorId: p.authorId,
     localId: m.id,
     text: m.text,
     parent: m.parent ?? null,
+    seq: seqs[i] ?? 0,
   }));
+}
+
+/** The read mark an accepted update moved, if any (a read elsewhere clears pushed notifications, issue 15). */
+export function readMoved(p: Projection): ReadMoved | null {
+  if (p.kind !== 'author' || p.sum.maxReadSeq <= 0) return null;
+  return { conversationId: p.conversationId, userId: p.authorId, seq: p.sum.maxReadSeq };
 }
 
 /** A message or an edit as the keyword watch sees it once accepted (issue 14 §5). */

@@ -6,4 +6,9 @@ export type StoredMessage = {
   text: string;
   /** The thread parent's key (`author:local`), or null in the conversation itself. */
   parent: string | null;
+  /** Its place in the conversation's order (P7), which read marks are compared with (P8). */
+  seq: number;
 };
+
+/** A person's read mark in a conversation moved up to `seq`, durably stored (a read on one of their devices). */
+export type ReadMoved = { conversationId: string; userId: string; seq: number };

@@ -23,8 +23,8 @@ import { createIndexBatch } from './index-batch.ts';
 import { judgeAuthor, judgeIndex, judgeMod, type Accepted, type Verdict } from './judges.ts';
 import { createLoadedDocs, type LoadedDoc } from './loaded-docs.ts';
 import type { MessageRate } from './message-rate.ts';
-import { createProjection, storedMessages, type Watched } from './projection.ts';
-import type { StoredMessage } from './stored-message.ts';
+import { createProjection, readMoved, storedMessages, type Watched } from './projection.ts';
+import type { ReadMoved, StoredMessage } from './stored-message.ts';
 import { createRedaction } from './redaction.ts';
 import { createSeenWrites } from './seen-writes.ts';
 import type { RefusalBudget } from './refusal-budget.ts';
@@ -90,6 +90,8 @@ export function createSyncRooms(deps: {
    * push never announces what a failed commit lost. Must not throw.
    */
   stored?: (messages: readonly StoredMessage[]) => void;
+  /** Hears of a person's read mark moving, once durable (a read clears their pushed notifications). */
+  readMoved?: (r: ReadMoved) => void;
 }) {
   const { conversations, messages, appliedActions, audit, policy, log, now } = deps;
   const docs = createLoadedDocs({
@@ -325,8 +327,10 @@ export function createSyncRooms(deps: {
       if (ref !== 0) s.send([{ type: 'ack', ref }]);
       subscriptions.relay(l, update, s);
       docs.maybeIdle(l);
-      const told = deps.stored ? storedMessages(verdict.record) : [];
+      const told = deps.stored ? storedMessages(verdict.record, seqs) : [];
       if (told.length > 0) deps.stored?.(told);
+      const read = deps.readMoved ? readMoved(verdict.record) : null;
+      if (read) deps.readMoved?.(read);
     });
     batch.failed.push((err) => {
       log.error({ err, doc: name }, 'commit failed');
