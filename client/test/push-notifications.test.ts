@@ -1,7 +1,15 @@
 import { PushPayload } from '@commonroom/protocol';
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { addUser, channel, eventually } from '../../sync-server/test/harness.ts';
-import { axeSerious, screenshot, signIn, useServerAndBrowser } from './browser.ts';
+import {
+  axeSerious,
+  openConversation,
+  screenshot,
+  sendMessage,
+  signIn,
+  useServerAndBrowser,
+} from './browser.ts';
 
 /**
  * Issue 15 §1 in Chromium: the service worker's push handler. A push is delivered to the real service
@@ -206,5 +214,92 @@ describe('notification settings in the browser', () => {
       await screenshot(p2, `notifications-settings-error-${name}`);
       await ctx.close();
     }
+  });
+});
+
+describe('the offer of notifications in the browser', () => {
+  const env = useServerAndBrowser();
+
+  /**
+   * The browser's own permission question cannot be answered from a test: the page is given the answer it
+   * would return ('default' until asked, then `answer`), as the blocked case above is.
+   */
+  const answering = (answer: 'denied' | 'default') => {
+    let asked = false;
+    Object.defineProperty(Notification, 'permission', { get: () => (asked ? answer : 'default') });
+    Notification.requestPermission = () => {
+      asked = true;
+      return Promise.resolve(answer);
+    };
+  };
+
+  /** The message shows and a frame passed: an offer it made due would be on the page by now. */
+  const settledAfterSend = async (page: Page, text: string) => {
+    await page.locator('.messages .msg .text').filter({ hasText: text }).waitFor();
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))));
+    expect(await page.evaluate(() => localStorage.getItem('commonroom.push-offer'))).toBe('done');
+  };
+
+  it('issue 15: notifications are offered once, after the first message sent, saying what refusing means', async () => {
+    const cara = await addUser(env.ts, env.admin, 'student', { name: 'Cara Offer', connect: false });
+    for (const [size, name] of [
+      [{ width: 1280, height: 800 }, 'desktop'],
+      [{ width: 390, height: 844 }, 'phone'],
+    ] as const) {
+      const ctx = await env.browser.newContext({ viewport: size, bypassCSP: true });
+      await ctx.addInitScript(answering, 'denied');
+      const page = await ctx.newPage();
+      await signIn(page, env.ts.url, cara.email, cara.password);
+      const offer = page.locator('[data-push-offer]');
+      await openConversation(page, 'general');
+      // Not on page load.
+      expect(await offer.count()).toBe(0);
+      await sendMessage(page, `hello from my ${name}`);
+      await offer.waitFor();
+      expect(await offer.getAttribute('role')).toBe('dialog');
+      expect(await offer.innerText()).toMatch(/If you say no, you will see them when you next open the app/);
+      expect(await axeSerious(page)).toEqual([]);
+      await screenshot(page, `push-offer-${name}`);
+
+      // Refused at the browser's question: said in words, with where to change it.
+      await page.getByRole('button', { name: 'Turn on notifications' }).click();
+      await eventually(async () =>
+        expect(await offer.getAttribute('data-push-offer'), await offer.innerText()).toBe('blocked'),
+      );
+      expect(await offer.innerText()).toMatch(
+        /Notifications are off\. You will see new messages when you open/,
+      );
+      await screenshot(page, `push-offer-refused-${name}`);
+      await page.getByRole('button', { name: 'OK' }).click();
+      expect(await offer.count()).toBe(0);
+
+      // Asked once on this device: not after the next message, nor after a reload.
+      await sendMessage(page, `again from my ${name}`);
+      await page.reload();
+      // The app comes back in the conversation it showed.
+      await page.getByLabel('Message', { exact: true }).waitFor();
+      await sendMessage(page, `and again from my ${name}`);
+      await settledAfterSend(page, `and again from my ${name}`);
+      expect(await offer.count()).toBe(0);
+      await ctx.close();
+    }
+
+    // "Not now" ends it too, with nothing asked of the browser.
+    const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await ctx.addInitScript(answering, 'default');
+    const page = await ctx.newPage();
+    await signIn(page, env.ts.url, cara.email, cara.password);
+    await openConversation(page, 'general');
+    await sendMessage(page, 'one more');
+    await page.locator('[data-push-offer]').waitFor();
+    await page.getByRole('button', { name: 'Not now' }).click();
+    expect(await page.locator('[data-push-offer]').count()).toBe(0);
+    expect(await page.evaluate(() => Notification.permission)).toBe('default');
+    await page.reload();
+    await page.getByLabel('Message', { exact: true }).waitFor();
+    await sendMessage(page, 'and one more');
+    await settledAfterSend(page, 'and one more');
+    expect(await page.locator('[data-push-offer]').count()).toBe(0);
+    await ctx.close();
   });
 });

@@ -15,6 +15,7 @@ import { byLocale } from '../ui/compare.ts';
 import { loadDraft, saveDraft } from '../ui/drafts.ts';
 import { broadcastProblem } from '../ui/broadcast-rule.ts';
 import { ErrorText } from '../ui/error-text.tsx';
+import { messageSent } from '../push/push-offer.ts';
 import '../ui/unread-mentions.css';
 
 const EmojiPicker = lazy(async () => ({ default: (await import('./emoji-picker.tsx')).EmojiPicker }));
@@ -177,6 +178,7 @@ export function ComposerBox({ conversationId, placeholder, parent, onSent, autoF
     try {
       await engine.send(conversationId, body, parent ? { parent, alsoChannel } : {});
       setAlsoChannel(false);
+      messageSent();
       onSent?.();
     } catch {
       setText((now) => (now ? `${body}\n${now}` : body));
