@@ -224,12 +224,12 @@ describe('the offer of notifications in the browser', () => {
    * The browser's own permission question cannot be answered from a test: the page is given the answer it
    * would return ('default' until asked, then `answer`), as the blocked case above is.
    */
-  const answering = (answer: 'denied' | 'default') => {
+  const answering = (answer: string) => {
     let asked = false;
     Object.defineProperty(Notification, 'permission', { get: () => (asked ? answer : 'default') });
     Notification.requestPermission = () => {
       asked = true;
-      return Promise.resolve(answer);
+      return Promise.resolve(answer as NotificationPermission);
     };
   };
 
