@@ -10,7 +10,7 @@ import { EngineProvider, useEngine, useEngineVersion } from './hooks/engine-cont
 import { useUnreadTitle } from './hooks/use-unread.ts';
 import { useSafeguarding } from './hooks/use-safeguarding.ts';
 import { navigate, usePath } from './hooks/use-path.ts';
-import { ConversationPane } from './features/conversation-pane.tsx';
+import { ConversationPane, preloadMessageList } from './features/conversation-pane.tsx';
 import { Sidebar } from './features/sidebar.tsx';
 
 // Loaded when first used, to keep the first screen's JavaScript small.
@@ -212,6 +212,8 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
       .catch(() => undefined);
     // Read again whenever an admin renames the workspace (a notice to every open app).
   }, [workspaceVersion]);
+
+  useEffect(preloadMessageList, []);
 
   // Desktop opens #general by default; a phone starts on the list.
   useEffect(() => {

@@ -256,8 +256,9 @@ describe('the offer of notifications in the browser', () => {
       expect(await offer.count()).toBe(0);
       await sendMessage(page, `hello from my ${name}`);
       await offer.waitFor();
-      expect(await offer.getAttribute('role')).toBe('dialog');
-      expect(await offer.innerText()).toMatch(/If you say no, you will see them when you next open the app/);
+      // Inline above the composer, a named region: it covers nothing (the header's back button included).
+      expect(await page.getByRole('region', { name: 'Notifications' }).count()).toBe(1);
+      expect(await offer.innerText()).toMatch(/If not, you will see them when you next open the app/);
       expect(await axeSerious(page)).toEqual([]);
       await screenshot(page, `push-offer-${name}`);
 

@@ -15,10 +15,19 @@ import { byLocale } from '../ui/compare.ts';
 import { loadDraft, saveDraft } from '../ui/drafts.ts';
 import { broadcastProblem } from '../ui/broadcast-rule.ts';
 import { ErrorText } from '../ui/error-text.tsx';
-import { messageSent } from '../push/push-offer.ts';
+import { messageSent, useOfferDue } from '../push/push-offer.ts';
 import '../ui/unread-mentions.css';
 
 const EmojiPicker = lazy(async () => ({ default: (await import('./emoji-picker.tsx')).EmojiPicker }));
+// Offered only online (turning notifications on needs the server); a chunk that cannot load shows nothing
+// rather than taking the composer down with it.
+const PushOfferBar = lazy(async () => {
+  try {
+    return { default: (await import('../push/push-offer-bar.tsx')).PushOfferBar };
+  } catch {
+    return { default: () => null };
+  }
+});
 
 /** What the person is typing after an `@` just before the caret (the same rules as findMentions). */
 const MENTION_QUERY = /(^|[^\p{L}\p{M}\p{N}_@.])@([\p{L}\p{M}\p{N}_.-]*)$/u;
@@ -214,113 +223,125 @@ export function ComposerBox({ conversationId, placeholder, parent, onSent, autoF
     }
   };
 
+  const [offerDue, closeOffer] = useOfferDue();
   const listId = `${id}-people`;
   const inputId = `${id}-input`;
   return (
-    <form
-      className="composer"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void send();
-      }}
-    >
-      {shown && (
-        <ul className="suggestions" id={listId} role="listbox" aria-label="People to mention">
-          {suggestions.map((s, i) => (
-            <li
-              key={s.id}
-              id={optionId(i)}
-              role="option"
-              aria-selected={i === current}
-              className={i === current ? 'suggestion active' : 'suggestion'}
-              // Keep the focus (and the caret) in the box.
-              onMouseDown={(e) => e.preventDefault()}
-              onClick={() => pick(s)}
-            >
-              {s.label} {s.id !== s.handle && <span className="muted">@{s.handle}</span>}
-              {s.note && <span className="muted"> · {s.note}</span>}
-            </li>
-          ))}
-        </ul>
-      )}
-      <p className="visually-hidden" aria-live="polite">
-        {shown
-          ? `${suggestions.length} ${suggestions.length === 1 ? 'suggestion' : 'suggestions'}. Up and down arrows to move, Enter to choose, Escape to close.`
-          : ''}
-      </p>
-      <label className="visually-hidden" htmlFor={inputId}>
-        {parent ? 'Reply' : 'Message'}
-      </label>
-      <textarea
-        id={inputId}
-        ref={box}
-        rows={2}
-        value={text}
-        placeholder={placeholder}
-        autoFocus={autoFocus}
-        role="combobox"
-        aria-autocomplete="list"
-        aria-expanded={shown}
-        aria-controls={shown ? listId : undefined}
-        aria-activedescendant={shown ? optionId(current) : undefined}
-        onChange={(e) => {
-          setText(e.target.value);
-          setCaret(e.target.selectionStart);
-          setActive(0);
-          const t = Date.now();
-          if (t - lastTyping.current > 3000) {
-            lastTyping.current = t;
-            engine.typing(conversationId);
-          }
-        }}
-        onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
-        onBlur={() => setDismissedAt(at)}
-        onFocus={() => setDismissedAt(-1)}
-        onKeyDown={onKey}
-      />
-      <div className="composer-tools">
-        <button
-          type="button"
-          className="icon-button"
-          aria-label="Insert emoji"
-          aria-expanded={emojiOpen}
-          onClick={() => setEmojiOpen(!emojiOpen)}
-        >
-          😊
-        </button>
-        <button
-          type="button"
-          className="icon-button"
-          aria-label="Mention someone"
-          onClick={() => insert(/(^|\s)$/.test(text.slice(0, caret)) ? '@' : ' @')}
-        >
-          @
-        </button>
-        {parent && (
-          <label className="also-channel">
-            <input type="checkbox" checked={alsoChannel} onChange={(e) => setAlsoChannel(e.target.checked)} />{' '}
-            Also send to {c?.kind === 'dm' ? 'the conversation' : 'channel'}
-          </label>
-        )}
-        <button type="submit" className="primary send" disabled={text.trim().length === 0}>
-          Send
-        </button>
-      </div>
-      {emojiOpen && (
+    <>
+      {offerDue && !parent && (
         <Suspense fallback={null}>
-          <EmojiPicker
-            onClose={() => {
-              setEmojiOpen(false);
-              box.current?.focus();
-            }}
-            onPick={(e) => {
-              insert(e);
-              setEmojiOpen(false);
-            }}
-          />
+          <PushOfferBar onClose={closeOffer} />
         </Suspense>
       )}
-      <ErrorText message={error} />
-    </form>
+      <form
+        className="composer"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void send();
+        }}
+      >
+        {shown && (
+          <ul className="suggestions" id={listId} role="listbox" aria-label="People to mention">
+            {suggestions.map((s, i) => (
+              <li
+                key={s.id}
+                id={optionId(i)}
+                role="option"
+                aria-selected={i === current}
+                className={i === current ? 'suggestion active' : 'suggestion'}
+                // Keep the focus (and the caret) in the box.
+                onMouseDown={(e) => e.preventDefault()}
+                onClick={() => pick(s)}
+              >
+                {s.label} {s.id !== s.handle && <span className="muted">@{s.handle}</span>}
+                {s.note && <span className="muted"> · {s.note}</span>}
+              </li>
+            ))}
+          </ul>
+        )}
+        <p className="visually-hidden" aria-live="polite">
+          {shown
+            ? `${suggestions.length} ${suggestions.length === 1 ? 'suggestion' : 'suggestions'}. Up and down arrows to move, Enter to choose, Escape to close.`
+            : ''}
+        </p>
+        <label className="visually-hidden" htmlFor={inputId}>
+          {parent ? 'Reply' : 'Message'}
+        </label>
+        <textarea
+          id={inputId}
+          ref={box}
+          rows={2}
+          value={text}
+          placeholder={placeholder}
+          autoFocus={autoFocus}
+          role="combobox"
+          aria-autocomplete="list"
+          aria-expanded={shown}
+          aria-controls={shown ? listId : undefined}
+          aria-activedescendant={shown ? optionId(current) : undefined}
+          onChange={(e) => {
+            setText(e.target.value);
+            setCaret(e.target.selectionStart);
+            setActive(0);
+            const t = Date.now();
+            if (t - lastTyping.current > 3000) {
+              lastTyping.current = t;
+              engine.typing(conversationId);
+            }
+          }}
+          onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
+          onBlur={() => setDismissedAt(at)}
+          onFocus={() => setDismissedAt(-1)}
+          onKeyDown={onKey}
+        />
+        <div className="composer-tools">
+          <button
+            type="button"
+            className="icon-button"
+            aria-label="Insert emoji"
+            aria-expanded={emojiOpen}
+            onClick={() => setEmojiOpen(!emojiOpen)}
+          >
+            😊
+          </button>
+          <button
+            type="button"
+            className="icon-button"
+            aria-label="Mention someone"
+            onClick={() => insert(/(^|\s)$/.test(text.slice(0, caret)) ? '@' : ' @')}
+          >
+            @
+          </button>
+          {parent && (
+            <label className="also-channel">
+              <input
+                type="checkbox"
+                checked={alsoChannel}
+                onChange={(e) => setAlsoChannel(e.target.checked)}
+              />{' '}
+              Also send to {c?.kind === 'dm' ? 'the conversation' : 'channel'}
+            </label>
+          )}
+          <button type="submit" className="primary send" disabled={text.trim().length === 0}>
+            Send
+          </button>
+        </div>
+        {emojiOpen && (
+          <Suspense fallback={null}>
+            <EmojiPicker
+              onClose={() => {
+                setEmojiOpen(false);
+                box.current?.focus();
+              }}
+              onPick={(e) => {
+                insert(e);
+                setEmojiOpen(false);
+              }}
+            />
+          </Suspense>
+        )}
+        <ErrorText message={error} />
+      </form>
+    </>
   );
 }

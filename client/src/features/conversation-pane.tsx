@@ -3,7 +3,6 @@ import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } fro
 import { useConversationView, useEngine } from '../hooks/engine-context.tsx';
 import { Composer } from './composer.tsx';
 import { ConversationControlsProvider, type ConversationControls } from './conversation-context.tsx';
-import { MessageList } from './message-list.tsx';
 import { conversationTitle } from './people.tsx';
 import { channelGlyph } from './sidebar.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
@@ -14,6 +13,13 @@ const ChannelDetails = lazy(async () => ({
 }));
 const ThreadPanel = lazy(async () => ({ default: (await import('./thread-panel.tsx')).ThreadPanel }));
 const PinnedList = lazy(async () => ({ default: (await import('./pinned-list.tsx')).PinnedList }));
+// Its own chunk: the list and its virtualizer are the largest part of the conversation view, and the
+// header, sidebar and composer show without waiting for them. The signed-in app fetches it as soon as it
+// starts (preloadMessageList), so it is in memory before the person could go offline, and in the service
+// worker's cache for every later start.
+const loadMessageList = () => import('./message-list.tsx');
+export const preloadMessageList = (): void => void loadMessageList().catch(() => undefined);
+const MessageList = lazy(async () => ({ default: (await loadMessageList()).MessageList }));
 
 function usePageVisible(): boolean {
   const [visible, setVisible] = useState(() => document.visibilityState === 'visible');
@@ -196,14 +202,16 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
               </button>
             )}
           </header>
-          <MessageList
-            conversationId={c.id}
-            messages={view.messages}
-            readSeqAtOpen={readSeqAtOpen}
-            hasOlder={view.state.oldestSegment > 0}
-            onLoadOlder={() => void engine.loadOlder(c.id)}
-            jumpTo={jumpTo}
-          />
+          <Suspense fallback={<div className="messages" aria-busy="true" />}>
+            <MessageList
+              conversationId={c.id}
+              messages={view.messages}
+              readSeqAtOpen={readSeqAtOpen}
+              hasOlder={view.state.oldestSegment > 0}
+              onLoadOlder={() => void engine.loadOlder(c.id)}
+              jumpTo={jumpTo}
+            />
+          </Suspense>
           <p className="typing" aria-live="polite">
             {typing.length > 0 &&
               `${typing.map((id) => engine.user(id)?.displayName ?? 'Someone').join(', ')} ${typing.length === 1 ? 'is' : 'are'} typing…`}

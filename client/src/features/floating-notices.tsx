@@ -3,15 +3,14 @@ import { useEffect, useState } from 'react';
 import { useEngine } from '../hooks/engine-context.tsx';
 import { navigate } from '../hooks/use-path.ts';
 import type { SafeguardingSummary } from '../hooks/use-safeguarding.ts';
-import { PushOfferNotice } from '../push/push-offer-notice.tsx';
 import { RefusedReports } from './refused-reports.tsx';
 import { NewItemNotice } from './safeguarding/new-item-notice.tsx';
 import './floating-notices.css';
 
 /**
  * Notices that must reach the person wherever they are in the conversations and stay until they act on
- * them: a report of theirs the server refused (P15), for a safeguarding lead a new item in the queue
- * (issue 14 §2), and once per device the offer of notifications (issue 15 §1). Loaded just after the first screen (lazy), so its JavaScript does not grow.
+ * them: a report of theirs the server refused (P15), and, for a safeguarding lead, a new item in the queue
+ * (issue 14 §2). Loaded just after the first screen (lazy), so its JavaScript does not grow.
  */
 export function FloatingNotices(props: { safeguarding: SafeguardingSummary | null }) {
   const engine = useEngine();
@@ -39,9 +38,9 @@ export function FloatingNotices(props: { safeguarding: SafeguardingSummary | nul
   const seen = s?.lead ? Math.max(s.baseline, dismissed) : null;
   const fresh = s?.latest && seen !== null && s.latest.id > seen ? s.latest : null;
 
+  if (!fresh && refused.length === 0) return null;
   return (
     <div className="floating-notices">
-      <PushOfferNotice />
       {fresh && (
         <NewItemNotice
           kind={fresh.kind}

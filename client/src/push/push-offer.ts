@@ -1,3 +1,5 @@
+import { useEffect, useState } from 'react';
+
 /**
  * When to offer notifications (issue 15 §1): not on page load, but once the person has sent their first
  * message on this device, when hearing of the answer is what they want. Asked once per device: "Not now"
@@ -48,3 +50,23 @@ export const offerDue = (): boolean => read() === 'due' && askable();
 
 /** The person answered or said "Not now": never offered again on this device. */
 export const offerDone = (): void => write('done');
+
+/** Whether the offer is due, following `messageSent` as it happens (for the composer that shows it). */
+export function useOfferDue(): [boolean, () => void] {
+  const [due, setDue] = useState(offerDue);
+  const [online, setOnline] = useState(() => navigator.onLine);
+  useEffect(() => {
+    const show = () => setDue(offerDue());
+    const net = () => setOnline(navigator.onLine);
+    addEventListener(PUSH_OFFER_EVENT, show);
+    addEventListener('online', net);
+    addEventListener('offline', net);
+    return () => {
+      removeEventListener(PUSH_OFFER_EVENT, show);
+      removeEventListener('online', net);
+      removeEventListener('offline', net);
+    };
+  }, []);
+  // Offline, turning notifications on cannot work: the offer waits for the connection.
+  return [due && online, () => setDue(false)];
+}

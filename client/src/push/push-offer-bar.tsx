@@ -1,10 +1,11 @@
 import { NetworkError } from '@commonroom/engine';
-import { useEffect, useState } from 'react';
+import { useState, type JSX } from 'react';
 import { useEngine } from '../hooks/engine-context.tsx';
-import { PUSH_OFFER_EVENT, offerDone, offerDue } from './push-offer.ts';
+import { offerDone } from './push-offer.ts';
 import { turnOnPush } from './push-device.ts';
+import './push-offer.css';
 
-type Step = 'hidden' | 'asking' | 'busy' | 'on' | 'blocked' | 'failed';
+type Step = 'asking' | 'busy' | 'on' | 'blocked' | 'failed';
 
 const AFTER: Partial<Record<Step, string>> = {
   on: 'Notifications are on for this device. You can turn them off in your profile.',
@@ -13,25 +14,15 @@ const AFTER: Partial<Record<Step, string>> = {
 };
 
 /**
- * The one-time offer of notifications after the first message sent on this device (push-offer.ts). Says
- * what is sent and what saying no means before the browser asks; the browser's own question follows the
- * click, as browsers require.
+ * The one-time offer of notifications, above the composer after the first message sent on this device
+ * (push-offer.ts): inline, so it covers nothing. It says what is sent and what saying no means before the
+ * browser asks; the browser's own question follows the click, as browsers require.
  */
-export function PushOfferNotice() {
+export function PushOfferBar(props: { onClose: () => void }): JSX.Element | null {
   const engine = useEngine();
-  const [step, setStep] = useState<Step>(() => (offerDue() ? 'asking' : 'hidden'));
+  const [step, setStep] = useState<Step>('asking');
   const [failure, setFailure] = useState('');
-  useEffect(() => {
-    const show = () => offerDue() && setStep('asking');
-    addEventListener(PUSH_OFFER_EVENT, show);
-    return () => removeEventListener(PUSH_OFFER_EVENT, show);
-  }, []);
 
-  if (step === 'hidden') return null;
-  const close = () => {
-    offerDone();
-    setStep('hidden');
-  };
   const turnOn = async () => {
     setStep('busy');
     try {
@@ -48,23 +39,26 @@ export function PushOfferNotice() {
       setStep('failed');
     }
   };
+  const notNow = () => {
+    offerDone();
+    props.onClose();
+  };
 
   const after = step === 'failed' ? failure : AFTER[step];
   return (
-    <div className="floating-notice" role="dialog" aria-labelledby="push-offer-title" data-push-offer={step}>
+    <section className="push-offer" aria-label="Notifications" data-push-offer={step}>
       {after ? (
         <p role="status">{after}</p>
       ) : (
         <p>
-          <strong id="push-offer-title">Get notified when someone replies?</strong>
-          <br />
-          When Commonroom is closed, this device can tell you of direct messages, mentions of you, replies in
-          your threads and announcements. If you say no, you will see them when you next open the app.
+          <strong>Get notified of replies?</strong> When Commonroom is closed, this device can tell you of
+          direct messages, mentions, replies in your threads and announcements. If not, you will see them when
+          you next open the app.
         </p>
       )}
-      <div className="floating-notice-buttons">
+      <div className="push-offer-buttons">
         {after ? (
-          <button type="button" onClick={() => setStep('hidden')}>
+          <button type="button" onClick={props.onClose}>
             OK
           </button>
         ) : (
@@ -77,12 +71,12 @@ export function PushOfferNotice() {
             >
               {step === 'busy' ? 'Turning on…' : 'Turn on notifications'}
             </button>
-            <button type="button" disabled={step === 'busy'} onClick={close}>
+            <button type="button" disabled={step === 'busy'} onClick={notNow}>
               Not now
             </button>
           </>
         )}
       </div>
-    </div>
+    </section>
   );
 }
