@@ -11,9 +11,9 @@ import { createMessagePushes, type MessagePushes } from './push/message-pushes.t
 import { createPushSender } from './push/push-sender.ts';
 import { loadVapidKeys } from './push/vapid-keys.ts';
 import { createMessageRate } from './rooms/message-rate.ts';
-import { createPresence } from './rooms/presence.ts';
+import { createPresence, type Presence } from './rooms/presence.ts';
 import { createRefusalBudget } from './rooms/refusal-budget.ts';
-import { createSyncRooms } from './rooms/sync-rooms.ts';
+import { createSyncRooms, type SyncRooms, type SyncRoomsDeps } from './rooms/sync-rooms.ts';
 import type { Redact } from './services/retention.ts';
 import type { Safeguarding } from './services/safeguarding.ts';
 import { openDatabase } from './storage/db.ts';
@@ -53,8 +53,8 @@ function createRoomParts(
     log: Logger;
     now: () => number;
     timers: Timers;
-    watch: Parameters<typeof createSyncRooms>[0]['watch'];
-    stored: Parameters<typeof createSyncRooms>[0]['stored'];
+    watch: SyncRoomsDeps['watch'];
+    stored: SyncRoomsDeps['stored'];
     clientIds: (() => number) | undefined;
   },
 ) {
@@ -115,6 +115,26 @@ function createPolicies(stores: Stores, supervisor: () => string | null) {
   return { dmPolicy, muteOf, policy };
 }
 
+/** The socket edge over the rooms; a socket's person acts only while their account is active. */
+function createHub(
+  stores: Stores,
+  d: { rooms: SyncRooms; presence: Presence; config: Config; log: Logger; now: () => number; timers: Timers },
+) {
+  const { users } = stores;
+  return createSocketHub({
+    rooms: d.rooms,
+    presence: d.presence,
+    log: d.log,
+    now: d.now,
+    timers: d.timers,
+    limits: d.config.limits,
+    currentActor: (id) => {
+      const u = users.get(id);
+      return u && u.active ? { id: u.id, role: u.role } : null;
+    },
+  });
+}
+
 /** Web Push: the sender (a device whose app is showing is not pushed to) and the pushes for new messages. */
 function createPushParts(
   stores: Stores,
@@ -149,7 +169,6 @@ export function assembleServer(config: Config, deps: ServerDeps = {}) {
 
   const db = openDatabase(join(config.dataDir, 'commonroom.sqlite'));
   const stores = createStores(db, config, now);
-  const { users } = stores;
   const { dmPolicy, muteOf, policy } = createPolicies(stores, () => services.supervision.current());
   // The services are made after the socket hub (they notify through it); the rooms reach the keyword
   // watch through this late binding.
@@ -166,18 +185,7 @@ export function assembleServer(config: Config, deps: ServerDeps = {}) {
     stored: (list) => pushes?.stored(list),
     clientIds: deps.clientIds,
   });
-  const hub = createSocketHub({
-    rooms,
-    presence,
-    log,
-    now,
-    timers,
-    limits: config.limits,
-    currentActor: (id) => {
-      const u = users.get(id);
-      return u && u.active ? { id: u.id, role: u.role } : null;
-    },
-  });
+  const hub = createHub(stores, { rooms, presence, config, log, now, timers });
   const pushParts = createPushParts(stores, { config, log, hub, pushAgent: deps.pushAgent });
   const { push, vapidPublicKey } = pushParts;
   pushes = pushParts.pushes;
