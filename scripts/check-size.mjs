@@ -15,7 +15,8 @@
 //     measured by the wiring it does between them.
 // Usage: node scripts/check-size.mjs [file or directory…] (default: packages/*/src and sync-server/src).
 // Tests (*.test.ts, test/ folders) and declaration files (.d.ts) are not measured.
-// Exit 0 with one OK line, or exit 1 with one line per offender: file:line name own-lines.
+// Exit 0 with one OK line, or exit 1 with one line per offender: file:line name own-lines (2: a path
+// given does not exist).
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
@@ -126,6 +127,11 @@ const defaultTargets = () => [
 ];
 
 const args = process.argv.slice(2);
+const missing = args.filter((a) => !statSync(a, { throwIfNoEntry: false }));
+if (missing.length > 0) {
+  console.error(`size: no such file or directory: ${missing.join(', ')}`);
+  process.exit(2);
+}
 const files = listFiles(
   args.length > 0 ? args : defaultTargets().filter((d) => statSync(d, { throwIfNoEntry: false })),
 );
@@ -138,5 +144,5 @@ if (report.length > 0) {
   process.exit(1);
 }
 console.log(
-  `size: OK (${files.length} files: none over ${FILE_LIMIT} lines, no function over ${FUNCTION_LIMIT})`,
+  `size: OK (${files.length} ${files.length === 1 ? 'file' : 'files'}: none over ${FILE_LIMIT} lines, no function over ${FUNCTION_LIMIT})`,
 );

@@ -94,4 +94,10 @@ describe('scripts/check-size.mjs', () => {
       'size: 2 over the limit (files 400 lines, functions 80)',
     ]);
   });
+
+  it('says which path it was given does not exist, rather than passing', async () => {
+    const { code, out } = await checkSize('at-limit.ts', 'no-such.ts');
+    expect(code).toBe(2);
+    expect(out.trim()).toBe(`size: no such file or directory: ${join(dir, 'no-such.ts')}`);
+  });
 });
