@@ -80,7 +80,7 @@ const serverLayers = (message, above) => ({
     ...above.flatMap((d) => (d.endsWith('.ts') ? [`../${d}`] : [`../${d}/*`, `../${d}`])),
     '../main.ts',
     '../server.ts',
-    '../assemble.ts',
+    '../assemble*.ts', // assemble.ts and the parts it wires: assemble-stores.ts, assemble-services.ts
   ],
   message,
 });

@@ -1,17 +1,19 @@
 import * as Y from 'yjs';
 import type { Changes, Insert, Removal } from './inspect.ts';
+import { integrateStructs, type Ref, type StructSteps } from './integrate-structs.ts';
 import { Piece, UNSET, findPiece, sameId } from './overlay-piece.ts';
-import { readUpdateRefs, type DeleteRange, type Id, type StructRef } from './update-refs.ts';
+import { readUpdateRefs, type DeleteRange, type Id } from './update-refs.ts';
 
 /**
  * What `applyAndInspect` would report for `update`, computed without applying it, so the server can judge
  * a write before it touches the document and a refusal costs no reload (docs/THREAT_MODEL.md T12).
  *
  * How: Yjs's integration (yjs 13.6: `integrateStructs`, `Item.getMissing`, `Item.integrate`, `splitItem`,
- * `readAndApplyDeleteSet`) is replayed on an overlay. Each struct of the document the update reaches is
- * wrapped once as a `Piece` (split into several where Yjs would split it); the update's own items become
- * pieces too; links, map values and list starts the replay changes are kept on the pieces and in two small
- * maps, never written to the document. The work is what Yjs's own merge would do (bounded by `mergeCost`
+ * `readAndApplyDeleteSet`) is replayed on an overlay; the order of `integrateStructs` is in
+ * integrate-structs.ts, the steps here. Each struct of the document the update reaches is wrapped once as a
+ * `Piece` (split into several where Yjs would split it); the update's own items become pieces too; links,
+ * map values and list starts the replay changes are kept on the pieces and in two small maps, never
+ * written to the document. The work is what Yjs's own merge would do (bounded by `mergeCost`
  * before this runs), not the document's size.
  *
  * The result is the same `Changes`, struct for struct and in the same order: an update's insert split by
@@ -27,14 +29,12 @@ export function inspectUpdate(doc: Y.Doc, update: Uint8Array): Changes {
   if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null) return pendingResult;
   const { clients, deletes } = readUpdateRefs(update);
   const replay = new Replay(doc);
-  if (!replay.integrateAll(clients)) return pendingResult;
+  if (!integrateStructs(clients, replay)) return pendingResult;
   if (!replay.applyDeletes(deletes)) return pendingResult;
   return { inserts: replay.inserts(), removals: replay.removals(), pending: false };
 }
 
-type Ref = StructRef & { left?: Piece | null; right?: Piece | null };
-
-class Replay {
+class Replay implements StructSteps {
   /** Stored struct → its pieces, in clock order (one until the replay splits it). */
   private readonly wrapped = new Map<Y.Item | Y.GC, Piece[]>();
   /** Client → the update's integrated pieces, in clock order. */
@@ -109,7 +109,7 @@ class Replay {
     return this.first(this.typeOf(root)?._start ?? null);
   }
 
-  private state(client: number): number {
+  state(client: number): number {
     const f = this.fresh.get(client);
     const last = f?.[f.length - 1];
     return last ? last.clock + last.length : Y.getState(this.doc.store, client);
@@ -190,7 +190,7 @@ class Replay {
   // --- Yjs's integration, step by step -----------------------------------------------------------------
 
   /** `Item.getMissing`: the client whose history is missing, or null once neighbours are resolved. */
-  private missing(ref: Ref & { kind: 'item' }): number | null {
+  missing(ref: Ref & { kind: 'item' }): number | null {
     const { origin, rightOrigin } = ref;
     if (origin && origin.client !== ref.client && origin.clock >= this.state(origin.client))
       return origin.client;
@@ -214,7 +214,7 @@ class Replay {
   }
 
   /** `Item.integrate` / `GC.integrate` of `ref` from `offset` on. */
-  private integrate(ref: Ref, offset: number): void {
+  integrate(ref: Ref, offset: number): void {
     if (ref.kind !== 'item') {
       this.add(
         new Piece(
@@ -329,68 +329,6 @@ class Replay {
       o = this.right(o);
     }
     p.l = left;
-  }
-
-  /** `integrateStructs`: false when something waits for missing history (Yjs keeps it pending). */
-  integrateAll(clients: Map<number, StructRef[]>): boolean {
-    const readers = new Map<number, { i: number; refs: Ref[] }>();
-    for (const [c, refs] of clients) readers.set(c, { i: 0, refs });
-    let ids = [...readers.keys()].sort((a, b) => a - b);
-    const nextTarget = (): { i: number; refs: Ref[] } | null => {
-      while (ids.length > 0) {
-        const t = readers.get(ids[ids.length - 1] as number);
-        if (t && t.i < t.refs.length) return t;
-        ids.pop();
-      }
-      return null;
-    };
-    let cur = nextTarget();
-    if (!cur) return true;
-    let complete = true;
-    const stack: Ref[] = [];
-    const toRest = (): void => {
-      for (const item of stack) {
-        const r = readers.get(item.client);
-        if (r) {
-          readers.delete(item.client);
-          r.i = 0;
-          r.refs = [];
-        }
-        ids = ids.filter((c) => c !== item.client);
-      }
-      stack.length = 0;
-      complete = false;
-    };
-    let head = cur.refs[cur.i++] as Ref;
-    for (;;) {
-      if (head.kind !== 'skip') {
-        const offset = this.state(head.client) - head.clock;
-        if (offset < 0) {
-          stack.push(head);
-          toRest();
-        } else {
-          const miss = head.kind === 'item' ? this.missing(head) : null;
-          if (miss !== null) {
-            stack.push(head);
-            const r = readers.get(miss) ?? { i: 0, refs: [] };
-            if (r.refs.length === r.i) toRest();
-            else {
-              head = r.refs[r.i++] as Ref;
-              continue;
-            }
-          } else if (offset === 0 || offset < head.length) this.integrate(head, offset);
-        }
-      }
-      const popped = stack.pop();
-      if (popped) head = popped;
-      else if (cur !== null && cur.i < cur.refs.length) head = cur.refs[cur.i++] as Ref;
-      else {
-        cur = nextTarget();
-        if (cur === null) break;
-        head = cur.refs[cur.i++] as Ref;
-      }
-    }
-    return complete;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { LIMITS, type RefusalCode } from '@commonroom/protocol';
-import type { Changes } from './inspect.ts';
+import type { Changes, Insert } from './inspect.ts';
 import {
   DeviceId,
   EditRecord,
@@ -77,64 +77,77 @@ export function summariseAuthorChanges(changes: Changes): AuthorSummary | Refusa
     maxReadAt: 0,
   };
   for (const ins of changes.inserts) {
+    let refusal: Refusal | null;
     switch (ins.root) {
-      case 'msgs': {
-        if (ins.key !== null) return refuse('bad-shape', 'messages are a list, not a map');
-        for (const v of ins.values) {
-          const quick = plainMessage(v);
-          if (quick) {
-            if (!ins.deleted) out.messages.push(quick);
-            continue;
-          }
-          const m = MessageRecord.safeParse(v);
-          if (!m.success) return refuse('bad-message', m.error.issues[0]?.message ?? 'invalid message');
-          if (!ins.deleted) out.messages.push(m.data);
-        }
+      case 'msgs':
+        refusal = addMessages(ins, out);
         break;
-      }
       case 'edits':
       case 'del':
       case 'react':
       case 'read':
-      case 'readAt': {
+      case 'readAt':
         if (ins.key === null || ins.values.length !== 1)
           return refuse('bad-shape', `${ins.root} holds keyed values`);
-        const value = ins.values[0];
-        if (ins.root === 'edits') {
-          if (!LocalId.safeParse(ins.key).success)
-            return refuse('bad-shape', 'edit of an invalid message id');
-          const e = EditRecord.safeParse(value);
-          if (!e.success) return refuse('bad-edit', e.error.issues[0]?.message ?? 'invalid edit');
-          if (e.data.text.trim().length === 0)
-            return refuse('bad-edit', 'an edit cannot empty a message; delete it');
-          if (!ins.deleted) out.edits.push({ localId: ins.key, ...e.data });
-        } else if (ins.root === 'del') {
-          if (!LocalId.safeParse(ins.key).success)
-            return refuse('bad-shape', 'delete of an invalid message id');
-          if (!Timestamp.safeParse(value).success) return refuse('bad-shape', 'delete needs a time');
-          if (!ins.deleted) out.deletes.push({ localId: ins.key, ts: value as number });
-        } else if (ins.root === 'react') {
-          const r = splitReactionKey(ins.key);
-          if (!r || !MessageKey.safeParse(r.key).success || !Emoji.safeParse(r.emoji).success)
-            return refuse('bad-reaction', `invalid reaction "${plain(ins.key)}"`);
-          if (!Timestamp.safeParse(value).success) return refuse('bad-reaction', 'reaction needs a time');
-          if (!ins.deleted) out.reactions.push({ key: r.key, emoji: r.emoji, on: true });
-        } else if (ins.root === 'read') {
-          if (!DeviceId.safeParse(ins.key).success || !ReadSeq.safeParse(value).success)
-            return refuse('bad-read', 'invalid read mark');
-          out.readMarks++;
-          out.maxReadSeq = Math.max(out.maxReadSeq, value as number);
-        } else {
-          if (!DeviceId.safeParse(ins.key).success || !Timestamp.safeParse(value).success)
-            return refuse('bad-read', 'invalid read time');
-          out.maxReadAt = Math.max(out.maxReadAt, value as number);
-        }
+        refusal = addKeyed(ins, ins.key, ins.values[0], out);
         break;
-      }
       default:
         return refuse('bad-shape', `unknown part "${ins.root}" in an author document`);
     }
+    if (refusal) return refusal;
   }
+  return checkAuthorRemovals(changes, out) ?? out;
+}
+
+function addMessages(ins: Insert, out: AuthorSummary): Refusal | null {
+  if (ins.key !== null) return refuse('bad-shape', 'messages are a list, not a map');
+  for (const v of ins.values) {
+    const quick = plainMessage(v);
+    if (quick) {
+      if (!ins.deleted) out.messages.push(quick);
+      continue;
+    }
+    const m = MessageRecord.safeParse(v);
+    if (!m.success) return refuse('bad-message', m.error.issues[0]?.message ?? 'invalid message');
+    if (!ins.deleted) out.messages.push(m.data);
+  }
+  return null;
+}
+
+/** One value set at `key` in a keyed part (edits, del, react, read, readAt). */
+function addKeyed(ins: Insert, key: string, value: unknown, out: AuthorSummary): Refusal | null {
+  if (ins.root === 'edits') {
+    if (!LocalId.safeParse(key).success) return refuse('bad-shape', 'edit of an invalid message id');
+    const e = EditRecord.safeParse(value);
+    if (!e.success) return refuse('bad-edit', e.error.issues[0]?.message ?? 'invalid edit');
+    if (e.data.text.trim().length === 0)
+      return refuse('bad-edit', 'an edit cannot empty a message; delete it');
+    if (!ins.deleted) out.edits.push({ localId: key, ...e.data });
+  } else if (ins.root === 'del') {
+    if (!LocalId.safeParse(key).success) return refuse('bad-shape', 'delete of an invalid message id');
+    if (!Timestamp.safeParse(value).success) return refuse('bad-shape', 'delete needs a time');
+    if (!ins.deleted) out.deletes.push({ localId: key, ts: value as number });
+  } else if (ins.root === 'react') {
+    const r = splitReactionKey(key);
+    if (!r || !MessageKey.safeParse(r.key).success || !Emoji.safeParse(r.emoji).success)
+      return refuse('bad-reaction', `invalid reaction "${plain(key)}"`);
+    if (!Timestamp.safeParse(value).success) return refuse('bad-reaction', 'reaction needs a time');
+    if (!ins.deleted) out.reactions.push({ key: r.key, emoji: r.emoji, on: true });
+  } else if (ins.root === 'read') {
+    if (!DeviceId.safeParse(key).success || !ReadSeq.safeParse(value).success)
+      return refuse('bad-read', 'invalid read mark');
+    out.readMarks++;
+    out.maxReadSeq = Math.max(out.maxReadSeq, value as number);
+  } else {
+    if (!DeviceId.safeParse(key).success || !Timestamp.safeParse(value).success)
+      return refuse('bad-read', 'invalid read time');
+    out.maxReadAt = Math.max(out.maxReadAt, value as number);
+  }
+  return null;
+}
+
+/** What the update takes away: only reactions (noted in `out`) and replaced delete marks may go. */
+function checkAuthorRemovals(changes: Changes, out: AuthorSummary): Refusal | null {
   // Marks this update leaves in place. A mark it sets and takes away again in the same update is no
   // replacement: counting it would let "set, then delete" erase the stored mark (issue 12 D13).
   const setDels = new Set(changes.inserts.filter((i) => i.root === 'del' && !i.deleted).map((i) => i.key));
@@ -150,7 +163,7 @@ export function summariseAuthorChanges(changes: Changes): AuthorSummary | Refusa
       if (k) out.reactions.push({ key: k.key, emoji: k.emoji, on: false });
     }
   }
-  return out;
+  return null;
 }
 
 export type ModSummary = {

@@ -1,7 +1,7 @@
 import type * as Y from 'yjs';
-import { authorRoots, idxRoots, modRoots } from './author-doc.ts';
+import { authorRoots, idxRoots, modRoots, type IndexTuple } from './author-doc.ts';
 import { mentionsPerson, type Mentionable } from './mentions.ts';
-import { SEGMENT_STRIDE, messageKey, splitReactionKey, type ModRecord } from './records.ts';
+import { SEGMENT_STRIDE, messageKey, splitReactionKey, type GoneRecord, type ModRecord } from './records.ts';
 
 /**
  * The merged read of one conversation: per loaded segment, the server's arrival order (idx), every author's
@@ -57,7 +57,7 @@ export type ConversationState = {
 
 export function readConversation(segments: readonly SegmentDocs[]): ConversationState {
   const byKey = new Map<string, MessageView>();
-  const reactions = new Map<string, Map<string, string[]>>();
+  const reactions: ReactionsByMessage = new Map();
   const readSeqs = new Map<string, number>();
   const readTimes = new Map<string, number>();
   /** Position in its author's list: the order that author wrote in. */
@@ -65,110 +65,174 @@ export function readConversation(segments: readonly SegmentDocs[]): Conversation
   const sorted = [...segments].sort((a, b) => a.segment - b.segment);
 
   for (const seg of sorted) {
-    const removed = seg.mod ? modRoots(seg.mod).removed : null;
-    const pins = seg.mod ? modRoots(seg.mod).pins : null;
+    const mod = seg.mod ? modRoots(seg.mod) : null;
     for (const [authorId, doc] of seg.authors) {
-      const { msgs, edits, del, react, read, readAt } = authorRoots(doc);
-      for (const m of msgs.toArray()) {
-        const key = messageKey(authorId, m.id);
-        if (byKey.has(key)) continue;
-        const edit = edits.get(m.id);
-        written.set(key, written.size);
-        byKey.set(key, {
-          key,
-          authorId,
-          localId: m.id,
-          segment: seg.segment,
-          seq: null,
-          text: edit?.text ?? m.text,
-          ts: m.ts,
-          editedAt: edit?.ts ?? null,
-          deleted: del.has(m.id),
-          removed: removed?.get(key) ?? null,
-          pinned: pins?.get(key) ?? null,
-          parent: m.parent ?? null,
-          alsoChannel: m.alsoChannel === true,
-          replyCount: 0,
-          lastReplyTs: null,
-          replyAuthors: [],
-          reactions: [],
-        });
-      }
-      for (const k of react.keys()) {
-        const r = splitReactionKey(k);
-        if (!r) continue;
-        let perEmoji = reactions.get(r.key);
-        if (!perEmoji) reactions.set(r.key, (perEmoji = new Map()));
-        const users = perEmoji.get(r.emoji) ?? [];
-        if (!users.includes(authorId)) users.push(authorId);
-        perEmoji.set(r.emoji, users);
-      }
-      let mark = readSeqs.get(authorId) ?? 0;
-      let at = readTimes.get(authorId) ?? 0;
-      for (const [device, v] of read.entries()) {
-        if (v < mark) continue;
-        const t = readAt.get(device) ?? 0;
-        at = v > mark ? t : Math.max(at, t);
-        mark = v;
-      }
-      readSeqs.set(authorId, mark);
-      readTimes.set(authorId, at);
+      const roots = authorRoots(doc);
+      readMessages(seg.segment, authorId, roots, mod, byKey, written);
+      gatherReactions(authorId, roots.react, reactions);
+      readMarks(authorId, roots, readSeqs, readTimes);
     }
   }
 
   let lastSeq = 0;
   const ordered: MessageView[] = [];
-  for (const seg of sorted) {
-    if (!seg.idx) continue;
-    const base = seg.segment * SEGMENT_STRIDE;
-    const { order, gone } = idxRoots(seg.idx);
-    const removed = seg.mod ? modRoots(seg.mod).removed : null;
-    const pins = seg.mod ? modRoots(seg.mod).pins : null;
-    order.toArray().forEach(([authorId, localId], i) => {
-      const seq = base + i + 1;
-      lastSeq = Math.max(lastSeq, seq);
-      const key = messageKey(authorId, localId);
-      const g = gone.get(key);
-      let v = byKey.get(key);
-      // Content the server took out (P16) keeps its place from the tombstone: a placeholder for a removal,
-      // "message deleted" above replies. A replica still holding the words until the deletion reaches it
-      // shows the same.
-      if (!v && g) {
-        v = {
-          key,
-          authorId,
-          localId,
-          segment: seg.segment,
-          seq: null,
-          text: '',
-          ts: g.ts,
-          editedAt: null,
-          deleted: false,
-          removed: removed?.get(key) ?? null,
-          pinned: pins?.get(key) ?? null,
-          parent: g.parent ?? null,
-          alsoChannel: g.alsoChannel === true,
-          replyCount: 0,
-          lastReplyTs: null,
-          replyAuthors: [],
-          reactions: [],
-        };
-        byKey.set(key, v);
-      }
-      if (v && g) {
-        if (g.why === 'removed') v.removed ??= { by: '', ts: g.ts };
-        else v.deleted = true;
-        // Removed first and deleted by its author afterwards (a device that had not heard): both hold.
-        const own = seg.authors.get(authorId);
-        if (own && authorRoots(own).del.has(localId)) v.deleted = true;
-      }
-      if (v && v.seq === null) {
-        v.seq = seq;
-        ordered.push(v);
-      }
+  for (const seg of sorted) lastSeq = Math.max(lastSeq, placeIndexed(seg, byKey, ordered));
+  appendUnindexed(byKey, written, ordered);
+  applyReactions(reactions, byKey);
+  countReplies(ordered, byKey);
+  // A removed message's content never reaches the UI: the placeholder is all anyone sees (issue 14 §3).
+  for (const v of ordered)
+    if (v.removed) {
+      v.text = '';
+      v.reactions = [];
+      v.editedAt = null;
+    }
+  const messages = ordered.filter((v) => (v.parent === null || v.alsoChannel) && isVisible(v));
+  const oldestSegment = sorted[0]?.segment ?? 0;
+  return { messages, byKey, lastSeq, readSeqs, readTimes, oldestSegment };
+}
+
+type AuthorRoots = ReturnType<typeof authorRoots>;
+type ModRoots = ReturnType<typeof modRoots>;
+/** Message key → emoji → the users who reacted with it. */
+type ReactionsByMessage = Map<string, Map<string, string[]>>;
+
+/** One author's messages in one segment, as views (the first copy of a message wins). */
+function readMessages(
+  segment: number,
+  authorId: string,
+  { msgs, edits, del }: AuthorRoots,
+  mod: ModRoots | null,
+  byKey: Map<string, MessageView>,
+  written: Map<string, number>,
+): void {
+  for (const m of msgs.toArray()) {
+    const key = messageKey(authorId, m.id);
+    if (byKey.has(key)) continue;
+    const edit = edits.get(m.id);
+    written.set(key, written.size);
+    byKey.set(key, {
+      key,
+      authorId,
+      localId: m.id,
+      segment,
+      seq: null,
+      text: edit?.text ?? m.text,
+      ts: m.ts,
+      editedAt: edit?.ts ?? null,
+      deleted: del.has(m.id),
+      removed: mod?.removed.get(key) ?? null,
+      pinned: mod?.pins.get(key) ?? null,
+      parent: m.parent ?? null,
+      alsoChannel: m.alsoChannel === true,
+      replyCount: 0,
+      lastReplyTs: null,
+      replyAuthors: [],
+      reactions: [],
     });
   }
-  // Not yet indexed (own messages waiting for the server): after everything indexed, in writing order.
+}
+
+function gatherReactions(authorId: string, react: AuthorRoots['react'], reactions: ReactionsByMessage): void {
+  for (const k of react.keys()) {
+    const r = splitReactionKey(k);
+    if (!r) continue;
+    let perEmoji = reactions.get(r.key);
+    if (!perEmoji) reactions.set(r.key, (perEmoji = new Map()));
+    const users = perEmoji.get(r.emoji) ?? [];
+    if (!users.includes(authorId)) users.push(authorId);
+    perEmoji.set(r.emoji, users);
+  }
+}
+
+/** Raises the author's read mark to the highest of this document's devices, with when it last moved. */
+function readMarks(
+  authorId: string,
+  { read, readAt }: AuthorRoots,
+  readSeqs: Map<string, number>,
+  readTimes: Map<string, number>,
+): void {
+  let mark = readSeqs.get(authorId) ?? 0;
+  let at = readTimes.get(authorId) ?? 0;
+  for (const [device, v] of read.entries()) {
+    if (v < mark) continue;
+    const t = readAt.get(device) ?? 0;
+    at = v > mark ? t : Math.max(at, t);
+    mark = v;
+  }
+  readSeqs.set(authorId, mark);
+  readTimes.set(authorId, at);
+}
+
+/**
+ * Gives the segment's indexed messages their arrival positions and appends them to `ordered`, in the
+ * server's order. Returns the highest position in the segment (0 when it has no index).
+ */
+function placeIndexed(seg: SegmentDocs, byKey: Map<string, MessageView>, ordered: MessageView[]): number {
+  if (!seg.idx) return 0;
+  const base = seg.segment * SEGMENT_STRIDE;
+  const { order, gone } = idxRoots(seg.idx);
+  const mod = seg.mod ? modRoots(seg.mod) : null;
+  const entries = order.toArray();
+  for (let i = 0; i < entries.length; i++) {
+    const [authorId, localId] = entries[i] as IndexTuple;
+    const key = messageKey(authorId, localId);
+    const g = gone.get(key);
+    let v = byKey.get(key);
+    // Content the server took out (P16) keeps its place from the tombstone: a placeholder for a removal,
+    // "message deleted" above replies. A replica still holding the words until the deletion reaches it
+    // shows the same.
+    if (!v && g) byKey.set(key, (v = tombstoneView(key, authorId, localId, seg.segment, g, mod)));
+    if (v && g) {
+      if (g.why === 'removed') v.removed ??= { by: '', ts: g.ts };
+      else v.deleted = true;
+      // Removed first and deleted by its author afterwards (a device that had not heard): both hold.
+      const own = seg.authors.get(authorId);
+      if (own && authorRoots(own).del.has(localId)) v.deleted = true;
+    }
+    if (v && v.seq === null) {
+      v.seq = base + i + 1;
+      ordered.push(v);
+    }
+  }
+  return entries.length > 0 ? base + entries.length : 0;
+}
+
+function tombstoneView(
+  key: string,
+  authorId: string,
+  localId: string,
+  segment: number,
+  g: GoneRecord,
+  mod: ModRoots | null,
+): MessageView {
+  return {
+    key,
+    authorId,
+    localId,
+    segment,
+    seq: null,
+    text: '',
+    ts: g.ts,
+    editedAt: null,
+    deleted: false,
+    removed: mod?.removed.get(key) ?? null,
+    pinned: mod?.pins.get(key) ?? null,
+    parent: g.parent ?? null,
+    alsoChannel: g.alsoChannel === true,
+    replyCount: 0,
+    lastReplyTs: null,
+    replyAuthors: [],
+    reactions: [],
+  };
+}
+
+/** Not yet indexed (own messages waiting for the server): after everything indexed, in writing order. */
+function appendUnindexed(
+  byKey: Map<string, MessageView>,
+  written: Map<string, number>,
+  ordered: MessageView[],
+): void {
   const unindexed = [...byKey.values()]
     .filter((v) => v.seq === null)
     .sort(
@@ -181,7 +245,9 @@ export function readConversation(segments: readonly SegmentDocs[]): Conversation
             : (written.get(a.key) ?? 0) - (written.get(b.key) ?? 0)),
     );
   ordered.push(...unindexed);
+}
 
+function applyReactions(reactions: ReactionsByMessage, byKey: Map<string, MessageView>): void {
   for (const [key, perEmoji] of reactions) {
     const v = byKey.get(key);
     if (!v) continue;
@@ -189,6 +255,9 @@ export function readConversation(segments: readonly SegmentDocs[]): Conversation
       .map(([emoji, userIds]) => ({ emoji, userIds: userIds.sort() }))
       .sort((a, b) => (a.emoji < b.emoji ? -1 : 1));
   }
+}
+
+function countReplies(ordered: readonly MessageView[], byKey: Map<string, MessageView>): void {
   for (const v of ordered) {
     if (v.parent === null) continue;
     const p = byKey.get(v.parent);
@@ -198,16 +267,6 @@ export function readConversation(segments: readonly SegmentDocs[]): Conversation
     p.lastReplyTs = Math.max(p.lastReplyTs ?? 0, v.ts);
     if (!p.replyAuthors.includes(v.authorId)) p.replyAuthors.push(v.authorId);
   }
-  // A removed message's content never reaches the UI: the placeholder is all anyone sees (issue 14 §3).
-  for (const v of ordered)
-    if (v.removed) {
-      v.text = '';
-      v.reactions = [];
-      v.editedAt = null;
-    }
-  const messages = ordered.filter((v) => (v.parent === null || v.alsoChannel) && isVisible(v));
-  const oldestSegment = sorted[0]?.segment ?? 0;
-  return { messages, byKey, lastSeq, readSeqs, readTimes, oldestSegment };
 }
 
 /**

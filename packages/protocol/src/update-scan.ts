@@ -116,76 +116,112 @@ function skipAny(r: ByteReader, depth: number, maxDepth: number): void {
 }
 
 export function scanUpdate(update: Uint8Array, limits: ScanLimits): ScanResult {
-  const r = new ByteReader(update);
-  let structs = 0;
-  let deletes = 0;
-  let span = 0;
-  const roots = new Set<string>();
-  const writers = new Set<number>();
-  const items: ItemAnchor[] = [];
+  const scan = new UpdateScan(new ByteReader(update), limits);
+  try {
+    scan.readStructs();
+    scan.readDeleteSet();
+    if (scan.r.remaining !== 0) throw new DecodeError('trailing bytes after update');
+    const { structs, deletes, roots, writers, items } = scan;
+    return { ok: true, structs, deletes, roots: [...roots], clients: [...writers], items };
+  } catch (e) {
+    if (e instanceof DecodeError) return { ok: false, reason: e.message };
+    return { ok: false, reason: 'undecodable update' };
+  }
+}
+
+/** One pass over an update's bytes: the struct section, then the delete set. Throws `DecodeError`. */
+class UpdateScan {
+  structs = 0;
+  deletes = 0;
+  private span = 0;
+  readonly roots = new Set<string>();
+  readonly writers = new Set<number>();
+  readonly items: ItemAnchor[] = [];
+
+  constructor(
+    readonly r: ByteReader,
+    private readonly limits: ScanLimits,
+  ) {}
+
   // Work is bounded by counting what the bytes hold, never by the clock: a server paused by GC or CPU
   // steal mid-scan would otherwise refuse an honest update as malformed, a terminal close (P10, A5).
-  const count = (n: number): void => {
-    structs += n;
-    if (structs > limits.maxStructs) throw new DecodeError('too many structs in one update');
-  };
-  const addSpan = (n: number): void => {
-    span += n;
-    if (span > limits.maxClockSpan) throw new DecodeError('update claims too large a clock range');
-  };
-  try {
+  private count(n: number): void {
+    this.structs += n;
+    if (this.structs > this.limits.maxStructs) throw new DecodeError('too many structs in one update');
+  }
+
+  private addSpan(n: number): void {
+    this.span += n;
+    if (this.span > this.limits.maxClockSpan) throw new DecodeError('update claims too large a clock range');
+  }
+
+  readStructs(): void {
+    const r = this.r;
     const clients = r.varUint();
     if (clients > r.remaining) throw new DecodeError('client count exceeds input');
     for (let c = 0; c < clients; c++) {
       const n = r.varUint();
       // Every struct costs at least one byte, so a count beyond the input is a lie (the yjs#687 shape).
       if (n > r.remaining) throw new DecodeError('struct count exceeds input');
-      count(n);
+      this.count(n);
       const client = r.varUint();
       if (client > MAX_CLIENT_ID) throw new DecodeError('client id out of range');
-      if (n > 0) writers.add(client);
+      if (n > 0) this.writers.add(client);
       r.varUint(); // first clock
-      for (let s = 0; s < n; s++) {
-        const info = r.byte();
-        const ref = info & 0x1f;
-        if (ref === CONTENT_GC || ref === CONTENT_SKIP) {
-          const len = r.varUint();
-          if (len === 0) throw new DecodeError('empty range');
-          addSpan(len);
-          continue;
-        }
-        const hasOrigin = (info & 0x80) !== 0;
-        const hasRightOrigin = (info & 0x40) !== 0;
-        const anchor: ItemAnchor = {
-          origin: hasOrigin ? [r.varUint(), r.varUint()] : null,
-          right: hasRightOrigin ? [r.varUint(), r.varUint()] : null,
-          root: null,
-          key: null,
-        };
-        if (!hasOrigin && !hasRightOrigin) {
-          if (r.varUint() !== 1) throw new DecodeError('items inside nested types are not allowed');
-          const root = r.varString(LIMITS.maxDocNameLength);
-          if (!limits.allowedRoots.has(root)) throw new DecodeError(`unknown root "${root}"`);
-          roots.add(root);
-          anchor.root = root;
-          if ((info & 0x20) !== 0) anchor.key = r.varString(LIMITS.maxDocNameLength); // map key
-        }
-        items.push(anchor);
-        if (ref === CONTENT_DELETED) {
-          const len = r.varUint();
-          if (len === 0) throw new DecodeError('empty range');
-          addSpan(len);
-        } else if (ref === CONTENT_ANY) {
-          const len = r.varUint();
-          if (len === 0 || len > r.remaining) throw new DecodeError('value count exceeds input');
-          count(len - 1);
-          addSpan(len);
-          for (let i = 0; i < len; i++) skipAny(r, 0, limits.maxValueDepth);
-        } else {
-          throw new DecodeError(`content kind "${CONTENT_NAMES[ref] ?? ref}" is not allowed`);
-        }
-      }
+      for (let s = 0; s < n; s++) this.readStruct();
     }
+  }
+
+  private readStruct(): void {
+    const r = this.r;
+    const info = r.byte();
+    const ref = info & 0x1f;
+    if (ref === CONTENT_GC || ref === CONTENT_SKIP) {
+      const len = r.varUint();
+      if (len === 0) throw new DecodeError('empty range');
+      this.addSpan(len);
+      return;
+    }
+    this.items.push(this.readAnchor(info));
+    if (ref === CONTENT_DELETED) {
+      const len = r.varUint();
+      if (len === 0) throw new DecodeError('empty range');
+      this.addSpan(len);
+    } else if (ref === CONTENT_ANY) {
+      const len = r.varUint();
+      if (len === 0 || len > r.remaining) throw new DecodeError('value count exceeds input');
+      this.count(len - 1);
+      this.addSpan(len);
+      for (let i = 0; i < len; i++) skipAny(r, 0, this.limits.maxValueDepth);
+    } else {
+      throw new DecodeError(`content kind "${CONTENT_NAMES[ref] ?? ref}" is not allowed`);
+    }
+  }
+
+  /** An item's origins, or (with neither) the root and map key it names. */
+  private readAnchor(info: number): ItemAnchor {
+    const r = this.r;
+    const hasOrigin = (info & 0x80) !== 0;
+    const hasRightOrigin = (info & 0x40) !== 0;
+    const anchor: ItemAnchor = {
+      origin: hasOrigin ? [r.varUint(), r.varUint()] : null,
+      right: hasRightOrigin ? [r.varUint(), r.varUint()] : null,
+      root: null,
+      key: null,
+    };
+    if (!hasOrigin && !hasRightOrigin) {
+      if (r.varUint() !== 1) throw new DecodeError('items inside nested types are not allowed');
+      const root = r.varString(LIMITS.maxDocNameLength);
+      if (!this.limits.allowedRoots.has(root)) throw new DecodeError(`unknown root "${root}"`);
+      this.roots.add(root);
+      anchor.root = root;
+      if ((info & 0x20) !== 0) anchor.key = r.varString(LIMITS.maxDocNameLength); // map key
+    }
+    return anchor;
+  }
+
+  readDeleteSet(): void {
+    const r = this.r;
     const dsClients = r.varUint();
     if (dsClients > r.remaining) throw new DecodeError('delete-set client count exceeds input');
     for (let c = 0; c < dsClients; c++) {
@@ -193,20 +229,15 @@ export function scanUpdate(update: Uint8Array, limits: ScanLimits): ScanResult {
       if (client > MAX_CLIENT_ID) throw new DecodeError('client id out of range');
       const n = r.varUint();
       if (n > r.remaining) throw new DecodeError('delete count exceeds input');
-      deletes += n;
-      count(n);
+      this.deletes += n;
+      this.count(n);
       for (let d = 0; d < n; d++) {
         r.varUint();
         const len = r.varUint();
         if (len === 0) throw new DecodeError('empty range');
-        addSpan(len);
+        this.addSpan(len);
       }
     }
-    if (r.remaining !== 0) throw new DecodeError('trailing bytes after update');
-    return { ok: true, structs, deletes, roots: [...roots], clients: [...writers], items };
-  } catch (e) {
-    if (e instanceof DecodeError) return { ok: false, reason: e.message };
-    return { ok: false, reason: 'undecodable update' };
   }
 }
 

@@ -58,7 +58,8 @@ type Admitted = FoundDocument & { l: LoadedDoc; newClients: number[] };
 /** What an admitted write would do, read before it is applied. */
 type Inspected = { changes: Changes; known: ReadonlySet<string>; stored: string[]; started: number };
 
-export function createSyncRooms(deps: {
+/** What the rooms are made from: the stores they read and write, the policy, limits, clock and timers. */
+export type SyncRoomsDeps = {
   store: DocStore;
   conversations: ConversationStore;
   messages: MessageStore;
@@ -92,7 +93,9 @@ export function createSyncRooms(deps: {
   stored?: (messages: readonly StoredMessage[]) => void;
   /** Hears of a person's read mark moving, once durable (a read clears their pushed notifications). */
   readMoved?: (r: ReadMoved) => void;
-}) {
+};
+
+export function createSyncRooms(deps: SyncRoomsDeps) {
   const { conversations, messages, appliedActions, audit, policy, log, now } = deps;
   const docs = createLoadedDocs({
     store: deps.store,
