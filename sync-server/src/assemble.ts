@@ -43,6 +43,8 @@ import { createMessagePushes, type MessagePushes } from './push/message-pushes.t
 import { createPushSender, type PushSender } from './push/push-sender.ts';
 import { loadVapidKeys } from './push/vapid-keys.ts';
 import { createPushSubscriptionStore } from './storage/push-subscriptions.ts';
+import { createNotifyPrefStore } from './storage/notify-prefs.ts';
+import { createPushPreferences } from './push/preferences.ts';
 
 /**
  * The server's parts, built from configuration and wired to each other, without side effects beyond
@@ -90,6 +92,7 @@ function createStores(db: Db, config: Config, now: () => number) {
     retentionStore: createRetentionStore(db, now),
     safeguardingStore: createSafeguardingStore(db, now),
     pushStore: createPushSubscriptionStore(db, now),
+    notifyPrefs: createNotifyPrefStore(db),
   };
 }
 
@@ -249,6 +252,7 @@ function createServices(
       revokeConversation,
       notify,
       muteOf: d.muteOf,
+      notifyOf: (userId, conversationId) => s.notifyPrefs.conversation(userId, conversationId),
     }),
     muteService: createMuteService({ mutes: s.muteStore, conversations, users, policy, audit, now, notify }),
     channelAdmin: createChannelAdmin({
@@ -347,6 +351,12 @@ export function assembleServer(config: Config, deps: ServerDeps = {}) {
     showing: (device) => hub.sessionsOf(device.userId).some((s) => s.tokenHash === device.tokenHash),
     ...(deps.pushAgent ? { agent: deps.pushAgent } : {}),
   });
+  const pushPrefs = createPushPreferences({
+    prefs: stores.notifyPrefs,
+    quietHours: () => settings.quietHours(),
+    roleOf: (id) => users.get(id)?.role ?? null,
+    now,
+  });
   pushes = createMessagePushes({
     conversation: (id) => conversations.get(id),
     members: (id) => conversations.memberSet(id),
@@ -354,6 +364,7 @@ export function assembleServer(config: Config, deps: ServerDeps = {}) {
     threadPeople: (c, parent) => stores.messages.threadPeople(c, parent),
     send: (userId, payload) => push.toUser(userId, payload),
     log,
+    prefs: pushPrefs,
   });
   const services = createServices(stores, {
     db,
@@ -384,6 +395,7 @@ export function assembleServer(config: Config, deps: ServerDeps = {}) {
     presence,
     hub,
     push,
+    pushPrefs,
     vapidPublicKey: vapid.publicKey,
     /** One notion of the client's address for login throttles and handshake limits (TRUST_PROXY, T10). */
     clientAddress: createClientAddress(config.trustedProxies),
