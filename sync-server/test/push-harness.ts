@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { Agent, createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Engine } from '@commonroom/engine';
-import type { PushSubscriptionRequest } from '@commonroom/protocol';
+import { PushPayload, type PushSubscriptionRequest } from '@commonroom/protocol';
+import { decrypt } from 'http_ece';
 import { afterAll, beforeAll } from 'vitest';
 import { loginAdmin, startServer, type TestServer } from './harness.ts';
 
@@ -37,6 +38,14 @@ export async function startPushService(): Promise<{ url: string; received: Recei
   return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, received, server };
 }
 
+/** startServer's options for a server that sends to the loopback push service (and has this clock). */
+export const pushServerOptions = (now?: () => number) => ({
+  pushAgent: new Agent({ ca: fixture('push-service.crt') }),
+  // The loopback push service, beside the browsers' own (PUSH_HOSTS' default).
+  env: { PUSH_HOSTS: '127.0.0.1,fcm.googleapis.com' },
+  ...(now ? { now } : {}),
+});
+
 /** What a browser's PushManager makes: a P-256 key pair and a 16-byte secret, for one endpoint. */
 export function browserSubscription(endpoint: string): {
   body: PushSubscriptionRequest;
@@ -49,6 +58,21 @@ export function browserSubscription(endpoint: string): {
   return { body: { endpoint, keys: { p256dh: b64url(ecdh.getPublicKey()), auth } }, ecdh, auth };
 }
 
+/** What the push service was sent for this subscription since `from` (an index into `received`), opened. */
+export function pushesTo(
+  received: readonly Received[],
+  sub: ReturnType<typeof browserSubscription>,
+  from = 0,
+): PushPayload[] {
+  return received
+    .slice(from)
+    .filter((r) => sub.body.endpoint.endsWith(r.path))
+    .map((r) => {
+      const plain = decrypt(r.body, { version: 'aes128gcm', privateKey: sub.ecdh, authSecret: sub.auth });
+      return PushPayload.parse(JSON.parse(plain.toString('utf8')));
+    });
+}
+
 /**
  * A server whose push deliveries trust the loopback push service, and that service. The fields are filled
  * in `beforeAll` of the calling describe block.
@@ -57,12 +81,7 @@ export function usePushServer(opts: { now?: () => number } = {}) {
   const env = {} as { ts: TestServer; push: Awaited<ReturnType<typeof startPushService>>; admin: Engine };
   beforeAll(async () => {
     env.push = await startPushService();
-    env.ts = await startServer({
-      pushAgent: new Agent({ ca: fixture('push-service.crt') }),
-      // The loopback push service, beside the browsers' own (PUSH_HOSTS' default).
-      env: { PUSH_HOSTS: '127.0.0.1,fcm.googleapis.com' },
-      ...(opts.now ? { now: opts.now } : {}),
-    });
+    env.ts = await startServer(pushServerOptions(opts.now));
     env.admin = await loginAdmin(env.ts);
   });
   afterAll(async () => {
