@@ -245,4 +245,29 @@ describe('push preferences', () => {
     await ask(env.admin, { timeZone: 'Europe/London', students: { start: 1320, end: 420 }, staff: null });
     for (const p of [tom, zoe, self]) p.engine.disconnect();
   });
+
+  it('issue 15: "nothing" and quiet hours never hold back a safeguarding lead’s report alert', async () => {
+    setClock('2026-12-10T23:00:00Z');
+    const lena = await person('teacher', 'Lena Lead');
+    await env.admin.api.request('PUT', `/api/admin/users/${lena.id}/safeguarding-lead`, z.unknown(), {
+      lead: true,
+    });
+    await prefs(lena.engine, { level: 'nothing', quiet: { start: 22 * 60, end: 7 * 60 } });
+    await offline(lena);
+    const will = await person('student', 'Will Report');
+    const general = channel(will.engine, 'general');
+    const key = await will.engine.send(general, 'see me after, tell nobody');
+    await will.engine.settled();
+    const from = env.push.received.length;
+    await will.engine.api.request('POST', '/api/safeguarding/reports', z.unknown(), {
+      id: 'prefs-report-1',
+      conversationId: general,
+      authorId: will.id,
+      localId: key.split(':')[1],
+      reason: 'inappropriate',
+      detail: '',
+    });
+    await expect.poll(() => got(lena, from).map((p) => p.kind)).toEqual(['report']);
+    will.engine.disconnect();
+  });
 });

@@ -68,13 +68,7 @@ export function createNotifyPrefStore(db: Db) {
     of: (userId: string): PersonPrefs => people.get(userId) ?? DEFAULT_PREFS,
     put(userId: string, p: PersonPrefs): void {
       const own = typeof p.quiet === 'object' ? p.quiet : null;
-      upsert.run(
-        userId,
-        p.level,
-        own ? 'own' : p.quiet,
-        own?.start ?? null,
-        own?.end ?? null,
-      );
+      upsert.run(userId, p.level, own ? 'own' : p.quiet, own?.start ?? null, own?.end ?? null);
       people.set(userId, p);
       if (p.level === 'all') everywhere.add(userId);
       else everywhere.delete(userId);
