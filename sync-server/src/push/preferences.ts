@@ -43,8 +43,16 @@ export function createPushPreferences(d: PushPreferencesDeps) {
     };
   };
 
-  const quietNow = (w: QuietWindow | null): boolean =>
-    w !== null && inWindow(w, minuteOfDay(d.now(), d.quietHours().timeZone));
+  // The workspace's minute of the day, worked out once a minute: an announcement asks for every member.
+  let clock = { minute: -1, zone: '', of: 0 };
+  const minuteNow = (): number => {
+    const t = d.now();
+    const zone = d.quietHours().timeZone;
+    const minute = Math.floor(t / 60_000);
+    if (clock.minute !== minute || clock.zone !== zone) clock = { minute, zone, of: minuteOfDay(t, zone) };
+    return clock.of;
+  };
+  const quietNow = (w: QuietWindow | null): boolean => w !== null && inWindow(w, minuteNow());
 
   return {
     quietOf,
