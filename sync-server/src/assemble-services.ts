@@ -155,6 +155,7 @@ function createConversationServices(
       revokeConversation,
       notify,
       muteOf: d.muteOf,
+      notifyOf: (userId, conversationId) => s.notifyPrefs.conversation(userId, conversationId),
     }),
     muteService: createMuteService({ mutes: s.muteStore, conversations, users, policy, audit, now, notify }),
     channelAdmin: createChannelAdmin({

@@ -9,6 +9,7 @@ import { createSqliteDocStore } from './storage/doc-store.ts';
 import { createMessageStore } from './storage/messages.ts';
 import { createMuteStore } from './storage/mutes.ts';
 import { createPasswordLinks } from './storage/password-links.ts';
+import { createNotifyPrefStore } from './storage/notify-prefs.ts';
 import { createPushSubscriptionStore } from './storage/push-subscriptions.ts';
 import { createRetentionStore } from './storage/retention.ts';
 import { createSafeguardingStore } from './storage/safeguarding.ts';
@@ -40,6 +41,7 @@ export function createStores(db: Db, config: Config, now: () => number) {
     retentionStore: createRetentionStore(db, now),
     safeguardingStore: createSafeguardingStore(db, now),
     pushStore: createPushSubscriptionStore(db, now),
+    notifyPrefs: createNotifyPrefStore(db),
   };
 }
 

@@ -9,6 +9,7 @@ import type { Config } from './config.ts';
 import { createClientAddress } from './http/client-address.ts';
 import { createMessagePushes, type MessagePushes } from './push/message-pushes.ts';
 import { createPushSender } from './push/push-sender.ts';
+import { createPushPreferences } from './push/preferences.ts';
 import { createReadClears } from './push/read-clears.ts';
 import { loadVapidKeys } from './push/vapid-keys.ts';
 import { createMessageRate } from './rooms/message-rate.ts';
@@ -141,7 +142,7 @@ function createHub(
 /** Web Push: the sender (a device whose app is showing is not pushed to) and the pushes for new messages. */
 function createPushParts(
   stores: Stores,
-  d: { config: Config; log: Logger; hub: SocketHub; pushAgent: HttpsAgent | undefined },
+  d: { config: Config; log: Logger; now: () => number; hub: SocketHub; pushAgent: HttpsAgent | undefined },
 ) {
   const { config, log, hub } = d;
   const { users, conversations } = stores;
@@ -155,6 +156,13 @@ function createPushParts(
   });
   // A read on one device clears what was pushed to the others (read-clears.ts).
   const readClears = createReadClears({ send: (userId, payload) => push.toUser(userId, payload), log });
+  // Each person's choices (level, per conversation, quiet hours: issue 15 §2), consulted per stored message.
+  const pushPrefs = createPushPreferences({
+    prefs: stores.notifyPrefs,
+    quietHours: () => stores.settings.quietHours(),
+    roleOf: (id) => users.get(id)?.role ?? null,
+    now: d.now,
+  });
   const pushes = createMessagePushes({
     conversation: (id) => conversations.get(id),
     members: (id) => conversations.memberSet(id),
@@ -163,8 +171,9 @@ function createPushParts(
     send: (userId, payload) => push.toUser(userId, payload),
     pushed: (userId, m) => readClears.pushed(userId, m),
     log,
+    prefs: pushPrefs,
   });
-  return { push, pushes, readClears, vapidPublicKey: vapid.publicKey };
+  return { push, pushes, pushPrefs, readClears, vapidPublicKey: vapid.publicKey };
 }
 
 export function assembleServer(config: Config, deps: ServerDeps = {}) {
@@ -194,8 +203,8 @@ export function assembleServer(config: Config, deps: ServerDeps = {}) {
     clientIds: deps.clientIds,
   });
   const hub = createHub(stores, { rooms, presence, config, log, now, timers });
-  const pushParts = createPushParts(stores, { config, log, hub, pushAgent: deps.pushAgent });
-  const { push, vapidPublicKey } = pushParts;
+  const pushParts = createPushParts(stores, { config, log, now, hub, pushAgent: deps.pushAgent });
+  const { push, pushPrefs, vapidPublicKey } = pushParts;
   pushes = pushParts.pushes;
   readClears = pushParts.readClears;
   const services = createServices(stores, {
@@ -227,6 +236,7 @@ export function assembleServer(config: Config, deps: ServerDeps = {}) {
     presence,
     hub,
     push,
+    pushPrefs,
     vapidPublicKey,
     /** One notion of the client's address for login throttles and handshake limits (TRUST_PROXY, T10). */
     clientAddress: createClientAddress(config.trustedProxies),

@@ -16,6 +16,7 @@ import { conversationRoutes } from './http/conversation-routes.ts';
 import { retentionExportRoutes } from './http/export-routes.ts';
 import { muteRoutes } from './http/mute-routes.ts';
 import { pushRoutes } from './http/push-routes.ts';
+import { notifyRoutes } from './http/notify-routes.ts';
 import { safeguardingRoutes } from './http/safeguarding-routes.ts';
 import { syncRoute } from './http/sync-route.ts';
 import { workspaceRoutes } from './http/workspace-routes.ts';
@@ -75,6 +76,14 @@ function routesOf(p: ServerParts) {
     conversations: conversationRoutes({ service: p.service, users }),
     mutes: muteRoutes({ mutes: p.muteService }),
     push: pushRoutes({ publicKey: p.vapidPublicKey, store: p.pushStore, hosts: config.pushHosts }),
+    notify: notifyRoutes({
+      prefs: p.notifyPrefs,
+      pushPrefs: p.pushPrefs,
+      settings,
+      service: p.service,
+      audit,
+      notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
+    }),
     workspace: workspaceRoutes({ settings, accounts }),
     safeguarding: safeguardingRoutes({ safeguarding: p.safeguarding }),
     retentionExport: retentionExportRoutes({

@@ -29,6 +29,7 @@ export type ServerInternals = Pick<
   | 'retention'
   | 'push'
   | 'pushStore'
+  | 'notifyPrefs'
 >;
 
 export type TestableServer = CommonroomServer & { db: ServerParts['db']; internals: ServerInternals };

@@ -163,6 +163,34 @@ describe('conversation features through three engines on a real server', () => {
     desktop.disconnect();
   });
 
+  it('issue 15: markAllRead reads the conversations given (or all one is in), offline too, and the other device follows', async () => {
+    const { makeEngine } = await import('./harness.ts');
+    const dm = (await tutor.engine.openDm([b.id])).id;
+    await tutor.engine.send(general, 'Trip forms by Monday');
+    await tutor.engine.send(dm, 'See me at break');
+    await tutor.engine.settled();
+    await eventually(() => expect(texts(b.engine, general)).toContain('Trip forms by Monday'));
+    await eventually(() => expect(b.engine.view(dm).unread).toBe(1));
+    const before = b.engine.view(general).unread;
+    expect(before).toBeGreaterThan(0);
+    // Only the DM: #general stays unread.
+    await b.engine.markAllRead([dm]);
+    expect([b.engine.view(general).unread, b.engine.view(dm).unread]).toEqual([before, 0]);
+    // Everything, with no connection: read here at once, and on Ben's other device once this one is back.
+    b.engine.disconnect();
+    await b.engine.markAllRead();
+    expect(b.engine.view(general).unread).toBe(0);
+    const other = makeEngine(ts.url);
+    await other.init();
+    await other.login(b.email, b.password);
+    other.connect();
+    for (const id of [general, dm]) await other.open(id);
+    b.engine.connect();
+    await b.engine.settled();
+    await eventually(() => expect([other.view(general).unread, other.view(dm).unread]).toEqual([0, 0]));
+    other.disconnect();
+  });
+
   it('typing indicators and presence reach others and are not stored', async () => {
     await eventually(() => expect(b.engine.presenceOf(a.id)?.status).toBe('online'));
     a.engine.setPresence('busy', 'In a lesson');

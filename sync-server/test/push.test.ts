@@ -1,22 +1,10 @@
-import { createECDH, createPublicKey, randomBytes, verify, type ECDH } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { Agent, createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { PushKeyReply, PushPayload, type PushSubscriptionRequest } from '@commonroom/protocol';
+import { createPublicKey, verify } from 'node:crypto';
+import { PushKeyReply, PushPayload } from '@commonroom/protocol';
 import { decrypt } from 'http_ece';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  addUser,
-  channel,
-  eventually,
-  loginAdmin,
-  makeEngine,
-  startServer,
-  texts,
-  type TestServer,
-} from './harness.ts';
-import type { Engine } from '@commonroom/engine';
+import { addUser, channel, eventually, makeEngine, texts } from './harness.ts';
+import { b64url, browserSubscription, usePushServer, type Received } from './push-harness.ts';
 
 /**
  * Issue 15 §1: Web Push end to end, with no stand-in for the library or the network. The server sends
@@ -25,38 +13,6 @@ import type { Engine } from '@commonroom/engine';
  * "browser" made for its subscription (RFC 8291, aes128gcm, with http_ece, the library web-push encrypts
  * with). Subscriptions follow the device's session and go when the push service says they are gone.
  */
-
-const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
-const b64url = (b: Buffer) => b.toString('base64url');
-
-type Received = { path: string; headers: Record<string, string | string[] | undefined>; body: Buffer };
-
-/** A push service on loopback: records each request; `/gone/…` answers 410 as a real one does. */
-async function startPushService(): Promise<{ url: string; received: Received[]; server: Server }> {
-  const received: Received[] = [];
-  const server = createServer(
-    { key: fixture('push-service.key'), cert: fixture('push-service.crt') },
-    (req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        received.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) });
-        res.statusCode = req.url?.startsWith('/gone/') ? 410 : 201;
-        res.end();
-      });
-    },
-  );
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, received, server };
-}
-
-/** What a browser's PushManager makes: a P-256 key pair and a 16-byte secret, for one endpoint. */
-function browserSubscription(endpoint: string): { body: PushSubscriptionRequest; ecdh: ECDH; auth: string } {
-  const ecdh = createECDH('prime256v1');
-  ecdh.generateKeys();
-  const auth = b64url(randomBytes(16));
-  return { body: { endpoint, keys: { p256dh: b64url(ecdh.getPublicKey()), auth } }, ecdh, auth };
-}
 
 /** Checks a request's `Authorization: vapid t=<JWT>, k=<key>` against the server's public key. */
 function checkVapid(r: Received, publicKey: string, audience: string): Record<string, unknown> {
@@ -80,29 +36,6 @@ function checkVapid(r: Received, publicKey: string, audience: string): Record<st
   const c = JSON.parse(Buffer.from(claims, 'base64url').toString()) as Record<string, unknown>;
   expect(c.aud).toBe(audience);
   return c;
-}
-
-/**
- * A server whose push deliveries trust the loopback push service, and that service. The fields are filled
- * in `beforeAll` of the calling describe block.
- */
-function usePushServer() {
-  const env = {} as { ts: TestServer; push: Awaited<ReturnType<typeof startPushService>>; admin: Engine };
-  beforeAll(async () => {
-    env.push = await startPushService();
-    env.ts = await startServer({
-      pushAgent: new Agent({ ca: fixture('push-service.crt') }),
-      // The loopback push service, beside the browsers' own (PUSH_HOSTS' default).
-      env: { PUSH_HOSTS: '127.0.0.1,fcm.googleapis.com' },
-    });
-    env.admin = await loginAdmin(env.ts);
-  });
-  afterAll(async () => {
-    env.admin?.disconnect();
-    await env.ts?.destroy();
-    env.push?.server.close();
-  });
-  return env;
 }
 
 describe('web push', () => {

@@ -4,6 +4,7 @@ import { useConversationView, useEngine } from '../hooks/engine-context.tsx';
 import { Composer } from './composer.tsx';
 import { ConversationControlsProvider, type ConversationControls } from './conversation-context.tsx';
 import { conversationTitle } from './people.tsx';
+import { Bell } from '../ui/bell.tsx';
 import { channelGlyph } from './sidebar.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
 import { useActiveMute } from './use-mute.ts';
@@ -12,6 +13,7 @@ const ChannelDetails = lazy(async () => ({
   default: (await import('./channel-details.tsx')).ChannelDetails,
 }));
 const ThreadPanel = lazy(async () => ({ default: (await import('./thread-panel.tsx')).ThreadPanel }));
+const NotifyDialog = lazy(async () => ({ default: (await import('./notify-dialog.tsx')).NotifyDialog }));
 const PinnedList = lazy(async () => ({ default: (await import('./pinned-list.tsx')).PinnedList }));
 // Its own chunk: the list and its virtualizer are the largest part of the conversation view, and the
 // header, sidebar and composer show without waiting for them. The signed-in app fetches it as soon as it
@@ -39,6 +41,7 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
   const [readSeqAtOpen, setReadSeqAtOpen] = useState(0);
   const [problem, setProblem] = useState<string | null>(null);
   const [details, setDetails] = useState(false);
+  const [notify, setNotify] = useState(false);
   const [pins, setPins] = useState(false);
   const [thread, setThread] = useState<string | null>(null);
   /** A reply to focus in the open thread (a pinned reply jumped to); `n` makes a repeat jump count. */
@@ -182,6 +185,18 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
                 📌 {pinnedCount}
               </button>
             )}
+            {c.isMember && (
+              <button
+                type="button"
+                className="icon-button"
+                onClick={() => setNotify(true)}
+                aria-haspopup="dialog"
+                aria-label={`Notifications${c.notify ? `: ${c.notify}` : ''}`}
+                title="Notifications"
+              >
+                <Bell off={c.notify === 'muted'} />
+              </button>
+            )}
             <button
               type="button"
               className="link-button members"
@@ -252,6 +267,7 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
             />
           )}
           {details && <ChannelDetails conversationId={c.id} onClose={() => setDetails(false)} />}
+          {notify && <NotifyDialog conversation={c} onClose={() => setNotify(false)} />}
           {pins && <PinnedList conversationId={c.id} onJump={jump} onClose={() => setPins(false)} />}
         </Suspense>
       </div>

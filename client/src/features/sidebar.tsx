@@ -1,7 +1,9 @@
 import type { Conversation } from '@commonroom/protocol';
+import { useId } from 'react';
 import { useEngine, useEngineVersion } from '../hooks/engine-context.tsx';
 import { SyncIndicator } from './sync-indicator.tsx';
 import { conversationTitle, PresenceDot } from './people.tsx';
+import { Bell } from '../ui/bell.tsx';
 import { byCodeUnit } from '../ui/compare.ts';
 import '../ui/unread-mentions.css';
 
@@ -20,6 +22,41 @@ export function unreadLabel(unread: number, mentions: number): string {
   if (unread > 0) parts.push(`${unread} unread`);
   if (mentions > 0) parts.push(`${mentions} ${mentions === 1 ? 'mention' : 'mentions'}`);
   return parts.join(', ');
+}
+
+/**
+ * A heading's menu (issue 15 §2): "Mark all as read" for the conversations under it. A native popover, so
+ * the browser gives it Escape, closing on a click elsewhere and focus back on its button. Read marks are
+ * CRDT writes: this works offline.
+ */
+function MarkReadMenu({ label, ids }: { label: string; ids: string[] }) {
+  const engine = useEngine();
+  const id = useId();
+  const unread = ids.some((x) => engine.view(x).unread > 0);
+  return (
+    <>
+      <button
+        type="button"
+        className="icon-button head-more"
+        popoverTarget={id}
+        aria-label={`${label}: more`}
+      >
+        ⋯
+      </button>
+      <div id={id} popover="auto" role="menu" aria-label={label} className="head-menu">
+        <button
+          type="button"
+          role="menuitem"
+          disabled={!unread}
+          popoverTarget={id}
+          popoverTargetAction="hide"
+          onClick={() => void engine.markAllRead(ids)}
+        >
+          {unread ? 'Mark all as read' : 'Nothing unread'}
+        </button>
+      </div>
+    </>
+  );
 }
 
 /** Channels with unread and mention badges, direct messages with presence, and the ways to find more. */
@@ -52,11 +89,12 @@ export function Sidebar(props: {
     const title = conversationTitle(engine, c);
     const other = c.kind === 'dm' ? c.dmMembers.find((m) => m.id !== me?.id) : undefined;
     const label = unreadLabel(v.unread, v.mentions);
+    const quiet = c.notify === 'muted';
     return (
       <li key={c.id}>
         <button
           type="button"
-          className={`conv${props.selected === c.id ? ' selected' : ''}${label ? ' unread' : ''}`}
+          className={`conv${props.selected === c.id ? ' selected' : ''}${label ? ' unread' : ''}${quiet ? ' notify-muted' : ''}`}
           aria-current={props.selected === c.id ? 'page' : undefined}
           onClick={() => props.onSelect(c.id)}
           data-conversation={c.name ?? c.id}
@@ -69,6 +107,7 @@ export function Sidebar(props: {
             </span>
           )}
           <span className="conv-name">{title}</span>
+          {quiet && <Bell off label="muted" />}
           {label && <span className="visually-hidden">, {label}</span>}
           {v.mentions > 0 && (
             <span className="badge badge-mention" aria-hidden="true" title={label}>
@@ -88,16 +127,25 @@ export function Sidebar(props: {
   return (
     <nav className="sidebar" aria-label="Conversations">
       <header className="sidebar-head">
-        <h1 className="workspace">{props.workspaceName}</h1>
+        <div className="head-row">
+          <h1 className="workspace">{props.workspaceName}</h1>
+          <MarkReadMenu label="Workspace" ids={mine.map((c) => c.id)} />
+        </div>
         <SyncIndicator />
       </header>
       <div className="sidebar-scroll">
-        <h2 className="section">Channels</h2>
+        <div className="head-row">
+          <h2 className="section">Channels</h2>
+          <MarkReadMenu label="Channels" ids={channels.map((c) => c.id)} />
+        </div>
         <ul className="conv-list">{channels.map(item)}</ul>
         <button type="button" className="link-button" onClick={props.onBrowse}>
           Browse channels
         </button>
-        <h2 className="section">Direct messages</h2>
+        <div className="head-row">
+          <h2 className="section">Direct messages</h2>
+          <MarkReadMenu label="Direct messages" ids={dms.map((c) => c.id)} />
+        </div>
         <ul className="conv-list">{dms.map(item)}</ul>
         <button type="button" className="link-button" onClick={props.onNewMessage}>
           + New message

@@ -2,13 +2,13 @@ import { mentionHandle } from '@commonroom/model';
 import { useEffect, useMemo } from 'react';
 import { useEngine, useEngineVersion } from './engine-context.tsx';
 
-/** Unread messages over every conversation the person is in. */
+/** Unread messages over every conversation the person is in, but those they muted (issue 15 §2). */
 export function useTotalUnread(): number {
   const engine = useEngine();
   useEngineVersion();
   return engine
     .conversations()
-    .filter((c) => c.isMember)
+    .filter((c) => c.isMember && c.notify !== 'muted')
     .reduce((n, c) => n + engine.view(c.id).unread, 0);
 }
 

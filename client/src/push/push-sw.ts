@@ -10,7 +10,7 @@
  */
 
 type Payload = {
-  kind: 'dm' | 'mention' | 'reply' | 'announcement' | 'report' | 'clear';
+  kind: 'dm' | 'mention' | 'reply' | 'announcement' | 'message' | 'report' | 'clear';
   title: string;
   body: string;
   tag: string;
@@ -43,7 +43,7 @@ type Scope = {
 // service worker shares; nothing here should become a global.
 (() => {
   const sw = self as unknown as Scope;
-  const KINDS = new Set(['dm', 'mention', 'reply', 'announcement', 'report', 'clear']);
+  const KINDS = new Set(['dm', 'mention', 'reply', 'announcement', 'message', 'report', 'clear']);
 
   /** The payload, if it is one: a push service could deliver anything, so nothing is taken on trust. */
   function read(data: PushEvent['data']): Payload | null {

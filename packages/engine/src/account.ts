@@ -1,4 +1,10 @@
-import { Conversation, Me, PublicUser, type ProfileUpdate } from '@commonroom/protocol';
+import {
+  Conversation,
+  Me,
+  PublicUser,
+  type ConversationNotify,
+  type ProfileUpdate,
+} from '@commonroom/protocol';
 import * as z from 'zod/mini';
 import type { ApiClient } from './api-client.ts';
 import type { PeerEvent } from './peers.ts';
@@ -215,6 +221,13 @@ export function createAccount(deps: {
     leave: async (id: string): Promise<void> => {
       await thenRefresh(api.request('POST', `/api/conversations/${id}/leave`, Ok));
     },
+    /** One's notifications from a conversation (issue 15 §2); needs the network, like join and leave. */
+    setNotify: async (id: string, notify: ConversationNotify): Promise<Conversation> =>
+      (
+        await thenRefresh(
+          api.request('PUT', `/api/conversations/${id}/notify`, ConversationReply, { notify }),
+        )
+      ).conversation,
     openDm: async (userIds: string[]): Promise<Conversation> =>
       (await thenRefresh(api.request('POST', '/api/dms', ConversationReply, { userIds }))).conversation,
     createChannel: async (

@@ -193,6 +193,15 @@ function conversationApi(p: Parts) {
     remove: actions.remove,
     markRead: actions.markRead,
     markUnread: actions.markUnread,
+    /**
+     * Marks read every conversation given (all one is in, by default) that has unread messages (issue 15 §2).
+     * Read marks are CRDT writes, so this works offline like one `markRead`.
+     */
+    async markAllRead(ids?: readonly string[]): Promise<void> {
+      const all = ids ?? [...account.conversations.values()].filter((c) => c.isMember).map((c) => c.id);
+      for (const id of all) if (p.view(id).unread > 0) await actions.markRead(id);
+    },
+    setNotify: account.setNotify,
     dismiss: actions.dismiss,
     setPresence: ephemeral.setPresence,
     typing: ephemeral.typing,

@@ -130,6 +130,8 @@ export const Conversation = z.object({
       message: z.string(),
     }),
   ),
+  /** The reader's notification choice here (issue 15 §2, notify.ts); absent: follow their default. */
+  notify: z.optional(z.enum(['all', 'mentions', 'muted'])),
 });
 export type Conversation = z.infer<typeof Conversation>;
 

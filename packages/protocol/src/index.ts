@@ -175,6 +175,24 @@ export {
   type ExportFormat,
   type ExportSubject,
 } from './retention.ts';
+export {
+  ConversationNotify,
+  ConversationNotifyRequest,
+  DEFAULT_QUIET_HOURS,
+  NotifyLevel,
+  NotifyPrefsPatch,
+  NotifyPrefsReply,
+  OwnQuiet,
+  QuietWindow,
+  TimeZone,
+  WorkspaceQuietHours,
+  clockText,
+  effectiveQuiet,
+  inWindow,
+  minuteOfDay,
+  parseClock,
+  windowInside,
+} from './notify.ts';
 export { PushKeyReply, PushPayload, PushSubscriptionRequest, PushUnsubscribeRequest } from './push.ts';
 export {
   NOTICE_KINDS,

@@ -40,7 +40,8 @@ export type PushKeyReply = z.infer<typeof PushKeyReply>;
  * elsewhere can clear them (`kind: 'clear'`).
  */
 export const PushPayload = z.object({
-  kind: z.enum(['dm', 'mention', 'reply', 'announcement', 'report', 'clear']),
+  // 'message': any other message, for someone who asked for every message (notify.ts).
+  kind: z.enum(['dm', 'mention', 'reply', 'announcement', 'message', 'report', 'clear']),
   title: z.string().check(z.maxLength(200)),
   body: z.string().check(z.maxLength(300)),
   tag: z.string().check(z.maxLength(200)),

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { StoredMessage } from '../rooms/stored-message.ts';
 import type { ConversationRow } from '../storage/conversations.ts';
 import type { UserRow } from '../storage/users.ts';
+import type { PushPreferences } from './preferences.ts';
 
 type Why = Exclude<PushPayload['kind'], 'clear' | 'report'>;
 
@@ -17,6 +18,8 @@ export type MessagePushDeps = {
   /** Told of each person a message was pushed to (so a read elsewhere can clear it: read-clears.ts). */
   pushed?: (userId: string, m: StoredMessage) => void;
   log: Logger;
+  /** Each person's own choices (issue 15 §2, preferences.ts); without it, everyone has the defaults. */
+  prefs?: Pick<PushPreferences, 'mayWantEvery' | 'wantsEvery' | 'allows'>;
 };
 
 const FIRST_LINE = 140;
@@ -29,16 +32,28 @@ const firstLine = (text: string): string => {
  * Who hears of a stored message by push (issue 15 §1), and what they are told. Only the conversation's
  * members (what each may see), never the author: everyone in a DM; everyone in an announcement channel;
  * in other channels the people mentioned (or everyone, for @channel / @here / @everyone, which only staff
- * may write) and the people in the thread a reply is in. One push per person, the strongest reason first.
+ * may write) and the people in the thread a reply is in; anyone who asked for every message (issue 15 §2).
+ * One push per person, the strongest reason first; then each person's own choices may take it away.
  */
 export function createMessagePushes(d: MessagePushDeps) {
+  /** Takes out whoever's own choices (level, this conversation's, quiet hours) say no push now. */
+  const allowed = (conversationId: string, out: Map<string, Why>): Map<string, Why> => {
+    if (d.prefs) for (const [id, why] of out) if (!d.prefs.allows(id, conversationId, why)) out.delete(id);
+    return out;
+  };
   const recipients = (m: StoredMessage): Map<string, Why> => {
     const out = new Map<string, Why>();
     const c = d.conversation(m.conversationId);
     if (!c) return out;
     const mentions = m.text.includes('@') ? findMentions(m.text) : [];
     // Most channel messages push to nobody: decided before the members are read (it runs per message).
-    if (c.kind !== 'dm' && c.kind !== 'announcement' && mentions.length === 0 && m.parent === null)
+    if (
+      c.kind !== 'dm' &&
+      c.kind !== 'announcement' &&
+      mentions.length === 0 &&
+      m.parent === null &&
+      !d.prefs?.mayWantEvery(c.id)
+    )
       return out;
     const members = [...d.members(c.id)].filter((id) => id !== m.authorId);
     const add = (ids: Iterable<string>, why: Why) => {
@@ -46,7 +61,7 @@ export function createMessagePushes(d: MessagePushDeps) {
     };
     if (c.kind === 'dm') {
       add(members, 'dm');
-      return out;
+      return allowed(c.id, out);
     }
     if (mentions.some((x) => isBroadcastHandle(x.handle))) add(members, 'mention');
     else if (mentions.length > 0) {
@@ -67,7 +82,13 @@ export function createMessagePushes(d: MessagePushDeps) {
       );
     }
     if (c.kind === 'announcement' && m.parent === null) add(members, 'announcement');
-    return out;
+    const prefs = d.prefs;
+    if (prefs)
+      add(
+        members.filter((id) => prefs.wantsEvery(id, c.id)),
+        'message',
+      );
+    return allowed(c.id, out);
   };
 
   const payloadFor = (m: StoredMessage, why: Why): PushPayload => {

@@ -3,6 +3,7 @@ import {
   isStaffRole,
   mutedWords,
   type Conversation,
+  type ConversationNotify,
   type DmPolicy,
   type Role,
   type NoticeKind,
@@ -32,6 +33,8 @@ export function createConversationService(d: {
   notify: (userIds: string[], kind: NoticeKind, payload: unknown) => void;
   /** The reader's own mute in a conversation, shown at their composer (issue 14 §3). */
   muteOf?: (userId: string, conversationId: string) => { until: number | null; everywhere: boolean } | null;
+  /** The reader's notification choice in a conversation (issue 15 §2), 'default' when none. */
+  notifyOf?: (userId: string, conversationId: string) => ConversationNotify;
 }) {
   const { conversations, users, policy } = d;
 
@@ -42,6 +45,7 @@ export function createConversationService(d: {
       c.kind === 'dm' ? conversations.members(c.id).filter((id) => id !== c.supervisorId) : [];
     const supervisor = c.supervisorId === null ? undefined : users.get(c.supervisorId);
     const mute = c.kind === 'dm' ? null : (d.muteOf?.(a.id, c.id) ?? null);
+    const notify = d.notifyOf?.(a.id, c.id) ?? 'default';
     return {
       id: c.id,
       kind: c.kind,
@@ -71,6 +75,7 @@ export function createConversationService(d: {
             },
           }
         : {}),
+      ...(notify === 'default' ? {} : { notify }),
     };
   };
 

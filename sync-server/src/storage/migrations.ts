@@ -314,4 +314,22 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX push_subscriptions_session ON push_subscriptions(token_hash);
   CREATE INDEX messages_thread ON messages(conversation_id, parent_key) WHERE parent_key IS NOT NULL;
   `,
+  // 16 (issue 15 §2): notification preferences. A person's level and own quiet hours (`quiet_start` and
+  // `quiet_end` minutes of the day, both set for their own window; mode 'workspace' or 'off' otherwise), and
+  // per conversation a level other than "follow my default" (which is no row). Not the safeguarding `mutes`.
+  `
+  CREATE TABLE notify_prefs (
+    user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    level TEXT NOT NULL CHECK (level IN ('all', 'mentions', 'nothing')),
+    quiet_mode TEXT NOT NULL CHECK (quiet_mode IN ('workspace', 'off', 'own')),
+    quiet_start INTEGER,
+    quiet_end INTEGER
+  ) WITHOUT ROWID;
+  CREATE TABLE conversation_notify (
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    level TEXT NOT NULL CHECK (level IN ('all', 'mentions', 'muted')),
+    PRIMARY KEY (user_id, conversation_id)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -1,4 +1,10 @@
-import { DmPolicy, type WorkspaceSettings, type WorkspaceSettingsPatch } from '@commonroom/protocol';
+import {
+  DEFAULT_QUIET_HOURS,
+  DmPolicy,
+  WorkspaceQuietHours,
+  type WorkspaceSettings,
+  type WorkspaceSettingsPatch,
+} from '@commonroom/protocol';
 import type { Db } from './db.ts';
 
 export type SettingsStore = ReturnType<typeof createSettingsStore>;
@@ -34,8 +40,26 @@ export function createSettingsStore(db: Db, defaults: WorkspaceSettings) {
     };
     return cached;
   };
+  // The workspace's quiet hours (issue 15 §2): one JSON value, read for every push, so also kept in memory.
+  let quiet: WorkspaceQuietHours | null = null;
+  const quietHours = (): WorkspaceQuietHours => {
+    if (quiet) return quiet;
+    const raw = get.get('quietHours')?.value;
+    const parsed = raw === undefined ? null : WorkspaceQuietHours.safeParse(JSON.parse(raw));
+    quiet = parsed?.success ? parsed.data : DEFAULT_QUIET_HOURS;
+    return quiet;
+  };
   return {
     read,
+    quietHours,
+    /** Replaces the quiet hours; says what changed (old and new), for the audit log, or null when nothing did. */
+    writeQuietHours(next: WorkspaceQuietHours): SettingChange | null {
+      const old = quietHours();
+      if (JSON.stringify(old) === JSON.stringify(next)) return null;
+      set.run('quietHours', JSON.stringify(next));
+      quiet = next;
+      return { from: old, to: next };
+    },
     /** How long a session lasts now, in milliseconds (new sessions, and the age check of existing ones). */
     sessionTtlMs: (): number => read().sessionLengthDays * DAY_MS,
     /** Writes what differs from the current value and says what changed, old and new, for the audit log. */

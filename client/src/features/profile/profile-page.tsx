@@ -11,6 +11,7 @@ import { navigate } from '../../hooks/use-path.ts';
 import { ErrorText } from '../../ui/error-text.tsx';
 import { initials, roleLabel } from '../../ui/format.ts';
 import { NotificationsCard } from './notifications-card.tsx';
+import { NotifyPrefsCard } from './notify-prefs-card.tsx';
 import { PasswordForm } from './password-form.tsx';
 import './profile.css';
 
@@ -145,6 +146,7 @@ export function ProfilePage() {
           </div>
         </form>
         <NotificationsCard />
+        <NotifyPrefsCard />
         <PasswordForm />
       </main>
     </div>
