@@ -33,6 +33,10 @@ const FloatingNotices = lazy(async () => ({
 const ProfilePage = lazy(async () => ({
   default: (await import('./features/profile/profile-page.tsx')).ProfilePage,
 }));
+// Mentions and replies for me (issue 15 §2): its own view, loaded when opened.
+const ActivityView = lazy(async () => ({
+  default: (await import('./features/activity-view.tsx')).ActivityView,
+}));
 const SetupPage = lazy(async () => ({ default: (await import('./features/setup-page.tsx')).SetupPage }));
 const SetPasswordPage = lazy(async () => ({
   default: (await import('./features/set-password-page.tsx')).SetPasswordPage,
@@ -185,21 +189,37 @@ function SignedIn({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
 
 const WORKSPACE_KEY = 'commonroom:workspace-name';
 
-const conversationFromHash = (): string | null => /^#\/c\/([A-Za-z0-9_-]+)$/.exec(location.hash)?.[1] ?? null;
+/**
+ * Where the address points: `#/c/<conversation>`, `#/c/<conversation>/m/<author:local>` (a message: push
+ * notifications and Activity link there) or `#/activity`. `n` counts arrivals, so the same link again jumps again.
+ */
+type Route = { id: string | null; key: string | null; activity: boolean; n: number };
+const route = (hash: string, n: number): Route => {
+  const m = /^#\/c\/([\w-]+)(?:\/m\/([\w-]+)(?::|%3A)([\w-]+))?$/.exec(hash);
+  return { id: m?.[1] ?? null, key: m?.[3] ? `${m[2]}:${m[3]}` : null, activity: hash === '#/activity', n };
+};
 
 function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   const engine = useEngine();
   useEngineVersion();
-  const [selected, setSelected] = useState<string | null>(conversationFromHash);
+  const [at, setAt] = useState(() => route(location.hash, 0));
+  const selected = at.id;
   const [dialog, setDialog] = useState<'browse' | 'new' | null>(null);
   // The last name heard, so a device started offline shows the college's name, not the product's.
   const [workspace, setWorkspace] = useState(() => localStorage.getItem(WORKSPACE_KEY) ?? 'Commonroom');
   const workspaceVersion = engine.workspaceVersion();
 
-  const select = useCallback((id: string | null) => {
-    setSelected(id);
-    history.replaceState(null, '', id ? `#/c/${id}` : '#');
+  const go = useCallback((hash: string) => {
+    setAt((a) => route(hash, a.n + 1));
+    history.replaceState(null, '', hash || '#');
   }, []);
+  const select = useCallback((id: string | null) => go(id ? `#/c/${id}` : ''), [go]);
+  // A link within the app (an Activity entry) changes the hash: follow it; Back returns to where it was.
+  useEffect(() => {
+    const onHash = () => go(location.hash);
+    addEventListener('hashchange', onHash);
+    return () => removeEventListener('hashchange', onHash);
+  }, [go]);
 
   useEffect(() => {
     void fetch('/api/workspace', { credentials: 'same-origin' })
@@ -215,7 +235,7 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
 
   // Desktop opens #general by default; a phone starts on the list.
   useEffect(() => {
-    if (selected === null && matchMedia('(min-width: 700px)').matches) {
+    if (selected === null && !at.activity && matchMedia('(min-width: 700px)').matches) {
       const general = engine.conversations().find((c) => c.name === 'general' && c.isMember);
       if (general) select(general.id);
     }
@@ -228,12 +248,11 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
     const onMessage = (e: MessageEvent) => {
       const data = e.data as { type?: unknown; url?: unknown } | null;
       if (data?.type !== 'commonroom-open' || typeof data.url !== 'string') return;
-      const id = /^\/#\/c\/([A-Za-z0-9_-]+)$/.exec(data.url)?.[1];
-      if (id) select(id);
+      if (data.url.startsWith('/#/')) go(data.url.slice(1));
     };
     sw.addEventListener('message', onMessage);
     return () => sw.removeEventListener('message', onMessage);
-  }, [select]);
+  }, [go]);
 
   // Alt+↑ / Alt+↓ move between conversations.
   useEffect(() => {
@@ -281,14 +300,15 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   };
 
   return (
-    <div className={`shell${selected ? ' has-selection' : ''}`}>
+    <div className={`shell${selected || at.activity ? ' has-selection' : ''}`}>
       <a className="skip-link" href="#main">
         Skip to conversation
       </a>
       <Sidebar
         workspaceName={workspace}
-        selected={selected}
+        selected={at.activity ? 'activity' : selected}
         onSelect={select}
+        onActivity={() => go('#/activity')}
         onBrowse={() => setDialog('browse')}
         onNewMessage={() => setDialog('new')}
         onSignOut={() => void signOut()}
@@ -299,8 +319,16 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
           ? { safeguarding: { open: safeguarding.open, onOpen: () => navigate('/safeguarding') } }
           : {})}
       />
-      {selected ? (
-        <ConversationPane conversationId={selected} onBack={() => select(null)} />
+      {at.activity ? (
+        <Suspense fallback={<main className="pane" id="main" aria-busy="true" />}>
+          <ActivityView onBack={() => select(null)} />
+        </Suspense>
+      ) : selected ? (
+        <ConversationPane
+          conversationId={selected}
+          target={at.key ? { key: at.key, n: at.n } : null}
+          onBack={() => select(null)}
+        />
       ) : (
         <main className="pane pane-empty" id="main">
           <p className="muted">Choose a conversation.</p>

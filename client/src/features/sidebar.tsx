@@ -27,6 +27,8 @@ export function Sidebar(props: {
   workspaceName: string;
   selected: string | null;
   onSelect: (id: string) => void;
+  /** Opens Activity: mentions of me and replies in my threads (`selected` is 'activity' while open). */
+  onActivity: () => void;
   onBrowse: () => void;
   onNewMessage: () => void;
   onSignOut: () => void;
@@ -46,6 +48,7 @@ export function Sidebar(props: {
     .filter((c) => c.kind !== 'dm' && (!c.archived || c.id === props.selected))
     .sort((a, b) => byCodeUnit(a.name ?? '', b.name ?? ''));
   const dms = mine.filter((c) => c.kind === 'dm');
+  const activity = engine.activity().unread;
 
   const item = (c: Conversation) => {
     const v = engine.view(c.id);
@@ -92,6 +95,23 @@ export function Sidebar(props: {
         <SyncIndicator />
       </header>
       <div className="sidebar-scroll">
+        <button
+          type="button"
+          className={`conv${props.selected === 'activity' ? ' selected' : ''}`}
+          aria-current={props.selected === 'activity' ? 'page' : undefined}
+          onClick={props.onActivity}
+        >
+          <span className="glyph" aria-hidden="true">
+            🔔
+          </span>
+          <span className="conv-name">Activity</span>
+          {activity > 0 && (
+            <span className="badge badge-mention">
+              {short(activity)}
+              <span className="visually-hidden"> new</span>
+            </span>
+          )}
+        </button>
         <h2 className="section">Channels</h2>
         <ul className="conv-list">{channels.map(item)}</ul>
         <button type="button" className="link-button" onClick={props.onBrowse}>

@@ -1,5 +1,7 @@
 import { CLOSE, type Frame } from '@commonroom/protocol';
+import type { Activity } from '@commonroom/model';
 import { MeReply, Ok, createAccount, type Account } from './account.ts';
+import { createActivity } from './activity.ts';
 import { createAnswers } from './answers.ts';
 import { createApiClient, type ApiClient } from './api-client.ts';
 import {
@@ -113,6 +115,8 @@ export type Parts = ReturnType<typeof basics> & {
   handleFrame: (f: Frame) => void;
   views: ReturnType<typeof createViewCache>;
   view: (conversationId: string) => ConversationView;
+  /** Mentions of the person and replies in their threads, newest first, with the unread count (activity.ts). */
+  activity: () => Activity;
   actions: ReturnType<typeof createConversationActions>;
   isSettled: () => boolean;
   loadReports: () => Promise<ReportQueue>;
@@ -370,6 +374,12 @@ function wireReading(p: Parts): void {
       outbox: outbox.entries.values(),
       unsaved: outbox.unsaved,
     });
+  p.activity = createActivity({
+    version: p.events.version,
+    me: account.me,
+    conversations: () => account.conversations.values(),
+    view: p.view,
+  });
   p.actions = createConversationActions({
     outbox,
     replicas,

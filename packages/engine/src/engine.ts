@@ -185,6 +185,8 @@ function conversationApi(p: Parts) {
     loadOlder: (conversationId: string): Promise<boolean> =>
       p.subs.loadOlder(account.conversationOf(conversationId)),
     view: p.view,
+    /** Mentions of this person and replies in their threads, newest first, and how many are unread. */
+    activity: p.activity,
     send: actions.send,
     edit: actions.edit,
     delete: actions.delete,
