@@ -1,10 +1,7 @@
-import { NetworkError, type Engine } from '@commonroom/engine';
+import type { Engine } from '@commonroom/engine';
 import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { requestPersistentStorage } from './sync/boot.ts';
-import { OkReply } from '@commonroom/protocol';
-import { clearAllDrafts } from './ui/drafts.ts';
 import { reloadOnWipeElsewhere, takeWipeNotice } from './sync/wipe.ts';
-import { LoginPage } from './features/login-page.tsx';
 import { connectTabs } from './sync/tabs.ts';
 import { EngineProvider, useEngine, useEngineVersion } from './hooks/engine-context.tsx';
 import { useUnreadTitle } from './hooks/use-unread.ts';
@@ -37,6 +34,9 @@ const ProfilePage = lazy(async () => ({
 const ActivityView = lazy(async () => ({
   default: (await import('./features/activity-view.tsx')).ActivityView,
 }));
+// Shown once per device, before signing in: its code is fetched then (precached for offline use by the
+// service worker), so a signed-in person's first screen does not carry it.
+const LoginPage = lazy(async () => ({ default: (await import('./features/login-page.tsx')).LoginPage }));
 const SetupPage = lazy(async () => ({ default: (await import('./features/setup-page.tsx')).SetupPage }));
 const SetPasswordPage = lazy(async () => ({
   default: (await import('./features/set-password-page.tsx')).SetPasswordPage,
@@ -122,14 +122,16 @@ export function App({ engine }: { engine: Engine }) {
           />
         </Suspense>
       ) : phase.kind === 'signed-out' ? (
-        <LoginPage
-          {...(phase.notice ? { notice: phase.notice } : {})}
-          onSignedIn={() => {
-            void requestPersistentStorage();
-            connectTabs(engine);
-            setPhase({ kind: 'in' });
-          }}
-        />
+        <Suspense fallback={opening}>
+          <LoginPage
+            {...(phase.notice ? { notice: phase.notice } : {})}
+            onSignedIn={() => {
+              void requestPersistentStorage();
+              connectTabs(engine);
+              setPhase({ kind: 'in' });
+            }}
+          />
+        </Suspense>
       ) : (
         <SignedIn onSignedOut={(notice) => setPhase({ kind: 'signed-out', ...(notice ? { notice } : {}) })} />
       )}
@@ -275,29 +277,11 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   useUnreadTitle(workspace);
   const safeguarding = useSafeguarding();
 
+  // Loaded when asked for (sign-out.ts).
   const signOut = async () => {
-    const waiting = engine.status().waiting;
-    if (waiting > 0 && !confirm(`${waiting} message(s) have not been sent yet. Sign out and lose them?`))
-      return;
-    await engine.logout(true);
-    clearAllDrafts();
-    onSignedOut();
+    if (await (await import('./features/sign-out.ts')).signOut(engine)) onSignedOut();
   };
-
-  // Every device of this person, this one too, wipes itself when the server closes it (T10, wipe.ts).
-  const signOutEverywhere = async () => {
-    if (!confirm('Sign out on every device? Each of them, this one too, clears the messages it stored.'))
-      return;
-    try {
-      await engine.api.request('POST', '/api/auth/sign-out-everywhere', OkReply);
-    } catch (e) {
-      alert(
-        e instanceof NetworkError
-          ? 'You are offline. Connect to sign out everywhere.'
-          : 'That did not work. Please try again.',
-      );
-    }
-  };
+  const signOutEverywhere = async () => (await import('./features/sign-out.ts')).signOutEverywhere(engine);
 
   return (
     <div className={`shell${selected || at.activity ? ' has-selection' : ''}`}>

@@ -15,7 +15,8 @@ import './activity-view.css';
 export function ActivityView({ onBack }: { onBack: () => void }) {
   const engine = useEngine();
   useEngineVersion();
-  const { items, unread } = engine.activity();
+  const activity = engine.activity();
+  const { items, unread } = activity ?? { items: [], unread: 0 };
   const heading = useRef<HTMLHeadingElement>(null);
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
@@ -44,7 +45,7 @@ export function ActivityView({ onBack }: { onBack: () => void }) {
   };
 
   return (
-    <main className="pane activity" id="main" aria-labelledby="activity-title">
+    <main className="pane activity" id="main" aria-labelledby="activity-title" aria-busy={!activity}>
       <header className="pane-head">
         <button
           type="button"
@@ -63,7 +64,7 @@ export function ActivityView({ onBack }: { onBack: () => void }) {
           </p>
         </div>
       </header>
-      {items.length === 0 ? (
+      {!activity ? null : items.length === 0 ? (
         <div className="activity-empty">
           <p className="activity-empty-title">Nothing for you yet</p>
           <p className="muted">

@@ -48,7 +48,7 @@ export function Sidebar(props: {
     .filter((c) => c.kind !== 'dm' && (!c.archived || c.id === props.selected))
     .sort((a, b) => byCodeUnit(a.name ?? '', b.name ?? ''));
   const dms = mine.filter((c) => c.kind === 'dm');
-  const activity = engine.activity().unread;
+  const activity = engine.activity()?.unread ?? 0;
 
   const item = (c: Conversation) => {
     const v = engine.view(c.id);
