@@ -98,16 +98,18 @@ function Entry({ item, now }: { item: ActivityItem; now: number }) {
     <a
       className={`activity-item${item.unread ? ' unread' : ''}`}
       href={`#/c/${item.conversationId}/m/${item.key}`}
-      aria-label={`${item.unread ? 'New: ' : ''}${what}, ${when}: ${item.text.slice(0, 200)}`}
     >
       <span className="avatar" aria-hidden="true" style={{ background: avatarHex(author?.avatarColour) }}>
         {initials(name)}
       </span>
       <span className="activity-body">
         <span className="activity-what">
+          {item.unread && <span className="visually-hidden">New: </span>}
           {what}
+          <span className="visually-hidden">, </span>
           <span className="muted activity-when">{when}</span>
         </span>
+        <span className="visually-hidden">: </span>
         <span className="activity-text">{item.text}</span>
       </span>
       {item.unread && <span className="activity-dot" aria-hidden="true" />}
