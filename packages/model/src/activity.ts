@@ -1,4 +1,4 @@
-import { mentionsPerson, type Mentionable } from './mentions.ts';
+import { findMentions, isBroadcastHandle, mentionHandle, type Mentionable } from './mentions.ts';
 import type { ConversationState, MessageView } from './view.ts';
 
 /**
@@ -53,10 +53,18 @@ export function activityOf(
 ): ActivityItem[] {
   const read = state.readSeqs.get(me.id) ?? 0;
   const threads = threadsOf(state, me.id);
+  // mentionsPerson, with my handle worked out once rather than once per message holding an '@'.
+  const mine = mentionHandle(me).toLowerCase();
+  const mentionsMe = (text: string): boolean =>
+    text.includes('@') &&
+    findMentions(text).some((m) => {
+      const h = m.handle.normalize('NFC').toLowerCase();
+      return h === mine || isBroadcastHandle(h);
+    });
   const out: ActivityItem[] = [];
   for (const v of state.byKey.values()) {
     if (!isNews(v, me.id)) continue;
-    const reason: ActivityReason | null = mentionsPerson(v.text, me)
+    const reason: ActivityReason | null = mentionsMe(v.text)
       ? 'mention'
       : v.parent !== null && v.seq > (threads.get(v.parent) ?? Number.MAX_SAFE_INTEGER)
         ? 'reply'
