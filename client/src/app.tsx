@@ -197,8 +197,8 @@ const WORKSPACE_KEY = 'commonroom:workspace-name';
  */
 type Route = { id: string | null; key: string | null; activity: boolean; n: number };
 const route = (hash: string, n: number): Route => {
-  const m = /^#\/c\/([\w-]+)(?:\/m\/([\w-]+)(?::|%3A)([\w-]+))?$/.exec(hash);
-  return { id: m?.[1] ?? null, key: m?.[3] ? `${m[2]}:${m[3]}` : null, activity: hash === '#/activity', n };
+  const m = /^#\/c\/([\w-]+)(?:\/m\/([\w-]+(?::|%3A)[\w-]+))?$/.exec(hash);
+  return { id: m?.[1] ?? null, key: m?.[2]?.replace('%3A', ':') ?? null, activity: hash === '#/activity', n };
 };
 
 function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
