@@ -381,15 +381,22 @@ function wireReading(p: Parts): void {
     if (!loading) {
       loading = true;
       p.events.inBackground(
-        import('./activity.ts').then((m) => {
-          activity = m.createActivity({
-            version: p.events.version,
-            me: account.me,
-            conversations: () => account.conversations.values(),
-            view: p.view,
-          });
-          p.events.emit();
-        }),
+        import('./activity.ts').then(
+          (m) => {
+            activity = m.createActivity({
+              version: p.events.version,
+              me: account.me,
+              conversations: () => account.conversations.values(),
+              view: p.view,
+            });
+            p.events.emit();
+          },
+          () => {
+            // Not fetched (offline before the service worker had it): nothing to tell; the next read
+            // (the next change) tries again.
+            loading = false;
+          },
+        ),
       );
     }
     return null;
