@@ -218,7 +218,10 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   const select = useCallback((id: string | null) => go(id ? `#/c/${id}` : ''), [go]);
   // A link within the app (an Activity entry) changes the hash: follow it; Back returns to where it was.
   useEffect(() => {
-    const onHash = () => go(location.hash);
+    // Only the app's own routes: the skip link's `#main` must not close the conversation.
+    const onHash = () => {
+      if (location.hash.startsWith('#/')) go(location.hash);
+    };
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
   }, [go]);

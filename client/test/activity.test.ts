@@ -103,6 +103,11 @@ describe('activity and message links in Chromium', () => {
       'msg-jumped',
     );
     await shot(desktop, 'reply-link-desktop');
+    // The skip link's `#main` is not a route: the conversation stays open.
+    await desktop.getByRole('link', { name: 'Skip to conversation' }).focus();
+    await desktop.keyboard.press('Enter');
+    await eventually(() => expect(new URL(desktop.url()).hash).toBe('#main'));
+    await expect(desktop.locator('#pane-title').innerText()).resolves.toContain('general');
 
     // On the phone the same entry opens the thread over the channel.
     await entries(phone).first().click();
