@@ -1,10 +1,11 @@
-import { NetworkError, type Engine } from '@commonroom/engine';
+import type { Engine } from '@commonroom/engine';
 import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { requestPersistentStorage } from './sync/boot.ts';
-import { OkReply } from '@commonroom/protocol';
-import { clearAllDrafts } from './ui/drafts.ts';
 import { reloadOnWipeElsewhere, takeWipeNotice } from './sync/wipe.ts';
+// Not lazy: a sign-in page that fails to load (offline, before the service worker holds it) locks a person
+// out (CHANGELOG, 2026-12-07).
 import { LoginPage } from './features/login-page.tsx';
+import { signOut as signOutHere, signOutEverywhere as signOutAll } from './features/sign-out.ts';
 import { connectTabs } from './sync/tabs.ts';
 import { EngineProvider, useEngine, useEngineVersion } from './hooks/engine-context.tsx';
 import { useUnreadTitle } from './hooks/use-unread.ts';
@@ -32,6 +33,10 @@ const FloatingNotices = lazy(async () => ({
 }));
 const ProfilePage = lazy(async () => ({
   default: (await import('./features/profile/profile-page.tsx')).ProfilePage,
+}));
+// Mentions and replies for me (issue 15 §2): its own view, loaded when opened.
+const ActivityView = lazy(async () => ({
+  default: (await import('./features/activity-view.tsx')).ActivityView,
 }));
 const SetupPage = lazy(async () => ({ default: (await import('./features/setup-page.tsx')).SetupPage }));
 const SetPasswordPage = lazy(async () => ({
@@ -185,21 +190,40 @@ function SignedIn({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
 
 const WORKSPACE_KEY = 'commonroom:workspace-name';
 
-const conversationFromHash = (): string | null => /^#\/c\/([A-Za-z0-9_-]+)$/.exec(location.hash)?.[1] ?? null;
+/**
+ * Where the address points: `#/c/<conversation>`, `#/c/<conversation>/m/<author:local>` (a message: push
+ * notifications and Activity link there) or `#/activity`. `n` counts arrivals, so the same link again jumps again.
+ */
+type Route = { id: string | null; key: string | null; activity: boolean; n: number };
+const route = (hash: string, n: number): Route => {
+  const m = /^#\/c\/([\w-]+)(?:\/m\/([\w-]+(?::|%3A)[\w-]+))?$/.exec(hash);
+  return { id: m?.[1] ?? null, key: m?.[2]?.replace('%3A', ':') ?? null, activity: hash === '#/activity', n };
+};
 
 function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   const engine = useEngine();
   useEngineVersion();
-  const [selected, setSelected] = useState<string | null>(conversationFromHash);
+  const [at, setAt] = useState(() => route(location.hash, 0));
+  const selected = at.id;
   const [dialog, setDialog] = useState<'browse' | 'new' | null>(null);
   // The last name heard, so a device started offline shows the college's name, not the product's.
   const [workspace, setWorkspace] = useState(() => localStorage.getItem(WORKSPACE_KEY) ?? 'Commonroom');
   const workspaceVersion = engine.workspaceVersion();
 
-  const select = useCallback((id: string | null) => {
-    setSelected(id);
-    history.replaceState(null, '', id ? `#/c/${id}` : '#');
+  const go = useCallback((hash: string) => {
+    setAt((a) => route(hash, a.n + 1));
+    history.replaceState(null, '', hash || '#');
   }, []);
+  const select = useCallback((id: string | null) => go(id ? `#/c/${id}` : ''), [go]);
+  // A link within the app (an Activity entry) changes the hash: follow it; Back returns to where it was.
+  useEffect(() => {
+    // Only the app's own routes: the skip link's `#main` must not close the conversation.
+    const onHash = () => {
+      if (location.hash.startsWith('#/')) go(location.hash);
+    };
+    addEventListener('hashchange', onHash);
+    return () => removeEventListener('hashchange', onHash);
+  }, [go]);
 
   useEffect(() => {
     void fetch('/api/workspace', { credentials: 'same-origin' })
@@ -217,7 +241,7 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
 
   // Desktop opens #general by default; a phone starts on the list.
   useEffect(() => {
-    if (selected === null && matchMedia('(min-width: 700px)').matches) {
+    if (selected === null && !at.activity && matchMedia('(min-width: 700px)').matches) {
       const general = engine.conversations().find((c) => c.name === 'general' && c.isMember);
       if (general) select(general.id);
     }
@@ -230,12 +254,11 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
     const onMessage = (e: MessageEvent) => {
       const data = e.data as { type?: unknown; url?: unknown } | null;
       if (data?.type !== 'commonroom-open' || typeof data.url !== 'string') return;
-      const id = /^\/#\/c\/([A-Za-z0-9_-]+)$/.exec(data.url)?.[1];
-      if (id) select(id);
+      if (data.url.startsWith('/#/')) go(data.url.slice(1));
     };
     sw.addEventListener('message', onMessage);
     return () => sw.removeEventListener('message', onMessage);
-  }, [select]);
+  }, [go]);
 
   // Alt+↑ / Alt+↓ move between conversations.
   useEffect(() => {
@@ -258,39 +281,22 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   useUnreadTitle(workspace);
   const safeguarding = useSafeguarding();
 
+  // Not lazy either: signing out must work offline on a first visit too.
   const signOut = async () => {
-    const waiting = engine.status().waiting;
-    if (waiting > 0 && !confirm(`${waiting} message(s) have not been sent yet. Sign out and lose them?`))
-      return;
-    await engine.logout(true);
-    clearAllDrafts();
-    onSignedOut();
+    if (await signOutHere(engine)) onSignedOut();
   };
-
-  // Every device of this person, this one too, wipes itself when the server closes it (T10, wipe.ts).
-  const signOutEverywhere = async () => {
-    if (!confirm('Sign out on every device? Each of them, this one too, clears the messages it stored.'))
-      return;
-    try {
-      await engine.api.request('POST', '/api/auth/sign-out-everywhere', OkReply);
-    } catch (e) {
-      alert(
-        e instanceof NetworkError
-          ? 'You are offline. Connect to sign out everywhere.'
-          : 'That did not work. Please try again.',
-      );
-    }
-  };
+  const signOutEverywhere = () => signOutAll(engine);
 
   return (
-    <div className={`shell${selected ? ' has-selection' : ''}`}>
+    <div className={`shell${selected || at.activity ? ' has-selection' : ''}`}>
       <a className="skip-link" href="#main">
         Skip to conversation
       </a>
       <Sidebar
         workspaceName={workspace}
-        selected={selected}
+        selected={at.activity ? 'activity' : selected}
         onSelect={select}
+        onActivity={() => go('#/activity')}
         onBrowse={() => setDialog('browse')}
         onNewMessage={() => setDialog('new')}
         onSignOut={() => void signOut()}
@@ -301,8 +307,16 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
           ? { safeguarding: { open: safeguarding.open, onOpen: () => navigate('/safeguarding') } }
           : {})}
       />
-      {selected ? (
-        <ConversationPane conversationId={selected} onBack={() => select(null)} />
+      {at.activity ? (
+        <Suspense fallback={<main className="pane" id="main" aria-busy="true" />}>
+          <ActivityView onBack={() => select(null)} />
+        </Suspense>
+      ) : selected ? (
+        <ConversationPane
+          conversationId={selected}
+          target={at.key ? { key: at.key, n: at.n } : null}
+          onBack={() => select(null)}
+        />
       ) : (
         <main className="pane pane-empty" id="main">
           <p className="muted">Choose a conversation.</p>

@@ -244,7 +244,7 @@ describe('who is pushed for a message', () => {
     // A DM: Ben is told, with Amy's name and the first line.
     let from = env.push.received.length;
     const dm = (await amy.engine.openDm([ben.id])).id;
-    await amy.engine.send(dm, 'Are you coming to the workshop?\nIt starts at 3.');
+    const invite = await amy.engine.send(dm, 'Are you coming to the workshop?\nIt starts at 3.');
     await amy.engine.settled();
     await expect.poll(() => Object.keys(delivered(everyone, from))).toEqual(['ben']);
     expect(delivered(everyone, from).ben).toEqual([
@@ -253,7 +253,8 @@ describe('who is pushed for a message', () => {
         title: 'Amy Clarke',
         body: 'Are you coming to the workshop?',
         tag: `c:${dm}`,
-        url: `/#/c/${dm}`,
+        // The message itself: the app opens the conversation scrolled to it.
+        url: `/#/c/${dm}/m/${invite}`,
         conversationId: dm,
       },
     ]);
@@ -274,12 +275,13 @@ describe('who is pushed for a message', () => {
     tess.engine.connect();
     await tess.engine.settled();
     from = env.push.received.length;
-    await tess.engine.send(general, 'She is in the library.', { parent: asked });
+    const answer = await tess.engine.send(general, 'She is in the library.', { parent: asked });
     await tess.engine.settled();
     await expect.poll(() => Object.keys(delivered(everyone, from))).toEqual(['amy']);
     expect(delivered(everyone, from).amy?.[0]).toMatchObject({
       kind: 'reply',
       title: 'Tess Long replied in a thread in #general',
+      url: `/#/c/${general}/m/${answer}`,
     });
 
     // An announcement by a teacher: every member but her, once each (nobody is online now).

@@ -34,7 +34,16 @@ function usePageVisible(): boolean {
 }
 
 /** The open conversation: header, messages, the composer (or why one cannot post here), and its thread. */
-export function ConversationPane({ conversationId, onBack }: { conversationId: string; onBack: () => void }) {
+export function ConversationPane({
+  conversationId,
+  target,
+  onBack,
+}: {
+  conversationId: string;
+  /** A message to open at (a deep link: `#/c/<id>/m/<key>`); `n` makes the same link again count. */
+  target: { key: string; n: number } | null;
+  onBack: () => void;
+}) {
   const engine = useEngine();
   const view = useConversationView(conversationId);
   const c = view?.conversation ?? null;
@@ -64,6 +73,20 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
     setJumpTo(null);
     setReadSeqAtOpen(engine.view(conversationId).readSeq);
   }, [conversationId, engine]);
+
+  // A linked message opens once it is on this device: now, or when it syncs or an older part is loaded.
+  const [wanted, setWanted] = useState<string | null>(null);
+  useEffect(() => setWanted(target?.key ?? null), [target?.key, target?.n]);
+  const linked = wanted === null ? undefined : view?.state.byKey.get(wanted);
+  useEffect(() => {
+    if (!linked) return;
+    setWanted(null);
+    // A reply opens its thread, focused on it; anything else is scrolled to in the list and focused.
+    if (linked.parent && !linked.alsoChannel) {
+      setThread(linked.parent);
+      setThreadFocus((j) => ({ key: linked.key, n: (j?.n ?? 0) + 1 }));
+    } else setJumpTo((j) => ({ key: linked.key, n: (j?.n ?? 0) + 1 }));
+  }, [linked]);
 
   // Reading is marking read: when the conversation is on screen and the page is visible, for messages that
   // arrived since (or while the page was hidden). Not when the mark moved back: that is a mark unread, maybe
@@ -126,11 +149,7 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
 
   const jump = (key: string) => {
     setPins(false);
-    const m = view.state.byKey.get(key);
-    if (m?.parent && !m.alsoChannel) {
-      setThread(m.parent);
-      setThreadFocus((j) => ({ key, n: (j?.n ?? 0) + 1 }));
-    } else setJumpTo((j) => ({ key, n: (j?.n ?? 0) + 1 }));
+    setWanted(key);
   };
 
   let blocked: string | null = null;
@@ -217,6 +236,20 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
               </button>
             )}
           </header>
+          {wanted && !linked && (
+            <p className="link-wait" role="status">
+              That message is not on this device yet: it opens here when it arrives.{' '}
+              {view.state.oldestSegment > 0 && (
+                <button
+                  type="button"
+                  className="link-button"
+                  onClick={() => void engine.loadOlder(c.id).catch(() => setProblem('You are offline.'))}
+                >
+                  Load older messages
+                </button>
+              )}
+            </p>
+          )}
           <Suspense fallback={<div className="messages" aria-busy="true" />}>
             <MessageList
               conversationId={c.id}

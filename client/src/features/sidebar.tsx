@@ -64,6 +64,8 @@ export function Sidebar(props: {
   workspaceName: string;
   selected: string | null;
   onSelect: (id: string) => void;
+  /** Opens Activity: mentions of me and replies in my threads (`selected` is 'activity' while open). */
+  onActivity: () => void;
   onBrowse: () => void;
   onNewMessage: () => void;
   onSignOut: () => void;
@@ -83,6 +85,7 @@ export function Sidebar(props: {
     .filter((c) => c.kind !== 'dm' && (!c.archived || c.id === props.selected))
     .sort((a, b) => byCodeUnit(a.name ?? '', b.name ?? ''));
   const dms = mine.filter((c) => c.kind === 'dm');
+  const activity = engine.activity()?.unread ?? 0;
 
   const item = (c: Conversation) => {
     const v = engine.view(c.id);
@@ -134,6 +137,23 @@ export function Sidebar(props: {
         <SyncIndicator />
       </header>
       <div className="sidebar-scroll">
+        <button
+          type="button"
+          className={`conv${props.selected === 'activity' ? ' selected' : ''}`}
+          aria-current={props.selected === 'activity' ? 'page' : undefined}
+          onClick={props.onActivity}
+        >
+          <span className="glyph" aria-hidden="true">
+            🔔
+          </span>
+          <span className="conv-name">Activity</span>
+          {activity > 0 && (
+            <span className="badge badge-mention">
+              {short(activity)}
+              <span className="visually-hidden"> new</span>
+            </span>
+          )}
+        </button>
         <div className="head-row">
           <h2 className="section">Channels</h2>
           <MarkReadMenu label="Channels" ids={channels.map((c) => c.id)} />

@@ -101,13 +101,18 @@ type Scope = {
   sw.addEventListener('notificationclick', (e) => {
     e.notification.close();
     const data = e.notification.data as { url?: unknown } | null;
-    const url = typeof data?.url === 'string' && data.url.startsWith('/') ? data.url : '/';
+    // Only a path of this app (`//host` is another site), as `read` made sure when it was shown.
+    const url =
+      typeof data?.url === 'string' && data.url.startsWith('/') && !data.url.startsWith('//')
+        ? data.url
+        : '/';
     e.waitUntil(
       (async () => {
         const windows = await sw.clients.matchAll({ type: 'window', includeUncontrolled: true });
         const open = windows[0];
         if (open) {
           // The app takes it from here (app.tsx listens): no reload, nothing waiting to send is disturbed.
+          // A link to a message (`/#/c/<id>/m/<key>`) opens it in its conversation, or its thread.
           open.postMessage({ type: 'commonroom-open', url });
           await open.focus();
           return;

@@ -1,4 +1,5 @@
 import { CLOSE, type Frame } from '@commonroom/protocol';
+import type { Activity } from '@commonroom/model';
 import { MeReply, Ok, createAccount, type Account } from './account.ts';
 import { createAnswers } from './answers.ts';
 import { createApiClient, type ApiClient } from './api-client.ts';
@@ -113,6 +114,8 @@ export type Parts = ReturnType<typeof basics> & {
   handleFrame: (f: Frame) => void;
   views: ReturnType<typeof createViewCache>;
   view: (conversationId: string) => ConversationView;
+  /** Mentions of the person and replies in their threads, newest first, with the unread count (activity.ts). */
+  activity: () => Activity | null;
   actions: ReturnType<typeof createConversationActions>;
   isSettled: () => boolean;
   loadReports: () => Promise<ReportQueue>;
@@ -370,6 +373,34 @@ function wireReading(p: Parts): void {
       outbox: outbox.entries.values(),
       unsaved: outbox.unsaved,
     });
+  // Its code loads on first use, off the first screen's JavaScript (at its budget): null until then.
+  let activity: (() => Activity) | null = null;
+  let loading = false;
+  p.activity = () => {
+    if (activity) return activity();
+    if (!loading) {
+      loading = true;
+      p.events.inBackground(
+        import('./activity.ts').then(
+          (m) => {
+            activity = m.createActivity({
+              version: p.events.version,
+              me: account.me,
+              conversations: () => account.conversations.values(),
+              view: p.view,
+            });
+            p.events.emit();
+          },
+          () => {
+            // Not fetched (offline before the service worker had it): nothing to tell; the next read
+            // (the next change) tries again.
+            loading = false;
+          },
+        ),
+      );
+    }
+    return null;
+  };
   p.actions = createConversationActions({
     outbox,
     replicas,

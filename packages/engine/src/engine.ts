@@ -185,6 +185,11 @@ function conversationApi(p: Parts) {
     loadOlder: (conversationId: string): Promise<boolean> =>
       p.subs.loadOlder(account.conversationOf(conversationId)),
     view: p.view,
+    /**
+     * Mentions of this person and replies in their threads, newest first, and how many are unread; null
+     * while its code loads (the first call starts that; the engine notifies when it is ready).
+     */
+    activity: p.activity,
     send: actions.send,
     edit: actions.edit,
     delete: actions.delete,

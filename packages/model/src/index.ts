@@ -67,3 +67,11 @@ export {
   mentionsPerson,
   type Mentionable,
 } from './mentions.ts';
+export {
+  activityOf,
+  mergeActivity,
+  newestFirst,
+  type Activity,
+  type ActivityItem,
+  type ActivityReason,
+} from './activity.ts';

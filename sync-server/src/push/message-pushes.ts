@@ -106,8 +106,9 @@ export function createMessagePushes(d: MessagePushDeps) {
       title: title.slice(0, 200),
       body: firstLine(m.text),
       tag: `c:${m.conversationId}`,
-      // The app's own link to a conversation (app.tsx reads it at start and from the service worker).
-      url: `/#/c/${encodeURIComponent(m.conversationId)}`,
+      // The app's own link to the message (app.tsx reads it at start and from the service worker): the
+      // conversation scrolled to it, or its thread open on it for a reply.
+      url: `/#/c/${encodeURIComponent(m.conversationId)}/m/${encodeURIComponent(m.authorId)}:${encodeURIComponent(m.localId)}`,
       conversationId: m.conversationId,
     };
   };
