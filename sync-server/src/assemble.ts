@@ -7,6 +7,7 @@ import type { Config } from './config.ts';
 import { createClientAddress } from './http/client-address.ts';
 import { createMessageRate } from './rooms/message-rate.ts';
 import { createPresence } from './rooms/presence.ts';
+import { createPresenceCircle } from './rooms/presence-circle.ts';
 import { createRefusalBudget } from './rooms/refusal-budget.ts';
 import { createSyncRooms } from './rooms/sync-rooms.ts';
 import { createAccounts } from './services/accounts.ts';
@@ -43,6 +44,7 @@ import { createMessagePushes, type MessagePushes } from './push/message-pushes.t
 import { createPushSender, type PushSender } from './push/push-sender.ts';
 import { loadVapidKeys } from './push/vapid-keys.ts';
 import { createPushSubscriptionStore } from './storage/push-subscriptions.ts';
+import { createPresenceStatusStore } from './storage/presence-status.ts';
 
 /**
  * The server's parts, built from configuration and wired to each other, without side effects beyond
@@ -90,6 +92,7 @@ function createStores(db: Db, config: Config, now: () => number) {
     retentionStore: createRetentionStore(db, now),
     safeguardingStore: createSafeguardingStore(db, now),
     pushStore: createPushSubscriptionStore(db, now),
+    presenceStatus: createPresenceStatusStore(db),
   };
 }
 
@@ -133,7 +136,14 @@ function createRoomParts(
     ...(d.stored ? { stored: d.stored } : {}),
     ...(d.clientIds ? { clientIds: d.clientIds } : {}),
   });
-  return { rooms, presence: createPresence(now) };
+  const presence = createPresence({
+    now,
+    store: s.presenceStatus,
+    timers: d.timers,
+    log: d.log,
+    expiryCheckMs: config.limits.presenceExpiryCheckMs,
+  });
+  return { rooms, presence };
 }
 
 type Stores = ReturnType<typeof createStores>;
@@ -324,12 +334,17 @@ export function assembleServer(config: Config, deps: ServerDeps = {}) {
     now,
     timers,
     watch: (e) => safeguarding?.watch(e),
-    stored: (list) => pushes?.stored(list),
+    stored: (list) => {
+      // The authors stop typing there the moment their message is stored (issue 15 §4).
+      hub.messagesStored(list);
+      pushes?.stored(list);
+    },
     clientIds: deps.clientIds,
   });
   const hub = createSocketHub({
     rooms,
     presence,
+    circle: createPresenceCircle(conversations, config.limits.presenceCircleMax),
     log,
     now,
     timers,
@@ -344,7 +359,10 @@ export function assembleServer(config: Config, deps: ServerDeps = {}) {
     store: stores.pushStore,
     vapid: { ...vapid, subject: config.vapid.subject },
     log,
-    showing: (device) => hub.sessionsOf(device.userId).some((s) => s.tokenHash === device.tokenHash),
+    // A device is skipped only while it is visible and showing that conversation (it reports both).
+    showing: (device, conversationId) => presence.showing(device.userId, device.tokenHash, conversationId),
+    // Do not disturb (issue 15 §3) holds while the person is offline and across restarts: it is stored.
+    doNotDisturb: (userId) => presence.doNotDisturb(userId),
     ...(deps.pushAgent ? { agent: deps.pushAgent } : {}),
   });
   pushes = createMessagePushes({

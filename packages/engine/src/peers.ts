@@ -1,5 +1,6 @@
 import type { Conversation } from '@commonroom/protocol';
 import type { ConnectionState } from './connection.ts';
+import type { PresenceInfo } from './ephemeral.ts';
 import type { OutboxEntry } from './storage.ts';
 
 /**
@@ -16,8 +17,8 @@ export type PeerEvent =
   | { t: 'outbox-put'; entry: OutboxEntry }
   | { t: 'outbox-del'; ids: string[] }
   | { t: 'status'; connection: ConnectionState; lastSyncedAt: number | null; updateNeeded: boolean }
-  | { t: 'presence'; userId: string; status: string; text: string; lastSeen: number }
-  | { t: 'typing'; conversationId: string; userId: string }
+  | ({ t: 'presence'; userId: string } & PresenceInfo)
+  | { t: 'typing'; conversationId: string; parent: string; userId: string; active: boolean }
   | { t: 'conversations'; list: Conversation[] }
   /** A follower opened a conversation (a preview): the leader follows its documents. */
   | { t: 'open'; conversationId: string };

@@ -505,7 +505,13 @@ describe('decodeMessage refuses', () => {
     );
     expectRefused(
       encodeMessage([
-        { type: 'presenceSet', dnd: false, emoji: '', text: 'x'.repeat(LIMITS.maxStatusTextLength + 1), until: 0 },
+        {
+          type: 'presenceSet',
+          dnd: false,
+          emoji: '',
+          text: 'x'.repeat(LIMITS.maxStatusTextLength + 1),
+          until: 0,
+        },
       ]),
       'string too long',
     );
