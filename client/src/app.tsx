@@ -1,10 +1,7 @@
-import { NetworkError, type Engine } from '@commonroom/engine';
-import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
+import type { Engine } from '@commonroom/engine';
+import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import { requestPersistentStorage } from './sync/boot.ts';
-import { OkReply } from '@commonroom/protocol';
-import { clearAllDrafts } from './ui/drafts.ts';
 import { reloadOnWipeElsewhere, takeWipeNotice } from './sync/wipe.ts';
-import { LoginPage } from './features/login-page.tsx';
 import { connectTabs } from './sync/tabs.ts';
 import { EngineProvider, useEngine, useEngineVersion } from './hooks/engine-context.tsx';
 import { useUnreadTitle } from './hooks/use-unread.ts';
@@ -12,6 +9,7 @@ import { useSafeguarding } from './hooks/use-safeguarding.ts';
 import { navigate, usePath } from './hooks/use-path.ts';
 import { ConversationPane } from './features/conversation-pane.tsx';
 import { Sidebar } from './features/sidebar.tsx';
+import type { DeviceReport } from './sync/device-report.ts';
 
 // Loaded when first used, to keep the first screen's JavaScript small.
 const ChannelBrowser = lazy(async () => ({
@@ -33,6 +31,13 @@ const FloatingNotices = lazy(async () => ({
 const ProfilePage = lazy(async () => ({
   default: (await import('./features/profile/profile-page.tsx')).ProfilePage,
 }));
+const StatusDialog = lazy(async () => ({
+  default: (await import('./features/status/status-dialog.tsx')).StatusDialog,
+}));
+// The sign-in page is seen once per device, the conversations every day: it loads when needed (the
+// service worker has it cached, so signing in again offline-first still works), keeping the first screen
+// of a signed-in person within its budget.
+const LoginPage = lazy(async () => ({ default: (await import('./features/login-page.tsx')).LoginPage }));
 const SetupPage = lazy(async () => ({ default: (await import('./features/setup-page.tsx')).SetupPage }));
 const SetPasswordPage = lazy(async () => ({
   default: (await import('./features/set-password-page.tsx')).SetPasswordPage,
@@ -118,14 +123,16 @@ export function App({ engine }: { engine: Engine }) {
           />
         </Suspense>
       ) : phase.kind === 'signed-out' ? (
-        <LoginPage
-          {...(phase.notice ? { notice: phase.notice } : {})}
-          onSignedIn={() => {
-            void requestPersistentStorage();
-            connectTabs(engine);
-            setPhase({ kind: 'in' });
-          }}
-        />
+        <Suspense fallback={opening}>
+          <LoginPage
+            {...(phase.notice ? { notice: phase.notice } : {})}
+            onSignedIn={() => {
+              void requestPersistentStorage();
+              connectTabs(engine);
+              setPhase({ kind: 'in' });
+            }}
+          />
+        </Suspense>
       ) : (
         <SignedIn onSignedOut={(notice) => setPhase({ kind: 'signed-out', ...(notice ? { notice } : {}) })} />
       )}
@@ -191,7 +198,7 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   const engine = useEngine();
   useEngineVersion();
   const [selected, setSelected] = useState<string | null>(conversationFromHash);
-  const [dialog, setDialog] = useState<'browse' | 'new' | null>(null);
+  const [dialog, setDialog] = useState<'browse' | 'new' | 'status' | null>(null);
   // The last name heard, so a device started offline shows the college's name, not the product's.
   const [workspace, setWorkspace] = useState(() => localStorage.getItem(WORKSPACE_KEY) ?? 'Commonroom');
   const workspaceVersion = engine.workspaceVersion();
@@ -212,6 +219,33 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
       .catch(() => undefined);
     // Read again whenever an admin renames the workspace (a notice to every open app).
   }, [workspaceVersion]);
+
+  // The server hears what this device shows (presence, and no push for a conversation on screen); the
+  // code loads after the first screen.
+  const report = useRef<DeviceReport | null>(null);
+  const shown = useRef(selected);
+  shown.current = selected;
+  useEffect(() => {
+    let alive = true;
+    void import('./sync/device-report.ts').then((m) => {
+      if (alive) report.current = m.startDeviceReport(engine, () => shown.current);
+    });
+    return () => {
+      alive = false;
+      report.current?.stop();
+      report.current = null;
+    };
+  }, [engine]);
+  useEffect(() => report.current?.changed(), [selected]);
+  // A link inside the app (a profile card's "Message") changes the address: open what it names.
+  useEffect(() => {
+    const onHash = () => {
+      const id = conversationFromHash();
+      if (id) setSelected(id);
+    };
+    addEventListener('hashchange', onHash);
+    return () => removeEventListener('hashchange', onHash);
+  }, []);
 
   // Desktop opens #general by default; a phone starts on the list.
   useEffect(() => {
@@ -256,29 +290,8 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   useUnreadTitle(workspace);
   const safeguarding = useSafeguarding();
 
-  const signOut = async () => {
-    const waiting = engine.status().waiting;
-    if (waiting > 0 && !confirm(`${waiting} message(s) have not been sent yet. Sign out and lose them?`))
-      return;
-    await engine.logout(true);
-    clearAllDrafts();
-    onSignedOut();
-  };
-
-  // Every device of this person, this one too, wipes itself when the server closes it (T10, wipe.ts).
-  const signOutEverywhere = async () => {
-    if (!confirm('Sign out on every device? Each of them, this one too, clears the messages it stored.'))
-      return;
-    try {
-      await engine.api.request('POST', '/api/auth/sign-out-everywhere', OkReply);
-    } catch (e) {
-      alert(
-        e instanceof NetworkError
-          ? 'You are offline. Connect to sign out everywhere.'
-          : 'That did not work. Please try again.',
-      );
-    }
-  };
+  // Signing out is done once in a while: its code loads when asked for (account-actions.ts).
+  const account = () => import('./features/account-actions.ts');
 
   return (
     <div className={`shell${selected ? ' has-selection' : ''}`}>
@@ -291,9 +304,10 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
         onSelect={select}
         onBrowse={() => setDialog('browse')}
         onNewMessage={() => setDialog('new')}
-        onSignOut={() => void signOut()}
-        onSignOutEverywhere={() => void signOutEverywhere()}
+        onSignOut={() => void account().then((m) => m.signOut(engine, onSignedOut))}
+        onSignOutEverywhere={() => void account().then((m) => m.signOutEverywhere(engine))}
         onProfile={() => navigate('/profile')}
+        onStatus={() => setDialog('status')}
         {...(engine.isAdmin() ? { onAdmin: () => navigate('/admin/people') } : {})}
         {...(safeguarding?.lead
           ? { safeguarding: { open: safeguarding.open, onOpen: () => navigate('/safeguarding') } }
@@ -325,6 +339,7 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
             }}
           />
         )}
+        {dialog === 'status' && <StatusDialog onClose={() => setDialog(null)} />}
         <FloatingNotices safeguarding={safeguarding} />
       </Suspense>
     </div>

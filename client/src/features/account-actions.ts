@@ -1,0 +1,28 @@
+import { NetworkError, type Engine } from '@commonroom/engine';
+import { OkReply } from '@commonroom/protocol';
+import { clearAllDrafts } from '../ui/drafts.ts';
+
+/** Signing out, from the sidebar: loaded when asked for, off the first screen. */
+export async function signOut(engine: Engine, onSignedOut: () => void): Promise<void> {
+  const waiting = engine.status().waiting;
+  if (waiting > 0 && !confirm(`${waiting} message(s) have not been sent yet. Sign out and lose them?`))
+    return;
+  await engine.logout(true);
+  clearAllDrafts();
+  onSignedOut();
+}
+
+/** Every device of this person, this one too, wipes itself when the server closes it (T10, wipe.ts). */
+export async function signOutEverywhere(engine: Engine): Promise<void> {
+  if (!confirm('Sign out on every device? Each of them, this one too, clears the messages it stored.'))
+    return;
+  try {
+    await engine.api.request('POST', '/api/auth/sign-out-everywhere', OkReply);
+  } catch (e) {
+    alert(
+      e instanceof NetworkError
+        ? 'You are offline. Connect to sign out everywhere.'
+        : 'That did not work. Please try again.',
+    );
+  }
+}
