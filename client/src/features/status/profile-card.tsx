@@ -22,10 +22,7 @@ export function ProfileCard({ userId, onClose }: { userId: string; onClose: () =
   const now = Date.now();
   if (!u) return null;
   const status = statusText(p);
-  const until =
-    p && p.until > 0
-      ? `Until ${dayLabel(p.until, now) === 'Today' ? '' : `${dayLabel(p.until, now)}, `}${clockTime(p.until)}`
-      : '';
+  const until = p && p.until > 0 ? untilWords(p.until, now) : '';
 
   const message = async () => {
     try {
@@ -64,4 +61,16 @@ export function ProfileCard({ userId, onClose }: { userId: string; onClose: () =
       </div>
     </Dialog>
   );
+}
+
+/** "Until 3:00 PM", "Until the end of today", "Until the end of Sunday": when a status clears. */
+function untilWords(until: number, now: number): string {
+  const end = new Date(until);
+  // The presets "today" and "this week" end at midnight: said as the end of the day before.
+  if (end.getHours() === 0 && end.getMinutes() === 0) {
+    const day = dayLabel(until - 1, now);
+    return `Until the end of ${day === 'Today' ? 'today' : day.split(',')[0]}`;
+  }
+  const day = dayLabel(until, now);
+  return `Until ${day === 'Today' ? '' : `${day}, `}${clockTime(until)}`;
 }
