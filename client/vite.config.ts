@@ -1,10 +1,21 @@
 import react from '@vitejs/plugin-react';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 
 // The PWA: the app shell is precached by a generated service worker, so after one visit the app opens with
 // no network at all. API, sync and health requests never come from the cache.
 export default defineConfig({
+  resolve: {
+    // Yjs's few warnings go to the console without lib0's DOM logger and its schema library (about 3 KB
+    // gzip of the first screen): src/sync/lib0-logging.ts.
+    alias: [
+      {
+        find: /^lib0\/logging$/,
+        replacement: fileURLToPath(new URL('./src/sync/lib0-logging.ts', import.meta.url)),
+      },
+    ],
+  },
   plugins: [
     react(),
     VitePWA({

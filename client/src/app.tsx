@@ -3,6 +3,7 @@ import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react'
 import { requestPersistentStorage } from './sync/boot.ts';
 import { reloadOnWipeElsewhere, takeWipeNotice } from './sync/wipe.ts';
 import { connectTabs } from './sync/tabs.ts';
+import { LoginPage } from './features/login-page.tsx';
 import { EngineProvider, useEngine, useEngineVersion } from './hooks/engine-context.tsx';
 import { useUnreadTitle } from './hooks/use-unread.ts';
 import { useSafeguarding } from './hooks/use-safeguarding.ts';
@@ -34,10 +35,6 @@ const ProfilePage = lazy(async () => ({
 const StatusDialog = lazy(async () => ({
   default: (await import('./features/status/status-dialog.tsx')).StatusDialog,
 }));
-// The sign-in page is seen once per device, the conversations every day: it loads when needed (the
-// service worker has it cached, so signing in again offline-first still works), keeping the first screen
-// of a signed-in person within its budget.
-const LoginPage = lazy(async () => ({ default: (await import('./features/login-page.tsx')).LoginPage }));
 const SetupPage = lazy(async () => ({ default: (await import('./features/setup-page.tsx')).SetupPage }));
 const SetPasswordPage = lazy(async () => ({
   default: (await import('./features/set-password-page.tsx')).SetPasswordPage,
@@ -123,16 +120,14 @@ export function App({ engine }: { engine: Engine }) {
           />
         </Suspense>
       ) : phase.kind === 'signed-out' ? (
-        <Suspense fallback={opening}>
-          <LoginPage
-            {...(phase.notice ? { notice: phase.notice } : {})}
-            onSignedIn={() => {
-              void requestPersistentStorage();
-              connectTabs(engine);
-              setPhase({ kind: 'in' });
-            }}
-          />
-        </Suspense>
+        <LoginPage
+          {...(phase.notice ? { notice: phase.notice } : {})}
+          onSignedIn={() => {
+            void requestPersistentStorage();
+            connectTabs(engine);
+            setPhase({ kind: 'in' });
+          }}
+        />
       ) : (
         <SignedIn onSignedOut={(notice) => setPhase({ kind: 'signed-out', ...(notice ? { notice } : {}) })} />
       )}

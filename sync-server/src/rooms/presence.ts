@@ -156,15 +156,19 @@ export function createPresence(d: {
       dev.showing = showing;
       return touch(users.get(userId) as Entry, false);
     },
-    /** The person's choice, stored now (they changed it). */
-    choose(userId: string, c: PresenceChoice): void {
+    /** The person's choice, stored now if it changed (the same choice again writes and sends nothing). */
+    choose(userId: string, c: PresenceChoice): boolean {
       const e = entry(userId);
+      const was = e.choice;
+      if (was.dnd === c.dnd && was.emoji === c.emoji && was.text === c.text && was.until === c.until)
+        return false;
       d.store.choose(userId, c);
       e.choice = c;
       if (c.until > 0) ending.add(userId);
       else ending.delete(userId);
       touch(e, true);
       arm();
+      return true;
     },
     /** Called with the people whose custom status just ended (by the server's clock). */
     onExpiry(f: (userIds: string[]) => void): void {

@@ -113,8 +113,8 @@ export function createSocketHub(deps: {
       session.send([{ type: 'error', code: 'bad-status', message: problem }]);
       return;
     }
-    presence.choose(userId, { dnd: f.dnd, emoji: f.emoji, text: f.text.trim(), until: f.until });
-    announcePresence(userId);
+    if (presence.choose(userId, { dnd: f.dnd, emoji: f.emoji, text: f.text.trim(), until: f.until }))
+      announcePresence(userId);
   };
 
   /** One decoded frame from a socket, after its HELLO. */
