@@ -150,7 +150,16 @@ describe('presence and typing between two people in the browser (issue 15 §3, �
     await shot(b, 'profile-card-desktop');
     await b.keyboard.press('Escape');
     await shot(b, 'dm-header-desktop');
+    // The member list and the people picker say the same.
+    await b.getByRole('button', { name: '2 members' }).click();
+    const members = b.getByRole('list', { name: 'Members' });
+    await eventually(async () =>
+      expect(await members.innerText()).toContain('📚 In class until 3pm · Do not disturb'),
+    );
+    await shot(b, 'members-desktop');
     await b.setViewportSize(PHONE);
+    await shot(b, 'members-phone');
+    await b.keyboard.press('Escape');
 
     // DND: Amy's browser subscribes (its session, so it is this device), then closes the app. Ben's DM
     // pushes nothing; once her DND is cleared, his next DM reaches the push service.

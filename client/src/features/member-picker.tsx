@@ -81,7 +81,13 @@ export function MemberPicker(props: {
                 />
                 <span className="picker-name">{u.displayName}</span>
                 <span className="muted">
-                  {roleLabel(u.role)} · <PresenceLine userId={u.id} />
+                  {roleLabel(u.role)}
+                  {engine.presenceOf(u.id) && (
+                    <>
+                      {' · '}
+                      <PresenceLine userId={u.id} />
+                    </>
+                  )}
                 </span>
               </label>
             ))

@@ -23,10 +23,14 @@ function ago(ms: number): string {
   return h < 24 ? `${h} h ago` : `${Math.round(h / 24)} ${h < 36 ? 'day' : 'days'} ago`;
 }
 
-/** A person's presence in plain words: "Away", "Do not disturb", "Last seen 2 h ago" (issue 15 §3). */
+/**
+ * A person's presence in plain words: "Away", "Do not disturb", "Last seen 2 h ago" (issue 15 §3); '' when
+ * this device does not know it (offline, or someone who shares only large channels: PROTOCOL.md P9).
+ */
 export function presenceWords(p: PresenceInfo | undefined, now: number): string {
-  if (p?.status === 'offline' && p.lastSeen > 0) return `Last seen ${ago(now - p.lastSeen)}`;
-  return WORDS[p?.status ?? 'offline'];
+  if (!p) return '';
+  if (p.status === 'offline' && p.lastSeen > 0) return `Last seen ${ago(now - p.lastSeen)}`;
+  return WORDS[p.status];
 }
 
 /** Their custom status, "📚 In class until 3pm", or ''. */
@@ -35,7 +39,7 @@ export const statusText = (p: PresenceInfo | undefined): string => (p ? `${p.emo
 export function PresenceDot({ userId }: { userId: string }) {
   const p = useEngine().presenceOf(userId);
   const s = statusText(p);
-  const label = `${presenceWords(p, Date.now())}${s ? `, ${s}` : ''}`;
+  const label = `${presenceWords(p, Date.now()) || WORDS.offline}${s ? `, ${s}` : ''}`;
   return (
     <span
       className={`presence presence-${p?.status ?? 'offline'}`}
@@ -49,6 +53,7 @@ export function PresenceDot({ userId }: { userId: string }) {
 /** Status and presence in words, for a DM's header, member lists and the people picker. */
 export function PresenceLine({ userId }: { userId: string }) {
   const p = useEngine().presenceOf(userId);
+  if (!p) return null;
   const s = statusText(p);
   return (
     <span className="presence-line">

@@ -44,11 +44,13 @@ export function ProfileCard({ userId, onClose }: { userId: string; onClose: () =
           {u.displayName} {u.pronouns && <span className="pronouns muted">({u.pronouns})</span>}
         </p>
         <p className="facts muted">{roleLabel(u.role)}</p>
-        <p className="presence-facts">
-          <PresenceDot userId={userId} />
-          {status ? `${status} · ` : ''}
-          {presenceWords(p, now)}
-        </p>
+        {p && (
+          <p className="presence-facts">
+            <PresenceDot userId={userId} />
+            {status ? `${status} · ` : ''}
+            {presenceWords(p, now)}
+          </p>
+        )}
         {until && <p className="status-until muted">{until}</p>}
         <ErrorText message={error} />
         {userId !== me?.id && (
