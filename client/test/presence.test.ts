@@ -1,4 +1,3 @@
-/// <reference path="../../sync-server/test/http-ece.d.ts" />
 import { createECDH, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { Agent, createServer, type Server } from 'node:https';

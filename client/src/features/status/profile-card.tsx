@@ -71,7 +71,7 @@ function untilWords(until: number, now: number): string {
   // The presets "today" and "this week" end at midnight: said as the end of the day before.
   if (end.getHours() === 0 && end.getMinutes() === 0) {
     const day = dayLabel(until - 1, now);
-    return `Until the end of ${day === 'Today' ? 'today' : day.split(',')[0]}`;
+    return `Until the end of ${day === 'Today' ? 'today' : (day.split(',')[0] ?? day)}`;
   }
   const day = dayLabel(until, now);
   return `Until ${day === 'Today' ? '' : `${day}, `}${clockTime(until)}`;
