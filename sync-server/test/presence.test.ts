@@ -1,5 +1,5 @@
 import type { Engine } from '@commonroom/engine';
-import type { Frame, FrameOf } from '@commonroom/protocol';
+import { LIMITS, type Frame, type FrameOf } from '@commonroom/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser, eventually, loginAdmin, startServer, type TestServer } from './harness.ts';
 import { connectRaw, login, type RawClient } from './raw-client.ts';
@@ -188,5 +188,43 @@ describe('presence (issue 15 §3)', () => {
       }),
     );
     benSocket.close();
+  });
+});
+
+describe('presence snapshot (P9)', () => {
+  it('a circle larger than one message may carry frames still reaches a device whole', async () => {
+    // A tutor in many classes: more people than LIMITS.maxFramesPerMessage in one WELCOME's presence.
+    const ts = await startServer({ limits: { presenceCircleMax: 1_000 } });
+    try {
+      const admin = await loginAdmin(ts);
+      const tutor = await addUser(ts, admin, 'teacher', { connect: false });
+      const { users, conversations, presence } = ts.server.internals;
+      const n = LIMITS.maxFramesPerMessage + 88;
+      conversations.create({ id: 'big-class', kind: 'private', name: 'big-class', createdBy: null });
+      conversations.addMember('big-class', tutor.id);
+      for (let i = 0; i < n; i++) {
+        const id = `crowd-${i}`;
+        users.insert({
+          id,
+          email: null,
+          username: id,
+          displayName: `Crowd ${i}`,
+          role: 'student',
+          passwordHash: 'x',
+          cohort: null,
+        });
+        conversations.addMember('big-class', id);
+        presence.connect(id, { id: 1_000_000 + i, tokenHash: 'crowd' });
+      }
+      const s = await connectRaw(ts.url, await login(ts.url, tutor.email, tutor.password));
+      await eventually(() => expect(presenceOf(s, `crowd-${n - 1}`)?.status).toBe('online'));
+      expect(presenceOf(s, 'crowd-0')?.status).toBe('online');
+      expect(s.closed).toBeNull();
+      expect(Math.max(...s.messages.map((m) => m.length))).toBeLessThanOrEqual(LIMITS.maxFramesPerMessage);
+      s.close();
+      admin.disconnect();
+    } finally {
+      await ts.destroy();
+    }
   });
 });
