@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
@@ -38,16 +37,6 @@ export default defineConfig({
       },
     }),
   ],
-  resolve: {
-    // yjs prints a few warnings through lib0/logging, which pulls in lib0's DOM and schema code: a small
-    // stand-in keeps about 2 KB off the first screen (src/sync/yjs-logging.ts).
-    alias: [
-      {
-        find: /^lib0\/logging$/,
-        replacement: fileURLToPath(new URL('src/sync/yjs-logging.ts', import.meta.url)),
-      },
-    ],
-  },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

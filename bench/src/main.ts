@@ -13,6 +13,7 @@ import { hostileRun } from './scenarios/hostile.ts';
 import { idleRun } from './scenarios/idle.ts';
 import { openHistoryRun } from './scenarios/open-history.ts';
 import { peopleRun } from './scenarios/people.ts';
+import { presenceRun } from './scenarios/presence.ts';
 import { relayRun, throughputRun } from './scenarios/relay.ts';
 import { startupRun } from './scenarios/startup.ts';
 import { stormRun } from './scenarios/storm.ts';
@@ -222,6 +223,17 @@ await commonroomOnly('open100k', 'open a 100k-message channel on a new device', 
       segmentSize: quick ? 100 : 1_000,
       timeoutMs: quick ? 10_000 : 30_000,
     },
+    opts,
+  ),
+);
+
+// Presence at college scale (issue 15 §3): 5,000 people online in classes of 25, a tenth of them changing
+// state a minute; server CPU and bytes per device, the median of three one-minute windows.
+await commonroomOnly('presence', 'presence with 5,000 people online', () =>
+  presenceRun(
+    quick
+      ? { people: 200, classSize: 25, windowMs: 5_000, windows: 3, procs: 1 }
+      : { people: 5_000, classSize: 25, windowMs: 60_000, windows: 3, procs: 2 },
     opts,
   ),
 );

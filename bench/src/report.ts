@@ -682,6 +682,38 @@ const SECTIONS: Section[] = [
     ],
   },
   {
+    id: 'presence',
+    title: 'Presence with 5,000 people online (Commonroom only, issue 15)',
+    setup:
+      'A real server in its own process; 5,000 student accounts in classes of 25 (public channels), every one also ' +
+      "in the college-wide channels, which count for no one's presence (over 150 members: PROTOCOL.md P9). One " +
+      "socket per person from 2 load processes; after they all came online, each person's device goes idle or " +
+      'back once per 10 minutes at its own random moment (a tenth of the people change a minute), for three ' +
+      'one-minute windows. Server CPU (user + system over the window, of one core) and the bytes each device ' +
+      'received per minute (presence frames, batched per 250 ms): the median window. Nothing is written to the ' +
+      'database for these changes.',
+    rows: [
+      { label: 'people online', target: '5,000', value: get('people'), unit: '', better: 'none' },
+      { label: 'changes a minute', target: '500', value: get('changesPerMinute'), unit: '', better: 'none' },
+      {
+        label: 'server CPU',
+        target: '< 10 %',
+        value: get('serverCpuPercent'),
+        unit: '%',
+        better: 'lower',
+        meets: (v) => v < 10,
+      },
+      {
+        label: 'bytes per device a minute',
+        target: '< 2 KB',
+        value: get('bytesPerDevicePerMinute'),
+        unit: 'B',
+        better: 'lower',
+        meets: (v) => v < 2048,
+      },
+    ],
+  },
+  {
     id: 'coldstart',
     title: 'PWA cold start offline, 100k messages on the device (Commonroom only)',
     setup:

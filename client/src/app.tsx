@@ -1,5 +1,5 @@
 import type { Engine } from '@commonroom/engine';
-import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import { requestPersistentStorage } from './sync/boot.ts';
 import { reloadOnWipeElsewhere, takeWipeNotice } from './sync/wipe.ts';
 // Not lazy: a sign-in page that fails to load (offline, before the service worker holds it) locks a person
@@ -13,6 +13,7 @@ import { useSafeguarding } from './hooks/use-safeguarding.ts';
 import { navigate, usePath } from './hooks/use-path.ts';
 import { ConversationPane, preloadMessageList } from './features/conversation-pane.tsx';
 import { Sidebar } from './features/sidebar.tsx';
+import type { DeviceReport } from './sync/device-report.ts';
 
 // Loaded when first used, to keep the first screen's JavaScript small.
 const ChannelBrowser = lazy(async () => ({
@@ -33,6 +34,9 @@ const FloatingNotices = lazy(async () => ({
 }));
 const ProfilePage = lazy(async () => ({
   default: (await import('./features/profile/profile-page.tsx')).ProfilePage,
+}));
+const StatusDialog = lazy(async () => ({
+  default: (await import('./features/status/status-dialog.tsx')).StatusDialog,
 }));
 // Mentions and replies for me (issue 15 §2): its own view, loaded when opened.
 const ActivityView = lazy(async () => ({
@@ -205,7 +209,7 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   useEngineVersion();
   const [at, setAt] = useState(() => route(location.hash, 0));
   const selected = at.id;
-  const [dialog, setDialog] = useState<'browse' | 'new' | null>(null);
+  const [dialog, setDialog] = useState<'browse' | 'new' | 'status' | null>(null);
   // The last name heard, so a device started offline shows the college's name, not the product's.
   const [workspace, setWorkspace] = useState(() => localStorage.getItem(WORKSPACE_KEY) ?? 'Commonroom');
   const workspaceVersion = engine.workspaceVersion();
@@ -238,6 +242,24 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   }, [workspaceVersion]);
 
   useEffect(preloadMessageList, []);
+
+  // The server hears what this device shows (presence, and no push for a conversation on screen); the
+  // code loads after the first screen.
+  const report = useRef<DeviceReport | null>(null);
+  const shown = useRef(selected);
+  shown.current = selected;
+  useEffect(() => {
+    let alive = true;
+    void import('./sync/device-report.ts').then((m) => {
+      if (alive) report.current = m.startDeviceReport(engine, () => shown.current);
+    });
+    return () => {
+      alive = false;
+      report.current?.stop();
+      report.current = null;
+    };
+  }, [engine]);
+  useEffect(() => report.current?.changed(), [selected]);
 
   // Desktop opens #general by default; a phone starts on the list.
   useEffect(() => {
@@ -302,6 +324,7 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
         onSignOut={() => void signOut()}
         onSignOutEverywhere={() => void signOutEverywhere()}
         onProfile={() => navigate('/profile')}
+        onStatus={() => setDialog('status')}
         {...(engine.isAdmin() ? { onAdmin: () => navigate('/admin/people') } : {})}
         {...(safeguarding?.lead
           ? { safeguarding: { open: safeguarding.open, onOpen: () => navigate('/safeguarding') } }
@@ -341,6 +364,7 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
             }}
           />
         )}
+        {dialog === 'status' && <StatusDialog onClose={() => setDialog(null)} />}
         <FloatingNotices safeguarding={safeguarding} />
       </Suspense>
     </div>

@@ -10,6 +10,7 @@ import { createMessageStore } from './storage/messages.ts';
 import { createMuteStore } from './storage/mutes.ts';
 import { createPasswordLinks } from './storage/password-links.ts';
 import { createNotifyPrefStore } from './storage/notify-prefs.ts';
+import { createPresenceStatusStore } from './storage/presence-status.ts';
 import { createPushSubscriptionStore } from './storage/push-subscriptions.ts';
 import { createRetentionStore } from './storage/retention.ts';
 import { createSafeguardingStore } from './storage/safeguarding.ts';
@@ -42,6 +43,7 @@ export function createStores(db: Db, config: Config, now: () => number) {
     safeguardingStore: createSafeguardingStore(db, now),
     pushStore: createPushSubscriptionStore(db, now),
     notifyPrefs: createNotifyPrefStore(db),
+    presenceStatus: createPresenceStatusStore(db),
   };
 }
 

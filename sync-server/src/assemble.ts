@@ -14,6 +14,7 @@ import { createReadClears } from './push/read-clears.ts';
 import { loadVapidKeys } from './push/vapid-keys.ts';
 import { createMessageRate } from './rooms/message-rate.ts';
 import { createPresence, type Presence } from './rooms/presence.ts';
+import { createPresenceCircle } from './rooms/presence-circle.ts';
 import { createRefusalBudget } from './rooms/refusal-budget.ts';
 import { createSyncRooms, type SyncRooms, type SyncRoomsDeps } from './rooms/sync-rooms.ts';
 import type { Redact } from './services/retention.ts';
@@ -21,7 +22,7 @@ import type { Safeguarding } from './services/safeguarding.ts';
 import { openDatabase } from './storage/db.ts';
 import { realTimers, type Timers } from './timers.ts';
 import { SyncSocketServer } from './ws/deflate.ts';
-import { createSocketHub, type SocketHub } from './ws/socket-hub.ts';
+import { createSocketHub } from './ws/socket-hub.ts';
 
 /**
  * The server's parts, built from configuration and wired to each other, without side effects beyond
@@ -88,7 +89,14 @@ function createRoomParts(
     ...(d.readMoved ? { readMoved: d.readMoved } : {}),
     ...(d.clientIds ? { clientIds: d.clientIds } : {}),
   });
-  return { rooms, presence: createPresence(now) };
+  const presence = createPresence({
+    now,
+    store: s.presenceStatus,
+    timers: d.timers,
+    log: d.log,
+    expiryCheckMs: config.limits.presenceExpiryCheckMs,
+  });
+  return { rooms, presence };
 }
 
 /**
@@ -128,6 +136,7 @@ function createHub(
   return createSocketHub({
     rooms: d.rooms,
     presence: d.presence,
+    circle: createPresenceCircle(stores.conversations, d.config.limits.presenceCircleMax),
     log: d.log,
     now: d.now,
     timers: d.timers,
@@ -142,16 +151,25 @@ function createHub(
 /** Web Push: the sender (a device whose app is showing is not pushed to) and the pushes for new messages. */
 function createPushParts(
   stores: Stores,
-  d: { config: Config; log: Logger; now: () => number; hub: SocketHub; pushAgent: HttpsAgent | undefined },
+  d: {
+    config: Config;
+    log: Logger;
+    now: () => number;
+    presence: Presence;
+    pushAgent: HttpsAgent | undefined;
+  },
 ) {
-  const { config, log, hub } = d;
+  const { config, log, presence } = d;
   const { users, conversations } = stores;
   const vapid = loadVapidKeys(config.dataDir, config.vapid.keys);
   const push = createPushSender({
     store: stores.pushStore,
     vapid: { ...vapid, subject: config.vapid.subject },
     log,
-    showing: (device) => hub.sessionsOf(device.userId).some((s) => s.tokenHash === device.tokenHash),
+    // A device is skipped only while it is visible and showing that conversation (it reports both).
+    showing: (device, conversationId) => presence.showing(device.userId, device.tokenHash, conversationId),
+    // Do not disturb (issue 15 §3) holds while the person is offline and across restarts: it is stored.
+    doNotDisturb: (userId) => presence.doNotDisturb(userId),
     ...(d.pushAgent ? { agent: d.pushAgent } : {}),
   });
   // A read on one device clears what was pushed to the others (read-clears.ts).
@@ -198,12 +216,16 @@ export function assembleServer(config: Config, deps: ServerDeps = {}) {
     now,
     timers,
     watch: (e) => safeguarding?.watch(e),
-    stored: (list) => pushes?.stored(list),
+    stored: (list) => {
+      // The authors stop typing there the moment their message is stored (issue 15 §4).
+      hub.messagesStored(list);
+      pushes?.stored(list);
+    },
     readMoved: (r) => readClears?.read(r),
     clientIds: deps.clientIds,
   });
   const hub = createHub(stores, { rooms, presence, config, log, now, timers });
-  const pushParts = createPushParts(stores, { config, log, now, hub, pushAgent: deps.pushAgent });
+  const pushParts = createPushParts(stores, { config, log, now, presence, pushAgent: deps.pushAgent });
   const { push, pushPrefs, vapidPublicKey } = pushParts;
   pushes = pushParts.pushes;
   readClears = pushParts.readClears;

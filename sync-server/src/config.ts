@@ -193,6 +193,17 @@ export type ServerLimits = {
    */
   typingIntervalMs: number;
   /**
+   * A person hears the presence of the people they share a conversation of at most this many members with
+   * (DMs, classes, teams; rooms/presence-circle.ts). Larger channels (the whole college) count for nothing:
+   * with them every change would go to everyone.
+   */
+  presenceCircleMax: number;
+  /**
+   * A custom status is ended by a timer at its end, and checked again at least this often (a clock that
+   * jumps, a timer that fires late). Tests on an injected clock make it short.
+   */
+  presenceExpiryCheckMs: number;
+  /**
    * New messages (and thread replies) a person may add, over all conversations: a burst, then this many a
    * minute. Over it a write is refused with `slow-down`, which the engine retries later: nothing is lost
    * (P10, P12). At least `LIMITS.maxNewMessagesPerFrame` in the burst, so that a full frame can pass.
@@ -230,6 +241,8 @@ export const DEFAULT_LIMITS: ServerLimits = {
   handshakesPerSecondPerAddress: 20,
   handshakeBurstPerAddress: 600,
   typingIntervalMs: 1_000,
+  presenceCircleMax: 150,
+  presenceExpiryCheckMs: 60_000,
   newMessagesPerMinute: 60,
   newMessageBurst: 30,
   refusalsPerMinute: 10,

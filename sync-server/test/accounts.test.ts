@@ -274,7 +274,7 @@ describe('accounts, sessions and the admin API', () => {
     wrong.send([{ type: 'hello', version: 999, client: 'future' }]);
     await eventually(() => expect(wrong.closed?.code).toBe(CLOSE.versionMismatch));
     const early = await connectRaw(ts.url, cookie, { hello: false });
-    early.send([{ type: 'typingSet', conversationId: 'x' }]);
+    early.send([{ type: 'typingSet', conversationId: 'x', parent: '' }]);
     await eventually(() => expect(early.closed?.code).toBe(CLOSE.malformedFrame));
   });
 
@@ -290,7 +290,7 @@ describe('accounts, sessions and the admin API', () => {
   it('P10: a flood of messages is rate limited by closing that socket only', async () => {
     const s = await addUser(ts, admin, 'student');
     const raw = await connectRaw(ts.url, await login(ts.url, s.email, s.password));
-    for (let i = 0; i < 300; i++) raw.send([{ type: 'typingSet', conversationId: 'x' }]);
+    for (let i = 0; i < 300; i++) raw.send([{ type: 'typingSet', conversationId: 'x', parent: '' }]);
     await eventually(() => expect(raw.closed?.code).toBe(CLOSE.rateLimited));
     expect(s.engine.status().connection).toBe('online');
   });

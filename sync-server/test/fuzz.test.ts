@@ -426,13 +426,21 @@ function fuzzArbitrary(ctx: Ctx): fc.Arbitrary<Fuzz> {
     docName.map((doc): Frame => ({ type: 'unsubscribe', doc })),
     fc
       .record({
-        status: fc.oneof(fc.constantFrom('online', 'away', 'busy'), text(20)),
+        dnd: fc.boolean(),
+        emoji: fc.oneof(fc.constantFrom('', '📚', '🏳️‍🌈'), text(LIMITS.maxStatusEmojiLength)),
         text: text(LIMITS.maxStatusTextLength),
+        until: fc.oneof(fc.constant(0), fc.nat()),
       })
       .map((f): Frame => ({ type: 'presenceSet', ...f })),
     fc
       .oneof(fc.constantFrom(...ctx.conversationIds), text(40))
-      .map((conversationId): Frame => ({ type: 'typingSet', conversationId })),
+      .map((conversationId): Frame => ({ type: 'typingSet', conversationId, parent: '' })),
+    fc
+      .record({
+        state: fc.constantFrom('active' as const, 'idle' as const, 'hidden' as const),
+        showing: fc.oneof(fc.constantFrom(...ctx.conversationIds), text(40)),
+      })
+      .map((f): Frame => ({ type: 'deviceState', ...f })),
   );
   const serverFrame: fc.Arbitrary<Frame> = fc.oneof(
     fc.constant<Frame>({ type: 'hello', version: PROTOCOL_VERSION, client: 'again' }),
@@ -440,8 +448,16 @@ function fuzzArbitrary(ctx: Ctx): fc.Arbitrary<Fuzz> {
     ref.map((r): Frame => ({ type: 'ack', ref: r })),
     fc.constant<Frame>({ type: 'reject', ref: 1, doc: ctx.own, code: 'bad-shape', message: 'y' }),
     fc.constant<Frame>({ type: 'revoked', doc: ctx.own, reason: 'z' }),
-    fc.constant<Frame>({ type: 'presence', userId: 'u', status: 'online', text: '', lastSeen: 0 }),
-    fc.constant<Frame>({ type: 'typing', conversationId: 'c', userId: 'u' }),
+    fc.constant<Frame>({
+      type: 'presence',
+      userId: 'u',
+      status: 'online',
+      emoji: '',
+      text: '',
+      until: 0,
+      lastSeen: 0,
+    }),
+    fc.constant<Frame>({ type: 'typing', conversationId: 'c', parent: '', userId: 'u', active: true }),
     fc.constant<Frame>({ type: 'notice', kind: 'conversations-changed', json: '{}' }),
     fc.constant<Frame>({ type: 'error', code: 'bad-status', message: 'm' }),
   );
@@ -523,10 +539,12 @@ function fuzzArbitrary(ctx: Ctx): fc.Arbitrary<Fuzz> {
             .map((n) => encodeMessage([{ type: 'unsubscribe', doc: 'é'.repeat(n) }])),
           fc
             .integer({ min: LIMITS.maxStatusTextLength + 1, max: 5000 })
-            .map((n) => encodeMessage([{ type: 'presenceSet', status: 'away', text: '😀'.repeat(n) }])),
+            .map((n) =>
+              encodeMessage([{ type: 'presenceSet', dnd: false, emoji: '', text: '😀'.repeat(n), until: 0 }]),
+            ),
           fc
             .integer({ min: 201, max: 5000 })
-            .map((n) => encodeMessage([{ type: 'typingSet', conversationId: 't'.repeat(n) }])),
+            .map((n) => encodeMessage([{ type: 'typingSet', conversationId: 't'.repeat(n), parent: '' }])),
           // A declared length far beyond the bytes, or beyond any string the field allows.
           fc.integer({ min: 1000, max: 2 ** 53 - 1 }).map((n) =>
             rawMessage((e) => {

@@ -3,8 +3,14 @@ import { PushKeyReply, PushPayload } from '@commonroom/protocol';
 import { decrypt } from 'http_ece';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { addUser, channel, eventually, makeEngine, texts } from './harness.ts';
-import { b64url, browserSubscription, usePushServer, type Received } from './push-harness.ts';
+import { addUser, channel, eventually, makeEngine, startServer, texts } from './harness.ts';
+import {
+  b64url,
+  browserSubscription,
+  pushServerOptions,
+  usePushServer,
+  type Received,
+} from './push-harness.ts';
 
 /**
  * Issue 15 §1: Web Push end to end, with no stand-in for the library or the network. The server sends
@@ -81,7 +87,7 @@ describe('web push', () => {
     ).toThrow();
   });
 
-  it('issue 15: a device online now is not pushed to; the push service’s 410 deletes the subscription', async () => {
+  it('issue 15: a device visibly showing the conversation is not pushed to; the push service’s 410 deletes the subscription', async () => {
     const ben = await addUser(env.ts, env.admin, 'student', { connect: false });
     const phone = browserSubscription(`${env.push.url}/gone/ben-old-phone`);
     await ben.engine.api.request('POST', '/api/push/subscriptions', z.unknown(), phone.body);
@@ -90,21 +96,33 @@ describe('web push', () => {
     expect(out).toEqual({ sent: 0, gone: 1, failed: 0, skipped: 0 });
     expect(env.ts.server.internals.pushStore.countOf(ben.id)).toBe(0);
 
-    // The same device registers a live endpoint, then connects: while its socket is up, it is not pushed.
+    // The same device registers a live endpoint, then connects and shows the DM: it hears the message
+    // there, so no push.
     const live = browserSubscription(`${env.push.url}/push/ben-phone`);
     await ben.engine.api.request('POST', '/api/push/subscriptions', z.unknown(), live.body);
     ben.engine.connect();
     await ben.engine.settled();
+    const sentNow = async () => (await env.ts.server.internals.push.toUser(ben.id, payload())).sent;
+    ben.engine.reportDevice('active', 'dm-1');
+    await expect.poll(sentNow).toBe(0);
     expect(await env.ts.server.internals.push.toUser(ben.id, payload())).toEqual({
       sent: 0,
       gone: 0,
       failed: 0,
       skipped: 1,
     });
+    // Idle but still on screen: no push either.
+    ben.engine.reportDevice('idle', 'dm-1');
+    expect(await sentNow()).toBe(0);
+    // Online but showing another conversation, or hidden (the app in the background): pushed.
+    ben.engine.reportDevice('active', 'general');
+    await expect.poll(sentNow).toBe(1);
+    ben.engine.reportDevice('hidden', 'dm-1');
+    await expect.poll(sentNow).toBe(1);
+    ben.engine.reportDevice('active', 'dm-1');
+    await expect.poll(sentNow).toBe(0);
     ben.engine.disconnect();
-    await expect
-      .poll(async () => (await env.ts.server.internals.push.toUser(ben.id, payload())).sent)
-      .toBe(1);
+    await expect.poll(sentNow).toBe(1);
   });
 
   it('issue 15: signing out and deactivation stop a device’s pushes; a bad subscription is refused in plain words', async () => {
@@ -410,5 +428,56 @@ describe('who is pushed for a message', () => {
     await will.engine.settled();
     expect(more).toBeTruthy();
     expect(delivered([lena], from).lena).toHaveLength(1);
+  });
+});
+
+describe('do not disturb', () => {
+  const env = usePushServer();
+  const payload: PushPayload = {
+    kind: 'dm',
+    title: 'Sarah Khan',
+    body: 'Are you coming to the workshop?',
+    tag: 'c:dm-1',
+    url: '/c/dm-1',
+    conversationId: 'dm-1',
+  };
+
+  it('issue 15: do not disturb holds back every push but the clearing one, while offline and across a restart', async () => {
+    const dora = await addUser(env.ts, env.admin, 'student', { connect: false });
+    const sub = browserSubscription(`${env.push.url}/push/dora-phone`);
+    await dora.engine.api.request('POST', '/api/push/subscriptions', z.unknown(), sub.body);
+    dora.engine.connect();
+    await dora.engine.settled();
+    dora.engine.setStatus({ dnd: true, emoji: '', text: '', until: 0 });
+    await expect.poll(() => env.ts.server.internals.presence.doNotDisturb(dora.id)).toBe(true);
+    dora.engine.disconnect();
+    const before = env.push.received.length;
+    expect(await env.ts.server.internals.push.toUser(dora.id, payload)).toEqual({
+      sent: 0,
+      gone: 0,
+      failed: 0,
+      skipped: 1,
+    });
+    expect(env.push.received.length).toBe(before);
+    // Clearing a notification read elsewhere still goes: it takes away, it does not disturb.
+    const clear = await env.ts.server.internals.push.toUser(dora.id, {
+      kind: 'clear',
+      title: '',
+      body: '',
+      tag: 'c:dm-1',
+      url: '/',
+      conversationId: 'dm-1',
+    });
+    expect(clear.sent).toBe(1);
+
+    // The server restarts on the same data folder: DND is still hers.
+    await env.ts.stop();
+    const again = await startServer({ dataDir: env.ts.dataDir, ...pushServerOptions() });
+    try {
+      expect((await again.server.internals.push.toUser(dora.id, payload)).skipped).toBe(1);
+      expect(env.push.received.length).toBe(before + 1);
+    } finally {
+      await again.stop();
+    }
   });
 });

@@ -63,7 +63,7 @@ describe('rate limits count from the first byte (P10)', () => {
         const raw = await connectRaw(ts.url, cookie, { hello: false });
         raw.send([
           { type: 'hello', version: PROTOCOL_VERSION, client: 'raw-test' },
-          { type: 'presenceSet', status: 'online', text: `socket ${i}` },
+          { type: 'presenceSet', dnd: false, emoji: '', text: `socket ${i}`, until: 0 },
         ]);
         await eventually(() =>
           expect(raw.closed !== null || raw.frames.some((f) => f.type === 'welcome')).toBe(true),
@@ -214,6 +214,7 @@ describe('typing is relayed at a bounded rate, and only from people who may post
     const typing: Frame[] = Array.from({ length: LIMITS.maxFramesPerMessage }, () => ({
       type: 'typingSet' as const,
       conversationId: general,
+      parent: '',
     }));
     for (let i = 0; i < 4; i++) s.send(typing);
     // A write after the flood: its relay reaches the listener after every typing frame the flood caused.
@@ -236,7 +237,7 @@ describe('typing is relayed at a bounded rate, and only from people who may post
     const s = await connectRaw(ts.url, await login(ts.url, student.email, student.password));
     await listen(t, ann, student.id);
     await listen(s, ann, student.id);
-    s.send([{ type: 'typingSet', conversationId: ann }]);
+    s.send([{ type: 'typingSet', conversationId: ann, parent: '' }]);
     const mark = craftUpdate((d) => authorRoots(d).read.set('dev1', 0));
     expect(await s.write(authorDoc(ann, student.id as UserId), mark)).toEqual({ kind: 'ack' });
     await eventually(() =>
@@ -244,7 +245,7 @@ describe('typing is relayed at a bounded rate, and only from people who may post
     );
     expect(t.frames.filter((f) => f.type === 'typing')).toHaveLength(0);
     // The tutor, who may post there, is relayed.
-    t.send([{ type: 'typingSet', conversationId: ann }]);
+    t.send([{ type: 'typingSet', conversationId: ann, parent: '' }]);
     await eventually(() => expect(s.frames.filter((f) => f.type === 'typing')).toHaveLength(1));
     t.close();
     s.close();
@@ -261,7 +262,7 @@ describe('typing is relayed at a bounded rate, and only from people who may post
     const s = await connectRaw(ts.url, await login(ts.url, student.email, student.password));
     await listen(t, conv, tutor.id);
     await listen(s, conv, tutor.id);
-    t.send([{ type: 'typingSet', conversationId: conv }]);
+    t.send([{ type: 'typingSet', conversationId: conv, parent: '' }]);
     // Reactions and read marks are still taken in an archived conversation: a write after the typing.
     const mark = craftUpdate((d) => authorRoots(d).read.set('dev1', 0));
     expect(await t.write(authorDoc(conv, tutor.id as UserId), mark)).toEqual({ kind: 'ack' });

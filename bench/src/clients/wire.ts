@@ -52,8 +52,9 @@ export type BenchClient = {
   /** Writes one message (and one more per text in `more`, in the same update); false if the socket is closed. */
   send(text: string, id: string, more?: readonly string[]): boolean;
   /**
-   * Changes this person's presence: Commonroom's presenceSet (the server tells everyone online); the peers'
-   * awareness update (relayed to the others in the document).
+   * Changes this person's presence: Commonroom's DEVICE_STATE (in use or idle; the server tells the people
+   * who share a small conversation with them); the peers' awareness update (relayed to the others in the
+   * document).
    */
   presence(status: 'online' | 'away'): boolean;
   /** Called with each update payload received (not step 2 answers to our own subscriptions unless `catchUp`). */
@@ -308,7 +309,7 @@ function commonroomClient(port: number, spec: ClientSpec, opts: Common): BenchCl
     send: write,
     presence(status) {
       if (ws.readyState !== WebSocket.OPEN) return false;
-      send([{ type: 'presenceSet', status, text: '' }]);
+      send([{ type: 'deviceState', state: status === 'away' ? 'idle' : 'active', showing: '' }]);
       return true;
     },
     bytesIn: () => bytes,

@@ -5,7 +5,7 @@ import { Dialog } from '../ui/dialog.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
 import { roleLabel } from '../ui/format.ts';
 import { MemberPicker } from './member-picker.tsx';
-import { conversationTitle, PresenceDot } from './people.tsx';
+import { conversationTitle, PresenceDot, PresenceLine } from './people.tsx';
 
 const MuteDialog = lazy(async () => ({ default: (await import('./mute-dialog.tsx')).MuteDialog }));
 
@@ -107,7 +107,8 @@ export function ChannelDetails({ conversationId, onClose }: { conversationId: st
             <li key={u.id}>
               <PresenceDot userId={u.id} />
               <span className="browser-name">
-                {u.displayName} <span className="muted">{roleLabel(u.role)}</span>
+                {u.displayName} <span className="muted">{roleLabel(u.role)}</span>{' '}
+                <PresenceLine userId={u.id} />
                 {mutes
                   .filter((m) => m.userId === u.id)
                   .slice(0, 1)

@@ -286,7 +286,7 @@ export function ComposerBox({ conversationId, placeholder, parent, onSent, autoF
             const t = Date.now();
             if (t - lastTyping.current > 3000) {
               lastTyping.current = t;
-              engine.typing(conversationId);
+              engine.typing(conversationId, parent ?? '');
             }
           }}
           onSelect={(e) => setCaret(e.currentTarget.selectionStart)}

@@ -15,6 +15,8 @@ export type ConversationControls = {
   markRead: () => void;
   /** True for rows drawn inside the thread panel: they offer no "reply in thread". */
   inThread: boolean;
+  /** Opens a person's profile card (their name or avatar clicked; issue 15 §3). */
+  openProfile: (userId: string) => void;
 };
 
 const Controls = createContext<ConversationControls | null>(null);

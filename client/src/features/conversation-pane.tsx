@@ -3,7 +3,8 @@ import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } fro
 import { useConversationView, useEngine } from '../hooks/engine-context.tsx';
 import { Composer } from './composer.tsx';
 import { ConversationControlsProvider, type ConversationControls } from './conversation-context.tsx';
-import { conversationTitle } from './people.tsx';
+import { conversationTitle, PresenceLine } from './people.tsx';
+import { TypingLine } from './typing-line.tsx';
 import { Bell } from '../ui/bell.tsx';
 import { channelGlyph } from './sidebar.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
@@ -15,6 +16,9 @@ const ChannelDetails = lazy(async () => ({
 const ThreadPanel = lazy(async () => ({ default: (await import('./thread-panel.tsx')).ThreadPanel }));
 const NotifyDialog = lazy(async () => ({ default: (await import('./notify-dialog.tsx')).NotifyDialog }));
 const PinnedList = lazy(async () => ({ default: (await import('./pinned-list.tsx')).PinnedList }));
+const ProfileCard = lazy(async () => ({
+  default: (await import('./status/profile-card.tsx')).ProfileCard,
+}));
 // Its own chunk: the list and its virtualizer are the largest part of the conversation view, and the
 // header, sidebar and composer show without waiting for them. The signed-in app fetches it as soon as it
 // starts (preloadMessageList), so it is in memory before the person could go offline, and in the service
@@ -53,12 +57,12 @@ export function ConversationPane({
   const [notify, setNotify] = useState(false);
   const [pins, setPins] = useState(false);
   const [thread, setThread] = useState<string | null>(null);
+  const [profile, setProfile] = useState<string | null>(null);
   /** A reply to focus in the open thread (a pinned reply jumped to); `n` makes a repeat jump count. */
   const [threadFocus, setThreadFocus] = useState<{ key: string; n: number } | null>(null);
   const [jumpTo, setJumpTo] = useState<{ key: string; n: number } | null>(null);
   // After "mark unread" the conversation stays unread until it is opened again, as in Slack.
   const holdUnread = useRef(false);
-  const typing = engine.typingIn(conversationId).filter((id) => id !== engine.me()?.id);
 
   /** The newest position this pane marked read for: a mark unread from another device is not undone. */
   const markedFor = useRef(0);
@@ -120,7 +124,17 @@ export function ConversationPane({
   }, [conversationId, engine]);
 
   const controls = useMemo<ConversationControls | null>(
-    () => (c ? { conversation: c, openThread: setThread, markUnread, markRead, inThread: false } : null),
+    () =>
+      c
+        ? {
+            conversation: c,
+            openThread: setThread,
+            markUnread,
+            markRead,
+            inThread: false,
+            openProfile: setProfile,
+          }
+        : null,
     [c, markUnread, markRead],
   );
 
@@ -136,6 +150,9 @@ export function ConversationPane({
 
   if (!c || !view || !controls) return <main className="pane" id="main" />;
   const title = conversationTitle(engine, c);
+  // A DM with one other person shows their presence and status under the name (issue 15 §3).
+  const others = c.kind === 'dm' ? c.dmMembers.filter((m) => m.id !== engine.me()?.id) : [];
+  const dmWith = others.length === 1 ? others[0]?.id : undefined;
   const pinnedCount = pinnedMessages(view.state).length;
 
   const join = async () => {
@@ -184,6 +201,11 @@ export function ConversationPane({
                 )}
                 {title}
               </h2>
+              {dmWith && (
+                <p className="muted topic" data-testid="dm-presence">
+                  <PresenceLine userId={dmWith} />
+                </p>
+              )}
               {(c.topic || c.description) && <p className="muted topic">{c.topic || c.description}</p>}
               {c.supervisor && (
                 <p className="muted topic supervised" data-testid="supervised-by">
@@ -260,10 +282,7 @@ export function ConversationPane({
               jumpTo={jumpTo}
             />
           </Suspense>
-          <p className="typing" aria-live="polite">
-            {typing.length > 0 &&
-              `${typing.map((id) => engine.user(id)?.displayName ?? 'Someone').join(', ')} ${typing.length === 1 ? 'is' : 'are'} typing…`}
-          </p>
+          <TypingLine conversationId={c.id} />
           <ErrorText message={problem} />
           {muteBanner ? (
             <div className="cannot-post muted-banner" role="status" data-testid="mute-banner">
@@ -302,6 +321,7 @@ export function ConversationPane({
           {details && <ChannelDetails conversationId={c.id} onClose={() => setDetails(false)} />}
           {notify && <NotifyDialog conversation={c} onClose={() => setNotify(false)} />}
           {pins && <PinnedList conversationId={c.id} onJump={jump} onClose={() => setPins(false)} />}
+          {profile && <ProfileCard userId={profile} onClose={() => setProfile(null)} />}
         </Suspense>
       </div>
     </ConversationControlsProvider>

@@ -3,6 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { useEngine } from '../hooks/engine-context.tsx';
 import { roleLabel } from '../ui/format.ts';
 import './member-picker.css';
+import { PresenceLine } from './people.tsx';
 
 const SHOWN = 8;
 
@@ -79,7 +80,15 @@ export function MemberPicker(props: {
                   onChange={(e) => toggle(u, e.target.checked)}
                 />
                 <span className="picker-name">{u.displayName}</span>
-                <span className="muted">{roleLabel(u.role)}</span>
+                <span className="muted">
+                  {roleLabel(u.role)}
+                  {engine.presenceOf(u.id) && (
+                    <>
+                      {' · '}
+                      <PresenceLine userId={u.id} />
+                    </>
+                  )}
+                </span>
               </label>
             ))
           )}

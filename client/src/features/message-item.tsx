@@ -48,6 +48,7 @@ export function MessageItem({
       <span
         className="avatar"
         aria-hidden="true"
+        onClick={() => controls?.openProfile(m.authorId)}
         style={{
           background: avatarHex(author?.avatarColour ?? (mine ? engine.me()?.avatarColour : undefined)),
         }}
@@ -56,7 +57,9 @@ export function MessageItem({
       </span>
       <div className="msg-body">
         <header className="msg-head">
-          <span className="author">{name}</span>
+          <button type="button" className="author" onClick={() => controls?.openProfile(m.authorId)}>
+            {name}
+          </button>
           {author?.pronouns && <span className="pronouns">{author.pronouns}</span>}
           {role && (
             <span className={`role role-${isStaffRole(role) ? 'staff' : 'student'}`}>{roleLabel(role)}</span>

@@ -4,7 +4,7 @@ import { useEngine, useEngineVersion } from '../hooks/engine-context.tsx';
 import { byLocale } from '../ui/compare.ts';
 import { Dialog } from '../ui/dialog.tsx';
 import { roleLabel } from '../ui/format.ts';
-import { PresenceDot } from './people.tsx';
+import { PresenceDot, PresenceLine } from './people.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
 
 /** Start a direct message: pick a person from the directory. */
@@ -48,7 +48,8 @@ export function NewMessage({ onClose, onOpen }: { onClose: () => void; onOpen: (
           <li key={u.id}>
             <PresenceDot userId={u.id} />
             <span className="browser-name">
-              <strong>{u.displayName}</strong> <span className="muted">{roleLabel(u.role)}</span>
+              <strong>{u.displayName}</strong> <span className="muted">{roleLabel(u.role)}</span>{' '}
+              <PresenceLine userId={u.id} />
             </span>
             <button type="button" className="primary" onClick={() => void open(u.id)}>
               Message

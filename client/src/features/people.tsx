@@ -1,4 +1,4 @@
-import type { Engine } from '@commonroom/engine';
+import type { Engine, PresenceInfo } from '@commonroom/engine';
 import type { Conversation } from '@commonroom/protocol';
 import { useEngine } from '../hooks/engine-context.tsx';
 
@@ -9,12 +9,56 @@ export function conversationTitle(engine: Engine, c: Conversation): string {
   return others.length > 0 ? others.join(', ') : 'Just you';
 }
 
+const WORDS = { online: 'Online', away: 'Away', dnd: 'Do not disturb', offline: 'Offline' } as const;
+
+/**
+ * "5 min ago", "2 h ago", "3 days ago". Not ui/format's relativeTime (a date after a day): importing it
+ * here split that module off the first screen's chunk, which cost more than these few lines.
+ */
+function ago(ms: number): string {
+  const m = Math.round(ms / 60_000);
+  if (m < 1) return 'just now';
+  if (m < 60) return `${m} min ago`;
+  const h = Math.round(m / 60);
+  return h < 24 ? `${h} h ago` : `${Math.round(h / 24)} ${h < 36 ? 'day' : 'days'} ago`;
+}
+
+/**
+ * A person's presence in plain words: "Away", "Do not disturb", "Last seen 2 h ago" (issue 15 §3); '' when
+ * this device does not know it (offline, or someone who shares only large channels: PROTOCOL.md P9).
+ */
+export function presenceWords(p: PresenceInfo | undefined, now: number): string {
+  if (!p) return '';
+  if (p.status === 'offline' && p.lastSeen > 0) return `Last seen ${ago(now - p.lastSeen)}`;
+  return WORDS[p.status];
+}
+
+/** Their custom status, "📚 In class until 3pm", or ''. */
+export const statusText = (p: PresenceInfo | undefined): string => (p ? `${p.emoji} ${p.text}`.trim() : '');
+
 export function PresenceDot({ userId }: { userId: string }) {
-  const engine = useEngine();
-  const p = engine.presenceOf(userId);
-  const status = p?.status ?? 'offline';
-  const label = status === 'offline' ? 'offline' : status;
+  const p = useEngine().presenceOf(userId);
+  const s = statusText(p);
+  const label = `${presenceWords(p, Date.now()) || WORDS.offline}${s ? `, ${s}` : ''}`;
   return (
-    <span className={`presence presence-${status}`} role="img" aria-label={label} title={p?.text || label} />
+    <span
+      className={`presence presence-${p?.status ?? 'offline'}`}
+      role="img"
+      aria-label={label}
+      title={label}
+    />
+  );
+}
+
+/** Status and presence in words, for a DM's header, member lists and the people picker. */
+export function PresenceLine({ userId }: { userId: string }) {
+  const p = useEngine().presenceOf(userId);
+  if (!p) return null;
+  const s = statusText(p);
+  return (
+    <span className="presence-line">
+      {s && <span className="status-text">{s} · </span>}
+      {presenceWords(p, Date.now())}
+    </span>
   );
 }

@@ -2,7 +2,7 @@ import type { Conversation } from '@commonroom/protocol';
 import { useId } from 'react';
 import { useEngine, useEngineVersion } from '../hooks/engine-context.tsx';
 import { SyncIndicator } from './sync-indicator.tsx';
-import { conversationTitle, PresenceDot } from './people.tsx';
+import { conversationTitle, PresenceDot, statusText } from './people.tsx';
 import { Bell } from '../ui/bell.tsx';
 import { byCodeUnit } from '../ui/compare.ts';
 import '../ui/unread-mentions.css';
@@ -71,6 +71,8 @@ export function Sidebar(props: {
   onSignOut: () => void;
   onSignOutEverywhere: () => void;
   onProfile: () => void;
+  /** Opens the dialog that sets one's status and do not disturb. */
+  onStatus: () => void;
   /** Given only to admins and super admins: opens the admin area. */
   onAdmin?: () => void;
   /** Given only to safeguarding leads: opens the safeguarding area; `open` items wait in its queue. */
@@ -172,7 +174,18 @@ export function Sidebar(props: {
         </button>
       </div>
       <footer className="sidebar-foot">
-        <span className="me">{me?.displayName}</span>
+        <span className="me">
+          {me && <PresenceDot userId={me.id} />}
+          {me?.displayName}
+        </span>
+        <button
+          type="button"
+          className="link-button my-status"
+          onClick={props.onStatus}
+          aria-haspopup="dialog"
+        >
+          {statusText(engine.presenceOf(me?.id ?? '')) || 'Set a status'}
+        </button>
         <button type="button" className="link-button" onClick={props.onProfile}>
           Profile
         </button>

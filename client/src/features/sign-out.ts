@@ -2,10 +2,7 @@ import { NetworkError, type Engine } from '@commonroom/engine';
 import { OkReply } from '@commonroom/protocol';
 import { clearAllDrafts } from '../ui/drafts.ts';
 
-/**
- * Signing out, here or everywhere: loaded when the person asks (the first screen's JavaScript is at its
- * budget, and these run once a session at most).
- */
+/** Signing out, here or everywhere, from the sidebar. */
 
 /** Signs out here, after a warning when messages are still waiting to send. True when signed out. */
 export async function signOut(engine: Engine): Promise<boolean> {

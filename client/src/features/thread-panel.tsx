@@ -5,6 +5,7 @@ import { useMentionNames } from '../hooks/use-unread.ts';
 import { Composer } from './composer.tsx';
 import { ConversationControlsProvider, useConversationControls } from './conversation-context.tsx';
 import { MessageItem } from './message-item.tsx';
+import { TypingLine } from './typing-line.tsx';
 
 /**
  * A thread: the parent message, its replies in arrival order, and a composer that replies (optionally also
@@ -97,6 +98,7 @@ export function ThreadPanel({
           </ol>
           <div ref={end} />
         </div>
+        <TypingLine conversationId={conversationId} parent={parentKey} />
         {canPost && (parent || parentView) && (
           <Composer conversationId={conversationId} parent={parentKey} placeholder="Reply…" autoFocus />
         )}

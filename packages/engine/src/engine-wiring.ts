@@ -228,6 +228,7 @@ function wireSocket(p: Parts): void {
       // which the server bounds by its own (P8); a phone hours fast would otherwise have its marks refused.
       if (p.clock.aheadOfServer !== was)
         events.inBackground(p.storage.setMeta('aheadOfServer', p.clock.aheadOfServer));
+      p.ephemeral.welcomed();
       events.inBackground(p.subs.onWelcome());
     },
     onFrames: (frames) => frames.forEach((f) => p.handleFrame(f)),

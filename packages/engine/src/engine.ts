@@ -9,7 +9,7 @@ import type { SessionEnded } from './session-end.ts';
 import type { OutboxEntry } from './storage.ts';
 
 export type { ConversationView, EngineMessage, MessageStatus } from './engine-view.ts';
-export type { PresenceInfo } from './ephemeral.ts';
+export type { PresenceInfo, StatusChoice } from './ephemeral.ts';
 export type { EngineOptions } from './engine-wiring.ts';
 
 /**
@@ -208,7 +208,10 @@ function conversationApi(p: Parts) {
     },
     setNotify: account.setNotify,
     dismiss: actions.dismiss,
-    setPresence: ephemeral.setPresence,
+    /** The person's DND and custom status (stored on the server; issue 15 §3). */
+    setStatus: ephemeral.setStatus,
+    /** This device's state and the conversation it shows (the app reports it; never shown to others). */
+    reportDevice: ephemeral.reportDevice,
     typing: ephemeral.typing,
     presenceOf: ephemeral.presenceOf,
     typingIn: ephemeral.typingIn,

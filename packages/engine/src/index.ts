@@ -6,6 +6,7 @@ export {
   type ConversationView,
   type MessageStatus,
   type PresenceInfo,
+  type StatusChoice,
   type SyncStatus,
 } from './engine.ts';
 export { createMemoryStorage, type ActionKind, type EngineStorage, type OutboxEntry } from './storage.ts';

@@ -1,4 +1,4 @@
-import type { Conversation } from '@commonroom/protocol';
+import type { Conversation, PresenceState } from '@commonroom/protocol';
 import type { ConnectionState } from './connection.ts';
 import type { OutboxEntry } from './storage.ts';
 
@@ -16,8 +16,17 @@ export type PeerEvent =
   | { t: 'outbox-put'; entry: OutboxEntry }
   | { t: 'outbox-del'; ids: string[] }
   | { t: 'status'; connection: ConnectionState; lastSyncedAt: number | null; updateNeeded: boolean }
-  | { t: 'presence'; userId: string; status: string; text: string; lastSeen: number }
-  | { t: 'typing'; conversationId: string; userId: string }
+  /** A person's presence as the server told it (ephemeral.ts PresenceInfo). */
+  | {
+      t: 'presence';
+      userId: string;
+      status: PresenceState;
+      emoji: string;
+      text: string;
+      until: number;
+      lastSeen: number;
+    }
+  | { t: 'typing'; conversationId: string; parent: string; userId: string; active: boolean }
   | { t: 'conversations'; list: Conversation[] }
   /** A follower opened a conversation (a preview): the leader follows its documents. */
   | { t: 'open'; conversationId: string };

@@ -27,7 +27,7 @@ export function createFrameHandler(deps: {
   progress: () => void;
   synced: () => void;
   presence: (userId: string, p: PresenceInfo) => void;
-  typing: (conversationId: string, userId: string) => void;
+  typing: (conversationId: string, parent: string, userId: string, active: boolean) => void;
   refreshConversations: () => void;
   refreshDirectory: () => void;
   /** A notice that changes nothing held here, only what the app reads again. */
@@ -104,10 +104,16 @@ export function createFrameHandler(deps: {
         return;
       }
       case 'presence':
-        deps.presence(f.userId, { status: f.status, text: f.text, lastSeen: f.lastSeen });
+        deps.presence(f.userId, {
+          status: f.status,
+          emoji: f.emoji,
+          text: f.text,
+          until: f.until,
+          lastSeen: f.lastSeen,
+        });
         return;
       case 'typing':
-        deps.typing(f.conversationId, f.userId);
+        deps.typing(f.conversationId, f.parent, f.userId, f.active);
         return;
       case 'notice':
         return onNotice(f.kind);

@@ -25,7 +25,7 @@ export function createTabPeers(deps: {
   forgetEntries: (ids: readonly string[]) => void;
   sendPendingFor: (doc: string) => void;
   presence: (userId: string, p: PresenceInfo) => void;
-  typing: (conversationId: string, userId: string) => void;
+  typing: (conversationId: string, parent: string, userId: string, active: boolean) => void;
   setList: (list: readonly Conversation[]) => void;
   onList: (list: readonly Conversation[]) => Promise<void>;
   /** A follower opened a conversation: the leader follows it (when online). */
@@ -82,11 +82,13 @@ export function createTabPeers(deps: {
           };
           deps.emit();
           return;
-        case 'presence':
-          deps.presence(e.userId, { status: e.status, text: e.text, lastSeen: e.lastSeen });
+        case 'presence': {
+          const { t: _t, userId, ...info } = e;
+          deps.presence(userId, info);
           return;
+        }
         case 'typing':
-          deps.typing(e.conversationId, e.userId);
+          deps.typing(e.conversationId, e.parent, e.userId, e.active);
           return;
         case 'conversations':
           deps.setList(e.list);

@@ -82,7 +82,7 @@ export const AdminUser = z.extend(Me, {
   createdAt: z.number(),
   /** Connected now (presence, P9). */
   online: z.boolean(),
-  /** Last connected or active, as far as this server has seen since it started (presence is not stored). */
+  /** When they last disconnected (stored since issue 15), or connected if online now; null if never seen. */
   lastSeenAt: z.nullable(z.number()),
 });
 export type AdminUser = z.infer<typeof AdminUser>;

@@ -30,7 +30,17 @@ export const FRAME = {
   typing: 11,
   notice: 12,
   error: 13,
+  deviceState: 14,
 } as const;
+
+/** A person's presence as others see it (P9): the most present of their devices, or their choice of DND. */
+export const PRESENCE_STATES = ['online', 'away', 'dnd', 'offline'] as const;
+export type PresenceState = (typeof PRESENCE_STATES)[number];
+/** What one device reports of itself: in use and visible, visible but untouched for a while, or hidden. */
+export const DEVICE_STATES = ['active', 'idle', 'hidden'] as const;
+export type DeviceState = (typeof DEVICE_STATES)[number];
+const isPresenceState = (s: string): s is PresenceState => (PRESENCE_STATES as readonly string[]).includes(s);
+const isDeviceState = (s: string): s is DeviceState => (DEVICE_STATES as readonly string[]).includes(s);
 
 export type Frame =
   | { type: 'hello'; version: number; client: string }
@@ -52,12 +62,33 @@ export type Frame =
   | { type: 'reject'; ref: number; doc: string; code: RefusalCode; message: string }
   | { type: 'unsubscribe'; doc: string }
   | { type: 'revoked'; doc: string; reason: string }
-  | { type: 'presenceSet'; status: string; text: string }
-  | { type: 'presence'; userId: string; status: string; text: string; lastSeen: number }
-  | { type: 'typingSet'; conversationId: string }
-  | { type: 'typing'; conversationId: string; userId: string }
+  /**
+   * The person's own choice, kept by the server until they change it (P9): do not disturb, and a custom
+   * status (emoji and text) until a time (`until`, the server's clock; 0: until changed).
+   */
+  | { type: 'presenceSet'; dnd: boolean; emoji: string; text: string; until: number }
+  /** `lastSeen`: when they were last connected (0: never seen); `until` as in presenceSet. */
+  | {
+      type: 'presence';
+      userId: string;
+      status: PresenceState;
+      emoji: string;
+      text: string;
+      until: number;
+      lastSeen: number;
+    }
+  /** `parent`: the thread's parent message key, or '' for the conversation itself. */
+  | { type: 'typingSet'; conversationId: string; parent: string }
+  /** `active` false: they stopped (their message arrived); otherwise it fades by itself. */
+  | { type: 'typing'; conversationId: string; parent: string; userId: string; active: boolean }
   | { type: 'notice'; kind: NoticeKind; json: string }
-  | { type: 'error'; code: ErrorFrameCode; message: string };
+  | { type: 'error'; code: ErrorFrameCode; message: string }
+  /**
+   * This device's state and the conversation it shows ('' for none), for the server only: never relayed.
+   * The person's presence is made from their devices' states; a device showing a conversation is not
+   * pushed its messages.
+   */
+  | { type: 'deviceState'; state: DeviceState; showing: string };
 
 export type FrameOf<T extends Frame['type']> = Extract<Frame, { type: T }>;
 
@@ -116,21 +147,32 @@ function writeFrameHead(e: encoding.Encoder, f: Frame): Uint8Array | null {
       encoding.writeVarString(e, f.reason);
       return null;
     case 'presenceSet':
-      encoding.writeVarString(e, f.status);
+      encoding.writeVarUint(e, f.dnd ? 1 : 0);
+      encoding.writeVarString(e, f.emoji);
       encoding.writeVarString(e, f.text);
+      encoding.writeVarUint(e, f.until);
       return null;
     case 'presence':
       encoding.writeVarString(e, f.userId);
       encoding.writeVarString(e, f.status);
+      encoding.writeVarString(e, f.emoji);
       encoding.writeVarString(e, f.text);
+      encoding.writeVarUint(e, f.until);
       encoding.writeVarUint(e, f.lastSeen);
       return null;
     case 'typingSet':
       encoding.writeVarString(e, f.conversationId);
+      encoding.writeVarString(e, f.parent);
       return null;
     case 'typing':
       encoding.writeVarString(e, f.conversationId);
+      encoding.writeVarString(e, f.parent);
       encoding.writeVarString(e, f.userId);
+      encoding.writeVarUint(e, f.active ? 1 : 0);
+      return null;
+    case 'deviceState':
+      encoding.writeVarString(e, f.state);
+      encoding.writeVarString(e, f.showing);
       return null;
     case 'notice':
       encoding.writeVarString(e, f.kind);
@@ -290,6 +332,12 @@ function readActionIds(r: ByteReader): string[] {
   return ids;
 }
 
+function readFlag(r: ByteReader): boolean {
+  const v = r.varUint();
+  if (v > 1) throw new DecodeError('a flag is 0 or 1');
+  return v === 1;
+}
+
 function readFrame(r: ByteReader): Frame {
   const t = r.varUint();
   switch (t) {
@@ -324,21 +372,37 @@ function readFrame(r: ByteReader): Frame {
     case FRAME.presenceSet:
       return {
         type: 'presenceSet',
-        status: r.varString(SHORT),
+        dnd: readFlag(r),
+        emoji: r.varString(LIMITS.maxStatusEmojiLength),
         text: r.varString(LIMITS.maxStatusTextLength),
+        until: r.varUint(),
       };
     case FRAME.presence:
       return {
         type: 'presence',
         userId: r.varString(SHORT),
-        status: r.varString(SHORT),
+        status: known(r.varString(SHORT), isPresenceState, 'presence state'),
+        emoji: r.varString(LIMITS.maxStatusEmojiLength),
         text: r.varString(LIMITS.maxStatusTextLength),
+        until: r.varUint(),
         lastSeen: r.varUint(),
       };
     case FRAME.typingSet:
-      return { type: 'typingSet', conversationId: r.varString(SHORT) };
+      return { type: 'typingSet', conversationId: r.varString(SHORT), parent: r.varString(SHORT) };
     case FRAME.typing:
-      return { type: 'typing', conversationId: r.varString(SHORT), userId: r.varString(SHORT) };
+      return {
+        type: 'typing',
+        conversationId: r.varString(SHORT),
+        parent: r.varString(SHORT),
+        userId: r.varString(SHORT),
+        active: readFlag(r),
+      };
+    case FRAME.deviceState:
+      return {
+        type: 'deviceState',
+        state: known(r.varString(SHORT), isDeviceState, 'device state'),
+        showing: r.varString(SHORT),
+      };
     case FRAME.notice:
       return {
         type: 'notice',

@@ -5,6 +5,8 @@ export { SESSION_END, isSessionEndReason, wipesDevice, type SessionEndReason } f
 export { ByteReader, DecodeError } from './byte-reader.ts';
 export {
   FRAME,
+  DEVICE_STATES,
+  PRESENCE_STATES,
   SYNC_STEP1,
   SYNC_STEP2,
   SYNC_UPDATE,
@@ -19,6 +21,8 @@ export {
   type Frame,
   type FrameOf,
   type SyncType,
+  type DeviceState,
+  type PresenceState,
 } from './frames.ts';
 export {
   scanStateVector,

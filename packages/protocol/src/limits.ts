@@ -49,6 +49,8 @@ export const LIMITS = {
   readTimeSkewMs: 60 * 60_000,
   maxDisplayNameLength: 80,
   maxStatusTextLength: 100,
+  /** A status's emoji: one emoji, which may be several code points (a flag, a skin tone, a family). */
+  maxStatusEmojiLength: 16,
   /** Milliseconds a fresh socket has to send HELLO. */
   helloDeadlineMs: 5_000,
   maxSocketsPerUser: 10,

@@ -10,5 +10,9 @@
  *     (wait and send again), `too-costly` (rebuild and send again) and `too-many-messages` (at most 20 new
  *     messages an update), which an engine of version 2 would take as the action's fault and drop; and a
  *     4002 close whose reason says why the session ended (a device wipes itself on two of them, T10).
+ * 4 — presence and typing (issue 15 §3, §4): PRESENCE_SET carries the person's choice (do not disturb, an
+ *     emoji, a text, an expiry), PRESENCE the aggregate state (online, away, dnd, offline) with those and
+ *     last seen; TYPING_SET and TYPING name the thread (parent key), TYPING says whether it stopped; new
+ *     DEVICE_STATE (14) reports a device's state and the conversation it shows, to the server only.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;

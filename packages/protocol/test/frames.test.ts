@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  DEVICE_STATES,
   FRAME,
+  PRESENCE_STATES,
   LIMITS,
   NOTICE_KINDS,
   REFUSAL_CODES,
@@ -64,18 +66,33 @@ const frameArbs: { [T in Frame['type']]: fc.Arbitrary<Extract<Frame, { type: T }
   revoked: fc.record({ type: fc.constant('revoked'), doc: str(LIMITS.maxDocNameLength), reason: str(LONG) }),
   presenceSet: fc.record({
     type: fc.constant('presenceSet'),
-    status: str(SHORT),
+    dnd: fc.boolean(),
+    emoji: str(LIMITS.maxStatusEmojiLength),
     text: str(LIMITS.maxStatusTextLength),
+    until: nat,
   }),
   presence: fc.record({
     type: fc.constant('presence'),
     userId: str(SHORT),
-    status: str(SHORT),
+    status: fc.constantFrom(...PRESENCE_STATES),
+    emoji: str(LIMITS.maxStatusEmojiLength),
     text: str(LIMITS.maxStatusTextLength),
+    until: nat,
     lastSeen: nat,
   }),
-  typingSet: fc.record({ type: fc.constant('typingSet'), conversationId: str(SHORT) }),
-  typing: fc.record({ type: fc.constant('typing'), conversationId: str(SHORT), userId: str(SHORT) }),
+  typingSet: fc.record({ type: fc.constant('typingSet'), conversationId: str(SHORT), parent: str(SHORT) }),
+  typing: fc.record({
+    type: fc.constant('typing'),
+    conversationId: str(SHORT),
+    parent: str(SHORT),
+    userId: str(SHORT),
+    active: fc.boolean(),
+  }),
+  deviceState: fc.record({
+    type: fc.constant('deviceState'),
+    state: fc.constantFrom(...DEVICE_STATES),
+    showing: str(SHORT),
+  }),
   notice: fc.record({
     type: fc.constant('notice'),
     kind: fc.constantFrom(...NOTICE_KINDS),
@@ -160,7 +177,13 @@ describe('round trip', () => {
         syncType: SYNC_UPDATE,
         payload: new Uint8Array(1000).fill(0xff),
       },
-      { type: 'presenceSet', status: 'away', text: '😀'.repeat(LIMITS.maxStatusTextLength / 2) },
+      {
+        type: 'presenceSet',
+        dnd: false,
+        emoji: '👩🏽‍🏫',
+        text: '😀'.repeat(LIMITS.maxStatusTextLength / 2),
+        until: 0,
+      },
       { type: 'reject', ref: 1, doc: '', code: 'bad-shape', message: '\u{10ffff}'.repeat(LONG / 2) },
     ];
     expect(decodeMessage(encodeMessage(frames))).toEqual({ ok: true, frames });
@@ -420,7 +443,7 @@ describe('decodeMessage refuses', () => {
   });
 
   it('an unknown frame type', () => {
-    for (const t of [0, 14, 15, 127, 128, 300, 2 ** 40])
+    for (const t of [0, 15, 16, 127, 128, 300, 2 ** 40])
       expectRefused(bytes(1, ...varUint(t), 0), /unknown frame type/);
   });
 
@@ -482,7 +505,13 @@ describe('decodeMessage refuses', () => {
     );
     expectRefused(
       encodeMessage([
-        { type: 'presenceSet', status: 'away', text: 'x'.repeat(LIMITS.maxStatusTextLength + 1) },
+        {
+          type: 'presenceSet',
+          dnd: false,
+          emoji: '',
+          text: 'x'.repeat(LIMITS.maxStatusTextLength + 1),
+          until: 0,
+        },
       ]),
       'string too long',
     );
@@ -495,6 +524,8 @@ describe('decodeMessage refuses', () => {
       { type: 'reject', ref: 1, doc: 'd', code: 'no-such-code', message: '' },
       { type: 'error', code: 'no-such-code', message: '' },
       { type: 'notice', kind: 'no-such-notice', json: '{}' },
+      { type: 'deviceState', state: 'asleep', showing: '' },
+      { type: 'presence', userId: 'u', status: 'busy', emoji: '', text: '', until: 0, lastSeen: 0 },
     ])
       expect(decodeMessage(encodeMessage([f as unknown as Frame])).ok).toBe(false);
     // A declared byte length beyond what any allowed string could need is refused before it is read.

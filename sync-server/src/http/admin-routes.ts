@@ -70,7 +70,7 @@ export function adminRoutes(d: {
   conversations: ConversationStore;
   settings: SettingsStore;
   supervision: DmSupervision;
-  /** Presence, for "last seen" (in memory only: null for someone not seen since the server started). */
+  /** Presence, for "last seen" (stored when a person's last device disconnects; null for someone never seen). */
   seen: (userId: string) => { online: boolean; lastSeen: number } | null;
   /** Tells every connected device (a changed workspace name). */
   notifyAll?: (kind: NoticeKind, payload: unknown) => void;

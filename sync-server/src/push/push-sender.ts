@@ -10,10 +10,13 @@ export type PushSenderDeps = {
   vapid: VapidKeys & { subject: string };
   log: Logger;
   /**
-   * Whether this device (its session) is online and showing the conversation: it hears of the message
-   * there, so no push. Until devices report what they show, any live socket of the session counts.
+   * Whether this device (its session) is online, visible and showing the conversation (devices report it,
+   * P9): it hears of the message there, so no push. Online but hidden, or showing another conversation, is
+   * pushed to.
    */
   showing: (device: { userId: string; tokenHash: string }, conversationId: string | null) => boolean;
+  /** Whether the person chose do not disturb (issue 15 §3): nothing but clearing pushes reaches them. */
+  doNotDisturb?: (userId: string) => boolean;
   /** The HTTPS agent for push services (tests trust their loopback push service's certificate with it). */
   agent?: Agent;
   /** How long a push service may take to answer. */
@@ -66,6 +69,11 @@ export function createPushSender(d: PushSenderDeps) {
       const body = JSON.stringify(payload);
       const urgency = payload.kind === 'clear' ? 'normal' : 'high';
       const subs = d.store.liveOf(userId);
+      // A push that clears a read notification is still sent in DND: it takes away, it does not disturb.
+      if (payload.kind !== 'clear' && d.doNotDisturb?.(userId)) {
+        out.skipped = subs.length;
+        return out;
+      }
       const results = await Promise.all(
         subs.map((s) =>
           payload.kind !== 'clear' && d.showing(s, payload.conversationId)

@@ -332,4 +332,18 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (user_id, conversation_id)
   ) WITHOUT ROWID;
   `,
+  // 17 (issue 15 §3): what a person chose of their presence (do not disturb, a custom status until a time),
+  // written only when they change it, and when they were last seen, written when their last device
+  // disconnects: never per heartbeat. Pushes read DND from here, so it holds while they are offline and
+  // across restarts.
+  `
+  CREATE TABLE presence_status (
+    user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    dnd INTEGER NOT NULL DEFAULT 0,
+    emoji TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL DEFAULT '',
+    until INTEGER NOT NULL DEFAULT 0,
+    last_seen INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+  `,
 ];

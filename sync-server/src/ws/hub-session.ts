@@ -69,8 +69,7 @@ export function createHubSession(d: {
     isOpen: true,
     out: [],
     send(frames) {
-      // Parts of at most maxFramesPerMessage frames: a WELCOME carries the presence of everyone seen
-      // since start, thousands in a college, and a client reads at most that many frames per message.
+      // Parts of at most maxFramesPerMessage frames: a client reads at most that many frames per message.
       for (let i = 0; i < frames.length; i += LIMITS.maxFramesPerMessage)
         this.sendEncoded(encodeFrames(frames.slice(i, i + LIMITS.maxFramesPerMessage)));
     },

@@ -6,24 +6,27 @@ import {
   decodeMessage,
   encodeFrames,
   type Frame,
+  type FrameOf,
   type NoticeKind,
 } from '@commonroom/protocol';
 import type { Logger } from 'pino';
 import type { ServerLimits } from '../config.ts';
 import type { Timers } from '../timers.ts';
 import type { Actor } from '../auth/policy.ts';
-import { PRESENCE_STATUSES, type Presence } from '../rooms/presence.ts';
+import type { Presence } from '../rooms/presence.ts';
+import type { PresenceCircle } from '../rooms/presence-circle.ts';
+import type { StoredMessage } from '../rooms/stored-message.ts';
 import type { SyncRooms } from '../rooms/sync-rooms.ts';
 import { createHubSession, type HubSession, type RawSocket } from './hub-session.ts';
+import { createPresenceRelay } from './presence-relay.ts';
+import { choiceProblem } from './presence-choice.ts';
 import { createTokenBucket } from './rate-limit.ts';
+import { createTypingRelay } from './typing-relay.ts';
 
 /**
  * The socket edge. Every byte from the network is decoded here with limits; every failure closes only the
  * offending socket with a specific code (docs/PROTOCOL.md P1, P10); nothing thrown escapes a callback.
  */
-
-/** How long presence changes are gathered before they go out together (see announcePresence). */
-const PRESENCE_BATCH_MS = 250;
 
 export type Connection = {
   message(data: unknown): void;
@@ -35,6 +38,8 @@ export type SocketHub = ReturnType<typeof createSocketHub>;
 export function createSocketHub(deps: {
   rooms: SyncRooms;
   presence: Presence;
+  /** Whose presence each person hears (P9). */
+  circle: PresenceCircle;
   log: Logger;
   now: () => number;
   timers: Timers;
@@ -50,20 +55,7 @@ export function createSocketHub(deps: {
   >();
   let nextId = 1;
 
-  /** `user/conversation` → when a typing frame of theirs was last relayed there. */
-  const typingRelayed = new Map<string, number>();
-  const typingDue = (userId: string, conversationId: string): boolean => {
-    const t = now();
-    const key = `${userId}/${conversationId}`;
-    const last = typingRelayed.get(key);
-    if (last !== undefined && t - last < deps.limits.typingIntervalMs) return false;
-    // Entries older than the interval decide nothing: let them go before the map grows large.
-    if (typingRelayed.size >= 10_000)
-      for (const [k, at] of typingRelayed)
-        if (t - at >= deps.limits.typingIntervalMs) typingRelayed.delete(k);
-    typingRelayed.set(key, t);
-    return true;
-  };
+  const typing = createTypingRelay({ rooms, now, intervalMs: deps.limits.typingIntervalMs });
 
   /**
    * Sockets with queued frames. They are flushed once the current turn's synchronous work is done (a
@@ -81,35 +73,20 @@ export function createSocketHub(deps: {
     toFlush.add(s);
   };
 
-  /**
-   * Presence changes (online, away, offline, a new status line) go to everyone online, a whole college:
-   * one broadcast per change made connecting N people cost N² socket writes. Changes are gathered and sent
-   * together every PRESENCE_BATCH_MS, each person once with their latest state.
-   */
-  const presenceChanged = new Set<string>();
-  let presenceTimer: ReturnType<typeof setTimeout> | null = null;
-  const flushPresence = (): void => {
-    presenceTimer = null;
-    const frames: Frame[] = [];
-    for (const id of presenceChanged) {
-      const f = presence.frameFor(id);
-      if (f) frames.push(f);
-    }
-    presenceChanged.clear();
-    for (let i = 0; i < frames.length; i += LIMITS.maxFramesPerMessage)
-      broadcastAll(frames.slice(i, i + LIMITS.maxFramesPerMessage));
-  };
-  const announcePresence = (userId: string): void => {
-    presenceChanged.add(userId);
-    presenceTimer ??= timers.setTimeout(flushPresence, PRESENCE_BATCH_MS);
-  };
+  const presenceRelay = createPresenceRelay({
+    presence,
+    circle: deps.circle,
+    sessionsOf: (id) => byUser.get(id) ?? [],
+    timers,
+  });
+  const announcePresence = presenceRelay.announce;
 
   const broadcastAll = (frames: Frame[]): void => {
     const part = encodeFrames(frames);
     for (const set of byUser.values()) for (const s of set) if (s.helloed) s.sendEncoded(part);
   };
 
-  /** The first frame of a socket: HELLO with our protocol version, answered with WELCOME and presence. */
+  /** The first frame of a socket: HELLO with our protocol version, answered with WELCOME and its circle's presence. */
   const handleHello = (session: HubSession, userId: string, f: Frame): void => {
     if (f.type !== 'hello') {
       session.close(CLOSE.malformedFrame, 'expected hello first');
@@ -123,24 +100,21 @@ export function createSocketHub(deps: {
       return;
     }
     session.helloed = true;
-    const cameOnline = presence.connect(userId);
+    const changed = presence.connect(userId, { id: session.id, tokenHash: session.tokenHash });
     session.send([{ type: 'welcome', version: PROTOCOL_VERSION, userId, serverTime: now() }]);
-    for (const part of presence.snapshotParts()) session.sendEncoded(part);
-    if (cameOnline) announcePresence(userId);
+    presenceRelay.snapshot(session, userId);
+    if (changed) announcePresence(userId);
   };
 
-  /** A relayed typing hint (P9): throttled per person and conversation, only from someone who may post. */
-  const relayTyping = (session: HubSession, userId: string, conversationId: string): void => {
-    const others = rooms.sessionsIn(conversationId);
-    if (!others.has(session)) return;
-    // One socket message holds up to 512 frames, each relayed to every listener: at most one typing
-    // per person and conversation per interval goes out, and only from someone who may post there
-    // (P9). Dropping the rest loses nothing: typing is a hint that fades in seconds.
-    // The cheap check first: a flood is dropped without a database lookup per frame.
-    if (!typingDue(userId, conversationId)) return;
-    if (!rooms.canPost(session.actor, conversationId)) return;
-    const part = encodeFrames([{ type: 'typing', conversationId, userId }]);
-    for (const o of others) if (o !== session) o.sendEncoded(part);
+  /** The person's own choice (DND, a custom status): checked, stored, and shown to their circle. */
+  const choosePresence = (session: HubSession, userId: string, f: FrameOf<'presenceSet'>): void => {
+    const problem = choiceProblem(f, now());
+    if (problem) {
+      session.send([{ type: 'error', code: 'bad-status', message: problem }]);
+      return;
+    }
+    if (presence.choose(userId, { dnd: f.dnd, emoji: f.emoji, text: f.text.trim(), until: f.until }))
+      announcePresence(userId);
   };
 
   /** One decoded frame from a socket, after its HELLO. */
@@ -154,15 +128,12 @@ export function createSocketHub(deps: {
         rooms.unsubscribe(session, f.doc);
         return;
       case 'presenceSet':
-        if (!PRESENCE_STATUSES.has(f.status)) {
-          session.send([{ type: 'error', code: 'bad-status', message: 'status is online, away or busy' }]);
-          return;
-        }
-        presence.set(userId, f.status, f.text);
-        announcePresence(userId);
+        return choosePresence(session, userId, f);
+      case 'deviceState':
+        if (presence.report(userId, session.id, f.state, f.showing)) announcePresence(userId);
         return;
       case 'typingSet':
-        return relayTyping(session, userId, f.conversationId);
+        return typing.relay(session, userId, f.conversationId, f.parent);
       case 'hello':
         session.close(CLOSE.malformedFrame, 'hello sent twice');
         return;
@@ -234,7 +205,7 @@ export function createSocketHub(deps: {
         const set = byUser.get(auth.userId);
         set?.delete(session);
         if (set && set.size === 0) byUser.delete(auth.userId);
-        if (session.helloed && presence.disconnect(auth.userId)) announcePresence(auth.userId);
+        if (session.helloed && presence.disconnect(auth.userId, session.id)) announcePresence(auth.userId);
       },
     });
     const { session, finish } = socket;
@@ -302,6 +273,8 @@ export function createSocketHub(deps: {
           else s.expireAt(at);
         }
     },
+    /** Messages just stored: their authors' typing hints end there at once (typing-relay.ts). */
+    messagesStored: (list: readonly StoredMessage[]): void => typing.stored(list),
     notify(userIds: Iterable<string>, kind: NoticeKind, payload: unknown): void {
       const part = encodeFrames([{ type: 'notice', kind, json: JSON.stringify(payload) }]);
       for (const id of userIds) for (const s of sessionsOf(id)) if (s.helloed) s.sendEncoded(part);
@@ -311,9 +284,7 @@ export function createSocketHub(deps: {
     },
     closeAll(code: number, reason: string): void {
       for (const set of [...byUser.values()]) for (const s of [...set]) s.close(code, reason);
-      if (presenceTimer !== null) timers.clearTimeout(presenceTimer);
-      presenceTimer = null;
-      presenceChanged.clear();
+      presenceRelay.dispose();
     },
     socketCount(): number {
       let n = 0;

@@ -19,7 +19,7 @@ const timeFormat = new Intl.DateTimeFormat('en-GB', {
   minute: '2-digit',
 });
 
-/** "Online now", a time, or a dash: presence lives in memory, so nobody is known before the server started. */
+/** "Online now", when they were last seen (stored across restarts), or a dash for someone never seen. */
 export const lastSeenText = (u: AdminUser): string =>
   u.online ? 'Online now' : u.lastSeenAt !== null ? timeFormat.format(u.lastSeenAt) : '—';
 
