@@ -28,6 +28,7 @@ import { createDocClients } from './storage/doc-clients.ts';
 import { createSqliteDocStore } from './storage/doc-store.ts';
 import { createExportQueries } from './storage/export-queries.ts';
 import { createMessageStore } from './storage/messages.ts';
+import { createSearchStore } from './storage/search.ts';
 import { createMuteStore } from './storage/mutes.ts';
 import { createPasswordLinks } from './storage/password-links.ts';
 import { createRetentionStore } from './storage/retention.ts';
@@ -90,6 +91,7 @@ function createStores(db: Db, config: Config, now: () => number) {
     retentionStore: createRetentionStore(db, now),
     safeguardingStore: createSafeguardingStore(db, now),
     pushStore: createPushSubscriptionStore(db, now),
+    searchStore: createSearchStore(db),
   };
 }
 

@@ -31,6 +31,8 @@ export function createHttpApp(d: {
     mutes: Hono<HonoEnv>;
     /** Web Push registration (issue 15 §1). */
     push: Hono<HonoEnv>;
+    /** Server search (issue 16). */
+    search: Hono<HonoEnv>;
     workspace: Hono<HonoEnv>;
     /** Safeguarding (issue 14): reports, the leads' queue, keywords, monitoring, the lead capability. */
     safeguarding: Hono<HonoEnv>;
@@ -108,6 +110,7 @@ export function createHttpApp(d: {
   api.route('/', d.routes.conversations);
   api.route('/', d.routes.mutes);
   api.route('/', d.routes.push);
+  api.route('/', d.routes.search);
   app.route('/api', api);
 
   const dist = existsSync(join(d.clientDist, 'index.html')) ? d.clientDist : null;
