@@ -14,7 +14,7 @@ import { matchExpression } from '../src/services/search.ts';
 import { addUser, channel, loginAdmin, startServer, type TestServer } from './harness.ts';
 
 /**
- * Server search (issue 16, THREAT_MODEL T17): a real server on loopback, a real SQLite file, real accounts
+ * Server search (issue 16, THREAT_MODEL T18): a real server on loopback, a real SQLite file, real accounts
  * writing through real WebSockets, and GET /api/search asked as each person.
  */
 const DAY = 86_400_000;
@@ -38,7 +38,7 @@ async function found(ts: TestServer, e: Engine, q: string, more: Record<string, 
 const textOf = (h: SearchHit): string => h.snippet.map((p) => p.text).join('');
 const marked = (h: SearchHit): string[] => h.snippet.filter((p) => p.match).map((p) => p.text);
 
-describe('server search (issue 16, T17)', () => {
+describe('server search (issue 16, T18)', () => {
   let ts: TestServer;
   let admin: Engine;
   let amy: Person; // student

@@ -1,7 +1,7 @@
 import type { Db } from './db.ts';
 
 /**
- * Server search's one query (issue 16, docs/THREAT_MODEL.md T17) over the FTS5 index of migration 16. Who
+ * Server search's one query (issue 16, docs/THREAT_MODEL.md T18) over the FTS5 index of migration 16. Who
  * may see what is decided inside the SQL: a hit's conversation must have the asker as a member (channels
  * and DMs alike, a DM's silent supervisor included, as auth/policy.ts reads them), or be the public or
  * announcement channel the search is limited to (everyone may read those, members or not). Deleted, removed,
@@ -39,11 +39,21 @@ export type SearchRow = {
 /** Snippet length in words: a phone's two lines of context around the match. */
 const SNIPPET_WORDS = 24;
 
-const SELECT = `
+/**
+ * Best match ranks this many of the newest readable matches: relevance among recent history, at a bounded
+ * cost (ranking all of a common word's matches took 170 ms at 1M messages; BENCHMARKS.md). Older matches are
+ * still found newest first, or with a date range.
+ */
+export const BEST_WINDOW = 2_000;
+
+const COLUMNS = `
   SELECT m.rowid AS rowid, m.conversation_id AS conversationId, m.author_id AS authorId,
          m.local_id AS localId, m.seq, m.parent_key AS parentKey, m.client_ts AS sentAt,
          m.received_at AS receivedAt, m.edited_at IS NOT NULL AS edited,
-         snippet(message_search, 0, @open, @close, '…', ${SNIPPET_WORDS}) AS snippet
+         snippet(message_search, 0, @open, @close, '…', ${SNIPPET_WORDS}) AS snippet`;
+
+/** The readable matches: the membership rule and the filters, in the statement itself (T18). */
+const READABLE = `
     FROM message_search CROSS JOIN messages m ON m.rowid = message_search.rowid
    WHERE message_search MATCH @match
      AND m.deleted_at IS NULL AND m.removed_by IS NULL AND m.redacted_at IS NULL AND m.purged_at IS NULL
@@ -75,13 +85,23 @@ export function createSearchStore(db: Db) {
   // Newest first walks the index backwards by rowid (the order messages were stored) and stops at the page:
   // the cost follows the page and how much of the matches the person may read, not the number of matches.
   const newest = db.prepare<[Params & { below: number }], SearchRow>(
-    `${SELECT} AND message_search.rowid < @below ORDER BY message_search.rowid DESC LIMIT @limit`,
+    `${COLUMNS} ${READABLE} AND message_search.rowid < @below
+     ORDER BY message_search.rowid DESC LIMIT @limit`,
   );
-  // Best match ranks every readable match (bm25; words in the text count more than emoji), newest first
-  // among equals; its pages are by offset.
+  // Best match: the newest BEST_WINDOW readable matches ranked by bm25 (words in the text count more than
+  // emoji), newest first among equals, pages by offset; snippets are made for the page only.
   const best = db.prepare<[Params & { offset: number }], SearchRow>(
-    `${SELECT} ORDER BY bm25(message_search, 1.0, 0.5), message_search.rowid DESC
-     LIMIT @limit OFFSET @offset`,
+    `WITH ranked AS (
+       SELECT message_search.rowid AS id, bm25(message_search, 1.0, 0.5) AS score ${READABLE}
+       ORDER BY message_search.rowid DESC LIMIT ${BEST_WINDOW}
+     ), page AS (
+       SELECT id, score FROM ranked ORDER BY score, id DESC LIMIT @limit OFFSET @offset
+     )
+     ${COLUMNS}
+       FROM page CROSS JOIN message_search ON message_search.rowid = page.id
+            CROSS JOIN messages m ON m.rowid = page.id
+      WHERE message_search MATCH @match
+      ORDER BY page.score, page.id DESC`,
   );
   const params = (f: SearchFilter, marks: { open: string; close: string }, limit: number): Params => ({
     me: f.userId,
