@@ -690,7 +690,9 @@ const SECTIONS: Section[] = [
       'the rest public) of 2,000 people; the asking person is a member of 20 of them, drawn at random. Texts are ' +
       '6–20 words from a Zipf vocabulary of 5,000 words: "deadline" is in about 1 message in 80, "class" in 1 in 5, ' +
       '"portfolio" in 1 in 2,000. The server’s search service (the SQL with membership inside it, snippets, the ' +
-      'answer built; HTTP aside) on a fresh connection, 50 results: 50 runs after 3 warm-ups, median and p95.',
+      'answer built; HTTP aside) on a fresh connection, 50 results: 50 runs after 3 warm-ups, median and p95 of ' +
+      'the wall time, and of the process’s CPU time over the same calls (on a shared machine the wall time’s ' +
+      'tail is mostly waiting for a core). Best match ranks the newest 2,000 readable matches.',
     rows: [
       {
         label: 'stored messages',
@@ -714,6 +716,20 @@ const SECTIONS: Section[] = [
         unit: 'ms',
         better: 'none',
         meets: (v) => v <= 10,
+      },
+      {
+        label: 'newest 50, one word: CPU time, median',
+        target: '',
+        value: get('newestCpuMedianMs'),
+        unit: 'ms',
+        better: 'none',
+      },
+      {
+        label: 'newest 50, one word: CPU time, p95',
+        target: '',
+        value: get('newestCpuP95Ms'),
+        unit: 'ms',
+        better: 'none',
       },
       {
         label: 'a common word ("class"): median',
@@ -758,14 +774,14 @@ const SECTIONS: Section[] = [
         better: 'none',
       },
       {
-        label: 'best match ("deadline"): median',
+        label: 'best match ("deadline", newest 2,000 ranked): median',
         target: '',
         value: get('bestMedianMs'),
         unit: 'ms',
         better: 'none',
       },
       {
-        label: 'best match ("deadline"): p95',
+        label: 'best match ("deadline", newest 2,000 ranked): p95',
         target: '',
         value: get('bestP95Ms'),
         unit: 'ms',

@@ -185,6 +185,15 @@ describe('server search (issue 16, T18)', () => {
     expect(await found(ts, amy.engine, 'zebra', { conversationId: priv.id })).toEqual([]);
   });
 
+  it('a DM’s supervisor finds its messages while the policy has them supervise it, and not after', async () => {
+    const patch = (body: unknown) => admin.api.request('PATCH', '/api/admin/settings', z.unknown(), body);
+    await patch({ studentDmPolicy: 'supervised', dmSupervisorId: tia.id });
+    expect(await found(ts, tia.engine, 'quokka')).toEqual(['the quokka secret stays between us']);
+    await patch({ studentDmPolicy: 'anyone' });
+    expect(await found(ts, tia.engine, 'quokka')).toEqual([]);
+    expect(await found(ts, cat.engine, 'quokka')).toHaveLength(1);
+  });
+
   it('a public channel one has left is searched only when the search is limited to it', async () => {
     await tia.engine.send(general, 'the okapi talk is in room 4');
     await settle();

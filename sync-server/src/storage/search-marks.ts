@@ -16,9 +16,6 @@ export function emojiWords(text: string): string {
   return out;
 }
 
-/** Whether `text` has an emoji. */
-export const hasEmoji = (text: string): boolean => new RegExp(PICTOGRAPH.source, 'u').test(text);
-
 /** `text` with its emoji taken out (each replaced by a space, so "great👍" leaves the word "great"). */
 export const withoutEmoji = (text: string): string => text.replace(PICTOGRAPH, ' ');
 
