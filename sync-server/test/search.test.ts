@@ -312,8 +312,8 @@ describe('server search limits', () => {
   });
 });
 
-describe('the search index in SQLite (migration)', () => {
-  it('indexes the live messages of a database from before it, and none of the gone ones', () => {
+describe('the search index in SQLite', () => {
+  it('indexes the live messages of a database from before it, none of the gone ones, and only readable ones are found', () => {
     const dir = mkdtempSync(join(tmpdir(), 'commonroom-search-migrate-'));
     try {
       const file = join(dir, 'old.sqlite');
@@ -362,6 +362,28 @@ describe('the search index in SQLite (migration)', () => {
           .map((r) => r.snippet);
       expect(search('walrus')).toEqual(['the [walrus] is live 🐙']);
       expect(search('🐙')).toHaveLength(1);
+
+      // Another person's private channel, written after the migration: never found by u1, whether the
+      // search is narrowed to u1's conversations inside FTS5 or (past 200 of them) left to the membership
+      // test of the statement alone.
+      db.exec(`INSERT INTO conversations (id, kind, name, created_at) VALUES ('c2', 'private', 'c2', 0);
+        INSERT INTO users (id, email, display_name, role, password_hash, created_at, updated_at)
+          VALUES ('u2', 'u2@college.test', 'V', 'student', 'x', 0, 0);
+        INSERT INTO members VALUES ('c2', 'u2', 0);
+        INSERT INTO messages (conversation_id, author_id, local_id, seq, text, client_ts, received_at)
+          VALUES ('c2', 'u2', 'z', 1, 'the walrus in private', 0, 0);`);
+      expect(search('walrus')).toEqual(['the [walrus] is live 🐙']);
+      const addChannel = db.prepare(
+        "INSERT INTO conversations (id, kind, name, created_at) VALUES (?, 'public', ?, 0)",
+      );
+      const member = db.prepare("INSERT INTO members VALUES (?, 'u1', 0)");
+      for (let i = 0; i < 201; i++) {
+        addChannel.run(`many${i}`, `many${i}`);
+        member.run(`many${i}`);
+      }
+      expect(search('walrus')).toEqual(['the [walrus] is live 🐙']);
+      db.exec("INSERT INTO members VALUES ('c2', 'u1', 0)");
+      expect(search('walrus')).toEqual(['the [walrus] in private', 'the [walrus] is live 🐙']);
       // FTS5's own check of the index's structure (not against its content view, which has the gone rows).
       db.exec("INSERT INTO message_search (message_search) VALUES ('integrity-check')");
       db.close();

@@ -48,8 +48,9 @@ export function matchExpression(q: string): string {
   // Still typing the last word (no space after it): it also matches as the start of a longer one. One letter
   // alone would match most of the index, so a prefix needs two.
   const typing = !/\s$/.test(q) && words.length > 0 && !/\p{Extended_Pictographic}$/u.test(text);
-  const parts = words.map((w, i) =>
-    i === words.length - 1 && typing && [...w].length >= 2 ? `${phrase(w)}*` : phrase(w),
+  const parts = words.map(
+    (w, i) =>
+      `text : ${i === words.length - 1 && typing && [...w].length >= 2 ? `${phrase(w)}*` : phrase(w)}`,
   );
   for (const e of emoji) parts.push(`marks : ${phrase(e)}`);
   return parts.join(' AND ');

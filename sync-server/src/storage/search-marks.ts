@@ -1,4 +1,5 @@
-import type { Db } from './db.ts';
+// better-sqlite3's type, not db.ts's `Db`: db.ts registers these functions, so importing it would be a cycle.
+import type Database from 'better-sqlite3';
 
 /**
  * Emoji as searchable words (issue 16). FTS5's unicode61 tokenizer keeps letters and digits only, so "👍"
@@ -24,7 +25,7 @@ export const withoutEmoji = (text: string): string => text.replace(PICTOGRAPH, '
  * connection before migrating: a connection without it cannot write messages (the triggers fail), which is
  * the safe side: the index never silently falls behind the messages.
  */
-export function registerSearchFunctions(db: Db): void {
+export function registerSearchFunctions(db: Database.Database): void {
   db.function('search_marks', { deterministic: true }, (text: unknown) =>
     typeof text === 'string' ? emojiWords(text) : '',
   );
