@@ -92,6 +92,7 @@ describe('server search (issue 16, T18)', () => {
     expect(hit && marked(hit)).toEqual(['Deadlines', 'Café', '🎉']);
     expect(hit).toMatchObject({ conversationId: general, authorId: ben.id, parentKey: null, edited: false });
     expect(hit?.key).toBe(`${ben.id}:${hit?.localId}`);
+    expect((await ask(ts, amy.engine, { q: 'cafe' })).headers.get('cache-control')).toBe('no-store');
   });
 
   it('FTS5 syntax in what people type is only characters: results or a clear 400, never a 500', async () => {

@@ -35,7 +35,10 @@ export function searchRoutes(d: {
         'Too many searches at once. Wait a moment and try again.',
         Math.ceil(wait / 1000),
       );
-    return c.json(d.search.search(me.id, parsed.data));
+    const reply = d.search.search(me.id, parsed.data);
+    // Message text from a GET: kept by no browser or proxy cache (a shared computer in a college library).
+    c.header('cache-control', 'no-store');
+    return c.json(reply);
   });
   return app;
 }
