@@ -15,6 +15,7 @@ import { openHistoryRun } from './scenarios/open-history.ts';
 import { peopleRun } from './scenarios/people.ts';
 import { presenceRun } from './scenarios/presence.ts';
 import { relayRun, throughputRun } from './scenarios/relay.ts';
+import { searchRun } from './scenarios/search.ts';
 import { startupRun } from './scenarios/startup.ts';
 import { stormRun } from './scenarios/storm.ts';
 import { SERVER_KINDS, type ServerKind } from './servers/types.ts';
@@ -247,6 +248,17 @@ await commonroomOnly('people', 'People table with 20,000 accounts', () =>
       ? { accounts: 2_000, serverRuns: 5, browserRuns: 3 }
       : { accounts: 20_000, serverRuns: 20, browserRuns: 7 },
     opts,
+  ),
+);
+
+// Server search at 1M stored messages (issue 16): the rows written straight into SQLite (see the scenario).
+await commonroomOnly('search', 'server search at 1M stored messages', () =>
+  Promise.resolve(
+    searchRun(
+      quick
+        ? { messages: 20_000, conversations: 100, people: 400, membersPer: 20, mine: 10, runs: 10 }
+        : { messages: 1_000_000, conversations: 500, people: 2_000, membersPer: 20, mine: 20, runs: 50 },
+    ),
   ),
 );
 

@@ -14,6 +14,7 @@ import { createPresenceStatusStore } from './storage/presence-status.ts';
 import { createPushSubscriptionStore } from './storage/push-subscriptions.ts';
 import { createRetentionStore } from './storage/retention.ts';
 import { createSafeguardingStore } from './storage/safeguarding.ts';
+import { createSearchStore } from './storage/search.ts';
 import { createSessionStore } from './storage/sessions.ts';
 import { createSettingsStore } from './storage/settings.ts';
 import { createUserStore } from './storage/users.ts';
@@ -44,6 +45,7 @@ export function createStores(db: Db, config: Config, now: () => number) {
     pushStore: createPushSubscriptionStore(db, now),
     notifyPrefs: createNotifyPrefStore(db),
     presenceStatus: createPresenceStatusStore(db),
+    searchStore: createSearchStore(db),
   };
 }
 

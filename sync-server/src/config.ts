@@ -227,6 +227,12 @@ export type ServerLimits = {
   loginFailuresPerAccount: number;
   loginFailuresPerAddress: number;
   loginWindowMs: number;
+  /**
+   * Searches a person may make (GET /api/search, issue 16): a burst, then this many a second. The device
+   * searches the server as the person types (debounced) and for more pages; over it, 429 with Retry-After.
+   */
+  searchesPerSecond: number;
+  searchBurst: number;
 };
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -252,6 +258,8 @@ export const DEFAULT_LIMITS: ServerLimits = {
   loginFailuresPerAccount: 5,
   loginFailuresPerAddress: 30,
   loginWindowMs: 15 * 60_000,
+  searchesPerSecond: 2,
+  searchBurst: 30,
 };
 
 export class ConfigError extends Error {

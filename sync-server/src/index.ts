@@ -11,3 +11,5 @@ export {
 export { createMemoryDocStore, createSqliteDocStore, type DocStore } from './storage/doc-store.ts';
 export { openDatabase } from './storage/db.ts';
 export { DEFAULT_CHANNELS } from './seed.ts';
+export { createSearchStore, type SearchStore } from './storage/search.ts';
+export { createSearchService, type SearchService } from './services/search.ts';

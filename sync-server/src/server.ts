@@ -18,11 +18,14 @@ import { muteRoutes } from './http/mute-routes.ts';
 import { pushRoutes } from './http/push-routes.ts';
 import { notifyRoutes } from './http/notify-routes.ts';
 import { safeguardingRoutes } from './http/safeguarding-routes.ts';
+import { searchRoutes } from './http/search-routes.ts';
 import { syncRoute } from './http/sync-route.ts';
 import { workspaceRoutes } from './http/workspace-routes.ts';
 import { seed } from './seed.ts';
 import { createChannelRules } from './services/channel-rules.ts';
+import { createSearchService } from './services/search.ts';
 import { APPLIED_ACTIONS_KEEP_MS } from './storage/applied-actions.ts';
+import { createKeyedBuckets } from './ws/rate-limit.ts';
 
 export type { ServerDeps };
 
@@ -85,6 +88,10 @@ function routesOf(p: ServerParts) {
       notify: (ids, kind, payload) => hub.notify(ids, kind, payload),
     }),
     workspace: workspaceRoutes({ settings, accounts }),
+    search: searchRoutes({
+      search: createSearchService({ store: p.searchStore }),
+      allowance: createKeyedBuckets({ rate: limits.searchesPerSecond, burst: limits.searchBurst, now }),
+    }),
     safeguarding: safeguardingRoutes({ safeguarding: p.safeguarding }),
     retentionExport: retentionExportRoutes({
       exports: p.exports,

@@ -162,6 +162,7 @@ export {
   REPORT_REASON_LABELS,
 } from './safeguarding-labels.ts';
 export { Mute, MuteDuration, MuteList, MuteReply, MuteRequest, MuteState } from './mutes.ts';
+export { SEARCH_LIMITS, SearchHit, SearchOrder, SearchQuery, SearchReply, SnippetPart } from './search.ts';
 export { MUTE_DURATIONS, mayMute, muteEnds, mutedWords } from './mute-words.ts';
 export {
   CaseExport,

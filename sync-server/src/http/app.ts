@@ -33,6 +33,8 @@ export function createHttpApp(d: {
     push: Hono<HonoEnv>;
     /** Notification preferences and the workspace's quiet hours (issue 15 §2). */
     notify: Hono<HonoEnv>;
+    /** Server search (issue 16). */
+    search: Hono<HonoEnv>;
     workspace: Hono<HonoEnv>;
     /** Safeguarding (issue 14): reports, the leads' queue, keywords, monitoring, the lead capability. */
     safeguarding: Hono<HonoEnv>;
@@ -111,6 +113,7 @@ export function createHttpApp(d: {
   api.route('/', d.routes.mutes);
   api.route('/', d.routes.push);
   api.route('/', d.routes.notify);
+  api.route('/', d.routes.search);
   app.route('/api', api);
 
   const dist = existsSync(join(d.clientDist, 'index.html')) ? d.clientDist : null;

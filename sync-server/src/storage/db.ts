@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MIGRATIONS } from './migrations.ts';
+import { registerSearchFunctions } from './search-marks.ts';
 
 export type Db = Database.Database;
 
@@ -24,7 +25,9 @@ export function openDatabase(path: string): Db {
   return db;
 }
 
+/** Brings the schema up to date; also registers the SQL functions the schema's triggers call. */
 export function migrate(db: Db): void {
+  registerSearchFunctions(db);
   db.exec(
     'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)',
   );

@@ -346,4 +346,46 @@ export const MIGRATIONS: readonly string[] = [
     last_seen INTEGER NOT NULL DEFAULT 0
   ) WITHOUT ROWID;
   `,
+  // 18 (issue 16, server search): an FTS5 index over the messages people can still read, kept in
+  // the same transaction as the message by triggers: a new message enters it; an edit replaces its words; a
+  // delete, a moderator's removal, a redaction (retention's expiry) or retention blanking the text takes it
+  // out. External content: the words are indexed, the text is read from `messages` through a view (no second
+  // copy of every message). The view's `marks` column is the message's emoji as words (search_marks,
+  // storage/search-marks.ts): unicode61 drops emoji. `conv` is the conversation id as one word (hex), so a
+  // search is narrowed to the person's conversations inside FTS5 (storage/search.ts). Case and accent
+  // folding, English stemming, and prefix indexes of 2 and 3 characters for typing. The index is by `messages` rowid: nothing may VACUUM this
+  // database without rebuilding it (messages has no INTEGER PRIMARY KEY, so VACUUM may renumber rows).
+  // Existing messages are indexed here, the live ones only (a plain 'rebuild' would index deleted ones too).
+  `
+  CREATE VIEW message_search_source AS
+    SELECT rowid AS id, text, search_marks(text) AS marks, 'c' || hex(conversation_id) AS conv FROM messages;
+  CREATE VIRTUAL TABLE message_search USING fts5(
+    text, marks, conv, content='message_search_source', content_rowid='id',
+    tokenize='porter unicode61 remove_diacritics 2', prefix='2 3'
+  );
+  CREATE TRIGGER message_search_insert AFTER INSERT ON messages
+    WHEN NEW.deleted_at IS NULL AND NEW.removed_by IS NULL AND NEW.redacted_at IS NULL AND NEW.purged_at IS NULL AND NEW.text != ''
+  BEGIN
+    INSERT INTO message_search (rowid, text, marks, conv) VALUES (NEW.rowid, NEW.text, search_marks(NEW.text), 'c' || hex(NEW.conversation_id));
+  END;
+  CREATE TRIGGER message_search_update
+    AFTER UPDATE OF text, deleted_at, removed_by, redacted_at, purged_at, conversation_id ON messages
+  BEGIN
+    INSERT INTO message_search (message_search, rowid, text, marks, conv)
+      SELECT 'delete', OLD.rowid, OLD.text, search_marks(OLD.text), 'c' || hex(OLD.conversation_id)
+      WHERE OLD.deleted_at IS NULL AND OLD.removed_by IS NULL AND OLD.redacted_at IS NULL AND OLD.purged_at IS NULL AND OLD.text != '';
+    INSERT INTO message_search (rowid, text, marks, conv)
+      SELECT NEW.rowid, NEW.text, search_marks(NEW.text), 'c' || hex(NEW.conversation_id)
+      WHERE NEW.deleted_at IS NULL AND NEW.removed_by IS NULL AND NEW.redacted_at IS NULL AND NEW.purged_at IS NULL AND NEW.text != '';
+  END;
+  CREATE TRIGGER message_search_delete AFTER DELETE ON messages
+    WHEN OLD.deleted_at IS NULL AND OLD.removed_by IS NULL AND OLD.redacted_at IS NULL AND OLD.purged_at IS NULL AND OLD.text != ''
+  BEGIN
+    INSERT INTO message_search (message_search, rowid, text, marks, conv)
+      VALUES ('delete', OLD.rowid, OLD.text, search_marks(OLD.text), 'c' || hex(OLD.conversation_id));
+  END;
+  INSERT INTO message_search (rowid, text, marks, conv)
+    SELECT m.rowid, m.text, search_marks(m.text), 'c' || hex(m.conversation_id) FROM messages m
+    WHERE m.deleted_at IS NULL AND m.removed_by IS NULL AND m.redacted_at IS NULL AND m.purged_at IS NULL AND m.text != '';
+  `,
 ];

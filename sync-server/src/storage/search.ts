@@ -1,0 +1,178 @@
+import type { Db } from './db.ts';
+
+/**
+ * Server search's one query (issue 16, docs/THREAT_MODEL.md T19) over the FTS5 index of migration 18. Who
+ * may see what is decided inside the SQL: a hit's conversation must have the asker as a member (channels
+ * and DMs alike, a DM's silent supervisor included, as auth/policy.ts reads them), or be the public or
+ * announcement channel the search is limited to (everyone may read those, members or not). Deleted, removed,
+ * redacted and retention-blanked messages are out of the index and, again, out of the WHERE clause.
+ * `match` must be an FTS5 expression built by the service from the person's words, never their own syntax.
+ */
+export type SearchStore = ReturnType<typeof createSearchStore>;
+
+export type SearchFilter = {
+  userId: string;
+  /** The FTS5 MATCH expression (services/search.ts builds it). */
+  match: string;
+  conversationId: string | null;
+  authorId: string | null;
+  /** Received at or after, and before (excluded), in ms. */
+  after: number | null;
+  before: number | null;
+  threadsOnly: boolean;
+  linksOnly: boolean;
+};
+
+export type SearchRow = {
+  rowid: number;
+  conversationId: string;
+  authorId: string;
+  localId: string;
+  seq: number;
+  parentKey: string | null;
+  sentAt: number;
+  receivedAt: number;
+  edited: number;
+  snippet: string;
+};
+
+/** Snippet length in words: a phone's two lines of context around the match. */
+const SNIPPET_WORDS = 24;
+
+/**
+ * Best match ranks this many of the newest readable matches: relevance among recent history, at a bounded
+ * cost (ranking all of a common word's matches took 170 ms at 1M messages; BENCHMARKS.md). Older matches are
+ * still found newest first, or with a date range.
+ */
+export const BEST_WINDOW = 2_000;
+
+const COLUMNS = `
+  SELECT m.rowid AS rowid, m.conversation_id AS conversationId, m.author_id AS authorId,
+         m.local_id AS localId, m.seq, m.parent_key AS parentKey, m.client_ts AS sentAt,
+         m.received_at AS receivedAt, m.edited_at IS NOT NULL AS edited,
+         snippet(message_search, 0, @open, @close, '…', ${SNIPPET_WORDS}) AS snippet`;
+
+/** The readable matches: the membership rule and the filters, in the statement itself (T19). */
+const READABLE = `
+    FROM message_search CROSS JOIN messages m ON m.rowid = message_search.rowid
+   WHERE message_search MATCH @match
+     AND m.deleted_at IS NULL AND m.removed_by IS NULL AND m.redacted_at IS NULL AND m.purged_at IS NULL
+     AND (EXISTS (SELECT 1 FROM members mb WHERE mb.conversation_id = m.conversation_id AND mb.user_id = @me)
+          OR (m.conversation_id = @conversation AND EXISTS (SELECT 1 FROM conversations c
+                WHERE c.id = m.conversation_id AND c.kind IN ('public', 'announcement'))))
+     AND (@conversation IS NULL OR m.conversation_id = @conversation)
+     AND (@author IS NULL OR m.author_id = @author)
+     AND (@after IS NULL OR m.received_at >= @after)
+     AND (@before IS NULL OR m.received_at < @before)
+     AND (@threads = 0 OR m.parent_key IS NOT NULL)
+     AND (@links = 0 OR m.text LIKE '%http://%' OR m.text LIKE '%https://%' OR m.text LIKE '%www.%')`;
+
+type Params = {
+  me: string;
+  match: string;
+  conversation: string | null;
+  author: string | null;
+  after: number | null;
+  before: number | null;
+  threads: number;
+  links: number;
+  open: string;
+  close: string;
+  limit: number;
+};
+
+/**
+ * Most conversations whose ids narrow a search inside FTS5. Beyond it (an admin in every channel) the search
+ * is not narrowed there: the statement's membership test alone decides, at the cost of reading every match.
+ */
+const MAX_NARROWED = 200;
+
+/** A conversation id as the `conv` word migration 18 indexes ('c' and the id's bytes in hex). */
+const convWord = (id: string): string => `"c${Buffer.from(id, 'utf8').toString('hex').toUpperCase()}"`;
+
+export function createSearchStore(db: Db) {
+  const mine = db.prepare<[string, number], { id: string }>(
+    'SELECT conversation_id AS id FROM members WHERE user_id = ? LIMIT ?',
+  );
+  /**
+   * The person's words narrowed, inside FTS5, to the conversations the search may look in: the one it is
+   * limited to, or (`all`) the person's own. Only a speed-up: it lets FTS5 skip other conversations' matches
+   * without reading their rows; whether a hit may be read is the statement's membership test (T19), which
+   * stays. Null when nothing can be read at all. Newest first narrows only to one conversation: it stops at
+   * the page anyway, and an OR of twenty conversations made a rare word's search twice as slow at 1M
+   * messages; best match reads every match in its window, and narrowed it took a third of the CPU time.
+   */
+  const narrowed = (f: SearchFilter, all: boolean): string | null => {
+    if (f.conversationId !== null) return `(${f.match}) AND conv : ${convWord(f.conversationId)}`;
+    if (!all) return f.match;
+    const ids = mine.all(f.userId, MAX_NARROWED + 1).map((r) => r.id);
+    if (ids.length === 0) return null;
+    if (ids.length > MAX_NARROWED) return f.match;
+    return `(${f.match}) AND conv : (${ids.map(convWord).join(' OR ')})`;
+  };
+  // Newest first walks the index backwards by rowid (the order messages were stored) and stops at the page:
+  // the cost follows the page and how much of the matches the person may read, not the number of matches.
+  const newest = db.prepare<[Params & { below: number }], SearchRow>(
+    `${COLUMNS} ${READABLE} AND message_search.rowid < @below
+     ORDER BY message_search.rowid DESC LIMIT @limit`,
+  );
+  // Best match: the newest BEST_WINDOW readable matches ranked by bm25 (words in the text count more than
+  // emoji), newest first among equals, pages by offset. Ranked first by rowid and score alone; the page's
+  // rows and snippets are then read in one pass over the page's rowid range (a lookup by rowid per hit made
+  // FTS5 start the whole expression again for each).
+  const ranked = db.prepare<[Params], { id: number; score: number }>(
+    `SELECT message_search.rowid AS id, bm25(message_search, 1.0, 0.5, 0.0) AS score ${READABLE}
+     ORDER BY message_search.rowid DESC LIMIT ${BEST_WINDOW}`,
+  );
+  const rows = db.prepare<[Params & { lo: number; hi: number; ids: string }], SearchRow>(
+    `${COLUMNS} ${READABLE} AND message_search.rowid BETWEEN @lo AND @hi
+       AND +message_search.rowid IN (SELECT value FROM json_each(@ids))`,
+  );
+  const params = (
+    f: SearchFilter,
+    match: string,
+    marks: { open: string; close: string },
+    limit: number,
+  ): Params => ({
+    me: f.userId,
+    match,
+    conversation: f.conversationId,
+    author: f.authorId,
+    after: f.after,
+    before: f.before,
+    threads: f.threadsOnly ? 1 : 0,
+    links: f.linksOnly ? 1 : 0,
+    open: marks.open,
+    close: marks.close,
+    limit,
+  });
+  return {
+    /** Up to `limit` hits stored before `belowRowid` (null: from the newest), newest first. */
+    newest(
+      f: SearchFilter,
+      marks: { open: string; close: string },
+      limit: number,
+      belowRowid: number | null,
+    ) {
+      const match = narrowed(f, false);
+      if (match === null) return [];
+      return newest.all({ ...params(f, match, marks, limit), below: belowRowid ?? Number.MAX_SAFE_INTEGER });
+    },
+    /** Up to `limit` hits after the first `offset`, best match first. */
+    best(f: SearchFilter, marks: { open: string; close: string }, limit: number, offset: number) {
+      const match = narrowed(f, true);
+      if (match === null) return [];
+      const p = params(f, match, marks, limit);
+      const page = ranked
+        .all(p)
+        .sort((a, b) => a.score - b.score || b.id - a.id)
+        .slice(offset, offset + limit);
+      if (page.length === 0) return [];
+      const order = new Map(page.map((r, i) => [r.id, i]));
+      const ids = page.map((r) => r.id);
+      return rows
+        .all({ ...p, lo: Math.min(...ids), hi: Math.max(...ids), ids: JSON.stringify(ids) })
+        .sort((a, b) => (order.get(a.rowid) ?? 0) - (order.get(b.rowid) ?? 0));
+    },
+  };
+}
