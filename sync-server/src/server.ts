@@ -31,37 +31,44 @@ export type { ServerDeps };
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 
+/** Sign-in and sessions, with the login throttles per account and per address (T10). */
+function authRoutesOf(p: ServerParts) {
+  const { config, now, users, sessions, audit, accounts, settings, hub } = p;
+  const limits = config.limits;
+  return authRoutes({
+    db: p.db,
+    users,
+    sessions,
+    accounts,
+    audit,
+    guard: createLoginGuard({
+      perAccount: createThrottle({
+        max: limits.loginFailuresPerAccount,
+        windowMs: limits.loginWindowMs,
+        now,
+      }),
+      perAddress: createThrottle({
+        max: limits.loginFailuresPerAddress,
+        windowMs: limits.loginWindowMs,
+        now,
+      }),
+    }),
+    clientAddress: p.clientAddress,
+    sessionTtlMs: () => settings.sessionTtlMs(),
+    secureCookies: config.secureCookies,
+    scryptLogN: config.scryptLogN,
+    now,
+    closeSession: (hash, code, reason) => hub.closeSession(hash, code, reason),
+  });
+}
+
 /** The HTTP routes, one group per file under http/, over the server's parts. */
 function routesOf(p: ServerParts) {
   const { config, now, users, sessions, audit, accounts, settings, hub } = p;
   const limits = config.limits;
   const isLead = (id: string): boolean => p.safeguarding.isLead(id);
   return {
-    auth: authRoutes({
-      db: p.db,
-      users,
-      sessions,
-      accounts,
-      audit,
-      guard: createLoginGuard({
-        perAccount: createThrottle({
-          max: limits.loginFailuresPerAccount,
-          windowMs: limits.loginWindowMs,
-          now,
-        }),
-        perAddress: createThrottle({
-          max: limits.loginFailuresPerAddress,
-          windowMs: limits.loginWindowMs,
-          now,
-        }),
-      }),
-      clientAddress: p.clientAddress,
-      sessionTtlMs: () => settings.sessionTtlMs(),
-      secureCookies: config.secureCookies,
-      scryptLogN: config.scryptLogN,
-      now,
-      closeSession: (hash, code, reason) => hub.closeSession(hash, code, reason),
-    }),
+    auth: authRoutesOf(p),
     admin: adminRoutes({
       accounts,
       roster: p.roster,

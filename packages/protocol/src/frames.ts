@@ -369,6 +369,26 @@ function readFrame(r: ByteReader): Frame {
       return { type: 'unsubscribe', doc: r.varString(LIMITS.maxDocNameLength) };
     case FRAME.revoked:
       return { type: 'revoked', doc: r.varString(LIMITS.maxDocNameLength), reason: r.varString(2000) };
+    case FRAME.notice:
+      return {
+        type: 'notice',
+        kind: known(r.varString(SHORT), isNoticeKind, 'notice kind'),
+        json: r.varString(LIMITS.maxFrameBytes),
+      };
+    case FRAME.error:
+      return {
+        type: 'error',
+        code: known(r.varString(SHORT), isErrorFrameCode, 'error code'),
+        message: r.varString(2000),
+      };
+    default:
+      return readEphemeralFrame(t, r);
+  }
+}
+
+/** Presence, typing and a device's own state (P9): never stored, relayed only. */
+function readEphemeralFrame(t: number, r: ByteReader): Frame {
+  switch (t) {
     case FRAME.presenceSet:
       return {
         type: 'presenceSet',
@@ -402,18 +422,6 @@ function readFrame(r: ByteReader): Frame {
         type: 'deviceState',
         state: known(r.varString(SHORT), isDeviceState, 'device state'),
         showing: r.varString(SHORT),
-      };
-    case FRAME.notice:
-      return {
-        type: 'notice',
-        kind: known(r.varString(SHORT), isNoticeKind, 'notice kind'),
-        json: r.varString(LIMITS.maxFrameBytes),
-      };
-    case FRAME.error:
-      return {
-        type: 'error',
-        code: known(r.varString(SHORT), isErrorFrameCode, 'error code'),
-        message: r.varString(2000),
       };
     default:
       throw new DecodeError(`unknown frame type ${t}`);
