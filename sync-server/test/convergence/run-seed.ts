@@ -33,7 +33,9 @@ import { KINDS, act, online, raceScene, readScene, until, type Kind } from './sc
  * and mark unread, @mentions; and what the rules refuse: students trying @channel (in messages and edits),
  * pins and removals. The two-device student also plays two scenes (scenario.ts). Then the faults stop,
  * every engine settles, and all six replicas must show the same conversation, the same as a fresh device
- * syncing from scratch, with every acknowledged action in it once, and the rules held (oracle.ts).
+ * syncing from scratch, with every acknowledged action in it once, and the rules held (oracle.ts); and each
+ * device, closed and opened again offline, shows what it showed (what it stored is what it showed). Where
+ * the world closes apps (`closesApps`), people also close the app mid-run and open it again.
  */
 
 /** One device of the run: its engine (logged in, not connected) and its faults. */

@@ -15,15 +15,17 @@ import { carriesRefusal, createSimWorld } from './sim-world.ts';
 export const CI_SEEDS = 500;
 
 /**
- * Seeds that found a race when its fix was reverted (the evidence is in the issue 19 note); each runs as a
+ * Seeds that found a race when its fix was reverted (the evidence: CHANGELOG.md, issue 19); each runs as a
  * named test, so reverting the fix fails it again, deterministically.
  */
 export const REGRESSION_SEEDS: { seed: number; knobs: Knobs; closes?: boolean; found: string }[] = [
-  // Reverting 73f6f17's `awaitedStep2.delete(doc)` in rebuild(): a reconnect's step 2, answering a step 1
-  // sent with the old copy's state vector, arrived while the device store cleared the copy and passed for
-  // the server's whole copy; the replay onto it found nothing to take off and dropped a "reaction off", so
-  // the reaction the other device took off came back (issue 12 B6; convergence seed 11 under CPU load).
-  { seed: 36, knobs: 'hostile', found: "replay onto a reconnect's stale step 2" },
+  // Reverting 73f6f17 (rebuild.ts: `r.follow = { kind: 'asked', ref: null }`, once `awaitedStep2.delete`):
+  // a reconnect's step 2, answering a step 1 sent with the old copy's state vector, arrived while the device
+  // store cleared the copy and passed for the server's whole copy; a read mark replayed onto it lost to the
+  // older one, and the read scene timed out ("device 5 never caught up with device 1 (29): device 1 shows
+  // 23"; seed 242 fails the same way). Issue 12 B6, convergence seed 11 under CPU load. Seed 36 found this
+  // on the engine before its split (43ba408) and no longer reaches it on the split engine.
+  { seed: 51, knobs: 'hostile', found: "replay onto a reconnect's stale step 2" },
   // Reverting f79e239 (replicas.ts: commitLocal and commitReplay straight to the device store instead of
   // through the write queue): a reconnect followed a copy the rebuild had emptied while its clearing still
   // waited behind slow writes; the replay and the actions after it were stored first and the clearing then
