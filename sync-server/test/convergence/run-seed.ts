@@ -154,6 +154,51 @@ export async function runConvergence(
   }
 }
 
+/**
+ * What a device shows is what it stored: closed and opened again offline, it shows the same. A write the
+ * device lost or misordered (a replay stored before the clearing of the copy it replaced, P12) shows only
+ * here, since the engines still hold it in memory.
+ */
+async function reopenedOffline(
+  clients: readonly Client[],
+  devices: readonly Device[],
+  general: string,
+  people: readonly Person[],
+): Promise<void> {
+  for (const [i, c] of clients.entries()) {
+    c.engine.disconnect();
+    await engineInternals(c.engine).flushStorage();
+    const shown = project(c.engine, general, people);
+    const reopened = await (devices[i] as Device).reopen();
+    await reopened.open(general);
+    const d = firstDifference(shown, project(reopened, general, people));
+    if (d !== null)
+      throw new Error(`client ${c.index}, closed and opened again offline, shows otherwise: ${d}`);
+  }
+}
+
+/**
+ * Gives each device but the two-device person's (their scenes hold on to both engines while the mix goes
+ * on) a way to close the app and open it again, back in #general (the mix's 'reopen').
+ */
+function letAppsClose(
+  clients: readonly Client[],
+  devices: readonly Device[],
+  general: string,
+  listen: (c: Client, e: Engine) => void,
+): void {
+  for (const [i, c] of clients.entries())
+    if (c.person !== TWIN)
+      c.reopen = async () => {
+        c.engine.disconnect();
+        const e = await (devices[i] as Device).reopen();
+        listen(c, e);
+        c.engine = e;
+        if (c.offlineSteps === 0) e.connect();
+        await e.open(general);
+      };
+}
+
 async function body(
   world: World,
   seed: number,
@@ -190,18 +235,7 @@ async function body(
     for (const c of clients) listen(c, c.engine);
     const primary = clients[TWIN] as Client;
     const second = clients[ROLES.length] as Client;
-    // Not the two-device person: their scenes hold on to both engines while the mix goes on.
-    if (world.closesApps)
-      for (const [i, c] of clients.entries())
-        if (c.person !== TWIN)
-          c.reopen = async () => {
-            c.engine.disconnect();
-            const e = await (devices[i] as Device).reopen();
-            listen(c, e);
-            c.engine = e;
-            if (c.offlineSteps === 0) e.connect();
-            await e.open(general);
-          };
+    if (world.closesApps) letAppsClose(clients, devices, general, listen);
     let primaryStep = 0;
     // The two-device scenes run beside the random mix (which goes on, on both devices), at set points of it.
     const scenes = async (): Promise<void> => {
@@ -264,19 +298,7 @@ async function body(
     if (freshDiff !== null) throw new Error(`a fresh device sees something else: ${freshDiff}`);
 
     phase = 'reopened offline';
-    // What a device shows is what it stored: closed and opened again offline, it shows the same. A write
-    // the device lost or misordered (a replay stored before the clearing of the copy it replaced, P12)
-    // shows only here, since the engines above still hold it in memory.
-    for (const [i, c] of clients.entries()) {
-      c.engine.disconnect();
-      await engineInternals(c.engine).flushStorage();
-      const shown = project(c.engine, general, people);
-      const reopened = await (devices[i] as Device).reopen();
-      await reopened.open(general);
-      const d = firstDifference(shown, project(reopened, general, people));
-      if (d !== null)
-        throw new Error(`client ${c.index}, closed and opened again offline, shows otherwise: ${d}`);
-    }
+    await reopenedOffline(clients, devices, general, people);
 
     phase = 'intent';
     checkIntent(world.server, general, clients, reference, problems);
