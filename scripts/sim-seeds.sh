@@ -3,6 +3,8 @@
 # than CI's, e.g. nightly: scripts/sim-seeds.sh 1 20000. Each seed replays exactly, so a failure printed
 # here fails the same way under SIM_SEEDS=<seed>; keep it as a named regression seed in the test file.
 # SIM_FULL=1 runs the smoke test's longer mix (40 actions per device) instead of the short one.
+# SIM_CLOSE=1 has people close the app mid-run and open it again (a new engine over the same device store);
+# SIM_STORE and SIM_FAULTS change the store's delays and the network's faults (sim/simulate.ts).
 # Seeds go in chunks, one vitest process per chunk, two at a time (the machine's two cores).
 set -euo pipefail
 from=${1:?usage: scripts/sim-seeds.sh FROM TO [CHUNK]}

@@ -33,6 +33,9 @@ function ensureChromium(): void {
 }
 
 export default async function setup(): Promise<void> {
+  // Exploring simulation seeds (scripts/sim-seeds.sh, SIM_SEEDS) runs no browser test: building the PWA
+  // there cost each chunk's process half a minute, and two chunks built into one dist/ at once.
+  if (process.env.SIM_SEEDS !== undefined) return;
   ensureChromium();
   const root = join(import.meta.dirname, '..');
   // Vitest runs with NODE_ENV=test; the browser tests must exercise the production build (service worker on).

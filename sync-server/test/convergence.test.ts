@@ -72,14 +72,16 @@ async function runSeed(seed: number, opts: { slowStorage?: boolean } = {}): Prom
           });
           id = user.id;
         }
-        const engine = createEngine({
-          baseUrl: ts.url,
-          storage,
-          socketFactory: faults.socketFactory,
-          manualCookies: true,
-          random: seeded(seed * 7_919 + i),
-          backoff: { minMs: 20, maxMs: 200 },
-        });
+        const make = (n: number): Engine =>
+          createEngine({
+            baseUrl: ts.url,
+            storage,
+            socketFactory: faults.socketFactory,
+            manualCookies: true,
+            random: seeded(seed * 7_919 + n),
+            backoff: { minMs: 20, maxMs: 200 },
+          });
+        const engine = make(i);
         await engine.init();
         await engine.login(account.email, account.password);
         return {
@@ -88,6 +90,11 @@ async function runSeed(seed: number, opts: { slowStorage?: boolean } = {}): Prom
           ...account,
           setFaulty: (on) => faults.setEnabled(on),
           stats: () => ({ ...faults.stats }),
+          async reopen() {
+            const again = make(i + 100);
+            await again.init();
+            return again;
+          },
           trace: [],
         };
       },

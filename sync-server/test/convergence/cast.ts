@@ -91,6 +91,11 @@ export type Client = {
   intent: Intent;
   /** Steps left before a device the person took offline comes back. */
   offlineSteps: number;
+  /**
+   * Closes the app on this device and opens it again (a new engine over the same device store), back to
+   * #general, online unless the person took the device offline; null where the world does not close apps.
+   */
+  reopen: (() => Promise<void>) | null;
   log: string[];
   trace: string[];
 };

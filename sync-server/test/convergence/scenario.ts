@@ -45,6 +45,7 @@ export const KINDS = [
   'remove',
   'broadcast',
   'offline',
+  'reopen',
 ] as const;
 export type Kind = (typeof KINDS)[number];
 
@@ -96,6 +97,8 @@ export async function act(
     ['remove', removable.length > 0 ? (staff ? 3 : 1) : 0],
     ['broadcast', staff ? 0 : 2],
     ['offline', c.offlineSteps === 0 ? 3 : 0],
+    // Last, and weighed 0 where apps do not close, so the other kinds' draws are as they were.
+    ['reopen', c.reopen ? 2 : 0],
   ];
   let kind: Kind = 'send';
   if (step % 5 === 4) {
@@ -211,6 +214,13 @@ export async function act(
       e.disconnect();
       c.offlineSteps = 2 + Math.floor(rng() * 5);
       c.log.push(`offline for ${c.offlineSteps} steps`);
+      return;
+    }
+    case 'reopen': {
+      // The person closes the app once it has saved what they did (each action above awaited that), whatever
+      // it is still doing with the server: a rebuild, a replay, answers on their way.
+      await c.reopen?.();
+      c.log.push('closed the app and opened it again');
       return;
     }
   }

@@ -12,19 +12,28 @@ vi.mock('../../src/storage/ids.ts', () => import('./seeded-ids.ts'));
  * removal the server had refused, for good: the refusal arrived while the engine was replaying its waiting
  * actions onto the server's copy, right after the replay had applied that action again, and the rebuild it
  * asked for was dropped because one was already running. The engine now rebuilds once more after such a
- * replay (`rebuildAgain`).
+ * replay (the phase's `again` mark, rebuild.ts).
  *
  * Here in the simulation: a student, offline, pins one message and removes another; back online, the
  * server refuses both (not a moderator) on a network that delays, duplicates and cuts, with a device store
  * taking up to 30 ms a call; once the refusals are dismissed, nothing of either may be left on the device.
  * Each seed replays exactly.
  *
- * Known gap: no seed here (nor 160 seeds of the convergence simulation with a hostile store and network)
- * fails with `rebuildAgain` reverted. On one socket the server answers in order and refuses at once, so a
- * refusal of a frame sent before the rebuild's step 1 comes before the copy, never during its replay; the
- * old fault injector reached it by swapping two messages on one socket, which a WebSocket never does.
- * Whether another path reaches it is open (issue 19 note); until a seed does, this test guards the outcome,
- * not the fix.
+ * Unreachable this way on a real socket while the app stays open (issue 19 note; 250 convergence seeds with
+ * a hostile store and network pass with the `again` mark reverted, as do the 40 here): the replay starts
+ * only on the step 2 answering the rebuild's own step 1 (73f6f17), and the server refuses a frame at once
+ * but answers a step 1 only after every commit pending when it came (subscriptions.ts, `afterPending`), so
+ * on one socket every answer to a frame sent before that step 1 arrives before the copy. Nothing is sent
+ * from a document while its copy is incomplete, and a socket's unanswered frames die with it. An answer
+ * the engine is still handling when the copy arrives (settle awaits a device write before it rebuilds) is
+ * for an action the copy already reflects: the refused one is marked refused at once, so the replay skips
+ * it, and an acknowledged one left the outbox at once. The old fault injector reached the race by swapping
+ * two messages on one socket, which a WebSocket never does.
+ *
+ * Reachable when the app closes mid-rebuild: reopened, it applies the actions left unapplied to the
+ * server's copy ('applying') while frames of the document are in flight, and an answer lands mid-replay.
+ * The convergence simulation with apps closing finds that (regression seed 129 in simulate.ts fails with
+ * `again` reverted); this scene closes no app, so it guards the outcome, not the fix.
  */
 
 const SEEDS = Array.from({ length: 40 }, (_, i) => i + 1);

@@ -24,7 +24,17 @@ import { createSimServer, SIM_URL, type SimServer } from './sim-server.ts';
 
 const UserReply = z.object({ user: Me });
 
-export type SimDevice = { engine: Engine; network: SimNetwork; id: string };
+export type SimDevice = {
+  engine: Engine;
+  network: SimNetwork;
+  id: string;
+  /**
+   * The app closed and opened again on this device: a new engine over the same device store, restored as
+   * at a start and not connected (what the store kept is all it has). Disconnect the old one first; its
+   * store calls not yet made are never made (see deviceStore, `closable`).
+   */
+  reopen(): Promise<Engine>;
+};
 
 export type SimWorld = Awaited<ReturnType<typeof createSimWorld>>;
 
@@ -35,21 +45,40 @@ export const carriesRefusal = (data: Uint8Array): boolean => {
 };
 
 /**
- * Storage that takes virtual time, like IndexedDB: a frame or a cut can land between a step and its write.
- * Slow only once `slow()` says so: the logins before the run happen with no clock running.
+ * One device's store, kept while its app closes and opens again, as IndexedDB is. `open()` is what one run
+ * of the app sees of it; once the next run opens it, a call of the closed one that has not reached the
+ * store yet never does, and never returns: the page is gone, and a transaction it had not committed is
+ * aborted with it. With `delayMs` each call takes virtual time, one after another, like IndexedDB's: a frame
+ * or a cut can land between a step and its write (slow only once `slow()` says so: the logins before the
+ * run happen with no clock running). Not `closable`: every run gets the store itself (a run that only
+ * reopens the app at the end, with the old one idle, needs no fence, and a seed's calls stay as they were).
  */
-export function slowStorage(scheduler: Scheduler, delayMs: () => number, slow: () => boolean): EngineStorage {
+export function deviceStore(
+  scheduler: Scheduler,
+  o: { delayMs?: () => number; slow: () => boolean; closable: boolean },
+): { open(): EngineStorage } {
   const inner = createMemoryStorage();
   let queue: Promise<unknown> = Promise.resolve();
-  const out = {} as Record<string, unknown>;
-  for (const [k, f] of Object.entries(inner) as [string, (...a: unknown[]) => Promise<unknown>][])
-    out[k] = async (...args: unknown[]) => {
-      const p = slow() ? queue.then(() => scheduler.sleep(delayMs())) : queue;
-      queue = p;
-      await p;
-      return f(...args);
-    };
-  return out as unknown as EngineStorage;
+  let app = 0;
+  const { delayMs } = o;
+  return {
+    open(): EngineStorage {
+      const mine = ++app;
+      if (!delayMs && !o.closable) return inner;
+      const out = {} as Record<string, unknown>;
+      for (const [k, f] of Object.entries(inner) as [string, (...a: unknown[]) => Promise<unknown>][])
+        out[k] = async (...args: unknown[]) => {
+          if (delayMs) {
+            const p = o.slow() ? queue.then(() => scheduler.sleep(delayMs())) : queue;
+            queue = p;
+            await p;
+          }
+          if (o.closable && app !== mine) return new Promise(() => undefined);
+          return f(...args);
+        };
+      return out as unknown as EngineStorage;
+    },
+  };
 }
 
 export async function createSimWorld(seed: number, opts: { limits?: Partial<Config['limits']> } = {}) {
@@ -109,6 +138,8 @@ export async function createSimWorld(seed: number, opts: { limits?: Partial<Conf
         storageDelayMs?: () => number;
         cutAfter?: (data: Uint8Array, direction: 'in' | 'out') => number;
         trace?: (event: string, data?: Uint8Array) => void;
+        /** The app may close mid-run (`reopen` while the old one is busy): fence each run's store calls. */
+        closable?: boolean;
       } = {},
     ): Promise<SimDevice> {
       const network = createSimNetwork({
@@ -120,13 +151,21 @@ export async function createSimWorld(seed: number, opts: { limits?: Partial<Conf
         ...(o.trace ? { trace: o.trace } : {}),
       });
       network.setFaulty(false);
-      const storage = o.storageDelayMs
-        ? slowStorage(scheduler, o.storageDelayMs, () => running)
-        : createMemoryStorage();
-      const e = engine(index, network.socketFactory, storage);
+      const store = deviceStore(scheduler, {
+        ...(o.storageDelayMs ? { delayMs: o.storageDelayMs } : {}),
+        slow: () => running,
+        closable: o.closable ?? false,
+      });
+      const e = engine(index, network.socketFactory, store.open());
       await e.init();
       await e.login(login.email, login.password);
-      return { engine: e, network, id: e.me()?.id ?? '' };
+      let opened = 0;
+      const reopen = async (): Promise<Engine> => {
+        const again = engine(index + 100 * ++opened, network.socketFactory, store.open());
+        await again.init();
+        return again;
+      };
+      return { engine: e, network, id: e.me()?.id ?? '', reopen };
     },
     /** Runs `body` to its end on the virtual clock (fails if it deadlocks or runs past `limitMs`). */
     run<T>(body: () => Promise<T>, limitMs = 3_600_000): Promise<T> {
