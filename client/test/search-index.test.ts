@@ -2,7 +2,7 @@
 // changes (fake-indexeddb stands in for IndexedDB here; search-offline.test.ts runs it all in Chromium).
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { createSearchCore } from '../src/search/search-core.ts';
+import { COMPACT_AFTER, createSearchCore } from '../src/search/search-core.ts';
 import { createSearchIndex, type SearchDoc } from '../src/search/search-index.ts';
 import { singular, terms } from '../src/search/normalise.ts';
 import { openSearchStore } from '../src/search/search-store.ts';
@@ -104,6 +104,16 @@ describe('the saved index', () => {
       ],
     ]);
     expect(keys(await again.search({ q: 'revis' }))).toEqual(['m3', 'm1']);
+  });
+
+  it('a first sync of a long history is saved as a snapshot, not left in the journal to replay', async () => {
+    const { core, store } = await fresh();
+    await core.open();
+    const history = Array.from({ length: COMPACT_AFTER.messages }, (_, i) => doc(`m${i + 1}`, `note ${i}`));
+    await core.apply(batch({ upsert: history }));
+    const saved = await store.load();
+    expect(saved.journal).toEqual([]);
+    expect(saved.snapshot?.manifest[0]?.[1]).toHaveLength(COMPACT_AFTER.messages);
   });
 
   it('deleted, removed and edited-away words leave the index and what is saved', async () => {

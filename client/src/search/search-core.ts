@@ -17,8 +17,12 @@ import type { Batch, Manifest, SearchStore } from './search-store.ts';
  * from memory and from the snapshot, and the journal that held them is emptied in the same transaction.
  */
 
-/** Batches journalled before a compaction (each is a feed flush, usually a few messages). */
-export const COMPACT_AFTER = 200;
+/**
+ * A compaction comes after this many journalled batches (each a feed flush, usually a few messages) or
+ * messages, whichever first: a first sync of a whole history is one large batch, and replaying it at the
+ * next start would be the rebuild the snapshot is there to avoid.
+ */
+export const COMPACT_AFTER = { batches: 200, messages: 5_000 };
 
 export type Opened = { documents: number; journalReplayed: number; loadMs: number; manifest: Manifest };
 
@@ -27,6 +31,9 @@ export function createSearchCore(store: SearchStore, now: () => number = () => p
   /** conversationId → key → sig: which version of each message is indexed (the feed diffs against it). */
   const manifest = new Map<string, Map<string, string>>();
   let queue: Promise<unknown> = Promise.resolve();
+  /** Messages in the journal since the snapshot. */
+  let journalled = 0;
+  const size = (b: Batch): number => b.upsert.length + b.remove.length + b.dropConversations.length;
   const serially = <T>(work: () => Promise<T>): Promise<T> => {
     const run = queue.then(work);
     queue = run.catch(() => undefined);
@@ -59,7 +66,10 @@ export function createSearchCore(store: SearchStore, now: () => number = () => p
   const compact = async (): Promise<void> => {
     await index.purge();
     await store.compact({ json: index.toJSON(), manifest: manifestOut() });
+    journalled = 0;
   };
+  const overdue = (batches: number): boolean =>
+    batches >= COMPACT_AFTER.batches || journalled >= COMPACT_AFTER.messages;
 
   return {
     open: (): Promise<Opened> =>
@@ -71,7 +81,8 @@ export function createSearchCore(store: SearchStore, now: () => number = () => p
         for (const [c, entries] of snapshot?.manifest ?? []) manifest.set(c, new Map(entries));
         let removed = false;
         for (const b of journal) removed = apply(b) || removed;
-        if (removed || journal.length >= COMPACT_AFTER) await compact();
+        journalled = journal.reduce((n, b) => n + size(b), 0);
+        if (removed || overdue(journal.length)) await compact();
         return {
           documents: index.size(),
           journalReplayed: journal.length,
@@ -84,8 +95,9 @@ export function createSearchCore(store: SearchStore, now: () => number = () => p
       serially(async () => {
         const removed = apply(b);
         if (removed) return compact();
-        const journalled = await store.append(b);
-        if (journalled >= COMPACT_AFTER) await compact();
+        const batches = await store.append(b);
+        journalled += size(b);
+        if (overdue(batches)) await compact();
       }),
     search: (q: SearchQuery): Promise<SearchHit[]> => serially(async () => index.search(q)),
     /** Forgets everything (sign-out, wipe). */
