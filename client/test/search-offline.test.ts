@@ -112,6 +112,12 @@ describe('device search, offline', () => {
       expect(await search(page, 'photosynthesis')).toEqual([]);
     });
 
+    // The service worker takes control after the first visit: then the app (and its search worker) open offline.
+    await eventually(async () => {
+      await page.reload();
+      expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+    }, 20_000);
+
     // Network off: the search still answers, accents, plurals, emoji and prefixes included.
     await ctx.setOffline(true);
     await eventually(async () =>
