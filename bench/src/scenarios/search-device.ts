@@ -72,13 +72,27 @@ async function serve(): Promise<{ server: Server; url: string }> {
 }
 
 type Answer = { ok?: Record<string, number>; error?: string };
-/** One request to a new worker; a crashed page (out of memory) fails the library instead of hanging. */
-const run = (page: Page, msg: object): Promise<Answer> =>
-  Promise.race([
+/** No step of one library may take longer: a stuck page fails the figure instead of holding up the run. */
+const STEP_LIMIT_MS = 300_000;
+
+/** One request to a new worker; a crashed page (out of memory) or a stuck one fails the library. */
+const run = (page: Page, msg: object): Promise<Answer> => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
     page.evaluate<Answer>(`window.run(${JSON.stringify(msg)})`),
     new Promise<Answer>((resolve) => page.once('crash', () => resolve({ error: 'the page crashed' }))),
-  ]);
-const workerMB = (page: Page): Promise<number> => page.evaluate('window.workerMB()');
+    new Promise<Answer>((resolve) => {
+      timer = setTimeout(() => resolve({ error: `no answer in ${STEP_LIMIT_MS / 1000} s` }), STEP_LIMIT_MS);
+    }),
+  ]).finally(() => clearTimeout(timer));
+};
+const workerMB = async (page: Page): Promise<number> => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('no memory measurement')), STEP_LIMIT_MS);
+  });
+  return Promise.race([page.evaluate<number>('window.workerMB()'), stuck]).finally(() => clearTimeout(timer));
+};
 const mb = (x: number): number => Math.round(x * 10) / 10;
 
 export async function searchDeviceRun(opts: {
