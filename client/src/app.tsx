@@ -213,11 +213,6 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
     // Read again whenever an admin renames the workspace (a notice to every open app).
   }, [workspaceVersion]);
 
-  // Device search (issue 16): its code, MiniSearch and the worker load after the first screen.
-  useEffect(() => {
-    void import('./search/search-client.ts').then((m) => m.deviceSearch(engine));
-  }, [engine]);
-
   // Desktop opens #general by default; a phone starts on the list.
   useEffect(() => {
     if (selected === null && matchMedia('(min-width: 700px)').matches) {
@@ -266,7 +261,6 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
     if (waiting > 0 && !confirm(`${waiting} message(s) have not been sent yet. Sign out and lose them?`))
       return;
     await engine.logout(true);
-    await import('./search/search-client.ts').then((m) => m.forgetDeviceSearch());
     clearAllDrafts();
     onSignedOut();
   };

@@ -51,7 +51,7 @@ const search = async (page: Page, q: string): Promise<string[]> =>
 describe('device search, offline', () => {
   const env = useServerAndBrowser();
 
-  it('finds messages with the network off; edits, deletions, removals and leaving are reflected; private words never arrive', async () => {
+  it('finds messages with the network off; edits, deletions, removals and leaving are reflected; private words never arrive; sign-out deletes the index', async () => {
     const amy = await addUser(env.ts, env.admin, 'student', { name: 'Amy Search', connect: false });
     const ben = await addUser(env.ts, env.admin, 'student', { name: 'Ben Search' });
     const tutor = await addUser(env.ts, env.admin, 'tutor', { name: 'Tess Tutor' });
@@ -147,6 +147,16 @@ describe('device search, offline', () => {
     const opened = (await ask(await searchWorker(page), { t: 'open' })) as { documents: number };
     expect(opened.documents).toBeGreaterThanOrEqual(3);
     expect(await search(page, 'office')).toEqual([phone]);
+
+    // Signing out deletes the index with everything else of the person's.
+    await ctx.setOffline(false);
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.getByLabel('Email or username').waitFor();
+    await eventually(async () =>
+      expect(await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name))).not.toContain(
+        'commonroom-search',
+      ),
+    );
     expect(errors).toEqual([]);
     await ctx.close();
   });

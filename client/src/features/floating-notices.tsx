@@ -11,10 +11,15 @@ import './floating-notices.css';
 /**
  * Notices that must reach the person wherever they are in the conversations and stay until they act on
  * them: a report of theirs the server refused (P15), for a safeguarding lead a new item in the queue
- * (issue 14 §2), and once per device the offer of notifications (issue 15 §1). Loaded just after the first screen (lazy), so its JavaScript does not grow.
+ * (issue 14 §2), and once per device the offer of notifications (issue 15 §1); it also starts device search. Loaded just after the first screen (lazy), so its JavaScript does not grow.
  */
 export function FloatingNotices(props: { safeguarding: SafeguardingSummary | null }) {
   const engine = useEngine();
+  // Device search (issue 16) starts here, after the first screen: its code, MiniSearch and its worker are
+  // chunks of their own, so the first screen's JavaScript does not grow. It forgets itself at sign-out.
+  useEffect(() => {
+    void import('../search/search-client.ts').then((m) => m.deviceSearch(engine));
+  }, [engine]);
   const [refused, setRefused] = useState<readonly RefusedReport[]>([]);
   useEffect(() => {
     let stop = (): void => undefined;

@@ -92,13 +92,19 @@ export function deviceSearch(engine: Engine): DeviceSearch {
   if (current?.engine !== engine) {
     current?.search.stop();
     current = { engine, search: startDeviceSearch(engine) };
+    // Signed out (engine.logout emptied the engine's stores): the index and its database go too.
+    const stop = engine.subscribe(() => {
+      if (engine.me() !== null) return;
+      stop();
+      void forgetDeviceSearch();
+    });
   }
   return current.search;
 }
 
 /**
- * Sign-out: the worker stops and the saved index is deleted with everything else the person had here. (A
- * wipe deletes every database of the origin, this one too: wipe-device.ts.)
+ * Sign-out (deviceSearch hears it from the engine): the worker stops and the saved index is deleted with
+ * everything else the person had here. (A wipe deletes every database of the origin: wipe-device.ts.)
  */
 export async function forgetDeviceSearch(): Promise<void> {
   current?.search.stop();
