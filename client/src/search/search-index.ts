@@ -69,11 +69,20 @@ export const MAX_LIMIT = 200;
 export function createSearchIndex(json?: string) {
   const ms: MiniSearch = json ? MiniSearch.loadJSON(json, OPTIONS) : new MiniSearch(OPTIONS);
   const withLink = (text: string) => /\bhttps?:\/\//i.test(text);
+  // Each message arrives with its own copy of its author's id (postMessage copies strings): one shared copy
+  // per person keeps 100,000 entries from holding 100,000 copies of a few hundred ids.
+  const people = new Map<string, string>();
+  const intern = (id: string): string => {
+    const known = people.get(id);
+    if (known !== undefined) return known;
+    people.set(id, id);
+    return id;
+  };
 
   const toDoc = (d: SearchDoc) => ({
     id: docId(d.conversationId, d.key),
     text: d.text,
-    a: d.authorId,
+    a: intern(d.authorId),
     t: d.ts,
     ...(d.parent !== null ? { p: d.parent } : {}),
     ...(withLink(d.text) ? { l: 1 } : {}),
