@@ -258,7 +258,7 @@ export default defineConfig(
   ),
   restrictImports(['client/**/*.{ts,tsx}'], [noServer, ...noRelativeCrossPackage, noTestingEntry]),
   restrictImports(
-    ['client/src/sync/**/*.{ts,tsx}'],
+    ['client/src/sync/**/*.{ts,tsx}', 'client/src/search/**/*.{ts,tsx}'],
     [
       noServer,
       ...noRelativeCrossPackage,
@@ -274,7 +274,8 @@ export default defineConfig(
           '**/ui/**',
           '**/app.tsx',
         ],
-        message: 'client/src/sync is framework-free: no React, and nothing of the UI above it',
+        message:
+          'client/src/sync and client/src/search are framework-free: no React, and nothing of the UI above them',
       },
     ],
   ),

@@ -14,6 +14,7 @@ import { idleRun } from './scenarios/idle.ts';
 import { openHistoryRun } from './scenarios/open-history.ts';
 import { peopleRun } from './scenarios/people.ts';
 import { presenceRun } from './scenarios/presence.ts';
+import { searchDeviceRun } from './scenarios/search-device.ts';
 import { relayRun, throughputRun } from './scenarios/relay.ts';
 import { searchRun } from './scenarios/search.ts';
 import { startupRun } from './scenarios/startup.ts';
@@ -302,6 +303,16 @@ if (wanted('coldstart') && servers.includes('commonroom')) {
     process.stdout.write(`failed: ${String(e)}\n`);
   }
 }
+
+// Device search (issue 16): the app's index and the candidate libraries in a worker of headless Chromium.
+// Orama is measured only in the quick run: at 100,000 messages its page ran out of memory (docs/SEARCH.md).
+await commonroomOnly('search-device', 'device search over 100k messages', () =>
+  searchDeviceRun(
+    quick
+      ? { count: 5_000, libs: ['commonroom', 'minisearch', 'flexsearch', 'orama'] }
+      : { count: 100_000, libs: ['commonroom', 'minisearch', 'flexsearch'] },
+  ),
+);
 
 results.loadAverageAfter = Math.round((loadavg()[0] ?? 0) * 100) / 100;
 // A profiled server runs several times slower: its figures go to their own file, never into the report.

@@ -242,6 +242,11 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   }, [workspaceVersion]);
 
   useEffect(preloadMessageList, []);
+  // Device search (issue 16): its code, MiniSearch and its worker are chunks of their own, loaded after the
+  // first screen; it keeps its index current from here on and forgets itself at sign-out.
+  useEffect(() => {
+    void import('./search/search-client.ts').then((m) => m.deviceSearch(engine));
+  }, [engine]);
 
   // The server hears what this device shows (presence, and no push for a conversation on screen); the
   // code loads after the first screen.

@@ -1,0 +1,149 @@
+// The device search's rules in Node: normalisation, queries and filters, and how the saved index follows
+// changes (fake-indexeddb stands in for IndexedDB here; search-offline.test.ts runs it all in Chromium).
+import 'fake-indexeddb/auto';
+import { describe, expect, it } from 'vitest';
+import { COMPACT_AFTER, createSearchCore } from '../src/search/search-core.ts';
+import { createSearchIndex, type SearchDoc } from '../src/search/search-index.ts';
+import { singular, terms } from '../src/search/normalise.ts';
+import { openSearchStore } from '../src/search/search-store.ts';
+
+const doc = (key: string, text: string, more: Partial<SearchDoc> = {}): SearchDoc => ({
+  conversationId: 'c1',
+  key,
+  authorId: 'u1',
+  ts: Number(key.replace(/\D/g, '')) || 1,
+  parent: null,
+  text,
+  sig: text,
+  ...more,
+});
+const keys = (hits: { key: string }[]) => hits.map((h) => h.key);
+
+describe('normalisation', () => {
+  it('folds case and accents, plurals and possessives; keeps emoji and @names as terms', () => {
+    expect(terms('Chloé’s CAFÉ deadlines 🎉 @Zoë!')).toEqual(['chloe', 'cafe', 'deadline', '🎉', 'zoe']);
+    expect(['classes', 'stories', 'boxes', 'bus', 'this', 'news', 'essays'].map(singular)).toEqual([
+      'class',
+      'story',
+      'box',
+      'bus',
+      'this',
+      'new',
+      'essay',
+    ]);
+    expect(terms('see https://moodle.example.ac.uk/x?id=4')).toContain('moodle');
+  });
+});
+
+describe('the index', () => {
+  const index = createSearchIndex();
+  index.upsert(doc('m1', 'The essay deadline is Friday'));
+  index.upsert(doc('m2', 'Café trip with Chloé 🎉', { authorId: 'u2' }));
+  index.upsert(doc('m3', 'Deadlines moved, see https://moodle.example/x', { conversationId: 'c2' }));
+  index.upsert(doc('m4', 'Reply: which deadline?', { parent: 'm1' }));
+
+  it('matches every prefix as it is typed, newest first', () => {
+    for (const typed of ['de', 'dea', 'dead', 'deadl', 'deadline', 'deadlines'])
+      expect(keys(index.search({ q: typed })), typed).toEqual(typed.length < 3 ? [] : ['m4', 'm3', 'm1']);
+    expect(keys(index.search({ q: 'essay dead' }))).toEqual(['m1']);
+    // A finished word (space typed after it) is no longer a prefix.
+    expect(keys(index.search({ q: 'dead ' }))).toEqual([]);
+  });
+
+  it('finds accented words, names and emoji whichever way they are typed', () => {
+    expect(keys(index.search({ q: 'cafe' }))).toEqual(['m2']);
+    expect(keys(index.search({ q: 'CHLOÉ' }))).toEqual(['m2']);
+    expect(keys(index.search({ q: '🎉' }))).toEqual(['m2']);
+  });
+
+  it('applies filters: conversation, person, dates, links, threads', () => {
+    expect(keys(index.search({ q: 'deadline', conversationId: 'c2' }))).toEqual(['m3']);
+    expect(keys(index.search({ q: '', authorId: 'u2' }))).toEqual(['m2']);
+    expect(keys(index.search({ q: 'deadline', from: 2, to: 3 }))).toEqual(['m3']);
+    expect(keys(index.search({ q: 'deadline', hasLink: true }))).toEqual(['m3']);
+    expect(keys(index.search({ q: 'deadline', inThreads: true }))).toEqual(['m4']);
+  });
+
+  it('says which words matched and orders by match on request', () => {
+    const [hit] = index.search({ q: 'essay deadl', sort: 'best' });
+    expect(hit?.terms.sort()).toEqual(['deadline', 'essay']);
+    expect(hit).toMatchObject({ conversationId: 'c1', key: 'm1' });
+  });
+});
+
+describe('the saved index', () => {
+  let n = 0;
+  const fresh = async () => {
+    const store = await openSearchStore();
+    await store.clear();
+    return { store, core: createSearchCore(store, () => ++n) };
+  };
+  const batch = (b: Partial<Parameters<ReturnType<typeof createSearchCore>['apply']>[0]>) => ({
+    upsert: [],
+    remove: [],
+    dropConversations: [],
+    ...b,
+  });
+
+  it('a start loads the snapshot and the journal: nothing is rebuilt', async () => {
+    const { core } = await fresh();
+    await core.open();
+    await core.apply(batch({ upsert: [doc('m1', 'revision notes'), doc('m2', 'mock exam')] }));
+    await core.apply(batch({ upsert: [doc('m3', 'revision timetable')] }));
+    const again = createSearchCore(await openSearchStore());
+    const opened = await again.open();
+    expect(opened).toMatchObject({ documents: 3, journalReplayed: 2 });
+    expect(opened.manifest).toEqual([
+      [
+        'c1',
+        [
+          ['m1', 'revision notes'],
+          ['m2', 'mock exam'],
+          ['m3', 'revision timetable'],
+        ],
+      ],
+    ]);
+    expect(keys(await again.search({ q: 'revis' }))).toEqual(['m3', 'm1']);
+  });
+
+  it('a first sync of a long history is saved as a snapshot, not left in the journal to replay', async () => {
+    const { core, store } = await fresh();
+    await core.open();
+    const history = Array.from({ length: COMPACT_AFTER.messages }, (_, i) => doc(`m${i + 1}`, `note ${i}`));
+    await core.apply(batch({ upsert: history }));
+    const saved = await store.load();
+    expect(saved.journal).toEqual([]);
+    expect(saved.snapshot?.manifest[0]?.[1]).toHaveLength(COMPACT_AFTER.messages);
+  });
+
+  it('deleted, removed and edited-away words leave the index and what is saved', async () => {
+    const { core, store } = await fresh();
+    await core.open();
+    await core.apply(
+      batch({ upsert: [doc('m1', 'my address is 12 Larkspur Road'), doc('m2', 'secret plan')] }),
+    );
+    await core.apply(batch({ upsert: [doc('m1', 'sorry, wrong chat')] }));
+    await core.apply(batch({ remove: [['c1', 'm2']] }));
+    expect(await core.search({ q: 'larkspur' })).toEqual([]);
+    expect(await core.search({ q: 'secret' })).toEqual([]);
+    expect(keys(await core.search({ q: 'wrong' }))).toEqual(['m1']);
+    const saved = await store.load();
+    expect(saved.journal).toEqual([]);
+    const onDisk = JSON.stringify(saved);
+    expect(onDisk).not.toMatch(/larkspur|secret/i);
+    expect(core.serialised()).not.toMatch(/larkspur|secret/i);
+  });
+
+  it('a conversation left takes all its entries with it', async () => {
+    const { core, store } = await fresh();
+    await core.open();
+    await core.apply(
+      batch({
+        upsert: [doc('m1', 'staff room gossip', { conversationId: 'private' }), doc('m2', 'room change')],
+      }),
+    );
+    await core.apply(batch({ dropConversations: ['private'] }));
+    expect(keys(await core.search({ q: 'room' }))).toEqual(['m2']);
+    expect(JSON.stringify(await store.load())).not.toMatch(/gossip|"private"/);
+  });
+});

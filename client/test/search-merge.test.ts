@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { markMatches } from '../src/search/highlight.ts';
+import { mergeResults, type ServerHit } from '../src/search/merge.ts';
+import type { SearchHit } from '../src/search/search-index.ts';
+
+const device = (key: string, ts: number): SearchHit => ({
+  conversationId: 'c1',
+  key,
+  authorId: 'u1',
+  ts,
+  parent: null,
+  score: 1,
+  terms: ['deadline'],
+});
+const server = (key: string, receivedAt: number, conversationId = 'c1'): ServerHit => ({
+  conversationId,
+  key,
+  authorId: 'u2',
+  parentKey: null,
+  receivedAt,
+  snippet: [{ text: 'deadline', match: true }],
+});
+
+describe('marking matched words', () => {
+  it('marks the words whose terms matched, in the original spelling, as text parts', () => {
+    expect(markMatches('Chloé’s <b>deadlines</b> are Friday', ['chloe', 'deadline'])).toEqual([
+      { text: 'Chloé’s', match: true },
+      { text: ' <b>', match: false },
+      { text: 'deadlines', match: true },
+      { text: '</b> are Friday', match: false },
+    ]);
+    expect(markMatches('nothing here', ['deadline'])).toEqual([{ text: 'nothing here', match: false }]);
+  });
+});
+
+describe('merging device and server results', () => {
+  it('keeps each message once, the device copy winning, server-only hits marked, newest first', () => {
+    const merged = mergeResults({
+      device: [device('u1:a', 30), device('u1:b', 10)],
+      server: [server('u1:a', 31), server('u2:old', 5), server('u2:mid', 20), server('u2:old', 5)],
+      order: 'newest',
+    });
+    expect(merged.map((h) => [h.key, h.from])).toEqual([
+      ['u1:a', 'device'],
+      ['u2:mid', 'server'],
+      ['u1:b', 'device'],
+      ['u2:old', 'server'],
+    ]);
+  });
+
+  it('drops what the device knows is deleted or removed; best match puts the server after the device', () => {
+    const merged = mergeResults({
+      device: [device('u1:b', 10), device('u1:a', 30)],
+      server: [server('u2:gone', 50), server('u2:x', 40, 'c2')],
+      order: 'best',
+      goneHere: (_c, key) => key === 'u2:gone',
+    });
+    expect(merged.map((h) => h.key)).toEqual(['u1:b', 'u1:a', 'u2:x']);
+  });
+});
