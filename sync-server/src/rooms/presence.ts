@@ -31,6 +31,9 @@ type Entry = {
 
 export type Presence = ReturnType<typeof createPresence>;
 
+/** How long a "last seen" may wait before it is stored (with every other one due by then). */
+const SEEN_FLUSH_MS = 5_000;
+
 export function createPresence(d: {
   now: () => number;
   store: PresenceStatusStore;
@@ -45,6 +48,22 @@ export function createPresence(d: {
   const ending = new Set<string>();
   let expiryTimer: ReturnType<typeof setTimeout> | null = null;
   let onExpired: (userIds: string[]) => void = () => undefined;
+  /**
+   * Last seen, waiting to be stored: written together every few seconds in one transaction, not one
+   * durable write per disconnect (a reconnect storm, or a fuzzer's thousands of sockets, would otherwise
+   * wait on the disk once per socket). A crash loses at most those seconds of "last seen".
+   */
+  const seenPending = new Map<string, number>();
+  let seenTimer: ReturnType<typeof setTimeout> | null = null;
+  let disposed = false;
+  const flushSeen = (): void => {
+    if (seenTimer !== null) d.timers.clearTimeout(seenTimer);
+    seenTimer = null;
+    if (seenPending.size === 0) return;
+    const list = [...seenPending];
+    seenPending.clear();
+    safely(() => d.store.lastSeenMany(list), 'storing last seen failed');
+  };
 
   const stateOf = (e: Entry): PresenceState => {
     if (e.devices.size === 0) return 'offline';
@@ -139,13 +158,15 @@ export function createPresence(d: {
       e.lastSeen = now();
       return touch(e, e.devices.size === 1);
     },
-    /** A device's socket ended. The last one stores when the person was last seen (once per disconnect). */
+    /** A device's socket ended. The last one stores when the person was last seen (batched: flushSeen). */
     disconnect(userId: string, deviceId: number): boolean {
       const e = users.get(userId);
       if (!e || !e.devices.delete(deviceId)) return false;
       if (e.devices.size > 0) return touch(e, false);
       e.lastSeen = now();
-      safely(() => d.store.lastSeen(userId, e.lastSeen), 'storing last seen failed');
+      seenPending.set(userId, e.lastSeen);
+      if (disposed) flushSeen();
+      else seenTimer ??= d.timers.setTimeout(flushSeen, SEEN_FLUSH_MS);
       return touch(e, true);
     },
     /** A device's own report: its state and the conversation it shows (kept here, never relayed). */
@@ -212,9 +233,12 @@ export function createPresence(d: {
       e.encoded ??= encodeFrames([frame(userId, e)]);
       return e.encoded;
     },
+    /** Stops the timers and stores what waits; a socket closing after this stores its last seen at once. */
     dispose(): void {
       if (expiryTimer !== null) d.timers.clearTimeout(expiryTimer);
       expiryTimer = null;
+      disposed = true;
+      flushSeen();
     },
   };
 }

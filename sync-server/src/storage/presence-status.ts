@@ -46,8 +46,9 @@ export function createPresenceStatusStore(db: Db) {
     choose(userId: string, c: PresenceChoice): void {
       choose.run(userId, c.dnd ? 1 : 0, c.emoji, c.text, c.until, userId);
     },
-    lastSeen(userId: string, at: number): void {
-      seen.run(userId, at, userId);
-    },
+    /** Several people's last seen, in one transaction (one durable write for all of them). */
+    lastSeenMany: db.transaction((list: readonly (readonly [string, number])[]): void => {
+      for (const [userId, at] of list) seen.run(userId, at, userId);
+    }),
   };
 }
