@@ -23,6 +23,9 @@ export function useSafeguarding(): SafeguardingSummary | null {
   const engine = useEngine();
   useEngineVersion();
   const changed = engine.safeguardingVersion();
+  // Notices reach only sockets open at the time: one sent while this device was connecting or away is
+  // missed, so coming online asks again (a new report must still raise the lead's alert).
+  const online = engine.status().connection === 'online';
   const [summary, setSummary] = useState<SafeguardingSummary | null>(null);
   const baseline = useRef<number | null>(null);
   const asked = useRef(0);
@@ -38,6 +41,6 @@ export function useSafeguarding(): SafeguardingSummary | null {
         setSummary({ lead: s.lead === true, open: s.open, latest, baseline: baseline.current });
       })
       .catch(() => undefined);
-  }, [changed]);
+  }, [changed, online]);
   return summary;
 }

@@ -1,0 +1,143 @@
+import type { Engine } from '@commonroom/engine';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  addUser,
+  channel,
+  eventually,
+  loginAdmin,
+  startServer,
+  type TestServer,
+} from '../../sync-server/test/harness.ts';
+import {
+  browserSubscription,
+  pushServerOptions,
+  pushesTo,
+  startPushService,
+} from '../../sync-server/test/push-harness.ts';
+import { launch, screenshot, signIn } from './browser.ts';
+
+/**
+ * Issue 15's acceptance, end to end with two people: B mentions A while A's app is closed, and A gets a
+ * system notification and an Activity entry. Every hop is real but one: the server pushes through
+ * `web-push` to a push service on loopback, which holds what a browser's push service would (the payload
+ * encrypted to the device's keys); headless Chromium has no push service of its own, so the test opens
+ * what arrived with the keys it made for the page's subscription and hands it to the page's real service
+ * worker through the DevTools protocol, as the browser's push service would.
+ */
+describe('a mention in the browser', () => {
+  const env = {} as {
+    ts: TestServer;
+    admin: Engine;
+    browser: Browser;
+    push: Awaited<ReturnType<typeof startPushService>>;
+  };
+  beforeAll(async () => {
+    env.push = await startPushService();
+    env.ts = await startServer(pushServerOptions());
+    env.admin = await loginAdmin(env.ts);
+    env.browser = await launch();
+  });
+  afterAll(async () => {
+    await env.browser?.close();
+    env.admin?.disconnect();
+    await env.ts?.destroy();
+    env.push?.server.close();
+  });
+
+  it('issue 15: a mention with the app closed raises a notification and an Activity entry; the notification opens the message', async () => {
+    const amy = await addUser(env.ts, env.admin, 'student', { name: 'Amy Mention', connect: false });
+    const ben = await addUser(env.ts, env.admin, 'student', { name: 'Ben Mention' });
+    const general = channel(ben.engine, 'general');
+
+    const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await ctx.grantPermissions(['notifications'], { origin: env.ts.url });
+    const page = await ctx.newPage();
+    await signIn(page, env.ts.url, amy.email, amy.password);
+    await eventually(async () => {
+      await page.reload();
+      expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+    }, 20_000);
+    // This device's subscription, with keys the test holds (the browser's PushManager has no service here).
+    const sub = browserSubscription(`${env.push.url}/push/amy-mention`);
+    const status = await page.evaluate(
+      async (body) =>
+        (
+          await fetch('/api/push/subscriptions', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          })
+        ).status,
+      sub.body,
+    );
+    expect(status).toBe(201);
+
+    const cdp = await ctx.newCDPSession(page);
+    const registrations: { registrationId: string }[] = [];
+    cdp.on('ServiceWorker.workerRegistrationUpdated', (e: { registrations: typeof registrations }) =>
+      registrations.push(...e.registrations),
+    );
+    await cdp.send('ServiceWorker.enable');
+    await eventually(() => expect(registrations.length).toBeGreaterThan(0));
+    const registrationId = (registrations[0] as { registrationId: string }).registrationId;
+    const worker = async () => {
+      await eventually(() => expect(ctx.serviceWorkers().length).toBeGreaterThan(0));
+      return ctx.serviceWorkers()[0] as NonNullable<ReturnType<typeof ctx.serviceWorkers>[number]>;
+    };
+
+    // Amy closes the app; once the server has seen her socket go, she is pushed to.
+    await page.goto('about:blank');
+    await eventually(() => expect(env.ts.server.internals.hub.sessionsOf(amy.id)).toHaveLength(0));
+    const from = env.push.received.length;
+    const key = await ben.engine.send(general, '@Amy.Mention can you bring the projector to room 4?');
+    await ben.engine.settled();
+    await eventually(() => expect(pushesTo(env.push.received, sub, from)).toHaveLength(1));
+    const [pushed] = pushesTo(env.push.received, sub, from);
+    expect(pushed).toEqual({
+      kind: 'mention',
+      title: 'Ben Mention mentioned you in #general',
+      body: '@Amy.Mention can you bring the projector to room 4?',
+      tag: `c:${general}`,
+      url: `/#/c/${general}/m/${key}`,
+      conversationId: general,
+    });
+
+    // What the push service holds reaches the device's service worker, which shows it.
+    await cdp.send('ServiceWorker.deliverPushMessage', {
+      origin: env.ts.url,
+      registrationId,
+      data: JSON.stringify(pushed),
+    });
+    const shown = async () =>
+      (await worker()).evaluate(async () =>
+        (
+          await (
+            self as unknown as { registration: ServiceWorkerRegistration }
+          ).registration.getNotifications()
+        ).map((n) => ({ title: n.title, body: n.body, tag: n.tag })),
+      );
+    await eventually(async () =>
+      expect(await shown()).toEqual([
+        {
+          title: 'Ben Mention mentioned you in #general',
+          body: '@Amy.Mention can you bring the projector to room 4?',
+          tag: `c:${general}`,
+        },
+      ]),
+    );
+
+    // Amy opens the app at the notification's link: the message, and an Activity entry with a count.
+    await page.goto(`${env.ts.url}${pushed?.url ?? '/'}`);
+    const message = page.locator('.msg-jumped');
+    await message.waitFor();
+    expect(await message.innerText()).toContain('can you bring the projector to room 4?');
+    const activity = page.locator('.sidebar .conv', { hasText: 'Activity' });
+    await activity.click();
+    const entry = page.getByRole('link', { name: /Ben Mention mentioned you in #general/ });
+    await entry.waitFor();
+    expect(await entry.innerText()).toContain('can you bring the projector to room 4?');
+    await screenshot(page, 'mention-notification-activity-desktop');
+    await ctx.close();
+  });
+});
