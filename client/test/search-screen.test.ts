@@ -67,7 +67,10 @@ describe('search screen', () => {
     ])
       await tutor.engine.send(trips.id, t);
     const older = await ben.engine.send(general, 'Essay feedback comes back next week');
-    const newer = await ben.engine.send(general, 'The essay deadline is Friday at 5');
+    const newer = await ben.engine.send(
+      general,
+      'The essay deadline is Friday at 5, see https://moodle.example/x',
+    );
     const img = await ben.engine.send(general, '<img src=x onerror="window.hacked=1"> essay <b>bold</b>');
     await ben.engine.settled();
     await tutor.engine.settled();
@@ -124,6 +127,15 @@ describe('search screen', () => {
       expect(await results(page).allInnerTexts()).toEqual([expect.stringMatching(/museum/)]),
     );
     await dialog(page).getByLabel('From').selectOption({ label: 'Anyone' });
+    await eventually(async () => expect(await results(page).count()).toBe(4));
+    await dialog(page).getByLabel('Has a link').check();
+    await eventually(async () =>
+      expect(await results(page).allInnerTexts()).toEqual([expect.stringMatching(/deadline.*moodle/s)]),
+    );
+    await dialog(page).getByLabel('Has a link').uncheck();
+    await dialog(page).getByLabel('In threads').check();
+    await dialog(page).getByText('No messages match “essay”.').waitFor();
+    await dialog(page).getByLabel('In threads').uncheck();
     await eventually(async () => expect(await results(page).count()).toBe(4));
     // "Only in #general" keeps to the open conversation: Ben's three (sent within a millisecond or so, so
     // their order among themselves is not asserted).

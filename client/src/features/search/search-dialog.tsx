@@ -23,11 +23,15 @@ export function SearchDialog(props: {
   const [q, setQ] = useState('');
   const [onlyHere, setOnlyHere] = useState(false);
   const [from, setFrom] = useState('');
+  const [links, setLinks] = useState(false);
+  const [threads, setThreads] = useState(false);
   const [active, setActive] = useState(0);
   const here = props.here ? engine.conversations().find((c) => c.id === props.here) : undefined;
   const { hits, server } = useSearch(engine, q, {
     ...(onlyHere && here ? { conversationId: here.id } : {}),
     ...(from ? { authorId: from } : {}),
+    ...(links ? { hasLink: true } : {}),
+    ...(threads ? { inThreads: true } : {}),
   });
   const listId = useId();
   useEffect(() => setActive(0), [hits]);
@@ -102,12 +106,9 @@ export function SearchDialog(props: {
         ref={input}
       />
       <div className="search-filters">
-        {here && (
-          <label className="search-check">
-            <input type="checkbox" checked={onlyHere} onChange={(e) => setOnlyHere(e.target.checked)} />
-            Only in {where(here.id)}
-          </label>
-        )}
+        {here && <Check label={`Only in ${where(here.id)}`} on={onlyHere} set={setOnlyHere} />}
+        <Check label="Has a link" on={links} set={setLinks} />
+        <Check label="In threads" on={threads} set={setThreads} />
         <label className="search-from">
           From
           <select value={from} onChange={(e) => setFrom(e.target.value)}>
@@ -156,6 +157,15 @@ export function SearchDialog(props: {
   );
 }
 
+function Check(props: { label: string; on: boolean; set: (on: boolean) => void }) {
+  return (
+    <label className="search-check">
+      <input type="checkbox" checked={props.on} onChange={(e) => props.set(e.target.checked)} />
+      {props.label}
+    </label>
+  );
+}
+
 function ServerNote({ state, message }: { state: string; message: string }) {
   if (state === 'offline')
     return (
@@ -192,7 +202,8 @@ function Empty({ recent, onPick }: { recent: string[]; onPick: (q: string) => vo
       <p className="muted">
         Type a few words: messages on this device show at once, older ones come from the server when you are
         online. Word beginnings match too (“deadl” finds “deadline”). Use “Only in” to keep to the
-        conversation you have open, and “From” to keep to one person’s messages.
+        conversation you have open, “From” for one person’s messages, “Has a link” and “In threads” to narrow
+        further.
       </p>
     </div>
   );

@@ -5,7 +5,7 @@ import { markMatches, type TextPart } from '../../search/highlight.ts';
 import { mergeResults, type MergedHit } from '../../search/merge.ts';
 import { deviceSearch } from '../../search/search-client.ts';
 
-export type Filters = { conversationId?: string; authorId?: string };
+export type Filters = { conversationId?: string; authorId?: string; hasLink?: boolean; inThreads?: boolean };
 export type Shown = MergedHit & { parts: TextPart[] };
 /** The server's part: asked, answered, or not reachable (offline) or refused (its words). */
 export type ServerState =
@@ -18,6 +18,8 @@ async function askServer(engine: Engine, q: string, f: Filters) {
   const p = new URLSearchParams({ q, order: 'newest', limit: '30' });
   if (f.conversationId) p.set('conversationId', f.conversationId);
   if (f.authorId) p.set('authorId', f.authorId);
+  if (f.hasLink) p.set('links', '1');
+  if (f.inThreads) p.set('threads', '1');
   return engine.api.request('GET', `/api/search?${p.toString()}`, SearchReply);
 }
 
@@ -28,7 +30,7 @@ async function askServer(engine: Engine, q: string, f: Filters) {
 export function useSearch(engine: Engine, q: string, filters: Filters) {
   const [hits, setHits] = useState<Shown[]>([]);
   const [server, setServer] = useState<ServerState>({ kind: 'idle' });
-  const { conversationId, authorId } = filters;
+  const { conversationId, authorId, hasLink, inThreads } = filters;
   useEffect(() => {
     const words = q.trim();
     let alive = true;
@@ -40,6 +42,8 @@ export function useSearch(engine: Engine, q: string, filters: Filters) {
     const f: Filters = {
       ...(conversationId ? { conversationId } : {}),
       ...(authorId ? { authorId } : {}),
+      ...(hasLink ? { hasLink } : {}),
+      ...(inThreads ? { inThreads } : {}),
     };
     const messageOf = (c: string, key: string) => engine.view(c).state.byKey.get(key);
     const goneHere = (c: string, key: string) => {
@@ -75,7 +79,7 @@ export function useSearch(engine: Engine, q: string, filters: Filters) {
       alive = false;
       clearTimeout(timer);
     };
-  }, [engine, q, conversationId, authorId]);
+  }, [engine, q, conversationId, authorId, hasLink, inThreads]);
   return { hits, server };
 }
 
