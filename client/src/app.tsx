@@ -42,6 +42,10 @@ const StatusDialog = lazy(async () => ({
 const ActivityView = lazy(async () => ({
   default: (await import('./features/activity-view.tsx')).ActivityView,
 }));
+// Search (issue 16): the dialog, its CSS and the result merge load when it is first opened.
+const SearchDialog = lazy(async () => ({
+  default: (await import('./features/search/search-dialog.tsx')).SearchDialog,
+}));
 const SetupPage = lazy(async () => ({ default: (await import('./features/setup-page.tsx')).SetupPage }));
 const SetPasswordPage = lazy(async () => ({
   default: (await import('./features/set-password-page.tsx')).SetPasswordPage,
@@ -209,7 +213,7 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   useEngineVersion();
   const [at, setAt] = useState(() => route(location.hash, 0));
   const selected = at.id;
-  const [dialog, setDialog] = useState<'browse' | 'new' | 'status' | null>(null);
+  const [dialog, setDialog] = useState<'browse' | 'new' | 'status' | 'search' | null>(null);
   // The last name heard, so a device started offline shows the college's name, not the product's.
   const [workspace, setWorkspace] = useState(() => localStorage.getItem(WORKSPACE_KEY) ?? 'Commonroom');
   const workspaceVersion = engine.workspaceVersion();
@@ -287,6 +291,17 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
     return () => sw.removeEventListener('message', onMessage);
   }, [go]);
 
+  // Ctrl+K (Cmd+K on a Mac) opens search from anywhere in the conversations.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (!(e.ctrlKey || e.metaKey) || e.altKey || e.key.toLowerCase() !== 'k') return;
+      e.preventDefault();
+      setDialog('search');
+    };
+    addEventListener('keydown', onKey);
+    return () => removeEventListener('keydown', onKey);
+  }, []);
+
   // Alt+↑ / Alt+↓ move between conversations.
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -324,6 +339,7 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
         selected={at.activity ? 'activity' : selected}
         onSelect={select}
         onActivity={() => go('#/activity')}
+        onSearch={() => setDialog('search')}
         onBrowse={() => setDialog('browse')}
         onNewMessage={() => setDialog('new')}
         onSignOut={() => void signOut()}
@@ -366,6 +382,16 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
             onOpen={(id) => {
               setDialog(null);
               select(id);
+            }}
+          />
+        )}
+        {dialog === 'search' && (
+          <SearchDialog
+            here={selected}
+            onClose={() => setDialog(null)}
+            onOpen={(hash) => {
+              setDialog(null);
+              go(hash);
             }}
           />
         )}

@@ -66,6 +66,8 @@ export function Sidebar(props: {
   onSelect: (id: string) => void;
   /** Opens Activity: mentions of me and replies in my threads (`selected` is 'activity' while open). */
   onActivity: () => void;
+  /** Opens the search dialog (issue 16; Ctrl/Cmd+K too). */
+  onSearch: () => void;
   onBrowse: () => void;
   onNewMessage: () => void;
   onSignOut: () => void;
@@ -137,6 +139,14 @@ export function Sidebar(props: {
           <MarkReadMenu label="Workspace" ids={mine.map((c) => c.id)} />
         </div>
         <SyncIndicator />
+        <button
+          type="button"
+          className="search-button"
+          aria-keyshortcuts="Control+K Meta+K"
+          onClick={props.onSearch}
+        >
+          <span aria-hidden="true">⌕</span> Search <kbd aria-hidden="true">Ctrl K</kbd>
+        </button>
       </header>
       <div className="sidebar-scroll">
         <button

@@ -1,5 +1,6 @@
 import type { Engine } from '@commonroom/engine';
 import { createFeed } from './feed.ts';
+import { forgetRecentSearches } from './recent-searches.ts';
 import { SEARCH_DB } from './search-store.ts';
 import type { Opened } from './search-core.ts';
 import type { SearchHit, SearchQuery } from './search-index.ts';
@@ -104,11 +105,12 @@ export function deviceSearch(engine: Engine): DeviceSearch {
 
 /**
  * Sign-out (deviceSearch hears it from the engine): the worker stops and the saved index is deleted with
- * everything else the person had here. (A wipe deletes every database of the origin: wipe-device.ts.)
+ * everything else the person had here, and so do their recent searches. (A wipe deletes every database of the origin: wipe-device.ts.)
  */
 export async function forgetDeviceSearch(): Promise<void> {
   current?.search.stop();
   current = null;
+  forgetRecentSearches();
   await new Promise<void>((resolve) => {
     const req = indexedDB.deleteDatabase(SEARCH_DB);
     req.onsuccess = req.onerror = req.onblocked = () => resolve();

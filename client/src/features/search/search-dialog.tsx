@@ -1,0 +1,210 @@
+import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
+import { useEngine } from '../../hooks/engine-context.tsx';
+import { byCodeUnit } from '../../ui/compare.ts';
+import { relativeTime } from '../../ui/format.ts';
+import { conversationTitle } from '../people.tsx';
+import { recentSearches, rememberSearch } from '../../search/recent-searches.ts';
+import { loadUntilHeld, useSearch, type Shown } from './use-search.ts';
+import './search-dialog.css';
+
+/**
+ * The search screen (issue 16): a modal with one field; results as one types, device first, the server's
+ * for older history marked "from the server". ↑/↓ move, Enter opens the message (its thread for a reply).
+ */
+export function SearchDialog(props: {
+  /** The conversation on screen, for "Only in this conversation". */
+  here: string | null;
+  onClose: () => void;
+  onOpen: (hash: string) => void;
+}) {
+  const engine = useEngine();
+  const ref = useRef<HTMLDialogElement>(null);
+  const input = useRef<HTMLInputElement>(null);
+  const [q, setQ] = useState('');
+  const [onlyHere, setOnlyHere] = useState(false);
+  const [from, setFrom] = useState('');
+  const [links, setLinks] = useState(false);
+  const [threads, setThreads] = useState(false);
+  const [active, setActive] = useState(0);
+  const here = props.here ? engine.conversations().find((c) => c.id === props.here) : undefined;
+  const { hits, server } = useSearch(engine, q, {
+    ...(onlyHere && here ? { conversationId: here.id } : {}),
+    ...(from ? { authorId: from } : {}),
+    ...(links ? { hasLink: true } : {}),
+    ...(threads ? { inThreads: true } : {}),
+  });
+  const listId = useId();
+  useEffect(() => setActive(0), [hits]);
+  useEffect(() => {
+    const el = ref.current;
+    const before = document.activeElement as HTMLElement | null;
+    el?.showModal();
+    // showModal focuses the first control (Close); the field is where one types.
+    input.current?.focus();
+    return () => {
+      el?.close();
+      before?.focus();
+    };
+  }, []);
+
+  const open = (h: Shown) => {
+    rememberSearch(q);
+    props.onOpen(`#/c/${h.conversationId}/m/${h.key}`);
+    if (h.from === 'server') void loadUntilHeld(engine, h.conversationId, h.key);
+  };
+  const onKey = (e: KeyboardEvent) => {
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      const step = e.key === 'ArrowDown' ? 1 : -1;
+      setActive((a) => Math.max(0, Math.min(hits.length - 1, a + step)));
+    } else if (e.key === 'Enter' && hits[active]) {
+      e.preventDefault();
+      open(hits[active]);
+    }
+  };
+  useEffect(() => {
+    document.getElementById(`${listId}-${active}`)?.scrollIntoView({ block: 'nearest' });
+  }, [active, listId]);
+
+  const people = engine.directory().sort((a, b) => byCodeUnit(a.displayName, b.displayName));
+  const nameOf = (id: string) => engine.user(id)?.displayName ?? 'Someone';
+  const where = (id: string) => {
+    const c = engine.conversations().find((x) => x.id === id);
+    return c ? (c.kind === 'dm' ? conversationTitle(engine, c) : `#${c.name ?? ''}`) : 'a conversation';
+  };
+  const recent = recentSearches();
+  const now = Date.now();
+
+  return (
+    <dialog
+      ref={ref}
+      className="dialog search-dialog"
+      aria-labelledby="search-title"
+      onCancel={props.onClose}
+    >
+      <header className="dialog-head">
+        <h2 id="search-title">Search messages</h2>
+        <button type="button" className="icon-button" aria-label="Close" onClick={props.onClose}>
+          ✕
+        </button>
+      </header>
+      <input
+        className="search-input"
+        // Not type="search": there Escape only empties the field, and it must close the dialog.
+        type="text"
+        enterKeyHint="search"
+        aria-label="Search messages"
+        placeholder="Words to find"
+        role="combobox"
+        aria-expanded={hits.length > 0}
+        aria-controls={listId}
+        aria-autocomplete="list"
+        {...(hits[active] ? { 'aria-activedescendant': `${listId}-${active}` } : {})}
+        value={q}
+        onChange={(e) => setQ(e.target.value)}
+        onKeyDown={onKey}
+        ref={input}
+      />
+      <div className="search-filters">
+        {here && <Check label={`Only in ${where(here.id)}`} on={onlyHere} set={setOnlyHere} />}
+        <Check label="Has a link" on={links} set={setLinks} />
+        <Check label="In threads" on={threads} set={setThreads} />
+        <label className="search-from">
+          From
+          <select value={from} onChange={(e) => setFrom(e.target.value)}>
+            <option value="">Anyone</option>
+            {people.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.displayName}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <ServerNote state={server.kind} message={'message' in server ? server.message : ''} />
+      {q.trim() === '' ? (
+        <Empty recent={recent} onPick={setQ} />
+      ) : hits.length === 0 ? (
+        <p className="muted search-none">
+          {server.kind === 'asking' ? 'Searching…' : `No messages match “${q.trim()}”.`}
+        </p>
+      ) : null}
+      <ul className="search-results" id={listId} role="listbox" aria-label="Results">
+        {hits.map((h, i) => (
+          <li
+            key={`${h.conversationId} ${h.key}`}
+            id={`${listId}-${i}`}
+            role="option"
+            aria-selected={i === active}
+            className={i === active ? 'active' : undefined}
+            onClick={() => open(h)}
+            onMouseMove={() => setActive(i)}
+          >
+            <span className="search-meta">
+              <strong>{nameOf(h.authorId)}</strong> in {where(h.conversationId)}
+              {h.parent !== null && ' (thread)'} · {relativeTime(h.ts, now)}
+              {h.from === 'server' && <span className="search-server">from the server</span>}
+            </span>
+            <span className="search-text">
+              {h.parts.map((p, j) =>
+                p.match ? <mark key={j}>{p.text}</mark> : <span key={j}>{p.text}</span>,
+              )}
+            </span>
+          </li>
+        ))}
+      </ul>
+    </dialog>
+  );
+}
+
+function Check(props: { label: string; on: boolean; set: (on: boolean) => void }) {
+  return (
+    <label className="search-check">
+      <input type="checkbox" checked={props.on} onChange={(e) => props.set(e.target.checked)} />
+      {props.label}
+    </label>
+  );
+}
+
+function ServerNote({ state, message }: { state: string; message: string }) {
+  if (state === 'offline')
+    return (
+      <p className="search-note" role="status">
+        Showing what is on this device; connect to search older messages.
+      </p>
+    );
+  if (state === 'error')
+    return (
+      <p className="search-note" role="status">
+        Older messages could not be searched: {message}
+      </p>
+    );
+  return null;
+}
+
+function Empty({ recent, onPick }: { recent: string[]; onPick: (q: string) => void }) {
+  return (
+    <div className="search-empty">
+      {recent.length > 0 && (
+        <>
+          <h3>Recent searches</h3>
+          <ul className="search-recent">
+            {recent.map((r) => (
+              <li key={r}>
+                <button type="button" className="link-button" onClick={() => onPick(r)}>
+                  {r}
+                </button>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      <p className="muted">
+        Type a few words: messages on this device show at once, older ones come from the server when you are
+        online. Word beginnings match too (“deadl” finds “deadline”). Use “Only in” to keep to the
+        conversation you have open, “From” for one person’s messages, “Has a link” and “In threads” to narrow
+        further.
+      </p>
+    </div>
+  );
+}

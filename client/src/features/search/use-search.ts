@@ -1,0 +1,95 @@
+import { NetworkError, type Engine } from '@commonroom/engine';
+import { SearchReply } from '@commonroom/protocol';
+import { useEffect, useState } from 'react';
+import { markMatches, type TextPart } from '../../search/highlight.ts';
+import { mergeResults, type MergedHit } from '../../search/merge.ts';
+import { deviceSearch } from '../../search/search-client.ts';
+
+export type Filters = { conversationId?: string; authorId?: string; hasLink?: boolean; inThreads?: boolean };
+export type Shown = MergedHit & { parts: TextPart[] };
+/** The server's part: asked, answered, or not reachable (offline) or refused (its words). */
+export type ServerState =
+  { kind: 'idle' | 'asking' | 'done' | 'offline' } | { kind: 'error'; message: string };
+
+/** The server is asked after typing pauses, so each keystroke does not become a request. */
+const SERVER_PAUSE_MS = 250;
+
+async function askServer(engine: Engine, q: string, f: Filters) {
+  const p = new URLSearchParams({ q, order: 'newest', limit: '30' });
+  if (f.conversationId) p.set('conversationId', f.conversationId);
+  if (f.authorId) p.set('authorId', f.authorId);
+  if (f.hasLink) p.set('links', '1');
+  if (f.inThreads) p.set('threads', '1');
+  return engine.api.request('GET', `/api/search?${p.toString()}`, SearchReply);
+}
+
+/**
+ * Results as the person types: the device's at once, then the server's merged in (merge.ts) for history
+ * this device does not hold. A newer query's answers replace an older one's, whichever arrives first.
+ */
+export function useSearch(engine: Engine, q: string, filters: Filters) {
+  const [hits, setHits] = useState<Shown[]>([]);
+  const [server, setServer] = useState<ServerState>({ kind: 'idle' });
+  const { conversationId, authorId, hasLink, inThreads } = filters;
+  useEffect(() => {
+    const words = q.trim();
+    let alive = true;
+    if (!words) {
+      setHits([]);
+      setServer({ kind: 'idle' });
+      return;
+    }
+    const f: Filters = {
+      ...(conversationId ? { conversationId } : {}),
+      ...(authorId ? { authorId } : {}),
+      ...(hasLink ? { hasLink } : {}),
+      ...(inThreads ? { inThreads } : {}),
+    };
+    const messageOf = (c: string, key: string) => engine.view(c).state.byKey.get(key);
+    const goneHere = (c: string, key: string) => {
+      const m = messageOf(c, key);
+      return m !== undefined && (m.deleted || m.removed !== null);
+    };
+    const show = (device: Awaited<ReturnType<typeof run>>, fromServer: SearchReply['hits']) =>
+      mergeResults({ device, server: fromServer, order: 'newest', goneHere }).flatMap((h): Shown[] => {
+        if (h.from === 'server') return [{ ...h, parts: h.snippet }];
+        const m = messageOf(h.conversationId, h.key);
+        return m ? [{ ...h, parts: markMatches(m.text, h.terms) }] : [];
+      });
+    const run = () => deviceSearch(engine).search({ q: words, ...f, sort: 'newest', limit: 50 });
+    const device = run().catch(() => []);
+    void device.then((d) => alive && setHits(show(d, [])));
+    setServer({ kind: 'asking' });
+    const timer = setTimeout(() => {
+      void askServer(engine, words, f).then(
+        async (reply) => {
+          const d = await device;
+          if (!alive) return;
+          setHits(show(d, reply.hits));
+          setServer({ kind: 'done' });
+        },
+        (e: unknown) => {
+          if (!alive) return;
+          if (e instanceof NetworkError || !navigator.onLine) setServer({ kind: 'offline' });
+          else setServer({ kind: 'error', message: e instanceof Error ? e.message : String(e) });
+        },
+      );
+    }, SERVER_PAUSE_MS);
+    return () => {
+      alive = false;
+      clearTimeout(timer);
+    };
+  }, [engine, q, conversationId, authorId, hasLink, inThreads]);
+  return { hits, server };
+}
+
+/**
+ * A hit only the server had is in history this device has not loaded: older parts are loaded (as scrolling
+ * back would) until the message is here, and the conversation pane then jumps to it. Stops at the oldest.
+ */
+export async function loadUntilHeld(engine: Engine, conversationId: string, key: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (engine.view(conversationId).state.byKey.has(key)) return;
+    if (!(await engine.loadOlder(conversationId).catch(() => false))) return;
+  }
+}

@@ -1,0 +1,219 @@
+import { mkdirSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { z } from 'zod';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addUser, channel, eventually, loginAdmin, startServer } from '../../sync-server/test/harness.ts';
+import {
+  axeSerious,
+  launch,
+  openConversation,
+  screenshot,
+  signIn,
+  watchErrors,
+  type BrowserEnv,
+} from './browser.ts';
+
+/**
+ * Issue 16's search screen in real Chromium against a real server: Ctrl+K opens it, typing finds messages
+ * on the device at once, ↓ and Enter open one at the message; a message only the server holds (the
+ * older segment of a conversation) comes back marked "from the server"; offline the device's
+ * results stay with a plain note; recent searches are kept until sign-out; message text is never HTML.
+ */
+
+const SHOTS = '/work/shots/h16u';
+const shot = async (page: Page, name: string): Promise<void> => {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: `${SHOTS}/${name}.png` });
+  await screenshot(page, `search-${name}`);
+};
+
+const dialog = (page: Page) => page.getByRole('dialog', { name: 'Search messages' });
+const field = (page: Page) => dialog(page).getByRole('combobox', { name: 'Search messages' });
+const results = (page: Page) => dialog(page).getByRole('listbox', { name: 'Results' }).getByRole('option');
+
+describe('search screen', () => {
+  // Small segments: a conversation's older history stays on the server until someone scrolls back to it.
+  const env = {} as BrowserEnv;
+  beforeAll(async () => {
+    env.ts = await startServer({ limits: { segmentSize: 4 } });
+    env.admin = await loginAdmin(env.ts);
+    env.browser = await launch();
+  });
+  afterAll(async () => {
+    await env.browser?.close();
+    await env.ts?.destroy();
+  });
+
+  it('Ctrl+K opens it; results as one types, device and server merged; arrows and Enter open a message; offline note; recent searches', async () => {
+    const amy = await addUser(env.ts, env.admin, 'student', { name: 'Amy Finder', connect: false });
+    const ben = await addUser(env.ts, env.admin, 'student', { name: 'Ben Poster' });
+    const tutor = await addUser(env.ts, env.admin, 'tutor', { name: 'Tess Tutor' });
+    const general = channel(ben.engine, 'general');
+    await ben.engine.open(general);
+    // A private channel Amy is in; its first message is in an older segment than her device loads, so only
+    // the server finds it.
+    const trips = await tutor.engine.createChannel('trip-planning', 'private', 'Trips');
+    await tutor.engine.api.request('POST', `/api/conversations/${trips.id}/members`, z.unknown(), {
+      userIds: [amy.id],
+    });
+    await tutor.engine.open(trips.id);
+    const forms = await tutor.engine.send(trips.id, 'The museum consent forms are in the office essay tray');
+    for (const t of [
+      'Bus at nine',
+      'Bring a packed lunch',
+      'Back by four',
+      'Wear good shoes',
+      'Ask me anything',
+    ])
+      await tutor.engine.send(trips.id, t);
+    const older = await ben.engine.send(general, 'Essay feedback comes back next week');
+    const newer = await ben.engine.send(
+      general,
+      'The essay deadline is Friday at 5, see https://moodle.example/x',
+    );
+    const img = await ben.engine.send(general, '<img src=x onerror="window.hacked=1"> essay <b>bold</b>');
+    await ben.engine.settled();
+    await tutor.engine.settled();
+
+    const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
+    const page = await ctx.newPage();
+    const errors = watchErrors(page);
+    await signIn(page, env.ts.url, amy.email, amy.password);
+    await openConversation(page, 'general');
+
+    // Escape closes; focus goes back to the button that opened it.
+    const button = page.getByRole('button', { name: /^Search/ });
+    await button.click();
+    await field(page).waitFor();
+    await expect.poll(() => field(page).evaluate((el) => el === document.activeElement)).toBe(true);
+    await expect.poll(() => dialog(page).getByText('Use “Only in”').count()).toBe(1);
+    await shot(page, 'empty-desktop');
+    await page.keyboard.press('Escape');
+    await dialog(page).waitFor({ state: 'hidden' });
+    await expect.poll(() => button.evaluate((el) => el === document.activeElement)).toBe(true);
+
+    // Ctrl+K; device results as one types, newest first, the words marked.
+    await page.keyboard.press('Control+k');
+    await field(page).fill('deadl');
+    await eventually(async () =>
+      expect(await results(page).allInnerTexts()).toEqual([
+        expect.stringContaining('The essay deadline is Friday'),
+      ]),
+    );
+    expect(await dialog(page).locator('mark').allInnerTexts()).toEqual(['deadline']);
+
+    // The server adds the trip channel's older message (its time interleaves with the device's).
+    await field(page).fill('essay');
+    const fromServer = results(page).filter({ hasText: 'from the server' });
+    await eventually(async () => {
+      expect(await results(page).count()).toBe(4);
+      expect(await fromServer.allInnerTexts()).toEqual([
+        expect.stringMatching(/^Tess Tutor in #trip-planning · .*\n?The museum consent forms/s),
+      ]);
+    });
+    // Text, never HTML: the angle brackets are letters, no element was made, nothing ran.
+    expect(
+      await results(page)
+        .filter({ hasText: '<img src=x onerror="window.hacked=1"> essay <b>bold</b>' })
+        .count(),
+    ).toBe(1);
+    expect(await dialog(page).locator('.search-results img, .search-results b').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { hacked?: number }).hacked)).toBeUndefined();
+    expect(await axeSerious(page)).toEqual([]);
+    await shot(page, 'results-desktop');
+
+    await dialog(page).getByLabel('From').selectOption({ label: 'Tess Tutor' });
+    await eventually(async () =>
+      expect(await results(page).allInnerTexts()).toEqual([expect.stringMatching(/museum/)]),
+    );
+    await dialog(page).getByLabel('From').selectOption({ label: 'Anyone' });
+    await eventually(async () => expect(await results(page).count()).toBe(4));
+    await dialog(page).getByLabel('Has a link').check();
+    await eventually(async () =>
+      expect(await results(page).allInnerTexts()).toEqual([expect.stringMatching(/deadline.*moodle/s)]),
+    );
+    await dialog(page).getByLabel('Has a link').uncheck();
+    await dialog(page).getByLabel('In threads').check();
+    await dialog(page).getByText('No messages match “essay”.').waitFor();
+    await dialog(page).getByLabel('In threads').uncheck();
+    await eventually(async () => expect(await results(page).count()).toBe(4));
+    // "Only in #general" keeps to the open conversation: Ben's three (sent within a millisecond or so, so
+    // their order among themselves is not asserted).
+    await dialog(page).getByLabel('Only in #general').check();
+    await eventually(async () => {
+      const texts = (await results(page).allInnerTexts()).sort();
+      expect(texts).toEqual([
+        expect.stringContaining('<img'),
+        expect.stringContaining('Essay feedback'),
+        expect.stringContaining('The essay deadline'),
+      ]);
+    });
+
+    // ↓ twice and Enter: the third result, opened at the message.
+    await field(page).press('ArrowDown');
+    await field(page).press('ArrowDown');
+    expect(await results(page).nth(2).getAttribute('aria-selected')).toBe('true');
+    const third = await results(page).nth(2).innerText();
+    const key = third.includes('<img') ? img : third.includes('feedback') ? older : newer;
+    await field(page).press('Enter');
+    await dialog(page).waitFor({ state: 'hidden' });
+    expect(await page.evaluate(() => location.hash)).toBe(`#/c/${general}/m/${key}`);
+    const jumped = (k: string) => page.locator(`.msg[data-key="${k}"].msg-jumped`);
+    await jumped(key).waitFor();
+
+    // The server's hit opens its conversation at the message, by click.
+    await page.keyboard.press('Control+k');
+    await dialog(page).getByRole('button', { name: 'essay' }).click(); // a recent search
+    await eventually(async () => expect(await results(page).count()).toBe(4));
+    await fromServer.click();
+    await page.locator('#pane-title').filter({ hasText: 'trip-planning' }).waitFor();
+    expect(await page.evaluate(() => location.hash)).toBe(`#/c/${trips.id}/m/${forms}`);
+    await jumped(forms).waitFor();
+
+    // Offline: the device's results stay, with a plain note for the server's part.
+    await ctx.setOffline(true);
+    await page.keyboard.press('Control+k');
+    await field(page).fill('deadline');
+    await dialog(page)
+      .getByText('Showing what is on this device; connect to search older messages.')
+      .waitFor();
+    expect(await results(page).allInnerTexts()).toEqual([expect.stringContaining('The essay deadline')]);
+    await shot(page, 'offline-desktop');
+    await page.keyboard.press('Escape');
+    await ctx.setOffline(false);
+
+    // Sign-out forgets the recent searches.
+    expect(await page.evaluate(() => localStorage.getItem('commonroom:recent-searches'))).toContain('essay');
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.getByLabel('Email or username').waitFor();
+    await eventually(async () =>
+      expect(await page.evaluate(() => localStorage.getItem('commonroom:recent-searches'))).toBeNull(),
+    );
+    expect(errors).toEqual([]);
+    await ctx.close();
+  });
+
+  it('on a phone: a full-screen dialog with big targets, opened from the conversation list', async () => {
+    const zoe = await addUser(env.ts, env.admin, 'student', { name: 'Zoe Phone', connect: false });
+    const ctx = await env.browser.newContext({ viewport: { width: 390, height: 844 }, bypassCSP: true });
+    const page = await ctx.newPage();
+    const errors = watchErrors(page);
+    await signIn(page, env.ts.url, zoe.email, zoe.password);
+    await shot(page, 'button-phone');
+    await page.getByRole('button', { name: /^Search/ }).click();
+    await field(page).waitFor();
+    const box = await dialog(page).boundingBox();
+    expect(box).toMatchObject({ x: 0, y: 0, width: 390, height: 844 });
+    await shot(page, 'empty-phone');
+    await field(page).fill('essay');
+    await eventually(async () => expect(await results(page).count()).toBeGreaterThan(0));
+    await shot(page, 'results-phone');
+    await eventually(async () => {
+      for (const b of await results(page).all())
+        expect((await b.boundingBox())?.height).toBeGreaterThanOrEqual(44);
+    });
+    expect(await axeSerious(page)).toEqual([]);
+    expect(errors).toEqual([]);
+    await ctx.close();
+  });
+});
