@@ -9,13 +9,9 @@ import {
   startServer,
   type TestServer,
 } from '../../sync-server/test/harness.ts';
-import {
-  browserSubscription,
-  pushServerOptions,
-  pushesTo,
-  startPushService,
-} from '../../sync-server/test/push-harness.ts';
+import { pushServerOptions, pushesTo, startPushService } from '../../sync-server/test/push-harness.ts';
 import { launch, screenshot, signIn } from './browser.ts';
+import { subscribeWithTestKeys } from './push-browser.ts';
 
 /**
  * Issue 15's acceptance, end to end with two people: B mentions A while A's app is closed, and A gets a
@@ -59,19 +55,7 @@ describe('a mention in the browser', () => {
       expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
     }, 20_000);
     // This device's subscription, with keys the test holds (the browser's PushManager has no service here).
-    const sub = browserSubscription(`${env.push.url}/push/amy-mention`);
-    const status = await page.evaluate(
-      async (body) =>
-        (
-          await fetch('/api/push/subscriptions', {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify(body),
-          })
-        ).status,
-      sub.body,
-    );
-    expect(status).toBe(201);
+    const sub = await subscribeWithTestKeys(page, `${env.push.url}/push/amy-mention`);
 
     const cdp = await ctx.newCDPSession(page);
     const registrations: { registrationId: string }[] = [];

@@ -13,13 +13,10 @@ import {
   startServer,
   type TestServer,
 } from '../../sync-server/test/harness.ts';
-import {
-  browserSubscription,
-  pushServerOptions,
-  pushesTo,
-  startPushService,
-} from '../../sync-server/test/push-harness.ts';
+import type { browserSubscription } from '../../sync-server/test/push-harness.ts';
+import { pushServerOptions, pushesTo, startPushService } from '../../sync-server/test/push-harness.ts';
 import { SCREENSHOTS, axeSerious, launch, screenshot, signIn, watchErrors } from './browser.ts';
+import { subscribeWithTestKeys } from './push-browser.ts';
 
 /**
  * Issue 15 §2 in Chromium, with a real server sending to a push service on loopback (headless Chromium
@@ -69,22 +66,7 @@ describe('notification preferences in the browser', () => {
   });
 
   /** This page's session registers a device with keys the test holds. */
-  const subscribe = async (page: Page, name: string) => {
-    const sub = browserSubscription(`${env.push.url}/push/${name}`);
-    const status = await page.evaluate(
-      async (body) =>
-        (
-          await fetch('/api/push/subscriptions', {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify(body),
-          })
-        ).status,
-      sub.body,
-    );
-    expect(status).toBe(201);
-    return sub;
-  };
+  const subscribe = (page: Page, name: string) => subscribeWithTestKeys(page, `${env.push.url}/push/${name}`);
   /** The app closed on this device: once the server has seen its socket go, the device is pushed to. */
   const closeApp = async (page: Page, userId: string) => {
     await page.goto('about:blank');

@@ -1,9 +1,4 @@
-import { createECDH, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { Agent, createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { PushPayload } from '@commonroom/protocol';
-import { decrypt } from 'http_ece';
+import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,7 +9,9 @@ import {
   startServer,
   type TestServer,
 } from '../../sync-server/test/harness.ts';
+import { pushServerOptions, pushesTo, startPushService } from '../../sync-server/test/push-harness.ts';
 import { launch, signIn, watchErrors } from './browser.ts';
+import { subscribeWithTestKeys } from './push-browser.ts';
 
 /**
  * Issue 15 ยง3, ยง4 in Chromium, two people: a custom status set from the sidebar is shown to the other (DM
@@ -26,29 +23,6 @@ import { launch, signIn, watchErrors } from './browser.ts';
 const SHOTS = '/work/shots/h15p';
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 800 };
-const fixture = (name: string) =>
-  readFileSync(new URL(`../../sync-server/test/fixtures/${name}`, import.meta.url));
-
-type Received = { path: string; body: Buffer };
-
-async function startPushService(): Promise<{ url: string; received: Received[]; server: Server }> {
-  const received: Received[] = [];
-  const server = createServer(
-    { key: fixture('push-service.key'), cert: fixture('push-service.crt') },
-    (req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        received.push({ path: req.url ?? '', body: Buffer.concat(chunks) });
-        res.statusCode = 201;
-        res.end();
-      });
-    },
-  );
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, received, server };
-}
-
 async function sendAs(page: Page, text: string): Promise<void> {
   const box = page.getByLabel('Message', { exact: true });
   await box.fill(text);
@@ -67,10 +41,7 @@ describe('presence and typing between two people in the browser (issue 15 ยง3, ย
   let push: Awaited<ReturnType<typeof startPushService>>;
   beforeAll(async () => {
     push = await startPushService();
-    ts = await startServer({
-      pushAgent: new Agent({ ca: fixture('push-service.crt') }),
-      env: { PUSH_HOSTS: '127.0.0.1,fcm.googleapis.com' },
-    });
+    ts = await startServer(pushServerOptions());
     browser = await launch();
   });
   afterAll(async () => {
@@ -162,22 +133,7 @@ describe('presence and typing between two people in the browser (issue 15 ยง3, ย
 
     // DND: Amy's browser subscribes (its session, so it is this device), then closes the app. Ben's DM
     // pushes nothing; once her DND is cleared, his next DM reaches the push service.
-    const ecdh = createECDH('prime256v1');
-    ecdh.generateKeys();
-    const auth = randomBytes(16).toString('base64url');
-    const sub = {
-      endpoint: `${push.url}/push/amy-laptop`,
-      keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth },
-    };
-    const status = await a.evaluate(async (body) => {
-      const r = await fetch('/api/push/subscriptions', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      return r.status;
-    }, sub);
-    expect(status).toBe(201);
+    const sub = await subscribeWithTestKeys(a, `${push.url}/push/amy-laptop`);
     await a.goto('about:blank');
     const sendAsBen = (text: string) => sendAs(b, text);
     await sendAsBen('Are you free?');
@@ -192,14 +148,7 @@ describe('presence and typing between two people in the browser (issue 15 ยง3, ย
     await eventually(async () => expect(await header.innerText()).toMatch(/^Last seen/));
     await sendAsBen('Now?');
     await eventually(() => expect(push.received.length).toBeGreaterThan(0));
-    const bodies = push.received.map(
-      (r) =>
-        PushPayload.parse(
-          JSON.parse(
-            decrypt(r.body, { version: 'aes128gcm', privateKey: ecdh, authSecret: auth }).toString(),
-          ),
-        ).body,
-    );
+    const bodies = pushesTo(push.received, sub).map((p) => p.body);
     // The DM sent under DND was never pushed; the one after was.
     expect(bodies).toEqual(['Now?']);
     expect(errors).toEqual([]);
