@@ -57,4 +57,19 @@ describe('merging device and server results', () => {
     });
     expect(merged.map((h) => h.key)).toEqual(['u1:b', 'u1:a', 'u2:x']);
   });
+
+  it('orders messages of the same millisecond the same way whichever side found them', () => {
+    const a = mergeResults({
+      device: [device('u1:b', 10), device('u1:a', 10)],
+      server: [server('u2:c', 10)],
+      order: 'newest',
+    });
+    const b = mergeResults({
+      device: [device('u1:a', 10)],
+      server: [server('u2:c', 10), server('u1:b', 10)],
+      order: 'newest',
+    });
+    expect(a.map((h) => h.key)).toEqual(['u1:a', 'u1:b', 'u2:c']);
+    expect(b.map((h) => h.key)).toEqual(['u1:a', 'u1:b', 'u2:c']);
+  });
 });

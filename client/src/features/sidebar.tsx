@@ -60,6 +60,9 @@ function MarkReadMenu({ label, ids }: { label: string; ids: string[] }) {
 }
 
 /** Channels with unread and mention badges, direct messages with presence, and the ways to find more. */
+/** The search shortcut as the keyboard shows it: ⌘K on Apple devices, Ctrl K elsewhere. */
+const SHORTCUT = /Mac|iPhone|iPad/.test(navigator.platform) ? '⌘K' : 'Ctrl K';
+
 export function Sidebar(props: {
   workspaceName: string;
   selected: string | null;
@@ -145,7 +148,7 @@ export function Sidebar(props: {
           aria-keyshortcuts="Control+K Meta+K"
           onClick={props.onSearch}
         >
-          <span aria-hidden="true">⌕</span> Search <kbd aria-hidden="true">Ctrl K</kbd>
+          <span aria-hidden="true">⌕</span> Search <kbd aria-hidden="true">{SHORTCUT}</kbd>
         </button>
       </header>
       <div className="sidebar-scroll">

@@ -30,6 +30,8 @@ export type MergedHit =
       snippet: TextPart[];
     };
 
+const order = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 export function mergeResults(args: {
   device: readonly SearchHit[];
   server: readonly ServerHit[];
@@ -55,6 +57,8 @@ export function mergeResults(args: {
   }
   // Newest first interleaves by time; best match keeps the device's ranking and adds the server's after it
   // (their scores are on different scales: MiniSearch's BM25+ over this device, FTS5's bm25 over the server).
-  if (args.order === 'newest') out.sort((a, b) => b.ts - a.ts);
+  // Messages of the same millisecond fall back to their conversation and key: the same order on every
+  // search, whichever side found them.
+  if (args.order === 'newest') out.sort((a, b) => b.ts - a.ts || order(id(a), id(b)));
   return out;
 }
