@@ -137,6 +137,19 @@ describe('search screen', () => {
     await dialog(page).getByText('No messages match “essay”.').waitFor();
     await dialog(page).getByLabel('In threads').uncheck();
     await eventually(async () => expect(await results(page).count()).toBe(4));
+    // Best match: both sides rank their own (the server is asked for its best), each message still once.
+    const asked: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/api/search?')) asked.push(new URL(r.url()).searchParams.get('order') ?? '');
+    });
+    await dialog(page).getByLabel('Sort').selectOption({ label: 'Best match' });
+    await eventually(() => expect(asked).toContain('best'));
+    await eventually(async () => {
+      expect(await results(page).count()).toBe(4);
+      expect(await fromServer.count()).toBe(1);
+    });
+    await dialog(page).getByLabel('Sort').selectOption({ label: 'Newest first' });
+    await eventually(() => expect(asked.at(-1)).toBe('newest'));
     // "Only in #general" keeps to the open conversation: Ben's three (sent within a millisecond or so, so
     // their order among themselves is not asserted).
     await dialog(page).getByLabel('Only in #general').check();

@@ -4,7 +4,7 @@ import { byCodeUnit } from '../../ui/compare.ts';
 import { relativeTime } from '../../ui/format.ts';
 import { conversationTitle } from '../people.tsx';
 import { recentSearches, rememberSearch } from '../../search/recent-searches.ts';
-import { loadUntilHeld, useSearch, type Shown } from './use-search.ts';
+import { loadUntilHeld, useSearch, type Order, type Shown } from './use-search.ts';
 import './search-dialog.css';
 
 /**
@@ -25,14 +25,20 @@ export function SearchDialog(props: {
   const [from, setFrom] = useState('');
   const [links, setLinks] = useState(false);
   const [threads, setThreads] = useState(false);
+  const [order, setOrder] = useState<Order>('newest');
   const [active, setActive] = useState(0);
   const here = props.here ? engine.conversations().find((c) => c.id === props.here) : undefined;
-  const { hits, server } = useSearch(engine, q, {
-    ...(onlyHere && here ? { conversationId: here.id } : {}),
-    ...(from ? { authorId: from } : {}),
-    ...(links ? { hasLink: true } : {}),
-    ...(threads ? { inThreads: true } : {}),
-  });
+  const { hits, server } = useSearch(
+    engine,
+    q,
+    {
+      ...(onlyHere && here ? { conversationId: here.id } : {}),
+      ...(from ? { authorId: from } : {}),
+      ...(links ? { hasLink: true } : {}),
+      ...(threads ? { inThreads: true } : {}),
+    },
+    order,
+  );
   const listId = useId();
   useEffect(() => setActive(0), [hits]);
   useEffect(() => {
@@ -109,6 +115,13 @@ export function SearchDialog(props: {
         {here && <Check label={`Only in ${where(here.id)}`} on={onlyHere} set={setOnlyHere} />}
         <Check label="Has a link" on={links} set={setLinks} />
         <Check label="In threads" on={threads} set={setThreads} />
+        <label className="search-from">
+          Sort
+          <select value={order} onChange={(e) => setOrder(e.target.value === 'best' ? 'best' : 'newest')}>
+            <option value="newest">Newest first</option>
+            <option value="best">Best match</option>
+          </select>
+        </label>
         <label className="search-from">
           From
           <select value={from} onChange={(e) => setFrom(e.target.value)}>

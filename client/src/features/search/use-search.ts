@@ -6,6 +6,8 @@ import { mergeResults, type MergedHit } from '../../search/merge.ts';
 import { deviceSearch } from '../../search/search-client.ts';
 
 export type Filters = { conversationId?: string; authorId?: string; hasLink?: boolean; inThreads?: boolean };
+/** Newest first (the default), or the best matches first: each side ranks its own (merge.ts). */
+export type Order = 'newest' | 'best';
 export type Shown = MergedHit & { parts: TextPart[] };
 /** The server's part: asked, answered, or not reachable (offline) or refused (its words). */
 export type ServerState =
@@ -14,8 +16,8 @@ export type ServerState =
 /** The server is asked after typing pauses, so each keystroke does not become a request. */
 const SERVER_PAUSE_MS = 250;
 
-async function askServer(engine: Engine, q: string, f: Filters) {
-  const p = new URLSearchParams({ q, order: 'newest', limit: '30' });
+async function askServer(engine: Engine, q: string, f: Filters, order: Order) {
+  const p = new URLSearchParams({ q, order, limit: '30' });
   if (f.conversationId) p.set('conversationId', f.conversationId);
   if (f.authorId) p.set('authorId', f.authorId);
   if (f.hasLink) p.set('links', '1');
@@ -27,7 +29,7 @@ async function askServer(engine: Engine, q: string, f: Filters) {
  * Results as the person types: the device's at once, then the server's merged in (merge.ts) for history
  * this device does not hold. A newer query's answers replace an older one's, whichever arrives first.
  */
-export function useSearch(engine: Engine, q: string, filters: Filters) {
+export function useSearch(engine: Engine, q: string, filters: Filters, order: Order = 'newest') {
   const [hits, setHits] = useState<Shown[]>([]);
   const [server, setServer] = useState<ServerState>({ kind: 'idle' });
   const { conversationId, authorId, hasLink, inThreads } = filters;
@@ -51,17 +53,17 @@ export function useSearch(engine: Engine, q: string, filters: Filters) {
       return m !== undefined && (m.deleted || m.removed !== null);
     };
     const show = (device: Awaited<ReturnType<typeof run>>, fromServer: SearchReply['hits']) =>
-      mergeResults({ device, server: fromServer, order: 'newest', goneHere }).flatMap((h): Shown[] => {
+      mergeResults({ device, server: fromServer, order, goneHere }).flatMap((h): Shown[] => {
         if (h.from === 'server') return [{ ...h, parts: h.snippet }];
         const m = messageOf(h.conversationId, h.key);
         return m ? [{ ...h, parts: markMatches(m.text, h.terms) }] : [];
       });
-    const run = () => deviceSearch(engine).search({ q: words, ...f, sort: 'newest', limit: 50 });
+    const run = () => deviceSearch(engine).search({ q: words, ...f, sort: order, limit: 50 });
     const device = run().catch(() => []);
     void device.then((d) => alive && setHits(show(d, [])));
     setServer({ kind: 'asking' });
     const timer = setTimeout(() => {
-      void askServer(engine, words, f).then(
+      void askServer(engine, words, f, order).then(
         async (reply) => {
           const d = await device;
           if (!alive) return;
@@ -79,7 +81,7 @@ export function useSearch(engine: Engine, q: string, filters: Filters) {
       alive = false;
       clearTimeout(timer);
     };
-  }, [engine, q, conversationId, authorId, hasLink, inThreads]);
+  }, [engine, q, conversationId, authorId, hasLink, inThreads, order]);
   return { hits, server };
 }
 
