@@ -150,6 +150,20 @@ describe('search screen', () => {
     });
     await dialog(page).getByLabel('Sort').selectOption({ label: 'Newest first' });
     await eventually(() => expect(asked.at(-1)).toBe('newest'));
+    // More than a page: the server answers 30 and says there is more; "More results" asks for the rest
+    // with its cursor, each message still once.
+    for (let i = 0; i < 35; i++) await ben.engine.send(general, `field trip agenda item ${i}`);
+    await ben.engine.settled();
+    await field(page).fill('agenda');
+    const moreButton = dialog(page).getByRole('button', { name: 'More results from the server' });
+    await moreButton.waitFor();
+    await moreButton.click();
+    await eventually(async () => {
+      expect(await results(page).count()).toBe(35);
+      expect(await moreButton.count()).toBe(0);
+    });
+    await field(page).fill('essay');
+    await eventually(async () => expect(await results(page).count()).toBe(4));
     // "Only in #general" keeps to the open conversation: Ben's three (sent within a millisecond or so, so
     // their order among themselves is not asserted).
     await dialog(page).getByLabel('Only in #general').check();

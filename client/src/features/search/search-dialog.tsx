@@ -28,7 +28,7 @@ export function SearchDialog(props: {
   const [order, setOrder] = useState<Order>('newest');
   const [active, setActive] = useState(0);
   const here = props.here ? engine.conversations().find((c) => c.id === props.here) : undefined;
-  const { hits, server } = useSearch(
+  const { hits, server, more } = useSearch(
     engine,
     q,
     {
@@ -166,6 +166,11 @@ export function SearchDialog(props: {
           </li>
         ))}
       </ul>
+      {more && (
+        <button type="button" className="link-button search-more" onClick={more}>
+          More results from the server
+        </button>
+      )}
     </dialog>
   );
 }

@@ -16,8 +16,9 @@ export type ServerState =
 /** The server is asked after typing pauses, so each keystroke does not become a request. */
 const SERVER_PAUSE_MS = 250;
 
-async function askServer(engine: Engine, q: string, f: Filters, order: Order) {
+async function askServer(engine: Engine, q: string, f: Filters, order: Order, cursor?: string) {
   const p = new URLSearchParams({ q, order, limit: '30' });
+  if (cursor) p.set('cursor', cursor);
   if (f.conversationId) p.set('conversationId', f.conversationId);
   if (f.authorId) p.set('authorId', f.authorId);
   if (f.hasLink) p.set('links', '1');
@@ -32,10 +33,13 @@ async function askServer(engine: Engine, q: string, f: Filters, order: Order) {
 export function useSearch(engine: Engine, q: string, filters: Filters, order: Order = 'newest') {
   const [hits, setHits] = useState<Shown[]>([]);
   const [server, setServer] = useState<ServerState>({ kind: 'idle' });
+  /** Asks the server for its next page of this query (null when it said there is no more). */
+  const [more, setMore] = useState<(() => void) | null>(null);
   const { conversationId, authorId, hasLink, inThreads } = filters;
   useEffect(() => {
     const words = q.trim();
     let alive = true;
+    setMore(null);
     if (!words) {
       setHits([]);
       setServer({ kind: 'idle' });
@@ -62,13 +66,26 @@ export function useSearch(engine: Engine, q: string, filters: Filters, order: Or
     const device = run().catch(() => []);
     void device.then((d) => alive && setHits(show(d, [])));
     setServer({ kind: 'asking' });
-    const timer = setTimeout(() => {
-      void askServer(engine, words, f, order).then(
+    // The server's pages so far; "More results" asks for the next with the last answer's cursor.
+    const fromServer: SearchReply['hits'] = [];
+    const ask = (cursor?: string) =>
+      askServer(engine, words, f, order, cursor).then(
         async (reply) => {
           const d = await device;
           if (!alive) return;
-          setHits(show(d, reply.hits));
+          fromServer.push(...reply.hits);
+          setHits(show(d, fromServer));
           setServer({ kind: 'done' });
+          const next = reply.more ? reply.cursor : null;
+          setMore(() =>
+            next
+              ? () => {
+                  setMore(null);
+                  setServer({ kind: 'asking' });
+                  void ask(next);
+                }
+              : null,
+          );
         },
         (e: unknown) => {
           if (!alive) return;
@@ -76,13 +93,13 @@ export function useSearch(engine: Engine, q: string, filters: Filters, order: Or
           else setServer({ kind: 'error', message: e instanceof Error ? e.message : String(e) });
         },
       );
-    }, SERVER_PAUSE_MS);
+    const timer = setTimeout(() => void ask(), SERVER_PAUSE_MS);
     return () => {
       alive = false;
       clearTimeout(timer);
     };
   }, [engine, q, conversationId, authorId, hasLink, inThreads, order]);
-  return { hits, server };
+  return { hits, server, more };
 }
 
 /**
