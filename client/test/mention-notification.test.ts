@@ -1,17 +1,8 @@
-import type { Engine } from '@commonroom/engine';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  addUser,
-  channel,
-  eventually,
-  loginAdmin,
-  startServer,
-  type TestServer,
-} from '../../sync-server/test/harness.ts';
-import { pushServerOptions, pushesTo, startPushService } from '../../sync-server/test/push-harness.ts';
-import { launch, screenshot, signIn } from './browser.ts';
-import { subscribeWithTestKeys } from './push-browser.ts';
+import { describe, expect, it } from 'vitest';
+import { addUser, channel, eventually } from '../../sync-server/test/harness.ts';
+import { pushesTo } from '../../sync-server/test/push-harness.ts';
+import { screenshot, signIn } from './browser.ts';
+import { serviceWorkerPush, subscribeWithTestKeys, usePushBrowserEnv } from './push-browser.ts';
 
 /**
  * Issue 15's acceptance, end to end with two people: B mentions A while A's app is closed, and A gets a
@@ -22,24 +13,7 @@ import { subscribeWithTestKeys } from './push-browser.ts';
  * worker through the DevTools protocol, as the browser's push service would.
  */
 describe('a mention in the browser', () => {
-  const env = {} as {
-    ts: TestServer;
-    admin: Engine;
-    browser: Browser;
-    push: Awaited<ReturnType<typeof startPushService>>;
-  };
-  beforeAll(async () => {
-    env.push = await startPushService();
-    env.ts = await startServer(pushServerOptions());
-    env.admin = await loginAdmin(env.ts);
-    env.browser = await launch();
-  });
-  afterAll(async () => {
-    await env.browser?.close();
-    env.admin?.disconnect();
-    await env.ts?.destroy();
-    env.push?.server.close();
-  });
+  const env = usePushBrowserEnv();
 
   it('issue 15: a mention with the app closed raises a notification and an Activity entry; the notification opens the message', async () => {
     const amy = await addUser(env.ts, env.admin, 'student', { name: 'Amy Mention', connect: false });
@@ -57,18 +31,7 @@ describe('a mention in the browser', () => {
     // This device's subscription, with keys the test holds (the browser's PushManager has no service here).
     const sub = await subscribeWithTestKeys(page, `${env.push.url}/push/amy-mention`);
 
-    const cdp = await ctx.newCDPSession(page);
-    const registrations: { registrationId: string }[] = [];
-    cdp.on('ServiceWorker.workerRegistrationUpdated', (e: { registrations: typeof registrations }) =>
-      registrations.push(...e.registrations),
-    );
-    await cdp.send('ServiceWorker.enable');
-    await eventually(() => expect(registrations.length).toBeGreaterThan(0));
-    const registrationId = (registrations[0] as { registrationId: string }).registrationId;
-    const worker = async () => {
-      await eventually(() => expect(ctx.serviceWorkers().length).toBeGreaterThan(0));
-      return ctx.serviceWorkers()[0] as NonNullable<ReturnType<typeof ctx.serviceWorkers>[number]>;
-    };
+    const sw = await serviceWorkerPush(ctx, page, env.ts.url);
 
     // Amy closes the app; once the server has seen her socket go, she is pushed to.
     await page.goto('about:blank');
@@ -88,21 +51,9 @@ describe('a mention in the browser', () => {
     });
 
     // What the push service holds reaches the device's service worker, which shows it.
-    await cdp.send('ServiceWorker.deliverPushMessage', {
-      origin: env.ts.url,
-      registrationId,
-      data: JSON.stringify(pushed),
-    });
-    const shown = async () =>
-      (await worker()).evaluate(async () =>
-        (
-          await (
-            self as unknown as { registration: ServiceWorkerRegistration }
-          ).registration.getNotifications()
-        ).map((n) => ({ title: n.title, body: n.body, tag: n.tag })),
-      );
+    await sw.deliver(pushed ?? 'nothing was pushed');
     await eventually(async () =>
-      expect(await shown()).toEqual([
+      expect(await sw.shown()).toEqual([
         {
           title: 'Ben Mention mentioned you in #general',
           body: '@Amy.Mention can you bring the projector to room 4?',

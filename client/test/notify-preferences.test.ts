@@ -1,22 +1,13 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Engine } from '@commonroom/engine';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ADMIN,
-  addUser,
-  channel,
-  eventually,
-  loginAdmin,
-  makeEngine,
-  startServer,
-  type TestServer,
-} from '../../sync-server/test/harness.ts';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { ADMIN, addUser, channel, eventually, makeEngine } from '../../sync-server/test/harness.ts';
 import type { browserSubscription } from '../../sync-server/test/push-harness.ts';
-import { pushServerOptions, pushesTo, startPushService } from '../../sync-server/test/push-harness.ts';
-import { SCREENSHOTS, axeSerious, launch, screenshot, signIn, watchErrors } from './browser.ts';
-import { subscribeWithTestKeys } from './push-browser.ts';
+import { pushesTo } from '../../sync-server/test/push-harness.ts';
+import { SCREENSHOTS, axeSerious, screenshot, signIn, watchErrors } from './browser.ts';
+import { subscribeWithTestKeys, usePushBrowserEnv } from './push-browser.ts';
 
 /**
  * Issue 15 §2 in Chromium, with a real server sending to a push service on loopback (headless Chromium
@@ -46,24 +37,7 @@ async function shot(page: Page, name: string): Promise<void> {
 }
 
 describe('notification preferences in the browser', () => {
-  const env = {} as {
-    ts: TestServer;
-    admin: Engine;
-    browser: Browser;
-    push: Awaited<ReturnType<typeof startPushService>>;
-  };
-  beforeAll(async () => {
-    env.push = await startPushService();
-    env.ts = await startServer(pushServerOptions(now));
-    env.admin = await loginAdmin(env.ts);
-    env.browser = await launch();
-  });
-  afterAll(async () => {
-    await env.browser?.close();
-    env.admin?.disconnect();
-    await env.ts?.destroy();
-    env.push?.server.close();
-  });
+  const env = usePushBrowserEnv(now);
 
   /** This page's session registers a device with keys the test holds. */
   const subscribe = (page: Page, name: string) => subscribeWithTestKeys(page, `${env.push.url}/push/${name}`);

@@ -1,4 +1,4 @@
-import { PushPayload } from '@commonroom/protocol';
+import type { PushPayload } from '@commonroom/protocol';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { addUser, channel, eventually } from '../../sync-server/test/harness.ts';
@@ -10,6 +10,7 @@ import {
   signIn,
   useServerAndBrowser,
 } from './browser.ts';
+import { serviceWorkerPush } from './push-browser.ts';
 
 /**
  * Issue 15 §1 in Chromium: the service worker's push handler. A push is delivered to the real service
@@ -32,33 +33,7 @@ describe('push notifications in the browser', () => {
       expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
     }, 20_000);
 
-    const cdp = await ctx.newCDPSession(page);
-    const registrations: { registrationId: string; scopeURL: string }[] = [];
-    cdp.on('ServiceWorker.workerRegistrationUpdated', (e: { registrations: typeof registrations }) =>
-      registrations.push(...e.registrations),
-    );
-    await cdp.send('ServiceWorker.enable');
-    await eventually(() => expect(registrations.length).toBeGreaterThan(0));
-    const registrationId = (registrations[0] as { registrationId: string }).registrationId;
-    const deliver = (p: PushPayload) =>
-      cdp.send('ServiceWorker.deliverPushMessage', {
-        origin: env.ts.url,
-        registrationId,
-        data: JSON.stringify(PushPayload.parse(p)),
-      });
-    // Read in the service worker itself, so no window of the app is opened (which would count as in front).
-    const worker = async () => {
-      await eventually(() => expect(ctx.serviceWorkers().length).toBeGreaterThan(0));
-      return ctx.serviceWorkers()[0] as NonNullable<ReturnType<typeof ctx.serviceWorkers>[number]>;
-    };
-    const shown = async () =>
-      (await worker()).evaluate(async () =>
-        (
-          await (
-            self as unknown as { registration: ServiceWorkerRegistration }
-          ).registration.getNotifications()
-        ).map((n) => ({ title: n.title, body: n.body, tag: n.tag })),
-      );
+    const { deliver, shown, worker } = await serviceWorkerPush(ctx, page, env.ts.url);
     const dm = (body: string): PushPayload => ({
       kind: 'dm',
       title: 'Sarah Khan',
@@ -95,11 +70,7 @@ describe('push notifications in the browser', () => {
       conversationId: 'general',
     });
     // Not a payload of ours: ignored, nothing shown, nothing thrown.
-    await cdp.send('ServiceWorker.deliverPushMessage', {
-      origin: env.ts.url,
-      registrationId,
-      data: 'not json',
-    });
+    await deliver('not json');
     await eventually(async () =>
       expect((await shown()).sort((a, b) => a.tag.localeCompare(b.tag))).toEqual([
         { title: 'Sarah Khan', body: 'It starts at 3.', tag: 'c:dm-sarah' },
