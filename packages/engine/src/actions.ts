@@ -9,6 +9,7 @@ import {
   sendMessage,
   setPin,
   setReaction,
+  type FileRef,
   type MessageKey,
 } from '@commonroom/model';
 import type * as Y from 'yjs';
@@ -20,7 +21,14 @@ import type { ActionKind } from './storage.ts';
  * must be idempotent against a state that may already hold them (Replicache-style rebase).
  */
 export type ActionPayloads = {
-  send: { id: string; text: string; ts: number; parent?: string; alsoChannel?: boolean };
+  send: {
+    id: string;
+    text: string;
+    ts: number;
+    parent?: string;
+    alsoChannel?: boolean;
+    files?: FileRef[];
+  };
   edit: { localId: string; text: string; ts: number };
   delete: { localId: string; ts: number };
   react: { key: MessageKey; emoji: string; on: boolean; ts: number };
@@ -42,6 +50,7 @@ export function applyAction(doc: Y.Doc, kind: ActionKind, payload: Record<string
         ts: p.ts,
         ...(p.parent !== undefined ? { parent: p.parent } : {}),
         ...(p.alsoChannel === true ? { alsoChannel: true } : {}),
+        ...(p.files !== undefined && p.files.length > 0 ? { files: p.files } : {}),
       });
       return;
     }

@@ -1,4 +1,11 @@
-import { messageKey, readMarksOf, readSeqOf, type MessageKey, type SegmentDocs } from '@commonroom/model';
+import {
+  messageKey,
+  readMarksOf,
+  readSeqOf,
+  type FileRef,
+  type MessageKey,
+  type SegmentDocs,
+} from '@commonroom/model';
 import {
   authorDoc,
   modDoc,
@@ -71,7 +78,7 @@ export function createConversationActions(deps: {
     send: async (
       conversationId: string,
       text: string,
-      opt: { parent?: string; alsoChannel?: boolean } = {},
+      opt: { parent?: string; alsoChannel?: boolean; files?: FileRef[] } = {},
     ): Promise<string> => {
       const id = deps.newId();
       const payload: ActionPayloads['send'] = {
@@ -80,6 +87,7 @@ export function createConversationActions(deps: {
         ts: deps.now(),
         ...(opt.parent ? { parent: opt.parent } : {}),
         ...(opt.alsoChannel ? { alsoChannel: true } : {}),
+        ...(opt.files && opt.files.length > 0 ? { files: opt.files } : {}),
       };
       await act(conversationId, ownDoc(conversationId), 'send', payload);
       return messageKey(deps.requireMe().id, id);

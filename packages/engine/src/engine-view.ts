@@ -103,6 +103,7 @@ export function buildView(args: {
       segment: parseDocName(e.doc)?.segment ?? 0,
       seq: null,
       text: p.text,
+      files: p.files ?? [],
       ts: p.ts,
       editedAt: null,
       deleted: false,

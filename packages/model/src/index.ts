@@ -1,6 +1,8 @@
 export {
   AUTHOR_ROOTS,
   EditRecord,
+  FileRef,
+  MAX_FILES_PER_MESSAGE,
   Emoji,
   type GoneRecord,
   type GoneWhy,

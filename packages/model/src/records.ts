@@ -31,6 +31,29 @@ const Text = z
   .string()
   .check(z.maxLength(LIMITS.maxMessageChars, `messages are at most ${LIMITS.maxMessageChars} characters`));
 
+/**
+ * A file attached to a message (issue 17): the attachment's id on the server and what a reader needs to show
+ * it before fetching anything. The server checks each reference when the message is stored (the upload is
+ * complete, its uploader is the message's author, it was uploaded to this conversation); the name, size and
+ * type here are the author's words and are shown, never trusted (the server serves its own metadata).
+ */
+export const FileRef = z.strictObject({
+  id: LocalId,
+  name: z
+    .string()
+    .check(z.minLength(1, 'a file needs a name'), z.maxLength(255, 'a file name is at most 255 characters')),
+  size: z.number().check(z.int('a size is a whole number'), z.minimum(0, 'a size is not negative')),
+  type: z
+    .string()
+    .check(z.minLength(1, 'a file needs a type'), z.maxLength(100, 'a file type is at most 100 characters')),
+  /** Pixel size of an image, for laying out its thumbnail before it loads. */
+  w: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(100_000))),
+  h: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(100_000))),
+});
+export type FileRef = z.infer<typeof FileRef>;
+/** At most this many files on one message (Slack allows 10). */
+export const MAX_FILES_PER_MESSAGE = 10;
+
 export const MessageRecord = z
   .strictObject({
     id: LocalId,
@@ -40,8 +63,17 @@ export const MessageRecord = z
     parent: z.optional(MessageKey),
     /** A thread reply also shown in the channel. */
     alsoChannel: z.optional(z.boolean()),
+    /** Attached files (issue 17); the text is then a caption and may be empty. */
+    files: z.optional(
+      z
+        .array(FileRef)
+        .check(
+          z.minLength(1, 'an empty file list is left out'),
+          z.maxLength(MAX_FILES_PER_MESSAGE, `at most ${MAX_FILES_PER_MESSAGE} files per message`),
+        ),
+    ),
   })
-  .check(z.refine((m) => m.text.trim().length > 0, 'message text is empty'));
+  .check(z.refine((m) => m.text.trim().length > 0 || (m.files?.length ?? 0) > 0, 'message text is empty'));
 export type MessageRecord = z.infer<typeof MessageRecord>;
 
 export const EditRecord = z.strictObject({ text: Text, ts: Timestamp });

@@ -1,7 +1,17 @@
 import type * as Y from 'yjs';
 import { authorRoots, idxRoots, modRoots, type IndexTuple } from './author-doc.ts';
 import { mentionsPerson, type Mentionable } from './mentions.ts';
-import { SEGMENT_STRIDE, messageKey, splitReactionKey, type GoneRecord, type ModRecord } from './records.ts';
+import {
+  SEGMENT_STRIDE,
+  messageKey,
+  splitReactionKey,
+  type FileRef,
+  type GoneRecord,
+  type ModRecord,
+} from './records.ts';
+
+/** Shared by every message without files, so a conversation's view allocates nothing for them. */
+const NO_FILES: readonly FileRef[] = Object.freeze([]);
 
 /**
  * The merged read of one conversation: per loaded segment, the server's arrival order (idx), every author's
@@ -20,6 +30,8 @@ export type MessageView = {
   /** Arrival order assigned by the server (segment · stride + place); null until indexed. */
   seq: number | null;
   text: string;
+  /** Attached files (issue 17), oldest first as the author attached them; empty for most messages. */
+  files: readonly FileRef[];
   ts: number;
   editedAt: number | null;
   deleted: boolean;
@@ -118,6 +130,7 @@ function readMessages(
       segment,
       seq: null,
       text: edit?.text ?? m.text,
+      files: m.files ?? NO_FILES,
       ts: m.ts,
       editedAt: edit?.ts ?? null,
       deleted: del.has(m.id),
@@ -213,6 +226,7 @@ function tombstoneView(
     segment,
     seq: null,
     text: '',
+    files: NO_FILES,
     ts: g.ts,
     editedAt: null,
     deleted: false,

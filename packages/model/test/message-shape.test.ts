@@ -69,4 +69,21 @@ describe('T3: new message records', () => {
     expect(one(v)).toMatchObject({ ok: true, messages: [v] });
     expect(one({ ...v, text: ' ' })).toMatchObject({ ok: false, code: 'bad-message' });
   });
+
+  it('keeps attached files; a caption may then be empty, and the list is bounded (issue 17)', () => {
+    const file = { id: 'f1', name: 'essay.pdf', size: 1234, type: 'application/pdf' };
+    const photo = { id: 'f2', name: 'IMG_1.jpg', size: 99, type: 'image/jpeg', w: 640, h: 480 };
+    const v = { id: 'abc', text: '', ts: 5, files: [file, photo] };
+    expect(one(v)).toMatchObject({ ok: true, messages: [v] });
+    expect(one({ ...v, files: [] })).toMatchObject({ ok: false, code: 'bad-message' });
+    const eleven = Array.from({ length: 11 }, (_, i) => ({ ...file, id: `f${i}` }));
+    expect(one({ ...v, files: eleven })).toMatchObject({
+      ok: false,
+      code: 'bad-message',
+      message: 'at most 10 files per message',
+    });
+    expect(one({ ...v, files: [{ ...file, size: -1 }] })).toMatchObject({ ok: false, code: 'bad-message' });
+    expect(one({ ...v, files: [{ ...file, id: 'no spaces' }] })).toMatchObject({ ok: false });
+    expect(one({ ...v, files: [{ ...file, extra: 1 }] })).toMatchObject({ ok: false });
+  });
 });
