@@ -78,9 +78,18 @@ export function createConversationActions(deps: {
     send: async (
       conversationId: string,
       text: string,
-      opt: { parent?: string; alsoChannel?: boolean; files?: FileRef[] } = {},
+      opt: {
+        parent?: string;
+        alsoChannel?: boolean;
+        files?: FileRef[];
+        /**
+         * The message's local id, chosen by a caller that must be able to send again after a crash without
+         * sending twice (the attachment queue: a send is applied once per id, see applyAction).
+         */
+        id?: string;
+      } = {},
     ): Promise<string> => {
-      const id = deps.newId();
+      const id = opt.id ?? deps.newId();
       const payload: ActionPayloads['send'] = {
         id,
         text,
