@@ -4,13 +4,25 @@ import { byCodeUnit } from '../../ui/compare.ts';
 import { relativeTime } from '../../ui/format.ts';
 import { conversationTitle } from '../people.tsx';
 import { recentSearches, rememberSearch } from '../../search/recent-searches.ts';
-import { loadUntilHeld, useSearch, type Order, type Shown } from './use-search.ts';
+import { rangeOf } from './date-range.ts';
+import { SearchFilters, type FilterState } from './search-filters.tsx';
+import { loadUntilHeld, useSearch, type Shown } from './use-search.ts';
 import './search-dialog.css';
 
 /**
  * The search screen (issue 16): a modal with one field; results as one types, device first, the server's
  * for older history marked "from the server". ↑/↓ move, Enter opens the message (its thread for a reply).
  */
+const NO_FILTERS: FilterState = {
+  onlyHere: false,
+  from: '',
+  when: 'any',
+  days: { from: '', to: '' },
+  links: false,
+  threads: false,
+  order: 'newest',
+};
+
 export function SearchDialog(props: {
   /** The conversation on screen, for "Only in this conversation". */
   here: string | null;
@@ -21,23 +33,20 @@ export function SearchDialog(props: {
   const ref = useRef<HTMLDialogElement>(null);
   const input = useRef<HTMLInputElement>(null);
   const [q, setQ] = useState('');
-  const [onlyHere, setOnlyHere] = useState(false);
-  const [from, setFrom] = useState('');
-  const [links, setLinks] = useState(false);
-  const [threads, setThreads] = useState(false);
-  const [order, setOrder] = useState<Order>('newest');
+  const [f, setF] = useState<FilterState>(NO_FILTERS);
   const [active, setActive] = useState(0);
   const here = props.here ? engine.conversations().find((c) => c.id === props.here) : undefined;
   const { hits, server, more } = useSearch(
     engine,
     q,
     {
-      ...(onlyHere && here ? { conversationId: here.id } : {}),
-      ...(from ? { authorId: from } : {}),
-      ...(links ? { hasLink: true } : {}),
-      ...(threads ? { inThreads: true } : {}),
+      ...(f.onlyHere && here ? { conversationId: here.id } : {}),
+      ...(f.from ? { authorId: f.from } : {}),
+      ...(f.links ? { hasLink: true } : {}),
+      ...(f.threads ? { inThreads: true } : {}),
+      ...rangeOf(f.when, f.days, Date.now()),
     },
-    order,
+    f.order,
   );
   const listId = useId();
   useEffect(() => setActive(0), [hits]);
@@ -111,29 +120,12 @@ export function SearchDialog(props: {
         onKeyDown={onKey}
         ref={input}
       />
-      <div className="search-filters">
-        {here && <Check label={`Only in ${where(here.id)}`} on={onlyHere} set={setOnlyHere} />}
-        <Check label="Has a link" on={links} set={setLinks} />
-        <Check label="In threads" on={threads} set={setThreads} />
-        <label className="search-from">
-          Sort
-          <select value={order} onChange={(e) => setOrder(e.target.value === 'best' ? 'best' : 'newest')}>
-            <option value="newest">Newest first</option>
-            <option value="best">Best match</option>
-          </select>
-        </label>
-        <label className="search-from">
-          From
-          <select value={from} onChange={(e) => setFrom(e.target.value)}>
-            <option value="">Anyone</option>
-            {people.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.displayName}
-              </option>
-            ))}
-          </select>
-        </label>
-      </div>
+      <SearchFilters
+        state={f}
+        set={(change) => setF((was) => ({ ...was, ...change }))}
+        hereName={here ? where(here.id) : null}
+        people={people}
+      />
       <ServerNote state={server.kind} message={'message' in server ? server.message : ''} />
       {q.trim() === '' ? (
         <Empty recent={recent} onPick={setQ} />
@@ -175,15 +167,6 @@ export function SearchDialog(props: {
   );
 }
 
-function Check(props: { label: string; on: boolean; set: (on: boolean) => void }) {
-  return (
-    <label className="search-check">
-      <input type="checkbox" checked={props.on} onChange={(e) => props.set(e.target.checked)} />
-      {props.label}
-    </label>
-  );
-}
-
 function ServerNote({ state, message }: { state: string; message: string }) {
   if (state === 'offline')
     return (
@@ -219,9 +202,9 @@ function Empty({ recent, onPick }: { recent: string[]; onPick: (q: string) => vo
       )}
       <p className="muted">
         Type a few words: messages on this device show at once, older ones come from the server when you are
-        online. Word beginnings match too (“deadl” finds “deadline”). Use “Only in” to keep to the
-        conversation you have open, “From” for one person’s messages, “Has a link” and “In threads” to narrow
-        further.
+        online. Word beginnings match too (“deadl” finds “deadline”). Narrow it down with “From” for one
+        person’s messages, “When” for a day or a few weeks, “Only in” for the conversation you have open, and
+        “Has a link” or “In threads”.
       </p>
     </div>
   );
