@@ -228,8 +228,9 @@ describe('search screen', () => {
     writtenAt = now - 2 * DAY;
     // Four more then the newest: the old message is in an older segment (4 a segment), which only the
     // server holds for Uma; the newest is in the segment her device loads.
+    let again = '';
     for (const t of ['Chairs', 'Tables', 'Lights', 'Projector', 'Wombat club again on Tuesday'])
-      await pat.engine.send(general, t);
+      again = await pat.engine.send(general, t);
     await pat.engine.settled();
 
     const ctx = await env.browser.newContext({
@@ -303,6 +304,18 @@ describe('search screen', () => {
     await eventually(async () => expect(await results(page).count()).toBe(1));
     await page.setViewportSize({ width: 390, height: 844 });
     await shot(page, 'dates-phone');
+
+    // A reply found opens its thread at the reply (its place in context), on the phone too.
+    await when.selectOption({ label: 'Any time' });
+    const reply = await pat.engine.send(general, 'Bring quokka snacks', { parent: again });
+    await pat.engine.settled();
+    await field(page).fill('quokka');
+    await eventually(async () =>
+      expect(await results(page).allInnerTexts()).toEqual([expect.stringMatching(/\(thread\)[\s\S]*quokka/)]),
+    );
+    await field(page).press('Enter');
+    await dialog(page).waitFor({ state: 'hidden' });
+    await page.locator(`.thread-panel .msg[data-key="${reply}"].msg-jumped`).waitFor();
     expect(errors).toEqual([]);
     await ctx.close();
     pat.engine.disconnect();
