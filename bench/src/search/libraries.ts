@@ -111,12 +111,5 @@ function commonroom(): Candidate {
   };
 }
 
-export const CANDIDATES = {
-  msnum,
-  nothing,
-  commonroom,
-  minisearch: miniSearch,
-  flexsearch: flexSearch,
-  orama,
-} as const;
+export const CANDIDATES = { commonroom, minisearch: miniSearch, flexsearch: flexSearch, orama } as const;
 export type CandidateName = keyof typeof CANDIDATES;
