@@ -201,11 +201,23 @@ function Empty({ recent, onPick }: { recent: string[]; onPick: (q: string) => vo
         </>
       )}
       <p className="muted">
-        Type a few words: messages on this device show at once, older ones come from the server when you are
-        online. Word beginnings match too (“deadl” finds “deadline”). Narrow it down with “From” for one
-        person’s messages, “When” for a day or a few weeks, “Only in” for the conversation you have open, and
-        “Has a link” or “In threads”.
+        Type a few words. Messages on this device show at once; older ones come from the server when you are
+        online. Word beginnings match too: “deadl” finds “deadline”.
       </p>
+      <ul className="search-tips muted" aria-label="Filters">
+        <li>
+          <strong>From</strong>: one person’s messages
+        </li>
+        <li>
+          <strong>When</strong>: today, the past week or month, or dates you choose
+        </li>
+        <li>
+          <strong>Only in</strong>: the conversation you have open
+        </li>
+        <li>
+          <strong>Has a link</strong>, <strong>In threads</strong>: narrow it further
+        </li>
+      </ul>
     </div>
   );
 }
