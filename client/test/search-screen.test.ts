@@ -305,7 +305,13 @@ describe('search screen', () => {
       .fill(day(now - 41 * DAY));
     await eventually(async () => expect(await results(page).count()).toBe(1));
     await page.setViewportSize({ width: 390, height: 844 });
+    // A phone folds the filters behind a button that says how many are on; open, they are all there.
+    await shot(page, 'dates-phone-folded');
+    expect(await when.isVisible()).toBe(false);
+    await dialog(page).getByRole('button', { name: 'Filters · 1 on' }).click();
+    await when.waitFor();
     await shot(page, 'dates-phone');
+    expect(await axeSerious(page)).toEqual([]);
 
     // A reply found opens its thread at the reply (its place in context), on the phone too.
     await when.selectOption({ label: 'Any time' });

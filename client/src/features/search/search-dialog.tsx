@@ -34,7 +34,8 @@ export function SearchDialog(props: {
   const input = useRef<HTMLInputElement>(null);
   const [q, setQ] = useState('');
   const [f, setF] = useState<FilterState>(NO_FILTERS);
-  const [active, setActive] = useState(0);
+  /** The highlighted result, by message: the server's hits arriving mid-way keep it where it is. */
+  const [picked, setPicked] = useState<string | null>(null);
   const here = props.here ? engine.conversations().find((c) => c.id === props.here) : undefined;
   const { hits, server, more } = useSearch(
     engine,
@@ -49,7 +50,10 @@ export function SearchDialog(props: {
     f.order,
   );
   const listId = useId();
-  useEffect(() => setActive(0), [hits]);
+  const idOf = (h: Shown) => `${h.conversationId} ${h.key}`;
+  const active = Math.max(0, picked === null ? 0 : hits.findIndex((h) => idOf(h) === picked));
+  // A new search starts at the top.
+  useEffect(() => setPicked(null), [q, f]);
   useEffect(() => {
     const el = ref.current;
     const before = document.activeElement as HTMLElement | null;
@@ -71,7 +75,8 @@ export function SearchDialog(props: {
     if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
       e.preventDefault();
       const step = e.key === 'ArrowDown' ? 1 : -1;
-      setActive((a) => Math.max(0, Math.min(hits.length - 1, a + step)));
+      const next = hits[Math.max(0, Math.min(hits.length - 1, active + step))];
+      if (next) setPicked(idOf(next));
     } else if (e.key === 'Enter' && hits[active]) {
       e.preventDefault();
       open(hits[active]);
@@ -143,7 +148,7 @@ export function SearchDialog(props: {
             aria-selected={i === active}
             className={i === active ? 'active' : undefined}
             onClick={() => open(h)}
-            onMouseMove={() => setActive(i)}
+            onMouseMove={() => setPicked(idOf(h))}
           >
             <span className="search-meta">
               <strong>{nameOf(h.authorId)}</strong> in {where(h.conversationId)}

@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import { useId, useState, type ReactNode } from 'react';
 import { describeDays, WHEN_CHOICES, type When } from './date-range.ts';
 import type { Order } from './use-search.ts';
 
@@ -27,56 +27,75 @@ export function SearchFilters(props: {
   people: readonly { id: string; displayName: string }[];
 }) {
   const { state: s, set } = props;
+  // On a phone the filters fold behind a button, so the results have the screen; a desktop shows them.
+  const [open, setOpen] = useState(false);
+  const on = [s.onlyHere, s.from !== '', s.when !== 'any', s.links, s.threads].filter(Boolean).length;
+  const id = useId();
   return (
-    <div className="search-filters">
-      <div className="search-filter-row">
-        <Select label="From" value={s.from} onChange={(from) => set({ from })}>
-          <option value="">Anyone</option>
-          {props.people.map((p) => (
-            <option key={p.id} value={p.id}>
-              {p.displayName}
-            </option>
-          ))}
-        </Select>
-        <Select label="When" value={s.when} onChange={(v) => set({ when: v as When })}>
-          {WHEN_CHOICES.map((c) => (
-            <option key={c.value} value={c.value}>
-              {c.label}
-            </option>
-          ))}
-        </Select>
-        <Select
-          label="Sort"
-          wide
-          value={s.order}
-          onChange={(v) => set({ order: v === 'best' ? 'best' : 'newest' })}
-        >
-          <option value="newest">Newest first</option>
-          <option value="best">Best match</option>
-        </Select>
-      </div>
-      {s.when === 'custom' && (
-        <fieldset className="search-filter-row search-dates">
-          <legend className="visually-hidden">Dates</legend>
-          <DateField
-            label="From date"
-            value={s.days.from}
-            set={(from) => set({ days: { ...s.days, from } })}
-          />
-          <DateField label="To date" value={s.days.to} set={(to) => set({ days: { ...s.days, to } })} />
-          <p className="search-dates-words muted" aria-live="polite">
-            {describeDays(s.days)}
-          </p>
-        </fieldset>
-      )}
-      <div className="search-filter-row">
-        {props.hereName !== null && (
-          <Check label={`Only in ${props.hereName}`} on={s.onlyHere} set={(onlyHere) => set({ onlyHere })} />
+    <>
+      <button
+        type="button"
+        className="search-filter-toggle"
+        aria-expanded={open}
+        aria-controls={id}
+        onClick={() => setOpen(!open)}
+      >
+        {on === 0 ? 'Filters' : `Filters · ${on} on`}
+      </button>
+      <div className={open ? 'search-filters open' : 'search-filters'} id={id}>
+        <div className="search-filter-row">
+          <Select label="From" value={s.from} onChange={(from) => set({ from })}>
+            <option value="">Anyone</option>
+            {props.people.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.displayName}
+              </option>
+            ))}
+          </Select>
+          <Select label="When" value={s.when} onChange={(v) => set({ when: v as When })}>
+            {WHEN_CHOICES.map((c) => (
+              <option key={c.value} value={c.value}>
+                {c.label}
+              </option>
+            ))}
+          </Select>
+          <Select
+            label="Sort"
+            wide
+            value={s.order}
+            onChange={(v) => set({ order: v === 'best' ? 'best' : 'newest' })}
+          >
+            <option value="newest">Newest first</option>
+            <option value="best">Best match</option>
+          </Select>
+        </div>
+        {s.when === 'custom' && (
+          <fieldset className="search-filter-row search-dates">
+            <legend className="visually-hidden">Dates</legend>
+            <DateField
+              label="From date"
+              value={s.days.from}
+              set={(from) => set({ days: { ...s.days, from } })}
+            />
+            <DateField label="To date" value={s.days.to} set={(to) => set({ days: { ...s.days, to } })} />
+            <p className="search-dates-words muted" aria-live="polite">
+              {describeDays(s.days)}
+            </p>
+          </fieldset>
         )}
-        <Check label="Has a link" on={s.links} set={(links) => set({ links })} />
-        <Check label="In threads" on={s.threads} set={(threads) => set({ threads })} />
+        <div className="search-filter-row">
+          {props.hereName !== null && (
+            <Check
+              label={`Only in ${props.hereName}`}
+              on={s.onlyHere}
+              set={(onlyHere) => set({ onlyHere })}
+            />
+          )}
+          <Check label="Has a link" on={s.links} set={(links) => set({ links })} />
+          <Check label="In threads" on={s.threads} set={(threads) => set({ threads })} />
+        </div>
       </div>
-    </div>
+    </>
   );
 }
 
