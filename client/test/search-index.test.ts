@@ -185,3 +185,34 @@ describe('the entry table and stop words', () => {
     expect(JSON.stringify(index.save())).not.toMatch(/"the"|"for"/);
   });
 });
+
+describe('an older format on disk', () => {
+  it('a snapshot saved by an older build is emptied on upgrade, not misread', async () => {
+    // The earlier tests' database goes (their connections close on versionchange), then version 1 is made:
+    // its snapshot held a manifest of string versions, its ids were strings.
+    await new Promise<void>((resolve, reject) => {
+      const del = indexedDB.deleteDatabase('commonroom-search');
+      del.onsuccess = () => resolve();
+      del.onerror = () => reject(del.error ?? new Error('delete failed'));
+    });
+    const old = indexedDB.open('commonroom-search', 1);
+    await new Promise<void>((resolve, reject) => {
+      old.onupgradeneeded = () => {
+        old.result.createObjectStore('snapshot');
+        old.result.createObjectStore('journal', { autoIncrement: true });
+      };
+      old.onsuccess = () => resolve();
+      old.onerror = () => reject(old.error ?? new Error('open failed'));
+    });
+    const tx = old.result.transaction(['snapshot', 'journal'], 'readwrite');
+    tx.objectStore('snapshot').put({ json: '{}', manifest: [['c1', [['m1', 'abc']]]] }, 'index');
+    tx.objectStore('journal').add({ upsert: [], remove: [['c1', 'm1']], dropConversations: [] });
+    await new Promise<void>((resolve) => (tx.oncomplete = () => resolve()));
+    old.result.close();
+    const store = await openSearchStore();
+    expect(await store.load()).toEqual({ snapshot: null, journal: [] });
+    const opened = await createSearchCore(store).open();
+    expect(opened).toMatchObject({ documents: 0, manifest: [] });
+    store.close();
+  });
+});
