@@ -610,8 +610,11 @@ const SECTIONS: Section[] = [
       'Chromium headless, one dedicated Worker per library: the seeded corpus of bench/src/search/corpus.ts (chat ' +
       'sentences, names, @mentions, emoji, accented words, links), index build, then every keystroke of six typed ' +
       'queries (51 prefixes, 3 rounds) timed, the index serialised into IndexedDB, and a fresh worker loading it ' +
-      'back. Memory: the workers’ share of performance.measureUserAgentSpecificMemory over an idle worker. ' +
-      '"Commonroom" is the app’s own index (client/src/search: MiniSearch with its terms, filters, newest first).',
+      'back. Ids are as long as the app’s (16 characters). Memory: the workers’ share of ' +
+      'performance.measureUserAgentSpecificMemory over an idle worker, right after the build and after a restart ' +
+      '(the saved index loaded). "Commonroom" is all the app’s search worker holds (client/src/search: MiniSearch ' +
+      'with its terms and the entry table: filters, newest first, which version of each message is held). Each ' +
+      'library is measured 3 times; every figure is the median.',
     rows: (['commonroom', 'minisearch', 'flexsearch'] as const).flatMap((lib): Row[] => [
       {
         label: `${lib}: build`,
@@ -633,6 +636,14 @@ const SECTIONS: Section[] = [
         label: `${lib}: memory`,
         target: lib === 'commonroom' ? '≤ 50 MB' : '',
         value: get(lib, 'heapMB'),
+        unit: 'MB',
+        better: 'lower',
+        ...(lib === 'commonroom' ? { meets: (v: number) => v <= 50 } : {}),
+      },
+      {
+        label: `${lib}: memory after a restart`,
+        target: lib === 'commonroom' ? '≤ 50 MB' : '',
+        value: get(lib, 'heapAfterLoadMB'),
         unit: 'MB',
         better: 'lower',
         ...(lib === 'commonroom' ? { meets: (v: number) => v <= 50 } : {}),

@@ -14,7 +14,7 @@ const doc = (key: string, text: string, more: Partial<SearchDoc> = {}): SearchDo
   ts: Number(key.replace(/\D/g, '')) || 1,
   parent: null,
   text,
-  sig: text,
+  sig: text.length,
   ...more,
 });
 const keys = (hits: { key: string }[]) => hits.map((h) => h.key);
@@ -59,7 +59,9 @@ describe('the index', () => {
   it('applies filters: conversation, person, dates, links, threads', () => {
     expect(keys(index.search({ q: 'deadline', conversationId: 'c2' }))).toEqual(['m3']);
     expect(keys(index.search({ q: '', authorId: 'u2' }))).toEqual(['m2']);
-    expect(keys(index.search({ q: 'deadline', from: 2, to: 3 }))).toEqual(['m3']);
+    expect(keys(index.search({ q: 'deadline', after: 2, before: 4 }))).toEqual(['m3']);
+    expect(keys(index.search({ q: 'deadline', after: 1, before: 3 }))).toEqual(['m1']);
+    expect(keys(index.search({ q: 'deadline', after: 4 }))).toEqual(['m4']);
     expect(keys(index.search({ q: 'deadline', hasLink: true }))).toEqual(['m3']);
     expect(keys(index.search({ q: 'deadline', inThreads: true }))).toEqual(['m4']);
   });
@@ -97,9 +99,9 @@ describe('the saved index', () => {
       [
         'c1',
         [
-          ['m1', 'revision notes'],
-          ['m2', 'mock exam'],
-          ['m3', 'revision timetable'],
+          ['m1', 'revision notes'.length],
+          ['m2', 'mock exam'.length],
+          ['m3', 'revision timetable'.length],
         ],
       ],
     ]);
@@ -113,7 +115,9 @@ describe('the saved index', () => {
     await core.apply(batch({ upsert: history }));
     const saved = await store.load();
     expect(saved.journal).toEqual([]);
-    expect(saved.snapshot?.manifest[0]?.[1]).toHaveLength(COMPACT_AFTER.messages);
+    expect(JSON.parse(saved.snapshot?.table ?? '{}')).toMatchObject({
+      key: history.map((d) => d.key),
+    });
   });
 
   it('deleted, removed and edited-away words leave the index and what is saved', async () => {
@@ -145,5 +149,70 @@ describe('the saved index', () => {
     await core.apply(batch({ dropConversations: ['private'] }));
     expect(keys(await core.search({ q: 'room' }))).toEqual(['m2']);
     expect(JSON.stringify(await store.load())).not.toMatch(/gossip|"private"/);
+  });
+});
+
+describe('the entry table and stop words', () => {
+  it('reuses a removed message’s slot without mixing the two up, before and after saving', () => {
+    const index = createSearchIndex();
+    index.upsert(doc('m1', 'first essay', { authorId: 'u1' }));
+    index.upsert(doc('m2', 'second essay', { authorId: 'u2', parent: 'm1' }));
+    expect(index.remove('c1', 'm1')).toBe(true);
+    index.upsert(doc('m3', 'third essay', { authorId: 'u3', conversationId: 'c2' }));
+    const check = (ix: ReturnType<typeof createSearchIndex>) => {
+      expect(ix.search({ q: 'essay' }).map((h) => [h.conversationId, h.key, h.authorId, h.parent])).toEqual([
+        ['c2', 'm3', 'u3', null],
+        ['c1', 'm2', 'u2', 'm1'],
+      ]);
+      expect(ix.search({ q: 'first' })).toEqual([]);
+      expect(ix.has('c1', 'm1')).toBe(false);
+      expect(ix.manifest().sort(([a], [b]) => (a < b ? -1 : 1))).toEqual([
+        ['c1', [['m2', 'second essay'.length]]],
+        ['c2', [['m3', 'third essay'.length]]],
+      ]);
+    };
+    check(index);
+    check(createSearchIndex(index.save()));
+  });
+
+  it('does not index stop words, yet a stop word being typed still grows into a word', () => {
+    const index = createSearchIndex();
+    index.upsert(doc('m1', 'The theatre trip is on'));
+    index.upsert(doc('m2', 'Notes for the test'));
+    expect(index.search({ q: 'the ' })).toEqual([]);
+    expect(keys(index.search({ q: 'the' }))).toEqual(['m1']);
+    expect(keys(index.search({ q: 'notes for the tes' }))).toEqual(['m2']);
+    expect(JSON.stringify(index.save())).not.toMatch(/"the"|"for"/);
+  });
+});
+
+describe('an older format on disk', () => {
+  it('a snapshot saved by an older build is emptied on upgrade, not misread', async () => {
+    // The earlier tests' database goes (their connections close on versionchange), then version 1 is made:
+    // its snapshot held a manifest of string versions, its ids were strings.
+    await new Promise<void>((resolve, reject) => {
+      const del = indexedDB.deleteDatabase('commonroom-search');
+      del.onsuccess = () => resolve();
+      del.onerror = () => reject(del.error ?? new Error('delete failed'));
+    });
+    const old = indexedDB.open('commonroom-search', 1);
+    await new Promise<void>((resolve, reject) => {
+      old.onupgradeneeded = () => {
+        old.result.createObjectStore('snapshot');
+        old.result.createObjectStore('journal', { autoIncrement: true });
+      };
+      old.onsuccess = () => resolve();
+      old.onerror = () => reject(old.error ?? new Error('open failed'));
+    });
+    const tx = old.result.transaction(['snapshot', 'journal'], 'readwrite');
+    tx.objectStore('snapshot').put({ json: '{}', manifest: [['c1', [['m1', 'abc']]]] }, 'index');
+    tx.objectStore('journal').add({ upsert: [], remove: [['c1', 'm1']], dropConversations: [] });
+    await new Promise<void>((resolve) => (tx.oncomplete = () => resolve()));
+    old.result.close();
+    const store = await openSearchStore();
+    expect(await store.load()).toEqual({ snapshot: null, journal: [] });
+    const opened = await createSearchCore(store).open();
+    expect(opened).toMatchObject({ documents: 0, manifest: [] });
+    store.close();
   });
 });

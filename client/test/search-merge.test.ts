@@ -12,12 +12,12 @@ const device = (key: string, ts: number): SearchHit => ({
   score: 1,
   terms: ['deadline'],
 });
-const server = (key: string, receivedAt: number, conversationId = 'c1'): ServerHit => ({
+const server = (key: string, sentAt: number, conversationId = 'c1'): ServerHit => ({
   conversationId,
   key,
   authorId: 'u2',
   parentKey: null,
-  receivedAt,
+  sentAt,
   snippet: [{ text: 'deadline', match: true }],
 });
 

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,12 +19,7 @@ import {
  * results stay with a plain note; recent searches are kept until sign-out; message text is never HTML.
  */
 
-const SHOTS = '/work/shots/h16u';
-const shot = async (page: Page, name: string): Promise<void> => {
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: `${SHOTS}/${name}.png` });
-  await screenshot(page, `search-${name}`);
-};
+const shot = (page: Page, name: string): Promise<void> => screenshot(page, `search-${name}`);
 
 const dialog = (page: Page) => page.getByRole('dialog', { name: 'Search messages' });
 const field = (page: Page) => dialog(page).getByRole('combobox', { name: 'Search messages' });
@@ -86,7 +80,9 @@ describe('search screen', () => {
     await button.click();
     await field(page).waitFor();
     await expect.poll(() => field(page).evaluate((el) => el === document.activeElement)).toBe(true);
-    await expect.poll(() => dialog(page).getByText('Use “Only in”').count()).toBe(1);
+    await expect
+      .poll(() => dialog(page).getByRole('list', { name: 'Filters' }).innerText())
+      .toMatch(/From.*When.*Only in.*Has a link/s);
     await shot(page, 'empty-desktop');
     await page.keyboard.press('Escape');
     await dialog(page).waitFor({ state: 'hidden' });
@@ -218,6 +214,119 @@ describe('search screen', () => {
     );
     expect(errors).toEqual([]);
     await ctx.close();
+  });
+
+  it('When: quick choices and a custom range, by the time the message shows, on the device and the server', async () => {
+    // The browser's clock is fixed (timers still run) and Pat's device writes at chosen times: a message
+    // written 40 days ago (synced now, so the server received it today) and one written 2 days ago.
+    const DAY = 86_400_000;
+    const now = Date.UTC(2026, 10, 20, 12);
+    let writtenAt = now - 40 * DAY;
+    const pat = await addUser(env.ts, env.admin, 'tutor', { name: 'Pat Past', now: () => writtenAt });
+    const uma = await addUser(env.ts, env.admin, 'student', { name: 'Uma Dates', connect: false });
+    const general = channel(pat.engine, 'general');
+    await pat.engine.open(general);
+    await pat.engine.send(general, 'The wombat club met in the library');
+    writtenAt = now - 2 * DAY;
+    // Four more then the newest: the old message is in an older segment (4 a segment), which only the
+    // server holds for Uma; the newest is in the segment her device loads.
+    let again = '';
+    for (const t of ['Chairs', 'Tables', 'Lights', 'Projector', 'Wombat club again on Tuesday'])
+      again = await pat.engine.send(general, t);
+    await pat.engine.settled();
+
+    const ctx = await env.browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      bypassCSP: true,
+      locale: 'en-GB',
+    });
+    const page = await ctx.newPage();
+    await page.clock.setFixedTime(now);
+    const errors = watchErrors(page);
+    const asked: URLSearchParams[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/api/search?')) asked.push(new URL(r.url()).searchParams);
+    });
+    await signIn(page, env.ts.url, uma.email, uma.password);
+    await openConversation(page, 'general');
+    await page.keyboard.press('Control+k');
+    await field(page).fill('wombat');
+    const fromServer = results(page).filter({ hasText: 'from the server' });
+    await eventually(async () => {
+      expect(await results(page).count()).toBe(2);
+      // The server's hit shows the time written on it (11 Oct), not when the server received it (today).
+      expect(await fromServer.allInnerTexts()).toEqual([
+        expect.stringMatching(/^Pat Past in #general · 11 Oct[\s\S]*The wombat club met/),
+      ]);
+    });
+
+    const when = dialog(page).getByLabel('When');
+    await when.selectOption({ label: 'Past 7 days' });
+    // Local days: "Past 7 days" starts at midnight six days before today.
+    const sixDaysAgo = await page.evaluate((t) => {
+      const d = new Date(t);
+      return new Date(d.getFullYear(), d.getMonth(), d.getDate() - 6).getTime();
+    }, now);
+    await eventually(async () => {
+      expect(asked.at(-1)?.get('after')).toBe(String(sixDaysAgo));
+      expect(await results(page).allInnerTexts()).toEqual([expect.stringContaining('Wombat club again')]);
+    });
+    await when.selectOption({ label: 'Today' });
+    await dialog(page).getByText('No messages match “wombat”.').waitFor();
+    expect(await axeSerious(page)).toEqual([]);
+
+    // A custom range around 40 days ago: only the server holds that message, and it alone is found.
+    await when.selectOption({ label: 'Choose dates…' });
+    const day = (t: number) => new Date(t).toISOString().slice(0, 10);
+    await dialog(page)
+      .getByLabel('From date')
+      .fill(day(now - 41 * DAY));
+    await dialog(page)
+      .getByLabel('To date')
+      .fill(day(now - 39 * DAY));
+    await eventually(async () => {
+      expect(asked.at(-1)?.get('before')).not.toBeNull();
+      expect(await results(page).allInnerTexts()).toEqual([
+        expect.stringMatching(/from the server[\s\S]*The wombat club met/),
+      ]);
+    });
+    // The digits of a date field are in the device's order; the range is also said in words.
+    await dialog(page)
+      .getByText(/^Sat.* 10 October 2026 to Mon.* 12 October 2026$/)
+      .waitFor();
+    await shot(page, 'dates-desktop');
+    expect(await axeSerious(page)).toEqual([]);
+    // The same range with its ends typed the wrong way round finds the same.
+    await dialog(page)
+      .getByLabel('From date')
+      .fill(day(now - 39 * DAY));
+    await dialog(page)
+      .getByLabel('To date')
+      .fill(day(now - 41 * DAY));
+    await eventually(async () => expect(await results(page).count()).toBe(1));
+    await page.setViewportSize({ width: 390, height: 844 });
+    // A phone folds the filters behind a button that says how many are on; open, they are all there.
+    await shot(page, 'dates-phone-folded');
+    expect(await when.isVisible()).toBe(false);
+    await dialog(page).getByRole('button', { name: 'Filters · 1 on' }).click();
+    await when.waitFor();
+    await shot(page, 'dates-phone');
+    expect(await axeSerious(page)).toEqual([]);
+
+    // A reply found opens its thread at the reply (its place in context), on the phone too.
+    await when.selectOption({ label: 'Any time' });
+    const reply = await pat.engine.send(general, 'Bring quokka snacks', { parent: again });
+    await pat.engine.settled();
+    await field(page).fill('quokka');
+    await eventually(async () =>
+      expect(await results(page).allInnerTexts()).toEqual([expect.stringMatching(/\(thread\)[\s\S]*quokka/)]),
+    );
+    await field(page).press('Enter');
+    await dialog(page).waitFor({ state: 'hidden' });
+    await page.locator(`.thread-panel .msg[data-key="${reply}"].msg-jumped`).waitFor();
+    expect(errors).toEqual([]);
+    await ctx.close();
+    pat.engine.disconnect();
   });
 
   it('on a phone: a full-screen dialog with big targets, opened from the conversation list', async () => {

@@ -162,9 +162,10 @@ export function delayedStorage(delayMs: () => number, trace?: (line: string) => 
 
 export function makeEngine(
   url: string,
-  opts: { storage?: EngineStorage; seed?: number; socketFactory?: SocketFactory } = {},
+  opts: { storage?: EngineStorage; seed?: number; socketFactory?: SocketFactory; now?: () => number } = {},
 ): Engine {
   return createEngine({
+    ...(opts.now ? { now: opts.now } : {}),
     baseUrl: url,
     storage: opts.storage ?? createMemoryStorage(),
     socketFactory: opts.socketFactory ?? nodeSocket,
@@ -189,6 +190,8 @@ export async function addUser(
     seed?: number;
     /** The engine's device storage, for tests that look at what the device keeps. */
     storage?: EngineStorage;
+    /** The device's clock (the time written on its messages), when it is not the real one. */
+    now?: () => number;
   } = {},
 ): Promise<{ engine: Engine; id: string; email: string; password: string }> {
   counter++;
@@ -204,6 +207,7 @@ export async function addUser(
   const engine = makeEngine(ts.url, {
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     ...(opts.storage ? { storage: opts.storage } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
   });
   await engine.init();
   await engine.login(email, password);

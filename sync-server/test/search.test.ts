@@ -231,8 +231,10 @@ describe('server search (issue 16, T19)', () => {
   it('filters by conversation, person, time, threads and links; pages newest first and by best match', async () => {
     const parent = await amy.engine.send(general, 'pangolin facts thread');
     await settle();
-    const from = clock;
-    clock += 1000;
+    // The time filter is on the time written on the message (sentAt, from the author's device clock).
+    const [first] = SearchReply.parse((await ask(ts, amy.engine, { q: 'pangolin' })).body).hits;
+    const from = first?.sentAt ?? 0;
+    while (Date.now() <= from) await new Promise((r) => setTimeout(r, 1));
     await ben.engine.send(general, 'pangolin reply', { parent });
     await tia.engine.send(general, 'pangolin guide at https://example.org/pangolin');
     const dm = await amy.engine.openDm([tia.id]);
@@ -277,6 +279,26 @@ describe('server search (issue 16, T19)', () => {
     expect((await found(ts, amy.engine, 'pangolin', { order: 'best' }))[0]).toBe(
       'pangolin pangolin pangolin homework',
     );
+  });
+
+  it('the date filter uses the time written on the message, not when the server received it', async () => {
+    // A tutor's laptop wrote this offline three days ago and synced just now: it shows, and is found, as
+    // written three days ago, as the device's own index finds it.
+    const written = clock - 3 * DAY;
+    const laptop = await addUser(ts, admin, 'tutor', { name: 'Lee Laptop', now: () => written });
+    try {
+      const dm = await laptop.engine.openDm([amy.id]);
+      await laptop.engine.send(dm.id, 'the quokka report is marked');
+      await laptop.engine.settled();
+      const [hit] = SearchReply.parse((await ask(ts, amy.engine, { q: 'quokka' })).body).hits;
+      expect(hit?.sentAt).toBe(written);
+      expect(hit?.receivedAt).toBe(clock);
+      const day = (t: number) => ({ after: String(t - (t % DAY)), before: String(t - (t % DAY) + DAY) });
+      expect(await found(ts, amy.engine, 'quokka', day(written))).toEqual(['the quokka report is marked']);
+      expect(await found(ts, amy.engine, 'quokka', day(clock))).toEqual([]);
+    } finally {
+      laptop.engine.disconnect();
+    }
   });
 
   it('messages past the retention period leave the results when the job takes them out (T16)', async () => {

@@ -91,18 +91,25 @@ export function makeCorpus(count: number, seed = 16): CorpusMessage[] {
     if (random() < 0.1) words.splice(0, 0, `@${pick(NAMES)}`);
     if (random() < 0.05) words.push(`${pick(LINKS)}${Math.floor(random() * 100_000)}`);
     words[0] = (words[0] ?? '').charAt(0).toUpperCase() + (words[0] ?? '').slice(1);
-    const conversationId = `c${Math.floor(zipfIndex(random, 200))}`;
+    const conversationId = appId('c', Math.floor(zipfIndex(random, 200)));
+    const authorId = appId('u', i % 500);
     out.push({
-      id: `u${i % 500}:${i}`,
+      id: `${authorId}:${appId('m', i)}`,
       conversationId,
-      authorId: `u${i % 500}`,
+      authorId,
       text: words.join(' ') + pick(['.', '!', '?', '', '']),
       ts: start + i * 60_000,
-      parent: random() < 0.15 && i > 0 ? `u${(i - 1) % 500}:${i - 1}` : null,
+      parent: random() < 0.15 && i > 0 ? `${appId('u', (i - 1) % 500)}:${appId('m', i - 1)}` : null,
     });
   }
   return out;
 }
+
+/**
+ * An id as long as the app's (16 characters, as the server's newId and a device's message ids), so the
+ * index holds strings of the real size: keys are `author:message`, 33 characters.
+ */
+const appId = (tag: string, n: number): string => `${tag}${n.toString(36)}`.padEnd(16, '_');
 
 const zipfIndex = (random: () => number, n: number): number => Math.floor(n ** random()) - 1;
 

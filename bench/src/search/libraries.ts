@@ -81,7 +81,10 @@ function orama(): Candidate {
   };
 }
 
-/** What the app runs (client/src/search): MiniSearch with Commonroom's terms, filters and newest-first order. */
+/**
+ * What the app's worker holds (client/src/search): MiniSearch with Commonroom's terms, and the entry table
+ * (filters, newest-first order and which version of each message is held, the feed's manifest).
+ */
 function commonroom(): Candidate {
   let index = createSearchIndex();
   return {
@@ -94,13 +97,16 @@ function commonroom(): Candidate {
           ts: m.ts,
           parent: m.parent,
           text: m.text,
-          sig: '',
+          sig: 0,
         });
     },
     query: (q) => index.search({ q }).length,
-    save: () => [index.toJSON()],
+    save: () => {
+      const saved = index.save();
+      return [saved.json, saved.table];
+    },
     load: (chunks) => {
-      index = createSearchIndex(chunks[0]);
+      index = createSearchIndex({ json: chunks[0] ?? '', table: chunks[1] ?? '' });
     },
   };
 }

@@ -18,11 +18,11 @@ export type FeedSource = {
 };
 
 /** FNV-1a of what the index holds of a message: a changed text, time or thread gives a new sig. */
-export function sigOf(m: Pick<MessageView, 'text' | 'ts' | 'parent'>): string {
+export function sigOf(m: Pick<MessageView, 'text' | 'ts' | 'parent'>): number {
   const s = `${m.text}\u0000${m.ts}\u0000${m.parent ?? ''}`;
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return (h >>> 0).toString(36);
+  return h >>> 0;
 }
 
 /** A message the index should hold: words still there, neither deleted by its author nor removed. */
@@ -37,14 +37,14 @@ export function createFeed(deps: {
   /** Waits between a change and its flush, so a burst of messages is one batch. */
   delay: (flush: () => void) => void;
 }) {
-  const indexed = new Map<string, Map<string, string>>(deps.manifest.map(([c, e]) => [c, new Map(e)]));
+  const indexed = new Map<string, Map<string, number>>(deps.manifest.map(([c, e]) => [c, new Map(e)]));
   const seen = new Map<string, unknown>();
   let scheduled = false;
   let last: Promise<void> = Promise.resolve();
 
   const diff = (conversationId: string, byKey: ReadonlyMap<string, MessageView>, out: Batch): void => {
-    const had = indexed.get(conversationId) ?? new Map<string, string>();
-    const now = new Map<string, string>();
+    const had = indexed.get(conversationId) ?? new Map<string, number>();
+    const now = new Map<string, number>();
     for (const m of byKey.values()) {
       if (!searchable(m)) continue;
       const sig = sigOf(m);
@@ -96,7 +96,7 @@ export function createFeed(deps: {
   };
 }
 
-const toDoc = (conversationId: string, m: MessageView, sig: string): SearchDoc => ({
+const toDoc = (conversationId: string, m: MessageView, sig: number): SearchDoc => ({
   conversationId,
   key: m.key,
   authorId: m.authorId,

@@ -14,7 +14,8 @@ export type ServerHit = {
   key: string;
   authorId: string;
   parentKey: string | null;
-  receivedAt: number;
+  /** The time written on the message: what the conversation shows, and what the device's hits carry. */
+  sentAt: number;
   snippet: TextPart[];
 };
 
@@ -51,7 +52,7 @@ export function mergeResults(args: {
       key: s.key,
       authorId: s.authorId,
       parent: s.parentKey,
-      ts: s.receivedAt,
+      ts: s.sentAt,
       snippet: s.snippet,
     });
   }

@@ -51,5 +51,6 @@ export function termSpans(text: string): { start: number; end: number; term: str
   return out;
 }
 
-const LINK = /\bhttps?:\/\/\S+/i;
+/** A link as the server's filter counts one (GET /api/search `links`): http://, https:// or www. */
+const LINK = /\bhttps?:\/\/\S|\bwww\.\S/i;
 export const hasLink = (text: string): boolean => LINK.test(text);

@@ -5,7 +5,7 @@ import {
   type SearchIndex,
   type SearchQuery,
 } from './search-index.ts';
-import type { Batch, Manifest, SearchStore } from './search-store.ts';
+import { SNAPSHOT_VERSION, type Batch, type Manifest, type SearchStore } from './search-store.ts';
 
 /**
  * What the search worker does, apart from the worker itself so Node tests drive it with fake-indexeddb:
@@ -28,8 +28,6 @@ export type Opened = { documents: number; journalReplayed: number; loadMs: numbe
 
 export function createSearchCore(store: SearchStore, now: () => number = () => performance.now()) {
   let index: SearchIndex = createSearchIndex();
-  /** conversationId → key → sig: which version of each message is indexed (the feed diffs against it). */
-  const manifest = new Map<string, Map<string, string>>();
   let queue: Promise<unknown> = Promise.resolve();
   /** Messages in the journal since the snapshot. */
   let journalled = 0;
@@ -43,29 +41,20 @@ export function createSearchCore(store: SearchStore, now: () => number = () => p
   /** Applies a batch in memory; true when it took text out. */
   const apply = (b: Batch): boolean => {
     let removed = false;
-    for (const c of b.dropConversations) {
-      for (const key of manifest.get(c)?.keys() ?? []) removed = index.remove(c, key) || removed;
-      manifest.delete(c);
-    }
-    for (const [c, key] of b.remove) {
-      removed = index.remove(c, key) || removed;
-      manifest.get(c)?.delete(key);
-    }
+    for (const c of b.dropConversations)
+      for (const key of index.keysOf(c)) removed = index.remove(c, key) || removed;
+    for (const [c, key] of b.remove) removed = index.remove(c, key) || removed;
     for (const d of b.upsert) {
-      let m = manifest.get(d.conversationId);
-      if (!m) manifest.set(d.conversationId, (m = new Map()));
-      if (m.has(d.key)) removed = true;
+      // An edit replaces words: the old ones must leave (vacuum), as a removal's do.
+      if (index.has(d.conversationId, d.key)) removed = true;
       index.upsert(d);
-      m.set(d.key, d.sig);
     }
     return removed;
   };
 
-  const manifestOut = (): Manifest => [...manifest].map(([c, m]) => [c, [...m]]);
-
   const compact = async (): Promise<void> => {
     await index.purge();
-    await store.compact({ json: index.toJSON(), manifest: manifestOut() });
+    await store.compact({ v: SNAPSHOT_VERSION, ...index.save() });
     journalled = 0;
   };
   const overdue = (batches: number): boolean =>
@@ -76,9 +65,7 @@ export function createSearchCore(store: SearchStore, now: () => number = () => p
       serially(async () => {
         const t0 = now();
         const { snapshot, journal } = await store.load();
-        index = createSearchIndex(snapshot?.json);
-        manifest.clear();
-        for (const [c, entries] of snapshot?.manifest ?? []) manifest.set(c, new Map(entries));
+        index = createSearchIndex(snapshot ?? undefined);
         let removed = false;
         for (const b of journal) removed = apply(b) || removed;
         journalled = journal.reduce((n, b) => n + size(b), 0);
@@ -87,7 +74,7 @@ export function createSearchCore(store: SearchStore, now: () => number = () => p
           documents: index.size(),
           journalReplayed: journal.length,
           loadMs: now() - t0,
-          manifest: manifestOut(),
+          manifest: index.manifest(),
         };
       }),
     /** Applies and stores a batch; resolves once it is on disk. */
@@ -104,12 +91,11 @@ export function createSearchCore(store: SearchStore, now: () => number = () => p
     clear: (): Promise<void> =>
       serially(async () => {
         index = createSearchIndex();
-        manifest.clear();
         await store.clear();
       }),
-    has: (conversationId: string, key: string): boolean => manifest.get(conversationId)?.has(key) === true,
+    has: (conversationId: string, key: string): boolean => index.has(conversationId, key),
     /** For tests: the serialised index as it would be saved. */
-    serialised: (): string => index.toJSON(),
+    serialised: (): string => JSON.stringify(index.save()),
     docId,
   };
 }

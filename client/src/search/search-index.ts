@@ -1,5 +1,6 @@
 import MiniSearch, { type Options, type Query, type SearchResult } from 'minisearch';
-import { fold, normaliseTerm, terms } from './normalise.ts';
+import { createEntryTable, type EntryTable } from './entry-table.ts';
+import { fold, hasLink, normaliseTerm, terms } from './normalise.ts';
 
 /**
  * The device's search index over the messages it holds (issue 16; MiniSearch, chosen in docs/SEARCH.md).
@@ -17,17 +18,20 @@ export type SearchDoc = {
   /** The thread's first message when this is a reply; null at the top level. */
   parent: string | null;
   text: string;
-  /** A short hash of what was indexed (feed.ts); kept in the worker's manifest, not in the index. */
-  sig: string;
+  /** A hash of what was indexed (feed.ts sigOf), so the feed sends only what changed. */
+  sig: number;
 };
 
 export type SearchQuery = {
   q: string;
   conversationId?: string;
   authorId?: string;
-  /** Milliseconds since the epoch, inclusive. */
-  from?: number;
-  to?: number;
+  /**
+   * The time written on the message (its `ts`, the time the conversation shows), ms since the epoch: from
+   * `after` (included) to `before` (excluded), as the server's filter (GET /api/search).
+   */
+  after?: number;
+  before?: number;
   hasLink?: boolean;
   /** Only replies in threads. */
   inThreads?: boolean;
@@ -46,62 +50,64 @@ export type SearchHit = {
   terms: string[];
 };
 
-/** What each entry keeps beside its terms, in one-letter names: 100,000 of them are saved and loaded. */
-type Stored = { a: string; t: number; p?: string; l?: 1 };
-
-/** Conversation ids hold no spaces (they are generated ids), so the first space splits the two again. */
+/** Conversation ids hold no spaces (they are generated ids): the two joined name a message in tests. */
 export const docId = (conversationId: string, key: string): string => `${conversationId} ${key}`;
 
+/** MiniSearch holds only terms; an entry's id is its slot in the entry table (entry-table.ts). */
 const OPTIONS: Options = {
   idField: 'id',
   fields: ['text'],
-  storeFields: ['a', 't', 'p', 'l'],
-  tokenize: (text: string) => terms(text),
+  storeFields: [],
+  tokenize: (text: string) => terms(text).filter((t) => !STOP_WORDS.has(t)),
+  // A query's words are chosen in search() (a stop word being typed stays, as a prefix): not dropped again.
+  searchOptions: { tokenize: (text: string) => terms(text) },
   // Terms come out of `tokenize` already normalised; typed queries go through the same function.
   processTerm: (t: string) => t,
   // Removals vacuum at once (remove() below): a removed message's words must not stay in the index.
   autoVacuum: false,
 };
 
+/**
+ * Words in nearly every message (Lucene's English stop words): not indexed. They matched most of the index,
+ * so a search learnt nothing from them, and their entries were about a quarter of the index's memory
+ * (docs/SEARCH.md). The server's index keeps them; a search for them alone is the server's.
+ */
+export const STOP_WORDS: ReadonlySet<string> = new Set(
+  (
+    'a an and are as at be but by for if in into is it no not of on or such that the their then there ' +
+    'these they this to was will with'
+  ).split(' '),
+);
+
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 200;
 
-export function createSearchIndex(json?: string) {
-  const ms: MiniSearch = json ? MiniSearch.loadJSON(json, OPTIONS) : new MiniSearch(OPTIONS);
-  const withLink = (text: string) => /\bhttps?:\/\//i.test(text);
-  // Each message arrives with its own copy of its author's id (postMessage copies strings): one shared copy
-  // per person keeps 100,000 entries from holding 100,000 copies of a few hundred ids.
-  const people = new Map<string, string>();
-  const intern = (id: string): string => {
-    const known = people.get(id);
-    if (known !== undefined) return known;
-    people.set(id, id);
-    return id;
-  };
+/** The index as saved: MiniSearch's JSON and the entry table's. */
+export type SavedIndex = { json: string; table: string };
 
-  const toDoc = (d: SearchDoc) => ({
-    id: docId(d.conversationId, d.key),
-    text: d.text,
-    a: intern(d.authorId),
-    t: d.ts,
-    ...(d.parent !== null ? { p: d.parent } : {}),
-    ...(withLink(d.text) ? { l: 1 } : {}),
-  });
+export function createSearchIndex(saved?: SavedIndex) {
+  const ms: MiniSearch = saved ? MiniSearch.loadJSON(saved.json, OPTIONS) : new MiniSearch(OPTIONS);
+  const table = createEntryTable();
+  if (saved) table.load(saved.table);
 
   return {
     /** Adds a message or replaces its indexed version. */
     upsert(d: SearchDoc): void {
-      const doc = toDoc(d);
-      if (ms.has(doc.id)) ms.discard(doc.id);
-      ms.add(doc);
+      const slot = table.put({ ...d, hasLink: hasLink(d.text) });
+      if (ms.has(slot)) ms.discard(slot);
+      ms.add({ id: slot, text: d.text });
     },
     /** Takes a message out; true when it was there. The caller vacuums (see `purge`). */
     remove(conversationId: string, key: string): boolean {
-      const id = docId(conversationId, key);
-      if (!ms.has(id)) return false;
-      ms.discard(id);
+      const slot = table.remove(conversationId, key);
+      if (slot === undefined) return false;
+      if (ms.has(slot)) ms.discard(slot);
       return true;
     },
+    /** Whether this message is held, and its version (feed.ts's sig). */
+    has: (conversationId: string, key: string): boolean => table.slotOf(conversationId, key) !== undefined,
+    keysOf: (conversationId: string): string[] => table.keysOf(conversationId),
+    manifest: () => table.manifest(),
     /** Drops the terms of everything removed, so no removed word stays in memory or in what is saved. */
     purge: (): Promise<void> =>
       ms.dirtCount > 0 ? ms.vacuum({ batchSize: 100_000, batchWait: 0 }) : Promise.resolve(),
@@ -109,8 +115,8 @@ export function createSearchIndex(json?: string) {
       return ms.dirtCount > 0;
     },
     size: (): number => ms.documentCount,
-    search: (query: SearchQuery): SearchHit[] => search(ms, query),
-    toJSON: (): string => JSON.stringify(ms),
+    search: (query: SearchQuery): SearchHit[] => search(ms, table, query),
+    save: (): SavedIndex => ({ json: JSON.stringify(ms), table: JSON.stringify(table) }),
   };
 }
 
@@ -120,22 +126,29 @@ export type SearchIndex = ReturnType<typeof createSearchIndex>;
  * Words with the last one as a prefix (it is being typed); every word must match. A query with no words but
  * filters lists the newest messages that pass them.
  */
-function search(ms: MiniSearch, query: SearchQuery): SearchHit[] {
-  const words = query.q.split(/\s+/).flatMap((w) => terms(w));
+function search(ms: MiniSearch, table: EntryTable, query: SearchQuery): SearchHit[] {
+  const all = query.q.split(/\s+/).flatMap((w) => terms(w));
+  const typing = !/\s$/.test(query.q);
+  // Stop words are not indexed: a finished one asks nothing; the word being typed may still grow ("the" →
+  // "theatre"), so it stays as a prefix.
+  const words = all.filter(
+    (w, i) => !STOP_WORDS.has(w) || (typing && i === all.length - 1 && w.length >= MIN_PREFIX),
+  );
+  // Only stop words ("to do"): every message would match; the device answers none, the server may.
+  if (all.length > 0 && words.length === 0) return [];
   const limit = Math.min(Math.max(1, query.limit ?? DEFAULT_LIMIT), MAX_LIMIT);
-  const filter = (r: SearchResult): boolean => passes(r as unknown as Stored & { id: string }, query);
+  const filter = (r: SearchResult): boolean => passes(table, r.id as number, query);
   const q: Query = words.length === 0 ? MiniSearch.wildcard : lastWordTyped(words, query.q);
   const results = ms.search(q, { filter, combineWith: 'AND' });
-  if (query.sort !== 'best') results.sort((a, b) => (b.t as number) - (a.t as number));
+  if (query.sort !== 'best') results.sort((a, b) => table.ts(b.id as number) - table.ts(a.id as number));
   return results.slice(0, limit).map((r) => {
-    const id = r.id as string;
-    const cut = id.indexOf(' ');
+    const slot = r.id as number;
     return {
-      conversationId: id.slice(0, cut),
-      key: id.slice(cut + 1),
-      authorId: r.a as string,
-      ts: r.t as number,
-      parent: (r.p as string | undefined) ?? null,
+      conversationId: table.conversationOf(slot),
+      key: table.key(slot),
+      authorId: table.author(slot),
+      ts: table.ts(slot),
+      parent: table.parent(slot),
       score: r.score,
       terms: r.terms,
     };
@@ -163,12 +176,13 @@ function lastWordTyped(words: string[], raw: string): Query {
   return { queries, combineWith: 'AND' };
 }
 
-function passes(r: Stored & { id: string }, q: SearchQuery): boolean {
-  if (q.conversationId !== undefined && !r.id.startsWith(`${q.conversationId} `)) return false;
-  if (q.authorId !== undefined && r.a !== q.authorId) return false;
-  if (q.from !== undefined && r.t < q.from) return false;
-  if (q.to !== undefined && r.t > q.to) return false;
-  if (q.hasLink === true && r.l !== 1) return false;
-  if (q.inThreads === true && r.p === undefined) return false;
+/** The filters, over the entry table. `after` is inclusive, `before` exclusive (as the server's). */
+function passes(t: EntryTable, slot: number, q: SearchQuery): boolean {
+  if (q.conversationId !== undefined && !t.inConversation(slot, q.conversationId)) return false;
+  if (q.authorId !== undefined && !t.isAuthor(slot, q.authorId)) return false;
+  if (q.after !== undefined && t.ts(slot) < q.after) return false;
+  if (q.before !== undefined && t.ts(slot) >= q.before) return false;
+  if (q.hasLink === true && !t.hasLink(slot)) return false;
+  if (q.inThreads === true && !t.isReply(slot)) return false;
   return true;
 }

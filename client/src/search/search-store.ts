@@ -17,8 +17,11 @@ export type Batch = {
   dropConversations: string[];
 };
 
-export type Manifest = [conversationId: string, entries: [key: string, sig: string][]][];
-export type Snapshot = { json: string; manifest: Manifest };
+export type Manifest = [conversationId: string, entries: [key: string, sig: number][]][];
+/** The saved index (search-index.ts SavedIndex) and the format it is in. */
+export type Snapshot = { v: number; json: string; table: string };
+/** The snapshot's format: one of another (an older build's) is not read, and the index is built anew. */
+export const SNAPSHOT_VERSION = 2;
 
 const done = <T>(r: IDBRequest<T>): Promise<T> =>
   new Promise((resolve, reject) => {
@@ -34,10 +37,16 @@ const finished = (tx: IDBTransaction): Promise<void> =>
   });
 
 export async function openSearchStore(idb: IDBFactory = indexedDB) {
-  const req = idb.open(SEARCH_DB, 1);
-  req.onupgradeneeded = () => {
-    req.result.createObjectStore('snapshot');
-    req.result.createObjectStore('journal', { autoIncrement: true });
+  const req = idb.open(SEARCH_DB, SNAPSHOT_VERSION);
+  req.onupgradeneeded = (e) => {
+    if (e.oldVersion < 1) {
+      req.result.createObjectStore('snapshot');
+      req.result.createObjectStore('journal', { autoIncrement: true });
+      return;
+    }
+    // An older format's snapshot and journal: emptied, and the feed sends every message again.
+    req.transaction?.objectStore('snapshot').clear();
+    req.transaction?.objectStore('journal').clear();
   };
   const db = await done(req);
   // A wipe deletes this database: let it, rather than block it until the page closes.
@@ -50,7 +59,7 @@ export async function openSearchStore(idb: IDBFactory = indexedDB) {
         done(tx.objectStore('snapshot').get('index') as IDBRequest<Snapshot | undefined>),
         done(tx.objectStore('journal').getAll() as IDBRequest<Batch[]>),
       ]);
-      return { snapshot: snapshot ?? null, journal };
+      return { snapshot: snapshot?.v === SNAPSHOT_VERSION ? snapshot : null, journal };
     },
     async append(batch: Batch): Promise<number> {
       const tx = db.transaction('journal', 'readwrite');

@@ -28,7 +28,8 @@ export type SearchOrder = z.infer<typeof SearchOrder>;
  * The query string of GET /api/search, as the URL carries it (all strings). `q` is the person's words, never
  * a query language: every word is searched as a word (quotes, `*`, `NEAR(`, `AND`, `-`, `:` are only
  * characters); the last word also matches as a prefix (typing). `after` and `before` are epoch milliseconds
- * of the server's receipt, `before` excluded. `cursor` is the `cursor` of the previous answer, opaque.
+ * of the time written on the message (`sentAt`, the time a conversation shows beside it; the device's own
+ * index filters on the same), `before` excluded. `cursor` is the `cursor` of the previous answer, opaque.
  */
 export const SearchQuery = z.object({
   // Length and word limits are checked by the server with their own words (SEARCH_LIMITS); this bound only

@@ -16,7 +16,10 @@ export type SearchFilter = {
   match: string;
   conversationId: string | null;
   authorId: string | null;
-  /** Received at or after, and before (excluded), in ms. */
+  /**
+   * Written at or after, and before (excluded), in ms: the message's own time (client_ts), the time its
+   * conversation shows and the device's index filters on, so both halves of a search agree.
+   */
   after: number | null;
   before: number | null;
   threadsOnly: boolean;
@@ -62,8 +65,8 @@ const READABLE = `
                 WHERE c.id = m.conversation_id AND c.kind IN ('public', 'announcement'))))
      AND (@conversation IS NULL OR m.conversation_id = @conversation)
      AND (@author IS NULL OR m.author_id = @author)
-     AND (@after IS NULL OR m.received_at >= @after)
-     AND (@before IS NULL OR m.received_at < @before)
+     AND (@after IS NULL OR m.client_ts >= @after)
+     AND (@before IS NULL OR m.client_ts < @before)
      AND (@threads = 0 OR m.parent_key IS NOT NULL)
      AND (@links = 0 OR m.text LIKE '%http://%' OR m.text LIKE '%https://%' OR m.text LIKE '%www.%')`;
 

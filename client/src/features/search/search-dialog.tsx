@@ -4,13 +4,25 @@ import { byCodeUnit } from '../../ui/compare.ts';
 import { relativeTime } from '../../ui/format.ts';
 import { conversationTitle } from '../people.tsx';
 import { recentSearches, rememberSearch } from '../../search/recent-searches.ts';
-import { loadUntilHeld, useSearch, type Order, type Shown } from './use-search.ts';
+import { rangeOf } from './date-range.ts';
+import { SearchFilters, type FilterState } from './search-filters.tsx';
+import { loadUntilHeld, useSearch, type Shown } from './use-search.ts';
 import './search-dialog.css';
 
 /**
  * The search screen (issue 16): a modal with one field; results as one types, device first, the server's
  * for older history marked "from the server". ↑/↓ move, Enter opens the message (its thread for a reply).
  */
+const NO_FILTERS: FilterState = {
+  onlyHere: false,
+  from: '',
+  when: 'any',
+  days: { from: '', to: '' },
+  links: false,
+  threads: false,
+  order: 'newest',
+};
+
 export function SearchDialog(props: {
   /** The conversation on screen, for "Only in this conversation". */
   here: string | null;
@@ -21,26 +33,27 @@ export function SearchDialog(props: {
   const ref = useRef<HTMLDialogElement>(null);
   const input = useRef<HTMLInputElement>(null);
   const [q, setQ] = useState('');
-  const [onlyHere, setOnlyHere] = useState(false);
-  const [from, setFrom] = useState('');
-  const [links, setLinks] = useState(false);
-  const [threads, setThreads] = useState(false);
-  const [order, setOrder] = useState<Order>('newest');
-  const [active, setActive] = useState(0);
+  const [f, setF] = useState<FilterState>(NO_FILTERS);
+  /** The highlighted result, by message: the server's hits arriving mid-way keep it where it is. */
+  const [picked, setPicked] = useState<string | null>(null);
   const here = props.here ? engine.conversations().find((c) => c.id === props.here) : undefined;
   const { hits, server, more } = useSearch(
     engine,
     q,
     {
-      ...(onlyHere && here ? { conversationId: here.id } : {}),
-      ...(from ? { authorId: from } : {}),
-      ...(links ? { hasLink: true } : {}),
-      ...(threads ? { inThreads: true } : {}),
+      ...(f.onlyHere && here ? { conversationId: here.id } : {}),
+      ...(f.from ? { authorId: f.from } : {}),
+      ...(f.links ? { hasLink: true } : {}),
+      ...(f.threads ? { inThreads: true } : {}),
+      ...rangeOf(f.when, f.days, Date.now()),
     },
-    order,
+    f.order,
   );
   const listId = useId();
-  useEffect(() => setActive(0), [hits]);
+  const idOf = (h: Shown) => `${h.conversationId} ${h.key}`;
+  const active = Math.max(0, picked === null ? 0 : hits.findIndex((h) => idOf(h) === picked));
+  // A new search starts at the top.
+  useEffect(() => setPicked(null), [q, f]);
   useEffect(() => {
     const el = ref.current;
     const before = document.activeElement as HTMLElement | null;
@@ -62,7 +75,8 @@ export function SearchDialog(props: {
     if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
       e.preventDefault();
       const step = e.key === 'ArrowDown' ? 1 : -1;
-      setActive((a) => Math.max(0, Math.min(hits.length - 1, a + step)));
+      const next = hits[Math.max(0, Math.min(hits.length - 1, active + step))];
+      if (next) setPicked(idOf(next));
     } else if (e.key === 'Enter' && hits[active]) {
       e.preventDefault();
       open(hits[active]);
@@ -111,29 +125,12 @@ export function SearchDialog(props: {
         onKeyDown={onKey}
         ref={input}
       />
-      <div className="search-filters">
-        {here && <Check label={`Only in ${where(here.id)}`} on={onlyHere} set={setOnlyHere} />}
-        <Check label="Has a link" on={links} set={setLinks} />
-        <Check label="In threads" on={threads} set={setThreads} />
-        <label className="search-from">
-          Sort
-          <select value={order} onChange={(e) => setOrder(e.target.value === 'best' ? 'best' : 'newest')}>
-            <option value="newest">Newest first</option>
-            <option value="best">Best match</option>
-          </select>
-        </label>
-        <label className="search-from">
-          From
-          <select value={from} onChange={(e) => setFrom(e.target.value)}>
-            <option value="">Anyone</option>
-            {people.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.displayName}
-              </option>
-            ))}
-          </select>
-        </label>
-      </div>
+      <SearchFilters
+        state={f}
+        set={(change) => setF((was) => ({ ...was, ...change }))}
+        hereName={here ? where(here.id) : null}
+        people={people}
+      />
       <ServerNote state={server.kind} message={'message' in server ? server.message : ''} />
       {q.trim() === '' ? (
         <Empty recent={recent} onPick={setQ} />
@@ -151,7 +148,7 @@ export function SearchDialog(props: {
             aria-selected={i === active}
             className={i === active ? 'active' : undefined}
             onClick={() => open(h)}
-            onMouseMove={() => setActive(i)}
+            onMouseMove={() => setPicked(idOf(h))}
           >
             <span className="search-meta">
               <strong>{nameOf(h.authorId)}</strong> in {where(h.conversationId)}
@@ -172,15 +169,6 @@ export function SearchDialog(props: {
         </button>
       )}
     </dialog>
-  );
-}
-
-function Check(props: { label: string; on: boolean; set: (on: boolean) => void }) {
-  return (
-    <label className="search-check">
-      <input type="checkbox" checked={props.on} onChange={(e) => props.set(e.target.checked)} />
-      {props.label}
-    </label>
   );
 }
 
@@ -218,11 +206,23 @@ function Empty({ recent, onPick }: { recent: string[]; onPick: (q: string) => vo
         </>
       )}
       <p className="muted">
-        Type a few words: messages on this device show at once, older ones come from the server when you are
-        online. Word beginnings match too (“deadl” finds “deadline”). Use “Only in” to keep to the
-        conversation you have open, “From” for one person’s messages, “Has a link” and “In threads” to narrow
-        further.
+        Type a few words. Messages on this device show at once; older ones come from the server when you are
+        online. Word beginnings match too: “deadl” finds “deadline”.
       </p>
+      <ul className="search-tips muted" aria-label="Filters">
+        <li>
+          <strong>From</strong>: one person’s messages
+        </li>
+        <li>
+          <strong>When</strong>: today, the past week or month, or dates you choose
+        </li>
+        <li>
+          <strong>Only in</strong>: the conversation you have open
+        </li>
+        <li>
+          <strong>Has a link</strong>, <strong>In threads</strong>: narrow it further
+        </li>
+      </ul>
     </div>
   );
 }

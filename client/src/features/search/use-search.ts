@@ -5,7 +5,15 @@ import { markMatches, type TextPart } from '../../search/highlight.ts';
 import { mergeResults, type MergedHit } from '../../search/merge.ts';
 import { deviceSearch } from '../../search/search-client.ts';
 
-export type Filters = { conversationId?: string; authorId?: string; hasLink?: boolean; inThreads?: boolean };
+export type Filters = {
+  conversationId?: string;
+  authorId?: string;
+  hasLink?: boolean;
+  inThreads?: boolean;
+  /** The time written on the message (what it shows), ms: from `after` (in) to `before` (out). */
+  after?: number;
+  before?: number;
+};
 /** Newest first (the default), or the best matches first: each side ranks its own (merge.ts). */
 export type Order = 'newest' | 'best';
 export type Shown = MergedHit & { parts: TextPart[] };
@@ -23,6 +31,8 @@ async function askServer(engine: Engine, q: string, f: Filters, order: Order, cu
   if (f.authorId) p.set('authorId', f.authorId);
   if (f.hasLink) p.set('links', '1');
   if (f.inThreads) p.set('threads', '1');
+  if (f.after !== undefined) p.set('after', String(f.after));
+  if (f.before !== undefined) p.set('before', String(f.before));
   return engine.api.request('GET', `/api/search?${p.toString()}`, SearchReply);
 }
 
@@ -35,7 +45,7 @@ export function useSearch(engine: Engine, q: string, filters: Filters, order: Or
   const [server, setServer] = useState<ServerState>({ kind: 'idle' });
   /** Asks the server for its next page of this query (null when it said there is no more). */
   const [more, setMore] = useState<(() => void) | null>(null);
-  const { conversationId, authorId, hasLink, inThreads } = filters;
+  const { conversationId, authorId, hasLink, inThreads, after, before } = filters;
   useEffect(() => {
     const words = q.trim();
     let alive = true;
@@ -50,6 +60,8 @@ export function useSearch(engine: Engine, q: string, filters: Filters, order: Or
       ...(authorId ? { authorId } : {}),
       ...(hasLink ? { hasLink } : {}),
       ...(inThreads ? { inThreads } : {}),
+      ...(after !== undefined ? { after } : {}),
+      ...(before !== undefined ? { before } : {}),
     };
     const messageOf = (c: string, key: string) => engine.view(c).state.byKey.get(key);
     const goneHere = (c: string, key: string) => {
@@ -98,7 +110,7 @@ export function useSearch(engine: Engine, q: string, filters: Filters, order: Or
       alive = false;
       clearTimeout(timer);
     };
-  }, [engine, q, conversationId, authorId, hasLink, inThreads, order]);
+  }, [engine, q, conversationId, authorId, hasLink, inThreads, after, before, order]);
   return { hits, server, more };
 }
 
