@@ -5,7 +5,7 @@ import { lazy, Suspense, useId, useState, type KeyboardEvent } from 'react';
 import { useEngine } from '../hooks/engine-context.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
 import { clockTime, initials, relativeTime, roleLabel } from '../ui/format.ts';
-import { LinkifiedText } from '../ui/linkified-text.tsx';
+import { MessageText } from '../ui/markdown/message-text.tsx';
 import { useConversationControls } from './conversation-context.tsx';
 import { ReactionChips } from './reaction-chips.tsx';
 
@@ -104,9 +104,7 @@ export function MessageItem({
             }}
           />
         ) : (
-          <p className="text">
-            <LinkifiedText text={m.text} mentionNames={mentionNames} />
-          </p>
+          <MessageText text={m.text} mentionNames={mentionNames} />
         )}
         {c && !gone && (
           <ReactionChips

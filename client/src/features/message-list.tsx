@@ -1,4 +1,5 @@
 import type { EngineMessage } from '@commonroom/engine';
+import { plainText } from '@commonroom/model';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { lazy, Suspense, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useEngine } from '../hooks/engine-context.tsx';
@@ -160,7 +161,7 @@ export function MessageList(props: {
     if (!last || last.key === lastKey.current) return;
     if (lastKey.current !== null && last.authorId !== me?.id) {
       const who = engine.user(last.authorId)?.displayName ?? 'someone';
-      setAnnouncement(`New message from ${who}: ${last.text.slice(0, 140)}`);
+      setAnnouncement(`New message from ${who}: ${plainText(last.text).slice(0, 140)}`);
     }
     lastKey.current = last.key;
   }, [props.messages, engine, me]);
