@@ -180,12 +180,16 @@ export function MessageList(props: {
   const newIndex = rows.findIndex((r) => r.kind === 'new');
   const range = virtualizer.range;
   const newAbove = newIndex >= 0 && range !== null && newIndex < range.startIndex;
-  const newOnScreen = newIndex >= 0 && range !== null && !newAbove && newIndex <= range.endIndex;
-  // The line's message key once it has been on screen: the bar is then done with for this line.
+  // The line's message key once the line has been on screen: the bar is then done with for this line. Read
+  // from the DOM after each render (the virtualizer's range lags a frame behind the opening scroll to the
+  // bottom, and would count the line as seen before the list got there).
   const [seenLine, setSeenLine] = useState<string | null>(null);
   useEffect(() => {
-    if (newOnScreen && firstUnread) setSeenLine(firstUnread);
-  }, [newOnScreen, firstUnread]);
+    if (!firstUnread || seenLine === firstUnread) return;
+    const box = ref.current?.getBoundingClientRect();
+    const line = ref.current?.querySelector('.divider-new')?.getBoundingClientRect();
+    if (box && line && line.bottom > box.top && line.top < box.bottom) setSeenLine(firstUnread);
+  });
   const showBar = newAbove && firstUnread !== null && seenLine !== firstUnread;
   // The bar takes its room above the list: a reader at the bottom stays at the bottom when it comes or goes.
   useLayoutEffect(() => {
