@@ -1,12 +1,12 @@
-import { useId, useState } from 'react';
+import { useId, useState, type ReactNode } from 'react';
 
-// What each mark does, as typed and as it reads: kept to the subset messages render (ui/markdown).
-const MARKS: [typed: string, means: string][] = [
-  ['**bold**', 'bold'],
-  ['_italic_', 'italic'],
-  ['`code`', 'code'],
-  ['```', 'on its own line, before and after, for a block of code'],
-  ['- item', 'a list (or 1. for a numbered one)'],
+// What each mark does, as typed and as it shows: kept to the subset messages render (ui/markdown).
+const MARKS: [typed: string, shows: ReactNode][] = [
+  ['**bold**', <strong key="b">bold</strong>],
+  ['_italic_', <em key="i">italic</em>],
+  ['`code`', <code key="c">code</code>],
+  ['```', 'on a line before and after a block of code'],
+  ['- item', 'a list (1. for a numbered one)'],
   ['> words', 'a quote'],
   ['[words](https://…)', 'a link'],
 ];
@@ -28,18 +28,27 @@ export function FormattingHint() {
         aria-controls={id}
         title="Formatting help"
         onClick={() => setOpen(!open)}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape' && open) {
+            e.preventDefault();
+            setOpen(false);
+          }
+        }}
       >
         Aa
       </button>
       <div id={id} className="format-hint" hidden={!open}>
         <p className="format-hint-title">Formatting</p>
-        <ul>
-          {MARKS.map(([typed, means]) => (
-            <li key={typed}>
-              <code>{typed}</code> <span className="muted">{means}</span>
-            </li>
+        <dl>
+          {MARKS.map(([typed, shows]) => (
+            <div key={typed} className="format-row">
+              <dt>
+                <code>{typed}</code>
+              </dt>
+              <dd>{shows}</dd>
+            </div>
           ))}
-        </ul>
+        </dl>
       </div>
     </>
   );
