@@ -25,7 +25,11 @@ export type MessagePushDeps = {
 const FIRST_LINE = 140;
 // The first line of words, without formatting marks: a notification shows plain text (issue 18).
 const firstLine = (text: string): string => {
-  const line = (plainText(text).split('\n').find((l) => l.trim() !== '') ?? '').trim();
+  const line = (
+    plainText(text)
+      .split('\n')
+      .find((l) => l.trim() !== '') ?? ''
+  ).trim();
   return line.length > FIRST_LINE ? `${line.slice(0, FIRST_LINE - 1)}…` : line;
 };
 
