@@ -69,7 +69,7 @@ describe('message formatting', () => {
     expect(links).toEqual([
       ['https://example.com/notes', 'https://example.com/notes', 'noopener noreferrer nofollow'],
       ['the college site', 'https://example.com/site', 'noopener noreferrer nofollow'],
-      ['mailto:office@example.com', 'mailto:office@example.com', 'noopener noreferrer nofollow'],
+      ['office@example.com', 'mailto:office@example.com', 'noopener noreferrer nofollow'],
     ]);
     // The marks themselves are not shown.
     expect(await text.innerText()).not.toMatch(/\*\*|```|\]\(/);

@@ -68,8 +68,13 @@ function render(node: Nodes, ctx: Ctx, key: string): ReactNode {
       return <li key={key}>{listItem(node, ctx, key)}</li>;
     case 'break':
       return <br key={key} />;
-    case 'link':
+    case 'link': {
+      // An email autolink (`<mailto:a@b.org>`) reads as the address alone, as a bare one does.
+      const only = node.children.length === 1 ? node.children[0] : undefined;
+      if (only?.type === 'text' && only.value === node.url && /^mailto:/i.test(node.url))
+        return link(node.url, node.url.slice('mailto:'.length), key);
       return link(node.url, children(node, { ...ctx, inLink: true }, key), key);
+    }
     case 'image':
       // Never an <img>: a picture's address as a link named by its description (attachments are pictures).
       return link(node.url, node.alt || node.url, key);
