@@ -244,9 +244,6 @@ export function ConversationPane({
               onClick={() => setDetails(true)}
               aria-haspopup="dialog"
             >
-              <span className="members-icon" aria-hidden="true">
-                👥
-              </span>
               {c.memberCount}
               <span className="members-word"> {c.memberCount === 1 ? 'member' : 'members'}</span>
             </button>
