@@ -261,20 +261,31 @@ describe('unread counts, @mentions and read receipts in Chromium', () => {
     );
     await expect(bar.count()).resolves.toBe(0);
 
-    // Back at the bottom the bar returns; "Mark as read" puts the line away for good.
+    // Back at the bottom the bar does not return: the line was seen (issue 18); the line itself stays.
     await page.locator('.messages').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    await page.locator('.messages .msg', { hasText: 'update 30' }).waitFor();
+    await expect(bar.count()).resolves.toBe(0);
+
+    // More arrive while away (from another writer: the first one's sending allowance is spent): "Mark as
+    // read" on the new bar puts the line away for good.
+    const second = await addUser(env.ts, env.admin, 'tutor', { name: 'Second Writer' });
+    await second.engine.open(general);
+    await openConversation(page, 'announcements');
+    for (let i = 31; i <= 60; i++) await second.engine.send(general, `update ${i}`);
+    await eventually(async () => expect(await page.title()).toBe('(30) Commonroom'));
+    await openConversation(page, 'general');
     await bar.waitFor();
     await bar.getByRole('button', { name: 'Mark as read' }).click();
     await expect(bar.count()).resolves.toBe(0);
     await expect(page.locator('.divider-new').count()).resolves.toBe(0);
 
     // "Mark unread" from a message: the line moves there and the counts come back until it is reopened.
-    const m = page.locator('.messages .msg', { hasText: 'update 28' }).first();
+    const m = page.locator('.messages .msg', { hasText: 'update 58' }).first();
     await m.hover();
     await m.getByRole('button', { name: 'More actions' }).click();
     await page.getByRole('menuitem', { name: 'Mark unread' }).click();
     await eventually(async () => {
-      expect(await page.locator('.row:has(.divider-new) + .row .text').innerText()).toBe('update 28');
+      expect(await page.locator('.row:has(.divider-new) + .row .text').innerText()).toBe('update 58');
       expect(await badges(page, 'general')).toEqual({ unread: '3', mentions: '' });
       expect(await page.title()).toBe('(3) Commonroom');
     });
@@ -290,7 +301,7 @@ describe('unread counts, @mentions and read receipts in Chromium', () => {
     phone.connect();
     await phone.open(general);
     await phone.settled();
-    const key = phone.view(general).messages.find((x) => x.text === 'update 21')?.key ?? '';
+    const key = phone.view(general).messages.find((x) => x.text === 'update 51')?.key ?? '';
     await phone.markUnread(general, key);
     await phone.settled();
     await eventually(async () => expect(await page.title()).toBe('(10) Commonroom'));
@@ -298,7 +309,7 @@ describe('unread counts, @mentions and read receipts in Chromium', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     expect(await page.title()).toBe('(10) Commonroom');
     expect(phone.view(general).unread).toBe(10);
-    await writer.engine.send(general, 'update 31');
+    await writer.engine.send(general, 'update 61');
     await eventually(async () => expect(await page.title()).toBe('Commonroom'));
     await eventually(() => expect(phone.view(general).unread).toBe(0));
     phone.disconnect();

@@ -288,6 +288,19 @@ describe('who is pushed for a message', () => {
       body: 'Has anyone seen @Cara.Nwosu today?',
     });
 
+    // Issue 18: a formatted message is told in plain words, marks left out.
+    from = env.push.received.length;
+    await amy.engine.send(
+      general,
+      '> **@Cara.Nwosu** see _the_ [notes](https://example.com/n)\n```\nnpm test\n```',
+    );
+    await amy.engine.settled();
+    await expect.poll(() => Object.keys(delivered(everyone, from))).toEqual(['cara']);
+    expect(delivered(everyone, from).cara?.[0]).toMatchObject({
+      kind: 'mention',
+      body: '@Cara.Nwosu see the notes',
+    });
+
     // Tess replies in Amy's thread: Amy (the thread's starter, offline now) is told; nobody else.
     amy.engine.disconnect();
     tess.engine.connect();

@@ -1,4 +1,4 @@
-import type { ActivityItem } from '@commonroom/model';
+import { plainText, type ActivityItem } from '@commonroom/model';
 import { avatarHex } from '@commonroom/protocol';
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { useEngine, useEngineVersion } from '../hooks/engine-context.tsx';
@@ -110,7 +110,7 @@ function Entry({ item, now }: { item: ActivityItem; now: number }) {
           <span className="muted activity-when">{when}</span>
         </span>
         <span className="visually-hidden">: </span>
-        <span className="activity-text">{item.text}</span>
+        <span className="activity-text">{plainText(item.text)}</span>
       </span>
       {item.unread && <span className="activity-dot" aria-hidden="true" />}
     </a>

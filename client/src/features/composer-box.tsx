@@ -14,6 +14,7 @@ import { useEngine, useEngineVersion } from '../hooks/engine-context.tsx';
 import { byLocale } from '../ui/compare.ts';
 import { loadDraft, saveDraft } from '../ui/drafts.ts';
 import { broadcastProblem } from '../ui/broadcast-rule.ts';
+import { FormattingHint } from './formatting-hint.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
 import { messageSent, useOfferDue } from '../push/push-offer.ts';
 import '../ui/unread-mentions.css';
@@ -312,6 +313,7 @@ export function ComposerBox({ conversationId, placeholder, parent, onSent, autoF
           >
             @
           </button>
+          <FormattingHint />
           {parent && (
             <label className="also-channel">
               <input

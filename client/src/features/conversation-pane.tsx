@@ -193,7 +193,7 @@ export function ConversationPane({
               ←
             </button>
             <div className="pane-title">
-              <h2 id="pane-title">
+              <h2 id="pane-title" title={c.kind === 'dm' ? title : `#${title}`}>
                 {c.kind !== 'dm' && (
                   <span className="glyph" aria-hidden="true">
                     {channelGlyph(c)}
@@ -244,7 +244,8 @@ export function ConversationPane({
               onClick={() => setDetails(true)}
               aria-haspopup="dialog"
             >
-              {c.memberCount} {c.memberCount === 1 ? 'member' : 'members'}
+              {c.memberCount}
+              <span className="members-word"> {c.memberCount === 1 ? 'member' : 'members'}</span>
             </button>
             {c.isMember && c.kind !== 'dm' && c.name !== 'announcements' && (
               <button

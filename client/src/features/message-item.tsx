@@ -5,7 +5,7 @@ import { lazy, Suspense, useId, useState, type KeyboardEvent } from 'react';
 import { useEngine } from '../hooks/engine-context.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
 import { clockTime, initials, relativeTime, roleLabel } from '../ui/format.ts';
-import { LinkifiedText } from '../ui/linkified-text.tsx';
+import { MessageText } from '../ui/markdown/message-text.tsx';
 import { useConversationControls } from './conversation-context.tsx';
 import { ReactionChips } from './reaction-chips.tsx';
 
@@ -20,10 +20,13 @@ export function MessageItem({
   m,
   now,
   mentionNames,
+  grouped = false,
 }: {
   m: EngineMessage;
   now: number;
   mentionNames: ReadonlySet<string>;
+  /** Continues the same person's run just above (message-groups.ts): no name or avatar, time on hover. */
+  grouped?: boolean;
 }) {
   const engine = useEngine();
   const controls = useConversationControls();
@@ -40,33 +43,49 @@ export function MessageItem({
     .map((id) => engine.user(id)?.displayName ?? (id === engine.me()?.id ? 'You' : 'someone'));
   return (
     <article
-      className={`msg${mine ? ' mine' : ''}${m.status !== 'sent' ? ` msg-${m.status}` : ''}${m.pinned ? ' msg-pinned' : ''}`}
+      className={`msg${grouped ? ' msg-grouped' : ''}${mine ? ' mine' : ''}${m.status !== 'sent' ? ` msg-${m.status}` : ''}${m.pinned ? ' msg-pinned' : ''}`}
       aria-label={`${name}, ${relativeTime(m.ts, now)}`}
       data-key={m.key}
       tabIndex={-1}
     >
-      <span
-        className="avatar"
-        aria-hidden="true"
-        onClick={() => controls?.openProfile(m.authorId)}
-        style={{
-          background: avatarHex(author?.avatarColour ?? (mine ? engine.me()?.avatarColour : undefined)),
-        }}
-      >
-        {initials(name)}
-      </span>
+      {grouped ? (
+        // The run's name and avatar are above; the time shows here on hover or focus (the article's label
+        // already says who and when to a screen reader).
+        <span className="msg-gutter" aria-hidden="true">
+          <time dateTime={new Date(m.ts).toISOString()} title={new Date(m.ts).toLocaleString()}>
+            {clockTime(m.ts)}
+          </time>
+        </span>
+      ) : (
+        <span
+          className="avatar"
+          aria-hidden="true"
+          onClick={() => controls?.openProfile(m.authorId)}
+          style={{
+            background: avatarHex(author?.avatarColour ?? (mine ? engine.me()?.avatarColour : undefined)),
+          }}
+        >
+          {initials(name)}
+        </span>
+      )}
       <div className="msg-body">
         <header className="msg-head">
-          <button type="button" className="author" onClick={() => controls?.openProfile(m.authorId)}>
-            {name}
-          </button>
-          {author?.pronouns && <span className="pronouns">{author.pronouns}</span>}
-          {role && (
-            <span className={`role role-${isStaffRole(role) ? 'staff' : 'student'}`}>{roleLabel(role)}</span>
+          {!grouped && (
+            <>
+              <button type="button" className="author" onClick={() => controls?.openProfile(m.authorId)}>
+                {name}
+              </button>
+              {author?.pronouns && <span className="pronouns">{author.pronouns}</span>}
+              {role && (
+                <span className={`role role-${isStaffRole(role) ? 'staff' : 'student'}`}>
+                  {roleLabel(role)}
+                </span>
+              )}
+              <time dateTime={new Date(m.ts).toISOString()} title={new Date(m.ts).toLocaleString()}>
+                {relativeTime(m.ts, now)}
+              </time>
+            </>
           )}
-          <time dateTime={new Date(m.ts).toISOString()} title={new Date(m.ts).toLocaleString()}>
-            {relativeTime(m.ts, now)}
-          </time>
           {m.editedAt !== null && !gone && (
             <span className="edited" title={`Edited ${new Date(m.editedAt).toLocaleString()}`}>
               (edited)
@@ -104,9 +123,7 @@ export function MessageItem({
             }}
           />
         ) : (
-          <p className="text">
-            <LinkifiedText text={m.text} mentionNames={mentionNames} />
-          </p>
+          <MessageText text={m.text} mentionNames={mentionNames} />
         )}
         {c && !gone && (
           <ReactionChips

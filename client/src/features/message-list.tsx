@@ -1,11 +1,15 @@
 import type { EngineMessage } from '@commonroom/engine';
+import { plainText } from '@commonroom/model';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { lazy, Suspense, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useEngine } from '../hooks/engine-context.tsx';
 import { useMentionNames } from '../hooks/use-unread.ts';
 import { dayLabel } from '../ui/format.ts';
 import { useConversationControls } from './conversation-context.tsx';
+import { continuesGroup } from './message-groups.ts';
 import { MessageItem } from './message-item.tsx';
+import { NewMessagesBar } from './new-messages-bar.tsx';
+import './message-groups.css';
 import '../ui/unread-mentions.css';
 
 // Loaded once there is a message of mine to put it under.
@@ -51,7 +55,7 @@ function placeMark(
 type Row =
   | { kind: 'day'; key: string; label: string }
   | { kind: 'new'; key: string }
-  | { kind: 'message'; key: string; m: EngineMessage };
+  | { kind: 'message'; key: string; m: EngineMessage; grouped: boolean };
 
 /**
  * The conversation's messages, oldest first, with day dividers and a "New messages" line where the person
@@ -107,12 +111,20 @@ export function MessageList(props: {
   const rows = useMemo(() => {
     const out: Row[] = [];
     let prevDay = '';
+    let prev: EngineMessage | undefined;
     for (const m of props.messages) {
       const day = new Date(m.ts).toDateString();
-      if (day !== prevDay) out.push({ kind: 'day', key: `day-${day}`, label: dayLabel(m.ts, now) });
+      if (day !== prevDay) {
+        out.push({ kind: 'day', key: `day-${day}`, label: dayLabel(m.ts, now) });
+        prev = undefined;
+      }
       prevDay = day;
-      if (m.key === firstUnread) out.push({ kind: 'new', key: 'new-messages' });
-      out.push({ kind: 'message', key: m.key, m });
+      if (m.key === firstUnread) {
+        out.push({ kind: 'new', key: 'new-messages' });
+        prev = undefined;
+      }
+      out.push({ kind: 'message', key: m.key, m, grouped: continuesGroup(prev, m) });
+      prev = m;
     }
     return out;
   }, [props.messages, firstUnread, now]);
@@ -160,7 +172,7 @@ export function MessageList(props: {
     if (!last || last.key === lastKey.current) return;
     if (lastKey.current !== null && last.authorId !== me?.id) {
       const who = engine.user(last.authorId)?.displayName ?? 'someone';
-      setAnnouncement(`New message from ${who}: ${last.text.slice(0, 140)}`);
+      setAnnouncement(`New message from ${who}: ${plainText(last.text).slice(0, 140)}`);
     }
     lastKey.current = last.key;
   }, [props.messages, engine, me]);
@@ -168,6 +180,21 @@ export function MessageList(props: {
   const newIndex = rows.findIndex((r) => r.kind === 'new');
   const range = virtualizer.range;
   const newAbove = newIndex >= 0 && range !== null && newIndex < range.startIndex;
+  // The line's message key once the line has been on screen: the bar is then done with for this line. Read
+  // from the DOM after each render (the virtualizer's range lags a frame behind the opening scroll to the
+  // bottom, and would count the line as seen before the list got there).
+  const [seenLine, setSeenLine] = useState<string | null>(null);
+  useEffect(() => {
+    if (!firstUnread || seenLine === firstUnread) return;
+    const box = ref.current?.getBoundingClientRect();
+    const line = ref.current?.querySelector('.divider-new')?.getBoundingClientRect();
+    if (box && line && line.bottom > box.top && line.top < box.bottom) setSeenLine(firstUnread);
+  });
+  const showBar = newAbove && firstUnread !== null && seenLine !== firstUnread;
+  // The bar takes its room above the list: a reader at the bottom stays at the bottom when it comes or goes.
+  useLayoutEffect(() => {
+    if (atBottom.current && rows.length > 0) virtualizer.scrollToIndex(rows.length - 1, { align: 'end' });
+  }, [showBar]);
   const newCount = firstUnread
     ? props.messages.filter((m) => m.seq !== null && m.seq > placed.at && m.authorId !== me?.id && !m.deleted)
         .length
@@ -184,83 +211,73 @@ export function MessageList(props: {
   };
 
   return (
-    <div
-      className="messages"
-      ref={ref}
-      tabIndex={0}
-      aria-label="Messages"
-      onScroll={(e) => {
-        const el = e.currentTarget;
-        atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
-        // Scrolling to the top brings the previous part of the history.
-        if (el.scrollTop < 40 && props.hasOlder && Date.now() - lastOlder.current > 1000) {
-          lastOlder.current = Date.now();
-          props.onLoadOlder();
-        }
-      }}
-    >
-      {newAbove && (
-        <div className="new-bar-anchor">
-          <div className="new-bar" role="group" aria-label="New messages">
-            <span>
-              {newCount} new {newCount === 1 ? 'message' : 'messages'}
-            </span>
-            <button type="button" className="link-button" onClick={jumpToNew}>
-              Jump to new
-            </button>
-            <button
-              type="button"
-              className="link-button"
-              onClick={() => {
-                setMark({ ...placed, key: null });
-                if (controls) controls.markRead();
-                else void engine.markRead(props.conversationId).catch(() => undefined);
-              }}
-            >
-              Mark as read
-            </button>
-          </div>
+    <>
+      {showBar && (
+        <NewMessagesBar
+          count={newCount}
+          onJump={jumpToNew}
+          onMarkRead={() => {
+            setMark({ ...placed, key: null });
+            if (controls) controls.markRead();
+            else void engine.markRead(props.conversationId).catch(() => undefined);
+          }}
+        />
+      )}
+      <div
+        className="messages"
+        ref={ref}
+        tabIndex={0}
+        aria-label="Messages"
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+          // Scrolling to the top brings the previous part of the history.
+          if (el.scrollTop < 40 && props.hasOlder && Date.now() - lastOlder.current > 1000) {
+            lastOlder.current = Date.now();
+            props.onLoadOlder();
+          }
+        }}
+      >
+        {props.hasOlder && (
+          <button type="button" className="load-older" onClick={props.onLoadOlder}>
+            Show older messages
+          </button>
+        )}
+        {props.messages.length === 0 && <p className="empty">No messages yet. Say hello!</p>}
+        <div className="rows" style={{ height: virtualizer.getTotalSize() }}>
+          {virtualizer.getVirtualItems().map((v) => {
+            const row = rows[v.index];
+            if (!row) return null;
+            return (
+              <div
+                key={v.key}
+                data-index={v.index}
+                ref={virtualizer.measureElement}
+                className="row"
+                style={{ transform: `translateY(${v.start}px)` }}
+              >
+                {row.kind === 'message' ? (
+                  <>
+                    <MessageItem m={row.m} now={now} mentionNames={mentionNames} grouped={row.grouped} />
+                    {row.key === receiptKey && (
+                      <Suspense fallback={null}>
+                        <ReadReceipt conversationId={props.conversationId} m={row.m} />
+                      </Suspense>
+                    )}
+                  </>
+                ) : (
+                  <div className={row.kind === 'new' ? 'divider divider-new' : 'divider'} role="separator">
+                    <span>{row.kind === 'new' ? 'New messages' : row.label}</span>
+                  </div>
+                )}
+              </div>
+            );
+          })}
         </div>
-      )}
-      {props.hasOlder && (
-        <button type="button" className="load-older" onClick={props.onLoadOlder}>
-          Show older messages
-        </button>
-      )}
-      {props.messages.length === 0 && <p className="empty">No messages yet. Say hello!</p>}
-      <div className="rows" style={{ height: virtualizer.getTotalSize() }}>
-        {virtualizer.getVirtualItems().map((v) => {
-          const row = rows[v.index];
-          if (!row) return null;
-          return (
-            <div
-              key={v.key}
-              data-index={v.index}
-              ref={virtualizer.measureElement}
-              className="row"
-              style={{ transform: `translateY(${v.start}px)` }}
-            >
-              {row.kind === 'message' ? (
-                <>
-                  <MessageItem m={row.m} now={now} mentionNames={mentionNames} />
-                  {row.key === receiptKey && (
-                    <Suspense fallback={null}>
-                      <ReadReceipt conversationId={props.conversationId} m={row.m} />
-                    </Suspense>
-                  )}
-                </>
-              ) : (
-                <div className={row.kind === 'new' ? 'divider divider-new' : 'divider'} role="separator">
-                  <span>{row.kind === 'new' ? 'New messages' : row.label}</span>
-                </div>
-              )}
-            </div>
-          );
-        })}
+        <p className="visually-hidden" aria-live="polite">
+          {announcement}
+        </p>
       </div>
-      <p className="visually-hidden" aria-live="polite">
-        {announcement}
-      </p>
-    </div>
+    </>
   );
 }

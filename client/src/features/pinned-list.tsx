@@ -1,7 +1,10 @@
-import { pinnedMessages } from '@commonroom/model';
+import { pinnedMessages, plainText } from '@commonroom/model';
 import { useConversationView, useEngine } from '../hooks/engine-context.tsx';
 import { Dialog } from '../ui/dialog.tsx';
 import { relativeTime } from '../ui/format.ts';
+
+// A pin shows its first 200 characters of plain words (formatting marks left out).
+const preview = (text: string): string => (text.length > 200 ? `${text.slice(0, 200)}…` : text);
 
 /** The conversation's pinned messages, newest pin first, each with a way to jump to it. */
 export function PinnedList({
@@ -37,7 +40,7 @@ export function PinnedList({
                   {relativeTime(m.pinned?.ts ?? m.ts, now)}
                 </span>
               </p>
-              <p className="pinned-text">{m.text.length > 200 ? `${m.text.slice(0, 200)}…` : m.text}</p>
+              <p className="pinned-text">{preview(plainText(m.text))}</p>
               <div className="dialog-buttons">
                 <button type="button" onClick={() => onJump(m.key)}>
                   Jump to message

@@ -40,6 +40,7 @@ export {
 export { applyAndInspect, type Changes, type Insert, type Removal } from './inspect.ts';
 export { inspectUpdate } from './inspect-before.ts';
 export { mergeCost } from './merge-cost.ts';
+export { plainFragment, plainText } from './plain-text.ts';
 export { goneIdsOf, recordGone, redactMessages } from './redaction.ts';
 export {
   summariseAuthorChanges,

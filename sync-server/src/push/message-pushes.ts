@@ -1,4 +1,4 @@
-import { findMentions, isBroadcastHandle, mentionHandle } from '@commonroom/model';
+import { findMentions, isBroadcastHandle, mentionHandle, plainText } from '@commonroom/model';
 import type { PushPayload } from '@commonroom/protocol';
 import type { Logger } from 'pino';
 import type { StoredMessage } from '../rooms/stored-message.ts';
@@ -23,8 +23,13 @@ export type MessagePushDeps = {
 };
 
 const FIRST_LINE = 140;
+// The first line of words, without formatting marks: a notification shows plain text (issue 18).
 const firstLine = (text: string): string => {
-  const line = (text.split('\n').find((l) => l.trim() !== '') ?? '').trim();
+  const line = (
+    plainText(text)
+      .split('\n')
+      .find((l) => l.trim() !== '') ?? ''
+  ).trim();
   return line.length > FIRST_LINE ? `${line.slice(0, FIRST_LINE - 1)}…` : line;
 };
 

@@ -1,4 +1,5 @@
 import { NetworkError, type Engine } from '@commonroom/engine';
+import { plainFragment, plainText } from '@commonroom/model';
 import { SearchReply } from '@commonroom/protocol';
 import { useEffect, useState } from 'react';
 import { markMatches, type TextPart } from '../../search/highlight.ts';
@@ -70,9 +71,11 @@ export function useSearch(engine: Engine, q: string, filters: Filters, order: Or
     };
     const show = (device: Awaited<ReturnType<typeof run>>, fromServer: SearchReply['hits']) =>
       mergeResults({ device, server: fromServer, order, goneHere }).flatMap((h): Shown[] => {
-        if (h.from === 'server') return [{ ...h, parts: h.snippet }];
+        // Results show plain words, formatting marks left out (issue 18).
+        if (h.from === 'server')
+          return [{ ...h, parts: h.snippet.map((p) => ({ ...p, text: plainFragment(p.text) })) }];
         const m = messageOf(h.conversationId, h.key);
-        return m ? [{ ...h, parts: markMatches(m.text, h.terms) }] : [];
+        return m ? [{ ...h, parts: markMatches(plainText(m.text), h.terms) }] : [];
       });
     const run = () => deviceSearch(engine).search({ q: words, ...f, sort: order, limit: 50 });
     const device = run().catch(() => []);
