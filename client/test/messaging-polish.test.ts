@@ -154,7 +154,8 @@ describe('issue 18: no dead ends, right words, people, channel details, shortcut
       const online = `Sent before the bus ${size.name}`;
       await sendMessage(page, online);
       const row = page.locator('.messages .msg', { hasText: online }).first();
-      await eventually(async () => expect(await row.getAttribute('data-status')).toBe('sent'));
+      await row.waitFor();
+      await eventually(async () => expect(await page.locator('[data-status="waiting"]').count()).toBe(0));
       await page.context().setOffline(true);
       await eventually(async () =>
         expect(await page.getByTestId('sync-status').innerText()).toMatch(/Offline/),

@@ -37,7 +37,7 @@ export function ChannelDetails({
   return (
     <Dialog title={c.kind === 'dm' ? conversationTitle(engine, c) : `#${c.name ?? ''}`} onClose={onClose}>
       <div className="channel-details" data-testid="channel-details">
-        {c.kind !== 'dm' && <DetailsAbout key={`${c.topic}\n${c.description}`} conversation={c} />}
+        {c.kind !== 'dm' && <DetailsAbout conversation={c} />}
         <Tabs
           id="details"
           label="Channel details"

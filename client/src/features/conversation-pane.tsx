@@ -85,6 +85,11 @@ export function ConversationPane({
     setJumpTo(null);
     setLeaving(false);
     setLeft(null);
+    // "Message" on a profile card opened from the details goes to another conversation: nothing of this
+    // one stays open over it.
+    setDetails(false);
+    setPins(false);
+    setProfile(null);
     setReadSeqAtOpen(engine.view(conversationId).readSeq);
   }, [conversationId, engine]);
 

@@ -1,4 +1,4 @@
-import { useEffect, useRef, type ReactNode } from 'react';
+import { useEffect, useId, useRef, type ReactNode } from 'react';
 
 /** A modal built on <dialog>: focus moves in, Escape closes, focus returns to where it was. */
 export function Dialog({
@@ -11,6 +11,9 @@ export function Dialog({
   children: ReactNode;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
+  // Its own id: a dialog opened over another (a profile card over a channel's details) must be named by
+  // its own title, not the first one in the page.
+  const titleId = useId();
   useEffect(() => {
     const el = ref.current;
     const before = document.activeElement as HTMLElement | null;
@@ -21,9 +24,9 @@ export function Dialog({
     };
   }, []);
   return (
-    <dialog ref={ref} className="dialog" aria-labelledby="dialog-title" onCancel={onClose}>
+    <dialog ref={ref} className="dialog" aria-labelledby={titleId} onCancel={onClose}>
       <header className="dialog-head">
-        <h2 id="dialog-title">{title}</h2>
+        <h2 id={titleId}>{title}</h2>
         <button type="button" className="icon-button" aria-label="Close" onClick={onClose}>
           ✕
         </button>
