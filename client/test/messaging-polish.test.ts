@@ -170,6 +170,8 @@ describe('issue 18: no dead ends, right words, people, channel details, shortcut
       await eventually(async () =>
         expect(await page.getByTestId('sync-status').innerText()).toMatch(/1 message and 1 change waiting/),
       );
+      // A phone shows the sync line with the list of conversations.
+      if (size.name === 'phone') await page.getByRole('button', { name: 'Back to conversations' }).click();
       await screenshot(page, `polish-waiting-${size.name}`);
       await page.context().setOffline(false);
       await eventually(async () =>

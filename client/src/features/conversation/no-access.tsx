@@ -19,7 +19,7 @@ export function NoAccess({
     <main className="pane pane-empty" id="main" aria-labelledby="no-access-title">
       <div className="no-access" data-testid="no-access">
         <span className="no-access-icon" aria-hidden="true">
-          {left ? '👋' : '🔒'}
+          {left ? <DoorIcon /> : <LockIcon />}
         </span>
         <h2 id="no-access-title">
           {left ? `You left #${left.name}` : 'This conversation doesn’t exist or you don’t have access'}
@@ -45,3 +45,17 @@ export function NoAccess({
     </main>
   );
 }
+
+// Drawn, not emoji: an emoji font is not on every device (it showed as an empty box on some).
+const LockIcon = () => (
+  <svg viewBox="0 0 24 24" width="28" height="28" fill="none" stroke="currentColor" strokeWidth="2">
+    <rect x="5" y="11" width="14" height="10" rx="2" />
+    <path d="M8 11V7a4 4 0 0 1 8 0v4" />
+  </svg>
+);
+const DoorIcon = () => (
+  <svg viewBox="0 0 24 24" width="28" height="28" fill="none" stroke="currentColor" strokeWidth="2">
+    <path d="M14 4h4a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2h-4" />
+    <path d="M10 16l-4-4 4-4M6 12h10" />
+  </svg>
+);

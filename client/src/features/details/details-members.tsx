@@ -123,9 +123,6 @@ export function DetailsMembers({ conversationId }: { conversationId: string }) {
 
   return (
     <>
-      <h3 className="details-count">
-        {c.memberCount} {c.memberCount === 1 ? 'member' : 'members'}
-      </h3>
       {done && (
         <p className="notice" role="status">
           {done}
