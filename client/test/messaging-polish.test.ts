@@ -94,6 +94,27 @@ describe('issue 18: no dead ends, right words, people, channel details, shortcut
     }
   });
 
+  it('leaving a public channel says it can be joined again; after it, the channel can still be read and joined', async () => {
+    const tutor = await addUser(env.ts, env.admin, 'tutor', { connect: false });
+    const sam = await addUser(env.ts, env.admin, 'student', { connect: false });
+    const open = await tutor.engine.createChannel('chess-club', 'public');
+    await addMember(tutor, open.id, sam.id);
+    const page = await pageFor(env.browser, sam, SIZES[1].viewport);
+    const errors = watchErrors(page);
+    await goTo(page, open.id, 'chess-club');
+    await page.getByRole('button', { name: 'Leave', exact: true }).click();
+    const ask = page.getByRole('dialog', { name: 'Leave #chess-club?' });
+    expect(await ask.innerText()).toMatch(/You can join it again any time from Browse channels/);
+    expect(await ask.getByTestId('leave-warning').count()).toBe(0);
+    await ask.getByRole('button', { name: 'Leave #chess-club' }).click();
+    const left = page.getByTestId('no-access');
+    await left.getByRole('heading', { name: 'You left #chess-club' }).waitFor();
+    await left.getByRole('button', { name: 'Read #chess-club' }).click();
+    await page.getByRole('button', { name: 'Join #chess-club' }).waitFor();
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
   it('a student reads "Announcements from staff will appear here"; the create form shows the name it makes and says what is wrong next to the field', async () => {
     const sam = await addUser(env.ts, env.admin, 'student', { connect: false });
     const tutor = await addUser(env.ts, env.admin, 'tutor', { connect: false });

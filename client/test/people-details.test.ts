@@ -139,7 +139,7 @@ describe('issue 18: people and channel details', () => {
       await a.getByRole('dialog', { name: 'Profile' }).getByRole('button', { name: 'Message' }).click();
       await a.locator('#pane-title').filter({ hasText: 'Tom Tutor' }).waitFor();
       const presence = a.getByTestId('dm-presence');
-      await presence.filter({ hasText: 'Online' }).waitFor();
+      await presence.filter({ hasText: 'Active' }).waitFor();
       expect(await presence.locator('.presence-online').count()).toBe(1);
       await sendMessage(a, 'Is the mock on Monday?');
       await screenshot(a, 'polish-dm-presence-desktop');

@@ -9,7 +9,7 @@ export function conversationTitle(engine: Engine, c: Conversation): string {
   return others.length > 0 ? others.join(', ') : 'Just you';
 }
 
-const WORDS = { online: 'Online', away: 'Away', dnd: 'Do not disturb', offline: 'Offline' } as const;
+const WORDS = { online: 'Active', away: 'Away', dnd: 'Do not disturb', offline: 'Offline' } as const;
 
 /**
  * "5 min ago", "2 h ago", "3 days ago". Not ui/format's relativeTime (a date after a day): importing it
