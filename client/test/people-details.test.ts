@@ -130,6 +130,8 @@ describe('issue 18: people and channel details', () => {
         .getByRole('alert')
         .filter({ hasText: 'Students can only send direct messages to staff at this college.' })
         .waitFor();
+      // The rule will not change on a second try: the button goes, the reason stays.
+      expect(await card.getByRole('button', { name: 'Message' }).count()).toBe(0);
       expect(await axeSerious(a)).toEqual([]);
       await screenshot(a, 'polish-profile-refused-desktop');
       await card.getByRole('button', { name: 'Close' }).click();

@@ -16,6 +16,8 @@ export function ProfileCard({ userId, onClose }: { userId: string; onClose: () =
   const engine = useEngine();
   useEngineVersion();
   const [error, setError] = useState<string | null>(null);
+  // The workspace's rule refused this DM (dm-policy): trying again cannot help, so the button goes.
+  const [refused, setRefused] = useState(false);
   const me = engine.me();
   const u = userId === me?.id ? me : engine.user(userId);
   const p = engine.presenceOf(userId);
@@ -31,6 +33,7 @@ export function ProfileCard({ userId, onClose }: { userId: string; onClose: () =
       location.hash = `#/c/${dm.id}`;
     } catch (e) {
       setError(e instanceof ApiError ? e.message : 'You need to be online to start a conversation.');
+      setRefused(e instanceof ApiError && e.code === 'dm-policy');
     }
   };
 
@@ -53,7 +56,7 @@ export function ProfileCard({ userId, onClose }: { userId: string; onClose: () =
         )}
         {until && <p className="status-until muted">{until}</p>}
         <ErrorText message={error} />
-        {userId !== me?.id && (
+        {userId !== me?.id && !refused && (
           <div className="dialog-buttons">
             <button type="button" className="primary" onClick={() => void message()}>
               Message
