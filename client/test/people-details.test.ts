@@ -147,6 +147,18 @@ describe('issue 18: people and channel details', () => {
       await screenshot(a, 'polish-dm-presence-desktop');
       expect(errors).toEqual([]);
 
+      // On a desktop the card is a popover beside the name clicked.
+      const author = a.locator('.messages .msg .author', { hasText: 'Ann Able' }).first();
+      await author.click();
+      const pop = a.getByRole('dialog', { name: 'Profile' });
+      await pop.getByTestId('profile-card').waitFor();
+      const [from, at] = await Promise.all([author.boundingBox(), pop.boundingBox()]);
+      expect(at && from && Math.round(at.y - (from.y + from.height))).toBe(6);
+      expect(at && from && Math.round(at.x - from.x)).toBe(0);
+      await screenshot(a, 'polish-profile-popover-desktop');
+      await a.keyboard.press('Escape');
+      await pop.waitFor({ state: 'hidden' });
+
       // On a phone the card is a sheet along the bottom edge, from a name in the messages.
       await a.setViewportSize(PHONE);
       await a.locator('.messages .msg .author', { hasText: 'Ann Able' }).first().click();

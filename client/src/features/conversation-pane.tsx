@@ -8,6 +8,7 @@ import { TypingLine } from './typing-line.tsx';
 import { Bell } from '../ui/bell.tsx';
 import { channelGlyph } from './sidebar.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
+import { anchorOf, type Anchor } from '../ui/dialog.tsx';
 import { useActiveMute } from './use-mute.ts';
 import { NoAccess } from './conversation/no-access.tsx';
 import { emptyWords } from './conversation/empty-words.ts';
@@ -65,7 +66,9 @@ export function ConversationPane({
   /** The channel just left from here: the pane says so, with a way back, rather than going blank. */
   const [left, setLeft] = useState<{ id: string; name: string; private: boolean } | null>(null);
   const [thread, setThread] = useState<string | null>(null);
-  const [profile, setProfile] = useState<string | null>(null);
+  const [profile, setProfile] = useState<{ userId: string; anchor: Anchor | null } | null>(null);
+  /** The last thing pressed in the pane: a name or avatar in a message, which the profile card opens beside. */
+  const pressed = useRef<Element | null>(null);
   /** A reply to focus in the open thread (a pinned reply jumped to); `n` makes a repeat jump count. */
   const [threadFocus, setThreadFocus] = useState<{ key: string; n: number } | null>(null);
   const [jumpTo, setJumpTo] = useState<{ key: string; n: number } | null>(null);
@@ -147,7 +150,14 @@ export function ConversationPane({
             markUnread,
             markRead,
             inThread: false,
-            openProfile: setProfile,
+            openProfile: (userId: string) => {
+              // A click came with a press (an avatar is not focusable); a keypress leaves the name focused.
+              const from = [pressed.current, document.activeElement].find(
+                (e) => e?.isConnected && e.closest('.msg'),
+              );
+              pressed.current = null;
+              setProfile({ userId, anchor: from ? anchorOf(from) : null });
+            },
           }
         : null,
     [c, markUnread, markRead],
@@ -207,7 +217,10 @@ export function ConversationPane({
 
   return (
     <ConversationControlsProvider value={controls}>
-      <div className={`pane-wrap${thread ? ' has-thread' : ''}`}>
+      <div
+        className={`pane-wrap${thread ? ' has-thread' : ''}`}
+        onPointerDownCapture={(e) => (pressed.current = e.target instanceof Element ? e.target : null)}
+      >
         <main className="pane" id="main" aria-labelledby="pane-title">
           <header className="pane-head">
             <button
@@ -367,7 +380,9 @@ export function ConversationPane({
             />
           )}
           {pins && <PinnedList conversationId={c.id} onJump={jump} onClose={() => setPins(false)} />}
-          {profile && <ProfileCard userId={profile} onClose={() => setProfile(null)} />}
+          {profile && (
+            <ProfileCard userId={profile.userId} anchor={profile.anchor} onClose={() => setProfile(null)} />
+          )}
         </Suspense>
       </div>
     </ConversationControlsProvider>

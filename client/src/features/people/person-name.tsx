@@ -1,4 +1,5 @@
 import { lazy, Suspense, useState, type ReactNode } from 'react';
+import { anchorOf, type Anchor } from '../../ui/dialog.tsx';
 import './people.css';
 
 const ProfileCard = lazy(async () => ({
@@ -20,7 +21,7 @@ export function PersonName({
   /** What the button shows; the name by default. */
   children?: ReactNode;
 }) {
-  const [open, setOpen] = useState(false);
+  const [open, setOpen] = useState<Anchor | null | false>(false);
   return (
     <>
       <button
@@ -28,13 +29,13 @@ export function PersonName({
         className="person-name"
         aria-haspopup="dialog"
         aria-label={`${name}: view profile`}
-        onClick={() => setOpen(true)}
+        onClick={(e) => setOpen(anchorOf(e.currentTarget))}
       >
         {children ?? name}
       </button>
-      {open && (
+      {open !== false && (
         <Suspense fallback={null}>
-          <ProfileCard userId={userId} onClose={() => setOpen(false)} />
+          <ProfileCard userId={userId} anchor={open} onClose={() => setOpen(false)} />
         </Suspense>
       )}
     </>

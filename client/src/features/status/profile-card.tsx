@@ -2,7 +2,7 @@ import { ApiError } from '@commonroom/engine';
 import { avatarHex } from '@commonroom/protocol';
 import { useState } from 'react';
 import { useEngine, useEngineVersion } from '../../hooks/engine-context.tsx';
-import { Dialog } from '../../ui/dialog.tsx';
+import { Dialog, type Anchor } from '../../ui/dialog.tsx';
 import { ErrorText } from '../../ui/error-text.tsx';
 import { clockTime, dayLabel, initials, roleLabel } from '../../ui/format.ts';
 import { PresenceDot, presenceWords, statusText } from '../people.tsx';
@@ -12,7 +12,16 @@ import './status.css';
  * A person at a glance (issue 15 §3), opened from their name or avatar in the messages: name, pronouns,
  * role, presence and status, and a way to message them. Loaded when first opened.
  */
-export function ProfileCard({ userId, onClose }: { userId: string; onClose: () => void }) {
+export function ProfileCard({
+  userId,
+  onClose,
+  anchor = null,
+}: {
+  userId: string;
+  onClose: () => void;
+  /** What was clicked: on a desktop the card opens beside it, as a popover. */
+  anchor?: Anchor | null;
+}) {
   const engine = useEngine();
   useEngineVersion();
   const [error, setError] = useState<string | null>(null);
@@ -38,7 +47,7 @@ export function ProfileCard({ userId, onClose }: { userId: string; onClose: () =
   };
 
   return (
-    <Dialog title="Profile" onClose={onClose}>
+    <Dialog title="Profile" onClose={onClose} anchor={anchor}>
       <div className="profile-card" data-testid="profile-card">
         <span className="avatar" aria-hidden="true" style={{ background: avatarHex(u.avatarColour) }}>
           {initials(u.displayName)}
