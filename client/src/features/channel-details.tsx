@@ -20,17 +20,15 @@ export function ChannelDetails({
   conversationId,
   onClose,
   onJump,
-  initialTab = 'members',
 }: {
   conversationId: string;
   onClose: () => void;
   /** Jumps to a pinned message in the conversation (the details close). */
   onJump: (key: string) => void;
-  initialTab?: TabKey;
 }) {
   const engine = useEngine();
   const view = useConversationView(conversationId);
-  const [tab, setTab] = useState<TabKey>(initialTab);
+  const [tab, setTab] = useState<TabKey>('members');
   const c = view?.conversation;
   if (!c || !view) return null;
   const pinned = pinnedMessages(view.state).length;
