@@ -13,6 +13,7 @@ import { useSafeguarding } from './hooks/use-safeguarding.ts';
 import { navigate, usePath } from './hooks/use-path.ts';
 import { ConversationPane, preloadMessageList } from './features/conversation-pane.tsx';
 import { Sidebar } from './features/sidebar.tsx';
+import { useHelpKey } from './features/help-key.ts';
 import type { DeviceReport } from './sync/device-report.ts';
 
 // Loaded when first used, to keep the first screen's JavaScript small.
@@ -45,6 +46,10 @@ const ActivityView = lazy(async () => ({
 // Search (issue 16): the dialog, its CSS and the result merge load when it is first opened.
 const SearchDialog = lazy(async () => ({
   default: (await import('./features/search/search-dialog.tsx')).SearchDialog,
+}));
+// The keyboard shortcuts help (issue 18), opened with `?`.
+const ShortcutsDialog = lazy(async () => ({
+  default: (await import('./features/shortcuts-dialog.tsx')).ShortcutsDialog,
 }));
 const SetupPage = lazy(async () => ({ default: (await import('./features/setup-page.tsx')).SetupPage }));
 const SetPasswordPage = lazy(async () => ({
@@ -213,7 +218,7 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   useEngineVersion();
   const [at, setAt] = useState(() => route(location.hash, 0));
   const selected = at.id;
-  const [dialog, setDialog] = useState<'browse' | 'new' | 'status' | 'search' | null>(null);
+  const [dialog, setDialog] = useState<'browse' | 'new' | 'status' | 'search' | 'shortcuts' | null>(null);
   // The last name heard, so a device started offline shows the college's name, not the product's.
   const [workspace, setWorkspace] = useState(() => localStorage.getItem(WORKSPACE_KEY) ?? 'Commonroom');
   const workspaceVersion = engine.workspaceVersion();
@@ -301,6 +306,8 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
     addEventListener('keydown', onKey);
     return () => removeEventListener('keydown', onKey);
   }, []);
+
+  useHelpKey(useCallback(() => setDialog('shortcuts'), []));
 
   // Alt+↑ / Alt+↓ move between conversations.
   useEffect(() => {
@@ -396,6 +403,7 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
           />
         )}
         {dialog === 'status' && <StatusDialog onClose={() => setDialog(null)} />}
+        {dialog === 'shortcuts' && <ShortcutsDialog onClose={() => setDialog(null)} />}
         <FloatingNotices safeguarding={safeguarding} />
       </Suspense>
     </div>

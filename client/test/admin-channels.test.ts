@@ -235,7 +235,7 @@ describe('the admin area: Channels', () => {
     await screenshot(page, 'channel-details-add-members');
     await dialog.getByRole('button', { name: 'Add 2 people' }).click();
     await dialog.getByRole('status').filter({ hasText: 'Added Nadia Hussain, Liam Walsh.' }).waitFor();
-    await dialog.getByRole('heading', { name: '3 members' }).waitFor();
+    await dialog.getByRole('tab', { name: 'Members (3)' }).waitFor();
     // Nadia's device is told, and the channel is hers to read now.
     await eventually(() => expect(nadia.engine.conversation(room.id)?.isMember).toBe(true));
     // Remove Liam, confirmed in place.

@@ -181,7 +181,7 @@ describe('conversation features in the PWA', () => {
     await benEdit.fill('@channel Reading list is on the drive');
     await benEdit.press('Enter');
     await eventually(async () =>
-      expect(await pb.getByTestId('sync-status').innerText()).toMatch(/1 waiting/),
+      expect(await pb.getByTestId('sync-status').innerText()).toMatch(/1 change waiting/),
     );
     await env.admin.api.request('PATCH', `/api/admin/users/${ben.id}/role`, z.unknown(), {
       role: 'student',
@@ -319,7 +319,7 @@ describe('conversation features in the PWA', () => {
       // Both written to the device (not still saving) before the reload: that is the promise made.
       await eventually(async () => {
         const status = await page.getByTestId('sync-status').innerText();
-        expect(status).toMatch(/2 waiting/);
+        expect(status).toMatch(/2 changes waiting/);
         expect(status).not.toMatch(/saving/);
       });
 

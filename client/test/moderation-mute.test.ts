@@ -137,7 +137,7 @@ describe('moderation in the PWA: removal placeholder and mute', () => {
     await sendMessage(pa, 'written on the bus one');
     await sendMessage(pa, 'written on the bus two');
     await eventually(async () =>
-      expect(await pa.getByTestId('sync-status').innerText()).toMatch(/2 waiting/),
+      expect(await pa.getByTestId('sync-status').innerText()).toMatch(/2 messages waiting/),
     );
 
     // Sam mutes her for an hour from the message menu.

@@ -143,7 +143,7 @@ describe('presence and typing between two people in the browser (issue 15 ยง3, ย
     amyPhone.connect();
     await amyPhone.settled();
     amyPhone.setStatus({ dnd: false, emoji: '', text: '', until: 0 });
-    await eventually(async () => expect(await header.innerText()).toBe('Online'));
+    await eventually(async () => expect(await header.innerText()).toBe('Active'));
     amyPhone.disconnect();
     await eventually(async () => expect(await header.innerText()).toMatch(/^Last seen/));
     await sendAsBen('Now?');

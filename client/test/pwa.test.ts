@@ -106,7 +106,7 @@ describe('the PWA in Chromium', () => {
       );
       for (const t of ['offline one', 'offline two', 'offline three']) await sendMessage(page, t);
       await eventually(async () => expect(await page.locator('[data-status="waiting"]').count()).toBe(3));
-      await expect(page.getByTestId('sync-status').innerText()).resolves.toMatch(/3 waiting/);
+      await expect(page.getByTestId('sync-status').innerText()).resolves.toMatch(/3 messages waiting/);
 
       await page.reload();
       await openConversation(page, 'general');
@@ -341,7 +341,7 @@ describe('an app older than the server', () => {
     await openConversation(page, 'general');
     await sendMessage(page, 'Written on the old app');
     await eventually(async () =>
-      expect(await page.getByTestId('sync-status').innerText()).toMatch(/Offline · 1 waiting/),
+      expect(await page.getByTestId('sync-status').innerText()).toMatch(/Offline · 1 message waiting/),
     );
     await screenshot(page, 'update-needed');
     expect(texts(env.admin, general)).not.toContain('Written on the old app');

@@ -73,6 +73,7 @@ describe('admin: channels', () => {
     expect(slugifyChannelName('Level 3 ', true)).toBe('level-3');
     expect(slugifyChannelName('--x__y')).toBe('x__y');
     expect(slugifyChannelName('a'.repeat(80))).toHaveLength(60);
+    expect(slugifyChannelName("Year 1's Trip!", true)).toBe('year-1s-trip');
   });
 
   it('T9: an admin sees every channel, private ones it is not in too, with member counts, but still cannot read them', async () => {

@@ -92,6 +92,42 @@ describe('channels and direct messages', () => {
     );
   });
 
+  it("T4: topic and description are changed by the channel's moderators only, each change audited (issue 18)", async () => {
+    const tutor = await addUser(ts, admin, 'tutor', { connect: false });
+    const outsider = await addUser(ts, admin, 'tutor', { connect: false });
+    const student = await addUser(ts, admin, 'student', { connect: false });
+    const c = await tutor.engine.createChannel('biology-l3', 'public', 'Biology');
+    await student.engine.join(c.id);
+    const patch = (e: Engine, body: object) =>
+      e.api.request(
+        'PATCH',
+        `/api/conversations/${c.id}`,
+        z.object({ conversation: z.object({ topic: z.string(), description: z.string() }) }),
+        body,
+      );
+    // A member who is a student, and a member of staff who is not in the channel: neither moderates it.
+    await expect(patch(student.engine, { description: 'mine now' })).rejects.toMatchObject({ status: 403 });
+    await expect(patch(outsider.engine, { topic: 'not yours' })).rejects.toMatchObject({ status: 403 });
+    await expect(patch(tutor.engine, { topic: 'x'.repeat(251) })).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/^topic: /) as unknown,
+    });
+    const { conversation } = await patch(tutor.engine, {
+      topic: 'Cells this week',
+      description: 'Biology L3',
+    });
+    expect(conversation).toEqual({ topic: 'Cells this week', description: 'Biology L3' });
+    expect(ts.server.internals.audit.list(1, 'channel.updated')[0]).toMatchObject({
+      actorId: tutor.id,
+      detail: { topic: 'Cells this week', description: 'Biology L3' },
+    });
+    await student.engine.refreshConversations();
+    expect(student.engine.conversation(c.id)).toMatchObject({
+      topic: 'Cells this week',
+      description: 'Biology L3',
+    });
+  });
+
   it('T4: a student cannot archive or change a DM, whose moderation is just membership; its staff can (D16)', async () => {
     const a = await addUser(ts, admin, 'student', { connect: false });
     const t = await addUser(ts, admin, 'tutor', { connect: false });

@@ -1,186 +1,64 @@
-import { mayMute, muteEnds, MuteList, OkReply, type Mute, type PublicUser } from '@commonroom/protocol';
-import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
-import { useEngine } from '../hooks/engine-context.tsx';
+import { pinnedMessages } from '@commonroom/model';
+import { useState } from 'react';
+import { useConversationView, useEngine } from '../hooks/engine-context.tsx';
 import { Dialog } from '../ui/dialog.tsx';
-import { ErrorText } from '../ui/error-text.tsx';
-import { roleLabel } from '../ui/format.ts';
-import { MemberPicker } from './member-picker.tsx';
-import { conversationTitle, PresenceDot, PresenceLine } from './people.tsx';
+import { DetailsAbout } from './details/details-about.tsx';
+import { DetailsMembers } from './details/details-members.tsx';
+import { Tabs } from './details/details-tabs.tsx';
+import { conversationTitle } from './people.tsx';
+import { PinnedItems } from './pinned-list.tsx';
+import './details/details.css';
 
-const MuteDialog = lazy(async () => ({ default: (await import('./mute-dialog.tsx')).MuteDialog }));
-
-const offline = 'The member list needs a connection.';
-const problem = (e: unknown): string =>
-  e instanceof Error && e.name === 'ApiError' ? e.message : 'You need to be online to change who is in here.';
+type TabKey = 'members' | 'pinned' | 'files';
 
 /**
- * Description, topic and the people in a conversation (members come from the server: online only). Its
- * moderators (staff in it: a tutor in a channel they created or moderate, T4) add and remove people here;
- * the server checks that again on every change, so a student is refused even if the buttons were shown.
+ * A conversation's details (issue 18): its topic and description (editable by its moderators), then tabs:
+ * Members (with roles; a name opens the profile card), Pinned (jump to one), Files (until attachments
+ * land, says where files will show).
  */
-export function ChannelDetails({ conversationId, onClose }: { conversationId: string; onClose: () => void }) {
+export function ChannelDetails({
+  conversationId,
+  onClose,
+  onJump,
+}: {
+  conversationId: string;
+  onClose: () => void;
+  /** Jumps to a pinned message in the conversation (the details close). */
+  onJump: (key: string) => void;
+}) {
   const engine = useEngine();
-  const c = engine.conversation(conversationId);
-  const [members, setMembers] = useState<PublicUser[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [done, setDone] = useState<string | null>(null);
-  const [removing, setRemoving] = useState<string | null>(null);
-  const load = useCallback(
-    () =>
-      engine
-        .members(conversationId)
-        .then(setMembers)
-        .catch(() => setError(offline)),
-    [engine, conversationId],
-  );
-  useEffect(() => void load(), [load]);
-  const [mutes, setMutes] = useState<Mute[]>([]);
-  const [muting, setMuting] = useState<PublicUser | null>(null);
-  const moderates = !!c && c.canModerate && c.kind !== 'dm';
-  // Who is muted here (issue 14 §3), for the channel's moderators: each row says so and offers to lift it.
-  const loadMutes = useCallback(
-    () =>
-      moderates
-        ? engine.api
-            .request('GET', `/api/mutes?conversationId=${conversationId}`, MuteList)
-            .then((r) => setMutes(r.mutes))
-            .catch(() => undefined)
-        : Promise.resolve(),
-    [engine, conversationId, moderates],
-  );
-  useEffect(() => void loadMutes(), [loadMutes]);
-  if (!c) return null;
-  const manages = c.canModerate && c.kind !== 'dm' && c.name !== 'announcements';
-  const me = engine.me()?.id;
-  const myRole = engine.me()?.role ?? 'student';
-  const lift = (u: PublicUser, m: Mute) =>
-    change(
-      () => engine.api.request('POST', `/api/mutes/${m.id}/lift`, OkReply, {}),
-      `${u.displayName} can post in #${c.name ?? ''} again.`,
-    ).then(loadMutes);
-
-  const change = async (run: () => Promise<unknown>, said: string) => {
-    setError(null);
-    setDone(null);
-    try {
-      await run();
-      setDone(said);
-      await Promise.all([load(), engine.refreshConversations()]);
-    } catch (e) {
-      setError(problem(e));
-    }
-  };
-  const add = (people: PublicUser[]) =>
-    change(
-      () =>
-        engine.api.request('POST', `/api/conversations/${conversationId}/members`, OkReply, {
-          userIds: people.map((u) => u.id),
-        }),
-      `Added ${people.map((u) => u.displayName).join(', ')}.`,
-    );
-  const remove = (u: PublicUser) =>
-    change(
-      () => engine.api.request('DELETE', `/api/conversations/${conversationId}/members/${u.id}`, OkReply),
-      `${u.displayName} was removed.`,
-    ).finally(() => setRemoving(null));
-
+  const view = useConversationView(conversationId);
+  const [tab, setTab] = useState<TabKey>('members');
+  const c = view?.conversation;
+  if (!c || !view) return null;
+  const pinned = pinnedMessages(view.state).length;
   return (
     <Dialog title={c.kind === 'dm' ? conversationTitle(engine, c) : `#${c.name ?? ''}`} onClose={onClose}>
-      {c.description && <p>{c.description}</p>}
-      {c.topic && (
-        <p>
-          <strong>Topic:</strong> {c.topic}
-        </p>
-      )}
-      <h3>
-        {c.memberCount} {c.memberCount === 1 ? 'member' : 'members'}
-      </h3>
-      {done && (
-        <p className="notice" role="status">
-          {done}
-        </p>
-      )}
-      <ErrorText message={error} />
-      {members && (
-        <ul className="browser-list" aria-label="Members">
-          {members.map((u) => (
-            <li key={u.id}>
-              <PresenceDot userId={u.id} />
-              <span className="browser-name">
-                {u.displayName} <span className="muted">{roleLabel(u.role)}</span>{' '}
-                <PresenceLine userId={u.id} />
-                {mutes
-                  .filter((m) => m.userId === u.id)
-                  .slice(0, 1)
-                  .map((m) => (
-                    <span key={m.id} className="muted-tag">
-                      {m.conversationId === null ? 'Muted in every channel' : 'Muted'} {muteEnds(m.until)}
-                    </span>
-                  ))}
-              </span>
-              {moderates &&
-                u.id !== me &&
-                mayMute(myRole, u.role) &&
-                (() => {
-                  const m = mutes.find((x) => x.userId === u.id && x.conversationId === c.id);
-                  return m ? (
-                    <button
-                      type="button"
-                      onClick={() => void lift(u, m)}
-                      aria-label={`Lift ${u.displayName}'s mute`}
-                    >
-                      Lift mute
-                    </button>
-                  ) : (
-                    <button type="button" onClick={() => setMuting(u)} aria-label={`Mute ${u.displayName}…`}>
-                      Mute
-                    </button>
-                  );
-                })()}
-              {manages &&
-                u.id !== me &&
-                (removing === u.id ? (
-                  <span className="member-row-remove">
-                    <button type="button" className="danger" onClick={() => void remove(u)}>
-                      Remove {u.displayName}
-                    </button>{' '}
-                    <button type="button" onClick={() => setRemoving(null)}>
-                      Keep
-                    </button>
-                  </span>
-                ) : (
-                  <button
-                    type="button"
-                    className="member-row-remove"
-                    aria-label={`Remove ${u.displayName}…`}
-                    onClick={() => setRemoving(u.id)}
-                  >
-                    Remove
-                  </button>
-                ))}
-            </li>
-          ))}
-        </ul>
-      )}
-      {manages && members && (
-        <section className="details-add" aria-labelledby="details-add-title">
-          <h3 id="details-add-title">Add people</h3>
-          <MemberPicker idPrefix="details" exclude={new Set(members.map((u) => u.id))} onAdd={add} />
-        </section>
-      )}
-      {muting && (
-        <Suspense fallback={null}>
-          <MuteDialog
-            person={muting}
-            channel={{ id: c.id, name: c.name }}
-            onClose={() => setMuting(null)}
-            onDone={(said) => {
-              setDone(said);
-              void loadMutes();
-            }}
-          />
-        </Suspense>
-      )}
+      <div className="channel-details" data-testid="channel-details">
+        {c.kind !== 'dm' && <DetailsAbout conversation={c} />}
+        <Tabs
+          id="details"
+          label="Channel details"
+          tabs={[
+            { key: 'members', label: `Members (${c.memberCount})` },
+            { key: 'pinned', label: `Pinned (${pinned})` },
+            { key: 'files', label: 'Files' },
+          ]}
+          selected={tab}
+          onSelect={setTab}
+        >
+          {tab === 'members' ? (
+            <DetailsMembers conversationId={c.id} />
+          ) : tab === 'pinned' ? (
+            <PinnedItems conversationId={c.id} onJump={onJump} />
+          ) : (
+            <p className="muted details-files">
+              Files shared here will appear here: photos, documents and anything else people attach to their
+              messages.
+            </p>
+          )}
+        </Tabs>
+      </div>
     </Dialog>
   );
 }

@@ -3,18 +3,24 @@ import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } fro
 import { useConversationView, useEngine } from '../hooks/engine-context.tsx';
 import { Composer } from './composer.tsx';
 import { ConversationControlsProvider, type ConversationControls } from './conversation-context.tsx';
-import { conversationTitle, PresenceLine } from './people.tsx';
+import { conversationTitle, PresenceDot, PresenceLine } from './people.tsx';
 import { TypingLine } from './typing-line.tsx';
 import { Bell } from '../ui/bell.tsx';
 import { channelGlyph } from './sidebar.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
+import { anchorOf, type Anchor } from '../ui/dialog.tsx';
 import { useActiveMute } from './use-mute.ts';
+import { NoAccess } from './conversation/no-access.tsx';
+import { emptyWords } from './conversation/empty-words.ts';
 
 const ChannelDetails = lazy(async () => ({
   default: (await import('./channel-details.tsx')).ChannelDetails,
 }));
 const ThreadPanel = lazy(async () => ({ default: (await import('./thread-panel.tsx')).ThreadPanel }));
 const NotifyDialog = lazy(async () => ({ default: (await import('./notify-dialog.tsx')).NotifyDialog }));
+const LeaveDialog = lazy(async () => ({
+  default: (await import('./conversation/leave-dialog.tsx')).LeaveDialog,
+}));
 const PinnedList = lazy(async () => ({ default: (await import('./pinned-list.tsx')).PinnedList }));
 const ProfileCard = lazy(async () => ({
   default: (await import('./status/profile-card.tsx')).ProfileCard,
@@ -56,8 +62,13 @@ export function ConversationPane({
   const [details, setDetails] = useState(false);
   const [notify, setNotify] = useState(false);
   const [pins, setPins] = useState(false);
+  const [leaving, setLeaving] = useState(false);
+  /** The channel just left from here: the pane says so, with a way back, rather than going blank. */
+  const [left, setLeft] = useState<{ id: string; name: string; private: boolean } | null>(null);
   const [thread, setThread] = useState<string | null>(null);
-  const [profile, setProfile] = useState<string | null>(null);
+  const [profile, setProfile] = useState<{ userId: string; anchor: Anchor | null } | null>(null);
+  /** The last thing pressed in the pane: a name or avatar in a message, which the profile card opens beside. */
+  const pressed = useRef<Element | null>(null);
   /** A reply to focus in the open thread (a pinned reply jumped to); `n` makes a repeat jump count. */
   const [threadFocus, setThreadFocus] = useState<{ key: string; n: number } | null>(null);
   const [jumpTo, setJumpTo] = useState<{ key: string; n: number } | null>(null);
@@ -75,6 +86,13 @@ export function ConversationPane({
     markedFor.current = 0;
     setThread(null);
     setJumpTo(null);
+    setLeaving(false);
+    setLeft(null);
+    // "Message" on a profile card opened from the details goes to another conversation: nothing of this
+    // one stays open over it.
+    setDetails(false);
+    setPins(false);
+    setProfile(null);
     setReadSeqAtOpen(engine.view(conversationId).readSeq);
   }, [conversationId, engine]);
 
@@ -132,7 +150,14 @@ export function ConversationPane({
             markUnread,
             markRead,
             inThread: false,
-            openProfile: setProfile,
+            openProfile: (userId: string) => {
+              // A click came with a press (an avatar is not focusable); a keypress leaves the name focused.
+              const from = [pressed.current, document.activeElement].find(
+                (e) => e?.isConnected && e.closest('.msg'),
+              );
+              pressed.current = null;
+              setProfile({ userId, anchor: from ? anchorOf(from) : null });
+            },
           }
         : null,
     [c, markUnread, markRead],
@@ -148,7 +173,18 @@ export function ConversationPane({
     return () => removeEventListener('keydown', onKey);
   }, [thread]);
 
-  if (!c || !view || !controls) return <main className="pane" id="main" />;
+  if (left?.id === conversationId)
+    return (
+      <NoAccess
+        left={left}
+        onBack={onBack}
+        {...(c && !left.private ? { onOpen: () => setLeft(null) } : {})}
+      />
+    );
+  // A link to a conversation this device does not know: not one of this person's (or gone). While the list
+  // is still empty (a first start), nothing is known yet, so nothing is claimed.
+  if (!c && engine.conversations().length > 0) return <NoAccess left={null} onBack={onBack} />;
+  if (!c || !view || !controls) return <main className="pane" id="main" aria-busy="true" />;
   const title = conversationTitle(engine, c);
   // A DM with one other person shows their presence and status under the name (issue 15 §3).
   const others = c.kind === 'dm' ? c.dmMembers.filter((m) => m.id !== engine.me()?.id) : [];
@@ -181,7 +217,10 @@ export function ConversationPane({
 
   return (
     <ConversationControlsProvider value={controls}>
-      <div className={`pane-wrap${thread ? ' has-thread' : ''}`}>
+      <div
+        className={`pane-wrap${thread ? ' has-thread' : ''}`}
+        onPointerDownCapture={(e) => (pressed.current = e.target instanceof Element ? e.target : null)}
+      >
         <main className="pane" id="main" aria-labelledby="pane-title">
           <header className="pane-head">
             <button
@@ -202,7 +241,8 @@ export function ConversationPane({
                 {title}
               </h2>
               {dmWith && (
-                <p className="muted topic" data-testid="dm-presence">
+                <p className="muted topic dm-presence" data-testid="dm-presence">
+                  {engine.presenceOf(dmWith) && <PresenceDot userId={dmWith} decorative />}
                   <PresenceLine userId={dmWith} />
                 </p>
               )}
@@ -251,9 +291,8 @@ export function ConversationPane({
               <button
                 type="button"
                 className="link-button"
-                onClick={() =>
-                  void engine.leave(c.id).catch(() => setProblem('You need to be online to leave.'))
-                }
+                onClick={() => setLeaving(true)}
+                aria-haspopup="dialog"
               >
                 Leave
               </button>
@@ -281,6 +320,7 @@ export function ConversationPane({
               hasOlder={view.state.oldestSegment > 0}
               onLoadOlder={() => void engine.loadOlder(c.id)}
               jumpTo={jumpTo}
+              emptyText={emptyWords(c, blocked === null)}
             />
           </Suspense>
           <TypingLine conversationId={c.id} />
@@ -319,10 +359,31 @@ export function ConversationPane({
               }}
             />
           )}
-          {details && <ChannelDetails conversationId={c.id} onClose={() => setDetails(false)} />}
+          {details && (
+            <ChannelDetails
+              conversationId={c.id}
+              onClose={() => setDetails(false)}
+              onJump={(key) => {
+                setDetails(false);
+                jump(key);
+              }}
+            />
+          )}
           {notify && <NotifyDialog conversation={c} onClose={() => setNotify(false)} />}
+          {leaving && (
+            <LeaveDialog
+              conversation={c}
+              onClose={() => setLeaving(false)}
+              onLeft={() => {
+                setLeaving(false);
+                setLeft({ id: c.id, name: c.name ?? '', private: c.kind === 'private' });
+              }}
+            />
+          )}
           {pins && <PinnedList conversationId={c.id} onJump={jump} onClose={() => setPins(false)} />}
-          {profile && <ProfileCard userId={profile} onClose={() => setProfile(null)} />}
+          {profile && (
+            <ProfileCard userId={profile.userId} anchor={profile.anchor} onClose={() => setProfile(null)} />
+          )}
         </Suspense>
       </div>
     </ConversationControlsProvider>

@@ -71,6 +71,8 @@ export function MessageList(props: {
   onLoadOlder: () => void;
   /** Scroll to this message and focus it (a pinned message, say); `n` makes a repeat jump count. */
   jumpTo?: { key: string; n: number } | null;
+  /** What an empty conversation says: not "Say hello!" to someone who cannot post (conversation/empty-words.ts). */
+  emptyText?: string;
 }) {
   const engine = useEngine();
   const controls = useConversationControls();
@@ -243,7 +245,9 @@ export function MessageList(props: {
             Show older messages
           </button>
         )}
-        {props.messages.length === 0 && <p className="empty">No messages yet. Say hello!</p>}
+        {props.messages.length === 0 && (
+          <p className="empty">{props.emptyText ?? 'No messages yet. Say hello!'}</p>
+        )}
         <div className="rows" style={{ height: virtualizer.getTotalSize() }}>
           {virtualizer.getVirtualItems().map((v) => {
             const row = rows[v.index];

@@ -9,7 +9,7 @@ export function conversationTitle(engine: Engine, c: Conversation): string {
   return others.length > 0 ? others.join(', ') : 'Just you';
 }
 
-const WORDS = { online: 'Online', away: 'Away', dnd: 'Do not disturb', offline: 'Offline' } as const;
+const WORDS = { online: 'Active', away: 'Away', dnd: 'Do not disturb', offline: 'Offline' } as const;
 
 /**
  * "5 min ago", "2 h ago", "3 days ago". Not ui/format's relativeTime (a date after a day): importing it
@@ -36,18 +36,14 @@ export function presenceWords(p: PresenceInfo | undefined, now: number): string 
 /** Their custom status, "📚 In class until 3pm", or ''. */
 export const statusText = (p: PresenceInfo | undefined): string => (p ? `${p.emoji} ${p.text}`.trim() : '');
 
-export function PresenceDot({ userId }: { userId: string }) {
+/** The coloured dot; `decorative` where the same words are written beside it (said once, not twice). */
+export function PresenceDot({ userId, decorative = false }: { userId: string; decorative?: boolean }) {
   const p = useEngine().presenceOf(userId);
   const s = statusText(p);
   const label = `${presenceWords(p, Date.now()) || WORDS.offline}${s ? `, ${s}` : ''}`;
-  return (
-    <span
-      className={`presence presence-${p?.status ?? 'offline'}`}
-      role="img"
-      aria-label={label}
-      title={label}
-    />
-  );
+  const cls = `presence presence-${p?.status ?? 'offline'}`;
+  if (decorative) return <span className={cls} aria-hidden="true" />;
+  return <span className={cls} role="img" aria-label={label} title={label} />;
 }
 
 /** Status and presence in words, for a DM's header, member lists and the people picker. */

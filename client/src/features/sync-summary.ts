@@ -1,8 +1,22 @@
 import type { SyncStatus } from '@commonroom/engine';
 import { clockTime } from '../ui/format.ts';
 
+const count = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+
 /**
- * The sync line in words: "Online", "Offline · 3 waiting · last synced 10:42", or, when the server said the
+ * "3 messages and 2 changes waiting", "1 message waiting", "2 changes waiting": what waits, in the words a
+ * person uses (a change is an edit, a delete, a reaction or a pin). Read marks are not counted at all.
+ */
+export function waitingWords(messages: number, changes: number): string {
+  const said = [
+    ...(messages > 0 ? [count(messages, 'message', 'messages')] : []),
+    ...(changes > 0 ? [count(changes, 'change', 'changes')] : []),
+  ];
+  return `${said.join(' and ')} waiting`;
+}
+
+/**
+ * The sync line in words: "Online", "Offline · 3 messages waiting · last synced 10:42", or, when the server said the
  * person sends too fast (`slow-down`, docs/PROTOCOL.md P10, P12), that the messages wait and when they go
  * again. Honest, and no retry button: the engine retries by itself.
  */
@@ -17,7 +31,7 @@ export function syncSummary(s: SyncStatus, now: number): { text: string; tone: '
     parts.push('Offline');
     tone = 'off';
   }
-  if (s.waiting > 0) parts.push(`${s.waiting} waiting`);
+  if (s.waiting > 0) parts.push(waitingWords(s.waitingMessages, s.waiting - s.waitingMessages));
   if (s.waiting > 0 && s.slowedUntil !== null && s.connection === 'online') {
     parts.push(`sending too fast, retrying in ${Math.max(1, Math.ceil((s.slowedUntil - now) / 1000))} s`);
     tone = 'busy';

@@ -30,6 +30,8 @@ export type { EngineOptions } from './engine-wiring.ts';
 export type SyncStatus = {
   connection: ConnectionState;
   waiting: number;
+  /** Of those waiting, how many are new messages (the rest are changes: edits, reactions, pins…). */
+  waitingMessages: number;
   /** Of those waiting, how many are still being written to the device (lost if the app closes now). */
   saving: number;
   rejected: number;
@@ -245,6 +247,7 @@ function statusApi(p: Parts) {
           : { connection: p.conn.state(), lastSyncedAt, updateNeeded }),
         // What the person did and is waiting on.
         waiting: all.filter((e) => e.status === 'pending' && !isMark(e)).length,
+        waitingMessages: all.filter((e) => e.status === 'pending' && e.kind === 'send').length,
         saving: [...outbox.unsaved].filter((id) => {
           const e = outbox.entries.get(id);
           return e !== undefined && !isMark(e);

@@ -128,6 +128,8 @@ export function slugifyChannelName(typed: string, final = false): string {
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
+    // Apostrophes and quotes are dropped, not made dashes: "Year 1's trip" is "year-1s-trip".
+    .replace(/['’‘"`]/g, '')
     .replace(/[^a-z0-9_-]+/g, '-')
     .replace(/-{2,}/g, '-')
     .replace(/^[-_]+/, '')

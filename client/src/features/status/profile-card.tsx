@@ -2,7 +2,7 @@ import { ApiError } from '@commonroom/engine';
 import { avatarHex } from '@commonroom/protocol';
 import { useState } from 'react';
 import { useEngine, useEngineVersion } from '../../hooks/engine-context.tsx';
-import { Dialog } from '../../ui/dialog.tsx';
+import { Dialog, type Anchor } from '../../ui/dialog.tsx';
 import { ErrorText } from '../../ui/error-text.tsx';
 import { clockTime, dayLabel, initials, roleLabel } from '../../ui/format.ts';
 import { PresenceDot, presenceWords, statusText } from '../people.tsx';
@@ -12,10 +12,21 @@ import './status.css';
  * A person at a glance (issue 15 §3), opened from their name or avatar in the messages: name, pronouns,
  * role, presence and status, and a way to message them. Loaded when first opened.
  */
-export function ProfileCard({ userId, onClose }: { userId: string; onClose: () => void }) {
+export function ProfileCard({
+  userId,
+  onClose,
+  anchor = null,
+}: {
+  userId: string;
+  onClose: () => void;
+  /** What was clicked: on a desktop the card opens beside it, as a popover. */
+  anchor?: Anchor | null;
+}) {
   const engine = useEngine();
   useEngineVersion();
   const [error, setError] = useState<string | null>(null);
+  // The workspace's rule refused this DM (dm-policy): trying again cannot help, so the button goes.
+  const [refused, setRefused] = useState(false);
   const me = engine.me();
   const u = userId === me?.id ? me : engine.user(userId);
   const p = engine.presenceOf(userId);
@@ -31,11 +42,12 @@ export function ProfileCard({ userId, onClose }: { userId: string; onClose: () =
       location.hash = `#/c/${dm.id}`;
     } catch (e) {
       setError(e instanceof ApiError ? e.message : 'You need to be online to start a conversation.');
+      setRefused(e instanceof ApiError && e.code === 'dm-policy');
     }
   };
 
   return (
-    <Dialog title="Profile" onClose={onClose}>
+    <Dialog title="Profile" onClose={onClose} anchor={anchor}>
       <div className="profile-card" data-testid="profile-card">
         <span className="avatar" aria-hidden="true" style={{ background: avatarHex(u.avatarColour) }}>
           {initials(u.displayName)}
@@ -53,7 +65,7 @@ export function ProfileCard({ userId, onClose }: { userId: string; onClose: () =
         )}
         {until && <p className="status-until muted">{until}</p>}
         <ErrorText message={error} />
-        {userId !== me?.id && (
+        {userId !== me?.id && !refused && (
           <div className="dialog-buttons">
             <button type="button" className="primary" onClick={() => void message()}>
               Message
