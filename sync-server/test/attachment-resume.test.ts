@@ -1,5 +1,5 @@
 import type { Engine } from '@commonroom/engine';
-import { startTcpProxy, type TcpProxy } from '@commonroom/testkit/tcp-proxy';
+import { startTcpProxy, type TcpProxy } from '@commonroom/testkit';
 import * as tus from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser, channel, eventually, loginAdmin, startServer, type TestServer } from './harness.ts';

@@ -1,11 +1,10 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 
 /**
  * A loopback TCP proxy for tests and benchmarks of flaky and slow links (issue 17): it forwards each
  * connection to `target`, and can cut a connection once so many bytes went upstream (a phone losing its
  * signal mid-upload) and slow both directions to a bit rate (a 400 kbit/s link). Real TCP: the client and
- * server see a reset connection and a slow socket, as on a real network. Node only: imported by its own
- * path (`@commonroom/testkit/tcp-proxy`), not from the index, which stays free of Node APIs.
+ * server see a reset connection and a slow socket, as on a real network. Node only, loaded when called.
  */
 export type TcpProxy = {
   port: number;
@@ -45,6 +44,7 @@ export async function startTcpProxy(opts: {
   /** Bit rate of each direction of each connection, in bits per second (null: unthrottled). */
   bitsPerSecond?: number | null;
 }): Promise<TcpProxy> {
+  const { createServer, connect } = await import('node:net');
   let upstream = 0;
   let cuts = 0;
   let cutAt: number | null = null;
