@@ -17,7 +17,7 @@ import {
 } from './uploads.ts';
 
 /**
- * Who may see and send attachments (issue 17, docs/THREAT_MODEL.md T17): the bytes only for readers of the
+ * Who may see and send attachments (issue 17, docs/THREAT_MODEL.md T20): the bytes only for readers of the
  * conversation now (left: 403), behind links that expire and cannot be altered; a message's file references
  * only to the author's own ready uploads to that conversation, otherwise refused before the ack; a deleted
  * or removed message takes its files, and an upload never sent is swept after a day. Real server, real
@@ -30,7 +30,7 @@ const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const refOf = (a: AttachmentJson): FileRef => ({ id: a.id, name: a.name, size: a.size, type: a.type });
 const HOUR = 3_600_000;
 
-describe('attachment access and references (issue 17, T17)', () => {
+describe('attachment access and references (issue 17, T20)', () => {
   let ts: TestServer;
   let skew = 0;
   let admin: Engine;
@@ -70,7 +70,7 @@ describe('attachment access and references (issue 17, T17)', () => {
     await ts.destroy();
   });
 
-  it('T17: in a DM, the other member reads the file; a non-member gets 403 for its data and its bytes, link or not', async () => {
+  it('T20: in a DM, the other member reads the file; a non-member gets 403 for its data and its bytes, link or not', async () => {
     const a = await ready('amy', dm, 'notes.txt', 'private notes for Ben');
     await amy.engine.open(dm);
     await amy.engine.send(dm, '', { files: [refOf(a)] });
@@ -84,7 +84,7 @@ describe('attachment access and references (issue 17, T17)', () => {
     expect((await fetchBytes(ts.url, '', seen.url)).res.status).toBe(401);
   });
 
-  it('T17: a member who left a private channel gets 403 from then on, with a link that worked a moment before', async () => {
+  it('T20: a member who left a private channel gets 403 from then on, with a link that worked a moment before', async () => {
     const room = await tutor.engine.createChannel('project-room', 'private');
     await tutor.engine.api.request('POST', `/api/conversations/${room.id}/members`, OkReply, {
       userIds: [amy.id, ben.id],
@@ -101,7 +101,7 @@ describe('attachment access and references (issue 17, T17)', () => {
     expect((await attachment(ts.url, cookies.ben ?? '', a.id)).status).toBe(403);
   });
 
-  it('T17: an expired link, or one with its signature, expiry or copy altered, is refused (403)', async () => {
+  it('T20: an expired link, or one with its signature, expiry or copy altered, is refused (403)', async () => {
     const a = await ready('amy', general, 'expiry.txt', 'expiring');
     const url = new URL(a.url, ts.url);
     const sig = url.searchParams.get('sig') ?? '';
@@ -128,7 +128,7 @@ describe('attachment access and references (issue 17, T17)', () => {
     }
   });
 
-  describe('T17: forged file references in a message are refused before the ack', () => {
+  describe('T20: forged file references in a message are refused before the ack', () => {
     let raw: RawClient;
     beforeAll(async () => {
       raw = await connectRaw(ts.url, cookies.ben ?? '');

@@ -9,7 +9,7 @@ import { login } from './raw-client.ts';
 import { attachment, fetchBytes, settledAttachment, sha256, tusCreate, tusPatch, upload } from './uploads.ts';
 
 /**
- * Attachments, the server half (issue 17; docs/PROTOCOL.md "Attachments", docs/THREAT_MODEL.md T17): a
+ * Attachments, the server half (issue 17; docs/PROTOCOL.md "Attachments", docs/THREAT_MODEL.md T20): a
  * real server on loopback with a temp SQLite file and data folder, real HTTP, the real image worker.
  */
 

@@ -11,7 +11,7 @@ import type { HonoEnv } from './env.ts';
 /**
  * GET /api/attachments/:id (what the device shows and polls until ready) and /file, /thumb (the bytes,
  * behind signed expiring links and a member's session, checked on every request): issue 17,
- * docs/PROTOCOL.md "Attachments", docs/THREAT_MODEL.md T17.
+ * docs/PROTOCOL.md "Attachments", docs/THREAT_MODEL.md T20.
  */
 
 /** How long a link stays good: an hour (a device asks again for a fresh one when it needs it). */
