@@ -270,6 +270,9 @@ describe('attachments (issue 17)', () => {
     const end = await fetchBytes(ts.url, amyCookie, a.url, { range: 'bytes=-10' });
     expect(sha256(end.bytes)).toBe(sha256(bytes.subarray(9990)));
     expect((await fetchBytes(ts.url, amyCookie, a.url, { range: 'bytes=10000-' })).res.status).toBe(416);
+    const head = await fetch(`${ts.url}${a.url}`, { method: 'HEAD', headers: { cookie: amyCookie } });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe('10000');
   });
 
   it('DELETE cancels an upload (its row and partial file go); HEAD of a finished one says it is complete', async () => {

@@ -115,6 +115,8 @@ export function attachmentRoutes(d: {
     };
     const range = parseRange(c.req.header('range'), size);
     if (range === 'bad') return c.body(null, 416, { ...headers, 'Content-Range': `bytes */${size}` });
+    // A HEAD (routed here as a GET) gets the headers only: no file is opened for a body nobody reads.
+    if (c.req.method === 'HEAD') return c.body(null, 200, { ...headers, 'Content-Length': String(size) });
     const stream = await d.files.get(key, range ?? undefined);
     if (!stream) throw new AppError(404, 'no-attachment', 'This file is not there any more.');
     const body = Readable.toWeb(stream) as ReadableStream<Uint8Array>;
