@@ -32,7 +32,16 @@ describe('rebuild interleavings (P2, P12)', () => {
     ts = null;
   });
 
-  it('P2/P12: an answer to a step 1 sent before the copy was cleared is not taken for the rebuilt copy', async () => {
+  // What this test guarded before the write order changed: a refusal's "rejected" was stored first and the
+  // rebuild began after that write, so a reconnect in between sent a step 1 with the old copy's state vector,
+  // whose answer (only what that copy lacked) then arrived while the store cleared the copy and must not
+  // pass for the server's whole copy. The refusal now stores nothing before the rebuild (it is stored after
+  // the clearing, so an app closed in between does not keep the refused change, CHANGELOG h12x), and the copy
+  // is thrown away in memory before the first device write: that step 1 can no longer carry the old state.
+  // This test proves exactly that, with the same refusal, reaction and reconnect. The rule itself
+  // (`r.follow = { kind: 'asked', ref: null }` in rebuild.ts) stays for a rebuild that still awaits device
+  // writes or HTTP before it starts (a closed segment's, P13, after moving its messages).
+  it('P2/P12: a refusal throws the copy away before any device write; a reconnect meanwhile asks for the whole copy, and the refusal is stored after the clearing', async () => {
     ts = await startServer();
     const admin = await loginAdmin(ts);
     const tutor = await addUser(ts, admin, 'tutor');
@@ -64,29 +73,39 @@ describe('rebuild interleavings (P2, P12)', () => {
     await engine.react(general, hello, '👍', false);
     await lost;
     await refusal;
-    // The refusal blames the @channel message: the engine saves that on the device, then rebuilds.
-    const blame = store.gate('putOutbox');
+    // The refusal starts the rebuild; its first device write is the clearing, held here.
+    const clearing = store.gate('resetDoc');
+    const from = store.ran.length;
     net.release();
-    await blame.reached;
+    await clearing.reached;
+    expect(store.ran.slice(from)).not.toContain('putOutbox');
 
-    // Meanwhile the socket drops and comes back: the reconnect's step 1 carries the old copy's state
-    // vector, so its answer holds only what that copy lacked. It arrives while the rebuild clears the copy.
+    // Meanwhile the socket drops and comes back. The copy is already empty in memory, so the reconnect's
+    // step 1 asks for everything, and its answer, arriving while the store clears the copy, is the
+    // server's whole copy: the replay may start on it at once (its write waits behind the clearing).
     const answer = net.holdIn((f) => f.type === 'sync' && f.doc === own && f.syncType === SYNC_STEP2);
+    const sentBefore = net.sent.length;
     engine.dropConnection();
     engine.retryNow();
     await answer;
-    const clearing = store.gate('deleteDoc');
-    blame.open();
-    await clearing.reached;
+    const step1 = net.sent
+      .slice(sentBefore)
+      .find((f) => f.type === 'sync' && f.doc === own && f.syncType === SYNC_STEP1);
+    expect(step1?.type === 'sync' ? Y.decodeStateVector(step1.payload).size : -1).toBe(0);
     net.release();
     clearing.open();
 
     await engine.settled();
-    // Taken off on the device, the reaction is off on the server too: the engine replayed "take it off"
-    // onto the server's whole copy, not onto the stale answer (where there was nothing to take off).
+    await engineInternals(engine).flushStorage();
+    // Taken off on the device, the reaction is off on the server too: "take it off" was replayed onto the
+    // server's whole copy.
     await eventually(() => expect(reactionsBy(tutor.engine, general, hello, student.id)).toEqual([]));
     expect(reactionsBy(engine, general, hello, student.id)).toEqual([]);
     expect(engine.outbox().map((o) => `${o.kind}:${o.status}`)).toEqual(['send:rejected']);
+    // On the device, "refused" was stored only after the copy holding the refused message was cleared.
+    const order = store.ran.slice(from);
+    expect(order.indexOf('resetDoc')).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf('putOutbox')).toBeGreaterThan(order.indexOf('resetDoc'));
     engine.disconnect();
   });
 
