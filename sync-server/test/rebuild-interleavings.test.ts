@@ -1,5 +1,5 @@
 import { engineInternals } from '@commonroom/engine/testing';
-import type { Engine } from '@commonroom/engine';
+import { createMemoryStorage, type Engine } from '@commonroom/engine';
 import { SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE, type Frame } from '@commonroom/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
@@ -277,6 +277,64 @@ describe('rebuild interleavings (P2, P12)', () => {
     expect(Y.decodeStateVector(Y.encodeStateVector(stored))).toEqual(
       Y.decodeStateVector(Y.encodeStateVector(shown)),
     );
+    engine.disconnect();
+  });
+
+  it('P12: an edit refused because the frame with its message before it was refused blames nothing', async () => {
+    ts = await startServer();
+    const admin = await loginAdmin(ts);
+    const tutor = await addUser(ts, admin, 'tutor');
+    const general = channel(tutor.engine, 'general');
+    await tutor.engine.open(general);
+    const hello = await tutor.engine.send(general, 'hello');
+    await tutor.engine.settled();
+
+    const student = await addUser(ts, admin, 'student', { connect: false });
+    const net = steeredNetwork();
+    const storage = createMemoryStorage();
+    const first = makeEngine(ts.url, { storage, socketFactory: net.factory });
+    await first.init();
+    await first.login(student.email, student.password);
+    first.connect();
+    await first.open(general);
+    await first.settled();
+
+    // The server stores a reaction, but its acknowledgement is lost with the socket: the reaction waits.
+    const ack = net.holdIn((f) => f.type === 'ack');
+    await first.react(general, hello, '👍', true);
+    await ack;
+    first.disconnect();
+    net.release();
+    // Offline, a message; then the app is closed and opened again (a new Yjs client: what it writes names
+    // nothing the old one wrote, so the server cannot call it missing history).
+    const key = await first.send(general, 'typed offline');
+    await engineInternals(first).flushStorage();
+    const engine = makeEngine(ts.url, { storage, socketFactory: net.factory });
+    const errors: string[] = [];
+    engine.onError((e) => errors.push(e.code));
+    await engine.init();
+    // Online, the message goes in one frame with the reaction again, which the server refuses whole
+    // (`already-applied`, P14): the message is not stored. Before that answer comes, the student edits the
+    // message; the edit goes in a frame of its own, refused too: the server holds no such message.
+    const refusals = net.holdIn((f) => f.type === 'reject');
+    engine.connect();
+    await engine.open(general);
+    await refusals;
+    await engine.edit(general, key.slice(key.indexOf(':') + 1), 'typed offline, then edited');
+    await eventually(() => expect(net.held().filter((f) => f.type === 'reject')).toHaveLength(2));
+    expect(net.held().flatMap((f) => (f.type === 'reject' ? [f.code] : []))).toEqual([
+      'already-applied',
+      'not-your-message',
+    ]);
+    net.release();
+
+    // Neither blames the edit: rebuilt, the message and then its edit went again, and both are stored.
+    await engine.settled();
+    await eventually(() =>
+      expect(tutor.engine.view(general).state.byKey.get(key)?.text).toBe('typed offline, then edited'),
+    );
+    expect(engine.outbox()).toEqual([]);
+    expect(errors).not.toContain('not-your-message');
     engine.disconnect();
   });
 
