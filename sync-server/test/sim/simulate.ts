@@ -35,19 +35,12 @@ export const REGRESSION_SEEDS: { seed: number; knobs: Knobs; closes?: boolean; f
   // 239 passes with the fix reverted; 19, 25, 43, 45, 97, 145, 181, 184, 196, 204 and 237 fail (all
   // "reopened offline"), and 19 stands for it.
   { seed: 19, knobs: 'hostile', found: 'a replay stored before the clearing of the copy it replaced' },
-  // Reverting 8d967b9 (rebuild.ts: a rebuild asked for while one runs marks the phase `again` instead of
-  // being dropped): client 0 closed its app mid-rebuild of its own document; reopened, the actions left
-  // unapplied were replayed onto the server's copy ('applying', the run's one `again`) while a frame of
-  // that document was still unanswered, and the rebuild its answer asked for was dropped. Its own
-  // document then lacked two of its messages that every other device showed (replicas differ). Needs apps
-  // closing mid-run (SIM_CLOSE=1): on one socket, with the app open, the answer always precedes the copy
-  // (refusal-during-replay.test.ts says why).
-  {
-    seed: 129,
-    knobs: 'hostile',
-    closes: true,
-    found: 'a refusal while a reopened app replays its deferred actions',
-  },
+  // Seed 129 stood here for 8d967b9 (rebuild.ts: a rebuild asked for while one runs marks the phase
+  // `again` instead of being dropped): a reopened app replayed its deferred actions ('applying') while a
+  // frame of that document was unanswered, and the rebuild its refusal asked for was dropped. Since h12x a
+  // start rebuilds such a document (nothing is sent until its replay ends), and with 8d967b9 reverted
+  // hostile closing seeds 1–250 all pass: nothing in the simulation reaches `again` now but a rebuild
+  // during a move to a newer segment's replay (P13), which the mix does not roll over into.
   // The app closed between two device writes of a rebuild (h12x; CHANGELOG.md). Reverting the write order
   // in answers.ts (`rebuildThenStore`: the refusal's or late acknowledgement's outbox change stored before
   // the rebuild's clearing) fails 11 of the 14 hostile closing seeds that failed before the fix; seed 17:
