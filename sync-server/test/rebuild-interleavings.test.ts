@@ -1,5 +1,5 @@
 import { engineInternals } from '@commonroom/engine/testing';
-import type { Engine } from '@commonroom/engine';
+import { createMemoryStorage, type Engine } from '@commonroom/engine';
 import { SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE, type Frame } from '@commonroom/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
@@ -32,7 +32,16 @@ describe('rebuild interleavings (P2, P12)', () => {
     ts = null;
   });
 
-  it('P2/P12: an answer to a step 1 sent before the copy was cleared is not taken for the rebuilt copy', async () => {
+  // What this test guarded before the write order changed: a refusal's "rejected" was stored first and the
+  // rebuild began after that write, so a reconnect in between sent a step 1 with the old copy's state vector,
+  // whose answer (only what that copy lacked) then arrived while the store cleared the copy and must not
+  // pass for the server's whole copy. The refusal now stores nothing before the rebuild (it is stored after
+  // the clearing, so an app closed in between does not keep the refused change, CHANGELOG h12x), and the copy
+  // is thrown away in memory before the first device write: that step 1 can no longer carry the old state.
+  // This test proves exactly that, with the same refusal, reaction and reconnect. The rule itself
+  // (`r.follow = { kind: 'asked', ref: null }` in rebuild.ts) stays for a rebuild that still awaits device
+  // writes or HTTP before it starts (a closed segment's, P13, after moving its messages).
+  it('P2/P12: a refusal throws the copy away before any device write; a reconnect meanwhile asks for the whole copy, and the refusal is stored after the clearing', async () => {
     ts = await startServer();
     const admin = await loginAdmin(ts);
     const tutor = await addUser(ts, admin, 'tutor');
@@ -64,29 +73,39 @@ describe('rebuild interleavings (P2, P12)', () => {
     await engine.react(general, hello, '👍', false);
     await lost;
     await refusal;
-    // The refusal blames the @channel message: the engine saves that on the device, then rebuilds.
-    const blame = store.gate('putOutbox');
+    // The refusal starts the rebuild; its first device write is the clearing, held here.
+    const clearing = store.gate('resetDoc');
+    const from = store.ran.length;
     net.release();
-    await blame.reached;
+    await clearing.reached;
+    expect(store.ran.slice(from)).not.toContain('putOutbox');
 
-    // Meanwhile the socket drops and comes back: the reconnect's step 1 carries the old copy's state
-    // vector, so its answer holds only what that copy lacked. It arrives while the rebuild clears the copy.
+    // Meanwhile the socket drops and comes back. The copy is already empty in memory, so the reconnect's
+    // step 1 asks for everything, and its answer, arriving while the store clears the copy, is the
+    // server's whole copy: the replay may start on it at once (its write waits behind the clearing).
     const answer = net.holdIn((f) => f.type === 'sync' && f.doc === own && f.syncType === SYNC_STEP2);
+    const sentBefore = net.sent.length;
     engine.dropConnection();
     engine.retryNow();
     await answer;
-    const clearing = store.gate('deleteDoc');
-    blame.open();
-    await clearing.reached;
+    const step1 = net.sent
+      .slice(sentBefore)
+      .find((f) => f.type === 'sync' && f.doc === own && f.syncType === SYNC_STEP1);
+    expect(step1?.type === 'sync' ? Y.decodeStateVector(step1.payload).size : -1).toBe(0);
     net.release();
     clearing.open();
 
     await engine.settled();
-    // Taken off on the device, the reaction is off on the server too: the engine replayed "take it off"
-    // onto the server's whole copy, not onto the stale answer (where there was nothing to take off).
+    await engineInternals(engine).flushStorage();
+    // Taken off on the device, the reaction is off on the server too: "take it off" was replayed onto the
+    // server's whole copy.
     await eventually(() => expect(reactionsBy(tutor.engine, general, hello, student.id)).toEqual([]));
     expect(reactionsBy(engine, general, hello, student.id)).toEqual([]);
     expect(engine.outbox().map((o) => `${o.kind}:${o.status}`)).toEqual(['send:rejected']);
+    // On the device, "refused" was stored only after the copy holding the refused message was cleared.
+    const order = store.ran.slice(from);
+    expect(order.indexOf('resetDoc')).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf('putOutbox')).toBeGreaterThan(order.indexOf('resetDoc'));
     engine.disconnect();
   });
 
@@ -258,6 +277,64 @@ describe('rebuild interleavings (P2, P12)', () => {
     expect(Y.decodeStateVector(Y.encodeStateVector(stored))).toEqual(
       Y.decodeStateVector(Y.encodeStateVector(shown)),
     );
+    engine.disconnect();
+  });
+
+  it('P12: an edit refused because the frame with its message before it was refused blames nothing', async () => {
+    ts = await startServer();
+    const admin = await loginAdmin(ts);
+    const tutor = await addUser(ts, admin, 'tutor');
+    const general = channel(tutor.engine, 'general');
+    await tutor.engine.open(general);
+    const hello = await tutor.engine.send(general, 'hello');
+    await tutor.engine.settled();
+
+    const student = await addUser(ts, admin, 'student', { connect: false });
+    const net = steeredNetwork();
+    const storage = createMemoryStorage();
+    const first = makeEngine(ts.url, { storage, socketFactory: net.factory });
+    await first.init();
+    await first.login(student.email, student.password);
+    first.connect();
+    await first.open(general);
+    await first.settled();
+
+    // The server stores a reaction, but its acknowledgement is lost with the socket: the reaction waits.
+    const ack = net.holdIn((f) => f.type === 'ack');
+    await first.react(general, hello, '👍', true);
+    await ack;
+    first.disconnect();
+    net.release();
+    // Offline, a message; then the app is closed and opened again (a new Yjs client: what it writes names
+    // nothing the old one wrote, so the server cannot call it missing history).
+    const key = await first.send(general, 'typed offline');
+    await engineInternals(first).flushStorage();
+    const engine = makeEngine(ts.url, { storage, socketFactory: net.factory });
+    const errors: string[] = [];
+    engine.onError((e) => errors.push(e.code));
+    await engine.init();
+    // Online, the message goes in one frame with the reaction again, which the server refuses whole
+    // (`already-applied`, P14): the message is not stored. Before that answer comes, the student edits the
+    // message; the edit goes in a frame of its own, refused too: the server holds no such message.
+    const refusals = net.holdIn((f) => f.type === 'reject');
+    engine.connect();
+    await engine.open(general);
+    await refusals;
+    await engine.edit(general, key.slice(key.indexOf(':') + 1), 'typed offline, then edited');
+    await eventually(() => expect(net.held().filter((f) => f.type === 'reject')).toHaveLength(2));
+    expect(net.held().flatMap((f) => (f.type === 'reject' ? [f.code] : []))).toEqual([
+      'already-applied',
+      'not-your-message',
+    ]);
+    net.release();
+
+    // Neither blames the edit: rebuilt, the message and then its edit went again, and both are stored.
+    await engine.settled();
+    await eventually(() =>
+      expect(tutor.engine.view(general).state.byKey.get(key)?.text).toBe('typed offline, then edited'),
+    );
+    expect(engine.outbox()).toEqual([]);
+    expect(errors).not.toContain('not-your-message');
     engine.disconnect();
   });
 

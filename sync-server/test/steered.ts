@@ -121,6 +121,8 @@ export type GatedStorage = {
     method: keyof EngineStorage,
     when?: (args: unknown[]) => boolean,
   ): { reached: Promise<unknown[]>; open: () => void };
+  /** The methods called, in the order they ran (the order the device stored things in). */
+  ran: string[];
 };
 
 /** Memory storage whose calls run in call order, one after another, like IndexedDB transactions. */
@@ -131,6 +133,7 @@ export function gatedStorage(): GatedStorage {
     { when: (args: unknown[]) => boolean; arrived: (args: unknown[]) => void; opened: Promise<void> }
   >();
   let queue: Promise<unknown> = Promise.resolve();
+  const ran: string[] = [];
   const out = {} as Record<string, unknown>;
   for (const [k, f] of Object.entries(inner) as [string, (...a: unknown[]) => Promise<unknown>][])
     out[k] = (...args: unknown[]) => {
@@ -142,6 +145,7 @@ export function gatedStorage(): GatedStorage {
           g.arrived(args);
           await g.opened;
         }
+        ran.push(k);
         return f(...args);
       });
       queue = run.catch(() => undefined);
@@ -149,6 +153,7 @@ export function gatedStorage(): GatedStorage {
     };
   return {
     storage: out as unknown as EngineStorage,
+    ran,
     gate(method, when = () => true) {
       let arrived: (args: unknown[]) => void = () => undefined;
       let open: () => void = () => undefined;

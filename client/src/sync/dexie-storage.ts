@@ -61,6 +61,15 @@ export function createDexieStorage(name = 'commonroom'): EngineStorage & { close
     async deleteDoc(doc) {
       await db.docs.where('name').equals(doc).delete();
     },
+    async resetDoc(doc) {
+      // The outbox has no index on `doc`: it holds what waits to be sent, a few hundred rows at most.
+      await db.transaction('rw', db.docs, db.outbox, async () => {
+        await db.docs.where('name').equals(doc).delete();
+        await db.outbox
+          .filter((e) => e.doc === doc && e.status === 'pending' && e.update !== null)
+          .modify({ update: null });
+      });
+    },
     async listDocs() {
       return (await db.docs.orderBy('name').uniqueKeys()).map(String);
     },

@@ -89,6 +89,38 @@ export function createAnswers(deps: {
     await rebuilds.applyMoved(target, moving);
   };
 
+  /**
+   * What a refusal or late acknowledgement changes in the outbox is stored only after the rebuild that
+   * follows has cleared the document's stored copy (`rebuildThenStore`): stored first, an app closed in
+   * between (a phone killing the page) left on the device a copy holding the refused or re-applied change
+   * with no entry left to take it out, and nothing at the next start rebuilt it, so that device alone
+   * kept a refused edit, a pin or a removal for good. In the other order, the entry is still waiting at the
+   * next start: sent again, it is refused or found applied again, and the rebuild follows then.
+   */
+  const rebuildThenStore = async (
+    rebuild: () => Promise<void>,
+    store: (() => Promise<void>)[],
+  ): Promise<void> => {
+    await rebuild();
+    for (const write of store) await replicas.afterWrites(write);
+  };
+
+  /**
+   * An edit or delete of one's own message whose send still waits in the same document. The server refuses
+   * it as `not-your-message` when the frame that carried the send went before it and was refused for
+   * something that blames nothing (`already-applied` of another action beside it, `missing-history`,
+   * `slow-down`...): the edit names no Yjs item of the send, so the server cannot call it missing history.
+   * Blamed, the person's edit was marked refused for good while the message itself went through (seed 158
+   * of the simulation). It blames nothing: the rebuild sends the message again, then this.
+   */
+  const awaitsItsSend = (e: OutboxEntry | undefined): boolean =>
+    e !== undefined &&
+    (e.kind === 'edit' || e.kind === 'delete') &&
+    [...outbox.entries.values()].some(
+      (s) =>
+        s.kind === 'send' && s.status === 'pending' && s.doc === e.doc && s.payload.id === e.payload.localId,
+    );
+
   /** A refusal that blames nothing by itself (or one action alone): see P12. */
   const refused = async (
     rejected: Refusal,
@@ -97,19 +129,23 @@ export function createAnswers(deps: {
     mine: readonly OutboxEntry[],
     rebuildAfterFrame: () => Promise<void>,
   ): Promise<void> => {
-    const handling = refusalHandling(rejected.code);
+    const handling =
+      rejected.code === 'not-your-message' && mine.length === 1 && awaitsItsSend(mine[0])
+        ? 'blameless'
+        : refusalHandling(rejected.code);
+    const store: (() => Promise<void>)[] = [];
     if (handling === 'delivered' && mine.length === 1 && mine[0]?.kind === 'send') {
       // The server holds a message of ours with this id (P11), stored from this frame's earlier form: in
       // another segment before a rollover moved it, or before a rebuild re-applied it. It is delivered;
       // sending it again would be refused again, forever.
-      await outbox.drop(mine);
+      store.push(outbox.forget(mine));
     } else if (handling === 'applied') {
       // The server has this action from before a rebuild; the copy re-applied it (P14). It is done only when
       // the frame named that one action alone: in a frame of several, the stored one may be an action
       // acknowledged meanwhile (no longer here), and a new message is never named at all. Either way the
       // server's copy is taken again, without the re-application.
       const only = carried === 1 ? mine[0] : undefined;
-      if (only && only.kind !== 'send') await outbox.drop([only]);
+      if (only && only.kind !== 'send') store.push(outbox.forget([only]));
       else if (carried > 1) outbox.isolate(doc, mine);
     } else {
       const single = mine.length === 1 ? mine[0] : undefined;
@@ -117,8 +153,10 @@ export function createAnswers(deps: {
       if (single && handling === 'blames') {
         single.status = 'rejected';
         single.error = rejected;
-        await deps.storage.putOutbox(single);
-        deps.toPeers({ t: 'outbox-put', entry: single });
+        store.push(async () => {
+          await deps.storage.putOutbox(single);
+          deps.toPeers({ t: 'outbox-put', entry: single });
+        });
         deps.reportError(rejected.code, rejected.message);
       } else if (mine.length > 1 && rejected.code !== 'missing-history') {
         // Several actions in one refused frame: resend them one by one to find the one the server refuses.
@@ -127,7 +165,7 @@ export function createAnswers(deps: {
       }
     }
     deps.emit();
-    await rebuildAfterFrame();
+    await rebuildThenStore(rebuildAfterFrame, store);
   };
 
   /** The answer to frame `ref` (`rejected` null: acknowledged). `doc`: the document a refusal names. */
@@ -141,16 +179,20 @@ export function createAnswers(deps: {
     };
     if (!rejected) {
       outbox.acknowledged();
-      await outbox.drop(entries);
-      if (entries.length > 0) deps.synced();
-      if (frame && frame.generation !== outbox.generationOf(frame.doc)) {
+      const stale = frame !== undefined && frame.generation !== outbox.generationOf(frame.doc);
+      if (frame && stale) {
         // Sent before a rebuild, stored after it: a copy answered before the server stored it lacks what
         // it stored (it is not relayed back to us), and that copy's replay may have applied these actions
-        // again, a change no entry is left to send. Take the server's copy once more.
+        // again, a change no entry is left to send. Take the server's copy once more; the entries leave
+        // the device only after (see rebuildThenStore).
+        const store = outbox.forget(entries);
+        if (entries.length > 0) deps.synced();
         deps.emit();
-        await rebuildAfterFrame(frame.doc);
+        await rebuildThenStore(() => rebuildAfterFrame(frame.doc), [store]);
         return;
       }
+      await outbox.drop(entries);
+      if (entries.length > 0) deps.synced();
       if (frame) {
         if (!outbox.hasPendingIn(frame.doc)) outbox.unisolate(frame.doc);
         outbox.sendPendingFor(frame.doc);

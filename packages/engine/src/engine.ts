@@ -147,13 +147,28 @@ async function restore(p: Parts): Promise<Me | null> {
   account.restore({ deviceId, me, cookie, users, list });
   if (typeof deviceId !== 'string') await storage.setMeta('deviceId', account.deviceId());
   outbox.restoreOrder(order);
+  const unapplied = new Set<string>();
   for (const e of stored) {
     outbox.adopt(e);
-    // Taken while a rebuild waited for the server's copy: applied when that document's copy arrives.
-    if (e.status === 'pending' && e.update === null) outbox.deferred.add(e.id);
+    // Not applied to the stored copy: taken while a rebuild waited for the server's copy, moved from a
+    // closed segment (P13), or waiting when a rebuild cleared the copy (`resetDoc`). Applied again below.
+    if (e.status === 'pending' && e.update === null) {
+      outbox.deferred.add(e.id);
+      unapplied.add(e.doc);
+    }
   }
   const members = [...account.conversations.values()].filter((c) => c.isMember);
   await Promise.all(members.map(p.subs.openConversationDocs));
+  // The app was closed with such a document part way through a rebuild or a replay (P12): what is stored
+  // may be the thrown-away copy, an empty one, or the server's copy with only some actions applied again.
+  // None of it is whole; begun as whole, actions would be decided against it and the waiting ones sent in
+  // a stale form or never applied here. So the document is rebuilt from the start: cleared again (with
+  // every waiting entry's update, in one write), `awaiting-copy` until the server's copy comes, then each
+  // waiting action applied to it in order. A rare case (a closed app), so the cost of a copy is fine.
+  for (const doc of unapplied) {
+    await p.replicas.open(doc);
+    await p.rebuilds.rebuild(doc);
+  }
   // A document loaded with many rows (older versions stored local actions uncounted) is compacted now,
   // on the write queue, off the way to the first screen.
   p.replicas.compactOversized();

@@ -193,14 +193,21 @@ export function createOutbox(deps: {
     }
   };
 
-  /** Done (or given up on): out of the outbox, here, on the device and in the other tabs. */
-  const drop = async (done: readonly OutboxEntry[]): Promise<void> => {
+  /**
+   * Done (or given up on): out of the outbox here at once; the returned write takes them off the device and
+   * out of the other tabs. Split so that a caller can order that write after another (see answers.ts).
+   */
+  const forget = (done: readonly OutboxEntry[]): (() => Promise<void>) => {
     // Out of memory at once, before the first (slow) device write: an entry still here while the others'
     // deletes are awaited is no longer in flight, and would be sent again, merged with whatever comes next.
     for (const e of done) entries.delete(e.id);
-    for (const e of done) await storage.deleteOutbox(e.id);
-    if (done.length > 0) deps.toPeers({ t: 'outbox-del', ids: done.map((e) => e.id) });
+    return async () => {
+      for (const e of done) await storage.deleteOutbox(e.id);
+      if (done.length > 0) deps.toPeers({ t: 'outbox-del', ids: done.map((e) => e.id) });
+    };
   };
+  /** Done (or given up on): out of the outbox, here, on the device and in the other tabs. */
+  const drop = (done: readonly OutboxEntry[]): Promise<void> => forget(done)();
 
   const act = async <K extends ActionKind>(
     conversationId: string,
@@ -271,6 +278,7 @@ export function createOutbox(deps: {
     deferred,
     inflight,
     act,
+    forget,
     drop,
     sendPendingFor,
     pending,

@@ -236,13 +236,18 @@ export function createReplicas(deps: {
       attach(r);
       Y.applyUpdate(r.doc, state, PEER);
     },
-    /** Replaces the document with an empty one and forgets what was stored; the server's copy comes next. */
+    /**
+     * Replaces the document with an empty one and forgets what was stored; the server's copy comes next.
+     * The stored entries of the document lose their updates in the same write (`resetDoc`), so an app
+     * closed before the replay stores new ones starts by rebuilding the document again; the entries here
+     * keep theirs, which the replay compares with the server's copy.
+     */
     async reset(r: Replica): Promise<void> {
       r.doc.destroy();
       r.doc = newDoc();
       attach(r);
       r.storedUpdates = 0;
-      await (writes = writes.then(() => deps.storage.deleteDoc(r.name)).catch(deps.onError));
+      await (writes = writes.then(() => deps.storage.resetDoc(r.name)).catch(deps.onError));
     },
     async forget(name: string): Promise<void> {
       const r = replicas.get(name);
@@ -251,6 +256,8 @@ export function createReplicas(deps: {
       await (writes = writes.then(() => deps.storage.deleteDoc(name)).catch(deps.onError));
     },
     flushWrites: (): Promise<void> => writes,
+    /** Runs `write` on the write queue: after every clearing and commit queued before it. */
+    afterWrites: (write: () => Promise<void>): Promise<void> => queued(write),
     clear(): void {
       for (const r of replicas.values()) r.doc.destroy();
       replicas.clear();

@@ -38,6 +38,14 @@ export interface EngineStorage {
    */
   compactDoc(name: string, merge: (stored: Uint8Array[]) => Uint8Array | null): Promise<void>;
   deleteDoc(name: string): Promise<void>;
+  /**
+   * A rebuild's clearing (P12), atomic: forgets every stored update of `name` AND the update of every
+   * waiting (`pending`) outbox entry of `name`, which then waits to be applied again to the server's copy.
+   * One write, because the app may be closed right after it: with the copy cleared but the entries still
+   * holding updates made on the thrown-away copy, the next start would neither rebuild nor apply them
+   * again; with their updates null, the next start rebuilds the document (engine.ts `restore`).
+   */
+  resetDoc(name: string): Promise<void>;
   listDocs(): Promise<string[]>;
   /** Stores a local change and its outbox entry atomically: both or neither survive a crash. */
   commitLocal(name: string, update: Uint8Array, entry: OutboxEntry): Promise<void>;
@@ -96,6 +104,11 @@ export function createMemoryStorage(): EngineStorage {
     },
     deleteDoc: async (name) => {
       docs.delete(name);
+    },
+    resetDoc: async (name) => {
+      docs.delete(name);
+      for (const [id, e] of outbox)
+        if (e.doc === name && e.status === 'pending') outbox.set(id, { ...e, update: null });
     },
     listDocs: async () => [...docs.keys()],
     commitLocal: async (name, update, entry) => {

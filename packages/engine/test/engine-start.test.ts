@@ -105,4 +105,66 @@ describe('engine start from the device (offline)', () => {
     expect(mine).toHaveLength(n);
     expect(again.outbox()).toHaveLength(n);
   });
+
+  it('P12: a document left part way through a rebuild starts awaiting its copy; actions taken then wait', async () => {
+    const inner = await device();
+    const first = offlineEngine(inner);
+    await first.init();
+    await first.send('c2', 'before the refusal');
+    await first.markRead('c2');
+    await engineInternals(first).flushStorage();
+    const own = authorDoc('c2' as ConversationId, 'me' as UserId, 0);
+    // The app closed right after a rebuild's clearing (the one write that empties the copy and takes the
+    // waiting entries' updates, made on the copy thrown away): nothing of the replay was stored.
+    await inner.resetDoc(own);
+    expect((await inner.listOutbox()).map((e) => e.update)).toEqual([null, null]);
+
+    const again = offlineEngine(inner);
+    await again.init();
+    expect(engineInternals(again).replicaDebug(own)?.phase).toBe('awaiting-copy');
+    // An action now is decided against the server's copy once it comes, after the two waiting ones.
+    await again.markUnread('c2', 'u2:c2s0m1');
+    expect(again.outbox().map((e) => [e.kind, e.update])).toEqual([
+      ['send', null],
+      ['read', null],
+      ['unread', null],
+    ]);
+    expect(again.status().saving).toBe(0);
+  });
+
+  it('P12: a start rebuilds a document holding an action not applied to its stored copy', async () => {
+    const inner = await device();
+    const first = offlineEngine(inner);
+    await first.init();
+    await first.send('c2', 'applied and stored');
+    await engineInternals(first).flushStorage();
+    const own = authorDoc('c2' as ConversationId, 'me' as UserId, 0);
+    // An action taken while a rebuild awaited the server's copy is stored with no update at once, not on the
+    // write queue: closed before the clearing ran, the device holds it beside the copy the rebuild was to
+    // throw away (which may hold a refused change).
+    const [stored] = await inner.listOutbox();
+    if (!stored) throw new Error('the send was not stored');
+    await inner.putOutbox({
+      ...stored,
+      id: 'deferred',
+      order: stored.order + 1,
+      kind: 'read',
+      payload: { deviceId: 'dev1', seq: 3 },
+      update: null,
+    });
+    expect(await inner.loadDoc(own)).toHaveLength(1);
+
+    const again = offlineEngine(inner);
+    await again.init();
+    await engineInternals(again).flushStorage();
+    expect(engineInternals(again).replicaDebug(own)?.phase).toBe('awaiting-copy');
+    expect(await inner.loadDoc(own)).toEqual([]);
+    expect((await inner.listOutbox()).map((e) => [e.id === 'deferred' ? 'read' : 'send', e.update])).toEqual([
+      ['send', null],
+      ['read', null],
+    ]);
+    // A document with nothing waiting starts whole, as before.
+    const other = authorDoc('c1' as ConversationId, 'u2' as UserId, 1);
+    expect(engineInternals(again).replicaDebug(other)?.phase).toBe('whole');
+  });
 });

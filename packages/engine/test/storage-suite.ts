@@ -79,6 +79,34 @@ export function engineStorageSuite(name: string, make: () => Promise<EngineStora
       expect((await s.loadDoc('d')).length).toBe(3);
     });
 
+    it("P12: a rebuild's clearing forgets the copy and the waiting entries' updates in one write", async () => {
+      const s = await make();
+      const doc = 'c/c1/0/u/u1';
+      const other = { ...entry('c', 3), doc: 'c/c1/0/u/u2' };
+      const refused = { ...entry('d', 4), status: 'rejected' as const, error: { code: 'x', message: 'no' } };
+      await s.commitLocal(doc, new Uint8Array([1]), entry('a', 1));
+      await s.commitLocal(doc, new Uint8Array([2]), entry('b', 2));
+      await s.commitLocal(other.doc, new Uint8Array([3]), other);
+      await s.putOutbox(refused);
+      await s.appendDocUpdate(`${doc}x`, new Uint8Array([4]));
+      await s.resetDoc(doc);
+      expect(await s.loadDoc(doc)).toEqual([]);
+      // Only this document's waiting entries lose their update (to be applied again); a refused one is
+      // kept as it is (shown until dismissed), and other documents and their entries are untouched.
+      const out = await s.listOutbox();
+      expect(out.map((e) => [e.id, e.update === null ? null : [...e.update]])).toEqual([
+        ['a', null],
+        ['b', null],
+        ['c', [3, 1, 2]],
+        ['d', [4, 1, 2]],
+      ]);
+      expect(out.map((e) => e.payload.text)).toEqual(['text a', 'text b', 'text c', 'text d']);
+      expect((await s.loadDoc(other.doc)).map((u) => [...u])).toEqual([[3]]);
+      expect((await s.loadDoc(`${doc}x`)).map((u) => [...u])).toEqual([[4]]);
+      await s.resetDoc('never-stored');
+      expect((await s.listOutbox()).length).toBe(4);
+    });
+
     it('reads every document of a segment with one prefix read, each in order', async () => {
       const s = await make();
       await s.appendDocUpdate('c/c1/1/idx', new Uint8Array([1]));

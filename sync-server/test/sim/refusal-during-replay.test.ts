@@ -30,10 +30,10 @@ vi.mock('../../src/storage/ids.ts', () => import('./seeded-ids.ts'));
  * it, and an acknowledged one left the outbox at once. The old fault injector reached the race by swapping
  * two messages on one socket, which a WebSocket never does.
  *
- * Reachable when the app closes mid-rebuild: reopened, it applies the actions left unapplied to the
- * server's copy ('applying') while frames of the document are in flight, and an answer lands mid-replay.
- * The convergence simulation with apps closing finds that (regression seed 129 in simulate.ts fails with
- * `again` reverted); this scene closes no app, so it guards the outcome, not the fix.
+ * It was reachable when the app closed mid-rebuild: reopened, it applied the actions left unapplied to the
+ * server's copy ('applying') while frames of the document were in flight (seed 129 found it). Since h12x
+ * such a start rebuilds the document and sends nothing until its replay ends, so what remains is a move to
+ * a newer segment (P13) replayed while frames are in flight; this scene guards the outcome, not the fix.
  */
 
 const SEEDS = Array.from({ length: 40 }, (_, i) => i + 1);
