@@ -9,6 +9,7 @@ import { Bell } from '../ui/bell.tsx';
 import { channelGlyph } from './sidebar.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
 import { useActiveMute } from './use-mute.ts';
+import { usePendingUploadCount } from '../hooks/use-pending-uploads.ts';
 
 const ChannelDetails = lazy(async () => ({
   default: (await import('./channel-details.tsx')).ChannelDetails,
@@ -25,6 +26,10 @@ const ProfileCard = lazy(async () => ({
 // worker's cache for every later start.
 const loadMessageList = () => import('./message-list.tsx');
 export const preloadMessageList = (): void => void loadMessageList().catch(() => undefined);
+// Messages with files waiting to upload, shown only when there are some (the queue's count is tiny code).
+const PendingUploads = lazy(async () => ({
+  default: (await import('./attachments/pending-uploads.tsx')).PendingUploads,
+}));
 const MessageList = lazy(async () => ({ default: (await loadMessageList()).MessageList }));
 
 function usePageVisible(): boolean {
@@ -68,6 +73,7 @@ export function ConversationPane({
   const markedFor = useRef(0);
   const visible = usePageVisible();
   const mute = useActiveMute(c);
+  const uploading = usePendingUploadCount() > 0;
 
   useEffect(() => {
     void engine.open(conversationId).catch(() => undefined);
@@ -282,6 +288,11 @@ export function ConversationPane({
               jumpTo={jumpTo}
             />
           </Suspense>
+          {uploading && (
+            <Suspense fallback={null}>
+              <PendingUploads conversationId={c.id} parent={null} />
+            </Suspense>
+          )}
           <TypingLine conversationId={c.id} />
           <ErrorText message={problem} />
           {muteBanner ? (
