@@ -11,7 +11,8 @@ export const AttachmentInfo = z.object({
   type: z.string(),
   w: z.optional(z.number()),
   h: z.optional(z.number()),
-  status: z.enum(['processing', 'ready', 'refused']),
+  /** 'uploading' until the last byte arrives, then 'processing' (type check, hash, thumbnail). */
+  status: z.enum(['uploading', 'processing', 'ready', 'refused']),
   error: z.optional(z.nullable(z.string())),
   url: z.optional(z.string()),
   thumbUrl: z.optional(z.nullable(z.string())),
@@ -26,7 +27,7 @@ export function createMetaReader(engine: Engine) {
     try {
       const a = await engine.api.request('GET', attachmentPath(id), AttachmentInfo);
       return {
-        status: a.status,
+        status: a.status === 'uploading' ? 'processing' : a.status,
         ...(a.error ? { error: a.error } : {}),
         ...(a.w !== undefined && a.h !== undefined ? { w: a.w, h: a.h } : {}),
       };

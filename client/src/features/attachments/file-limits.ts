@@ -22,14 +22,9 @@ export async function refreshMaxFileBytes(): Promise<number> {
   try {
     const r = await fetch('/api/workspace', { credentials: 'same-origin' });
     if (r.ok) {
-      const w = (await r.json()) as Record<string, unknown>;
-      const mb = w.maxFileMb;
-      const bytes =
-        typeof w.maxFileBytes === 'number'
-          ? w.maxFileBytes
-          : typeof mb === 'number'
-            ? mb * 1024 * 1024
-            : null;
+      const w = (await r.json()) as { attachmentMaxFileMb?: unknown };
+      const mb = w.attachmentMaxFileMb;
+      const bytes = typeof mb === 'number' ? mb * 1024 * 1024 : null;
       if (bytes !== null && bytes > 0) localStorage.setItem(KEY, String(bytes));
     }
   } catch {
@@ -55,7 +50,8 @@ export function admitFiles(
   const ok: File[] = [];
   const problems: string[] = [];
   for (const f of incoming) {
-    if (f.size > maxBytes)
+    if (f.size === 0) problems.push(`${f.name} is empty.`);
+    else if (f.size > maxBytes)
       problems.push(`${f.name} is ${fileSize(f.size)}: files can be up to ${fileSize(maxBytes)}.`);
     else if (stagedCount + ok.length >= MAX_FILES_PER_MESSAGE) {
       problems.push(`A message can carry up to ${MAX_FILES_PER_MESSAGE} files.`);
