@@ -233,14 +233,29 @@ export function createUploadQueue(deps: UploadQueueDeps) {
     }
   };
 
-  const run = async () => {
-    if (running) return;
+  /** Set when asked to run while running: the run ends by starting again, so nothing added is left behind. */
+  let again = false;
+  const run = async (): Promise<void> => {
+    if (running) {
+      again = true;
+      return;
+    }
     running = true;
     try {
       await load();
-      await (deps.exclusive ? deps.exclusive(loop) : loop());
+      const work = async () => {
+        // Read again once this tab holds the lock: another tab may have sent or cancelled entries meanwhile.
+        entries = await deps.store.list();
+        changed();
+        await loop();
+      };
+      await (deps.exclusive ? deps.exclusive(work) : work());
     } finally {
       running = false;
+      if (again) {
+        again = false;
+        void run().catch(() => undefined); // The device's storage failed: the next add or "online" tries again.
+      }
     }
   };
 
@@ -267,9 +282,11 @@ export function createUploadQueue(deps: UploadQueueDeps) {
         createdAt: deps.now(),
       };
       await deps.store.put(entry);
-      entries = [...entries, entry];
+      if (!entries.some((x) => x.id === id)) entries = [...entries, entry];
       changed();
-      void run();
+      // A wait for the network ends too: a new message is worth trying at once.
+      wake.abort();
+      void run().catch(() => undefined);
       return id;
     },
     /** Stops an entry: aborts its upload, forgets it on the device and cancels its uploads on the server. */
@@ -291,12 +308,12 @@ export function createUploadQueue(deps: UploadQueueDeps) {
       delete e.failed;
       await deps.store.patch(id, { failed: undefined });
       changed();
-      void run();
+      void run().catch(() => undefined);
     },
     /** The network is back: end any wait and try at once. */
     retryNow(): void {
       wake.abort();
-      void run();
+      void run().catch(() => undefined);
     },
     subscribe: (l: () => void): (() => void) => {
       listeners.add(l);

@@ -160,7 +160,9 @@ export function MessageList(props: {
     if (!last || last.key === lastKey.current) return;
     if (lastKey.current !== null && last.authorId !== me?.id) {
       const who = engine.user(last.authorId)?.displayName ?? 'someone';
-      setAnnouncement(`New message from ${who}: ${last.text.slice(0, 140)}`);
+      const files = last.files.length;
+      const what = last.text || (files > 0 ? `${files} ${files === 1 ? 'file' : 'files'}` : '');
+      setAnnouncement(`New message from ${who}: ${what.slice(0, 140)}`);
     }
     lastKey.current = last.key;
   }, [props.messages, engine, me]);
