@@ -1,4 +1,6 @@
+import { DEFAULT_ATTACHMENT_MB } from '@commonroom/protocol';
 import type { Config } from './config.ts';
+import { createAttachmentStore } from './storage/attachments.ts';
 import { createAppliedActions } from './storage/applied-actions.ts';
 import { createAuditLog } from './storage/audit.ts';
 import { createCohortStore } from './storage/cohorts.ts';
@@ -26,6 +28,8 @@ export function createStores(db: Db, config: Config, now: () => number) {
     studentDmPolicy: 'anyone',
     dmSupervisorId: null,
     sessionLengthDays: config.sessionTtlMs / 86_400_000,
+    attachmentMaxFileMb: DEFAULT_ATTACHMENT_MB.file,
+    attachmentDailyMb: DEFAULT_ATTACHMENT_MB.daily,
   });
   return {
     users: createUserStore(db, now),
@@ -46,6 +50,7 @@ export function createStores(db: Db, config: Config, now: () => number) {
     notifyPrefs: createNotifyPrefStore(db),
     presenceStatus: createPresenceStatusStore(db),
     searchStore: createSearchStore(db),
+    attachmentStore: createAttachmentStore(db),
   };
 }
 

@@ -2,7 +2,9 @@ import type { Agent as HttpsAgent } from 'node:https';
 import { LIMITS, type DmPolicy } from '@commonroom/protocol';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { createFileParts } from './assemble-files.ts';
 import { createServices } from './assemble-services.ts';
+import { createAttachmentRefs } from './rooms/attachment-refs.ts';
 import { createStores, type Stores } from './assemble-stores.ts';
 import { createPolicy, type Policy } from './auth/policy.ts';
 import type { Config } from './config.ts';
@@ -84,6 +86,7 @@ function createRoomParts(
     }),
     refusals: createRefusalBudget({ perWindow: config.limits.refusalsPerMinute, windowMs: 60_000, now }),
     newMessagesPerUpdate: config.limits.newMessagesPerUpdate,
+    attachments: createAttachmentRefs(s.attachmentStore),
     ...(d.watch ? { watch: d.watch } : {}),
     ...(d.stored ? { stored: d.stored } : {}),
     ...(d.readMoved ? { readMoved: d.readMoved } : {}),
@@ -264,6 +267,7 @@ export function assembleServer(config: Config, deps: ServerDeps = {}) {
     clientAddress: createClientAddress(config.trustedProxies),
     // ws enforces the frame limit itself, on the inflated size too: a larger message closes the socket
     // with 1009 before we parse it.
+    ...createFileParts(stores, { config, log, now, timers }),
     wss: new SyncSocketServer({
       maxPayload: LIMITS.maxFrameBytes,
       compression: config.wsCompression,

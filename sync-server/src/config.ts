@@ -233,6 +233,11 @@ export type ServerLimits = {
    */
   searchesPerSecond: number;
   searchBurst: number;
+  /**
+   * How often uploads no message referenced for a day are swept, and files no attachment uses any more
+   * (a message deleted, removed or expired) are deleted (issue 17).
+   */
+  attachmentSweepMs: number;
 };
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -260,6 +265,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   loginWindowMs: 15 * 60_000,
   searchesPerSecond: 2,
   searchBurst: 30,
+  attachmentSweepMs: 60_000,
 };
 
 export class ConfigError extends Error {

@@ -10,6 +10,8 @@ import { createThrottle } from './auth/throttle.ts';
 import type { Config } from './config.ts';
 import { adminChannelRoutes } from './http/admin-channel-routes.ts';
 import { adminRoutes } from './http/admin-routes.ts';
+import { attachmentRoutes } from './http/attachment-routes.ts';
+import { uploadRoutes } from './http/upload-routes.ts';
 import { createHttpApp } from './http/app.ts';
 import { authRoutes } from './http/auth-routes.ts';
 import { conversationRoutes } from './http/conversation-routes.ts';
@@ -100,6 +102,23 @@ function routesOf(p: ServerParts) {
       allowance: createKeyedBuckets({ rate: limits.searchesPerSecond, burst: limits.searchBurst, now }),
     }),
     safeguarding: safeguardingRoutes({ safeguarding: p.safeguarding }),
+    uploads: uploadRoutes({
+      allowedOrigins: config.allowedOrigins,
+      sessions,
+      users,
+      attachments: p.attachmentStore,
+      tus: p.tus,
+      canPost: (actor, id) => p.rooms.canPost(actor, id),
+      limits: p.uploadLimits,
+      now,
+    }),
+    attachments: attachmentRoutes({
+      attachments: p.attachmentStore,
+      files: p.fileStore,
+      signer: p.linkSigner,
+      canRead: (actor, id) => p.rooms.canRead(actor, id),
+      now,
+    }),
     retentionExport: retentionExportRoutes({
       exports: p.exports,
       retention: p.retentionStore,
@@ -176,6 +195,7 @@ export function serverOf(p: ServerParts) {
       // or a commit lost between): taken out now, in the background, in bounded batches.
       rooms.catchUpRedactions().catch((err: unknown) => log.error({ err }, 'redaction catch-up failed'));
       p.retention.start();
+      p.attachments.start();
       return { port, url: `http://${config.host}:${port}` };
     },
     async stop(): Promise<void> {
@@ -191,6 +211,7 @@ export function serverOf(p: ServerParts) {
         });
       });
       await p.retention.stop();
+      await p.attachments.stop();
       await rooms.drain();
       rooms.dispose();
       wss.close();

@@ -30,6 +30,9 @@ export type ServerInternals = Pick<
   | 'push'
   | 'pushStore'
   | 'notifyPrefs'
+  | 'attachmentStore'
+  | 'attachments'
+  | 'fileStore'
 >;
 
 export type TestableServer = CommonroomServer & { db: ServerParts['db']; internals: ServerInternals };

@@ -39,6 +39,7 @@ export function refusalHandling(code: RefusalCode): RefusalHandling {
     case 'bad-delete':
     case 'bad-reaction':
     case 'bad-read':
+    case 'bad-attachment':
     case 'bad-moderation':
     case 'forged-moderator':
     case 'broadcast-mention':

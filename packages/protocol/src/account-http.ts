@@ -17,6 +17,10 @@ export const DM_POLICY_LABELS: Record<DmPolicy, string> = {
 };
 /** Session lengths an admin may choose, in whole days. */
 export const SESSION_DAYS = { min: 1, max: 90 } as const;
+/** The attachment limits an admin may choose, in MB (issue 17). */
+export const ATTACHMENT_MB = { file: { min: 1, max: 1024 }, daily: { min: 1, max: 10_240 } } as const;
+/** The attachment limits until an admin chooses others. */
+export const DEFAULT_ATTACHMENT_MB = { file: 25, daily: 200 } as const;
 /** PATCH /api/admin/settings: any of the settings; each changed one is audited with its old and new value. */
 export const WorkspaceSettingsPatch = z.object({
   workspaceName: z.optional(WorkspaceName),
@@ -30,6 +34,24 @@ export const WorkspaceSettingsPatch = z.object({
         z.int('the session length is a whole number of days'),
         z.gte(SESSION_DAYS.min, `a session lasts at least ${SESSION_DAYS.min} day`),
         z.lte(SESSION_DAYS.max, `a session lasts at most ${SESSION_DAYS.max} days`),
+      ),
+  ),
+  attachmentMaxFileMb: z.optional(
+    z
+      .number()
+      .check(
+        z.int('the file size limit is a whole number of MB'),
+        z.gte(ATTACHMENT_MB.file.min, `files may be at least ${ATTACHMENT_MB.file.min} MB`),
+        z.lte(ATTACHMENT_MB.file.max, `files may be at most ${ATTACHMENT_MB.file.max} MB`),
+      ),
+  ),
+  attachmentDailyMb: z.optional(
+    z
+      .number()
+      .check(
+        z.int('the daily allowance is a whole number of MB'),
+        z.gte(ATTACHMENT_MB.daily.min, `the daily allowance is at least ${ATTACHMENT_MB.daily.min} MB`),
+        z.lte(ATTACHMENT_MB.daily.max, `the daily allowance is at most ${ATTACHMENT_MB.daily.max} MB`),
       ),
   ),
 });

@@ -20,6 +20,8 @@ export const REFUSAL_CODES = [
   'too-many-messages',
   'duplicate-id',
   'already-applied',
+  // A new message's files: not the author's own ready uploads to this conversation (T17).
+  'bad-attachment',
   // Who may write what.
   'not-found',
   'not-a-member',
@@ -99,6 +101,8 @@ export function refusalText(code: RefusalCode, detail: string): string {
       return 'the app sent something the server could not take; reload the app and try again';
     case 'bad-edit':
       return 'an edit cannot empty a message; delete it instead';
+    case 'bad-attachment':
+      return 'a file in this message could not be sent; remove it and attach it again';
     case 'broadcast-mention':
       return 'only staff can notify everyone with @channel, @here or @everyone';
     case 'duplicate-id':

@@ -181,6 +181,10 @@ export const WorkspaceSettings = z.object({
    * applies at once; a longer one does not lengthen sessions already given out).
    */
   sessionLengthDays: z.number(),
+  /** The largest file a person may attach, in MB (issue 17): refused when the upload starts. */
+  attachmentMaxFileMb: z.number(),
+  /** How much a person may upload in a day (the last 24 hours), in MB. */
+  attachmentDailyMb: z.number(),
 });
 export type WorkspaceSettings = z.infer<typeof WorkspaceSettings>;
 

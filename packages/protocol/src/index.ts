@@ -90,6 +90,8 @@ export {
   DM_POLICY_LABELS,
   DmSupervisorChoices,
   SESSION_DAYS,
+  ATTACHMENT_MB,
+  DEFAULT_ATTACHMENT_MB,
   WorkspaceSettingsPatch,
   AuditActions,
   AuditPage,

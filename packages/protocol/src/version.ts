@@ -14,5 +14,8 @@
  *     emoji, a text, an expiry), PRESENCE the aggregate state (online, away, dnd, offline) with those and
  *     last seen; TYPING_SET and TYPING name the thread (parent key), TYPING says whether it stopped; new
  *     DEVICE_STATE (14) reports a device's state and the conversation it shows, to the server only.
+ * 5 — the refusal `bad-attachment` (issue 17): a new message's files are not the author's own complete
+ *     uploads to that conversation, or are in another message already; an engine of version 4 could not
+ *     decode it.
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;

@@ -40,6 +40,10 @@ export function createHttpApp(d: {
     safeguarding: Hono<HonoEnv>;
     /** Retention settings and the leads' exports (issue 14 §7). */
     retentionExport: Hono<HonoEnv>;
+    /** The tus upload endpoint (issue 17): its own guards, no JSON body limit. */
+    uploads: Hono<HonoEnv>;
+    /** Attachment metadata and signed links to the bytes (issue 17). */
+    attachments: Hono<HonoEnv>;
     sync: readonly [MiddlewareHandler<HonoEnv>, MiddlewareHandler<HonoEnv>];
   };
   clientDist: string;
@@ -61,6 +65,8 @@ export function createHttpApp(d: {
         frameAncestors: ["'none'"],
       },
       referrerPolicy: 'same-origin',
+      // Attachment bytes set a stricter policy of their own (a sandbox, http/attachment-routes.ts).
+      overwrite: false,
     }),
   );
 
@@ -89,6 +95,9 @@ export function createHttpApp(d: {
   const [syncGuard, syncUpgrade] = d.routes.sync;
   app.get('/sync', syncGuard, syncUpgrade);
 
+  // Before /api's middleware: an upload's body is a file, not JSON, and has no 4 MB limit (tus's own).
+  app.route('/api/uploads', d.routes.uploads);
+
   const api = new Hono<HonoEnv>();
   const limitBody = bodyLimit({
     maxSize: 4 * 1024 * 1024,
@@ -114,6 +123,7 @@ export function createHttpApp(d: {
   api.route('/', d.routes.push);
   api.route('/', d.routes.notify);
   api.route('/', d.routes.search);
+  api.route('/', d.routes.attachments);
   app.route('/api', api);
 
   const dist = existsSync(join(d.clientDist, 'index.html')) ? d.clientDist : null;

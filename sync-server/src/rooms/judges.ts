@@ -9,6 +9,7 @@ import {
   type Changes,
   type GoneWhy,
   type IndexTuple,
+  type MessageRecord,
   type ModSummary,
 } from '@commonroom/model';
 import { LIMITS, type RefusalCode } from '@commonroom/protocol';
@@ -69,6 +70,8 @@ export type AuthorFacts = {
   memberCount: () => number;
   /** Takes `n` new messages from the writer's allowance (P10): 0, or the milliseconds to wait. */
   takeAllowance: (n: number) => number;
+  /** Whether new messages' files are the author's own ready uploads here (T17, attachment-refs.ts). */
+  checkFiles: (messages: readonly MessageRecord[]) => Refusal | null;
 };
 
 /**
@@ -146,6 +149,8 @@ export function judgeAuthor(changes: Changes, f: AuthorFacts): Verdict {
   const editsOfGone = sum.edits.filter((e) => gone?.has(e.localId)).map((e) => e.localId);
   const words = judgeNewWords(sum, f);
   if (words) return words;
+  const files = sum.messages.some((m) => m.files !== undefined) ? f.checkFiles(sum.messages) : null;
+  if (files) return files;
   // Last, once everything else passed: only messages that would be stored use up the allowance.
   const wait = f.takeAllowance(sum.messages.length);
   if (wait > 0) return refuse('slow-down', `sending too fast; try again in ${Math.ceil(wait / 1000)} s`);

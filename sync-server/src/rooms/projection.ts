@@ -1,4 +1,4 @@
-import { splitMessageKey } from '@commonroom/model';
+import { splitMessageKey, type MessageRecord } from '@commonroom/model';
 import type { AuditLog } from '../storage/audit.ts';
 import type { MessageStore } from '../storage/messages.ts';
 import type { Projection } from './judges.ts';
@@ -45,6 +45,8 @@ export type Watched = {
 export function createProjection(d: {
   messages: MessageStore;
   audit: AuditLog;
+  /** Ties new messages' files to them (issue 17), in the same transaction. */
+  attach: (messages: readonly MessageRecord[], authorId: string) => void;
   /** Sees every message and edit once accepted. It cannot refuse or change anything, and must not throw. */
   watch?: (e: Watched) => void;
 }) {
@@ -62,6 +64,7 @@ export function createProjection(d: {
         receivedAt: at,
       }),
     );
+    if (sum.messages.some((m) => m.files !== undefined)) d.attach(sum.messages, authorId);
     for (const e of sum.edits) d.messages.recordEdit(conversationId, authorId, e.localId, e.text, at);
     for (const x of sum.deletes) d.messages.recordDelete(conversationId, authorId, x.localId, at);
     const watch = d.watch;

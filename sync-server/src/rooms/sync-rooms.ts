@@ -20,6 +20,7 @@ import type { Timers } from '../timers.ts';
 import { createAnswers, type WriteOutcome } from './answers.ts';
 import { createCommitQueue, type CommitQueue } from './commit-queue.ts';
 import { createIndexBatch } from './index-batch.ts';
+import { judgeFiles, type AttachmentRefs } from './attachment-refs.ts';
 import { judgeAuthor, judgeIndex, judgeMod, type Accepted, type Verdict } from './judges.ts';
 import { createLoadedDocs, type LoadedDoc } from './loaded-docs.ts';
 import type { MessageRate } from './message-rate.ts';
@@ -93,6 +94,8 @@ export type SyncRoomsDeps = {
   stored?: (messages: readonly StoredMessage[]) => void;
   /** Hears of a person's read mark moving, once durable (a read clears their pushed notifications). */
   readMoved?: (r: ReadMoved) => void;
+  /** Uploaded files, which new messages reference (issue 17, T17). */
+  attachments: AttachmentRefs;
 };
 
 export function createSyncRooms(deps: SyncRoomsDeps) {
@@ -130,7 +133,12 @@ export function createSyncRooms(deps: SyncRoomsDeps) {
     track: batches.track,
     changeIndex: batches.changeIndex,
   });
-  const project = createProjection({ messages, audit, ...(deps.watch ? { watch: deps.watch } : {}) });
+  const project = createProjection({
+    messages,
+    audit,
+    attach: deps.attachments.attach,
+    ...(deps.watch ? { watch: deps.watch } : {}),
+  });
 
   const seen = createSeenWrites({ docs, messages, appliedActions });
 
@@ -243,6 +251,12 @@ export function createSyncRooms(deps: SyncRoomsDeps) {
             idxRoots(docs.get(idxDoc(conv.id as ConversationId, conv.segment)).doc).order.length,
           memberCount: () => conversations.memberCount(conv.id),
           takeAllowance: (n) => deps.messageRate.take(s.actor.id, n),
+          checkFiles: (list) =>
+            judgeFiles(list, {
+              authorId: s.actor.id,
+              conversationId: conv.id,
+              lookup: deps.attachments.lookup,
+            }),
         });
       case 'mod':
         return judgeMod(changes, { actor: s.actor, conv, at });
@@ -323,7 +337,15 @@ export function createSyncRooms(deps: SyncRoomsDeps) {
     const recorded = actions.filter((a) => !stored.includes(a));
     if (recorded.length > 0) batch.alongside.push(() => appliedActions.record(s.actor.id, recorded, now()));
     batches.rollOverIfFull(batch, conv.id, parsed.segment);
-    const release = seen.committing(conv.id, s.actor.id, verdict.index, recorded);
+    const releaseIds = seen.committing(conv.id, s.actor.id, verdict.index, recorded);
+    const releaseFiles =
+      verdict.record.kind === 'author'
+        ? deps.attachments.claim(verdict.record.sum.messages, s.actor.id)
+        : null;
+    const release = (): void => {
+      releaseIds();
+      releaseFiles?.();
+    };
     batch.after.push(() => {
       release();
       batches.settle(l, update);

@@ -32,11 +32,17 @@ export function createSettingsStore(db: Db, defaults: WorkspaceSettings) {
     if (cached) return cached;
     const policy = DmPolicy.safeParse(get.get('studentDmPolicy')?.value);
     const days = Number(get.get('sessionLengthDays')?.value);
+    const mb = (key: string, fallback: number): number => {
+      const v = Number(get.get(key)?.value);
+      return Number.isInteger(v) && v > 0 ? v : fallback;
+    };
     cached = {
       workspaceName: get.get('workspaceName')?.value ?? defaults.workspaceName,
       studentDmPolicy: policy.success ? policy.data : defaults.studentDmPolicy,
       sessionLengthDays: Number.isFinite(days) && days > 0 ? days : defaults.sessionLengthDays,
       dmSupervisorId: get.get('dmSupervisorId')?.value || null,
+      attachmentMaxFileMb: mb('attachmentMaxFileMb', defaults.attachmentMaxFileMb),
+      attachmentDailyMb: mb('attachmentDailyMb', defaults.attachmentDailyMb),
     };
     return cached;
   };
@@ -72,6 +78,8 @@ export function createSettingsStore(db: Db, defaults: WorkspaceSettings) {
           'studentDmPolicy',
           'sessionLengthDays',
           'dmSupervisorId',
+          'attachmentMaxFileMb',
+          'attachmentDailyMb',
         ] as const) {
           const value = patch[key];
           if (value === undefined || value === old[key]) continue;

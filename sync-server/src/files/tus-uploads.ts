@@ -1,0 +1,58 @@
+import { FileStore } from '@tus/file-store';
+import { Server } from '@tus/server';
+
+/**
+ * The resumable-upload protocol (tus 1.0, issue 17) over a folder of partial files, mounted by
+ * http/upload-routes.ts through tus's fetch-API handler. The route decides everything about who may upload
+ * what before a request reaches here, and names the upload (its id is the attachment's id); tus does the
+ * protocol: offsets, resuming after a cut connection, the per-file size as a second fence.
+ */
+export type TusUploads = {
+  /** A creation request the route has admitted, with the id it chose. */
+  create: (req: Request, id: string) => Promise<Response>;
+  /** A HEAD or PATCH of an upload the route has checked belongs to the person. */
+  handle: (req: Request) => Promise<Response>;
+  /** Removes an upload's partial file and its metadata; nothing there is no error. */
+  remove: (id: string) => Promise<void>;
+};
+
+export function createTusUploads(d: {
+  dir: string;
+  /** The per-file limit in force, in bytes. */
+  maxSize: () => number;
+  /** The upload's last byte is in (durably in its partial file). */
+  finished: (id: string) => void;
+}): TusUploads {
+  const ids = new WeakMap<object, string>();
+  const datastore = new FileStore({ directory: d.dir });
+  const server = new Server({
+    path: '/api/uploads',
+    datastore,
+    relativeLocation: true,
+    respectForwardedHeaders: false,
+    namingFunction: (req) => {
+      const id = ids.get(req);
+      if (id === undefined) throw new Error('an upload was created without an id from the route');
+      return id;
+    },
+    maxSize: () => d.maxSize(),
+    onUploadFinish: async (_req, upload) => {
+      d.finished(upload.id);
+      return {};
+    },
+  });
+  return {
+    create: (req, id) => {
+      ids.set(req, id);
+      return server.handleWeb(req);
+    },
+    handle: (req) => server.handleWeb(req),
+    remove: async (id) => {
+      try {
+        await datastore.remove(id);
+      } catch {
+        // Already gone (finished and removed, or never written): nothing to do.
+      }
+    },
+  };
+}

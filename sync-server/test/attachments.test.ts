@@ -1,0 +1,204 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Engine } from '@commonroom/engine';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addUser, channel, loginAdmin, startServer, type TestServer } from './harness.ts';
+import { login } from './raw-client.ts';
+import {
+  attachment,
+  fetchBytes,
+  settledAttachment,
+  sha256,
+  tusCreate,
+  tusPatch,
+  upload,
+  type AttachmentJson,
+} from './uploads.ts';
+
+/**
+ * Attachments, the server half (issue 17; docs/PROTOCOL.md "Attachments", docs/THREAT_MODEL.md T17): a
+ * real server on loopback with a temp SQLite file and data folder, real HTTP, the real image worker.
+ */
+
+type User = Awaited<ReturnType<typeof addUser>>;
+
+/** Every file under a folder (recursively), for "nothing was stored". */
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
+}
+
+/** A seeded pseudo-random buffer (the same bytes every run). */
+function bytesOf(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/** A 64 × 32 JPEG, red on the left and blue on the right, carrying EXIF orientation 6 (turn 90° right). */
+async function sidewaysJpeg(): Promise<Uint8Array> {
+  const left = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#ff0000' } })
+    .png()
+    .toBuffer();
+  const img = await sharp({ create: { width: 64, height: 32, channels: 3, background: '#0000ff' } })
+    .composite([{ input: left, left: 0, top: 0 }])
+    .jpeg()
+    .withMetadata({ orientation: 6, exif: { IFD0: { Copyright: 'secret-exif-marker' } } })
+    .toBuffer();
+  return new Uint8Array(img);
+}
+
+describe('attachments (issue 17)', () => {
+  let ts: TestServer;
+  let admin: Engine;
+  let amy: User;
+  let ben: User;
+  let amyCookie: string;
+  let benCookie: string;
+  let general: string;
+
+  beforeAll(async () => {
+    ts = await startServer();
+    admin = await loginAdmin(ts);
+    amy = await addUser(ts, admin, 'student', { name: 'Amy' });
+    ben = await addUser(ts, admin, 'student', { name: 'Ben' });
+    general = channel(amy.engine, 'general');
+    amyCookie = await login(ts.url, amy.email, amy.password);
+    benCookie = await login(ts.url, ben.email, ben.password);
+  });
+  afterAll(async () => {
+    for (const e of [admin, amy.engine, ben.engine]) e.disconnect();
+    await ts.destroy();
+  });
+
+  it('a text file uploads, is sniffed, hashed, stored by content and served as a download', async () => {
+    const bytes = new TextEncoder().encode('Essay draft\nline two\n');
+    const id = await upload(ts.url, amyCookie, {
+      conversation: general,
+      filename: 'essay.txt',
+      filetype: 'text/plain',
+      bytes,
+    });
+    const a = await settledAttachment(ts.url, amyCookie, id);
+    expect(a).toMatchObject({
+      id,
+      name: 'essay.txt',
+      size: bytes.length,
+      type: 'text/plain',
+      status: 'ready',
+    });
+    const hash = sha256(bytes);
+    expect(existsSync(join(ts.dataDir, 'files', hash.slice(0, 2), hash.slice(2, 4), hash))).toBe(true);
+    const { res, bytes: got } = await fetchBytes(ts.url, amyCookie, a.url);
+    expect(res.status).toBe(200);
+    expect(sha256(got)).toBe(hash);
+    expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(res.headers.get('content-disposition')).toMatch(
+      /^attachment; filename="essay.txt"; filename\*=UTF-8''essay.txt$/,
+    );
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; sandbox");
+    expect(res.headers.get('cache-control')).toMatch(/^private, max-age=\d+$/);
+  });
+
+  it('a photo is re-encoded upright without its EXIF, with a thumbnail, made in the image worker', async () => {
+    const jpeg = await sidewaysJpeg();
+    expect(Buffer.from(jpeg).includes('secret-exif-marker')).toBe(true);
+    const id = await upload(ts.url, amyCookie, {
+      conversation: general,
+      filename: 'work.jpg',
+      filetype: 'image/jpeg',
+      bytes: jpeg,
+    });
+    const a = await settledAttachment(ts.url, amyCookie, id);
+    // Orientation 6 turns the 64 × 32 picture on its side: 32 wide, 64 high.
+    expect(a).toMatchObject({ status: 'ready', type: 'image/jpeg', w: 32, h: 64 });
+    const { res, bytes } = await fetchBytes(ts.url, amyCookie, a.url);
+    expect(res.headers.get('content-type')).toBe('image/jpeg');
+    expect(res.headers.get('content-disposition')).toMatch(/^inline; /);
+    const meta = await sharp(bytes).metadata();
+    expect(meta.exif).toBeUndefined();
+    expect(meta.orientation).toBeUndefined();
+    expect(Buffer.from(bytes).includes('secret-exif-marker')).toBe(false);
+    // Upright: red (the picture's left) is now on top.
+    const { data } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+    expect(data[0]).toBeGreaterThan(200);
+    expect(data[2]).toBeLessThan(60);
+    expect(a.thumbUrl).toBeDefined();
+    const thumb = await fetchBytes(ts.url, amyCookie, a.thumbUrl ?? '');
+    expect(thumb.res.headers.get('content-type')).toBe('image/webp');
+    const tmeta = await sharp(thumb.bytes).metadata();
+    expect(tmeta).toMatchObject({ format: 'webp', width: 32, height: 64 });
+    expect(tmeta.exif).toBeUndefined();
+  });
+
+  it('the same bytes uploaded twice are stored once (dedupe by hash)', async () => {
+    const bytes = bytesOf(50_000, 7);
+    const before = filesUnder(join(ts.dataDir, 'files')).length;
+    const one = await upload(ts.url, amyCookie, { conversation: general, filename: 'a.bin', bytes });
+    const two = await upload(ts.url, benCookie, { conversation: general, filename: 'b.bin', bytes });
+    const [a, b] = [
+      await settledAttachment(ts.url, amyCookie, one),
+      await settledAttachment(ts.url, benCookie, two),
+    ];
+    expect(a.status).toBe('ready');
+    expect(b.status).toBe('ready');
+    expect(a.type).toBe('application/octet-stream');
+    expect(filesUnder(join(ts.dataDir, 'files')).length).toBe(before + 1);
+  });
+
+  it('one byte over the per-file limit is refused before any byte is stored', async () => {
+    const limit = 25 * 1024 * 1024;
+    const before = filesUnder(ts.dataDir).length;
+    const res = await tusCreate(ts.url, amyCookie, {
+      conversation: general,
+      filename: 'big.bin',
+      size: limit + 1,
+    });
+    expect(res.status).toBe(413);
+    const body = (await res.json()) as { error: string };
+    expect(body.error).toMatch(/at most 25 MB/);
+    expect(filesUnder(ts.dataDir).length).toBe(before);
+    const rows = ts.server.db
+      .prepare("SELECT COUNT(*) AS n FROM attachments WHERE name = 'big.bin'")
+      .get() as { n: number };
+    expect(rows.n).toBe(0);
+  });
+
+  it('an upload to a conversation one cannot post in is refused (403), and without a session (401)', async () => {
+    const res = await tusCreate(ts.url, amyCookie, {
+      conversation: 'no-such-conversation',
+      filename: 'x.txt',
+      size: 5,
+    });
+    expect(res.status).toBe(403);
+    const anon = await tusCreate(ts.url, '', { conversation: general, filename: 'x.txt', size: 5 });
+    expect(anon.status).toBe(401);
+    const foreign = await tusCreate(ts.url, amyCookie, {
+      conversation: general,
+      filename: 'x.txt',
+      size: 5,
+      origin: 'https://evil.example',
+    });
+    expect(foreign.status).toBe(403);
+  });
+
+  it('someone else cannot resume, read or cancel an upload that is not theirs', async () => {
+    const res = await tusCreate(ts.url, amyCookie, { conversation: general, filename: 'mine.txt', size: 10 });
+    const id = res.headers.get('location')?.split('/').pop() ?? '';
+    const patched = await tusPatch(ts.url, benCookie, id, 0, new TextEncoder().encode('0123456789'));
+    expect(patched.status).toBe(404);
+    expect((await attachment(ts.url, benCookie, id)).status).toBe(403);
+  });
+});
+
+export type { AttachmentJson };
