@@ -126,7 +126,7 @@ describe('the attachment upload queue (issue 17)', () => {
         files: [{ blob: big, name: 'big.pdf', type: 'application/pdf' }],
       });
       await eventually(() => expect(q.list()[0]?.failed).toBeTruthy(), 20_000);
-      expect(q.list()[0]?.failed).toMatch(/\s/);
+      expect(q.list()[0]?.failed).toMatch(/files can be at most 25 MB/);
       expect((await store.list())[0]?.failed).toBe(q.list()[0]?.failed);
       expect(ben.engine.view(general).messages.some((m) => m.text === 'too big')).toBe(false);
       await q.cancel(id);

@@ -90,7 +90,7 @@ function PendingItem({ e, online }: { e: PendingUpload; online: boolean }) {
             const sent = Math.min(f.size, e.progress.sent[i] ?? f.sent);
             return (
               <li key={i} className="pending-file">
-                <FileIcon type={f.type} name={f.name} />
+                <Preview blob={f.blob} type={f.type} name={f.name} />
                 <span className="pending-file-main">
                   <span className="file-name">{f.name}</span>
                   <progress
@@ -122,4 +122,17 @@ function PendingItem({ e, online }: { e: PendingUpload; online: boolean }) {
       </div>
     </article>
   );
+}
+
+/** The photo itself (it is on this device), or the file's icon. */
+function Preview({ blob, type, name }: { blob: Blob; type: string; name: string }) {
+  const [url, setUrl] = useState<string | null>(null);
+  const image = type.startsWith('image/');
+  useEffect(() => {
+    if (!image) return;
+    const u = URL.createObjectURL(blob);
+    setUrl(u);
+    return () => URL.revokeObjectURL(u);
+  }, [blob, image]);
+  return url ? <img className="pending-thumb" src={url} alt="" /> : <FileIcon type={type} name={name} />;
 }

@@ -1,6 +1,7 @@
 import { useRef } from 'react';
 import { fileSize } from './file-limits.ts';
 import { FileIcon } from './file-icon.tsx';
+import { CameraIcon, PaperclipIcon } from './icons.tsx';
 import type { StagedFiles } from './use-staged-files.ts';
 
 /** On a phone the camera is one tap away; a desktop has no use for a second file button. */
@@ -24,7 +25,7 @@ export function AttachButtons({ files }: { files: StagedFiles }) {
         title="Attach files"
         onClick={() => pick.current?.click()}
       >
-        📎
+        <PaperclipIcon />
       </button>
       <input
         ref={pick}
@@ -44,7 +45,7 @@ export function AttachButtons({ files }: { files: StagedFiles }) {
             title="Take photo"
             onClick={() => camera.current?.click()}
           >
-            📷
+            <CameraIcon />
           </button>
           <input
             ref={camera}
