@@ -1,6 +1,7 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { addUser, ADMIN, eventually } from '../../sync-server/test/harness.ts';
 import {
   axeSerious,
@@ -59,6 +60,21 @@ const uploadsOnDevice = (page: Page): Promise<number> =>
           const c = r.result.transaction('uploads').objectStore('uploads').count();
           c.onsuccess = () => resolve(c.result);
           c.onerror = () => reject(new Error('count failed'));
+        };
+        r.onerror = () => reject(new Error('open failed'));
+      }),
+  );
+
+/** The keys of the offline copies of files on this device (attachment id / variant). */
+const cachedKeys = (page: Page): Promise<string[]> =>
+  page.evaluate(
+    () =>
+      new Promise<string[]>((resolve, reject) => {
+        const r = indexedDB.open('commonroom');
+        r.onsuccess = () => {
+          const c = r.result.transaction('files').objectStore('files').getAllKeys();
+          c.onsuccess = () => resolve((c.result as string[]).sort());
+          c.onerror = () => reject(new Error('read failed'));
         };
         r.onerror = () => reject(new Error('open failed'));
       }),
@@ -197,7 +213,9 @@ describe('attachments in the PWA (issue 17)', () => {
       { name: 'handout.pdf', mimeType: 'application/pdf', buffer: PDF },
       { name: 'board.jpg', mimeType: 'image/jpeg', buffer: await photo(900, 1200) },
     ]);
+    await page.getByLabel('Message', { exact: true }).fill('Handout and board');
     await screenshot(page, 'attach-composer-desktop');
+    const cachedBefore = await cachedKeys(page);
     await page.getByRole('button', { name: 'Send' }).click();
     const card = page.locator('.messages .file-card', { hasText: 'handout.pdf' });
     await card.waitFor({ timeout: 30_000 });
@@ -215,6 +233,48 @@ describe('attachments in the PWA (issue 17)', () => {
     expect((await download).suggestedFilename()).toBe('handout.pdf');
     expect(await axeSerious(page)).toEqual([]);
     await screenshot(page, 'attach-file-card-desktop');
+
+    // In a thread too: a reply with a file waits in the thread, then shows there.
+    const parent = message(page, 'Handout and board');
+    await parent.hover();
+    await parent.getByRole('button', { name: 'Reply in thread' }).click();
+    const thread = page.getByRole('complementary', { name: 'Thread' });
+    await thread
+      .locator('.composer input[type="file"]:not([capture])')
+      .setInputFiles([{ name: 'notes.pdf', mimeType: 'application/pdf', buffer: PDF }]);
+    await thread.getByLabel('Reply', { exact: true }).press('Enter');
+    await thread.locator('.file-card', { hasText: 'notes.pdf' }).waitFor({ timeout: 30_000 });
+    expect(await page.locator('.pane .messages .file-card', { hasText: 'notes.pdf' }).count()).toBe(0);
+    await screenshot(page, 'attach-thread-desktop');
+    await thread.getByRole('button', { name: 'Close thread' }).click();
+
+    // A refusal by the server (the limit lowered after this page read it): the reason, and Remove.
+    await env.admin.api.request('PATCH', '/api/admin/settings', z.unknown(), { attachmentMaxFileMb: 1 });
+    await attach(page, [
+      { name: 'scan.pdf', mimeType: 'application/pdf', buffer: Buffer.alloc(2 * 1024 * 1024, 1) },
+    ]);
+    await page.getByLabel('Message', { exact: true }).press('Enter');
+    const refused = page.locator('.msg-pending', { hasText: 'scan.pdf' });
+    await refused
+      .getByText('Not sent: This file is 2 MB; files can be at most 1 MB.')
+      .waitFor({ timeout: 20_000 });
+    expect(await axeSerious(page)).toEqual([]);
+    await screenshot(page, 'attach-refused-desktop');
+    await refused.getByRole('button', { name: 'Remove' }).click();
+    await refused.waitFor({ state: 'detached' });
+    expect(await uploadsOnDevice(page)).toBe(0);
+    await env.admin.api.request('PATCH', '/api/admin/settings', z.unknown(), { attachmentMaxFileMb: 25 });
+
+    // Deleting the message drops its files from this device's offline copies.
+    expect((await cachedKeys(page)).length).toBeGreaterThan(cachedBefore.length);
+    await parent.hover();
+    await parent.getByRole('button', { name: 'More actions' }).click();
+    await page.getByRole('menuitem', { name: 'Delete message' }).click();
+    await page
+      .getByRole('dialog', { name: 'Delete message?' })
+      .getByRole('button', { name: 'Delete' })
+      .click();
+    await eventually(async () => expect(await cachedKeys(page)).toEqual(cachedBefore));
 
     // The budget on the profile page, with what is used now.
     await page.goto(`${env.ts.url}/profile`);

@@ -42,13 +42,16 @@ export function ImageViewer({
     <dialog ref={ref} className="viewer" aria-labelledby="viewer-title" onCancel={onClose} onKeyDown={onKey}>
       <header className="viewer-head">
         <h2 id="viewer-title">{title}</h2>
-        <button
-          type="button"
-          className="link-button"
-          onClick={() => void downloadFile(a, f.id, f.name).catch(() => undefined)}
-        >
-          Download
-        </button>
+        {/* Offline with no copy on the device, a download cannot work either. */}
+        {state.kind !== 'offline' && (
+          <button
+            type="button"
+            className="link-button"
+            onClick={() => void downloadFile(a, f.id, f.name).catch(() => undefined)}
+          >
+            Download
+          </button>
+        )}
         <button type="button" className="icon-button" aria-label="Close" onClick={onClose} autoFocus>
           ✕
         </button>
