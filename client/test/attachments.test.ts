@@ -258,6 +258,8 @@ describe('attachments in the PWA (issue 17)', () => {
     await refused
       .getByText('Not sent: This file is 2 MB; files can be at most 1 MB.')
       .waitFor({ timeout: 20_000 });
+    // Counted as not sent, not as waiting: it will not go by itself.
+    expect(await page.getByTestId('sync-status').innerText()).toMatch(/^Online · 1 not sent$/);
     expect(await axeSerious(page)).toEqual([]);
     await screenshot(page, 'attach-refused-desktop');
     await refused.getByRole('button', { name: 'Remove' }).click();

@@ -61,10 +61,11 @@ export function attachmentsFor(engine: Engine): Attachments {
   });
   queue.subscribe(() => {
     const list = queue.list();
-    setPendingUploads(
-      list.length,
-      list.reduce((n, e) => n + e.files.reduce((m, f) => m + f.size, 0), 0),
-    );
+    setPendingUploads({
+      count: list.filter((e) => !e.failed).length,
+      failed: list.filter((e) => e.failed).length,
+      bytes: list.reduce((n, e) => n + e.files.reduce((m, f) => m + f.size, 0), 0),
+    });
   });
   addEventListener('online', () => queue.retryNow());
   const a: Attachments = { queue, cache: createFileCache(db), info: createLinkBook(engine) };

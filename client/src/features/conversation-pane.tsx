@@ -9,7 +9,7 @@ import { Bell } from '../ui/bell.tsx';
 import { channelGlyph } from './sidebar.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
 import { useActiveMute } from './use-mute.ts';
-import { usePendingUploadCount } from '../hooks/use-pending-uploads.ts';
+import { usePendingUploads } from '../hooks/use-pending-uploads.ts';
 
 const ChannelDetails = lazy(async () => ({
   default: (await import('./channel-details.tsx')).ChannelDetails,
@@ -73,7 +73,8 @@ export function ConversationPane({
   const markedFor = useRef(0);
   const visible = usePageVisible();
   const mute = useActiveMute(c);
-  const uploading = usePendingUploadCount() > 0;
+  const queued = usePendingUploads();
+  const uploading = queued.count + queued.failed > 0;
 
   useEffect(() => {
     void engine.open(conversationId).catch(() => undefined);

@@ -7,7 +7,7 @@ import { clearAllDrafts } from '../ui/drafts.ts';
 
 /** Signs out here, after a warning when messages are still waiting to send. True when signed out. */
 export async function signOut(engine: Engine): Promise<boolean> {
-  const waiting = engine.status().waiting + pendingUploads().count;
+  const waiting = engine.status().waiting + pendingUploads().count + pendingUploads().failed;
   if (waiting > 0 && !confirm(`${waiting} message(s) have not been sent yet. Sign out and lose them?`))
     return false;
   await engine.logout(true);

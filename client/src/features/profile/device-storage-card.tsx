@@ -34,7 +34,13 @@ export function DeviceStorageCard() {
       const [cached, budget] = await Promise.all([cache.used(), cache.budget()]);
       const p = pendingUploads();
       if (alive)
-        setUsage({ total: estimate?.usage ?? null, cached, budget, waiting: p.count, waitingBytes: p.bytes });
+        setUsage({
+          total: estimate?.usage ?? null,
+          cached,
+          budget,
+          waiting: p.count + p.failed,
+          waitingBytes: p.bytes,
+        });
     })();
     return () => {
       alive = false;
@@ -52,7 +58,7 @@ export function DeviceStorageCard() {
           <li>
             {usage.waiting === 0
               ? 'No files are waiting to send.'
-              : `${usage.waiting} ${usage.waiting === 1 ? 'message' : 'messages'} with files waiting to send: ${fileSize(usage.waitingBytes)}.`}
+              : `${usage.waiting} ${usage.waiting === 1 ? 'message' : 'messages'} with files not sent yet: ${fileSize(usage.waitingBytes)}.`}
           </li>
           <li>
             Photos and files saved for offline viewing: {fileSize(usage.cached)} of{' '}
