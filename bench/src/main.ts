@@ -6,6 +6,7 @@ import { format } from 'prettier';
 import { machine } from './machine.ts';
 import { writeReport, type Results } from './report.ts';
 import type { Options } from './run-context.ts';
+import { attachmentsRun } from './scenarios/attachments.ts';
 import { bundleRun } from './scenarios/bundle.ts';
 import { catchUpRun } from './scenarios/catch-up.ts';
 import { coldStartRun } from './scenarios/coldstart.ts';
@@ -248,6 +249,17 @@ await commonroomOnly('people', 'People table with 20,000 accounts', () =>
     quick
       ? { accounts: 2_000, serverRuns: 5, browserRuns: 3 }
       : { accounts: 20_000, serverRuns: 20, browserRuns: 7 },
+    opts,
+  ),
+);
+
+// Attachments (issue 17): upload throughput on loopback and through a 400 kbit/s link, thumbnail time, and
+// the server's memory while 20 people upload at once (it must stream).
+await commonroomOnly('attachments', 'attachments: uploads and thumbnails', () =>
+  attachmentsRun(
+    quick
+      ? { fileMB: 1, runs: 1, throttledMB: 0.1, thumbRuns: 2, concurrent: 4 }
+      : { fileMB: 10, runs: 3, throttledMB: 10, thumbRuns: 7, concurrent: 20 },
     opts,
   ),
 );

@@ -35,6 +35,8 @@ describe('the admin area: Settings and Audit log', () => {
       studentDmPolicy: 'staff_only',
       sessionLengthDays: 7,
       dmSupervisorId: null,
+      attachmentMaxFileMb: 25,
+      attachmentDailyMb: 200,
     });
     expect(env.ts.server.internals.audit.list(1, 'settings.changed')[0]?.detail).toEqual({
       workspaceName: { from: 'Commonroom', to: 'Northfield College' },
@@ -93,6 +95,49 @@ describe('the admin area: Settings and Audit log', () => {
     expect(errors).toEqual([]);
     await sctx.close();
     await ctx.close();
+  });
+
+  it('issue 17: an admin sets the attachment limits (largest file, each person a day) at phone and desktop sizes; a bad value is refused in words; audited', async () => {
+    for (const [label, viewport] of [
+      ['phone', { width: 390, height: 844 }],
+      ['desktop', { width: 1280, height: 800 }],
+    ] as const) {
+      const ctx = await env.browser.newContext({ viewport, bypassCSP: true });
+      const page = await ctx.newPage();
+      const errors = watchErrors(page);
+      await signIn(page, env.ts.url, ADMIN.email, ADMIN.password);
+      await page.goto(`${env.ts.url}/admin/settings`);
+      const card = page.getByRole('group', { name: 'Attachments' });
+      await card.waitFor();
+      // The phone saves 10 and 100; the desktop then shows them and puts the defaults back.
+      const [file, daily] = label === 'phone' ? ['25', '200'] : ['10', '100'];
+      await expect(page.getByLabel('Largest file (MB)').inputValue()).resolves.toBe(file);
+      await expect(page.getByLabel('Each person’s files a day (MB)').inputValue()).resolves.toBe(daily);
+      await card.scrollIntoViewIfNeeded();
+      expect(await axeSerious(page)).toEqual([]);
+      await screenshot(page, `admin-attachment-limits-${label}`);
+      await page.getByLabel('Largest file (MB)').fill('0');
+      await page.getByRole('button', { name: 'Save attachment limits' }).click();
+      await page
+        .getByRole('alert')
+        .filter({ hasText: 'Largest file (MB): enter 1 to 1,024 whole MB.' })
+        .waitFor();
+      expect(await page.getByLabel('Largest file (MB)').getAttribute('aria-invalid')).toBe('true');
+      await screenshot(page, `admin-attachment-limits-error-${label}`);
+      await page.getByLabel('Largest file (MB)').fill(label === 'phone' ? '10' : '25');
+      await page.getByLabel('Each person’s files a day (MB)').fill(label === 'phone' ? '100' : '200');
+      await page.getByRole('button', { name: 'Save attachment limits' }).click();
+      await page.getByRole('status').filter({ hasText: 'Attachment limits saved' }).waitFor();
+      const s = env.ts.server.internals.settings.read();
+      expect([s.attachmentMaxFileMb, s.attachmentDailyMb]).toEqual(label === 'phone' ? [10, 100] : [25, 200]);
+      expect(env.ts.server.internals.audit.list(1, 'settings.changed')[0]?.detail).toEqual(
+        label === 'phone'
+          ? { attachmentMaxFileMb: { from: 25, to: 10 }, attachmentDailyMb: { from: 200, to: 100 } }
+          : { attachmentMaxFileMb: { from: 10, to: 25 }, attachmentDailyMb: { from: 100, to: 200 } },
+      );
+      expect(errors).toEqual([]);
+      await ctx.close();
+    }
   });
 
   it('T9: an admin reads the audit log newest first, filters it by actor, action, target and date, pages it, and exports the view as CSV', async () => {

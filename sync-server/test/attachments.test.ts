@@ -2,22 +2,14 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Engine } from '@commonroom/engine';
 import sharp from 'sharp';
+import { WorkspaceSettings } from '@commonroom/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser, channel, loginAdmin, startServer, type TestServer } from './harness.ts';
 import { login } from './raw-client.ts';
-import {
-  attachment,
-  fetchBytes,
-  settledAttachment,
-  sha256,
-  tusCreate,
-  tusPatch,
-  upload,
-  type AttachmentJson,
-} from './uploads.ts';
+import { attachment, fetchBytes, settledAttachment, sha256, tusCreate, tusPatch, upload } from './uploads.ts';
 
 /**
- * Attachments, the server half (issue 17; docs/PROTOCOL.md "Attachments", docs/THREAT_MODEL.md T17): a
+ * Attachments, the server half (issue 17; docs/PROTOCOL.md "Attachments", docs/THREAT_MODEL.md T20): a
  * real server on loopback with a temp SQLite file and data folder, real HTTP, the real image worker.
  */
 
@@ -158,7 +150,12 @@ describe('attachments (issue 17)', () => {
 
   it('one byte over the per-file limit is refused before any byte is stored', async () => {
     const limit = 25 * 1024 * 1024;
-    const before = filesUnder(ts.dataDir).length;
+    await ts.server.internals.attachments.idle();
+    const stored = (): string[] => [
+      ...filesUnder(join(ts.dataDir, 'uploads')),
+      ...filesUnder(join(ts.dataDir, 'files')),
+    ];
+    const before = stored();
     const res = await tusCreate(ts.url, amyCookie, {
       conversation: general,
       filename: 'big.bin',
@@ -167,7 +164,7 @@ describe('attachments (issue 17)', () => {
     expect(res.status).toBe(413);
     const body = (await res.json()) as { error: string };
     expect(body.error).toMatch(/at most 25 MB/);
-    expect(filesUnder(ts.dataDir).length).toBe(before);
+    expect(stored()).toEqual(before);
     const rows = ts.server.db
       .prepare("SELECT COUNT(*) AS n FROM attachments WHERE name = 'big.bin'")
       .get() as { n: number };
@@ -199,6 +196,154 @@ describe('attachments (issue 17)', () => {
     expect(patched.status).toBe(404);
     expect((await attachment(ts.url, benCookie, id)).status).toBe(403);
   });
-});
 
-export type { AttachmentJson };
+  it('an SVG with script and an HTML page are refused whatever they are called; a JPEG polyglot is re-encoded inert', async () => {
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>';
+    for (const [filename, body] of [
+      ['drawing.svg', svg],
+      ['drawing.png', svg],
+      ['page.txt', '<!doctype html><html><body><script>alert(1)</script></body></html>'],
+    ] as const) {
+      const id = await upload(ts.url, amyCookie, {
+        conversation: general,
+        filename,
+        filetype: 'image/png',
+        bytes: new TextEncoder().encode(body),
+      });
+      const a = await settledAttachment(ts.url, amyCookie, id);
+      expect(a.status, filename).toBe('refused');
+      expect(a.error).toMatch(/cannot be attached/);
+      expect((await fetchBytes(ts.url, amyCookie, a.url)).res.status).toBe(404);
+    }
+    // A real JPEG with a page glued on after its end: the picture is kept, the page is not.
+    const jpeg = await sidewaysJpeg();
+    const tail = new TextEncoder().encode('<html><script>alert("polyglot")</script></html>');
+    const polyglot = new Uint8Array([...jpeg, ...tail]);
+    const id = await upload(ts.url, amyCookie, {
+      conversation: general,
+      filename: 'cat.html.jpg',
+      bytes: polyglot,
+    });
+    const a = await settledAttachment(ts.url, amyCookie, id);
+    expect(a).toMatchObject({ status: 'ready', type: 'image/jpeg' });
+    const { res, bytes } = await fetchBytes(ts.url, amyCookie, a.url);
+    expect(Buffer.from(bytes).includes('polyglot')).toBe(false);
+    expect(res.headers.get('content-type')).toBe('image/jpeg');
+    expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; sandbox");
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it('a PDF and unknown bytes are downloads, never inline; a program is refused', async () => {
+    const pdf = new TextEncoder().encode('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
+    const id = await upload(ts.url, amyCookie, {
+      conversation: general,
+      filename: 'Timetable (v2).pdf',
+      bytes: pdf,
+    });
+    const a = await settledAttachment(ts.url, amyCookie, id);
+    expect(a).toMatchObject({ status: 'ready', type: 'application/pdf' });
+    const { res } = await fetchBytes(ts.url, amyCookie, a.url);
+    expect(res.headers.get('content-type')).toBe('application/pdf');
+    expect(res.headers.get('content-disposition')).toBe(
+      `attachment; filename="Timetable (v2).pdf"; filename*=UTF-8''Timetable%20%28v2%29.pdf`,
+    );
+    const exe = new Uint8Array(4096);
+    exe.set(new TextEncoder().encode('MZ'), 0);
+    exe.set([0x50, 0x45, 0, 0], 0x80);
+    exe.set([0x80, 0, 0, 0], 0x3c);
+    const prog = await upload(ts.url, amyCookie, {
+      conversation: general,
+      filename: 'homework.pdf',
+      bytes: exe,
+    });
+    expect((await settledAttachment(ts.url, amyCookie, prog)).status).toBe('refused');
+  });
+
+  it('Range requests get the bytes asked for (206), and a range past the end 416', async () => {
+    const bytes = bytesOf(10_000, 3);
+    const id = await upload(ts.url, amyCookie, { conversation: general, filename: 'r.bin', bytes });
+    const a = await settledAttachment(ts.url, amyCookie, id);
+    const part = await fetchBytes(ts.url, amyCookie, a.url, { range: 'bytes=100-199' });
+    expect(part.res.status).toBe(206);
+    expect(part.res.headers.get('content-range')).toBe('bytes 100-199/10000');
+    expect(sha256(part.bytes)).toBe(sha256(bytes.subarray(100, 200)));
+    const end = await fetchBytes(ts.url, amyCookie, a.url, { range: 'bytes=-10' });
+    expect(sha256(end.bytes)).toBe(sha256(bytes.subarray(9990)));
+    expect((await fetchBytes(ts.url, amyCookie, a.url, { range: 'bytes=10000-' })).res.status).toBe(416);
+    const head = await fetch(`${ts.url}${a.url}`, { method: 'HEAD', headers: { cookie: amyCookie } });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe('10000');
+  });
+
+  it('DELETE cancels an upload (its row and partial file go); HEAD of a finished one says it is complete', async () => {
+    const res = await tusCreate(ts.url, amyCookie, {
+      conversation: general,
+      filename: 'cancel.bin',
+      size: 1000,
+    });
+    const id = res.headers.get('location')?.split('/').pop() ?? '';
+    expect((await tusPatch(ts.url, amyCookie, id, 0, bytesOf(400, 9))).status).toBe(204);
+    expect(existsSync(join(ts.dataDir, 'uploads', id))).toBe(true);
+    const other = await fetch(`${ts.url}/api/uploads/${id}`, {
+      method: 'DELETE',
+      headers: { cookie: benCookie, 'tus-resumable': '1.0.0' },
+    });
+    expect(other.status).toBe(404);
+    const del = await fetch(`${ts.url}/api/uploads/${id}`, {
+      method: 'DELETE',
+      headers: { cookie: amyCookie, 'tus-resumable': '1.0.0' },
+    });
+    expect(del.status).toBe(204);
+    expect(ts.server.internals.attachmentStore.get(id)).toBeNull();
+    expect(existsSync(join(ts.dataDir, 'uploads', id))).toBe(false);
+
+    const done = await upload(ts.url, amyCookie, {
+      conversation: general,
+      filename: 'done.bin',
+      bytes: bytesOf(300, 4),
+    });
+    await settledAttachment(ts.url, amyCookie, done);
+    const head = await fetch(`${ts.url}/api/uploads/${done}`, {
+      method: 'HEAD',
+      headers: { cookie: amyCookie, 'tus-resumable': '1.0.0' },
+    });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('upload-offset')).toBe('300');
+    expect(head.headers.get('upload-length')).toBe('300');
+  });
+
+  it('the limits are workspace settings: a smaller file limit and a daily allowance apply at once, with plain words', async () => {
+    await admin.api.request('PATCH', '/api/admin/settings', WorkspaceSettings, {
+      attachmentMaxFileMb: 1,
+      attachmentDailyMb: 2,
+    });
+    try {
+      const big = await tusCreate(ts.url, benCookie, {
+        conversation: general,
+        filename: 'big.bin',
+        size: 1024 * 1024 + 1,
+      });
+      expect(big.status).toBe(413);
+      expect(((await big.json()) as { error: string }).error).toMatch(/at most 1 MB/);
+      // Ben has uploaded 50 000 bytes so far today (the dedupe test); 2 × 1 MB more goes over 2 MB.
+      const first = await tusCreate(ts.url, benCookie, {
+        conversation: general,
+        filename: 'one.bin',
+        size: 1024 * 1024,
+      });
+      expect(first.status).toBe(201);
+      const second = await tusCreate(ts.url, benCookie, {
+        conversation: general,
+        filename: 'two.bin',
+        size: 1024 * 1024,
+      });
+      expect(second.status).toBe(429);
+      expect(((await second.json()) as { error: string }).error).toMatch(/up to 2 MB of files a day/);
+    } finally {
+      await admin.api.request('PATCH', '/api/admin/settings', WorkspaceSettings, {
+        attachmentMaxFileMb: 25,
+        attachmentDailyMb: 200,
+      });
+    }
+  });
+});

@@ -95,7 +95,7 @@ function facts(actor: Actor, conv: string, over: Partial<AuthorFacts> = {}): Aut
     indexLength: () => 0,
     memberCount: () => conversations.memberCount(conv),
     takeAllowance: () => 0,
-    // No uploads exist here: any file a message references is refused as made up (T17).
+    // No uploads exist here: any file a message references is refused as made up (T20).
     checkFiles: (list) =>
       list.some((m) => m.files !== undefined)
         ? { ok: false, code: 'bad-attachment', message: 'no such upload' }

@@ -20,7 +20,7 @@ export const REFUSAL_CODES = [
   'too-many-messages',
   'duplicate-id',
   'already-applied',
-  // A new message's files: not the author's own ready uploads to this conversation (T17).
+  // A new message's files: not the author's own ready uploads to this conversation (T20).
   'bad-attachment',
   // Who may write what.
   'not-found',

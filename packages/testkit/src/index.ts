@@ -1,6 +1,7 @@
 /** Test helpers shared by every package's tests. No DOM; Node APIs only inside functions, when called. */
 
 export { CHROMIUM_ARGS, chromiumPath } from './chromium.ts';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 export { createScheduler, type Scheduler, type SimTimers } from './sim-scheduler.ts';
 export {
   createSimNetwork,

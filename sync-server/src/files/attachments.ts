@@ -125,7 +125,8 @@ export function createAttachments(d: AttachmentsDeps) {
         store.move(id, 'processing', 'refused', PICTURE_UNREADABLE);
         return;
       }
-      store.markReady(id, done);
+      // Cancelled meanwhile: the file just stored may be no one's; the sweep looks.
+      if (!store.markReady(id, done)) store.addOrphan(sha);
     } catch (err) {
       log.error({ err, id }, 'attachment processing failed');
       store.move(id, 'processing', 'refused', FAILED);

@@ -3,7 +3,7 @@ import { fileTypeFromFile } from 'file-type';
 
 /**
  * What an upload is, decided from its bytes (`file-type`) and never from the device's guess or the name
- * (issue 17, T17): a raster picture the server re-encodes and may show inline, a document from the
+ * (issue 17, T20): a raster picture the server re-encodes and may show inline, a document from the
  * allow-list served only as a download, plain text (a download too), or refused. Markup (HTML, SVG, XML)
  * is refused outright: served from our origin it could run script, and no download header is worth the
  * risk. Bytes nothing recognises and that are not text are kept as inert `application/octet-stream`.

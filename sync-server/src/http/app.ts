@@ -11,6 +11,24 @@ import { requireSession, sameOriginWrites } from './guards.ts';
 import type { SessionStore } from '../storage/sessions.ts';
 import type { UserStore } from '../storage/users.ts';
 
+/** The app's security headers; a handler's own (attachment bytes' sandbox) wins over them. */
+const SECURITY_HEADERS: Parameters<typeof secureHeaders>[0] = {
+  contentSecurityPolicy: {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'", 'data:', 'blob:'],
+    connectSrc: ["'self'"],
+    objectSrc: ["'none'"],
+    baseUri: ["'self'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+  },
+  referrerPolicy: 'same-origin',
+  // Attachment bytes set a stricter policy of their own (a sandbox, http/attachment-routes.ts).
+  overwrite: false,
+};
+
 /**
  * The HTTP application: security headers, the API under /api, the sync socket at /sync, /healthz, and the
  * built PWA (or, until it exists, the holding pages in public/).
@@ -50,25 +68,7 @@ export function createHttpApp(d: {
   publicDir: string;
 }) {
   const app = new Hono<HonoEnv>();
-  app.use(
-    '*',
-    secureHeaders({
-      contentSecurityPolicy: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:', 'blob:'],
-        connectSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        baseUri: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-      },
-      referrerPolicy: 'same-origin',
-      // Attachment bytes set a stricter policy of their own (a sandbox, http/attachment-routes.ts).
-      overwrite: false,
-    }),
-  );
+  app.use('*', secureHeaders(SECURITY_HEADERS));
 
   app.onError((err, c) => {
     if (err instanceof AppError) {

@@ -11,7 +11,7 @@ import type { HonoEnv } from './env.ts';
 /**
  * GET /api/attachments/:id (what the device shows and polls until ready) and /file, /thumb (the bytes,
  * behind signed expiring links and a member's session, checked on every request): issue 17,
- * docs/PROTOCOL.md "Attachments", docs/THREAT_MODEL.md T17.
+ * docs/PROTOCOL.md "Attachments", docs/THREAT_MODEL.md T20.
  */
 
 /** How long a link stays good: an hour (a device asks again for a fresh one when it needs it). */
@@ -115,6 +115,8 @@ export function attachmentRoutes(d: {
     };
     const range = parseRange(c.req.header('range'), size);
     if (range === 'bad') return c.body(null, 416, { ...headers, 'Content-Range': `bytes */${size}` });
+    // A HEAD (routed here as a GET) gets the headers only: no file is opened for a body nobody reads.
+    if (c.req.method === 'HEAD') return c.body(null, 200, { ...headers, 'Content-Length': String(size) });
     const stream = await d.files.get(key, range ?? undefined);
     if (!stream) throw new AppError(404, 'no-attachment', 'This file is not there any more.');
     const body = Readable.toWeb(stream) as ReadableStream<Uint8Array>;

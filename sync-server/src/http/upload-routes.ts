@@ -139,7 +139,9 @@ export function uploadRoutes(d: {
     return row && row.uploaderId === c.get('user').id ? row : null;
   };
 
-  app.on(['HEAD', 'PATCH'], '/:id', async (c) => {
+  // Hono routes a HEAD as a GET (and drops the body); the request keeps its method.
+  app.on(['GET', 'PATCH'], '/:id', async (c) => {
+    if (c.req.method === 'GET') return refuse(c, 404, 'not-found', 'Uploads are read at /api/attachments.');
     const row = own(c);
     if (!row) return refuse(c, 404, 'no-upload', 'This upload is not there any more. Send the file again.');
     if (row.status !== 'uploading') {

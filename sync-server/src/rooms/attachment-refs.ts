@@ -3,7 +3,7 @@ import type { AttachmentStore } from '../storage/attachments.ts';
 import type { Refusal } from './judges.ts';
 
 /**
- * Files a new message references (issue 17, docs/THREAT_MODEL.md T17), checked before the message is
+ * Files a new message references (issue 17, docs/THREAT_MODEL.md T20), checked before the message is
  * acknowledged: each is an upload that exists, is ready, was uploaded by the message's author to this
  * conversation, and is not in another message. A message that passes ties its files to itself in the
  * commit that stores it; between the judgement and that commit the files are claimed in memory, so two

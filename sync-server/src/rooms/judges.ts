@@ -70,7 +70,7 @@ export type AuthorFacts = {
   memberCount: () => number;
   /** Takes `n` new messages from the writer's allowance (P10): 0, or the milliseconds to wait. */
   takeAllowance: (n: number) => number;
-  /** Whether new messages' files are the author's own ready uploads here (T17, attachment-refs.ts). */
+  /** Whether new messages' files are the author's own ready uploads here (T20, attachment-refs.ts). */
   checkFiles: (messages: readonly MessageRecord[]) => Refusal | null;
 };
 

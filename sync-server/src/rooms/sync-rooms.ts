@@ -94,7 +94,7 @@ export type SyncRoomsDeps = {
   stored?: (messages: readonly StoredMessage[]) => void;
   /** Hears of a person's read mark moving, once durable (a read clears their pushed notifications). */
   readMoved?: (r: ReadMoved) => void;
-  /** Uploaded files, which new messages reference (issue 17, T17). */
+  /** Uploaded files, which new messages reference (issue 17, T20). */
   attachments: AttachmentRefs;
 };
 

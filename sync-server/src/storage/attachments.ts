@@ -75,6 +75,7 @@ export function createAttachmentStore(db: Db) {
     'SELECT COUNT(*) AS n FROM attachments WHERE sha256 = ?',
   );
   const dropOrphan = db.prepare<[string]>('DELETE FROM attachment_orphans WHERE sha256 = ?');
+  const addOrphan = db.prepare<[string]>('INSERT OR IGNORE INTO attachment_orphans (sha256) VALUES (?)');
   const stuck = db.prepare<[], { id: string }>("SELECT id FROM attachments WHERE status = 'processing'");
 
   return {
@@ -116,6 +117,8 @@ export function createAttachmentStore(db: Db) {
     orphans: (limit: number): string[] => orphans.all(limit).map((r) => r.sha256),
     hashUsed: (sha256: string): boolean => (hashUsed.get(sha256)?.n ?? 0) > 0,
     dropOrphan: (sha256: string): void => void dropOrphan.run(sha256),
+    /** A hash whose file may be unused (its upload was cancelled while it was being stored). */
+    addOrphan: (sha256: string): void => void addOrphan.run(sha256),
     /** Uploads whose processing a stop or crash interrupted. */
     processing: (): string[] => stuck.all().map((r) => r.id),
   };

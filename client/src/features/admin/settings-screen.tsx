@@ -10,6 +10,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useEngine } from '../../hooks/engine-context.tsx';
 import { ErrorText } from '../../ui/error-text.tsx';
 import { problem } from './admin-api.ts';
+import { AttachmentLimitsCard } from './attachment-limits.tsx';
 import { QuietHoursCard } from './quiet-hours-settings.tsx';
 import { RetentionSettingsCard } from './retention-settings.tsx';
 import { getSettings, getSupervisorChoices, saveSettings, settingsChanges } from './settings-api.ts';
@@ -245,6 +246,7 @@ export function SettingsScreen() {
       </form>
       <QuietHoursCard />
       <RetentionSettingsCard />
+      <AttachmentLimitsCard />
     </section>
   );
 }
