@@ -2,7 +2,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { addUser, ADMIN, eventually } from '../../sync-server/test/harness.ts';
+import { addUser, ADMIN, channel, eventually } from '../../sync-server/test/harness.ts';
 import {
   axeSerious,
   openConversation,
@@ -174,6 +174,20 @@ describe('attachments in the PWA (issue 17)', () => {
     await phone.getByRole('dialog').getByText('Needs the network to open').waitFor();
     await screenshot(phone, 'attach-viewer-offline-phone');
     await phone.keyboard.press('Escape');
+
+    // A moderator removes the message (from another device): its files leave this device's copies too.
+    await offline(deskCtx, desk, false);
+    expect((await cachedKeys(desk)).length).toBe(2);
+    const general = channel(env.admin, 'general');
+    await env.admin.open(general);
+    let key = '';
+    await eventually(() => {
+      key = env.admin.view(general).messages.find((m) => m.text === 'My essay plan')?.key ?? '';
+      expect(key).not.toBe('');
+    });
+    await env.admin.remove(general, key, 'wrong channel');
+    await desk.locator('.messages').getByText('Removed by a moderator').waitFor();
+    await eventually(async () => expect(await cachedKeys(desk)).toEqual([]));
     expect(errors).toEqual([]);
     await phoneCtx.close();
     await deskCtx.close();

@@ -11,6 +11,8 @@ export const DEFAULT_BUDGET = 200 * 1024 * 1024;
 const BUDGET_KEY = 'attachment-cache-budget';
 
 export type Variant = CachedFile['variant'];
+/** Where an attachment was shown: its conversation and message. */
+export type FileOwner = { conversationId: string; messageKey: string };
 export type FileCache = ReturnType<typeof createFileCache>;
 
 export function createFileCache(db: CommonroomDb, now: () => number = Date.now) {
@@ -48,7 +50,7 @@ export function createFileCache(db: CommonroomDb, now: () => number = Date.now) 
       void db.files.update(key, { usedAt: now() }).catch(() => undefined);
       return row.blob;
     },
-    async put(id: string, variant: Variant, blob: Blob): Promise<void> {
+    async put(id: string, variant: Variant, blob: Blob, owner?: FileOwner): Promise<void> {
       if (blob.size > (await budget())) return;
       await db.files.put({
         key: `${id}/${variant}`,
@@ -57,6 +59,7 @@ export function createFileCache(db: CommonroomDb, now: () => number = Date.now) 
         blob,
         size: blob.size,
         usedAt: now(),
+        ...owner,
       });
       await evict();
       changed();
@@ -69,6 +72,23 @@ export function createFileCache(db: CommonroomDb, now: () => number = Date.now) 
         .anyOf([...ids])
         .delete();
       if (n > 0) changed();
+    },
+    /**
+     * Drops the copies of a conversation's files whose message no longer carries them: deleted, removed by a
+     * moderator or expired (the device keeps only a tombstone then, with no files). `carries` answers
+     * undefined for a message this device does not hold (an older part not loaded): those are kept.
+     */
+    async sweep(
+      conversationId: string,
+      carries: (messageKey: string, attachmentId: string) => boolean | undefined,
+    ): Promise<void> {
+      const rows = await db.files.where('conversationId').equals(conversationId).toArray();
+      const gone = rows.filter(
+        (r) => r.messageKey !== undefined && carries(r.messageKey, r.attachmentId) === false,
+      );
+      if (gone.length === 0) return;
+      await db.files.bulkDelete(gone.map((r) => r.key));
+      changed();
     },
     async clear(): Promise<void> {
       await db.files.clear();

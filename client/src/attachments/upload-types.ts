@@ -50,4 +50,7 @@ export type CachedFile = {
   blob: Blob;
   size: number;
   usedAt: number;
+  /** The message that showed it: when that message is deleted, removed or expired, the copy goes. */
+  conversationId?: string;
+  messageKey?: string;
 };

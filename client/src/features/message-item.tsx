@@ -1,7 +1,7 @@
 import type { EngineMessage } from '@commonroom/engine';
 import { avatarHex, isStaffRole, LIMITS, type Role } from '@commonroom/protocol';
 import { broadcastProblem } from '../ui/broadcast-rule.ts';
-import { lazy, Suspense, useEffect, useId, useState, type KeyboardEvent } from 'react';
+import { lazy, Suspense, useId, useState, type KeyboardEvent } from 'react';
 import { useEngine } from '../hooks/engine-context.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
 import { clockTime, initials, relativeTime, roleLabel } from '../ui/format.ts';
@@ -40,15 +40,6 @@ export function MessageItem({
   const role = author?.role ?? (mine ? engine.me()?.role : undefined);
   const gone = m.deleted || m.removed !== null;
   const c = controls?.conversation;
-  // A deleted or removed message's files leave this device's offline copies too.
-  const dropFiles = gone && m.files.length > 0;
-  useEffect(() => {
-    if (!dropFiles) return;
-    const ids = m.files.map((f) => f.id);
-    void import('../attachments/attachments.ts')
-      .then((a) => a.attachmentsFor(engine).cache.drop(ids))
-      .catch(() => undefined);
-  }, [dropFiles, m.files, engine]);
   const replyNames = m.replyAuthors
     .slice(0, 3)
     .map((id) => engine.user(id)?.displayName ?? (id === engine.me()?.id ? 'You' : 'someone'));
@@ -126,7 +117,7 @@ export function MessageItem({
         )}
         {!gone && m.files.length > 0 && (
           <Suspense fallback={<div className="msg-files" aria-busy="true" />}>
-            <MessageFiles files={m.files} />
+            <MessageFiles files={m.files} owner={{ conversationId: c?.id ?? '', messageKey: m.key }} />
           </Suspense>
         )}
         {c && !gone && (

@@ -167,6 +167,20 @@ export function MessageList(props: {
     lastKey.current = last.key;
   }, [props.messages, engine, me]);
 
+  // Files of messages deleted, removed or expired since they were shown leave this device's offline copies
+  // (a tombstone carries no files). A message this device does not hold (an older part) keeps its copies.
+  useEffect(() => {
+    const conversationId = props.conversationId;
+    void import('../attachments/attachments.ts')
+      .then(({ attachmentsFor }) =>
+        attachmentsFor(engine).cache.sweep(conversationId, (key, id) => {
+          const m = engine.view(conversationId).state.byKey.get(key);
+          return m === undefined ? undefined : !m.deleted && !m.removed && m.files.some((f) => f.id === id);
+        }),
+      )
+      .catch(() => undefined);
+  }, [props.messages, props.conversationId, engine]);
+
   const newIndex = rows.findIndex((r) => r.kind === 'new');
   const range = virtualizer.range;
   const newAbove = newIndex >= 0 && range !== null && newIndex < range.startIndex;

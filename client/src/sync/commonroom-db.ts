@@ -21,7 +21,7 @@ export class CommonroomDb extends Dexie {
   constructor(name: string) {
     super(name, { chromeTransactionDurability: 'strict' });
     this.version(1).stores({ docs: '++id, name', outbox: 'id, order', meta: 'key' });
-    this.version(2).stores({ uploads: 'id, order', files: 'key, attachmentId, usedAt' });
+    this.version(2).stores({ uploads: 'id, order', files: 'key, attachmentId, usedAt, conversationId' });
   }
 }
 

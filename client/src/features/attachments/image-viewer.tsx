@@ -1,5 +1,6 @@
 import type { FileRef } from '@commonroom/model';
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import type { FileOwner } from '../../attachments/file-cache.ts';
 import { downloadFile, useAttachments, useFileUrl } from './use-attachments.ts';
 
 /**
@@ -10,17 +11,19 @@ import { downloadFile, useAttachments, useFileUrl } from './use-attachments.ts';
 export function ImageViewer({
   images,
   start,
+  owner,
   onClose,
 }: {
   images: readonly FileRef[];
   start: number;
+  owner: FileOwner;
   onClose: () => void;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
   const [i, setI] = useState(start);
   const a = useAttachments();
   const f = images[i];
-  const state = useFileUrl(f?.id ?? '', 'file', f !== undefined);
+  const state = useFileUrl(f?.id ?? '', 'file', owner, f !== undefined);
   useEffect(() => {
     const el = ref.current;
     const before = document.activeElement as HTMLElement | null;
@@ -47,7 +50,7 @@ export function ImageViewer({
           <button
             type="button"
             className="link-button"
-            onClick={() => void downloadFile(a, f.id, f.name).catch(() => undefined)}
+            onClick={() => void downloadFile(a, f.id, f.name, owner).catch(() => undefined)}
           >
             Download
           </button>

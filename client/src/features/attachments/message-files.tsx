@@ -1,5 +1,6 @@
 import type { FileRef } from '@commonroom/model';
 import { lazy, Suspense, useState } from 'react';
+import type { FileOwner } from '../../attachments/file-cache.ts';
 import { fileSize } from './file-limits.ts';
 import { FileIcon } from './file-icon.tsx';
 import { downloadFile, useAttachments, useFileUrl } from './use-attachments.ts';
@@ -11,7 +12,7 @@ const ImageViewer = lazy(async () => ({ default: (await import('./image-viewer.t
 export const isImage = (f: FileRef): boolean => /^image\/(jpeg|png|gif|webp)$/.test(f.type);
 
 /** A message's files: images as thumbnails (space reserved from their size), other files as cards. */
-export function MessageFiles({ files }: { files: readonly FileRef[] }) {
+export function MessageFiles({ files, owner }: { files: readonly FileRef[]; owner: FileOwner }) {
   const [open, setOpen] = useState<number | null>(null);
   const images = files.filter(isImage);
   const others = files.filter((f) => !isImage(f));
@@ -21,7 +22,7 @@ export function MessageFiles({ files }: { files: readonly FileRef[] }) {
         <ul className="msg-images" aria-label={images.length === 1 ? 'Image' : `${images.length} images`}>
           {images.map((f, i) => (
             <li key={f.id}>
-              <Thumb f={f} onOpen={() => setOpen(i)} />
+              <Thumb f={f} owner={owner} onOpen={() => setOpen(i)} />
             </li>
           ))}
         </ul>
@@ -30,14 +31,14 @@ export function MessageFiles({ files }: { files: readonly FileRef[] }) {
         <ul className="msg-cards" aria-label={others.length === 1 ? 'File' : `${others.length} files`}>
           {others.map((f) => (
             <li key={f.id}>
-              <FileCard f={f} />
+              <FileCard f={f} owner={owner} />
             </li>
           ))}
         </ul>
       )}
       {open !== null && (
         <Suspense fallback={null}>
-          <ImageViewer images={images} start={open} onClose={() => setOpen(null)} />
+          <ImageViewer images={images} start={open} owner={owner} onClose={() => setOpen(null)} />
         </Suspense>
       )}
     </div>
@@ -52,8 +53,8 @@ function thumbBox(f: FileRef): { width: number; aspectRatio: string } {
   return { width: Math.max(80, Math.round(w * scale)), aspectRatio: `${w} / ${h}` };
 }
 
-function Thumb({ f, onOpen }: { f: FileRef; onOpen: () => void }) {
-  const state = useFileUrl(f.id, 'thumb');
+function Thumb({ f, owner, onOpen }: { f: FileRef; owner: FileOwner; onOpen: () => void }) {
+  const state = useFileUrl(f.id, 'thumb', owner);
   return (
     <button
       type="button"
@@ -74,7 +75,7 @@ function Thumb({ f, onOpen }: { f: FileRef; onOpen: () => void }) {
   );
 }
 
-function FileCard({ f }: { f: FileRef }) {
+function FileCard({ f, owner }: { f: FileRef; owner: FileOwner }) {
   const a = useAttachments();
   const [problem, setProblem] = useState<string | null>(null);
   return (
@@ -91,7 +92,7 @@ function FileCard({ f }: { f: FileRef }) {
         aria-label={`Download ${f.name}`}
         onClick={() => {
           setProblem(null);
-          downloadFile(a, f.id, f.name).catch(() => setProblem('Needs the network to open'));
+          downloadFile(a, f.id, f.name, owner).catch(() => setProblem('Needs the network to open'));
         }}
       >
         Download

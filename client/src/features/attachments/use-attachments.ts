@@ -1,6 +1,6 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { attachmentsFor, type Attachments } from '../../attachments/attachments.ts';
-import type { Variant } from '../../attachments/file-cache.ts';
+import type { FileOwner, Variant } from '../../attachments/file-cache.ts';
 import type { PendingUpload } from '../../attachments/upload-queue.ts';
 import { useEngine } from '../../hooks/engine-context.tsx';
 
@@ -20,7 +20,12 @@ export function usePendingUploads(conversationId: string, parent: string | null)
 }
 
 /** The device's copy of an attachment, or the server's (then kept within the budget), as a Blob. */
-export async function loadFile(a: Attachments, id: string, variant: Variant): Promise<Blob> {
+export async function loadFile(
+  a: Attachments,
+  id: string,
+  variant: Variant,
+  owner?: FileOwner,
+): Promise<Blob> {
   const cached = await a.cache.get(id, variant);
   if (cached) return cached;
   const info = await a.info(id);
@@ -29,7 +34,7 @@ export async function loadFile(a: Attachments, id: string, variant: Variant): Pr
   const r = await fetch(url, { credentials: 'same-origin' });
   if (!r.ok) throw new Error(`status ${r.status}`);
   const blob = await r.blob();
-  void a.cache.put(id, variant, blob).catch(() => undefined);
+  void a.cache.put(id, variant, blob, owner).catch(() => undefined);
   return blob;
 }
 
@@ -40,7 +45,7 @@ export type FileState =
   | { kind: 'offline' };
 
 /** An object URL for an attachment's thumbnail or file, released when the component goes. */
-export function useFileUrl(id: string, variant: Variant, enabled = true): FileState {
+export function useFileUrl(id: string, variant: Variant, owner: FileOwner, enabled = true): FileState {
   const a = useAttachments();
   const [state, setState] = useState<FileState>({ kind: 'loading' });
   useEffect(() => {
@@ -48,7 +53,7 @@ export function useFileUrl(id: string, variant: Variant, enabled = true): FileSt
     let alive = true;
     let url: string | null = null;
     setState({ kind: 'loading' });
-    loadFile(a, id, variant)
+    loadFile(a, id, variant, owner)
       .then((blob) => {
         if (!alive) return;
         url = URL.createObjectURL(blob);
@@ -61,13 +66,19 @@ export function useFileUrl(id: string, variant: Variant, enabled = true): FileSt
       alive = false;
       if (url) URL.revokeObjectURL(url);
     };
+    // The owner only labels the copy; a new object for the same message must not fetch again.
   }, [a, id, variant, enabled]);
   return state;
 }
 
 /** Saves an attachment as a download (from the device's copy when there is one). */
-export async function downloadFile(a: Attachments, id: string, name: string): Promise<void> {
-  const blob = await loadFile(a, id, 'file');
+export async function downloadFile(
+  a: Attachments,
+  id: string,
+  name: string,
+  owner: FileOwner,
+): Promise<void> {
+  const blob = await loadFile(a, id, 'file', owner);
   const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
   link.href = url;
