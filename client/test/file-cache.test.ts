@@ -31,6 +31,18 @@ describe('offline copies of attachments (issue 17)', () => {
     await cache.put('e', 'file', bytes(100));
     await cache.drop(['e']);
     expect([await cache.get('e', 'thumb'), await cache.get('e', 'file')]).toEqual([null, null]);
+    // Sweeping a conversation drops the copies whose message no longer carries them, keeps the rest and
+    // those of messages this device does not hold.
+    const owner = (messageKey: string) => ({ conversationId: 'c1', messageKey });
+    await cache.put('f', 'thumb', bytes(10), owner('u:kept'));
+    await cache.put('g', 'thumb', bytes(10), owner('u:removed'));
+    await cache.put('h', 'thumb', bytes(10), owner('u:older'));
+    await cache.put('i', 'thumb', bytes(10), { conversationId: 'c2', messageKey: 'u:removed' });
+    const held: Record<string, string[]> = { 'u:kept': ['f'], 'u:removed': [] };
+    await cache.sweep('c1', (key, id) => held[key]?.includes(id));
+    expect(
+      await Promise.all(['f', 'g', 'h', 'i'].map(async (id) => (await cache.get(id, 'thumb')) !== null)),
+    ).toEqual([true, false, true, true]);
     await cache.clear();
     expect(await cache.used()).toBe(0);
     expect(await cache.budget()).toBe(500);
