@@ -32,6 +32,7 @@ export function createFileParts(
   let attachments: Attachments | null = null;
   const tus = createTusUploads({
     dir: uploadsDir,
+    allowedOrigins: config.allowedOrigins,
     maxSize: () => limits().maxFileBytes,
     finished: (id) => attachments?.complete(id),
   });

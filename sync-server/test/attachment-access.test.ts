@@ -2,7 +2,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Engine } from '@commonroom/engine';
 import { authorRoots, type FileRef } from '@commonroom/model';
-import { OkReply, authorDoc, type ConversationId, type UserId } from '@commonroom/protocol';
+import {
+  OkReply,
+  RetentionSettings,
+  authorDoc,
+  type ConversationId,
+  type UserId,
+} from '@commonroom/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser, channel, eventually, loginAdmin, startServer, type TestServer } from './harness.ts';
 import { connectRaw, craftUpdate, login, type RawClient } from './raw-client.ts';
@@ -218,6 +224,25 @@ describe('attachment access and references (issue 17, T20)', () => {
       expect(existsSync(filePath(sha256(text('words a moderator removes'))))).toBe(false);
     });
     expect((await attachment(ts.url, cookies.ben ?? '', b.id)).status).toBe(404);
+  });
+
+  it('retention: a message past the channel period leaves with its files (the retention job, T16)', async () => {
+    await ben.engine.open(general);
+    const a = await ready('ben', general, 'old-notes.txt', 'notes that expire');
+    await ben.engine.send(general, 'old notes', { files: [refOf(a)] });
+    await ben.engine.settled();
+    await admin.api.request('PATCH', '/api/admin/retention', RetentionSettings, { channelsDays: 1 });
+    skew = 2 * 24 * HOUR;
+    try {
+      await ts.server.internals.retention.run();
+      await eventually(() => {
+        expect(ts.server.internals.attachmentStore.get(a.id)).toBeNull();
+        expect(existsSync(filePath(sha256(text('notes that expire'))))).toBe(false);
+      });
+    } finally {
+      skew = 0;
+      await admin.api.request('PATCH', '/api/admin/retention', RetentionSettings, { channelsDays: null });
+    }
   });
 
   it('an upload never sent is swept after a day, its file with it', async () => {

@@ -54,7 +54,8 @@ export function tusPatch(url: string, cookie: string, id: string, offset: number
       'upload-offset': String(offset),
       'content-type': 'application/offset+octet-stream',
     },
-    body,
+    // The DOM's fetch types (the client's tsconfig) take only an ArrayBuffer-backed view; this is one.
+    body: body as Uint8Array<ArrayBuffer>,
   });
 }
 

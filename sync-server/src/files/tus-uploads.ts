@@ -18,6 +18,8 @@ export type TusUploads = {
 
 export function createTusUploads(d: {
   dir: string;
+  /** The origins the app is served from (read live); tus names them, never `*`, in CORS headers. */
+  allowedOrigins: readonly string[];
   /** The per-file limit in force, in bytes. */
   maxSize: () => number;
   /** The upload's last byte is in (durably in its partial file). */
@@ -30,6 +32,7 @@ export function createTusUploads(d: {
     datastore,
     relativeLocation: true,
     respectForwardedHeaders: false,
+    allowedOrigins: (origin) => d.allowedOrigins.includes(origin),
     namingFunction: (req) => {
       const id = ids.get(req);
       if (id === undefined) throw new Error('an upload was created without an id from the route');
