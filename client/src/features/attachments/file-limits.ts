@@ -17,8 +17,17 @@ export function knownMaxFileBytes(): number {
   }
 }
 
-/** Reads the limit from the workspace settings when online; keeps the last one heard otherwise. */
-export async function refreshMaxFileBytes(): Promise<number> {
+let asked: Promise<number> | null = null;
+
+/**
+ * Reads the limit from the workspace settings once per page when online (a composer opens with every
+ * conversation); keeps the last one heard otherwise. The server checks again at upload either way.
+ */
+export function refreshMaxFileBytes(): Promise<number> {
+  return (asked ??= readMaxFileBytes());
+}
+
+async function readMaxFileBytes(): Promise<number> {
   try {
     const r = await fetch('/api/workspace', { credentials: 'same-origin' });
     if (r.ok) {
@@ -28,7 +37,8 @@ export async function refreshMaxFileBytes(): Promise<number> {
       if (bytes !== null && bytes > 0) localStorage.setItem(KEY, String(bytes));
     }
   } catch {
-    // Offline: the last limit heard.
+    // Offline: the last limit heard, and asked again next time.
+    asked = null;
   }
   return knownMaxFileBytes();
 }
