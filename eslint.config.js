@@ -258,7 +258,11 @@ export default defineConfig(
   ),
   restrictImports(['client/**/*.{ts,tsx}'], [noServer, ...noRelativeCrossPackage, noTestingEntry]),
   restrictImports(
-    ['client/src/sync/**/*.{ts,tsx}', 'client/src/search/**/*.{ts,tsx}'],
+    [
+      'client/src/sync/**/*.{ts,tsx}',
+      'client/src/search/**/*.{ts,tsx}',
+      'client/src/attachments/**/*.{ts,tsx}',
+    ],
     [
       noServer,
       ...noRelativeCrossPackage,
@@ -275,7 +279,7 @@ export default defineConfig(
           '**/app.tsx',
         ],
         message:
-          'client/src/sync and client/src/search are framework-free: no React, and nothing of the UI above them',
+          'client/src/sync, client/src/search and client/src/attachments are framework-free: no React, and nothing of the UI above them',
       },
     ],
   ),

@@ -251,6 +251,11 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   }, [workspaceVersion]);
 
   useEffect(preloadMessageList, []);
+  // Attachments (issue 17): the upload queue starts with the app, so messages with files saved before a
+  // reload or while offline go when the network is there. Its code is a chunk of its own.
+  useEffect(() => {
+    void import('./attachments/attachments.ts').then((m) => m.attachmentsFor(engine));
+  }, [engine]);
   // Device search (issue 16): its code, MiniSearch and its worker are chunks of their own, loaded after the
   // first screen; it keeps its index current from here on and forgets itself at sign-out.
   useEffect(() => {

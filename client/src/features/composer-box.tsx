@@ -17,7 +17,10 @@ import { broadcastProblem } from '../ui/broadcast-rule.ts';
 import { FormattingHint } from './formatting-hint.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
 import { messageSent, useOfferDue } from '../push/push-offer.ts';
+import { AttachButtons, StagedChips } from './attachments/staged-files.tsx';
+import { useStagedFiles } from './attachments/use-staged-files.ts';
 import '../ui/unread-mentions.css';
+import './attachments/attachments.css';
 
 const EmojiPicker = lazy(async () => ({ default: (await import('./emoji-picker.tsx')).EmojiPicker }));
 // Offered only online (turning notifications on needs the server); a chunk that cannot load shows nothing
@@ -71,6 +74,7 @@ export function ComposerBox({ conversationId, placeholder, parent, onSent, autoF
   const box = useRef<HTMLTextAreaElement>(null);
   const nextCaret = useRef<number | null>(null);
   const lastTyping = useRef(0);
+  const files = useStagedFiles();
   const me = engine.me();
   const c = engine.conversation(conversationId);
 
@@ -170,6 +174,7 @@ export function ComposerBox({ conversationId, placeholder, parent, onSent, autoF
 
   const send = async () => {
     const body = text.trim();
+    if (files.staged.length > 0) return sendWithFiles(body);
     if (!body) return;
     if (body.length > LIMITS.maxMessageChars) {
       setError(`Messages can be up to ${LIMITS.maxMessageChars.toLocaleString()} characters.`);
@@ -194,6 +199,35 @@ export function ComposerBox({ conversationId, placeholder, parent, onSent, autoF
       setText((now) => (now ? `${body}\n${now}` : body));
       setError('This message could not be saved on this device. Please try again.');
     }
+  };
+
+  /**
+   * A message with files goes to the upload queue: saved on this device in one write (text, files and the
+   * message's id), then the box clears; it is sent once its files are uploaded (attachments/upload-queue.ts).
+   */
+  const sendWithFiles = async (caption: string) => {
+    if (caption.length > LIMITS.maxMessageChars)
+      return setError(`Messages can be up to ${LIMITS.maxMessageChars.toLocaleString()} characters.`);
+    const refused = caption ? broadcastProblem(caption, me?.role) : null;
+    if (refused) return setError(refused);
+    try {
+      const { attachmentsFor } = await import('../attachments/attachments.ts');
+      await attachmentsFor(engine).queue.add({
+        conversationId,
+        caption,
+        files: files.staged.map((s) => ({ blob: s.file, name: s.file.name, type: s.file.type })),
+        ...(parent ? { parent, alsoChannel } : {}),
+      });
+    } catch {
+      return setError('These files could not be saved on this device. Please try again.');
+    }
+    setText('');
+    setCaret(0);
+    setError(null);
+    files.clear();
+    setAlsoChannel(false);
+    messageSent();
+    onSent?.();
   };
 
   const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -240,7 +274,16 @@ export function ComposerBox({ conversationId, placeholder, parent, onSent, autoF
           e.preventDefault();
           void send();
         }}
+        onDragOver={(e) => {
+          if (e.dataTransfer.types.includes('Files')) e.preventDefault();
+        }}
+        onDrop={(e) => {
+          if (e.dataTransfer.files.length === 0) return;
+          e.preventDefault();
+          files.add([...e.dataTransfer.files]);
+        }}
       >
+        <StagedChips files={files} />
         {shown && (
           <ul className="suggestions" id={listId} role="listbox" aria-label="People to mention">
             {suggestions.map((s, i) => (
@@ -294,8 +337,15 @@ export function ComposerBox({ conversationId, placeholder, parent, onSent, autoF
           onBlur={() => setDismissedAt(at)}
           onFocus={() => setDismissedAt(-1)}
           onKeyDown={onKey}
+          onPaste={(e) => {
+            // A pasted screenshot or copied file is attached; pasted text stays text.
+            if (e.clipboardData.files.length === 0) return;
+            e.preventDefault();
+            files.add([...e.clipboardData.files]);
+          }}
         />
         <div className="composer-tools">
+          <AttachButtons files={files} />
           <button
             type="button"
             className="icon-button"
@@ -324,7 +374,11 @@ export function ComposerBox({ conversationId, placeholder, parent, onSent, autoF
               Also send to {c?.kind === 'dm' ? 'the conversation' : 'channel'}
             </label>
           )}
-          <button type="submit" className="primary send" disabled={text.trim().length === 0}>
+          <button
+            type="submit"
+            className="primary send"
+            disabled={text.trim().length === 0 && files.staged.length === 0}
+          >
             Send
           </button>
         </div>
@@ -342,7 +396,7 @@ export function ComposerBox({ conversationId, placeholder, parent, onSent, autoF
             />
           </Suspense>
         )}
-        <ErrorText message={error} />
+        <ErrorText message={error ?? files.problem} />
       </form>
     </>
   );

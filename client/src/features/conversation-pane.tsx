@@ -12,6 +12,7 @@ import { anchorOf, type Anchor } from '../ui/dialog.tsx';
 import { useActiveMute } from './use-mute.ts';
 import { NoAccess } from './conversation/no-access.tsx';
 import { emptyWords } from './conversation/empty-words.ts';
+import { usePendingUploads } from '../hooks/use-pending-uploads.ts';
 
 const ChannelDetails = lazy(async () => ({
   default: (await import('./channel-details.tsx')).ChannelDetails,
@@ -31,6 +32,10 @@ const ProfileCard = lazy(async () => ({
 // worker's cache for every later start.
 const loadMessageList = () => import('./message-list.tsx');
 export const preloadMessageList = (): void => void loadMessageList().catch(() => undefined);
+// Messages with files waiting to upload, shown only when there are some (the queue's count is tiny code).
+const PendingUploads = lazy(async () => ({
+  default: (await import('./attachments/pending-uploads.tsx')).PendingUploads,
+}));
 const MessageList = lazy(async () => ({ default: (await loadMessageList()).MessageList }));
 
 function usePageVisible(): boolean {
@@ -79,6 +84,8 @@ export function ConversationPane({
   const markedFor = useRef(0);
   const visible = usePageVisible();
   const mute = useActiveMute(c);
+  const queued = usePendingUploads();
+  const uploading = queued.count + queued.failed > 0;
 
   useEffect(() => {
     void engine.open(conversationId).catch(() => undefined);
@@ -323,6 +330,11 @@ export function ConversationPane({
               emptyText={emptyWords(c, blocked === null)}
             />
           </Suspense>
+          {uploading && (
+            <Suspense fallback={null}>
+              <PendingUploads conversationId={c.id} parent={null} />
+            </Suspense>
+          )}
           <TypingLine conversationId={c.id} />
           <ErrorText message={problem} />
           {muteBanner ? (

@@ -15,6 +15,11 @@ const MessageActions = lazy(async () => ({
   default: (await import('./message-actions.tsx')).MessageActions,
 }));
 
+// Thumbnails, cards and their viewer load with the first message that has files.
+const MessageFiles = lazy(async () => ({
+  default: (await import('./attachments/message-files.tsx')).MessageFiles,
+}));
+
 /** One message: who, their role, when, the text, reactions, thread summary, and its delivery state. */
 export function MessageItem({
   m,
@@ -123,7 +128,12 @@ export function MessageItem({
             }}
           />
         ) : (
-          <MessageText text={m.text} mentionNames={mentionNames} />
+          m.text !== '' && <MessageText text={m.text} mentionNames={mentionNames} />
+        )}
+        {!gone && m.files.length > 0 && (
+          <Suspense fallback={<div className="msg-files" aria-busy="true" />}>
+            <MessageFiles files={m.files} owner={{ conversationId: c?.id ?? '', messageKey: m.key }} />
+          </Suspense>
         )}
         {c && !gone && (
           <ReactionChips

@@ -174,10 +174,26 @@ export function MessageList(props: {
     if (!last || last.key === lastKey.current) return;
     if (lastKey.current !== null && last.authorId !== me?.id) {
       const who = engine.user(last.authorId)?.displayName ?? 'someone';
-      setAnnouncement(`New message from ${who}: ${plainText(last.text).slice(0, 140)}`);
+      const files = last.files.length;
+      const what = plainText(last.text) || (files > 0 ? `${files} ${files === 1 ? 'file' : 'files'}` : '');
+      setAnnouncement(`New message from ${who}: ${what.slice(0, 140)}`);
     }
     lastKey.current = last.key;
   }, [props.messages, engine, me]);
+
+  // Files of messages deleted, removed or expired since they were shown leave this device's offline copies
+  // (a tombstone carries no files). A message this device does not hold (an older part) keeps its copies.
+  useEffect(() => {
+    const conversationId = props.conversationId;
+    void import('../attachments/attachments.ts')
+      .then(({ attachmentsFor }) =>
+        attachmentsFor(engine).cache.sweep(conversationId, (key, id) => {
+          const m = engine.view(conversationId).state.byKey.get(key);
+          return m === undefined ? undefined : !m.deleted && !m.removed && m.files.some((f) => f.id === id);
+        }),
+      )
+      .catch(() => undefined);
+  }, [props.messages, props.conversationId, engine]);
 
   const newIndex = rows.findIndex((r) => r.kind === 'new');
   const range = virtualizer.range;

@@ -1,12 +1,13 @@
 import { NetworkError, type Engine } from '@commonroom/engine';
 import { OkReply } from '@commonroom/protocol';
+import { pendingUploads } from '../attachments/pending-count.ts';
 import { clearAllDrafts } from '../ui/drafts.ts';
 
 /** Signing out, here or everywhere, from the sidebar. */
 
 /** Signs out here, after a warning when messages are still waiting to send. True when signed out. */
 export async function signOut(engine: Engine): Promise<boolean> {
-  const waiting = engine.status().waiting;
+  const waiting = engine.status().waiting + pendingUploads().count + pendingUploads().failed;
   if (waiting > 0 && !confirm(`${waiting} message(s) have not been sent yet. Sign out and lose them?`))
     return false;
   await engine.logout(true);

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { useEngine, useEngineVersion } from '../hooks/engine-context.tsx';
+import { usePendingUploads } from '../hooks/use-pending-uploads.ts';
 import { syncSummary } from './sync-summary.ts';
 
 /**
@@ -9,8 +10,13 @@ import { syncSummary } from './sync-summary.ts';
 export function SyncIndicator() {
   const engine = useEngine();
   useEngineVersion();
+  // Messages with files waiting to upload wait too (attachments/upload-queue.ts).
+  const uploads = usePendingUploads();
   const s = engine.status();
-  const { text, tone } = syncSummary(s, Date.now());
+  const { text, tone } = syncSummary(
+    { ...s, waiting: s.waiting + uploads.count, rejected: s.rejected + uploads.failed },
+    Date.now(),
+  );
   // While slowed down, the countdown is redrawn each second until the engine sends again.
   const [, tick] = useState(0);
   useEffect(() => {

@@ -6,6 +6,7 @@ import { Composer } from './composer.tsx';
 import { ConversationControlsProvider, useConversationControls } from './conversation-context.tsx';
 import { MessageItem } from './message-item.tsx';
 import { TypingLine } from './typing-line.tsx';
+import { PendingUploads } from './attachments/pending-uploads.tsx';
 
 /**
  * A thread: the parent message, its replies in arrival order, and a composer that replies (optionally also
@@ -96,6 +97,7 @@ export function ThreadPanel({
               </li>
             ))}
           </ol>
+          <PendingUploads conversationId={conversationId} parent={parentKey} />
           <div ref={end} />
         </div>
         <TypingLine conversationId={conversationId} parent={parentKey} />

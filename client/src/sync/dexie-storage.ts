@@ -1,5 +1,5 @@
-import type { EngineStorage, OutboxEntry } from '@commonroom/engine';
-import { Dexie, type Table } from 'dexie';
+import type { EngineStorage } from '@commonroom/engine';
+import { CommonroomDb, DB_NAME } from './commonroom-db.ts';
 
 /**
  * The engine's device storage in IndexedDB. Writes use strict durability, so "saved" means on disk, not in
@@ -7,20 +7,7 @@ import { Dexie, type Table } from 'dexie';
  * EngineStorage suite (packages/engine/test/storage-suite.ts) in the browser tests.
  */
 
-type DocRow = { id?: number; name: string; update: Uint8Array };
-type MetaRow = { key: string; value: unknown };
-
-class CommonroomDb extends Dexie {
-  docs!: Table<DocRow, number>;
-  outbox!: Table<OutboxEntry, string>;
-  meta!: Table<MetaRow, string>;
-  constructor(name: string) {
-    super(name, { chromeTransactionDurability: 'strict' });
-    this.version(1).stores({ docs: '++id, name', outbox: 'id, order', meta: 'key' });
-  }
-}
-
-export function createDexieStorage(name = 'commonroom'): EngineStorage & { close(): void } {
+export function createDexieStorage(name = DB_NAME): EngineStorage & { close(): void } {
   const db = new CommonroomDb(name);
   return {
     async loadDoc(doc) {
@@ -105,8 +92,15 @@ export function createDexieStorage(name = 'commonroom'): EngineStorage & { close
       await db.meta.put({ key, value });
     },
     async clear() {
-      await db.transaction('rw', db.docs, db.outbox, db.meta, async () => {
-        await Promise.all([db.docs.clear(), db.outbox.clear(), db.meta.clear()]);
+      // Attachments waiting to upload and the offline copies of files were this person's too.
+      await db.transaction('rw', [db.docs, db.outbox, db.meta, db.uploads, db.files], async () => {
+        await Promise.all([
+          db.docs.clear(),
+          db.outbox.clear(),
+          db.meta.clear(),
+          db.uploads.clear(),
+          db.files.clear(),
+        ]);
       });
     },
     close() {

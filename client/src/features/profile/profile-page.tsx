@@ -12,6 +12,7 @@ import { ErrorText } from '../../ui/error-text.tsx';
 import { initials, roleLabel } from '../../ui/format.ts';
 import { NotificationsCard } from './notifications-card.tsx';
 import { NotifyPrefsCard } from './notify-prefs-card.tsx';
+import { DeviceStorageCard } from './device-storage-card.tsx';
 import { PasswordForm } from './password-form.tsx';
 import './profile.css';
 
@@ -147,6 +148,7 @@ export function ProfilePage() {
         </form>
         <NotificationsCard />
         <NotifyPrefsCard />
+        <DeviceStorageCard />
         <PasswordForm />
       </main>
     </div>

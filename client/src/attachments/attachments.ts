@@ -1,0 +1,75 @@
+import type { Engine } from '@commonroom/engine';
+import { CommonroomDb, DB_NAME } from '../sync/commonroom-db.ts';
+import { createLinkBook, createMetaReader } from './attachment-api.ts';
+import { createDexieUploadStore } from './dexie-upload-store.ts';
+import { createFileCache, type FileCache } from './file-cache.ts';
+import { setPendingUploads } from './pending-count.ts';
+import { createTusUpload, terminateUpload } from './tus-upload.ts';
+import { createUploadQueue, type UploadQueue } from './upload-queue.ts';
+
+/**
+ * The browser's attachment machinery for one engine: the upload queue (started when the app starts, so what
+ * waited across a reload goes when the network is there), the offline file cache and the signed-link book.
+ * Loaded after the first screen.
+ */
+export type Attachments = {
+  queue: UploadQueue;
+  cache: FileCache;
+  info: ReturnType<typeof createLinkBook>;
+};
+
+const made = new WeakMap<Engine, Attachments>();
+
+const randomId = (): string => {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes)).replace(/[+/=]/g, (c) =>
+    c === '+' ? '-' : c === '/' ? '_' : '',
+  );
+};
+
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+
+export function attachmentsFor(engine: Engine): Attachments {
+  const known = made.get(engine);
+  if (known) return known;
+  const db = new CommonroomDb(DB_NAME);
+  const queue = createUploadQueue({
+    store: createDexieUploadStore(db),
+    upload: createTusUpload({ endpoint: `${location.origin}/api/uploads` }),
+    meta: createMetaReader(engine),
+    terminate: (url) => terminateUpload(url),
+    send: (conversationId, text, opt) => engine.send(conversationId, text, opt),
+    newId: randomId,
+    now: Date.now,
+    sleep,
+    // One tab uploads; another tab's queue takes over when it closes.
+    ...('locks' in navigator
+      ? {
+          exclusive: async (fn: () => Promise<void>) => {
+            await navigator.locks.request('commonroom-uploads', fn);
+          },
+        }
+      : {}),
+  });
+  queue.subscribe(() => {
+    const list = queue.list();
+    setPendingUploads({
+      count: list.filter((e) => !e.failed).length,
+      failed: list.filter((e) => e.failed).length,
+      bytes: list.reduce((n, e) => n + e.files.reduce((m, f) => m + f.size, 0), 0),
+    });
+  });
+  addEventListener('online', () => queue.retryNow());
+  const a: Attachments = { queue, cache: createFileCache(db), info: createLinkBook(engine) };
+  made.set(engine, a);
+  void queue.start();
+  return a;
+}

@@ -1,0 +1,56 @@
+/**
+ * What the attachment queue keeps on the device (IndexedDB, commonroom-db.ts version 2). Plain data and
+ * Blobs: IndexedDB stores a Blob's bytes on disk, so a photo taken offline survives closing the app.
+ */
+
+/** One file of a message waiting to be sent. */
+export type UploadFile = {
+  /** The Blob as picked, pasted or dropped. */
+  blob: Blob;
+  name: string;
+  size: number;
+  /** The browser's guess; the server decides by the bytes. */
+  type: string;
+  /** Pixel size of an image, measured on the device, for the readers' layout before the thumbnail loads. */
+  w?: number;
+  h?: number;
+  /** The tus upload's address once the server created it: a later try resumes there. */
+  uploadUrl?: string | undefined;
+  /** The attachment id (the tus upload id) once known. */
+  attachmentId?: string | undefined;
+  /** Bytes the server confirmed, as last heard (progress after a reload). */
+  sent: number;
+  /** The server has the file stored and processed ('ready'): it is not uploaded or polled again. */
+  ready?: boolean;
+};
+
+/** A message with files, saved on Send; the message itself is sent only once every file is ready. */
+export type UploadEntry = {
+  /** The message's local id, chosen now: sending again after a crash is a no-op (engine.send `id`). */
+  id: string;
+  /** Queue order (time saved, then a counter). */
+  order: number;
+  conversationId: string;
+  parent?: string;
+  alsoChannel?: boolean;
+  /** The typed text, sent as the caption (may be empty). */
+  caption: string;
+  files: UploadFile[];
+  createdAt: number;
+  /** Why it will not be sent (a refusal), in plain words; the person removes it. */
+  failed?: string | undefined;
+};
+
+/** An offline copy of an attachment's thumbnail or file (never keyed by its expiring signed link). */
+export type CachedFile = {
+  /** `${attachmentId}/${variant}` */
+  key: string;
+  attachmentId: string;
+  variant: 'thumb' | 'file';
+  blob: Blob;
+  size: number;
+  usedAt: number;
+  /** The message that showed it: when that message is deleted, removed or expired, the copy goes. */
+  conversationId?: string;
+  messageKey?: string;
+};

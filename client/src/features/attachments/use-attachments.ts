@@ -1,0 +1,88 @@
+import { useEffect, useState, useSyncExternalStore } from 'react';
+import { attachmentsFor, type Attachments } from '../../attachments/attachments.ts';
+import type { FileOwner, Variant } from '../../attachments/file-cache.ts';
+import type { PendingUpload } from '../../attachments/upload-queue.ts';
+import { useEngine } from '../../hooks/engine-context.tsx';
+
+export function useAttachments(): Attachments {
+  return attachmentsFor(useEngine());
+}
+
+/** Messages with files waiting here (a thread's when `parent` is given; the channel's otherwise). */
+export function usePendingUploads(conversationId: string, parent: string | null): PendingUpload[] {
+  const { queue } = useAttachments();
+  const all = useSyncExternalStore(queue.subscribe, queue.list);
+  return all.filter(
+    (e) =>
+      e.conversationId === conversationId &&
+      (parent === null ? e.parent === undefined || e.alsoChannel === true : e.parent === parent),
+  );
+}
+
+/** The device's copy of an attachment, or the server's (then kept within the budget), as a Blob. */
+export async function loadFile(
+  a: Attachments,
+  id: string,
+  variant: Variant,
+  owner?: FileOwner,
+): Promise<Blob> {
+  const cached = await a.cache.get(id, variant);
+  if (cached) return cached;
+  const info = await a.info(id);
+  const url = variant === 'thumb' ? (info.thumbUrl ?? info.url) : info.url;
+  if (!url || info.status !== 'ready') throw new Error('not ready');
+  const r = await fetch(url, { credentials: 'same-origin' });
+  if (!r.ok) throw new Error(`status ${r.status}`);
+  const blob = await r.blob();
+  void a.cache.put(id, variant, blob, owner).catch(() => undefined);
+  return blob;
+}
+
+export type FileState =
+  | { kind: 'loading' }
+  | { kind: 'ready'; url: string }
+  /** Not on this device and the server cannot be reached. */
+  | { kind: 'offline' };
+
+/** An object URL for an attachment's thumbnail or file, released when the component goes. */
+export function useFileUrl(id: string, variant: Variant, owner: FileOwner, enabled = true): FileState {
+  const a = useAttachments();
+  const [state, setState] = useState<FileState>({ kind: 'loading' });
+  useEffect(() => {
+    if (!enabled) return;
+    let alive = true;
+    let url: string | null = null;
+    setState({ kind: 'loading' });
+    loadFile(a, id, variant, owner)
+      .then((blob) => {
+        if (!alive) return;
+        url = URL.createObjectURL(blob);
+        setState({ kind: 'ready', url });
+      })
+      .catch(() => {
+        if (alive) setState({ kind: 'offline' });
+      });
+    return () => {
+      alive = false;
+      if (url) URL.revokeObjectURL(url);
+    };
+    // The owner only labels the copy; a new object for the same message must not fetch again.
+  }, [a, id, variant, enabled]);
+  return state;
+}
+
+/** Saves an attachment as a download (from the device's copy when there is one). */
+export async function downloadFile(
+  a: Attachments,
+  id: string,
+  name: string,
+  owner: FileOwner,
+): Promise<void> {
+  const blob = await loadFile(a, id, 'file', owner);
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
