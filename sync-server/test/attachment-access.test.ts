@@ -187,6 +187,20 @@ describe('attachment access and references (issue 17, T20)', () => {
       });
       expect(stored('f6') || stored('f7')).toBe(false);
     });
+    it('its own ready upload described otherwise than stored (a text file labelled a picture, a size, a box)', async () => {
+      const notes = await ready('ben', general, 'notes.txt', 'plain notes');
+      const lies: FileRef[] = [
+        { ...refOf(notes), type: 'image/png' },
+        { ...refOf(notes), size: notes.size + 1 },
+        { ...refOf(notes), w: 640, h: 480 },
+      ];
+      for (const [i, lie] of lies.entries())
+        expect(await forge(general, [lie], `f8${i}`)).toEqual({ kind: 'reject', code: 'bad-attachment' });
+      // The name is the author's to choose: renamed, the same upload is accepted.
+      expect(await forge(general, [{ ...refOf(notes), name: 'Week 3 notes.txt' }], 'f9')).toEqual({
+        kind: 'ack',
+      });
+    });
   });
 
   it('a deleted message and a moderator-removed message take their files (rows and bytes), and only theirs', async () => {

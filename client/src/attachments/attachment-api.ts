@@ -29,6 +29,7 @@ export function createMetaReader(engine: Engine) {
       return {
         status: a.status === 'uploading' ? 'processing' : a.status,
         ...(a.error ? { error: a.error } : {}),
+        type: a.type,
         ...(a.w !== undefined && a.h !== undefined ? { w: a.w, h: a.h } : {}),
       };
     } catch (e) {

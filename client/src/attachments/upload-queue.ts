@@ -36,6 +36,8 @@ export type UploadArgs = {
 export type AttachmentMeta = {
   status: 'processing' | 'ready' | 'refused';
   error?: string;
+  /** The type the server found in the bytes: the message's reference must say it (the server checks). */
+  type?: string;
   w?: number;
   h?: number;
 };
@@ -161,8 +163,9 @@ export function createUploadQueue(deps: UploadQueueDeps) {
       if (m.status === 'refused') throw new UploadRefused(m.error ?? 'the server did not accept this file');
       if (m.status === 'ready') {
         const dims = m.w !== undefined && m.h !== undefined ? { w: m.w, h: m.h } : {};
-        Object.assign(f, { ready: true, ...dims });
-        await deps.store.patchFile(e.id, i, { ready: true, ...dims });
+        const found = { ready: true, ...dims, ...(m.type !== undefined ? { type: m.type } : {}) };
+        Object.assign(f, found);
+        await deps.store.patchFile(e.id, i, found);
         return;
       }
       await deps.sleep(POLL_MS[Math.min(n, POLL_MS.length - 1)] ?? 3000, signal);

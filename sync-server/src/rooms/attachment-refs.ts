@@ -17,6 +17,11 @@ export type AttachmentRef = {
   status: string;
   error: string | null;
   messageKey: string | null;
+  /** What the server found of the bytes; the reference must say the same (see judgeFiles). */
+  size: number;
+  type: string;
+  width: number | null;
+  height: number | null;
 };
 
 const refuse = (message: string): Refusal => ({ ok: false, code: 'bad-attachment', message });
@@ -39,6 +44,16 @@ export function judgeFiles(
         return refuse(`the file "${file.name}" was uploaded to another conversation`);
       if (a.status === 'refused') return refuse(a.error ?? `the file "${file.name}" was refused`);
       if (a.status !== 'ready') return refuse(`the file "${file.name}" has not finished uploading`);
+      // Readers lay a file out from the reference before fetching anything (a picture's box, a card's
+      // type and size), so it must describe the stored bytes: otherwise an author could label a PDF as a
+      // picture and every reader would show a broken image. Only the name is the author's to choose.
+      if (
+        file.size !== a.size ||
+        file.type !== a.type ||
+        (file.w ?? null) !== a.width ||
+        (file.h ?? null) !== a.height
+      )
+        return refuse(`the file "${file.name}" is not described as it was stored`);
       if (a.messageKey !== null && a.messageKey !== key)
         return refuse(`the file "${file.name}" is already in another message`);
     }
