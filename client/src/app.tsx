@@ -1,5 +1,6 @@
 import type { Engine } from '@commonroom/engine';
-import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
+import { Suspense, useCallback, useEffect, useRef, useState } from 'react';
+import { lazy } from './ui/lazy.tsx';
 import { requestPersistentStorage } from './sync/boot.ts';
 import { reloadOnWipeElsewhere, takeWipeNotice } from './sync/wipe.ts';
 // Not lazy: a sign-in page that fails to load (offline, before the service worker holds it) locks a person

@@ -2,6 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app.tsx';
 import { createBrowserEngine } from './sync/boot.ts';
+import { AppErrorBoundary } from './ui/error-boundary.tsx';
 import './ui/styles.css';
 
 // The only side effects of the client: register the service worker (the app opens offline after one
@@ -14,7 +15,9 @@ const root = document.getElementById('root');
 if (root) {
   createRoot(root).render(
     <StrictMode>
-      <App engine={createBrowserEngine()} />
+      <AppErrorBoundary>
+        <App engine={createBrowserEngine()} />
+      </AppErrorBoundary>
     </StrictMode>,
   );
 }

@@ -1,15 +1,7 @@
 import { mentionHandle } from '@commonroom/model';
 import { isStaffRole, LIMITS, type PublicUser } from '@commonroom/protocol';
-import {
-  lazy,
-  Suspense,
-  useEffect,
-  useId,
-  useLayoutEffect,
-  useRef,
-  useState,
-  type KeyboardEvent,
-} from 'react';
+import { Suspense, useEffect, useId, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { lazy } from '../ui/lazy.tsx';
 import { useEngine, useEngineVersion } from '../hooks/engine-context.tsx';
 import { byLocale } from '../ui/compare.ts';
 import { loadDraft, saveDraft } from '../ui/drafts.ts';

@@ -1,4 +1,5 @@
-import { lazy, Suspense } from 'react';
+import { Suspense } from 'react';
+import { lazy } from '../ui/lazy.tsx';
 import type { ComposerProps } from './composer-box.tsx';
 
 // The box (with its @mention suggestions) loads just after the messages show, to keep the first screen's

@@ -1,5 +1,6 @@
 import { pinnedMessages } from '@commonroom/model';
-import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { lazy } from '../ui/lazy.tsx';
 import { useConversationView, useEngine } from '../hooks/engine-context.tsx';
 import { Composer } from './composer.tsx';
 import { ConversationControlsProvider, type ConversationControls } from './conversation-context.tsx';

@@ -1,5 +1,6 @@
 import type { EngineMessage } from '@commonroom/engine';
-import { lazy, Suspense, useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { Suspense, useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { lazy } from '../ui/lazy.tsx';
 import { useEngine } from '../hooks/engine-context.tsx';
 import { Dialog } from '../ui/dialog.tsx';
 import { useConversationControls } from './conversation-context.tsx';

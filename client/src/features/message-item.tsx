@@ -1,7 +1,8 @@
 import type { EngineMessage } from '@commonroom/engine';
 import { avatarHex, isStaffRole, LIMITS, type Role } from '@commonroom/protocol';
 import { broadcastProblem } from '../ui/broadcast-rule.ts';
-import { lazy, Suspense, useId, useState, type KeyboardEvent } from 'react';
+import { Suspense, useId, useState, type KeyboardEvent } from 'react';
+import { lazy } from '../ui/lazy.tsx';
 import { useEngine } from '../hooks/engine-context.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
 import { clockTime, initials, relativeTime, roleLabel } from '../ui/format.ts';

@@ -1,7 +1,8 @@
 import type { EngineMessage } from '@commonroom/engine';
 import { plainText } from '@commonroom/model';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { lazy, Suspense, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { Suspense, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { lazy } from '../ui/lazy.tsx';
 import { useEngine } from '../hooks/engine-context.tsx';
 import { useMentionNames } from '../hooks/use-unread.ts';
 import { dayLabel } from '../ui/format.ts';

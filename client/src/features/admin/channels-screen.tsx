@@ -1,5 +1,6 @@
 import type { AdminChannel, ChannelKind } from '@commonroom/protocol';
-import { lazy, Suspense, useEffect, useRef, useState } from 'react';
+import { Suspense, useEffect, useRef, useState } from 'react';
+import { lazy } from '../../ui/lazy.tsx';
 import { useEngine } from '../../hooks/engine-context.tsx';
 import { navigate } from '../../hooks/use-path.ts';
 import { ErrorText } from '../../ui/error-text.tsx';

@@ -1,5 +1,6 @@
 import type { FileRef } from '@commonroom/model';
-import { lazy, Suspense, useState } from 'react';
+import { Suspense, useState } from 'react';
+import { lazy } from '../../ui/lazy.tsx';
 import type { FileOwner } from '../../attachments/file-cache.ts';
 import { fileSize } from './file-limits.ts';
 import { FileIcon } from './file-icon.tsx';

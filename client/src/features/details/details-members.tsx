@@ -1,5 +1,6 @@
 import { mayMute, muteEnds, MuteList, OkReply, type Mute, type PublicUser } from '@commonroom/protocol';
-import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
+import { Suspense, useCallback, useEffect, useState } from 'react';
+import { lazy } from '../../ui/lazy.tsx';
 import { useEngine } from '../../hooks/engine-context.tsx';
 import { ErrorText } from '../../ui/error-text.tsx';
 import { roleLabel } from '../../ui/format.ts';

@@ -1,4 +1,5 @@
-import { lazy, Suspense, useState, type ReactNode } from 'react';
+import { Suspense, useState, type ReactNode } from 'react';
+import { lazy } from '../../ui/lazy.tsx';
 import { anchorOf, type Anchor } from '../../ui/dialog.tsx';
 import './people.css';
 
