@@ -11,6 +11,8 @@ import {
   usePushServer,
   type Received,
 } from './push-harness.ts';
+import { login } from './raw-client.ts';
+import { settledAttachment, upload } from './uploads.ts';
 
 /**
  * Issue 15 §1: Web Push end to end, with no stand-in for the library or the network. The server sends
@@ -276,6 +278,19 @@ describe('who is pushed for a message', () => {
         conversationId: dm,
       },
     ]);
+
+    // Issue 17: a message that is only a file (no caption) is told by the file's name.
+    const cookie = await login(env.ts.url, amy.email, amy.password);
+    const bytes = new TextEncoder().encode('My essay, first draft.');
+    const up = await upload(env.ts.url, cookie, { conversation: dm, filename: 'essay.txt', bytes });
+    const essay = await settledAttachment(env.ts.url, cookie, up);
+    from = env.push.received.length;
+    await amy.engine.send(dm, '', {
+      files: [{ id: essay.id, name: essay.name, size: essay.size, type: essay.type }],
+    });
+    await amy.engine.settled();
+    await expect.poll(() => Object.keys(delivered(everyone, from))).toEqual(['ben']);
+    expect(delivered(everyone, from).ben?.[0]).toMatchObject({ kind: 'dm', body: '📎 essay.txt' });
 
     // A mention in #general: Cara only (Ben is in #general too, not mentioned).
     from = env.push.received.length;

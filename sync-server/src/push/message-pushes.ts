@@ -24,6 +24,13 @@ export type MessagePushDeps = {
 
 const FIRST_LINE = 140;
 // The first line of words, without formatting marks: a notification shows plain text (issue 18).
+/** What a push says of a message that is only files (no caption): the file, or how many. */
+const filesLine = (names: readonly string[]): string =>
+  names.length === 0
+    ? ''
+    : names.length === 1
+      ? `📎 ${(names[0] ?? '').slice(0, FIRST_LINE)}`
+      : `📎 ${names.length} files`;
 const firstLine = (text: string): string => {
   const line = (
     plainText(text)
@@ -109,7 +116,7 @@ export function createMessagePushes(d: MessagePushDeps) {
     return {
       kind: why,
       title: title.slice(0, 200),
-      body: firstLine(m.text),
+      body: firstLine(m.text) || filesLine(m.files),
       tag: `c:${m.conversationId}`,
       // The app's own link to the message (app.tsx reads it at start and from the service worker): the
       // conversation scrolled to it, or its thread open on it for a reply.

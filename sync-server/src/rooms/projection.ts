@@ -15,6 +15,7 @@ export function storedMessages(p: Projection, seqs: readonly number[]): StoredMe
     authorId: p.authorId,
     localId: m.id,
     text: m.text,
+    files: m.files?.map((f) => f.name) ?? [],
     parent: m.parent ?? null,
     seq: seqs[i] ?? 0,
   }));

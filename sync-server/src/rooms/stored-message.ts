@@ -4,6 +4,8 @@ export type StoredMessage = {
   authorId: string;
   localId: string;
   text: string;
+  /** The names of its attached files (issue 17), for a push of a message that is only files. */
+  files: readonly string[];
   /** The thread parent's key (`author:local`), or null in the conversation itself. */
   parent: string | null;
   /** Its place in the conversation's order (P7), which read marks are compared with (P8). */
