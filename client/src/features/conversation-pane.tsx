@@ -328,7 +328,7 @@ export function ConversationPane({
               hasOlder={view.state.oldestSegment > 0}
               onLoadOlder={() => void engine.loadOlder(c.id)}
               jumpTo={jumpTo}
-              emptyText={emptyWords(c, blocked === null)}
+              emptyText={uploading ? null : emptyWords(c, blocked === null)}
             />
           </Suspense>
           {uploading && (

@@ -72,8 +72,11 @@ export function MessageList(props: {
   onLoadOlder: () => void;
   /** Scroll to this message and focus it (a pinned message, say); `n` makes a repeat jump count. */
   jumpTo?: { key: string; n: number } | null;
-  /** What an empty conversation says: not "Say hello!" to someone who cannot post (conversation/empty-words.ts). */
-  emptyText?: string;
+  /**
+   * What an empty conversation says: not "Say hello!" to someone who cannot post (conversation/empty-words.ts);
+   * null says nothing (the person's first message is already waiting to upload below the list).
+   */
+  emptyText?: string | null;
 }) {
   const engine = useEngine();
   const controls = useConversationControls();
@@ -262,7 +265,7 @@ export function MessageList(props: {
             Show older messages
           </button>
         )}
-        {props.messages.length === 0 && (
+        {props.messages.length === 0 && props.emptyText !== null && (
           <p className="empty">{props.emptyText ?? 'No messages yet. Say hello!'}</p>
         )}
         <div className="rows" style={{ height: virtualizer.getTotalSize() }}>
