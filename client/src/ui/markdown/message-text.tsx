@@ -1,9 +1,9 @@
 import type { Nodes, Parents } from 'mdast';
 import type LinkifyIt from 'linkify-it';
 import { memo, type ReactNode } from 'react';
-import { SafeLink, textParts, useLinkify } from '../linkified-text.tsx';
+import { LinkifiedText, SafeLink, textParts, useLinkify } from '../linkified-text.tsx';
 import { safeHref } from '../safe-href.ts';
-import { parseMessage } from './parse-message.ts';
+import { formattable, parseMessage } from './parse-message.ts';
 import './message-text.css';
 
 type Ctx = { linkify: LinkifyIt | null; mentionNames: ReadonlySet<string> | undefined; inLink: boolean };
@@ -23,6 +23,12 @@ export const MessageText = memo(function MessageText({
   mentionNames?: ReadonlySet<string>;
 }) {
   const linkify = useLinkify();
+  if (!formattable(text))
+    return (
+      <p className="text">
+        <LinkifiedText text={text} {...(mentionNames ? { mentionNames } : {})} />
+      </p>
+    );
   const ctx: Ctx = { linkify, mentionNames, inLink: false };
   return <div className="text md">{children(parseMessage(text), ctx, 'r')}</div>;
 });
