@@ -87,7 +87,12 @@ describe('the admin area: Settings and Audit log', () => {
     await page.getByRole('status').filter({ hasText: 'Settings saved' }).waitFor();
     await dialog.getByRole('button', { name: 'Message' }).click();
     await student.locator('#pane-title').filter({ hasText: 'Omar Haddad' }).waitFor();
-    // Started with no connection, the app still shows the college's name (the last one heard).
+    // Started with no connection, the app still shows the college's name (the last one heard). Only once
+    // the service worker controls the page does it open with no network (on a busy machine it may not yet).
+    await eventually(async () => {
+      await student.reload();
+      expect(await student.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+    }, 20_000);
     await sctx.setOffline(true);
     await student.reload();
     await student.getByRole('heading', { name: 'Northfield College' }).waitFor();

@@ -118,6 +118,7 @@ export function MessageItem({
         ) : editing ? (
           <EditBox
             initial={m.text}
+            hasFiles={m.files.length > 0}
             role={engine.me()?.role}
             onCancel={() => setEditing(false)}
             onSave={(text) => {
@@ -219,11 +220,13 @@ export function MessageItem({
 /** Editing in place: Enter saves, Shift+Enter adds a line, Escape cancels. An edit cannot empty a message. */
 function EditBox({
   initial,
+  hasFiles,
   role,
   onSave,
   onCancel,
 }: {
   initial: string;
+  hasFiles: boolean;
   role: Role | undefined;
   onSave: (text: string) => void;
   onCancel: () => void;
@@ -271,7 +274,13 @@ function EditBox({
         <button type="submit" className="primary" disabled={!body || tooLong || refused !== null}>
           Save
         </button>
-        {!body && <span className="muted">An edit cannot empty a message; delete it instead.</span>}
+        {!body && (
+          <span className="muted">
+            {hasFiles
+              ? 'A caption can be changed but not emptied once sent; to take it away, delete the message.'
+              : 'An edit cannot empty a message; delete it instead.'}
+          </span>
+        )}
         {tooLong && (
           <span className="error">
             Messages can be up to {LIMITS.maxMessageChars.toLocaleString()} characters.
