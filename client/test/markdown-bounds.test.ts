@@ -45,4 +45,18 @@ describe('Markdown bounds', () => {
     const html = renderToStaticMarkup(createElement(MessageText, { text: `${'> '.repeat(8)}deep` }));
     expect(html.match(/<blockquote>/g)).toHaveLength(8);
   });
+
+  it('a link whose text reads as another address says where it really goes', () => {
+    const spoof = renderToStaticMarkup(
+      createElement(MessageText, { text: '[https://moodle.college.ac.uk](https://evil.example/login)' }),
+    );
+    expect(spoof).toContain('href="https://evil.example/login"');
+    expect(spoof).toContain('(evil.example)');
+    const honest = renderToStaticMarkup(
+      createElement(MessageText, {
+        text: '[www.college.ac.uk/timetable](https://college.ac.uk/timetable) and [the notes](https://evil.example)',
+      }),
+    );
+    expect(honest).not.toContain('link-host');
+  });
 });

@@ -79,7 +79,17 @@ function render(node: Nodes, ctx: Ctx, key: string): ReactNode {
       const only = node.children.length === 1 ? node.children[0] : undefined;
       if (only?.type === 'text' && only.value === node.url && /^mailto:/i.test(node.url))
         return link(node.url, node.url.slice('mailto:'.length), key);
-      return link(node.url, children(node, { ...ctx, inLink: true }, key), key);
+      const label = link(node.url, children(node, { ...ctx, inLink: true }, key), key);
+      const shown = only?.type === 'text' ? otherHost(only.value, node.url) : null;
+      // Text that reads as one address while the link goes to another (`[moodle.ac.uk](https://evil.example)`)
+      // says where it really goes: a phone has no hover to show it.
+      return shown ? (
+        <span key={key}>
+          {label} <span className="link-host">({shown})</span>
+        </span>
+      ) : (
+        label
+      );
     }
     case 'image':
       // Never an <img>: a picture's address as a link named by its description (attachments are pictures).
@@ -87,6 +97,19 @@ function render(node: Nodes, ctx: Ctx, key: string): ReactNode {
     default:
       // Nothing else is made by the parser as configured; if a later version makes something, it is text.
       return 'value' in node ? node.value : 'children' in node ? children(node, ctx, key) : null;
+  }
+}
+
+/** The link's real host when its text looks like an address on a different host; otherwise null. */
+function otherHost(text: string, url: string): string | null {
+  const looks = /^(?:https?:\/\/)?(?:www\.)?([a-z0-9-]+(?:\.[a-z0-9-]+)+)(?:[/:?#]\S*)?$/i.exec(text.trim());
+  if (!looks) return null;
+  try {
+    const real = new URL(url).hostname.replace(/^www\./i, '').toLowerCase();
+    const said = (looks[1] ?? '').toLowerCase();
+    return real === said ? null : real || null;
+  } catch {
+    return null;
   }
 }
 
