@@ -155,7 +155,7 @@ export function uploadRoutes(d: {
         });
       return refuse(c, 409, 'upload-complete', 'This upload is complete already.');
     }
-    return d.tus.handle(c.req.raw);
+    return d.tus.handle(c.req.raw, row.id);
   });
 
   app.delete('/:id', async (c) => {
