@@ -34,6 +34,8 @@ export type AttachmentsDeps = {
   workDir: string;
   /** Removes an upload's partial file and its tus metadata. */
   removeUpload: (id: string) => Promise<void>;
+  /** How many bytes of an upload its partial file holds (null: none there). */
+  uploadedBytes: (id: string) => Promise<number | null>;
   log: Logger;
   now: () => number;
   timers: Timers;
@@ -171,6 +173,16 @@ export function createAttachments(d: AttachmentsDeps) {
     await collectFiles();
   };
 
+  /**
+   * Uploads whose last byte was stored but whose processing never began (a crash between tus writing it
+   * and `complete`): without this they would read 'uploading' for ever while their device polls.
+   */
+  const finishArrived = async (): Promise<void> => {
+    for (const { id, size } of store.uploading())
+      if ((await d.uploadedBytes(id)) === size && store.move(id, 'uploading', 'processing'))
+        track(processOne(id));
+  };
+
   let timer: ReturnType<typeof setTimeout> | null = null;
   let stopped = true;
   let sweeping: Promise<void> | null = null;
@@ -201,10 +213,12 @@ export function createAttachments(d: AttachmentsDeps) {
     },
     sweepNow,
     collectFiles,
-    /** Processing a stop interrupted is done again, then the sweeps run now and every `sweepEveryMs`. */
+    /** Processing a stop interrupted is done again (or begun, for uploads whose last byte was in), then the
+     * sweeps run now and every `sweepEveryMs`. */
     start(): void {
       stopped = false;
       for (const id of store.processing()) track(processOne(id));
+      track(finishArrived().catch((err: unknown) => log.error({ err }, 'finished uploads not picked up')));
       void sweepNow().finally(schedule);
     },
     async stop(): Promise<void> {

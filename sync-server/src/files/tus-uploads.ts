@@ -14,6 +14,8 @@ export type TusUploads = {
   handle: (req: Request, id: string) => Promise<Response>;
   /** Removes an upload's partial file and its metadata; nothing there is no error. */
   remove: (id: string) => Promise<void>;
+  /** How many of the upload's bytes its partial file holds; null when there is no such upload. */
+  offset: (id: string) => Promise<number | null>;
 };
 
 export function createTusUploads(d: {
@@ -62,6 +64,13 @@ export function createTusUploads(d: {
         await datastore.remove(id);
       } catch {
         // Already gone (finished and removed, or never written): nothing to do.
+      }
+    },
+    offset: async (id) => {
+      try {
+        return (await datastore.getUpload(id)).offset;
+      } catch {
+        return null;
       }
     },
   };

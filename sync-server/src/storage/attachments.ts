@@ -77,6 +77,9 @@ export function createAttachmentStore(db: Db) {
   const dropOrphan = db.prepare<[string]>('DELETE FROM attachment_orphans WHERE sha256 = ?');
   const addOrphan = db.prepare<[string]>('INSERT OR IGNORE INTO attachment_orphans (sha256) VALUES (?)');
   const stuck = db.prepare<[], { id: string }>("SELECT id FROM attachments WHERE status = 'processing'");
+  const arriving = db.prepare<[], { id: string; size: number }>(
+    "SELECT id, size FROM attachments WHERE status = 'uploading'",
+  );
 
   return {
     get: (id: string): AttachmentRow | null => rowOf(get.get(id)),
@@ -121,5 +124,7 @@ export function createAttachmentStore(db: Db) {
     addOrphan: (sha256: string): void => void addOrphan.run(sha256),
     /** Uploads whose processing a stop or crash interrupted. */
     processing: (): string[] => stuck.all().map((r) => r.id),
+    /** Uploads still arriving (or whose last byte came just before a crash), with their sizes. */
+    uploading: (): { id: string; size: number }[] => arriving.all(),
   };
 }
