@@ -18,6 +18,7 @@ import {
   settledAttachment,
   sha256,
   tusCreate,
+  tusPatch,
   upload,
   type AttachmentJson,
 } from './uploads.ts';
@@ -256,6 +257,42 @@ describe('attachment access and references (issue 17, T20)', () => {
     } finally {
       skew = 0;
       await admin.api.request('PATCH', '/api/admin/retention', RetentionSettings, { channelsDays: null });
+    }
+  });
+
+  it('the day before an unsent upload is swept counts from its becoming ready, and from its uploader last reading it', async () => {
+    const body = text('slow upload over the weekend');
+    const created = await tusCreate(ts.url, cookies.carol ?? '', {
+      conversation: general,
+      filename: 'weekend.txt',
+      size: body.length,
+    });
+    const id = created.headers.get('location')?.split('/').pop() ?? '';
+    const store = ts.server.internals.attachmentStore;
+    const sweep = () => ts.server.internals.attachments.sweepNow();
+    try {
+      expect((await tusPatch(ts.url, cookies.carol ?? '', id, 0, body.subarray(0, 4))).status).toBe(204);
+      // Friday to Saturday: the rest arrives 20 hours after the upload began, and it becomes ready then.
+      skew = 20 * HOUR;
+      expect((await tusPatch(ts.url, cookies.carol ?? '', id, 4, body.subarray(4))).status).toBe(204);
+      expect((await settledAttachment(ts.url, cookies.carol ?? '', id)).status).toBe('ready');
+      // A day after it began, but not after it became ready (nor after the device last read it).
+      skew = 43 * HOUR;
+      await sweep();
+      expect(store.get(id)?.status).toBe('ready');
+      // The device, still waiting to send the message (another file of it uploading), reads it again.
+      skew = 60 * HOUR;
+      expect((await attachment(ts.url, cookies.carol ?? '', id)).status).toBe(200);
+      skew = 83 * HOUR;
+      await sweep();
+      expect(store.get(id)?.status).toBe('ready');
+      // Someone else's read is not the uploader's device holding it (and is refused anyway).
+      expect((await attachment(ts.url, cookies.amy ?? '', id)).status).toBe(403);
+      skew = 85 * HOUR;
+      await sweep();
+      expect(store.get(id)).toBeNull();
+    } finally {
+      skew = 0;
     }
   });
 

@@ -18,7 +18,7 @@ import type { ImagePool } from './image-pool.ts';
  * (a message deleted, removed or expired takes its rows with it: migration 19's trigger).
  */
 
-/** Uploads never attached to a message are taken away after this long. */
+/** Uploads never attached to a message are taken away after this long untouched (storage/attachments.ts). */
 export const UNATTACHED_MS = 24 * 3_600_000;
 
 const PICTURE_UNREADABLE = 'This picture could not be read; it may be damaged. Try saving it again.';
@@ -128,7 +128,7 @@ export function createAttachments(d: AttachmentsDeps) {
         return;
       }
       // Cancelled meanwhile: the file just stored may be no one's; the sweep looks.
-      if (!store.markReady(id, done)) store.addOrphan(sha);
+      if (!store.markReady(id, done, d.now())) store.addOrphan(sha);
     } catch (err) {
       log.error({ err, id }, 'attachment processing failed');
       store.move(id, 'processing', 'refused', FAILED);
@@ -160,7 +160,8 @@ export function createAttachments(d: AttachmentsDeps) {
     }
   };
 
-  /** Takes away uploads no message referenced within `UNATTACHED_MS`, then unused files. */
+  /** Takes away uploads no message referenced within `UNATTACHED_MS` of their becoming ready or their
+   * uploader's device last reading them, then unused files. */
   const sweep = async (): Promise<void> => {
     for (;;) {
       const ids = store.unattachedBefore(d.now() - UNATTACHED_MS, 100);

@@ -155,6 +155,8 @@ export function uploadRoutes(d: {
         });
       return refuse(c, 409, 'upload-complete', 'This upload is complete already.');
     }
+    // A device resuming its upload still wants it: the unattached sweep waits a day from now.
+    d.attachments.touch(row.id, d.now());
     return d.tus.handle(c.req.raw, row.id);
   });
 
