@@ -276,21 +276,31 @@ describe('attachment access and references (issue 17, T20)', () => {
       skew = 20 * HOUR;
       expect((await tusPatch(ts.url, cookies.carol ?? '', id, 4, body.subarray(4))).status).toBe(204);
       expect((await settledAttachment(ts.url, cookies.carol ?? '', id)).status).toBe('ready');
-      // A day after it began, but not after it became ready (nor after the device last read it).
+      // A day after it began, but not after it became ready (and was last read).
       skew = 43 * HOUR;
       await sweep();
       expect(store.get(id)?.status).toBe('ready');
-      // The device, still waiting to send the message (another file of it uploading), reads it again.
-      skew = 60 * HOUR;
+      // The device, still waiting to send the message (another file of it to come), reads it again.
       expect((await attachment(ts.url, cookies.carol ?? '', id)).status).toBe(200);
-      skew = 83 * HOUR;
+      skew = 66 * HOUR;
       await sweep();
       expect(store.get(id)?.status).toBe('ready');
-      // Someone else's read is not the uploader's device holding it (and is refused anyway).
-      expect((await attachment(ts.url, cookies.amy ?? '', id)).status).toBe(403);
-      skew = 85 * HOUR;
+      // The same message's other file, still uploading, keeps it: the device polls only unfinished files.
+      const other = await tusCreate(ts.url, cookies.carol ?? '', {
+        conversation: general,
+        filename: 'big.txt',
+        size: 8,
+      });
+      const otherId = other.headers.get('location')?.split('/').pop() ?? '';
+      expect((await tusPatch(ts.url, cookies.carol ?? '', otherId, 0, text('1234'))).status).toBe(204);
+      skew = 89 * HOUR;
+      await sweep();
+      expect(store.get(id)?.status).toBe('ready');
+      // A day after all that, both go.
+      skew = 91 * HOUR;
       await sweep();
       expect(store.get(id)).toBeNull();
+      expect(store.get(otherId)).toBeNull();
     } finally {
       skew = 0;
     }

@@ -73,6 +73,10 @@ export function createAttachmentStore(db: Db) {
   const touch = db.prepare<[number, string]>(
     'UPDATE attachments SET kept_at = MAX(kept_at, ?) WHERE id = ? AND message_key IS NULL',
   );
+  const touchSiblings = db.prepare<[number, string, string]>(
+    `UPDATE attachments SET kept_at = MAX(kept_at, ?)
+     WHERE uploader_id = ? AND conversation_id = ? AND message_key IS NULL`,
+  );
   const orphans = db.prepare<[number], { sha256: string }>('SELECT sha256 FROM attachment_orphans LIMIT ?');
   const hashUsed = db.prepare<[string], { n: number }>(
     'SELECT COUNT(*) AS n FROM attachments WHERE sha256 = ?',
@@ -120,6 +124,10 @@ export function createAttachmentStore(db: Db) {
     /** The uploader's device still has this upload in hand (it read or resumed it): the sweep waits a day
      * from `at`. Nothing for an upload already in a message. */
     touch: (id: string, at: number): void => void touch.run(at, id),
+    /** The person is still uploading to this conversation: their files there not sent yet (most likely the
+     * rest of the same message's, which the device no longer polls once ready) wait a day from `at`. */
+    touchSiblings: (uploaderId: string, conversationId: string, at: number): void =>
+      void touchSiblings.run(at, uploaderId, conversationId),
     /** Uploads no message has referenced, kept (made, ready or touched) last before `before` (at most
      * `limit`). */
     unattachedBefore: (before: number, limit: number): string[] =>
