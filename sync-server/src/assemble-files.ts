@@ -43,6 +43,7 @@ export function createFileParts(
     uploadsDir,
     workDir: join(config.dataDir, 'uploads', 'work'),
     removeUpload: tus.remove,
+    uploadedBytes: tus.offset,
     log: d.log,
     now: d.now,
     timers: d.timers,

@@ -18,6 +18,7 @@ import {
   settledAttachment,
   sha256,
   tusCreate,
+  tusPatch,
   upload,
   type AttachmentJson,
 } from './uploads.ts';
@@ -256,6 +257,52 @@ describe('attachment access and references (issue 17, T20)', () => {
     } finally {
       skew = 0;
       await admin.api.request('PATCH', '/api/admin/retention', RetentionSettings, { channelsDays: null });
+    }
+  });
+
+  it('the day before an unsent upload is swept counts from its becoming ready, and from its uploader last reading it', async () => {
+    const body = text('slow upload over the weekend');
+    const created = await tusCreate(ts.url, cookies.carol ?? '', {
+      conversation: general,
+      filename: 'weekend.txt',
+      size: body.length,
+    });
+    const id = created.headers.get('location')?.split('/').pop() ?? '';
+    const store = ts.server.internals.attachmentStore;
+    const sweep = () => ts.server.internals.attachments.sweepNow();
+    try {
+      expect((await tusPatch(ts.url, cookies.carol ?? '', id, 0, body.subarray(0, 4))).status).toBe(204);
+      // Friday to Saturday: the rest arrives 20 hours after the upload began, and it becomes ready then.
+      skew = 20 * HOUR;
+      expect((await tusPatch(ts.url, cookies.carol ?? '', id, 4, body.subarray(4))).status).toBe(204);
+      expect((await settledAttachment(ts.url, cookies.carol ?? '', id)).status).toBe('ready');
+      // A day after it began, but not after it became ready (and was last read).
+      skew = 43 * HOUR;
+      await sweep();
+      expect(store.get(id)?.status).toBe('ready');
+      // The device, still waiting to send the message (another file of it to come), reads it again.
+      expect((await attachment(ts.url, cookies.carol ?? '', id)).status).toBe(200);
+      skew = 66 * HOUR;
+      await sweep();
+      expect(store.get(id)?.status).toBe('ready');
+      // The same message's other file, still uploading, keeps it: the device polls only unfinished files.
+      const other = await tusCreate(ts.url, cookies.carol ?? '', {
+        conversation: general,
+        filename: 'big.txt',
+        size: 8,
+      });
+      const otherId = other.headers.get('location')?.split('/').pop() ?? '';
+      expect((await tusPatch(ts.url, cookies.carol ?? '', otherId, 0, text('1234'))).status).toBe(204);
+      skew = 89 * HOUR;
+      await sweep();
+      expect(store.get(id)?.status).toBe('ready');
+      // A day after all that, both go.
+      skew = 91 * HOUR;
+      await sweep();
+      expect(store.get(id)).toBeNull();
+      expect(store.get(otherId)).toBeNull();
+    } finally {
+      skew = 0;
     }
   });
 

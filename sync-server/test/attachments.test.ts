@@ -197,6 +197,40 @@ describe('attachments (issue 17)', () => {
     expect((await attachment(ts.url, benCookie, id)).status).toBe(403);
   });
 
+  it('a PATCH whose query string names another upload writes to the upload in its path, never the other', async () => {
+    const mineRes = await tusCreate(ts.url, amyCookie, {
+      conversation: general,
+      filename: 'a.txt',
+      size: 10,
+    });
+    const theirsRes = await tusCreate(ts.url, benCookie, {
+      conversation: general,
+      filename: 'b.txt',
+      size: 10,
+    });
+    const mine = mineRes.headers.get('location')?.split('/').pop() ?? '';
+    const theirs = theirsRes.headers.get('location')?.split('/').pop() ?? '';
+    // tus's own pattern reads the id from the end of the whole URL, query string and all.
+    const patched = await tusPatch(
+      ts.url,
+      amyCookie,
+      `${mine}?x=/${theirs}`,
+      0,
+      new TextEncoder().encode('AAAAAAAAAA'),
+    );
+    expect(patched.status, await patched.clone().text()).toBe(204);
+    const offset = async (cookie: string, id: string) =>
+      (
+        await fetch(`${ts.url}/api/uploads/${id}`, {
+          method: 'HEAD',
+          headers: { cookie, 'tus-resumable': '1.0.0' },
+        })
+      ).headers.get('upload-offset');
+    expect(await offset(benCookie, theirs)).toBe('0');
+    expect(await offset(amyCookie, mine)).toBe('10');
+    expect((await settledAttachment(ts.url, amyCookie, mine)).status).toBe('ready');
+  });
+
   it('an SVG with script and an HTML page are refused whatever they are called; a JPEG polyglot is re-encoded inert', async () => {
     const svg = '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>';
     for (const [filename, body] of [

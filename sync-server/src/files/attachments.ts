@@ -18,7 +18,7 @@ import type { ImagePool } from './image-pool.ts';
  * (a message deleted, removed or expired takes its rows with it: migration 19's trigger).
  */
 
-/** Uploads never attached to a message are taken away after this long. */
+/** Uploads never attached to a message are taken away after this long untouched (storage/attachments.ts). */
 export const UNATTACHED_MS = 24 * 3_600_000;
 
 const PICTURE_UNREADABLE = 'This picture could not be read; it may be damaged. Try saving it again.';
@@ -34,6 +34,8 @@ export type AttachmentsDeps = {
   workDir: string;
   /** Removes an upload's partial file and its tus metadata. */
   removeUpload: (id: string) => Promise<void>;
+  /** How many bytes of an upload its partial file holds (null: none there). */
+  uploadedBytes: (id: string) => Promise<number | null>;
   log: Logger;
   now: () => number;
   timers: Timers;
@@ -126,7 +128,7 @@ export function createAttachments(d: AttachmentsDeps) {
         return;
       }
       // Cancelled meanwhile: the file just stored may be no one's; the sweep looks.
-      if (!store.markReady(id, done)) store.addOrphan(sha);
+      if (!store.markReady(id, done, d.now())) store.addOrphan(sha);
     } catch (err) {
       log.error({ err, id }, 'attachment processing failed');
       store.move(id, 'processing', 'refused', FAILED);
@@ -158,7 +160,8 @@ export function createAttachments(d: AttachmentsDeps) {
     }
   };
 
-  /** Takes away uploads no message referenced within `UNATTACHED_MS`, then unused files. */
+  /** Takes away uploads no message referenced within `UNATTACHED_MS` of their becoming ready or their
+   * uploader's device last reading them, then unused files. */
   const sweep = async (): Promise<void> => {
     for (;;) {
       const ids = store.unattachedBefore(d.now() - UNATTACHED_MS, 100);
@@ -169,6 +172,16 @@ export function createAttachments(d: AttachmentsDeps) {
       }
     }
     await collectFiles();
+  };
+
+  /**
+   * Uploads whose last byte was stored but whose processing never began (a crash between tus writing it
+   * and `complete`): without this they would read 'uploading' for ever while their device polls.
+   */
+  const finishArrived = async (): Promise<void> => {
+    for (const { id, size } of store.uploading())
+      if ((await d.uploadedBytes(id)) === size && store.move(id, 'uploading', 'processing'))
+        track(processOne(id));
   };
 
   let timer: ReturnType<typeof setTimeout> | null = null;
@@ -201,10 +214,12 @@ export function createAttachments(d: AttachmentsDeps) {
     },
     sweepNow,
     collectFiles,
-    /** Processing a stop interrupted is done again, then the sweeps run now and every `sweepEveryMs`. */
+    /** Processing a stop interrupted is done again (or begun, for uploads whose last byte was in), then the
+     * sweeps run now and every `sweepEveryMs`. */
     start(): void {
       stopped = false;
       for (const id of store.processing()) track(processOne(id));
+      track(finishArrived().catch((err: unknown) => log.error({ err }, 'finished uploads not picked up')));
       void sweepNow().finally(schedule);
     },
     async stop(): Promise<void> {

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { fileTypeFromFile } from 'file-type';
 
 /**
@@ -6,7 +6,9 @@ import { fileTypeFromFile } from 'file-type';
  * (issue 17, T20): a raster picture the server re-encodes and may show inline, a document from the
  * allow-list served only as a download, plain text (a download too), or refused. Markup (HTML, SVG, XML)
  * is refused outright: served from our origin it could run script, and no download header is worth the
- * risk. Bytes nothing recognises and that are not text are kept as inert `application/octet-stream`.
+ * risk; so are programs and scripts, by their bytes and also by their name (a `.bat` or `.js` file is plain
+ * text, but a double-click on a college PC runs it). Bytes nothing recognises and that are not text are
+ * kept as inert `application/octet-stream`.
  */
 
 /** The pictures shown inline, each re-encoded by the image worker (which also drops any polyglot tail). */
@@ -60,6 +62,13 @@ const CFB_BY_EXTENSION: Readonly<Record<string, string>> = {
 
 const MARKUP_NAMES = /\.(html?|xhtml|shtml|svgz?|xml|xsl|xslt|mht(ml)?|hta)$/i;
 const MARKUP_BYTES = /<\s*(html|head|body|script|svg|iframe|object|embed|meta|\?xml|!doctype)\b/i;
+/** How much of one chunk is read again with the next, so a tag cut between two chunks is still seen. */
+const OVERLAP = 256;
+/** Names Windows, macOS or a shell would run when opened: refused even when their bytes are plain text. */
+const PROGRAM_NAMES =
+  /\.(exe|com|scr|pif|cpl|msi|msp|msc|dll|bat|cmd|ps1|psm1|psd1|vbs|vbe|js|jse|mjs|cjs|wsf|wsh|ws|sct|jar|hta|lnk|reg|inf|scf|url|gadget|application|appref-ms|sh|bash|zsh|csh|ksh|command|tool|app|dmg|pkg|apk|deb|rpm|run)$/i;
+const NO_PROGRAMS =
+  'Programs and scripts (such as .exe, .bat or .js files) cannot be attached. To share code, paste it into a message.';
 const NO_MARKUP =
   'Web pages, SVG pictures and XML files cannot be attached, because they can carry scripts. Send a PDF or a picture instead.';
 const NOT_ALLOWED = 'This kind of file cannot be attached (programs and installers are not allowed).';
@@ -67,33 +76,39 @@ const NOT_ALLOWED = 'This kind of file cannot be attached (programs and installe
 export type ContentVerdict =
   { ok: true; type: string; image: 'jpeg' | 'png' | 'gif' | 'webp' | null } | { ok: false; error: string };
 
-/** The first bytes of a file, at most `n`. */
-async function head(path: string, n: number): Promise<Buffer> {
-  const fd = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(n);
-    const { bytesRead } = await fd.read(buf, 0, n, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fd.close();
+/**
+ * Reads the whole file in chunks (never all of it at once): whether it is UTF-8 text without NUL bytes,
+ * and whether that text anywhere holds markup (a page padded with 64 KB of text is a page all the same).
+ */
+async function scanText(path: string): Promise<{ text: boolean; markup: boolean }> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let tail = '';
+  for await (const chunk of createReadStream(path, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>) {
+    if (chunk.includes(0)) return { text: false, markup: false };
+    let part: string;
+    try {
+      part = decoder.decode(chunk, { stream: true });
+    } catch {
+      return { text: false, markup: false };
+    }
+    const window = tail + part;
+    if (MARKUP_BYTES.test(window)) return { text: true, markup: true };
+    tail = window.slice(-OVERLAP);
   }
-}
-
-/** UTF-8 text without NUL bytes (a cut multi-byte character at the end of the sample is fine). */
-function isText(bytes: Buffer): boolean {
-  if (bytes.includes(0)) return false;
   try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: true });
-    return true;
+    decoder.decode();
   } catch {
-    return false;
+    return { text: false, markup: false };
   }
+  return { text: true, markup: false };
 }
 
 export async function judgeContent(path: string, name: string): Promise<ContentVerdict> {
-  if (MARKUP_NAMES.test(name)) return { ok: false, error: NO_MARKUP };
+  // Windows ignores dots and spaces at the end of a name: `run.bat.` opens as a `.bat`.
+  const bare = name.replace(/[.\s]+$/, '');
+  if (MARKUP_NAMES.test(bare)) return { ok: false, error: NO_MARKUP };
+  if (PROGRAM_NAMES.test(bare)) return { ok: false, error: NO_PROGRAMS };
   const sniffed = await fileTypeFromFile(path);
-  const sample = await head(path, 64 * 1024);
   if (sniffed) {
     const image = SAFE_IMAGES[sniffed.mime];
     if (image) return { ok: true, type: sniffed.mime, image };
@@ -105,9 +120,8 @@ export async function judgeContent(path: string, name: string): Promise<ContentV
     if (sniffed.mime.includes('xml') || sniffed.mime.includes('html')) return { ok: false, error: NO_MARKUP };
     return { ok: false, error: NOT_ALLOWED };
   }
-  if (isText(sample)) {
-    if (MARKUP_BYTES.test(sample.toString('utf8'))) return { ok: false, error: NO_MARKUP };
-    return { ok: true, type: 'text/plain', image: null };
-  }
+  const { text, markup } = await scanText(path);
+  if (markup) return { ok: false, error: NO_MARKUP };
+  if (text) return { ok: true, type: 'text/plain', image: null };
   return { ok: true, type: 'application/octet-stream', image: null };
 }

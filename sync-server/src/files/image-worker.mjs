@@ -42,11 +42,22 @@ const port = parentPort;
 if (port) {
   // One libvips thread: the pool runs one job at a time, and the server's cores are the sockets' too.
   sharp.concurrency(1);
+  // One job at a time, in the order they came: jobs run in parallel would each hold a decoded picture
+  // (tens of MB apiece) at once, and the queue's order is what image-pool.ts promises.
+  /** @type {Promise<void>} */
+  let queue = Promise.resolve();
   port.on('message', (job) => {
-    run(job).then(
-      (r) => port.postMessage(r),
-      (err) =>
-        port.postMessage({ id: job.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
-    );
+    queue = queue
+      .then(() => run(job))
+      .then(
+        (r) => port.postMessage(r),
+        (err) =>
+          port.postMessage({
+            id: job.id,
+            ok: false,
+            error: err instanceof Error ? err.message : String(err),
+          }),
+      )
+      .catch(() => undefined);
   });
 }

@@ -10,10 +10,12 @@ import { Server } from '@tus/server';
 export type TusUploads = {
   /** A creation request the route has admitted, with the id it chose. */
   create: (req: Request, id: string) => Promise<Response>;
-  /** A HEAD or PATCH of an upload the route has checked belongs to the person. */
-  handle: (req: Request) => Promise<Response>;
+  /** A HEAD or PATCH of upload `id`, which the route has checked belongs to the person. */
+  handle: (req: Request, id: string) => Promise<Response>;
   /** Removes an upload's partial file and its metadata; nothing there is no error. */
   remove: (id: string) => Promise<void>;
+  /** How many of the upload's bytes its partial file holds; null when there is no such upload. */
+  offset: (id: string) => Promise<number | null>;
 };
 
 export function createTusUploads(d: {
@@ -33,6 +35,10 @@ export function createTusUploads(d: {
     relativeLocation: true,
     respectForwardedHeaders: false,
     allowedOrigins: (origin) => d.allowedOrigins.includes(origin),
+    // The upload a HEAD or PATCH acts on is exactly the one the route checked, never one tus would read
+    // from the URL itself (its own pattern takes the URL's last segment, query string included, so
+    // `/api/uploads/MINE?x=/THEIRS` would write to THEIRS).
+    getFileIdFromRequest: (req) => ids.get(req),
     namingFunction: (req) => {
       const id = ids.get(req);
       if (id === undefined) throw new Error('an upload was created without an id from the route');
@@ -49,12 +55,22 @@ export function createTusUploads(d: {
       ids.set(req, id);
       return server.handleWeb(req);
     },
-    handle: (req) => server.handleWeb(req),
+    handle: (req, id) => {
+      ids.set(req, id);
+      return server.handleWeb(req);
+    },
     remove: async (id) => {
       try {
         await datastore.remove(id);
       } catch {
         // Already gone (finished and removed, or never written): nothing to do.
+      }
+    },
+    offset: async (id) => {
+      try {
+        return (await datastore.getUpload(id)).offset;
+      } catch {
+        return null;
       }
     },
   };

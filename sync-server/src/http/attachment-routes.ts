@@ -71,6 +71,9 @@ export function attachmentRoutes(d: {
 
   app.get('/attachments/:id', (c) => {
     const row = visible(c);
+    // The uploader's device still holds it for a message not sent yet (the rest of its files still
+    // uploading, or the device offline): the unattached sweep waits.
+    if (row.messageKey === null && row.uploaderId === c.get('user').id) d.attachments.touch(row.id, d.now());
     const exp = d.now() + LINK_TTL_MS;
     c.header('Cache-Control', 'no-store');
     return c.json({

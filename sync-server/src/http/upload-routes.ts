@@ -155,7 +155,10 @@ export function uploadRoutes(d: {
         });
       return refuse(c, 409, 'upload-complete', 'This upload is complete already.');
     }
-    return d.tus.handle(c.req.raw);
+    // A device resuming its upload still wants it, and the files it has ready for the same message: the
+    // unattached sweep waits a day from now for this person's unsent files in this conversation.
+    d.attachments.touchSiblings(row.uploaderId, row.conversationId, d.now());
+    return d.tus.handle(c.req.raw, row.id);
   });
 
   app.delete('/:id', async (c) => {

@@ -45,8 +45,8 @@ export type AttachmentStore = ReturnType<typeof createAttachmentStore>;
 export function createAttachmentStore(db: Db) {
   const get = db.prepare<[string], Raw>(`SELECT ${COLUMNS} FROM attachments WHERE id = ?`);
   const insert = db.prepare(
-    `INSERT INTO attachments (id, conversation_id, uploader_id, name, size, type, status, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, 'uploading', ?)`,
+    `INSERT INTO attachments (id, conversation_id, uploader_id, name, size, type, status, created_at, kept_at)
+     VALUES (?, ?, ?, ?, ?, ?, 'uploading', ?, ?)`,
   );
   const usedSince = db.prepare<[string, number], { n: number | null }>(
     // Refused uploads count too: their bytes were received all the same.
@@ -57,8 +57,8 @@ export function createAttachmentStore(db: Db) {
   );
   const setHash = db.prepare<[string, string]>('UPDATE attachments SET sha256 = ? WHERE id = ?');
   const ready = db.prepare(
-    `UPDATE attachments SET status = 'ready', type = ?, sha256 = ?, width = ?, height = ?, has_thumb = ?
-     WHERE id = ? AND status = 'processing'`,
+    `UPDATE attachments SET status = 'ready', type = ?, sha256 = ?, width = ?, height = ?, has_thumb = ?,
+       kept_at = MAX(kept_at, ?) WHERE id = ? AND status = 'processing'`,
   );
   const readyOfHash = db.prepare<[string], Raw>(
     `SELECT ${COLUMNS} FROM attachments WHERE sha256 = ? AND status = 'ready' LIMIT 1`,
@@ -68,7 +68,14 @@ export function createAttachmentStore(db: Db) {
   );
   const remove = db.prepare<[string]>('DELETE FROM attachments WHERE id = ?');
   const unattachedBefore = db.prepare<[number, number], { id: string }>(
-    'SELECT id FROM attachments WHERE message_key IS NULL AND created_at < ? ORDER BY created_at LIMIT ?',
+    'SELECT id FROM attachments WHERE message_key IS NULL AND kept_at < ? ORDER BY kept_at LIMIT ?',
+  );
+  const touch = db.prepare<[number, string]>(
+    'UPDATE attachments SET kept_at = MAX(kept_at, ?) WHERE id = ? AND message_key IS NULL',
+  );
+  const touchSiblings = db.prepare<[number, string, string]>(
+    `UPDATE attachments SET kept_at = MAX(kept_at, ?)
+     WHERE uploader_id = ? AND conversation_id = ? AND message_key IS NULL`,
   );
   const orphans = db.prepare<[number], { sha256: string }>('SELECT sha256 FROM attachment_orphans LIMIT ?');
   const hashUsed = db.prepare<[string], { n: number }>(
@@ -77,6 +84,9 @@ export function createAttachmentStore(db: Db) {
   const dropOrphan = db.prepare<[string]>('DELETE FROM attachment_orphans WHERE sha256 = ?');
   const addOrphan = db.prepare<[string]>('INSERT OR IGNORE INTO attachment_orphans (sha256) VALUES (?)');
   const stuck = db.prepare<[], { id: string }>("SELECT id FROM attachments WHERE status = 'processing'");
+  const arriving = db.prepare<[], { id: string; size: number }>(
+    "SELECT id, size FROM attachments WHERE status = 'uploading'",
+  );
 
   return {
     get: (id: string): AttachmentRow | null => rowOf(get.get(id)),
@@ -90,7 +100,7 @@ export function createAttachmentStore(db: Db) {
       type: string;
       at: number;
     }): void {
-      insert.run(r.id, r.conversationId, r.uploaderId, r.name, r.size, r.type, r.at);
+      insert.run(r.id, r.conversationId, r.uploaderId, r.name, r.size, r.type, r.at, r.at);
     },
     /** Bytes a person has uploaded (or begun to) since `since`. */
     usedSince: (uploaderId: string, since: number): number => usedSince.get(uploaderId, since)?.n ?? 0,
@@ -100,8 +110,9 @@ export function createAttachmentStore(db: Db) {
     },
     /** Records the hash before the file is stored, so the file sweep leaves that file alone from now. */
     setHash: (id: string, sha256: string): void => void setHash.run(sha256, id),
-    markReady(id: string, p: Processed): boolean {
-      return ready.run(p.type, p.sha256, p.width, p.height, p.hasThumb ? 1 : 0, id).changes > 0;
+    /** Processing found `p`; the unattached sweep's day counts from `at`, when it became ready. */
+    markReady(id: string, p: Processed, at: number): boolean {
+      return ready.run(p.type, p.sha256, p.width, p.height, p.hasThumb ? 1 : 0, at, id).changes > 0;
     },
     /** A ready attachment with the same bytes (its processing is reused: dedupe by hash). */
     readyOfHash: (sha256: string): AttachmentRow | null => rowOf(readyOfHash.get(sha256)),
@@ -110,7 +121,15 @@ export function createAttachmentStore(db: Db) {
       for (const id of ids) attach.run(messageKey, id);
     },
     remove: (id: string): boolean => remove.run(id).changes > 0,
-    /** Uploads no message has referenced, made before `before` (at most `limit`). */
+    /** The uploader's device still has this upload in hand (it read or resumed it): the sweep waits a day
+     * from `at`. Nothing for an upload already in a message. */
+    touch: (id: string, at: number): void => void touch.run(at, id),
+    /** The person is still uploading to this conversation: their files there not sent yet (most likely the
+     * rest of the same message's, which the device no longer polls once ready) wait a day from `at`. */
+    touchSiblings: (uploaderId: string, conversationId: string, at: number): void =>
+      void touchSiblings.run(at, uploaderId, conversationId),
+    /** Uploads no message has referenced, kept (made, ready or touched) last before `before` (at most
+     * `limit`). */
     unattachedBefore: (before: number, limit: number): string[] =>
       unattachedBefore.all(before, limit).map((r) => r.id),
     /** Hashes whose last rows may have gone: candidates for deleting their files. */
@@ -121,5 +140,7 @@ export function createAttachmentStore(db: Db) {
     addOrphan: (sha256: string): void => void addOrphan.run(sha256),
     /** Uploads whose processing a stop or crash interrupted. */
     processing: (): string[] => stuck.all().map((r) => r.id),
+    /** Uploads still arriving (or whose last byte came just before a crash), with their sizes. */
+    uploading: (): { id: string; size: number }[] => arriving.all(),
   };
 }

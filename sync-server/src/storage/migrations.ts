@@ -429,4 +429,14 @@ export const MIGRATIONS: readonly string[] = [
       WHERE conversation_id = NEW.conversation_id AND message_key = NEW.author_id || ':' || NEW.local_id;
   END;
   `,
+  // 20 (issue 17 review): the sweep of uploads no message took is timed from `kept_at`, not `created_at`: set
+  // when the row is made, moved on when its upload becomes ready and whenever its uploader's device reads
+  // it or resumes it, so a file ready on Friday in a message whose other file is still uploading on Monday
+  // is not taken away under it.
+  `
+  ALTER TABLE attachments ADD COLUMN kept_at INTEGER NOT NULL DEFAULT 0;
+  UPDATE attachments SET kept_at = created_at;
+  DROP INDEX attachments_unattached;
+  CREATE INDEX attachments_unattached ON attachments(kept_at) WHERE message_key IS NULL;
+  `,
 ];
