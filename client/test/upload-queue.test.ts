@@ -8,7 +8,11 @@ import { addUser, channel, eventually, loginAdmin, startServer } from '../../syn
 import { createMetaReader } from '../src/attachments/attachment-api.ts';
 import { createDexieUploadStore } from '../src/attachments/dexie-upload-store.ts';
 import { createTusUpload, terminateUpload } from '../src/attachments/tus-upload.ts';
-import { createUploadQueue, type UploadStore } from '../src/attachments/upload-queue.ts';
+import {
+  createUploadQueue,
+  type UploadQueueDeps,
+  type UploadStore,
+} from '../src/attachments/upload-queue.ts';
 import { CommonroomDb } from '../src/sync/commonroom-db.ts';
 
 /** A session cookie for tus-js-client's requests (the engine keeps its own to itself). */
@@ -30,6 +34,7 @@ function queueFor(
   cookie: string,
   store: UploadStore,
   ids: string[] = ['msgA', 'msgB', 'msgC', 'msgD'],
+  extra: Partial<UploadQueueDeps> = {},
 ) {
   let n = 0;
   return createUploadQueue({
@@ -52,6 +57,8 @@ function queueFor(
           resolve();
         });
       }),
+    me: () => engine.me()?.id ?? null,
+    ...extra,
   });
 }
 
