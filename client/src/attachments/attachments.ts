@@ -30,11 +30,14 @@ const randomId = (): string => {
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
     if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    // The listener goes with the wait: one signal sees many polls of a slow file.
+    const done = () => {
       clearTimeout(t);
+      signal.removeEventListener('abort', done);
       resolve();
-    });
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
   });
 
 export function attachmentsFor(engine: Engine): Attachments {

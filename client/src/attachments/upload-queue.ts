@@ -437,7 +437,12 @@ export function createUploadQueue(deps: UploadQueueDeps) {
       const e = entries.find((x) => x.id === id);
       const f = e?.files[index];
       if (!e || !f || e.files.length < 2) return;
-      const rest = { ...e, files: e.files.filter((_, i) => i !== index), failed: undefined, retryable: undefined };
+      const rest = {
+        ...e,
+        files: e.files.filter((_, i) => i !== index),
+        failed: undefined,
+        retryable: undefined,
+      };
       await deps.store.put(rest);
       entries = entries.map((x) => (x.id === id ? rest : x));
       progress.delete(id);
