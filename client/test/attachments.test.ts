@@ -230,9 +230,13 @@ describe('attachments in the PWA (issue 17)', () => {
     await page.getByLabel('Message', { exact: true }).fill('Handout and board');
     await screenshot(page, 'attach-composer-desktop');
     const cachedBefore = await cachedKeys(page);
-    await page.getByRole('button', { name: 'Send' }).click();
+    // A double tap on Send queues the message once (the second tap comes while the files are written).
+    await page.getByRole('button', { name: 'Send' }).dblclick();
     const card = page.locator('.messages .file-card', { hasText: 'handout.pdf' });
     await card.waitFor({ timeout: 30_000 });
+    // Nothing else waits to go: a second copy would still be on the device or already in the list.
+    await eventually(async () => expect(await uploadsOnDevice(page)).toBe(0));
+    expect(await message(page, 'Handout and board').count()).toBe(1);
     expect(await card.innerText()).toMatch(/handout\.pdf[\s\S]*\d+ bytes[\s\S]*Download/);
     await eventually(async () =>
       expect(
