@@ -31,7 +31,7 @@ describe('attachment words and checks (issue 17)', () => {
       'That file is too big',
     );
     expect(refusalFromBody(413, '{"error":"too-big"}')).toBe('the file is too big');
-    expect(refusalFromBody(403, 'nope')).toBe('you cannot send files here');
+    expect(refusalFromBody(403, 'nope')).toBe('you can no longer post in this conversation');
   });
 
   it('the attachment id is the last part of the upload URL', () => {

@@ -230,9 +230,13 @@ describe('attachments in the PWA (issue 17)', () => {
     await page.getByLabel('Message', { exact: true }).fill('Handout and board');
     await screenshot(page, 'attach-composer-desktop');
     const cachedBefore = await cachedKeys(page);
-    await page.getByRole('button', { name: 'Send' }).click();
+    // A double tap on Send queues the message once (the second tap comes while the files are written).
+    await page.getByRole('button', { name: 'Send' }).dblclick();
     const card = page.locator('.messages .file-card', { hasText: 'handout.pdf' });
     await card.waitFor({ timeout: 30_000 });
+    // Nothing else waits to go: a second copy would still be on the device or already in the list.
+    await eventually(async () => expect(await uploadsOnDevice(page)).toBe(0));
+    expect(await message(page, 'Handout and board').count()).toBe(1);
     expect(await card.innerText()).toMatch(/handout\.pdf[\s\S]*\d+ bytes[\s\S]*Download/);
     await eventually(async () =>
       expect(
@@ -266,7 +270,9 @@ describe('attachments in the PWA (issue 17)', () => {
     await env.admin.api.request('PATCH', '/api/admin/settings', z.unknown(), { attachmentMaxFileMb: 1 });
     await attach(page, [
       { name: 'scan.pdf', mimeType: 'application/pdf', buffer: Buffer.alloc(2 * 1024 * 1024, 1) },
+      { name: 'small.pdf', mimeType: 'application/pdf', buffer: PDF },
     ]);
+    await page.getByLabel('Message', { exact: true }).fill('Scan and sheet');
     await page.getByLabel('Message', { exact: true }).press('Enter');
     const refused = page.locator('.msg-pending', { hasText: 'scan.pdf' });
     await refused
@@ -275,9 +281,14 @@ describe('attachments in the PWA (issue 17)', () => {
     // Counted as not sent, not as waiting: it will not go by itself.
     expect(await page.getByTestId('sync-status').innerText()).toMatch(/^Online · 1 not sent$/);
     expect(await axeSerious(page)).toEqual([]);
+    // Waiting cannot make it smaller: no "Try again"; the refused file leaves alone, the rest goes.
+    expect(await refused.getByRole('button', { name: 'Try again' }).count()).toBe(0);
     await screenshot(page, 'attach-refused-desktop');
-    await refused.getByRole('button', { name: 'Remove' }).click();
+    await refused.getByRole('button', { name: 'Remove scan.pdf' }).click();
     await refused.waitFor({ state: 'detached' });
+    const rest = message(page, 'Scan and sheet');
+    await rest.locator('.file-card', { hasText: 'small.pdf' }).waitFor({ timeout: 30_000 });
+    expect(await rest.locator('.file-card', { hasText: 'scan.pdf' }).count()).toBe(0);
     expect(await uploadsOnDevice(page)).toBe(0);
     await env.admin.api.request('PATCH', '/api/admin/settings', z.unknown(), { attachmentMaxFileMb: 25 });
 

@@ -3,59 +3,13 @@
 // real engine signed in over a real WebSocket. Only the clock's waits are shortened.
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import type { Engine } from '@commonroom/engine';
 import { addUser, channel, eventually, loginAdmin, startServer } from '../../sync-server/test/harness.ts';
-import { createMetaReader } from '../src/attachments/attachment-api.ts';
 import { createDexieUploadStore } from '../src/attachments/dexie-upload-store.ts';
-import { createTusUpload, terminateUpload } from '../src/attachments/tus-upload.ts';
-import { createUploadQueue, type UploadStore } from '../src/attachments/upload-queue.ts';
+import type { UploadStore } from '../src/attachments/upload-queue.ts';
 import { CommonroomDb } from '../src/sync/commonroom-db.ts';
-
-/** A session cookie for tus-js-client's requests (the engine keeps its own to itself). */
-async function cookieFor(url: string, login: string, password: string): Promise<string> {
-  const r = await fetch(`${url}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ login, password }),
-  });
-  const c = r.headers.getSetCookie().find((x) => x.startsWith('cr_session='));
-  if (!c) throw new Error(`no session cookie (${r.status})`);
-  return c.split(';')[0] ?? '';
-}
+import { cookieFor, queueFor, textFile } from './upload-queue-kit.ts';
 
 let dbs = 0;
-function queueFor(
-  url: string,
-  engine: Engine,
-  cookie: string,
-  store: UploadStore,
-  ids: string[] = ['msgA', 'msgB', 'msgC', 'msgD'],
-) {
-  let n = 0;
-  return createUploadQueue({
-    store,
-    upload: createTusUpload({
-      endpoint: `${url}/api/uploads`,
-      headers: { cookie },
-      source: async (b) => Buffer.from(await b.arrayBuffer()),
-    }),
-    meta: createMetaReader(engine),
-    terminate: (u) => terminateUpload(u, { cookie }),
-    send: (c, t, o) => engine.send(c, t, o),
-    newId: () => ids[n++] ?? `msg${n}`,
-    now: Date.now,
-    sleep: (ms, signal) =>
-      new Promise((resolve) => {
-        const t = setTimeout(resolve, Math.min(ms, 50));
-        signal.addEventListener('abort', () => {
-          clearTimeout(t);
-          resolve();
-        });
-      }),
-  });
-}
-
-const textFile = (s: string) => new Blob([s], { type: 'text/plain' });
 
 describe('the attachment upload queue (issue 17)', () => {
   it('uploads, sends once, and a crash between sending and forgetting the entry sends no duplicate', async () => {

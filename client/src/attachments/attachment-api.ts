@@ -1,6 +1,6 @@
 import { ApiError, type Engine } from '@commonroom/engine';
 import { z } from 'zod/mini';
-import { UploadGone } from './upload-errors.ts';
+import { NO_LONGER_POST, UploadGone, UploadRefused, UploadSignedOut } from './upload-errors.ts';
 import type { AttachmentMeta } from './upload-queue.ts';
 
 /** GET /api/attachments/:id (docs/PROTOCOL.md, attachments): the server's metadata and signed, expiring links. */
@@ -21,7 +21,10 @@ export type AttachmentInfo = z.infer<typeof AttachmentInfo>;
 
 export const attachmentPath = (id: string): string => `/api/attachments/${encodeURIComponent(id)}`;
 
-/** The metadata the upload queue polls; a 404 means the upload is gone and starts again. */
+/**
+ * The metadata the upload queue polls; a 404 means the upload is gone and starts again, a 403 a refusal,
+ * a 401 that the session ended.
+ */
 export function createMetaReader(engine: Engine) {
   return async (id: string): Promise<AttachmentMeta> => {
     try {
@@ -34,6 +37,9 @@ export function createMetaReader(engine: Engine) {
       };
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) throw new UploadGone(e.message);
+      // Retrying these forever would hold every later message behind this one.
+      if (e instanceof ApiError && e.status === 403) throw new UploadRefused(NO_LONGER_POST);
+      if (e instanceof ApiError && e.status === 401) throw new UploadSignedOut(e.message);
       throw e;
     }
   };

@@ -30,11 +30,14 @@ const randomId = (): string => {
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
     if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    // The listener goes with the wait: one signal sees many polls of a slow file.
+    const done = () => {
       clearTimeout(t);
+      signal.removeEventListener('abort', done);
       resolve();
-    });
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
   });
 
 export function attachmentsFor(engine: Engine): Attachments {
@@ -48,16 +51,27 @@ export function attachmentsFor(engine: Engine): Attachments {
     terminate: (url) => terminateUpload(url),
     send: (conversationId, text, opt) => engine.send(conversationId, text, opt),
     newId: randomId,
+    me: () => engine.me()?.id ?? null,
     now: Date.now,
     sleep,
-    // One tab uploads; another tab's queue takes over when it closes.
+    // One tab uploads; another tab's queue takes over when it closes. A sign-out stops a wait for the lock.
     ...('locks' in navigator
       ? {
-          exclusive: async (fn: () => Promise<void>) => {
-            await navigator.locks.request('commonroom-uploads', fn);
+          exclusive: async (fn: () => Promise<void>, signal: AbortSignal) => {
+            await navigator.locks.request('commonroom-uploads', { signal }, fn);
           },
         }
       : {}),
+  });
+  // The engine outlives a sign-out in this tab: the queue forgets the last person at once (their upload
+  // stops, the lock is released) and starts again for whoever signs in next.
+  let signedIn = engine.me()?.id ?? null;
+  engine.subscribe(() => {
+    const now = engine.me()?.id ?? null;
+    if (now === signedIn) return;
+    signedIn = now;
+    queue.reset();
+    if (now) void queue.start();
   });
   queue.subscribe(() => {
     const list = queue.list();

@@ -5,6 +5,7 @@ import type { UploadStore } from './upload-queue.ts';
 export function createDexieUploadStore(db: CommonroomDb): UploadStore {
   return {
     list: () => db.uploads.orderBy('order').toArray(),
+    get: (id) => db.uploads.get(id),
     async put(entry) {
       await db.uploads.put(entry);
     },

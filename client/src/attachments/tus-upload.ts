@@ -1,5 +1,5 @@
 import type { DetailedError } from 'tus-js-client';
-import { refusalFromBody, UploadRefused } from './upload-errors.ts';
+import { NO_LONGER_POST, refusalFromBody, UploadRefused, UploadSignedOut } from './upload-errors.ts';
 import type { UploadArgs } from './upload-queue.ts';
 
 /**
@@ -39,11 +39,13 @@ export function createTusUpload(opts: {
         onSuccess: () => resolve(up.url ?? ''),
         onError: (err) => {
           const status = statusOf(err);
-          if (isRefusal(err))
-            reject(
-              new UploadRefused(refusalFromBody(status, (err as DetailedError).originalResponse?.getBody())),
-            );
-          else reject(err);
+          if (status === 401) reject(new UploadSignedOut('signed out'));
+          else if (status === 403) reject(new UploadRefused(NO_LONGER_POST));
+          else if (isRefusal(err)) {
+            const words = refusalFromBody(status, (err as DetailedError).originalResponse?.getBody());
+            // Today's limit passes with the day: the only refusal here that "Try again" can help.
+            reject(new UploadRefused(words, status === 429));
+          } else reject(err);
         },
       });
       a.signal.addEventListener('abort', () => {

@@ -1,5 +1,5 @@
 import type { FileRef } from '@commonroom/model';
-import { UploadGone, UploadRefused } from './upload-errors.ts';
+import { UploadGone, UploadRefused, UploadSignedOut } from './upload-errors.ts';
 import type { UploadEntry, UploadFile } from './upload-types.ts';
 
 /**
@@ -14,6 +14,8 @@ import type { UploadEntry, UploadFile } from './upload-types.ts';
 
 export type UploadStore = {
   list(): Promise<UploadEntry[]>;
+  /** One entry as stored now (another tab may have cancelled it). */
+  get(id: string): Promise<UploadEntry | undefined>;
   put(entry: UploadEntry): Promise<void>;
   /** Changes one file of an entry; nothing when the entry is gone (cancelled meanwhile). */
   patchFile(id: string, index: number, patch: Partial<UploadFile>): Promise<void>;
@@ -57,11 +59,13 @@ export type UploadQueueDeps = {
     opt: { files: FileRef[]; id: string; parent?: string; alsoChannel?: boolean },
   ) => Promise<unknown>;
   newId: () => string;
+  /** The signed-in person's id (null when signed out): entries are theirs, and only theirs are sent. */
+  me: () => string | null;
   now: () => number;
   /** Resolves after `ms`, or early when `signal` aborts (the network came back, say). */
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Runs `fn` as the one tab that uploads (Web Locks in a browser); others wait their turn. */
-  exclusive?: (fn: () => Promise<void>) => Promise<void>;
+  exclusive?: (fn: () => Promise<void>, signal: AbortSignal) => Promise<void>;
 };
 
 /** What is happening to one entry now (in memory; the stored entry holds what survives a reload). */
@@ -83,6 +87,11 @@ export type NewUpload = {
 
 const POLL_MS = [300, 600, 1000, 2000, 3000];
 const BACKOFF_MS = [1000, 2000, 5000, 10_000, 30_000, 60_000];
+/** A file the server has not finished processing after this long is given up (with "Try again"). */
+export const PROCESSING_CAP_MS = 10 * 60_000;
+const UNFINISHED = "the server didn't finish this file";
+
+const cancelledError = () => new DOMException('cancelled', 'AbortError');
 
 export type UploadQueue = ReturnType<typeof createUploadQueue>;
 
@@ -97,9 +106,19 @@ export function createUploadQueue(deps: UploadQueueDeps) {
   let current: { id: string; abort: AbortController } | null = null;
   let seq = 0;
   let snapshot: PendingUpload[] = [];
+  /** Bumped by `reset` (sign-out): a loop, load or lock wait of an earlier generation ends and changes nothing. */
+  let gen = 0;
+  let lockWait = new AbortController();
+  /** Entries whose last try failed on the network: tried again after `until`; later entries go meanwhile. */
+  const deferred = new Map<string, { until: number; attempt: number }>();
 
+  /** The signed-in person's entries (another person's, left by a session that ended, are not shown or sent). */
+  const mine = (): UploadEntry[] => {
+    const me = deps.me();
+    return me ? entries.filter((e) => e.userId === me) : [];
+  };
   const changed = () => {
-    snapshot = entries.map((e) => ({
+    snapshot = mine().map((e) => ({
       ...e,
       progress: progress.get(e.id) ?? {
         phase: e.failed ? 'failed' : 'waiting',
@@ -112,11 +131,14 @@ export function createUploadQueue(deps: UploadQueueDeps) {
     progress.set(id, p);
     changed();
   };
-  const load = () =>
-    (loaded ??= deps.store.list().then((list) => {
+  const load = () => {
+    const g = gen;
+    return (loaded ??= deps.store.list().then((list) => {
+      if (g !== gen) return;
       entries = list;
       changed();
     }));
+  };
 
   const fileRef = (f: UploadFile): FileRef => ({
     id: f.attachmentId ?? '',
@@ -157,8 +179,10 @@ export function createUploadQueue(deps: UploadQueueDeps) {
       await deps.store.patchFile(e.id, i, { uploadUrl: url, attachmentId: f.attachmentId, sent: f.size });
     }
     setProgress(e.id, { phase: 'processing', sent: sent() });
+    const since = deps.now();
     for (let n = 0; ; n++) {
-      if (signal.aborted) throw new DOMException('cancelled', 'AbortError');
+      if (signal.aborted) throw cancelledError();
+      if (deps.now() - since > PROCESSING_CAP_MS) throw new UploadRefused(UNFINISHED, true);
       const m = await deps.meta(f.attachmentId ?? '');
       if (m.status === 'refused') throw new UploadRefused(m.error ?? 'the server did not accept this file');
       if (m.status === 'ready') {
@@ -172,24 +196,81 @@ export function createUploadQueue(deps: UploadQueueDeps) {
     }
   };
 
+  /** Forgets a file's upload on the device (swept or lost on the server): it starts from its first byte. */
+  const restartFile = async (e: UploadEntry, i: number) => {
+    const fresh = { uploadUrl: undefined, attachmentId: undefined, sent: 0, ready: false };
+    const f = e.files[i];
+    if (f) Object.assign(f, fresh);
+    await deps.store.patchFile(e.id, i, fresh);
+  };
+
+  /** Uploads file `i` of `e`; one the server lost is uploaded again from the stored Blob. */
+  const uploadFile = async (e: UploadEntry, i: number, signal: AbortSignal) => {
+    try {
+      await uploadOne(e, i, signal);
+    } catch (err) {
+      if (!(err instanceof UploadGone)) throw err;
+      await restartFile(e, i);
+      await uploadOne(e, i, signal);
+    }
+  };
+
+  /**
+   * Reads each file's metadata again just before sending: one the server swept meanwhile (a message that
+   * waited long offline) is uploaded again, never referenced broken. Resolves with how many must go again.
+   */
+  const recheck = async (e: UploadEntry): Promise<number> => {
+    let again = 0;
+    for (let i = 0; i < e.files.length; i++) {
+      const f = e.files[i];
+      if (!f?.attachmentId) continue;
+      try {
+        const m = await deps.meta(f.attachmentId);
+        if (m.status === 'refused') throw new UploadRefused(m.error ?? 'the server did not accept this file');
+        if (m.status === 'ready') continue;
+        f.ready = false;
+        await deps.store.patchFile(e.id, i, { ready: false });
+      } catch (err) {
+        if (!(err instanceof UploadGone)) throw err;
+        await restartFile(e, i);
+      }
+      again++;
+    }
+    return again;
+  };
+
+  /**
+   * Stops when the entry is no longer stored: another tab's Cancel (it holds no lock to cancel with), or a
+   * sign-out. Read between files and just before sending.
+   */
+  const stillThere = async (e: UploadEntry, g: number) => {
+    const stored = await deps.store.get(e.id);
+    if (g !== gen) throw cancelledError(); // Signed out meanwhile: `reset` forgot everything already.
+    if (stored) return;
+    cancelled.add(e.id);
+    entries = entries.filter((x) => x.id !== e.id);
+    progress.delete(e.id);
+    changed();
+    throw cancelledError();
+  };
+
   /** Uploads every file of `e`, then sends the message and forgets the entry. */
-  const deliver = async (e: UploadEntry): Promise<void> => {
+  const deliver = async (e: UploadEntry, g: number): Promise<void> => {
     const abort = new AbortController();
     current = { id: e.id, abort };
     try {
-      for (let i = 0; i < e.files.length; i++) {
-        try {
-          await uploadOne(e, i, abort.signal);
-        } catch (err) {
-          if (!(err instanceof UploadGone)) throw err;
-          // Swept or lost on the server: start that file again from its first byte.
-          const f = e.files[i];
-          if (f) Object.assign(f, { uploadUrl: undefined, attachmentId: undefined, sent: 0 });
-          await deps.store.patchFile(e.id, i, { uploadUrl: undefined, attachmentId: undefined, sent: 0 });
-          await uploadOne(e, i, abort.signal);
+      for (let round = 0; ; round++) {
+        for (let i = 0; i < e.files.length; i++) {
+          await stillThere(e, g);
+          await uploadFile(e, i, abort.signal);
         }
+        if ((await recheck(e)) === 0) break;
+        // Swept again at once: something is wrong on the server; the loop's backoff tries later.
+        if (round >= 2) throw new Error('the server keeps losing these files');
       }
-      if (cancelled.has(e.id)) return;
+      await stillThere(e, g);
+      // Never as someone else: the person signed out (and another in) while this entry was uploading.
+      if (cancelled.has(e.id) || !e.userId || e.userId !== deps.me()) throw cancelledError();
       setProgress(e.id, { phase: 'sending', sent: e.files.map((f) => f.size) });
       await deps.send(e.conversationId, e.caption, {
         files: e.files.map(fileRef),
@@ -207,31 +288,52 @@ export function createUploadQueue(deps: UploadQueueDeps) {
     }
   };
 
-  const fail = async (e: UploadEntry, why: string) => {
+  const fail = async (e: UploadEntry, why: string, retryable: boolean) => {
     e.failed = why;
-    await deps.store.patch(e.id, { failed: why });
+    e.retryable = retryable;
+    await deps.store.patch(e.id, { failed: why, retryable });
     progress.delete(e.id);
     changed();
   };
 
-  const loop = async () => {
-    let attempt = 0;
+  /** The next entry to try now, or when none is due, how long until one is. */
+  const pick = (): { next: UploadEntry } | { wait: number } | null => {
+    const open = mine().filter((e) => !e.failed && !cancelled.has(e.id));
+    if (open.length === 0) return null;
+    const t = deps.now();
+    const next = open.find((e) => (deferred.get(e.id)?.until ?? 0) <= t);
+    if (next) return { next };
+    return { wait: Math.min(...open.map((e) => deferred.get(e.id)?.until ?? t)) - t };
+  };
+
+  const loop = async (g: number) => {
     for (;;) {
-      const next = entries.find((e) => !e.failed && !cancelled.has(e.id));
-      if (!next) return;
+      const got = g === gen ? pick() : null;
+      if (!got) return;
+      if ('wait' in got) {
+        // Every entry failed on the network lately: wait; `retryNow` and `add` end the wait early.
+        wake = new AbortController();
+        await deps.sleep(got.wait, wake.signal);
+        continue;
+      }
+      const next = got.next;
       try {
-        await deliver(next);
-        attempt = 0;
+        await deliver(next, g);
+        deferred.delete(next.id);
       } catch (err) {
-        if (cancelled.has(next.id)) continue;
+        if (g !== gen || cancelled.has(next.id)) continue;
+        // Signed out: nothing more can go until someone signs in (then the queue starts again).
+        if (err instanceof UploadSignedOut) return;
         if (err instanceof UploadRefused) {
-          await fail(next, err.message);
+          deferred.delete(next.id);
+          await fail(next, err.message, err.retryable);
           continue;
         }
-        // The network (or the server) failed: wait, then try again; `retryNow` ends the wait early.
+        // The network (or the server) failed: this entry waits its backoff while the others go.
+        const attempt = deferred.get(next.id)?.attempt ?? 0;
+        const ms = BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)] ?? 60_000;
+        deferred.set(next.id, { until: deps.now() + ms, attempt: attempt + 1 });
         setProgress(next.id, { phase: 'waiting', sent: progress.get(next.id)?.sent ?? [] });
-        wake = new AbortController();
-        await deps.sleep(BACKOFF_MS[Math.min(attempt++, BACKOFF_MS.length - 1)] ?? 60_000, wake.signal);
       }
     }
   };
@@ -245,14 +347,17 @@ export function createUploadQueue(deps: UploadQueueDeps) {
     }
     running = true;
     try {
+      const g = gen;
       await load();
       const work = async () => {
         // Read again once this tab holds the lock: another tab may have sent or cancelled entries meanwhile.
-        entries = await deps.store.list();
+        const list = await deps.store.list();
+        if (g !== gen) return;
+        entries = list;
         changed();
-        await loop();
+        await loop(g);
       };
-      await (deps.exclusive ? deps.exclusive(work) : work());
+      await (deps.exclusive ? deps.exclusive(work, lockWait.signal) : work());
     } finally {
       running = false;
       if (again) {
@@ -272,10 +377,13 @@ export function createUploadQueue(deps: UploadQueueDeps) {
      * Resolves with the message's local id once the entry is on disk.
      */
     async add(n: NewUpload): Promise<string> {
+      const userId = deps.me();
+      if (!userId) throw new Error('signed out');
       await load();
       const id = deps.newId();
       const entry: UploadEntry = {
         id,
+        userId,
         order: deps.now() * 1000 + (seq++ % 1000),
         conversationId: n.conversationId,
         ...(n.parent !== undefined ? { parent: n.parent } : {}),
@@ -309,14 +417,57 @@ export function createUploadQueue(deps: UploadQueueDeps) {
       const e = entries.find((x) => x.id === id);
       if (!e) return;
       delete e.failed;
-      await deps.store.patch(id, { failed: undefined });
+      delete e.retryable;
+      deferred.delete(id);
+      await deps.store.patch(id, { failed: undefined, retryable: undefined });
       changed();
       void run().catch(() => undefined);
     },
     /** The network is back: end any wait and try at once. */
     retryNow(): void {
+      deferred.clear();
       wake.abort();
       void run().catch(() => undefined);
+    },
+    /**
+     * Takes one file out of a message that failed (a type the server refuses, say): the caption and the other
+     * files stay, and the message tries again. The last file is not removed this way (Remove does).
+     */
+    async removeFile(id: string, index: number): Promise<void> {
+      const e = entries.find((x) => x.id === id);
+      const f = e?.files[index];
+      if (!e || !f || e.files.length < 2) return;
+      const rest = {
+        ...e,
+        files: e.files.filter((_, i) => i !== index),
+        failed: undefined,
+        retryable: undefined,
+      };
+      await deps.store.put(rest);
+      entries = entries.map((x) => (x.id === id ? rest : x));
+      progress.delete(id);
+      changed();
+      if (f.uploadUrl) await deps.terminate(f.uploadUrl).catch(() => undefined);
+      void run().catch(() => undefined);
+    },
+    /**
+     * Sign-out (or another person signing in): aborts the upload under way, ends any wait (for the network
+     * or for the other tabs' lock), so the lock is released, and forgets every entry in memory. The storage
+     * is cleared by the engine; entries left there of another person are never sent.
+     */
+    reset(): void {
+      gen++;
+      current?.abort.abort();
+      wake.abort();
+      lockWait.abort();
+      lockWait = new AbortController();
+      entries = [];
+      progress.clear();
+      cancelled.clear();
+      deferred.clear();
+      loaded = null;
+      again = false;
+      changed();
     },
     subscribe: (l: () => void): (() => void) => {
       listeners.add(l);

@@ -28,6 +28,12 @@ export type UploadFile = {
 export type UploadEntry = {
   /** The message's local id, chosen now: sending again after a crash is a no-op (engine.send `id`). */
   id: string;
+  /**
+   * Who pressed Send. The queue sends only the signed-in person's entries: on a shared computer the next
+   * person must never send (or see) the last one's files. An entry without one (saved before this field) is
+   * never sent.
+   */
+  userId?: string;
   /** Queue order (time saved, then a counter). */
   order: number;
   conversationId: string;
@@ -39,6 +45,8 @@ export type UploadEntry = {
   createdAt: number;
   /** Why it will not be sent (a refusal), in plain words; the person removes it. */
   failed?: string | undefined;
+  /** The refusal can pass with time (today's limit, a file the server did not finish): "Try again" shows. */
+  retryable?: boolean | undefined;
 };
 
 /** An offline copy of an attachment's thumbnail or file (never keyed by its expiring signed link). */

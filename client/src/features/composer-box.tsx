@@ -67,6 +67,9 @@ export function ComposerBox({ conversationId, placeholder, parent, onSent, autoF
   const nextCaret = useRef<number | null>(null);
   const lastTyping = useRef(0);
   const files = useStagedFiles();
+  // Set while a message's files are being written to the device: a second tap on Send is ignored.
+  const saving = useRef(false);
+  const [busy, setBusy] = useState(false);
   const me = engine.me();
   const c = engine.conversation(conversationId);
 
@@ -202,21 +205,30 @@ export function ComposerBox({ conversationId, placeholder, parent, onSent, autoF
       return setError(`Messages can be up to ${LIMITS.maxMessageChars.toLocaleString()} characters.`);
     const refused = caption ? broadcastProblem(caption, me?.role) : null;
     if (refused) return setError(refused);
+    if (saving.current) return;
+    saving.current = true;
+    setBusy(true);
+    // These files and this text go; whatever is typed or added while they are written stays for the next.
+    const picked = files.staged;
+    setText('');
+    setCaret(0);
+    setError(null);
     try {
       const { attachmentsFor } = await import('../attachments/attachments.ts');
       await attachmentsFor(engine).queue.add({
         conversationId,
         caption,
-        files: files.staged.map((s) => ({ blob: s.file, name: s.file.name, type: s.file.type })),
+        files: picked.map((s) => ({ blob: s.file, name: s.file.name, type: s.file.type })),
         ...(parent ? { parent, alsoChannel } : {}),
       });
     } catch {
+      setText((now) => (now ? `${caption}\n${now}` : caption));
       return setError('These files could not be saved on this device. Please try again.');
+    } finally {
+      saving.current = false;
+      setBusy(false);
     }
-    setText('');
-    setCaret(0);
-    setError(null);
-    files.clear();
+    files.drop(picked.map((s) => s.key));
     setAlsoChannel(false);
     messageSent();
     onSent?.();
@@ -369,7 +381,7 @@ export function ComposerBox({ conversationId, placeholder, parent, onSent, autoF
           <button
             type="submit"
             className="primary send"
-            disabled={text.trim().length === 0 && files.staged.length === 0}
+            disabled={busy || (text.trim().length === 0 && files.staged.length === 0)}
           >
             Send
           </button>

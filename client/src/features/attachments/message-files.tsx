@@ -56,6 +56,8 @@ function thumbBox(f: FileRef): { width: number; aspectRatio: string } {
 
 function Thumb({ f, owner, onOpen }: { f: FileRef; owner: FileOwner; onOpen: () => void }) {
   const state = useFileUrl(f.id, 'thumb', owner);
+  // No thumbnail (a picture the server could not shrink): the card, never the whole file as a preview.
+  if (state.kind === 'none') return <FileCard f={f} owner={owner} />;
   return (
     <button
       type="button"

@@ -100,6 +100,17 @@ function PendingItem({ e, online }: { e: PendingUpload; online: boolean }) {
                   />
                 </span>
                 <span className="muted">{fileSize(f.size)}</span>
+                {/* A refused file leaves on its own; the caption and the other files stay and go. */}
+                {e.failed && e.files.length > 1 && (
+                  <button
+                    type="button"
+                    className="link-button"
+                    aria-label={`Remove ${f.name}`}
+                    onClick={() => void queue.removeFile(e.id, i)}
+                  >
+                    Remove
+                  </button>
+                )}
               </li>
             );
           })}
@@ -109,14 +120,14 @@ function PendingItem({ e, online }: { e: PendingUpload; online: boolean }) {
           data-status={e.failed ? 'failed' : e.progress.phase}
           role={e.failed ? 'alert' : 'status'}
         >
-          {words}{' '}
-          {e.failed && (
+          {words} {/* Only where waiting can help (today's limit, a file the server did not finish). */}
+          {e.failed && e.retryable && (
             <button type="button" className="link-button" onClick={() => void queue.retry(e.id)}>
               Try again
             </button>
           )}{' '}
           <button type="button" className="link-button" onClick={() => void queue.cancel(e.id)}>
-            {e.failed ? 'Remove' : 'Cancel'}
+            {e.failed ? (e.files.length > 1 ? 'Remove message' : 'Remove') : 'Cancel'}
           </button>
         </p>
       </div>

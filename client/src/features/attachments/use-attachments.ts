@@ -19,6 +19,11 @@ export function usePendingUploads(conversationId: string, parent: string | null)
   );
 }
 
+/** The server made no thumbnail (not a picture it could read): the message shows the file's card. */
+export class NoThumbnail extends Error {
+  override name = 'NoThumbnail';
+}
+
 /** The device's copy of an attachment, or the server's (then kept within the budget), as a Blob. */
 export async function loadFile(
   a: Attachments,
@@ -29,8 +34,11 @@ export async function loadFile(
   const cached = await a.cache.get(id, variant);
   if (cached) return cached;
   const info = await a.info(id);
-  const url = variant === 'thumb' ? (info.thumbUrl ?? info.url) : info.url;
-  if (!url || info.status !== 'ready') throw new Error('not ready');
+  if (info.status !== 'ready') throw new Error('not ready');
+  // Never the whole file in a thumbnail's place: a phone would fetch 25 MB to show 320 pixels.
+  if (variant === 'thumb' && !info.thumbUrl) throw new NoThumbnail(id);
+  const url = variant === 'thumb' ? info.thumbUrl : info.url;
+  if (!url) throw new Error('not ready');
   const r = await fetch(url, { credentials: 'same-origin' });
   if (!r.ok) throw new Error(`status ${r.status}`);
   const blob = await r.blob();
@@ -42,7 +50,9 @@ export type FileState =
   | { kind: 'loading' }
   | { kind: 'ready'; url: string }
   /** Not on this device and the server cannot be reached. */
-  | { kind: 'offline' };
+  | { kind: 'offline' }
+  /** There is no thumbnail: show the file's card. */
+  | { kind: 'none' };
 
 /** An object URL for an attachment's thumbnail or file, released when the component goes. */
 export function useFileUrl(id: string, variant: Variant, owner: FileOwner, enabled = true): FileState {
@@ -59,8 +69,8 @@ export function useFileUrl(id: string, variant: Variant, owner: FileOwner, enabl
         url = URL.createObjectURL(blob);
         setState({ kind: 'ready', url });
       })
-      .catch(() => {
-        if (alive) setState({ kind: 'offline' });
+      .catch((err: unknown) => {
+        if (alive) setState({ kind: err instanceof NoThumbnail ? 'none' : 'offline' });
       });
     return () => {
       alive = false;
@@ -71,14 +81,21 @@ export function useFileUrl(id: string, variant: Variant, owner: FileOwner, enabl
   return state;
 }
 
-/** Saves an attachment as a download (from the device's copy when there is one). */
+/**
+ * Saves an attachment as a download (from the device's copy when there is one), named as the server stored
+ * it: the name in a message is the sender's to choose. Offline, the message's name is all there is.
+ */
 export async function downloadFile(
   a: Attachments,
   id: string,
-  name: string,
+  fallbackName: string,
   owner: FileOwner,
 ): Promise<void> {
   const blob = await loadFile(a, id, 'file', owner);
+  const name = await a.info(id).then(
+    (info) => info.name,
+    () => fallbackName,
+  );
   const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
   link.href = url;

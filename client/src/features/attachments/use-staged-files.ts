@@ -44,10 +44,14 @@ export function useStagedFiles() {
       setStaged((s) => s.filter((x) => x.key !== key));
       setProblem(null);
     },
-    /** After a send: the files now live in the queue (their previews go with the chips). */
-    clear() {
-      for (const s of live.current) if (s.preview) URL.revokeObjectURL(s.preview);
-      setStaged([]);
+    /**
+     * After a send: these files now live in the queue (their previews go with the chips); any added while
+     * they were being saved stay.
+     */
+    drop(keys: readonly number[]) {
+      const gone = new Set(keys);
+      for (const s of live.current) if (gone.has(s.key) && s.preview) URL.revokeObjectURL(s.preview);
+      setStaged((now) => now.filter((s) => !gone.has(s.key)));
       setProblem(null);
     },
   };
