@@ -113,7 +113,7 @@ describe('attachments in the PWA (issue 17)', () => {
     const pending = phone.locator('.msg-pending', { hasText: 'My essay plan' });
     await pending.getByText('Waiting for network').waitFor();
     expect(await phone.getByRole('list', { name: 'Files to send' }).count()).toBe(0);
-    expect(await phone.getByTestId('sync-status').innerText()).toMatch(/1 waiting/);
+    expect(await phone.getByTestId('sync-status').innerText()).toMatch(/1 message waiting/);
     expect(await uploadsOnDevice(phone)).toBe(1);
     await screenshot(phone, 'attach-pending-phone');
     expect(await axeSerious(phone)).toEqual([]);

@@ -249,6 +249,7 @@ export function MessageList(props: {
         className="messages"
         ref={ref}
         tabIndex={0}
+        role="region"
         aria-label="Messages"
         onScroll={(e) => {
           const el = e.currentTarget;

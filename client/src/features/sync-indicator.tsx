@@ -14,7 +14,13 @@ export function SyncIndicator() {
   const uploads = usePendingUploads();
   const s = engine.status();
   const { text, tone } = syncSummary(
-    { ...s, waiting: s.waiting + uploads.count, rejected: s.rejected + uploads.failed },
+    {
+      ...s,
+      // Each waiting upload is a message with files: counted as a message, not a change.
+      waiting: s.waiting + uploads.count,
+      waitingMessages: s.waitingMessages + uploads.count,
+      rejected: s.rejected + uploads.failed,
+    },
     Date.now(),
   );
   // While slowed down, the countdown is redrawn each second until the engine sends again.

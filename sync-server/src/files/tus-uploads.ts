@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { FileStore } from '@tus/file-store';
 import { Server } from '@tus/server';
 
@@ -28,47 +29,57 @@ export function createTusUploads(d: {
   finished: (id: string) => void;
 }): TusUploads {
   const ids = new WeakMap<object, string>();
-  const datastore = new FileStore({ directory: d.dir });
-  const server = new Server({
-    path: '/api/uploads',
-    datastore,
-    relativeLocation: true,
-    respectForwardedHeaders: false,
-    allowedOrigins: (origin) => d.allowedOrigins.includes(origin),
-    // The upload a HEAD or PATCH acts on is exactly the one the route checked, never one tus would read
-    // from the URL itself (its own pattern takes the URL's last segment, query string included, so
-    // `/api/uploads/MINE?x=/THEIRS` would write to THEIRS).
-    getFileIdFromRequest: (req) => ids.get(req),
-    namingFunction: (req) => {
-      const id = ids.get(req);
-      if (id === undefined) throw new Error('an upload was created without an id from the route');
-      return id;
-    },
-    maxSize: () => d.maxSize(),
-    onUploadFinish: async (_req, upload) => {
-      d.finished(upload.id);
-      return {};
-    },
-  });
+  // Made on the first upload request, its folder made first and synchronously: @tus/file-store makes the
+  // folder in its constructor with a callback that THROWS on failure (an uncaught exception that would end
+  // the server, seen when a test's data folder was removed just after a server started). Made here, the
+  // folder exists and its mkdir cannot fail; made late, a server that never takes an upload never runs it.
+  let made: { datastore: FileStore; server: Server } | null = null;
+  const tus = (): { datastore: FileStore; server: Server } => (made ??= make());
+  const make = (): { datastore: FileStore; server: Server } => {
+    mkdirSync(d.dir, { recursive: true, mode: 0o700 });
+    const datastore = new FileStore({ directory: d.dir });
+    const server = new Server({
+      path: '/api/uploads',
+      datastore,
+      relativeLocation: true,
+      respectForwardedHeaders: false,
+      allowedOrigins: (origin) => d.allowedOrigins.includes(origin),
+      // The upload a HEAD or PATCH acts on is exactly the one the route checked, never one tus would read
+      // from the URL itself (its own pattern takes the URL's last segment, query string included, so
+      // `/api/uploads/MINE?x=/THEIRS` would write to THEIRS).
+      getFileIdFromRequest: (req) => ids.get(req),
+      namingFunction: (req) => {
+        const id = ids.get(req);
+        if (id === undefined) throw new Error('an upload was created without an id from the route');
+        return id;
+      },
+      maxSize: () => d.maxSize(),
+      onUploadFinish: async (_req, upload) => {
+        d.finished(upload.id);
+        return {};
+      },
+    });
+    return { datastore, server };
+  };
   return {
     create: (req, id) => {
       ids.set(req, id);
-      return server.handleWeb(req);
+      return tus().server.handleWeb(req);
     },
     handle: (req, id) => {
       ids.set(req, id);
-      return server.handleWeb(req);
+      return tus().server.handleWeb(req);
     },
     remove: async (id) => {
       try {
-        await datastore.remove(id);
+        await tus().datastore.remove(id);
       } catch {
         // Already gone (finished and removed, or never written): nothing to do.
       }
     },
     offset: async (id) => {
       try {
-        return (await datastore.getUpload(id)).offset;
+        return (await tus().datastore.getUpload(id)).offset;
       } catch {
         return null;
       }
