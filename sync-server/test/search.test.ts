@@ -118,6 +118,9 @@ describe('server search (issue 16, T19)', () => {
       '(homework',
       "homework'); DROP TABLE messages; --",
       'homework \u0000 gate',
+      // Inside a word, a control character ended the FTS5 string early: a 500 (found in review).
+      'home\u0000work',
+      'home\u0001work\u007f',
     ];
     for (const q of ok) {
       const r = await ask(ts, amy.engine, { q });

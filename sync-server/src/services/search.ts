@@ -20,7 +20,10 @@ const phrase = (word: string): string => `"${word.replaceAll('"', '""')}"`;
 
 /** The MATCH expression for what the person typed, or a clear 400. */
 export function matchExpression(q: string): string {
-  const text = q.trim();
+  // Control characters (NUL above all) end an FTS5 string early, whatever the quoting: as spaces they
+  // separate words, which is what a person meant if they typed one at all.
+  // eslint-disable-next-line no-control-regex -- the point is to match control characters
+  const text = q.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
   if (text.length > SEARCH_LIMITS.maxQueryChars)
     throw new AppError(
       400,
