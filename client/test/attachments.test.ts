@@ -127,8 +127,9 @@ describe('attachments in the PWA (issue 17)', () => {
     // The network is back: uploaded, then sent; the waiting copy goes and the message shows its thumbnail.
     await offline(phoneCtx, phone, false);
     await eventually(async () => expect(await thumbLoaded(phone, 'My essay plan')).toBe(true), 30_000);
-    expect(await pending.count()).toBe(0);
-    expect(await uploadsOnDevice(phone)).toBe(0);
+    // The waiting copy leaves just after the send is stored (the thumbnail may show first).
+    await eventually(async () => expect(await pending.count()).toBe(0));
+    await eventually(async () => expect(await uploadsOnDevice(phone)).toBe(0));
     await screenshot(phone, 'attach-image-phone');
 
     // The other person: the message once, with its thumbnail, its space reserved before it loads.
@@ -218,7 +219,7 @@ describe('attachments in the PWA (issue 17)', () => {
     await screenshot(page, 'attach-pending-desktop');
     await pending.getByRole('button', { name: 'Cancel' }).click();
     await pending.waitFor({ state: 'detached' });
-    expect(await uploadsOnDevice(page)).toBe(0);
+    await eventually(async () => expect(await uploadsOnDevice(page)).toBe(0));
     await offline(ctx, page, false);
     expect(await message(page, 'Wrong draft').count()).toBe(0);
 
@@ -289,7 +290,8 @@ describe('attachments in the PWA (issue 17)', () => {
     const rest = message(page, 'Scan and sheet');
     await rest.locator('.file-card', { hasText: 'small.pdf' }).waitFor({ timeout: 30_000 });
     expect(await rest.locator('.file-card', { hasText: 'scan.pdf' }).count()).toBe(0);
-    expect(await uploadsOnDevice(page)).toBe(0);
+    // The entry leaves the device just after the send is stored (the list may show the message first).
+    await eventually(async () => expect(await uploadsOnDevice(page)).toBe(0));
     await env.admin.api.request('PATCH', '/api/admin/settings', z.unknown(), { attachmentMaxFileMb: 25 });
 
     // Deleting the message drops its files from this device's offline copies.
