@@ -163,6 +163,15 @@ describe('the PWA in Chromium', () => {
     const page = await ctx.newPage();
     await signIn(page, env.ts.url, user.email, user.password);
     await openConversation(page, 'general');
+    // Offline comes only once the app's parts are on the device (the service worker controls the page and
+    // the composer has loaded): a part first needed offline on a first visit would only say it needs the
+    // network (ui/lazy.tsx), which is not what this test is about.
+    await eventually(async () => {
+      await page.reload();
+      expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+    }, 20_000);
+    await page.locator('#pane-title').filter({ hasText: 'general' }).waitFor();
+    await page.getByLabel('Message', { exact: true }).waitFor();
     await ctx.setOffline(true);
     await eventually(async () =>
       expect(await page.getByTestId('sync-status').innerText()).toMatch(/Offline/),
