@@ -158,9 +158,9 @@ export function createAnswers(deps: {
           deps.toPeers({ t: 'outbox-put', entry: single });
         });
         deps.reportError(rejected.code, rejected.message);
-      } else if (mine.length > 1 && rejected.code !== 'missing-history') {
+      } else if (mine.length > 1 && handling !== 'overtaken') {
         // Several actions in one refused frame: resend them one by one to find the one the server refuses.
-        // Not for missing history: that blames none of them (an earlier frame was refused or overtaken).
+        // Not when overtaken: that blames none of them (an earlier frame was refused or overtaken).
         outbox.isolate(doc, mine);
       }
     }
@@ -216,6 +216,7 @@ export function createAnswers(deps: {
       case 'delivered':
       case 'applied':
       case 'blameless':
+      case 'overtaken':
       case 'blames':
         break;
     }

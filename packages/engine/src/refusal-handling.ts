@@ -9,10 +9,19 @@ import type { RefusalCode } from '@commonroom/protocol';
  * - `delivered`: a message the server already holds from an earlier form of this frame (P11).
  * - `applied`: an action the server already stored, applied again after a rebuild (P14).
  * - `blameless`: about the document's state, not the actions in the frame; rebuild and send again.
+ * - `overtaken`: blameless too, and the frame is sent again whole: it depends on an earlier frame that was
+ *   refused or overtaken, so sending its actions one by one would only be refused the same way.
  * - `blames`: the action breaks a rule; one action alone is marked refused, several are sent one by one.
  */
 export type RefusalHandling =
-  'retry-later' | 'slow-down' | 'move-segment' | 'delivered' | 'applied' | 'blameless' | 'blames';
+  | 'retry-later'
+  | 'slow-down'
+  | 'move-segment'
+  | 'delivered'
+  | 'applied'
+  | 'blameless'
+  | 'overtaken'
+  | 'blames';
 
 export function refusalHandling(code: RefusalCode): RefusalHandling {
   switch (code) {
@@ -30,6 +39,7 @@ export function refusalHandling(code: RefusalCode): RefusalHandling {
     // again to the server's copy it meets none of them. `too-many-documents` refuses a subscription, not a
     // write: nothing in the frame to blame.
     case 'missing-history':
+      return 'overtaken';
     case 'too-costly':
     case 'too-many-documents':
       return 'blameless';
