@@ -117,6 +117,8 @@ function routesOf(p: ServerParts) {
       files: p.fileStore,
       signer: p.linkSigner,
       canRead: (actor, id) => p.rooms.canRead(actor, id),
+      isLead,
+      audit: (actor, action, target, detail) => audit.record(actor, action, target, detail),
       now,
     }),
     retentionExport: retentionExportRoutes({

@@ -173,6 +173,7 @@ export {
   EXPORT_MAX_MESSAGES,
   EXPORT_VERSION,
   ExportMessage,
+  MessageFileInfo,
   ExportRequest,
   PersonExport,
   RETENTION_DAYS,

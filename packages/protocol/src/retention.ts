@@ -67,6 +67,22 @@ export type ExportSubject = ExportRequest['subject'];
 
 const Person = z.object({ id: z.string(), name: z.string() });
 
+/**
+ * A message's file as a safeguarding lead sees it (issue 17, migration 21): `stored` (members see it),
+ * `held` (its message went while a case on it is open: kept for the leads only) or `deleted` (only this
+ * record is left: the name, size, type and SHA-256 the police and the IWF can match against).
+ */
+export const MessageFileInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  size: z.number(),
+  type: z.string(),
+  sha256: z.string(),
+  state: z.enum(['stored', 'held', 'deleted']),
+  hasThumb: z.boolean(),
+});
+export type MessageFileInfo = z.infer<typeof MessageFileInfo>;
+
 /** One message as exported: its current text, what happened to it, and every earlier text. */
 export const ExportMessage = z.object({
   conversationId: z.string(),
@@ -97,6 +113,8 @@ export const ExportMessage = z.object({
       at: z.number(),
     }),
   ),
+  /** Absent in exports made before files were recorded. */
+  files: z.optional(z.array(MessageFileInfo)),
 });
 export type ExportMessage = z.infer<typeof ExportMessage>;
 

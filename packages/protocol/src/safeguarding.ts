@@ -1,6 +1,7 @@
 // Safeguarding (issue 14 §1, §2, §5, §6): report a concern, the leads' queue, keyword alerts, monitoring.
 import * as z from 'zod/mini';
 
+import { MessageFileInfo } from './retention.ts';
 import { ITEM_STATUSES, REPORT_REASONS } from './safeguarding-labels.ts';
 
 const Id = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,40}$/, 'not a valid id'));
@@ -126,6 +127,10 @@ export const TranscriptMessage = z.object({
   editedAt: z.nullable(z.number()),
   deleted: z.boolean(),
   removed: z.boolean(),
+  /** Its text is no longer kept (retention): an empty `text` alone may be a message of files only. */
+  purged: z.optional(z.boolean()),
+  /** Its files, those kept for an open case and the records of those deleted too (migration 21). */
+  files: z.optional(z.array(MessageFileInfo)),
 });
 export type TranscriptMessage = z.infer<typeof TranscriptMessage>;
 

@@ -51,17 +51,27 @@ export function attachmentRoutes(d: {
   signer: LinkSigner;
   /** Whether the person may read the conversation now (checked on every request, T9). */
   canRead: (actor: Actor, conversationId: string) => boolean;
+  /** Safeguarding leads review any conversation's messages, files included (issue 14 §2), also the files
+   * of a message that went while its case is open (held, migration 21), which no one else sees. */
+  isLead: (userId: string) => boolean;
+  /** Writes down a lead's opening of a file in a conversation they do not read (monitoring, T9). */
+  audit: (actorId: string, action: string, target: string, detail: Record<string, unknown>) => void;
   now: () => number;
 }) {
   const app = new Hono<HonoEnv>();
 
   /** The attachment, if this person may see it now: a reader of its conversation, and it is in a message
-   * or it is their own upload. */
+   * or it is their own upload; or a safeguarding lead, and it is in a message. A held file (its message
+   * went, a case on it is open) is the leads' alone: to everyone else it is gone. */
   const visible = (c: Context<HonoEnv>): AttachmentRow => {
     const row = d.attachments.get(c.req.param('id') ?? '');
     if (!row) throw new AppError(404, 'no-attachment', 'This file is not there any more.');
     const user = c.get('user');
-    if (!d.canRead(user, row.conversationId) || (row.messageKey === null && row.uploaderId !== user.id))
+    const lead = row.messageKey !== null && d.isLead(user.id);
+    if (row.held && !lead) throw new AppError(404, 'no-attachment', 'This file is not there any more.');
+    const reader =
+      d.canRead(user, row.conversationId) && (row.messageKey !== null || row.uploaderId === user.id);
+    if (!reader && !lead)
       throw new AppError(403, 'not-a-member', 'You cannot see files in this conversation.');
     return row;
   };
@@ -71,9 +81,18 @@ export function attachmentRoutes(d: {
 
   app.get('/attachments/:id', (c) => {
     const row = visible(c);
+    const user = c.get('user');
+    // The link is what opens the bytes: asked for once per viewing, so this is where a lead's look is
+    // written down (the bytes' own requests, ranges and thumbnails, would write it many times).
+    if (row.held || !d.canRead(user, row.conversationId))
+      d.audit(user.id, 'safeguarding.file_viewed', row.conversationId, {
+        file: row.id,
+        message: row.messageKey,
+        held: row.held,
+      });
     // The uploader's device still holds it for a message not sent yet (the rest of its files still
     // uploading, or the device offline): the unattached sweep waits.
-    if (row.messageKey === null && row.uploaderId === c.get('user').id) d.attachments.touch(row.id, d.now());
+    if (row.messageKey === null && row.uploaderId === user.id) d.attachments.touch(row.id, d.now());
     const exp = d.now() + LINK_TTL_MS;
     c.header('Cache-Control', 'no-store');
     return c.json({

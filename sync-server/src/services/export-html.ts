@@ -71,11 +71,24 @@ ol.msgs{list-style:none;padding:0;margin:0}ol.msgs>li{padding:.5rem 0;border-bot
 .flag{display:inline-block;font-size:.75rem;border:1px solid #9aa4ae;border-radius:3px;padding:0 .3rem;margin-left:.35rem}
 .flag.warn{border-color:#b3261e;color:#b3261e}
 .marked{background:#fff6d6;padding-left:.5rem!important;border-left:4px solid #c99a00}
-.revs{margin:.25rem 0 0 1rem;font-size:.85rem;color:#4f5861}.revs li{margin:.15rem 0}
+.files{margin:.25rem 0 0 1rem;font-size:.85rem}.files code{font-size:.75rem;overflow-wrap:anywhere}.revs{margin:.25rem 0 0 1rem;font-size:.85rem;color:#4f5861}.revs li{margin:.15rem 0}
 .muted{color:#4f5861}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #e6e9ec;vertical-align:top}
 footer{margin-top:2rem;font-size:.8rem;color:#4f5861}
 @media print{body{margin:0;max-width:none;font-size:11pt}dl.meta{background:none;border:1px solid #999}.marked{background:none}}
 `;
+
+const FILE_STATE = {
+  stored: 'still stored',
+  held: 'kept for this case (members can no longer see it)',
+  deleted: 'file deleted; this record kept',
+} as const;
+
+const fileSize = (n: number): string =>
+  n < 1024
+    ? `${n} bytes`
+    : n < 1024 * 1024
+      ? `${(n / 1024).toFixed(1)} KB`
+      : `${(n / 1024 / 1024).toFixed(1)} MB`;
 
 function messageItem(m: ExportMessage, opts: { marked?: boolean; showConversation?: boolean } = {}): string {
   const flags: string[] = [];
@@ -101,10 +114,19 @@ function messageItem(m: ExportMessage, opts: { marked?: boolean; showConversatio
               }</li>`,
           )
           .join('')}</ol>`;
+  const files =
+    (m.files ?? []).length === 0
+      ? ''
+      : `<ul class="files">${(m.files ?? [])
+          .map(
+            (f) =>
+              `<li>File: ${esc(f.name)} (${esc(fileSize(f.size))}, ${esc(f.type)}) · ${esc(FILE_STATE[f.state])} · SHA-256 <code>${esc(f.sha256)}</code></li>`,
+          )
+          .join('')}</ul>`;
   const where = opts.showConversation ? ` <span class="muted">in ${esc(m.conversationName)}</span>` : '';
   return `<li${opts.marked ? ' class="marked"' : ''}><div class="head"><strong>${esc(m.authorName)}</strong>${where} · <time datetime="${esc(
     new Date(m.writtenAt).toISOString(),
-  )}">${esc(when(m.writtenAt))}</time>${flags.join('')}</div>${text}${revs}</li>`;
+  )}">${esc(when(m.writtenAt))}</time>${flags.join('')}</div>${text}${files}${revs}</li>`;
 }
 
 const messageList = (

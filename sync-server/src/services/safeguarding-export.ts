@@ -74,6 +74,7 @@ export function createSafeguardingExport(d: {
         by: person(v.byUser),
         at: v.at,
       })),
+      files: queries.files(r.conversationId, r.authorId, r.localId),
     };
   };
   /** At most EXPORT_MAX_MESSAGES, and whether there were more. */

@@ -1,3 +1,4 @@
+import type { MessageFileInfo } from '@commonroom/protocol';
 import type { Db } from './db.ts';
 
 /**
@@ -22,7 +23,12 @@ export type AttachmentRow = {
   error: string | null;
   createdAt: number;
   messageKey: string | null;
+  /** Its message went while a safeguarding case on it is open: kept for the leads only (migration 21). */
+  held: boolean;
 };
+
+/** A file of a message, as a safeguarding lead reviews it: still stored (live or held) or gone. */
+export type MessageFile = MessageFileInfo;
 
 /** What processing found of a complete upload. */
 export type Processed = {
@@ -33,14 +39,36 @@ export type Processed = {
   hasThumb: boolean;
 };
 
-type Raw = Omit<AttachmentRow, 'hasThumb'> & { hasThumb: number };
+type Raw = Omit<AttachmentRow, 'hasThumb' | 'held'> & { hasThumb: number; held: number };
 
 const COLUMNS = `id, conversation_id AS conversationId, uploader_id AS uploaderId, name, size, type, sha256,
-  width, height, has_thumb AS hasThumb, status, error, created_at AS createdAt, message_key AS messageKey`;
+  width, height, has_thumb AS hasThumb, status, error, created_at AS createdAt, message_key AS messageKey, held`;
 
-const rowOf = (r: Raw | undefined): AttachmentRow | null => (r ? { ...r, hasThumb: r.hasThumb === 1 } : null);
+const rowOf = (r: Raw | undefined): AttachmentRow | null =>
+  r ? { ...r, hasThumb: r.hasThumb === 1, held: r.held === 1 } : null;
 
 export type AttachmentStore = ReturnType<typeof createAttachmentStore>;
+
+/** A message's files for a safeguarding lead: those stored or held, and the records of those deleted
+ * (migration 21). Also read by the leads' transcripts (transcripts.ts). */
+export function createMessageFiles(db: Db): (conversationId: string, messageKey: string) => MessageFile[] {
+  const q = db.prepare<
+    [string, string, string, string],
+    Omit<MessageFile, 'hasThumb'> & { hasThumb: number }
+  >(
+    `SELECT id, name, size, type, sha256, CASE held WHEN 1 THEN 'held' ELSE 'stored' END AS state,
+            has_thumb AS hasThumb
+       FROM attachments WHERE conversation_id = ? AND message_key = ? AND status = 'ready'
+     UNION ALL
+     SELECT id, name, size, type, sha256, 'deleted' AS state, 0 AS hasThumb
+       FROM attachment_records r WHERE conversation_id = ? AND message_key = ?
+        AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.id = r.id)`,
+  );
+  return (conversationId, messageKey) =>
+    q
+      .all(conversationId, messageKey, conversationId, messageKey)
+      .map((f) => ({ ...f, hasThumb: f.hasThumb === 1 }));
+}
 
 export function createAttachmentStore(db: Db) {
   const get = db.prepare<[string], Raw>(`SELECT ${COLUMNS} FROM attachments WHERE id = ?`);
@@ -83,6 +111,7 @@ export function createAttachmentStore(db: Db) {
   );
   const dropOrphan = db.prepare<[string]>('DELETE FROM attachment_orphans WHERE sha256 = ?');
   const addOrphan = db.prepare<[string]>('INSERT OR IGNORE INTO attachment_orphans (sha256) VALUES (?)');
+  const ofMessage = createMessageFiles(db);
   const stuck = db.prepare<[], { id: string }>("SELECT id FROM attachments WHERE status = 'processing'");
   const arriving = db.prepare<[], { id: string; size: number }>(
     "SELECT id, size FROM attachments WHERE status = 'uploading'",
@@ -138,6 +167,8 @@ export function createAttachmentStore(db: Db) {
     dropOrphan: (sha256: string): void => void dropOrphan.run(sha256),
     /** A hash whose file may be unused (its upload was cancelled while it was being stored). */
     addOrphan: (sha256: string): void => void addOrphan.run(sha256),
+    /** A message's files for a safeguarding lead: those stored or held, and records of those deleted. */
+    ofMessage,
     /** Uploads whose processing a stop or crash interrupted. */
     processing: (): string[] => stuck.all().map((r) => r.id),
     /** Uploads still arriving (or whose last byte came just before a crash), with their sizes. */

@@ -1,3 +1,4 @@
+import { createMessageFiles } from './attachments.ts';
 import type { Db } from './db.ts';
 
 /**
@@ -66,7 +67,11 @@ export function createExportQueries(db: Db) {
     `SELECT at, actor_id AS actorId, action, detail FROM audit_log
      WHERE target = ? AND action LIKE 'safeguarding.%' ORDER BY id`,
   );
+  const files = createMessageFiles(db);
   return {
+    /** A message's files: stored, held for an open case, or only recorded (migration 21). */
+    files: (conversationId: string, authorId: string, localId: string) =>
+      files(conversationId, `${authorId}:${localId}`),
     /** A conversation's messages in order, at most `limit` (the oldest). */
     conversation: (conversationId: string, limit: number): ExportRow[] =>
       ofConversation.all(conversationId, limit),

@@ -2,6 +2,8 @@
  * Numbered migrations: append only. Each runs once, in its own transaction. Never edit one that has shipped;
  * add the next. `sync-server/test/golden.test.ts` loads a database made by the first version and migrates it.
  */
+import { ATTACHMENT_MIGRATIONS } from './migrations-attachments.ts';
+
 export const MIGRATIONS: readonly string[] = [
   // 1: accounts, sessions, conversations, documents, the message projection, audit.
   `
@@ -388,55 +390,5 @@ export const MIGRATIONS: readonly string[] = [
     SELECT m.rowid, m.text, search_marks(m.text), 'c' || hex(m.conversation_id) FROM messages m
     WHERE m.deleted_at IS NULL AND m.removed_by IS NULL AND m.redacted_at IS NULL AND m.purged_at IS NULL AND m.text != '';
   `,
-  // 19 (issue 17, attachments): one row per upload, made when the upload is created (so the day's quota counts
-  // uploads still arriving) and kept until its message goes. `type` is the type sniffed from the bytes, never
-  // the device's guess; `sha256` names the stored file (content-addressed, several rows may share one);
-  // `message_key` (author:local) is set in the commit that stores the message referencing it. A message
-  // deleted, removed or redacted takes its attachments' rows with it (the trigger, in the same transaction),
-  // and a row's going leaves its hash in `attachment_orphans` for the file sweep (files/attachments.ts)
-  // to delete the file once no row uses it.
-  `
-  CREATE TABLE attachments (
-    id TEXT PRIMARY KEY,
-    conversation_id TEXT NOT NULL,
-    uploader_id TEXT NOT NULL,
-    name TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    type TEXT NOT NULL,
-    sha256 TEXT,
-    width INTEGER,
-    height INTEGER,
-    has_thumb INTEGER NOT NULL DEFAULT 0,
-    status TEXT NOT NULL CHECK (status IN ('uploading','processing','ready','refused')),
-    error TEXT,
-    created_at INTEGER NOT NULL,
-    message_key TEXT
-  ) WITHOUT ROWID;
-  CREATE INDEX attachments_uploader ON attachments(uploader_id, created_at);
-  CREATE INDEX attachments_message ON attachments(conversation_id, message_key);
-  CREATE INDEX attachments_sha ON attachments(sha256);
-  CREATE INDEX attachments_unattached ON attachments(created_at) WHERE message_key IS NULL;
-  CREATE TABLE attachment_orphans (sha256 TEXT PRIMARY KEY) WITHOUT ROWID;
-  CREATE TRIGGER attachments_gone AFTER DELETE ON attachments WHEN OLD.sha256 IS NOT NULL
-  BEGIN
-    INSERT OR IGNORE INTO attachment_orphans (sha256) VALUES (OLD.sha256);
-  END;
-  CREATE TRIGGER attachments_of_gone_message
-    AFTER UPDATE OF deleted_at, removed_by, redacted_at, purged_at ON messages
-    WHEN NEW.deleted_at IS NOT NULL OR NEW.removed_by IS NOT NULL OR NEW.redacted_at IS NOT NULL OR NEW.purged_at IS NOT NULL
-  BEGIN
-    DELETE FROM attachments
-      WHERE conversation_id = NEW.conversation_id AND message_key = NEW.author_id || ':' || NEW.local_id;
-  END;
-  `,
-  // 20 (issue 17 review): the sweep of uploads no message took is timed from `kept_at`, not `created_at`: set
-  // when the row is made, moved on when its upload becomes ready and whenever its uploader's device reads
-  // it or resumes it, so a file ready on Friday in a message whose other file is still uploading on Monday
-  // is not taken away under it.
-  `
-  ALTER TABLE attachments ADD COLUMN kept_at INTEGER NOT NULL DEFAULT 0;
-  UPDATE attachments SET kept_at = created_at;
-  DROP INDEX attachments_unattached;
-  CREATE INDEX attachments_unattached ON attachments(kept_at) WHERE message_key IS NULL;
-  `,
+  ...ATTACHMENT_MIGRATIONS,
 ];

@@ -1,3 +1,4 @@
+import { createMessageFiles, type MessageFile } from './attachments.ts';
 import type { Db } from './db.ts';
 
 /**
@@ -15,9 +16,14 @@ export type TranscriptRow = {
   editedAt: number | null;
   deleted: boolean;
   removed: boolean;
+  /** The safeguarding store's copy of its text went with retention (`text` is then empty). */
+  purged: boolean;
+  /** Its files, also those kept for an open case or only recorded since the message went (migration 21). */
+  files: MessageFile[];
 };
 
 type Raw = {
+  conversation_id: string;
   author_id: string;
   local_id: string;
   seq: number;
@@ -27,24 +33,31 @@ type Raw = {
   edited_at: number | null;
   deleted_at: number | null;
   removed_by: string | null;
+  purged_at: number | null;
 };
 
-const COLUMNS = 'author_id, local_id, seq, text, client_ts, received_at, edited_at, deleted_at, removed_by';
-const fromRaw = (r: Raw): TranscriptRow => ({
-  authorId: r.author_id,
-  localId: r.local_id,
-  seq: r.seq,
-  text: r.text,
-  writtenAt: r.client_ts,
-  receivedAt: r.received_at,
-  editedAt: r.edited_at,
-  deleted: r.deleted_at !== null,
-  removed: r.removed_by !== null,
-});
+const COLUMNS =
+  'conversation_id, author_id, local_id, seq, text, client_ts, received_at, edited_at, deleted_at, removed_by, purged_at';
+const fromRawWith =
+  (files: (conversationId: string, messageKey: string) => MessageFile[]) =>
+  (r: Raw): TranscriptRow => ({
+    authorId: r.author_id,
+    localId: r.local_id,
+    seq: r.seq,
+    text: r.text,
+    writtenAt: r.client_ts,
+    receivedAt: r.received_at,
+    editedAt: r.edited_at,
+    deleted: r.deleted_at !== null,
+    removed: r.removed_by !== null,
+    purged: r.purged_at !== null,
+    files: files(r.conversation_id, `${r.author_id}:${r.local_id}`),
+  });
 
 export type Transcripts = ReturnType<typeof createTranscripts>;
 
 export function createTranscripts(db: Db) {
+  const fromRaw = fromRawWith(createMessageFiles(db));
   const one = db.prepare<[string, string, string], Raw>(
     `SELECT ${COLUMNS} FROM messages WHERE conversation_id = ? AND author_id = ? AND local_id = ?`,
   );

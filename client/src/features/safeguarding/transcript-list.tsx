@@ -1,4 +1,5 @@
 import type { TranscriptMessage } from '@commonroom/protocol';
+import { ReviewFiles } from './review-files.tsx';
 import { timeFormat } from './safeguarding-api.ts';
 
 /** Messages as the server holds them, read-only: deleted and removed ones are shown and marked so. */
@@ -25,12 +26,14 @@ export function TranscriptList(props: {
               {m.deleted && <span className="sg-flag-quiet">deleted by author</span>}
               {m.removed && <span className="sg-flag-quiet">removed by a moderator</span>}
             </span>
-            {m.text === '' ? (
+            {m.purged || (m.purged === undefined && m.text === '' && !m.files?.length) ? (
               // Blanked by retention (issue 14 §7): the safeguarding store no longer keeps its text.
               <span className="sg-msg-text muted">Text no longer kept: its retention period has passed.</span>
             ) : (
-              <span className="sg-msg-text">{m.text}</span>
+              // A message of files only has no text: its files say what it was.
+              m.text !== '' && <span className="sg-msg-text">{m.text}</span>
             )}
+            {m.files && <ReviewFiles files={m.files} />}
           </li>
         );
       })}
