@@ -1,5 +1,6 @@
 import { ROLE_LABELS, type AdminChannelMember } from '@commonroom/protocol';
 import { navigate } from '../../hooks/use-path.ts';
+import { TableFrame } from './table-frame.tsx';
 
 const dateFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric' });
 
@@ -12,7 +13,7 @@ export function MemberTable(props: {
 }) {
   const { members } = props;
   return (
-    <div className="table-wrap">
+    <TableFrame label={`Members of #${props.channelName}`}>
       <table className="admin-table" aria-busy={members === null}>
         <caption className="visually-hidden">Members of #{props.channelName}</caption>
         <thead>
@@ -79,6 +80,6 @@ export function MemberTable(props: {
           )}
         </tbody>
       </table>
-    </div>
+    </TableFrame>
   );
 }
