@@ -108,7 +108,7 @@ export function ChannelsScreen() {
             value={q.archived}
             onChange={(e) => set({ archived: e.target.value as ChannelQuery['archived'] })}
           >
-            <option value="">Open and archived</option>
+            <option value="">Any status</option>
             <option value="no">Open only</option>
             <option value="yes">Archived only</option>
           </select>
