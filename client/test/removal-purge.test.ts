@@ -92,7 +92,7 @@ describe('a removal takes the words off every device', () => {
     expect(serious, JSON.stringify(serious)).toEqual([]);
     await lead.getByRole('button', { name: 'Remove for everyone', exact: true }).click();
     await lead.getByRole('status').filter({ hasText: 'Removed for everyone.' }).waitFor();
-    await lead.getByText('Removed for everyone: people see').waitFor();
+    await lead.getByText('People see “Removed by a moderator” in its place').waitFor();
     // The original stays for the lead, in the history of the item.
     await lead.getByText('Removed by a moderator ·', { exact: false }).waitFor();
     await screenshot(lead, 'safeguarding-removed-item');

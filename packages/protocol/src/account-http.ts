@@ -141,6 +141,7 @@ export const AUDIT_ACTION_LABELS: Readonly<Record<string, string>> = {
   'password.change-failed': 'Wrong current password',
   'profile.updated': 'Updated own profile',
   'user.created': 'Added a person',
+  'user.updated': 'Changed a person’s details',
   'users.imported': 'Imported people',
   'user.role-changed': 'Changed a role',
   'user.deactivated': 'Deactivated a person',
@@ -168,6 +169,7 @@ export const AUDIT_ACTION_LABELS: Readonly<Record<string, string>> = {
   'safeguarding.note_added': 'Added a safeguarding note',
   'safeguarding.keywords_changed': 'Changed safeguarding keywords',
   'safeguarding.conversation_opened': 'Opened a conversation to monitor',
+  'safeguarding.message_removed': 'Removed a reported message',
   // Retention and export (issue 14 §7).
   'safeguarding.exported': 'Exported safeguarding records',
   'retention.changed': 'Changed retention periods',

@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import { usePath, navigate } from '../../hooks/use-path.ts';
 import { useEngine } from '../../hooks/engine-context.tsx';
 import { ChannelPage } from './channel-page.tsx';
@@ -26,7 +27,7 @@ export function AdminArea() {
   const audit = /^\/admin\/audit\/?$/.test(path);
   const known = importing || person !== undefined || /^\/admin(\/people)?\/?$/.test(path);
 
-  const link = (to: string, label: string, current: boolean) => (
+  const link = (to: string, label: ReactNode, current: boolean) => (
     <a
       href={to}
       aria-current={current ? 'page' : undefined}
@@ -54,7 +55,14 @@ export function AdminArea() {
           {link('/admin/audit', 'Audit log', audit)}
         </nav>
         <span className="admin-me muted">{engine.me()?.displayName}</span>
-        {link('/', '← Back to messages', false)}
+        {link(
+          '/',
+          <>
+            <span className="wide-only">← Back to messages</span>
+            <span className="narrow-only">← Messages</span>
+          </>,
+          false,
+        )}
       </header>
       <main className="admin-main" id="main">
         {importing ? (

@@ -88,7 +88,9 @@ export function Announce({ onClose, onSent }: { onClose: () => void; onSent: (te
                     onChange={(e) => toggle(c.id, e.target.checked)}
                   />
                   <span className="picker-name">#{c.name}</span>
-                  <span className="muted">{c.memberCount} members</span>
+                  <span className="muted">
+                    {c.memberCount.toLocaleString('en-GB')} {c.memberCount === 1 ? 'member' : 'members'}
+                  </span>
                 </label>
               ))}
             </>

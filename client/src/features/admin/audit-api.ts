@@ -67,20 +67,40 @@ export function describeDetail(detail: unknown): string {
     if (value === null || value === '' || (Array.isArray(value) && value.length === 0)) continue;
     if (value && typeof value === 'object' && 'from' in value && 'to' in value) {
       const v = value;
-      parts.push(`${key}: ${show(v.from)} → ${show(v.to)}`);
-    } else parts.push(`${key}: ${show(value)}`);
+      parts.push(`${keyWords(key)}: ${show(v.from)} → ${show(v.to)}`);
+    } else parts.push(`${keyWords(key)}: ${show(value)}`);
   }
   return parts.join('; ');
 }
 
+/** The detail's keys as a person reads them; a key not listed is shown as stored. */
+const KEY_WORDS: Readonly<Record<string, string>> = {
+  workspaceName: 'name',
+  studentDmPolicy: 'students may message',
+  dmSupervisor: 'supervisor',
+  sessionLengthDays: 'session length (days)',
+  attachmentMaxFileMb: 'largest file (MB)',
+  attachmentDailyMb: 'files a day (MB)',
+  postPolicy: 'who may post',
+  quietHours: 'quiet hours',
+  channelsDays: 'channels (days)',
+  dmsDays: 'direct messages (days)',
+  safeguardingDays: 'safeguarding store (days)',
+};
+const keyWords = (key: string): string => KEY_WORDS[key] ?? key;
+
 const show = (v: unknown): string =>
   v === null || v === undefined || v === ''
     ? '—'
-    : typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
-      ? String(v)
-      : Array.isArray(v)
-        ? v.map(show).join(', ') || '—'
-        : JSON.stringify(v);
+    : typeof v === 'string'
+      ? /^[a-z]+(_[a-z]+)+$/.test(v)
+        ? v.replace(/_/g, ' ')
+        : v
+      : typeof v === 'number' || typeof v === 'boolean'
+        ? String(v)
+        : Array.isArray(v)
+          ? v.map(show).join(', ') || '—'
+          : JSON.stringify(v);
 
 /** GET /api/admin/audit/verify: the whole hash chain checked on the server (issue 14 §6). */
 export const verifyAudit = (engine: Engine): Promise<AuditVerifyReply> =>

@@ -13,6 +13,7 @@ import {
 } from './audit-api.ts';
 import { AuditTable } from './audit-table.tsx';
 import { AuditVerify } from './audit-verify.tsx';
+import { TableFrame } from './table-frame.tsx';
 
 /** Waits this long after the last keystroke in a search box before asking the server. */
 const SEARCH_PAUSE_MS = 250;
@@ -125,12 +126,12 @@ export function AuditScreen() {
         )}
       </div>
       <ErrorText message={error} />
-      <div className="table-wrap">
+      <TableFrame label="The audit log">
         <AuditTable
           entries={error ? [] : (page?.entries ?? null)}
           emptyText={filtered ? 'Nothing in the log matches these filters.' : 'The audit log is empty.'}
         />
-      </div>
+      </TableFrame>
       <nav className="pager" aria-label="Pages">
         <span className="muted" aria-live="polite">
           {page && page.entries.length > 0

@@ -60,7 +60,9 @@ export function AuditTable({ entries, emptyText }: { entries: AuditRow[] | null;
                     {auditLabel(e.action)}
                   </span>
                 </td>
-                <td>{e.targetName ?? <span className="muted-cell">{e.target ?? '—'}</span>}</td>
+                <td className="target-cell">
+                  {e.targetName ?? <span className="muted-cell">{e.target ?? '—'}</span>}
+                </td>
                 <td className="detail-cell" title={detail}>
                   {detail || <span className="muted-cell">—</span>}
                 </td>

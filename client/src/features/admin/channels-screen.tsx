@@ -7,6 +7,7 @@ import { ErrorText } from '../../ui/error-text.tsx';
 import { problem } from './admin-api.ts';
 import { listChannels, type ChannelQuery } from './channel-api.ts';
 import { ChannelsTable } from './channels-table.tsx';
+import { TableFrame } from './table-frame.tsx';
 
 const CreateChannel = lazy(async () => ({ default: (await import('./channel-create.tsx')).CreateChannel }));
 const Announce = lazy(async () => ({ default: (await import('./announce.tsx')).Announce }));
@@ -107,21 +108,21 @@ export function ChannelsScreen() {
             value={q.archived}
             onChange={(e) => set({ archived: e.target.value as ChannelQuery['archived'] })}
           >
-            <option value="">Open and archived</option>
+            <option value="">Any status</option>
             <option value="no">Open only</option>
             <option value="yes">Archived only</option>
           </select>
         </label>
       </div>
       <ErrorText message={error} />
-      <div className="table-wrap">
+      <TableFrame label="Channels">
         <ChannelsTable
           channels={error ? null : channels}
           failed={error !== null}
           emptyText={filtered ? 'No channel matches this search.' : 'No channels yet. Create the first one.'}
           onOpen={open}
         />
-      </div>
+      </TableFrame>
       <Suspense fallback={null}>
         {dialog === 'create' && (
           <CreateChannel

@@ -1,10 +1,22 @@
-import type { ImportOutcome, ImportPreview, ImportVerdict } from '@commonroom/protocol';
+import {
+  ROLE_LABELS,
+  ROLES,
+  type ImportOutcome,
+  type ImportPreview,
+  type ImportVerdict,
+  type Role,
+} from '@commonroom/protocol';
 import { useMemo, useState } from 'react';
 import { useEngine } from '../../hooks/engine-context.tsx';
 import { navigate } from '../../hooks/use-path.ts';
 import { ErrorText } from '../../ui/error-text.tsx';
 import { commitImport, linkUrl, previewImport, problem } from './admin-api.ts';
 import { Confirm } from './confirm.tsx';
+import { TableFrame } from './table-frame.tsx';
+
+/** A role as the rest of the admin area names it; a word that is not a role stays as typed (its row's error says why). */
+const roleText = (typed: string): string =>
+  (ROLES as readonly string[]).includes(typed) ? ROLE_LABELS[typed as Role] : typed || '—';
 
 /** The template offered for download: the columns the server reads, with one example of each kind. */
 const TEMPLATE = [
@@ -289,7 +301,7 @@ export function ImportScreen() {
               </button>
             ))}
           </div>
-          <div className="table-wrap">
+          <TableFrame label="What each row of the file would do">
             <table className="admin-table import-table">
               <caption className="visually-hidden">What each row of the file would do</caption>
               <thead>
@@ -335,7 +347,7 @@ export function ImportScreen() {
                       </td>
                       <td>{r.name || <span className="muted">—</span>}</td>
                       <td className="muted-cell">{r.login || '—'}</td>
-                      <td>{r.role || '—'}</td>
+                      <td>{roleText(r.role)}</td>
                       <td className="muted-cell">{r.cohorts.join(', ') || '—'}</td>
                       <td className="notes-cell">{r.notes.join(' · ')}</td>
                     </tr>
@@ -343,7 +355,7 @@ export function ImportScreen() {
                 )}
               </tbody>
             </table>
-          </div>
+          </TableFrame>
           {rows.length > shown && (
             <p className="more-rows">
               <span className="muted">

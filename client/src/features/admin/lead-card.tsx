@@ -57,17 +57,21 @@ export function LeadCard({
             ? `${name} is a safeguarding lead: they read reports and keyword alerts and may monitor any conversation, with a reason that is audited.`
             : 'Leads read reports and keyword alerts, and may monitor any conversation with a reason that is audited.'}
       </p>
-      <div className="card-actions">
-        <button
-          type="button"
-          className={lead ? 'danger' : undefined}
-          disabled={lead === null || (!lead && !staff)}
-          onClick={() => setAsking(true)}
-        >
-          {lead ? 'Remove safeguarding lead' : 'Make safeguarding lead'}
-        </button>
-      </div>
-      {!staff && !lead && <p className="hint">Only staff can be safeguarding leads, not students.</p>}
+      {/* A student cannot be one: a button that never works would only puzzle, so the card says why. */}
+      {!staff && !lead ? (
+        <p className="hint">Only staff can be safeguarding leads, not students.</p>
+      ) : (
+        <div className="card-actions">
+          <button
+            type="button"
+            className={lead ? 'danger' : undefined}
+            disabled={lead === null}
+            onClick={() => setAsking(true)}
+          >
+            {lead ? 'Remove safeguarding lead' : 'Make safeguarding lead'}
+          </button>
+        </div>
+      )}
       {asking && (
         <Confirm
           title={lead ? `Remove ${name} as a safeguarding lead?` : `Make ${name} a safeguarding lead?`}

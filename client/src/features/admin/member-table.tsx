@@ -1,5 +1,6 @@
 import { ROLE_LABELS, type AdminChannelMember } from '@commonroom/protocol';
 import { navigate } from '../../hooks/use-path.ts';
+import { TableFrame } from './table-frame.tsx';
 
 const dateFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric' });
 
@@ -12,7 +13,7 @@ export function MemberTable(props: {
 }) {
   const { members } = props;
   return (
-    <div className="table-wrap">
+    <TableFrame label={`Members of #${props.channelName}`}>
       <table className="admin-table" aria-busy={members === null}>
         <caption className="visually-hidden">Members of #{props.channelName}</caption>
         <thead>
@@ -45,40 +46,43 @@ export function MemberTable(props: {
               </td>
             </tr>
           ) : (
-            members.map((m) => (
-              <tr key={m.id} data-member={m.id}>
-                <td>
-                  <a
-                    href={`/admin/people/${m.id}`}
-                    className="person-link"
-                    onClick={(e) => {
-                      if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
-                      e.preventDefault();
-                      navigate(`/admin/people/${m.id}`);
-                    }}
-                  >
-                    {m.displayName}
-                  </a>
-                  {!m.active && <span className="cell-sub">Deactivated</span>}
-                </td>
-                <td>{ROLE_LABELS[m.role]}</td>
-                <td className="muted-cell">{dateFormat.format(m.joinedAt)}</td>
-                <td className="num">
-                  {props.removable && (
-                    <button
-                      type="button"
-                      aria-label={`Remove ${m.displayName}`}
-                      onClick={() => props.onRemove(m)}
+            // By name, as the People list is: a channel of a whole cohort is found by reading down.
+            [...members]
+              .sort((a, b) => a.displayName.localeCompare(b.displayName, 'en-GB'))
+              .map((m) => (
+                <tr key={m.id} data-member={m.id}>
+                  <td>
+                    <a
+                      href={`/admin/people/${m.id}`}
+                      className="person-link"
+                      onClick={(e) => {
+                        if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+                        e.preventDefault();
+                        navigate(`/admin/people/${m.id}`);
+                      }}
                     >
-                      Remove
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))
+                      {m.displayName}
+                    </a>
+                    {!m.active && <span className="cell-sub">Deactivated</span>}
+                  </td>
+                  <td>{ROLE_LABELS[m.role]}</td>
+                  <td className="muted-cell">{dateFormat.format(m.joinedAt)}</td>
+                  <td className="num">
+                    {props.removable && (
+                      <button
+                        type="button"
+                        aria-label={`Remove ${m.displayName}`}
+                        onClick={() => props.onRemove(m)}
+                      >
+                        Remove
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))
           )}
         </tbody>
       </table>
-    </div>
+    </TableFrame>
   );
 }

@@ -6,6 +6,7 @@ import { navigate } from '../../hooks/use-path.ts';
 import { ErrorText } from '../../ui/error-text.tsx';
 import { listCohorts, listPeople, PAGE_SIZE, problem, type PeopleQuery } from './admin-api.ts';
 import { PeopleTable } from './people-table.tsx';
+import { TableFrame } from './table-frame.tsx';
 
 const CreatePerson = lazy(async () => ({ default: (await import('./create-person.tsx')).CreatePerson }));
 
@@ -157,7 +158,7 @@ export function PeopleScreen() {
         </label>
       </div>
       <ErrorText message={error} />
-      <div className="table-wrap">
+      <TableFrame label="People">
         <PeopleTable
           users={error ? [] : (page?.users ?? null)}
           busy={loading}
@@ -167,7 +168,7 @@ export function PeopleScreen() {
           onOpen={(id) => navigate(`/admin/people/${id}`)}
           emptyText={filtered ? 'No one matches this search.' : 'No accounts yet. Add the first person.'}
         />
-      </div>
+      </TableFrame>
       <nav className="pager" aria-label="Pages">
         <span className="muted">
           {page && page.total > 0

@@ -68,7 +68,7 @@ export function PeopleTable(props: {
     );
   };
   return (
-    <table className="admin-table" aria-busy={users === null || props.busy === true}>
+    <table className="admin-table people-table" aria-busy={users === null || props.busy === true}>
       <caption className="visually-hidden">People, sorted by {props.sort}</caption>
       <thead>
         <tr>

@@ -1,10 +1,10 @@
-import type { RefObject } from 'react';
+import type { ReactNode, RefObject } from 'react';
 import { navigate } from '../../hooks/use-path.ts';
 
 /** A link inside the area: the address changes without a reload, a modified click opens a new tab. */
 export function AreaLink(props: {
   to: string;
-  children: string;
+  children: ReactNode;
   current?: boolean;
   className?: string;
   /** For moving focus to this link (the first item of a page just shown). */

@@ -94,6 +94,7 @@ export function ExportScreen() {
           title="A person’s messages"
           hint="Everything one person wrote, in every conversation, with the original of each edited or removed message."
           label="Find a person"
+          placeholder="Type a name"
           query={who}
           onQuery={setWho}
           rows={people.map((u) => ({ id: u.id, name: u.displayName }))}
@@ -104,6 +105,7 @@ export function ExportScreen() {
           title="A conversation"
           hint="A channel or direct message in order, with edits, deletions and removals marked."
           label="Find a conversation"
+          placeholder="Type a name or #channel"
           query={where}
           onQuery={setWhere}
           rows={conversations.map((c) => ({ id: c.id, name: c.name }))}
@@ -136,6 +138,7 @@ function Finder(props: {
   title: string;
   hint: string;
   label: string;
+  placeholder: string;
   query: string;
   onQuery: (q: string) => void;
   rows: { id: string; name: string }[];
@@ -149,7 +152,12 @@ function Finder(props: {
       <p className="hint">{props.hint}</p>
       <label>
         {props.label}
-        <input type="search" value={props.query} onChange={(e) => props.onQuery(e.target.value)} />
+        <input
+          type="search"
+          placeholder={props.placeholder}
+          value={props.query}
+          onChange={(e) => props.onQuery(e.target.value)}
+        />
       </label>
       {props.query.trim() !== '' && (
         <ul className="sg-finder" aria-label={`${props.label}: matches`}>

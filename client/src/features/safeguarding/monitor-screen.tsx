@@ -5,6 +5,7 @@ import { Dialog } from '../../ui/dialog.tsx';
 import { ErrorText } from '../../ui/error-text.tsx';
 import { listConversations, openConversation, problem } from './safeguarding-api.ts';
 import { MonitorTranscript, type Opened } from './monitor-transcript.tsx';
+import { TableFrame } from '../admin/table-frame.tsx';
 
 type Conv = MonitorList['conversations'][number];
 const KIND_LABELS: Record<string, string> = {
@@ -81,7 +82,7 @@ export function MonitorScreen() {
           />
         </label>
       </div>
-      <div className="table-wrap">
+      <TableFrame label="Conversations">
         <table className="admin-table">
           <caption className="visually-hidden">Conversations</caption>
           <thead>
@@ -129,7 +130,7 @@ export function MonitorScreen() {
             )}
           </tbody>
         </table>
-      </div>
+      </TableFrame>
       {asking && (
         <Dialog
           title="Why are you opening this conversation?"

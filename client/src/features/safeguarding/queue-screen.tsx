@@ -5,6 +5,7 @@ import { ErrorText } from '../../ui/error-text.tsx';
 import { listItems, problem, timeFormat, type StatusFilter } from './safeguarding-api.ts';
 import { AreaLink } from './area-link.tsx';
 import { StatusPill, reasonsText } from './status-pill.tsx';
+import { TableFrame } from '../admin/table-frame.tsx';
 
 const FILTERS: { value: StatusFilter; label: string }[] = [
   { value: 'open', label: 'Open' },
@@ -103,7 +104,7 @@ export function QueueScreen() {
         ))}
       </div>
       <ErrorText message={error} />
-      <div className="table-wrap">
+      <TableFrame label="Safeguarding items">
         <table className="admin-table sg-queue">
           <caption className="visually-hidden">Safeguarding items, newest first</caption>
           <thead>
@@ -179,7 +180,7 @@ export function QueueScreen() {
             )}
           </tbody>
         </table>
-      </div>
+      </TableFrame>
       {items !== null && items.length > 0 && (
         <p className="more-rows">
           <span className="muted" role="status">

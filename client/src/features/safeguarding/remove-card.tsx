@@ -48,8 +48,8 @@ export function RemoveCard(props: {
         <p className="muted">The message is no longer on the server.</p>
       ) : props.removed ? (
         <p className="muted">
-          Removed for everyone: people see “Removed by a moderator” in its place, and its words are gone from
-          their devices. The original is kept on this page.
+          People see “Removed by a moderator” in its place, and its words are gone from their devices. The
+          original is kept on this page.
         </p>
       ) : asking ? (
         <form className="admin-form tight" onSubmit={(e) => void submit(e)}>

@@ -58,7 +58,10 @@ export function SafeguardingArea() {
           </AreaLink>
         </nav>
         <span className="admin-me muted">{engine.me()?.displayName}</span>
-        <AreaLink to="/">← Back to messages</AreaLink>
+        <AreaLink to="/">
+          <span className="wide-only">← Back to messages</span>
+          <span className="narrow-only">← Messages</span>
+        </AreaLink>
       </header>
       <main className="admin-main" id="main">
         {item !== undefined ? (
