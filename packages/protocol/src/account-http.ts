@@ -166,6 +166,7 @@ export const AUDIT_ACTION_LABELS: Readonly<Record<string, string>> = {
   'safeguarding.lead_removed': 'Removed a safeguarding lead',
   'safeguarding.item_updated': 'Updated a safeguarding item',
   'safeguarding.item_viewed': 'Viewed a safeguarding item',
+  'safeguarding.file_viewed': 'Opened a file under review',
   'safeguarding.note_added': 'Added a safeguarding note',
   'safeguarding.keywords_changed': 'Changed safeguarding keywords',
   'safeguarding.conversation_opened': 'Opened a conversation to monitor',

@@ -69,19 +69,34 @@ export function auditRoutes(d: { audit: AuditLog; users: UserStore; conversation
     return { filter, limit };
   };
 
-  const targetName = (target: string | null): string | null => {
+  const conversationName = (id: string): string | null => {
+    const conv = d.conversations.get(id);
+    if (!conv) return null;
+    return conv.kind === 'dm' ? 'a direct message' : `#${conv.name ?? ''}`;
+  };
+  const targetName = (target: string | null, action: string): string | null => {
     if (target === null) return null;
     const u = d.users.get(target);
     if (u) return u.displayName;
-    const conv = d.conversations.get(target);
-    if (conv) return conv.kind === 'dm' ? 'a direct message' : `#${conv.name ?? ''}`;
+    const conv = conversationName(target);
+    if (conv) return conv;
+    // A message: `conversation/author:local` (message.removed). Named by its author and where it was.
+    const message = /^([^/]+)\/([^:]+):[^:]+$/.exec(target);
+    if (message) {
+      const where = conversationName(message[1] ?? '');
+      const author = d.users.get(message[2] ?? '')?.displayName;
+      if (where && author) return `a message by ${author} in ${where}`;
+    }
+    // The safeguarding actions name their item by its number.
+    if (action.startsWith('safeguarding.') && /^\d{1,12}$/.test(target))
+      return `Safeguarding item #${target}`;
     return null;
   };
 
   const toRow = (e: AuditEntry): AuditRow => ({
     ...e,
     actorName: e.actorId === null ? null : (d.users.get(e.actorId)?.displayName ?? null),
-    targetName: targetName(e.target),
+    targetName: targetName(e.target, e.action),
   });
 
   app.get('/audit', (c) => {
