@@ -20,6 +20,8 @@ export type SearchDoc = {
   text: string;
   /** A hash of what was indexed (feed.ts sigOf), so the feed sends only what changed. */
   sig: number;
+  /** The segment holding the message (P13): the feed removes it only when that segment is loaded. */
+  segment: number;
 };
 
 export type SearchQuery = {
