@@ -66,6 +66,11 @@ export type ConversationState = {
   /** The oldest segment loaded; older history exists when it is above 0. */
   oldestSegment: number;
   /**
+   * Whether a segment between the oldest and the newest loaded is not here (one loaded alone for a search
+   * hit, or rollovers missed while away): more history to load even when `oldestSegment` is 0.
+   */
+  missingBetween: boolean;
+  /**
    * The author documents read, as `heldDoc(segment, authorId)`: a message missing from `byKey` whose
    * author's document of its segment is here is gone from it; one whose document is not loaded (an older
    * segment, P13) is only out of sight. The device search index keeps the second (client search/feed.ts).
@@ -112,7 +117,18 @@ export function readConversation(segments: readonly SegmentDocs[]): Conversation
     }
   const messages = ordered.filter((v) => (v.parent === null || v.alsoChannel) && isVisible(v));
   const oldestSegment = sorted[0]?.segment ?? 0;
-  return { messages, byKey, lastSeq, readSeqs, readTimes, oldestSegment, authorDocs };
+  const newestSegment = sorted[sorted.length - 1]?.segment ?? 0;
+  const missingBetween = sorted.length > 0 && newestSegment - oldestSegment + 1 > sorted.length;
+  return {
+    messages,
+    byKey,
+    lastSeq,
+    readSeqs,
+    readTimes,
+    oldestSegment,
+    missingBetween,
+    authorDocs,
+  };
 }
 
 type AuthorRoots = ReturnType<typeof authorRoots>;

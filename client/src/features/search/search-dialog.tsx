@@ -6,7 +6,7 @@ import { conversationTitle } from '../people.tsx';
 import { recentSearches, rememberSearch } from '../../search/recent-searches.ts';
 import { rangeOf } from './date-range.ts';
 import { SearchFilters, type FilterState } from './search-filters.tsx';
-import { loadUntilHeld, useSearch, type Shown } from './use-search.ts';
+import { loadHitSegment, useSearch, type Shown } from './use-search.ts';
 import './search-dialog.css';
 
 /**
@@ -69,7 +69,8 @@ export function SearchDialog(props: {
   const open = (h: Shown) => {
     rememberSearch(q);
     props.onOpen(`#/c/${h.conversationId}/m/${h.key}`);
-    if (h.from === 'server') void loadUntilHeld(engine, h.conversationId, h.key);
+    if (h.from === 'server' && !engine.view(h.conversationId).state.byKey.has(h.key))
+      void loadHitSegment(engine, h.conversationId, h.seq);
   };
   const onKey = (e: KeyboardEvent) => {
     if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {

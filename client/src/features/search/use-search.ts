@@ -1,5 +1,5 @@
 import { NetworkError, type Engine } from '@commonroom/engine';
-import { plainFragment, plainText } from '@commonroom/model';
+import { SEGMENT_STRIDE, plainFragment, plainText } from '@commonroom/model';
 import { SearchReply } from '@commonroom/protocol';
 import { useEffect, useState } from 'react';
 import { markMatches, type TextPart } from '../../search/highlight.ts';
@@ -118,12 +118,10 @@ export function useSearch(engine: Engine, q: string, filters: Filters, order: Or
 }
 
 /**
- * A hit only the server had is in history this device has not loaded: older parts are loaded (as scrolling
- * back would) until the message is here, and the conversation pane then jumps to it. Stops at the oldest.
+ * A hit only the server had is in history this device has not loaded: the one segment holding it (P13, from
+ * its `seq`) is loaded, not every segment between it and the newest, and the conversation pane jumps to the
+ * message when it arrives (it says so while waiting).
  */
-export async function loadUntilHeld(engine: Engine, conversationId: string, key: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (engine.view(conversationId).state.byKey.has(key)) return;
-    if (!(await engine.loadOlder(conversationId).catch(() => false))) return;
-  }
+export async function loadHitSegment(engine: Engine, conversationId: string, seq: number): Promise<void> {
+  await engine.loadSegment(conversationId, Math.floor(seq / SEGMENT_STRIDE)).catch(() => false);
 }
