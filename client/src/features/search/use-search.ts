@@ -3,6 +3,7 @@ import { SEGMENT_STRIDE, plainFragment, plainText } from '@commonroom/model';
 import { SearchReply } from '@commonroom/protocol';
 import { useEffect, useState } from 'react';
 import { markMatches, type TextPart } from '../../search/highlight.ts';
+import { hasTerms } from '../../search/normalise.ts';
 import { mergeResults, type MergedHit } from '../../search/merge.ts';
 import { deviceSearch } from '../../search/search-client.ts';
 
@@ -21,6 +22,12 @@ export type Shown = MergedHit & { parts: TextPart[] };
 /** The server's part: asked, answered, or not reachable (offline) or refused (its words). */
 export type ServerState =
   { kind: 'idle' | 'asking' | 'done' | 'offline' } | { kind: 'error'; message: string };
+
+/**
+ * The device's hits asked for: its most (search-index.ts MAX_LIMIT, not imported: that module brings
+ * MiniSearch, which stays in the worker). The screen shows them a page at a time (search-dialog.tsx).
+ */
+const DEVICE_LIMIT = 200;
 
 /** The server is asked after typing pauses, so each keystroke does not become a request. */
 const SERVER_PAUSE_MS = 250;
@@ -51,7 +58,7 @@ export function useSearch(engine: Engine, q: string, filters: Filters, order: Or
     const words = q.trim();
     let alive = true;
     setMore(null);
-    if (!words) {
+    if (!hasTerms(words)) {
       setHits([]);
       setServer({ kind: 'idle' });
       return;
@@ -77,7 +84,7 @@ export function useSearch(engine: Engine, q: string, filters: Filters, order: Or
         const m = messageOf(h.conversationId, h.key);
         return m ? [{ ...h, parts: markMatches(plainText(m.text), h.terms) }] : [];
       });
-    const run = () => deviceSearch(engine).search({ q: words, ...f, sort: order, limit: 50 });
+    const run = () => deviceSearch(engine).search({ q: words, ...f, sort: order, limit: DEVICE_LIMIT });
     const device = run().catch(() => []);
     void device.then((d) => alive && setHits(show(d, [])));
     setServer({ kind: 'asking' });
