@@ -34,15 +34,17 @@ export function PersonPicker(props: {
   const typed = text ?? chosen?.displayName ?? '';
   const matches = useMemo(() => {
     const q = fold(typed.trim());
-    if (q === '') return folded.slice(0, MAX_SHOWN).map((f) => f.p);
+    // One more than shown: whether to say that typing more narrows it.
+    if (q === '') return folded.slice(0, MAX_SHOWN + 1).map((f) => f.p);
     const out: Person[] = [];
     for (const f of folded) {
       if (f.words.some((w) => w.startsWith(q)) || fold(f.p.displayName).startsWith(q)) out.push(f.p);
-      if (out.length === MAX_SHOWN) break;
+      if (out.length > MAX_SHOWN) break;
     }
     return out;
   }, [folded, typed]);
-  const shown = open ? matches : [];
+  const listed = matches.slice(0, MAX_SHOWN);
+  const shown = open ? listed : [];
 
   const pick = (p: Person | null): void => {
     props.onChange(p?.id ?? '');
@@ -58,10 +60,10 @@ export function PersonPicker(props: {
         return;
       }
       const step = e.key === 'ArrowDown' ? 1 : -1;
-      setActive((a) => Math.max(0, Math.min(matches.length - 1, a + step)));
+      setActive((a) => Math.max(0, Math.min(listed.length - 1, a + step)));
     } else if (e.key === 'Enter' && open) {
       e.preventDefault();
-      const p = matches[active];
+      const p = listed[active];
       if (p) pick(p);
     } else if (e.key === 'Escape' && open) {
       // The list closes; the dialog stays (its cancel would close it).
@@ -86,7 +88,7 @@ export function PersonPicker(props: {
           aria-expanded={shown.length > 0}
           aria-controls={listId}
           aria-autocomplete="list"
-          {...(open && matches[active] ? { 'aria-activedescendant': `${listId}-${active}` } : {})}
+          {...(open && listed[active] ? { 'aria-activedescendant': `${listId}-${active}` } : {})}
           value={typed}
           onChange={(e) => {
             setText(e.target.value);
@@ -110,26 +112,31 @@ export function PersonPicker(props: {
             ✕
           </button>
         )}
-        <ul className="search-person-list" id={listId} role="listbox" aria-label={`${props.label}: people`}>
-          {shown.map((p, i) => (
-            <li
-              key={p.id}
-              id={`${listId}-${i}`}
-              role="option"
-              aria-selected={i === active}
-              className={i === active ? 'active' : undefined}
-              // Before the field's blur, which would close the list first.
-              onMouseDown={(e) => {
-                e.preventDefault();
-                pick(p);
-              }}
-              onMouseMove={() => setActive(i)}
-            >
-              {p.displayName}
-            </li>
-          ))}
-        </ul>
-        {open && matches.length === 0 && <p className="search-person-none">No one by that name</p>}
+        <div className="search-person-popup" hidden={!open}>
+          <ul className="search-person-list" id={listId} role="listbox" aria-label={`${props.label}: people`}>
+            {shown.map((p, i) => (
+              <li
+                key={p.id}
+                id={`${listId}-${i}`}
+                role="option"
+                aria-selected={i === active}
+                className={i === active ? 'active' : undefined}
+                // Before the field's blur, which would close the list first.
+                onMouseDown={(e) => {
+                  e.preventDefault();
+                  pick(p);
+                }}
+                onMouseMove={() => setActive(i)}
+              >
+                {p.displayName}
+              </li>
+            ))}
+          </ul>
+          {matches.length === 0 && <p className="search-person-note">No one by that name</p>}
+          {matches.length > MAX_SHOWN && (
+            <p className="search-person-note">The first {MAX_SHOWN}: type more of a name to narrow them.</p>
+          )}
+        </div>
       </div>
     </div>
   );
