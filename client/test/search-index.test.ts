@@ -51,6 +51,14 @@ describe('the index', () => {
     expect(keys(index.search({ q: 'dead ' }))).toEqual([]);
   });
 
+  it('a search of punctuation alone finds nothing (not the newest messages); emoji alone still search', () => {
+    for (const q of ['!!!', '?', ' - : ( ) ', '...'])
+      expect(index.search({ q }), JSON.stringify(q)).toEqual([]);
+    expect(keys(index.search({ q: '!!! 🎉' }))).toEqual(['m2']);
+    // No words at all, with filters: the filters alone, newest first.
+    expect(keys(index.search({ q: '', authorId: 'u2' }))).toEqual(['m2']);
+  });
+
   it('finds accented words, names and emoji whichever way they are typed', () => {
     expect(keys(index.search({ q: 'cafe' }))).toEqual(['m2']);
     expect(keys(index.search({ q: 'CHLOÉ' }))).toEqual(['m2']);
