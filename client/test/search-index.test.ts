@@ -2,7 +2,7 @@
 // changes (fake-indexeddb stands in for IndexedDB here; search-offline.test.ts runs it all in Chromium).
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { COMPACT_AFTER, createSearchCore } from '../src/search/search-core.ts';
+import { COMPACT_AFTER, createSearchCore, type Later } from '../src/search/search-core.ts';
 import { createSearchIndex, type SearchDoc } from '../src/search/search-index.ts';
 import { singular, terms } from '../src/search/normalise.ts';
 import { openSearchStore } from '../src/search/search-store.ts';
@@ -15,6 +15,7 @@ const doc = (key: string, text: string, more: Partial<SearchDoc> = {}): SearchDo
   parent: null,
   text,
   sig: text.length,
+  segment: 0,
   ...more,
 });
 const keys = (hits: { key: string }[]) => hits.map((h) => h.key);
@@ -50,6 +51,14 @@ describe('the index', () => {
     expect(keys(index.search({ q: 'dead ' }))).toEqual([]);
   });
 
+  it('a search of punctuation alone finds nothing (not the newest messages); emoji alone still search', () => {
+    for (const q of ['!!!', '?', ' - : ( ) ', '...'])
+      expect(index.search({ q }), JSON.stringify(q)).toEqual([]);
+    expect(keys(index.search({ q: '!!! 🎉' }))).toEqual(['m2']);
+    // No words at all, with filters: the filters alone, newest first.
+    expect(keys(index.search({ q: '', authorId: 'u2' }))).toEqual(['m2']);
+  });
+
   it('finds accented words, names and emoji whichever way they are typed', () => {
     expect(keys(index.search({ q: 'cafe' }))).toEqual(['m2']);
     expect(keys(index.search({ q: 'CHLOÉ' }))).toEqual(['m2']);
@@ -73,12 +82,31 @@ describe('the index', () => {
   });
 });
 
+/** Timers run by hand: a test says when the quiet moment a compaction waits for has come. */
+function manualLater() {
+  const due = new Set<() => void>();
+  const later: Later = (work) => {
+    due.add(work);
+    return () => due.delete(work);
+  };
+  return {
+    later,
+    pending: (): number => due.size,
+    runAll: (): void => {
+      const now = [...due];
+      due.clear();
+      for (const w of now) w();
+    },
+  };
+}
+
 describe('the saved index', () => {
   let n = 0;
   const fresh = async () => {
     const store = await openSearchStore();
     await store.clear();
-    return { store, core: createSearchCore(store, () => ++n) };
+    const timers = manualLater();
+    return { store, timers, core: createSearchCore(store, { now: () => ++n, later: timers.later }) };
   };
   const batch = (b: Partial<Parameters<ReturnType<typeof createSearchCore>['apply']>[0]>) => ({
     upsert: [],
@@ -99,9 +127,9 @@ describe('the saved index', () => {
       [
         'c1',
         [
-          ['m1', 'revision notes'.length],
-          ['m2', 'mock exam'.length],
-          ['m3', 'revision timetable'.length],
+          ['m1', 'revision notes'.length, 0],
+          ['m2', 'mock exam'.length, 0],
+          ['m3', 'revision timetable'.length, 0],
         ],
       ],
     ]);
@@ -120,8 +148,8 @@ describe('the saved index', () => {
     });
   });
 
-  it('deleted, removed and edited-away words leave the index and what is saved', async () => {
-    const { core, store } = await fresh();
+  it('deleted, removed and edited-away words leave the index; what is saved loses them once batches pause', async () => {
+    const { core, store, timers } = await fresh();
     await core.open();
     await core.apply(
       batch({ upsert: [doc('m1', 'my address is 12 Larkspur Road'), doc('m2', 'secret plan')] }),
@@ -131,15 +159,68 @@ describe('the saved index', () => {
     expect(await core.search({ q: 'larkspur' })).toEqual([]);
     expect(await core.search({ q: 'secret' })).toEqual([]);
     expect(keys(await core.search({ q: 'wrong' }))).toEqual(['m1']);
+    // Gone from memory at once.
+    expect(core.serialised()).not.toMatch(/larkspur|secret/i);
+    // The removal asked for a compaction once batches pause; when it has run, gone from the disk.
+    expect(timers.pending()).toBe(1);
+    timers.runAll();
+    await core.search({ q: '' });
     const saved = await store.load();
     expect(saved.journal).toEqual([]);
-    const onDisk = JSON.stringify(saved);
-    expect(onDisk).not.toMatch(/larkspur|secret/i);
-    expect(core.serialised()).not.toMatch(/larkspur|secret/i);
+    expect(JSON.stringify(saved)).not.toMatch(/larkspur|secret/i);
+  });
+
+  it('removed words left on disk by a page closed before its compaction are taken off at the next start', async () => {
+    const { core, store } = await fresh();
+    await core.open();
+    await core.apply(batch({ upsert: [doc('m1', 'secret plan'), doc('m2', 'open plan')] }));
+    await core.apply(batch({ remove: [['c1', 'm1']] }));
+    expect(JSON.stringify(await store.load())).toMatch(/secret/);
+    const again = createSearchCore(await openSearchStore(), { later: manualLater().later });
+    expect(await again.open()).toMatchObject({ documents: 1 });
+    expect(JSON.stringify(await store.load())).not.toMatch(/secret/);
+    expect(keys(await again.search({ q: 'plan' }))).toEqual(['m2']);
+  });
+
+  it('one edit writes about its own size: a journal entry, not the whole snapshot again', async () => {
+    const { store, timers } = await fresh();
+    const written: { what: 'journal' | 'snapshot'; bytes: number }[] = [];
+    const counted: typeof store = {
+      ...store,
+      append: (b) => {
+        written.push({ what: 'journal', bytes: JSON.stringify(b).length });
+        return store.append(b);
+      },
+      compact: (s) => {
+        written.push({ what: 'snapshot', bytes: s.json.length + s.table.length });
+        return store.compact(s);
+      },
+    };
+    const counting = createSearchCore(counted, { later: timers.later });
+    await counting.open();
+    // A history big enough to be compacted into a snapshot at once (COMPACT_AFTER).
+    const history = Array.from({ length: COMPACT_AFTER.messages }, (_, i) =>
+      doc(`m${i + 1}`, `week ${i % 40} revision notes for unit ${i} of the course`),
+    );
+    await counting.apply(batch({ upsert: history }));
+    const snapshot = written.at(-1);
+    expect(snapshot?.what).toBe('snapshot');
+    written.length = 0;
+
+    const edit = doc('m7', 'week 6 revision notes, corrected: unit 7 moved to Friday');
+    await counting.apply(batch({ upsert: [edit] }));
+    expect(written).toEqual([{ what: 'journal', bytes: JSON.stringify(batch({ upsert: [edit] })).length }]);
+    expect(written[0]?.bytes).toBeLessThan((snapshot?.bytes ?? 0) / 1000);
+    expect(timers.pending()).toBe(0);
+    expect(keys(await counting.search({ q: 'corrected' }))).toEqual(['m7']);
+    // A start replays it from the journal.
+    const again = createSearchCore(await openSearchStore(), { later: manualLater().later });
+    expect(await again.open()).toMatchObject({ documents: COMPACT_AFTER.messages, journalReplayed: 1 });
+    expect(keys(await again.search({ q: 'corrected' }))).toEqual(['m7']);
   });
 
   it('a conversation left takes all its entries with it', async () => {
-    const { core, store } = await fresh();
+    const { core, store, timers } = await fresh();
     await core.open();
     await core.apply(
       batch({
@@ -148,6 +229,8 @@ describe('the saved index', () => {
     );
     await core.apply(batch({ dropConversations: ['private'] }));
     expect(keys(await core.search({ q: 'room' }))).toEqual(['m2']);
+    timers.runAll();
+    await core.search({ q: '' });
     expect(JSON.stringify(await store.load())).not.toMatch(/gossip|"private"/);
   });
 });
@@ -167,8 +250,8 @@ describe('the entry table and stop words', () => {
       expect(ix.search({ q: 'first' })).toEqual([]);
       expect(ix.has('c1', 'm1')).toBe(false);
       expect(ix.manifest().sort(([a], [b]) => (a < b ? -1 : 1))).toEqual([
-        ['c1', [['m2', 'second essay'.length]]],
-        ['c2', [['m3', 'third essay'.length]]],
+        ['c1', [['m2', 'second essay'.length, 0]]],
+        ['c2', [['m3', 'third essay'.length, 0]]],
       ]);
     };
     check(index);

@@ -17,6 +17,7 @@ const server = (key: string, sentAt: number, conversationId = 'c1'): ServerHit =
   key,
   authorId: 'u2',
   parentKey: null,
+  seq: 1,
   sentAt,
   snippet: [{ text: 'deadline', match: true }],
 });

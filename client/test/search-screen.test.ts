@@ -1,7 +1,14 @@
 import type { Page } from 'playwright-core';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addUser, channel, eventually, loginAdmin, startServer } from '../../sync-server/test/harness.ts';
+import {
+  MANY_MESSAGES,
+  addUser,
+  channel,
+  eventually,
+  loginAdmin,
+  startServer,
+} from '../../sync-server/test/harness.ts';
 import {
   axeSerious,
   launch,
@@ -29,7 +36,7 @@ describe('search screen', () => {
   // Small segments: a conversation's older history stays on the server until someone scrolls back to it.
   const env = {} as BrowserEnv;
   beforeAll(async () => {
-    env.ts = await startServer({ limits: { segmentSize: 4 } });
+    env.ts = await startServer({ limits: { segmentSize: 4, ...MANY_MESSAGES } });
     env.admin = await loginAdmin(env.ts);
     env.browser = await launch();
   });
@@ -39,6 +46,14 @@ describe('search screen', () => {
   });
 
   it('Ctrl+K opens it; results as one types, device and server merged; arrows and Enter open a message; offline note; recent searches', async () => {
+    // More people than the "From" list shows at once.
+    for (let i = 1; i <= 25; i++)
+      await env.admin.api.request('POST', '/api/admin/users', z.unknown(), {
+        displayName: `Pupil ${String(i).padStart(2, '0')}`,
+        email: `pupil${i}-${Date.now() % 100000}@college.test`,
+        role: 'student',
+        password: `password-pupil-${i}`,
+      });
     const amy = await addUser(env.ts, env.admin, 'student', { name: 'Amy Finder', connect: false });
     const ben = await addUser(env.ts, env.admin, 'student', { name: 'Ben Poster' });
     const tutor = await addUser(env.ts, env.admin, 'tutor', { name: 'Tess Tutor' });
@@ -118,11 +133,37 @@ describe('search screen', () => {
     expect(await axeSerious(page)).toEqual([]);
     await shot(page, 'results-desktop');
 
-    await dialog(page).getByLabel('From').selectOption({ label: 'Tess Tutor' });
+    // "From" is a typeahead: typing lists at most 20 people whose names start so, ↓ and Enter pick one,
+    // Escape closes only the list.
+    const from = dialog(page).getByRole('combobox', { name: 'From' });
+    const people = dialog(page).getByRole('listbox', { name: 'From: people' }).getByRole('option');
+    await from.fill('pupil');
+    await eventually(async () => expect(await people.count()).toBe(20));
+    expect(await axeSerious(page)).toEqual([]);
+    await shot(page, 'from-typeahead-desktop');
+    await from.press('Escape');
+    await eventually(async () => expect(await people.count()).toBe(0));
+    expect(await dialog(page).isVisible()).toBe(true);
+    await from.fill('tes');
+    await eventually(async () => expect(await people.allInnerTexts()).toEqual(['Tess Tutor']));
+    expect(await from.getAttribute('aria-expanded')).toBe('true');
+    await from.press('ArrowDown');
+    await from.press('Enter');
+    expect(await from.inputValue()).toBe('Tess Tutor');
     await eventually(async () =>
       expect(await results(page).allInnerTexts()).toEqual([expect.stringMatching(/museum/)]),
     );
-    await dialog(page).getByLabel('From').selectOption({ label: 'Anyone' });
+    await dialog(page).getByRole('button', { name: 'Anyone (clear Tess Tutor)' }).click();
+    expect(await from.inputValue()).toBe('');
+    await eventually(async () => expect(await results(page).count()).toBe(4));
+    // Punctuation alone has nothing to look for: a plain hint, not the newest messages, and no error.
+    await field(page).fill('!!! ?');
+    await dialog(page)
+      .getByText('Type a word to search for: punctuation on its own matches nothing.')
+      .waitFor();
+    expect(await results(page).count()).toBe(0);
+    expect(await dialog(page).getByText('could not be searched').count()).toBe(0);
+    await field(page).fill('essay');
     await eventually(async () => expect(await results(page).count()).toBe(4));
     await dialog(page).getByLabel('Has a link').check();
     await eventually(async () =>
@@ -158,6 +199,25 @@ describe('search screen', () => {
       expect(await results(page).count()).toBe(35);
       expect(await moreButton.count()).toBe(0);
     });
+    // Results show a page (50) at a time, however many the device and the server's pages hold: 60 here,
+    // from the device (the segments it followed as they arrived) and the server's pages.
+    for (let i = 0; i < 60; i++) await ben.engine.send(general, `tofu stall item ${i}`);
+    await ben.engine.settled();
+    await field(page).fill('tofu');
+    const showMore = dialog(page).getByRole('button', { name: 'Show more results' });
+    await eventually(async () => {
+      // Until 60 are known, the server's next page is asked for.
+      if ((await moreButton.count()) > 0) await moreButton.click();
+      expect(await results(page).count()).toBe(50);
+      expect(
+        await dialog(page)
+          .getByText(/^Showing 50 of 60/)
+          .count(),
+      ).toBe(1);
+    });
+    await showMore.click();
+    await eventually(async () => expect(await results(page).count()).toBe(60));
+    expect(await showMore.count()).toBe(0);
     await field(page).fill('essay');
     await eventually(async () => expect(await results(page).count()).toBe(4));
     // "Only in #general" keeps to the open conversation: Ben's three (sent within a millisecond or so, so
@@ -344,6 +404,17 @@ describe('search screen', () => {
     await field(page).fill('essay');
     await eventually(async () => expect(await results(page).count()).toBeGreaterThan(0));
     await shot(page, 'results-phone');
+    // The filters opened, and "From" typed into: its list over the results, within the screen.
+    await dialog(page).getByRole('button', { name: 'Filters' }).click();
+    const from = dialog(page).getByRole('combobox', { name: 'From' });
+    await from.fill('pu');
+    const people = dialog(page).getByRole('listbox', { name: 'From: people' });
+    await eventually(async () => expect(await people.getByRole('option').count()).toBe(20));
+    const list = await people.boundingBox();
+    expect((list?.x ?? -1) >= 0 && (list?.x ?? 0) + (list?.width ?? 999) <= 390).toBe(true);
+    await shot(page, 'from-typeahead-phone');
+    expect(await axeSerious(page)).toEqual([]);
+    await from.press('Escape');
     await eventually(async () => {
       for (const b of await results(page).all())
         expect((await b.boundingBox())?.height).toBeGreaterThanOrEqual(44);

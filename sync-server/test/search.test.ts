@@ -10,7 +10,7 @@ import { openDatabase } from '../src/storage/db.ts';
 import { MIGRATIONS } from '../src/storage/migrations.ts';
 import { registerSearchFunctions } from '../src/storage/search-marks.ts';
 import { createSearchStore } from '../src/storage/search.ts';
-import { matchExpression } from '../src/services/search.ts';
+import { createSearchService, matchExpression } from '../src/services/search.ts';
 import { addUser, channel, loginAdmin, startServer, type TestServer } from './harness.ts';
 
 /**
@@ -339,6 +339,68 @@ describe('server search limits', () => {
 });
 
 describe('the search index in SQLite', () => {
+  it('newest first with a rare filter over a common word reads a bounded window per answer, says more may exist, and goes on below it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'commonroom-search-window-'));
+    try {
+      const db = openDatabase(join(dir, 'window.sqlite'));
+      db.exec(`INSERT INTO conversations (id, kind, name, created_at) VALUES ('c1', 'public', 'c1', 0);
+        INSERT INTO users (id, email, display_name, role, password_hash, created_at, updated_at)
+          VALUES ('u1', 'u1@college.test', 'U', 'student', 'x', 0, 0),
+                 ('u2', 'u2@college.test', 'V', 'student', 'x', 0, 0);
+        INSERT INTO members VALUES ('c1', 'u1', 0), ('c1', 'u2', 0);`);
+      const add = db.prepare(
+        `INSERT INTO messages (conversation_id, author_id, local_id, seq, text, client_ts, received_at)
+           VALUES ('c1', ?, ?, ?, ?, ?, ?)`,
+      );
+      // u2 wrote once, long ago; u1 wrote the common word 12,000 times since.
+      const N = 12_000;
+      db.transaction(() => {
+        add.run('u2', 'old', 1, 'homework from long ago', 1, 1);
+        for (let i = 0; i < N; i++) add.run('u1', `m${i}`, i + 2, `homework number ${i}`, i + 2, i + 2);
+      })();
+      const window = 1_000;
+      const service = createSearchService({ store: createSearchStore(db, { scanWindow: window }) });
+      const fromU2 = { q: 'homework', authorId: 'u2', limit: '20' };
+      // The first answer read the newest `window` matches only: none is u2's, so no hits, but more may
+      // exist, and its cursor is the window's floor (the 1,000th newest match), not the end of the index.
+      const first = service.search('u1', fromU2);
+      expect(first).toEqual({ hits: [], more: true, cursor: expect.stringMatching(/^n\.\d+$/) });
+      const rowids = db
+        .prepare<[], { id: number }>(
+          "SELECT rowid AS id FROM message_search WHERE message_search MATCH 'homework' ORDER BY rowid DESC",
+        )
+        .all()
+        .map((r) => r.id);
+      expect(first.cursor).toBe(`n.${rowids[window - 1]}`);
+      // Following the cursors reaches it, each answer bounded by the window (13 windows hold 12,001 matches).
+      let reply = first;
+      const pages: number[] = [];
+      while (reply.more && reply.cursor) {
+        reply = service.search('u1', { ...fromU2, cursor: reply.cursor });
+        pages.push(reply.hits.length);
+      }
+      expect(pages).toEqual([...Array.from({ length: 11 }, () => 0), 1]);
+      expect(reply.hits.map((h) => h.localId)).toEqual(['old']);
+      // A filter every match passes fills its page from the window as before, with an exact cursor.
+      const mine = service.search('u1', { q: 'homework', authorId: 'u1', limit: '20' });
+      expect(mine.hits).toHaveLength(20);
+      expect(mine.cursor).toBe(`n.${rowids[19]}`);
+      // The window's own query reads FTS5's list of ids, newest first, and stops at the window.
+      const plan = db
+        .prepare<[], { detail: string }>(
+          `EXPLAIN QUERY PLAN SELECT rowid FROM message_search WHERE message_search MATCH 'homework'
+             AND rowid < 99999999 ORDER BY rowid DESC LIMIT 1000`,
+        )
+        .all()
+        .map((r) => r.detail);
+      expect(plan.join('\n')).toMatch(/VIRTUAL TABLE INDEX/);
+      expect(plan.join('\n')).not.toMatch(/TEMP B-TREE/);
+      db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('indexes the live messages of a database from before it, none of the gone ones, and only readable ones are found', () => {
     const dir = mkdtempSync(join(tmpdir(), 'commonroom-search-migrate-'));
     try {
@@ -385,7 +447,7 @@ describe('the search index in SQLite', () => {
             50,
             null,
           )
-          .map((r) => r.snippet);
+          .rows.map((r) => r.snippet);
       expect(search('walrus')).toEqual(['the [walrus] is live 🐙']);
       expect(search('🐙')).toHaveLength(1);
 

@@ -66,6 +66,39 @@ describe('segments (P13)', () => {
     });
   });
 
+  it('P13: loadSegment loads only the segment a search hit is in; scrolling back then fills the gap', async () => {
+    const writer = await addUser(ts, admin, 'tutor');
+    const { id } = await admin.createChannel('one-segment', 'public');
+    await writer.engine.join(id);
+    await writer.engine.open(id);
+    for (let i = 1; i <= 12; i++) {
+      await writer.engine.send(id, `s${i}`);
+      await writer.engine.settled();
+    }
+    const reader = await addUser(ts, admin, 'student');
+    await reader.engine.join(id);
+    await reader.engine.open(id);
+    await reader.engine.settled();
+    expect(texts(reader.engine, id)).toEqual(['s11', 's12']);
+    // A hit in segment 0 (s1 … s5): that segment alone, not segment 1 between it and the newest.
+    expect(await reader.engine.loadSegment(id, 0)).toBe(true);
+    await reader.engine.settled();
+    await eventually(() =>
+      expect(texts(reader.engine, id)).toEqual(['s1', 's2', 's3', 's4', 's5', 's11', 's12']),
+    );
+    expect(reader.engine.view(id).state).toMatchObject({ oldestSegment: 0, missingBetween: true });
+    expect(await reader.engine.loadSegment(id, 0)).toBe(false);
+    expect(await reader.engine.loadSegment(id, 2)).toBe(false);
+    // Scrolling back loads the missing one.
+    expect(await reader.engine.loadOlder(id)).toBe(true);
+    await reader.engine.settled();
+    await eventually(() => expect(texts(reader.engine, id)).toHaveLength(12));
+    expect(reader.engine.view(id).state.missingBetween).toBe(false);
+    expect(await reader.engine.loadOlder(id)).toBe(false);
+    reader.engine.disconnect();
+    writer.engine.disconnect();
+  });
+
   it('P13: a device that missed a rollover while offline resends its messages in the newest segment', async () => {
     const a = await addUser(ts, admin, 'student');
     const b = await addUser(ts, admin, 'tutor');

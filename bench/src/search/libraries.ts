@@ -98,6 +98,7 @@ function commonroom(): Candidate {
           parent: m.parent,
           text: m.text,
           sig: 0,
+          segment: 0,
         });
     },
     query: (q) => index.search({ q }).length,

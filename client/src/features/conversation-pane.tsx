@@ -309,7 +309,7 @@ export function ConversationPane({
           {wanted && !linked && (
             <p className="link-wait" role="status">
               That message is not on this device yet: it opens here when it arrives.{' '}
-              {view.state.oldestSegment > 0 && (
+              {(view.state.oldestSegment > 0 || view.state.missingBetween) && (
                 <button
                   type="button"
                   className="link-button"
@@ -325,7 +325,7 @@ export function ConversationPane({
               conversationId={c.id}
               messages={view.messages}
               readSeqAtOpen={readSeqAtOpen}
-              hasOlder={view.state.oldestSegment > 0}
+              hasOlder={view.state.oldestSegment > 0 || view.state.missingBetween}
               onLoadOlder={() => void engine.loadOlder(c.id)}
               jumpTo={jumpTo}
               emptyText={uploading ? null : emptyWords(c, blocked === null)}

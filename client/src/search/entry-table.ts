@@ -1,6 +1,7 @@
 /**
  * What the device index keeps of each message beside its terms (issue 16): which conversation and key, the
- * author, the time, whether it is a reply or has a link, and the signature of the indexed version (feed.ts
+ * author, the time, whether it is a reply or has a link, the segment holding it (P13: the feed removes a
+ * message only when its segment's documents are loaded) and the signature of the indexed version (feed.ts
  * diffs against it). One slot per message in typed arrays, the slot being the message's id inside
  * MiniSearch: an object per message (MiniSearch's stored fields) and a second map of versions cost about
  * 15 MB at 100,000 messages, this about 5 (docs/SEARCH.md). Conversation and person ids are held once each.
@@ -20,6 +21,7 @@ type Saved = {
   ts: number[];
   flags: number[];
   sig: number[];
+  seg: number[];
   parent: [slot: number, key: string][];
 };
 
@@ -31,6 +33,7 @@ export type Entry = {
   parent: string | null;
   hasLink: boolean;
   sig: number;
+  segment: number;
 };
 
 function grow<T extends Uint32Array | Float64Array | Uint8Array>(a: T, size: number): T {
@@ -61,6 +64,7 @@ export function createEntryTable() {
   let ts = new Float64Array(1024);
   let flags = new Uint8Array(1024);
   let sig = new Uint32Array(1024);
+  let seg = new Uint32Array(1024);
   const keys: (string | undefined)[] = [];
   const parents = new Map<number, string>();
   /** conversation → key → slot. */
@@ -70,12 +74,13 @@ export function createEntryTable() {
 
   const place = (slot: number, e: Entry): void => {
     const size = slot + 1;
-    [conv, author, ts, flags, sig] = [
+    [conv, author, ts, flags, sig, seg] = [
       grow(conv, size),
       grow(author, size),
       grow(ts, size),
       grow(flags, size),
       grow(sig, size),
+      grow(seg, size),
     ];
     const c = intern(e.conversationId, convs, convNo);
     conv[slot] = c;
@@ -83,6 +88,7 @@ export function createEntryTable() {
     ts[slot] = e.ts;
     flags[slot] = (e.hasLink ? LINK : 0) | (e.parent !== null ? REPLY : 0);
     sig[slot] = e.sig;
+    seg[slot] = e.segment;
     const conversationId = convs[c] as string;
     let inConv = slots.get(conversationId);
     if (!inConv) slots.set(conversationId, (inConv = new Map()));
@@ -125,9 +131,12 @@ export function createEntryTable() {
     parent: (slot: number): string | null => parents.get(slot) ?? null,
     hasLink: (slot: number): boolean => ((flags[slot] ?? 0) & LINK) !== 0,
     isReply: (slot: number): boolean => ((flags[slot] ?? 0) & REPLY) !== 0,
-    /** Which version of each message is held, for the feed (feed.ts). */
-    manifest(): [conversationId: string, entries: [key: string, sig: number][]][] {
-      return [...slots].map(([c, m]) => [c, [...m].map(([k, s]): [string, number] => [k, sig[s] ?? 0])]);
+    /** Which version of each message is held, and in which segment, for the feed (feed.ts). */
+    manifest(): [conversationId: string, entries: [key: string, sig: number, segment: number][]][] {
+      return [...slots].map(([c, m]) => [
+        c,
+        [...m].map(([k, s]): [string, number, number] => [k, sig[s] ?? 0, seg[s] ?? 0]),
+      ]);
     },
     /** Only what the slots in use refer to: a conversation left leaves no trace of its id (privacy). */
     toJSON(): Saved {
@@ -141,6 +150,7 @@ export function createEntryTable() {
         ts: [],
         flags: [],
         sig: [],
+        seg: [],
         parent: [...parents],
       };
       const convOut = new Map<string, number>();
@@ -155,6 +165,7 @@ export function createEntryTable() {
         out.ts.push(ts[s] ?? 0);
         out.flags.push(flags[s] ?? 0);
         out.sig.push(sig[s] ?? 0);
+        out.seg.push(seg[s] ?? 0);
       }
       return out;
     },
@@ -171,6 +182,7 @@ export function createEntryTable() {
           parent: parentOf.get(slot) ?? null,
           hasLink: ((t.flags[i] ?? 0) & LINK) !== 0,
           sig: t.sig[i] ?? 0,
+          segment: t.seg[i] ?? 0,
         }),
       );
       for (let s = 0; s < used; s++) if (keys[s] === undefined) free.push(s);

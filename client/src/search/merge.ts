@@ -14,6 +14,8 @@ export type ServerHit = {
   key: string;
   authorId: string;
   parentKey: string | null;
+  /** Its place in the conversation (P13: segment × 1,000,000 + place), to load only its segment. */
+  seq: number;
   /** The time written on the message: what the conversation shows, and what the device's hits carry. */
   sentAt: number;
   snippet: TextPart[];
@@ -28,6 +30,7 @@ export type MergedHit =
       authorId: string;
       parent: string | null;
       ts: number;
+      seq: number;
       snippet: TextPart[];
     };
 
@@ -53,6 +56,7 @@ export function mergeResults(args: {
       authorId: s.authorId,
       parent: s.parentKey,
       ts: s.sentAt,
+      seq: s.seq,
       snippet: s.snippet,
     });
   }

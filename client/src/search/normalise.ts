@@ -41,6 +41,12 @@ export function terms(text: string): string[] {
   return out;
 }
 
+/**
+ * Whether a search has something to look for: a letter, a digit or an emoji. Punctuation and spaces alone
+ * ("!!!", "- -") have none, and must not list every message.
+ */
+export const hasTerms = (q: string): boolean => terms(q).length > 0;
+
 /** Where each term of `text` sits, for marking matches in the original words. */
 export function termSpans(text: string): { start: number; end: number; term: string }[] {
   const out: { start: number; end: number; term: string }[] = [];

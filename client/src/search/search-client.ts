@@ -66,6 +66,10 @@ export function startDeviceSearch(engine: Engine, flushDelayMs = 250): DeviceSea
         await ask('apply', { batch });
       },
       delay: (flush) => setTimeout(flush, flushDelayMs),
+      // 1 s, 2 s, 4 s … up to a minute: storage that is full or closed gets time to recover.
+      retryAfter: (attempt) =>
+        new Promise((resolve) => setTimeout(resolve, Math.min(60_000, 1_000 * 2 ** attempt))),
+      warn: (message, error) => console.warn(message, error),
     }),
   );
   return {

@@ -20,6 +20,8 @@ export type SearchDoc = {
   text: string;
   /** A hash of what was indexed (feed.ts sigOf), so the feed sends only what changed. */
   sig: number;
+  /** The segment holding the message (P13): the feed removes it only when that segment is loaded. */
+  segment: number;
 };
 
 export type SearchQuery = {
@@ -128,6 +130,9 @@ export type SearchIndex = ReturnType<typeof createSearchIndex>;
  */
 function search(ms: MiniSearch, table: EntryTable, query: SearchQuery): SearchHit[] {
   const all = query.q.split(/\s+/).flatMap((w) => terms(w));
+  // Typed, yet nothing to look for ("!!!"): no results, not the newest messages. Only an empty query with
+  // filters lists messages by the filters alone.
+  if (all.length === 0 && query.q.trim() !== '') return [];
   const typing = !/\s$/.test(query.q);
   // Stop words are not indexed: a finished one asks nothing; the word being typed may still grow ("the" →
   // "theatre"), so it stays as a prefix.

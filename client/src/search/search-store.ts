@@ -17,11 +17,14 @@ export type Batch = {
   dropConversations: string[];
 };
 
-export type Manifest = [conversationId: string, entries: [key: string, sig: number][]][];
+export type Manifest = [conversationId: string, entries: [key: string, sig: number, segment: number][]][];
 /** The saved index (search-index.ts SavedIndex) and the format it is in. */
 export type Snapshot = { v: number; json: string; table: string };
-/** The snapshot's format: one of another (an older build's) is not read, and the index is built anew. */
-export const SNAPSHOT_VERSION = 2;
+/**
+ * The snapshot's format: one of another (an older build's) is not read, and the index is built anew. 3: each
+ * entry holds its message's segment (the feed keeps messages of segments not loaded, docs/SEARCH.md).
+ */
+export const SNAPSHOT_VERSION = 3;
 
 const done = <T>(r: IDBRequest<T>): Promise<T> =>
   new Promise((resolve, reject) => {

@@ -201,6 +201,12 @@ function conversationApi(p: Parts) {
     /** Loads the next older segment not on this device (scrolling back); false when there is none. */
     loadOlder: (conversationId: string): Promise<boolean> =>
       p.subs.loadOlder(account.conversationOf(conversationId)),
+    /**
+     * Loads the one older segment holding a message (a search hit's `seq`, P13: segment × 1,000,000 + place),
+     * not every segment between it and the newest; false when it is not older or is already here.
+     */
+    loadSegment: (conversationId: string, segment: number): Promise<boolean> =>
+      p.subs.loadSegment(account.conversationOf(conversationId), segment),
     view: p.view,
     /**
      * Mentions of this person and replies in their threads, newest first, and how many are unread; null

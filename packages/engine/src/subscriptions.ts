@@ -148,6 +148,20 @@ export function createSubscriptions(deps: {
     if (deps.isOnline()) subscribe([...rs, ...restingOf(c.id)]);
   };
 
+  /** Opens and follows one older segment of a conversation (scrolling back, or a search's hit). */
+  const openOlder = async (c: Conversation, segment: number): Promise<void> => {
+    const id = c.id as ConversationId;
+    noteOpened(c.id);
+    // One storage read for the segment (its index, moderation and author documents together).
+    const rs = await replicas.openSegment(segmentPrefix(id, segment), [
+      idxDoc(id, segment),
+      modDoc(id, segment),
+    ]);
+    if (deps.isOnline()) subscribe([...rs, ...restingOf(c.id)]);
+    const idx = rs[0];
+    if (idx) await followAuthors(idx);
+  };
+
   return {
     subscribe,
     step1For,
@@ -213,15 +227,19 @@ export function createSubscriptions(deps: {
       let oldest = c.segment;
       while (oldest > 0 && replicas.get(idxDoc(id, oldest - 1))) oldest--;
       if (oldest <= 0) return false;
-      noteOpened(c.id);
-      // One storage read for the segment (its index, moderation and author documents together).
-      const rs = await replicas.openSegment(segmentPrefix(id, oldest - 1), [
-        idxDoc(id, oldest - 1),
-        modDoc(id, oldest - 1),
-      ]);
-      if (deps.isOnline()) subscribe([...rs, ...restingOf(c.id)]);
-      const idx = rs[0];
-      if (idx) await followAuthors(idx);
+      await openOlder(c, oldest - 1);
+      return true;
+    },
+
+    /**
+     * Loads one older segment, the one holding a message a search found (P13), without those between it
+     * and the newest: reaching a year-old message does not load a year of history. False when that segment
+     * is not older than the current one, or is already here.
+     */
+    loadSegment: async (c: Conversation, segment: number): Promise<boolean> => {
+      if (!Number.isInteger(segment) || segment < 0 || segment >= c.segment) return false;
+      if (replicas.get(idxDoc(c.id as ConversationId, segment))) return false;
+      await openOlder(c, segment);
       return true;
     },
 

@@ -53,6 +53,7 @@ export {
   RECEIPT_MAX_MEMBERS,
   mentionCount,
   pinnedMessages,
+  heldDoc,
   readConversation,
   seenBy,
   threadReplies,

@@ -65,7 +65,21 @@ export type ConversationState = {
   readTimes: Map<string, number>;
   /** The oldest segment loaded; older history exists when it is above 0. */
   oldestSegment: number;
+  /**
+   * Whether a segment between the oldest and the newest loaded is not here (one loaded alone for a search
+   * hit, or rollovers missed while away): more history to load even when `oldestSegment` is 0.
+   */
+  missingBetween: boolean;
+  /**
+   * The author documents read, as `heldDoc(segment, authorId)`: a message missing from `byKey` whose
+   * author's document of its segment is here is gone from it; one whose document is not loaded (an older
+   * segment, P13) is only out of sight. The device search index keeps the second (client search/feed.ts).
+   */
+  authorDocs: ReadonlySet<string>;
 };
+
+/** How `ConversationState.authorDocs` names one author's document of one segment. */
+export const heldDoc = (segment: number, authorId: string): string => `${segment} ${authorId}`;
 
 export function readConversation(segments: readonly SegmentDocs[]): ConversationState {
   const byKey = new Map<string, MessageView>();
@@ -75,10 +89,12 @@ export function readConversation(segments: readonly SegmentDocs[]): Conversation
   /** Position in its author's list: the order that author wrote in. */
   const written = new Map<string, number>();
   const sorted = [...segments].sort((a, b) => a.segment - b.segment);
+  const authorDocs = new Set<string>();
 
   for (const seg of sorted) {
     const mod = seg.mod ? modRoots(seg.mod) : null;
     for (const [authorId, doc] of seg.authors) {
+      authorDocs.add(heldDoc(seg.segment, authorId));
       const roots = authorRoots(doc);
       readMessages(seg.segment, authorId, roots, mod, byKey, written);
       gatherReactions(authorId, roots.react, reactions);
@@ -101,7 +117,18 @@ export function readConversation(segments: readonly SegmentDocs[]): Conversation
     }
   const messages = ordered.filter((v) => (v.parent === null || v.alsoChannel) && isVisible(v));
   const oldestSegment = sorted[0]?.segment ?? 0;
-  return { messages, byKey, lastSeq, readSeqs, readTimes, oldestSegment };
+  const newestSegment = sorted[sorted.length - 1]?.segment ?? 0;
+  const missingBetween = sorted.length > 0 && newestSegment - oldestSegment + 1 > sorted.length;
+  return {
+    messages,
+    byKey,
+    lastSeq,
+    readSeqs,
+    readTimes,
+    oldestSegment,
+    missingBetween,
+    authorDocs,
+  };
 }
 
 type AuthorRoots = ReturnType<typeof authorRoots>;

@@ -76,7 +76,11 @@ export type SearchHit = z.infer<typeof SearchHit>;
 
 export const SearchReply = z.object({
   hits: z.array(SearchHit),
-  /** Whether more hits follow; pass `cursor` to get them. */
+  /**
+   * Whether more hits may follow; pass `cursor` to get them. Newest first reads a bounded window of the
+   * matches per answer, so it may say so with fewer hits than asked, even none (a rare filter over a common
+   * word): the next answer goes on below.
+   */
   more: z.boolean(),
   cursor: z.nullable(z.string()),
 });

@@ -110,18 +110,24 @@ export function createSearchService(d: { store: SearchStore }) {
       const tag = randomBytes(6).toString('hex');
       const marks = { open: `\u0001${tag}[`, close: `]${tag}\u0001` };
       // One more than asked: whether there are more is known without a second query.
-      const rows =
+      const { rows, floor } =
         order === 'newest'
           ? d.store.newest(filter, marks, limit + 1, cursor)
-          : d.store.best(filter, marks, limit + 1, cursor ?? 0);
-      const more = rows.length > limit;
+          : { rows: d.store.best(filter, marks, limit + 1, cursor ?? 0), floor: null };
       const page = rows.slice(0, limit);
       const emoji = [...(q.q.match(/\p{Extended_Pictographic}/gu) ?? [])];
       const hits = page.map((r) => hitOf(r, snippetParts(r.snippet, marks, emoji)));
       const last = page[page.length - 1];
-      const next =
-        !more || !last ? null : order === 'newest' ? `n.${last.rowid}` : `b.${(cursor ?? 0) + limit}`;
-      return { hits, more, cursor: next };
+      if (rows.length > limit && last)
+        return {
+          hits,
+          more: true,
+          cursor: order === 'newest' ? `n.${last.rowid}` : `b.${(cursor ?? 0) + limit}`,
+        };
+      // Newest first stopped at its window (storage/search.ts SCAN_WINDOW) with the page not full: more may
+      // exist below it, and the next page starts there.
+      if (floor !== null && floor > 1) return { hits, more: true, cursor: `n.${floor}` };
+      return { hits, more: false, cursor: null };
     },
   };
 }

@@ -39,6 +39,15 @@ export type SearchRow = {
   snippet: string;
 };
 
+/**
+ * Newest first reads at most this many of the words' matches per answer, newest first, before the filters
+ * and the membership test pick the page from them. A rare filter (one person, an old week, a link) over a
+ * common word once read every match in the index (a hundred thousand at 1M messages) to fill a page or find
+ * there is none; now an answer stops at the window and says more may exist below it (`floor`), and the
+ * next page starts there.
+ */
+export const SCAN_WINDOW = 5_000;
+
 /** Snippet length in words: a phone's two lines of context around the match. */
 const SNIPPET_WORDS = 24;
 
@@ -93,7 +102,8 @@ const MAX_NARROWED = 200;
 /** A conversation id as the `conv` word migration 18 indexes ('c' and the id's bytes in hex). */
 const convWord = (id: string): string => `"c${Buffer.from(id, 'utf8').toString('hex').toUpperCase()}"`;
 
-export function createSearchStore(db: Db) {
+export function createSearchStore(db: Db, opts: { scanWindow?: number } = {}) {
+  const scanWindow = opts.scanWindow ?? SCAN_WINDOW;
   const mine = db.prepare<[string, number], { id: string }>(
     'SELECT conversation_id AS id FROM members WHERE user_id = ? LIMIT ?',
   );
@@ -113,10 +123,18 @@ export function createSearchStore(db: Db) {
     if (ids.length > MAX_NARROWED) return f.match;
     return `(${f.match}) AND conv : (${ids.map(convWord).join(' OR ')})`;
   };
-  // Newest first walks the index backwards by rowid (the order messages were stored) and stops at the page:
-  // the cost follows the page and how much of the matches the person may read, not the number of matches.
-  const newest = db.prepare<[Params & { below: number }], SearchRow>(
-    `${COLUMNS} ${READABLE} AND message_search.rowid < @below
+  // Newest first walks the index backwards by rowid (the order messages were stored) and stops at the page
+  // or at the window's floor, whichever first: first the window (the rowid of the `scan`-th newest match
+  // below the cursor, and whether there were that many: ids only, from FTS5's own lists), then the page
+  // inside it, filters and membership in the statement. The cost follows the window, never the number of
+  // matches.
+  const window = db.prepare<[{ match: string; below: number; scan: number }], { floor: number; n: number }>(
+    `SELECT coalesce(min(id), 0) AS floor, count(*) AS n FROM (
+       SELECT rowid AS id FROM message_search WHERE message_search MATCH @match AND rowid < @below
+        ORDER BY rowid DESC LIMIT @scan)`,
+  );
+  const newest = db.prepare<[Params & { below: number; floor: number }], SearchRow>(
+    `${COLUMNS} ${READABLE} AND message_search.rowid < @below AND message_search.rowid >= @floor
      ORDER BY message_search.rowid DESC LIMIT @limit`,
   );
   // Best match: the newest BEST_WINDOW readable matches ranked by bm25 (words in the text count more than
@@ -150,16 +168,24 @@ export function createSearchStore(db: Db) {
     limit,
   });
   return {
-    /** Up to `limit` hits stored before `belowRowid` (null: from the newest), newest first. */
+    /**
+     * Up to `limit` hits stored before `belowRowid` (null: from the newest), newest first, from the newest
+     * SCAN_WINDOW matches there. `floor` is where the window stopped when it was full: more may exist
+     * below it, though fewer than `limit` (even none) passed the filters; null when every match was read.
+     */
     newest(
       f: SearchFilter,
       marks: { open: string; close: string },
       limit: number,
       belowRowid: number | null,
-    ) {
+    ): { rows: SearchRow[]; floor: number | null } {
       const match = narrowed(f, false);
-      if (match === null) return [];
-      return newest.all({ ...params(f, match, marks, limit), below: belowRowid ?? Number.MAX_SAFE_INTEGER });
+      if (match === null) return { rows: [], floor: null };
+      const below = belowRowid ?? Number.MAX_SAFE_INTEGER;
+      const w = window.get({ match, below, scan: scanWindow }) ?? { floor: 0, n: 0 };
+      const full = w.n >= scanWindow;
+      const rows = newest.all({ ...params(f, match, marks, limit), below, floor: full ? w.floor : 0 });
+      return { rows, floor: full ? w.floor : null };
     },
     /** Up to `limit` hits after the first `offset`, best match first. */
     best(f: SearchFilter, marks: { open: string; close: string }, limit: number, offset: number) {

@@ -3,16 +3,20 @@ import { useEngine } from '../../hooks/engine-context.tsx';
 import { byCodeUnit } from '../../ui/compare.ts';
 import { relativeTime } from '../../ui/format.ts';
 import { conversationTitle } from '../people.tsx';
+import { hasTerms } from '../../search/normalise.ts';
 import { recentSearches, rememberSearch } from '../../search/recent-searches.ts';
 import { rangeOf } from './date-range.ts';
 import { SearchFilters, type FilterState } from './search-filters.tsx';
-import { loadUntilHeld, useSearch, type Shown } from './use-search.ts';
+import { loadHitSegment, useSearch, type Shown } from './use-search.ts';
 import './search-dialog.css';
 
 /**
  * The search screen (issue 16): a modal with one field; results as one types, device first, the server's
  * for older history marked "from the server". ↑/↓ move, Enter opens the message (its thread for a reply).
  */
+/** Results shown at once; "Show more results" adds as many again (a list of hundreds is no use to read). */
+export const PAGE = 50;
+
 const NO_FILTERS: FilterState = {
   onlyHere: false,
   from: '',
@@ -36,6 +40,8 @@ export function SearchDialog(props: {
   const [f, setF] = useState<FilterState>(NO_FILTERS);
   /** The highlighted result, by message: the server's hits arriving mid-way keep it where it is. */
   const [picked, setPicked] = useState<string | null>(null);
+  /** How many results are shown (PAGE, then a page more each "Show more results"). */
+  const [shown, setShown] = useState(PAGE);
   const here = props.here ? engine.conversations().find((c) => c.id === props.here) : undefined;
   const { hits, server, more } = useSearch(
     engine,
@@ -51,9 +57,13 @@ export function SearchDialog(props: {
   );
   const listId = useId();
   const idOf = (h: Shown) => `${h.conversationId} ${h.key}`;
-  const active = Math.max(0, picked === null ? 0 : hits.findIndex((h) => idOf(h) === picked));
-  // A new search starts at the top.
-  useEffect(() => setPicked(null), [q, f]);
+  const visible = hits.slice(0, shown);
+  const active = Math.max(0, picked === null ? 0 : visible.findIndex((h) => idOf(h) === picked));
+  // A new search starts at the top, one page long.
+  useEffect(() => {
+    setPicked(null);
+    setShown(PAGE);
+  }, [q, f]);
   useEffect(() => {
     const el = ref.current;
     const before = document.activeElement as HTMLElement | null;
@@ -69,17 +79,18 @@ export function SearchDialog(props: {
   const open = (h: Shown) => {
     rememberSearch(q);
     props.onOpen(`#/c/${h.conversationId}/m/${h.key}`);
-    if (h.from === 'server') void loadUntilHeld(engine, h.conversationId, h.key);
+    if (h.from === 'server' && !engine.view(h.conversationId).state.byKey.has(h.key))
+      void loadHitSegment(engine, h.conversationId, h.seq);
   };
   const onKey = (e: KeyboardEvent) => {
     if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
       e.preventDefault();
       const step = e.key === 'ArrowDown' ? 1 : -1;
-      const next = hits[Math.max(0, Math.min(hits.length - 1, active + step))];
+      const next = visible[Math.max(0, Math.min(visible.length - 1, active + step))];
       if (next) setPicked(idOf(next));
-    } else if (e.key === 'Enter' && hits[active]) {
+    } else if (e.key === 'Enter' && visible[active]) {
       e.preventDefault();
-      open(hits[active]);
+      open(visible[active]);
     }
   };
   useEffect(() => {
@@ -116,10 +127,10 @@ export function SearchDialog(props: {
         aria-label="Search messages"
         placeholder="Words to find"
         role="combobox"
-        aria-expanded={hits.length > 0}
+        aria-expanded={visible.length > 0}
         aria-controls={listId}
         aria-autocomplete="list"
-        {...(hits[active] ? { 'aria-activedescendant': `${listId}-${active}` } : {})}
+        {...(visible[active] ? { 'aria-activedescendant': `${listId}-${active}` } : {})}
         value={q}
         onChange={(e) => setQ(e.target.value)}
         onKeyDown={onKey}
@@ -134,13 +145,21 @@ export function SearchDialog(props: {
       <ServerNote state={server.kind} message={'message' in server ? server.message : ''} />
       {q.trim() === '' ? (
         <Empty recent={recent} onPick={setQ} />
+      ) : !hasTerms(q) ? (
+        <p className="muted search-none">
+          Type a word to search for: punctuation on its own matches nothing.
+        </p>
       ) : hits.length === 0 ? (
         <p className="muted search-none">
-          {server.kind === 'asking' ? 'Searching…' : `No messages match “${q.trim()}”.`}
+          {server.kind === 'asking'
+            ? 'Searching…'
+            : more
+              ? `None of the most recent messages match “${q.trim()}”.`
+              : `No messages match “${q.trim()}”.`}
         </p>
       ) : null}
       <ul className="search-results" id={listId} role="listbox" aria-label="Results">
-        {hits.map((h, i) => (
+        {visible.map((h, i) => (
           <li
             key={`${h.conversationId} ${h.key}`}
             id={`${listId}-${i}`}
@@ -163,10 +182,22 @@ export function SearchDialog(props: {
           </li>
         ))}
       </ul>
-      {more && (
-        <button type="button" className="link-button search-more" onClick={more}>
-          More results from the server
-        </button>
+      {hits.length > shown ? (
+        <div className="search-more-row">
+          <p className="muted search-count" aria-live="polite">
+            Showing {shown} of {hits.length}
+            {more ? ' so far' : ''}.
+          </p>
+          <button type="button" className="link-button search-more" onClick={() => setShown((n) => n + PAGE)}>
+            Show more results
+          </button>
+        </div>
+      ) : (
+        more && (
+          <button type="button" className="link-button search-more" onClick={more}>
+            {hits.length === 0 ? 'Search older messages' : 'More results from the server'}
+          </button>
+        )
       )}
     </dialog>
   );

@@ -1,5 +1,6 @@
 import { useId, useState, type ReactNode } from 'react';
 import { describeDays, WHEN_CHOICES, type When } from './date-range.ts';
+import { PersonPicker } from './person-picker.tsx';
 import type { Order } from './use-search.ts';
 
 /** What the filters row shows and sets (the dialog holds the state). */
@@ -17,7 +18,8 @@ export type FilterState = {
 /**
  * The search screen's filters (issue 16): where, who, when, has a link, in threads, and the order. Native
  * controls, each with its label, so a phone shows its own pickers (a UK phone's date picker is in
- * dd/mm/yyyy) and a screen reader names every one.
+ * dd/mm/yyyy) and a screen reader names every one; "From" is a typeahead (person-picker.tsx), since a
+ * college's every person would be a select of 20,000.
  */
 export function SearchFilters(props: {
   state: FilterState;
@@ -44,14 +46,12 @@ export function SearchFilters(props: {
       </button>
       <div className={open ? 'search-filters open' : 'search-filters'} id={id}>
         <div className="search-filter-row">
-          <Select label="From" value={s.from} onChange={(from) => set({ from })}>
-            <option value="">Anyone</option>
-            {props.people.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.displayName}
-              </option>
-            ))}
-          </Select>
+          <PersonPicker
+            label="From"
+            people={props.people}
+            value={s.from}
+            onChange={(from) => set({ from })}
+          />
           <Select label="When" value={s.when} onChange={(v) => set({ when: v as When })}>
             {WHEN_CHOICES.map((c) => (
               <option key={c.value} value={c.value}>

@@ -1,8 +1,9 @@
 import { NetworkError, type Engine } from '@commonroom/engine';
-import { plainFragment, plainText } from '@commonroom/model';
+import { SEGMENT_STRIDE, plainFragment, plainText } from '@commonroom/model';
 import { SearchReply } from '@commonroom/protocol';
 import { useEffect, useState } from 'react';
 import { markMatches, type TextPart } from '../../search/highlight.ts';
+import { hasTerms } from '../../search/normalise.ts';
 import { mergeResults, type MergedHit } from '../../search/merge.ts';
 import { deviceSearch } from '../../search/search-client.ts';
 
@@ -21,6 +22,12 @@ export type Shown = MergedHit & { parts: TextPart[] };
 /** The server's part: asked, answered, or not reachable (offline) or refused (its words). */
 export type ServerState =
   { kind: 'idle' | 'asking' | 'done' | 'offline' } | { kind: 'error'; message: string };
+
+/**
+ * The device's hits asked for: its most (search-index.ts MAX_LIMIT, not imported: that module brings
+ * MiniSearch, which stays in the worker). The screen shows them a page at a time (search-dialog.tsx).
+ */
+const DEVICE_LIMIT = 200;
 
 /** The server is asked after typing pauses, so each keystroke does not become a request. */
 const SERVER_PAUSE_MS = 250;
@@ -51,7 +58,7 @@ export function useSearch(engine: Engine, q: string, filters: Filters, order: Or
     const words = q.trim();
     let alive = true;
     setMore(null);
-    if (!words) {
+    if (!hasTerms(words)) {
       setHits([]);
       setServer({ kind: 'idle' });
       return;
@@ -77,7 +84,7 @@ export function useSearch(engine: Engine, q: string, filters: Filters, order: Or
         const m = messageOf(h.conversationId, h.key);
         return m ? [{ ...h, parts: markMatches(plainText(m.text), h.terms) }] : [];
       });
-    const run = () => deviceSearch(engine).search({ q: words, ...f, sort: order, limit: 50 });
+    const run = () => deviceSearch(engine).search({ q: words, ...f, sort: order, limit: DEVICE_LIMIT });
     const device = run().catch(() => []);
     void device.then((d) => alive && setHits(show(d, [])));
     setServer({ kind: 'asking' });
@@ -118,12 +125,10 @@ export function useSearch(engine: Engine, q: string, filters: Filters, order: Or
 }
 
 /**
- * A hit only the server had is in history this device has not loaded: older parts are loaded (as scrolling
- * back would) until the message is here, and the conversation pane then jumps to it. Stops at the oldest.
+ * A hit only the server had is in history this device has not loaded: the one segment holding it (P13, from
+ * its `seq`) is loaded, not every segment between it and the newest, and the conversation pane jumps to the
+ * message when it arrives (it says so while waiting).
  */
-export async function loadUntilHeld(engine: Engine, conversationId: string, key: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (engine.view(conversationId).state.byKey.has(key)) return;
-    if (!(await engine.loadOlder(conversationId).catch(() => false))) return;
-  }
+export async function loadHitSegment(engine: Engine, conversationId: string, seq: number): Promise<void> {
+  await engine.loadSegment(conversationId, Math.floor(seq / SEGMENT_STRIDE)).catch(() => false);
 }
