@@ -35,6 +35,25 @@ import { SERVER_KINDS, type ServerKind } from './servers/types.ts';
  */
 
 const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(`npm run bench -- [flags]
+
+  --quick                 the CI smoke run: small sizes, one run, one transport per side-by-side figure;
+                          results in bench/results/quick.json only
+  --runs=N                run each figure N times and report the median with the spread (default 3; --quick 1)
+  --transport=on,off,default
+                          side-by-side figures only in these transports (default: compression on and off
+                          for all three servers; idle memory also with each server's default)
+  --only=a,b              only these figures: latency, fanout, ceiling, load500, throughput, idle, catchup,
+                          mobile-latency, mobile-catchup, startup, deflatemem, hostile, storm, open100k,
+                          presence, people, attachments, search, bundle, coldstart, search-device
+  --servers=commonroom    only these servers (commonroom, hocuspocus, y-websocket)
+  --profile               server CPU profiles of each measured window in bench/results/prof
+  --report                rewrite BENCHMARKS.md from bench/results/latest.json, running nothing
+  --experiment=cork|no-deflate
+                          a proposed Commonroom change, results in bench/results/experiment-*.json`);
+  process.exit(0);
+}
 const flag = (name: string): string | undefined =>
   args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`))?.split('=')[1] ??
   (args.includes(`--${name}`) ? '' : undefined);
@@ -68,8 +87,11 @@ const wanted = (id: string): boolean => !only || only.includes(id);
 const results: Results = { machine: machine(), quick, runs, figures: {} };
 const t0 = Date.now();
 
-/** What a figure stores per server: every run, or why none succeeded. */
-type Cell<T> = { runs: T[]; errors?: string[] } | { error: string };
+/**
+ * What a figure stores per server: every run (`repeats`: a name no scenario uses inside its own result),
+ * or why none succeeded.
+ */
+type Cell<T> = { repeats: T[]; errors?: string[] } | { error: string };
 let mismatches = 0;
 
 /**
@@ -103,7 +125,8 @@ async function repeat<T>(
   for (const k of kinds) {
     const ok = done[k] ?? [];
     const bad = errors[k];
-    out[k] = ok.length > 0 ? { runs: ok, ...(bad ? { errors: bad } : {}) } : { error: bad?.join('; ') ?? '' };
+    out[k] =
+      ok.length > 0 ? { repeats: ok, ...(bad ? { errors: bad } : {}) } : { error: bad?.join('; ') ?? '' };
   }
   return out;
 }

@@ -11,7 +11,7 @@ import { SERVER_KINDS, type ServerKind } from './servers/types.ts';
 export type Results = {
   machine: Machine;
   quick: boolean;
-  /** How many times each figure ran (`--runs`); a figure's runs are under `runs` per server. */
+  /** How many times each figure ran (`--runs`); a figure's runs are under `repeats` per server. */
   runs?: number;
   loadAverageAfter?: number;
   /** Figures measured later by `npm run bench -- --only=…` and merged in. */
@@ -1187,10 +1187,10 @@ const median = (xs: number[]): number => {
   return v.length % 2 === 1 ? (v[h] ?? 0) : ((v[h - 1] ?? 0) + (v[h] ?? 0)) / 2;
 };
 
-/** The runs a server's cell holds: `{ runs: [...] }`, or one result (figures from before `--runs`). */
+/** The runs a server's cell holds: `{ repeats: [...] }`, or one result (figures from before `--runs`). */
 function runsOf(r: unknown): Record<string, unknown>[] | null {
-  if (!r || typeof r !== 'object' || ('error' in r && !('runs' in r))) return null;
-  const runs = (r as { runs?: unknown }).runs;
+  if (!r || typeof r !== 'object' || ('error' in r && !('repeats' in r))) return null;
+  const runs = (r as { repeats?: unknown }).repeats;
   return Array.isArray(runs) && runs.every((x) => x && typeof x === 'object')
     ? (runs as Record<string, unknown>[])
     : [r as Record<string, unknown>];
@@ -1210,8 +1210,13 @@ function fmtStat(v: Stat, unit: string): string {
   if (v === undefined) return '–';
   const m = fmt(v.median, unit);
   if (v.n < 2 || unit === 'yes/no') return m;
-  const lo = fmt(v.min, unit);
-  const hi = fmt(v.max, unit);
+  // The spread without its unit, which the median beside it carries.
+  const bare = (x: number): string => {
+    const t = fmt(x, unit);
+    return unit !== '' && t.endsWith(unit) ? t.slice(0, -unit.length).trimEnd() : t;
+  };
+  const lo = bare(v.min);
+  const hi = bare(v.max);
   return lo === hi ? m : `${m} (${lo}–${hi})`;
 }
 

@@ -158,6 +158,8 @@ export type CeilingResult = {
   /** The highest offered rate held (0: not even the first step); steps above the first miss are not run. */
   ceilingPerSec: number;
   steps: CeilingStep[];
+  /** The Sec-WebSocket-Extensions the sockets got ('' for none). */
+  negotiated: string;
 };
 
 /** The fan-out ceiling's bar: all offered delivered, p95 within 100 ms. */
@@ -190,7 +192,7 @@ export function ceilingRun(
       if (!held) break;
       ceilingPerSec = offered;
     }
-    return { ceilingPerSec, steps };
+    return { ceilingPerSec, steps, negotiated: steps[0]?.negotiated ?? '' };
   });
 }
 
