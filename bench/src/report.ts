@@ -44,23 +44,24 @@ const MODE_TITLE: Record<Transport, string> = {
   off: 'compression off for all',
   default: "each server's default configuration",
 };
+/** What each transport means, said in full under "Like with like" outside the generated part. */
 const MODE_SETUP: Record<Transport, string> = {
   on:
-    'Compression on: permessage-deflate enabled on all three servers (Commonroom its own settings; ' +
-    "Hocuspocus through its WebSocket options and the y-websocket server's ws `WebSocketServer`, both " +
-    "`perMessageDeflate: true`, ws's defaults) and offered by every client as Chromium offers it " +
-    '(`permessage-deflate; client_max_window_bits`, every message compressed); each socket checked to have ' +
-    'negotiated it.',
-  off: 'Compression off: no server enables permessage-deflate and no client offers it; each socket checked.',
+    'Compression on for all: permessage-deflate enabled on the three servers and offered by every client as ' +
+    'Chromium offers it; every socket checked to have negotiated it (see "Like with like" below).',
+  off: 'Compression off for all: no server enables permessage-deflate, no client offers it; every socket checked.',
   default:
     "Each server's default configuration (Commonroom compresses; Hocuspocus 3.4 and the y-websocket " +
-    "server leave permessage-deflate off, ws's default) with browser-like clients offering it.",
+    "server leave permessage-deflate off, ws's default) with clients offering it as browsers do.",
 };
 const NEGOTIATED_ROW: Row = {
   label: 'permessage-deflate negotiated',
   target: '',
-  value: (r) =>
-    typeof r.negotiated === 'string' ? (r.negotiated.includes('permessage-deflate') ? 1 : 0) : undefined,
+  // Relay and idle figures report `negotiated`, catch-up `extensions` (the same header).
+  value: (r) => {
+    const ext = r.negotiated ?? r.extensions;
+    return typeof ext === 'string' ? (ext.includes('permessage-deflate') ? 1 : 0) : undefined;
+  },
   unit: 'yes/no',
   better: 'none',
 };

@@ -204,6 +204,8 @@ export type ThroughputPlan = {
   procs: number;
 };
 export type ThroughputResult = {
+  /** The Sec-WebSocket-Extensions the sockets got ('' for none). */
+  negotiated: string;
   ackedPerSec: number;
   acked: number;
   sent: number;
@@ -252,6 +254,7 @@ export async function throughputRun(
       const ack = mergeHistograms(results.map((r) => r.ack));
       const acked = results.reduce((n, r) => n + r.acked, 0);
       const out = {
+        negotiated: load.negotiated,
         ackedPerSec: Math.round(acked / (plan.durationMs / 1000)),
         acked,
         sent: results.reduce((n, r) => n + r.sent, 0),
