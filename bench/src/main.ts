@@ -228,7 +228,8 @@ await sideBySide('idle', 'idle sockets', modesOf('default', ['default', 'on', 'o
 await sideBySide('catchup', 'catch-up after 1,000 missed messages', modesOf('on'), (k, o) =>
   catchUpRun(k, { writers: 10, warm: 50, missed: 1000, rounds: quick ? 2 : 5 }, o),
 );
-// A poor phone link (mobile-link.ts) under every socket of a small channel, and under a catching-up reader.
+// A poor phone link (testkit mobile-link.ts) under every socket of a small channel, and under a reader
+// catching up.
 await sideBySide('mobile-latency', 'latency over a mobile link', modesOf('off'), (k, o) =>
   relayRun(
     k,

@@ -475,7 +475,7 @@ const SECTIONS: Section[] = [
     modes: BOTH,
     title: 'Over a mobile link: send → receive in a 10-member channel',
     setup:
-      'Every socket through its own poor phone link, a Node proxy in the bench (bench/src/mobile-link.ts): ' +
+      'Every socket through its own poor phone link, a Node proxy (packages/testkit/src/mobile-link.ts): ' +
       '400 kbit/s each way, 200 ms each way (400 ms RTT), 1 % of 1,460-byte segments lost and handed over ' +
       '800 ms (2 × RTT) late with everything behind them, as TCP retransmits, from a seeded generator (the ' +
       'same losses for every server and run). 10 clients in one channel, 5 writing 1 msg/s each for 20 s; ' +

@@ -1,4 +1,4 @@
-import { MOBILE, startMobileLink } from '../mobile-link.ts';
+import { MOBILE, startMobileLink } from '@commonroom/testkit';
 import { checkTransport, clientSpecs, connectLoad, startServer, type Options } from '../run-context.ts';
 import type { ServerKind } from '../servers/types.ts';
 
@@ -19,7 +19,7 @@ import type { ServerKind } from '../servers/types.ts';
  *
  * The reader offers permessage-deflate unless the transport is `off`, and the figure fails unless the
  * server's answer matches the transport (run-context.ts checkTransport). `link: 'mobile'`: the reader
- * reconnects through a poor phone link (mobile-link.ts: 400 kbit/s, 400 ms RTT, 1 % of segments lost and
+ * reconnects through a poor phone link (testkit mobile-link.ts: 400 kbit/s, 400 ms RTT, 1 % of segments lost and
  * sent again), the same seeded losses for every server; the writers stay on loopback.
  */
 export type CatchUpRound = {

@@ -1,6 +1,6 @@
+import { MOBILE, startMobileLink } from '@commonroom/testkit';
 import { mergeHistograms, percentiles, type Percentiles } from '../hist.ts';
 import { clientSpecs, connectLoad, nowNs, startServer, type Options } from '../run-context.ts';
-import { MOBILE, startMobileLink } from '../mobile-link.ts';
 import type { ServerKind } from '../servers/types.ts';
 
 /**
@@ -20,7 +20,7 @@ export type RelayPlan = {
   channels?: number;
   /** Every client changes its presence once per this many ms (away, online, …); none unless given. */
   presenceEveryMs?: number;
-  /** `mobile`: every socket through its own poor phone link (mobile-link.ts); loopback unless given. */
+  /** `mobile`: every socket through its own poor phone link (testkit mobile-link.ts); loopback unless given. */
   link?: 'mobile';
 };
 

@@ -1,17 +1,19 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
-import { seeded } from '@commonroom/testkit';
+import type { Server, Socket } from 'node:net';
+import { seeded } from './seeded.ts';
 
 /**
- * A poor phone connection between the bench's clients and a server, on loopback (issue 20): every TCP
+ * A poor phone connection between clients and a server, on loopback (issue 20: the bench's mobile-link
+ * figures; tests of slow links may use it too). Node only, loaded when called. Every TCP
  * connection through it gets its own link, each direction limited to `bitsPerSecond`, delayed by
  * `oneWayDelayMs` (RTT = twice that) and losing `loss` of its segments.
  *
  * TCP does not lose bytes, it delays them: a lost segment is sent again after a retransmission timeout, and
  * everything the sender wrote after it waits behind it (the receiver hands bytes over in order). So each
- * direction is cut into segments of `mss` bytes; each takes its time on the link (serialisation at the bit
- * rate), then the one-way delay; a lost one `rtoMs` more; and none is handed over before the one before it.
- * Losses are drawn from a generator seeded by `seed` and the connection's number and direction, so two
- * runs (and the three servers) see the same losses at the same places of the same byte streams.
+ * direction's reads are cut into segments of at most `mss` bytes (a chat message is one); each takes its
+ * time on the link (serialisation at the bit rate), then the one-way delay; a lost one `rtoMs` more; and
+ * none is handed over before the bytes before it. Losses are drawn per segment from a generator seeded by
+ * `seed` and the connection's number and direction: the same sequence of losses in every run and for every
+ * server. (Where they fall in a bulk transfer depends on how the reads cut it, which varies a little.)
  *
  * Like a phone's send buffer, a direction stops reading from its source while more than `bufferBytes` wait
  * to be handed over, so a fast sender is held to the link's rate rather than filling memory.
@@ -48,6 +50,7 @@ export const MOBILE = {
 } as const;
 
 export async function startMobileLink(o: MobileLinkOptions): Promise<MobileLink> {
+  const { createServer, connect } = await import('node:net');
   const mss = o.mss ?? 1460;
   const bufferBytes = o.bufferBytes ?? 64 * 1024;
   const bytesPerMs = o.bitsPerSecond / 8 / 1000;
@@ -83,13 +86,15 @@ export async function startMobileLink(o: MobileLinkOptions): Promise<MobileLink>
     };
     from.on('data', (chunk: Buffer) => {
       const now = performance.now();
+      // A read is what the sender wrote (one message, on loopback) or a run of it: cut into packets of at
+      // most `mss` bytes, each lost or not, as a small message is its own packet on a real link.
       for (let off = 0; off < chunk.length; off += mss) {
         const part = chunk.subarray(off, Math.min(chunk.length, off + mss));
-        linkFreeAt = Math.max(linkFreeAt, now) + part.length / bytesPerMs;
         const dropped = random() < o.loss;
         segments++;
         bytes += part.length;
         if (dropped) lost++;
+        linkFreeAt = Math.max(linkFreeAt, now) + part.length / bytesPerMs;
         lastHandedAt = Math.max(lastHandedAt, linkFreeAt + o.oneWayDelayMs + (dropped ? o.rtoMs : 0));
         queue.push({ at: lastHandedAt, part });
         waiting += part.length;
@@ -112,9 +117,11 @@ export async function startMobileLink(o: MobileLinkOptions): Promise<MobileLink>
     });
   };
 
-  const server: Server = createServer((client) => {
+  // Half-open allowed on both legs: each direction ends on its own, after its held-back bytes (a client
+  // that half-closes still gets the answer to what it sent).
+  const server: Server = createServer({ allowHalfOpen: true }, (client) => {
     const n = connections++;
-    const target = connect(o.targetPort, '127.0.0.1');
+    const target = connect({ port: o.targetPort, host: '127.0.0.1', allowHalfOpen: true });
     // Nagle off on both legs: the link model does its own pacing, and a delayed ACK would add 40 ms.
     client.setNoDelay(true);
     target.setNoDelay(true);
