@@ -274,7 +274,9 @@ await commonroomOnly('startup', 'server start with stored messages', () =>
 );
 
 // Commonroom: memory per socket for sockets that negotiated permessage-deflate and got compressed answers,
-// against the same sockets without it (separate servers). The idle figure's clients offer no compression.
+// against the same sockets without it (separate servers). The idle figure's clients
+// offer it as browsers do (except with compression off), but Commonroom's answers to them are
+// under its 1 KiB threshold (the peers, with context takeover, compress everything).
 await commonroomOnly('deflatemem', 'memory per socket with permessage-deflate', async () => {
   const plan = { sockets: quick ? 100 : 1_000, channels: 10, procs: quick ? 1 : 2 };
   const plain = await idleRun('commonroom', { ...plan, compressed: { history: 100, deflate: false } }, opts);

@@ -357,7 +357,7 @@ const SECTIONS: Section[] = [
       'is over the 1 KiB compression threshold. The sockets offer permessage-deflate and compress what they send, ' +
       'HELLO included, as browsers do (the server lets a deflate stream go after use, and closes idle inflate ' +
       'streams every 30 s, after this reading). Server memory after a full GC, before and 1 s after connecting; the ' +
-      "same sockets without compression on a second server. The idle figure's sockets offer no compression.",
+      "same sockets without compression on a second server. The idle figure's sockets offer it too (except with compression off), but follow no history, so nothing they get is compressed by Commonroom.",
     rows: [
       {
         label: 'sockets held',
