@@ -74,6 +74,8 @@ const opts: Options = {
 };
 const runs = Math.max(1, Number(flag('runs') ?? (quick ? 1 : 3)) || 1);
 const transports = flag('transport')?.split(',').filter(Boolean) as Transport[] | undefined;
+for (const t of transports ?? [])
+  if (!['on', 'off', 'default'].includes(t)) throw new Error(`--transport: "${t}" is not on, off or default`);
 
 // `--report`: rewrite BENCHMARKS.md from bench/results/latest.json without running anything.
 if (flag('report') !== undefined) {

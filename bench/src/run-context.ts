@@ -14,7 +14,6 @@ import { setupCommonroom, type CommonroomSetup } from './setup.ts';
  * browser-like clients: what a college gets without touching a setting.
  */
 export type Transport = 'on' | 'off' | 'default';
-export const TRANSPORTS: readonly Transport[] = ['on', 'off', 'default'];
 
 export type Options = { quick: boolean; profile: string | null; transport: Transport };
 
