@@ -234,7 +234,8 @@ const SECTIONS: Section[] = [
       'The fan-out channel (100 clients, 20 writers, receivers scanning) on the same sockets, offered 20,000, ' +
       '35,000, 50,000, 70,000 and 100,000 deliveries/s in turn, 10 s each (each writer at offered / (20 × 99) ' +
       'msg/s). A step is held when every offered delivery arrived (99 %) with p95 ≤ 100 ms; the ceiling is the ' +
-      'highest step held, and the steps above the first one missed are not offered ("–"): past its ceiling a ' +
+      'highest step held (when all are held, it is at least 100,000/s), and the steps above the first one ' +
+      'missed are not offered ("–"): past its ceiling a ' +
       'server queues, and the next step would measure the backlog. The load processes run on the same 2 cores: ' +
       'when their CPU nears 200 % the machine, not the server, is the limit.',
     rows: [
