@@ -58,6 +58,8 @@ type RunResult = {
   lastDeliveryNs: string;
   presenceSent: number;
   bytesIn: number;
+  /** This load process's CPU time over the run (user + system, µs): is the load the limit? */
+  cpuUs: number;
 };
 
 /**
@@ -71,6 +73,11 @@ async function openLoop(m: Msg): Promise<RunResult> {
   const rate = m.rate as number;
   const drainMs = m.drainMs as number;
   const writers = new Set(m.writers as number[]);
+  // Each run on the same sockets (the fan-out ceiling's steps) numbers its messages from its own base, so
+  // a late delivery from an earlier step is not counted in this one.
+  const seqBase = (m.seqBase as number | undefined) ?? 0;
+  const quietMs = (m.quietMs as number | undefined) ?? 1000;
+  const cpu0 = process.cpuUsage();
   const latency = newHistogram();
   const ack = newHistogram();
   let sent = 0;
@@ -84,6 +91,7 @@ async function openLoop(m: Msg): Promise<RunResult> {
     h.client.onUpdate = (payload) => {
       const at = nowNs();
       for (const mk of findMarkers(payload)) {
+        if (mk.seq < seqBase) continue;
         if (mk.writer === me) {
           // y-websocket sends a writer's own update back: that echo is its only acknowledgement.
           if (kind === 'y-websocket' && !h.seen.has(key(mk.writer, mk.seq))) {
@@ -115,10 +123,10 @@ async function openLoop(m: Msg): Promise<RunResult> {
   const loops = held
     .filter((h) => writers.has(h.spec.index))
     .map(async (h) => {
-      let seq = 0;
+      let seq = seqBase;
       const phase = Math.random() * intervalMs;
       for (;;) {
-        const due = startNs + BigInt(Math.round((phase + seq * intervalMs) * 1e6));
+        const due = startNs + BigInt(Math.round((phase + (seq - seqBase) * intervalMs) * 1e6));
         if (due >= endNs) return;
         const ahead = Number(due - nowNs()) / 1e6;
         if (ahead > 0) await sleep(ahead);
@@ -146,11 +154,11 @@ async function openLoop(m: Msg): Promise<RunResult> {
         })
       : [];
   await Promise.all([...loops, ...presenceLoops]);
-  // Drain: until nothing arrived for a second, bounded by drainMs.
+  // Drain: until nothing arrived for `quietMs` (a second; longer over a slow link), bounded by drainMs.
   const drainEnd = Date.now() + drainMs;
   let last = -1;
   let quietSince = Date.now();
-  while (Date.now() < drainEnd && Date.now() - quietSince < 1000) {
+  while (Date.now() < drainEnd && Date.now() - quietSince < quietMs) {
     await sleep(50);
     if (delivered + acked !== last) {
       last = delivered + acked;
@@ -167,6 +175,7 @@ async function openLoop(m: Msg): Promise<RunResult> {
     lastDeliveryNs: String(lastDelivery),
     presenceSent,
     bytesIn: held.reduce((n, h) => n + h.client.bytesIn(), 0) - bytesBefore,
+    cpuUs: (({ user, system }) => user + system)(process.cpuUsage(cpu0)),
   };
   latency.destroy();
   ack.destroy();
@@ -316,7 +325,8 @@ serveParent({
     return {};
   },
   /**
-   * Reconnects the detached clients with their replicas, offering permessage-deflate as a browser does;
+   * Reconnects the detached clients with their replicas, offering permessage-deflate as a browser does
+   * (unless `deflate: false`);
    * time and bytes until every document is caught up: `bytes` read off the TCP socket (the HTTP 101
    * response and the frames as sent), `messageBytes` the messages inflated, `extensions` what the server
    * accepted.
@@ -332,7 +342,7 @@ serveParent({
       const client = connectClient(kind, m.port as number, spec, {
         apply: true,
         docs: d.docs,
-        deflate: true,
+        deflate: m.deflate !== false,
       });
       await client.ready;
       out.push({
@@ -362,15 +372,22 @@ serveParent({
       (m.parallel as number) ?? 20,
       m.deflate === true,
     );
-    return { connected: held.length, failed, ms: performance.now() - t0 };
+    // What each socket negotiated, for the transport check (run-context.ts checkTransport).
+    const extensions: Record<string, number> = {};
+    for (const h of held) extensions[h.client.extensions()] = (extensions[h.client.extensions()] ?? 0) + 1;
+    return { connected: held.length, failed, ms: performance.now() - t0, extensions };
   },
   openLoop,
   closedLoop,
   /** Catch-up: every held client reconnects... (not used for idle sockets, which only stay connected). */
-  bytes: () => ({
-    bytesIn: held.reduce((n, h) => n + h.client.bytesIn(), 0),
-    violations: held.reduce((n, h) => n + h.client.protocolViolations(), 0),
-  }),
+  bytes: () => {
+    const v = held.map((h) => h.client.protocolViolations());
+    return {
+      bytesIn: held.reduce((n, h) => n + h.client.bytesIn(), 0),
+      // null: not measured (a peer sends no WELCOME for the engine to decode).
+      violations: v.includes(null) ? null : v.reduce<number>((n, x) => n + (x ?? 0), 0),
+    };
+  },
   async close() {
     for (const h of held) h.client.close();
     held = [];

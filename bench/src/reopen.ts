@@ -26,6 +26,7 @@ const messages = Number(messagesArg);
 const opens = Number(opensArg);
 const opts: Options = {
   quick: false,
+  transport: 'default',
   profile: process.argv.includes('--profile') ? join(import.meta.dirname, '..', 'results', 'prof') : null,
 };
 const LIFTED = {
@@ -36,7 +37,11 @@ const LIFTED = {
 };
 
 async function fill(): Promise<{ dataDir: string; specs: ClientSpec[] }> {
-  const first = await startServer('commonroom', { quick: false, profile: null }, { limits: LIFTED });
+  const first = await startServer(
+    'commonroom',
+    { quick: false, profile: null, transport: 'default' },
+    { limits: LIFTED },
+  );
   const { specs } = await clientSpecs('commonroom', first.port, 20, 10, (c, setup) =>
     setup.users.filter((u) => u.channel === c).map((u) => u.id),
   );

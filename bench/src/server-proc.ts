@@ -43,6 +43,9 @@ const memory = (): Record<string, number> => {
 serveParent({
   async start(m: Msg) {
     const kind = m.kind as ServerKind;
+    // The transport (run-context.ts): `on` and `off` set every server alike; `default` leaves each as it
+    // ships (Commonroom compressing, the peers not).
+    const compression = (m.compression as string | undefined) ?? 'default';
     kindRunning = kind;
     ownDir = typeof m.dataDir !== 'string';
     dataDir = typeof m.dataDir === 'string' ? m.dataDir : mkdtempSync(join(tmpdir(), `bench-${kind}-`));
@@ -55,14 +58,14 @@ serveParent({
         (await import('./servers/cork-experiment.ts')).corkSendsPerTask();
       // --experiment=no-deflate: the server without permessage-deflate (before/after comparisons).
       running = await startCommonroom(dataDir, m.limits ?? {}, {
-        compression: process.env.BENCH_EXPERIMENT !== 'no-deflate',
+        compression: compression !== 'off' && process.env.BENCH_EXPERIMENT !== 'no-deflate',
       });
     } else if (kind === 'hocuspocus') {
       const { startHocuspocus } = await import('./servers/hocuspocus.ts');
-      running = await startHocuspocus(dataDir, await freePort());
+      running = await startHocuspocus(dataDir, await freePort(), compression === 'on');
     } else {
       const { startYWebsocket } = await import('./servers/y-websocket.ts');
-      running = await startYWebsocket(await freePort());
+      running = await startYWebsocket(await freePort(), compression === 'on');
     }
     const startMs = performance.now() - t0;
     return { port: running.port, dataDir, startMs, info: running.info(), pid: process.pid };

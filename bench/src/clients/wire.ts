@@ -70,8 +70,11 @@ export type BenchClient = {
   wireBytesIn(): number;
   /** The Sec-WebSocket-Extensions the server accepted ('' for none). */
   extensions(): string;
-  /** Server messages the real engine would have refused (and closed the socket for). */
-  protocolViolations(): number;
+  /**
+   * Server messages the real engine would have refused (and closed the socket for); null where nothing is
+   * checked (the peers: no engine of ours reads their messages), never a constant shown as a count.
+   */
+  protocolViolations(): number | null;
   close(): void;
   closed(): boolean;
   /** Replicas this client holds (document name → Y.Doc), for catch-up. */
@@ -140,8 +143,11 @@ function peerClient(
   clearInterval((awareness as unknown as { _checkInterval: ReturnType<typeof setInterval> })._checkInterval);
   let bytes = 0;
   let isClosed = false;
-  /** Hocuspocus answers each update with a SyncStatus, in order. */
-  const unacked: string[] = [];
+  /**
+   * Hocuspocus answers each update with a SyncStatus, in order, and our step-2 reply to its step 1 too
+   * (queued as null: not a write, so not an acknowledgement; over a slow link it arrives after `ready`).
+   */
+  const unacked: (string | null)[] = [];
   let resolveReady: () => void = () => undefined;
   let rejectReady: (e: Error) => void = () => undefined;
   const ready = new Promise<void>((res, rej) => {
@@ -187,7 +193,7 @@ function peerClient(
     bytesIn: () => bytes,
     wireBytesIn: dialled.wireBytes,
     extensions: dialled.extensions,
-    protocolViolations: () => 0,
+    protocolViolations: () => null,
     close: () => {
       awareness.destroy();
       ws.close();
@@ -218,7 +224,8 @@ function peerClient(
     const type = decoding.readVarUint(d);
     // 0 sync, 4 sync reply (Hocuspocus); 1 awareness, 2 auth, 3 query awareness ignored; 8 sync status.
     if (type === 8 && hocus) {
-      client.onAck(unacked.shift() ?? null);
+      const text = unacked.shift();
+      if (text !== null) client.onAck(text ?? null);
       return;
     }
     if (type !== 0 && type !== 4) return;

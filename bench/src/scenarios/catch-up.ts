@@ -1,4 +1,5 @@
-import { clientSpecs, connectLoad, startServer, type Options } from '../run-context.ts';
+import { MOBILE, startMobileLink } from '@commonroom/testkit';
+import { checkTransport, clientSpecs, connectLoad, startServer, type Options } from '../run-context.ts';
 import type { ServerKind } from '../servers/types.ts';
 
 /**
@@ -15,6 +16,11 @@ import type { ServerKind } from '../servers/types.ts';
  * `rounds` times, each after its own gap of `missed` messages, with every server; the figure is the
  * median, with the smallest and largest beside it. Each round misses the same number of messages and
  * (for Commonroom, with segments of 1,000) crosses one rollover, as the single run did.
+ *
+ * The reader offers permessage-deflate unless the transport is `off`, and the figure fails unless the
+ * server's answer matches the transport (run-context.ts checkTransport). `link: 'mobile'`: the reader
+ * reconnects through a poor phone link (testkit mobile-link.ts: 400 kbit/s, 400 ms RTT, 1 % of segments lost and
+ * sent again), the same seeded losses for every server; the writers stay on loopback.
  */
 export type CatchUpRound = {
   serverCpuMs: number;
@@ -61,21 +67,26 @@ const round2 = (x: number): number => Math.round(x * 100) / 100;
 
 export async function catchUpRun(
   kind: ServerKind,
-  plan: { writers: number; warm: number; missed: number; rounds?: number },
+  plan: { writers: number; warm: number; missed: number; rounds?: number; link?: 'mobile' },
   opts: Options,
 ): Promise<CatchUpResult> {
   const rounds = plan.rounds ?? 5;
   // Five rounds of 100 messages per writer would pass the default burst of 200 per person.
   const server = await startServer(kind, opts, kind === 'commonroom' ? { limits: LIFTED } : {});
+  const link = plan.link === 'mobile' ? await startMobileLink({ targetPort: server.port, ...MOBILE }) : null;
   try {
     const { specs, setup } = await clientSpecs(kind, server.port, plan.writers + 1, 1, (_c, s) =>
       s.users.slice(0, plan.writers).map((u) => u.id),
     );
     const reader = specs[plan.writers];
     if (!reader) throw new Error('no reader');
-    const readerLoad = await connectLoad(kind, server.port, [reader], 1, { apply: true });
+    const readerLoad = await connectLoad(kind, server.port, [reader], 1, {
+      apply: true,
+      transport: opts.transport,
+    });
     const writerLoad = await connectLoad(kind, server.port, specs.slice(0, plan.writers), 1, {
       apply: false,
+      transport: opts.transport,
     });
     const [rp] = readerLoad.procs;
     const [wp] = writerLoad.procs;
@@ -105,10 +116,12 @@ export async function catchUpRun(
         const cpu0 = await server.cpuUs();
         const r = await rp.request<{
           results: { ms: number; bytes: number; messageBytes: number; extensions: string }[];
-        }>('reattach', {
-          port: server.port,
-          channel,
-        });
+        }>(
+          'reattach',
+          { port: link?.port ?? server.port, channel, deflate: opts.transport !== 'off' },
+          // Over the mobile link, 150 KB at 400 kbit/s is three seconds and more.
+          link ? 300_000 : 120_000,
+        );
         const cpu1 = await server.cpuUs();
         const { counts } = await rp.request<{ counts: number[] }>('count');
         const total = (warmPer + (i + 1) * missedPer) * plan.writers;
@@ -121,6 +134,7 @@ export async function catchUpRun(
           complete: (counts[0] ?? 0) >= total,
         });
         extensions = first?.extensions ?? '';
+        checkTransport(kind, opts.transport, { [extensions]: 1 });
       }
     } finally {
       await readerLoad.close();
@@ -142,6 +156,7 @@ export async function catchUpRun(
       samples,
     };
   } finally {
+    await link?.close();
     await server.stop();
   }
 }

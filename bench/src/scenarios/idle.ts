@@ -6,7 +6,8 @@ import type { ServerKind } from '../servers/types.ts';
  * (Commonroom: HELLO/WELCOME, then the channel's index and the person's own document; Hocuspocus: auth and
  * sync of one document; y-websocket: sync of one document), then stay quiet. Server memory is read after
  * a full GC before and after. Commonroom allows 10 sockets per person, so there is one account per 10
- * sockets.
+ * sockets. The sockets offer permessage-deflate unless the transport is `off` (run-context.ts
+ * Transport); with `default`, each server answers as it ships.
  *
  * `compressed` (Commonroom): what permessage-deflate costs per socket. Each channel first gets `history`
  * messages of chat text from one writer, whose document every socket then follows as well, so every
@@ -22,8 +23,13 @@ export type IdleResult = {
   rssPerSocketKB: number;
   heapPerSocketKB: number;
   rssDeltaMB: number;
-  /** Sockets whose WELCOME the real engine cannot decode (more than 512 frames). */
-  refusedByEngine: number;
+  /**
+   * Sockets whose WELCOME the real engine cannot decode (more than 512 frames); null for the peers, which
+   * send no WELCOME: not measured.
+   */
+  refusedByEngine: number | null;
+  /** The Sec-WebSocket-Extensions the sockets got ('' for none). */
+  negotiated: string;
 };
 
 export async function idleRun(
@@ -65,16 +71,20 @@ export async function idleRun(
         ? Array.from({ length: plan.sockets }, (_, i) => ({ ...(base[i % accounts] ?? base[0]!), index: i }))
         : base;
     const before = await server.memory();
+    // The figure's sockets follow the transport; the Commonroom-only deflatemem figure sets it itself.
     const load = await connectLoad(kind, server.port, specs, plan.procs, {
       apply: false,
       parallel: 25,
-      deflate: c?.deflate === true,
+      ...(c ? { deflate: c.deflate } : { transport: opts.transport }),
     });
     try {
       await new Promise((r) => setTimeout(r, 1000));
       const after = await server.memory();
       const n = plan.sockets - load.failed;
-      const counts = await Promise.all(load.procs.map((p) => p.request<{ violations: number }>('bytes')));
+      const counts = await Promise.all(
+        load.procs.map((p) => p.request<{ violations: number | null }>('bytes')),
+      );
+      const violations = counts.map((x) => x.violations);
       return {
         sockets: n,
         failed: load.failed,
@@ -82,7 +92,10 @@ export async function idleRun(
         rssPerSocketKB: Math.round(((after.rss - before.rss) / n / 1024) * 10) / 10,
         heapPerSocketKB: Math.round(((after.heapUsed - before.heapUsed) / n / 1024) * 10) / 10,
         rssDeltaMB: Math.round((after.rss - before.rss) / 1024 / 1024),
-        refusedByEngine: counts.reduce((x, c) => x + c.violations, 0),
+        refusedByEngine: violations.includes(null)
+          ? null
+          : violations.reduce<number>((x, v) => x + (v ?? 0), 0),
+        negotiated: load.negotiated,
       };
     } finally {
       await load.close();

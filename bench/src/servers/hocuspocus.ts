@@ -13,8 +13,16 @@ import type { RunningServer } from './types.ts';
  * and sqlite3's default settings (rollback journal, synchronous=FULL), on better-sqlite3 which we already
  * have. Hocuspocus stores a whole document state, debounced (2 s, at most 10 s): nothing is durable when
  * a client's update is relayed, and clients get no acknowledgement.
+ *
+ * `deflate`: permessage-deflate through Hocuspocus's WebSocket options (the Server constructor's second
+ * argument, handed to ws), with ws's defaults (`perMessageDeflate: true`), the same as the y-websocket
+ * server gets; off is how Hocuspocus ships.
  */
-export async function startHocuspocus(dataDir: string, port: number): Promise<RunningServer> {
+export async function startHocuspocus(
+  dataDir: string,
+  port: number,
+  deflate: boolean,
+): Promise<RunningServer> {
   const db = new Sqlite(join(dataDir, 'hocuspocus.sqlite'));
   db.exec(
     `CREATE TABLE IF NOT EXISTS "documents" ("name" varchar(255) NOT NULL, "data" blob NOT NULL, UNIQUE(name))`,
@@ -25,21 +33,24 @@ export async function startHocuspocus(dataDir: string, port: number): Promise<Ru
   const upsert = db.prepare<{ name: string; data: Buffer }>(
     'INSERT INTO "documents" ("name", "data") VALUES (@name, @data) ON CONFLICT(name) DO UPDATE SET data = @data',
   );
-  const server = new Server({
-    port,
-    address: '127.0.0.1',
-    quiet: true,
-    stopOnSignals: false,
-    extensions: [
-      new HocuspocusDatabase({
-        fetch: ({ documentName }) => Promise.resolve(select.get(documentName)?.data ?? null),
-        store: ({ documentName, state }) => {
-          upsert.run({ name: documentName, data: state });
-          return Promise.resolve();
-        },
-      }),
-    ],
-  });
+  const server = new Server(
+    {
+      port,
+      address: '127.0.0.1',
+      quiet: true,
+      stopOnSignals: false,
+      extensions: [
+        new HocuspocusDatabase({
+          fetch: ({ documentName }) => Promise.resolve(select.get(documentName)?.data ?? null),
+          store: ({ documentName, state }) => {
+            upsert.run({ name: documentName, data: state });
+            return Promise.resolve();
+          },
+        }),
+      ],
+    },
+    { perMessageDeflate: deflate },
+  );
   await server.listen(port);
   return {
     port,

@@ -18,10 +18,12 @@ const { setupWSConnection } = require('y-websocket/bin/utils') as {
 /**
  * The y-websocket 1.5 reference server, set up as its bin/server.js does: one document per URL path, in
  * memory only (no YPERSISTENCE), each update applied and broadcast to every connection of the document,
- * the sender included.
+ * the sender included. `deflate`: permessage-deflate with ws's own defaults (`perMessageDeflate: true`:
+ * context takeover, zlib's default level and window, messages under 1 KiB sent plain only without context
+ * takeover), what turning it on in bin/server.js gives; off is how bin/server.js ships.
  */
-export async function startYWebsocket(port: number): Promise<RunningServer> {
-  const wss = new WebSocketServer({ noServer: true });
+export async function startYWebsocket(port: number, deflate: boolean): Promise<RunningServer> {
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: deflate });
   const http = createServer((_req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/plain' });
     res.end('okay');

@@ -2,6 +2,8 @@
 
 export { CHROMIUM_ARGS, chromiumPath } from './chromium.ts';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
+export { MOBILE, startMobileLink, type MobileLink, type MobileLinkOptions } from './mobile-link.ts';
+export { seeded } from './seeded.ts';
 export { createScheduler, type Scheduler, type SimTimers } from './sim-scheduler.ts';
 export {
   createSimNetwork,
@@ -14,18 +16,6 @@ export {
   type SimNetwork,
   type SimSocket,
 } from './sim-network.ts';
-
-/** A seeded generator (mulberry32): the same seed gives the same run, so a failing seed can be replayed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Polls until `check` passes and fails with its last error after `ms`. Only for waiting on a network or a
