@@ -35,6 +35,15 @@ describe('the sync line says what waits and why (P10, P12)', () => {
     ).toEqual({ text: 'Offline · 1 message and 2 changes waiting · 1 not sent', tone: 'off' });
   });
 
+  it('counts a message waiting for its files as a message waiting, and a refused upload as not sent (issue 17)', () => {
+    const offline = { ...base, connection: 'offline' as const, waiting: 2, waitingMessages: 1 };
+    expect(syncSummary(offline, 0, { count: 2, failed: 1 })).toEqual({
+      text: 'Offline · 3 messages and 1 change waiting · 1 not sent',
+      tone: 'off',
+    });
+    expect(syncSummary(base, 0, { count: 1, failed: 0 }).text).toBe('Sending… · 1 message waiting');
+  });
+
   it('names messages and changes apart, singular and plural right (issue 18)', () => {
     expect(waitingWords(3, 2)).toBe('3 messages and 2 changes waiting');
     expect(waitingWords(1, 1)).toBe('1 message and 1 change waiting');

@@ -13,16 +13,7 @@ export function SyncIndicator() {
   // Messages with files waiting to upload wait too (attachments/upload-queue.ts).
   const uploads = usePendingUploads();
   const s = engine.status();
-  const { text, tone } = syncSummary(
-    {
-      ...s,
-      // Each waiting upload is a message with files: counted as a message, not a change.
-      waiting: s.waiting + uploads.count,
-      waitingMessages: s.waitingMessages + uploads.count,
-      rejected: s.rejected + uploads.failed,
-    },
-    Date.now(),
-  );
+  const { text, tone } = syncSummary(s, Date.now(), uploads);
   // While slowed down, the countdown is redrawn each second until the engine sends again.
   const [, tick] = useState(0);
   useEffect(() => {

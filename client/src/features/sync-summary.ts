@@ -20,7 +20,20 @@ export function waitingWords(messages: number, changes: number): string {
  * person sends too fast (`slow-down`, docs/PROTOCOL.md P10, P12), that the messages wait and when they go
  * again. Honest, and no retry button: the engine retries by itself.
  */
-export function syncSummary(s: SyncStatus, now: number): { text: string; tone: 'ok' | 'busy' | 'off' } {
+export function syncSummary(
+  engine: SyncStatus,
+  now: number,
+  uploads: { count: number; failed: number } = { count: 0, failed: 0 },
+): { text: string; tone: 'ok' | 'busy' | 'off' } {
+  // A message waiting for its files to upload (attachments/upload-queue.ts) is not in the engine's outbox
+  // yet, but to the person it is a message waiting like any other: counted as a message, not a change,
+  // and a refused upload as one not sent.
+  const s: SyncStatus = {
+    ...engine,
+    waiting: engine.waiting + uploads.count,
+    waitingMessages: engine.waitingMessages + uploads.count,
+    rejected: engine.rejected + uploads.failed,
+  };
   const parts: string[] = [];
   let tone: 'ok' | 'busy' | 'off' = 'ok';
   if (s.connection === 'online') parts.push(s.waiting > 0 ? 'Sending…' : 'Online');
