@@ -14,7 +14,7 @@ import { useSafeguarding } from './hooks/use-safeguarding.ts';
 import { navigate, usePath } from './hooks/use-path.ts';
 import { ConversationPane, preloadMessageList } from './features/conversation-pane.tsx';
 import { Sidebar } from './features/sidebar.tsx';
-import { useHelpKey } from './features/help-key.ts';
+import { typingIn, useHelpKey } from './features/help-key.ts';
 import type { DeviceReport } from './sync/device-report.ts';
 
 // Loaded when first used, to keep the first screen's JavaScript small.
@@ -315,10 +315,12 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
 
   useHelpKey(useCallback(() => setDialog('shortcuts'), []));
 
-  // Alt+↑ / Alt+↓ move between conversations.
+  // Alt+↑ / Alt+↓ move between conversations, but not while typing (Alt+↑ moves a caret to a text's start
+  // on some systems) nor over a dialog (the conversation behind it must not change unseen).
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (!e.altKey || (e.key !== 'ArrowUp' && e.key !== 'ArrowDown')) return;
+      if (typingIn(e.target) || document.querySelector('dialog[open]')) return;
       const list = [...document.querySelectorAll<HTMLButtonElement>('.sidebar .conv')];
       const i = list.findIndex((b) => b.classList.contains('selected'));
       const next = list[Math.max(0, Math.min(list.length - 1, i + (e.key === 'ArrowDown' ? 1 : -1)))];
