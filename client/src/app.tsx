@@ -15,6 +15,7 @@ import { navigate, usePath } from './hooks/use-path.ts';
 import { ConversationPane, preloadMessageList } from './features/conversation-pane.tsx';
 import { Sidebar } from './features/sidebar.tsx';
 import { typingIn, useHelpKey } from './features/help-key.ts';
+import { rememberDmPolicy } from './features/dm-rule.ts';
 import type { DeviceReport } from './sync/device-report.ts';
 
 // Loaded when first used, to keep the first screen's JavaScript small.
@@ -241,11 +242,12 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
 
   useEffect(() => {
     void fetch('/api/workspace', { credentials: 'same-origin' })
-      .then((r) => (r.ok ? (r.json() as Promise<{ workspaceName: string }>) : null))
+      .then((r) => (r.ok ? (r.json() as Promise<{ workspaceName: string; studentDmPolicy?: unknown }>) : null))
       .then((w) => {
         if (!w) return;
         setWorkspace(w.workspaceName);
         localStorage.setItem(WORKSPACE_KEY, w.workspaceName);
+        rememberDmPolicy(w.studentDmPolicy);
       })
       .catch(() => undefined);
     // Read again whenever an admin renames the workspace (a notice to every open app).

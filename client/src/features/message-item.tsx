@@ -9,6 +9,7 @@ import { clockTime, initials, relativeTime, roleLabel } from '../ui/format.ts';
 import { MessageText } from '../ui/markdown/message-text.tsx';
 import { useConversationControls } from './conversation-context.tsx';
 import { ReactionChips } from './reaction-chips.tsx';
+import { PinIcon } from '../ui/icons.tsx';
 
 // The actions toolbar (react, reply, edit, delete, pin, report, mute and their menu) loads just after the
 // first screen, from the service worker's cache when offline: it kept the first screen over its budget.
@@ -97,7 +98,11 @@ export function MessageItem({
               (edited)
             </span>
           )}
-          {m.pinned && !gone && <span className="pinned">📌 Pinned</span>}
+          {m.pinned && !gone && (
+            <span className="pinned">
+              <PinIcon size={13} /> Pinned
+            </span>
+          )}
           {m.parent !== null && m.alsoChannel && !controls?.inThread && (
             <button
               type="button"
