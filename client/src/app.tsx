@@ -242,7 +242,9 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
 
   useEffect(() => {
     void fetch('/api/workspace', { credentials: 'same-origin' })
-      .then((r) => (r.ok ? (r.json() as Promise<{ workspaceName: string; studentDmPolicy?: unknown }>) : null))
+      .then((r) =>
+        r.ok ? (r.json() as Promise<{ workspaceName: string; studentDmPolicy?: unknown }>) : null,
+      )
       .then((w) => {
         if (!w) return;
         setWorkspace(w.workspaceName);

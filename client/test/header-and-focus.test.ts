@@ -75,7 +75,9 @@ describe('issue 18: drawn icons, a calm phone header, keys that stay out of the 
       for (const name of ['general', club.name ?? '', 'college-news'])
         expect(await row(name).count(), name).toBe(1);
       expect(await page.locator('.sidebar .conv:not([data-conversation]) .glyph svg').count()).toBe(1);
-      expect(await emojiIn(page, '.sidebar .glyph, .sidebar .search-button, .sidebar .head-more')).toEqual([]);
+      expect(await emojiIn(page, '.sidebar .glyph, .sidebar .search-button, .sidebar .head-more')).toEqual(
+        [],
+      );
       await screenshot(page, `header-sidebar-${size.name}`);
 
       await goTo(page, club.id, 'level3-applied-science');
@@ -115,16 +117,14 @@ describe('issue 18: drawn icons, a calm phone header, keys that stay out of the 
       const more = page.getByRole('button', { name: /^More for #level3/ });
       await more.click();
       const menu = page.getByRole('menu', { name: /^More for #level3/ });
-      const items = await menu.getByRole('menuitem').evaluateAll((els) =>
-        els.filter((e) => (e as HTMLElement).offsetParent !== null).map((e) => e.textContent),
-      );
+      const items = await menu
+        .getByRole('menuitem')
+        .evaluateAll((els) =>
+          els.filter((e) => (e as HTMLElement).offsetParent !== null).map((e) => e.textContent),
+        );
       expect(items).toEqual(
         size.name === 'phone'
-          ? [
-              'Notifications…',
-              'Pinned messages (1)',
-              'Leave channel…',
-            ]
+          ? ['Notifications…', 'Pinned messages (1)', 'Leave channel…']
           : ['Leave channel…'],
       );
       await eventually(async () =>
@@ -168,9 +168,9 @@ describe('issue 18: drawn icons, a calm phone header, keys that stay out of the 
     const page = await pageFor(amy, SIZES[1].viewport);
     const errors = watchErrors(page);
     await page.locator('#pane-title').filter({ hasText: 'general' }).waitFor();
-    const order = await page.locator('.sidebar .conv').evaluateAll((els) =>
-      els.map((e) => (e as HTMLElement).dataset.conversation ?? 'activity'),
-    );
+    const order = await page
+      .locator('.sidebar .conv')
+      .evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.conversation ?? 'activity'));
     const after = order[order.indexOf('general') + 1];
     expect(after).toBeTruthy();
 
@@ -242,7 +242,10 @@ describe('issue 18: drawn icons, a calm phone header, keys that stay out of the 
       // Remove, confirmed: the row goes and focus lands on the next person's row.
       await page.keyboard.press('Enter');
       await page.keyboard.press('Enter');
-      await d.getByRole('status').filter({ hasText: `${victim} was removed.` }).waitFor();
+      await d
+        .getByRole('status')
+        .filter({ hasText: `${victim} was removed.` })
+        .waitFor();
       await eventually(async () =>
         expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(
           `Remove ${next}…`,

@@ -323,7 +323,10 @@ export function ConversationPane({
               {c.memberCount}
               <span className="members-word"> {c.memberCount === 1 ? 'member' : 'members'}</span>
             </button>
-            <MoreMenu label={`More for ${c.kind === 'dm' ? title : `#${c.name ?? ''}`}`} items={moreItems()} />
+            <MoreMenu
+              label={`More for ${c.kind === 'dm' ? title : `#${c.name ?? ''}`}`}
+              items={moreItems()}
+            />
           </header>
           {wanted && !linked && (
             <p className="link-wait" role="status">

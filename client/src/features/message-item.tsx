@@ -5,7 +5,7 @@ import { Suspense, useId, useState, type KeyboardEvent } from 'react';
 import { lazy } from '../ui/lazy.tsx';
 import { useEngine } from '../hooks/engine-context.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
-import { clockTime, initials, relativeTime, roleLabel } from '../ui/format.ts';
+import { clockTime, gutterTime, initials, relativeTime, roleLabel } from '../ui/format.ts';
 import { MessageText } from '../ui/markdown/message-text.tsx';
 import { useConversationControls } from './conversation-context.tsx';
 import { ReactionChips } from './reaction-chips.tsx';
@@ -60,7 +60,7 @@ export function MessageItem({
         // already says who and when to a screen reader).
         <span className="msg-gutter" aria-hidden="true">
           <time dateTime={new Date(m.ts).toISOString()} title={new Date(m.ts).toLocaleString()}>
-            {clockTime(m.ts)}
+            {gutterTime(m.ts)}
           </time>
         </span>
       ) : (

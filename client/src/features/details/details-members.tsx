@@ -63,7 +63,8 @@ export function DetailsMembers({ conversationId }: { conversationId: string }) {
     const row = [...list.current.querySelectorAll<HTMLLIElement>('li[data-member]')].find(
       (li) => li.dataset.member === focusTo,
     );
-    const target = row?.querySelector<HTMLButtonElement>('.member-row-remove') ?? row?.querySelector('button');
+    const target =
+      row?.querySelector<HTMLButtonElement>('.member-row-remove') ?? row?.querySelector('button');
     (target ?? list.current).focus();
     setFocusTo(null);
   }, [focusTo, members]);
