@@ -81,7 +81,7 @@ describe('issue 18: people and channel details', () => {
     expect(await d.getByRole('tabpanel').innerText()).toMatch(/Lab coats on Thursday/);
     await screenshot(t, 'polish-details-pinned-desktop');
     await t.keyboard.press('ArrowRight');
-    expect(await d.getByRole('tabpanel').innerText()).toMatch(/Files shared here will appear here/);
+    expect(await d.getByRole('tabpanel').innerText()).toMatch(/No files shared here yet/);
     expect(await axeSerious(t)).toEqual([]);
     // Jump from the Pinned tab: the details close and the message is focused in the list.
     await d.getByRole('tab', { name: 'Pinned (1)' }).click();

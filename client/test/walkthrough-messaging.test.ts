@@ -205,6 +205,9 @@ describe('issue 18: a walk through every messaging screen at phone and desktop s
           const page = await open(newcomer, size);
           const errors = watchErrors(page);
           await shot(page, 'first-run', size);
+          // #general's history is there for a newcomer too (it was said before they joined).
+          await goTo(page, channel(w.priya.engine, 'general'), 'general');
+          await page.locator('.messages').getByText('Welcome back everyone').waitFor();
           await goTo(page, quiet.id, 'film-club');
           await page.locator('.messages .empty').waitFor();
           await shot(page, 'empty-channel', size);
@@ -268,6 +271,8 @@ describe('issue 18: a walk through every messaging screen at phone and desktop s
         await details.getByText('lab reports for').waitFor();
         await shot(page, 'details-pinned', size);
         await details.getByRole('tab', { name: 'Files' }).click();
+        // The photo Amara shared, with a way to its message.
+        await details.getByRole('list', { name: 'Files' }).getByText('titration-results.jpg').waitFor();
         await shot(page, 'details-files', size);
         await page.keyboard.press('Escape');
         await details.waitFor({ state: 'hidden' });

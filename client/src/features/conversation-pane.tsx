@@ -350,7 +350,15 @@ export function ConversationPane({
               hasOlder={view.state.oldestSegment > 0}
               onLoadOlder={() => void engine.loadOlder(c.id)}
               jumpTo={jumpTo}
-              emptyText={uploading ? null : emptyWords(c, blocked === null)}
+              emptyText={
+                uploading
+                  ? null
+                  : engine.heard(c.id)
+                    ? emptyWords(c, blocked === null)
+                    : engine.status().connection !== 'offline'
+                      ? null
+                      : 'This conversation’s messages are not on this device yet: they arrive when you are back online.'
+              }
             />
           </Suspense>
           {uploading && (

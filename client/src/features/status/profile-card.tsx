@@ -51,7 +51,7 @@ export function ProfileCard({
 
   return (
     <Dialog title={u.displayName} onClose={onClose} anchor={anchor}>
-      <div className="profile-card" data-testid="profile-card">
+      <div className="person-card" data-testid="profile-card">
         <span className="avatar" aria-hidden="true" style={{ background: avatarHex(u.avatarColour) }}>
           {initials(u.displayName)}
         </span>
