@@ -327,10 +327,14 @@ describe('issue 18: a walk through every messaging screen at phone and desktop s
         await eventually(async () =>
           expect(await page.getByTestId('sync-status').innerText()).toMatch(/Offline/),
         );
-        await box.fill('I will bring my results table on Thursday.');
+        await box.fill(`I will bring my results table on Thursday (from my ${size.name}).`);
         await box.press('Enter');
         await box.fill('Sorry, my wifi is down at home.');
         await box.press('Enter');
+        // Both say so under them (the list has measured their new height).
+        await eventually(async () =>
+          expect(await page.locator('.messages').getByText('Waiting to send').count()).toBe(2),
+        );
         await eventually(async () =>
           expect(await page.getByTestId('sync-status').innerText()).toMatch(/2 messages/),
         );
