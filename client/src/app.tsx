@@ -14,7 +14,8 @@ import { useSafeguarding } from './hooks/use-safeguarding.ts';
 import { navigate, usePath } from './hooks/use-path.ts';
 import { ConversationPane, preloadMessageList } from './features/conversation-pane.tsx';
 import { Sidebar } from './features/sidebar.tsx';
-import { useHelpKey } from './features/help-key.ts';
+import { typingIn, useHelpKey } from './features/help-key.ts';
+import { rememberDmPolicy } from './features/dm-rule.ts';
 import type { DeviceReport } from './sync/device-report.ts';
 
 // Loaded when first used, to keep the first screen's JavaScript small.
@@ -241,11 +242,14 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
 
   useEffect(() => {
     void fetch('/api/workspace', { credentials: 'same-origin' })
-      .then((r) => (r.ok ? (r.json() as Promise<{ workspaceName: string }>) : null))
+      .then((r) =>
+        r.ok ? (r.json() as Promise<{ workspaceName: string; studentDmPolicy?: unknown }>) : null,
+      )
       .then((w) => {
         if (!w) return;
         setWorkspace(w.workspaceName);
         localStorage.setItem(WORKSPACE_KEY, w.workspaceName);
+        rememberDmPolicy(w.studentDmPolicy);
       })
       .catch(() => undefined);
     // Read again whenever an admin renames the workspace (a notice to every open app).
@@ -315,10 +319,12 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
 
   useHelpKey(useCallback(() => setDialog('shortcuts'), []));
 
-  // Alt+↑ / Alt+↓ move between conversations.
+  // Alt+↑ / Alt+↓ move between conversations, but not while typing (Alt+↑ moves a caret to a text's start
+  // on some systems) nor over a dialog (the conversation behind it must not change unseen).
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (!e.altKey || (e.key !== 'ArrowUp' && e.key !== 'ArrowDown')) return;
+      if (typingIn(e.target) || document.querySelector('dialog[open]')) return;
       const list = [...document.querySelectorAll<HTMLButtonElement>('.sidebar .conv')];
       const i = list.findIndex((b) => b.classList.contains('selected'));
       const next = list[Math.max(0, Math.min(list.length - 1, i + (e.key === 'ArrowDown' ? 1 : -1)))];

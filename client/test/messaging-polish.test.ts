@@ -49,7 +49,9 @@ describe('issue 18: no dead ends, right words, people, channel details, shortcut
       const page = await pageFor(env.browser, sam, size.viewport);
       const errors = watchErrors(page);
       await goTo(page, club.id, 'film-club');
-      await page.getByRole('button', { name: 'Leave', exact: true }).click();
+      // Leaving is a rare action: in the header's "More" (issue 18), at both sizes.
+      await page.getByRole('button', { name: 'More for #film-club' }).click();
+      await page.getByRole('menuitem', { name: 'Leave channel…' }).click();
       const ask = page.getByRole('dialog', { name: 'Leave #film-club?' });
       await ask.waitFor();
       expect(await ask.getByTestId('leave-warning').innerText()).toMatch(
@@ -62,7 +64,8 @@ describe('issue 18: no dead ends, right words, people, channel details, shortcut
       await ask.waitFor({ state: 'hidden' });
       expect(await page.locator('#pane-title').innerText()).toMatch(/film-club/);
 
-      await page.getByRole('button', { name: 'Leave', exact: true }).click();
+      await page.getByRole('button', { name: 'More for #film-club' }).click();
+      await page.getByRole('menuitem', { name: 'Leave channel…' }).click();
       await page.getByRole('button', { name: 'Leave #film-club' }).click();
       const left = page.getByTestId('no-access');
       await left.getByRole('heading', { name: 'You left #film-club' }).waitFor();
@@ -102,7 +105,8 @@ describe('issue 18: no dead ends, right words, people, channel details, shortcut
     const page = await pageFor(env.browser, sam, SIZES[1].viewport);
     const errors = watchErrors(page);
     await goTo(page, open.id, 'chess-club');
-    await page.getByRole('button', { name: 'Leave', exact: true }).click();
+    await page.getByRole('button', { name: 'More for #chess-club' }).click();
+    await page.getByRole('menuitem', { name: 'Leave channel…' }).click();
     const ask = page.getByRole('dialog', { name: 'Leave #chess-club?' });
     expect(await ask.innerText()).toMatch(/You can join it again any time from Browse channels/);
     expect(await ask.getByTestId('leave-warning').count()).toBe(0);

@@ -261,7 +261,9 @@ describe('notification preferences in the browser', () => {
     const page = await ctx.newPage();
     await signIn(page, env.ts.url, zoe.email, zoe.password);
     await conv(page, 'general').click();
-    await page.getByRole('button', { name: 'Notifications' }).click();
+    // A phone header keeps notifications in "More" (issue 18).
+    await page.getByRole('button', { name: 'More for #general' }).click();
+    await page.getByRole('menuitem', { name: 'Notifications…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Notifications for #general' });
     await dialog.getByRole('radio', { name: /Mentions only/ }).check();
     await ctx.setOffline(true);
@@ -269,7 +271,9 @@ describe('notification preferences in the browser', () => {
     await dialog.getByText('You are offline. Changing notifications needs the network').waitFor();
     await ctx.setOffline(false);
     await dialog.getByRole('button', { name: 'Save' }).click();
-    await page.getByRole('button', { name: 'Notifications: mentions' }).waitFor();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.getByRole('button', { name: 'More for #general' }).click();
+    await page.getByRole('menuitem', { name: 'Notifications: mentions…' }).waitFor();
     expect(env.ts.server.internals.notifyPrefs.conversation(zoe.id, channel(env.admin, 'general'))).toBe(
       'mentions',
     );

@@ -81,7 +81,7 @@ describe('issue 18: people and channel details', () => {
     expect(await d.getByRole('tabpanel').innerText()).toMatch(/Lab coats on Thursday/);
     await screenshot(t, 'polish-details-pinned-desktop');
     await t.keyboard.press('ArrowRight');
-    expect(await d.getByRole('tabpanel').innerText()).toMatch(/Files shared here will appear here/);
+    expect(await d.getByRole('tabpanel').innerText()).toMatch(/No files shared here yet/);
     expect(await axeSerious(t)).toEqual([]);
     // Jump from the Pinned tab: the details close and the message is focused in the list.
     await d.getByRole('tab', { name: 'Pinned (1)' }).click();
@@ -121,16 +121,21 @@ describe('issue 18: people and channel details', () => {
       const errors = watchErrors(a);
       await goTo(a, c.id, 'maths-gcse');
       const d = await openDetails(a, '#maths-gcse');
+      // The app has read the workspace's rule (GET /api/workspace, at start): the card knows it.
+      await eventually(async () =>
+        expect(await a.evaluate(() => localStorage.getItem('commonroom:student-dm-policy'))).toBe(
+          'staff_only',
+        ),
+      );
       await d.getByRole('button', { name: 'Bob Baker: view profile' }).click();
-      const card = a.getByRole('dialog', { name: 'Profile' });
+      // The card is named after the person, not a generic "Profile".
+      const card = a.getByRole('dialog', { name: 'Bob Baker' });
       await card.getByTestId('profile-card').waitFor();
       expect(await card.innerText()).toMatch(/Bob Baker[\s\S]*Student/);
-      await card.getByRole('button', { name: 'Message' }).click();
-      await card
-        .getByRole('alert')
-        .filter({ hasText: 'Students can only send direct messages to staff at this college.' })
-        .waitFor();
-      // The rule will not change on a second try: the button goes, the reason stays.
+      // The rule refuses a DM between two students: no "Message" to press, and the reason in plain words.
+      expect(await card.getByTestId('dm-refused').innerText()).toBe(
+        'Students can only send direct messages to staff at this college.',
+      );
       expect(await card.getByRole('button', { name: 'Message' }).count()).toBe(0);
       expect(await axeSerious(a)).toEqual([]);
       await screenshot(a, 'polish-profile-refused-desktop');
@@ -138,7 +143,7 @@ describe('issue 18: people and channel details', () => {
 
       // A member of staff may be messaged: the DM opens, its header shows Tom's presence with a dot.
       await d.getByRole('button', { name: 'Tom Tutor: view profile' }).click();
-      await a.getByRole('dialog', { name: 'Profile' }).getByRole('button', { name: 'Message' }).click();
+      await a.getByRole('dialog', { name: 'Tom Tutor' }).getByRole('button', { name: 'Message' }).click();
       await a.locator('#pane-title').filter({ hasText: 'Tom Tutor' }).waitFor();
       const presence = a.getByTestId('dm-presence');
       await presence.filter({ hasText: 'Active' }).waitFor();
@@ -150,7 +155,7 @@ describe('issue 18: people and channel details', () => {
       // On a desktop the card is a popover beside the name clicked.
       const author = a.locator('.messages .msg .author', { hasText: 'Ann Able' }).first();
       await author.click();
-      const pop = a.getByRole('dialog', { name: 'Profile' });
+      const pop = a.getByRole('dialog', { name: 'Ann Able' });
       await pop.getByTestId('profile-card').waitFor();
       const [from, at] = await Promise.all([author.boundingBox(), pop.boundingBox()]);
       expect(at && from && Math.round(at.y - (from.y + from.height))).toBe(6);
@@ -162,7 +167,7 @@ describe('issue 18: people and channel details', () => {
       // On a phone the card is a sheet along the bottom edge, from a name in the messages.
       await a.setViewportSize(PHONE);
       await a.locator('.messages .msg .author', { hasText: 'Ann Able' }).first().click();
-      const sheet = a.getByRole('dialog', { name: 'Profile' });
+      const sheet = a.getByRole('dialog', { name: 'Ann Able' });
       await sheet.getByTestId('profile-card').waitFor();
       const box = await sheet.boundingBox();
       expect(box && Math.round(box.y + box.height)).toBe(PHONE.height);

@@ -5,6 +5,7 @@ import { useEngine, useEngineVersion } from '../hooks/engine-context.tsx';
 import { initials, relativeTime } from '../ui/format.ts';
 import { conversationTitle } from './people.tsx';
 import './activity-view.css';
+import { BackIcon } from '../ui/icons.tsx';
 
 /**
  * Activity (issue 15 §2): mentions of me and replies in threads I am in, newest first, derived on this device
@@ -53,7 +54,7 @@ export function ActivityView({ onBack }: { onBack: () => void }) {
           onClick={onBack}
           aria-label="Back to conversations"
         >
-          ←
+          <BackIcon size={22} />
         </button>
         <div className="pane-title">
           <h2 id="activity-title" tabIndex={-1} ref={heading}>

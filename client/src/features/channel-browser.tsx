@@ -30,7 +30,7 @@ export function ChannelBrowser({ onClose, onOpen }: { onClose: () => void; onOpe
         <input value={filter} onChange={(e) => setFilter(e.target.value)} autoFocus />
       </label>
       <ErrorText message={error} />
-      <ul className="browser-list">
+      <ul className="browser-list channel-list">
         {channels.map((c) => (
           <li key={c.id}>
             <span className="glyph" aria-hidden="true">
@@ -39,7 +39,7 @@ export function ChannelBrowser({ onClose, onOpen }: { onClose: () => void; onOpe
             <span className="browser-name">
               <strong>#{c.name}</strong>
               {c.archived && <span className="muted"> (archived)</span>}
-              <span className="muted"> {c.description}</span>
+              {c.description && <span className="muted channel-desc"> {c.description}</span>}
             </span>
             {c.isMember ? (
               <button type="button" onClick={() => onOpen(c.id)}>

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { useConversationView, useEngine } from '../hooks/engine-context.tsx';
 import { Dialog } from '../ui/dialog.tsx';
 import { DetailsAbout } from './details/details-about.tsx';
+import { DetailsFiles } from './details/details-files.tsx';
 import { DetailsMembers } from './details/details-members.tsx';
 import { Tabs } from './details/details-tabs.tsx';
 import { conversationTitle } from './people.tsx';
@@ -13,8 +14,8 @@ type TabKey = 'members' | 'pinned' | 'files';
 
 /**
  * A conversation's details (issue 18): its topic and description (editable by its moderators), then tabs:
- * Members (with roles; a name opens the profile card), Pinned (jump to one), Files (until attachments
- * land, says where files will show).
+ * Members (with roles; a name opens the profile card), Pinned (jump to one), Files (each file shared, with
+ * a way to its message).
  */
 export function ChannelDetails({
   conversationId,
@@ -52,10 +53,7 @@ export function ChannelDetails({
           ) : tab === 'pinned' ? (
             <PinnedItems conversationId={c.id} onJump={onJump} />
           ) : (
-            <p className="muted details-files">
-              Files shared here will appear here: photos, documents and anything else people attach to their
-              messages.
-            </p>
+            <DetailsFiles conversationId={c.id} onJump={onJump} />
           )}
         </Tabs>
       </div>

@@ -13,6 +13,7 @@ import { AttachButtons, StagedChips } from './attachments/staged-files.tsx';
 import { useStagedFiles } from './attachments/use-staged-files.ts';
 import '../ui/unread-mentions.css';
 import './attachments/attachments.css';
+import { SmileIcon } from '../ui/icons.tsx';
 
 const EmojiPicker = lazy(async () => ({ default: (await import('./emoji-picker.tsx')).EmojiPicker }));
 // Offered only online (turning notifications on needs the server); a chunk that cannot load shows nothing
@@ -357,7 +358,7 @@ export function ComposerBox({ conversationId, placeholder, parent, onSent, autoF
             aria-expanded={emojiOpen}
             onClick={() => setEmojiOpen(!emojiOpen)}
           >
-            😊
+            <SmileIcon size={22} />
           </button>
           <button
             type="button"

@@ -7,6 +7,8 @@ import { ConversationControlsProvider, type ConversationControls } from './conve
 import { conversationTitle, PresenceDot, PresenceLine } from './people.tsx';
 import { TypingLine } from './typing-line.tsx';
 import { Bell } from '../ui/bell.tsx';
+import { BackIcon, BellIcon, LeaveIcon, PeopleIcon, PinIcon } from '../ui/icons.tsx';
+import { MoreMenu, type MoreItem } from './conversation/more-menu.tsx';
 import { channelGlyph } from './sidebar.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
 import { anchorOf, type Anchor } from '../ui/dialog.tsx';
@@ -208,6 +210,29 @@ export function ConversationPane({
     }
   };
 
+  // What the header's "More" lists: on a phone, also what a desktop header shows as buttons.
+  const moreItems = (): MoreItem[] => {
+    const items: MoreItem[] = [];
+    if (c.isMember)
+      items.push({
+        label: `Notifications${c.notify ? `: ${c.notify}` : ''}…`,
+        icon: <BellIcon />,
+        act: () => setNotify(true),
+        phoneOnly: true,
+      });
+    if (pinnedCount > 0)
+      items.push({
+        label: `Pinned messages (${pinnedCount})`,
+        icon: <PinIcon />,
+        act: () => setPins(true),
+        phoneOnly: true,
+      });
+    // #announcements is everyone's: no one leaves it.
+    if (c.isMember && c.kind !== 'dm' && c.name !== 'announcements')
+      items.push({ label: 'Leave channel…', icon: <LeaveIcon />, act: () => setLeaving(true) });
+    return items;
+  };
+
   const jump = (key: string) => {
     setPins(false);
     setWanted(key);
@@ -237,7 +262,7 @@ export function ConversationPane({
               onClick={onBack}
               aria-label="Back to conversations"
             >
-              ←
+              <BackIcon size={22} />
             </button>
             <div className="pane-title">
               <h2 id="pane-title" title={c.kind === 'dm' ? title : `#${title}`}>
@@ -266,18 +291,19 @@ export function ConversationPane({
             {pinnedCount > 0 && (
               <button
                 type="button"
-                className="link-button pins-button"
+                className="head-icon pins-button desktop-only"
                 onClick={() => setPins(true)}
                 aria-haspopup="dialog"
                 aria-label={`Pinned messages: ${pinnedCount}`}
+                title="Pinned messages"
               >
-                📌 {pinnedCount}
+                <PinIcon /> {pinnedCount}
               </button>
             )}
             {c.isMember && (
               <button
                 type="button"
-                className="icon-button"
+                className="icon-button head-icon desktop-only"
                 onClick={() => setNotify(true)}
                 aria-haspopup="dialog"
                 aria-label={`Notifications${c.notify ? `: ${c.notify}` : ''}`}
@@ -288,23 +314,19 @@ export function ConversationPane({
             )}
             <button
               type="button"
-              className="link-button members"
+              className="head-icon members"
               onClick={() => setDetails(true)}
               aria-haspopup="dialog"
+              title="Members and details"
             >
+              <PeopleIcon />
               {c.memberCount}
               <span className="members-word"> {c.memberCount === 1 ? 'member' : 'members'}</span>
             </button>
-            {c.isMember && c.kind !== 'dm' && c.name !== 'announcements' && (
-              <button
-                type="button"
-                className="link-button"
-                onClick={() => setLeaving(true)}
-                aria-haspopup="dialog"
-              >
-                Leave
-              </button>
-            )}
+            <MoreMenu
+              label={`More for ${c.kind === 'dm' ? title : `#${c.name ?? ''}`}`}
+              items={moreItems()}
+            />
           </header>
           {wanted && !linked && (
             <p className="link-wait" role="status">
@@ -328,7 +350,15 @@ export function ConversationPane({
               hasOlder={view.state.oldestSegment > 0 || view.state.missingBetween}
               onLoadOlder={() => void engine.loadOlder(c.id)}
               jumpTo={jumpTo}
-              emptyText={uploading ? null : emptyWords(c, blocked === null)}
+              emptyText={
+                uploading
+                  ? null
+                  : engine.heard(c.id)
+                    ? emptyWords(c, blocked === null)
+                    : engine.status().connection !== 'offline'
+                      ? null
+                      : 'This conversation’s messages are not on this device yet: they arrive when you are back online.'
+              }
             />
           </Suspense>
           {uploading && (

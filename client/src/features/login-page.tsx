@@ -2,6 +2,7 @@ import { ApiError, NetworkError } from '@commonroom/engine';
 import { useState, type FormEvent } from 'react';
 import { useEngine } from '../hooks/engine-context.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
+import { ReplyIcon } from '../ui/icons.tsx';
 
 /** Sign in with email or username. Errors in plain words; the button says what is happening. */
 export function LoginPage({ notice, onSignedIn }: { notice?: string; onSignedIn: () => void }) {
@@ -35,7 +36,7 @@ export function LoginPage({ notice, onSignedIn }: { notice?: string; onSignedIn:
     <main className="login" id="main">
       <form className="login-card" onSubmit={(e) => void submit(e)} aria-labelledby="login-title">
         <h1 id="login-title">
-          <span aria-hidden="true">💬</span> Commonroom
+          <ReplyIcon size={26} /> Commonroom
         </h1>
         {notice && <p className="notice">{notice}</p>}
         <label>

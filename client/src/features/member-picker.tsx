@@ -4,6 +4,7 @@ import { useEngine } from '../hooks/engine-context.tsx';
 import { roleLabel } from '../ui/format.ts';
 import './member-picker.css';
 import { PresenceLine } from './people.tsx';
+import { CloseIcon } from '../ui/icons.tsx';
 
 const SHOWN = 8;
 
@@ -105,7 +106,7 @@ export function MemberPicker(props: {
                 aria-label={`Remove ${u.displayName} from the people to add`}
                 onClick={() => toggle(u, false)}
               >
-                ✕
+                <CloseIcon size={14} />
               </button>
             </li>
           ))}

@@ -5,6 +5,7 @@ import { useEngine } from '../hooks/engine-context.tsx';
 import { Dialog } from '../ui/dialog.tsx';
 import { useConversationControls } from './conversation-context.tsx';
 import { mayMute } from '@commonroom/protocol';
+import { MoreIcon, ReplyIcon, SmileIcon } from '../ui/icons.tsx';
 
 const MuteDialog = lazy(async () => ({ default: (await import('./mute-dialog.tsx')).MuteDialog }));
 const EmojiPicker = lazy(async () => ({ default: (await import('./emoji-picker.tsx')).EmojiPicker }));
@@ -79,7 +80,7 @@ export function MessageActions({
           aria-expanded={open === 'emoji'}
           onClick={() => setOpen(open === 'emoji' ? null : 'emoji')}
         >
-          😊
+          <SmileIcon />
         </button>
       )}
       {!controls.inThread && m.parent === null && (
@@ -90,7 +91,7 @@ export function MessageActions({
           title="Reply in thread"
           onClick={() => controls.openThread(m.key)}
         >
-          💬
+          <ReplyIcon />
         </button>
       )}
       {items.length > 0 && (
@@ -103,7 +104,7 @@ export function MessageActions({
           aria-expanded={open === 'menu'}
           onClick={() => setOpen(open === 'menu' ? null : 'menu')}
         >
-          ⋯
+          <MoreIcon />
         </button>
       )}
       {open === 'menu' && (

@@ -5,10 +5,11 @@ import { Suspense, useId, useState, type KeyboardEvent } from 'react';
 import { lazy } from '../ui/lazy.tsx';
 import { useEngine } from '../hooks/engine-context.tsx';
 import { ErrorText } from '../ui/error-text.tsx';
-import { clockTime, initials, relativeTime, roleLabel } from '../ui/format.ts';
+import { clockTime, gutterTime, initials, relativeTime, roleLabel } from '../ui/format.ts';
 import { MessageText } from '../ui/markdown/message-text.tsx';
 import { useConversationControls } from './conversation-context.tsx';
 import { ReactionChips } from './reaction-chips.tsx';
+import { PinIcon } from '../ui/icons.tsx';
 
 // The actions toolbar (react, reply, edit, delete, pin, report, mute and their menu) loads just after the
 // first screen, from the service worker's cache when offline: it kept the first screen over its budget.
@@ -59,7 +60,7 @@ export function MessageItem({
         // already says who and when to a screen reader).
         <span className="msg-gutter" aria-hidden="true">
           <time dateTime={new Date(m.ts).toISOString()} title={new Date(m.ts).toLocaleString()}>
-            {clockTime(m.ts)}
+            {gutterTime(m.ts)}
           </time>
         </span>
       ) : (
@@ -97,7 +98,11 @@ export function MessageItem({
               (edited)
             </span>
           )}
-          {m.pinned && !gone && <span className="pinned">📌 Pinned</span>}
+          {m.pinned && !gone && (
+            <span className="pinned">
+              <PinIcon size={13} /> Pinned
+            </span>
+          )}
           {m.parent !== null && m.alsoChannel && !controls?.inThread && (
             <button
               type="button"

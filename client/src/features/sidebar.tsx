@@ -1,17 +1,23 @@
 import type { Conversation } from '@commonroom/protocol';
-import { useId } from 'react';
+import { useId, type ReactNode } from 'react';
 import { useEngine, useEngineVersion } from '../hooks/engine-context.tsx';
 import { SyncIndicator } from './sync-indicator.tsx';
 import { conversationTitle, PresenceDot, statusText } from './people.tsx';
 import { Bell } from '../ui/bell.tsx';
+import { BellIcon, HashIcon, LockIcon, MegaphoneIcon, MoreIcon, SearchIcon } from '../ui/icons.tsx';
 import { byCodeUnit } from '../ui/compare.ts';
 import '../ui/unread-mentions.css';
 
-export function channelGlyph(c: Conversation): string {
-  if (c.icon) return c.icon;
-  if (c.kind === 'announcement') return '📢';
-  if (c.kind === 'private') return '🔒';
-  return '#';
+/**
+ * A channel's mark, drawn for its kind (# public, a lock for private, a megaphone for announcements), as
+ * Slack and Teams do. The emoji the server's seed gives its first channels (`icon`) is not shown: a device
+ * without an emoji font draws it as an empty box, and the kind is what a reader needs to see. Decoration:
+ * the kind is said in words where it matters (the browse list, the details).
+ */
+export function channelGlyph(c: Conversation): ReactNode {
+  if (c.kind === 'announcement') return <MegaphoneIcon size={16} />;
+  if (c.kind === 'private') return <LockIcon size={16} />;
+  return <HashIcon size={16} />;
 }
 
 const short = (n: number): string => (n > 99 ? '99+' : String(n));
@@ -41,7 +47,7 @@ function MarkReadMenu({ label, ids }: { label: string; ids: string[] }) {
         popoverTarget={id}
         aria-label={`${label}: more`}
       >
-        ⋯
+        <MoreIcon />
       </button>
       <div id={id} popover="auto" role="menu" aria-label={label} className="head-menu">
         <button
@@ -148,7 +154,7 @@ export function Sidebar(props: {
           aria-keyshortcuts="Control+K Meta+K"
           onClick={props.onSearch}
         >
-          <span aria-hidden="true">⌕</span> Search <kbd aria-hidden="true">{SHORTCUT}</kbd>
+          <SearchIcon size={16} /> Search <kbd aria-hidden="true">{SHORTCUT}</kbd>
         </button>
       </header>
       <div className="sidebar-scroll">
@@ -159,7 +165,7 @@ export function Sidebar(props: {
           onClick={props.onActivity}
         >
           <span className="glyph" aria-hidden="true">
-            🔔
+            <BellIcon size={16} />
           </span>
           <span className="conv-name">Activity</span>
           {activity > 0 && (

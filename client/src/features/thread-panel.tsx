@@ -7,6 +7,7 @@ import { ConversationControlsProvider, useConversationControls } from './convers
 import { MessageItem } from './message-item.tsx';
 import { TypingLine } from './typing-line.tsx';
 import { PendingUploads } from './attachments/pending-uploads.tsx';
+import { CloseIcon } from '../ui/icons.tsx';
 
 /**
  * A thread: the parent message, its replies in arrival order, and a composer that replies (optionally also
@@ -70,7 +71,7 @@ export function ThreadPanel({
             Thread
           </h2>
           <button type="button" className="icon-button" aria-label="Close thread" onClick={onClose}>
-            ✕
+            <CloseIcon />
           </button>
         </header>
         <div className="thread-scroll" ref={scroller}>

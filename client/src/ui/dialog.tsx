@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { CloseIcon } from './icons.tsx';
 
 /** Where a popover opens from: the element clicked (its box on screen). */
 export type Anchor = { left: number; top: number; bottom: number };
@@ -43,7 +44,7 @@ export function Dialog({
       <header className="dialog-head">
         <h2 id={titleId}>{title}</h2>
         <button type="button" className="icon-button" aria-label="Close" onClick={onClose}>
-          ✕
+          <CloseIcon />
         </button>
       </header>
       {children}

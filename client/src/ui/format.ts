@@ -25,6 +25,17 @@ export function clockTime(ts: number): string {
   return formatWith(ts, { hour: '2-digit', minute: '2-digit' });
 }
 
+/**
+ * "1:34" or "13:34": the time in a grouped message's narrow gutter (issue 18), without AM/PM, as Slack
+ * shows it; "01:34 PM" was wider than the avatar's column and ran into the text. The full time is in its
+ * tooltip and the message's label.
+ */
+export function gutterTime(ts: number): string {
+  return formatWith(ts, { hour: 'numeric', minute: '2-digit' })
+    .replace(/\s*[AaPp]\.?\s?[Mm]\.?$/, '')
+    .trim();
+}
+
 export function dayLabel(ts: number, now: number): string {
   const d = new Date(ts);
   const today = new Date(now);

@@ -126,11 +126,25 @@ export function createAccount(deps: {
     return users;
   };
 
-  /** Calls the API, then reads the conversation list again (what the call changed). */
-  const thenRefresh = async <T>(call: Promise<T>): Promise<T> => {
+  /**
+   * Calls the API, then reads the conversation list again (what the call changed). Only the call can fail:
+   * it succeeded, so a list that then could not be read (the network dropped in between) is no reason to
+   * say it failed. The server's answer goes into the list held here (`patch`), and the list is read again
+   * with backoff until it answers.
+   */
+  const thenRefresh = async <T>(call: Promise<T>, patch: (out: T) => void): Promise<T> => {
     const out = await call;
-    await refreshConversations();
+    try {
+      await refreshConversations();
+    } catch {
+      patch(out);
+      deps.emit();
+      refreshLater();
+    }
     return out;
+  };
+  const keep = (r: { conversation: Conversation }): void => {
+    conversations.set(r.conversation.id, r.conversation);
   };
 
   return {
@@ -216,20 +230,23 @@ export function createAccount(deps: {
       return (await api.request('GET', `/api/conversations/${conversationId}/members`, MembersReply)).members;
     },
     join: async (id: string): Promise<Conversation> =>
-      (await thenRefresh(api.request('POST', `/api/conversations/${id}/join`, ConversationReply)))
+      (await thenRefresh(api.request('POST', `/api/conversations/${id}/join`, ConversationReply), keep))
         .conversation,
     leave: async (id: string): Promise<void> => {
-      await thenRefresh(api.request('POST', `/api/conversations/${id}/leave`, Ok));
+      await thenRefresh(api.request('POST', `/api/conversations/${id}/leave`, Ok), () =>
+        conversations.delete(id),
+      );
     },
     /** One's notifications from a conversation (issue 15 §2); needs the network, like join and leave. */
     setNotify: async (id: string, notify: ConversationNotify): Promise<Conversation> =>
       (
         await thenRefresh(
           api.request('PUT', `/api/conversations/${id}/notify`, ConversationReply, { notify }),
+          keep,
         )
       ).conversation,
     openDm: async (userIds: string[]): Promise<Conversation> =>
-      (await thenRefresh(api.request('POST', '/api/dms', ConversationReply, { userIds }))).conversation,
+      (await thenRefresh(api.request('POST', '/api/dms', ConversationReply, { userIds }), keep)).conversation,
     createChannel: async (
       name: string,
       kind: 'public' | 'private' | 'announcement',
@@ -238,6 +255,7 @@ export function createAccount(deps: {
       (
         await thenRefresh(
           api.request('POST', '/api/conversations', ConversationReply, { name, kind, description }),
+          keep,
         )
       ).conversation,
   };

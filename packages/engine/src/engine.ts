@@ -1,5 +1,11 @@
 import { authorRoots } from '@commonroom/model';
-import { isAdminRole, type Me, type PublicUser } from '@commonroom/protocol';
+import {
+  formatDocName,
+  isAdminRole,
+  type ConversationId,
+  type Me,
+  type PublicUser,
+} from '@commonroom/protocol';
 import * as Y from 'yjs';
 import type { ConnectionState } from './connection.ts';
 import { wireEngine, type EngineOptions, type Parts } from './engine-wiring.ts';
@@ -184,6 +190,19 @@ function conversationApi(p: Parts) {
     refreshConversations: account.refreshConversations,
     conversations: () => [...account.conversations.values()],
     conversation: (id: string) => account.conversations.get(id),
+    /**
+     * Whether this device has heard from the server about the conversation's newest part: answered on this
+     * connection, or stored from an earlier one. Until then an empty list means "not here yet", not "no
+     * messages" (issue 18: a newcomer's #general said "No messages yet" while its history was arriving).
+     */
+    heard: (id: string): boolean => {
+      const c = account.conversations.get(id);
+      if (!c) return false;
+      const r = p.replicas.get(
+        formatDocName({ kind: 'idx', conversationId: c.id as ConversationId, segment: c.segment }),
+      );
+      return !!r && (r.follow.kind === 'synced' || r.storedUpdates > 0);
+    },
     users: account.refreshDirectory,
     members: account.members,
     /** A person from the directory on this device (names and roles work offline). */

@@ -45,6 +45,7 @@ export {
   type UserId,
 } from './doc-names.ts';
 export { ROLES, ROLE_LABELS, Role, isAdminRole, isStaffRole } from './roles.ts';
+export { dmAllowed, dmRefusal } from './dm-rule.ts';
 export {
   ApiError,
   ChangePasswordRequest,

@@ -1,4 +1,6 @@
 import {
+  dmAllowed,
+  dmRefusal,
   isAdminRole,
   isStaffRole,
   mutedWords,
@@ -7,6 +9,9 @@ import {
   type RefusalCode,
 } from '@commonroom/protocol';
 import type { ConversationRow, ConversationStore } from '../storage/conversations.ts';
+
+// The DM rule lives in the protocol package, so the app offers only DMs the server would open.
+export { dmAllowed, dmRefusal };
 
 /**
  * Who may read and write what (docs/THREAT_MODEL.md). Every decision is made from the account, the
@@ -30,26 +35,6 @@ export const NO_SUCH_CONVERSATION = {
   code: 'not-found',
   message: 'no such conversation',
 } as const satisfies Decision;
-
-/**
- * The students' DM policy for a set of people, the one rule for opening a DM and for writing in one: under
- * `staff_only` students may message staff and staff students, but students not each other (safeguarding),
- * and no student is in a group DM; under `nobody` no DM has a student in it, whoever opens it.
- */
-export function dmAllowed(policy: DmPolicy, roles: readonly Role[]): boolean {
-  // Supervised: any DM, students' own ones with the supervisor in them (services/dm-supervision.ts).
-  if (policy === 'anyone' || policy === 'supervised') return true;
-  const students = roles.filter((r) => !isStaffRole(r)).length;
-  if (policy === 'nobody') return students === 0;
-  return students === 0 || (students === 1 && roles.length === 2);
-}
-
-/** What a refused DM says, by the policy that refused it. */
-export function dmRefusal(policy: DmPolicy): string {
-  return policy === 'nobody'
-    ? 'Direct messages with students are turned off at this college.'
-    : 'Students can only send direct messages to staff at this college.';
-}
 
 /** Channels a role may belong to at all (staff-only and admin-only channels). */
 export function mayBelong(role: Role, c: ConversationRow): boolean {

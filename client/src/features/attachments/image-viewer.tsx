@@ -2,6 +2,7 @@ import type { FileRef } from '@commonroom/model';
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { FileOwner } from '../../attachments/file-cache.ts';
 import { downloadFile, useAttachments, useFileUrl } from './use-attachments.ts';
+import { CloseIcon } from '../../ui/icons.tsx';
 
 /**
  * The full-size viewer: a modal dialog (the browser traps focus in it), labelled with the image's name and
@@ -56,7 +57,7 @@ export function ImageViewer({
           </button>
         )}
         <button type="button" className="icon-button" aria-label="Close" onClick={onClose} autoFocus>
-          ✕
+          <CloseIcon />
         </button>
       </header>
       <div className="viewer-stage">

@@ -3,6 +3,7 @@ import { fileSize } from './file-limits.ts';
 import { FileIcon } from './file-icon.tsx';
 import { CameraIcon, PaperclipIcon } from './icons.tsx';
 import type { StagedFiles } from './use-staged-files.ts';
+import { CloseIcon } from '../../ui/icons.tsx';
 
 /** On a phone the camera is one tap away; a desktop has no use for a second file button. */
 const touch = (): boolean => typeof matchMedia === 'function' && matchMedia('(pointer: coarse)').matches;
@@ -85,7 +86,7 @@ export function StagedChips({ files }: { files: StagedFiles }) {
             aria-label={`Remove ${s.file.name}`}
             onClick={() => files.remove(s.key)}
           >
-            ✕
+            <CloseIcon size={16} />
           </button>
         </li>
       ))}

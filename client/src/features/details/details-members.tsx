@@ -1,5 +1,5 @@
 import { mayMute, muteEnds, MuteList, OkReply, type Mute, type PublicUser } from '@commonroom/protocol';
-import { Suspense, useCallback, useEffect, useState } from 'react';
+import { Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import { lazy } from '../../ui/lazy.tsx';
 import { useEngine } from '../../hooks/engine-context.tsx';
 import { ErrorText } from '../../ui/error-text.tsx';
@@ -27,6 +27,13 @@ export function DetailsMembers({ conversationId }: { conversationId: string }) {
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const [removing, setRemoving] = useState<string | null>(null);
+  /**
+   * Where focus goes once the list is drawn again (issue 18): a row's buttons come and go under Remove and
+   * Keep, and a removed row goes, so focus would fall to the page. A member's id focuses their row (its
+   * Remove, else their name); 'list' the list itself.
+   */
+  const [focusTo, setFocusTo] = useState<string | null>(null);
+  const list = useRef<HTMLUListElement>(null);
   const load = useCallback(
     () =>
       engine
@@ -51,21 +58,35 @@ export function DetailsMembers({ conversationId }: { conversationId: string }) {
     [engine, conversationId, moderates],
   );
   useEffect(() => void loadMutes(), [loadMutes]);
+  useEffect(() => {
+    if (focusTo === null || !list.current) return;
+    const row = [...list.current.querySelectorAll<HTMLLIElement>('li[data-member]')].find(
+      (li) => li.dataset.member === focusTo,
+    );
+    const target =
+      row?.querySelector<HTMLButtonElement>('.member-row-remove') ?? row?.querySelector('button');
+    (target ?? list.current).focus();
+    setFocusTo(null);
+  }, [focusTo, members]);
   if (!c) return null;
   const manages = c.canModerate && c.kind !== 'dm' && c.name !== 'announcements';
   const me = engine.me()?.id;
   const myRole = engine.me()?.role ?? 'student';
 
-  const change = async (run: () => Promise<unknown>, said: string) => {
+  /** Runs a change; true when the server took it. */
+  const change = async (run: () => Promise<unknown>, said: string): Promise<boolean> => {
     setError(null);
     setDone(null);
     try {
       await run();
-      setDone(said);
-      await Promise.all([load(), engine.refreshConversations()]);
     } catch (e) {
       setError(problem(e));
+      return false;
     }
+    setDone(said);
+    // Done on the server: a list that then cannot be read again is no failure of the change.
+    await Promise.all([load(), engine.refreshConversations()]).catch(() => undefined);
+    return true;
   };
   const lift = (u: PublicUser, m: Mute) =>
     change(
@@ -79,12 +100,19 @@ export function DetailsMembers({ conversationId }: { conversationId: string }) {
           userIds: people.map((u) => u.id),
         }),
       `Added ${people.map((u) => u.displayName).join(', ')}.`,
-    );
-  const remove = (u: PublicUser) =>
-    change(
+    ).then(() => undefined);
+  const remove = (u: PublicUser) => {
+    // The row after it (or before it, at the end) takes focus once it is gone.
+    const at = members?.findIndex((x) => x.id === u.id) ?? -1;
+    const next = members?.[at + 1] ?? members?.[at - 1];
+    return change(
       () => engine.api.request('DELETE', `/api/conversations/${conversationId}/members/${u.id}`, OkReply),
       `${u.displayName} was removed.`,
-    ).finally(() => setRemoving(null));
+    ).then((removed) => {
+      setRemoving(null);
+      setFocusTo(removed ? (next?.id ?? 'list') : u.id);
+    });
+  };
 
   const muteButton = (u: PublicUser) => {
     if (!moderates || u.id === me || !mayMute(myRole, u.role)) return null;
@@ -103,10 +131,16 @@ export function DetailsMembers({ conversationId }: { conversationId: string }) {
     if (!manages || u.id === me) return null;
     return removing === u.id ? (
       <span className="member-row-remove">
-        <button type="button" className="danger" onClick={() => void remove(u)}>
+        <button type="button" className="danger" onClick={() => void remove(u)} autoFocus>
           Remove {u.displayName}
         </button>{' '}
-        <button type="button" onClick={() => setRemoving(null)}>
+        <button
+          type="button"
+          onClick={() => {
+            setRemoving(null);
+            setFocusTo(u.id);
+          }}
+        >
           Keep
         </button>
       </span>
@@ -132,9 +166,9 @@ export function DetailsMembers({ conversationId }: { conversationId: string }) {
       <ErrorText message={error} />
       {members === null && !error && <p className="muted">Loading the members…</p>}
       {members && (
-        <ul className="browser-list details-members" aria-label="Members">
+        <ul className="browser-list details-members" aria-label="Members" ref={list} tabIndex={-1}>
           {members.map((u) => (
-            <li key={u.id}>
+            <li key={u.id} data-member={u.id}>
               <PresenceDot userId={u.id} />
               <span className="browser-name">
                 <PersonName userId={u.id} name={u.displayName} />{' '}

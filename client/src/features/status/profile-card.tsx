@@ -5,6 +5,7 @@ import { useEngine, useEngineVersion } from '../../hooks/engine-context.tsx';
 import { Dialog, type Anchor } from '../../ui/dialog.tsx';
 import { ErrorText } from '../../ui/error-text.tsx';
 import { clockTime, dayLabel, initials, roleLabel } from '../../ui/format.ts';
+import { dmRefusedBetween } from '../dm-rule.ts';
 import { PresenceDot, presenceWords, statusText } from '../people.tsx';
 import './status.css';
 
@@ -33,6 +34,8 @@ export function ProfileCard({
   const now = Date.now();
   if (!u) return null;
   const status = statusText(p);
+  // The workspace's DM rule as last heard: a DM it refuses is not offered, and the card says why.
+  const ruleSays = me && userId !== me.id ? dmRefusedBetween(me.role, u.role) : null;
   const until = p && p.until > 0 ? untilWords(p.until, now) : '';
 
   const message = async () => {
@@ -47,15 +50,13 @@ export function ProfileCard({
   };
 
   return (
-    <Dialog title="Profile" onClose={onClose} anchor={anchor}>
-      <div className="profile-card" data-testid="profile-card">
+    <Dialog title={u.displayName} onClose={onClose} anchor={anchor}>
+      <div className="person-card" data-testid="profile-card">
         <span className="avatar" aria-hidden="true" style={{ background: avatarHex(u.avatarColour) }}>
           {initials(u.displayName)}
         </span>
-        <p className="who">
-          {u.displayName} {u.pronouns && <span className="pronouns muted">({u.pronouns})</span>}
-        </p>
-        <p className="facts muted">{roleLabel(u.role)}</p>
+        <p className="facts">{roleLabel(u.role)}</p>
+        {u.pronouns && <p className="pronouns muted">{u.pronouns}</p>}
         {p && (
           <p className="presence-facts">
             <PresenceDot userId={userId} />
@@ -65,7 +66,12 @@ export function ProfileCard({
         )}
         {until && <p className="status-until muted">{until}</p>}
         <ErrorText message={error} />
-        {userId !== me?.id && !refused && (
+        {ruleSays && (
+          <p className="dm-refused muted" data-testid="dm-refused">
+            {ruleSays}
+          </p>
+        )}
+        {userId !== me?.id && !refused && !ruleSays && (
           <div className="dialog-buttons">
             <button type="button" className="primary" onClick={() => void message()}>
               Message

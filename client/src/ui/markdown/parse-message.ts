@@ -1,4 +1,5 @@
-import type { Root } from 'mdast';
+import { findMentions } from '@commonroom/model';
+import type { Nodes, Root } from 'mdast';
 import { fromMarkdown, type Options } from 'mdast-util-from-markdown';
 
 /**
@@ -103,8 +104,40 @@ export function parseMessage(text: string): Root {
     cache.set(text, hit);
     return hit;
   }
-  const tree = fromMarkdown(text, CHAT_SUBSET);
+  const tree = restoreMentions(fromMarkdown(shieldMentions(text), CHAT_SUBSET));
   cache.set(text, tree);
   if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value ?? '');
+  return tree;
+}
+
+/*
+ * Mentions win over emphasis (issue 18): a handle may hold `_` (`@_sam_`, `@jo_smith_`), which Markdown
+ * would read as italics and cut the handle apart. Each `_` inside a handle is swapped for a character
+ * Markdown gives no meaning to before parsing, and swapped back in every string of the tree after, so the
+ * mention reaches the text node whole (where textParts finds and highlights it) and code shows what was
+ * typed. U+E000 is a private-use character: no keyboard types it, and a message that holds one already is
+ * parsed unshielded (rarer than rare, and then only its italics could be wrong).
+ */
+const SHIELD = '\uE000';
+
+function shieldMentions(text: string): string {
+  if (!text.includes('_') || !text.includes('@') || text.includes(SHIELD)) return text;
+  let out = '';
+  let at = 0;
+  for (const m of findMentions(text)) {
+    out += text.slice(at, m.start) + text.slice(m.start, m.end).replaceAll('_', SHIELD);
+    at = m.end;
+  }
+  return out + text.slice(at);
+}
+
+function restoreMentions(tree: Root): Root {
+  const walk = (n: Nodes): void => {
+    if ('value' in n && n.value.includes(SHIELD)) n.value = n.value.replaceAll(SHIELD, '_');
+    if ('url' in n && n.url.includes(SHIELD)) n.url = n.url.replaceAll(SHIELD, '_');
+    if ('alt' in n && n.alt?.includes(SHIELD)) n.alt = n.alt.replaceAll(SHIELD, '_');
+    if ('children' in n) for (const c of n.children) walk(c);
+  };
+  walk(tree);
   return tree;
 }
