@@ -16,6 +16,7 @@ import { useActiveMute } from './use-mute.ts';
 import { NoAccess } from './conversation/no-access.tsx';
 import { emptyWords } from './conversation/empty-words.ts';
 import { usePendingUploads } from '../hooks/use-pending-uploads.ts';
+import { PaneSyncLine } from './pane-sync-line.tsx';
 
 const ChannelDetails = lazy(async () => ({
   default: (await import('./channel-details.tsx')).ChannelDetails,
@@ -328,6 +329,7 @@ export function ConversationPane({
               items={moreItems()}
             />
           </header>
+          <PaneSyncLine />
           {wanted && !linked && (
             <p className="link-wait" role="status">
               That message is not on this device yet: it opens here when it arrives.{' '}

@@ -13,9 +13,12 @@ import { PinIcon } from '../ui/icons.tsx';
 
 // The actions toolbar (react, reply, edit, delete, pin, report, mute and their menu) loads just after the
 // first screen, from the service worker's cache when offline: it kept the first screen over its budget.
-const MessageActions = lazy(async () => ({
-  default: (await import('./message-actions.tsx')).MessageActions,
-}));
+// Quiet when it cannot load (a first visit gone offline early): a notice inside every message would
+// squeeze the text to a letter a line; the message still reads, and its actions return with a reload.
+const MessageActions = lazy(
+  async () => ({ default: (await import('./message-actions.tsx')).MessageActions }),
+  { quiet: true },
+);
 
 // Thumbnails, cards and their viewer load with the first message that has files.
 const MessageFiles = lazy(async () => ({

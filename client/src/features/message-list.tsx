@@ -14,7 +14,9 @@ import './message-groups.css';
 import '../ui/unread-mentions.css';
 
 // Loaded once there is a message of mine to put it under.
-const ReadReceipt = lazy(async () => ({ default: (await import('./read-receipt.tsx')).ReadReceipt }));
+const ReadReceipt = lazy(async () => ({ default: (await import('./read-receipt.tsx')).ReadReceipt }), {
+  quiet: true,
+});
 
 /**
  * Where the "New messages" line goes: fixed when a conversation opens (from the read mark the person had

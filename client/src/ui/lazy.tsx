@@ -9,15 +9,22 @@ import { lazy as reactLazy, type ComponentType, type LazyExoticComponent } from 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the same bound as React's own `lazy`
 export function lazy<T extends ComponentType<any>>(
   load: () => Promise<{ default: T }>,
+  /** `quiet`: a small part inside something else (a message's "Seen"): missing, it shows nothing, since a
+   * notice there would squeeze the message around it; the part is not needed to read or write. */
+  opts: { quiet?: boolean } = {},
 ): LazyExoticComponent<T> {
   return reactLazy(async () => {
     try {
       return await load();
     } catch (e) {
       console.warn('A part of the app could not be loaded', e);
-      return { default: PartUnavailable as unknown as T };
+      return { default: (opts.quiet ? Nothing : PartUnavailable) as unknown as T };
     }
   });
+}
+
+function Nothing() {
+  return null;
 }
 
 function PartUnavailable() {
