@@ -2,15 +2,13 @@ import type { FileRef } from '@commonroom/model';
 import { Suspense, useState } from 'react';
 import { lazy } from '../../ui/lazy.tsx';
 import type { FileOwner } from '../../attachments/file-cache.ts';
+import { isImage } from '../../attachments/image-files.ts';
 import { fileSize } from './file-limits.ts';
 import { FileIcon } from './file-icon.tsx';
 import { downloadFile, useAttachments, useFileUrl } from './use-attachments.ts';
 import './attachments.css';
 
 const ImageViewer = lazy(async () => ({ default: (await import('./image-viewer.tsx')).ImageViewer }));
-
-/** Raster images the server thumbnails and serves inline; anything else is a card with Download. */
-export const isImage = (f: FileRef): boolean => /^image\/(jpeg|png|gif|webp)$/.test(f.type);
 
 /** A message's files: images as thumbnails (space reserved from their size), other files as cards. */
 export function MessageFiles({ files, owner }: { files: readonly FileRef[]; owner: FileOwner }) {
