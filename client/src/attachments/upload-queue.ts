@@ -200,8 +200,9 @@ export function createUploadQueue(deps: UploadQueueDeps) {
           const now = [...sent()];
           now[i] = n;
           setProgress(e.id, { phase: 'uploading', sent: now });
-          // For the other tabs' progress bars; the upload itself resumes from the server's offset, not this.
-          if (deps.now() - savedAt >= PROGRESS_SAVE_MS) {
+          // For the other tabs' progress bars (the upload itself resumes from the server's offset, not this):
+          // once a second, and the last byte always (the browser may say it after only one or two events).
+          if (n >= f.size || deps.now() - savedAt >= PROGRESS_SAVE_MS) {
             savedAt = deps.now();
             void deps.store.patchFile(e.id, i, { sent: n }).catch(() => undefined);
           }
