@@ -86,6 +86,8 @@ describe('attachments on the device (issue 17)', () => {
       .selectOption({ label: 'Keep none' });
     await eventually(async () => expect(await cachedKeys(page)).toEqual([]));
     await storage.getByText('saved for offline viewing: 0 bytes of none allowed').waitFor();
+    await storage.scrollIntoViewIfNeeded();
+    await screenshot(page, 'attach-storage-none-desktop');
 
     // Evicted, with no network: the thumbnail and the viewer say so, in plain words.
     await ctx.setOffline(true);

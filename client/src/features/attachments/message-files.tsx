@@ -62,13 +62,17 @@ function Thumb({ f, owner, onOpen }: { f: FileRef; owner: FileOwner; onOpen: () 
       className="msg-thumb"
       style={thumbBox(f)}
       onClick={onOpen}
-      aria-label={`Open image ${f.name}`}
+      // Offline, the words shown are part of the name (what a screen reader says matches what is seen).
+      {...(state.kind === 'offline' ? {} : { 'aria-label': `Open image ${f.name}` })}
       data-state={state.kind}
     >
       {state.kind === 'ready' ? (
         <img src={state.url} alt="" />
       ) : state.kind === 'offline' ? (
-        <span className="thumb-note">Needs the network to open</span>
+        <>
+          <span className="visually-hidden">Open image {f.name}. </span>
+          <span className="thumb-note">Needs the network to open</span>
+        </>
       ) : (
         <span className="visually-hidden">Loading {f.name}</span>
       )}
