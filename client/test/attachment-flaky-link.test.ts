@@ -121,7 +121,7 @@ describe('attachments over a link that drops or crawls (issue 17)', () => {
     await ctx.close();
   });
 
-  it("another tab of the same person shows the waiting message with its file and the upload's progress, and its Cancel stops the upload in the tab doing it", async () => {
+  it("another tab of the same person shows the waiting message with its file and the upload's progress, its Cancel stops the upload in the tab doing it, and it takes over when that tab closes", async () => {
     // 2 Mbit/s: a 3 MB file takes a dozen seconds, long enough to be seen going and cancelled.
     const { origin } = await through({ bitsPerSecond: 2_000_000 });
     const ida = await addUser(env.ts, env.admin, 'student', { name: 'Ida Two Tabs', connect: false });
@@ -198,7 +198,36 @@ describe('attachments over a link that drops or crawls (issue 17)', () => {
     expect(
       env.ts.server.db.prepare("SELECT count(*) AS n FROM attachments WHERE name = 'big-scan.bin'").get(),
     ).toEqual({ n: 0 });
+
+    // The tab uploading closes mid-file: the other takes over and finishes from where the server got to.
+    const handover = seededBytes(3 * MB, 9);
+    await attach(one, [
+      { name: 'handover.bin', mimeType: 'application/octet-stream', buffer: Buffer.from(handover) },
+    ]);
+    await one.getByLabel('Message', { exact: true }).fill('Handed over between tabs');
+    await one.getByRole('button', { name: 'Send' }).click();
+    const handed = two.locator('.msg-pending', { hasText: 'Handed over between tabs' });
+    await eventually(
+      async () =>
+        expect(await handed.locator('.delivery').innerText()).toMatch(
+          /Uploading [1-9]\d*%|Finishing the upload/,
+        ),
+      30_000,
+    );
+    await one.close();
+    await message(two, 'Handed over between tabs').locator('.file-card').waitFor({ timeout: 60_000 });
+    await eventually(async () => expect(await uploadsOnDevice(two)).toBe(0));
+    let handedId = '';
+    await eventually(() => {
+      const got = env.admin.view(general).messages.filter((m) => m.text === 'Handed over between tabs');
+      expect(got).toHaveLength(1);
+      handedId = got[0]?.files[0]?.id ?? '';
+    });
+    const cookie = await login(env.ts.url, ADMIN.email, ADMIN.password);
+    const a = await settledAttachment(env.ts.url, cookie, handedId);
+    expect(sha256((await fetchBytes(env.ts.url, cookie, a.url)).bytes)).toBe(sha256(handover));
     expect(errors).toEqual([]);
     await ctx.close();
-  });
+    // Three files of 3 MB cross a 2 Mbit/s link (12 s each): more than the default minute.
+  }, 120_000);
 });

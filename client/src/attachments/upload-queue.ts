@@ -131,7 +131,7 @@ export function createUploadQueue(deps: UploadQueueDeps) {
       // Another tab's upload (or one before a reload): what that tab last stored.
       progress: progress.get(e.id) ?? {
         phase: e.failed ? 'failed' : (e.phase ?? 'waiting'),
-        sent: e.files.map((f) => f.sent),
+        sent: e.files.map((f) => Math.max(f.sent, f.handed ?? 0)),
       },
     }));
     for (const l of listeners) l();
@@ -157,6 +157,9 @@ export function createUploadQueue(deps: UploadQueueDeps) {
     entries = list.filter((e) => !cancelled.has(e.id));
     for (const id of progress.keys()) if (!ids.has(id)) progress.delete(id);
     changed();
+    // Something of this person's waits (saved in another tab, say): wait for the lock, so this tab takes
+    // over when the tab uploading it closes. Nothing happens twice: only the lock's holder uploads.
+    if (!running && pick() !== null) void run().catch(() => undefined);
   };
   let unwatch: (() => void) | null = null;
   const load = () => {
@@ -200,11 +203,11 @@ export function createUploadQueue(deps: UploadQueueDeps) {
           const now = [...sent()];
           now[i] = n;
           setProgress(e.id, { phase: 'uploading', sent: now });
-          // For the other tabs' progress bars (the upload itself resumes from the server's offset, not this):
-          // once a second, and the last byte always (the browser may say it after only one or two events).
+          // For the other tabs' progress bars, never taken for what the server has: once a second, and the
+          // last byte always (the browser may say it after only one or two events).
           if (n >= f.size || deps.now() - savedAt >= PROGRESS_SAVE_MS) {
             savedAt = deps.now();
-            void deps.store.patchFile(e.id, i, { sent: n }).catch(() => undefined);
+            void deps.store.patchFile(e.id, i, { handed: n }).catch(() => undefined);
           }
         },
       });
@@ -233,7 +236,7 @@ export function createUploadQueue(deps: UploadQueueDeps) {
 
   /** Forgets a file's upload on the device (swept or lost on the server): it starts from its first byte. */
   const restartFile = async (e: UploadEntry, i: number) => {
-    const fresh = { uploadUrl: undefined, attachmentId: undefined, sent: 0, ready: false };
+    const fresh = { uploadUrl: undefined, attachmentId: undefined, sent: 0, handed: 0, ready: false };
     const f = e.files[i];
     if (f) Object.assign(f, fresh);
     await deps.store.patchFile(e.id, i, fresh);

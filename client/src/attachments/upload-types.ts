@@ -20,6 +20,12 @@ export type UploadFile = {
   attachmentId?: string | undefined;
   /** Bytes the server confirmed, as last heard (progress after a reload). */
   sent: number;
+  /**
+   * Bytes the uploading tab had handed to the network when it last said (once a second), for the progress
+   * bars of the person's other tabs. Never a measure of what the server has: a tab that closes with bytes
+   * still in flight leaves the rest to another tab, which asks the server (tus) where to go on from.
+   */
+  handed?: number | undefined;
   /** The server has the file stored and processed ('ready'): it is not uploaded or polled again. */
   ready?: boolean;
 };
