@@ -52,6 +52,9 @@ describe('attachment words and checks (issue 17)', () => {
     });
     expect(uploadWords(e({}), false)).toBe('Waiting for network');
     expect(uploadWords(e({ progress: { phase: 'uploading', sent: [90] } }), true)).toBe('Uploading 45%');
+    expect(uploadWords(e({ progress: { phase: 'uploading', sent: [200] } }), true)).toBe(
+      'Finishing the upload…',
+    );
     expect(uploadWords(e({ failed: 'the file is too big' }), true)).toBe('Not sent: the file is too big.');
     expect(uploadWords(e({ failed: 'the file is too big' }), false)).toBe('Not sent: the file is too big.');
   });

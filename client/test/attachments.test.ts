@@ -1,5 +1,3 @@
-import type { BrowserContext, Page } from 'playwright-core';
-import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { addUser, ADMIN, channel, eventually } from '../../sync-server/test/harness.ts';
@@ -11,6 +9,19 @@ import {
   useServerAndBrowser,
   watchErrors,
 } from './browser.ts';
+import {
+  attach,
+  cachedKeys,
+  controlled,
+  DESKTOP,
+  message,
+  offline,
+  PDF,
+  PHONE,
+  photo,
+  thumbLoaded,
+  uploadsOnDevice,
+} from './attachment-kit.ts';
 
 /**
  * Issue 17, the PWA half, in real Chromium against a real server on loopback: a photo sent from a phone with
@@ -18,75 +29,6 @@ import {
  * sees the message once, with its thumbnail; the viewer; an image viewed before opens with the network off;
  * an uncached one says it needs the network; Cancel; refusals in plain words; file cards; the budget setting.
  */
-
-const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, bypassCSP: true };
-const DESKTOP = { viewport: { width: 1280, height: 800 }, bypassCSP: true };
-
-/** A real JPEG photo (a gradient with a shape), made by sharp so the server thumbnails real pixels. */
-async function photo(w = 1600, h = 1200): Promise<Buffer> {
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">
-    <defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="#2d6a4f"/><stop offset="1" stop-color="#b7e4c7"/></linearGradient></defs>
-    <rect width="100%" height="100%" fill="url(#g)"/><circle cx="${w / 2}" cy="${h / 2}" r="${h / 4}" fill="#f4a261"/></svg>`;
-  return sharp(Buffer.from(svg)).jpeg({ quality: 80 }).toBuffer();
-}
-
-/** The smallest PDF file-type recognises as one. */
-const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
-
-/** Waits until the service worker controls the page: then the app opens with the network off. */
-async function controlled(page: Page): Promise<void> {
-  await eventually(async () => {
-    await page.reload();
-    expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
-  }, 20_000);
-}
-
-async function offline(ctx: BrowserContext, page: Page, on: boolean): Promise<void> {
-  await ctx.setOffline(on);
-  await eventually(async () =>
-    expect(await page.getByTestId('sync-status').innerText()).toMatch(on ? /Offline/ : /Online|Sending/),
-  );
-}
-
-const attach = (page: Page, files: { name: string; mimeType: string; buffer: Buffer }[]) =>
-  page.locator('.composer input[type="file"]:not([capture])').setInputFiles(files);
-
-const uploadsOnDevice = (page: Page): Promise<number> =>
-  page.evaluate(
-    () =>
-      new Promise<number>((resolve, reject) => {
-        const r = indexedDB.open('commonroom');
-        r.onsuccess = () => {
-          const c = r.result.transaction('uploads').objectStore('uploads').count();
-          c.onsuccess = () => resolve(c.result);
-          c.onerror = () => reject(new Error('count failed'));
-        };
-        r.onerror = () => reject(new Error('open failed'));
-      }),
-  );
-
-/** The keys of the offline copies of files on this device (attachment id / variant). */
-const cachedKeys = (page: Page): Promise<string[]> =>
-  page.evaluate(
-    () =>
-      new Promise<string[]>((resolve, reject) => {
-        const r = indexedDB.open('commonroom');
-        r.onsuccess = () => {
-          const c = r.result.transaction('files').objectStore('files').getAllKeys();
-          c.onsuccess = () => resolve((c.result as string[]).sort());
-          c.onerror = () => reject(new Error('read failed'));
-        };
-        r.onerror = () => reject(new Error('open failed'));
-      }),
-  );
-
-/** The message with this caption, wherever it is in the list. */
-const message = (page: Page, caption: string) => page.locator('.messages .msg', { hasText: caption });
-
-const thumbLoaded = (page: Page, caption: string) =>
-  message(page, caption)
-    .locator('.msg-thumb img')
-    .evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0);
 
 describe('attachments in the PWA (issue 17)', () => {
   const env = useServerAndBrowser();

@@ -3,6 +3,7 @@ import { CommonroomDb, DB_NAME } from '../sync/commonroom-db.ts';
 import { createLinkBook, createMetaReader } from './attachment-api.ts';
 import { createDexieUploadStore } from './dexie-upload-store.ts';
 import { createFileCache, type FileCache } from './file-cache.ts';
+import { createThumbPrefetch, type ThumbPrefetch } from './thumb-prefetch.ts';
 import { setPendingUploads } from './pending-count.ts';
 import { createTusUpload, terminateUpload } from './tus-upload.ts';
 import { createUploadQueue, type UploadQueue } from './upload-queue.ts';
@@ -16,7 +17,13 @@ export type Attachments = {
   queue: UploadQueue;
   cache: FileCache;
   info: ReturnType<typeof createLinkBook>;
+  prefetch: ThumbPrefetch;
 };
+
+/** Chromium's Network Information API (not in TypeScript's DOM types): `saveData` is the person's wish. */
+type NetworkInformation = EventTarget & { saveData?: boolean };
+const network = (): NetworkInformation | undefined =>
+  (navigator as Navigator & { connection?: NetworkInformation }).connection;
 
 const made = new WeakMap<Engine, Attachments>();
 
@@ -81,9 +88,43 @@ export function attachmentsFor(engine: Engine): Attachments {
       bytes: list.reduce((n, e) => n + e.files.reduce((m, f) => m + f.size, 0), 0),
     });
   });
-  addEventListener('online', () => queue.retryNow());
-  const a: Attachments = { queue, cache: createFileCache(db), info: createLinkBook(engine) };
+  const cache = createFileCache(db);
+  const info = createLinkBook(engine);
+  const prefetch = createThumbPrefetch({
+    source: engine,
+    cache,
+    thumb: async (id) => {
+      const a = await info(id);
+      if (a.status !== 'ready') throw new Error('not ready');
+      if (!a.thumbUrl) return null;
+      const r = await fetch(a.thumbUrl, { credentials: 'same-origin' });
+      if (!r.ok) throw new Error(`status ${r.status}`);
+      return r.blob();
+    },
+    allowed: () =>
+      navigator.onLine && engine.status().connection === 'online' && network()?.saveData !== true,
+    // One tab fetches ahead at a time; the others' passes would fetch the same thumbnails.
+    ...('locks' in navigator
+      ? {
+          exclusive: async (fn: () => Promise<void>) => {
+            await navigator.locks.request('commonroom-thumb-prefetch', { ifAvailable: true }, (lock) =>
+              lock ? fn() : undefined,
+            );
+          },
+        }
+      : {}),
+    // A few seconds after a change: a burst of messages is one pass, and the first screen goes first.
+    later: (fn) => void setTimeout(fn, 2000),
+    now: Date.now,
+  });
+  addEventListener('online', () => {
+    queue.retryNow();
+    prefetch.retry();
+  });
+  network()?.addEventListener('change', () => prefetch.retry());
+  const a: Attachments = { queue, cache, info, prefetch };
   made.set(engine, a);
   void queue.start();
+  prefetch.start();
   return a;
 }

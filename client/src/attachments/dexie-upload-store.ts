@@ -1,3 +1,4 @@
+import { liveQuery } from 'dexie';
 import type { CommonroomDb } from '../sync/commonroom-db.ts';
 import type { UploadStore } from './upload-queue.ts';
 
@@ -27,6 +28,16 @@ export function createDexieUploadStore(db: CommonroomDb): UploadStore {
     },
     async delete(id) {
       await db.uploads.delete(id);
+    },
+    // Dexie tells every tab of this browser (BroadcastChannel) when a write here or there changes the entries.
+    watch(listener) {
+      const sub = liveQuery(() => db.uploads.orderBy('order').toArray()).subscribe({
+        next: listener,
+        // A failed read ends the watch: the queue keeps what it had, and reads the store itself before
+        // each upload and each send (`stillThere`), so nothing is sent that another tab cancelled.
+        error: () => undefined,
+      });
+      return () => sub.unsubscribe();
     },
   };
 }

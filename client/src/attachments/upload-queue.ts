@@ -21,6 +21,12 @@ export type UploadStore = {
   patchFile(id: string, index: number, patch: Partial<UploadFile>): Promise<void>;
   patch(id: string, patch: Partial<UploadEntry>): Promise<void>;
   delete(id: string): Promise<void>;
+  /**
+   * Hears every change to the stored entries, this tab's and the other tabs' (IndexedDB is shared): so each
+   * tab shows the person's waiting messages, with the progress the uploading tab stores, and a Cancel in one
+   * tab stops the upload in another. Returns the way to stop listening.
+   */
+  watch?(listener: (entries: UploadEntry[]) => void): () => void;
 };
 
 export type UploadArgs = {
@@ -86,6 +92,8 @@ export type NewUpload = {
 };
 
 const POLL_MS = [300, 600, 1000, 2000, 3000];
+/** How often the uploading tab stores a file's progress for the other tabs to show (one write a second). */
+const PROGRESS_SAVE_MS = 1000;
 const BACKOFF_MS = [1000, 2000, 5000, 10_000, 30_000, 60_000];
 /** A file the server has not finished processing after this long is given up (with "Try again"). */
 export const PROCESSING_CAP_MS = 10 * 60_000;
@@ -120,17 +128,40 @@ export function createUploadQueue(deps: UploadQueueDeps) {
   const changed = () => {
     snapshot = mine().map((e) => ({
       ...e,
+      // Another tab's upload (or one before a reload): what that tab last stored.
       progress: progress.get(e.id) ?? {
-        phase: e.failed ? 'failed' : 'waiting',
-        sent: e.files.map((f) => f.sent),
+        phase: e.failed ? 'failed' : (e.phase ?? 'waiting'),
+        sent: e.files.map((f) => Math.max(f.sent, f.handed ?? 0)),
       },
     }));
     for (const l of listeners) l();
   };
   const setProgress = (id: string, p: EntryProgress) => {
+    const before = progress.get(id)?.phase;
     progress.set(id, p);
     changed();
+    // The person's other tabs show the phase too; stored only when it changes (a few writes per message).
+    if (p.phase !== before) {
+      const phase = p.phase === 'waiting' || p.phase === 'failed' ? undefined : p.phase;
+      void deps.store.patch(id, { phase }).catch(() => undefined);
+    }
   };
+  /** The stored entries changed (here or in another tab): shown as stored; one cancelled there stops here. */
+  const stored = (list: UploadEntry[]) => {
+    const ids = new Set(list.map((e) => e.id));
+    const working = current;
+    if (working && !ids.has(working.id) && entries.some((e) => e.id === working.id)) {
+      cancelled.add(working.id);
+      working.abort.abort();
+    }
+    entries = list.filter((e) => !cancelled.has(e.id));
+    for (const id of progress.keys()) if (!ids.has(id)) progress.delete(id);
+    changed();
+    // Something of this person's waits (saved in another tab, say): wait for the lock, so this tab takes
+    // over when the tab uploading it closes. Nothing happens twice: only the lock's holder uploads.
+    if (!running && pick() !== null) void run().catch(() => undefined);
+  };
+  let unwatch: (() => void) | null = null;
   const load = () => {
     const g = gen;
     return (loaded ??= deps.store.list().then((list) => {
@@ -155,6 +186,7 @@ export function createUploadQueue(deps: UploadQueueDeps) {
     const sent = () => progress.get(e.id)?.sent ?? e.files.map((x) => x.sent);
     if (!f.attachmentId || f.sent < f.size) {
       setProgress(e.id, { phase: 'uploading', sent: sent() });
+      let savedAt = deps.now();
       const url = await deps.upload({
         blob: f.blob,
         name: f.name,
@@ -171,6 +203,12 @@ export function createUploadQueue(deps: UploadQueueDeps) {
           const now = [...sent()];
           now[i] = n;
           setProgress(e.id, { phase: 'uploading', sent: now });
+          // For the other tabs' progress bars, never taken for what the server has: once a second, and the
+          // last byte always (the browser may say it after only one or two events).
+          if (n >= f.size || deps.now() - savedAt >= PROGRESS_SAVE_MS) {
+            savedAt = deps.now();
+            void deps.store.patchFile(e.id, i, { handed: n }).catch(() => undefined);
+          }
         },
       });
       f.uploadUrl = url;
@@ -198,7 +236,7 @@ export function createUploadQueue(deps: UploadQueueDeps) {
 
   /** Forgets a file's upload on the device (swept or lost on the server): it starts from its first byte. */
   const restartFile = async (e: UploadEntry, i: number) => {
-    const fresh = { uploadUrl: undefined, attachmentId: undefined, sent: 0, ready: false };
+    const fresh = { uploadUrl: undefined, attachmentId: undefined, sent: 0, handed: 0, ready: false };
     const f = e.files[i];
     if (f) Object.assign(f, fresh);
     await deps.store.patchFile(e.id, i, fresh);
@@ -368,9 +406,15 @@ export function createUploadQueue(deps: UploadQueueDeps) {
   };
 
   return {
-    /** Loads the saved entries and starts uploading them. */
+    /** Loads the saved entries, starts uploading them, and from now on follows the stored ones. */
     start(): Promise<void> {
+      unwatch ??= deps.store.watch?.(stored) ?? null;
       return run();
+    },
+    /** Stops following the stored entries (the upload under way goes on). */
+    stop(): void {
+      unwatch?.();
+      unwatch = null;
     },
     /**
      * Saves a message with its files in ONE IndexedDB write (then the composer may clear) and starts it.

@@ -20,6 +20,12 @@ export type UploadFile = {
   attachmentId?: string | undefined;
   /** Bytes the server confirmed, as last heard (progress after a reload). */
   sent: number;
+  /**
+   * Bytes the uploading tab had handed to the network when it last said (once a second), for the progress
+   * bars of the person's other tabs. Never a measure of what the server has: a tab that closes with bytes
+   * still in flight leaves the rest to another tab, which asks the server (tus) where to go on from.
+   */
+  handed?: number | undefined;
   /** The server has the file stored and processed ('ready'): it is not uploaded or polled again. */
   ready?: boolean;
 };
@@ -47,6 +53,11 @@ export type UploadEntry = {
   failed?: string | undefined;
   /** The refusal can pass with time (today's limit, a file the server did not finish): "Try again" shows. */
   retryable?: boolean | undefined;
+  /**
+   * What the tab uploading it last said it was doing, so the person's other tabs show it too (they read the
+   * entries from IndexedDB); absent while it waits.
+   */
+  phase?: 'uploading' | 'processing' | 'sending' | undefined;
 };
 
 /** An offline copy of an attachment's thumbnail or file (never keyed by its expiring signed link). */
@@ -61,4 +72,9 @@ export type CachedFile = {
   /** The message that showed it: when that message is deleted, removed or expired, the copy goes. */
   conversationId?: string;
   messageKey?: string;
+  /**
+   * Fetched ahead, a thumbnail of a recent conversation the person has not looked at here yet: these make
+   * room first, before anything the person opened. Shown once, it counts as opened (the flag goes).
+   */
+  prefetched?: boolean;
 };

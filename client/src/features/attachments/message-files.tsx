@@ -2,15 +2,13 @@ import type { FileRef } from '@commonroom/model';
 import { Suspense, useState } from 'react';
 import { lazy } from '../../ui/lazy.tsx';
 import type { FileOwner } from '../../attachments/file-cache.ts';
+import { isImage } from '../../attachments/image-files.ts';
 import { fileSize } from './file-limits.ts';
 import { FileIcon } from './file-icon.tsx';
 import { downloadFile, useAttachments, useFileUrl } from './use-attachments.ts';
 import './attachments.css';
 
 const ImageViewer = lazy(async () => ({ default: (await import('./image-viewer.tsx')).ImageViewer }));
-
-/** Raster images the server thumbnails and serves inline; anything else is a card with Download. */
-export const isImage = (f: FileRef): boolean => /^image\/(jpeg|png|gif|webp)$/.test(f.type);
 
 /** A message's files: images as thumbnails (space reserved from their size), other files as cards. */
 export function MessageFiles({ files, owner }: { files: readonly FileRef[]; owner: FileOwner }) {
@@ -64,13 +62,17 @@ function Thumb({ f, owner, onOpen }: { f: FileRef; owner: FileOwner; onOpen: () 
       className="msg-thumb"
       style={thumbBox(f)}
       onClick={onOpen}
-      aria-label={`Open image ${f.name}`}
+      // Offline, the words shown are part of the name (what a screen reader says matches what is seen).
+      {...(state.kind === 'offline' ? {} : { 'aria-label': `Open image ${f.name}` })}
       data-state={state.kind}
     >
       {state.kind === 'ready' ? (
         <img src={state.url} alt="" />
       ) : state.kind === 'offline' ? (
-        <span className="thumb-note">Needs the network to open</span>
+        <>
+          <span className="visually-hidden">Open image {f.name}. </span>
+          <span className="thumb-note">Needs the network to open</span>
+        </>
       ) : (
         <span className="visually-hidden">Loading {f.name}</span>
       )}

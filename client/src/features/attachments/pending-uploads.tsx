@@ -29,8 +29,11 @@ export function uploadWords(e: PendingUpload, online: boolean): string {
   if (e.failed) return `Not sent: ${e.failed}.`;
   if (!online) return 'Waiting for network';
   switch (e.progress.phase) {
-    case 'uploading':
-      return `Uploading ${total === 0 ? 100 : Math.floor((sent / total) * 100)}%`;
+    case 'uploading': {
+      const pct = total === 0 ? 100 : Math.floor((sent / total) * 100);
+      // The browser has handed over every byte; on a slow link the server is still taking them in.
+      return pct >= 100 ? 'Finishing the upload…' : `Uploading ${pct}%`;
+    }
     case 'processing':
       return 'Almost there: the server is checking the files';
     case 'sending':

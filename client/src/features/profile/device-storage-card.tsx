@@ -80,7 +80,9 @@ export function DeviceStorageCard() {
         </select>
       </label>
       <p className="hint">
-        When it is full, the ones you opened longest ago make room. Files waiting to send are always kept.
+        Thumbnails of your recent conversations are kept too, while there is room and you are not saving data.
+        When it is full, they make room first, then the ones you opened longest ago. Files waiting to send are
+        always kept.
       </p>
       <div>
         <button type="button" disabled={!usage || usage.cached === 0} onClick={() => void cache.clear()}>
