@@ -18,6 +18,8 @@ export type Attachments = {
   cache: FileCache;
   info: ReturnType<typeof createLinkBook>;
   prefetch: ThumbPrefetch;
+  /** Who is signed in now: a copy fetched for someone who has since signed out is not stored. */
+  me: () => string | null;
 };
 
 /** Chromium's Network Information API (not in TypeScript's DOM types): `saveData` is the person's wish. */
@@ -122,7 +124,7 @@ export function attachmentsFor(engine: Engine): Attachments {
     prefetch.retry();
   });
   network()?.addEventListener('change', () => prefetch.retry());
-  const a: Attachments = { queue, cache, info, prefetch };
+  const a: Attachments = { queue, cache, info, prefetch, me: () => engine.me()?.id ?? null };
   made.set(engine, a);
   void queue.start();
   prefetch.start();

@@ -3,6 +3,14 @@ import { NO_LONGER_POST, refusalFromBody, UploadRefused, UploadSignedOut } from 
 import type { UploadArgs } from './upload-queue.ts';
 
 /**
+ * Bytes per PATCH. When a connection drops mid-request, Chromium may send the whole request again from its
+ * first byte on a new connection; the server refuses it (409, wrong offset) and tus resumes from the
+ * server's offset, but the repeated bytes have crossed the phone's link for nothing. 1 MiB bounds that
+ * waste (about 20 s at 400 kbit/s) for a few hundred bytes of headers per MiB.
+ */
+const CHUNK_BYTES = 1024 * 1024;
+
+/**
  * One file over tus (tus-js-client, loaded only when a file is sent). Resumes from the stored upload URL;
  * the queue keeps that URL in its entry, so tus-js-client's own fingerprint store is off. A 4xx answer
  * (too big, not allowed, over today's limit) is a refusal; anything else is the network, retried by the queue.
@@ -26,7 +34,7 @@ export function createTusUpload(opts: {
         uploadUrl: a.uploadUrl ?? null,
         metadata: { conversation: a.conversationId, filename: a.name, filetype: a.type },
         headers: opts.headers ?? {},
-        chunkSize: opts.chunkSize ?? 5 * 1024 * 1024,
+        chunkSize: opts.chunkSize ?? CHUNK_BYTES,
         uploadSize: a.blob.size,
         storeFingerprintForResuming: false,
         // The queue retries with its own backoff and waits for the network; a couple of quick tries here.

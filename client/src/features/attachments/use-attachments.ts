@@ -33,6 +33,7 @@ export async function loadFile(
 ): Promise<Blob> {
   const cached = await a.cache.get(id, variant);
   if (cached) return cached;
+  const who = a.me();
   const info = await a.info(id);
   if (info.status !== 'ready') throw new Error('not ready');
   // Never the whole file in a thumbnail's place: a phone would fetch 25 MB to show 320 pixels.
@@ -42,7 +43,8 @@ export async function loadFile(
   const r = await fetch(url, { credentials: 'same-origin' });
   if (!r.ok) throw new Error(`status ${r.status}`);
   const blob = await r.blob();
-  void a.cache.put(id, variant, blob, owner).catch(() => undefined);
+  // Signed out meanwhile: the device was cleared for the next person; this copy is not theirs to keep.
+  if (a.me() === who) void a.cache.put(id, variant, blob, owner).catch(() => undefined);
   return blob;
 }
 
