@@ -11,6 +11,7 @@ const device = (key: string, ts: number): SearchHit => ({
   parent: null,
   score: 1,
   terms: ['deadline'],
+  segment: 0,
 });
 const server = (key: string, sentAt: number, conversationId = 'c1'): ServerHit => ({
   conversationId,
@@ -46,6 +47,20 @@ describe('merging device and server results', () => {
       ['u2:mid', 'server'],
       ['u1:b', 'device'],
       ['u2:old', 'server'],
+    ]);
+  });
+
+  it('a device hit whose segment is not loaded gives way to the server’s copy; with none, it stays (to be loaded)', () => {
+    const merged = mergeResults({
+      device: [device('a', 30), device('b', 20)],
+      server: [server('a', 30), server('c', 10)],
+      order: 'newest',
+      shown: (_c, key) => key !== 'a' && key !== 'b',
+    });
+    expect(merged.map((h) => [h.key, h.from])).toEqual([
+      ['a', 'server'],
+      ['b', 'device'],
+      ['c', 'server'],
     ]);
   });
 

@@ -389,6 +389,59 @@ describe('search screen', () => {
     pat.engine.disconnect();
   });
 
+  it('after a restart, offline: a message of an older segment this device once loaded is found and shown (its segment read from the device)', async () => {
+    const cara = await addUser(env.ts, env.admin, 'student', { name: 'Cara Restart', connect: false });
+    const tutor = await addUser(env.ts, env.admin, 'tutor', { name: 'Theo Tutor' });
+    const room = await tutor.engine.createChannel('library-news', 'private', 'Library');
+    await tutor.engine.api.request('POST', `/api/conversations/${room.id}/members`, z.unknown(), {
+      userIds: [cara.id],
+    });
+    await tutor.engine.open(room.id);
+    // Segments of 4: the first message ends up two segments below the newest.
+    await tutor.engine.send(room.id, 'The fines amnesty ends on Friday');
+    for (let i = 1; i <= 8; i++) await tutor.engine.send(room.id, `Opening hours note ${i}`);
+    await tutor.engine.settled();
+
+    const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
+    const page = await ctx.newPage();
+    const errors = watchErrors(page);
+    await signIn(page, env.ts.url, cara.email, cara.password);
+    await openConversation(page, 'library-news');
+    // Scrolled back to it: its segments are on the device now, and so in the device's index.
+    const amnesty = page.locator('.messages .msg', { hasText: 'fines amnesty' });
+    await eventually(async () => {
+      if ((await amnesty.count()) > 0) return;
+      // The list also loads older history by itself when scrolled to the top: the button may have gone.
+      await page
+        .getByRole('button', { name: 'Show older messages' })
+        .click({ timeout: 2_000 })
+        .catch(() => undefined);
+      expect(await amnesty.count()).toBeGreaterThan(0);
+    }, 20_000);
+    await page.keyboard.press('Control+k');
+    await field(page).fill('amnesty');
+    await eventually(async () =>
+      expect(await results(page).allInnerTexts()).toEqual([expect.stringMatching(/fines amnesty/)]),
+    );
+    await page.keyboard.press('Escape');
+
+    // A restart loads only the newest segment; then the network goes.
+    await page.reload();
+    await page.getByRole('navigation', { name: 'Conversations' }).waitFor();
+    await ctx.setOffline(true);
+    await eventually(async () =>
+      expect(await page.getByTestId('sync-status').innerText()).toMatch(/Offline/),
+    );
+    await page.keyboard.press('Control+k');
+    await field(page).fill('amnesty');
+    await eventually(async () =>
+      expect(await results(page).allInnerTexts()).toEqual([expect.stringMatching(/fines amnesty/)]),
+    );
+    expect(await results(page).filter({ hasText: 'from the server' }).count()).toBe(0);
+    expect(errors).toEqual([]);
+    await ctx.close();
+  });
+
   it('on a phone: a full-screen dialog with big targets, opened from the conversation list', async () => {
     const zoe = await addUser(env.ts, env.admin, 'student', { name: 'Zoe Phone', connect: false });
     const ctx = await env.browser.newContext({ viewport: { width: 390, height: 844 }, bypassCSP: true });

@@ -129,6 +129,8 @@ export function createEntryTable() {
     isAuthor: (slot: number, authorId: string): boolean => personNo.get(authorId) === author[slot],
     ts: (slot: number): number => ts[slot] ?? 0,
     parent: (slot: number): string | null => parents.get(slot) ?? null,
+    /** The segment holding the message (P13). */
+    segment: (slot: number): number => seg[slot] ?? 0,
     hasLink: (slot: number): boolean => ((flags[slot] ?? 0) & LINK) !== 0,
     isReply: (slot: number): boolean => ((flags[slot] ?? 0) & REPLY) !== 0,
     /** Which version of each message is held, and in which segment, for the feed (feed.ts). */

@@ -42,10 +42,20 @@ export function mergeResults(args: {
   order: 'newest' | 'best';
   /** True when the device holds this message as deleted or removed: the server's copy is stale. */
   goneHere?: (conversationId: string, key: string) => boolean;
+  /**
+   * Whether the device's copy can be shown now (its segment is loaded). The index also holds messages of
+   * segments not loaded (P13); for those the server's copy, when it has one, is shown instead, snippet and
+   * all, rather than a hit with nothing to show. Without it, every device hit is shown.
+   */
+  shown?: (conversationId: string, key: string) => boolean;
 }): MergedHit[] {
   const id = (h: { conversationId: string; key: string }): string => `${h.conversationId} ${h.key}`;
-  const seen = new Set(args.device.map(id));
-  const out: MergedHit[] = args.device.map((h) => ({ ...h, from: 'device' as const }));
+  const fromServer = new Set(args.server.map(id));
+  const device = args.device.filter(
+    (h) => args.shown === undefined || args.shown(h.conversationId, h.key) || !fromServer.has(id(h)),
+  );
+  const seen = new Set(device.map(id));
+  const out: MergedHit[] = device.map((h) => ({ ...h, from: 'device' as const }));
   for (const s of args.server) {
     if (seen.has(id(s)) || args.goneHere?.(s.conversationId, s.key) === true) continue;
     seen.add(id(s));

@@ -50,6 +50,8 @@ export type SearchHit = {
   score: number;
   /** The indexed terms that matched (normalised), for marking the words (highlight.ts). */
   terms: string[];
+  /** The segment holding it (P13): a hit in a segment not loaded loads that segment to be shown. */
+  segment: number;
 };
 
 /** Conversation ids hold no spaces (they are generated ids): the two joined name a message in tests. */
@@ -156,6 +158,7 @@ function search(ms: MiniSearch, table: EntryTable, query: SearchQuery): SearchHi
       parent: table.parent(slot),
       score: r.score,
       terms: r.terms,
+      segment: table.segment(slot),
     };
   });
 }

@@ -6,6 +6,7 @@ import { markMatches, type TextPart } from '../../search/highlight.ts';
 import { hasTerms } from '../../search/normalise.ts';
 import { mergeResults, type MergedHit } from '../../search/merge.ts';
 import { deviceSearch } from '../../search/search-client.ts';
+import type { SearchHit } from '../../search/search-index.ts';
 
 export type Filters = {
   conversationId?: string;
@@ -28,6 +29,9 @@ export type ServerState =
  * MiniSearch, which stays in the worker). The screen shows them a page at a time (search-dialog.tsx).
  */
 const DEVICE_LIMIT = 200;
+
+/** Segments of device hits not loaded, read in per search: enough for the first page, bounded. */
+const SEGMENTS_PER_SEARCH = 8;
 
 /** The server is asked after typing pauses, so each keystroke does not become a request. */
 const SERVER_PAUSE_MS = 250;
@@ -76,8 +80,25 @@ export function useSearch(engine: Engine, q: string, filters: Filters, order: Or
       const m = messageOf(c, key);
       return m !== undefined && (m.deleted || m.removed !== null);
     };
-    const show = (device: Awaited<ReturnType<typeof run>>, fromServer: SearchReply['hits']) =>
-      mergeResults({ device, server: fromServer, order, goneHere }).flatMap((h): Shown[] => {
+    const shown = (c: string, key: string) => messageOf(c, key) !== undefined;
+    // Device hits in segments not loaded (P13) wait for their segment, read from this device (offline too):
+    // a few segments per search, the newest hits' first; each, once here, shows its hits.
+    const loading = new Set<string>();
+    let redraw = (): void => undefined;
+    const loadFor = (device: readonly SearchHit[]): void => {
+      for (const h of device) {
+        if (loading.size >= SEGMENTS_PER_SEARCH) break;
+        const seg = `${h.conversationId} ${h.segment}`;
+        if (shown(h.conversationId, h.key) || loading.has(seg)) continue;
+        loading.add(seg);
+        void engine
+          .loadSegment(h.conversationId, h.segment)
+          .catch(() => false)
+          .then(() => alive && redraw());
+      }
+    };
+    const show = (device: readonly SearchHit[], fromServer: SearchReply['hits']) =>
+      mergeResults({ device, server: fromServer, order, goneHere, shown }).flatMap((h): Shown[] => {
         // Results show plain words, formatting marks left out (issue 18).
         if (h.from === 'server')
           return [{ ...h, parts: h.snippet.map((p) => ({ ...p, text: plainFragment(p.text) })) }];
@@ -85,11 +106,16 @@ export function useSearch(engine: Engine, q: string, filters: Filters, order: Or
         return m ? [{ ...h, parts: markMatches(plainText(m.text), h.terms) }] : [];
       });
     const run = () => deviceSearch(engine).search({ q: words, ...f, sort: order, limit: DEVICE_LIMIT });
-    const device = run().catch(() => []);
-    void device.then((d) => alive && setHits(show(d, [])));
-    setServer({ kind: 'asking' });
+    const device = run().catch((): SearchHit[] => []);
     // The server's pages so far; "More results" asks for the next with the last answer's cursor.
     const fromServer: SearchReply['hits'] = [];
+    void device.then((d) => {
+      if (!alive) return;
+      redraw = () => setHits(show(d, fromServer));
+      redraw();
+      loadFor(d);
+    });
+    setServer({ kind: 'asking' });
     const ask = (cursor?: string) =>
       askServer(engine, words, f, order, cursor).then(
         async (reply) => {
