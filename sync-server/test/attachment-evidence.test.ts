@@ -199,6 +199,31 @@ describe('files of gone messages, for safeguarding (issue 17, migration 21)', ()
     expect((await attachment(ts.url, cookies.lead ?? '', a.id)).status).toBe(200);
   });
 
+  it('the safeguarding store’s own period leaves a live message’s files alone: they go with the message, not with the stored copy of its text', async () => {
+    const { a, localId } = await benSends('still-live.txt', 'a live photo of the board');
+    const hash = sha256(text('a live photo of the board'));
+    await admin.api.request('PATCH', '/api/admin/retention', RetentionSettings, { safeguardingDays: 1 });
+    skew = 2 * 24 * HOUR;
+    try {
+      await ts.server.internals.retention.run();
+      // The stored copy of its text is purged; the message, and its file, are still everyone's.
+      const row = ts.server.db
+        .prepare<[string, string], { p: number | null }>(
+          'SELECT purged_at AS p FROM messages WHERE author_id = ? AND local_id = ?',
+        )
+        .get(ben.id, localId);
+      expect(row?.p).not.toBeNull();
+      await ts.server.internals.attachments.sweepNow();
+      expect(ts.server.internals.attachmentStore.get(a.id)).not.toBeNull();
+      expect(existsSync(filePath(hash))).toBe(true);
+      const seen = await settledAttachment(ts.url, cookies.amy ?? '', a.id);
+      expect((await fetchBytes(ts.url, cookies.amy ?? '', seen.url)).res.status).toBe(200);
+    } finally {
+      skew = 0;
+      await admin.api.request('PATCH', '/api/admin/retention', RetentionSettings, { safeguardingDays: null });
+    }
+  });
+
   it('retention takes the message, its files and their records alike', async () => {
     const { key, a } = await benSends('expiring.txt', 'expires with its record');
     await eventually(() => expect(tutor.engine.view(general).state.byKey.has(key)).toBe(true));

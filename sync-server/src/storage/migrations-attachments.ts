@@ -63,6 +63,9 @@ export const ATTACHMENT_MIGRATIONS: readonly string[] = [
   // A message with an open safeguarding case (a report or a keyword alert) keeps its files' rows and bytes
   // while the case is open, `held`: served to safeguarding leads only, never to members (the text of a
   // removed message is kept for review the same way); the case's closing lets them go to the file sweep.
+  // The safeguarding store's purge (`purged_at`, its own period) takes the records, and the files only of
+  // a message already gone: a live message's files leave with its redaction (the channel's or DMs' period),
+  // as its words do; migration 19's trigger took them at the purge too, which deleted live photos.
   `
   CREATE TABLE attachment_records (
     id TEXT PRIMARY KEY,
@@ -78,15 +81,14 @@ export const ATTACHMENT_MIGRATIONS: readonly string[] = [
   DROP TRIGGER attachments_of_gone_message;
   CREATE TRIGGER attachments_of_gone_message
     AFTER UPDATE OF deleted_at, removed_by, redacted_at ON messages
-    WHEN (NEW.deleted_at IS NOT NULL OR NEW.removed_by IS NOT NULL OR NEW.redacted_at IS NOT NULL)
-      AND NEW.purged_at IS NULL
+    WHEN NEW.deleted_at IS NOT NULL OR NEW.removed_by IS NOT NULL OR NEW.redacted_at IS NOT NULL
   BEGIN
     INSERT OR IGNORE INTO attachment_records
       (id, conversation_id, message_key, name, size, type, sha256)
       SELECT id, conversation_id, message_key, name, size, type, sha256
         FROM attachments
        WHERE conversation_id = NEW.conversation_id AND message_key = NEW.author_id || ':' || NEW.local_id
-         AND status = 'ready' AND sha256 IS NOT NULL;
+         AND status = 'ready' AND sha256 IS NOT NULL AND NEW.purged_at IS NULL;
     UPDATE attachments SET held = 1
      WHERE conversation_id = NEW.conversation_id AND message_key = NEW.author_id || ':' || NEW.local_id
        AND EXISTS (SELECT 1 FROM safeguarding_items i WHERE i.conversation_id = NEW.conversation_id
@@ -99,7 +101,8 @@ export const ATTACHMENT_MIGRATIONS: readonly string[] = [
     AFTER UPDATE OF purged_at ON messages WHEN NEW.purged_at IS NOT NULL
   BEGIN
     DELETE FROM attachments
-     WHERE conversation_id = NEW.conversation_id AND message_key = NEW.author_id || ':' || NEW.local_id;
+     WHERE conversation_id = NEW.conversation_id AND message_key = NEW.author_id || ':' || NEW.local_id
+       AND (NEW.deleted_at IS NOT NULL OR NEW.removed_by IS NOT NULL OR NEW.redacted_at IS NOT NULL);
     DELETE FROM attachment_records
      WHERE conversation_id = NEW.conversation_id AND message_key = NEW.author_id || ':' || NEW.local_id;
   END;
