@@ -339,6 +339,58 @@ describe('server search limits', () => {
 });
 
 describe('the search index in SQLite', () => {
+  it('T19: the window that bounds newest first counts only what the asker may read, so its cursor tells nothing of a DM they are not in', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'commonroom-search-window-private-'));
+    try {
+      const db = openDatabase(join(dir, 'window.sqlite'));
+      db.exec(`INSERT INTO conversations (id, kind, name, created_at) VALUES ('c1', 'public', 'c1', 0);
+        INSERT INTO conversations (id, kind, name, created_at) VALUES ('dm', 'dm', NULL, 0);
+        INSERT INTO users (id, email, display_name, role, password_hash, created_at, updated_at)
+          VALUES ('u1', 'u1@college.test', 'U', 'student', 'x', 0, 0),
+                 ('u2', 'u2@college.test', 'V', 'student', 'x', 0, 0),
+                 ('u3', 'u3@college.test', 'W', 'student', 'x', 0, 0);
+        INSERT INTO members VALUES ('c1', 'u1', 0), ('dm', 'u2', 0), ('dm', 'u3', 0);`);
+      const add = db.prepare(
+        `INSERT INTO messages (conversation_id, author_id, local_id, seq, text, client_ts, received_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      );
+      // The channel's and the DM's messages alternate, each with the word.
+      db.transaction(() => {
+        for (let i = 0; i < 10; i++) {
+          add.run('c1', 'u1', `c${i}`, i + 1, `homework channel ${i}`, i, i);
+          add.run('dm', 'u2', `d${i}`, i + 1, `homework private ${i}`, i, i);
+        }
+      })();
+      const service = createSearchService({ store: createSearchStore(db, { scanWindow: 3 }) });
+      const channelRowids = db
+        .prepare<[], { id: number }>(
+          "SELECT rowid AS id FROM messages WHERE conversation_id = 'c1' ORDER BY rowid DESC",
+        )
+        .all()
+        .map((r) => r.id);
+      // A filter nothing passes: the answer is the window's floor alone, counted over the channel only.
+      const none = { q: 'homework', authorId: 'u3', limit: '5' };
+      const first = service.search('u1', none);
+      expect(first).toEqual({ hits: [], more: true, cursor: `n.${channelRowids[2]}` });
+      // Naming the DM (not readable) answers nothing at all, and no cursor.
+      expect(service.search('u1', { q: 'homework', conversationId: 'dm', limit: '5' })).toEqual({
+        hits: [],
+        more: false,
+        cursor: null,
+      });
+      // Cursors set one apart around a DM message answer alike (the reviewer's probe): no difference tells.
+      const dmRow =
+        db.prepare<[], { id: number }>("SELECT rowid AS id FROM messages WHERE local_id = 'd5'").get()?.id ??
+        0;
+      const at = (r: number) => service.search('u1', { ...none, cursor: `n.${r}` }).cursor;
+      const step = (r: number) => Number((at(r) ?? 'n.0').slice(2));
+      expect(step(dmRow + 1) - step(dmRow)).toBe(0);
+      db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('newest first with a rare filter over a common word reads a bounded window per answer, says more may exist, and goes on below it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'commonroom-search-window-'));
     try {

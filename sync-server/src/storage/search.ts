@@ -128,11 +128,43 @@ export function createSearchStore(db: Db, opts: { scanWindow?: number } = {}) {
   // below the cursor, and whether there were that many: ids only, from FTS5's own lists), then the page
   // inside it, filters and membership in the statement. The cost follows the window, never the number of
   // matches.
+  //
+  // The window counts only matches the person may read: its floor comes back as the next cursor, and a floor
+  // counted over everyone's messages would tell, cursor by cursor, whether a DM one is not in holds a word
+  // (review of issue 16). Narrowed inside FTS5 to the conversations readable (ids only, still cheap); for
+  // someone in more than MAX_NARROWED conversations, by the membership test on each match instead.
   const window = db.prepare<[{ match: string; below: number; scan: number }], { floor: number; n: number }>(
     `SELECT coalesce(min(id), 0) AS floor, count(*) AS n FROM (
        SELECT rowid AS id FROM message_search WHERE message_search MATCH @match AND rowid < @below
         ORDER BY rowid DESC LIMIT @scan)`,
   );
+  const memberWindow = db.prepare<
+    [{ match: string; below: number; scan: number; me: string }],
+    { floor: number; n: number }
+  >(
+    `SELECT coalesce(min(id), 0) AS floor, count(*) AS n FROM (
+       SELECT message_search.rowid AS id FROM message_search CROSS JOIN messages m ON m.rowid = message_search.rowid
+        WHERE message_search MATCH @match AND message_search.rowid < @below
+          AND EXISTS (SELECT 1 FROM members mb WHERE mb.conversation_id = m.conversation_id AND mb.user_id = @me)
+        ORDER BY message_search.rowid DESC LIMIT @scan)`,
+  );
+  const readable = db.prepare<[string, string], { ok: number }>(
+    `SELECT 1 AS ok FROM conversations c WHERE c.id = ? AND (c.kind IN ('public', 'announcement')
+       OR EXISTS (SELECT 1 FROM members mb WHERE mb.conversation_id = c.id AND mb.user_id = ?))`,
+  );
+  /** The window over what the person may read (see above); null when they may read nothing asked for. */
+  const readableWindow = (f: SearchFilter, below: number): { floor: number; n: number } | null => {
+    if (f.conversationId !== null) {
+      if (!readable.get(f.conversationId, f.userId)) return null;
+      return window.get({ match: narrowed(f, false) ?? f.match, below, scan: scanWindow }) ?? null;
+    }
+    const ids = mine.all(f.userId, MAX_NARROWED + 1).map((r) => r.id);
+    if (ids.length === 0) return null;
+    if (ids.length > MAX_NARROWED)
+      return memberWindow.get({ match: f.match, below, scan: scanWindow, me: f.userId }) ?? null;
+    const match = `(${f.match}) AND conv : (${ids.map(convWord).join(' OR ')})`;
+    return window.get({ match, below, scan: scanWindow }) ?? null;
+  };
   const newest = db.prepare<[Params & { below: number; floor: number }], SearchRow>(
     `${COLUMNS} ${READABLE} AND message_search.rowid < @below AND message_search.rowid >= @floor
      ORDER BY message_search.rowid DESC LIMIT @limit`,
@@ -182,7 +214,8 @@ export function createSearchStore(db: Db, opts: { scanWindow?: number } = {}) {
       const match = narrowed(f, false);
       if (match === null) return { rows: [], floor: null };
       const below = belowRowid ?? Number.MAX_SAFE_INTEGER;
-      const w = window.get({ match, below, scan: scanWindow }) ?? { floor: 0, n: 0 };
+      const w = readableWindow(f, below);
+      if (w === null) return { rows: [], floor: null };
       const full = w.n >= scanWindow;
       const rows = newest.all({ ...params(f, match, marks, limit), below, floor: full ? w.floor : 0 });
       return { rows, floor: full ? w.floor : null };
