@@ -134,7 +134,10 @@ export function createSearchCore(store: SearchStore, opts: { now?: () => number;
         const batches = await store.append(b);
         journalled += size(b);
         if (overdue(batches)) await compact();
-        else if (removed) scheduleScrub();
+        // Scheduled for any batch that removes, not only one that removed something now: a batch stored
+        // again after a failed save (feed.ts retries it) finds its messages already out of memory, while
+        // their text is still in the last snapshot or journal on disk.
+        else if (removed || b.remove.length > 0 || b.dropConversations.length > 0) scheduleScrub();
       }),
     search: (q: SearchQuery): Promise<SearchHit[]> => serially(async () => index.search(q)),
     /** Forgets everything (sign-out, wipe). */

@@ -36,7 +36,8 @@ function ReviewFile({ file: f }: { file: MessageFileInfo }) {
   const [info, setInfo] = useState<AttachmentInfo | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const image = f.type.startsWith('image/');
+  // Shown inline only when the server made a picture of it: HEIC, TIFF and the like are downloads.
+  const image = f.type.startsWith('image/') && f.hasThumb;
   const kind = fileKind(f.type, f.name);
 
   const fetchLink = async (): Promise<AttachmentInfo | null> => {
