@@ -1,5 +1,5 @@
 import type { Engine } from '@commonroom/engine';
-import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { useEngine } from '../../hooks/engine-context.tsx';
 import { ErrorText } from '../../ui/error-text.tsx';
 import { problem } from './admin-api.ts';
@@ -51,6 +51,12 @@ export function SettingsCard<S, F, P>(props: Props<S, F, P>) {
   const [error, setError] = useState<string | null>(null);
   const [invalid, setInvalid] = useState<string | null>(null);
   const [result, setResult] = useState<string | null>(null);
+  // Saved, the Save button is disabled under the keyboard's focus (nothing left to save): focus moves to
+  // the words that say it was saved, rather than falling to the page.
+  const resultRef = useRef<HTMLParagraphElement>(null);
+  useEffect(() => {
+    if (result) resultRef.current?.focus();
+  }, [result]);
   const [busy, setBusy] = useState(false);
   const show = (s: S) => {
     setSaved(s);
@@ -116,7 +122,7 @@ export function SettingsCard<S, F, P>(props: Props<S, F, P>) {
         <p className="hint">{props.intro}</p>
         {props.children({ form, set: (change) => setForm({ ...form, ...change }), invalid })}
         {result && (
-          <p className="admin-result" role="status">
+          <p className="admin-result" role="status" tabIndex={-1} ref={resultRef}>
             {result}
           </p>
         )}

@@ -188,7 +188,18 @@ export function SearchDialog(props: {
             Showing {shown} of {hits.length}
             {more ? ' so far' : ''}.
           </p>
-          <button type="button" className="link-button search-more" onClick={() => setShown((n) => n + PAGE)}>
+          <button
+            type="button"
+            className="link-button search-more"
+            onClick={() => {
+              // The first newly shown result is highlighted and the field keeps focus (the combobox's
+              // place): on the last page this button goes, and focus must not fall to the page.
+              const first = hits[shown];
+              if (first) setPicked(idOf(first));
+              setShown((n) => n + PAGE);
+              input.current?.focus();
+            }}
+          >
             Show more results
           </button>
         </div>
