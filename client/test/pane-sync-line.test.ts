@@ -45,9 +45,9 @@ describe('the sync line in a conversation on a phone', () => {
         // A first visit offline, before the service worker stored every part: the message's "Seen" part
         // is missing and shows nothing, not a notice that squeezed the message to a letter a line.
         expect(
-          await page.locator('.messages .part-unavailable').evaluateAll((els) =>
-            els.map((e) => e.parentElement?.outerHTML.slice(0, 300)),
-          ),
+          await page
+            .locator('.messages .part-unavailable')
+            .evaluateAll((els) => els.map((e) => e.parentElement?.outerHTML.slice(0, 300))),
         ).toEqual([]);
         await screenshot(page, 'pane-sync-offline-phone');
         expect(await axeSerious(page)).toEqual([]);
