@@ -205,16 +205,20 @@ describe('search screen', () => {
     await ben.engine.settled();
     await field(page).fill('tofu');
     const showMore = dialog(page).getByRole('button', { name: 'Show more results' });
+    const count = dialog(page).locator('.search-count');
     await eventually(async () => {
       // Until 60 are known, the server's next page is asked for.
       if ((await moreButton.count()) > 0) await moreButton.click();
       expect(await results(page).count()).toBe(50);
-      expect(
-        await dialog(page)
-          .getByText(/^Showing 50 of 60/)
-          .count(),
-      ).toBe(1);
-    });
+      // The device answers as of the keystroke: if its index was still taking the last messages in (a
+      // busy machine) and the server had no more to add, the search is typed again, as a person would.
+      const said = (await count.count()) > 0 ? await count.innerText() : '(no count)';
+      if (!/^Showing 50 of 60/.test(said) && (await moreButton.count()) === 0) {
+        await field(page).fill('tof');
+        await field(page).fill('tofu');
+      }
+      expect(said).toMatch(/^Showing 50 of 60/);
+    }, 30_000);
     await showMore.click();
     await eventually(async () => expect(await results(page).count()).toBe(60));
     expect(await showMore.count()).toBe(0);
