@@ -7,13 +7,18 @@ import { syncSummary } from './sync-summary.ts';
  * Online, connecting, or "Offline · 3 waiting · last synced 10:42" (words: sync-summary.ts). When the
  * server needs a newer app, says so with the one thing to do.
  */
-export function SyncIndicator() {
+/** The engine's status and the sync line's words for it, uploads waiting included; redrawn on changes. */
+export function useSyncLine() {
   const engine = useEngine();
   useEngineVersion();
   // Messages with files waiting to upload wait too (attachments/upload-queue.ts).
   const uploads = usePendingUploads();
   const s = engine.status();
-  const { text, tone } = syncSummary(s, Date.now(), uploads);
+  return { s, uploads, ...syncSummary(s, Date.now(), uploads) };
+}
+
+export function SyncIndicator() {
+  const { s, text, tone } = useSyncLine();
   // While slowed down, the countdown is redrawn each second until the engine sends again.
   const [, tick] = useState(0);
   useEffect(() => {

@@ -62,29 +62,32 @@ export function attachmentRoutes(d: {
 
   /** The attachment, if this person may see it now: a reader of its conversation, and it is in a message
    * or it is their own upload; or a safeguarding lead, and it is in a message. A held file (its message
-   * went, a case on it is open) is the leads' alone: to everyone else it is gone. */
-  const visible = (c: Context<HonoEnv>): AttachmentRow => {
+   * went, a case on it is open) is the leads' alone: to everyone else it is gone. `byLead`: seen only by
+   * the lead's right (monitoring, to be audited). Members are judged first: the lead lookup is not on the
+   * path of every thumbnail a member's device fetches. */
+  const visible = (c: Context<HonoEnv>): { row: AttachmentRow; byLead: boolean } => {
     const row = d.attachments.get(c.req.param('id') ?? '');
     if (!row) throw new AppError(404, 'no-attachment', 'This file is not there any more.');
     const user = c.get('user');
-    const lead = row.messageKey !== null && d.isLead(user.id);
-    if (row.held && !lead) throw new AppError(404, 'no-attachment', 'This file is not there any more.');
     const reader =
-      d.canRead(user, row.conversationId) && (row.messageKey !== null || row.uploaderId === user.id);
-    if (!reader && !lead)
-      throw new AppError(403, 'not-a-member', 'You cannot see files in this conversation.');
-    return row;
+      !row.held &&
+      d.canRead(user, row.conversationId) &&
+      (row.messageKey !== null || row.uploaderId === user.id);
+    if (reader) return { row, byLead: false };
+    if (row.messageKey !== null && d.isLead(user.id)) return { row, byLead: true };
+    if (row.held) throw new AppError(404, 'no-attachment', 'This file is not there any more.');
+    throw new AppError(403, 'not-a-member', 'You cannot see files in this conversation.');
   };
 
   const link = (id: string, copy: Copy, exp: number): string =>
     `/api/attachments/${encodeURIComponent(id)}/${copy}?exp=${exp}&sig=${d.signer.sign(id, copy, exp)}`;
 
   app.get('/attachments/:id', (c) => {
-    const row = visible(c);
+    const { row, byLead } = visible(c);
     const user = c.get('user');
     // The link is what opens the bytes: asked for once per viewing, so this is where a lead's look is
     // written down (the bytes' own requests, ranges and thumbnails, would write it many times).
-    if (row.held || !d.canRead(user, row.conversationId))
+    if (byLead)
       d.audit(user.id, 'safeguarding.file_viewed', row.conversationId, {
         file: row.id,
         message: row.messageKey,
@@ -116,7 +119,7 @@ export function attachmentRoutes(d: {
       throw new AppError(403, 'bad-link', 'This link is not valid. Open the message again.');
     const now = d.now();
     if (exp <= now) throw new AppError(403, 'link-expired', 'This link has expired. Open the message again.');
-    const row = visible(c);
+    const { row } = visible(c);
     if (row.status !== 'ready' || row.sha256 === null || (copy === 'thumb' && !row.hasThumb))
       throw new AppError(404, 'not-ready', 'This file is not ready yet.');
     const key = copy === 'thumb' ? `${row.sha256}.thumb` : row.sha256;
