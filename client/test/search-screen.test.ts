@@ -317,6 +317,12 @@ describe('search screen', () => {
     await field(page).fill('wombat');
     const fromServer = results(page).filter({ hasText: 'from the server' });
     await eventually(async () => {
+      // Typed as the app opened, the device may not have indexed the newest message yet (the search runs
+      // once per keystroke), and the server's copy stands in for it: typed again, as a person would.
+      if ((await fromServer.count()) > 1) {
+        await field(page).fill('womba');
+        await field(page).fill('wombat');
+      }
       expect(await results(page).count()).toBe(2);
       // The server's hit shows the time written on it (11 Oct), not when the server received it (today).
       expect(await fromServer.allInnerTexts()).toEqual([
