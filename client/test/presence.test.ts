@@ -137,6 +137,12 @@ describe('presence and typing between two people in the browser (issue 15 ยง3, ย
     await a.goto('about:blank');
     const sendAsBen = (text: string) => sendAs(b, text);
     await sendAsBen('Are you free?');
+    // Stored (acknowledged, no longer waiting to send) before DND is cleared: the push is decided as the
+    // server stores the message, so an unacknowledged one could still be stored after the clearing.
+    const freeMsg = b.locator('.messages .msg', { hasText: 'Are you free?' });
+    await eventually(async () =>
+      expect(await freeMsg.locator('[data-status]').getAttribute('data-status')).toBe('sent'),
+    );
     const amyPhone = makeEngine(ts.url);
     await amyPhone.init();
     await amyPhone.login(amy.email, amy.password);
