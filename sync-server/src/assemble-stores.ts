@@ -22,7 +22,12 @@ import { createSettingsStore } from './storage/settings.ts';
 import { createUserStore } from './storage/users.ts';
 
 /** The stores over one database (assemble.ts wires them to the rest): every table has one owner here. */
-export function createStores(db: Db, config: Config, now: () => number) {
+export function createStores(
+  db: Db,
+  config: Config,
+  now: () => number,
+  syncFile?: (path: string) => Promise<void>,
+) {
   const settings = createSettingsStore(db, {
     workspaceName: config.workspaceName,
     studentDmPolicy: 'anyone',
@@ -39,7 +44,7 @@ export function createStores(db: Db, config: Config, now: () => number) {
     messages: createMessageStore(db),
     appliedActions: createAppliedActions(db),
     audit: createAuditLog(db, now),
-    store: createSqliteDocStore(db, now),
+    store: createSqliteDocStore(db, now, syncFile),
     docClients: createDocClients(db),
     muteStore: createMuteStore(db, now),
     cohorts: createCohortStore(db),

@@ -45,6 +45,14 @@ export type ServerDeps = {
   pushAgent?: HttpsAgent;
   /** Yjs client ids of documents the server writes (a simulation's seeded ones); Yjs draws its own otherwise. */
   clientIds?: () => number;
+  /**
+   * The disk failed to keep committed updates (an fsync error, storage/wal-sync.ts). The entry point stops
+   * the process; by default it is logged and the process exits with code 70 (EX_SOFTWARE), so a supervisor
+   * restarts it on what the disk really holds and devices send again what was never acknowledged.
+   */
+  durabilityLost?: (err: unknown) => void;
+  /** How the WAL is made durable (storage/wal-sync.ts); a simulation's scheduler passes its own. */
+  syncFile?: (path: string) => Promise<void>;
 };
 
 export type ServerParts = ReturnType<typeof assembleServer>;
@@ -62,6 +70,7 @@ function createRoomParts(
     stored: SyncRoomsDeps['stored'];
     readMoved: SyncRoomsDeps['readMoved'];
     clientIds: (() => number) | undefined;
+    durabilityLost: SyncRoomsDeps['durabilityLost'];
   },
 ) {
   const { config, now } = d;
@@ -87,6 +96,7 @@ function createRoomParts(
     refusals: createRefusalBudget({ perWindow: config.limits.refusalsPerMinute, windowMs: 60_000, now }),
     newMessagesPerUpdate: config.limits.newMessagesPerUpdate,
     attachments: createAttachmentRefs(s.attachmentStore),
+    durabilityLost: d.durabilityLost,
     ...(d.watch ? { watch: d.watch } : {}),
     ...(d.stored ? { stored: d.stored } : {}),
     ...(d.readMoved ? { readMoved: d.readMoved } : {}),
@@ -204,7 +214,7 @@ export function assembleServer(config: Config, deps: ServerDeps = {}) {
   const print = deps.print ?? ((line: string) => process.stdout.write(`${line}\n`));
 
   const db = openDatabase(join(config.dataDir, 'commonroom.sqlite'));
-  const stores = createStores(db, config, now);
+  const stores = createStores(db, config, now, deps.syncFile);
   const { dmPolicy, muteOf, policy } = createPolicies(stores, () => services.supervision.current());
   // The services are made after the socket hub (they notify through it); the rooms reach the keyword
   // watch through this late binding.
@@ -226,6 +236,12 @@ export function assembleServer(config: Config, deps: ServerDeps = {}) {
     },
     readMoved: (r) => readClears?.read(r),
     clientIds: deps.clientIds,
+    durabilityLost:
+      deps.durabilityLost ??
+      ((err) => {
+        log.fatal({ err }, 'the disk failed to keep committed updates; stopping');
+        process.exit(70);
+      }),
   });
   const hub = createHub(stores, { rooms, presence, config, log, now, timers });
   const pushParts = createPushParts(stores, { config, log, now, presence, pushAgent: deps.pushAgent });

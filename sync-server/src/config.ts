@@ -149,8 +149,9 @@ export type WsCompression = {
   /** zlib output buffer of the inflate stream: client messages are small. */
   inflateChunkSize: number;
   /**
-   * Every this many ms, the inflate streams of sockets between messages are closed (ws/deflate.ts
-   * `sweepInflate`); a busy socket makes a new one for its next message (about 60 µs).
+   * Every this many ms, the inflate streams of sockets between messages and quiet since the last sweep
+   * are closed (ws/deflate.ts `sweepInflate`): a socket quiet for 2–4 s holds no zlib memory. A busy socket
+   * keeps its stream.
    */
   inflateSweepMs: number;
 };
@@ -163,7 +164,7 @@ export const DEFAULT_WS_COMPRESSION: WsCompression = {
   memLevel: 8,
   deflateChunkSize: 16 * 1024,
   inflateChunkSize: 4 * 1024,
-  inflateSweepMs: 30_000,
+  inflateSweepMs: 2_000,
 };
 
 export type ServerLimits = {

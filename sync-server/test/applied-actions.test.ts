@@ -210,7 +210,7 @@ describe('each action is stored once (P14)', () => {
  * A network that reorders and loses frames the way the race needs: it holds the engine's first update
  * naming an action for `doc` and the server's first REJECT for `doc` until both have been seen (whichever
  * comes first waits), then sends the held update just after the engine's next STEP1 for `doc`, and drops
- * the server's ACK of it. Later updates setting a reaction wait until `release()`.
+ * the server's ACK of it. Later updates setting a reaction (sent after the held one) wait until `release()`.
  */
 function lostAckNetwork(doc: string): {
   factory: SocketFactory;
@@ -254,7 +254,9 @@ function lostAckNetwork(doc: string): {
               (x) => x instanceof Y.Item && (x.parent as unknown) === 'react',
             ),
         );
-        if (update && phase === 'ack-lost') {
+        // From the held update's sending on: its ACK comes once durable (an fsync later, P4), and the
+        // engine may replay the reaction onto the rebuilt copy before that ACK arrives.
+        if (update && (phase === 'update-sent' || phase === 'ack-lost')) {
           later.push({ ws, data });
           return;
         }

@@ -108,5 +108,17 @@ export function docStoreSuite(name: string, make: () => { store: DocStore; close
       expect([...(store.load('A').updates[0] ?? [])]).toEqual(kept);
       close?.();
     });
+
+    it('durable(): resolves once what was appended is durable, again and again, and with nothing new', async () => {
+      const { store, close } = make();
+      await store.durable();
+      store.appendBatch([{ doc: 'A', data: update('a1').u }]);
+      const first = store.durable();
+      store.appendBatch([{ doc: 'A', data: update('a2').u }]);
+      await Promise.all([first, store.durable(), store.durable()]);
+      expect(store.count('A')).toBe(2);
+      await store.durable();
+      close?.();
+    });
   });
 }

@@ -64,6 +64,8 @@ export async function startServer(
     dataDir?: string;
     env?: Record<string, string>;
     limits?: Partial<Config['limits']>;
+    /** permessage-deflate settings over the defaults (when compression is on). */
+    compression?: Partial<NonNullable<Config['wsCompression']>>;
     port?: number;
     /** The server's clock, for tests of expiry. */
     now?: () => number;
@@ -84,6 +86,8 @@ export async function startServer(
     ...opts.env,
   });
   config.limits = { ...config.limits, ...opts.limits };
+  if (config.wsCompression && opts.compression)
+    config.wsCompression = { ...config.wsCompression, ...opts.compression };
   const logs: Record<string, unknown>[] = [];
   const log = pino(
     { level: 'info' },

@@ -20,6 +20,8 @@ export type RawClient = {
   /** The frames of each WebSocket message received, in order (to see what the server sends together). */
   messages: Frame[][];
   closed: { code: number; reason: string } | null;
+  /** Called for every frame as it is decoded, before anything else sees it (to act at that instant). */
+  onFrame: ((f: Frame) => void) | null;
   send(frames: Frame[]): void;
   sendBytes(bytes: Uint8Array): void;
   /** Sends an update with a ref and resolves with the server's answer to that ref (or the close). */
@@ -61,6 +63,7 @@ export async function connectRaw(
     frames: [],
     messages: [],
     closed: null,
+    onFrame: null,
     send: (frames) => ws.send(encodeMessage(frames)),
     sendBytes: (b) => ws.send(b),
     write(doc, update, actions) {
@@ -105,6 +108,7 @@ export async function connectRaw(
     if (!d.ok) throw new Error(`server sent undecodable bytes: ${d.error}`);
     client.messages.push(d.frames);
     for (const f of d.frames) {
+      client.onFrame?.(f);
       client.frames.push(f);
       if (f.type === 'ack') waiters.get(f.ref)?.({ kind: 'ack' });
       if (f.type === 'reject') waiters.get(f.ref)?.({ kind: 'reject', code: f.code });

@@ -78,7 +78,10 @@ export async function idleRun(
       ...(c ? { deflate: c.deflate } : { transport: opts.transport }),
     });
     try {
-      await new Promise((r) => setTimeout(r, 1000));
+      // Idle means quiet: read once the sockets have said nothing for 5 s, the same wait for every server.
+      // (Commonroom lets go of a quiet socket's inflate stream after 2–4 s, ws/deflate.ts; the peers keep
+      // theirs for the socket's life.)
+      await new Promise((r) => setTimeout(r, 5000));
       const after = await server.memory();
       const n = plan.sockets - load.failed;
       const counts = await Promise.all(

@@ -53,13 +53,15 @@ export function createIndexBatch(d: {
       update = Y.encodeStateAsUpdate(target.doc, before);
       target.uncommitted.push(update);
       batch.entries.push({ doc: target.name, data: update });
-      // Relayed after every author update of the commit: readers get the messages, then their places.
       batch.after.push(() => {
-        if (update) {
-          settle(target, update);
-          d.relay(target, update, null);
-        }
+        if (update) settle(target, update);
         docs.maybeIdle(target);
+      });
+      // Relayed once durable, after the author updates (relayed once committed): readers get the messages,
+      // then their places. What the server writes has no outbox to send it again after a power cut, so it
+      // never leaves before the disk holds it ("Relaying before the disk", PROTOCOL.md, case 3).
+      batch.durable.push(() => {
+        if (update) d.relay(target, update, null);
       });
     });
     batch.failed.push(() => {
@@ -70,14 +72,14 @@ export function createIndexBatch(d: {
     });
   };
 
-  /** A server-written update of `l` in `batch`: held until durable, then relayed to every subscriber. */
+  /** A server-written update of `l` in `batch`: held until committed, relayed to everyone once durable. */
   const track = (batch: PendingWrite, l: LoadedDoc, update: Uint8Array): void => {
     hold(batch, l, update);
     batch.after.push(() => {
       settle(l, update);
-      d.relay(l, update, null);
       docs.maybeIdle(l);
     });
+    batch.durable.push(() => d.relay(l, update, null));
     batch.failed.push(() => {
       settle(l, update);
       docs.reload(l);
@@ -128,8 +130,9 @@ export function createIndexBatch(d: {
     if (!rollovers.has(conversationId)) return;
     const next = segment + 1;
     batch.alongside.push(() => d.conversations.advanceSegment(conversationId, segment, next));
-    batch.after.push(() => {
-      rollovers.delete(conversationId);
+    batch.after.push(() => rollovers.delete(conversationId));
+    // Told once durable, like the server's other writes (the next segment's index comes from the server).
+    batch.durable.push(() => {
       const notice = encodeFrames([
         {
           type: 'notice',

@@ -44,10 +44,10 @@ export function serverChange<T>(doc: Y.Doc, change: () => T): { update: Uint8Arr
   }
 }
 
-/** Resolves with `value` once `batch` is durable; rejects if its commit fails. */
+/** Resolves with `value` once `batch` is durable (P4); rejects if its commit fails. */
 export function committed<T>(batch: PendingWrite, value: T): Promise<T> {
   return new Promise((resolve, reject) => {
-    batch.after.push(() => resolve(value));
+    batch.durable.push(() => resolve(value));
     batch.failed.push((err) => reject(err instanceof Error ? err : new Error(String(err))));
   });
 }

@@ -92,7 +92,9 @@ export function createSubscriptions(d: {
     }
     const l = docs.get(name);
     addSubscriber(s, l);
-    // Answer after anything still committing is durable: nothing leaves the server before it is stored.
+    // Made once nothing is pending (so it holds only what committed: never what a failed commit dropped),
+    // sent once all that is durable: what the server wrote (index places) never leaves before the disk
+    // holds it (P2; "Relaying before the disk", PROTOCOL.md).
     d.queue.afterPending(() => {
       if (!l.subscribers.has(s)) return;
       let diff: Uint8Array;
@@ -102,8 +104,12 @@ export function createSubscriptions(d: {
         answers.closeMalformed(s, name, 'unusable state vector');
         return;
       }
-      s.send([{ type: 'sync', doc: name, ref, syncType: SYNC_STEP2, payload: diff }]);
-      s.sendEncoded(docs.step1Of(l));
+      const step1 = docs.step1Of(l);
+      d.queue.afterDurable(() => {
+        if (!l.subscribers.has(s)) return;
+        s.send([{ type: 'sync', doc: name, ref, syncType: SYNC_STEP2, payload: diff }]);
+        s.sendEncoded(step1);
+      });
     });
   };
 

@@ -88,14 +88,20 @@ export type SyncRoomsDeps = {
    */
   watch?: (e: Watched) => void;
   /**
-   * Hears of new messages once their commit is durable (push notifications, issue 15): never before, so a
-   * push never announces what a failed commit lost. Must not throw.
+   * Hears of new messages once their commit has committed, in the turn that relays them (push
+   * notifications, issue 15; the end of the author's typing hint): never before, so a push never announces
+   * what a failed commit lost. Must not throw.
    */
   stored?: (messages: readonly StoredMessage[]) => void;
-  /** Hears of a person's read mark moving, once durable (a read clears their pushed notifications). */
+  /** Hears of a person's read mark moving, once committed (a read clears their pushed notifications). */
   readMoved?: (r: ReadMoved) => void;
   /** Uploaded files, which new messages reference (issue 17, T20). */
   attachments: AttachmentRefs;
+  /**
+   * The disk failed to keep what was committed (an fsync error): nothing more may be acknowledged, and
+   * the process should stop so that a restart reads what the disk really holds (storage/wal-sync.ts).
+   */
+  durabilityLost: (err: unknown) => void;
 };
 
 export function createSyncRooms(deps: SyncRoomsDeps) {
@@ -108,9 +114,11 @@ export function createSyncRooms(deps: SyncRoomsDeps) {
     onError: (err, doc) => log.error({ err, doc }, 'compaction failed'),
     ...(deps.clientIds ? { clientIds: deps.clientIds } : {}),
   });
-  const queue: CommitQueue = createCommitQueue((entries, alongside) =>
-    deps.store.appendBatch(entries, alongside),
-  );
+  const queue: CommitQueue = createCommitQueue({
+    commit: (entries, alongside) => deps.store.appendBatch(entries, alongside),
+    durable: () => deps.store.durable(),
+    lost: deps.durabilityLost,
+  });
   const answers = createAnswers({ log, audit, refusals: deps.refusals });
   const { reject, refuseAndAudit, closeMalformed } = answers;
   const lookup = (name: string): FoundDocument | null => lookupDocument(conversations, name);
@@ -346,12 +354,14 @@ export function createSyncRooms(deps: SyncRoomsDeps) {
       releaseIds();
       releaseFiles?.();
     };
+    // Acknowledged once durable (P4); relayed once committed (P5): readers need not wait for the disk.
+    if (ref !== 0) batch.durable.push(() => s.send([{ type: 'ack', ref }]));
     batch.after.push(() => {
       release();
       batches.settle(l, update);
-      if (ref !== 0) s.send([{ type: 'ack', ref }]);
       subscriptions.relay(l, update, s);
       docs.maybeIdle(l);
+      // In the relay's turn: the typing hint ends as the message arrives (P9).
       const told = deps.stored ? storedMessages(verdict.record, seqs) : [];
       if (told.length > 0) deps.stored?.(told);
       const read = deps.readMoved ? readMoved(verdict.record) : null;
@@ -403,10 +413,6 @@ export function createSyncRooms(deps: SyncRoomsDeps) {
     subscribe: subscriptions.subscribe,
     unsubscribe: subscriptions.unsubscribe,
     write,
-    /** Answers once everything already queued is durable, for writes with nothing new (a resend). */
-    ackAfterPending(s: Session, ref: number): void {
-      queue.afterPending(() => s.send([{ type: 'ack', ref }]));
-    },
     /** Drops every subscription of a closing socket. */
     dropSession: subscriptions.dropSession,
     /** Stops delivery of a conversation to one user at once: membership removed, or access lost (T9). */

@@ -1,9 +1,11 @@
 import type { Db } from './db.ts';
+import { createWalSync, datasyncFile } from './wal-sync.ts';
 
 /**
- * Where document updates live. The server appends every accepted update and acknowledges it only after
- * `appendBatch` returns (docs/PROTOCOL.md P4). One conformance suite (test/doc-store.suite.ts) runs against
- * every implementation.
+ * Where document updates live. The server appends every accepted update, relays it once `appendBatch` has
+ * returned (committed: it survives the process being killed) and acknowledges it only after `durable()`
+ * has resolved (it survives the machine losing power): docs/PROTOCOL.md P4, P5. One conformance suite
+ * (test/doc-store.suite.ts) runs against every implementation.
  */
 export interface DocStore {
   /**
@@ -16,6 +18,11 @@ export interface DocStore {
    * either everything in a group commit is durable or nothing is. Throws if the commit fails.
    */
   appendBatch(entries: readonly { doc: string; data: Uint8Array }[], alongside?: () => void): void;
+  /**
+   * Resolves once every batch appended before the call is durable (on the disk, not only committed).
+   * Rejects if the disk failed to keep it: the caller must then stop, not retry (wal-sync.ts).
+   */
+  durable(): Promise<void>;
   /**
    * Replaces the updates of `doc` with id ≤ `upToId` by one update holding the same state, and keeps
    * `stateVector` (that state's) beside it.
@@ -30,7 +37,11 @@ export interface DocStore {
   head(doc: string): { count: number; lastId: number; compacted: boolean };
 }
 
-export function createSqliteDocStore(db: Db, now: () => number = Date.now): DocStore {
+export function createSqliteDocStore(
+  db: Db,
+  now: () => number = Date.now,
+  syncFile: (path: string) => Promise<void> = datasyncFile,
+): DocStore {
   const selectDoc = db.prepare<[string], { id: number; data: Buffer }>(
     'SELECT id, data FROM doc_updates WHERE doc = ? ORDER BY id',
   );
@@ -49,6 +60,12 @@ export function createSqliteDocStore(db: Db, now: () => number = Date.now): DocS
     'INSERT OR REPLACE INTO doc_heads (doc, last_id, state_vector) VALUES (?, ?, ?)',
   );
   const view = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  // A batch commits without the fsync on the event loop (synchronous=NORMAL, for this transaction only:
+  // every other write of the connection keeps FULL); `durable()` syncs the WAL on the thread pool.
+  // Executed each time, not prepared once: SQLite applies this pragma when it compiles the statement.
+  const relaxed = (): void => void db.exec('PRAGMA synchronous = NORMAL');
+  const strict = (): void => void db.exec('PRAGMA synchronous = FULL');
+  const wal = createWalSync(db.memory ? null : `${db.name}-wal`, syncFile);
 
   const append = db.transaction(
     (entries: readonly { doc: string; data: Uint8Array }[], alongside?: () => void) => {
@@ -77,8 +94,15 @@ export function createSqliteDocStore(db: Db, now: () => number = Date.now): DocS
         : { updates, lastId };
     },
     appendBatch(entries, alongside) {
-      append(entries, alongside);
+      relaxed();
+      try {
+        append(entries, alongside);
+      } finally {
+        strict();
+      }
+      wal.wrote();
     },
+    durable: () => wal.durable(),
     compact(doc, upToId, state, stateVector) {
       compact(doc, upToId, state, stateVector);
     },
@@ -118,6 +142,7 @@ export function createMemoryDocStore(): DocStore {
         docs.set(s.doc, rows);
       }
     },
+    durable: () => Promise.resolve(),
     compact(doc, upToId, state, stateVector) {
       const rows = (docs.get(doc) ?? []).filter((r) => r.id > upToId);
       docs.set(doc, [{ id: upToId, data: state.slice() }, ...rows]);

@@ -15,8 +15,8 @@ import { reseedIds } from './seeded-ids.ts';
  * scheduler's, its Yjs client ids and record ids seeded; HTTP requests reach its Hono app in memory
  * (`fetch`) and sockets reach its socket hub (`accept`, the ws edge), so the engines under test talk to it
  * through the simulated network. SQLite is a file in a temp directory (the server opens a path), on tmpfs
- * when there is one; it does
- * not wait on I/O (better-sqlite3 is synchronous), so the scheduler sees every step.
+ * when there is one; it does not wait on I/O (better-sqlite3 is synchronous, and the WAL's fsync is
+ * replaced by a resolved promise), so the scheduler sees every step.
  */
 
 export type SimServer = {
@@ -62,6 +62,9 @@ export async function createSimServer(
     // The server types its timer handles as Node's; it only ever hands them back to clearTimeout.
     timers: scheduler.timers as unknown as Timers,
     clientIds: () => Math.floor(clientIds() * 2 ** 31),
+    // The WAL's fsync runs on the thread pool, which the scheduler cannot see: on tmpfs it keeps nothing
+    // more anyway, so durability is a resolved promise (acknowledgements still wait for it, P4).
+    syncFile: () => Promise.resolve(),
   });
   const { db, log, internals } = server;
   await seedServer({
