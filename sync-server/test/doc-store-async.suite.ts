@@ -137,6 +137,40 @@ export function asyncDocStoreSuite<Tx>(name: string, make: AsyncStoreMaker<Tx>):
         expect([...((await store.load('A')).stateVector ?? [])]).toEqual([...again]);
       }));
 
+    it('loadAfter: what a replica holding up to an id lacks; across a compaction, the compacted state', () =>
+      withStore(async ({ store }) => {
+        expect(await store.loadAfter('A', 0)).toEqual({ updates: [], lastId: 0 });
+        const doc = new Y.Doc();
+        const ids: number[] = [];
+        for (let i = 0; i < 4; i++) {
+          await store.appendBatch([{ doc: 'A', data: update(`m${i}`, doc).u }]);
+          ids.push((await store.head('A')).lastId);
+          await store.appendBatch([{ doc: 'B', data: update(`b${i}`).u }]);
+        }
+        const [, second = 0, , newest = 0] = ids;
+        const all = (await store.load('A')).updates.map((u) => [...u]);
+        const fromStart = await store.loadAfter('A', 0);
+        expect(fromStart.updates.map((u) => [...u])).toEqual(all);
+        expect(fromStart.lastId).toBe(newest);
+        const tail = await store.loadAfter('A', second);
+        expect(tail.updates.map((u) => [...u])).toEqual(all.slice(2));
+        expect(tail.lastId).toBe(newest);
+        expect(await store.loadAfter('A', newest)).toEqual({ updates: [], lastId: newest });
+        // Compacted: a replica behind gets the one compacted state, which holds everything.
+        await store.compact('A', newest, Y.encodeStateAsUpdate(doc), Y.encodeStateVector(doc));
+        const caught = await store.loadAfter('A', second);
+        expect(caught.updates).toHaveLength(1);
+        expect(caught.lastId).toBe(newest);
+        expect(texts(caught.updates)).toEqual(['m0', 'm1', 'm2', 'm3']);
+        // A replica at the compacted id lacks nothing; a later update comes alone.
+        expect(await store.loadAfter('A', newest)).toEqual({ updates: [], lastId: newest });
+        await store.appendBatch([{ doc: 'A', data: update('later', doc).u }]);
+        const later = await store.loadAfter('A', newest);
+        expect(texts([...caught.updates, ...later.updates])).toEqual(['m0', 'm1', 'm2', 'm3', 'later']);
+        expect(later.updates).toHaveLength(1);
+        expect(later.lastId).toBeGreaterThan(newest);
+      }));
+
     it('returns copies: changing what was passed in or loaded changes nothing stored', () =>
       withStore(async ({ store }) => {
         const { u } = update('x');
@@ -155,6 +189,23 @@ export function asyncDocStoreSuite<Tx>(name: string, make: AsyncStoreMaker<Tx>):
         const other = await second();
         const writers = [store, other].map((s, w) => ({ s, w, lastIds: [] as number[] }));
         const BATCHES = 15;
+        // A replica catching up with loadAfter while they write: ids rise in commit order, so it never
+        // skips an update committed before the newest it has seen.
+        const replica: Uint8Array[] = [];
+        let replicaAt = 0;
+        const catchUp = async (): Promise<void> => {
+          const r = await other.loadAfter('A', replicaAt);
+          replica.push(...r.updates);
+          replicaAt = r.lastId;
+        };
+        let writing = true;
+        const reading = (async () => {
+          while (writing) {
+            await catchUp();
+            // A store answering from memory resolves at once: yield so the writers' turns come.
+            await new Promise((r) => setImmediate(r));
+          }
+        })();
         await Promise.all(
           writers.map(async ({ s, w, lastIds }) => {
             for (let i = 0; i < BATCHES; i++) {
@@ -168,7 +219,11 @@ export function asyncDocStoreSuite<Tx>(name: string, make: AsyncStoreMaker<Tx>):
             }
           }),
         );
+        writing = false;
+        await reading;
+        await catchUp();
         const [one, two] = await Promise.all([store.load('A'), other.load('A')]);
+        expect(replica.map((u) => [...u])).toEqual(one.updates.map((u) => [...u]));
         expect(one.updates.map((u) => [...u])).toEqual(two.updates.map((u) => [...u]));
         const perBatch = Math.ceil(BATCHES / 2) + BATCHES;
         expect(one.updates).toHaveLength(2 * perBatch);

@@ -11,6 +11,13 @@ export interface AsyncDocStore<Tx = unknown> {
   /** As `DocStore.load`. */
   load(doc: string): Promise<{ updates: Uint8Array[]; lastId: number; stateVector?: Uint8Array }>;
   /**
+   * What a replica that holds `doc` up to id `afterId` lacks: the updates stored after it, oldest first, and
+   * the newest id (`afterId` when there are none). Ids of one document rise in commit order, so nothing
+   * committed before the newest one returned is left out; after a compaction that replaced ids above
+   * `afterId`, the compacted state comes instead (its id is the newest it replaced): docs/SCALE-OUT.md §5.
+   */
+  loadAfter(doc: string, afterId: number): Promise<{ updates: Uint8Array[]; lastId: number }>;
+  /**
    * Appends all entries atomically, running `alongside` in the same transaction; resolves only once the
    * commit is durable, and rejects (storing nothing) if `alongside` or the commit fails (P4).
    */
@@ -34,6 +41,10 @@ export interface AsyncDocStore<Tx = unknown> {
  * uses `db` directly while a batch awaits would too: only the adapter may write during a batch.
  */
 export function adaptSqliteDocStore(store: DocStore, db: Db): AsyncDocStore<Db> {
+  // DocStore has no read by id; this one query reads its table (storage/migrations.ts) directly.
+  const after = db.prepare<[string, number], { id: number; data: Buffer }>(
+    'SELECT id, data FROM doc_updates WHERE doc = ? AND id > ? ORDER BY id',
+  );
   let tail: Promise<unknown> = Promise.resolve();
   const serially = <T>(f: () => Promise<T>): Promise<T> => {
     const run = tail.then(f, f);
@@ -51,6 +62,16 @@ export function adaptSqliteDocStore(store: DocStore, db: Db): AsyncDocStore<Db> 
   return {
     // Reads wait for a batch in progress too: on the one connection they would see its uncommitted rows.
     load: (doc) => serially(() => lift(() => store.load(doc))),
+    loadAfter: (doc, afterId) =>
+      serially(() =>
+        lift(() => {
+          const rows = after.all(doc, afterId);
+          return {
+            updates: rows.map((r) => new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength)),
+            lastId: rows.at(-1)?.id ?? afterId,
+          };
+        }),
+      ),
     appendBatch: (entries, alongside) =>
       serially(async () => {
         if (!alongside) return store.appendBatch(entries);

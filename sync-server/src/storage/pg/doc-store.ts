@@ -71,6 +71,15 @@ export function createPgDocStore(pool: PgPool, now: () => number = Date.now): As
         : { updates, lastId };
     },
 
+    async loadAfter(doc, afterId) {
+      const r = await pool.query<{ id: string; data: Buffer }>(
+        'SELECT id, data FROM doc_updates WHERE doc = $1 AND id > $2 ORDER BY id',
+        [doc, afterId],
+      );
+      const lastRow = r.rows.at(-1);
+      return { updates: r.rows.map((row) => view(row.data)), lastId: lastRow ? Number(lastRow.id) : afterId };
+    },
+
     async appendBatch(entries, alongside) {
       if (entries.length === 0 && !alongside) return;
       await inTransaction(pool, async (tx) => {
