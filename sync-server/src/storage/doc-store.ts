@@ -94,6 +94,8 @@ export function createSqliteDocStore(
         : { updates, lastId };
     },
     appendBatch(entries, alongside) {
+      // Inside a caller's transaction (a savepoint here) its COMMIT decides, and SQLite refuses the pragma.
+      if (db.inTransaction) return void append(entries, alongside);
       relaxed();
       try {
         append(entries, alongside);
