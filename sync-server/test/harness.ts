@@ -239,3 +239,10 @@ export function channel(engine: Engine, name: string): string {
 
 export const texts = (e: Engine, conversationId: string): string[] =>
   e.view(conversationId).messages.map((m) => m.text);
+/**
+ * The texts of messages the device holds with their place in the index: what a read mark can reach (P8).
+ * The index place arrives a moment after the message itself (P5: what the server writes leaves once
+ * durable), so a test that reads up to a message waits for this, as a person's screen does.
+ */
+export const indexedTexts = (e: Engine, conversationId: string): string[] =>
+  e.view(conversationId).messages.flatMap((m) => (m.seq === null ? [] : [m.text]));

@@ -3,7 +3,7 @@ import { PushKeyReply, PushPayload } from '@commonroom/protocol';
 import { decrypt } from 'http_ece';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { addUser, channel, eventually, makeEngine, startServer, texts } from './harness.ts';
+import { addUser, channel, eventually, indexedTexts, makeEngine, startServer, texts } from './harness.ts';
 import {
   b64url,
   browserSubscription,
@@ -360,7 +360,7 @@ describe('who is pushed for a message', () => {
     await expect.poll(() => delivered(everyone, from).eve?.map((p) => p.kind)).toEqual(['dm']);
 
     // Eve reads it on the laptop: the phone is told to close the conversation's notification.
-    await eventually(() => expect(texts(laptop, dm)).toEqual(['first']));
+    await eventually(() => expect(indexedTexts(laptop, dm)).toEqual(['first']));
     from = env.push.received.length;
     await laptop.markRead(dm);
     await laptop.settled();
@@ -373,7 +373,9 @@ describe('who is pushed for a message', () => {
     const general = channel(laptop, 'general');
     await dan.engine.send(general, 'a channel message pushes to nobody');
     await dan.engine.settled();
-    await eventually(() => expect(texts(laptop, general)).toContain('a channel message pushes to nobody'));
+    await eventually(() =>
+      expect(indexedTexts(laptop, general)).toContain('a channel message pushes to nobody'),
+    );
     await laptop.markRead(general);
     await laptop.markRead(dm);
     await laptop.settled();
@@ -384,7 +386,7 @@ describe('who is pushed for a message', () => {
     from = env.push.received.length;
     await dan.engine.send(dm, 'between');
     await dan.engine.settled();
-    await eventually(() => expect(texts(laptop, dm)).toEqual(['first', 'between']));
+    await eventually(() => expect(indexedTexts(laptop, dm)).toEqual(['first', 'between']));
     laptop.disconnect();
     await dan.engine.send(dm, 'second');
     await dan.engine.settled();
@@ -400,7 +402,7 @@ describe('who is pushed for a message', () => {
       .poll(() => delivered(everyone, from).eve?.map((p) => p.body))
       .toEqual(['between', 'second', 'third']);
     // Now read on the laptop: the clear follows, and only one.
-    await eventually(() => expect(texts(laptop, dm)).toContain('third'));
+    await eventually(() => expect(indexedTexts(laptop, dm)).toContain('third'));
     await laptop.markRead(dm);
     await laptop.settled();
     await expect

@@ -209,7 +209,10 @@ describe('a closed segment meets a waiting message (P12, P13)', () => {
       expect(seen?.text).toBe('older message, edited mid-rebuild');
       expect(writer.view(course).state.byKey.get(oldKey)?.text).toBe('older message, edited mid-rebuild');
     });
-    expect(texts(other.engine, course).filter((t) => t === 'written offline')).toHaveLength(1);
+    // In the next segment, whose notice reaches the reader once the rollover is durable (P5).
+    await eventually(() =>
+      expect(texts(other.engine, course).filter((t) => t === 'written offline')).toHaveLength(1),
+    );
     expect(unhandled).toEqual([]);
     writer.disconnect();
     other.engine.disconnect();
