@@ -17,6 +17,8 @@ import { Sidebar } from './features/sidebar.tsx';
 import { typingIn, useHelpKey } from './features/help-key.ts';
 import { rememberDmPolicy } from './features/dm-rule.ts';
 import type { DeviceReport } from './sync/device-report.ts';
+import { afterFirstScreen } from './ui/first-screen.ts';
+import { AfterFirstScreen } from './ui/after-first-screen.tsx';
 
 // Loaded when first used, to keep the first screen's JavaScript small.
 const ChannelBrowser = lazy(async () => ({
@@ -69,6 +71,9 @@ export function App({ engine }: { engine: Engine }) {
   const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
   useEffect(() => {
     let alive = true;
+    // The message list's code (its own chunk) is fetched and compiled while the engine reads the device's
+    // copy, not after it: at a cold start it is the first screen's longest wait (issue 20).
+    preloadMessageList();
     const notice = takeWipeNotice();
     void engine.init().then((me) => {
       if (!alive) return;
@@ -257,14 +262,19 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
 
   useEffect(preloadMessageList, []);
   // Attachments (issue 17): the upload queue starts with the app, so messages with files saved before a
-  // reload or while offline go when the network is there. Its code is a chunk of its own.
+  // reload or while offline go when the network is there. Its code is a chunk of its own, loaded once the
+  // first screen is painted (ui/first-screen.ts).
   useEffect(() => {
-    void import('./attachments/attachments.ts').then((m) => m.attachmentsFor(engine));
+    void afterFirstScreen()
+      .then(() => import('./attachments/attachments.ts'))
+      .then((m) => m.attachmentsFor(engine));
   }, [engine]);
   // Device search (issue 16): its code, MiniSearch and its worker are chunks of their own, loaded after the
   // first screen; it keeps its index current from here on and forgets itself at sign-out.
   useEffect(() => {
-    void import('./search/search-client.ts').then((m) => m.deviceSearch(engine));
+    void afterFirstScreen()
+      .then(() => import('./search/search-client.ts'))
+      .then((m) => m.deviceSearch(engine));
   }, [engine]);
 
   // The server hears what this device shows (presence, and no push for a conversation on screen); the
@@ -274,9 +284,11 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   shown.current = selected;
   useEffect(() => {
     let alive = true;
-    void import('./sync/device-report.ts').then((m) => {
-      if (alive) report.current = m.startDeviceReport(engine, () => shown.current);
-    });
+    void afterFirstScreen()
+      .then(() => import('./sync/device-report.ts'))
+      .then((m) => {
+        if (alive) report.current = m.startDeviceReport(engine, () => shown.current);
+      });
     return () => {
       alive = false;
       report.current?.stop();
@@ -416,7 +428,9 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
         )}
         {dialog === 'status' && <StatusDialog onClose={() => setDialog(null)} />}
         {dialog === 'shortcuts' && <ShortcutsDialog onClose={() => setDialog(null)} />}
-        <FloatingNotices safeguarding={safeguarding} />
+        <AfterFirstScreen>
+          <FloatingNotices safeguarding={safeguarding} />
+        </AfterFirstScreen>
       </Suspense>
     </div>
   );

@@ -6,6 +6,7 @@ import { lazy } from '../ui/lazy.tsx';
 import { useEngine } from '../hooks/engine-context.tsx';
 import { useMentionNames } from '../hooks/use-unread.ts';
 import { dayLabel } from '../ui/format.ts';
+import { afterFirstScreen, markFirstScreenAfterPaint } from '../ui/first-screen.ts';
 import { useConversationControls } from './conversation-context.tsx';
 import { continuesGroup } from './message-groups.ts';
 import { MessageItem } from './message-item.tsx';
@@ -157,6 +158,12 @@ export function MessageList(props: {
     lastKey.current = null;
   }, [props.conversationId]);
 
+  // The newest messages (or the empty line) are on screen: what waited for them may start.
+  const drawn = rows.length > 0 || props.messages.length === 0;
+  useEffect(() => {
+    if (drawn) markFirstScreenAfterPaint();
+  }, [drawn]);
+
   const jumpTo = props.jumpTo;
   useEffect(() => {
     if (!jumpTo) return;
@@ -191,7 +198,8 @@ export function MessageList(props: {
   // (a tombstone carries no files). A message this device does not hold (an older part) keeps its copies.
   useEffect(() => {
     const conversationId = props.conversationId;
-    void import('../attachments/attachments.ts')
+    void afterFirstScreen()
+      .then(() => import('../attachments/attachments.ts'))
       .then(({ attachmentsFor }) =>
         attachmentsFor(engine).cache.sweep(conversationId, (key, id) => {
           const m = engine.view(conversationId).state.byKey.get(key);
