@@ -67,15 +67,19 @@ type Phase =
   | { kind: 'signed-out'; notice?: string }
   | { kind: 'in' };
 
-export function App({ engine }: { engine: Engine }) {
+export function App({
+  engine,
+  started,
+}: {
+  engine: Engine;
+  /** `engine.init()`, called by the entry point before the first render (main.tsx). */
+  started: ReturnType<Engine['init']>;
+}) {
   const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
   useEffect(() => {
     let alive = true;
-    // The message list's code (its own chunk) is fetched and compiled while the engine reads the device's
-    // copy, not after it: at a cold start it is the first screen's longest wait (issue 20).
-    preloadMessageList();
     const notice = takeWipeNotice();
-    void engine.init().then((me) => {
+    void started.then((me) => {
       if (!alive) return;
       const setupToken = location.pathname === '/setup' ? location.hash.slice(1) : '';
       // A one-time set-password link (its page reads the token from the address).
@@ -90,7 +94,7 @@ export function App({ engine }: { engine: Engine }) {
     return () => {
       alive = false;
     };
-  }, [engine]);
+  }, [engine, started]);
 
   // The server ended the session (T10): deactivation and "sign out everywhere" wipe this device, at its first
   // contact, whichever it is; any other end leaves the sign-in page to the Shell and keeps unsent work.

@@ -138,12 +138,22 @@ export function MessageList(props: {
     return out;
   }, [props.messages, firstUnread, now]);
 
+  // Estimates close to what rows measure (a grouped message is one line under the one before it), so
+  // measuring the rows on screen moves the total little: each change is another render and scroll.
+  const estimate = (i: number): number => {
+    const row = rows[i];
+    return row?.kind !== 'message' ? 36 : row.grouped ? 28 : 76;
+  };
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => ref.current,
-    estimateSize: (i) => (rows[i]?.kind === 'message' ? 72 : 36),
+    estimateSize: estimate,
     getItemKey: (i) => rows[i]?.key ?? i,
     overscan: 8,
+    // A conversation opens at its newest messages: the first render draws the bottom rows for a list
+    // about the window's height, instead of the oldest rows that the scroll to the end then replaces.
+    initialOffset: () => rows.reduce((sum, _, i) => sum + estimate(i), 0),
+    initialRect: { width: innerWidth, height: innerHeight },
   });
 
   // Stay at the bottom while the reader is there: new messages, their own sends, first open, and rows
