@@ -12,7 +12,7 @@ import { CHAT_SUBSET, isPlain, parseMessage } from '../src/ui/markdown/parse-mes
 
 /** A tree without its source positions (nothing draws them; the shortcut has none). */
 const strip = (n: Nodes): unknown => {
-  const { position: _, ...rest } = n as Nodes & { position?: unknown };
+  const { position: _, ...rest } = n;
   return 'children' in n ? { ...rest, children: n.children.map(strip) } : rest;
 };
 const parsed = (text: string): unknown => strip(fromMarkdown(text, CHAT_SUBSET));
@@ -24,7 +24,7 @@ const plain = [
   'Is the deadline on Friday? I think so, 5pm.',
   'Ask @sam or @jo.smith about it',
   'Café notes, naïve question: does Über-Kurs = 2+2 - 1 / 3 at 50%?',
-  "It's \"fine\" - see https://example.com/a/b?c=d",
+  'It\'s "fine" - see https://example.com/a/b?c=d',
   'Two  spaces inside stay',
   'A line with --- inside is no rule',
 ];
@@ -65,11 +65,15 @@ describe('parseMessage: plain messages skip the parser', () => {
   it('any text the shortcut takes gets exactly the parser’s tree (generated texts)', () => {
     const chars = fc.constantFrom(...'aZé9 ,.;:?\'"@~%=/+-ü\u0301ß'.split(''));
     fc.assert(
-      fc.property(fc.string({ unit: chars, maxLength: 40 }), fc.constantFrom('a', 'Ö', 'x'), (rest, first) => {
-        const text = first + rest;
-        if (!isPlain(text)) return;
-        expect(parseMessage(text)).toEqual(parsed(text));
-      }),
+      fc.property(
+        fc.string({ unit: chars, maxLength: 40 }),
+        fc.constantFrom('a', 'Ö', 'x'),
+        (rest, first) => {
+          const text = first + rest;
+          if (!isPlain(text)) return;
+          expect(parseMessage(text)).toEqual(parsed(text));
+        },
+      ),
       { seed: 20, numRuns: 1_000 },
     );
   });

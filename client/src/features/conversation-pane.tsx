@@ -17,6 +17,8 @@ import { NoAccess } from './conversation/no-access.tsx';
 import { emptyWords } from './conversation/empty-words.ts';
 import { usePendingUploads } from '../hooks/use-pending-uploads.ts';
 import { PaneSyncLine } from './pane-sync-line.tsx';
+// The type only: the list's code is a chunk of its own (below).
+import type { MessageList as MessageListComponent } from './message-list.tsx';
 
 const ChannelDetails = lazy(async () => ({
   default: (await import('./channel-details.tsx')).ChannelDetails,
@@ -37,7 +39,7 @@ const ProfileCard = lazy(async () => ({
 // Once loaded, a pane draws the list straight away: through `lazy` it would suspend once even then, and
 // the retry render React schedules for it is interruptible, so every engine change at a start (several)
 // threw the list's first render away and began it again (issue 20).
-let loadedMessageList: (typeof import('./message-list.tsx'))['MessageList'] | null = null;
+let loadedMessageList: typeof MessageListComponent | null = null;
 const loadMessageList = async () => {
   const m = await import('./message-list.tsx');
   loadedMessageList = m.MessageList;
