@@ -17,6 +17,8 @@ import { Sidebar } from './features/sidebar.tsx';
 import { typingIn, useHelpKey } from './features/help-key.ts';
 import { rememberDmPolicy } from './features/dm-rule.ts';
 import type { DeviceReport } from './sync/device-report.ts';
+import { afterFirstScreen } from './ui/first-screen.ts';
+import { AfterFirstScreen } from './ui/after-first-screen.tsx';
 
 // Loaded when first used, to keep the first screen's JavaScript small.
 const ChannelBrowser = lazy(async () => ({
@@ -65,12 +67,19 @@ type Phase =
   | { kind: 'signed-out'; notice?: string }
   | { kind: 'in' };
 
-export function App({ engine }: { engine: Engine }) {
+export function App({
+  engine,
+  started,
+}: {
+  engine: Engine;
+  /** `engine.init()`, called by the entry point before the first render (main.tsx). */
+  started: ReturnType<Engine['init']>;
+}) {
   const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
   useEffect(() => {
     let alive = true;
     const notice = takeWipeNotice();
-    void engine.init().then((me) => {
+    void started.then((me) => {
       if (!alive) return;
       const setupToken = location.pathname === '/setup' ? location.hash.slice(1) : '';
       // A one-time set-password link (its page reads the token from the address).
@@ -85,7 +94,7 @@ export function App({ engine }: { engine: Engine }) {
     return () => {
       alive = false;
     };
-  }, [engine]);
+  }, [engine, started]);
 
   // The server ended the session (T10): deactivation and "sign out everywhere" wipe this device, at its first
   // contact, whichever it is; any other end leaves the sign-in page to the Shell and keeps unsent work.
@@ -257,14 +266,19 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
 
   useEffect(preloadMessageList, []);
   // Attachments (issue 17): the upload queue starts with the app, so messages with files saved before a
-  // reload or while offline go when the network is there. Its code is a chunk of its own.
+  // reload or while offline go when the network is there. Its code is a chunk of its own, loaded once the
+  // first screen is painted (ui/first-screen.ts).
   useEffect(() => {
-    void import('./attachments/attachments.ts').then((m) => m.attachmentsFor(engine));
+    void afterFirstScreen()
+      .then(() => import('./attachments/attachments.ts'))
+      .then((m) => m.attachmentsFor(engine));
   }, [engine]);
   // Device search (issue 16): its code, MiniSearch and its worker are chunks of their own, loaded after the
   // first screen; it keeps its index current from here on and forgets itself at sign-out.
   useEffect(() => {
-    void import('./search/search-client.ts').then((m) => m.deviceSearch(engine));
+    void afterFirstScreen()
+      .then(() => import('./search/search-client.ts'))
+      .then((m) => m.deviceSearch(engine));
   }, [engine]);
 
   // The server hears what this device shows (presence, and no push for a conversation on screen); the
@@ -274,9 +288,11 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   shown.current = selected;
   useEffect(() => {
     let alive = true;
-    void import('./sync/device-report.ts').then((m) => {
-      if (alive) report.current = m.startDeviceReport(engine, () => shown.current);
-    });
+    void afterFirstScreen()
+      .then(() => import('./sync/device-report.ts'))
+      .then((m) => {
+        if (alive) report.current = m.startDeviceReport(engine, () => shown.current);
+      });
     return () => {
       alive = false;
       report.current?.stop();
@@ -416,7 +432,9 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
         )}
         {dialog === 'status' && <StatusDialog onClose={() => setDialog(null)} />}
         {dialog === 'shortcuts' && <ShortcutsDialog onClose={() => setDialog(null)} />}
-        <FloatingNotices safeguarding={safeguarding} />
+        <AfterFirstScreen>
+          <FloatingNotices safeguarding={safeguarding} />
+        </AfterFirstScreen>
       </Suspense>
     </div>
   );

@@ -17,6 +17,8 @@ import { NoAccess } from './conversation/no-access.tsx';
 import { emptyWords } from './conversation/empty-words.ts';
 import { usePendingUploads } from '../hooks/use-pending-uploads.ts';
 import { PaneSyncLine } from './pane-sync-line.tsx';
+// The type only: the list's code is a chunk of its own (below).
+import type { MessageList as MessageListComponent } from './message-list.tsx';
 
 const ChannelDetails = lazy(async () => ({
   default: (await import('./channel-details.tsx')).ChannelDetails,
@@ -34,13 +36,21 @@ const ProfileCard = lazy(async () => ({
 // header, sidebar and composer show without waiting for them. The signed-in app fetches it as soon as it
 // starts (preloadMessageList), so it is in memory before the person could go offline, and in the service
 // worker's cache for every later start.
-const loadMessageList = () => import('./message-list.tsx');
+// Once loaded, a pane draws the list straight away: through `lazy` it would suspend once even then, and
+// the retry render React schedules for it is interruptible, so every engine change at a start (several)
+// threw the list's first render away and began it again (issue 20).
+let loadedMessageList: typeof MessageListComponent | null = null;
+const loadMessageList = async () => {
+  const m = await import('./message-list.tsx');
+  loadedMessageList = m.MessageList;
+  return m;
+};
 export const preloadMessageList = (): void => void loadMessageList().catch(() => undefined);
 // Messages with files waiting to upload, shown only when there are some (the queue's count is tiny code).
 const PendingUploads = lazy(async () => ({
   default: (await import('./attachments/pending-uploads.tsx')).PendingUploads,
 }));
-const MessageList = lazy(async () => ({ default: (await loadMessageList()).MessageList }));
+const LazyMessageList = lazy(async () => ({ default: (await loadMessageList()).MessageList }));
 
 function usePageVisible(): boolean {
   const [visible, setVisible] = useState(() => document.visibilityState === 'visible');
@@ -90,6 +100,8 @@ export function ConversationPane({
   const mute = useActiveMute(c);
   const queued = usePendingUploads();
   const uploading = queued.count + queued.failed > 0;
+  // Chosen once for the pane: changing it later would mount a new list (its scroll position lost).
+  const [MessageList] = useState(() => loadedMessageList ?? LazyMessageList);
 
   useEffect(() => {
     void engine.open(conversationId).catch(() => undefined);

@@ -6,6 +6,7 @@ import { lazy } from '../ui/lazy.tsx';
 import { useEngine } from '../hooks/engine-context.tsx';
 import { useMentionNames } from '../hooks/use-unread.ts';
 import { dayLabel } from '../ui/format.ts';
+import { afterFirstScreen, markFirstScreenAfterPaint } from '../ui/first-screen.ts';
 import { useConversationControls } from './conversation-context.tsx';
 import { continuesGroup } from './message-groups.ts';
 import { MessageItem } from './message-item.tsx';
@@ -137,12 +138,22 @@ export function MessageList(props: {
     return out;
   }, [props.messages, firstUnread, now]);
 
+  // Estimates close to what rows measure (a grouped message is one line under the one before it), so
+  // measuring the rows on screen moves the total little: each change is another render and scroll.
+  const estimate = (i: number): number => {
+    const row = rows[i];
+    return row?.kind !== 'message' ? 36 : row.grouped ? 28 : 76;
+  };
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => ref.current,
-    estimateSize: (i) => (rows[i]?.kind === 'message' ? 72 : 36),
+    estimateSize: estimate,
     getItemKey: (i) => rows[i]?.key ?? i,
     overscan: 8,
+    // A conversation opens at its newest messages: the first render draws the bottom rows for a list
+    // about the window's height, instead of the oldest rows that the scroll to the end then replaces.
+    initialOffset: () => rows.reduce((sum, _, i) => sum + estimate(i), 0),
+    initialRect: { width: innerWidth, height: innerHeight },
   });
 
   // Stay at the bottom while the reader is there: new messages, their own sends, first open, and rows
@@ -156,6 +167,12 @@ export function MessageList(props: {
     atBottom.current = true;
     lastKey.current = null;
   }, [props.conversationId]);
+
+  // The newest messages (or the empty line) are on screen: what waited for them may start.
+  const drawn = rows.length > 0 || props.messages.length === 0;
+  useEffect(() => {
+    if (drawn) markFirstScreenAfterPaint();
+  }, [drawn]);
 
   const jumpTo = props.jumpTo;
   useEffect(() => {
@@ -191,7 +208,8 @@ export function MessageList(props: {
   // (a tombstone carries no files). A message this device does not hold (an older part) keeps its copies.
   useEffect(() => {
     const conversationId = props.conversationId;
-    void import('../attachments/attachments.ts')
+    void afterFirstScreen()
+      .then(() => import('../attachments/attachments.ts'))
       .then(({ attachmentsFor }) =>
         attachmentsFor(engine).cache.sweep(conversationId, (key, id) => {
           const m = engine.view(conversationId).state.byKey.get(key);

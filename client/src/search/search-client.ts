@@ -41,6 +41,8 @@ export type DeviceSearch = {
   search(query: SearchQuery): Promise<SearchHit[]>;
   /** Resolves when everything the engine had at the call is indexed and saved. */
   idle(): Promise<void>;
+  /** Hears each batch of messages the index has taken in (a search on screen runs again). */
+  onIndexed(listener: () => void): () => void;
   /** Empties the index and its saved copy (sign-out). */
   clear(): Promise<void>;
   stop(): void;
@@ -53,6 +55,7 @@ export function startDeviceSearch(engine: Engine, flushDelayMs = 250): DeviceSea
   });
   const ask = connect(worker);
   const opened = ask('open', {});
+  const indexed = new Set<() => void>();
   const feed = opened.then((o) =>
     createFeed({
       source: {
@@ -64,6 +67,7 @@ export function startDeviceSearch(engine: Engine, flushDelayMs = 250): DeviceSea
       manifest: o.manifest,
       send: async (batch) => {
         await ask('apply', { batch });
+        for (const listener of [...indexed]) listener();
       },
       delay: (flush) => setTimeout(flush, flushDelayMs),
       // 1 s, 2 s, 4 s … up to a minute: storage that is full or closed gets time to recover.
@@ -79,6 +83,10 @@ export function startDeviceSearch(engine: Engine, flushDelayMs = 250): DeviceSea
       return ask('search', { query });
     },
     idle: async () => (await feed).idle(),
+    onIndexed: (listener) => {
+      indexed.add(listener);
+      return () => indexed.delete(listener);
+    },
     clear: async () => {
       (await feed).stop();
       await ask('clear', {});

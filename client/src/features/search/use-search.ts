@@ -105,21 +105,29 @@ export function useSearch(engine: Engine, q: string, filters: Filters, order: Or
         const m = messageOf(h.conversationId, h.key);
         return m ? [{ ...h, parts: markMatches(plainText(m.text), h.terms) }] : [];
       });
-    const run = () => deviceSearch(engine).search({ q: words, ...f, sort: order, limit: DEVICE_LIMIT });
-    const device = run().catch((): SearchHit[] => []);
+    const search = deviceSearch(engine);
+    const run = () =>
+      search.search({ q: words, ...f, sort: order, limit: DEVICE_LIMIT }).catch((): SearchHit[] => []);
     // The server's pages so far; "More results" asks for the next with the last answer's cursor.
     const fromServer: SearchReply['hits'] = [];
-    void device.then((d) => {
+    // The device's newest answer: the search runs again each time the index takes in messages while it is
+    // shown (ones that arrived, or were still being indexed as the app opened), so they join the results
+    // without the person typing again. The worker answers in order, so the last asked is the last heard.
+    let d: readonly SearchHit[] = [];
+    const take = (answer: readonly SearchHit[]) => {
       if (!alive) return;
+      d = answer;
       redraw = () => setHits(show(d, fromServer));
       redraw();
       loadFor(d);
-    });
+    };
+    const device = run().then(take);
+    const stopHearing = search.onIndexed(() => void run().then(take));
     setServer({ kind: 'asking' });
     const ask = (cursor?: string) =>
       askServer(engine, words, f, order, cursor).then(
         async (reply) => {
-          const d = await device;
+          await device;
           if (!alive) return;
           fromServer.push(...reply.hits);
           setHits(show(d, fromServer));
@@ -144,6 +152,7 @@ export function useSearch(engine: Engine, q: string, filters: Filters, order: Or
     const timer = setTimeout(() => void ask(), SERVER_PAUSE_MS);
     return () => {
       alive = false;
+      stopHearing();
       clearTimeout(timer);
     };
   }, [engine, q, conversationId, authorId, hasLink, inThreads, after, before, order]);

@@ -16,7 +16,7 @@ import { fromMarkdown, type Options } from 'mdast-util-from-markdown';
  * Images (`![alt](url)`) are parsed so they can be shown as a link, never as an <img>: pictures come as
  * attachments, which the server checks.
  */
-const CHAT_SUBSET: Options = {
+export const CHAT_SUBSET: Options = {
   extensions: [
     {
       disable: {
@@ -95,6 +95,18 @@ export function formattable(text: string): boolean {
   return true;
 }
 
+/*
+ * Most chat messages are one line of words with no Markdown in them: their tree is one paragraph holding
+ * the text, built here without the parser (micromark was the largest part of drawing a screen of messages
+ * at a cold start, issue 20). "Plain": one line that starts with a letter (not a list number or marker,
+ * quote, fence or heading), has no space at either end (the parser would trim it), and holds only letters,
+ * digits, spaces and punctuation that means nothing inline in the chat subset (no `*_\`[]()<>!&#|`, no
+ * tabs). test/parse-message.test.ts checks such texts give the parser's own tree.
+ */
+const PLAIN = /^\p{L}[\p{L}\p{M}\p{N} ,.;:?'"@~%=/+-]*$/u;
+
+export const isPlain = (text: string): boolean => PLAIN.test(text) && !text.endsWith(' ');
+
 /** The message's syntax tree. Pure: the same text always gives the same tree. Check `formattable` first. */
 export function parseMessage(text: string): Root {
   const hit = cache.get(text);
@@ -104,7 +116,9 @@ export function parseMessage(text: string): Root {
     cache.set(text, hit);
     return hit;
   }
-  const tree = restoreMentions(fromMarkdown(shieldMentions(text), CHAT_SUBSET));
+  const tree: Root = isPlain(text)
+    ? { type: 'root', children: [{ type: 'paragraph', children: [{ type: 'text', value: text }] }] }
+    : restoreMentions(fromMarkdown(shieldMentions(text), CHAT_SUBSET));
   cache.set(text, tree);
   if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value ?? '');
   return tree;
