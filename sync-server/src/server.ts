@@ -217,6 +217,7 @@ export function serverOf(p: ServerParts) {
       await rooms.drain();
       rooms.dispose();
       wss.close();
+      p.store.close();
       db.close();
       log.info('Commonroom stopped');
     },

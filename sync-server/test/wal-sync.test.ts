@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import * as Y from 'yjs';
 import { createCommitQueue } from '../src/rooms/commit-queue.ts';
 import { openDatabase } from '../src/storage/db.ts';
 import { createSqliteDocStore } from '../src/storage/doc-store.ts';
-import { createWalSync } from '../src/storage/wal-sync.ts';
+import { createWalFileSync, createWalSync } from '../src/storage/wal-sync.ts';
 
 /**
  * The commit path of P4/P5 on a real SQLite file: a batch commits with synchronous=NORMAL and is relayed at
@@ -52,6 +52,44 @@ describe('the WAL durability barrier (P4)', () => {
     db.close();
   });
 
+  it('keeps the WAL open between syncs, opens it again when it is a new file, and syncs nothing when it is gone', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'x-wal');
+    writeFileSync(path, 'frames');
+    const file = createWalFileSync();
+    await file.sync(path);
+    await file.sync(path);
+    const opened = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir);
+        } catch {
+          return false;
+        }
+      }).length;
+    expect(opened()).toBe(1);
+    // SQLite deleted and recreated it (its last connection closed and another opened): the new file.
+    rmSync(path);
+    writeFileSync(path, 'new frames');
+    await file.sync(path);
+    expect(opened()).toBe(1);
+    expect(
+      readlinkSync(
+        `/proc/self/fd/${readdirSync('/proc/self/fd').find((fd) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir);
+          } catch {
+            return false;
+          }
+        })}`,
+      ),
+    ).toBe(path);
+    rmSync(path);
+    await file.sync(path);
+    expect(opened()).toBe(0);
+    file.close();
+  });
+
   it('a document batch commits with NORMAL but leaves the connection at FULL for every other write', () => {
     const db = openDatabase(join(tempDir(), 'b.sqlite'));
     const store = createSqliteDocStore(db);
@@ -74,8 +112,10 @@ describe('the WAL durability barrier (P4)', () => {
     const dir = tempDir();
     const db = openDatabase(join(dir, 'c.sqlite'));
     const store = createSqliteDocStore(db);
-    // A WAL path that cannot be opened: the same rejection a failing fdatasync gives.
-    const wal = createWalSync(join(dir, 'missing', 'c.sqlite-wal'));
+    // The disk refuses the sync (what fdatasync reports after a writeback error).
+    const wal = createWalSync(`${db.name}-wal`, () =>
+      Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })),
+    );
     const lost: unknown[] = [];
     const queue = createCommitQueue({
       commit: (entries, alongside) => {

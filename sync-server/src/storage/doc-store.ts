@@ -1,5 +1,5 @@
 import type { Db } from './db.ts';
-import { createWalSync, datasyncFile } from './wal-sync.ts';
+import { createWalFileSync, createWalSync } from './wal-sync.ts';
 
 /**
  * Where document updates live. The server appends every accepted update, relays it once `appendBatch` has
@@ -23,6 +23,8 @@ export interface DocStore {
    * Rejects if the disk failed to keep it: the caller must then stop, not retry (wal-sync.ts).
    */
   durable(): Promise<void>;
+  /** Lets go of what the store holds open beside the database (the WAL's descriptor); call at shutdown. */
+  close(): void;
   /**
    * Replaces the updates of `doc` with id ≤ `upToId` by one update holding the same state, and keeps
    * `stateVector` (that state's) beside it.
@@ -40,7 +42,7 @@ export interface DocStore {
 export function createSqliteDocStore(
   db: Db,
   now: () => number = Date.now,
-  syncFile: (path: string) => Promise<void> = datasyncFile,
+  syncFile?: (path: string) => Promise<void>,
 ): DocStore {
   const selectDoc = db.prepare<[string], { id: number; data: Buffer }>(
     'SELECT id, data FROM doc_updates WHERE doc = ? ORDER BY id',
@@ -65,7 +67,8 @@ export function createSqliteDocStore(
   // Executed each time, not prepared once: SQLite applies this pragma when it compiles the statement.
   const relaxed = (): void => void db.exec('PRAGMA synchronous = NORMAL');
   const strict = (): void => void db.exec('PRAGMA synchronous = FULL');
-  const wal = createWalSync(db.memory ? null : `${db.name}-wal`, syncFile);
+  const walFile = syncFile ? null : createWalFileSync();
+  const wal = createWalSync(db.memory ? null : `${db.name}-wal`, syncFile ?? walFile?.sync);
 
   const append = db.transaction(
     (entries: readonly { doc: string; data: Uint8Array }[], alongside?: () => void) => {
@@ -105,6 +108,7 @@ export function createSqliteDocStore(
       wal.wrote();
     },
     durable: () => wal.durable(),
+    close: () => walFile?.close(),
     compact(doc, upToId, state, stateVector) {
       compact(doc, upToId, state, stateVector);
     },
@@ -145,6 +149,7 @@ export function createMemoryDocStore(): DocStore {
       }
     },
     durable: () => Promise.resolve(),
+    close: () => undefined,
     compact(doc, upToId, state, stateVector) {
       const rows = (docs.get(doc) ?? []).filter((r) => r.id > upToId);
       docs.set(doc, [{ id: upToId, data: state.slice() }, ...rows]);

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { closeSync, fdatasync, fstatSync, openSync, statSync } from 'node:fs';
 
 /**
  * The durability barrier for commits made with `synchronous=NORMAL` (docs/PROTOCOL.md P4).
@@ -27,23 +27,52 @@ export type WalSync = {
   syncs(): number;
 };
 
-/** Makes everything written to the file at `path` durable: open it by name, fdatasync, close. */
-export async function datasyncFile(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.datasync();
-  } finally {
-    await fh.close();
-  }
+/**
+ * Makes everything written to the file at `path` durable, with one trip to the thread pool: the file stays
+ * open between syncs (opening and closing it there cost two more trips and more CPU than the sync), and is
+ * opened again if it is no longer the same file (SQLite deletes and recreates the WAL only when its last
+ * connection closes; the inode and link-count checks, cached stats on this thread, make that safe anyway). A WAL that is
+ * gone holds nothing to sync: SQLite checkpointed it into the database, with a sync, before deleting it.
+ */
+export function createWalFileSync(): { sync: (path: string) => Promise<void>; close: () => void } {
+  let fd: number | null = null;
+  let ino = -1;
+  const close = (): void => {
+    if (fd !== null) closeSync(fd);
+    fd = null;
+  };
+  const current = (path: string): number | null => {
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (!st) {
+      close();
+      return null;
+    }
+    // A deleted file's inode number may be given to the new one at once: its link count says it is gone.
+    if (fd === null || st.ino !== ino || fstatSync(fd).nlink === 0) {
+      close();
+      fd = openSync(path, 'r');
+      ino = fstatSync(fd).ino;
+    }
+    return fd;
+  };
+  return {
+    sync: (path) =>
+      new Promise<void>((resolve, reject) => {
+        const f = current(path);
+        if (f === null) return resolve();
+        fdatasync(f, (err) => (err ? reject(err) : resolve()));
+      }),
+    close,
+  };
 }
 
 /**
- * `syncFile` is `datasyncFile` but for a simulation, whose scheduler must see every step (its tmpfs makes
- * an fsync free anyway).
+ * `syncFile` is a `createWalFileSync()`'s but for a simulation, whose scheduler must see every step (its
+ * tmpfs makes an fsync free anyway).
  */
 export function createWalSync(
   walPath: string | null,
-  syncFile: (path: string) => Promise<void> = datasyncFile,
+  syncFile: (path: string) => Promise<void> = createWalFileSync().sync,
 ): WalSync {
   let dirty = false;
   let inFlight: Promise<void> | null = null;
