@@ -14,10 +14,22 @@ export type Answers = ReturnType<typeof createAnswers>;
  * ref, an `error` for one without, P11), the same logged and audited when it is a person breaking a rule,
  * and the close for bytes that cannot be read (T1).
  */
-export function createAnswers(d: { log: Logger; audit: AuditLog; refusals: RefusalBudget }) {
+export function createAnswers(d: {
+  log: Logger;
+  audit: AuditLog;
+  refusals: RefusalBudget;
+  /**
+   * Runs a refusal's sending once what it was judged against is durable: some refusals tell the device its
+   * write is stored already (`duplicate-id`, `already-applied`) or that a segment rolled over
+   * (`segment-closed`), and must not say so before the disk holds it (P4).
+   */
+  whenStored: (send: () => void) => void;
+}) {
   const reject = (s: Session, ref: number, doc: string, code: RefusalCode, message: string): WriteOutcome => {
-    if (ref !== 0) s.send([{ type: 'reject', ref, doc, code, message }]);
-    else s.send([{ type: 'error', code, message: `${doc}: ${message}` }]);
+    d.whenStored(() => {
+      if (ref !== 0) s.send([{ type: 'reject', ref, doc, code, message }]);
+      else s.send([{ type: 'error', code, message: `${doc}: ${message}` }]);
+    });
     return 'rejected';
   };
 

@@ -12,7 +12,7 @@ export type PendingWrite = {
   entries: { doc: string; data: Uint8Array }[];
   /** Projection rows written inside the same transaction. */
   alongside: (() => void)[];
-  /** Runs after a successful commit (relays, answers to subscribers, notices). */
+  /** Runs after a successful commit (relays of devices' updates and the server's, notices). */
   after: (() => void)[];
   /** Runs once the successful commit is durable (acknowledgements), in commit order. */
   durable: (() => void)[];
@@ -38,18 +38,20 @@ export type CommitQueueDeps = {
 export function createCommitQueue(d: CommitQueueDeps) {
   let pending: PendingWrite | null = null;
   let scheduled = false;
-  let idle: (() => void)[] = [];
   /** Committed batches whose acknowledgements wait for the disk. */
   let syncing = 0;
   let broken = false;
+  /** The last batch's callbacks: each batch's run after the previous batch's, so in commit order. */
+  let chain: Promise<void> = Promise.resolve();
 
-  const whenDurable = (fs: (() => void)[]): void => {
+  /** Runs `fs` once durable (never after the disk failed); `either` runs last either way. */
+  const whenDurable = (fs: (() => void)[], either?: () => void): void => {
     syncing++;
-    d.durable().then(
+    chain = Promise.all([chain, d.durable()]).then(
       () => {
         syncing--;
         if (!broken) fs.forEach((f) => f());
-        wake();
+        either?.();
       },
       (err: unknown) => {
         syncing--;
@@ -57,15 +59,9 @@ export function createCommitQueue(d: CommitQueueDeps) {
           broken = true;
           d.lost(err);
         }
+        either?.();
       },
     );
-  };
-
-  const wake = (): void => {
-    if (pending || syncing > 0) return;
-    const waiters = idle;
-    idle = [];
-    waiters.forEach((f) => f());
   };
 
   const flush = (): void => {
@@ -82,9 +78,9 @@ export function createCommitQueue(d: CommitQueueDeps) {
     }
     if (error === null) batch.after.forEach((f) => f());
     else batch.failed.forEach((f) => f(error));
-    batch.settled.forEach((f) => f());
+    // Before `settled`: what those wait for (answers, refusals) comes after this batch's acknowledgements.
     if (error === null && batch.durable.length > 0) whenDurable(batch.durable);
-    wake();
+    batch.settled.forEach((f) => f());
   };
 
   const current = (): PendingWrite => {
@@ -112,10 +108,17 @@ export function createCommitQueue(d: CommitQueueDeps) {
     afterDurable(f: () => void): void {
       whenDurable([f]);
     },
-    /** Resolves once everything queued so far is committed and durable (for shutdown). */
+    /**
+     * Resolves once everything queued so far is committed and durable (for shutdown): a snapshot, so
+     * writes arriving meanwhile do not hold it back.
+     */
     drain(): Promise<void> {
       if (!pending && syncing === 0) return Promise.resolve();
-      return new Promise((resolve) => idle.push(resolve));
+      return new Promise((resolve) => {
+        const settle = (): void => whenDurable([], resolve);
+        if (pending) pending.settled.push(settle);
+        else settle();
+      });
     },
   };
 }

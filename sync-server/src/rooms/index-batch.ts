@@ -9,7 +9,7 @@ import type { Session } from './session.ts';
 export type IndexBatch = ReturnType<typeof createIndexBatch>;
 
 /**
- * The documents' side of a commit being prepared: updates held in memory until durable (`inFlight`,
+ * The documents' side of a commit being prepared: updates held in memory until committed (`inFlight`,
  * `uncommitted`), relayed after it, reloaded if it fails; the index documents it changes, stored and relayed
  * once per commit; and the rollover of a segment that fills up in it (P4, P5, P13).
  */

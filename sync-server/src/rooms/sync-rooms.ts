@@ -119,7 +119,12 @@ export function createSyncRooms(deps: SyncRoomsDeps) {
     durable: () => deps.store.durable(),
     lost: deps.durabilityLost,
   });
-  const answers = createAnswers({ log, audit, refusals: deps.refusals });
+  const answers = createAnswers({
+    log,
+    audit,
+    refusals: deps.refusals,
+    whenStored: (send) => queue.afterPending(() => queue.afterDurable(send)),
+  });
   const { reject, refuseAndAudit, closeMalformed } = answers;
   const lookup = (name: string): FoundDocument | null => lookupDocument(conversations, name);
   const subscriptions = createSubscriptions({ docs, queue, policy, log, answers, lookup });
@@ -316,8 +321,8 @@ export function createSyncRooms(deps: SyncRoomsDeps) {
 
   /**
    * 5. Commit: the update, its index places, projection rows and applied actions go in the commit being
-   * prepared; once durable the writer gets its ack and everyone else the update (P4, P5); if the commit
-   * fails the document is reloaded and the write refused to be sent again.
+   * prepared; once committed everyone else gets the update (P5), once durable the writer its ack (P4); if
+   * the commit fails the document is reloaded and the write refused to be sent again.
    */
   const commit = (
     s: Session,

@@ -74,13 +74,18 @@ export function adaptSqliteDocStore(store: DocStore, db: Db): AsyncDocStore<Db> 
       ),
     appendBatch: (entries, alongside) =>
       serially(async () => {
-        if (!alongside) return store.appendBatch(entries);
+        // Committed with NORMAL (P4): resolved once the WAL's sync holds it.
+        if (!alongside) {
+          store.appendBatch(entries);
+          return store.durable();
+        }
         // IMMEDIATE takes the write lock now, so the batch cannot fail half-way for want of it.
         db.exec('BEGIN IMMEDIATE');
         try {
           // Inside an open transaction better-sqlite3 nests the store's own transaction as a savepoint.
           store.appendBatch(entries);
           await alongside(db);
+          // This COMMIT runs at the connection's FULL: durable when it returns.
           db.exec('COMMIT');
         } catch (err) {
           if (db.inTransaction) db.exec('ROLLBACK');

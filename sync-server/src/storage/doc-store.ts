@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import type { Db } from './db.ts';
 import { createWalFileSync, createWalSync } from './wal-sync.ts';
 
@@ -67,8 +68,11 @@ export function createSqliteDocStore(
   // Executed each time, not prepared once: SQLite applies this pragma when it compiles the statement.
   const relaxed = (): void => void db.exec('PRAGMA synchronous = NORMAL');
   const strict = (): void => void db.exec('PRAGMA synchronous = FULL');
-  const walFile = syncFile ? null : createWalFileSync();
-  const wal = createWalSync(db.memory ? null : `${db.name}-wal`, syncFile ?? walFile?.sync);
+  // Only in WAL mode is a NORMAL commit safe to sync afterwards; otherwise every batch stays FULL. SQLite
+  // names the WAL after the database file's real path (a symlinked data directory points elsewhere).
+  const inWal = !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal';
+  const walFile = syncFile || !inWal ? null : createWalFileSync();
+  const wal = createWalSync(inWal ? `${realpathSync(db.name)}-wal` : null, syncFile ?? walFile?.sync);
 
   const append = db.transaction(
     (entries: readonly { doc: string; data: Uint8Array }[], alongside?: () => void) => {
@@ -98,7 +102,8 @@ export function createSqliteDocStore(
     },
     appendBatch(entries, alongside) {
       // Inside a caller's transaction (a savepoint here) its COMMIT decides, and SQLite refuses the pragma.
-      if (db.inTransaction) return void append(entries, alongside);
+      // Not in WAL mode: FULL, durable when COMMIT returns.
+      if (db.inTransaction || !inWal) return void append(entries, alongside);
       relaxed();
       try {
         append(entries, alongside);

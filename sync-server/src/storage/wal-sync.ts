@@ -13,8 +13,8 @@ import { closeSync, fdatasync, fstatSync, openSync, statSync } from 'node:fs';
  * Why this is enough: in WAL mode SQLite writes a commit's frames with write() and, with NORMAL, syncs the
  * WAL itself before every checkpoint and before the WAL is reused, so the frames we sync are the ones
  * recovery replays, and nothing a checkpoint does can make an earlier sync's frames vanish. The file is
- * opened for each sync (by name): SQLite keeps the WAL's inode for as long as the database is open, and a
- * sync through a stale descriptor would flush nothing useful. A failed sync is not retried (after Linux
+ * kept open between syncs and opened again when it was replaced (createWalFileSync): a sync through a stale
+ * descriptor would flush nothing useful. A failed sync is not retried (after Linux
  * reports a writeback error the dirty pages may be gone, so a later "successful" fsync would lie): the
  * promise rejects and the caller stops the process (PostgreSQL's answer to the same problem).
  */
@@ -78,10 +78,17 @@ export function createWalSync(
   let inFlight: Promise<void> | null = null;
   let queued: Promise<void> | null = null;
   let count = 0;
+  /** The first failed sync: every later call fails with it (a later fsync could "succeed" and lie). */
+  let failure: { err: unknown } | null = null;
 
   const syncOnce = async (): Promise<void> => {
     if (walPath === null) return;
-    await syncFile(walPath);
+    try {
+      await syncFile(walPath);
+    } catch (err) {
+      failure ??= { err };
+      throw err;
+    }
     count++;
   };
 
@@ -96,6 +103,7 @@ export function createWalSync(
 
   return {
     durable() {
+      if (failure) return Promise.reject(failure.err);
       // Nothing written since the running sync began (or none running): that one covers it all.
       if (!dirty) return inFlight ?? Promise.resolve();
       if (!inFlight) return start();
