@@ -79,14 +79,14 @@ export function createWalSync(
   let queued: Promise<void> | null = null;
   let count = 0;
   /** The first failed sync: every later call fails with it (a later fsync could "succeed" and lie). */
-  let failure: { err: unknown } | null = null;
+  let failure: Error | null = null;
 
   const syncOnce = async (): Promise<void> => {
     if (walPath === null) return;
     try {
       await syncFile(walPath);
     } catch (err) {
-      failure ??= { err };
+      failure ??= err instanceof Error ? err : new Error(String(err));
       throw err;
     }
     count++;
@@ -103,7 +103,7 @@ export function createWalSync(
 
   return {
     durable() {
-      if (failure) return Promise.reject(failure.err);
+      if (failure) return Promise.reject(failure);
       // Nothing written since the running sync began (or none running): that one covers it all.
       if (!dirty) return inFlight ?? Promise.resolve();
       if (!inFlight) return start();
