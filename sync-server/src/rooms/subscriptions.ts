@@ -72,7 +72,12 @@ export function createSubscriptions(d: {
     // Missing (or not yet reached) and hidden are answered alike, with the same frame and words (P2).
     if (!found || !d.policy.canRead(s.actor, found.conv).ok) {
       d.log.info({ user: s.actor.id, doc: name }, 'refused subscribe');
-      s.send([{ type: 'revoked', doc: name, reason: NO_SUCH_CONVERSATION.message }]);
+      // In the socket's order, like every answer: after the acknowledgements of what it wrote before.
+      d.queue.afterPending(() =>
+        d.queue.afterDurable(() =>
+          s.send([{ type: 'revoked', doc: name, reason: NO_SUCH_CONVERSATION.message }]),
+        ),
+      );
       return;
     }
     if (!s.subscriptions.has(name) && s.subscriptions.size >= LIMITS.maxSubscriptionsPerSocket) {
