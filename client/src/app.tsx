@@ -17,7 +17,7 @@ import { Sidebar } from './features/sidebar.tsx';
 import { typingIn, useHelpKey } from './features/help-key.ts';
 import { rememberDmPolicy } from './features/dm-rule.ts';
 import type { DeviceReport } from './sync/device-report.ts';
-import { afterFirstScreen } from './ui/first-screen.ts';
+import { afterFirstScreen, loadDeferred } from './ui/first-screen.ts';
 import { AfterFirstScreen } from './ui/after-first-screen.tsx';
 
 // Loaded when first used, to keep the first screen's JavaScript small.
@@ -270,14 +270,14 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   // first screen is painted (ui/first-screen.ts).
   useEffect(() => {
     void afterFirstScreen()
-      .then(() => import('./attachments/attachments.ts'))
+      .then(() => loadDeferred(() => import('./attachments/attachments.ts')))
       .then((m) => m.attachmentsFor(engine));
   }, [engine]);
   // Device search (issue 16): its code, MiniSearch and its worker are chunks of their own, loaded after the
   // first screen; it keeps its index current from here on and forgets itself at sign-out.
   useEffect(() => {
     void afterFirstScreen()
-      .then(() => import('./search/search-client.ts'))
+      .then(() => loadDeferred(() => import('./search/search-client.ts')))
       .then((m) => m.deviceSearch(engine));
   }, [engine]);
 
@@ -289,7 +289,7 @@ function Shell({ onSignedOut }: { onSignedOut: (notice?: string) => void }) {
   useEffect(() => {
     let alive = true;
     void afterFirstScreen()
-      .then(() => import('./sync/device-report.ts'))
+      .then(() => loadDeferred(() => import('./sync/device-report.ts')))
       .then((m) => {
         if (alive) report.current = m.startDeviceReport(engine, () => shown.current);
       });

@@ -19,14 +19,21 @@ export function FloatingNotices(props: { safeguarding: SafeguardingSummary | nul
     let stop = (): void => undefined;
     let alive = true;
     // The report queue is loaded here (its code too): it reads the refused reports this device keeps.
-    void engine.reports.queue().then(async (q) => {
-      if (!alive) return;
-      const read = () => void q.refused().then((list) => alive && setRefused(list));
-      stop = q.onRefused(read);
-      read();
-    });
+    // A first visit that went offline before the service worker stored its code: tried again once online.
+    const load = (): void =>
+      void engine.reports
+        .queue()
+        .then(async (q) => {
+          if (!alive) return;
+          const read = () => void q.refused().then((list) => alive && setRefused(list));
+          stop = q.onRefused(read);
+          read();
+        })
+        .catch(() => window.addEventListener('online', load, { once: true }));
+    load();
     return () => {
       alive = false;
+      window.removeEventListener('online', load);
       stop();
     };
   }, [engine]);

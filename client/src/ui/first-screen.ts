@@ -41,3 +41,18 @@ export function markFirstScreenAfterPaint(): void {
   if (shown) return;
   requestAnimationFrame(() => setTimeout(markFirstScreen, 0));
 }
+
+/**
+ * Loads a part deferred past the first screen. On a first visit that went offline before the service
+ * worker stored every part, the fetch fails: it is tried again when the browser is back online, instead
+ * of leaving an unhandled rejection (and the part never started).
+ */
+export function loadDeferred<T>(load: () => Promise<T>): Promise<T> {
+  return load().catch(
+    () =>
+      new Promise<T>((resolve) => {
+        const again = (): void => void loadDeferred(load).then(resolve);
+        window.addEventListener('online', again, { once: true });
+      }),
+  );
+}

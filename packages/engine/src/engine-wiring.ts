@@ -172,15 +172,22 @@ function wireAccount(p: Parts): void {
    * be sent: most people never report anything, so the code stays out of the first screen.
    */
   p.loadReports = () =>
-    (p.reports.queue ??= import('./reports.ts').then((m) =>
-      m.createReportQueue({
-        storage: p.storage,
-        api: p.api,
-        newId: p.newId,
-        now: p.now,
-        ok: Ok,
-        changed: (n) => (p.reports.waiting = n),
-      }),
+    (p.reports.queue ??= import('./reports.ts').then(
+      (m) =>
+        m.createReportQueue({
+          storage: p.storage,
+          api: p.api,
+          newId: p.newId,
+          now: p.now,
+          ok: Ok,
+          changed: (n) => (p.reports.waiting = n),
+        }),
+      (err: unknown) => {
+        // Its code could not be fetched (offline before the service worker stored it): the next call tries
+        // again, instead of every later call failing with this one.
+        p.reports.queue = null;
+        throw err;
+      },
     ));
 }
 
