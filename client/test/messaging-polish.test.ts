@@ -180,7 +180,10 @@ describe('issue 18: no dead ends, right words, people, channel details, shortcut
       await sendMessage(page, online);
       const row = page.locator('.messages .msg', { hasText: online }).first();
       await row.waitFor();
-      await eventually(async () => expect(await page.locator('[data-status="waiting"]').count()).toBe(0));
+      // Acknowledged ("Sent"), not only saved: the acknowledgement follows the server's fsync (P4).
+      await eventually(async () =>
+        expect(await row.locator('[data-status]').getAttribute('data-status')).toBe('sent'),
+      );
       await page.context().setOffline(true);
       await eventually(async () =>
         expect(await page.getByTestId('sync-status').innerText()).toMatch(/Offline/),
