@@ -64,6 +64,11 @@ export function createCommitQueue(d: CommitQueueDeps) {
     );
   };
 
+  const afterPending = (f: () => void): void => {
+    if (!pending) return f();
+    pending.settled.push(f);
+  };
+
   const flush = (): void => {
     scheduled = false;
     const batch = pending;
@@ -96,9 +101,13 @@ export function createCommitQueue(d: CommitQueueDeps) {
   return {
     current,
     /** Runs `f` now if nothing is waiting to commit, otherwise right after the pending commit. */
-    afterPending(f: () => void): void {
-      if (!pending) return f();
-      pending.settled.push(f);
+    afterPending,
+    /**
+     * Runs `f` once the pending commit has settled and everything committed by then is durable: an answer
+     * in the socket's order, after the acknowledgements of what it wrote before (refusals, REVOKED).
+     */
+    afterStored(f: () => void): void {
+      afterPending(() => whenDurable([f]));
     },
     /**
      * Runs `f` once everything committed so far is durable (not what is still pending: call it from

@@ -73,10 +73,8 @@ export function createSubscriptions(d: {
     if (!found || !d.policy.canRead(s.actor, found.conv).ok) {
       d.log.info({ user: s.actor.id, doc: name }, 'refused subscribe');
       // In the socket's order, like every answer: after the acknowledgements of what it wrote before.
-      d.queue.afterPending(() =>
-        d.queue.afterDurable(() =>
-          s.send([{ type: 'revoked', doc: name, reason: NO_SUCH_CONVERSATION.message }]),
-        ),
+      d.queue.afterStored(() =>
+        s.send([{ type: 'revoked', doc: name, reason: NO_SUCH_CONVERSATION.message }]),
       );
       return;
     }

@@ -123,7 +123,7 @@ export function createSyncRooms(deps: SyncRoomsDeps) {
     log,
     audit,
     refusals: deps.refusals,
-    whenStored: (send) => queue.afterPending(() => queue.afterDurable(send)),
+    whenStored: (send) => queue.afterStored(send),
   });
   const { reject, refuseAndAudit, closeMalformed } = answers;
   const lookup = (name: string): FoundDocument | null => lookupDocument(conversations, name);
