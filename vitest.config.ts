@@ -8,7 +8,10 @@ export default defineConfig({
     globalSetup: ['client/test/global-setup.ts'],
     // Integration tests start real servers on loopback; keep the 2-core machine from thrashing.
     maxWorkers: 2,
-    testTimeout: 60_000,
+    // Generous, as it only matters when a test hangs: a browser test that goes through a phone and a desktop
+    // size (each a new context, a sign-in and the service worker taking control) took 20 s on a quiet machine
+    // and over 60 s with two test files and Chromium sharing CI's two cores.
+    testTimeout: 120_000,
     hookTimeout: 60_000,
     projects: [
       {

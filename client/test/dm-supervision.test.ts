@@ -110,7 +110,7 @@ describe('supervised DMs and the audit chain check', () => {
 
     expect(errors).toEqual([]);
     await Promise.all([actx.close(), sctx.close(), jctx.close()]);
-  }, 90_000);
+  }, 120_000);
 
   it('T9: an admin checks the audit chain from the audit log screen: intact, then told where it was tampered with', async () => {
     const ctx = await env.browser.newContext({ viewport: { width: 1440, height: 900 }, bypassCSP: true });
@@ -148,5 +148,5 @@ describe('supervised DMs and the audit chain check', () => {
     await screenshot(page, 'admin-audit-tampered');
     expect(errors).toEqual([]);
     await ctx.close();
-  }, 60_000);
+  }, 120_000);
 });

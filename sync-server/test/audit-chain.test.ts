@@ -79,7 +79,7 @@ describe('audit log: hash chain and append-only', () => {
     const cli = await auditVerifyCli(ts.dataDir);
     expect(cli.code).toBe(0);
     expect(cli.out).toMatch(/^OK: \d+ audit entries, chain intact/);
-  }, 60_000);
+  }, 120_000);
 
   it('T9: only admins run the check', async () => {
     for (const role of ['student', 'tutor', 'staff'] as const) {
@@ -130,7 +130,7 @@ describe('audit log: hash chain and append-only', () => {
     } finally {
       rmSync(copyDir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 120_000);
 
   it('a row recomputed to hide a change, one removed, and rows cut off the end are each found', () => {
     const copyDir = mkdtempSync(join(tmpdir(), 'commonroom-audit-tamper-'));

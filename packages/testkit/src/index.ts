@@ -19,9 +19,11 @@ export {
 
 /**
  * Polls until `check` passes and fails with its last error after `ms`. Only for waiting on a network or a
- * process, never to assert how fast something is.
+ * process, never to assert how fast something is. The default is generous because it only matters when a
+ * check fails: on CI's two cores, shared by Chromium, a service worker and servers of other test files, a
+ * push shown or an acknowledgement after an fsync took over 10 s (clean-clone CI runs).
  */
-export async function eventually(check: () => void | Promise<void>, ms = 10_000): Promise<void> {
+export async function eventually(check: () => void | Promise<void>, ms = 20_000): Promise<void> {
   const start = Date.now();
   let last: unknown;
   while (Date.now() - start < ms) {
