@@ -249,6 +249,23 @@ describe('content leaves every device (issue 14 §3, P16)', () => {
       expect(serverDocHolds(benDoc(), 'legacy-words-c0de')).toBe(false);
     });
   });
+
+  it('a message marked unredacted whose words are already out (nothing left to write) is marked, not looped on', async () => {
+    const key = await post(ben, 'already-out-words-5e1f');
+    const localId = key.split(':')[1] ?? '';
+    await tutor.engine.remove(general, key);
+    await tutor.engine.settled();
+    expect(serverDocHolds(benDoc(), 'already-out-words-5e1f')).toBe(false);
+    // The projection forgot the mark (a database restored from an older copy): the catch-up finds the words
+    // already gone, so its commit has no document update, only the mark, which must still be written.
+    ts.server.db
+      .prepare(
+        'UPDATE messages SET redacted_at = NULL WHERE conversation_id = ? AND author_id = ? AND local_id = ?',
+      )
+      .run(general, ben.id, localId);
+    await ts.server.internals.rooms.catchUpRedactions();
+    expect(ts.server.internals.messages.toRedact(500)).toEqual([]);
+  });
 });
 
 describe('retention takes expired words off every device (issue 14 §7 with P16)', () => {
