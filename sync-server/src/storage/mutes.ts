@@ -61,12 +61,24 @@ export function createMuteStore(db: Db, now: () => number) {
     `SELECT * FROM mutes WHERE conversation_id = ? AND ${ACTIVE} ORDER BY created_at`,
   );
 
+  /**
+   * Each person's mutes that were active when read, kept in memory: every write that adds messages,
+   * edits or reactions asks (`effective`), and a query per write was a twentieth of the server's time at
+   * full load. Time only ends mutes, so the clock is checked again on every read; `add` and `lift` (the
+   * only writers of the table) drop the person's entry, never update it, so a rolled-back write leaves
+   * nothing wrong behind.
+   */
+  const cached = new Map<string, MuteRow[]>();
+  const activeRows = (userId: string): MuteRow[] => {
+    let rows = cached.get(userId);
+    if (!rows) cached.set(userId, (rows = activeOfUser.all(userId, now()).map(fromRaw)));
+    const t = now();
+    return rows.filter((m) => m.until === null || m.until > t);
+  };
+
   /** The user's active mutes that cover this conversation (its own and "everywhere"). */
   const covering = (userId: string, conversationId: string): MuteRow[] =>
-    activeOfUser
-      .all(userId, now())
-      .map(fromRaw)
-      .filter((m) => m.conversationId === null || m.conversationId === conversationId);
+    activeRows(userId).filter((m) => m.conversationId === null || m.conversationId === conversationId);
 
   return {
     add(m: {
@@ -77,6 +89,7 @@ export function createMuteStore(db: Db, now: () => number) {
       createdBy: string;
     }): MuteRow {
       const id = newId();
+      cached.delete(m.userId);
       insert.run(id, m.userId, m.conversationId, m.until, m.reason, m.createdBy, now());
       const row = byId.get(id);
       if (!row) throw new Error('mute vanished after insert');
@@ -87,13 +100,17 @@ export function createMuteStore(db: Db, now: () => number) {
       return r ? fromRaw(r) : null;
     },
     /** Lifts an active mute; false when it was already lifted. */
-    lift: (id: string, by: string): boolean => lift.run(by, now(), id).changes === 1,
-    activeOfUser: (userId: string): MuteRow[] => activeOfUser.all(userId, now()).map(fromRaw),
+    lift: (id: string, by: string): boolean => {
+      const r = byId.get(id);
+      if (r) cached.delete(r.user_id);
+      return lift.run(by, now(), id).changes === 1;
+    },
+    activeOfUser: (userId: string): MuteRow[] => activeRows(userId),
     activeIn: (conversationId: string): MuteRow[] =>
       activeInConversation.all(conversationId, now()).map(fromRaw),
     /**
      * The mute that decides a write here: one until lifted beats any period; otherwise the latest end.
-     * One indexed query per write that adds messages, edits or reactions.
+     * Asked on every write that adds messages, edits or reactions: answered from memory (`activeRows`).
      */
     effective(userId: string, conversationId: string): MuteRow | null {
       let best: MuteRow | null = null;
