@@ -69,6 +69,7 @@ describe.skipIf(!hasRedisServer)('own redis-server, killed and restarted', () =>
       url: server.url,
       onError: (e) => void (expectedLoss(e) || errors.push(e)),
       maxRetryMs: 100,
+      commandTimeoutMs: 300,
     });
   });
   afterAll(async () => {
@@ -103,6 +104,33 @@ describe.skipIf(!hasRedisServer)('own redis-server, killed and restarted', () =>
     expect(await t.count('id:jo')).toBe(0);
     for (let i = 0; i < MAX; i++) expect(await t.reserve('id:jo')).toBe(0);
     expect(await t.reserve('id:jo')).toBe(WINDOW_MS);
+    expect(errors).toEqual([]);
+  });
+
+  it('T10: a Redis that answers nothing (stopped, connection still open) fails closed too, after the command timeout', async () => {
+    const t = createRedisThrottle({
+      redis,
+      prefix: 'cr:',
+      name: 'addr',
+      max: MAX,
+      windowMs: WINDOW_MS,
+      now: () => 1_700_000_000_000,
+    });
+    await t.record('10.0.0.1');
+    server.pause(true);
+    try {
+      await expect(t.reserve('10.0.0.1')).rejects.toBeInstanceOf(ThrottleUnavailableError);
+    } finally {
+      server.pause(false);
+    }
+    // The late answer of the timed-out call may have counted it: one or two attempts, never lost ones.
+    const counted = (): Promise<number> =>
+      t.count('10.0.0.1').catch((e: unknown) => {
+        if (e instanceof ThrottleUnavailableError) return 0;
+        throw e;
+      });
+    await until('Redis answers again', async () => (await counted()) > 0);
+    expect(await t.count('10.0.0.1')).toBeGreaterThanOrEqual(1);
     expect(errors).toEqual([]);
   });
 });

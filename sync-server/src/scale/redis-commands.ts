@@ -12,6 +12,12 @@ export type RedisCommandsOptions = {
   onError: (err: unknown) => void;
   /** Longest wait between reconnection attempts. */
   maxRetryMs?: number;
+  /**
+   * How long a command may wait for its answer. A Redis that is cut off without the connection closing
+   * (a network partition, a stopped process) would otherwise hold every login and write that asks it
+   * until TCP gives up, minutes later; past this the call fails like any other unavailability.
+   */
+  commandTimeoutMs?: number;
 };
 
 /** Connects, or rejects when Redis cannot be reached now (start-up says so rather than starting blind). */
@@ -22,6 +28,7 @@ export async function connectRedisCommands(opts: RedisCommandsOptions): Promise<
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
+    commandTimeout: opts.commandTimeoutMs ?? 1_000,
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), maxRetryMs),
   });
   // ioredis reports connection errors as 'error' events while it retries; unheard, they end the process.
