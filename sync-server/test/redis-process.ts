@@ -65,6 +65,15 @@ export class RedisProcess {
     });
   }
 
+  /**
+   * SIGSTOP or SIGCONT: a stopped server keeps its connections open but answers nothing, as one cut off
+   * by a network partition looks to its clients.
+   */
+  pause(stopped: boolean): void {
+    if (!this.child) throw new Error('redis-server is not running');
+    this.child.kill(stopped ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   /** kill -9, and resolves once the process is gone (its port free again). */
   async kill(): Promise<void> {
     const child = this.child;

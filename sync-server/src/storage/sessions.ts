@@ -24,6 +24,30 @@ export type SessionStore = ReturnType<typeof createSessionStore>;
 type Row = { user_id: string; created_at: number; expires_at: number; revoked_reason: string | null };
 
 /**
+ * When a stored session ends now, or null when it has (revoked, or past its expiry or the workspace's
+ * session length). Shared with the PostgreSQL store (storage/pg/session-store.ts), so both end alike.
+ */
+export function liveUntil(
+  r: { created_at: number; expires_at: number; revoked_reason: string | null },
+  maxAgeMs: number,
+  t: number,
+): number | null {
+  if (r.revoked_reason !== null) return null;
+  const expiresAt = Math.min(r.expires_at, r.created_at + maxAgeMs);
+  return expiresAt <= t ? null : expiresAt;
+}
+
+/** What a device is told about its ended session, from the stored revocation reason (null: not revoked). */
+export function endReasonOf(revokedReason: string | null): SessionEndReason {
+  const why = revokedReason;
+  return why === SESSION_END.deactivated || why === SESSION_END.signedOutEverywhere
+    ? why
+    : why !== null
+      ? SESSION_END.revoked
+      : SESSION_END.notLoggedIn;
+}
+
+/**
  * `maxAgeMs` is the workspace's session length now (issue 13 §4): a session also ends once it is that old,
  * so shortening the length applies to sessions already given out, while lengthening it does not stretch
  * them past the expiry they were given (they were promised no more).
@@ -62,17 +86,13 @@ export function createSessionStore(
     lookup(token: string): { userId: string; expiresAt: number; tokenHash: string } | null {
       const h = hashToken(token);
       const r = get.get(h);
-      if (!r || r.revoked_reason !== null) return null;
-      const expiresAt = Math.min(r.expires_at, r.created_at + maxAgeMs());
-      if (expiresAt <= now()) return null;
-      return { userId: r.user_id, expiresAt, tokenHash: h };
+      const expiresAt = r ? liveUntil(r, maxAgeMs(), now()) : null;
+      return r && expiresAt !== null ? { userId: r.user_id, expiresAt, tokenHash: h } : null;
     },
     /** When the session stored under this hash ends now, or null when it has ended (T10, open sockets). */
     expiryOfHash(tokenHash: string): number | null {
       const r = get.get(tokenHash);
-      if (!r || r.revoked_reason !== null) return null;
-      const expiresAt = Math.min(r.expires_at, r.created_at + maxAgeMs());
-      return expiresAt <= now() ? null : expiresAt;
+      return r ? liveUntil(r, maxAgeMs(), now()) : null;
     },
     /**
      * Why a token has no live session: its revocation reason, kept for REVOKED_KEPT_MS (a wiping one wins
@@ -82,14 +102,7 @@ export function createSessionStore(
     ended(token: string): { reason: SessionEndReason; userId: string | null } {
       const r = get.get(hashToken(token));
       if (!r) return { reason: SESSION_END.notLoggedIn, userId: null };
-      const why = r.revoked_reason;
-      const reason: SessionEndReason =
-        why === SESSION_END.deactivated || why === SESSION_END.signedOutEverywhere
-          ? why
-          : why !== null
-            ? SESSION_END.revoked
-            : SESSION_END.notLoggedIn;
-      return { reason, userId: r.user_id };
+      return { reason: endReasonOf(r.revoked_reason), userId: r.user_id };
     },
     /** Logout: this device said goodbye itself, so nothing needs remembering. */
     revoke(tokenHash: string): void {

@@ -58,3 +58,29 @@ export function createKeyedBuckets(opts: {
     },
   };
 }
+
+/**
+ * A per-key allowance as Promises: what a limit shared by several processes (Redis, scale/redis-rate.ts)
+ * can offer, and what the local ones here and in rooms/message-rate.ts give through `asyncKeyedRate`.
+ * One conformance suite (test/rate.suite.ts) runs against the local and the Redis ones.
+ */
+export interface AsyncKeyedRate {
+  /** Takes `n` of `key`'s allowance: 0 when taken, else the milliseconds to wait (nothing taken). */
+  take(key: string, n: number): Promise<number>;
+  /**
+   * Milliseconds `key` is still refused after a refusal, for a limit that holds a refused key until its
+   * wait is over (the per-person message rate, rooms/message-rate.ts); always 0 for one that does not.
+   */
+  blockedFor(key: string): Promise<number>;
+}
+
+/** A local limit (`createKeyedBuckets`, `createMessageRate`) behind the async interface. */
+export function asyncKeyedRate(local: {
+  take(key: string, n: number): number;
+  blockedFor?(key: string): number;
+}): AsyncKeyedRate {
+  return {
+    take: async (key, n) => local.take(key, n),
+    blockedFor: async (key) => local.blockedFor?.(key) ?? 0,
+  };
+}

@@ -33,4 +33,18 @@ export const PG_MIGRATIONS: readonly string[] = [
     token BIGINT NOT NULL
   );
   `,
+  // 3: sessions (storage/pg/session-store.ts), as SQLite's after its migrations: by token hash, with the
+  // revocation reason kept to tell the device (T10). No foreign key to users: accounts are not in
+  // PostgreSQL yet (docs/SCALE-OUT.md §3); it comes with their migration, deleting a user's sessions with it.
+  `
+  CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    revoked_reason TEXT,
+    revoked_at BIGINT
+  );
+  CREATE INDEX sessions_user ON sessions (user_id);
+  `,
 ];
