@@ -44,10 +44,14 @@ export async function offline(ctx: BrowserContext, page: Page, on: boolean): Pro
   );
 }
 
+/**
+ * Playwright sends the bytes through the protocol as base64: a 25 MB file took past the default 30 s wait on
+ * CI's loaded cores, hence the longer one.
+ */
 export const attach = (
   page: Page | ReturnType<Page['locator']>,
   files: { name: string; mimeType: string; buffer: Buffer }[],
-) => page.locator('.composer input[type="file"]:not([capture])').setInputFiles(files);
+) => page.locator('.composer input[type="file"]:not([capture])').setInputFiles(files, { timeout: 90_000 });
 
 function countStore(page: Page, store: 'uploads' | 'files'): Promise<number> {
   return page.evaluate(
