@@ -155,6 +155,10 @@ describe.skipIf(!hasRedisServer)('own redis-server, killed and restarted', () =>
     live.n = 2;
     expect(await takesOf(rate, 'u3', 4)).toEqual([0, 0, 0, 2_000]);
     expect(built).toEqual([3, 2]);
+    // No count known (not a number): taken as one process, the whole local limit, built once, not per call.
+    live.n = Number.NaN;
+    expect(await takesOf(rate, 'u4', 7)).toEqual([0, 0, 0, 0, 0, 0, 1_000]);
+    expect(built).toEqual([3, 2, 1]);
 
     await server.restart();
     await until('the connection is back', () => redis.status === 'ready');

@@ -69,7 +69,8 @@ describe.skipIf(!hasRedisServer)('own redis-server, killed and restarted', () =>
       url: server.url,
       onError: (e) => void (expectedLoss(e) || errors.push(e)),
       maxRetryMs: 100,
-      commandTimeoutMs: 300,
+      // Long enough that a healthy Redis on loaded CI cores never times out; the paused case waits it out.
+      commandTimeoutMs: 2_000,
     });
   });
   afterAll(async () => {

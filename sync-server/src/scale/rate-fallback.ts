@@ -25,7 +25,10 @@ function createFallback<R>(d: FallbackDeps<R>): <T>(ask: (r: R) => Promise<T>) =
   let usingLocal = false;
   const localLimit = (): R => {
     // At least one: a process that knows of no live process (not even itself) still counts as one.
-    const n = Math.max(1, Math.floor(d.liveProcesses()));
+    // A count that is not a number (a heartbeat not heard yet) is taken as one: NaN would build a limit of
+    // perMinute/NaN, which limits nothing, on every call.
+    const live = d.liveProcesses();
+    const n = Number.isFinite(live) ? Math.max(1, Math.floor(live)) : 1;
     if (local?.n !== n) local = { n, limit: d.localFor(n) };
     return local.limit;
   };

@@ -60,8 +60,9 @@ export function createRedisThrottle(opts: {
   // Members must be unique within a set, also across processes: a random tag of this throttle + a counter.
   const tag = randomBytes(6).toString('base64url');
   let seq = 0;
-  // Keys are hashed: Redis then holds no email address or IP address in clear, and a key's size is fixed
-  // whatever was typed as the login.
+  // Keys are hashed so a key's size is fixed whatever was typed as the login, and no email or address is
+  // stored as typed. An unsalted hash of an IPv4 address can be reversed by trying them all: before this is
+  // wired, make it a keyed hash (HMAC) with a deployment secret if Redis must not reveal who tried to log in.
   const keyOf = (key: string): string =>
     `${opts.prefix}throttle:${opts.name}:${createHash('sha256').update(key).digest('base64url')}`;
   const run = async (key: string, mode: Mode): Promise<{ wait: number; count: number }> => {
