@@ -47,4 +47,35 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX sessions_user ON sessions (user_id);
   `,
+  // 4: accounts and workspace settings (storage/pg/user-store.ts, settings-store.ts), as SQLite's after its
+  // migrations. Text columns compare byte by byte (COLLATE "C") whatever the server's locale, as SQLite's do,
+  // and lower() under "C" folds ASCII only, like SQLite's NOCASE: so a login is unique and found ASCII case
+  // aside, and names sort as the SQLite store sorts them. Sessions now reference their account, deleting
+  // with it as SQLite's cascade does.
+  `
+  CREATE TABLE users (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    email TEXT COLLATE "C",
+    username TEXT COLLATE "C",
+    display_name TEXT COLLATE "C" NOT NULL,
+    role TEXT COLLATE "C" NOT NULL
+      CHECK (role IN ('student','tutor','teacher','staff','admin','super_admin')),
+    password_hash TEXT NOT NULL,
+    active BOOLEAN NOT NULL DEFAULT TRUE,
+    cohort TEXT COLLATE "C",
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    pronouns TEXT NOT NULL DEFAULT '',
+    avatar_colour TEXT,
+    CHECK (email IS NOT NULL OR username IS NOT NULL)
+  );
+  CREATE UNIQUE INDEX users_email ON users (lower(email));
+  CREATE UNIQUE INDEX users_username ON users (lower(username));
+  CREATE INDEX users_name ON users (lower(display_name), id);
+  CREATE INDEX users_login ON users (lower(COALESCE(email, username)), id);
+  CREATE INDEX users_created ON users (created_at, id);
+  CREATE INDEX users_role_name ON users (role, lower(display_name), id);
+  CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  ALTER TABLE sessions ADD CONSTRAINT sessions_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE;
+  `,
 ];
