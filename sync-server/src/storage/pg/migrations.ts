@@ -78,4 +78,39 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   ALTER TABLE sessions ADD CONSTRAINT sessions_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE;
   `,
+  // 5: conversations, members and channel departures (storage/pg/conversation-store.ts), as SQLite's after
+  // its migrations. Ids and names compare byte by byte (COLLATE "C"), so channels sort as in SQLite.
+  `
+  CREATE TABLE conversations (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('public','private','announcement','dm')),
+    name TEXT COLLATE "C" UNIQUE,
+    description TEXT NOT NULL DEFAULT '',
+    topic TEXT NOT NULL DEFAULT '',
+    icon TEXT NOT NULL DEFAULT '',
+    archived BOOLEAN NOT NULL DEFAULT FALSE,
+    dm_key TEXT COLLATE "C" UNIQUE,
+    staff_only BOOLEAN NOT NULL DEFAULT FALSE,
+    admin_only BOOLEAN NOT NULL DEFAULT FALSE,
+    segment INTEGER NOT NULL DEFAULT 0,
+    cohort TEXT COLLATE "C",
+    post_policy TEXT NOT NULL DEFAULT 'everyone' CHECK (post_policy IN ('everyone','staff')),
+    created_by TEXT,
+    created_at BIGINT NOT NULL,
+    supervisor_id TEXT REFERENCES users (id) ON DELETE SET NULL
+  );
+  CREATE TABLE members (
+    conversation_id TEXT COLLATE "C" NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    user_id TEXT COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    joined_at BIGINT NOT NULL,
+    PRIMARY KEY (conversation_id, user_id)
+  );
+  CREATE INDEX members_user ON members (user_id, joined_at);
+  CREATE TABLE channel_departures (
+    conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    left_at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, conversation_id)
+  );
+  `,
 ];
