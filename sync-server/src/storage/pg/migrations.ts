@@ -113,4 +113,19 @@ export const PG_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (user_id, conversation_id)
   );
   `,
+  // 6: Web Push subscriptions (storage/pg/push-subscription-store.ts), as SQLite's: one per endpoint, tied to
+  // the session that registered it, so signing out, a purged session or a deleted person takes it along.
+  `
+  CREATE TABLE push_subscriptions (
+    endpoint TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    token_hash TEXT NOT NULL REFERENCES sessions (token_hash) ON DELETE CASCADE,
+    p256dh TEXT NOT NULL,
+    auth TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    failures INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX push_subscriptions_user ON push_subscriptions (user_id);
+  CREATE INDEX push_subscriptions_session ON push_subscriptions (token_hash);
+  `,
 ];
