@@ -128,4 +128,22 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX push_subscriptions_user ON push_subscriptions (user_id);
   CREATE INDEX push_subscriptions_session ON push_subscriptions (token_hash);
   `,
+  // 7: notification preferences (storage/pg/notify-pref-store.ts), as SQLite's: a person's level and own
+  // quiet hours, and per conversation a level other than "follow my default" (which is no row).
+  `
+  CREATE TABLE notify_prefs (
+    user_id TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    level TEXT NOT NULL CHECK (level IN ('all', 'mentions', 'nothing')),
+    quiet_mode TEXT NOT NULL CHECK (quiet_mode IN ('workspace', 'off', 'own')),
+    quiet_start INTEGER,
+    quiet_end INTEGER
+  );
+  CREATE TABLE conversation_notify (
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    level TEXT NOT NULL CHECK (level IN ('all', 'mentions', 'muted')),
+    PRIMARY KEY (user_id, conversation_id)
+  );
+  CREATE INDEX conversation_notify_conversation ON conversation_notify (conversation_id);
+  `,
 ];
