@@ -44,3 +44,35 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
   };
 }
+
+/**
+ * A fresh database migrated to `migrations`, and a way to open more pools on it (a pool stands for another
+ * process). `close` ends every pool opened and drops the database.
+ */
+export async function createMigratedDatabase(
+  migrate: (pool: pg.Pool) => Promise<unknown>,
+  openPool: (url: string) => pg.Pool,
+): Promise<{ pool: pg.Pool; another: () => pg.Pool; close: () => Promise<void> }> {
+  const db = await createTestDatabase();
+  const pools: pg.Pool[] = [];
+  const another = (): pg.Pool => {
+    const p = openPool(db.url);
+    pools.push(p);
+    return p;
+  };
+  const close = async (): Promise<void> => {
+    try {
+      await Promise.all(pools.map((p) => p.end()));
+    } finally {
+      await db.drop();
+    }
+  };
+  const pool = another();
+  try {
+    await migrate(pool);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { pool, another, close };
+}

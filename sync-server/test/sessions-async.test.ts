@@ -49,6 +49,13 @@ describe.skipIf(!reachable.ok)('PostgreSQL', () => {
     };
     try {
       await migratePg(pool, PG_MIGRATIONS);
+      // Sessions reference their account (migration 4), as in SQLite.
+      for (const id of USERS)
+        await pool.query(
+          `INSERT INTO users (id, email, display_name, role, password_hash, created_at, updated_at)
+           VALUES ($1, $2, $1, 'student', 'x', 0, 0)`,
+          [id, `${id}@college.test`],
+        );
     } catch (err) {
       await close();
       throw err;

@@ -139,6 +139,14 @@ export function createConversationStore(db: Db, now: () => number) {
 
   return {
     get,
+    /**
+     * Forgets what is kept of the conversation (row, members) and the channel list: for a write this
+     * process did not make, once it is committed (docs/SCALE-OUT.md §2). This store's own writes drop already.
+     */
+    drop(id: string): void {
+      drop(id);
+      memberSets.delete(id);
+    },
     byName(name: string): ConversationRow | null {
       const r = byName.get(name);
       return r ? fromRaw(r) : null;

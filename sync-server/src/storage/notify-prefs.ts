@@ -10,7 +10,7 @@ import type { Db } from './db.ts';
 
 export type PersonPrefs = { level: NotifyLevel; quiet: OwnQuiet };
 export const DEFAULT_PREFS: PersonPrefs = { level: 'mentions', quiet: 'workspace' };
-type Chosen = Exclude<ConversationNotify, 'default'>;
+export type Chosen = Exclude<ConversationNotify, 'default'>;
 
 type PrefRaw = {
   user_id: string;
@@ -21,7 +21,8 @@ type PrefRaw = {
 };
 type ConvRaw = { user_id: string; conversation_id: string; level: Chosen };
 
-const quietOf = (r: PrefRaw): OwnQuiet =>
+/** A stored row's quiet hours (shared with storage/pg/notify-pref-store.ts). */
+export const quietOf = (r: Omit<PrefRaw, 'user_id' | 'level'>): OwnQuiet =>
   r.quiet_mode === 'own' && r.quiet_start !== null && r.quiet_end !== null
     ? { start: r.quiet_start, end: r.quiet_end }
     : r.quiet_mode === 'off'
@@ -63,8 +64,24 @@ export function createNotifyPrefStore(db: Db) {
   };
   for (const r of db.prepare<[], ConvRaw>('SELECT * FROM conversation_notify').all())
     setConv(r.user_id, r.conversation_id, r.level);
+  const personRow = db.prepare<[string], PrefRaw>('SELECT * FROM notify_prefs WHERE user_id = ?');
+  const personConvs = db.prepare<[string], ConvRaw>('SELECT * FROM conversation_notify WHERE user_id = ?');
 
   return {
+    /**
+     * Reads a person's rows again, for a write another process committed (docs/SCALE-OUT.md §2): this
+     * process's own writes keep the memory in step already.
+     */
+    refresh(userId: string): void {
+      const r = personRow.get(userId);
+      if (r) people.set(userId, { level: r.level, quiet: quietOf(r) });
+      else people.delete(userId);
+      if (r?.level === 'all') everywhere.add(userId);
+      else everywhere.delete(userId);
+      for (const m of byConversation.values()) m.delete(userId);
+      for (const [id, m] of byConversation) if (m.size === 0) byConversation.delete(id);
+      for (const c of personConvs.all(userId)) setConv(userId, c.conversation_id, c.level);
+    },
     of: (userId: string): PersonPrefs => people.get(userId) ?? DEFAULT_PREFS,
     put(userId: string, p: PersonPrefs): void {
       const own = typeof p.quiet === 'object' ? p.quiet : null;

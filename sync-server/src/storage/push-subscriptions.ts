@@ -25,7 +25,7 @@ const fromRaw = (r: Raw): PushSubscriptionRow => ({
 });
 
 /** A push service that keeps failing (not "gone", just failing) is dropped after this many in a row. */
-const MAX_FAILURES = 20;
+export const MAX_FAILURES = 20;
 
 export type PushSubscriptionStore = ReturnType<typeof createPushSubscriptionStore>;
 

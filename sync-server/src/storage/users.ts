@@ -88,6 +88,27 @@ export const joinCohorts = (cohorts: readonly string[]): string | null =>
 /** The directory as served (GET /api/users): its JSON body and a strong ETag derived from the body. */
 export type Directory = { body: string; etag: string };
 
+/**
+ * The directory of `rows` (all accounts, in the store's order): the active ones, without email addresses.
+ * Shared with the PostgreSQL store (storage/pg/user-store.ts) so both serve the same bytes and ETag.
+ */
+export function buildDirectory(rows: readonly UserRow[]): Directory {
+  const body = JSON.stringify({
+    users: rows
+      .filter((u) => u.active)
+      .map((u) => ({
+        id: u.id,
+        displayName: u.displayName,
+        username: u.username,
+        role: u.role,
+        active: u.active,
+        ...(u.pronouns ? { pronouns: u.pronouns } : {}),
+        ...(u.avatarColour ? { avatarColour: u.avatarColour } : {}),
+      })),
+  });
+  return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+}
+
 export function createUserStore(db: Db, now: () => number) {
   const byId = db.prepare<[string], Raw>('SELECT * FROM users WHERE id = ?');
   const byLogin = db.prepare<[string, string], Raw>('SELECT * FROM users WHERE email = ? OR username = ?');
@@ -119,6 +140,11 @@ export function createUserStore(db: Db, now: () => number) {
   };
   const list = (): UserRow[] => all.all().map(fromRaw);
   return {
+    /**
+     * Forgets what is kept of `id` (and the directory): for a write this process did not make, once it is
+     * committed (docs/SCALE-OUT.md §2, the invalidation listener). This store's own writes drop already.
+     */
+    drop,
     get(id: string): UserRow | null {
       const hit = cache.get(id);
       if (hit !== undefined) return hit;
@@ -139,21 +165,7 @@ export function createUserStore(db: Db, now: () => number) {
     /** Active people without email addresses, for the DM picker and @mentions; every account sees the same. */
     directory(): Directory {
       if (directory) return directory;
-      const body = JSON.stringify({
-        users: list()
-          .filter((u) => u.active)
-          .map((u) => ({
-            id: u.id,
-            displayName: u.displayName,
-            username: u.username,
-            role: u.role,
-            active: u.active,
-            ...(u.pronouns ? { pronouns: u.pronouns } : {}),
-            ...(u.avatarColour ? { avatarColour: u.avatarColour } : {}),
-          })),
-      });
-      const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-      const built = { body, etag };
+      const built = buildDirectory(list());
       // Inside a transaction the rows may be about to roll back: serve them, keep nothing.
       if (!db.inTransaction) directory = built;
       return built;

@@ -47,4 +47,103 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX sessions_user ON sessions (user_id);
   `,
+  // 4: accounts and workspace settings (storage/pg/user-store.ts, settings-store.ts), as SQLite's after its
+  // migrations. Text columns compare byte by byte (COLLATE "C") whatever the server's locale, as SQLite's do,
+  // and lower() under "C" folds ASCII only, like SQLite's NOCASE: so a login is unique and found ASCII case
+  // aside, and names sort as the SQLite store sorts them. Sessions now reference their account, deleting
+  // with it as SQLite's cascade does.
+  `
+  CREATE TABLE users (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    email TEXT COLLATE "C",
+    username TEXT COLLATE "C",
+    display_name TEXT COLLATE "C" NOT NULL,
+    role TEXT COLLATE "C" NOT NULL
+      CHECK (role IN ('student','tutor','teacher','staff','admin','super_admin')),
+    password_hash TEXT NOT NULL,
+    active BOOLEAN NOT NULL DEFAULT TRUE,
+    cohort TEXT COLLATE "C",
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    pronouns TEXT NOT NULL DEFAULT '',
+    avatar_colour TEXT,
+    CHECK (email IS NOT NULL OR username IS NOT NULL)
+  );
+  CREATE UNIQUE INDEX users_email ON users (lower(email));
+  CREATE UNIQUE INDEX users_username ON users (lower(username));
+  CREATE INDEX users_name ON users (lower(display_name), id);
+  CREATE INDEX users_login ON users (lower(COALESCE(email, username)), id);
+  CREATE INDEX users_created ON users (created_at, id);
+  CREATE INDEX users_role_name ON users (role, lower(display_name), id);
+  CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  ALTER TABLE sessions ADD CONSTRAINT sessions_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE;
+  `,
+  // 5: conversations, members and channel departures (storage/pg/conversation-store.ts), as SQLite's after
+  // its migrations. Ids and names compare byte by byte (COLLATE "C"), so channels sort as in SQLite.
+  `
+  CREATE TABLE conversations (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('public','private','announcement','dm')),
+    name TEXT COLLATE "C" UNIQUE,
+    description TEXT NOT NULL DEFAULT '',
+    topic TEXT NOT NULL DEFAULT '',
+    icon TEXT NOT NULL DEFAULT '',
+    archived BOOLEAN NOT NULL DEFAULT FALSE,
+    dm_key TEXT COLLATE "C" UNIQUE,
+    staff_only BOOLEAN NOT NULL DEFAULT FALSE,
+    admin_only BOOLEAN NOT NULL DEFAULT FALSE,
+    segment INTEGER NOT NULL DEFAULT 0,
+    cohort TEXT COLLATE "C",
+    post_policy TEXT NOT NULL DEFAULT 'everyone' CHECK (post_policy IN ('everyone','staff')),
+    created_by TEXT,
+    created_at BIGINT NOT NULL,
+    supervisor_id TEXT REFERENCES users (id) ON DELETE SET NULL
+  );
+  CREATE TABLE members (
+    conversation_id TEXT COLLATE "C" NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    user_id TEXT COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    joined_at BIGINT NOT NULL,
+    PRIMARY KEY (conversation_id, user_id)
+  );
+  CREATE INDEX members_user ON members (user_id, joined_at);
+  CREATE TABLE channel_departures (
+    conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    left_at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, conversation_id)
+  );
+  `,
+  // 6: Web Push subscriptions (storage/pg/push-subscription-store.ts), as SQLite's: one per endpoint, tied to
+  // the session that registered it, so signing out, a purged session or a deleted person takes it along.
+  `
+  CREATE TABLE push_subscriptions (
+    endpoint TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    token_hash TEXT NOT NULL REFERENCES sessions (token_hash) ON DELETE CASCADE,
+    p256dh TEXT NOT NULL,
+    auth TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    failures INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX push_subscriptions_user ON push_subscriptions (user_id);
+  CREATE INDEX push_subscriptions_session ON push_subscriptions (token_hash);
+  `,
+  // 7: notification preferences (storage/pg/notify-pref-store.ts), as SQLite's: a person's level and own
+  // quiet hours, and per conversation a level other than "follow my default" (which is no row).
+  `
+  CREATE TABLE notify_prefs (
+    user_id TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    level TEXT NOT NULL CHECK (level IN ('all', 'mentions', 'nothing')),
+    quiet_mode TEXT NOT NULL CHECK (quiet_mode IN ('workspace', 'off', 'own')),
+    quiet_start INTEGER,
+    quiet_end INTEGER
+  );
+  CREATE TABLE conversation_notify (
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    level TEXT NOT NULL CHECK (level IN ('all', 'mentions', 'muted')),
+    PRIMARY KEY (user_id, conversation_id)
+  );
+  CREATE INDEX conversation_notify_conversation ON conversation_notify (conversation_id);
+  `,
 ];
