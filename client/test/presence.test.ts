@@ -9,7 +9,12 @@ import {
   startServer,
   type TestServer,
 } from '../../sync-server/test/harness.ts';
-import { pushServerOptions, pushesTo, startPushService } from '../../sync-server/test/push-harness.ts';
+import {
+  pushServerOptions,
+  pushesTo,
+  startPushService,
+  withoutQuietHours,
+} from '../../sync-server/test/push-harness.ts';
 import { launch, signIn, watchErrors } from './browser.ts';
 import { subscribeWithTestKeys } from './push-browser.ts';
 
@@ -52,6 +57,7 @@ describe('presence and typing between two people in the browser (issue 15 ยง3, ย
 
   it('a status shows to the other, DND holds back the push, typing clears as the message arrives', async () => {
     const admin = await loginAdmin(ts);
+    await withoutQuietHours(admin);
     const amy = await addUser(ts, admin, 'student', { name: 'Amy Clarke', connect: false });
     const ben = await addUser(ts, admin, 'student', { name: 'Ben Ortiz', connect: false });
     const dm = (await amy.engine.openDm([ben.id])).id;

@@ -7,6 +7,7 @@ import {
   browserSubscription,
   pushServerOptions,
   startPushService,
+  withoutQuietHours,
 } from '../../sync-server/test/push-harness.ts';
 import { launch } from './browser.ts';
 
@@ -25,6 +26,7 @@ export function usePushBrowserEnv(now?: () => number) {
     env.push = await startPushService();
     env.ts = await startServer(pushServerOptions(now));
     env.admin = await loginAdmin(env.ts);
+    if (!now) await withoutQuietHours(env.admin);
     env.browser = await launch();
   });
   afterAll(async () => {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Engine } from '@commonroom/engine';
-import { PushPayload, type PushSubscriptionRequest } from '@commonroom/protocol';
+import { PushPayload, WorkspaceQuietHours, type PushSubscriptionRequest } from '@commonroom/protocol';
 import { decrypt } from 'http_ece';
 import { afterAll, beforeAll } from 'vitest';
 import { loginAdmin, startServer, type TestServer } from './harness.ts';
@@ -74,6 +74,20 @@ export function pushesTo(
 }
 
 /**
+ * On the wall clock (no injected `now`), the workspace's default quiet hours for students (22:00–07:00
+ * London) would hold back every student's push whenever the suite runs in the evening: such a test is then
+ * about the time of day. They are turned off; quiet hours are tested on an injected clock
+ * (push-preferences.test.ts, notify-preferences.test.ts).
+ */
+export async function withoutQuietHours(admin: Engine): Promise<void> {
+  await admin.api.request('PUT', '/api/admin/quiet-hours', WorkspaceQuietHours, {
+    timeZone: 'Europe/London',
+    students: null,
+    staff: null,
+  });
+}
+
+/**
  * A server whose push deliveries trust the loopback push service, and that service. The fields are filled
  * in `beforeAll` of the calling describe block.
  */
@@ -83,6 +97,7 @@ export function usePushServer(opts: { now?: () => number } = {}) {
     env.push = await startPushService();
     env.ts = await startServer(pushServerOptions(opts.now));
     env.admin = await loginAdmin(env.ts);
+    if (!opts.now) await withoutQuietHours(env.admin);
   });
   afterAll(async () => {
     env.admin?.disconnect();
