@@ -1,32 +1,12 @@
-import type { ConversationKind } from '@commonroom/protocol';
-import type { ConversationRow, ConversationStore } from './conversations.ts';
+import type {
+  ConversationPatch,
+  ConversationRow,
+  ConversationStore,
+  NewConversation,
+} from './conversations.ts';
 import { liftSync } from './lift-sync.ts';
 
-/** A new conversation: what `create` takes (the rest starts at its default). */
-export type NewConversation = {
-  id: string;
-  kind: ConversationKind;
-  name: string | null;
-  description?: string;
-  topic?: string;
-  icon?: string;
-  dmKey?: string | null;
-  staffOnly?: boolean;
-  adminOnly?: boolean;
-  cohort?: string | null;
-  postPolicy?: 'everyone' | 'staff';
-  createdBy: string | null;
-};
-
-/** What `update` may change: only the fields given. */
-export type ConversationPatch = {
-  name?: string;
-  description?: string;
-  topic?: string;
-  archived?: boolean;
-  cohort?: string | null;
-  postPolicy?: 'everyone' | 'staff';
-};
+export type { ConversationPatch, NewConversation };
 
 /**
  * Conversations and their members with the operations of `ConversationStore` (conversations.ts), returning

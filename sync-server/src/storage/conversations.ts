@@ -60,6 +60,32 @@ const fromRaw = (r: Raw): ConversationRow => ({
 
 export type ConversationStore = ReturnType<typeof createConversationStore>;
 
+/** A new conversation: what `create` takes (the rest starts at its default). */
+export type NewConversation = {
+  id: string;
+  kind: ConversationKind;
+  name: string | null;
+  description?: string;
+  topic?: string;
+  icon?: string;
+  dmKey?: string | null;
+  staffOnly?: boolean;
+  adminOnly?: boolean;
+  cohort?: string | null;
+  postPolicy?: 'everyone' | 'staff';
+  createdBy: string | null;
+};
+
+/** What `update` may change: only the fields given. */
+export type ConversationPatch = {
+  name?: string;
+  description?: string;
+  topic?: string;
+  archived?: boolean;
+  cohort?: string | null;
+  postPolicy?: 'everyone' | 'staff';
+};
+
 export function createConversationStore(db: Db, now: () => number) {
   const byId = db.prepare<[string], Raw>('SELECT * FROM conversations WHERE id = ?');
   const byName = db.prepare<[string], Raw>('SELECT * FROM conversations WHERE name = ?');
@@ -178,20 +204,7 @@ export function createConversationStore(db: Db, now: () => number) {
     conversationsOf(userId: string): string[] {
       return ofUser.all(userId).map((r) => r.conversation_id);
     },
-    create(c: {
-      id: string;
-      kind: ConversationKind;
-      name: string | null;
-      description?: string;
-      topic?: string;
-      icon?: string;
-      dmKey?: string | null;
-      staffOnly?: boolean;
-      adminOnly?: boolean;
-      cohort?: string | null;
-      postPolicy?: 'everyone' | 'staff';
-      createdBy: string | null;
-    }): void {
+    create(c: NewConversation): void {
       drop(c.id);
       insert.run({
         id: c.id,
@@ -209,17 +222,7 @@ export function createConversationStore(db: Db, now: () => number) {
         t: now(),
       });
     },
-    update(
-      id: string,
-      patch: {
-        name?: string;
-        description?: string;
-        topic?: string;
-        archived?: boolean;
-        cohort?: string | null;
-        postPolicy?: 'everyone' | 'staff';
-      },
-    ): void {
+    update(id: string, patch: ConversationPatch): void {
       drop(id);
       if (patch.name !== undefined)
         db.prepare('UPDATE conversations SET name = ? WHERE id = ?').run(patch.name, id);
