@@ -200,24 +200,28 @@ describe('search screen', () => {
       expect(await moreButton.count()).toBe(0);
     });
     // Results show a page (50) at a time, however many the device and the server's pages hold: 60 here,
-    // from the device (the segments it followed as they arrived) and the server's pages.
+    // from the device (the segments it followed as they arrived; messages still being indexed join when
+    // indexed, without typing again) and the server's pages. How the 60 split between the two depends on
+    // how far the device had followed, so the count may say "so far": "Show more results" then shows the
+    // next page and asks the server for its next page too.
     for (let i = 0; i < 60; i++) await ben.engine.send(general, `tofu stall item ${i}`);
     await ben.engine.settled();
     await field(page).fill('tofu');
     const showMore = dialog(page).getByRole('button', { name: 'Show more results' });
     const count = dialog(page).locator('.search-count');
     await eventually(async () => {
-      // Until 60 are known, the server's next page is asked for.
+      // Fewer than a page held: the server's next page is asked for.
       if ((await moreButton.count()) > 0) await moreButton.click();
       expect(await results(page).count()).toBe(50);
-      // Messages the device's index was still taking in as the search was typed join it when indexed
-      // (the search runs again): no typing again.
       const said = (await count.count()) > 0 ? await count.innerText() : '(no count)';
-      expect(said).toMatch(/^Showing 50 of 60/);
+      expect(said).toMatch(/^Showing 50 of (5[1-9]|60)( so far)?\.$/);
     }, 30_000);
     await showMore.click();
-    await eventually(async () => expect(await results(page).count()).toBe(60));
-    expect(await showMore.count()).toBe(0);
+    await eventually(async () => {
+      expect(await results(page).count()).toBe(60);
+      expect(await showMore.count()).toBe(0);
+      expect(await moreButton.count()).toBe(0);
+    }, 30_000);
     await field(page).fill('essay');
     await eventually(async () => expect(await results(page).count()).toBe(4));
     // "Only in #general" keeps to the open conversation: Ben's three (sent within a millisecond or so, so
@@ -475,6 +479,42 @@ describe('search screen', () => {
         expect((await b.boundingBox())?.height).toBeGreaterThanOrEqual(44);
     });
     expect(await axeSerious(page)).toEqual([]);
+    expect(errors).toEqual([]);
+    await ctx.close();
+  });
+
+  it('"Show more results" also asks the server for its next page when the held results run short', async () => {
+    // 70 messages the device never loaded (older segments): the server holds them, 30 a page.
+    const yan = await addUser(env.ts, env.admin, 'student', { name: 'Yan Reader', connect: false });
+    const zoe = await addUser(env.ts, env.admin, 'student', { name: 'Zoe Sender' });
+    const general = channel(zoe.engine, 'general');
+    await zoe.engine.open(general);
+    for (let i = 0; i < 70; i++) await zoe.engine.send(general, `kiwi fundraiser note ${i}`);
+    await zoe.engine.settled();
+    const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await ctx.newPage();
+    const errors = watchErrors(page);
+    await signIn(page, env.ts.url, yan.email, yan.password);
+    await openConversation(page, 'general');
+    await page.keyboard.press('Control+k');
+    await field(page).fill('kiwi');
+    const moreButton = dialog(page).getByRole('button', { name: 'More results from the server' });
+    const showMore = dialog(page).getByRole('button', { name: 'Show more results' });
+    // Fewer than a page held: the server's button asks for its next page.
+    await moreButton.click();
+    await eventually(async () => {
+      expect(await results(page).count()).toBe(50);
+      expect(await dialog(page).locator('.search-count').innerText()).toBe('Showing 50 of 60 so far.');
+    });
+    expect(await moreButton.count()).toBe(0);
+    // One click shows the held ten and brings the server's last page: no second button to find.
+    await showMore.click();
+    await eventually(async () => {
+      expect(await results(page).count()).toBe(70);
+      expect(await moreButton.count()).toBe(0);
+      expect(await showMore.count()).toBe(0);
+    });
+    expect(await field(page).evaluate((el) => el === document.activeElement)).toBe(true);
     expect(errors).toEqual([]);
     await ctx.close();
   });

@@ -197,6 +197,10 @@ export function SearchDialog(props: {
               const first = hits[shown];
               if (first) setPicked(idOf(first));
               setShown((n) => n + PAGE);
+              // One button for both: when the held results run short of the next page and the server
+              // has more, its next page is asked for too (otherwise "of 54 so far" would need a second
+              // button to reach the rest).
+              if (more && hits.length < shown + 2 * PAGE) more();
               input.current?.focus();
             }}
           >
