@@ -11,7 +11,11 @@ export interface Session {
    * (or as few as the limits allow), in order, when the turn's synchronous work is done.
    */
   send(frames: readonly Frame[]): void;
-  /** Queues frames already encoded once for many sockets (P5). */
-  sendEncoded(frames: EncodedFrames): void;
+  /**
+   * Queues frames already encoded once for many sockets (P5). `soon`: they need not leave this turn; they
+   * join the socket's next message, or leave on their own within a few milliseconds (index places, which
+   * would otherwise cost every reader a second socket write per message).
+   */
+  sendEncoded(frames: EncodedFrames, when?: 'now' | 'soon'): void;
   close(code: number, reason: string): void;
 }

@@ -53,14 +53,17 @@ export function createSubscriptions(d: {
     if (!stillInConversation) byConversation.get(c)?.delete(s);
   };
 
-  /** Sends a committed update of `l` to its subscribers but `except` (its writer, answered with an ack). */
-  const relay = (l: LoadedDoc, update: Uint8Array, except: Session | null): void => {
+  /**
+   * Sends a committed update of `l` to its subscribers but `except` (its writer, answered with an ack);
+   * `soon` lets it wait a few milliseconds for the sockets' next message (Session.sendEncoded).
+   */
+  const relay = (l: LoadedDoc, update: Uint8Array, except: Session | null, when?: 'soon'): void => {
     if (l.subscribers.size === 0) return;
     // Encoded once, the same bytes to every socket (writing per socket is ~20× slower).
     const part = encodeFrames([
       { type: 'sync', doc: l.name, ref: 0, syncType: SYNC_UPDATE, payload: update },
     ]);
-    for (const s of l.subscribers) if (s !== except) s.sendEncoded(part);
+    for (const s of l.subscribers) if (s !== except) s.sendEncoded(part, when);
   };
 
   /**

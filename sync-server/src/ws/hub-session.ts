@@ -29,7 +29,7 @@ export type HubSession = Session & {
   expireAt(at: number): void;
   helloed: boolean;
   isOpen: boolean;
-  /** Frames queued in this turn of the event loop, sent together by flush(). */
+  /** Frames queued, sent together by flush(): at the end of this turn, or soon for `soon` frames alone. */
   out: EncodedFrames[];
   flush(): void;
 };
@@ -51,6 +51,8 @@ export function createHubSession(d: {
   timers: Timers;
   now: () => number;
   queueFlush: (s: HubSession) => void;
+  /** Flushes `s` within a few milliseconds unless something sent now flushes it first. */
+  queueSoon: (s: HubSession) => void;
   onEnd: (s: HubSession) => void;
 }) {
   const { raw, log, timers } = d;
@@ -58,6 +60,9 @@ export function createHubSession(d: {
   /** Timers that end with the socket (the hello deadline). */
   const timersToClear: ReturnType<typeof setTimeout>[] = [];
   let expiry: ReturnType<typeof setTimeout> | null = null;
+  /** Whether a flush is queued for the end of this turn, or a soon one. */
+  let flushNow = false;
+  let flushSoon = false;
   const session: HubSession = {
     id: d.id,
     get actor(): Actor {
@@ -73,12 +78,20 @@ export function createHubSession(d: {
       for (let i = 0; i < frames.length; i += LIMITS.maxFramesPerMessage)
         this.sendEncoded(encodeFrames(frames.slice(i, i + LIMITS.maxFramesPerMessage)));
     },
-    sendEncoded(part) {
+    sendEncoded(part, when = 'now') {
       if (!session.isOpen) return;
-      if (session.out.length === 0) d.queueFlush(session);
       session.out.push(part);
+      if (when === 'now') {
+        if (!flushNow) d.queueFlush(session);
+        flushNow = true;
+      } else if (!flushNow && !flushSoon) {
+        d.queueSoon(session);
+        flushSoon = true;
+      }
     },
     flush() {
+      flushNow = false;
+      flushSoon = false;
       const parts = session.out;
       if (parts.length === 0) return;
       session.out = [];

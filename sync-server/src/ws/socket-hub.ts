@@ -35,6 +35,13 @@ export type Connection = {
 
 export type SocketHub = ReturnType<typeof createSocketHub>;
 
+/**
+ * How long frames sent `soon` may wait for a message to ride with: short enough that a reader shows a new
+ * message in its place well within a frame or two of the screen, long enough that at a few messages a
+ * second in a channel most index places share the next message's write.
+ */
+const SOON_MS = 10;
+
 export function createSocketHub(deps: {
   rooms: SyncRooms;
   presence: Presence;
@@ -71,6 +78,23 @@ export function createSocketHub(deps: {
   const queueFlush = (s: HubSession): void => {
     if (toFlush.size === 0) queueMicrotask(flushQueued);
     toFlush.add(s);
+  };
+  /**
+   * Sockets holding only frames that may wait (`soon`: index places, relayed once durable, a turn after the
+   * messages they place). Under load the next message's relay carries them in the same write; otherwise
+   * they leave after SOON_MS. Halves the socket writes of a busy channel's readers.
+   */
+  let soon = new Set<HubSession>();
+  let soonTimer: ReturnType<typeof setTimeout> | null = null;
+  const flushSoon = (): void => {
+    soonTimer = null;
+    const now = soon;
+    soon = new Set();
+    for (const s of now) s.flush();
+  };
+  const queueSoon = (s: HubSession): void => {
+    soon.add(s);
+    soonTimer ??= timers.setTimeout(flushSoon, SOON_MS);
   };
 
   const presenceRelay = createPresenceRelay({
@@ -200,6 +224,7 @@ export function createSocketHub(deps: {
       timers,
       now,
       queueFlush,
+      queueSoon,
       onEnd: (session) => {
         rooms.dropSession(session);
         const set = byUser.get(auth.userId);
