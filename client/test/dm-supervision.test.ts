@@ -122,6 +122,11 @@ describe('supervised DMs and the audit chain check', () => {
     await page.getByRole('button', { name: 'Verify the chain' }).click();
     const ok = page.getByRole('status').filter({ hasText: 'The audit log is intact.' });
     await ok.waitFor();
+    // The DM Amy opened reads as its members' names, not their ids.
+    const opened = page.locator('tr', { has: page.locator('.action-name[title="dm.opened"]') });
+    expect(await opened.locator('.detail-cell').innerText()).toMatch(
+      /^members: (Amy Okafor, Ben Carter|Ben Carter, Amy Okafor)$/,
+    );
     const count = await env.ts.server.internals.audit.verify();
     // The check's own entry came after it: the count shown is one less than now.
     if (!count.ok) throw new Error(count.reason);

@@ -132,6 +132,13 @@ describe('supervised student-to-student DMs', () => {
     r.close();
 
     // Audited, against the DM.
+    // The DM's opening is logged with its members' names beside their ids.
+    expect(ts.server.internals.audit.list(500, 'dm.opened').find((e) => e.target === group)).toMatchObject({
+      detail: {
+        memberIds: [amy.id, ben.id, cat.id].sort(),
+        members: expect.arrayContaining(['Amy Student', 'Ben Student', 'Cat Student']),
+      },
+    });
     const audit = ts.server.internals.audit.list(500, 'dm.supervisor-added');
     expect(audit.map((e) => e.target)).toEqual(expect.arrayContaining([before, group]));
     expect(audit.find((e) => e.target === before)).toMatchObject({

@@ -249,7 +249,11 @@ export function createConversationService(d: {
       d.db.transaction(() => {
         conversations.create({ id, kind: 'dm', name: null, dmKey: key, createdBy: a.id });
         for (const u of everyone) conversations.addMember(id, u);
-        d.audit.record(a.id, 'dm.opened', id, { members: everyone });
+        // Names as they were, beside the ids: the log reads as people, also after an account is renamed.
+        d.audit.record(a.id, 'dm.opened', id, {
+          memberIds: everyone,
+          members: people.map((u) => u.displayName),
+        });
         if (supervisor !== null) {
           conversations.addMember(id, supervisor);
           conversations.setSupervisor(id, supervisor);

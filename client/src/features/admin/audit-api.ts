@@ -61,8 +61,10 @@ export function describeDetail(detail: unknown): string {
     return `${show(detail.from)} → ${show(detail.to)}`;
   const parts: string[] = [];
   for (const [key, value] of Object.entries(detail as Record<string, unknown>)) {
-    // An id beside its name ("supervisorId" and "supervisor"): the name says it to a person.
-    if (key.endsWith('Id') && key.slice(0, -2) in detail) continue;
+    // Ids beside their names ("supervisorId" and "supervisor", "memberIds" and "members"): the names say
+    // it to a person.
+    const named = key.endsWith('Id') ? key.slice(0, -2) : key.endsWith('Ids') ? `${key.slice(0, -3)}s` : null;
+    if (named !== null && named in detail) continue;
     // Nothing to say ("channels: none"): left out, so the line keeps to what matters.
     if (value === null || value === '' || (Array.isArray(value) && value.length === 0)) continue;
     if (value && typeof value === 'object' && 'from' in value && 'to' in value) {
