@@ -72,4 +72,56 @@ describe('read cache', () => {
     expect(await cache.through('c', load)).toBe(3);
     expect(await cache.through('a', load)).toBe(4);
   });
+
+  describe('§2: the switch for while the invalidation listener is not listening', () => {
+    it('off: every read loads and nothing is kept; on: values kept again, none from before', async () => {
+      const cache = createReadCache<string>(10);
+      let loads = 0;
+      const load = async (): Promise<string> => `v${++loads}`;
+      expect(await cache.through('k', load)).toBe('v1');
+      cache.caching(false);
+      // What was cached before is not served: it may have changed unheard.
+      expect(await cache.through('k', load)).toBe('v2');
+      expect(await cache.through('k', load)).toBe('v3');
+      // Drop and clear still work (nothing to drop) and do not switch caching back on.
+      cache.drop('k');
+      cache.clear();
+      expect(await cache.through('k', load)).toBe('v4');
+      cache.caching(true);
+      expect(await cache.through('k', load)).toBe('v5');
+      expect(await cache.through('k', load)).toBe('v5');
+      expect(loads).toBe(5);
+    });
+
+    it('a read in flight when caching is switched off is answered but not kept', async () => {
+      const cache = createReadCache<string>(10);
+      const slow = deferred<string>();
+      const first = cache.through('k', () => slow.promise);
+      cache.caching(false);
+      slow.resolve('unheard');
+      expect(await first).toBe('unheard');
+      cache.caching(true);
+      expect(await cache.through('k', async () => 'fresh')).toBe('fresh');
+    });
+
+    it('a read that started while off and ends after switching on is not kept', async () => {
+      const cache = createReadCache<string>(10);
+      cache.caching(false);
+      const slow = deferred<string>();
+      const first = cache.through('k', () => slow.promise);
+      // Listening again: that read may predate a write whose notification came before the LISTEN.
+      cache.caching(true);
+      slow.resolve('old');
+      expect(await first).toBe('old');
+      expect(await cache.through('k', async () => 'new')).toBe('new');
+      expect(await cache.through('k', async () => 'newer')).toBe('new');
+    });
+
+    it('switching on again drops what was kept while on', async () => {
+      const cache = createReadCache<string>(10);
+      expect(await cache.through('k', async () => 'a')).toBe('a');
+      cache.caching(true);
+      expect(await cache.through('k', async () => 'b')).toBe('b');
+    });
+  });
 });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AsyncConversationStore, ConversationPatch } from '../conversations-async.ts';
 import type { ConversationRow } from '../conversations.ts';
 import { inTransaction, type PgPool } from './pool.ts';
-import { createReadCache, writeDropping } from './read-cache.ts';
+import { type CacheSwitch, createReadCache, writeDropping } from './read-cache.ts';
 
 /** A stored row: BIGINT columns come back from node-postgres as strings, so they are parsed here. */
 const Raw = z.object({
@@ -70,9 +70,12 @@ const Count = z.object({ conversation_id: z.string(), n: z.coerce.number().int()
  * list are kept per process, dropped on every write through this store and by `drop` for writes of others.
  * Joining and departing are one transaction each, so a departure and the membership never disagree.
  * `advanceSegment` is a compare-and-set in one statement: two processes moving the same conversation from
- * the same segment move it once (the owner's lease, §4.1, makes them one writer anyway).
+ * the same segment move it once (the owner's lease, §4.1, makes them one writer anyway). `caching` is the
+ * invalidation wiring's switch (invalidation-wiring.ts).
  */
-export function createPgConversationStore(pool: PgPool, now: () => number): AsyncConversationStore {
+export type PgConversationStore = AsyncConversationStore & CacheSwitch;
+
+export function createPgConversationStore(pool: PgPool, now: () => number): PgConversationStore {
   const rows = createReadCache<ConversationRow | null>(20_000);
   const memberSets = createReadCache<ReadonlySet<string>>(20_000);
   const channelRows = createReadCache<readonly ConversationRow[]>(1);
@@ -251,6 +254,11 @@ export function createPgConversationStore(pool: PgPool, now: () => number): Asyn
     drop(id) {
       dropRow(id);
       memberSets.drop(id);
+    },
+    caching(on) {
+      rows.caching(on);
+      memberSets.caching(on);
+      channelRows.caching(on);
     },
   };
 }

@@ -146,4 +146,50 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX conversation_notify_conversation ON conversation_notify (conversation_id);
   `,
+  // 8: cache invalidation (docs/SCALE-OUT.md §2, storage/pg/invalidation-listener.ts). Every write to a
+  // table behind a per-process cache sends NOTIFY cr_invalidate '<kind>:<id>' from a trigger, so no write
+  // path can forget it, and from inside the writing transaction, so it is delivered only after COMMIT and
+  // never for a rollback. Kinds, by the cache they feed: users:<id> (a user row and the directory),
+  // conversations:<id> (the row, the channel list and the member set: members rows notify it too, cascaded
+  // deletes included), settings, notify:<user> (notify_prefs and conversation_notify). Channel departures,
+  // sessions and push subscriptions are not cached. pg_notify refuses a payload of 8000 bytes or more, which
+  // would fail the write itself: an id too long for a payload (no id is near it) sends `all` instead, for
+  // which a listener drops everything. Identical payloads in one transaction are sent once (PostgreSQL).
+  `
+  CREATE FUNCTION cr_invalidate(kind TEXT, id TEXT) RETURNS VOID LANGUAGE plpgsql AS $$
+  BEGIN
+    IF id IS NULL THEN
+      PERFORM pg_notify('cr_invalidate', kind);
+    ELSIF octet_length(id) > 1000 THEN
+      PERFORM pg_notify('cr_invalidate', 'all');
+    ELSE
+      PERFORM pg_notify('cr_invalidate', kind || ':' || id);
+    END IF;
+  END $$;
+  -- A row trigger's arguments: the kind, and the column holding the id (none for settings). Both the old
+  -- and the new row's id, so an update that moved a row (none does today) invalidates both places.
+  CREATE FUNCTION cr_invalidate_row() RETURNS TRIGGER LANGUAGE plpgsql AS $$
+  BEGIN
+    IF TG_NARGS < 2 THEN
+      PERFORM cr_invalidate(TG_ARGV[0], NULL);
+      RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN PERFORM cr_invalidate(TG_ARGV[0], to_jsonb(OLD) ->> TG_ARGV[1]); END IF;
+    IF TG_OP <> 'DELETE' THEN PERFORM cr_invalidate(TG_ARGV[0], to_jsonb(NEW) ->> TG_ARGV[1]); END IF;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER users_invalidate AFTER INSERT OR UPDATE OR DELETE ON users
+    FOR EACH ROW EXECUTE FUNCTION cr_invalidate_row('users', 'id');
+  CREATE TRIGGER conversations_invalidate AFTER INSERT OR UPDATE OR DELETE ON conversations
+    FOR EACH ROW EXECUTE FUNCTION cr_invalidate_row('conversations', 'id');
+  CREATE TRIGGER members_invalidate AFTER INSERT OR UPDATE OR DELETE ON members
+    FOR EACH ROW EXECUTE FUNCTION cr_invalidate_row('conversations', 'conversation_id');
+  -- One notification per statement: the whole table is one cache entry.
+  CREATE TRIGGER settings_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON settings
+    FOR EACH STATEMENT EXECUTE FUNCTION cr_invalidate_row('settings');
+  CREATE TRIGGER notify_prefs_invalidate AFTER INSERT OR UPDATE OR DELETE ON notify_prefs
+    FOR EACH ROW EXECUTE FUNCTION cr_invalidate_row('notify', 'user_id');
+  CREATE TRIGGER conversation_notify_invalidate AFTER INSERT OR UPDATE OR DELETE ON conversation_notify
+    FOR EACH ROW EXECUTE FUNCTION cr_invalidate_row('notify', 'user_id');
+  `,
 ];

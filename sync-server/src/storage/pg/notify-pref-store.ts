@@ -35,10 +35,16 @@ const EVERYONE = `
  * Notification preferences on PostgreSQL (docs/SCALE-OUT.md §2, §3), for migration 7 of pg/migrations.ts,
  * held in memory whole as the SQLite store holds them (notify-prefs.ts): loaded at creation, and a person's
  * part re-read from the database after each write through this store and on `refresh` (never set from the
- * value written, so the memory is what committed). Re-reads of one person run one after another, so the
- * last to finish is the last to start and no older snapshot overwrites a newer one.
+ * value written, so the memory is what committed). Re-reads of one person run one after another.
+ *
+ * `reload` reads everyone again in one statement: what the invalidation wiring calls once its listener
+ * listens again, having possibly missed notifications (invalidation-wiring.ts). A reload and a person's
+ * re-read can overlap, so each read is numbered when it starts and a person's memory only ever takes a
+ * read that started after the one it holds: no older snapshot overwrites a newer one.
  */
-export async function createPgNotifyPrefStore(pool: PgPool): Promise<AsyncNotifyPrefStore> {
+export type PgNotifyPrefStore = AsyncNotifyPrefStore & { reload(): Promise<void> };
+
+export async function createPgNotifyPrefStore(pool: PgPool): Promise<PgNotifyPrefStore> {
   const people = new Map<string, PersonPrefs>();
   /** Who has level 'all': consulted for messages nobody is mentioned in. */
   const everywhere = new Set<string>();
@@ -73,26 +79,42 @@ export async function createPgNotifyPrefStore(pool: PgPool): Promise<AsyncNotify
     }
   };
 
+  /** Reads numbered as they start; per person, the number of the read its memory came from. */
+  let reads = 0;
+  const readOf = new Map<string, number>();
+  const take = (userId: string, read: number, rows: z.infer<typeof Row>[]): void => {
+    if ((readOf.get(userId) ?? -1) > read) return;
+    readOf.set(userId, read);
+    remember(userId, rows);
+  };
+
   const queue = createPerKeyQueue();
   const refresh = (userId: string): Promise<void> =>
     queue.run(userId, async () => {
+      const read = reads++;
       const r = await pool.query(PERSON, [userId]);
-      remember(
+      take(
         userId,
+        read,
         r.rows.map((row) => Row.parse(row)),
       );
     });
 
-  // Everything at start, in one statement (one snapshot), grouped by person.
-  const all = await pool.query(EVERYONE);
-  const rowsOf = new Map<string, z.infer<typeof Row>[]>();
-  for (const raw of all.rows as { user_id: unknown }[]) {
-    const userId = z.string().parse(raw.user_id);
-    const list = rowsOf.get(userId) ?? [];
-    list.push(Row.parse(raw));
-    rowsOf.set(userId, list);
-  }
-  for (const [userId, rows] of rowsOf) remember(userId, rows);
+  /** Everything, in one statement (one snapshot), grouped by person; people with no rows left forgotten. */
+  const reload = async (): Promise<void> => {
+    const read = reads++;
+    const all = await pool.query(EVERYONE);
+    const rowsOf = new Map<string, z.infer<typeof Row>[]>();
+    for (const raw of all.rows as { user_id: unknown }[]) {
+      const userId = z.string().parse(raw.user_id);
+      const list = rowsOf.get(userId) ?? [];
+      list.push(Row.parse(raw));
+      rowsOf.set(userId, list);
+    }
+    for (const userId of new Set([...people.keys(), ...chosenBy.keys(), ...rowsOf.keys()]))
+      take(userId, read, rowsOf.get(userId) ?? []);
+  };
+  await reload();
 
   return {
     of: (userId) => people.get(userId) ?? DEFAULT_PREFS,
@@ -128,5 +150,6 @@ export async function createPgNotifyPrefStore(pool: PgPool): Promise<AsyncNotify
       await refresh(userId);
     },
     refresh,
+    reload,
   };
 }

@@ -6,23 +6,32 @@
  * brings back may be the one from before. Each drop moves the epoch on; a read keeps its value only if no
  * drop happened since it started. Dropping moves one epoch for all keys: simpler than one per key, and it
  * only costs a re-read of values read across someone's write.
+ *
+ * `caching(false)` is for while this process cannot hear other processes' writes (its invalidation
+ * listener lost its connection, §2): everything is dropped and reads go to the database without being
+ * kept, so nothing is served that could have been changed unheard. `caching(true)` drops everything again
+ * (a read that started while off is not kept either: the switch moves the epoch) and keeps values again.
  */
-export type ReadCache<V> = {
-  /** The cached value of `key`, or `load`'s, kept if nothing was dropped meanwhile. */
+export type ReadCache<V> = CacheSwitch & {
+  /** The cached value of `key`, or `load`'s, kept if nothing was dropped meanwhile and caching is on. */
   through(key: string, load: () => Promise<V>): Promise<V>;
   drop(key: string): void;
   clear(): void;
 };
 
+/** What a store with read caches offers the invalidation wiring (invalidation-wiring.ts). */
+export type CacheSwitch = { caching(on: boolean): void };
+
 export function createReadCache<V>(maxEntries: number): ReadCache<V> {
   const values = new Map<string, V>();
   let epoch = 0;
+  let keeping = true;
   return {
     async through(key, load) {
       if (values.has(key)) return values.get(key) as V;
       const started = epoch;
       const v = await load();
-      if (started === epoch) {
+      if (keeping && started === epoch) {
         // A full cache starts again rather than tracking use: the hot entries come back on their next read.
         if (values.size >= maxEntries) values.clear();
         values.set(key, v);
@@ -36,6 +45,11 @@ export function createReadCache<V>(maxEntries: number): ReadCache<V> {
     clear() {
       values.clear();
       epoch++;
+    },
+    caching(on) {
+      values.clear();
+      epoch++;
+      keeping = on;
     },
   };
 }

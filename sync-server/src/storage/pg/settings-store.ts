@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AsyncSettingsStore } from '../settings-async.ts';
 import { quietHoursFrom, settingChanges, settingsFrom } from '../settings.ts';
 import { inTransaction, type PgClient, type PgPool } from './pool.ts';
-import { createReadCache, writeDropping } from './read-cache.ts';
+import { type CacheSwitch, createReadCache, writeDropping } from './read-cache.ts';
 
 const Row = z.object({ key: z.string(), value: z.string() });
 
@@ -14,9 +14,12 @@ const DAY_MS = 86_400_000;
  * per key, read by the SQLite store's rules (settings.ts). Kept per process and dropped on write. A write
  * runs in one transaction that first locks the table against other writers (readers are not blocked), then
  * reads the stored values, so the changes it reports for the audit log are against what two processes
- * writing at once actually stored, never against a stale cache.
+ * writing at once actually stored, never against a stale cache. `caching` is the invalidation wiring's
+ * switch (invalidation-wiring.ts).
  */
-export function createPgSettingsStore(pool: PgPool, defaults: WorkspaceSettings): AsyncSettingsStore {
+export type PgSettingsStore = AsyncSettingsStore & CacheSwitch;
+
+export function createPgSettingsStore(pool: PgPool, defaults: WorkspaceSettings): PgSettingsStore {
   const settings = createReadCache<WorkspaceSettings>(1);
   const quiet = createReadCache<WorkspaceQuietHours>(1);
   const drop = (): void => {
@@ -73,5 +76,9 @@ export function createPgSettingsStore(pool: PgPool, defaults: WorkspaceSettings)
         return changes;
       }),
     drop,
+    caching(on) {
+      settings.caching(on);
+      quiet.caching(on);
+    },
   };
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AsyncUserStore } from '../users-async.ts';
 import { buildDirectory, joinCohorts, splitCohorts, type UserRow, type UserSearch } from '../users.ts';
 import type { PgPool } from './pool.ts';
-import { createReadCache, writeDropping } from './read-cache.ts';
+import { type CacheSwitch, createReadCache, writeDropping } from './read-cache.ts';
 
 /** A stored row: BIGINT columns come back from node-postgres as strings, so they are parsed here. */
 const Raw = z.object({
@@ -62,9 +62,12 @@ const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (ch) => `\\
 /**
  * Accounts on PostgreSQL (docs/SCALE-OUT.md §2, §3), for migration 4 of pg/migrations.ts: the same rules as
  * the SQLite store (users.ts), sharing its directory and cohort rules. Rows by id and the directory are
- * kept per process and dropped on every write through this store, and by `drop` for writes of others.
+ * kept per process and dropped on every write through this store, and by `drop` for writes of others;
+ * `caching` is the invalidation wiring's switch (invalidation-wiring.ts).
  */
-export function createPgUserStore(pool: PgPool, now: () => number): AsyncUserStore {
+export type PgUserStore = AsyncUserStore & CacheSwitch;
+
+export function createPgUserStore(pool: PgPool, now: () => number): PgUserStore {
   const rows = createReadCache<UserRow | null>(50_000);
   const directory = createReadCache<ReturnType<typeof buildDirectory>>(1);
   const drop = (id: string): void => {
@@ -182,5 +185,9 @@ export function createPgUserStore(pool: PgPool, now: () => number): AsyncUserSto
     setCohorts: (id, cohorts) => update(id, 'cohort = $3', [joinCohorts(cohorts)]),
     setPasswordHash: (id, hash) => update(id, 'password_hash = $3', [hash]),
     drop,
+    caching(on) {
+      rows.caching(on);
+      directory.caching(on);
+    },
   };
 }
