@@ -111,6 +111,8 @@ export type Config = {
   pushHosts: readonly string[];
   /** permessage-deflate settings, or null when WS_COMPRESSION=off. */
   wsCompression: WsCompression | null;
+  /** What start-up must say aloud about the environment (settings given that this server does not use). */
+  warnings: readonly string[];
 };
 
 /**
@@ -269,6 +271,22 @@ export const DEFAULT_LIMITS: ServerLimits = {
   attachmentSweepMs: 60_000,
 };
 
+/**
+ * Scale-out (issue 21, docs/SCALE-OUT.md) is built store by store and not yet wired into the server. Were
+ * DATABASE_URL and REDIS_URL passed over in silence, an operator who set them would believe several
+ * processes shared PostgreSQL and Redis while each wrote its own SQLite file; refusing to start would break
+ * a machine that exports them for something else. So start-up says so, first thing.
+ */
+function scaleOutWarnings(env: Record<string, string | undefined>): string[] {
+  const set = ['DATABASE_URL', 'REDIS_URL'].filter((k) => (env[k] ?? '') !== '');
+  if (set.length === 0) return [];
+  return [
+    `${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'} set but not used: running on PostgreSQL and ` +
+      `Redis is not finished yet (docs/SCALE-OUT.md). This server keeps everything in its SQLite ` +
+      `database in DATA_DIR; run only one process on it.`,
+  ];
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -311,6 +329,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     clientDist: e.CLIENT_DIST,
     limits: DEFAULT_LIMITS,
     wsCompression: e.WS_COMPRESSION === 'on' ? DEFAULT_WS_COMPRESSION : null,
+    warnings: scaleOutWarnings(env),
     trustedProxies: e.TRUST_PROXY,
     pushHosts: e.PUSH_HOSTS.map((h) => h.toLowerCase()),
     vapid: {

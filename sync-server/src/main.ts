@@ -14,6 +14,7 @@ try {
 }
 
 const server = createCommonroomServer(config);
+for (const w of config.warnings) server.log.warn(w);
 const { url } = await server.start();
 process.stdout.write(`Commonroom is running at ${config.publicUrl} (listening on ${url})\n`);
 

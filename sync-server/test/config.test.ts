@@ -40,6 +40,19 @@ describe('configuration from the environment', () => {
     expect(() => parseConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
   });
 
+  it('says DATABASE_URL and REDIS_URL are not used yet (issue 21), instead of passing over them in silence', () => {
+    expect(parseConfig({}).warnings).toEqual([]);
+    expect(parseConfig({ DATABASE_URL: 'postgres://127.0.0.1/commonroom' }).warnings).toEqual([
+      expect.stringMatching(/^DATABASE_URL is set but not used: .*SQLite database in DATA_DIR/),
+    ]);
+    expect(
+      parseConfig({ DATABASE_URL: 'postgres://127.0.0.1/commonroom', REDIS_URL: 'redis://127.0.0.1' })
+        .warnings,
+    ).toEqual([expect.stringMatching(/^DATABASE_URL and REDIS_URL are set but not used/)]);
+    // Set but empty (a blank line in a service file) is unset.
+    expect(parseConfig({ DATABASE_URL: '', REDIS_URL: '' }).warnings).toEqual([]);
+  });
+
   it('compresses the sync socket unless WS_COMPRESSION=off', () => {
     expect(parseConfig({}).wsCompression).toEqual(DEFAULT_WS_COMPRESSION);
     expect(parseConfig({ WS_COMPRESSION: 'off' }).wsCompression).toBeNull();
