@@ -55,25 +55,21 @@ export type ChainReport =
 const BATCH = 2_000;
 
 /**
- * Walks the whole log in id order, a batch of rows per step (each batch one finished query, so no statement
- * stays open across a pause and memory stays flat); yields between batches, and returns the report. Also
- * compares the highest id with SQLite's AUTOINCREMENT counter as it was when the walk began: rows cut off the
- * end leave every remaining link intact, but the counter remembers the ids it gave out. Entries written
- * while the walk runs are checked too.
+ * The walk's rule, whatever store the rows come from (SQLite here, PostgreSQL in pg/audit-log.ts): rows are
+ * fed in id order; `next` answers the report for the first row that does not fit, else null; `end` the
+ * report once every row is fed. `highWater` is the highest id the store remembers giving out when the walk
+ * began (SQLite's AUTOINCREMENT counter, PostgreSQL's chain head): rows cut off the end leave every
+ * remaining link intact, but the store still remembers their ids.
  */
-export function* auditChainSteps(db: Db, batch = BATCH): Generator<void, ChainReport> {
-  const seq = db
-    .prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'")
-    .get()?.seq;
-  const page = db.prepare<[number, number], ChainRow>(
-    'SELECT id, at, actor_id, action, target, detail, prev_hash, hash FROM audit_log WHERE id > ? ORDER BY id LIMIT ?',
-  );
+export function createChainCheck(highWater: number | undefined) {
   let prev = GENESIS;
   let count = 0;
   let lastId = 0;
-  for (;;) {
-    const rows = page.all(lastId, batch);
-    for (const r of rows) {
+  return {
+    get lastId(): number {
+      return lastId;
+    },
+    next(r: ChainRow): ChainReport | null {
       const broken = (reason: string): ChainReport => ({ ok: false, count, brokenAt: r.id, reason });
       if (r.hash === null || r.prev_hash === null)
         return broken('this entry has no hash: start the server once to seal entries made before the chain');
@@ -84,18 +80,64 @@ export function* auditChainSteps(db: Db, batch = BATCH): Generator<void, ChainRe
       prev = r.hash;
       lastId = r.id;
       count += 1;
+      return null;
+    },
+    end(): ChainReport {
+      if (highWater !== undefined && highWater > lastId)
+        return {
+          ok: false,
+          count,
+          brokenAt: lastId,
+          reason: `entries after this one were removed (the log had reached entry ${highWater})`,
+        };
+      return { ok: true, count, head: prev };
+    },
+  };
+}
+
+/**
+ * Walks the whole log in id order, a batch of rows per step (each batch one finished query, so no statement
+ * stays open across a pause and memory stays flat); yields between batches, and returns the report. The
+ * high-water mark is SQLite's AUTOINCREMENT counter as it was when the walk began. Entries written while the
+ * walk runs are checked too.
+ */
+export function* auditChainSteps(db: Db, batch = BATCH): Generator<void, ChainReport> {
+  const seq = db
+    .prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'")
+    .get()?.seq;
+  const page = db.prepare<[number, number], ChainRow>(
+    'SELECT id, at, actor_id, action, target, detail, prev_hash, hash FROM audit_log WHERE id > ? ORDER BY id LIMIT ?',
+  );
+  const check = createChainCheck(seq);
+  for (;;) {
+    const rows = page.all(check.lastId, batch);
+    for (const r of rows) {
+      const broken = check.next(r);
+      if (broken !== null) return broken;
     }
     if (rows.length < batch) break;
     yield;
   }
-  if (seq !== undefined && seq > lastId)
-    return {
-      ok: false,
-      count,
-      brokenAt: lastId,
-      reason: `entries after this one were removed (the log had reached entry ${seq})`,
-    };
-  return { ok: true, count, head: prev };
+  return check.end();
+}
+
+/**
+ * The same walk over rows read asynchronously: `page(after, limit)` gives at most `limit` rows with ids
+ * above `after`, in id order, each page one finished query. Each page's await is the event loop's turn.
+ */
+export async function verifyAuditRows(
+  source: { highWater: number | undefined; page: (after: number, limit: number) => Promise<ChainRow[]> },
+  batch = BATCH,
+): Promise<ChainReport> {
+  const check = createChainCheck(source.highWater);
+  for (;;) {
+    const rows = await source.page(check.lastId, batch);
+    for (const r of rows) {
+      const broken = check.next(r);
+      if (broken !== null) return broken;
+    }
+    if (rows.length < batch) return check.end();
+  }
 }
 
 /** The whole check at once (`npm run audit:verify`, tests). */

@@ -49,8 +49,12 @@ const fromRaw = (r: Raw): AuditEntry => ({
   detail: JSON.parse(r.detail) as unknown,
 });
 
-/** SQLite's limit on bound parameters is far above this; a name search matching more is too broad anyway. */
-const MAX_ACTORS = 500;
+/**
+ * The most actors a filter names (and targets, two more: a channel and the text itself). SQLite's limit on
+ * bound parameters is far above this; a name search matching more is too broad anyway. Shared with the
+ * PostgreSQL log (pg/audit-log.ts), so both answer the same filter alike.
+ */
+export const MAX_ACTORS = 500;
 
 export function createAuditLog(db: Db, now: () => number) {
   sealLegacy(db);

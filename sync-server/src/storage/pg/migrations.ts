@@ -192,4 +192,49 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER conversation_notify_invalidate AFTER INSERT OR UPDATE OR DELETE ON conversation_notify
     FOR EACH ROW EXECUTE FUNCTION cr_invalidate_row('notify', 'user_id');
   `,
+  // 9: the safeguarding audit trail (storage/pg/audit-log.ts), as SQLite's after its migrations 1, 7 and 9:
+  // the same columns, `detail` as the exact JSON text written (text, not jsonb, which would re-serialise it
+  // and change every hash), the viewer's indexes. One row holds the chain's head (the last id and hash):
+  // each append locks it FOR UPDATE, so appends from every process form one chain, and it remembers the
+  // highest id given out, as SQLite's AUTOINCREMENT counter does, so entries cut off the end are noticed.
+  // Triggers refuse UPDATE, DELETE and TRUNCATE of the log, and any change of the head but the next append.
+  `
+  CREATE TABLE audit_log (
+    id BIGINT PRIMARY KEY,
+    at BIGINT NOT NULL,
+    actor_id TEXT COLLATE "C",
+    action TEXT COLLATE "C" NOT NULL,
+    target TEXT COLLATE "C",
+    detail TEXT NOT NULL DEFAULT '{}',
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  );
+  CREATE INDEX audit_log_at ON audit_log (at);
+  CREATE INDEX audit_log_actor ON audit_log (actor_id, id);
+  CREATE INDEX audit_log_action ON audit_log (action, id);
+  CREATE INDEX audit_log_target ON audit_log (target, id);
+  CREATE TABLE audit_chain_head (
+    one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one),
+    id BIGINT NOT NULL,
+    hash TEXT NOT NULL
+  );
+  INSERT INTO audit_chain_head (id, hash) VALUES (0, '${'0'.repeat(64)}'); -- GENESIS, audit-chain.ts
+  CREATE FUNCTION audit_log_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    RAISE EXCEPTION 'audit_log is append-only (% refused)', TG_OP;
+  END $$;
+  CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION audit_log_refuse();
+  CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_log_refuse();
+  CREATE FUNCTION audit_chain_head_advance() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.one AND NEW.id = OLD.id + 1 THEN RETURN NEW; END IF;
+    RAISE EXCEPTION 'audit_chain_head only moves on to the next entry (% refused)', TG_OP;
+  END $$;
+  CREATE TRIGGER audit_chain_head_no_change BEFORE UPDATE OR DELETE ON audit_chain_head
+    FOR EACH ROW EXECUTE FUNCTION audit_chain_head_advance();
+  CREATE TRIGGER audit_chain_head_no_truncate BEFORE TRUNCATE ON audit_chain_head
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_chain_head_advance();
+  `,
 ];
