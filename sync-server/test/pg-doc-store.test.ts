@@ -67,7 +67,7 @@ describe.skipIf(!reachable.ok)('PostgreSQL', () => {
 
     it('migrations: several processes starting together apply each version once', async () => {
       const results = await Promise.all([0, 1, 2].map(() => migratePg(ps.open(1), PG_MIGRATIONS)));
-      expect(results.flat().sort()).toEqual(PG_MIGRATIONS.map((_, i) => i + 1));
+      expect(results.flat().sort((a, b) => a - b)).toEqual(PG_MIGRATIONS.map((_, i) => i + 1));
       const pool = ps.open(1);
       const r = await pool.query<{ version: number }>(
         'SELECT version FROM schema_migrations ORDER BY version',

@@ -237,4 +237,60 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER audit_chain_head_no_truncate BEFORE TRUNCATE ON audit_chain_head
     FOR EACH STATEMENT EXECUTE FUNCTION audit_chain_head_advance();
   `,
+  // 10: the message projection, applied actions and doc clients (storage/pg/message-store.ts,
+  // applied-action-store.ts, doc-client-store.ts), as SQLite's after its migrations (the search index aside:
+  // docs/SCALE-OUT.md §1). Written in the document store's commit transaction. Ids compare byte by byte
+  // (COLLATE "C") as in SQLite. Yjs client ids are unsigned 32-bit: BIGINT, since INTEGER stops at 2^31 - 1.
+  // Revisions are numbered by an identity column; one message's are written under its row lock
+  // (message-store.ts), so their numbers follow commit order and `ORDER BY id` is their order. No foreign
+  // keys, as in SQLite: the projection keeps a message whose conversation or author is gone.
+  `
+  CREATE TABLE messages (
+    conversation_id TEXT COLLATE "C" NOT NULL,
+    author_id TEXT COLLATE "C" NOT NULL,
+    local_id TEXT COLLATE "C" NOT NULL,
+    seq BIGINT NOT NULL,
+    parent_key TEXT COLLATE "C",
+    text TEXT NOT NULL,
+    client_ts BIGINT NOT NULL,
+    received_at BIGINT NOT NULL,
+    edited_at BIGINT,
+    deleted_at BIGINT,
+    removed_by TEXT COLLATE "C",
+    redacted_at BIGINT,
+    purged_at BIGINT,
+    PRIMARY KEY (conversation_id, author_id, local_id)
+  );
+  CREATE UNIQUE INDEX messages_seq ON messages (conversation_id, seq);
+  CREATE INDEX messages_to_redact ON messages (conversation_id, seq)
+    WHERE redacted_at IS NULL AND (deleted_at IS NOT NULL OR removed_by IS NOT NULL);
+  CREATE INDEX messages_received ON messages (received_at, conversation_id, seq);
+  CREATE INDEX messages_thread ON messages (conversation_id, parent_key) WHERE parent_key IS NOT NULL;
+  CREATE TABLE message_revisions (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    conversation_id TEXT COLLATE "C" NOT NULL,
+    author_id TEXT COLLATE "C" NOT NULL,
+    local_id TEXT COLLATE "C" NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('edit','delete','removal')),
+    previous_text TEXT NOT NULL,
+    new_text TEXT,
+    by_user TEXT COLLATE "C" NOT NULL,
+    at BIGINT NOT NULL
+  );
+  CREATE INDEX message_revisions_msg ON message_revisions (conversation_id, author_id, local_id);
+  CREATE INDEX message_revisions_at ON message_revisions (at);
+  CREATE TABLE applied_actions (
+    user_id TEXT COLLATE "C" NOT NULL,
+    action_id TEXT COLLATE "C" NOT NULL,
+    at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, action_id)
+  );
+  CREATE INDEX applied_actions_at ON applied_actions (at);
+  CREATE TABLE doc_clients (
+    doc TEXT COLLATE "C" NOT NULL,
+    client_id BIGINT NOT NULL,
+    user_id TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (doc, client_id)
+  );
+  `,
 ];
