@@ -192,4 +192,24 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER conversation_notify_invalidate AFTER INSERT OR UPDATE OR DELETE ON conversation_notify
     FOR EACH ROW EXECUTE FUNCTION cr_invalidate_row('notify', 'user_id');
   `,
+  // Mutes (storage/pg/mute-store.ts), as SQLite's: rows stay after lifting or expiry as the record. Every
+  // process holds the active ones in memory (the write path asks them synchronously), so a write notifies
+  // mutes:<user> through migration 8's cr_invalidate, and the other processes read that person again.
+  `
+  CREATE TABLE mutes (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    conversation_id TEXT REFERENCES conversations (id) ON DELETE CASCADE,
+    until_ts BIGINT,
+    reason TEXT NOT NULL DEFAULT '',
+    created_by TEXT,
+    created_at BIGINT NOT NULL,
+    lifted_by TEXT,
+    lifted_at BIGINT
+  );
+  CREATE INDEX mutes_user ON mutes (user_id, lifted_at);
+  CREATE INDEX mutes_conversation ON mutes (conversation_id, lifted_at);
+  CREATE TRIGGER mutes_invalidate AFTER INSERT OR UPDATE OR DELETE ON mutes
+    FOR EACH ROW EXECUTE FUNCTION cr_invalidate_row('mutes', 'user_id');
+  `,
 ];
