@@ -212,4 +212,16 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER mutes_invalidate AFTER INSERT OR UPDATE OR DELETE ON mutes
     FOR EACH ROW EXECUTE FUNCTION cr_invalidate_row('mutes', 'user_id');
   `,
+  // Presence choices and last seen (storage/pg/presence-status-store.ts), as SQLite's: one row per person,
+  // written when they choose and when their last device leaves. Not cached, so no trigger.
+  `
+  CREATE TABLE presence_status (
+    user_id TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    dnd BOOLEAN NOT NULL DEFAULT FALSE,
+    emoji TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL DEFAULT '',
+    until BIGINT NOT NULL DEFAULT 0,
+    last_seen BIGINT NOT NULL DEFAULT 0
+  );
+  `,
 ];
