@@ -224,4 +224,18 @@ export const PG_MIGRATIONS: readonly string[] = [
     last_seen BIGINT NOT NULL DEFAULT 0
   );
   `,
+  // Set-password links (storage/pg/password-link-store.ts), as SQLite's: only the token's SHA-256 is kept;
+  // a link is used once (an atomic UPDATE … WHERE used_at IS NULL) and only while it is the person's newest.
+  `
+  CREATE TABLE password_links (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_by TEXT,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT,
+    replaced_at BIGINT
+  );
+  CREATE INDEX password_links_user ON password_links (user_id);
+  `,
 ];
