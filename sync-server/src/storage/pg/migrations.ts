@@ -238,4 +238,15 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX password_links_user ON password_links (user_id);
   `,
+  // The first-admin setup tokens (storage/pg/setup-token-store.ts), as SQLite's: the token's SHA-256, used
+  // once by an atomic UPDATE … WHERE used_at IS NULL, which decides which of two racing setups creates the
+  // first admin.
+  `
+  CREATE TABLE setup_tokens (
+    token_hash TEXT PRIMARY KEY,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT
+  );
+  `,
 ];
