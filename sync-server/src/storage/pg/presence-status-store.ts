@@ -69,7 +69,14 @@ export function createPgPresenceStatusStore(pool: PgPool): AsyncPresenceStatusSt
           [ids, ids.map((id) => last.get(id))],
         );
       // One deleted account must not lose everyone else's: written again, it is skipped by the check.
-      await unlessGone(() => write().catch((err: unknown) => (isGone(err) ? write() : Promise.reject(err))));
+      await unlessGone(async () => {
+        try {
+          await write();
+        } catch (err) {
+          if (!isGone(err)) throw err;
+          await write();
+        }
+      });
     },
   };
 }
