@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { ConversationKind } from '@commonroom/protocol';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
@@ -6,7 +5,7 @@ import type { Accounts } from './services/accounts.ts';
 import type { ConversationStore } from './storage/conversations.ts';
 import type { Db } from './storage/db.ts';
 import { newId } from './storage/ids.ts';
-import { hashToken } from './storage/sessions.ts';
+import { createSetupTokenStore } from './storage/setup-tokens.ts';
 import type { UserStore } from './storage/users.ts';
 
 type Default = {
@@ -94,10 +93,7 @@ export async function seed(d: {
     d.log.info({ email: d.config.admin.email }, 'created the first super admin from ADMIN_EMAIL');
     return;
   }
-  const token = randomBytes(24).toString('base64url');
-  d.db
-    .prepare('INSERT INTO setup_tokens (token_hash, created_at, expires_at) VALUES (?, ?, ?)')
-    .run(hashToken(token), d.now(), d.now() + SETUP_TOKEN_TTL_MS);
+  const token = createSetupTokenStore(d.db, d.now).issue(SETUP_TOKEN_TTL_MS);
   d.print(
     [
       '',
@@ -109,12 +105,7 @@ export async function seed(d: {
   );
 }
 
-/** Uses a setup token once. True when it was valid and unused. */
+/** Uses a setup token once. True when it was valid and unused (storage/setup-tokens.ts). */
 export function consumeSetupToken(db: Db, token: string, now: number): boolean {
-  const r = db
-    .prepare(
-      'UPDATE setup_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?',
-    )
-    .run(now, hashToken(token), now);
-  return r.changes === 1;
+  return createSetupTokenStore(db, () => now).consume(token);
 }

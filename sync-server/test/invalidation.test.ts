@@ -12,6 +12,7 @@ import { invalidationHandlers } from '../src/storage/pg/invalidation-wiring.ts';
 import { migratePg } from '../src/storage/pg/migrate.ts';
 import { PG_MIGRATIONS } from '../src/storage/pg/migrations.ts';
 import { createPgConversationStore, type PgConversationStore } from '../src/storage/pg/conversation-store.ts';
+import { createPgMuteStore, type PgMuteStore } from '../src/storage/pg/mute-store.ts';
 import { createPgNotifyPrefStore, type PgNotifyPrefStore } from '../src/storage/pg/notify-pref-store.ts';
 import { createPgPool, type PgPool } from '../src/storage/pg/pool.ts';
 import { createPgSettingsStore, type PgSettingsStore } from '../src/storage/pg/settings-store.ts';
@@ -34,9 +35,10 @@ describe('invalidation payloads', () => {
     expect(parseInvalidation('users:u-ana')).toEqual({ kind: 'users', id: 'u-ana' });
     expect(parseInvalidation('conversations:c:1')).toEqual({ kind: 'conversations', id: 'c:1' });
     expect(parseInvalidation('notify:u-ben')).toEqual({ kind: 'notify', id: 'u-ben' });
+    expect(parseInvalidation('mutes:u-ana')).toEqual({ kind: 'mutes', id: 'u-ana' });
     expect(parseInvalidation('settings')).toEqual({ kind: 'settings' });
     expect(parseInvalidation('all')).toEqual({ kind: 'all' });
-    for (const bad of [undefined, '', 'users', 'users:', 'mutes:u-ana', 'settings:x', ':u', 'USERS:u'])
+    for (const bad of [undefined, '', 'users', 'users:', 'mutes:', 'settings:x', ':u', 'USERS:u'])
       expect(parseInvalidation(bad)).toBeNull();
   });
 });
@@ -64,6 +66,17 @@ describe('invalidation wiring', () => {
             return Promise.resolve();
           },
         },
+        mutes: {
+          caching: (on: boolean) => void calls.push(`mutes.caching(${on})`),
+          drop: (id) => {
+            calls.push(`mutes.drop(${id})`);
+            return id === 'u-bad' ? Promise.reject(new Error('connection lost')) : Promise.resolve();
+          },
+          reload: () => {
+            calls.push('mutes.reload()');
+            return Promise.resolve();
+          },
+        },
       },
       { info: () => undefined, warn: (_, msg) => void warnings.push(msg) },
     );
@@ -73,40 +86,52 @@ describe('invalidation wiring', () => {
       'users.caching(false)',
       'conversations.caching(false)',
       'settings.caching(false)',
+      'mutes.caching(false)',
     ]);
     h.onListening();
     expect(take()).toEqual([
       'users.caching(true)',
       'conversations.caching(true)',
       'settings.caching(true)',
+      'mutes.caching(true)',
       'notify.reload()',
+      'mutes.reload()',
     ]);
     h.onInvalidate({ kind: 'users', id: 'u-ana' });
     h.onInvalidate({ kind: 'conversations', id: 'c-gen' });
     h.onInvalidate({ kind: 'settings' });
     h.onInvalidate({ kind: 'notify', id: 'u-ana' });
+    h.onInvalidate({ kind: 'mutes', id: 'u-ana' });
     expect(take()).toEqual([
       'users.drop(u-ana)',
       'conversations.drop(c-gen)',
       'settings.drop()',
       'notify.refresh(u-ana)',
+      'mutes.drop(u-ana)',
     ]);
     h.onInvalidate({ kind: 'all' });
     expect(take()).toEqual([
       'users.caching(true)',
       'conversations.caching(true)',
       'settings.caching(true)',
+      'mutes.caching(true)',
       'notify.reload()',
+      'mutes.reload()',
     ]);
     h.onLost();
     expect(take()).toEqual([
       'users.caching(false)',
       'conversations.caching(false)',
       'settings.caching(false)',
+      'mutes.caching(false)',
     ]);
     h.onInvalidate({ kind: 'notify', id: 'u-bad' });
+    h.onInvalidate({ kind: 'mutes', id: 'u-bad' });
     await eventually(() =>
-      expect(warnings).toEqual(['invalidation: re-reading the notification preferences of u-bad failed']),
+      expect(warnings).toEqual([
+        'invalidation: re-reading the notification preferences of u-bad failed',
+        'invalidation: re-reading the mutes of u-bad failed',
+      ]),
     );
   });
 });
@@ -161,6 +186,7 @@ type Proc = {
   conversations: PgConversationStore;
   settings: PgSettingsStore;
   prefs: PgNotifyPrefStore;
+  mutes: PgMuteStore;
   heard: string[];
   lost: number;
   listened: number;
@@ -204,6 +230,8 @@ describe.skipIf(!reachable.ok)('§2 cache invalidation across processes on Postg
       conversations: createPgConversationStore(pool, now),
       settings: createPgSettingsStore(pool, DEFAULTS),
       prefs: await createPgNotifyPrefStore(pool),
+      // A background re-read (only while not listening) that fails fails the run.
+      mutes: await createPgMuteStore(pool, now, { onReadFailed: (err) => void Promise.reject(err) }),
       heard: [],
       lost: 0,
       listened: 0,
@@ -214,7 +242,13 @@ describe.skipIf(!reachable.ok)('§2 cache invalidation across processes on Postg
     if (o.listen === false) return p;
     const log = { info: () => undefined, warn: (_: object, msg: string) => void p.warnings.push(msg) };
     const wired = invalidationHandlers(
-      { users: p.users, conversations: p.conversations, settings: p.settings, notifyPrefs: p.prefs },
+      {
+        users: p.users,
+        conversations: p.conversations,
+        settings: p.settings,
+        notifyPrefs: p.prefs,
+        mutes: p.mutes,
+      },
       log,
     );
     p.listener = createInvalidationListener({
@@ -339,6 +373,71 @@ describe.skipIf(!reachable.ok)('§2 cache invalidation across processes on Postg
     expect(c.prefs.of('u-ana').level).toBe('mentions');
   });
 
+  it('mutes: a mute added through A stops being "not muted" in B once heard, and lifting it likewise', async () => {
+    const a = await proc('A');
+    const b = await proc('B');
+    const c = await proc('C', { listen: false });
+    await a.users.insert(person('u-ana', 'Ana'));
+    await a.users.insert(person('u-tut', 'Tutor'));
+    await a.conversations.create({ id: 'c-gen', kind: 'public', name: 'general', createdBy: null });
+    expect(b.mutes.effective('u-ana', 'c-gen')).toBeNull();
+    expect(c.mutes.effective('u-ana', 'c-gen')).toBeNull();
+    // B answers the write path from memory: asking does not query.
+    const q = b.queries();
+    expect(b.mutes.effective('u-ana', 'c-gen')).toBeNull();
+    expect(b.queries()).toBe(q);
+
+    const m = await a.mutes.add({
+      userId: 'u-ana',
+      conversationId: 'c-gen',
+      until: null,
+      reason: 'spamming',
+      createdBy: 'u-tut',
+    });
+    await eventually(() => expect(b.mutes.effective('u-ana', 'c-gen')?.id).toBe(m.id));
+    expect(b.heard).toContain('mutes:u-ana');
+    // Nobody told C, which holds what it loaded.
+    expect(c.mutes.effective('u-ana', 'c-gen')).toBeNull();
+
+    await a.mutes.lift(m.id, 'u-tut');
+    await eventually(() => expect(b.mutes.effective('u-ana', 'c-gen')).toBeNull());
+    expect(b.heard.filter((h) => h === 'mutes:u-ana')).toHaveLength(2);
+  });
+
+  it('mutes while the listener is lost: B re-reads each person it is asked about, then reloads everyone on listening', async () => {
+    const t = manualTimers();
+    const a = await proc('A');
+    const b = await proc('B', { timers: t.timers });
+    await a.users.insert(person('u-ana', 'Ana'));
+    await a.users.insert(person('u-ben', 'Ben'));
+    await a.users.insert(person('u-tut', 'Tutor'));
+    await hears(b, 'users:u-tut');
+    const admin = await raw();
+    await admin.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+       WHERE datname = current_database() AND application_name = 'cr-test-B'`,
+    );
+    await eventually(() => expect(b.lost).toBe(1));
+
+    const mute = (userId: string) =>
+      a.mutes.add({ userId, conversationId: null, until: null, reason: '', createdBy: 'u-tut' });
+    const ana = await mute('u-ana');
+    // Unheard: the first ask answers from memory and starts a re-read of Ana; a later ask has the mute.
+    expect(b.mutes.effective('u-ana', 'c-any')).toBeNull();
+    await eventually(() => expect(b.mutes.effective('u-ana', 'c-any')?.id).toBe(ana.id));
+
+    // Ben, never asked about while lost, comes back with the reload once B listens again.
+    const ben = await mute('u-ben');
+    t.fire();
+    await eventually(() => expect(b.listened).toBe(2));
+    await eventually(() => expect(b.mutes.effective('u-ben', 'c-any')?.id).toBe(ben.id));
+    // Listening again: asking does not query.
+    const q = b.queries();
+    expect(b.mutes.effective('u-ben', 'c-any')?.id).toBe(ben.id);
+    expect(b.mutes.effective('u-ana', 'c-any')?.id).toBe(ana.id);
+    expect(b.queries()).toBe(q);
+  });
+
   it('a rolled-back write sends nothing: B keeps its cached row and hears only the next commit', async () => {
     const a = await proc('A');
     const b = await proc('B');
@@ -418,7 +517,7 @@ describe.skipIf(!reachable.ok)('§2 cache invalidation across processes on Postg
     const b = await proc('B', { timers: t.timers });
     const x = await raw();
     await x.query(
-      `SELECT pg_notify('cr_invalidate', 'mutes:u-ana'), pg_notify('cr_invalidate', 'users:'),
+      `SELECT pg_notify('cr_invalidate', 'nobody:u-ana'), pg_notify('cr_invalidate', 'users:'),
               pg_notify('cr_invalidate', 'users:u-ben')`,
     );
     await hears(b, 'users:u-ben');

@@ -45,6 +45,32 @@ const fromRaw = (r: Raw): MuteRow => ({
 
 export type MuteStore = ReturnType<typeof createMuteStore>;
 
+/** What `add` takes: the person, where (null: everywhere), until when (null: until lifted), why, by whom. */
+export type NewMute = {
+  userId: string;
+  conversationId: string | null;
+  until: number | null;
+  reason: string;
+  createdBy: string;
+};
+
+/**
+ * Of a person's mutes active now, the one that decides a write in this conversation: one until lifted
+ * beats any period; otherwise the latest end. Shared by the SQLite and PostgreSQL stores.
+ */
+export function decidingMute(active: readonly MuteRow[], conversationId: string): MuteRow | null {
+  let best: MuteRow | null = null;
+  for (const m of active) {
+    if (m.conversationId !== null && m.conversationId !== conversationId) continue;
+    if (!best || (best.until !== null && (m.until === null || m.until > best.until))) best = m;
+  }
+  return best;
+}
+
+/** The rows still active at `t` (time only ends mutes: lifting drops them from memory). */
+export const stillActive = (rows: readonly MuteRow[], t: number): MuteRow[] =>
+  rows.filter((m) => m.until === null || m.until > t);
+
 const ACTIVE = 'lifted_at IS NULL AND (until_ts IS NULL OR until_ts > ?)';
 
 export function createMuteStore(db: Db, now: () => number) {
@@ -72,22 +98,11 @@ export function createMuteStore(db: Db, now: () => number) {
   const activeRows = (userId: string): MuteRow[] => {
     let rows = cached.get(userId);
     if (!rows) cached.set(userId, (rows = activeOfUser.all(userId, now()).map(fromRaw)));
-    const t = now();
-    return rows.filter((m) => m.until === null || m.until > t);
+    return stillActive(rows, now());
   };
 
-  /** The user's active mutes that cover this conversation (its own and "everywhere"). */
-  const covering = (userId: string, conversationId: string): MuteRow[] =>
-    activeRows(userId).filter((m) => m.conversationId === null || m.conversationId === conversationId);
-
   return {
-    add(m: {
-      userId: string;
-      conversationId: string | null;
-      until: number | null;
-      reason: string;
-      createdBy: string;
-    }): MuteRow {
+    add(m: NewMute): MuteRow {
       const id = newId();
       cached.delete(m.userId);
       insert.run(id, m.userId, m.conversationId, m.until, m.reason, m.createdBy, now());
@@ -112,11 +127,9 @@ export function createMuteStore(db: Db, now: () => number) {
      * The mute that decides a write here: one until lifted beats any period; otherwise the latest end.
      * Asked on every write that adds messages, edits or reactions: answered from memory (`activeRows`).
      */
-    effective(userId: string, conversationId: string): MuteRow | null {
-      let best: MuteRow | null = null;
-      for (const m of covering(userId, conversationId))
-        if (!best || (best.until !== null && (m.until === null || m.until > best.until))) best = m;
-      return best;
-    },
+    effective: (userId: string, conversationId: string): MuteRow | null =>
+      decidingMute(activeRows(userId), conversationId),
+    /** Forgets what this process holds of the person (a write committed by another instance on the file). */
+    drop: (userId: string): void => void cached.delete(userId),
   };
 }

@@ -12,7 +12,24 @@ export type LinkState = 'valid' | 'used' | 'expired' | 'invalid';
 
 export type PasswordLinks = ReturnType<typeof createPasswordLinks>;
 
+/** What a link's row says of it at time `t` (shared with PostgreSQL): the newest, unused and unexpired is valid. */
+export type LinkFacts = { expiresAt: number; usedAt: number | null; replacedAt: number | null };
+export const linkStateOf = (r: LinkFacts | undefined, t: number): LinkState =>
+  !r || r.replacedAt !== null
+    ? 'invalid'
+    : r.usedAt !== null
+      ? 'used'
+      : r.expiresAt <= t
+        ? 'expired'
+        : 'valid';
+
+/** A new link's token: 192 random bits, so asking about made-up tokens finds nothing. */
+export const newLinkToken = (): string => randomBytes(24).toString('base64url');
+
 type Raw = { user_id: string; expires_at: number; used_at: number | null; replaced_at: number | null };
+
+const stateOf = (r: Raw | undefined, t: number): LinkState =>
+  linkStateOf(r && { expiresAt: r.expires_at, usedAt: r.used_at, replacedAt: r.replaced_at }, t);
 
 export function createPasswordLinks(db: Db, now: () => number) {
   const insert = db.prepare(
@@ -28,19 +45,10 @@ export function createPasswordLinks(db: Db, now: () => number) {
     `UPDATE password_links SET used_at = ?
      WHERE token_hash = ? AND used_at IS NULL AND replaced_at IS NULL AND expires_at > ?`,
   );
-  const stateOf = (r: Raw | undefined, t: number): LinkState =>
-    !r || r.replaced_at !== null
-      ? 'invalid'
-      : r.used_at !== null
-        ? 'used'
-        : r.expires_at <= t
-          ? 'expired'
-          : 'valid';
-
   return {
     /** A new link for the person (their older unused ones stop working). Call inside a transaction. */
     issue(userId: string, createdBy: string | null, ttlMs: number): { token: string; expiresAt: number } {
-      const token = randomBytes(24).toString('base64url');
+      const token = newLinkToken();
       const t = now();
       replace.run(t, userId);
       insert.run(hashToken(token), userId, createdBy, t, t + ttlMs);

@@ -14,11 +14,15 @@ import { DatabaseUrlSchema } from './pool.ts';
 
 export const INVALIDATION_CHANNEL = 'cr_invalidate';
 
-/** A payload of migration 8's triggers, parsed. `all`: a row whose id was too long to send. */
+/**
+ * A payload of migration 8's triggers (and the mutes migration's, `mutes:<user>`), parsed. `all`: a row
+ * whose id was too long to send.
+ */
 export type Invalidation =
   | { kind: 'users'; id: string }
   | { kind: 'conversations'; id: string }
   | { kind: 'notify'; id: string }
+  | { kind: 'mutes'; id: string }
   | { kind: 'settings' }
   | { kind: 'all' };
 
@@ -38,6 +42,7 @@ export function parseInvalidation(payload: string | undefined): Invalidation | n
     case 'users':
     case 'conversations':
     case 'notify':
+    case 'mutes':
       return { kind, id };
     default:
       return null;

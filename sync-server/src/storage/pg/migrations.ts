@@ -293,4 +293,61 @@ export const PG_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (doc, client_id)
   );
   `,
+  // 11: mutes (storage/pg/mute-store.ts), as SQLite's: rows stay after lifting or expiry as the record. Every
+  // process holds the active ones in memory (the write path asks them synchronously), so a write notifies
+  // mutes:<user> through migration 8's cr_invalidate, and the other processes read that person again.
+  `
+  CREATE TABLE mutes (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    conversation_id TEXT REFERENCES conversations (id) ON DELETE CASCADE,
+    until_ts BIGINT,
+    reason TEXT NOT NULL DEFAULT '',
+    created_by TEXT,
+    created_at BIGINT NOT NULL,
+    lifted_by TEXT,
+    lifted_at BIGINT
+  );
+  CREATE INDEX mutes_user ON mutes (user_id, lifted_at);
+  CREATE INDEX mutes_conversation ON mutes (conversation_id, lifted_at);
+  CREATE TRIGGER mutes_invalidate AFTER INSERT OR UPDATE OR DELETE ON mutes
+    FOR EACH ROW EXECUTE FUNCTION cr_invalidate_row('mutes', 'user_id');
+  `,
+  // 12: presence choices and last seen (storage/pg/presence-status-store.ts), as SQLite's: one row per person,
+  // written when they choose and when their last device leaves. Not cached, so no trigger.
+  `
+  CREATE TABLE presence_status (
+    user_id TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    dnd BOOLEAN NOT NULL DEFAULT FALSE,
+    emoji TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL DEFAULT '',
+    until BIGINT NOT NULL DEFAULT 0,
+    last_seen BIGINT NOT NULL DEFAULT 0
+  );
+  `,
+  // 13: set-password links (storage/pg/password-link-store.ts), as SQLite's: only the token's SHA-256 is kept;
+  // a link is used once (an atomic UPDATE … WHERE used_at IS NULL) and only while it is the person's newest.
+  `
+  CREATE TABLE password_links (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_by TEXT,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT,
+    replaced_at BIGINT
+  );
+  CREATE INDEX password_links_user ON password_links (user_id);
+  `,
+  // 14: the first-admin setup tokens (storage/pg/setup-token-store.ts), as SQLite's: the token's SHA-256, used
+  // once by an atomic UPDATE … WHERE used_at IS NULL, which decides which of two racing setups creates the
+  // first admin.
+  `
+  CREATE TABLE setup_tokens (
+    token_hash TEXT PRIMARY KEY,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT
+  );
+  `,
 ];
