@@ -70,10 +70,22 @@ export function createSocketHub(deps: {
    * leave as one WebSocket message per socket: a socket write costs more than everything else per message.
    */
   let toFlush = new Set<HubSession>();
+  /**
+   * Flushes each socket of a set taken whole: one that throws (its end's bookkeeping, say) must not leave
+   * the rest holding frames with a flush they believe is queued.
+   */
+  const flushEach = (sessions: Set<HubSession>): void => {
+    for (const s of sessions)
+      try {
+        s.flush();
+      } catch (err) {
+        log.error({ err }, 'flushing a socket failed');
+      }
+  };
   const flushQueued = (): void => {
     const now = toFlush;
     toFlush = new Set();
-    for (const s of now) s.flush();
+    flushEach(now);
   };
   const queueFlush = (s: HubSession): void => {
     if (toFlush.size === 0) queueMicrotask(flushQueued);
@@ -90,7 +102,7 @@ export function createSocketHub(deps: {
     soonTimer = null;
     const now = soon;
     soon = new Set();
-    for (const s of now) s.flush();
+    flushEach(now);
   };
   const queueSoon = (s: HubSession): void => {
     soon.add(s);
@@ -310,6 +322,10 @@ export function createSocketHub(deps: {
     closeAll(code: number, reason: string): void {
       for (const set of [...byUser.values()]) for (const s of [...set]) s.close(code, reason);
       presenceRelay.dispose();
+      // Every socket is closed (each sent what waited first): nothing is left for the soon flush.
+      if (soonTimer !== null) timers.clearTimeout(soonTimer);
+      soonTimer = null;
+      soon = new Set();
     },
     socketCount(): number {
       let n = 0;

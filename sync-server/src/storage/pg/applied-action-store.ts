@@ -8,7 +8,9 @@ const ActionId = z.object({ action_id: z.string() });
  * Applied actions on PostgreSQL (docs/SCALE-OUT.md §1–§3), for the projection's migration in
  * pg/migrations.ts: the SQLite store's rules (applied-actions.ts), each call one statement whatever the
  * number of ids. A record already stored keeps its first time (`DO NOTHING`, SQLite's `OR IGNORE`), so two
- * processes recording the same id (a device sending one action to both) both commit.
+ * processes recording the same id (a device sending one action to both) both commit. That alone does not
+ * stop both applying it: `storedOf` is read before the commit, so what keeps an action applied once is the
+ * one writer per conversation (docs/SCALE-OUT.md §4), which judges every write of it.
  */
 export function createPgAppliedActions(pool: PgPool): AsyncAppliedActions<PgClient> {
   return {

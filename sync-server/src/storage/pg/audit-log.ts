@@ -75,7 +75,8 @@ export function createPgAuditLog(pool: PgPool, now: () => number): PgAuditLog {
     const head = Head.parse(
       (await tx.query('SELECT id, hash FROM audit_chain_head WHERE one FOR UPDATE')).rows[0],
     );
-    // The time is read under the lock, so it never goes back along the chain.
+    // The time is read under the lock, so within one process it never goes back along the chain; across
+    // machines it is each one's clock, so a skew can (the verifier checks links, not times).
     const row = {
       id: head.id + 1,
       at: now(),

@@ -72,6 +72,13 @@ export type InvalidationListenerDeps = InvalidationHandlers & {
   connectTimeoutMs?: number;
   /** Shown in pg_stat_activity, so an operator (or a test) can tell this connection apart. */
   applicationName?: string;
+  /**
+   * While listening, a `SELECT 1` every `everyMs` that must be answered within `timeoutMs`, or the
+   * connection is taken for lost. TCP keepalive alone notices a silent peer (a network cut, a half-open
+   * connection) only after its probes run out (Node sets the first delay, not the interval and count:
+   * about 11 minutes on Linux), and all that time the caches would trust a listener that hears nothing.
+   */
+  heartbeat?: { everyMs: number; timeoutMs: number };
 };
 
 export type InvalidationListener = {
@@ -81,6 +88,7 @@ export type InvalidationListener = {
 };
 
 const DEFAULT_DELAY = { first: 100, max: 5_000 };
+const DEFAULT_HEARTBEAT = { everyMs: 5_000, timeoutMs: 5_000 };
 
 export function createInvalidationListener(d: InvalidationListenerDeps): InvalidationListener {
   const url = DatabaseUrlSchema.parse(d.url);
@@ -124,9 +132,12 @@ export function createInvalidationListener(d: InvalidationListenerDeps): Invalid
     });
     client = c;
     let gone = false;
+    let beat: ReturnType<typeof setTimeout> | null = null;
     const lose = (err: unknown): void => {
       if (gone) return;
       gone = true;
+      if (beat !== null) d.timers.clearTimeout(beat);
+      beat = null;
       if (client === c) client = null;
       // Ends the socket if it is still open (an error on a live connection); a second end is harmless.
       c.end().catch(() => undefined);
@@ -169,6 +180,24 @@ export function createInvalidationListener(d: InvalidationListenerDeps): Invalid
     listening = true;
     d.log.info({}, 'invalidation listener listening');
     call('onListening', () => d.onListening());
+    const hb = d.heartbeat ?? DEFAULT_HEARTBEAT;
+    const nextBeat = (): void => {
+      beat = d.timers.setTimeout(() => {
+        beat = d.timers.setTimeout(
+          () => lose(new Error(`no answer to the heartbeat within ${hb.timeoutMs} ms`)),
+          hb.timeoutMs,
+        );
+        c.query('SELECT 1').then(
+          () => {
+            if (gone) return;
+            if (beat !== null) d.timers.clearTimeout(beat);
+            nextBeat();
+          },
+          (e: unknown) => lose(e),
+        );
+      }, hb.everyMs);
+    };
+    if (!gone) nextBeat();
   };
 
   attempt = connect();
