@@ -19,7 +19,8 @@ export type MuteRow = {
   liftedAt: number | null;
 };
 
-type Raw = {
+/** A `mutes` row as stored (both databases: the PostgreSQL store parses its row into this first). */
+export type MuteRaw = {
   id: string;
   user_id: string;
   conversation_id: string | null;
@@ -31,7 +32,7 @@ type Raw = {
   lifted_at: number | null;
 };
 
-const fromRaw = (r: Raw): MuteRow => ({
+export const muteFromRaw = (r: MuteRaw): MuteRow => ({
   id: r.id,
   userId: r.user_id,
   conversationId: r.conversation_id,
@@ -78,12 +79,12 @@ export function createMuteStore(db: Db, now: () => number) {
     `INSERT INTO mutes (id, user_id, conversation_id, until_ts, reason, created_by, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?)`,
   );
-  const byId = db.prepare<[string], Raw>('SELECT * FROM mutes WHERE id = ?');
+  const byId = db.prepare<[string], MuteRaw>('SELECT * FROM mutes WHERE id = ?');
   const lift = db.prepare('UPDATE mutes SET lifted_by = ?, lifted_at = ? WHERE id = ? AND lifted_at IS NULL');
-  const activeOfUser = db.prepare<[string, number], Raw>(
+  const activeOfUser = db.prepare<[string, number], MuteRaw>(
     `SELECT * FROM mutes WHERE user_id = ? AND ${ACTIVE} ORDER BY created_at`,
   );
-  const activeInConversation = db.prepare<[string, number], Raw>(
+  const activeInConversation = db.prepare<[string, number], MuteRaw>(
     `SELECT * FROM mutes WHERE conversation_id = ? AND ${ACTIVE} ORDER BY created_at`,
   );
 
@@ -97,7 +98,7 @@ export function createMuteStore(db: Db, now: () => number) {
   const cached = new Map<string, MuteRow[]>();
   const activeRows = (userId: string): MuteRow[] => {
     let rows = cached.get(userId);
-    if (!rows) cached.set(userId, (rows = activeOfUser.all(userId, now()).map(fromRaw)));
+    if (!rows) cached.set(userId, (rows = activeOfUser.all(userId, now()).map(muteFromRaw)));
     return stillActive(rows, now());
   };
 
@@ -108,11 +109,11 @@ export function createMuteStore(db: Db, now: () => number) {
       insert.run(id, m.userId, m.conversationId, m.until, m.reason, m.createdBy, now());
       const row = byId.get(id);
       if (!row) throw new Error('mute vanished after insert');
-      return fromRaw(row);
+      return muteFromRaw(row);
     },
     get: (id: string): MuteRow | null => {
       const r = byId.get(id);
-      return r ? fromRaw(r) : null;
+      return r ? muteFromRaw(r) : null;
     },
     /** Lifts an active mute; false when it was already lifted. */
     lift: (id: string, by: string): boolean => {
@@ -122,7 +123,7 @@ export function createMuteStore(db: Db, now: () => number) {
     },
     activeOfUser: (userId: string): MuteRow[] => activeRows(userId),
     activeIn: (conversationId: string): MuteRow[] =>
-      activeInConversation.all(conversationId, now()).map(fromRaw),
+      activeInConversation.all(conversationId, now()).map(muteFromRaw),
     /**
      * The mute that decides a write here: one until lifted beats any period; otherwise the latest end.
      * Asked on every write that adds messages, edits or reactions: answered from memory (`activeRows`).

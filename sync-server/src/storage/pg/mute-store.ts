@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AsyncMuteStore } from '../mutes-async.ts';
-import { decidingMute, type MuteRow, stillActive } from '../mutes.ts';
+import { decidingMute, muteFromRaw, type MuteRow, stillActive } from '../mutes.ts';
 import { newId } from '../ids.ts';
 import { createPerKeyQueue } from './per-key-queue.ts';
 import type { PgPool } from './pool.ts';
@@ -19,20 +19,7 @@ const Raw = z.object({
   lifted_at: z.coerce.number().int().nullable(),
 });
 
-const fromRaw = (raw: unknown): MuteRow => {
-  const r = Raw.parse(raw);
-  return {
-    id: r.id,
-    userId: r.user_id,
-    conversationId: r.conversation_id,
-    until: r.until_ts,
-    reason: r.reason,
-    createdBy: r.created_by,
-    createdAt: r.created_at,
-    liftedBy: r.lifted_by,
-    liftedAt: r.lifted_at,
-  };
-};
+const fromRaw = (raw: unknown): MuteRow => muteFromRaw(Raw.parse(raw));
 
 const ACTIVE = 'lifted_at IS NULL AND (until_ts IS NULL OR until_ts > $1)';
 const COLUMNS =
